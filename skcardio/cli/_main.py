@@ -1,0 +1,54 @@
+"""Entry point of the ``skcardio`` console script."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+# Sub-command modules, in the order shown by ``skcardio --help``. A module is
+# imported lazily only if present so that heavy dependencies (torch) are not
+# loaded for ``skcardio qc``.
+_COMMANDS: tuple[str, ...] = ("_qc", "_evaluate", "_train", "_predict")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every available sub-command."""
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="skcardio",
+        description="Left-ventricle segmentation of cardiac MRI DICOM slices.",
+    )
+    parser.add_argument("--version", action="version", version=f"skcardio {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMANDS:
+        try:
+            module = importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``skcardio`` command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Shuffled mini-batches over epochs (the original analysis's ``next_batch``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+__all__ = ["BatchIterator", "iter_batches"]
+
+
+class BatchIterator:
+    """Endless, reproducible shuffled batches of ``(X, y)``.
+
+    Each epoch visits every sample once in a new random order; ``next_batch``
+    crosses epoch boundaries, like the original analysis's ``next_batch``.
+    Batches never mix two epochs: the last batch of an epoch may be smaller
+    unless ``drop_last=True``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, ...)
+        Samples (e.g. images ``(n, H, W)``).
+    y : array-like of shape (n, ...), default=None
+        Targets (e.g. masks); ``None`` yields ``X`` batches only.
+    batch_size : int, default=8
+    shuffle : bool, default=True
+    drop_last : bool, default=False
+        Drop the last, smaller batch of each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffling: the same seed gives the same batches.
+
+    Attributes
+    ----------
+    epoch : int
+        Number of the epoch the next batch comes from (starting at 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcardio.datasets import BatchIterator
+    >>> X, y = np.arange(5), np.arange(5) * 10
+    >>> batches = BatchIterator(X, y, batch_size=2, random_state=0)
+    >>> xb, yb = batches.next_batch()
+    >>> bool((yb == xb * 10).all()), len(xb)
+    (True, 2)
+    """
+
+    def __init__(self, X, y=None, *, batch_size=8, shuffle=True, drop_last=False, random_state=None):
+        self.X = np.asarray(X)
+        self.y = None if y is None else np.asarray(y)
+        if self.y is not None and len(self.y) != len(self.X):
+            raise ValueError(f"X and y must have the same length, got {len(self.X)} and {len(self.y)}")
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if len(self.X) == 0:
+            raise ValueError("X is empty: there is nothing to batch")
+        if drop_last and batch_size > len(self.X):
+            raise ValueError(f"drop_last=True with batch_size={batch_size} > {len(self.X)} samples yields nothing")
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self._rng = check_random_state(random_state)
+        self.epoch = 0
+        self._batches: list[np.ndarray] = []
+
+    def _new_epoch(self) -> None:
+        n = len(self.X)
+        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        stop = n - n % self.batch_size if self.drop_last else n
+        self._batches = [order[i : i + self.batch_size] for i in range(0, stop, self.batch_size)]
+
+    def next_batch(self):
+        """Return the next batch: ``(X_batch, y_batch)``, or ``X_batch`` if ``y`` is None."""
+        if not self._batches:
+            self._new_epoch()
+        index = self._batches.pop(0)
+        if not self._batches:
+            self.epoch += 1
+        if self.y is None:
+            return self.X[index]
+        return self.X[index], self.y[index]
+
+    def epochs(self, n_epochs: int) -> Iterator:
+        """Yield every batch of the next ``n_epochs`` epochs."""
+        if n_epochs < 0:
+            raise ValueError(f"n_epochs must be >= 0, got {n_epochs}")
+        stop = self.epoch + n_epochs
+        while self.epoch < stop:
+            yield self.next_batch()
+
+
+def iter_batches(X, y=None, *, batch_size=8, n_epochs=1, shuffle=True, drop_last=False, random_state=None) -> Iterator:
+    """Yield shuffled ``(X_batch, y_batch)`` batches over ``n_epochs`` epochs.
+
+    Parameters
+    ----------
+    X, y, batch_size, shuffle, drop_last, random_state
+        As in :class:`BatchIterator`.
+    n_epochs : int, default=1
+
+    Yields
+    ------
+    tuple of ndarray, or ndarray when ``y`` is None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcardio.datasets import iter_batches
+    >>> sizes = [len(xb) for xb, yb in iter_batches(np.zeros((5, 2, 2)), np.zeros(5), batch_size=2, n_epochs=2, random_state=0)]
+    >>> sizes
+    [2, 2, 1, 2, 2, 1]
+    """
+    yield from BatchIterator(
+        X, y, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, random_state=random_state
+    ).epochs(n_epochs)

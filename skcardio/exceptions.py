@@ -1,0 +1,38 @@
+"""Exceptions and warnings raised by skcardio.
+
+Every error subclasses :class:`ValueError` so that generic ``except ValueError``
+handlers (and scikit-learn's own input checks) keep working.
+"""
+
+__all__ = [
+    "SkcardioError",
+    "DicomReadError",
+    "ContourReadError",
+    "DatasetError",
+    "SkcardioWarning",
+]
+
+
+class SkcardioError(ValueError):
+    """Base class of every error raised by skcardio."""
+
+
+class DicomReadError(SkcardioError):
+    """A DICOM file could not be read as an image.
+
+    Raised for non-DICOM files, truncated files, files without pixel data and
+    compressed transfer syntaxes that no installed decoder handles. The message
+    names the file and the cause.
+    """
+
+
+class ContourReadError(SkcardioError):
+    """A contour file is malformed; the message names the file and the line."""
+
+
+class DatasetError(SkcardioError):
+    """A dataset folder does not follow the expected layout."""
+
+
+class SkcardioWarning(UserWarning):
+    """Warnings about data quality (skipped files, misaligned contours, ...)."""

@@ -1,0 +1,20 @@
+"""Reading DICOM slices and contour files; polygons <-> masks.
+
+Pixel arrays are indexed ``[row, col]``; contour points are ``(x, y) =
+(col, row)``.
+"""
+
+from ._contour import read_contour, write_contour
+from ._dicom import DicomSlice, read_dicom
+from ._mask import contour_to_mask, mask_to_contour
+from ._parallel import read_dicoms
+
+__all__ = [
+    "DicomSlice",
+    "contour_to_mask",
+    "mask_to_contour",
+    "read_contour",
+    "read_dicom",
+    "read_dicoms",
+    "write_contour",
+]

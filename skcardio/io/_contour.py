@@ -1,0 +1,131 @@
+"""Read and write expert contour files (one ``x y`` point per line)."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import ContourReadError
+
+__all__ = ["read_contour", "write_contour"]
+
+PathLike = str | os.PathLike
+
+#: A polygon needs at least three vertices to enclose an area.
+MIN_POINTS = 3
+
+
+def read_contour(path: PathLike) -> np.ndarray:
+    """Read a contour file of ``x y`` pixel coordinates, one point per line.
+
+    ``x`` is the column and ``y`` the row of the image the contour belongs to,
+    so ``points[:, ::-1]`` gives ``(row, col)`` pairs. Blank lines are ignored.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The contour file, e.g. ``IM-0001-0048-icontour-manual.txt``.
+
+    Returns
+    -------
+    points : ndarray of shape (n_points, 2), float64
+        ``(x, y)`` = ``(col, row)`` coordinates.
+
+    Raises
+    ------
+    ContourReadError
+        If the file is missing or empty, a line does not hold exactly two
+        finite numbers (the message gives the line number), or there are
+        fewer than 3 points.
+
+    Examples
+    --------
+    >>> from skcardio.datasets import load_sample
+    >>> from skcardio.io import read_contour
+    >>> points = read_contour(load_sample().frame.icontour_path[0])
+    >>> points.shape[1]
+    2
+    """
+    path = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContourReadError(f"{path}: cannot read contour file ({exc})") from exc
+    points = [
+        _parse_line(line, path, number)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip()
+    ]
+    if not points:
+        raise ContourReadError(f"{path}: empty contour file, expected lines of 'x y'")
+    if len(points) < MIN_POINTS:
+        raise ContourReadError(
+            f"{path}: {len(points)} point(s), a contour needs at least {MIN_POINTS}"
+        )
+    return np.asarray(points, dtype=np.float64)
+
+
+def _parse_line(line: str, path: str, number: int) -> tuple[float, float]:
+    fields = line.split()
+    if len(fields) != 2:
+        raise ContourReadError(
+            f"{path}, line {number}: expected 2 numbers 'x y', got {len(fields)} "
+            f"field(s): {line.strip()!r}"
+        )
+    try:
+        x, y = float(fields[0]), float(fields[1])
+    except ValueError:
+        raise ContourReadError(
+            f"{path}, line {number}: expected numbers 'x y', got {line.strip()!r}"
+        ) from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ContourReadError(
+            f"{path}, line {number}: coordinates must be finite, got {line.strip()!r}"
+        )
+    return x, y
+
+
+def write_contour(path: PathLike, points: np.ndarray) -> None:
+    """Write ``(x, y)`` points in the contour file format (two decimals).
+
+    The file is written to a temporary name and renamed, so a failure never
+    leaves a half-written contour behind.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination file.
+    points : array-like of shape (n_points, 2)
+        ``(x, y)`` = ``(col, row)`` coordinates, at least 3 finite points.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from skcardio.io import read_contour, write_contour
+    >>> square = np.array([[1.0, 1.0], [4.0, 1.0], [4.0, 4.0], [1.0, 4.0]])
+    >>> path = os.path.join(tempfile.mkdtemp(), "c.txt")
+    >>> write_contour(path, square)
+    >>> np.array_equal(read_contour(path), square)
+    True
+    """
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 2 or len(points) < MIN_POINTS:
+        raise ValueError(
+            f"points must have shape (n_points >= {MIN_POINTS}, 2), got {points.shape}"
+        )
+    if not np.isfinite(points).all():
+        raise ValueError("points must be finite, got NaN or inf")
+    path = Path(path)
+    text = "".join(f"{x:.2f} {y:.2f}\n" for x, y in points)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

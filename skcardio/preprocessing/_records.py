@@ -1,0 +1,40 @@
+"""Interpret the inputs DicomLoader accepts: slice records or DICOM paths."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["record_column", "is_records"]
+
+
+def is_records(X) -> bool:
+    """True for slice records: a structured array or a table with columns."""
+    if isinstance(X, np.ndarray):
+        return X.dtype.names is not None
+    return hasattr(X, "columns") or isinstance(X, Mapping)
+
+
+def record_column(X, name: str, *, required: bool = True) -> list[str] | None:
+    """Return column ``name`` of records ``X`` as a list of strings.
+
+    Plain sequences of paths are treated as a ``dicom_path`` column.
+    """
+    if not is_records(X):
+        if name != "dicom_path":
+            if required:
+                raise ValueError(
+                    f"column {name!r} is needed but X is a plain list of paths; pass "
+                    "slice records such as load_dataset(...).frame"
+                )
+            return None
+        values = np.asarray(X, dtype=object).ravel() if not isinstance(X, (str, os.PathLike)) else [X]
+        return [os.fspath(v) for v in values]
+    names = X.dtype.names if isinstance(X, np.ndarray) else list(X.keys() if isinstance(X, Mapping) else X.columns)
+    if name not in names:
+        if required:
+            raise ValueError(f"slice records lack the column {name!r}; got columns {list(names)}")
+        return None
+    return [os.fspath(v) if v is not None else "" for v in np.asarray(X[name], dtype=object).ravel()]

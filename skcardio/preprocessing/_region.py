@@ -1,0 +1,84 @@
+"""RegionSelector: [image, region] arrays -> images with NaN outside the region."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["RegionSelector"]
+
+
+class RegionSelector(TransformerMixin, BaseEstimator):
+    """Keep only the pixels inside a region; set the others to ``fill_value``.
+
+    The original analysis's ``select_region``: thresholds are then computed
+    from the region's pixels only (e.g. inside the epicardial o-contour).
+
+    Parameters
+    ----------
+    fill_value : float, default=nan
+        Value of pixels outside the region. Segmenters treat NaN as
+        "outside the region".
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of channels seen in ``fit`` (2).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcardio.preprocessing import RegionSelector
+    >>> X = np.zeros((1, 2, 3, 3)); X[0, 0] = 5.0; X[0, 1, 1, 1] = 1.0
+    >>> RegionSelector().fit_transform(X)[0]
+    array([[nan, nan, nan],
+           [nan,  5., nan],
+           [nan, nan, nan]], dtype=float32)
+    """
+
+    def __init__(self, fill_value=np.nan):
+        self.fill_value = fill_value
+
+    def fit(self, X, y=None):
+        """Check that ``X`` is ``(n, 2, H, W)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, 2, H, W)
+            Channel 0 is the image, channel 1 the region (non-zero inside).
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        X = _check_pairs(X)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X):
+        """Return images ``(n, H, W)`` float32 with ``fill_value`` outside the region."""
+        check_is_fitted(self)
+        X = _check_pairs(X)
+        images = X[:, 0].astype(np.float32, copy=True)
+        images[X[:, 1] <= 0.5] = self.fill_value
+        return images
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+def _check_pairs(X) -> np.ndarray:
+    X = np.asarray(X)
+    if X.ndim != 4 or X.shape[1] != 2:
+        raise ValueError(
+            f"expected [image, region] arrays of shape (n, 2, H, W), got shape {X.shape}; "
+            "use DicomLoader(region='o-contour') to build them"
+        )
+    if not np.issubdtype(X.dtype, np.number) and X.dtype != bool:
+        raise ValueError(f"expected a numeric array, got dtype {X.dtype}")
+    return X
