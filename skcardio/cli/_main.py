@@ -8,6 +8,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from ..exceptions import SkcardioError
+
 # Sub-command modules, in the order shown by ``skcardio --help``. A module is
 # imported lazily only if present so that heavy dependencies (torch) are not
 # loaded for ``skcardio qc``.
@@ -47,7 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except SkcardioError as exc:
+        # Bad input data: one clear line naming the file, not a traceback.
+        print(f"skcardio {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

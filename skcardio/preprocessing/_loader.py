@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..io import contour_to_mask, read_contour, read_dicoms
-from ._records import is_records, record_column
+from ._records import check_records, is_records, record_column
 
 __all__ = ["DicomLoader"]
 
@@ -70,6 +70,7 @@ class DicomLoader(TransformerMixin, BaseEstimator):
         """
         if self.region not in _REGIONS:
             raise ValueError(f"region must be one of {_REGIONS}, got {self.region!r}")
+        check_records(X)
         self.n_features_in_ = 1
         return self
 
@@ -81,6 +82,7 @@ class DicomLoader(TransformerMixin, BaseEstimator):
         ndarray of shape (n, H, W) or (n, 2, H, W), float32
         """
         check_is_fitted(self)
+        check_records(X)
         paths = record_column(X, "dicom_path")
         slices = read_dicoms(paths, n_jobs=self.n_jobs, memory=self.memory)
         images = _stack([s.image for s in slices], paths)
@@ -105,7 +107,6 @@ class DicomLoader(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         tags.requires_fit = True
         return tags

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["record_column", "is_records"]
+__all__ = ["check_records", "is_records", "record_column"]
 
 
 def is_records(X) -> bool:
@@ -15,6 +15,27 @@ def is_records(X) -> bool:
     if isinstance(X, np.ndarray):
         return X.dtype.names is not None
     return hasattr(X, "columns") or isinstance(X, Mapping)
+
+
+def check_records(X) -> None:
+    """Raise a ValueError unless ``X`` is non-empty slice records or paths."""
+    if hasattr(X, "tocsr") or hasattr(X, "toarray"):
+        raise TypeError("sparse input is not supported: expected slice records or DICOM paths")
+    if is_records(X):
+        record_column(X, "dicom_path")
+        n = len(next(iter(X.values()))) if isinstance(X, Mapping) else len(X)
+    else:
+        if isinstance(X, (str, os.PathLike)):
+            raise ValueError(f"expected a sequence of DICOM paths, got a single path {os.fspath(X)!r}")
+        values = np.asarray(X, dtype=object)
+        if values.ndim != 1 or not all(isinstance(v, (str, os.PathLike)) for v in values):
+            raise ValueError(
+                "expected slice records (e.g. load_dataset(...).frame) or a 1-D sequence of "
+                f"DICOM paths, got {type(X).__name__} of shape {values.shape}"
+            )
+        n = len(values)
+    if n == 0:
+        raise ValueError("found 0 sample(s): X holds no slice record")
 
 
 def record_column(X, name: str, *, required: bool = True) -> list[str] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 __all__ = ["RegionSelector"]
 
@@ -67,18 +67,19 @@ class RegionSelector(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
         tags.input_tags.allow_nan = True
         return tags
 
 
 def _check_pairs(X) -> np.ndarray:
-    X = np.asarray(X)
+    # check_array gives sklearn's standard messages for sparse, complex and
+    # empty input; NaN is allowed (an image may already carry NaNs).
+    X = check_array(X, dtype=None, allow_nd=True, ensure_all_finite="allow-nan", ensure_2d=False)
     if X.ndim != 4 or X.shape[1] != 2:
         raise ValueError(
             f"expected [image, region] arrays of shape (n, 2, H, W), got shape {X.shape}; "
             "use DicomLoader(region='o-contour') to build them"
         )
-    if not np.issubdtype(X.dtype, np.number) and X.dtype != bool:
+    if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise ValueError(f"expected a numeric array, got dtype {X.dtype}")
     return X

@@ -1,0 +1,208 @@
+"""Quality control of contoured slices."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+from ..datasets import scan_layout
+from ..exceptions import SkcardioError
+from ..io import contour_to_mask, read_contour, read_dicom
+from ._geometry import count_self_crossings, polygon_area
+
+__all__ = ["SliceQC", "QCReport", "check_dataset", "check_records"]
+
+
+@dataclass
+class SliceQC:
+    """Quality-control result of one contoured slice.
+
+    ``flags`` lists every problem found (empty: the slice is clean).
+    Coordinates follow the contour files: ``x`` = column, ``y`` = row.
+    """
+
+    patient_id: str
+    instance: int
+    dicom_path: str
+    rows: int = 0
+    columns: int = 0
+    has_icontour: bool = False
+    has_ocontour: bool = False
+    i_points: int = 0
+    o_points: int = 0
+    i_area_px: float = float("nan")
+    o_area_px: float = float("nan")
+    i_outside_o_fraction: float = float("nan")
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no flag was raised."""
+        return not self.flags
+
+
+@dataclass
+class QCReport:
+    """Per-slice QC results with a summary, a table and CSV export."""
+
+    slices: list[SliceQC]
+
+    @property
+    def flagged(self) -> np.ndarray:
+        """Boolean array, True for slices with at least one flag."""
+        return np.array([not s.ok for s in self.slices], dtype=bool)
+
+    def flag_counts(self) -> Counter:
+        """How many slices raised each kind of flag."""
+        return Counter(flag.split(":")[0] for s in self.slices for flag in s.flags)
+
+    def summary(self) -> str:
+        """A few lines: slices checked, flagged, and counts per flag."""
+        lines = [f"{len(self.slices)} contoured slice(s) checked, {int(self.flagged.sum())} flagged"]
+        lines += [f"  {count:4d} x {flag}" for flag, count in sorted(self.flag_counts().items())]
+        return "\n".join(lines)
+
+    def format_table(self, *, only_flagged: bool = False) -> str:
+        """A fixed-width table, one line per slice."""
+        header = f"{'patient_id':<12} {'inst':>5} {'i':>2} {'o':>2} {'i_area':>8} {'o_area':>8} {'i_out_o':>8}  flags"
+        lines = [header, "-" * len(header)]
+        for s in self.slices:
+            if only_flagged and s.ok:
+                continue
+            lines.append(
+                f"{s.patient_id:<12} {s.instance:>5} {'y' if s.has_icontour else '-':>2} "
+                f"{'y' if s.has_ocontour else '-':>2} {s.i_area_px:>8.1f} {s.o_area_px:>8.1f} "
+                f"{s.i_outside_o_fraction:>8.3f}  {'; '.join(s.flags) or 'ok'}"
+            )
+        return "\n".join(lines)
+
+    def to_csv(self, path: str | os.PathLike) -> None:
+        """Write one row per slice (``flags`` joined by ``"; "``), atomically."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        names = [f.name for f in fields(SliceQC)]
+        try:
+            with tmp.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, fieldnames=names)
+                writer.writeheader()
+                for s in self.slices:
+                    row = asdict(s)
+                    row["flags"] = "; ".join(s.flags)
+                    writer.writerow(row)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def check_dataset(root: str | os.PathLike, *, max_outside_fraction: float = 0.01) -> QCReport:
+    """Check every contoured slice of a ``link.csv`` dataset folder.
+
+    Slices with only one contour are checked too (and flagged as such).
+
+    Parameters
+    ----------
+    root : str or path-like
+        Dataset folder (see :func:`skcardio.datasets.load_dataset`).
+    max_outside_fraction : float, default=0.0
+        Largest fraction of i-contour pixels allowed outside the o-contour
+        before the slice is flagged ``i_outside_o``. The default, 1 %, tolerates
+        contours that touch (a pixel or two of rounding) and flags real misalignment.
+
+    Returns
+    -------
+    QCReport
+
+    Examples
+    --------
+    >>> from skcardio.datasets import get_sample_path
+    >>> from skcardio.qc import check_dataset
+    >>> report = check_dataset(get_sample_path())
+    >>> len(report.slices)
+    15
+    """
+    return check_records(scan_layout(root).slices, max_outside_fraction=max_outside_fraction)
+
+
+def check_records(records, *, max_outside_fraction: float = 0.01) -> QCReport:
+    """Check slice records (``load_dataset(...).frame`` or scanned files).
+
+    Flags
+    -----
+    ``missing_icontour`` / ``missing_ocontour``
+        The slice has only one of the two contours.
+    ``unreadable_dicom`` / ``unreadable_icontour`` / ``unreadable_ocontour``
+        The file could not be read (includes contours with < 3 points).
+    ``points_outside_image``
+        Contour points beyond the image edge (x or y outside
+        ``[-0.5, size - 0.5]``, the outer edge of the border pixels).
+    ``zero_area``
+        A contour encloses (almost) no area (< 1 pixel²).
+    ``self_crossing``
+        Two non-adjacent edges of a contour cross.
+    ``i_outside_o``
+        More than ``max_outside_fraction`` of the i-contour's pixels lie
+        outside the o-contour.
+    ``size_mismatch``
+        The image size differs from the most common size of the records.
+    """
+    results = [_check_slice(r, max_outside_fraction) for r in records]
+    shapes = Counter((s.rows, s.columns) for s in results if s.rows)
+    if shapes:
+        common = shapes.most_common(1)[0][0]
+        for s in results:
+            if s.rows and (s.rows, s.columns) != common:
+                s.flags.append(f"size_mismatch: {s.rows}x{s.columns} vs {common[0]}x{common[1]}")
+    return QCReport(results)
+
+
+def _check_slice(record, max_outside_fraction: float) -> SliceQC:
+    s = SliceQC(str(record.patient_id), int(record.instance), str(record.dicom_path))
+    try:
+        s.rows, s.columns = read_dicom(record.dicom_path, pixels=False).shape
+    except SkcardioError as exc:
+        s.flags.append(f"unreadable_dicom: {exc}")
+    masks = {}
+    for kind in ("i", "o"):
+        path = str(getattr(record, f"{kind}contour_path") or "")
+        setattr(s, f"has_{kind}contour", bool(path))
+        if not path:
+            s.flags.append(f"missing_{kind}contour")
+            continue
+        try:
+            points = read_contour(path)
+        except SkcardioError as exc:
+            s.flags.append(f"unreadable_{kind}contour: {exc}")
+            continue
+        setattr(s, f"{kind}_points", len(points))
+        setattr(s, f"{kind}_area_px", polygon_area(points))
+        s.flags += _polygon_flags(kind, points, (s.rows, s.columns))
+        if s.rows:
+            masks[kind] = contour_to_mask(points, (s.rows, s.columns))
+    if "i" in masks and "o" in masks:
+        inner = masks["i"]
+        outside = np.count_nonzero(inner & ~masks["o"])
+        s.i_outside_o_fraction = outside / max(np.count_nonzero(inner), 1)
+        if s.i_outside_o_fraction > max_outside_fraction:
+            s.flags.append(f"i_outside_o: {s.i_outside_o_fraction:.1%} of i-contour pixels")
+    return s
+
+
+def _polygon_flags(kind: str, points: np.ndarray, shape: tuple[int, int]) -> list[str]:
+    flags = []
+    rows, cols = shape
+    if rows:
+        x, y = points[:, 0], points[:, 1]
+        outside = (x < -0.5) | (x > cols - 0.5) | (y < -0.5) | (y > rows - 0.5)
+        if outside.any():
+            flags.append(f"points_outside_image: {int(outside.sum())} {kind}-contour point(s)")
+    if polygon_area(points) < 1.0:
+        flags.append(f"zero_area: {kind}-contour")
+    crossings = count_self_crossings(points)
+    if crossings:
+        flags.append(f"self_crossing: {kind}-contour, {crossings} crossing(s)")
+    return flags

@@ -1,0 +1,56 @@
+"""Polygon checks used by quality control: area and self-crossing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["polygon_area", "count_self_crossings"]
+
+
+def polygon_area(points: np.ndarray) -> float:
+    """Unsigned area of a closed polygon (shoelace formula), in pixels².
+
+    Examples
+    --------
+    >>> from skcardio.qc import polygon_area
+    >>> polygon_area([(0, 0), (2, 0), (2, 3), (0, 3)])
+    6.0
+    """
+    x, y = np.asarray(points, dtype=float).T
+    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
+
+
+def count_self_crossings(points: np.ndarray) -> int:
+    """Number of pairs of non-adjacent edges of a closed polygon that cross.
+
+    Only proper crossings count (each edge passes strictly through the other);
+    repeated vertices (zero-length edges) are ignored.
+
+    Examples
+    --------
+    >>> from skcardio.qc import count_self_crossings
+    >>> count_self_crossings([(0, 0), (2, 0), (2, 2), (0, 2)])
+    0
+    >>> count_self_crossings([(0, 0), (2, 2), (2, 0), (0, 2)])  # a bow tie
+    1
+    """
+    p = np.asarray(points, dtype=float)
+    keep = np.any(p != np.roll(p, 1, axis=0), axis=1)  # drop repeated vertices
+    p = p[keep]
+    n = len(p)
+    if n < 4:
+        return 0
+    a, b = p, np.roll(p, -1, axis=0)  # edge k runs from a[k] to b[k]
+    i, j = np.triu_indices(n, k=2)
+    adjacent = (i == 0) & (j == n - 1)  # first and last edge share a vertex
+    i, j = i[~adjacent], j[~adjacent]
+    d1 = _orient(a[j], b[j], a[i])
+    d2 = _orient(a[j], b[j], b[i])
+    d3 = _orient(a[i], b[i], a[j])
+    d4 = _orient(a[i], b[i], b[j])
+    return int(np.count_nonzero((d1 * d2 < 0) & (d3 * d4 < 0)))
+
+
+def _orient(p, q, r):
+    """Sign of the turn p -> q -> r (cross product z component)."""
+    return (q[:, 0] - p[:, 0]) * (r[:, 1] - p[:, 1]) - (q[:, 1] - p[:, 1]) * (r[:, 0] - p[:, 0])

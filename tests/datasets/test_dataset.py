@@ -1,0 +1,135 @@
+import logging
+
+import numpy as np
+import pytest
+from conftest import SQUARE_I, SQUARE_O
+from sklearn.model_selection import GroupKFold
+
+from skcardio.datasets import FRAME_DTYPE, load_dataset
+from skcardio.exceptions import DatasetError
+
+
+def test_shared_data_counts(shared_data_root):
+    data = load_dataset(shared_data_root)
+    assert len(set(data.groups)) == 5
+    assert data.images.shape == (96, 256, 256) and data.images.dtype == np.float32
+    assert data.y.shape == (96, 256, 256) and data.y.dtype == bool
+    assert data.y.any(axis=(1, 2)).all()
+    assert int(data.has_region.sum()) == 46
+    both = load_dataset(shared_data_root, require="o-contour")
+    assert len(both.frame) == 46 and both.has_region.all()
+    assert both.regions.any(axis=(1, 2)).all()
+
+
+def test_frame_records(shared_data_root):
+    data = load_dataset(shared_data_root)
+    frame = data.frame
+    assert frame.dtype == FRAME_DTYPE
+    first = frame[0]
+    assert (first.patient_id, first.original_id, first.instance) == ("SCD0000101", "SC-HF-I-1", 48)
+    assert first.dicom_path.endswith("dicoms/SCD0000101/48.dcm")
+    assert first.icontour_path.endswith("IM-0001-0048-icontour-manual.txt")
+    assert first.ocontour_path == ""
+    np.testing.assert_allclose(first.pixel_spacing, [1.367188, 1.367188])
+    np.testing.assert_array_equal(data.groups, frame.patient_id)
+
+
+def test_groupkfold_on_records(shared_data_root):
+    data = load_dataset(shared_data_root)
+    for train, test in GroupKFold(n_splits=5).split(data.frame, data.y, data.groups):
+        assert not set(data.groups[train]) & set(data.groups[test])
+        assert data.frame[test].dicom_path.shape == (len(test),)
+
+
+def test_o_contour_target(shared_data_root):
+    data = load_dataset(shared_data_root, target="o-contour")
+    assert len(data.frame) == 46
+    np.testing.assert_array_equal(data.y, data.regions)
+
+
+def test_synthetic_layout_masks(make_layout):
+    root = make_layout({"P1": ("O1", {5: {"i": SQUARE_I, "o": SQUARE_O}, 6: {"i": SQUARE_I}})})
+    data = load_dataset(root)
+    assert list(data.frame.instance) == [5, 6]
+    assert data.y[0].sum() == 11 * 11  # boundary centres included
+    assert data.regions[0].sum() == 19 * 19
+    assert not data.regions[1].any()
+    np.testing.assert_array_equal(data.has_region, [True, False])
+    assert load_dataset(root, require="o-contour").frame.instance.tolist() == [5]
+
+
+def test_nothing_dropped_silently(make_layout, caplog):
+    root = make_layout(
+        {
+            "P1": ("O1", {5: {"i": SQUARE_I}, 7: {"i": SQUARE_I, "dicom": False}, 8: {"dicom": True}}),
+            "P2": ("O2", {1: {"i": [(1, 1), (2, 2)]}, 2: {"i": SQUARE_I}}),
+        },
+        link_rows=["P1,O1", "P2,O2", "P1,O1", "P3", "P4,O4"],
+    )
+    (root / "dicoms" / "P1" / "notes.txt").write_text("x")
+    (root / "contourfiles" / "O1" / "i-contours" / "IM-0001-12-icontour-manual.txt").write_text("1 1\n")
+    (root / "dicoms" / "P9").mkdir()
+    with caplog.at_level(logging.INFO, logger="skcardio.datasets"):
+        data = load_dataset(root)
+    reasons = {(item.path.split("/")[-1], item.reason.split(" (")[0].split(":")[0]) for item in data.skipped}
+    assert ("link.csv:4", "duplicate link row ['P1', 'O1']") in reasons
+    assert ("link.csv:5", "malformed link row ['P3'], expected 'patient_id,original_id'") in reasons
+    assert ("P4", "linked folder does not exist") in reasons
+    assert ("IM-0001-0007-icontour-manual.txt", "contour without a DICOM") in reasons
+    assert ("notes.txt", "name does not match the DICOM pattern ^(\\d+)\\.dcm$") in reasons
+    assert any(name == "IM-0001-12-icontour-manual.txt" for name, _ in reasons)
+    assert ("IM-0001-0001-icontour-manual.txt", "unreadable contour") in reasons
+    assert ("P1", "1 DICOM(s) without any contour") in reasons
+    assert ("P9", "not listed in link.csv") in reasons
+    assert data.frame.instance.tolist() == [5, 2]
+    assert "item(s) skipped" in data.summary
+    logged = caplog.text
+    assert "duplicate link row" in logged and "contour without a DICOM" in logged
+
+
+@pytest.mark.parametrize("bad_id", ["..", "../outside", "/etc", "a/b", "C:evil"])
+def test_ids_leaving_root_refused(make_layout, bad_id):
+    root = make_layout({"P1": ("O1", {5: {"i": SQUARE_I}})}, link_rows=[f"P1,{bad_id}"])
+    with pytest.raises(DatasetError, match="would leave the dataset root"):
+        load_dataset(root)
+
+
+def test_missing_link_csv(tmp_path):
+    with pytest.raises(DatasetError, match="no link.csv"):
+        load_dataset(tmp_path)
+
+
+def test_bad_header(make_layout):
+    root = make_layout({"P1": ("O1", {5: {"i": SQUARE_I}})})
+    (root / "link.csv").write_text("patient,contours\nP1,O1\n")
+    with pytest.raises(DatasetError, match=r"link.csv, line 1: expected header"):
+        load_dataset(root)
+
+
+def test_no_usable_slice(make_layout):
+    root = make_layout({"P1": ("O1", {5: {"o": SQUARE_O}})})
+    with pytest.raises(DatasetError, match="no usable slice"):
+        load_dataset(root)
+
+
+def test_unreadable_dicom_skipped(make_layout):
+    root = make_layout({"P1": ("O1", {5: {"i": SQUARE_I}, 6: {"i": SQUARE_I}})})
+    (root / "dicoms" / "P1" / "6.dcm").write_text("garbage")
+    data = load_dataset(root)
+    assert data.frame.instance.tolist() == [5]
+    assert any("unreadable DICOM" in s.reason for s in data.skipped)
+
+
+def test_size_mismatch_skipped(make_layout, make_dicom):
+    root = make_layout({"P1": ("O1", {5: {"i": SQUARE_I}, 6: {"i": SQUARE_I}, 7: {"i": SQUARE_I}})})
+    make_dicom(root / "dicoms" / "P1" / "7.dcm", np.zeros((40, 40), np.int16), instance=7)
+    data = load_dataset(root)
+    assert data.frame.instance.tolist() == [5, 6]
+    assert any("differs from the dataset's (32, 32)" in s.reason for s in data.skipped)
+
+
+@pytest.mark.parametrize("kwargs", [{"target": "blood"}, {"require": "both"}])
+def test_bad_parameters(make_layout, kwargs):
+    root = make_layout({"P1": ("O1", {5: {"i": SQUARE_I}})})
+    with pytest.raises(ValueError, match="must be one of"):
+        load_dataset(root, **kwargs)

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+
+from skcardio.exceptions import ContourReadError
+from skcardio.io import read_contour, write_contour
+
+
+def _write(tmp_path, text, name="c.txt"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_reads_x_y(tmp_path):
+    points = read_contour(_write(tmp_path, "120.50 137.50\n121.00 136.50\n119.0 130.0\n"))
+    np.testing.assert_array_equal(points, [[120.5, 137.5], [121.0, 136.5], [119.0, 130.0]])
+    assert points.dtype == np.float64
+
+
+def test_blank_lines_ignored(tmp_path):
+    assert read_contour(_write(tmp_path, "1 1\n\n2 1\n2 2\n\n")).shape == (3, 2)
+
+
+def test_real_contour(shared_data_root):
+    path = shared_data_root / "contourfiles/SC-HF-I-1/i-contours/IM-0001-0048-icontour-manual.txt"
+    points = read_contour(path)
+    assert points.shape[1] == 2 and len(points) > 50
+    assert points[0].tolist() == [120.5, 137.5]
+
+
+@pytest.mark.parametrize(
+    "text, line, what",
+    [
+        ("1 1\n2 x\n3 3\n", 2, "expected numbers"),
+        ("1 1\n2\n3 3\n", 2, "got 1 field"),
+        ("1 1\n2 2 2\n3 3\n", 2, "got 3 field"),
+        ("1 1\n2 2\nnan 3\n", 3, "finite"),
+        ("1 1\ninf 2\n3 3\n", 2, "finite"),
+        ("x y\n1 1\n2 2\n3 3\n", 1, "expected numbers"),
+    ],
+)
+def test_malformed_line_named(tmp_path, text, line, what):
+    path = _write(tmp_path, text)
+    with pytest.raises(ContourReadError, match=rf"c\.txt, line {line}: .*{what}"):
+        read_contour(path)
+
+
+def test_empty_file(tmp_path):
+    with pytest.raises(ContourReadError, match=r"c\.txt: empty contour file"):
+        read_contour(_write(tmp_path, "\n\n"))
+
+
+def test_too_few_points(tmp_path):
+    with pytest.raises(ContourReadError, match=r"2 point\(s\), a contour needs at least 3"):
+        read_contour(_write(tmp_path, "1 1\n2 2\n"))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ContourReadError, match="cannot read"):
+        read_contour(tmp_path / "gone.txt")
+
+
+def test_write_round_trip(tmp_path):
+    points = np.array([[1.25, 2.5], [3.0, 4.0], [5.75, 0.5]])
+    write_contour(tmp_path / "out.txt", points)
+    assert (tmp_path / "out.txt").read_text().splitlines()[0] == "1.25 2.50"
+    np.testing.assert_array_equal(read_contour(tmp_path / "out.txt"), points)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((2, 2)), np.zeros((3, 3)), np.array([[0, 0], [1, np.nan], [2, 2]])])
+def test_write_refuses_bad_points_and_leaves_nothing(tmp_path, bad):
+    target = tmp_path / "out.txt"
+    with pytest.raises(ValueError):
+        write_contour(target, bad)
+    assert list(tmp_path.iterdir()) == []

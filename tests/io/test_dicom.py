@@ -1,0 +1,150 @@
+import numpy as np
+import pydicom
+import pytest
+from pydicom.encaps import encapsulate
+from pydicom.uid import JPEG2000Lossless, RLELossless
+
+from skcardio.exceptions import DicomReadError
+from skcardio.io import read_dicom, read_dicoms
+
+
+def test_image_is_row_col_never_transposed(tmp_path, make_dicom):
+    pixels = np.arange(15, dtype=np.int16).reshape(3, 5)  # 3 rows, 5 columns
+    s = read_dicom(make_dicom(tmp_path / "a.dcm", pixels))
+    assert s.image.shape == (3, 5)
+    assert s.image.dtype == np.float32
+    assert s.image[0, 4] == 4 and s.image[2, 0] == 10
+    assert s.shape == (3, 5)
+
+
+def test_metadata(tmp_path, make_dicom):
+    s = read_dicom(make_dicom(tmp_path / "a.dcm", np.zeros((4, 4), np.int16), instance=7, patient_id="P9"))
+    assert s.patient_id == "P9"
+    assert s.instance_number == 7
+    assert s.pixel_spacing == (0.7, 0.8)
+    assert s.slice_thickness == 8.0
+    assert s.slice_location == -12.5
+    assert s.trigger_time == 40.0
+    assert s.image_position == (1.0, 2.0, 3.0)
+    assert s.image_orientation == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+def test_rescale_applied(tmp_path, make_dicom):
+    pixels = np.array([[0, 10], [20, 30]], np.int16)
+    s = read_dicom(make_dicom(tmp_path / "a.dcm", pixels, slope=0.5, intercept=-100))
+    np.testing.assert_array_equal(s.image, pixels * 0.5 - 100)
+
+
+def test_missing_slope_means_one(tmp_path, make_dicom):
+    pixels = np.array([[0, 10], [20, 30]], np.int16)
+    s = read_dicom(make_dicom(tmp_path / "a.dcm", pixels, intercept=5))
+    np.testing.assert_array_equal(s.image, pixels + 5)
+    assert s.rescale_slope == 1.0
+
+
+def test_no_rescale_tags_keeps_values(tmp_path, make_dicom):
+    pixels = np.array([[-3, 1000]], np.int16)
+    s = read_dicom(make_dicom(tmp_path / "a.dcm", pixels))
+    np.testing.assert_array_equal(s.image, pixels)
+    assert (s.rescale_slope, s.rescale_intercept) == (1.0, 0.0)
+
+
+def test_unsigned_pixels(tmp_path, make_dicom):
+    pixels = np.array([[0, 65535]], np.uint16)
+    np.testing.assert_array_equal(read_dicom(make_dicom(tmp_path / "a.dcm", pixels)).image, pixels)
+
+
+def test_header_only(tmp_path, make_dicom):
+    s = read_dicom(make_dicom(tmp_path / "a.dcm", np.zeros((4, 6), np.int16)), pixels=False)
+    assert s.image is None and s.shape == (4, 6)
+
+
+def test_matches_pydicom_on_real_data(shared_data_root):
+    path = shared_data_root / "dicoms" / "SCD0000101" / "48.dcm"
+    s = read_dicom(path)
+    np.testing.assert_array_equal(s.image, pydicom.dcmread(path).pixel_array)
+    assert s.patient_id == "SCD0000101" and s.instance_number == 48
+    assert s.pixel_spacing == pytest.approx((1.367188, 1.367188))
+
+
+def test_not_dicom(tmp_path):
+    path = tmp_path / "notes.dcm"
+    path.write_text("this is not a DICOM file at all\n" * 20)
+    with pytest.raises(DicomReadError, match=r"notes\.dcm: not a DICOM"):
+        read_dicom(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DicomReadError, match="no such file"):
+        read_dicom(tmp_path / "gone.dcm")
+
+
+def test_truncated_pixel_data(tmp_path, make_dicom):
+    path = make_dicom(tmp_path / "t.dcm", np.zeros((64, 64), np.int16))
+    data = path.read_bytes()
+    path.write_bytes(data[:-3000])
+    with pytest.raises(DicomReadError, match=r"t\.dcm: truncated"):
+        read_dicom(path)
+
+
+def test_truncated_header(tmp_path, make_dicom):
+    path = make_dicom(tmp_path / "t.dcm", np.zeros((8, 8), np.int16))
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(DicomReadError, match=r"t\.dcm"):
+        read_dicom(path)
+
+
+def test_no_pixel_data(tmp_path, make_dicom):
+    path = make_dicom(tmp_path / "np.dcm", np.zeros((4, 4), np.int16), pixel_data=False)
+    with pytest.raises(DicomReadError, match=r"np\.dcm: no pixel data"):
+        read_dicom(path)
+
+
+def test_multiframe_refused(tmp_path, make_dicom):
+    path = make_dicom(tmp_path / "mf.dcm", np.zeros((4, 4), np.int16), NumberOfFrames=2)
+    with pytest.raises(DicomReadError, match="single-frame"):
+        read_dicom(path)
+
+
+def test_compressed_without_decoder(tmp_path, make_dicom):
+    # JPEG 2000 needs pylibjpeg-openjpeg / gdcm / pillow with openjpeg: none is a dependency.
+    pytest.importorskip("pydicom")
+    frame = encapsulate([b"\xff\x4f\xff\x51" + b"\0" * 40])
+    path = make_dicom(tmp_path / "j2k.dcm", np.zeros((4, 4), np.int16), syntax=JPEG2000Lossless, pixel_data=False)
+    ds = pydicom.dcmread(path)
+    ds.PixelData = frame
+    ds["PixelData"].VR = "OB"
+    ds.save_as(path)
+    with pytest.raises(DicomReadError, match=r"j2k\.dcm: cannot decode pixel data"):
+        read_dicom(path)
+
+
+def test_compressed_with_builtin_decoder(tmp_path, make_dicom):
+    # RLE Lossless is decoded by pydicom itself: compressed data that can be
+    # decoded must give the same image.
+    pixels = np.arange(16, dtype=np.int16).reshape(4, 4)
+    path = make_dicom(tmp_path / "rle.dcm", pixels)
+    ds = pydicom.dcmread(path)
+    ds.compress(RLELossless)
+    ds.save_as(path)
+    np.testing.assert_array_equal(read_dicom(path).image, pixels)
+
+
+def test_read_dicoms_parallel_and_cached(tmp_path, make_dicom):
+    paths = [make_dicom(tmp_path / f"{i}.dcm", np.full((4, 4), i, np.int16), instance=i) for i in range(4)]
+    cache = tmp_path / "cache"
+    first = read_dicoms(paths, n_jobs=2, memory=cache)
+    assert [s.instance_number for s in first] == [0, 1, 2, 3]
+    assert [float(s.image[0, 0]) for s in first] == [0.0, 1.0, 2.0, 3.0]
+    # An edited file must not be served stale from the cache.
+    make_dicom(paths[1], np.full((4, 4), 42, np.int16), instance=1)
+    again = read_dicoms(paths, memory=cache)
+    assert float(again[1].image[0, 0]) == 42.0
+
+
+def test_read_dicoms_names_bad_file(tmp_path, make_dicom):
+    good = make_dicom(tmp_path / "good.dcm", np.zeros((4, 4), np.int16))
+    bad = tmp_path / "bad.dcm"
+    bad.write_text("nope")
+    with pytest.raises(DicomReadError, match=r"bad\.dcm"):
+        read_dicoms([good, bad])

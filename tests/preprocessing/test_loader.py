@@ -1,0 +1,133 @@
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skcardio.datasets import load_sample
+from skcardio.exceptions import DicomReadError
+from skcardio.preprocessing import DicomLoader, RegionSelector
+
+_TABULAR = "DicomLoader takes slice records or DICOM paths; the check feeds a numeric 2-D array"
+EXPECTED_FAILURES = {
+    name: _TABULAR
+    for name in [
+        "check_fit_score_takes_y", "check_estimators_overwrite_params", "check_dont_overwrite_parameters",
+        "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+        "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
+        "check_pipeline_consistency", "check_estimators_pickle", "check_f_contiguous_array_estimator",
+        "check_transformer_data_not_an_array", "check_transformer_general", "check_transformer_preserve_dtypes",
+        "check_methods_sample_order_invariance", "check_methods_subset_invariance", "check_dict_unchanged",
+        "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in", "check_fit2d_predict1d",
+    ]
+}
+EXPECTED_FAILURES.update(
+    {
+        "check_complex_data": "a complex array is refused as 'not records or paths', not with sklearn's wording",
+        "check_estimators_empty_data_messages": "empty records get 'found 0 sample(s)', not the 2-D feature wording",
+        "check_estimators_nan_inf": "records hold file paths, where NaN/inf cannot occur; numbers are refused",
+        "check_fit2d_1sample": "a numeric 2-D array is refused before the sample count is looked at",
+        "check_fit2d_1feature": "a numeric 2-D array is refused before the feature count is looked at",
+    }
+)
+
+
+@parametrize_with_checks([DicomLoader()], expected_failed_checks=lambda est: EXPECTED_FAILURES)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_sample()
+
+
+def test_images_from_records(sample):
+    images = DicomLoader().fit_transform(sample.frame)
+    assert images.dtype == np.float32
+    np.testing.assert_array_equal(images, sample.images)
+
+
+def test_images_from_paths(sample):
+    paths = list(sample.frame.dicom_path[:3])
+    np.testing.assert_array_equal(DicomLoader().fit_transform(paths), sample.images[:3])
+
+
+def test_images_from_mapping(sample):
+    table = {"dicom_path": list(sample.frame.dicom_path[:2])}
+    np.testing.assert_array_equal(DicomLoader().fit_transform(table), sample.images[:2])
+
+
+def test_region_channel(sample):
+    both = load_sample(require="o-contour")
+    X = DicomLoader(region="o-contour").fit_transform(both.frame)
+    assert X.shape == (12, 2, 256, 256)
+    np.testing.assert_array_equal(X[:, 0], both.images)
+    np.testing.assert_array_equal(X[:, 1] > 0.5, both.regions)
+
+
+def test_region_missing_contour_is_explained(sample):
+    with pytest.raises(ValueError, match=r"108\.dcm: no o-contour for this slice.*require='o-contour'"):
+        DicomLoader(region="o-contour").fit_transform(sample.frame)
+
+
+def test_region_needs_records(sample):
+    with pytest.raises(ValueError, match="needs slice records"):
+        DicomLoader(region="o-contour").fit_transform(list(sample.frame.dicom_path[:2]))
+
+
+def test_pipeline_with_region_selector(sample):
+    both = load_sample(require="o-contour")
+    pipe = make_pipeline(DicomLoader(region="o-contour"), RegionSelector())
+    out = pipe.fit_transform(both.frame)
+    assert out.shape == (12, 256, 256)
+    np.testing.assert_array_equal(np.isnan(out), ~both.regions)
+
+
+def test_clone_get_set_params_pickle(sample):
+    loader = DicomLoader(region="o-contour", n_jobs=2)
+    assert clone(loader).get_params() == loader.get_params()
+    loader.set_params(region=None)
+    assert loader.region is None
+    fitted = pickle.loads(pickle.dumps(loader.fit(sample.frame)))
+    np.testing.assert_array_equal(fitted.transform(sample.frame[:2]), sample.images[:2])
+
+
+def test_cached_and_parallel(sample, tmp_path):
+    loader = DicomLoader(n_jobs=2, memory=tmp_path)
+    np.testing.assert_array_equal(loader.fit_transform(sample.frame), sample.images)
+    assert any(tmp_path.rglob("*.pkl")), "joblib.Memory wrote no cache entry"
+    np.testing.assert_array_equal(loader.transform(sample.frame), sample.images)
+
+
+@pytest.mark.parametrize("X, match", [([], "0 sample"), (np.zeros((3, 2)), "DICOM paths"), ("a.dcm", "single path")])
+def test_bad_input(X, match):
+    with pytest.raises(ValueError, match=match):
+        DicomLoader().fit(X)
+
+
+def test_bad_region_parameter(sample):
+    with pytest.raises(ValueError, match="region must be one of"):
+        DicomLoader(region="epicardium").fit(sample.frame)
+
+
+def test_unreadable_file_named(tmp_path, sample):
+    bad = tmp_path / "bad.dcm"
+    bad.write_text("x")
+    with pytest.raises(DicomReadError, match=r"bad\.dcm"):
+        DicomLoader().fit_transform([sample.frame.dicom_path[0], str(bad)])
+
+
+def test_mixed_sizes_refused(tmp_path, make_dicom, sample):
+    small = make_dicom(tmp_path / "small.dcm", np.zeros((8, 8), np.int16))
+    with pytest.raises(ValueError, match=r"small\.dcm: image shape \(8, 8\) differs"):
+        DicomLoader().fit_transform([sample.frame.dicom_path[0], str(small)])
+
+
+def test_transform_before_fit(sample):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        DicomLoader().transform(sample.frame)

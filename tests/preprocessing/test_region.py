@@ -1,0 +1,68 @@
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skcardio.preprocessing import RegionSelector
+
+_TABULAR = "RegionSelector takes [image, region] arrays (n, 2, H, W); the check feeds 2-D tabular data"
+EXPECTED_FAILURES = {
+    name: _TABULAR
+    for name in [
+        "check_fit_score_takes_y", "check_estimators_overwrite_params", "check_dont_overwrite_parameters",
+        "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+        "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
+        "check_pipeline_consistency", "check_estimators_pickle", "check_f_contiguous_array_estimator",
+        "check_transformer_data_not_an_array", "check_transformer_general", "check_transformer_preserve_dtypes",
+        "check_methods_sample_order_invariance", "check_methods_subset_invariance", "check_dict_unchanged",
+        "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in", "check_fit2d_predict1d",
+        "check_fit2d_1sample", "check_fit2d_1feature",
+    ]
+}
+
+
+@parametrize_with_checks([RegionSelector()], expected_failed_checks=lambda est: EXPECTED_FAILURES)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def _pairs():
+    X = np.zeros((2, 2, 3, 4), np.float32)
+    X[:, 0] = np.arange(12).reshape(3, 4)
+    X[0, 1, 1, 1:3] = 1
+    X[1, 1, 0, 0] = 1
+    return X
+
+
+def test_nan_outside_region():
+    out = RegionSelector().fit_transform(_pairs())
+    assert out.shape == (2, 3, 4) and out.dtype == np.float32
+    np.testing.assert_array_equal(np.isnan(out[0]), [[1, 1, 1, 1], [1, 0, 0, 1], [1, 1, 1, 1]])
+    assert out[0, 1, 1] == 5 and out[0, 1, 2] == 6
+    assert np.isnan(out[1]).sum() == 11 and out[1, 0, 0] == 0
+
+
+def test_fill_value_and_input_untouched():
+    X = _pairs()
+    copy = X.copy()
+    out = RegionSelector(fill_value=-1).fit_transform(X)
+    assert (out[0][~(X[0, 1] > 0.5)] == -1).all()
+    np.testing.assert_array_equal(X, copy)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (2, 3, 3, 4), (2, 2, 3)])
+def test_bad_shape(shape):
+    with pytest.raises(ValueError, match=r"expected \[image, region\] arrays of shape \(n, 2, H, W\)"):
+        RegionSelector().fit(np.zeros(shape))
+
+
+def test_clone_pickle_not_fitted():
+    sel = RegionSelector(fill_value=0.0)
+    assert clone(sel).fill_value == 0.0
+    with pytest.raises(NotFittedError):
+        sel.transform(_pairs())
+    fitted = pickle.loads(pickle.dumps(sel.fit(_pairs())))
+    assert fitted.n_features_in_ == 2
