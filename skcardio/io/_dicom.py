@@ -12,6 +12,7 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 
 from ..exceptions import DicomReadError
+from ._fastdicom import scan_header
 
 __all__ = ["DicomSlice", "read_dicom"]
 
@@ -100,8 +101,39 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     (1.367188, 1.367188)
     """
     path = os.fspath(path)
+    fast = _read_fast(path, pixels)
+    if fast is not None:
+        return fast
     ds = _dcmread(path, stop_before_pixels=not pixels)
-    image = _pixels(ds, path) if pixels else None
+    return _make_slice(ds, _pixels(ds, path) if pixels else None, path)
+
+
+def _read_fast(path: str, pixels: bool) -> DicomSlice | None:
+    """The common case without pydicom's full parse; None to fall back."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None  # the pydicom path reports the error
+    scanned = scan_header(data)
+    if scanned is None:
+        return None
+    header, offset, length = scanned
+    image = None
+    if pixels:
+        rows, cols = header.get("Rows"), header.get("Columns")
+        bits = header.get("BitsAllocated")
+        single = int(header.get("SamplesPerPixel") or 1) == 1 and int(header.get("NumberOfFrames") or 1) == 1
+        if not (rows and cols and bits in (8, 16, 32) and single and rows * cols * bits // 8 <= length):
+            return None
+        image = _decode_native(
+            memoryview(data)[offset:], rows, cols, bits, header.get("BitsStored") or bits,
+            header.get("PixelRepresentation") == 1, little_endian=True,
+        )
+    return _make_slice(header, image, path)
+
+
+def _make_slice(ds, image: np.ndarray | None, path: str) -> DicomSlice:
+    """Build a DicomSlice from a pydicom Dataset or a dict of header values."""
     slope = _float(ds, "RescaleSlope", 1.0)
     intercept = _float(ds, "RescaleIntercept", 0.0)
     if image is not None and (slope != 1.0 or intercept != 0.0):
@@ -177,22 +209,26 @@ def _pixels(ds: pydicom.Dataset, path: str) -> np.ndarray:
 def _raw_pixels(ds: pydicom.Dataset, path: str, syntax) -> np.ndarray:
     """Decode uncompressed native pixel data straight from the bytes.
 
-    Much faster than ``ds.pixel_array`` (no handler dispatch or copies) for the
+    Faster than ``ds.pixel_array`` (no handler dispatch or copies) for the
     only layout cine slices use: one frame, one sample, 8/16/32-bit integers.
     """
-    rows, cols = int(ds.Rows), int(ds.Columns)
-    bits = int(ds.BitsAllocated)
-    signed = int(ds.get("PixelRepresentation", 0)) == 1
-    dtype = np.dtype(f"{'<' if syntax.is_little_endian else '>'}{'i' if signed else 'u'}{bits // 8}")
+    rows, cols, bits = int(ds.Rows), int(ds.Columns), int(ds.BitsAllocated)
     data = ds.PixelData
-    expected = rows * cols * dtype.itemsize
+    expected = rows * cols * bits // 8
     if len(data) < expected:
         raise DicomReadError(
             f"{path}: truncated pixel data: {len(data)} bytes, expected "
             f"{expected} for {rows}x{cols} at {bits} bits"
         )
+    return _decode_native(
+        data, rows, cols, bits, int(ds.get("BitsStored", bits) or bits),
+        int(ds.get("PixelRepresentation", 0)) == 1, syntax.is_little_endian,
+    )
+
+
+def _decode_native(data, rows: int, cols: int, bits: int, bits_stored: int, signed: bool, little_endian: bool) -> np.ndarray:
+    dtype = np.dtype(f"{'<' if little_endian else '>'}{'i' if signed else 'u'}{bits // 8}")
     image = np.frombuffer(data, dtype=dtype, count=rows * cols).reshape(rows, cols)
-    bits_stored = int(ds.get("BitsStored", bits) or bits)
     if bits_stored < bits:
         image = _mask_bits(image, bits_stored, signed)
     return image.astype(np.float32)

@@ -148,3 +148,61 @@ def test_read_dicoms_names_bad_file(tmp_path, make_dicom):
     bad.write_text("nope")
     with pytest.raises(DicomReadError, match=r"bad\.dcm"):
         read_dicoms([good, bad])
+
+
+def _pydicom_view(path):
+    """The slice as read through pydicom only (the fallback path)."""
+    from skcardio.io._dicom import _dcmread, _make_slice, _pixels
+
+    ds = _dcmread(str(path), stop_before_pixels=False)
+    return _make_slice(ds, _pixels(ds, str(path)), str(path))
+
+
+def _same(a, b):
+    np.testing.assert_array_equal(a.image, b.image)
+    fields_a = {k: v for k, v in a.__dict__.items() if k != "image"}
+    fields_b = {k: v for k, v in b.__dict__.items() if k != "image"}
+    assert str(fields_a) == str(fields_b)
+
+
+def test_fast_path_matches_pydicom_on_real_data(shared_data_root):
+    from skcardio.io._fastdicom import scan_header
+
+    paths = sorted((shared_data_root / "dicoms").glob("*/*.dcm"))[::25]
+    for path in paths:
+        assert scan_header(path.read_bytes()) is not None, f"{path} left the fast path"
+        _same(read_dicom(path), _pydicom_view(path))
+
+
+def test_fast_path_implicit_vr_sequences_and_bits_stored(tmp_path, make_dicom):
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ImplicitVRLittleEndian
+
+    from skcardio.io._fastdicom import scan_header
+
+    inner = Dataset()
+    inner.PatientID = "NOT-THIS-ONE"  # a wanted tag inside a sequence must be ignored
+    inner.ReferencedSOPInstanceUID = "1.2.3"
+    pixels = np.array([[0, 4095], [-2048, 7]], np.int16)
+    for syntax in (None, ImplicitVRLittleEndian):
+        path = make_dicom(
+            tmp_path / f"{syntax}.dcm", pixels, syntax=syntax, slope=2, intercept=1,
+            ReferencedStudySequence=Sequence([inner, inner]), BitsStored=12,
+        )
+        assert scan_header(path.read_bytes()) is not None
+        s = read_dicom(path)
+        assert s.patient_id == "SYN001"
+        _same(s, _pydicom_view(path))
+
+
+def test_fast_path_declines_what_it_does_not_handle(tmp_path, make_dicom):
+    from skcardio.io._fastdicom import scan_header
+
+    path = make_dicom(tmp_path / "a.dcm", np.zeros((2, 2), np.int16))
+    data = path.read_bytes()
+    assert scan_header(data) is not None
+    assert scan_header(data[:-4]) is None  # truncated pixel data
+    assert scan_header(b"\0" * 300) is None  # no DICM magic
+    # Same length UID: Explicit VR Big Endian is left to pydicom.
+    assert scan_header(data.replace(b"1.2.840.10008.1.2.1", b"1.2.840.10008.1.2.2")) is None
