@@ -1,0 +1,28 @@
+"""Exploration of intensities and segmentations.
+
+Blood pool (inside the i-contour) vs myocardium ring (inside the o-contour,
+outside the i-contour): per-slice intensity distributions and the KS test
+between them, and matplotlib plots saved to files: the two histograms, image
+overlays of expert contours and predicted masks, a try-all-thresholds grid
+restricted to the region, and per-slice scores.
+"""
+
+from ._distributions import KS_DTYPE, blood_myocardium_ks, intensity_distributions
+from ._plots import (
+    THRESHOLD_METHODS,
+    plot_intensity_histograms,
+    plot_overlay,
+    plot_slice_scores,
+    plot_threshold_grid,
+)
+
+__all__ = [
+    "KS_DTYPE",
+    "THRESHOLD_METHODS",
+    "blood_myocardium_ks",
+    "intensity_distributions",
+    "plot_intensity_histograms",
+    "plot_overlay",
+    "plot_slice_scores",
+    "plot_threshold_grid",
+]

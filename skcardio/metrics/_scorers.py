@@ -1,0 +1,265 @@
+"""Scorers ``(estimator, X, y) -> float`` for ``GridSearchCV`` and ``cross_validate``.
+
+Overlap scorers only need ``estimator.predict(X)`` and are built with
+:func:`sklearn.metrics.make_scorer`. The KS and distance scorers need more
+than the prediction:
+
+* **images** (KS): the input of the segmenter, i.e. ``estimator[:-1].transform(X)``
+  when the estimator is a :class:`~sklearn.pipeline.Pipeline` (the output of
+  ``RegionSelector`` when the pipeline starts from slice records), otherwise
+  ``X`` itself; channel 0 when that is ``(n, C, H, W)``.
+* **pixel spacing** (distances): ``X["pixel_spacing"]`` when ``X`` is a
+  records array (the ``frame`` of :func:`skcardio.datasets.load_dataset`),
+  otherwise the ``spacing`` given to :func:`make_distance_scorer`, otherwise
+  1 (distances in pixels, with a :class:`~skcardio.exceptions.SkcardioWarning`).
+
+A fitted search object (``GridSearchCV``, e.g. in nested cross-validation) is
+scored through its ``best_estimator_``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.metrics import make_scorer
+from sklearn.pipeline import Pipeline
+
+from ..exceptions import SkcardioWarning
+from ._distance import average_perpendicular_distance, good_contour_rate, hausdorff_distance
+from ._ks import ks_score
+from ._overlap import dice_score, fraction_iou_above, iou_score
+
+__all__ = [
+    "iou_scorer",
+    "dice_scorer",
+    "fraction_iou75_scorer",
+    "ks_scorer",
+    "apd_scorer",
+    "hausdorff_scorer",
+    "good_contour_scorer",
+    "make_distance_scorer",
+    "make_multimetric_scorer",
+    "get_scorers",
+    "SCORERS",
+]
+
+iou_scorer = make_scorer(iou_score)
+dice_scorer = make_scorer(dice_score)
+fraction_iou75_scorer = make_scorer(fraction_iou_above, threshold=0.75)
+
+
+def _predict(estimator, X) -> tuple[object, np.ndarray]:
+    """Return (input of the final step, prediction), transforming ``X`` only once."""
+    estimator = getattr(estimator, "best_estimator_", estimator)
+    if isinstance(estimator, Pipeline) and len(estimator) > 1:
+        Xt = estimator[:-1].transform(X)
+        return Xt, estimator[-1].predict(Xt)
+    return X, estimator.predict(X)
+
+
+def _is_records(X) -> bool:
+    """Slice records: a structured array, a mapping of columns or a table."""
+    if isinstance(X, np.ndarray):
+        return X.dtype.names is not None
+    return isinstance(X, Mapping) or hasattr(X, "columns")
+
+
+def _record_names(X) -> tuple[str, ...]:
+    if isinstance(X, np.ndarray):
+        return X.dtype.names or ()
+    return tuple(X.keys()) if isinstance(X, Mapping) else tuple(X.columns)
+
+
+def _images_of(Xt) -> np.ndarray:
+    if _is_records(Xt):
+        raise ValueError(
+            "the KS scorer needs the images the segmenter sees, but the input of the "
+            f"final step is slice records (fields {_record_names(Xt)}); use a Pipeline "
+            "whose steps before the segmenter load the images (DicomLoader, RegionSelector)."
+        )
+    return np.asarray(Xt)
+
+
+def _spacing_of(X, default: ArrayLike | None) -> ArrayLike:
+    if _is_records(X) and "pixel_spacing" in _record_names(X):
+        return np.stack([np.asarray(value, dtype=np.float64) for value in X["pixel_spacing"]])
+    if default is not None:
+        return default
+    warnings.warn(
+        "X is not slice records with a 'pixel_spacing' field and no spacing was given "
+        "to make_distance_scorer: distances are in pixels, not mm.",
+        SkcardioWarning,
+        stacklevel=2,
+    )
+    return 1.0
+
+
+def _metric_values(
+    metrics: Iterable[str], y_true, y_pred, Xt, X, spacing: ArrayLike | None, threshold: float
+) -> dict[str, float]:
+    """The named metrics of one prediction (signs as in ``get_scorers``)."""
+    needs_spacing = {"neg_apd", "neg_hausdorff", "good_contour"}
+    mm = _spacing_of(X, spacing) if needs_spacing & set(metrics) else None
+    functions: dict[str, Callable[[], float]] = {
+        "iou": lambda: iou_score(y_true, y_pred),
+        "dice": lambda: dice_score(y_true, y_pred),
+        "fraction_iou75": lambda: fraction_iou_above(y_true, y_pred, threshold=0.75),
+        "ks": lambda: ks_score(y_true, y_pred, images=_images_of(Xt)),
+        "neg_apd": lambda: -average_perpendicular_distance(y_true, y_pred, spacing=mm),
+        "neg_hausdorff": lambda: -hausdorff_distance(y_true, y_pred, spacing=mm),
+        "good_contour": lambda: good_contour_rate(
+            y_true, y_pred, spacing=mm, threshold=threshold
+        ),
+    }
+    return {name: float(functions[name]()) for name in metrics}
+
+
+_METRICS = ("iou", "dice", "fraction_iou75", "ks", "neg_apd", "neg_hausdorff", "good_contour")
+
+
+class _SegmentationScorer:
+    """Scorer computing one or several named metrics from a single prediction."""
+
+    def __init__(
+        self,
+        metrics: str | Iterable[str],
+        *,
+        spacing: ArrayLike | None = None,
+        threshold: float = 5.0,
+    ) -> None:
+        self._single = isinstance(metrics, str)
+        self._metrics = [metrics] if self._single else list(metrics)
+        self._spacing = spacing
+        self._threshold = threshold
+        # Fail now, not inside a cross-validation loop.
+        unknown = set(self._metrics) - set(_METRICS)
+        if unknown:
+            raise ValueError(f"unknown metric(s) {sorted(unknown)}; expected some of {_METRICS}.")
+
+    def __call__(self, estimator, X, y_true) -> float | dict[str, float]:
+        Xt, y_pred = _predict(estimator, X)
+        values = _metric_values(
+            self._metrics, y_true, y_pred, Xt, X, self._spacing, self._threshold
+        )
+        return values[self._metrics[0]] if self._single else values
+
+    def __repr__(self) -> str:
+        metrics = self._metrics[0] if self._single else self._metrics
+        return f"{type(self).__name__}({metrics!r}, spacing={self._spacing!r})"
+
+
+ks_scorer = _SegmentationScorer("ks")
+apd_scorer = _SegmentationScorer("neg_apd")
+hausdorff_scorer = _SegmentationScorer("neg_hausdorff")
+good_contour_scorer = _SegmentationScorer("good_contour")
+
+
+def make_distance_scorer(
+    metric: str = "apd", *, spacing: ArrayLike | None = None, threshold: float = 5.0
+) -> Callable:
+    """Build a distance scorer with a fallback pixel spacing.
+
+    Use it when ``X`` is an array (no ``pixel_spacing`` field) whose slices
+    share a known spacing; with slice records the records' spacing wins.
+
+    Parameters
+    ----------
+    metric : {"apd", "hausdorff", "good_contour"}, default="apd"
+        The APD and Hausdorff scorers return the *negated* mean distance in mm
+        (greater is better, as sklearn's ``neg_*`` scorers); ``good_contour``
+        returns the fraction of slices with APD < ``threshold`` mm.
+    spacing : float or array-like of shape (2,), default=None
+        Pixel spacing (row, col) in mm used when ``X`` carries none. ``None``
+        means 1 with a warning.
+    threshold : float, default=5.0
+        APD threshold of a good contour, in mm.
+
+    Returns
+    -------
+    callable
+        ``scorer(estimator, X, y) -> float``.
+
+    Examples
+    --------
+    >>> from skcardio.metrics import make_distance_scorer
+    >>> scorer = make_distance_scorer("hausdorff", spacing=1.37)
+    """
+    names = {"apd": "neg_apd", "hausdorff": "neg_hausdorff", "good_contour": "good_contour"}
+    if metric not in names:
+        raise ValueError(f"metric must be one of {sorted(names)}; got {metric!r}.")
+    return _SegmentationScorer(names[metric], spacing=spacing, threshold=threshold)
+
+
+def make_multimetric_scorer(
+    metrics: Iterable[str] | None = None,
+    *,
+    spacing: ArrayLike | None = None,
+    threshold: float = 5.0,
+) -> Callable:
+    """Build one scorer returning a dict of metrics from a single prediction.
+
+    ``cross_validate(scoring={...})`` calls each callable scorer separately,
+    which re-runs the pipeline (DICOM loading included) once per metric. This
+    scorer predicts once and returns every metric, which sklearn accepts as
+    ``scoring=`` (``GridSearchCV`` then needs ``refit=`` one of the names or
+    ``False``).
+
+    Parameters
+    ----------
+    metrics : iterable of str, default=None
+        Names among ``get_scorers()``; ``None`` means all of them.
+    spacing : float or array-like of shape (2,), default=None
+        Fallback pixel spacing, as in :func:`make_distance_scorer`.
+    threshold : float, default=5.0
+        APD threshold of a good contour, in mm.
+
+    Returns
+    -------
+    callable
+        ``scorer(estimator, X, y) -> dict[str, float]``.
+
+    Examples
+    --------
+    >>> from skcardio.metrics import make_multimetric_scorer
+    >>> scorer = make_multimetric_scorer(["iou", "dice", "neg_apd"])
+    """
+    return _SegmentationScorer(
+        list(_METRICS) if metrics is None else list(metrics), spacing=spacing, threshold=threshold
+    )
+
+
+def get_scorers() -> dict[str, Callable]:
+    """Every segmentation scorer by name, for ``cross_validate(scoring=...)``.
+
+    Names: ``iou``, ``dice``, ``fraction_iou75`` (fraction of slices with IoU
+    > 0.75), ``ks`` (mean KS p-value), ``neg_apd`` and ``neg_hausdorff``
+    (negated mean distances in mm), ``good_contour`` (fraction of slices with
+    APD < 5 mm). All are "greater is better".
+
+    Returns
+    -------
+    dict
+        A new dict on each call (safe to modify).
+
+    Examples
+    --------
+    >>> from skcardio.metrics import get_scorers
+    >>> sorted(get_scorers())
+    ['dice', 'fraction_iou75', 'good_contour', 'iou', 'ks', 'neg_apd', 'neg_hausdorff']
+    """
+    return {
+        "iou": iou_scorer,
+        "dice": dice_scorer,
+        "fraction_iou75": fraction_iou75_scorer,
+        "ks": ks_scorer,
+        "neg_apd": apd_scorer,
+        "neg_hausdorff": hausdorff_scorer,
+        "good_contour": good_contour_scorer,
+    }
+
+
+#: Every scorer by name (a module-level dict; :func:`get_scorers` returns a copy).
+SCORERS = get_scorers()

@@ -1,0 +1,188 @@
+"""Hausdorff distance, APD and good-contour rate on hand-computed contours.
+
+Contours are the 0.5 iso-lines of the masks: the pixel block rows r0..r1,
+cols c0..c1 has straight edges at rows r0 - 0.5 and r1 + 0.5 and cols
+c0 - 0.5 and c1 + 0.5, with each corner cut by a short diagonal.
+"""
+
+import numpy as np
+import pytest
+from skimage.draw import disk
+
+from skcardio.metrics import average_perpendicular_distance, good_contour_rate, hausdorff_distance
+from skcardio.metrics._distance import _mask_contours, _perpendicular_distances
+
+
+def _block(shape, rows, cols):
+    mask = np.zeros(shape, bool)
+    mask[rows, cols] = True
+    return mask
+
+
+def _regular_polygon(radius, n=16):
+    angles = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    return np.column_stack([radius * np.sin(angles), radius * np.cos(angles)])
+
+
+@pytest.mark.parametrize(("auto_radius", "expert_radius"), [(10.0, 6.0), (3.0, 6.0)])
+def test_perpendicular_distance_between_concentric_polygons(auto_radius, expert_radius):
+    # By symmetry the tangent at a vertex of a regular polygon (next - previous
+    # vertex) is perpendicular to its radius, so the normal passes through the
+    # centre and meets the other polygon at its vertex at the same angle:
+    # every distance is |R - r| exactly.
+    distances = _perpendicular_distances(
+        [_regular_polygon(auto_radius)], [_regular_polygon(expert_radius)]
+    )
+    np.testing.assert_allclose(distances, abs(auto_radius - expert_radius))
+
+
+def test_contour_of_one_pixel_is_a_diamond():
+    mask = np.zeros((5, 5), bool)
+    mask[2, 3] = True
+    (contour,) = _mask_contours(mask)
+    assert sorted(map(tuple, contour)) == [(1.5, 3.0), (2.0, 2.5), (2.0, 3.5), (2.5, 3.0)]
+
+
+def test_apd_hand_computed_single_pixel_inside_square():
+    # expert: rows/cols 2..8, edges at 1.5 and 8.5. prediction: pixel (5, 5),
+    # a diamond with vertices (4.5, 5), (5, 5.5), (5.5, 5), (5, 4.5).
+    # At (4.5, 5) the tangent is horizontal, the normal is the column 5 line,
+    # meeting the top edge 3 px away (bottom edge: 4 px); likewise for all four
+    # vertices: APD = 3 px.
+    y_true = _block((12, 12), slice(2, 9), slice(2, 9))
+    y_pred = _block((12, 12), 5, 5)
+    assert average_perpendicular_distance(y_true, y_pred) == pytest.approx(3.0)
+    assert average_perpendicular_distance(y_true, y_pred, spacing=1.25) == pytest.approx(3.75)
+    # spacing (row 1 mm, col 2 mm): vertices (4.5, 10) and (5.5, 10) mm have
+    # vertical normals meeting rows 1.5 / 8.5 mm: 3 mm; vertices (5, 9) and
+    # (5, 11) mm have horizontal normals meeting cols 3 / 17 mm: 6 mm (the far
+    # side is 8 mm). APD = (3 + 6 + 3 + 6) / 4 = 4.5 mm.
+    assert average_perpendicular_distance(y_true, y_pred, spacing=(1.0, 2.0)) == pytest.approx(4.5)
+
+
+def test_apd_hand_computed_normals_missing_the_expert():
+    # expert: block rows/cols 2..4, whose outline's bottom-right diagonal joins
+    # (4.5, 4) and (4, 4.5) on the line row + col = 8.5. prediction: pixel
+    # (10, 10), whose diamond's normals (column 10, row 10) all miss the
+    # expert, so each vertex takes its closest distance to the expert outline,
+    # the foot of the perpendicular to that line being a diagonal endpoint:
+    # (9.5, 10), (10, 9.5) -> 11 / sqrt(2); (10.5, 10), (10, 10.5) -> 12 / sqrt(2).
+    # APD = (22 + 24) / sqrt(2) / 4 = 23 / (2 sqrt(2)).
+    y_true = _block((14, 14), slice(2, 5), slice(2, 5))
+    y_pred = _block((14, 14), 10, 10)
+    assert average_perpendicular_distance(y_true, y_pred) == pytest.approx(23 / (2 * np.sqrt(2)))
+
+
+def test_apd_uses_outlines_hausdorff_whole_boundaries():
+    # A stray pixel beside the predicted blood pool is not part of its outline
+    # (the contour a contour file would hold): APD 0, Hausdorff sees it.
+    y_true = _block((20, 20), slice(2, 9), slice(2, 9))
+    y_pred = y_true.copy()
+    y_pred[15, 15] = True
+    assert average_perpendicular_distance(y_true, y_pred) == 0.0
+    # The block's boundary is part of both; the farthest predicted vertices
+    # are the diamond's (15.5, 15) and (15, 15.5), nearest to the block's
+    # corner vertices (8.5, 8) / (8, 8.5): sqrt(7^2 + 7^2) = 7 sqrt(2).
+    assert hausdorff_distance(y_true, y_pred) == pytest.approx(7 * np.sqrt(2))
+
+
+def test_apd_is_directed_from_prediction_to_expert():
+    # Averaged over the automatic contour's vertices: swapping the roles of a
+    # small contour inside a large one changes the value.
+    square = _block((12, 12), slice(2, 9), slice(2, 9))
+    pixel = _block((12, 12), 5, 5)
+    assert average_perpendicular_distance(square, pixel) == pytest.approx(3.0)
+    assert average_perpendicular_distance(pixel, square) > 3.2
+
+
+def test_apd_of_concentric_disks():
+    # Radii 30 and 20 px: about 10 px; the three-vertex tangent of the
+    # challenge overestimates slightly on staircase contours (documented).
+    shape = (128, 128)
+    outer, inner = np.zeros(shape, bool), np.zeros(shape, bool)
+    outer[disk((64, 64), 30, shape=shape)] = True
+    inner[disk((64, 64), 20, shape=shape)] = True
+    assert 9.8 < average_perpendicular_distance(inner, outer) < 10.6
+    assert 9.8 < average_perpendicular_distance(outer, inner) < 10.6
+
+
+def test_hausdorff_hand_computed():
+    # A block shifted by 2 columns: each contour vertex's nearest vertex on the
+    # other contour is at most 2 columns away -> 2 px = 2 x 0.7 mm.
+    y_true = _block((12, 12), slice(3, 8), slice(3, 8))
+    shifted = np.roll(y_true, 2, axis=1)
+    assert hausdorff_distance(y_true, shifted, spacing=(1.0, 0.7)) == pytest.approx(1.4)
+    # shifted 3 rows with row spacing 1.5 mm -> 4.5 mm
+    assert hausdorff_distance(y_true, np.roll(y_true, 3, axis=0), spacing=(1.5, 9.0)) == pytest.approx(4.5)
+    # Block 2..5 inside block 0..7: the outer corner vertex (-0.5, 0) is
+    # nearest to the inner corner vertex (1.5, 2): sqrt(2^2 + 2^2); from the
+    # inner contour every vertex is 2 px from the outer one -> 2 sqrt(2).
+    inner = _block((8, 8), slice(2, 6), slice(2, 6))
+    outer = np.ones((8, 8), bool)
+    assert hausdorff_distance(inner, outer) == pytest.approx(2 * np.sqrt(2))
+    assert hausdorff_distance(outer, inner) == pytest.approx(2 * np.sqrt(2))
+
+
+@pytest.mark.parametrize("metric", [average_perpendicular_distance, hausdorff_distance])
+def test_distance_empty_rule_and_identity(metric):
+    square = _block((10, 10), slice(2, 7), slice(2, 7))
+    empty = np.zeros((10, 10), bool)
+    y_true = np.stack([square, empty, square, empty])
+    y_pred = np.stack([square, empty, empty, square])
+    np.testing.assert_array_equal(metric(y_true, y_pred, per_slice=True), [0.0, 0.0, np.inf, np.inf])
+    assert metric(y_true, y_pred) == np.inf
+    assert metric(y_true[:2], y_pred[:2]) == 0.0
+
+
+def test_per_slice_spacing():
+    y_true = np.stack([_block((12, 12), slice(2, 9), slice(2, 9))] * 2)
+    y_pred = np.stack([_block((12, 12), 5, 5)] * 2)
+    spacing = np.array([[1.0, 1.0], [2.0, 2.0]])
+    apd = average_perpendicular_distance(y_true, y_pred, spacing=spacing, per_slice=True)
+    np.testing.assert_allclose(apd, [3.0, 6.0])
+
+
+def test_good_contour_rate():
+    # APDs 0 (identical), 3 px (single pixel in square) and inf (missed).
+    square = _block((12, 12), slice(2, 9), slice(2, 9))
+    y_true = np.stack([square] * 3)
+    y_pred = np.stack([square, _block((12, 12), 5, 5), np.zeros((12, 12), bool)])
+    assert good_contour_rate(y_true, y_pred, spacing=1.0) == pytest.approx(2 / 3)
+    # 3 px x 2 mm = 6 mm >= 5 mm: no longer good
+    assert good_contour_rate(y_true, y_pred, spacing=2.0) == pytest.approx(1 / 3)
+    # the threshold is strict: APD equal to it is not good
+    assert good_contour_rate(y_true, y_pred, spacing=2.0, threshold=6.0) == pytest.approx(1 / 3)
+    assert good_contour_rate(y_true, y_pred, spacing=2.0, threshold=6.001) == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize(
+    ("spacing", "match"),
+    [
+        (np.ones(3), r"scalar, a \(row, col\) pair or one pair per slice \(2, 2\); got shape \(3,\)"),
+        (np.ones((3, 2)), r"got shape \(3, 2\)"),
+        (-1.0, "finite and positive"),
+        ((1.0, np.nan), "finite and positive"),
+    ],
+)
+def test_spacing_errors(spacing, match):
+    masks = np.zeros((2, 5, 5), bool)
+    with pytest.raises(ValueError, match=match):
+        average_perpendicular_distance(masks, masks, spacing=spacing)
+
+
+@pytest.mark.shared_data
+def test_real_contours_eroded_by_one_pixel(shared_data_root):
+    """APD of an expert mask against itself eroded by one pixel is ~1 px."""
+    from scipy.ndimage import binary_erosion
+
+    datasets = pytest.importorskip("skcardio.datasets")
+    bunch = datasets.load_dataset(shared_data_root)
+    y_true = bunch.y[:10]
+    eroded = np.stack([binary_erosion(mask) for mask in y_true])
+    spacing = np.asarray(bunch.frame.pixel_spacing[:10], dtype=float)
+    apd = average_perpendicular_distance(y_true, eroded, spacing=spacing, per_slice=True)
+    # Straight edges move 1 px, staircase diagonals ~0.7 px.
+    assert (apd > 0.5 * spacing[:, 0]).all() and (apd < 1.2 * spacing[:, 0]).all()
+    np.testing.assert_array_equal(
+        average_perpendicular_distance(y_true, y_true, spacing=spacing, per_slice=True), 0.0
+    )

@@ -1,0 +1,289 @@
+"""Scorers in GridSearchCV / cross_validate with a tiny segmenter defined here."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from skimage.draw import disk
+
+from skcardio.exceptions import SkcardioWarning
+from skcardio.metrics import (
+    SCORERS,
+    apd_scorer,
+    average_perpendicular_distance,
+    dice_score,
+    dice_scorer,
+    fraction_iou75_scorer,
+    fraction_iou_above,
+    get_scorers,
+    good_contour_rate,
+    good_contour_scorer,
+    hausdorff_distance,
+    hausdorff_scorer,
+    iou_score,
+    iou_scorer,
+    ks_score,
+    ks_scorer,
+    make_distance_scorer,
+    make_multimetric_scorer,
+)
+
+
+class MeanThreshold(BaseEstimator):
+    """Pixels brighter than ``scale`` x the slice's region mean (NaN = outside)."""
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def fit(self, X, y=None):
+        self.fitted_ = True
+        return self
+
+    def predict(self, X):
+        X = np.asarray(X, dtype=float)
+        means = np.nanmean(X, axis=(1, 2), keepdims=True)
+        with np.errstate(invalid="ignore"):
+            return X > self.scale * means
+
+
+class NanOutside(TransformerMixin, BaseEstimator):
+    """``[image, region]`` ``(n, 2, H, W)`` -> image with NaN outside the region."""
+
+    def fit(self, X, y=None):
+        self.fitted_ = True
+        return self
+
+    def transform(self, X):
+        X = np.asarray(X, dtype=float)
+        return np.where(X[:, 1] > 0.5, X[:, 0], np.nan)
+
+
+class Lookup(TransformerMixin, BaseEstimator):
+    """Slice records with an ``index`` field -> rows of ``arrays``."""
+
+    def __init__(self, arrays=None):
+        self.arrays = arrays
+
+    def fit(self, X, y=None):
+        self.fitted_ = True
+        return self
+
+    def transform(self, X):
+        return self.arrays[X["index"]]
+
+
+def _synthetic(n=12, size=48, seed=0):
+    """Bright blood disk inside a darker ring; 4 patients of 3 slices."""
+    rng = np.random.default_rng(seed)
+    X = np.zeros((n, 2, size, size))
+    y = np.zeros((n, size, size), bool)
+    for i in range(n):
+        centre = (size // 2 + rng.integers(-3, 4), size // 2 + rng.integers(-3, 4))
+        y[i][disk(centre, 7 + i % 4, shape=(size, size))] = True
+        X[i, 1][disk(centre, 15, shape=(size, size))] = 1.0
+        X[i, 0] = rng.normal(60, 15, (size, size)) + 140 * y[i]
+    groups = np.repeat(["p1", "p2", "p3", "p4"], n // 4)
+    return X, y, groups
+
+
+@pytest.fixture(scope="module")
+def data():
+    return _synthetic()
+
+
+@pytest.fixture
+def pipe():
+    return make_pipeline(NanOutside(), MeanThreshold()).fit(*_synthetic()[:2])
+
+
+def test_scorers_match_the_metrics(data, pipe):
+    X, y, _ = data
+    images = pipe[:-1].transform(X)
+    y_pred = pipe.predict(X)
+    assert iou_scorer(pipe, X, y) == iou_score(y, y_pred)
+    assert dice_scorer(pipe, X, y) == dice_score(y, y_pred)
+    assert fraction_iou75_scorer(pipe, X, y) == fraction_iou_above(y, y_pred)
+    assert ks_scorer(pipe, X, y) == ks_score(y, y_pred, images=images)
+    with pytest.warns(SkcardioWarning, match="distances are in pixels"):
+        assert apd_scorer(pipe, X, y) == -average_perpendicular_distance(y, y_pred)
+    with pytest.warns(SkcardioWarning):
+        assert hausdorff_scorer(pipe, X, y) == -hausdorff_distance(y, y_pred)
+    with pytest.warns(SkcardioWarning):
+        assert good_contour_scorer(pipe, X, y) == good_contour_rate(y, y_pred)
+    # The segmentation is good on this easy data, so the scores mean something.
+    assert iou_scorer(pipe, X, y) > 0.8
+    assert -5.0 < make_distance_scorer("apd", spacing=1.0)(pipe, X, y) <= 0.0
+
+
+def test_ks_images_are_the_final_step_input(data, pipe):
+    # Without the pipeline's NaN masking the images differ, and so does KS.
+    X, y, _ = data
+    segmenter_only = MeanThreshold().fit(None)
+    raw = ks_scorer(segmenter_only, X[:, 0], y)
+    assert raw == ks_score(y, segmenter_only.predict(X[:, 0]), images=X[:, 0])
+    # A non-pipeline estimator given 4-D input uses channel 0 for KS.
+    class ChannelZero(MeanThreshold):
+        def predict(self, X):
+            return super().predict(np.where(X[:, 1] > 0.5, X[:, 0], np.nan))
+
+    four_d = ChannelZero().fit(None)
+    assert ks_scorer(four_d, X, y) == ks_score(y, four_d.predict(X), images=X[:, 0])
+
+
+def test_distance_scorers_use_record_spacing(data):
+    X, y, _ = data
+    records = np.rec.fromarrays(
+        [np.arange(len(X)), np.tile([0.5, 0.5], (len(X), 1))],
+        dtype=[("index", int), ("pixel_spacing", float, (2,))],
+    )
+    pipe = make_pipeline(Lookup(X), NanOutside(), MeanThreshold()).fit(records, y)
+    y_pred = pipe.predict(records)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # records carry spacing: no warning
+        value = apd_scorer(pipe, records, y)
+    assert value == pytest.approx(-0.5 * average_perpendicular_distance(y, y_pred))
+    assert ks_scorer(pipe, records, y) == ks_score(y, y_pred, images=pipe[:-1].transform(records))
+    records.pixel_spacing[:] = 2.0
+    assert hausdorff_scorer(pipe, records, y) == pytest.approx(-2 * hausdorff_distance(y, y_pred))
+
+
+def test_make_distance_scorer_fallback_spacing(data, pipe):
+    X, y, _ = data
+    y_pred = pipe.predict(X)
+    scorer = make_distance_scorer("apd", spacing=(2.0, 2.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert scorer(pipe, X, y) == pytest.approx(-2 * average_perpendicular_distance(y, y_pred))
+    strict = make_distance_scorer("good_contour", spacing=1.0, threshold=0.5)
+    assert strict(pipe, X, y) == good_contour_rate(y, y_pred, threshold=0.5)
+    with pytest.raises(ValueError, match=r"metric must be one of .*got 'dice'"):
+        make_distance_scorer("dice")
+
+
+def test_ks_scorer_needs_images():
+    records = np.rec.fromarrays([np.arange(3)], names="index")
+
+    class RecordsSegmenter(MeanThreshold):
+        def predict(self, X):
+            return np.zeros((len(X), 4, 4), bool)
+
+    with pytest.raises(ValueError, match="KS scorer needs the images.*fields \\('index',\\)"):
+        ks_scorer(RecordsSegmenter().fit(None), records, np.zeros((3, 4, 4), bool))
+
+
+def test_grid_search_with_groups(data):
+    X, y, groups = data
+    search = GridSearchCV(
+        make_pipeline(NanOutside(), MeanThreshold()),
+        {"meanthreshold__scale": [0.2, 1.0, 3.0]},
+        cv=GroupKFold(n_splits=2),
+        scoring=iou_scorer,
+        error_score="raise",
+    ).fit(X, y, groups=groups)
+    # scale 0.2 keeps the whole region, 3.0 nothing; 1.0 separates the disk.
+    assert search.best_params_ == {"meanthreshold__scale": 1.0}
+    assert search.best_score_ > 0.8
+    scores = search.cv_results_["mean_test_score"]
+    assert scores[1] > scores[0] and scores[1] > scores[2]
+
+
+def test_grid_search_with_every_scorer(data):
+    X, y, groups = data
+    for name, scorer in get_scorers().items():
+        search = GridSearchCV(
+            make_pipeline(NanOutside(), MeanThreshold()),
+            {"meanthreshold__scale": [0.2, 1.0]},
+            cv=GroupKFold(n_splits=2),
+            scoring=scorer,
+            error_score="raise",
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SkcardioWarning)
+            search.fit(X, y, groups=groups)
+        # scale 0.2 selects the whole ring: every scorer must prefer 1.0
+        assert search.best_params_ == {"meanthreshold__scale": 1.0}, name
+
+
+def test_cross_validate_with_scorer_dict(data):
+    X, y, groups = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkcardioWarning)
+        result = cross_validate(
+            make_pipeline(NanOutside(), MeanThreshold()),
+            X,
+            y,
+            groups=groups,
+            cv=GroupKFold(n_splits=4),
+            scoring=SCORERS,
+            error_score="raise",
+        )
+    for name in SCORERS:
+        values = result[f"test_{name}"]
+        assert values.shape == (4,) and np.isfinite(values).all(), name
+    assert (result["test_iou"] <= result["test_dice"]).all()
+    assert ((0 <= result["test_ks"]) & (result["test_ks"] <= 1)).all()
+    assert (result["test_neg_apd"] <= 0).all()
+
+
+def test_multimetric_scorer(data, pipe):
+    X, y, groups = data
+    scorer = make_multimetric_scorer(spacing=1.0)
+    values = scorer(pipe, X, y)
+    assert set(values) == set(SCORERS)
+    assert values["iou"] == iou_scorer(pipe, X, y)
+    assert values["ks"] == ks_scorer(pipe, X, y)
+    search = GridSearchCV(
+        make_pipeline(NanOutside(), MeanThreshold()),
+        {"meanthreshold__scale": [0.2, 1.0]},
+        cv=GroupKFold(n_splits=2),
+        scoring=make_multimetric_scorer(["iou", "neg_apd"], spacing=1.0),
+        refit="iou",
+        error_score="raise",
+    ).fit(X, y, groups=groups)
+    assert search.best_params_ == {"meanthreshold__scale": 1.0}
+    assert "mean_test_neg_apd" in search.cv_results_
+    with pytest.raises(ValueError, match=r"unknown metric\(s\) \['auc'\]"):
+        make_multimetric_scorer(["iou", "auc"])
+
+
+def test_nested_cross_validation_scores_the_best_estimator(data):
+    X, y, groups = data
+    inner = GridSearchCV(
+        make_pipeline(NanOutside(), MeanThreshold()),
+        {"meanthreshold__scale": [0.2, 1.0]},
+        cv=GroupKFold(n_splits=2),
+        scoring=iou_scorer,
+    )
+    # ks_scorer needs the segmenter's input: it unwraps best_estimator_.
+    result = cross_validate(
+        inner, X, y, groups=groups, cv=GroupKFold(n_splits=2),
+        scoring={"ks": ks_scorer, "iou": iou_scorer}, error_score="raise",
+        params={"groups": groups},
+    )
+    assert np.isfinite(result["test_ks"]).all()
+    assert (result["test_iou"] > 0.8).all()
+
+
+@pytest.mark.shared_data
+def test_scorers_on_real_records(shared_data_root):
+    from skcardio.datasets import load_dataset
+    from skcardio.preprocessing import DicomLoader, RegionSelector
+
+    data = load_dataset(shared_data_root, require="o-contour")
+    frame, y = data.frame[:12], data.y[:12]
+    pipe = make_pipeline(DicomLoader(region="o-contour"), RegionSelector(), MeanThreshold())
+    pipe.fit(frame, y)
+    y_pred = pipe.predict(frame)
+    spacing = frame.pixel_spacing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SkcardioWarning)
+        values = make_multimetric_scorer()(pipe, frame, y)
+    assert values["neg_apd"] == pytest.approx(
+        -average_perpendicular_distance(y, y_pred, spacing=spacing)
+    )
+    assert values["ks"] == ks_score(y, y_pred, images=pipe[:-1].transform(frame))
+    # Mean thresholding inside the o-contour finds much of the blood pool.
+    assert values["dice"] > 0.5
