@@ -42,9 +42,9 @@ class DicomLoader(TransformerMixin, BaseEstimator):
     --------
     >>> from skcardio.datasets import load_sample
     >>> from skcardio.preprocessing import DicomLoader
-    >>> frame = load_sample().frame
-    >>> DicomLoader().fit_transform(frame).shape[1:]
-    (256, 256)
+    >>> frame = load_sample(require="o-contour").frame
+    >>> DicomLoader().fit_transform(frame).shape
+    (12, 256, 256)
     >>> DicomLoader(region="o-contour").fit_transform(frame[:3]).shape
     (3, 2, 256, 256)
     """
