@@ -1,0 +1,71 @@
+"""Shape post-processing of a raw foreground mask inside its region."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+from skimage.measure import label
+from skimage.morphology import convex_hull_image, disk
+
+from ._preprocess import is_nonnegative_int
+
+__all__ = ["postprocess_mask", "validate_postprocess_params", "largest_component"]
+
+_INT_PARAMS = ("border_margin", "opening", "dilation")
+_BOOL_PARAMS = ("keep_largest", "fill_holes", "convex_hull")
+
+
+def validate_postprocess_params(**params) -> None:
+    """Raise ``ValueError`` for invalid post-processing parameters."""
+    for name in _INT_PARAMS:
+        if not is_nonnegative_int(params[name]):
+            raise ValueError(f"{name} must be an int >= 0 (pixels), got {params[name]!r}")
+    for name in _BOOL_PARAMS:
+        if not isinstance(params[name], (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {params[name]!r}")
+
+
+def largest_component(mask: np.ndarray) -> np.ndarray:
+    """The largest 8-connected object of ``mask`` (``mask`` itself if empty)."""
+    labels = label(mask, connectivity=2)
+    if labels.max() == 0:
+        return mask
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0  # background
+    return labels == sizes.argmax()
+
+
+def postprocess_mask(
+    mask: np.ndarray,
+    region: np.ndarray,
+    *,
+    border_margin: int = 0,
+    opening: int = 0,
+    keep_largest: bool = False,
+    fill_holes: bool = False,
+    convex_hull: bool = False,
+    dilation: int = 0,
+) -> np.ndarray:
+    """Apply the shape steps in a fixed order and clip the result to ``region``.
+
+    Order: drop pixels within ``border_margin`` of the region's edge, opening
+    with a disk of radius ``opening``, keep the largest object, fill holes,
+    convex hull, dilation with a disk of radius ``dilation``, then ``& region``
+    (the result is never True outside the region).
+    """
+    mask = mask & region
+    if border_margin:
+        # The myocardium separates the blood pool from the epicardium, so bright
+        # pixels touching the region's edge are not blood pool.
+        mask &= ndi.binary_erosion(region, disk(border_margin))
+    if opening:
+        mask = ndi.binary_opening(mask, disk(opening))
+    if keep_largest:
+        mask = largest_component(mask)
+    if fill_holes:
+        mask = ndi.binary_fill_holes(mask)
+    if convex_hull and mask.any():
+        mask = convex_hull_image(mask)
+    if dilation:
+        mask = ndi.binary_dilation(mask, disk(dilation))
+    return mask & region
