@@ -1,0 +1,178 @@
+"""``skcardio predict MODEL DICOM_OR_DIR... --out DIR``: segment DICOM slices with a saved U-Net."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["register", "collect_dicoms"]
+
+logger = logging.getLogger("skcardio.cli.predict")
+
+#: Columns of ``predictions.csv``.
+CSV_FIELDS = ("dicom_path", "output_stem", "area_px", "area_mm2", "contour_points")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``predict`` sub-command."""
+    parser = subparsers.add_parser(
+        "predict",
+        help="segment the blood pool of DICOM slices with a model from 'skcardio train'",
+        description=(
+            "Segment the left-ventricle blood pool of every DICOM file given (folders are "
+            "searched recursively for *.dcm) with a model written by 'skcardio train'. For "
+            "each slice, writes to --out: STEM_mask.png (0/255), STEM_mask.npy (bool), "
+            "STEM_contour.txt (one 'x y' point per line, x = column, y = row, like the "
+            "expert contour files; not written for an empty mask) and STEM_overlay.png; and "
+            "predictions.csv with the area of every mask. Files inside a folder argument "
+            "keep their path relative to that folder."
+        ),
+    )
+    parser.add_argument("model", help="model file written by 'skcardio train' (UNetSegmenter.save)")
+    parser.add_argument("inputs", nargs="+", metavar="DICOM_OR_DIR", help="DICOM files or folders")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    parser.add_argument("--batch-size", type=int, default=16, metavar="N", help="slices per batch (default 16)")
+    parser.add_argument("--no-overlay", action="store_true", help="do not write overlay images")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--threads", type=int, metavar="N", help="PyTorch CPU threads (default: PyTorch's choice)"
+    )
+    parser.set_defaults(func=run)
+
+
+def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
+    """``(dicom file, output stem)`` pairs for files and folders, in a stable order.
+
+    A file ``a/b/48.dcm`` given directly has the stem ``48``; inside a folder
+    argument ``d``, ``d/x/48.dcm`` has the stem ``d/x/48`` (``d`` being the
+    folder's name), so slices of different patients never share an output.
+
+    Raises
+    ------
+    FileNotFoundError
+        If an input does not exist or a folder has no ``*.dcm`` file.
+    ValueError
+        If two inputs would write to the same output stem.
+    """
+    pairs: list[tuple[Path, Path]] = []
+    for text in inputs:
+        path = Path(text)
+        if path.is_dir():
+            files = sorted(path.rglob("*.dcm"), key=_natural_key)
+            if not files:
+                raise FileNotFoundError(f"{path}: folder has no *.dcm file")
+            root = path.resolve()
+            pairs += [(f, Path(root.name) / f.resolve().relative_to(root).with_suffix("")) for f in files]
+        elif path.is_file():
+            pairs.append((path, Path(path.stem)))
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    stems: dict[Path, Path] = {}
+    for file, stem in pairs:
+        if stem in stems:
+            raise ValueError(
+                f"{file} and {stems[stem]} would both write outputs named {stem}; "
+                "pass their folders instead, or run them separately"
+            )
+        stems[stem] = file
+    return pairs
+
+
+def _natural_key(path: Path) -> tuple:
+    """Sort ``2.dcm`` before ``10.dcm``."""
+    return tuple(int(part) if part.isdigit() else part for part in path.with_suffix("").parts)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Predict and write the outputs; exit code 1 if some files could not be read."""
+    from tqdm.auto import tqdm
+
+    from ..exceptions import DicomReadError
+    from ..io import read_dicom
+    from ..segment import UNetSegmenter
+
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be a positive integer, got {args.batch_size}")
+    try:
+        pairs = collect_dicoms(args.inputs)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"skcardio predict: error: {exc}", file=sys.stderr)
+        return 2
+    model = UNetSegmenter.load(args.model)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    failed, rows = 0, []
+    progress = tqdm(total=len(pairs), unit="slice", disable=args.no_progress, desc="predict")
+    for begin in range(0, len(pairs), args.batch_size):
+        batch = []
+        for file, stem in pairs[begin : begin + args.batch_size]:
+            try:
+                batch.append((read_dicom(file), stem))
+            except DicomReadError as exc:
+                failed += 1
+                logger.error("%s", exc)
+                progress.update()
+        # Slices of one batch are stacked only with others of the same size.
+        for shape in {dicom.image.shape for dicom, _ in batch}:
+            same = [(dicom, stem) for dicom, stem in batch if dicom.image.shape == shape]
+            masks = model.predict(np.stack([dicom.image for dicom, _ in same]))
+            for (dicom, stem), mask in zip(same, masks):
+                rows.append(_write_outputs(out, stem, dicom, mask, overlay=not args.no_overlay))
+                progress.update()
+    progress.close()
+    _write_csv(out / "predictions.csv", rows)
+    print(f"segmented {len(rows)} slice(s) into {out}" + (f"; {failed} unreadable" if failed else ""))
+    return 1 if failed else 0
+
+
+def _write_outputs(out: Path, stem: Path, dicom, mask: np.ndarray, *, overlay: bool) -> dict:
+    from PIL import Image
+
+    from ..io import mask_to_contour, write_contour
+
+    base = out / stem
+    base.parent.mkdir(parents=True, exist_ok=True)
+    np.save(f"{base}_mask.npy", mask)
+    Image.fromarray(mask.astype(np.uint8) * 255).save(f"{base}_mask.png")
+    points = mask_to_contour(mask)
+    if len(points) >= 3:
+        write_contour(f"{base}_contour.txt", points)
+    else:
+        logger.warning("%s: no blood pool found, no contour written", dicom.path)
+    if overlay:
+        Image.fromarray(_overlay(dicom.image, mask)).save(f"{base}_overlay.png")
+    area_mm2 = float(mask.sum() * np.prod(dicom.pixel_spacing))
+    return {
+        "dicom_path": str(dicom.path),
+        "output_stem": str(stem),
+        "area_px": int(mask.sum()),
+        "area_mm2": f"{area_mm2:.1f}" if np.isfinite(area_mm2) else "",
+        "contour_points": len(points),
+    }
+
+
+def _overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Grey image (1st-99th percentile stretched) with the mask's outline in red, uint8 RGB."""
+    from skimage.segmentation import find_boundaries
+
+    low, high = np.percentile(image, (1, 99))
+    grey = np.clip((image - low) / max(high - low, 1e-6), 0, 1)
+    rgb = np.repeat((grey * 255).astype(np.uint8)[..., None], 3, axis=-1)
+    rgb[find_boundaries(mask, mode="inner")] = (255, 0, 0)
+    return rgb
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)

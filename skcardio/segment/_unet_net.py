@@ -1,0 +1,167 @@
+"""The PyTorch U-Net, its loss and its learning-rate schedule, used by :class:`UNetSegmenter`."""
+
+from __future__ import annotations
+
+from . import _unet_env  # noqa: F401, I001  (must precede "import torch")
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["UNet", "SegmentationLoss", "WarmupCosine"]
+
+
+def _conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
+    """Two 3x3 convolutions, each followed by batch norm and ReLU."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class UNet(nn.Module):
+    """A 2-D U-Net (Ronneberger et al. 2015) that outputs one logit per pixel.
+
+    Fully convolutional: trained on crops, it runs on whole images whose
+    height and width are multiples of ``2 ** (depth - 1)``.
+
+    Parameters
+    ----------
+    in_channels : int, default=1
+        Channels of the input images.
+    base_channels : int, default=16
+        Feature maps at full resolution; doubled at every level below.
+    depth : int, default=4
+        Resolution levels (``depth - 1`` poolings). ``depth=1`` is a plain
+        two-convolution network.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skcardio.segment._unet_net import UNet
+    >>> net = UNet(base_channels=4, depth=3)
+    >>> net(torch.zeros(2, 1, 32, 32)).shape
+    torch.Size([2, 32, 32])
+    """
+
+    def __init__(self, in_channels: int = 1, base_channels: int = 16, depth: int = 4):
+        super().__init__()
+        widths = [base_channels * 2**level for level in range(depth)]
+        self.encoders = nn.ModuleList()
+        channels = in_channels
+        for width in widths:
+            self.encoders.append(_conv_block(channels, width))
+            channels = width
+        self.upsamplers = nn.ModuleList()
+        self.decoders = nn.ModuleList()
+        for width in reversed(widths[:-1]):
+            self.upsamplers.append(nn.ConvTranspose2d(channels, width, 2, stride=2))
+            self.decoders.append(_conv_block(2 * width, width))
+            channels = width
+        self.head = nn.Conv2d(channels, 1, 1)
+        # Channels-last convolutions are about 1.5x faster on CPU (oneDNN).
+        self.to(memory_format=torch.channels_last)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of shape ``(n, H, W)`` for input ``(n, C, H, W)``."""
+        x = x.contiguous(memory_format=torch.channels_last)
+        skips = []
+        for level, encoder in enumerate(self.encoders):
+            if level:
+                x = F.max_pool2d(x, 2)
+            x = encoder(x)
+            skips.append(x)
+        skips.pop()  # the bottleneck output is not a skip connection
+        for upsample, decoder in zip(self.upsamplers, self.decoders):
+            x = decoder(torch.cat([upsample(x), skips.pop()], dim=1))
+        return self.head(x)[:, 0]
+
+
+class SegmentationLoss(nn.Module):
+    """Soft Dice, binary cross-entropy, or their sum, on logits.
+
+    The Dice term is computed per sample and averaged over the samples that
+    contain foreground, so a small apical blood pool counts as much as a
+    large basal one (as in the mean per-slice Dice used for evaluation), and
+    the 2 % foreground is not drowned by the background as it is with
+    cross-entropy alone. Crops without foreground only get the cross-entropy
+    term.
+
+    Parameters
+    ----------
+    kind : {"dice_bce", "dice", "bce"}, default="dice_bce"
+    smooth : float, default=1.0
+        Added to the Dice numerator and denominator.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skcardio.segment._unet_net import SegmentationLoss
+    >>> target = torch.zeros(1, 8, 8); target[:, 2:6, 2:6] = 1
+    >>> good, bad = 20 * (2 * target - 1), -20 * (2 * target - 1)
+    >>> loss = SegmentationLoss()
+    >>> bool(loss(good, target) < 0.01 < loss(bad, target))
+    True
+    """
+
+    KINDS = ("dice_bce", "dice", "bce")
+
+    def __init__(self, kind: str = "dice_bce", smooth: float = 1.0):
+        super().__init__()
+        if kind not in self.KINDS:
+            raise ValueError(f"loss must be one of {self.KINDS}, got {kind!r}")
+        self.kind = kind
+        self.smooth = smooth
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        target = target.to(logits.dtype)
+        loss = logits.sum() * 0  # keeps the graph when no term applies
+        if self.kind in ("dice_bce", "bce"):
+            loss = loss + F.binary_cross_entropy_with_logits(logits, target)
+        present = target.sum(dim=(1, 2)) > 0
+        if self.kind in ("dice_bce", "dice") and present.any():
+            prob = torch.sigmoid(logits[present])
+            truth = target[present]
+            overlap = (prob * truth).sum(dim=(1, 2))
+            total = prob.sum(dim=(1, 2)) + truth.sum(dim=(1, 2))
+            dice = (2 * overlap + self.smooth) / (total + self.smooth)
+            loss = loss + (1 - dice).mean()
+        return loss
+
+
+class WarmupCosine:
+    """Learning-rate factor: linear warm-up over 10 % of the steps, then cosine decay to 0.
+
+    A picklable ``lr_lambda`` for :class:`torch.optim.lr_scheduler.LambdaLR`,
+    stepped once per batch. Unlike ``OneCycleLR`` it is defined for any
+    number of steps, including a single one.
+
+    Parameters
+    ----------
+    total_steps : int
+        Optimiser steps of the whole training.
+    warmup_fraction : float, default=0.1
+
+    Examples
+    --------
+    >>> from skcardio.segment._unet_net import WarmupCosine
+    >>> schedule = WarmupCosine(100)
+    >>> [round(schedule(step), 2) for step in (0, 9, 10, 55, 99)]
+    [0.1, 1.0, 1.0, 0.5, 0.0]
+    """
+
+    def __init__(self, total_steps: int, warmup_fraction: float = 0.1):
+        self.total_steps = max(int(total_steps), 1)
+        self.warmup = max(round(warmup_fraction * self.total_steps), 1)
+
+    def __call__(self, step: int) -> float:
+        if step < self.warmup:
+            return (step + 1) / self.warmup
+        decay = self.total_steps - self.warmup
+        progress = min((step - self.warmup) / max(decay, 1), 1.0)
+        return 0.5 * (1 + math.cos(math.pi * progress))

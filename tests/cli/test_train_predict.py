@@ -1,0 +1,133 @@
+"""``skcardio train`` and ``skcardio predict`` end to end on the embedded sample."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from skcardio.cli import main
+from skcardio.cli._predict import _write_outputs, collect_dicoms
+from skcardio.datasets import get_sample_path, load_sample
+from skcardio.io import contour_to_mask, read_contour, read_dicom
+from skcardio.segment import UNetSegmenter
+
+#: A small network and few epochs: seconds on a 2-core CPU.
+TINY_FLAGS = ["--epochs", "6", "--depth", "3", "--base-channels", "8", "--crop-size", "96", "--quiet"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """One PyTorch thread per test process: CI runs ``pytest -n 2`` on 2 cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "unet.pt"
+    assert main(["train", "--out", str(path), *TINY_FLAGS]) == 0
+    return path
+
+
+def test_train_writes_a_loadable_model(model_path, capsys):
+    model = UNetSegmenter.load(model_path)
+    assert (model.max_epochs, model.depth, model.base_channels, model.crop_size) == (6, 3, 8, 96)
+    assert len(model.net_.history) == 6
+
+
+def test_train_prints_epochs_unless_quiet(tmp_path, capsys):
+    path = tmp_path / "m.pt"
+    flags = [f for f in TINY_FLAGS if f != "--quiet"]
+    flags[1] = "1"  # one epoch
+    assert main(["train", "--out", str(path), *flags]) == 0
+    printed = capsys.readouterr().out
+    assert "train_loss" in printed and "trained 1 epoch(s) on 15 slices of 3 patient(s)" in printed
+
+
+def test_predict_folder_and_file(model_path, tmp_path):
+    patient = get_sample_path() / "dicoms" / "SCD0000101"
+    single = sorted(patient.glob("*.dcm"))[0]
+    out = tmp_path / "out"
+    assert main(["predict", str(model_path), str(patient), str(single), "--out", str(out), "--no-progress"]) == 0
+
+    files = sorted(patient.glob("*.dcm"))
+    rows = list(csv.DictReader((out / "predictions.csv").open()))
+    assert len(rows) == len(files) + 1
+    model = UNetSegmenter.load(model_path)
+    for dicom_file in files:
+        stem = out / "SCD0000101" / dicom_file.stem
+        mask = np.load(f"{stem}_mask.npy")
+        image = read_dicom(dicom_file).image
+        # The CLI gives exactly what the estimator gives.
+        np.testing.assert_array_equal(mask, model.predict(image[None])[0])
+        png = np.asarray(Image.open(f"{stem}_mask.png"))
+        np.testing.assert_array_equal(png > 0, mask)
+        assert set(np.unique(png)) <= {0, 255}
+        overlay = np.asarray(Image.open(f"{stem}_overlay.png"))
+        assert overlay.shape == (*image.shape, 3)
+        contour = stem.parent / f"{stem.name}_contour.txt"
+        assert contour.exists() == bool(mask.any())
+    assert (out / f"{single.stem}_mask.npy").exists()
+
+
+def test_written_contour_matches_mask_and_input_format(tmp_path):
+    mask = np.zeros((64, 64), bool)
+    mask[20:40, 15:35] = True
+    dicom = read_dicom(sorted((get_sample_path() / "dicoms" / "SCD0000101").glob("*.dcm"))[0])
+    row = _write_outputs(tmp_path, tmp_path.joinpath("a").relative_to(tmp_path), dicom, mask, overlay=False)
+    assert row["area_px"] == 400 and not (tmp_path / "a_overlay.png").exists()
+    text = (tmp_path / "a_contour.txt").read_text().splitlines()
+    x, y = text[0].split()
+    assert len(x.split(".")[1]) == 2 and len(y.split(".")[1]) == 2  # "120.50 137.50"
+    points = read_contour(tmp_path / "a_contour.txt")
+    np.testing.assert_array_equal(contour_to_mask(points, mask.shape), mask)
+    # The expert files of the sample read the same way: x = column, y = row.
+    sample = load_sample()
+    expert = read_contour(sample.frame.icontour_path[0])
+    assert contour_to_mask(expert, (256, 256)).sum() == sample.y[0].sum()
+
+
+def test_predict_reports_unreadable_files(model_path, tmp_path, capsys):
+    bad = tmp_path / "in" / "broken.dcm"
+    bad.parent.mkdir()
+    bad.write_text("not a dicom")
+    good = sorted((get_sample_path() / "dicoms" / "SCD0000201").glob("*.dcm"))[0]
+    assert main(["predict", str(model_path), str(bad), str(good), "--out", str(tmp_path / "o"), "--no-progress"]) == 1
+    assert "1 unreadable" in capsys.readouterr().out
+    assert (tmp_path / "o" / f"{good.stem}_mask.npy").exists()
+
+
+def test_predict_missing_input_and_bad_model(model_path, tmp_path, capsys):
+    assert main(["predict", str(model_path), str(tmp_path / "nope"), "--out", str(tmp_path)]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    fake = tmp_path / "fake.pt"
+    fake.write_text("x")
+    good = sorted((get_sample_path() / "dicoms" / "SCD0000201").glob("*.dcm"))[0]
+    assert main(["predict", str(fake), str(good), "--out", str(tmp_path)]) == 2
+    assert "skcardio predict: error:" in capsys.readouterr().err
+
+
+def test_collect_dicoms_keeps_patients_apart(tmp_path):
+    for patient in ("p1", "p2"):
+        (tmp_path / patient).mkdir()
+        for n in (2, 10):
+            (tmp_path / patient / f"{n}.dcm").write_bytes(b"")
+    pairs = collect_dicoms([str(tmp_path)])
+    stems = [str(stem) for _, stem in pairs]
+    name = tmp_path.name
+    assert stems == [f"{name}/p1/2", f"{name}/p1/10", f"{name}/p2/2", f"{name}/p2/10"]
+    with pytest.raises(ValueError, match="would both write outputs named 2"):
+        collect_dicoms([str(tmp_path / "p1" / "2.dcm"), str(tmp_path / "p2" / "2.dcm")])
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    printed = capsys.readouterr().out
+    assert "train" in printed and "predict" in printed

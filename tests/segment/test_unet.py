@@ -1,0 +1,431 @@
+"""Tests of UNetSegmenter: learning, determinism, sklearn integration, safe persistence."""
+
+from __future__ import annotations
+
+import copy
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sklearn import config_context
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skcardio.exceptions import SkcardioError, SkcardioWarning
+from skcardio.metrics import dice_score, dice_scorer, iou_scorer
+from skcardio.segment import UNetSegmenter
+from skcardio.segment._unet_data import robust_scale, unzoom_window, zoom_crop
+
+#: Settings that train in well under a second on 64 x 64 images.
+TINY = dict(depth=3, base_channels=8, crop_size=48, batch_size=8, random_state=0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """One PyTorch thread per test process: CI runs ``pytest -n 2`` on 2 cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def make_discs(n: int, *, size: int = 64, seed: int = 0):
+    """Bright discs of random centre and radius on a noisy, darker background.
+
+    A stand-in for the blood pool: the disc covers 2-8 % of the image, its
+    intensity range differs per image (the estimator must normalise), and a
+    dimmer, smaller distractor disc is added so "keep the main component"
+    has something to remove.
+    """
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[:size, :size]
+    images, masks = [], []
+    for _ in range(n):
+        centre = rng.uniform(18, size - 18, 2)
+        radius = rng.uniform(5, 10)
+        disc = (rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 < radius**2
+        gain, offset = rng.uniform(0.5, 5), rng.uniform(0, 200)
+        image = offset + gain * (60 + 200 * disc + rng.normal(0, 25, disc.shape))
+        images.append(image)
+        masks.append(disc)
+    return np.array(images, dtype=np.float32), np.array(masks)
+
+
+@pytest.fixture(scope="module")
+def discs():
+    return make_discs(32, seed=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(discs):
+    X, y = discs
+    return UNetSegmenter(**TINY, max_epochs=20, validation_fraction=None).fit(X, y)
+
+
+def test_learns_synthetic_discs(fitted):
+    X_test, y_test = make_discs(16, seed=1)
+    pred = fitted.predict(X_test)
+    assert pred.dtype == bool and pred.shape == y_test.shape
+    assert dice_score(y_test, pred) > 0.9
+
+
+def test_predict_proba_is_probability_and_consistent_with_predict(fitted, discs):
+    X, _ = discs
+    proba = fitted.predict_proba(X[:4])
+    assert proba.shape == (4, 64, 64) and proba.dtype == np.float32
+    assert 0 <= proba.min() and proba.max() <= 1
+    # Post-processing only removes minor components and fills holes.
+    raw = copy.deepcopy(fitted).set_params(postprocess=False)
+    np.testing.assert_array_equal(raw.predict(X[:4]), proba > 0.5)
+
+
+def test_predicts_any_image_size_and_intensity_range(fitted):
+    X, y = make_discs(3, size=72, seed=2)
+    X = X[:, 3:-2, 1:]  # 67 x 71: not a multiple of the 4-pixel pooling grid
+    pred = fitted.predict(X * 1000 - 5)
+    assert pred.shape == (3, 67, 71)
+    assert dice_score(y[:, 3:-2, 1:], pred) > 0.85
+
+
+def test_nan_pixels_are_never_foreground(fitted, discs):
+    X, y = discs
+    X = X[:2].copy()
+    X[:, :, :32] = np.nan
+    pred = fitted.predict(X)
+    assert not pred[:, :, :32].any()
+    assert pred[:, :, 32:].any() or not y[:2, :, 32:].any()
+
+
+def test_zoom_crop_and_paste_back_roundtrip():
+    rows, cols = np.mgrid[:40, :50]
+    image = np.sin(rows / 7.0) + np.cos(cols / 5.0)
+    centre = np.array([18.0, 27.0])
+    window = zoom_crop(image[None], centre, 2.0, 32)[0]
+    assert window.shape == (32, 32)
+    # The window centre is the requested image point.
+    assert window[15:17, 15:17].mean() == pytest.approx(image[17:19, 26:28].mean(), abs=0.05)
+    back = unzoom_window(window, centre, 2.0, image.shape)
+    inside = ~np.isnan(back)
+    # A 32-pixel window at 2x covers about 16 x 16 original pixels around the centre.
+    assert 14 * 14 <= inside.sum() <= 16 * 16 and inside[18, 27] and not inside[0, 0]
+    np.testing.assert_allclose(back[inside], image[inside], atol=0.05)
+
+
+def test_refine_rescans_only_small_pools(fitted):
+    X, y = make_discs(8, seed=5)
+    rows, cols = np.mgrid[:64, :64]
+    for i in range(4):  # shrink half of the discs to a radius of 3 pixels
+        centre = np.argwhere(y[i]).mean(axis=0)
+        y[i] = (rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 < 9
+        X[i] = np.where(y[i], X[i].max(), np.median(X[i]))
+    plain = copy.deepcopy(fitted).set_params(refine=False)
+    refined, coarse = fitted.predict_proba(X), plain.predict_proba(X)
+    pools = plain.predict(X).sum(axis=(1, 2))
+    small = (pools > 0) & (pools * 1.25**2 <= fitted.typical_area_)
+    assert small[:4].all() and not small[4:].all()
+    changed = np.abs(refined - coarse) > 1e-6
+    # Typical-size pools are left alone; small ones are predicted again near the pool only.
+    assert not changed[~small].any()
+    assert changed[small].any(axis=(1, 2)).all()
+    for i in np.flatnonzero(small):
+        centre = np.argwhere(y[i]).mean(axis=0)
+        distance = np.hypot(*(np.argwhere(changed[i]) - centre).T)
+        assert distance.max() < fitted.crop_size / 2 * np.sqrt(2)
+    # ... which helps: a tiny pool is segmented at least as well after the zoomed pass.
+    assert dice_score(y[:4], fitted.predict(X[:4])) >= dice_score(y[:4], plain.predict(X[:4])) - 0.02
+
+
+def test_same_random_state_gives_identical_predictions(discs):
+    X, y = discs[0][:16], discs[1][:16]
+    state = torch.get_rng_state()
+    numpy_state = np.random.get_state()[1].copy()
+    first = UNetSegmenter(**TINY, max_epochs=2, validation_fraction=None).fit(X, y)
+    second = UNetSegmenter(**TINY, max_epochs=2, validation_fraction=None).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    # ... and global random state is left alone.
+    assert torch.equal(torch.get_rng_state(), state)
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
+    other = UNetSegmenter(**{**TINY, "random_state": 1}, max_epochs=2, validation_fraction=None)
+    assert not np.array_equal(other.fit(X, y).predict_proba(X), first.predict_proba(X))
+
+
+def test_validation_holds_out_whole_patients_and_restores_best_epoch(discs, monkeypatch, tmp_path):
+    X, y = discs
+    groups = np.repeat(np.arange(8), 4)
+    seen = {}
+    original = UNetSegmenter._split
+
+    def spy(self, n, groups_, rng):
+        seen["split"] = original(self, n, groups_, rng)
+        return seen["split"]
+
+    monkeypatch.setattr(UNetSegmenter, "_split", spy)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    model = UNetSegmenter(**TINY, max_epochs=12, validation_fraction=0.25, patience=3)
+    model.fit(X, y, groups=groups)
+    train, valid = seen["split"]
+    assert set(groups[train]).isdisjoint(groups[valid])
+    assert len(valid) == 8  # two of eight patients
+    history = model.net_.history
+    losses = history[:, "valid_loss"]
+    assert model.best_epoch_ == history[int(np.argmin(losses)), "epoch"]
+    assert len(history) <= 12 and {"valid_dice", "train_loss"} <= set(history[-1])
+    # The restored weights are the best epoch's: their validation loss is the minimum.
+    padded = torch.from_numpy(model._check_images(X[valid]))
+    logits = model.net_.forward(torch.from_numpy(robust_scale(padded.numpy())), training=False)
+    loss = model.net_.criterion_(logits, torch.from_numpy(y[valid])).item()
+    assert loss == pytest.approx(min(losses), rel=1e-4)
+    # The temporary checkpoint directory is removed after fit.
+    assert not list(tmp_path.glob("skcardio-unet-*"))
+
+
+def test_validation_without_groups_warns(discs):
+    X, y = discs
+    with pytest.warns(SkcardioWarning, match="no groups"):
+        UNetSegmenter(**TINY, max_epochs=1, validation_fraction=0.25).fit(X[:8], y[:8])
+
+
+def test_single_group_trains_without_validation(discs):
+    X, y = discs
+    with pytest.warns(SkcardioWarning, match="single group"):
+        model = UNetSegmenter(**TINY, max_epochs=2, validation_fraction=0.25)
+        model.fit(X[:8], y[:8], groups=np.zeros(8))
+    assert "valid_loss" not in model.net_.history[-1]
+    assert model.best_epoch_ == 2
+
+
+def test_clone_and_params_roundtrip():
+    model = UNetSegmenter(depth=3, learning_rate=1e-3, zoom_range=(0.8, 1.2))
+    cloned = clone(model)
+    assert cloned.get_params() == model.get_params()
+    cloned.set_params(depth=2, flip=False)
+    assert (cloned.depth, cloned.flip, model.depth) == (2, False, 3)
+    assert not hasattr(cloned, "net_")
+
+
+def test_pickle_roundtrip(fitted, discs):
+    X, _ = discs
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict_proba(X[:4]), fitted.predict_proba(X[:4]))
+
+
+def test_save_load_roundtrip(fitted, discs, tmp_path):
+    X, _ = discs
+    path = tmp_path / "model.pt"
+    fitted.save(path)
+    loaded = UNetSegmenter.load(path)
+    np.testing.assert_array_equal(loaded.predict(X[:4]), fitted.predict(X[:4]))
+    np.testing.assert_allclose(loaded.predict_proba(X[:4]), fitted.predict_proba(X[:4]), atol=1e-6)
+    assert loaded.get_params() == {**fitted.get_params(), "device": "cpu"}
+    assert len(loaded.net_.history) == len(fitted.net_.history)
+    assert loaded.best_epoch_ == fitted.best_epoch_
+
+
+class _Exploit:
+    """Unpickling this object creates a directory: a stand-in for running any code."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.makedirs, (str(self.marker),)
+
+
+def test_load_refuses_pickled_code(tmp_path):
+    marker = tmp_path / "code-was-executed"
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "skcardio.UNetSegmenter", "state_dict": _Exploit(marker)}, path)
+    with pytest.raises(ValueError, match="refused to load"):
+        UNetSegmenter.load(path)
+    assert not marker.exists()
+    # The file really is malicious: an unsafe load runs the code.
+    torch.load(path, weights_only=False)
+    assert marker.is_dir()
+
+
+def test_load_refuses_other_files(tmp_path):
+    path = tmp_path / "weights.pt"
+    torch.save({"weight": torch.zeros(2)}, path)
+    with pytest.raises(ValueError, match="not a UNetSegmenter file"):
+        UNetSegmenter.load(path)
+    (tmp_path / "text.pt").write_text("hello")
+    with pytest.raises(SkcardioError, match="not a readable UNetSegmenter file|refused to load"):
+        UNetSegmenter.load(tmp_path / "text.pt")
+    with pytest.raises(SkcardioError, match="not a readable UNetSegmenter file"):
+        UNetSegmenter.load(tmp_path / "missing.pt")
+
+
+def test_grid_search_with_group_kfold_in_parallel(tmp_path):
+    X, y = make_discs(24, seed=3)
+    groups = np.repeat(np.arange(6), 4)
+    base = UNetSegmenter(
+        **TINY, max_epochs=4, validation_fraction=0.2, patience=None, checkpoint_dir=tmp_path
+    )
+    with config_context(enable_metadata_routing=True):
+        base.set_fit_request(groups=True)
+        search = GridSearchCV(
+            base,
+            {"learning_rate": [3e-3, 1e-2]},
+            cv=GroupKFold(n_splits=2),
+            scoring=dice_scorer,
+            n_jobs=2,
+            refit=False,
+        )
+        search.fit(X, y, groups=groups)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    # 2 candidates x 2 folds, each in its own checkpoint directory.
+    checkpoints = sorted(tmp_path.glob("fit-*/params.pt"))
+    assert len(checkpoints) == 4
+
+
+def test_cross_validate_with_scorers(discs):
+    X, y = discs
+    groups = np.repeat(np.arange(4), 8)
+    model = UNetSegmenter(**TINY, max_epochs=20, validation_fraction=None)
+    scores = cross_validate(
+        model, X, y, groups=groups, cv=GroupKFold(2), scoring={"dice": dice_scorer, "iou": iou_scorer}
+    )
+    assert (scores["test_iou"] <= scores["test_dice"]).all()
+    assert (scores["test_dice"] > 0.5).all()
+
+
+def test_pipeline_after_dicom_loader():
+    from skcardio.datasets import load_sample
+    from skcardio.preprocessing import DicomLoader
+
+    sample = load_sample()
+    pipeline = make_pipeline(
+        DicomLoader(),
+        UNetSegmenter(depth=2, base_channels=4, crop_size=64, max_epochs=1, validation_fraction=None),
+    )
+    pred = pipeline.fit(sample.frame[:4], sample.y[:4]).predict(sample.frame[:2])
+    assert pred.shape == (2, 256, 256) and pred.dtype == bool
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"depth": 0}, "depth must be a positive integer"),
+        ({"crop_size": 50}, "multiple of 2 \\*\\* \\(depth - 1\\)"),
+        ({"loss": "focal"}, "loss must be one of"),
+        ({"zoom_range": (1.2, 0.8)}, "zoom_range"),
+        ({"validation_fraction": 1.5}, "validation_fraction"),
+        ({"threshold": 1.0}, "threshold"),
+        ({"device": "tpu"}, "device"),
+    ],
+)
+def test_invalid_params(params, message, discs):
+    X, y = discs
+    with pytest.raises(ValueError, match=message):
+        UNetSegmenter(**params).fit(X[:2], y[:2])
+
+
+def test_invalid_inputs(fitted, discs):
+    X, y = discs
+    with pytest.raises(ValueError, match="shape \\(n, H, W\\) or \\(n, C, H, W\\)"):
+        fitted.predict(X[0, 0])
+    with pytest.raises(ValueError, match="y must be masks of shape"):
+        UNetSegmenter(**TINY).fit(X[:4], y[:3])
+    with pytest.raises(ValueError, match="boolean masks"):
+        UNetSegmenter(**TINY).fit(X[:4], y[:4] * 2)
+    with pytest.raises(ValueError, match="2 channel\\(s\\), the model was fitted with 1"):
+        fitted.predict(np.stack([X[:2], X[:2]], axis=1))
+
+
+def test_multichannel_input(discs):
+    X, y = discs
+    two = np.stack([X, y.astype(np.float32)], axis=1)
+    model = UNetSegmenter(**TINY, max_epochs=2, validation_fraction=None).fit(two, y)
+    assert model.n_channels_ == 2
+    assert model.predict(two[:2]).shape == (2, 64, 64)
+
+
+_TABULAR = "UNetSegmenter takes image stacks (n, H, W); the check feeds a 2-D table"
+EXPECTED_FAILURES = {
+    name: _TABULAR
+    for name in [
+        "check_fit_score_takes_y",
+        "check_estimators_overwrite_params",
+        "check_dont_overwrite_parameters",
+        "check_estimators_fit_returns_self",
+        "check_readonly_memmap_input",
+        "check_n_features_in_after_fitting",
+        "check_positive_only_tag_during_fit",
+        "check_estimators_dtypes",
+        "check_dtype_object",
+        "check_pipeline_consistency",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_dict_unchanged",
+        "check_fit_idempotent",
+        "check_fit_check_is_fitted",
+        "check_n_features_in",
+        "check_fit2d_predict1d",
+    ]
+}
+EXPECTED_FAILURES.update(
+    {
+        "check_estimators_empty_data_messages": "empty input is refused with the image-stack wording, not '0 feature(s)'",
+        "check_fit2d_1sample": "a 2-D table is refused before the sample count is looked at",
+        "check_fit2d_1feature": "a 2-D table is refused before the feature count is looked at",
+    }
+)
+
+
+class _TableTagged(UNetSegmenter):
+    """UNetSegmenter claiming 2-D input, only so that sklearn runs its generic checks.
+
+    With its real tags (3-D input only) ``parametrize_with_checks`` skips the
+    estimator altogether; the API checks (parameters, cloning, tags, sparse
+    and complex input, ``y=None``) still apply to image stacks.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.three_d_array = False
+        return tags
+
+
+@parametrize_with_checks(
+    [_TableTagged(depth=1, base_channels=2, crop_size=8, max_epochs=1, validation_fraction=None, random_state=0)],
+    expected_failed_checks=lambda est: EXPECTED_FAILURES,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_default_configuration_on_a_held_out_patient(shared_data_root):
+    """The default model, trained on four shared patients, segments the fifth (several minutes)."""
+    from skcardio.datasets import load_dataset
+
+    data = load_dataset(shared_data_root)
+    test = data.groups == "SCD0000301"
+    threads = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)  # the real configuration, not the test one
+    try:
+        model = UNetSegmenter(random_state=0)
+        model.fit(data.images[~test], data.y[~test], groups=data.groups[~test])
+    finally:
+        torch.set_num_threads(threads)
+    assert dice_score(data.y[test], model.predict(data.images[test])) > 0.9
+
+
+def test_segment_package_imports_torch_lazily():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, skcardio.segment as s; assert 'torch' not in sys.modules; "
+        "assert s.UNetSegmenter.__name__ == 'UNetSegmenter'; assert 'torch' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
