@@ -1,0 +1,387 @@
+"""``skcardio evaluate [ROOT]``: score segmentation methods with patient-grouped CV."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import os
+import sys
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["register", "METHODS"]
+
+logger = logging.getLogger("skcardio.cli.evaluate")
+
+#: Threshold methods of ``skcardio.segment.ThresholdSegmenter``, then the
+#: other segmenters. Kept literal so that building the parser imports nothing
+#: heavy (a test checks it matches ``skcardio.segment.THRESHOLD_METHODS``).
+THRESHOLD_NAMES = ("otsu", "li", "yen", "isodata", "mean", "minimum", "triangle", "multiotsu")
+METHODS = THRESHOLD_NAMES + ("kmeans", "region-growing", "classical")
+
+#: Columns of ``per_slice.csv``.
+CSV_FIELDS = (
+    "method", "patient_id", "instance", "fold", "qc_flags", "iou", "dice",
+    "ks_pvalue", "ks_statistic", "apd_mm", "hausdorff_mm", "good_contour",
+)
+
+_GOOD_APD_MM = 5.0
+_IOU_PASS = 0.75
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``evaluate`` sub-command."""
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="score segmentation methods inside the o-contour, with patient-grouped CV",
+        description=(
+            "Segment the blood pool inside the expert o-contour of every slice that has both "
+            "contours, with each --method, and compare with the expert i-contour. Prints a "
+            "per-method summary (mean ± sd over slices) and writes per_slice.csv, summary.csv "
+            "and plots to --out. Without ROOT, runs on the embedded Sunnybrook sample."
+        ),
+    )
+    parser.add_argument(
+        "root", nargs="?", help="dataset folder with link.csv (default: the embedded sample)"
+    )
+    parser.add_argument(
+        "--method", action="append", choices=METHODS, metavar="METHOD",
+        help=f"segmentation method, repeatable (default: otsu); one of {', '.join(METHODS)}",
+    )
+    parser.add_argument(
+        "--cv", type=_n_splits, default=5, metavar="N",
+        help="patient-grouped folds (GroupKFold), at most the number of patients (default 5); "
+        "0 fits and scores on all slices (in-sample)",
+    )
+    parser.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for the CSV files and plots (created)"
+    )
+    parser.add_argument(
+        "--exclude-qc", action="store_true", help="leave out slices flagged by quality control"
+    )
+    parser.add_argument(
+        "--random-state", type=int, default=0, metavar="SEED", help="seed of k-means (default 0)"
+    )
+    parser.add_argument("--no-plots", action="store_true", help="write the CSV files only")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(func=run)
+
+
+def _n_splits(text: str) -> int:
+    """``--cv`` value: 0 (in-sample) or at least 2 folds."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0 or value == 1:
+        raise argparse.ArgumentTypeError(f"must be 0 (all slices, in-sample) or at least 2, got {value}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate; exit code 0, or 1 with a message when the data cannot be used."""
+    from ..exceptions import SkcardioError
+
+    try:
+        return _evaluate(args)
+    except SkcardioError as exc:
+        print(f"skcardio evaluate: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from ..datasets import get_sample_path, load_dataset
+    from ..exceptions import SkcardioError
+
+    methods = list(dict.fromkeys(args.method or ["otsu"]))
+    root = args.root or get_sample_path()
+    data = load_dataset(root, require="o-contour")
+    flags = _qc_flags(data.frame)
+    keep = np.array([not f for f in flags]) if args.exclude_qc else np.ones(len(flags), bool)
+    if not keep.any():
+        raise SkcardioError("every slice is QC-flagged: --exclude-qc leaves nothing to evaluate")
+    subset = _Subset(data, keep, flags)
+    folds, cv_label = _folds(subset.groups, args.cv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    predictions, fold_of, messages = _predict_all(methods, subset, folds, args)
+    results = {m: _slice_metrics(subset, predictions[m]) for m in methods}
+
+    source = "embedded sample" if args.root is None else os.fspath(root)
+    print(_header(source, subset, flags, keep, cv_label))
+    _print_tables(results, subset.flagged)
+    _print_flags(data.frame, flags, keep)
+    for message in messages:
+        print(f"warning: {message}", file=sys.stderr)
+
+    _write_per_slice(out / "per_slice.csv", methods, subset, fold_of, results)
+    _write_summary(out / "summary.csv", results, subset.flagged)
+    written = ["per_slice.csv", "summary.csv"]
+    if not args.no_plots:
+        written += _plots(out, methods, subset, predictions, results)
+    print(f"\nwrote {', '.join(written)} to {out}", file=sys.stderr)
+    return 0
+
+
+def _print_tables(results, flagged: np.ndarray) -> None:
+    """All slices; then flagged and clean slices apart when some are flagged."""
+    print(_summary_table(results, np.ones(len(flagged), bool), "all evaluated slices"))
+    if flagged.any():
+        print()
+        print(_summary_table(results, flagged, f"QC-flagged slices only ({int(flagged.sum())})"))
+        print(_summary_table(results, ~flagged, f"clean slices only ({int((~flagged).sum())})"))
+
+
+class _Subset:
+    """The evaluated slices: [image, region] stacks, masks, spacing, ids, flags."""
+
+    def __init__(self, data, keep: np.ndarray, flags: list[str]) -> None:
+        self.frame = data.frame[keep]
+        self.X = np.stack([data.images[keep], data.regions[keep].astype(np.float32)], axis=1)
+        self.y = data.y[keep]
+        self.regions = data.regions[keep]
+        self.groups = np.asarray(data.groups)[keep]
+        self.spacing = np.asarray(self.frame.pixel_spacing, dtype=np.float64)
+        self.flags = [f for f, k in zip(flags, keep) if k]
+        self.flagged = np.array([bool(f) for f in self.flags])
+        # Intensities the segmenters see: NaN outside the o-contour.
+        self.images = np.where(self.regions, self.X[:, 0], np.nan)
+
+    def label(self, i: int) -> str:
+        return f"{self.frame.patient_id[i]}/{self.frame.instance[i]}"
+
+
+def _qc_flags(frame) -> list[str]:
+    """QC flags of each slice joined by '; ' ("" for a clean slice)."""
+    from ..qc import check_records
+
+    report = check_records(frame)
+    return ["; ".join(flag.split(":")[0] for flag in s.flags) for s in report.slices]
+
+
+def _folds(groups: np.ndarray, n_splits: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
+    """Patient-grouped (train, test) index pairs, or one in-sample pair."""
+    from sklearn.model_selection import GroupKFold
+
+    n_patients = len(set(groups))
+    everything = np.arange(len(groups))
+    if n_splits == 0:
+        return [(everything, everything)], "in-sample (fit and scored on all slices)"
+    if n_patients < 2:
+        logger.warning("only %d patient: cannot split by patient; scoring in-sample", n_patients)
+        return [(everything, everything)], "in-sample (a single patient)"
+    if n_splits > n_patients:
+        logger.info("--cv %d > %d patients: using %d folds", n_splits, n_patients, n_patients)
+        n_splits = n_patients
+    folds = list(GroupKFold(n_splits=n_splits).split(everything, groups=groups))
+    return folds, f"{n_splits}-fold patient-grouped CV ({n_patients} patients)"
+
+
+def _make_estimator(method: str, random_state: int):
+    from sklearn.pipeline import make_pipeline
+
+    from ..preprocessing import RegionSelector
+    from ..segment import (
+        KMeansSegmenter,
+        RegionGrowingSegmenter,
+        ThresholdSegmenter,
+        make_classical_pipeline,
+    )
+
+    if method == "classical":
+        return make_classical_pipeline()
+    if method == "kmeans":
+        segmenter = KMeansSegmenter(random_state=random_state)
+    elif method == "region-growing":
+        segmenter = RegionGrowingSegmenter()
+    else:
+        segmenter = ThresholdSegmenter(method=method)
+    return make_pipeline(RegionSelector(), segmenter)
+
+
+def _predict_all(methods, subset: _Subset, folds, args):
+    """Out-of-fold masks per method, the fold of each slice, and warning texts."""
+    from sklearn.base import clone
+    from tqdm import tqdm
+
+    predictions = {m: np.zeros(subset.y.shape, bool) for m in methods}
+    fold_of = np.zeros(len(subset.y), int)
+    messages = []
+    with tqdm(total=len(methods) * len(folds), desc="evaluate", unit="fold", file=sys.stderr,
+              disable=args.no_progress) as bar:
+        for method in methods:
+            template = _make_estimator(method, args.random_state)
+            for k, (train, test) in enumerate(folds):
+                bar.set_postfix_str(method)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    estimator = clone(template).fit(subset.X[train], subset.y[train])
+                    predictions[method][test] = estimator.predict(subset.X[test])
+                messages += [f"{method}, fold {k}: {w.message}" for w in caught]
+                fold_of[test] = k
+                bar.update()
+    return predictions, fold_of, messages
+
+
+def _slice_metrics(subset: _Subset, y_pred: np.ndarray) -> dict[str, np.ndarray]:
+    from ..metrics import average_perpendicular_distance, dice_score, hausdorff_distance, iou_score, ks_score
+
+    y = subset.y
+    pvalue, statistic = ks_score(y, y_pred, images=subset.images, per_slice=True, return_statistic=True)
+    apd = average_perpendicular_distance(y, y_pred, spacing=subset.spacing, per_slice=True)
+    return {
+        "iou": iou_score(y, y_pred, per_slice=True),
+        "dice": dice_score(y, y_pred, per_slice=True),
+        "ks_pvalue": pvalue,
+        "ks_statistic": statistic,
+        "apd_mm": apd,
+        "hausdorff_mm": hausdorff_distance(y, y_pred, spacing=subset.spacing, per_slice=True),
+        "good_contour": apd < _GOOD_APD_MM,
+    }
+
+
+def _mean_sd(values: np.ndarray) -> tuple[float, float, int]:
+    """Mean and sd of the finite values, and how many were not finite."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return np.nan, np.nan, values.size
+    return float(finite.mean()), float(finite.std()), values.size - finite.size
+
+
+def _summary_rows(results, selection: np.ndarray) -> list[dict[str, object]]:
+    rows = []
+    for method, metrics in results.items():
+        row: dict[str, object] = {"method": method, "n_slices": int(selection.sum())}
+        for name in ("iou", "dice", "ks_pvalue", "apd_mm", "hausdorff_mm"):
+            mean, sd, n_inf = _mean_sd(metrics[name][selection])
+            row[f"{name}_mean"], row[f"{name}_sd"] = mean, sd
+            if name == "apd_mm":
+                row["n_empty_predictions"] = n_inf
+        row["fraction_iou_above_0.75"] = float(np.mean(metrics["iou"][selection] > _IOU_PASS))
+        row["good_contour_rate"] = float(np.mean(metrics["good_contour"][selection]))
+        rows.append(row)
+    return rows
+
+
+def _summary_table(results, selection: np.ndarray, title: str) -> str:
+    header = (
+        f"{'method':<15}{'n':>4}  {'IoU':>13}  {'Dice':>13}  {'KS p-value':>17}  "
+        f"{'IoU>0.75':>8}  {'APD mm':>13}  {'good<5mm':>8}"
+    )
+    lines = [f"{title}: mean ± sd over slices", header, "-" * len(header)]
+    for row in _summary_rows(results, selection):
+        def cell(name, spec=".3f"):
+            return f"{row[f'{name}_mean']:{spec}} ± {row[f'{name}_sd']:{spec}}"
+
+        apd = f"{row['apd_mm_mean']:.2f} ± {row['apd_mm_sd']:.2f}"
+        if row["n_empty_predictions"]:
+            apd += f" ({row['n_empty_predictions']} empty)"
+        lines.append(
+            f"{row['method']:<15}{row['n_slices']:>4}  {cell('iou'):>13}  {cell('dice'):>13}  "
+            f"{cell('ks_pvalue', '.2g'):>17}  {row['fraction_iou_above_0.75']:>8.1%}  {apd:>13}  "
+            f"{row['good_contour_rate']:>8.1%}"
+        )
+    return "\n".join(lines)
+
+
+def _header(source: str, subset: _Subset, flags: list[str], keep: np.ndarray, cv_label: str) -> str:
+    n_flagged = sum(bool(f) for f in flags)
+    state = "excluded" if not keep.all() else "kept (use --exclude-qc to leave them out)"
+    qc = f"{n_flagged} QC-flagged slice(s) {state}"
+    return (
+        f"{len(subset.y)} slice(s) with both contours from {len(set(subset.groups))} patient(s) "
+        f"({source}); {cv_label}; {qc}\n"
+        "Segmentation inside the expert o-contour, scored against the i-contour. APD: average "
+        "perpendicular distance (MICCAI 2009), empty predictions left out of its mean and counted "
+        "as not good.\n"
+    )
+
+
+def _print_flags(frame, flags: list[str], keep: np.ndarray) -> None:
+    flagged = [i for i, f in enumerate(flags) if f]
+    if not flagged:
+        return
+    counts = Counter(flag for i in flagged for flag in flags[i].split("; "))
+    print(f"\nQC-flagged slices ({len(flagged)}; {', '.join(f'{n} x {f}' for f, n in counts.items())}):")
+    for i in flagged:
+        state = "evaluated" if keep[i] else "excluded"
+        print(f"  {frame.patient_id[i]}/{frame.instance[i]}: {flags[i]} ({state})")
+
+
+def _format(value) -> object:
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
+    return value
+
+
+def _write_per_slice(path: Path, methods, subset: _Subset, fold_of, results) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_FIELDS)
+        for method in methods:
+            metrics = results[method]
+            for i in range(len(subset.y)):
+                writer.writerow(
+                    [method, subset.frame.patient_id[i], int(subset.frame.instance[i]), int(fold_of[i]),
+                     subset.flags[i]]
+                    + [_format(metrics[name][i]) for name in CSV_FIELDS[5:]]
+                )
+
+
+def _write_summary(path: Path, results, flagged: np.ndarray) -> None:
+    selections = {"all": np.ones(len(flagged), bool), "qc_flagged": flagged, "clean": ~flagged}
+    rows = [
+        {"slices": name, **row}
+        for name, selection in selections.items()
+        if selection.any()
+        for row in _summary_rows(results, selection)
+    ]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({k: _format(v) for k, v in row.items()} for row in rows)
+
+
+def _plots(out: Path, methods, subset: _Subset, predictions, results) -> list[str]:
+    """Histograms, a thresholds grid, and per method: scores and overlays."""
+    from matplotlib.figure import Figure
+
+    from ..analysis import intensity_distributions, plot_intensity_histograms, plot_overlay
+    from ..analysis import plot_slice_scores, plot_threshold_grid
+
+    written = []
+    dist = intensity_distributions(subset.X[:, 0], subset.y, subset.regions)
+    plot_intensity_histograms(dist.blood, dist.myocardium, path=out / "histograms.png",
+                              title="Blood pool vs myocardium, all evaluated slices")
+    written.append("histograms.png")
+    labels = [subset.label(i) for i in range(len(subset.y))]
+    worst = int(np.argmin(results[methods[0]]["iou"]))
+    plot_threshold_grid(subset.X[worst, 0], subset.regions[worst], true_mask=subset.y[worst],
+                        path=out / "thresholds.png")
+    written.append("thresholds.png")
+    for method in methods:
+        metrics = results[method]
+        name = method.replace("-", "_")
+        plot_slice_scores(
+            {"IoU": metrics["iou"], "Dice": metrics["dice"], "APD mm": metrics["apd_mm"]},
+            labels=labels, thresholds={"IoU": _IOU_PASS, "APD mm": _GOOD_APD_MM},
+            path=out / f"scores_{name}.png", title=f"{method}: per-slice scores",
+        )
+        order = np.argsort(metrics["iou"], kind="stable")
+        shown = list(dict.fromkeys([*order[:3], *order[-3:]]))  # 3 worst, 3 best
+        figure = Figure(figsize=(3.2 * len(shown), 3.6), layout="constrained")
+        for ax, i in zip(figure.subplots(1, len(shown), squeeze=False).ravel(), shown):
+            plot_overlay(subset.X[i, 0], true_mask=subset.y[i], pred_mask=predictions[method][i],
+                         region=subset.regions[i], ax=ax, title=f"{labels[i]} IoU {metrics['iou'][i]:.2f}")
+        figure.suptitle(f"{method}: worst and best slices by IoU")
+        figure.savefig(out / f"overlays_{name}.png", dpi=100)
+        written += [f"scores_{name}.png", f"overlays_{name}.png"]
+    return written

@@ -1,0 +1,183 @@
+"""``skcardio evaluate`` end to end, on the embedded sample and altered copies."""
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skcardio.cli import main
+from skcardio.cli._evaluate import CSV_FIELDS, METHODS, THRESHOLD_NAMES
+from skcardio.datasets import get_sample_path, load_sample
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _misaligned_sample(tmp_path: Path) -> Path:
+    """Copy of the sample with one o-contour shifted 40 px (QC flags i_outside_o)."""
+    root = tmp_path / "data"
+    shutil.copytree(get_sample_path(), root)
+    path = root / "contourfiles" / "SC-HF-I-2" / "o-contours" / "IM-0001-0120-ocontour-manual.txt"
+    points = np.loadtxt(path)
+    np.savetxt(path, points + [40.0, 0.0], fmt="%.2f")
+    return root
+
+
+def test_sample_two_methods(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["evaluate", "--method", "otsu", "--method", "li", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    # header, a table row per method, the CV used
+    assert "12 slice(s) with both contours from 3 patient(s) (embedded sample)" in captured.out
+    assert "3-fold patient-grouped CV (3 patients)" in captured.out
+    table_rows = [line for line in captured.out.splitlines() if line.startswith(("otsu ", "li "))]
+    assert len(table_rows) == 2 and "±" in table_rows[0]
+    # the progress bar went to stderr
+    assert "evaluate: 100%" in captured.err and "6/6" in captured.err
+
+    rows = _rows(out / "per_slice.csv")
+    assert list(rows[0]) == list(CSV_FIELDS)
+    assert [r["method"] for r in rows] == ["otsu"] * 12 + ["li"] * 12
+    for row in rows:
+        iou, dice = float(row["iou"]), float(row["dice"])
+        assert 0 <= iou <= dice <= 1
+        assert dice == pytest.approx(2 * iou / (1 + iou), abs=1e-5)
+        assert row["good_contour"] == str(int(float(row["apd_mm"]) < 5.0))
+        assert 0 <= float(row["ks_pvalue"]) <= 1
+    # every patient is tested in exactly one fold
+    folds = {(r["patient_id"], r["fold"]) for r in rows}
+    assert len(folds) == 3 and {f for _, f in folds} == {"0", "1", "2"}
+
+    summary = _rows(out / "summary.csv")
+    assert [(r["slices"], r["method"]) for r in summary] == [
+        ("all", "otsu"), ("all", "li"), ("clean", "otsu"), ("clean", "li")
+    ]
+    otsu_iou = np.mean([float(r["iou"]) for r in rows if r["method"] == "otsu"])
+    assert float(summary[0]["iou_mean"]) == pytest.approx(otsu_iou, rel=1e-5)
+    # the summary printed is the one written
+    assert f"{otsu_iou:.3f} ±" in table_rows[0]
+
+    expected = {"per_slice.csv", "summary.csv", "histograms.png", "thresholds.png",
+                "scores_otsu.png", "overlays_otsu.png", "scores_li.png", "overlays_li.png"}
+    assert {p.name for p in out.iterdir()} == expected
+    assert all((out / name).stat().st_size > 1000 for name in expected if name.endswith(".png"))
+
+
+def test_scores_match_the_library(tmp_path):
+    """The CLI's Otsu IoU per slice is ThresholdSegmenter's inside the o-contour."""
+    from skcardio.metrics import iou_score
+    from skcardio.segment import ThresholdSegmenter
+
+    out = tmp_path / "out"
+    assert main(["evaluate", "--out", str(out), "--cv", "0", "--no-plots", "--no-progress"]) == 0
+    rows = _rows(out / "per_slice.csv")
+    data = load_sample(require="o-contour")
+    images = np.where(data.regions, data.images, np.nan)
+    expected = iou_score(data.y, ThresholdSegmenter().fit(images).predict(images), per_slice=True)
+    by_slice = {(r["patient_id"], int(r["instance"])): float(r["iou"]) for r in rows}
+    got = [by_slice[(p, int(i))] for p, i in zip(data.frame.patient_id, data.frame.instance)]
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    assert {r["fold"] for r in rows} == {"0"}
+    assert {p.name for p in out.iterdir()} == {"per_slice.csv", "summary.csv"}
+
+
+def test_qc_flagged_slices_reported_and_excluded(tmp_path, capsys):
+    root = _misaligned_sample(tmp_path)
+    quiet = ["--no-plots", "--no-progress"]
+    assert main(["evaluate", str(root), "--out", str(tmp_path / "kept"), *quiet]) == 0
+    kept = capsys.readouterr().out
+    assert "1 QC-flagged slice(s) kept" in kept
+    assert "QC-flagged slices only (1)" in kept and "clean slices only (11)" in kept
+    assert "SCD0000201/120: i_outside_o (evaluated)" in kept
+    rows = _rows(tmp_path / "kept" / "per_slice.csv")
+    flagged = [r for r in rows if r["qc_flags"]]
+    assert [(r["patient_id"], r["instance"], r["qc_flags"]) for r in flagged] == [
+        ("SCD0000201", "120", "i_outside_o")
+    ]
+    # the shifted region cuts the blood pool: the flagged slice scores worst
+    assert float(flagged[0]["iou"]) == min(float(r["iou"]) for r in rows)
+
+    out = tmp_path / "excluded"
+    assert main(["evaluate", str(root), "--exclude-qc", "--out", str(out), *quiet]) == 0
+    excluded = capsys.readouterr().out
+    assert "11 slice(s) with both contours" in excluded and "excluded" in excluded
+    assert "SCD0000201/120: i_outside_o (excluded)" in excluded
+    rows = _rows(out / "per_slice.csv")
+    assert len(rows) == 11 and not any(r["qc_flags"] for r in rows)
+
+
+@pytest.mark.parametrize("method", ["kmeans", "region-growing", "classical", "multiotsu"])
+def test_other_methods(tmp_path, method, capsys):
+    out = tmp_path / "out"
+    argv = ["evaluate", "--method", method, "--out", str(out), "--no-plots", "--no-progress"]
+    assert main([*argv, "--cv", "2"]) == 0
+    assert "2-fold patient-grouped CV" in capsys.readouterr().out
+    rows = _rows(out / "per_slice.csv")
+    assert len(rows) == 12 and {r["method"] for r in rows} == {method}
+    assert np.mean([float(r["dice"]) for r in rows]) > 0.5
+
+
+def test_argument_errors(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", "--method", "sauvola", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--cv", "1", "--out", str(tmp_path)])
+    assert "must be 0 (all slices, in-sample) or at least 2, got 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["evaluate"])  # --out is required
+    assert main(["evaluate", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 1
+    assert "skcardio evaluate: error:" in capsys.readouterr().err
+
+
+def test_method_names_match_the_segmenters():
+    from skcardio.segment import THRESHOLD_METHODS
+
+    assert THRESHOLD_NAMES == tuple(THRESHOLD_METHODS)
+    assert set(METHODS) - set(THRESHOLD_NAMES) == {"kmeans", "region-growing", "classical"}
+
+
+def test_console_script(tmp_path):
+    script = Path(sys.executable).with_name("skcardio")
+    if not script.is_file():
+        pytest.skip("the skcardio console script is not installed in this environment")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [str(script), "evaluate", "--out", str(out), "--no-plots"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\notsu ") == 1  # one table: the sample has no flagged slice
+    assert "evaluate: 100%" in result.stderr
+    assert len(_rows(out / "per_slice.csv")) == 12
+
+
+@pytest.mark.shared_data
+def test_shared_data(tmp_path, shared_data_root, capsys):
+    out = tmp_path / "out"
+    assert main(["evaluate", str(shared_data_root), "--method", "li", "--out", str(out),
+                 "--exclude-qc", "--no-plots", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    # QC flags every slice of SCD0000501 (i-contour outside the o-contour):
+    # 4 patients are left, so --cv 5 becomes 4 folds.
+    assert "37 slice(s) with both contours from 4 patient(s)" in printed
+    assert "4-fold patient-grouped CV (4 patients); 9 QC-flagged slice(s) excluded" in printed
+    rows = _rows(out / "per_slice.csv")
+    assert len(rows) == 37 and "SCD0000501" not in {r["patient_id"] for r in rows}
+    assert np.mean([float(r["dice"]) for r in rows]) > 0.75
+
+
+def test_everything_flagged_with_exclude_qc(tmp_path, capsys):
+    root = tmp_path / "data"
+    shutil.copytree(get_sample_path(), root)
+    for path in root.glob("contourfiles/*/o-contours/*.txt"):
+        np.savetxt(path, np.loadtxt(path) + [60.0, 0.0], fmt="%.2f")
+    argv = ["evaluate", str(root), "--exclude-qc", "--out", str(tmp_path / "out"), "--no-progress"]
+    assert main(argv) == 1
+    assert "every slice is QC-flagged: --exclude-qc leaves nothing to evaluate" in capsys.readouterr().err
