@@ -282,6 +282,7 @@ def main(argv=None) -> None:
     parser.add_argument("root", nargs="?", default=DEFAULT_ROOT, type=Path)
     parser.add_argument("--repeat", type=int, default=3, help="timing runs (median)")
     parser.add_argument("--skip-nested", action="store_true", help="skip the nested search row")
+    parser.add_argument("--timing-only", action="store_true", help="skip the method table")
     args = parser.parse_args(argv)
 
     data = load_dataset(args.root, require="o-contour")
@@ -292,8 +293,9 @@ def main(argv=None) -> None:
           f"{clean.sum()} pass QC; scikit-learn {sklearn.__version__}, "
           f"Python {platform.python_version()}")
 
-    rows = method_table(pairs, y, groups, clean, nested=not args.skip_nested)
-    print("\n" + markdown(rows) + "\n")
+    if not args.timing_only:
+        rows = method_table(pairs, y, groups, clean, nested=not args.skip_nested)
+        print("\n" + markdown(rows) + "\n")
 
     times = timing(pairs, y, groups, args.repeat)
     n_configs = np.prod([len(v) for v in TIMING_GRID.values()])

@@ -66,3 +66,37 @@ def test_clone_pickle_not_fitted():
         sel.transform(_pairs())
     fitted = pickle.loads(pickle.dumps(sel.fit(_pairs())))
     assert fitted.n_features_in_ == 2
+
+
+def test_infinite_outside_region_becomes_fill_value():
+    X = _pairs()
+    X[0, 0, 0, 0] = np.inf  # outside slice 0's region
+    out = RegionSelector().fit_transform(X)
+    assert np.isnan(out[0, 0, 0])
+
+
+def test_infinite_inside_region_is_refused_by_the_segmenter():
+    # RegionSelector checks shape and type only; the segmenter reads the
+    # region's pixels and refuses infinite ones.
+    from sklearn.pipeline import make_pipeline
+
+    from skcardio.segment import ThresholdSegmenter
+
+    X = _pairs()
+    X[0, 0, 1, 1] = np.inf  # inside slice 0's region
+    pipe = make_pipeline(RegionSelector(), ThresholdSegmenter()).fit(X)
+    with pytest.raises(ValueError, match="infinite"):
+        pipe.predict(X)
+
+
+def test_sparse_complex_empty_are_refused():
+    from scipy import sparse
+
+    with pytest.raises(TypeError, match="sparse input is not supported"):
+        RegionSelector().fit(sparse.csr_matrix(np.eye(3)))
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        RegionSelector().fit(_pairs().astype(complex))
+    with pytest.raises(ValueError, match="0 sample"):
+        RegionSelector().fit(np.zeros((0, 2, 3, 4)))
+    with pytest.raises(ValueError, match="expected a numeric array"):
+        RegionSelector().fit(np.full((1, 2, 2, 2), "a"))
