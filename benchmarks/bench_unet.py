@@ -19,7 +19,7 @@ ROOT defaults to ``../shared/data/final_data`` beside the repository.
    fit time (s), the time per epoch and per training slice, and inference
    throughput (slices/s, whole images, post-processing included).
    The same model also predicts simulated domain shifts of the held-out
-   patient (``SHIFTS``: images and masks zoomed 0.7x / 1.3x about the centre,
+   patient (``SHIFTS``: images and masks zoomed 0.5x / 0.6x / 0.7x / 1.3x about the centre,
    gamma 0.6 / 1.6, intensities x 10 + 500), a stand-in for the smaller or
    larger hearts and other contrasts of unseen pathology groups.
 2. **skorch overhead.** The same network, data, augmentation, loss,
@@ -80,6 +80,8 @@ def _gamma(images: np.ndarray, gamma: float) -> np.ndarray:
 #: (normal or hypertrophic vs dilated), duller / stronger contrast, another
 #: intensity scale. (images, masks) -> (images, masks).
 SHIFTS = {
+    "zoom 0.5": lambda x, y: (_zoom_about_centre(x, 0.5, 1), _zoom_about_centre(y, 0.5, 1) > 0.5),
+    "zoom 0.6": lambda x, y: (_zoom_about_centre(x, 0.6, 1), _zoom_about_centre(y, 0.6, 1) > 0.5),
     "zoom 0.7": lambda x, y: (_zoom_about_centre(x, 0.7, 1), _zoom_about_centre(y, 0.7, 1) > 0.5),
     "zoom 1.3": lambda x, y: (_zoom_about_centre(x, 1.3, 1), _zoom_about_centre(y, 1.3, 1) > 0.5),
     "gamma 0.6": lambda x, y: (_gamma(x, 0.6), y),

@@ -86,7 +86,7 @@ class UNetSegmenter(BaseEstimator):
     loss : {"dice_bce", "dice", "bce"}, default="dice_bce"
     crop_size : int, default=128
         Side of the square training crops, a multiple of ``2 ** (depth - 1)``.
-    zoom_range : (float, float), default=(0.7, 1.4)
+    zoom_range : (float, float), default=(0.5, 1.4)
         Random zoom factors (log-uniform); ``(1, 1)`` disables zooming.
     rotation : float, default=15.0
         Largest random rotation in degrees; 0 disables it.
@@ -188,7 +188,7 @@ class UNetSegmenter(BaseEstimator):
         batch_size: int = 8,
         loss: str = "dice_bce",
         crop_size: int = 128,
-        zoom_range: tuple[float, float] = (0.7, 1.4),
+        zoom_range: tuple[float, float] = (0.5, 1.4),
         rotation: float = 15.0,
         flip: bool = True,
         intensity_jitter: bool = True,
