@@ -15,6 +15,17 @@ def shared_data_root() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One PyTorch thread for a test module (CI runs ``pytest -n 2`` on 2 cores)."""
+    import torch  # here, not at the top: most tests never import PyTorch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def write_dicom(path, pixels, *, slope=None, intercept=None, spacing=(0.7, 0.8), instance=1,
                 patient_id="SYN001", syntax=None, pixel_data=True, **tags):
     """Write a small synthetic MR slice with pydicom and return its path.

@@ -4,7 +4,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -18,7 +17,7 @@ def test_readme_has_quick_start():
     assert len(_python_blocks()) == 2
 
 
-def test_readme_quick_start_runs(tmp_path, monkeypatch, capsys):
+def test_readme_quick_start_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the U-Net block writes unet.pt
     namespace: dict = {}
     for block in _python_blocks():
@@ -33,6 +32,3 @@ def test_readme_quick_start_runs(tmp_path, monkeypatch, capsys):
     reloaded = namespace["model"].predict(data.images[:2])
     np.testing.assert_array_equal(reloaded, masks[:2])
 
-
-if __name__ == "__main__":  # pragma: no cover
-    pytest.main([__file__])

@@ -6,7 +6,6 @@ import csv
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from skcardio.cli import main
@@ -19,13 +18,8 @@ from skcardio.segment import UNetSegmenter
 TINY_FLAGS = ["--epochs", "6", "--depth", "3", "--base-channels", "8", "--crop-size", "96", "--quiet"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One PyTorch thread per test process: CI runs ``pytest -n 2`` on 2 cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# One PyTorch thread per test process: CI runs ``pytest -n 2`` on 2 cores.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

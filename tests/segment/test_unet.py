@@ -25,13 +25,8 @@ from skcardio.segment._unet_data import robust_scale, unzoom_window, zoom_crop
 TINY = dict(depth=3, base_channels=8, crop_size=48, batch_size=8, random_state=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One PyTorch thread per test process: CI runs ``pytest -n 2`` on 2 cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# One PyTorch thread per test process: CI runs ``pytest -n 2`` on 2 cores.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make_discs(n: int, *, size: int = 64, seed: int = 0):
