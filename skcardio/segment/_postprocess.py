@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.measure import label
@@ -23,6 +25,15 @@ def validate_postprocess_params(**params) -> None:
     for name in _BOOL_PARAMS:
         if not isinstance(params[name], (bool, np.bool_)):
             raise ValueError(f"{name} must be True or False, got {params[name]!r}")
+
+
+@functools.lru_cache(maxsize=32)
+def _disk(radius: int) -> np.ndarray:
+    """``skimage.morphology.disk(radius)``, built once per radius (read-only)."""
+    # A grid search applies the same few radii to every slice of every fold.
+    footprint = disk(radius)
+    footprint.flags.writeable = False
+    return footprint
 
 
 def largest_component(mask: np.ndarray) -> np.ndarray:
@@ -57,9 +68,9 @@ def postprocess_mask(
     if border_margin:
         # The myocardium separates the blood pool from the epicardium, so bright
         # pixels touching the region's edge are not blood pool.
-        mask &= ndi.binary_erosion(region, disk(border_margin))
+        mask &= ndi.binary_erosion(region, _disk(border_margin))
     if opening:
-        mask = ndi.binary_opening(mask, disk(opening))
+        mask = ndi.binary_opening(mask, _disk(opening))
     if keep_largest:
         mask = largest_component(mask)
     if fill_holes:
@@ -67,5 +78,5 @@ def postprocess_mask(
     if convex_hull and mask.any():
         mask = convex_hull_image(mask)
     if dilation:
-        mask = ndi.binary_dilation(mask, disk(dilation))
+        mask = ndi.binary_dilation(mask, _disk(dilation))
     return mask & region

@@ -53,6 +53,18 @@ def test_fill_value_and_input_untouched():
     np.testing.assert_array_equal(X, copy)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int16, np.uint8, bool])
+def test_any_real_dtype_gives_float32_with_region_pixels_kept(dtype):
+    rng = np.random.default_rng(0)
+    X = np.stack([rng.integers(0, 2 if dtype is bool else 200, (3, 5, 6)),
+                  rng.random((3, 5, 6)) > 0.5], axis=1).astype(dtype)
+    out = RegionSelector().fit_transform(X)
+    inside = X[:, 1] > 0.5
+    assert out.dtype == np.float32 and out.shape == (3, 5, 6)
+    np.testing.assert_array_equal(np.isnan(out), ~inside)
+    np.testing.assert_array_equal(out[inside], X[:, 0][inside].astype(np.float32))
+
+
 @pytest.mark.parametrize("shape", [(2, 3, 4), (2, 3, 3, 4), (2, 2, 3)])
 def test_bad_shape(shape):
     with pytest.raises(ValueError, match=r"expected \[image, region\] arrays of shape \(n, 2, H, W\)"):

@@ -84,6 +84,25 @@ def test_grouped_grid_search_from_slice_records(both_contours):
     assert not (masks & ~both_contours.regions[:3]).any()
 
 
+def test_selecting_the_region_once_gives_the_pipeline_search_scores(pairs, both_contours):
+    """docs/segmentation.md "Faster searches": RegionSelector is stateless, so
+    applying it once before searching the segmenter alone changes no score."""
+    y, groups = both_contours.y, both_contours.groups
+    grid = {"method": ["otsu", "li"], "keep_largest": [False, True]}
+    cv = GroupKFold(n_splits=5)
+    pipe_search = GridSearchCV(
+        make_pipeline(RegionSelector(), ThresholdSegmenter()),
+        {f"thresholdsegmenter__{k}": v for k, v in grid.items()}, cv=cv, scoring=iou_scorer,
+    ).fit(pairs, y, groups=groups)
+    fast = GridSearchCV(ThresholdSegmenter(), grid, cv=cv, scoring=iou_scorer)
+    fast.fit(RegionSelector().fit_transform(pairs), y, groups=groups)
+    np.testing.assert_array_equal(
+        fast.cv_results_["mean_test_score"], pipe_search.cv_results_["mean_test_score"]
+    )
+    # Not a constant: the four settings score differently on real slices.
+    assert len(np.unique(fast.cv_results_["mean_test_score"])) == 4
+
+
 def test_nested_cv_routes_patient_groups_to_the_inner_search(pairs, both_contours):
     y, groups = both_contours.y, both_contours.groups
     pipe = make_pipeline(RegionSelector(), ThresholdSegmenter())
