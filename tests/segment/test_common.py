@@ -15,6 +15,8 @@ behaviour on images is tested in the other modules.
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from _sklearn_checks import TABLE_CHECKS
+
 from skcardio.segment import KMeansSegmenter, RegionGrowingSegmenter, ThresholdSegmenter
 
 
@@ -32,30 +34,10 @@ def _claiming_2d(cls):
 
 _NEEDS_IMAGES = "feeds a 2-D table; the segmenter needs images (n, H, W)"
 
-_TABLE_CHECKS = [
-    "check_fit_score_takes_y",
-    "check_estimators_overwrite_params",
-    "check_dont_overwrite_parameters",
-    "check_estimators_fit_returns_self",
-    "check_readonly_memmap_input",
-    "check_n_features_in_after_fitting",
-    "check_estimators_dtypes",
-    "check_dtype_object",
-    "check_pipeline_consistency",
-    "check_estimators_pickle",
-    "check_f_contiguous_array_estimator",
-    "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance",
-    "check_dict_unchanged",
-    "check_fit_idempotent",
-    "check_fit_check_is_fitted",
-    "check_n_features_in",
-    "check_fit2d_predict1d",
-]
 
 
 def _expected_failed_checks(estimator) -> dict[str, str]:
-    failed = {name: _NEEDS_IMAGES for name in _TABLE_CHECKS}
+    failed = {name: _NEEDS_IMAGES for name in TABLE_CHECKS}
     failed.update(
         {
             "check_positive_only_tag_during_fit": (

@@ -16,6 +16,8 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from _sklearn_checks import TABLE_CHECKS
+
 from skcardio.exceptions import SkcardioError, SkcardioWarning
 from skcardio.metrics import dice_score, dice_scorer, iou_scorer
 from skcardio.segment import UNetSegmenter
@@ -342,28 +344,7 @@ def test_multichannel_input(discs):
 
 _TABULAR = "UNetSegmenter takes image stacks (n, H, W); the check feeds a 2-D table"
 EXPECTED_FAILURES = {
-    name: _TABULAR
-    for name in [
-        "check_fit_score_takes_y",
-        "check_estimators_overwrite_params",
-        "check_dont_overwrite_parameters",
-        "check_estimators_fit_returns_self",
-        "check_readonly_memmap_input",
-        "check_n_features_in_after_fitting",
-        "check_positive_only_tag_during_fit",
-        "check_estimators_dtypes",
-        "check_dtype_object",
-        "check_pipeline_consistency",
-        "check_estimators_pickle",
-        "check_f_contiguous_array_estimator",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_dict_unchanged",
-        "check_fit_idempotent",
-        "check_fit_check_is_fitted",
-        "check_n_features_in",
-        "check_fit2d_predict1d",
-    ]
+    name: _TABULAR for name in [*TABLE_CHECKS, "check_positive_only_tag_during_fit"]
 }
 EXPECTED_FAILURES.update(
     {
