@@ -25,6 +25,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from ..exceptions import SkcardioError, SkcardioWarning
+from ..metrics import dice_score
 from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale, unzoom_window, zoom_crop
 from ._unet_net import SegmentationLoss, UNet, WarmupCosine
 
@@ -688,10 +689,7 @@ def _keep_main_component(mask: np.ndarray, proba: np.ndarray) -> np.ndarray:
 def _dice_scoring(net: NeuralNet, X, y) -> float:
     """Mean Dice of thresholded logits over the validation images (skorch scoring)."""
     pred = (net.forward(X) > 0).cpu().numpy()
-    truth = np.asarray(y, dtype=bool)
-    overlap = (pred & truth).sum(axis=(1, 2))
-    total = pred.sum(axis=(1, 2)) + truth.sum(axis=(1, 2))
-    return float(np.mean(np.where(total > 0, 2 * overlap / np.maximum(total, 1), 1.0)))
+    return dice_score(np.asarray(y, dtype=bool), pred)  # same empty-mask rule as everywhere
 
 
 def _silent(*args, **kwargs) -> None:
