@@ -1,0 +1,72 @@
+"""The classical benchmark compares like with like: its bare loop does skcardio's work.
+
+``benchmarks/bench_classical.py`` times ``GridSearchCV`` against a bare loop of
+scikit-image / scipy calls; the ratio only means something if both compute
+the same masks and scores. These tests hold the script to that.
+"""
+
+import importlib.util
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skcardio.datasets import load_dataset
+from skcardio.preprocessing import RegionSelector
+from skcardio.segment import ThresholdSegmenter
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_classical.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_classical", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _timing_configs(bench):
+    for values in itertools.product(*bench.TIMING_GRID.values()):
+        yield dict(zip(bench.TIMING_GRID, values))
+
+
+def test_bare_segment_matches_threshold_segmenter(bench):
+    rng = np.random.default_rng(0)
+    rows, cols = np.indices((48, 48))
+    distance = np.hypot(rows - 22, cols - 25)
+    region = distance < 15
+    # Bright pool with noise and a dark "papillary muscle", in a darker ring.
+    image = np.where(distance < 8, 200.0, 80.0) + rng.normal(0, 25, region.shape)
+    image[20:23, 22:25] = 60.0
+    nan_image = np.where(region, image, np.nan)[np.newaxis]
+    compared, distinct = 0, set()
+    for params in _timing_configs(bench):
+        expected = ThresholdSegmenter(**bench.SHAPE, **params).predict(nan_image)[0]
+        distinct.add(expected.tobytes())
+        for crop in (True, False):
+            got = bench.bare_segment(image, region, **params, crop=crop)
+            np.testing.assert_array_equal(got, expected, err_msg=f"{params}, crop={crop}")
+            compared += 1
+    assert compared == 2 * np.prod([len(v) for v in bench.TIMING_GRID.values()])
+    # The test image must tell the configurations apart, or equality proves little.
+    assert len(distinct) >= 8
+
+
+@pytest.mark.shared_data
+def test_bare_loop_and_grid_search_agree_on_shared_data(bench, shared_data_root):
+    data = load_dataset(shared_data_root, require="o-contour")
+    pairs = np.stack([data.images, data.regions.astype(np.float32)], axis=1)
+    bare = bench.bare_grid_search(pairs[:, 0].astype(np.float64), pairs[:, 1] > 0.5,
+                                  data.y, data.groups)
+    pipeline = bench.sklearn_grid_search(pairs, data.y, data.groups)
+    selected = bench.sklearn_grid_search(RegionSelector().fit_transform(pairs), data.y,
+                                         data.groups)
+    assert set(bare) == set(pipeline) == set(selected)
+    assert len(bare) == np.prod([len(v) for v in bench.TIMING_GRID.values()])
+    for key, score in bare.items():
+        assert pipeline[key] == pytest.approx(score, abs=1e-12), key
+        assert selected[key] == pytest.approx(score, abs=1e-12), key
+    # Sanity: the configurations differ (a constant score would hide a broken loop).
+    assert 0.5 < min(bare.values()) < max(bare.values()) < 1.0
