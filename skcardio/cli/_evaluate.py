@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._output import OutputError, check_destinations, out_dir, publish, staging
+
 __all__ = ["register", "METHODS"]
 
 logger = logging.getLogger("skcardio.cli.evaluate")
@@ -58,7 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "0 fits and scores on all slices (in-sample)",
     )
     parser.add_argument(
-        "--out", required=True, metavar="DIR", help="folder for the CSV files and plots (created)"
+        "--out", required=True, type=out_dir, metavar="DIR",
+        help="folder for the CSV files and plots (created); written only when every output is ready, "
+        "replacing the files of an earlier evaluate run there",
     )
     parser.add_argument(
         "--exclude-qc", action="store_true", help="leave out slices flagged by quality control"
@@ -83,11 +87,14 @@ def _n_splits(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate; exit code 0, or 1 with a message when the data cannot be used."""
+    """Evaluate; exit code 0, 1 with a message when the data cannot be used, 2 when --out cannot."""
     from ..exceptions import SkcardioError
 
     try:
         return _evaluate(args)
+    except OutputError as exc:
+        print(f"skcardio evaluate: error: {exc}", file=sys.stderr)
+        return 2
     except SkcardioError as exc:
         print(f"skcardio evaluate: error: {exc}", file=sys.stderr)
         return 1
@@ -98,6 +105,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from ..exceptions import SkcardioError
 
     methods = list(dict.fromkeys(args.method or ["otsu"]))
+    out = Path(args.out)
+    # Before the slow part: a folder squatting on an output name fails now, not after minutes.
+    check_destinations(out, _output_names(methods, plots=not args.no_plots))
     root = args.root or get_sample_path()
     data = load_dataset(root, require="o-contour")
     flags = _qc_flags(data.frame)
@@ -106,8 +116,6 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise SkcardioError("every slice is QC-flagged: --exclude-qc leaves nothing to evaluate")
     subset = _Subset(data, keep, flags)
     folds, cv_label = _folds(subset.groups, args.cv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
 
     predictions, fold_of, messages = _predict_all(methods, subset, folds, args)
     results = {m: _slice_metrics(subset, predictions[m]) for m in methods}
@@ -119,13 +127,31 @@ def _evaluate(args: argparse.Namespace) -> int:
     for message in messages:
         print(f"warning: {message}", file=sys.stderr)
 
-    _write_per_slice(out / "per_slice.csv", methods, subset, fold_of, results)
-    _write_summary(out / "summary.csv", results, subset.flagged)
-    written = ["per_slice.csv", "summary.csv"]
-    if not args.no_plots:
-        written += _plots(out, methods, subset, predictions, results)
+    with staging(out, "evaluate") as stage:
+        _write_per_slice(stage / "per_slice.csv", methods, subset, fold_of, results)
+        _write_summary(stage / "summary.csv", results, subset.flagged)
+        if not args.no_plots:
+            _plots(stage, methods, subset, predictions, results)
+        # Every name evaluate can write: those not written now are stale.
+        publish(stage, out, owned=_output_names(METHODS, plots=True))
+    written = _output_names(methods, plots=not args.no_plots)
     print(f"\nwrote {', '.join(written)} to {out}", file=sys.stderr)
     return 0
+
+
+def _output_names(methods, *, plots: bool) -> list[str]:
+    """Files written to --out, in the order they are written."""
+    names = ["per_slice.csv", "summary.csv"]
+    if plots:
+        names += ["histograms.png", "thresholds.png"]
+        names += [name for m in methods for name in _method_plot_names(m)]
+    return names
+
+
+def _method_plot_names(method: str) -> tuple[str, str]:
+    """Scores and overlays plot names of ``method``."""
+    name = method.replace("-", "_")
+    return f"scores_{name}.png", f"overlays_{name}.png"
 
 
 def _print_tables(results, flagged: np.ndarray) -> None:
@@ -350,30 +376,27 @@ def _write_summary(path: Path, results, flagged: np.ndarray) -> None:
         writer.writerows({k: _format(v) for k, v in row.items()} for row in rows)
 
 
-def _plots(out: Path, methods, subset: _Subset, predictions, results) -> list[str]:
+def _plots(out: Path, methods, subset: _Subset, predictions, results) -> None:
     """Histograms, a thresholds grid, and per method: scores and overlays."""
     from matplotlib.figure import Figure
 
     from ..analysis import intensity_distributions, plot_intensity_histograms, plot_overlay
     from ..analysis import plot_slice_scores, plot_threshold_grid
 
-    written = []
     dist = intensity_distributions(subset.X[:, 0], subset.y, subset.regions)
     plot_intensity_histograms(dist.blood, dist.myocardium, path=out / "histograms.png",
                               title="Blood pool vs myocardium, all evaluated slices")
-    written.append("histograms.png")
     labels = [subset.label(i) for i in range(len(subset.y))]
     worst = int(np.argmin(results[methods[0]]["iou"]))
     plot_threshold_grid(subset.X[worst, 0], subset.regions[worst], true_mask=subset.y[worst],
                         path=out / "thresholds.png")
-    written.append("thresholds.png")
     for method in methods:
         metrics = results[method]
-        name = method.replace("-", "_")
+        scores_name, overlays_name = _method_plot_names(method)
         plot_slice_scores(
             {"IoU": metrics["iou"], "Dice": metrics["dice"], "APD mm": metrics["apd_mm"]},
             labels=labels, thresholds={"IoU": _IOU_PASS, "APD mm": _GOOD_APD_MM},
-            path=out / f"scores_{name}.png", title=f"{method}: per-slice scores",
+            path=out / scores_name, title=f"{method}: per-slice scores",
         )
         order = np.argsort(metrics["iou"], kind="stable")
         shown = list(dict.fromkeys([*order[:3], *order[-3:]]))  # 3 worst, 3 best
@@ -382,6 +405,4 @@ def _plots(out: Path, methods, subset: _Subset, predictions, results) -> list[st
             plot_overlay(subset.X[i, 0], true_mask=subset.y[i], pred_mask=predictions[method][i],
                          region=subset.regions[i], ax=ax, title=f"{labels[i]} IoU {metrics['iou'][i]:.2f}")
         figure.suptitle(f"{method}: worst and best slices by IoU")
-        figure.savefig(out / f"overlays_{name}.png", dpi=100)
-        written += [f"scores_{name}.png", f"overlays_{name}.png"]
-    return written
+        figure.savefig(out / overlays_name, dpi=100)

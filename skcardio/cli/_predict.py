@@ -10,12 +10,18 @@ from pathlib import Path
 
 import numpy as np
 
+from ._arguments import positive_int
+from ._output import out_dir, publish, staging
+
 __all__ = ["register", "collect_dicoms"]
 
 logger = logging.getLogger("skcardio.cli.predict")
 
 #: Columns of ``predictions.csv``.
 CSV_FIELDS = ("dicom_path", "output_stem", "area_px", "area_mm2", "contour_points")
+
+#: What follows an output stem in the name of each file written for a slice.
+_SUFFIXES = ("_mask.npy", "_mask.png", "_contour.txt", "_overlay.png")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,13 +36,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "STEM_contour.txt (one 'x y' point per line, x = column, y = row, like the "
             "expert contour files; not written for an empty mask) and STEM_overlay.png; and "
             "predictions.csv with the area of every mask. Files inside a folder argument "
-            "keep their path relative to that folder."
+            "keep their path relative to that folder. --out is written only once every slice "
+            "is done; the slice files listed by an earlier predictions.csv there and not "
+            "written again are removed."
         ),
     )
     parser.add_argument("model", help="model file written by 'skcardio train' (UNetSegmenter.save)")
     parser.add_argument("inputs", nargs="+", metavar="DICOM_OR_DIR", help="DICOM files or folders")
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
-    parser.add_argument("--batch-size", type=int, default=16, metavar="N", help="slices per batch (default 16)")
+    parser.add_argument("--out", required=True, type=out_dir, metavar="DIR", help="output folder (created)")
+    parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N", help="slices per batch (default 16)")
     parser.add_argument("--no-overlay", action="store_true", help="do not write overlay images")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -90,14 +98,8 @@ def _natural_key(path: Path) -> tuple:
 
 def run(args: argparse.Namespace) -> int:
     """Predict and write the outputs; exit code 1 if some files could not be read."""
-    from tqdm.auto import tqdm
-
-    from ..exceptions import DicomReadError
-    from ..io import read_dicom
     from ..segment import UNetSegmenter
 
-    if args.batch_size < 1:
-        raise ValueError(f"--batch-size must be a positive integer, got {args.batch_size}")
     try:
         pairs = collect_dicoms(args.inputs)
     except (FileNotFoundError, ValueError) as exc:
@@ -109,7 +111,23 @@ def run(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    with staging(out, "predict") as stage:
+        rows, failed = _predict_into(stage, pairs, model, args)
+        _write_csv(stage / "predictions.csv", rows)
+        publish(stage, out, owned=_earlier_outputs(out))
+    print(f"segmented {len(rows)} slice(s) into {out}" + (f"; {failed} unreadable" if failed else ""))
+    return 1 if failed else 0
+
+
+def _predict_into(
+    stage: Path, pairs: list[tuple[Path, Path]], model, args: argparse.Namespace
+) -> tuple[list[dict], int]:
+    """Write the outputs of every readable slice under ``stage``; CSV rows and the unreadable count."""
+    from tqdm.auto import tqdm
+
+    from ..exceptions import DicomReadError
+    from ..io import read_dicom
+
     failed, rows = 0, []
     progress = tqdm(total=len(pairs), unit="slice", disable=args.no_progress, desc="predict")
     for begin in range(0, len(pairs), args.batch_size):
@@ -126,12 +144,26 @@ def run(args: argparse.Namespace) -> int:
             same = [(dicom, stem) for dicom, stem in batch if dicom.image.shape == shape]
             masks = model.predict(np.stack([dicom.image for dicom, _ in same]))
             for (dicom, stem), mask in zip(same, masks):
-                rows.append(_write_outputs(out, stem, dicom, mask, overlay=not args.no_overlay))
+                rows.append(_write_outputs(stage, stem, dicom, mask, overlay=not args.no_overlay))
                 progress.update()
     progress.close()
-    _write_csv(out / "predictions.csv", rows)
-    print(f"segmented {len(rows)} slice(s) into {out}" + (f"; {failed} unreadable" if failed else ""))
-    return 1 if failed else 0
+    return rows, failed
+
+
+def _earlier_outputs(out: Path) -> list[str]:
+    """Slice files that the ``predictions.csv`` of an earlier run in ``out`` lists."""
+    path = out / "predictions.csv"
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            stems = [row.get("output_stem") for row in csv.DictReader(handle)]
+    except FileNotFoundError:
+        return []
+    except (OSError, csv.Error, UnicodeDecodeError) as exc:
+        logger.warning("%s: unreadable (%s); files of the earlier run are kept", path, exc)
+        return []
+    # Only stems inside out: a hand-edited CSV must not delete files elsewhere.
+    stems = [s for s in stems if s and not Path(s).is_absolute() and ".." not in Path(s).parts]
+    return [f"{stem}{suffix}" for stem in stems for suffix in _SUFFIXES]
 
 
 def _write_outputs(out: Path, stem: Path, dicom, mask: np.ndarray, *, overlay: bool) -> dict:

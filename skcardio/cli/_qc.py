@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from ._output import out_file
 
 __all__ = ["register"]
 
@@ -17,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "degenerate polygons, size mismatches, slices with only one contour.",
     )
     parser.add_argument("root", nargs="?", help="dataset folder with link.csv (default: the embedded sample)")
-    parser.add_argument("--csv", metavar="FILE", help="also write the per-slice table as CSV")
+    parser.add_argument("--csv", type=out_file, metavar="FILE", help="also write the per-slice table as CSV")
     parser.add_argument("--only-flagged", action="store_true", help="print only slices with a flag")
     parser.add_argument(
         "--max-outside", type=float, default=0.01, metavar="FRACTION",
@@ -36,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(report.summary())
     if args.csv:
+        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)  # out_file allows a new folder
         report.to_csv(args.csv)
         print(f"wrote {args.csv}", file=sys.stderr)
     return 0

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from pathlib import Path
+
+from ._arguments import positive_int
+from ._output import atomic_file, out_file
 
 __all__ = ["register"]
 
@@ -26,22 +30,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "root", nargs="?", help="dataset folder with link.csv (default: the embedded sample)"
     )
-    parser.add_argument("--out", required=True, metavar="MODEL", help="file to write the model to")
-    parser.add_argument("--epochs", type=_positive_int, metavar="N", help="training epochs (max_epochs)")
-    parser.add_argument("--depth", type=_positive_int, metavar="N", help="U-Net resolution levels")
-    parser.add_argument("--base-channels", type=_positive_int, metavar="N", help="feature maps at full resolution")
-    parser.add_argument("--batch-size", type=_positive_int, metavar="N")
-    parser.add_argument("--crop-size", type=_positive_int, metavar="PX", help="side of the training crops")
+    parser.add_argument(
+        "--out", required=True, type=out_file, metavar="MODEL",
+        help="file to write the model to, once training is done (replaced whole, never half-written)",
+    )
+    parser.add_argument("--epochs", type=positive_int, metavar="N", help="training epochs (max_epochs)")
+    parser.add_argument("--depth", type=positive_int, metavar="N", help="U-Net resolution levels")
+    parser.add_argument("--base-channels", type=positive_int, metavar="N", help="feature maps at full resolution")
+    parser.add_argument("--batch-size", type=positive_int, metavar="N")
+    parser.add_argument("--crop-size", type=positive_int, metavar="PX", help="side of the training crops")
     parser.add_argument("--learning-rate", type=float, metavar="LR", help="peak learning rate")
     parser.add_argument(
         "--validation-fraction", type=float, metavar="F",
         help="hold out this fraction of the patients for early stopping (default: none)",
     )
-    parser.add_argument("--patience", type=_positive_int, metavar="N", help="early-stopping patience in epochs")
+    parser.add_argument("--patience", type=positive_int, metavar="N", help="early-stopping patience in epochs")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train (default auto)")
     parser.add_argument("--seed", type=int, default=0, help="random_state (default 0)")
     parser.add_argument(
-        "--threads", type=_positive_int, metavar="N",
+        "--threads", type=positive_int, metavar="N",
         help="PyTorch CPU threads (default: PyTorch's choice, one per core)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not print the table of epochs")
@@ -60,13 +67,6 @@ _PARAMS = {
     "patience": "patience",
     "device": "device",
 }
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     model.fit(data.images, data.y, groups=data.groups)
     elapsed = time.perf_counter() - start
-    model.save(args.out)
+    with atomic_file(Path(args.out), "train") as tmp:
+        model.save(tmp)
     print(
         f"trained {len(model.net_.history)} epoch(s) on {len(data.y)} slices of {patients} "
         f"patient(s) in {elapsed:.0f} s (kept epoch {model.best_epoch_}); wrote {args.out}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from skimage.draw import polygon2mask
-from skimage.measure import find_contours
+from skimage.measure import find_contours, label
 
 __all__ = ["contour_to_mask", "mask_to_contour"]
 
@@ -53,13 +53,17 @@ def contour_to_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def mask_to_contour(mask: np.ndarray) -> np.ndarray:
-    """Trace the outline of the largest object of a mask as ``(x, y)`` points.
+    """Trace the outer boundary of the largest object of a mask as ``(x, y)`` points.
 
-    The outline is the 0.5 iso-line of the mask (marching squares,
-    :func:`skimage.measure.find_contours`): it runs half-way between pixel
-    centres inside and outside, so ``contour_to_mask(mask_to_contour(m),
-    m.shape)`` gives back ``m`` for a simply connected object. Of several
-    outlines, the longest is returned; the first point is not repeated.
+    The object is the largest 8-connected component by pixel count (ties go
+    to the first in row-major order); other objects are ignored. Its outline
+    is the 0.5 iso-line of the mask (marching squares,
+    :func:`skimage.measure.find_contours`, joining diagonal neighbours so that
+    an 8-connected object has a single outer line): it runs half-way between
+    pixel centres inside and outside, so ``contour_to_mask(mask_to_contour(m),
+    m.shape)`` gives back ``m`` for a single object without holes. Of that
+    object's iso-lines, the outer one (the largest enclosed area) is returned:
+    holes are not part of it. The first point is not repeated.
 
     Parameters
     ----------
@@ -71,6 +75,11 @@ def mask_to_contour(mask: np.ndarray) -> np.ndarray:
         ``(x, y)`` = ``(col, row)`` coordinates; shape ``(0, 2)`` for an
         empty mask.
 
+    Raises
+    ------
+    ValueError
+        If ``mask`` is not 2-D.
+
     Examples
     --------
     >>> import numpy as np
@@ -79,14 +88,33 @@ def mask_to_contour(mask: np.ndarray) -> np.ndarray:
     >>> points = mask_to_contour(mask)
     >>> bool((contour_to_mask(points, mask.shape) == mask).all())
     True
+    >>> mask[0, 0] = True           # a smaller second object is ignored
+    >>> bool((mask_to_contour(mask) == points).all())
+    True
     """
     mask = np.asarray(mask)
     if mask.ndim != 2:
         raise ValueError(f"mask must be 2-D (rows, columns), got shape {mask.shape}")
-    # Pad so that objects touching the border still give closed outlines.
-    padded = np.pad(mask.astype(np.float32), 1)
-    outlines = find_contours(padded, 0.5)
-    if not outlines:
+    labels = label(mask.astype(bool), connectivity=2)
+    if labels.max() == 0:
         return np.empty((0, 2))
-    longest = max(outlines, key=len)[:-1] - 1.0  # drop the closing repeat, undo pad
-    return longest[:, ::-1].copy()  # (row, col) -> (x, y)
+    # Largest by area, not longest outline: a thin stray line has a long
+    # outline but is not the structure a contour file would describe.
+    largest = np.argmax(np.bincount(labels.ravel())[1:]) + 1
+    rows, cols = np.nonzero(labels == largest)
+    # Crop to the object (fast on 256 x 256 slices) and pad so that objects
+    # touching the border still give closed outlines.
+    crop = labels[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] == largest
+    padded = np.pad(crop.astype(np.float64), 1)
+    # fully_connected="high": diagonal neighbours belong to one outline, as
+    # they belong to one 8-connected object.
+    outlines = find_contours(padded, 0.5, fully_connected="high")
+    outer = max(outlines, key=_enclosed_area)[:-1]  # drop the closing repeat
+    outer = outer + [rows.min() - 1.0, cols.min() - 1.0]  # undo crop and pad
+    return outer[:, ::-1].copy()  # (row, col) -> (x, y)
+
+
+def _enclosed_area(polyline: np.ndarray) -> float:
+    """Area enclosed by a closed polyline (shoelace formula), whatever its orientation."""
+    r, c = polyline[:, 0], polyline[:, 1]
+    return abs(float(np.dot(r, np.roll(c, -1)) - np.dot(c, np.roll(r, -1)))) / 2.0

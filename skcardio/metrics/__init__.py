@@ -8,7 +8,8 @@ and the matching scorers for ``GridSearchCV`` / ``cross_validate``.
 
 All metrics take masks ``(n, H, W)`` (or one ``(H, W)`` slice) and compute a
 value per slice; the functions return the mean over slices unless
-``per_slice=True``.
+``per_slice=True``. A stack without slices (``n = 0``) raises ``ValueError``
+rather than giving a mean of nothing.
 """
 
 from ._distance import average_perpendicular_distance, good_contour_rate, hausdorff_distance

@@ -44,9 +44,9 @@ def ks_score(
         Expert and predicted masks: bool, or numbers that are all 0 or 1.
     images : array-like of shape (n, H, W) or (n, C, H, W)
         The slices' intensities; for 4-D input channel 0 is the image (the
-        ``[image, region]`` layout of ``DicomLoader(region=...)``). NaN pixels
-        (outside the region after ``RegionSelector``) are left out of both
-        samples.
+        ``[image, region]`` layout of ``DicomLoader(region=...)``). Non-finite
+        pixels -- NaN (outside the region after ``RegionSelector``) and
+        ``+/-inf`` alike -- are left out of both samples.
     per_slice : bool, default=False
         Return ``(n,)`` arrays instead of means over slices.
     return_statistic : bool, default=False
@@ -62,7 +62,7 @@ def ks_score(
 
     Notes
     -----
-    Empty rule (per slice, after leaving out NaN pixels): both samples empty
+    Empty rule (per slice, after leaving out non-finite pixels): both samples empty
     gives p-value 1.0 and statistic 0.0; exactly one empty gives p-value 0.0
     and statistic 1.0.
 
@@ -83,6 +83,8 @@ def ks_score(
     """
     y_true, y_pred = check_masks(y_true, y_pred)
     images = check_images(images, y_true.shape)
+    # NaN marks pixels outside the region; inf is no intensity either, and
+    # ks_2samp cannot rank it meaningfully against finite values.
     finite = np.isfinite(images)
     results = np.array(
         [

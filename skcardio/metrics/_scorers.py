@@ -194,7 +194,7 @@ def make_distance_scorer(
 
 
 def make_multimetric_scorer(
-    metrics: Iterable[str] | None = None,
+    metrics: str | Iterable[str] | None = None,
     *,
     spacing: ArrayLike | None = None,
     threshold: float = 5.0,
@@ -209,8 +209,10 @@ def make_multimetric_scorer(
 
     Parameters
     ----------
-    metrics : iterable of str, default=None
-        Names among ``get_scorers()``; ``None`` means all of them.
+    metrics : str or iterable of str, default=None
+        Names among ``get_scorers()``; ``None`` means all of them. A single
+        name (a plain ``str``) means that one metric: the scorer still
+        returns a dict, with that one key.
     spacing : float or array-like of shape (2,), default=None
         Fallback pixel spacing, as in :func:`make_distance_scorer`.
     threshold : float, default=5.0
@@ -225,10 +227,14 @@ def make_multimetric_scorer(
     --------
     >>> from skcardio.metrics import make_multimetric_scorer
     >>> scorer = make_multimetric_scorer(["iou", "dice", "neg_apd"])
+    >>> one = make_multimetric_scorer("iou")   # one(estimator, X, y) -> {"iou": ...}
     """
-    return _SegmentationScorer(
-        list(_METRICS) if metrics is None else list(metrics), spacing=spacing, threshold=threshold
-    )
+    if metrics is None:
+        metrics = _METRICS
+    elif isinstance(metrics, str):
+        # list("iou") would split the name into letters.
+        metrics = [metrics]
+    return _SegmentationScorer(list(metrics), spacing=spacing, threshold=threshold)
 
 
 def get_scorers() -> dict[str, Callable]:

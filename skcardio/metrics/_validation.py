@@ -45,12 +45,19 @@ def check_masks(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.nd
             f"y_true and y_pred must have the same shape; got y_true {y_true.shape} "
             f"and y_pred {y_pred.shape}."
         )
+    # A mean over no slices is nan with a RuntimeWarning: refuse it up front.
+    if len(y_true) == 0:
+        raise ValueError(
+            f"no slices were given: received masks of shape {y_true.shape}; "
+            "expected at least one slice (n >= 1)."
+        )
     return y_true, y_pred
 
 
 def check_images(images: ArrayLike, shape: tuple[int, int, int]) -> np.ndarray:
     """Validate images ``(n, H, W)`` or ``(n, C, H, W)`` (channel 0 = image) for masks of ``shape``."""
     images = np.asarray(images)
+    received = images.shape  # before slicing, so the message names what was passed
     if images.ndim == 2:
         images = images[np.newaxis]
     if images.ndim == 4:
@@ -59,7 +66,7 @@ def check_images(images: ArrayLike, shape: tuple[int, int, int]) -> np.ndarray:
     if images.ndim != 3 or images.shape != shape:
         raise ValueError(
             f"images must be (n, H, W) or (n, C, H, W) matching the masks' shape {shape}; "
-            f"got an array of shape {np.shape(images)}."
+            f"got an array of shape {received}."
         )
     if not np.issubdtype(images.dtype, np.number):
         raise ValueError(f"images must be numeric; got dtype {images.dtype}.")
@@ -72,7 +79,14 @@ def check_spacing(spacing: ArrayLike, n_slices: int) -> np.ndarray:
     ``spacing`` may be a scalar (square pixels, same for all slices), a pair
     ``(row, col)`` for all slices, or one pair per slice ``(n, 2)``.
     """
-    spacing = np.asarray(spacing, dtype=np.float64)
+    try:
+        spacing = np.asarray(spacing, dtype=np.float64)
+    except (TypeError, ValueError):
+        # ``!r:.80`` truncates the repr: a long per-slice list stays readable.
+        raise ValueError(
+            f"spacing must be numbers (pixel spacing in mm): a scalar, a (row, col) pair "
+            f"or one pair per slice; got {spacing!r:.80}."
+        ) from None
     if spacing.ndim == 0:
         spacing = np.full((n_slices, 2), float(spacing))
     elif spacing.shape == (2,):

@@ -179,6 +179,10 @@ class BaseSegmenter(BaseEstimator):
         if np.ptp(image[region]) == 0:
             raise DegenerateSliceError("constant intensity in the region")
         pre = preprocess_slice(image, region, **self._params(PREPROCESS_PARAMS))
+        if np.ptp(pre[region]) == 0:
+            # e.g. contrast=(0, 50) when half the region shares its lowest value:
+            # thresholds of a flat region are meaningless (and scikit-image warns).
+            raise DegenerateSliceError("constant intensity in the region after pre-processing")
         raw = self._segment_slice(pre, region)
         return box, postprocess_mask(raw, region, **self._params(POSTPROCESS_PARAMS))
 

@@ -119,6 +119,14 @@ class KMeansSegmenter(BaseSegmenter):
             raise ValueError(f"n_clusters must be an int >= 2, got {self.n_clusters!r}")
         if self.fit_mode not in _FIT_MODES:
             raise ValueError(f"fit_mode must be one of {_FIT_MODES}, got {self.fit_mode!r}")
+        # Checked here, not left to KMeans: per-slice k-means only runs in predict.
+        auto = isinstance(self.n_init, str) and self.n_init == "auto"
+        if not auto and not (
+            isinstance(self.n_init, Integral)
+            and not isinstance(self.n_init, bool)
+            and self.n_init >= 1
+        ):
+            raise ValueError(f'n_init must be "auto" or an int >= 1, got {self.n_init!r}')
 
     def _fit(self, images: np.ndarray) -> None:
         random_state = check_random_state(self.random_state)
@@ -139,7 +147,9 @@ class KMeansSegmenter(BaseSegmenter):
         _, image, region = region_of(image)
         if region.sum() < 2 or np.ptp(image[region]) == 0:
             return np.empty(0)  # degenerate training slice: nothing to learn from
-        return preprocess_slice(image, region, **self._params(PREPROCESS_PARAMS))[region]
+        values = preprocess_slice(image, region, **self._params(PREPROCESS_PARAMS))[region]
+        # Flattened by pre-processing: as degenerate as a constant slice.
+        return values if np.ptp(values) > 0 else np.empty(0)
 
     def _kmeans_centres(self, values: np.ndarray) -> np.ndarray:
         kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=self._seed)

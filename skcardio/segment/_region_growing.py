@@ -7,6 +7,7 @@ from numbers import Real
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.feature import canny
+from skimage.filters import threshold_otsu
 from skimage.segmentation import flood
 
 from ._base import BaseSegmenter, DegenerateSliceError, StatelessMixin, fill_doc
@@ -22,7 +23,10 @@ class RegionGrowingSegmenter(StatelessMixin, BaseSegmenter):
     The original analysis's edge / flood-fill idea. The seed is the
     brightest pixel (after a light smoothing) within ``seed_radius`` pixels
     of the region's centroid: the blood pool sits in the middle of the
-    epicardial contour and is its brightest tissue. From the seed,
+    epicardial contour and is its brightest tissue. If every pixel there
+    is darker than the region's Otsu threshold (a dark spot at the centre,
+    a ring-shaped region), the seed is the nearest pixel above it instead
+    (see :func:`find_seed`). From the seed,
     :func:`skimage.segmentation.flood` grows over the connected pixels whose
     (pre-processed) intensity is within ``tolerance`` of the seed's. With
     ``edges=True``, :func:`skimage.feature.canny` edges inside the region
@@ -48,7 +52,8 @@ class RegionGrowingSegmenter(StatelessMixin, BaseSegmenter):
         image smoothed by ``canny_sigma``); ``None`` uses scikit-image's
         defaults (0.1, 0.2), which suit images scaled to [0, 1].
     seed_radius : int, default=5
-        Radius (pixels) around the region's centroid searched for the seed.
+        Radius (pixels) around the region's centroid searched for the
+        brightest seed.
     {preprocess_params}
     {postprocess_params}
 
@@ -108,13 +113,15 @@ class RegionGrowingSegmenter(StatelessMixin, BaseSegmenter):
         self.dilation = dilation
 
     def _validate_own_params(self) -> None:
-        if self.tolerance is None:
-            if self.edges is not True:
-                raise ValueError("tolerance=None (no intensity limit) needs edges=True")
-        elif not _is_number(self.tolerance) or not self.tolerance >= 0:
-            raise ValueError(f"tolerance must be a number >= 0 or None, got {self.tolerance!r}")
         if not isinstance(self.edges, (bool, np.bool_)):
             raise ValueError(f"edges must be True or False, got {self.edges!r}")
+        if self.tolerance is None:
+            if not self.edges:
+                raise ValueError(
+                    f"tolerance=None (no intensity limit) needs edges=True, got edges={self.edges!r}"
+                )
+        elif not _is_number(self.tolerance) or not self.tolerance >= 0:
+            raise ValueError(f"tolerance must be a number >= 0 or None, got {self.tolerance!r}")
         if not _is_number(self.canny_sigma) or not self.canny_sigma > 0:
             raise ValueError(f"canny_sigma must be a number > 0, got {self.canny_sigma!r}")
         thresholds = self.canny_thresholds
@@ -156,16 +163,22 @@ class RegionGrowingSegmenter(StatelessMixin, BaseSegmenter):
 
 
 def find_seed(image: np.ndarray, region: np.ndarray, radius: int) -> tuple[int, int]:
-    """Brightest region pixel within ``radius`` of the region's centroid.
+    """Brightest region pixel within ``radius`` of the region's centroid, if it is bright.
 
     Brightness is judged on a Gaussian-smoothed copy (sigma 1, region only)
-    so that one noisy pixel does not win. When no region pixel lies within
-    ``radius`` (a crescent-shaped region), the nearest region pixel to the
-    centroid is the seed.
+    so that one noisy pixel does not win, and "bright" means above the
+    region's Otsu threshold of that copy, in the copy and in ``image``. When no bright pixel lies within
+    ``radius`` of the centroid -- a dark spot (papillary muscle, flow
+    artefact) covers the centre, or the region is a crescent or ring whose
+    centroid falls on myocardium or outside it -- the seed is the bright
+    pixel nearest to the centroid, so the flood never starts on the dark
+    wall. A region without two distinct smoothed values has no bright
+    pixels; its nearest pixel to the centroid is the seed.
 
     Parameters
     ----------
     image : ndarray of shape (H, W)
+        Indexed ``[row, col]``.
     region : ndarray of shape (H, W), bool
         Must have at least one True pixel.
     radius : int
@@ -187,11 +200,18 @@ def find_seed(image: np.ndarray, region: np.ndarray, radius: int) -> tuple[int, 
     centre = np.array(ndi.center_of_mass(region))
     rows, cols = np.indices(region.shape)
     distance = np.hypot(rows - centre[0], cols - centre[1])
-    near = region & (distance <= radius)
-    if not near.any():
-        return _argmin_where(distance, region)
     smoothed = smooth_in_region(image, region, 1.0)
-    return _argmin_where(-smoothed, near)
+    values = smoothed[region]
+    bright = region.copy()
+    if np.ptp(values) > 0:
+        # The pixel itself too: the flood starts from its own value, and a
+        # dark pixel next to the pool can be bright after smoothing.
+        threshold = threshold_otsu(values)
+        bright &= (smoothed > threshold) & (image > threshold)
+    near = bright & (distance <= radius)
+    if near.any():
+        return _argmin_where(-smoothed, near)
+    return _argmin_where(distance, bright)
 
 
 def _argmin_where(values: np.ndarray, where: np.ndarray) -> tuple[int, int]:

@@ -181,3 +181,103 @@ def test_everything_flagged_with_exclude_qc(tmp_path, capsys):
     argv = ["evaluate", str(root), "--exclude-qc", "--out", str(tmp_path / "out"), "--no-progress"]
     assert main(argv) == 1
     assert "every slice is QC-flagged: --exclude-qc leaves nothing to evaluate" in capsys.readouterr().err
+
+
+# --out: checked before any work, written all or nothing, no stale files left.
+
+QUIET = ["--cv", "0", "--no-progress"]
+
+
+def _listing(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` and its bytes, to compare before and after a run."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _leftover_stages(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.startswith(".skcardio-")]
+
+
+@pytest.mark.parametrize("out, problem", [
+    ("afile", "afile: exists and is not a directory"),
+    ("afile/sub", "afile is a file, expected a directory"),
+])
+def test_out_is_a_file(tmp_path, monkeypatch, capsys, out, problem):
+    monkeypatch.chdir(tmp_path)
+    Path("afile").write_text("hi\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", "--out", out, *QUIET])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "skcardio evaluate: error: argument --out:" in err and problem in err
+    assert Path("afile").read_text() == "hi\n" and sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_directory_on_an_output_name_fails_before_loading(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "blocked"
+    (out / "histograms.png").mkdir(parents=True)
+    (out / "notes.txt").write_text("mine")
+    import skcardio.datasets
+
+    monkeypatch.setattr(skcardio.datasets, "load_dataset", lambda *a, **k: pytest.fail("data was loaded"))
+    assert main(["evaluate", "--out", str(out), *QUIET]) == 2
+    err = capsys.readouterr().err
+    assert f"{out / 'histograms.png'} is a directory, expected a file" in err and "left unchanged" in err
+    assert _listing(out) == {"notes.txt": b"mine"} and (out / "histograms.png").is_dir()
+
+
+def test_failure_while_writing_leaves_out_unchanged(tmp_path, monkeypatch, capsys):
+    import skcardio.analysis
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    # The CSV files are written before the plots: they must not reach out either.
+    monkeypatch.setattr(skcardio.analysis, "plot_threshold_grid", disk_full)
+    assert main(["evaluate", "--out", str(out), *QUIET]) == 2
+    err = capsys.readouterr().err
+    assert "skcardio evaluate: error: writing the outputs failed" in err and "No space left" in err
+    assert _listing(out) == {"notes.txt": b"mine"}
+    assert _leftover_stages(tmp_path) == []
+
+
+def test_interrupt_keeps_the_earlier_run(tmp_path, monkeypatch):
+    import skcardio.analysis
+
+    out = tmp_path / "out"
+    assert main(["evaluate", "--method", "li", "--out", str(out), *QUIET]) == 0
+    before = _listing(out)
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(skcardio.analysis, "plot_slice_scores", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        main(["evaluate", "--method", "otsu", "--out", str(out), *QUIET])
+    assert _listing(out) == before
+    assert _leftover_stages(tmp_path) == []
+
+
+def test_rerun_removes_stale_outputs_only(tmp_path, caplog):
+    out = tmp_path / "out"
+    assert main(["evaluate", "--method", "otsu", "--method", "li", "--out", str(out), *QUIET]) == 0
+    assert {"scores_li.png", "overlays_li.png"} <= set(_listing(out))
+    (out / "notes.txt").write_text("mine")
+    (out / "scores_mine.png").write_text("not evaluate's")  # not a method's name: kept
+
+    caplog.set_level("INFO", logger="skcardio.cli")
+    assert main(["evaluate", "--method", "otsu", "--out", str(out), *QUIET]) == 0
+    assert set(_listing(out)) == {
+        "per_slice.csv", "summary.csv", "histograms.png", "thresholds.png",
+        "scores_otsu.png", "overlays_otsu.png", "notes.txt", "scores_mine.png",
+    }
+    assert {r["method"] for r in _rows(out / "per_slice.csv")} == {"otsu"}
+    assert "removed overlays_li.png" in caplog.text and "removed scores_li.png" in caplog.text
+
+    # --no-plots: plots of the earlier run no longer match the CSV files either.
+    assert main(["evaluate", "--method", "otsu", "--out", str(out), "--no-plots", *QUIET]) == 0
+    assert set(_listing(out)) == {"per_slice.csv", "summary.csv", "notes.txt", "scores_mine.png"}
+    assert _leftover_stages(tmp_path) == []

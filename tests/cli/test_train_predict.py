@@ -125,3 +125,39 @@ def test_help_lists_commands(capsys):
         main(["--help"])
     printed = capsys.readouterr().out
     assert "train" in printed and "predict" in printed
+
+
+def test_predict_rerun_replaces_the_earlier_outputs(model_path, tmp_path, capsys):
+    patient = get_sample_path() / "dicoms" / "SCD0000101"
+    single = sorted(patient.glob("*.dcm"))[0]
+    out = tmp_path / "out"
+    assert main(["predict", str(model_path), str(patient), "--out", str(out), "--no-progress"]) == 0
+    (out / "notes.txt").write_text("mine")
+    # A file given alone gets a new stem: the folder's slice files are now stale.
+    assert main(["predict", str(model_path), str(single), "--out", str(out), "--no-progress", "--no-overlay"]) == 0
+    left = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    assert {"predictions.csv", "notes.txt", f"{single.stem}_mask.npy", f"{single.stem}_mask.png"} <= left
+    assert not any(name.startswith("SCD0000101") for name in left)
+    assert [r["output_stem"] for r in csv.DictReader((out / "predictions.csv").open())] == [single.stem]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".skcardio-")]
+
+
+def test_predict_out_is_a_file(model_path, tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    good = sorted((get_sample_path() / "dicoms" / "SCD0000201").glob("*.dcm"))[0]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(model_path), str(good), "--out", str(tmp_path / "afile")])
+    assert exit_info.value.code == 2
+    assert "skcardio predict: error: argument --out:" in capsys.readouterr().err
+    assert (tmp_path / "afile").read_text() == "x"
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "two"])
+def test_predict_batch_size_must_be_a_positive_integer(value, model_path, tmp_path, capsys):
+    good = sorted((get_sample_path() / "dicoms" / "SCD0000201").glob("*.dcm"))[0]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(model_path), str(good), "--out", str(tmp_path / "out"),
+              "--batch-size", value])
+    assert exit_info.value.code == 2
+    assert "argument --batch-size" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

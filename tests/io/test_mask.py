@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from skimage.draw import disk
 
 from skcardio.io import contour_to_mask, mask_to_contour
 
@@ -79,3 +80,54 @@ def test_largest_object_and_empty():
     assert mask_to_contour(np.zeros((5, 5), bool)).shape == (0, 2)
     with pytest.raises(ValueError, match="2-D"):
         mask_to_contour(np.zeros((2, 2, 2)))
+
+
+def test_largest_object_by_area_not_by_outline_length():
+    # A disk of radius 10 (317 px) and a 1-px line of 124 px: the line's
+    # outline has about 250 vertices, the disk's about 80, but the disk is the
+    # larger object, so its outline is returned: the round trip gives it back.
+    mask = np.zeros((64, 128), bool)
+    mask[disk((30, 30), 10)] = True
+    only_disk = mask.copy()
+    mask[60, 2:126] = True
+    points = mask_to_contour(mask)
+    np.testing.assert_array_equal(contour_to_mask(points, mask.shape), only_disk)
+    np.testing.assert_array_equal(points, mask_to_contour(only_disk))
+
+
+def test_outer_boundary_even_when_a_hole_has_the_longer_outline():
+    # Block rows/cols 5..34 with a comb-shaped hole: the hole's outline has
+    # 448 vertices, the outer square's 4 x 30 = 120 (one per boundary pixel
+    # edge), on the lines x, y = 4.5 and 34.5. The outer one is returned.
+    ring = np.zeros((40, 40), bool)
+    ring[5:35, 5:35] = True
+    ring[8:32, 8:32] = False
+    ring[8:24, 9:32:2] = True  # teeth hanging from the top of the ring
+    points = mask_to_contour(ring)
+    assert len(points) == 120
+    np.testing.assert_array_equal(points.min(axis=0), [4.5, 4.5])
+    np.testing.assert_array_equal(points.max(axis=0), [34.5, 34.5])
+    filled = np.zeros_like(ring)
+    filled[5:35, 5:35] = True
+    np.testing.assert_array_equal(contour_to_mask(points, ring.shape), filled)
+
+
+def test_diagonal_neighbours_are_one_object():
+    # Two 3 x 3 blocks touching at a corner are one 8-connected object of
+    # 18 px (larger than the 10-px bar elsewhere): one outline around both.
+    mask = np.zeros((12, 16), bool)
+    mask[2:5, 2:5] = True
+    mask[5:8, 5:8] = True
+    bar = np.zeros_like(mask)
+    bar[10, 2:12] = True
+    points = mask_to_contour(mask | bar)
+    np.testing.assert_array_equal(contour_to_mask(points, mask.shape), mask)
+
+
+def test_equal_objects_first_in_row_major_order():
+    mask = np.zeros((10, 10), bool)
+    mask[6:8, 1:3] = True
+    mask[1:3, 6:8] = True  # same area, earlier row: this one
+    points = mask_to_contour(mask)
+    np.testing.assert_array_equal(points.min(axis=0), [5.5, 0.5])
+    np.testing.assert_array_equal(points.max(axis=0), [7.5, 2.5])

@@ -7,6 +7,9 @@ c0 - 0.5 and c1 + 0.5, with each corner cut by a short diagonal.
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from skimage.draw import disk
 
 from skcardio.metrics import average_perpendicular_distance, good_contour_rate, hausdorff_distance
@@ -86,6 +89,21 @@ def test_apd_uses_outlines_hausdorff_whole_boundaries():
     assert hausdorff_distance(y_true, y_pred) == pytest.approx(7 * np.sqrt(2))
 
 
+def test_apd_ignores_a_long_thin_stray_object():
+    # Disk of radius 10 plus a 124-px line: the line has the longer outline,
+    # but the disk is the largest object, so both outlines are the disk's.
+    disk_only = np.zeros((64, 128), bool)
+    disk_only[disk((30, 30), 10)] = True
+    with_line = disk_only.copy()
+    with_line[60, 2:126] = True
+    assert average_perpendicular_distance(disk_only, with_line) == 0.0
+    assert average_perpendicular_distance(with_line, disk_only) == 0.0
+    # Hausdorff sees the line: its far end vertex (row 60, col 125.5) is
+    # sqrt(30^2 + 95.5^2) = 100.1 px from the disk's centre, and the disk's
+    # outline lies 10-10.5 px from its centre.
+    assert 89.5 < hausdorff_distance(disk_only, with_line) < 90.2
+
+
 def test_apd_is_directed_from_prediction_to_expert():
     # Averaged over the automatic contour's vertices: swapping the roles of a
     # small contour inside a large one changes the value.
@@ -162,6 +180,8 @@ def test_good_contour_rate():
         (np.ones((3, 2)), r"got shape \(3, 2\)"),
         (-1.0, "finite and positive"),
         ((1.0, np.nan), "finite and positive"),
+        ("wide", r"spacing must be numbers .*got 'wide'"),
+        ((1.0, "wide"), r"spacing must be numbers .*got \(1.0, 'wide'\)"),
     ],
 )
 def test_spacing_errors(spacing, match):
@@ -186,3 +206,71 @@ def test_real_contours_eroded_by_one_pixel(shared_data_root):
     np.testing.assert_array_equal(
         average_perpendicular_distance(y_true, y_true, spacing=spacing, per_slice=True), 0.0
     )
+
+
+def _random_masks(n, shape=(9, 10)):
+    return arrays(bool, (n, *shape), elements=st.booleans())
+
+
+mask_pairs = st.integers(1, 3).flatmap(lambda n: st.tuples(_random_masks(n), _random_masks(n)))
+spacings = st.tuples(st.floats(0.25, 4.0), st.floats(0.25, 4.0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(mask_pairs, spacings)
+def test_distance_properties(pair, spacing):
+    y_true, y_pred = pair
+    forward = hausdorff_distance(y_true, y_pred, spacing=spacing, per_slice=True)
+    # symmetric, and never negative (inf where exactly one mask is empty)
+    np.testing.assert_array_equal(
+        forward, hausdorff_distance(y_pred, y_true, spacing=spacing, per_slice=True)
+    )
+    apd = average_perpendicular_distance(y_true, y_pred, spacing=spacing, per_slice=True)
+    assert (forward >= 0).all() and (apd >= 0).all()
+    one_empty = y_true.any(axis=(1, 2)) != y_pred.any(axis=(1, 2))
+    np.testing.assert_array_equal(np.isinf(forward), one_empty)
+    np.testing.assert_array_equal(np.isinf(apd), one_empty)
+    # a mask is at distance 0 from itself
+    for metric in (hausdorff_distance, average_perpendicular_distance):
+        np.testing.assert_array_equal(
+            metric(y_true, y_true, spacing=spacing, per_slice=True), 0.0
+        )
+
+
+@pytest.mark.shared_data
+def test_expert_outline_retraced_from_mask_documented_figures(shared_data_root):
+    """docs/metrics.md: APD against the re-traced expert outline vs the file's points."""
+    from sklearn.pipeline import make_pipeline
+
+    from skcardio.datasets import load_dataset
+    from skcardio.io import mask_to_contour, read_contour
+    from skcardio.preprocessing import RegionSelector
+    from skcardio.segment import ThresholdSegmenter, make_classical_pipeline
+
+    data = load_dataset(shared_data_root, require="o-contour")
+    spacing = np.asarray(data.frame.pixel_spacing, dtype=float)
+
+    def file_points(path):  # (row, col), without a repeated point
+        points = read_contour(path)[:, ::-1]
+        return points[np.linalg.norm(points - np.roll(points, -1, axis=0), axis=1) > 0]
+
+    experts = [file_points(path) for path in data.frame.icontour_path]
+
+    def apd_to_files(y_pred):
+        return np.array([
+            _perpendicular_distances([mask_to_contour(p)[:, ::-1] * s], [e * s]).mean()
+            for p, e, s in zip(y_pred, experts, spacing)
+        ])
+
+    retraced = apd_to_files(data.y)
+    assert len(retraced) == 46
+    assert retraced.mean() == pytest.approx(0.29, abs=0.005)
+    assert 0.24 <= retraced.min() and retraced.max() <= 0.345
+    pairs = np.stack([data.images, data.regions.astype(np.float32)], axis=1)
+    for pipe, shift in [
+        (make_pipeline(RegionSelector(), ThresholdSegmenter("otsu")), 0.205),
+        (make_classical_pipeline(), -0.01),
+    ]:
+        y_pred = pipe.fit(pairs).predict(pairs)
+        via_mask = average_perpendicular_distance(data.y, y_pred, spacing=spacing, per_slice=True)
+        assert (via_mask - apd_to_files(y_pred)).mean() == pytest.approx(shift, abs=0.005)

@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from scipy.stats import ks_2samp
 
 from skcardio.metrics import ks_score
@@ -109,3 +112,45 @@ def test_image_shape_error():
     masks = np.zeros((2, 4, 4), bool)
     with pytest.raises(ValueError, match=r"matching the masks' shape \(2, 4, 4\).*\(3, 4, 4\)"):
         ks_score(masks, masks, images=np.zeros((3, 4, 4)))
+
+
+def test_four_dimensional_image_shape_error_names_the_shape_passed():
+    # (3, 2, 4, 4) is three [image, region] pairs: the message must say so,
+    # not the (3, 4, 4) left after taking channel 0.
+    masks = np.zeros((2, 4, 4), bool)
+    with pytest.raises(ValueError, match=r"shape \(2, 4, 4\); got an array of shape \(3, 2, 4, 4\)\."):
+        ks_score(masks, masks, images=np.zeros((3, 2, 4, 4)))
+
+
+def test_infinite_pixels_are_left_out_like_nan():
+    # true {1, 2, inf}, pred {-inf, 3, 4}: without the infinite pixels the
+    # samples are {1, 2} and {3, 4}, disjoint: statistic 1, exact p 2 / C(4, 2).
+    image, y_true, y_pred = _one_row_case([1, 2, np.inf], [-np.inf, 3, 4])
+    pvalue, statistic = ks_score(y_true, y_pred, images=image, return_statistic=True)
+    assert statistic == 1.0
+    assert pvalue == pytest.approx(2 / 6)
+
+
+slices = st.integers(1, 3).flatmap(
+    lambda n: st.tuples(
+        arrays(bool, (n, 6, 7)),
+        arrays(bool, (n, 6, 7)),
+        arrays(float, (n, 6, 7), elements=st.floats(-1e3, 1e3) | st.just(np.nan)),
+    )
+)
+
+
+# scipy falls back from the exact to the asymptotic p-value on some tied
+# samples and says so; both lie in [0, 1].
+@pytest.mark.filterwarnings("ignore:ks_2samp. Exact calculation unsuccessful:RuntimeWarning")
+@settings(max_examples=80, deadline=None)
+@given(slices)
+def test_pvalue_and_statistic_are_in_unit_interval(case):
+    y_true, y_pred, images = case
+    pvalue, statistic = ks_score(
+        y_true, y_pred, images=images, per_slice=True, return_statistic=True
+    )
+    assert ((0 <= pvalue) & (pvalue <= 1)).all()
+    assert ((0 <= statistic) & (statistic <= 1)).all()
+    # the mean over slices is the mean of the per-slice values
+    assert ks_score(y_true, y_pred, images=images) == pytest.approx(pvalue.mean())

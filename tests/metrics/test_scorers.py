@@ -249,6 +249,16 @@ def test_multimetric_scorer(data, pipe):
         make_multimetric_scorer(["iou", "auc"])
 
 
+def test_multimetric_scorer_accepts_one_name(data, pipe):
+    # A plain string is one metric name, not a sequence of letters.
+    X, y, _ = data
+    values = make_multimetric_scorer("iou")(pipe, X, y)
+    assert values == {"iou": iou_scorer(pipe, X, y)}
+    assert make_multimetric_scorer(("dice",))(pipe, X, y) == {"dice": dice_scorer(pipe, X, y)}
+    with pytest.raises(ValueError, match=r"unknown metric\(s\) \['io'\]"):
+        make_multimetric_scorer("io")
+
+
 def test_nested_cross_validation_scores_the_best_estimator(data):
     X, y, groups = data
     inner = GridSearchCV(
@@ -287,3 +297,43 @@ def test_scorers_on_real_records(shared_data_root):
     assert values["ks"] == ks_score(y, y_pred, images=pipe[:-1].transform(frame))
     # Mean thresholding inside the o-contour finds much of the blood pool.
     assert values["dice"] > 0.5
+
+
+@pytest.mark.shared_data
+def test_grid_search_on_real_records_with_several_scorers(shared_data_root):
+    """The records pipeline, patient-grouped folds, and the iou/dice/ks scorers together."""
+    from skcardio.datasets import load_dataset
+    from skcardio.preprocessing import DicomLoader, RegionSelector
+    from skcardio.segment import ThresholdSegmenter
+
+    data = load_dataset(shared_data_root, require="o-contour")
+    pipe = make_pipeline(DicomLoader(region="o-contour"), RegionSelector(), ThresholdSegmenter())
+    cv = GroupKFold(n_splits=3)
+    search = GridSearchCV(
+        pipe,
+        {"thresholdsegmenter__method": ["otsu", "li"]},
+        cv=cv,
+        scoring={"iou": iou_scorer, "dice": dice_scorer, "ks": ks_scorer},
+        refit="iou",
+        error_score="raise",
+    ).fit(data.frame, data.y, groups=data.groups)
+    results = search.cv_results_
+    for name in ("iou", "dice", "ks"):
+        for fold in range(3):
+            scores = results[f"split{fold}_test_{name}"]
+            assert np.isfinite(scores).all() and ((0 <= scores) & (scores <= 1)).all(), name
+    # Dice >= IoU on every slice, so on every fold mean too.
+    for fold in range(3):
+        assert (results[f"split{fold}_test_dice"] >= results[f"split{fold}_test_iou"]).all()
+    # The two thresholds select different pixels: KS tells them apart.
+    assert results["mean_test_ks"][0] != results["mean_test_ks"][1]
+    assert search.best_index_ == int(np.argmax(results["mean_test_iou"]))
+    # The search's first fold score is the metric on that fold's slices (the
+    # pipeline learns nothing, so fitting on the training fold changes nothing).
+    _, test = next(cv.split(data.frame, data.y, groups=data.groups))
+    li = pipe.set_params(thresholdsegmenter__method="li").fit(data.frame[test])
+    y_pred = li.predict(data.frame[test])
+    assert results["split0_test_iou"][1] == pytest.approx(iou_score(data.y[test], y_pred))
+    assert results["split0_test_ks"][1] == pytest.approx(
+        ks_score(data.y[test], y_pred, images=li[:-1].transform(data.frame[test]))
+    )

@@ -103,21 +103,54 @@ def test_selecting_the_region_once_gives_the_pipeline_search_scores(pairs, both_
     assert len(np.unique(fast.cv_results_["mean_test_score"])) == 4
 
 
+_INNER_SPLITS: list = []  # module level: the search deep-copies its splitter
+
+
+class _RecordingGroupKFold(GroupKFold):
+    """GroupKFold that records the patients of every split it makes."""
+
+    def split(self, X, y=None, groups=None):
+        for train, test in super().split(X, y, groups):
+            _INNER_SPLITS.append((set(groups[train]), set(groups[test])))
+            yield train, test
+
+
 def test_nested_cv_routes_patient_groups_to_the_inner_search(pairs, both_contours):
     y, groups = both_contours.y, both_contours.groups
     pipe = make_pipeline(RegionSelector(), ThresholdSegmenter())
+    _INNER_SPLITS.clear()
     # GroupKFold raises when it gets no groups: the inner search only runs
     # if metadata routing hands it the patient ids of each outer fold.
     inner = GridSearchCV(
-        pipe, {"thresholdsegmenter__method": ["otsu", "li"]}, cv=GroupKFold(n_splits=2),
-        scoring=iou_scorer, error_score="raise",
+        pipe, {"thresholdsegmenter__method": ["otsu", "li"]},
+        cv=_RecordingGroupKFold(n_splits=2), scoring=iou_scorer,
+        error_score="raise",
     )
     with sklearn.config_context(enable_metadata_routing=True):
         result = cross_validate(
             inner, pairs, y, cv=GroupKFold(n_splits=5), scoring=iou_scorer,
             params={"groups": groups}, return_estimator=True, error_score="raise",
         )
-        with pytest.raises(ValueError, match="groups"):
-            cross_validate(inner, pairs, y, cv=GroupKFold(n_splits=5), error_score="raise")
     assert np.isfinite(result["test_score"]).all() and len(result["test_score"]) == 5
     assert all(hasattr(est, "best_params_") for est in result["estimator"])
+    # 5 outer folds x 2 inner splits: every inner split keeps patients apart
+    # and uses the 4 patients of its outer training fold only.
+    assert len(_INNER_SPLITS) == 5 * 2
+    for train_patients, test_patients in _INNER_SPLITS:
+        assert not train_patients & test_patients
+        assert len(train_patients | test_patients) == 4
+
+
+def test_nested_cv_without_routing_fails_in_the_inner_search(pairs, both_contours):
+    """docs/segmentation.md: without routing, ``groups=`` reaches the outer splitter only."""
+    inner = GridSearchCV(
+        make_pipeline(RegionSelector(), ThresholdSegmenter()),
+        {"thresholdsegmenter__method": ["otsu", "li"]}, cv=GroupKFold(n_splits=2),
+        scoring=iou_scorer, error_score="raise",
+    )
+    with pytest.raises(ValueError, match="groups") as excinfo:
+        cross_validate(inner, pairs, both_contours.y, groups=both_contours.groups,
+                       cv=GroupKFold(n_splits=5), error_score="raise")
+    # Raised while the inner search splits (the outer splitter had its groups).
+    assert any(entry.name == "fit" and "_search.py" in str(entry.path)
+               for entry in excinfo.traceback)

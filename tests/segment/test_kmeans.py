@@ -101,6 +101,11 @@ def test_global_fit_needs_enough_distinct_values():
         (dict(n_clusters=1), "n_clusters"),
         (dict(fit_mode="both"), "fit_mode"),
         (dict(sigma=-2), "sigma"),
+        # Per-slice k-means only runs in predict: fit must catch these itself.
+        (dict(n_init="bad"), "n_init"),
+        (dict(n_init=0), "n_init"),
+        (dict(n_init=1.5), "n_init"),
+        (dict(n_init=True), "n_init"),
     ],
 )
 def test_invalid_params(params, match, synthetic):
@@ -112,3 +117,10 @@ def test_clone_of_fitted_is_unfitted(synthetic):
     seg = KMeansSegmenter(fit_mode="global", random_state=0).fit(synthetic[0])
     with pytest.raises(NotFittedError):
         clone(seg).predict(synthetic[0])
+
+
+@pytest.mark.parametrize("n_init", ["auto", 1, 3])
+def test_valid_n_init_is_accepted(n_init, synthetic):
+    images, _, truth = synthetic
+    masks = KMeansSegmenter(n_init=n_init, random_state=0).fit(images).predict(images)
+    assert dice_score(truth, masks) > 0.95

@@ -62,9 +62,45 @@ def test_edges_plus_tolerance_is_no_larger_than_tolerance_alone(region_images):
 
 def test_find_seed_picks_bright_pixel_near_centroid():
     image = np.zeros((21, 21))
-    image[10, 13] = 10.0  # bright, 3 px from the centre
-    image[0, 0] = 50.0  # brighter but far away
+    image[9:12, 12:15] = 10.0  # bright blob centred 3 px from the centre
+    image[10, 13] = 12.0  # its brightest pixel
+    image[0:2, 0:2] = 15.0  # brighter but far away
     assert find_seed(image, np.ones_like(image, bool), radius=4) == (10, 13)
+
+
+def _pool_in_myocardium(size=64, pool_radius=12, region_radius=22, seed=0):
+    """Bright pool (200) in dark myocardium (80), noise sd 5; returns image, region, pool."""
+    rows, cols = np.indices((size, size))
+    distance = np.hypot(rows - size // 2, cols - size // 2)
+    image = np.where(distance < pool_radius, 200.0, 80.0)
+    image += np.random.default_rng(seed).normal(0, 5, image.shape)
+    return image, distance < region_radius, distance < pool_radius
+
+
+def test_seed_avoids_a_dark_spot_at_the_centre():
+    # A dark papillary muscle wider than seed_radius covers the centroid.
+    image, region, pool = _pool_in_myocardium()
+    spot = np.hypot(*(np.indices(image.shape) - 32)) < 7
+    image[spot] = 80.0
+    row, col = find_seed(image, region, radius=5)
+    assert pool[row, col] and not spot[row, col]
+    masks = RegionGrowingSegmenter(fill_holes=True).predict(np.where(region, image, np.nan)[None])
+    assert dice_score(pool, masks[0]) > 0.95
+
+
+def test_seed_finds_the_bright_arc_of_a_ring_shaped_region():
+    # The region's centroid is in a hole; the region pixel nearest to it is
+    # dark myocardium, the blood pool is a bright arc further out.
+    image, region, _ = _pool_in_myocardium(pool_radius=0)
+    distance = np.hypot(*(np.indices(image.shape) - 32))
+    region &= distance >= 10
+    cols = np.indices(image.shape)[1]
+    arc = region & (distance > 14) & (distance < 21) & (cols > 36)
+    image[arc] = 200.0
+    row, col = find_seed(image, region, radius=5)
+    assert arc[row, col]
+    masks = RegionGrowingSegmenter().predict(np.where(region, image, np.nan)[None])
+    assert dice_score(arc, masks[0]) > 0.95
 
 
 def test_find_seed_falls_back_to_nearest_region_pixel_for_a_ring():
@@ -84,7 +120,7 @@ def test_find_seed_rejects_empty_region():
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(tolerance=None), "needs edges=True"),
+        (dict(tolerance=None), "needs edges=True, got edges=False"),
         (dict(tolerance=-1), "tolerance"),
         (dict(canny_sigma=0), "canny_sigma"),
         (dict(seed_radius=2.5), "seed_radius"),
@@ -94,3 +130,10 @@ def test_find_seed_rejects_empty_region():
 def test_invalid_params(params, match, synthetic):
     with pytest.raises(ValueError, match=match):
         RegionGrowingSegmenter(**params).fit(synthetic[0])
+
+
+@pytest.mark.parametrize("edges", [True, np.True_])
+def test_tolerance_none_with_edges_accepts_numpy_bools(edges, synthetic):
+    images, regions, truth = synthetic
+    masks = RegionGrowingSegmenter(None, edges=edges, fill_holes=True).fit(images).predict(images)
+    assert dice_score(truth, masks) > 0.85
