@@ -71,10 +71,11 @@ def load_dataset(
         ``contourfiles/<original_id>/{i,o}-contours/IM-0001-<nnnn>-{i,o}contour-manual.txt``.
     target : {"i-contour", "o-contour"}, default="i-contour"
         Contour that becomes ``y``: the endocardium (blood pool) or the
-        epicardium. Only slices that have it are returned.
+        epicardium. Only slices that have it, readable, are returned.
     require : {None, "i-contour", "o-contour"}, default=None
-        Keep only slices that also have this contour; ``require="o-contour"``
-        with the default target keeps slices with both contours.
+        Keep only slices that also have this contour, readable;
+        ``require="o-contour"`` with the default target keeps slices with
+        both contours.
     n_jobs : int, default=None
         Processes used to read DICOMs.
     memory : str, path-like or joblib.Memory, default=None
@@ -128,20 +129,23 @@ def load_dataset(
         raise ValueError(f"require must be one of {_REQUIRE}, got {require!r}")
     layout = scan_layout(root)
     skipped = list(layout.skipped)
-    wanted = _select(layout.slices, target, require, skipped)
-    slices = _read(wanted, n_jobs, memory, skipped)
+    needed = [target] + ([require] if require and require != target else [])
+    wanted = _select(layout.slices, needed, skipped)
+    slices = _read(wanted, needed, n_jobs, memory, skipped)
     slices = _common_shape(slices, skipped)
     if not slices:
-        raise DatasetError(f"{root}: no usable slice with a {target} found ({len(skipped)} item(s) skipped)")
+        raise DatasetError(
+            f"{root}: no usable slice with {' and '.join(needed)} found; "
+            f"{len(skipped)} item(s) skipped: {_reason_counts(skipped)}"
+        )
     bunch = _bunch(slices, target, skipped, layout.n_patients)
     _log(bunch)
     return bunch
 
 
-def _select(slices, target, require, skipped):
+def _select(slices, needed, skipped):
     """Keep slices having the target (and required) contour; record the rest."""
     kept = []
-    needed = [target] + ([require] if require and require != target else [])
     for files in slices:
         missing = [name for name in needed if not getattr(files, _KEY[name])]
         if missing:
@@ -151,7 +155,8 @@ def _select(slices, target, require, skipped):
     return kept
 
 
-def _read(files_list, n_jobs, memory, skipped) -> list[_Slice]:
+def _read(files_list, needed, n_jobs, memory, skipped) -> list[_Slice]:
+    """Read DICOMs and contours; keep slices whose needed contours all read."""
     try:
         metas = read_dicoms([f.dicom_path for f in files_list], n_jobs=n_jobs, memory=memory)
     except SkcardioError:
@@ -161,18 +166,28 @@ def _read(files_list, n_jobs, memory, skipped) -> list[_Slice]:
     for files, meta in zip(files_list, metas):
         if meta is None:
             continue
-        masks = {}
-        for name, key in _KEY.items():
-            path = getattr(files, key)
-            if not path:
-                continue
-            try:
-                masks[name] = contour_to_mask(read_contour(path), meta.image.shape)
-            except SkcardioError as exc:
-                skipped.append(Skipped(path, f"unreadable contour: {exc}", files.patient_id))
-                setattr(files, key, "")
-        slices.append(_Slice(files, meta.image, meta, masks))
+        masks = _read_masks(files, meta.image.shape, needed, skipped)
+        # An unreadable target or required contour makes the slice unusable
+        # (its contour file is in `skipped` with the error).
+        if all(name in masks for name in needed):
+            slices.append(_Slice(files, meta.image, meta, masks))
     return slices
+
+
+def _read_masks(files: SliceFiles, shape, needed, skipped) -> dict:
+    """Masks of the slice's readable contours; unreadable ones are recorded and cleared."""
+    masks = {}
+    for name, key in _KEY.items():
+        path = getattr(files, key)
+        if not path:
+            continue
+        try:
+            masks[name] = contour_to_mask(read_contour(path), shape)
+        except SkcardioError as exc:
+            effect = "slice dropped" if name in needed else "slice kept without it"
+            skipped.append(Skipped(path, f"unreadable contour ({effect}): {exc}", files.patient_id))
+            setattr(files, key, "")
+    return masks
 
 
 def _try_read(files: SliceFiles, skipped):
@@ -197,10 +212,7 @@ def _common_shape(slices: list[_Slice], skipped) -> list[_Slice]:
 
 
 def _bunch(slices: list[_Slice], target: str, skipped, n_patients: int) -> Bunch:
-    # A slice whose target contour was unreadable cannot be used.
-    usable = [s for s in slices if target in s.masks]
-    shape = usable[0].image.shape if usable else slices[0].image.shape
-    empty = np.zeros(shape, bool)
+    empty = np.zeros(slices[0].image.shape, bool)
     frame = np.rec.array(
         [
             (
@@ -208,16 +220,16 @@ def _bunch(slices: list[_Slice], target: str, skipped, n_patients: int) -> Bunch
                 s.files.icontour_path, s.files.ocontour_path, s.meta.pixel_spacing,
                 s.meta.slice_location, s.meta.trigger_time, *s.image.shape,
             )
-            for s in usable
+            for s in slices
         ],
         dtype=FRAME_DTYPE,
     )
     bunch = Bunch(
         frame=frame,
-        images=np.stack([s.image for s in usable]).astype(np.float32),
-        y=np.stack([s.masks[target] for s in usable]),
-        regions=np.stack([s.masks.get("o-contour", empty) for s in usable]),
-        has_region=np.array(["o-contour" in s.masks for s in usable]),
+        images=np.stack([s.image for s in slices]).astype(np.float32),
+        y=np.stack([s.masks[target] for s in slices]),
+        regions=np.stack([s.masks.get("o-contour", empty) for s in slices]),
+        has_region=np.array(["o-contour" in s.masks for s in slices]),
         groups=np.asarray(frame.patient_id, dtype=object),
         skipped=skipped,
         target=target,
@@ -237,6 +249,12 @@ def _summary(bunch: Bunch, n_patients: int) -> str:
     ]
     lines += [f"  {count:4d} x {reason}" for reason, count in reasons.most_common()]
     return "\n".join(lines)
+
+
+def _reason_counts(skipped) -> str:
+    """'3 x unreadable DICOM, 1 x no o-contour for this slice': why items were skipped."""
+    reasons = Counter(_reason_kind(s.reason) for s in skipped)
+    return ", ".join(f"{count} x {reason}" for reason, count in reasons.most_common()) or "none"
 
 
 def _reason_kind(reason: str) -> str:

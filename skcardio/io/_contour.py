@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -17,6 +18,13 @@ PathLike = str | os.PathLike
 
 #: A polygon needs at least three vertices to enclose an area.
 MIN_POINTS = 3
+#: Field separators. str.split() would also take form feeds, no-break spaces
+#: and other Unicode spaces, which are not part of the format.
+_BLANK = " \t"
+_SEPARATOR = re.compile(f"[{_BLANK}]+")
+#: A plain decimal or scientific number. float() would also accept '1_0' (as
+#: 10), 'nan', 'inf' and non-ASCII digits.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def read_contour(path: PathLike) -> np.ndarray:
@@ -52,13 +60,18 @@ def read_contour(path: PathLike) -> np.ndarray:
     """
     path = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark written by some editors is not data.
+        # Bytes, not read_text(): universal newlines would also end a line at a lone "\r".
+        text = Path(path).read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ContourReadError(f"{path}: cannot read contour file ({exc})") from exc
+    # Split on "\n" only: str.splitlines() also breaks at \x0b, \x0c and
+    # \x1c-\x1e, which would shift the line numbers in error messages.
+    lines = (line.removesuffix("\r") for line in text.split("\n"))
     points = [
         _parse_line(line, path, number)
-        for number, line in enumerate(text.splitlines(), start=1)
-        if line.strip()
+        for number, line in enumerate(lines, start=1)
+        if line.strip(_BLANK)
     ]
     if not points:
         raise ContourReadError(f"{path}: empty contour file, expected lines of 'x y'")
@@ -70,18 +83,18 @@ def read_contour(path: PathLike) -> np.ndarray:
 
 
 def _parse_line(line: str, path: str, number: int) -> tuple[float, float]:
-    fields = line.split()
+    fields = _SEPARATOR.split(line.strip(_BLANK))
     if len(fields) != 2:
         raise ContourReadError(
             f"{path}, line {number}: expected 2 numbers 'x y', got {len(fields)} "
             f"field(s): {line.strip()!r}"
         )
-    try:
-        x, y = float(fields[0]), float(fields[1])
-    except ValueError:
+    if not all(_DECIMAL.fullmatch(field) for field in fields):
         raise ContourReadError(
-            f"{path}, line {number}: expected numbers 'x y', got {line.strip()!r}"
-        ) from None
+            f"{path}, line {number}: expected numbers 'x y' written as plain finite "
+            f"decimals such as '120.5 137.5', got {line.strip()!r}"
+        )
+    x, y = float(fields[0]), float(fields[1])
     if not (math.isfinite(x) and math.isfinite(y)):
         raise ContourReadError(
             f"{path}, line {number}: coordinates must be finite, got {line.strip()!r}"

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import struct
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pydicom
-from pydicom.errors import InvalidDicomError
+from pydicom.datadict import tag_for_keyword
+from pydicom.errors import BytesLengthException, InvalidDicomError
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
 
 from ..exceptions import DicomReadError
 from ._fastdicom import scan_header
@@ -43,6 +53,8 @@ class DicomSlice:
         ``ImagePositionPatient`` (x, y, z) in mm; NaNs if absent.
     image_orientation : tuple of float
         ``ImageOrientationPatient`` (6 direction cosines); NaNs if absent.
+        A numeric element that is present but malformed (not plain decimal
+        numbers, or not as many as above) raises :class:`DicomReadError`.
     rescale_slope, rescale_intercept : float
         The values applied (1 and 0 when the tags are absent).
     shape : tuple of int
@@ -72,8 +84,10 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     path : str or path-like
         The DICOM file.
     pixels : bool, default=True
-        If False, stop before the pixel data and return ``image=None``
-        (fast header-only read).
+        If False, return ``image=None`` without decoding the pixels (fast
+        header-only read). The file is checked as for a full read (required
+        elements present, pixel data complete), so a file that passes here
+        fails a full read only if its compressed pixel data cannot be decoded.
 
     Returns
     -------
@@ -85,10 +99,11 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     Raises
     ------
     DicomReadError
-        If the file is missing, not DICOM, truncated, has no pixel data, is
-        not a single-frame grayscale image, or uses a compressed transfer
-        syntax that no installed decoder handles. The message names the file
-        and the cause.
+        If the file is missing, not DICOM, truncated, lacks Rows, Columns,
+        BitsAllocated or PixelData, is not a single-frame grayscale image,
+        has a malformed numeric element (e.g. a PixelSpacing without exactly
+        2 numbers), or uses a compressed transfer syntax that no installed
+        decoder handles. The message names the file and the cause.
 
     Examples
     --------
@@ -104,8 +119,7 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     fast = _read_fast(path, pixels)
     if fast is not None:
         return fast
-    ds = _dcmread(path, stop_before_pixels=not pixels)
-    return _make_slice(ds, _pixels(ds, path) if pixels else None, path)
+    return _read_pydicom(path, pixels)
 
 
 def _read_fast(path: str, pixels: bool) -> DicomSlice | None:
@@ -118,41 +132,49 @@ def _read_fast(path: str, pixels: bool) -> DicomSlice | None:
     if scanned is None:
         return None
     header, offset, length = scanned
+    rows, cols, bits = header.get("Rows"), header.get("Columns"), header.get("BitsAllocated")
+    stored = bits if header.get("BitsStored") is None else header["BitsStored"]
+    single = header.get("SamplesPerPixel") in (None, 1) and header.get("NumberOfFrames") in (None, "", "1")
+    # Anything unusual (missing or odd values, short pixel data) is left to
+    # the pydicom path, which checks it and names what is wrong.
+    usual = rows and cols and bits in (8, 16, 32) and 0 < stored <= bits and single
+    if not (usual and rows * cols * bits // 8 <= length):
+        return None
     image = None
     if pixels:
-        rows, cols = header.get("Rows"), header.get("Columns")
-        bits = header.get("BitsAllocated")
-        single = int(header.get("SamplesPerPixel") or 1) == 1 and int(header.get("NumberOfFrames") or 1) == 1
-        if not (rows and cols and bits in (8, 16, 32) and single and rows * cols * bits // 8 <= length):
-            return None
-        image = _decode_native(
-            memoryview(data)[offset:], rows, cols, bits, header.get("BitsStored") or bits,
-            header.get("PixelRepresentation") == 1, little_endian=True,
-        )
+        signed = header.get("PixelRepresentation") == 1
+        image = _decode_native(memoryview(data)[offset:], rows, cols, bits, stored, signed, little_endian=True)
     return _make_slice(header, image, path)
+
+
+def _read_pydicom(path: str, pixels: bool) -> DicomSlice:
+    """Everything the fast path declines: other syntaxes, odd or broken files."""
+    ds = _dcmread(path)
+    _check_image(ds, path)
+    return _make_slice(ds, _pixels(ds, path) if pixels else None, path)
 
 
 def _make_slice(ds, image: np.ndarray | None, path: str) -> DicomSlice:
     """Build a DicomSlice from a pydicom Dataset or a dict of header values."""
-    slope = _float(ds, "RescaleSlope", 1.0)
-    intercept = _float(ds, "RescaleIntercept", 0.0)
+    slope = _number(ds, "RescaleSlope", 1.0, path)
+    intercept = _number(ds, "RescaleIntercept", 0.0, path)
     if image is not None and (slope != 1.0 or intercept != 0.0):
         image = image * np.float32(slope) + np.float32(intercept)
-    spacing = _floats(ds, "PixelSpacing", 2)
+    spacing = _floats(ds, "PixelSpacing", 2, path)
     return DicomSlice(
         image=image,
         path=path,
         patient_id=str(ds.get("PatientID", "") or ""),
-        instance_number=_int_or_none(ds, "InstanceNumber"),
+        instance_number=_int(ds, "InstanceNumber", None, path),
         pixel_spacing=(spacing[0], spacing[1]),
-        slice_thickness=_float(ds, "SliceThickness", math.nan),
-        slice_location=_float(ds, "SliceLocation", math.nan),
-        trigger_time=_float(ds, "TriggerTime", math.nan),
-        image_position=_floats(ds, "ImagePositionPatient", 3),
-        image_orientation=_floats(ds, "ImageOrientationPatient", 6),
+        slice_thickness=_number(ds, "SliceThickness", math.nan, path),
+        slice_location=_number(ds, "SliceLocation", math.nan, path),
+        trigger_time=_number(ds, "TriggerTime", math.nan, path),
+        image_position=_floats(ds, "ImagePositionPatient", 3, path),
+        image_orientation=_floats(ds, "ImageOrientationPatient", 6, path),
         rescale_slope=slope,
         rescale_intercept=intercept,
-        shape=(int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)),
+        shape=(_int(ds, "Rows", 0, path), _int(ds, "Columns", 0, path)),
     )
 
 
@@ -163,70 +185,127 @@ _TAGS = [
     "PixelRepresentation", "SamplesPerPixel", "NumberOfFrames", "PhotometricInterpretation",
     "PlanarConfiguration", "HighBit", "PixelData",
 ]
+#: Elements an image cannot be decoded without.
+_REQUIRED = ("Rows", "Columns", "BitsAllocated", "PixelData")
+#: Uncompressed transfer syntaxes: PixelData holds rows * columns samples as is.
+_NATIVE = {ImplicitVRLittleEndian, ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian}
+#: What a file cut short, or with a corrupt element, makes pydicom raise while
+#: parsing or converting values (struct.error: an element header cut short;
+#: BytesLengthException: a binary value cut to a partial number; zlib.error: a
+#: deflated data set cut short; NotImplementedError: a garbled VR).
+_PARSE_ERRORS = (
+    EOFError, OSError, struct.error, zlib.error, BytesLengthException, NotImplementedError,
+    ValueError, KeyError, TypeError,
+)
 
 
-def _dcmread(path: str, *, stop_before_pixels: bool) -> pydicom.Dataset:
-    if not Path(path).is_file():
-        raise DicomReadError(f"{path}: no such file")
+def _dcmread(path: str) -> pydicom.Dataset:
+    _check_part10(path)
     try:
-        # force=False: a file without the DICM preamble and no recognisable
-        # DICOM start is not an image we should guess at.
         # specific_tags: parse only what DicomSlice needs, about 3x faster
         # than a full parse of these headers.
-        return pydicom.dcmread(path, stop_before_pixels=stop_before_pixels, specific_tags=_TAGS)
+        ds = pydicom.dcmread(path, specific_tags=_TAGS)
+        # pydicom converts values lazily; converting them all here reports a
+        # corrupt value as such instead of failing later at first use.
+        for _ in ds:
+            pass
     except InvalidDicomError as exc:
         raise DicomReadError(f"{path}: not a DICOM file ({exc})") from exc
-    except (EOFError, OSError, ValueError, KeyError, TypeError) as exc:
-        raise DicomReadError(f"{path}: truncated or corrupt DICOM ({exc})") from exc
+    except _PARSE_ERRORS as exc:
+        raise DicomReadError(f"{path}: truncated or corrupt DICOM ({_describe(exc)})") from exc
+    return ds
 
 
-def _pixels(ds: pydicom.Dataset, path: str) -> np.ndarray:
-    if "PixelData" not in ds:
-        raise DicomReadError(f"{path}: no pixel data (PixelData element missing)")
-    samples = int(ds.get("SamplesPerPixel", 1) or 1)
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
+def _describe(exc: BaseException) -> str:
+    """'struct.error: unpack requires ...': the qualified name says where it came from."""
+    kind = type(exc)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    return f"{name}: {exc}"
+
+
+def _check_part10(path: str) -> None:
+    """Refuse files without the DICOM Part 10 header ('DICM' at byte 128).
+
+    pydicom refuses them too (we never pass force=True: without the marker
+    any bytes parse as *something*); checking first gives a message that says
+    what was expected rather than pydicom's hint about ``force=True``.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(132)
+    except FileNotFoundError:
+        raise DicomReadError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DicomReadError(f"{path}: cannot open file ({exc})") from exc
+    if head[128:132] != b"DICM":
+        found = f"{len(head)} byte(s) in all" if len(head) < 132 else f"{head[128:132]!r}"
+        raise DicomReadError(
+            f"{path}: not a DICOM file: expected 'DICM' at byte 128 (DICOM Part 10 file), "
+            f"got {found}; a raw data set without that header must be re-saved as a Part 10 file"
+        )
+
+
+def _check_image(ds: pydicom.Dataset, path: str) -> None:
+    """Check, before decoding, that the header describes one complete grayscale frame."""
+    missing = [_name(k) for k in _REQUIRED if k not in ds or ds[k].is_empty]
+    if missing:
+        raise DicomReadError(
+            f"{path}: missing required element(s) {', '.join(missing)}: a slice needs "
+            f"{', '.join(_REQUIRED)} (the file may be cut short, or hold no image)"
+        )
+    rows, cols, bits = (_int(ds, k, 0, path) for k in ("Rows", "Columns", "BitsAllocated"))
+    samples, frames = _int(ds, "SamplesPerPixel", 1, path), _int(ds, "NumberOfFrames", 1, path)
     if samples != 1 or frames != 1:
         raise DicomReadError(
             f"{path}: expected a single-frame grayscale slice, got "
             f"SamplesPerPixel={samples}, NumberOfFrames={frames}"
         )
+    stored = _int(ds, "BitsStored", bits, path)
+    if min(rows, cols, bits) < 1 or not 0 < stored <= bits:
+        raise DicomReadError(
+            f"{path}: expected Rows, Columns, BitsAllocated >= 1 and 1 <= BitsStored <= BitsAllocated, "
+            f"got Rows={rows}, Columns={cols}, BitsAllocated={bits}, BitsStored={stored}"
+        )
+    expected = (rows * cols * bits + 7) // 8
+    if _syntax(ds) in _NATIVE and len(ds.PixelData) < expected:
+        raise DicomReadError(
+            f"{path}: truncated pixel data: {len(ds.PixelData)} bytes, expected "
+            f"{expected} for {rows}x{cols} at {bits} bits"
+        )
+
+
+def _syntax(ds: pydicom.Dataset):
     file_meta = getattr(ds, "file_meta", None)
-    syntax = file_meta.get("TransferSyntaxUID") if file_meta is not None else None
-    if syntax is not None and not syntax.is_compressed and ds.get("BitsAllocated") in (8, 16, 32):
-        return _raw_pixels(ds, path, syntax)
+    return file_meta.get("TransferSyntaxUID") if file_meta is not None else None
+
+
+def _pixels(ds: pydicom.Dataset, path: str) -> np.ndarray:
+    syntax = _syntax(ds)
+    bits = _int(ds, "BitsAllocated", 0, path)
+    if syntax in _NATIVE and bits in (8, 16, 32):
+        return _decode_native(
+            ds.PixelData, _int(ds, "Rows", 0, path), _int(ds, "Columns", 0, path), bits,
+            _int(ds, "BitsStored", bits, path), _int(ds, "PixelRepresentation", 0, path) == 1,
+            little_endian=syntax != ExplicitVRBigEndian,
+        )
     try:
-        # Compressed (or unusual) syntaxes go through pydicom's handlers.
+        # Compressed (or unusual) layouts go through pydicom's handlers.
         return np.asarray(ds.pixel_array, dtype=np.float32)
     except (NotImplementedError, RuntimeError) as exc:
         raise DicomReadError(
             f"{path}: cannot decode pixel data with transfer syntax "
             f"{syntax} ({getattr(syntax, 'name', '?')}): {exc}"
         ) from exc
-    except (ValueError, AttributeError, EOFError) as exc:
-        raise DicomReadError(f"{path}: corrupt pixel data ({exc})") from exc
+    except (ValueError, AttributeError, EOFError, struct.error, TypeError, KeyError, IndexError) as exc:
+        raise DicomReadError(f"{path}: corrupt pixel data ({_describe(exc)})") from exc
 
 
-def _raw_pixels(ds: pydicom.Dataset, path: str, syntax) -> np.ndarray:
+def _decode_native(data, rows: int, cols: int, bits: int, bits_stored: int, signed: bool, little_endian: bool) -> np.ndarray:
     """Decode uncompressed native pixel data straight from the bytes.
 
     Faster than ``ds.pixel_array`` (no handler dispatch or copies) for the
     only layout cine slices use: one frame, one sample, 8/16/32-bit integers.
     """
-    rows, cols, bits = int(ds.Rows), int(ds.Columns), int(ds.BitsAllocated)
-    data = ds.PixelData
-    expected = rows * cols * bits // 8
-    if len(data) < expected:
-        raise DicomReadError(
-            f"{path}: truncated pixel data: {len(data)} bytes, expected "
-            f"{expected} for {rows}x{cols} at {bits} bits"
-        )
-    return _decode_native(
-        data, rows, cols, bits, int(ds.get("BitsStored", bits) or bits),
-        int(ds.get("PixelRepresentation", 0)) == 1, syntax.is_little_endian,
-    )
-
-
-def _decode_native(data, rows: int, cols: int, bits: int, bits_stored: int, signed: bool, little_endian: bool) -> np.ndarray:
     dtype = np.dtype(f"{'<' if little_endian else '>'}{'i' if signed else 'u'}{bits // 8}")
     image = np.frombuffer(data, dtype=dtype, count=rows * cols).reshape(rows, cols)
     if bits_stored < bits:
@@ -243,28 +322,80 @@ def _mask_bits(image: np.ndarray, bits_stored: int, signed: bool) -> np.ndarray:
     return image
 
 
-def _float(ds: pydicom.Dataset, keyword: str, default: float) -> float:
+#: Characters of DICOM decimal (DS) and integer (IS) strings. Python's float()
+#: takes exactly the DS grammar once limited to these: no '1_0' (as 10), 'nan',
+#: 'inf' or non-ASCII digits. (Cheaper than a full-grammar regex; this runs
+#: ~15 times per slice.)
+_NUMERIC_CHARS = re.compile(r"[-+.0-9eE]+")
+
+
+def _texts(ds, keyword: str) -> list[str]:
+    """An element's values as strings; [] when absent or empty.
+
+    pydicom gives one value as a scalar and several as a list, the fast path a
+    str or a list: both become the same list, so both paths parse alike.
+    Both have already stripped the padding.
+    """
     value = ds.get(keyword)
-    if value is None or value == "":
-        return default
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default
+    if type(value) is list:  # the fast path's values, already str
+        return value
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, (int, float)):
+        return [str(value)]
+    if value is None:
+        return []
+    if isinstance(value, bytes):  # a numeric string stored under a binary VR
+        text = value.decode("latin-1").strip("\0 ")
+        return [part.strip() for part in text.split("\\")] if text else []
+    return [str(item) for item in value]
 
 
-def _floats(ds: pydicom.Dataset, keyword: str, n: int) -> tuple[float, ...]:
-    value = ds.get(keyword)
-    try:
-        values = tuple(float(v) for v in value)
-    except (TypeError, ValueError):
-        return (math.nan,) * n
-    return values if len(values) == n else (math.nan,) * n
-
-
-def _int_or_none(ds: pydicom.Dataset, keyword: str) -> int | None:
-    value = ds.get(keyword)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+def _numbers(ds, keyword: str, n: int, path: str) -> tuple[float, ...] | None:
+    """The n numbers of an element; None when absent, an error when malformed."""
+    texts = _texts(ds, keyword)
+    if not texts:
         return None
+    values = ()
+    if len(texts) == n and _NUMERIC_CHARS.fullmatch("".join(texts)):
+        try:
+            values = tuple(map(float, texts))
+        except ValueError:
+            pass  # e.g. '1e', '.', '1-2': reported below
+    if not (values and all(map(math.isfinite, values))):
+        received = "\\".join(texts)
+        raise DicomReadError(
+            f"{path}: {_name(keyword)} must hold {n} finite decimal number(s) separated by "
+            f"'\\', got {len(texts)} value(s): {received!r}"
+        )
+    return values
+
+
+def _floats(ds, keyword: str, n: int, path: str) -> tuple[float, ...]:
+    """n numbers; NaNs when absent."""
+    return _numbers(ds, keyword, n, path) or (math.nan,) * n
+
+
+def _number(ds, keyword: str, default, path: str):
+    """One number; ``default`` when absent."""
+    values = _numbers(ds, keyword, 1, path)
+    return default if values is None else values[0]
+
+
+def _int(ds, keyword: str, default, path: str):
+    """One integer; ``default`` when absent."""
+    value = ds.get(keyword)
+    if type(value) is int:  # US values, already binary integers in both paths
+        return value
+    values = _numbers(ds, keyword, 1, path)
+    if values is None:
+        return default
+    if not values[0].is_integer():
+        raise DicomReadError(f"{path}: {_name(keyword)} must be an integer, got {values[0]!r}")
+    return int(values[0])
+
+
+def _name(keyword: str) -> str:
+    """'PixelSpacing (0028,0030)': how error messages name an element."""
+    tag = tag_for_keyword(keyword)
+    return f"{keyword} ({tag >> 16:04X},{tag & 0xFFFF:04X})"

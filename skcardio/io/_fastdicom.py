@@ -5,12 +5,17 @@ slice, while skcardio needs a dozen tags and the pixel bytes. This module
 walks the element headers of uncompressed little-endian files (explicit or
 implicit VR), keeps only the values of :data:`WANTED`, and returns ``None``
 for anything else so that the caller falls back to pydicom. It never raises
-on odd input: every irregularity means "let pydicom handle it".
+on odd input: every irregularity means "let pydicom handle it". Text is
+decoded by pydicom's own functions in the file's SpecificCharacterSet, so
+both paths give the same strings.
 """
 
 from __future__ import annotations
 
 import struct
+
+from pydicom.charset import convert_encodings
+from pydicom.values import convert_text
 
 __all__ = ["scan_header", "WANTED"]
 
@@ -19,6 +24,7 @@ IMPLICIT_LE = "1.2.840.10008.1.2"
 PIXEL_DATA = 0x7FE00010
 #: Tags read: (group << 16 | element) -> keyword.
 WANTED = {
+    0x00080005: "SpecificCharacterSet",
     0x00100020: "PatientID",
     0x00200013: "InstanceNumber",
     0x00280030: "PixelSpacing",
@@ -38,6 +44,8 @@ WANTED = {
     0x00280008: "NumberOfFrames",
 }
 _US = {0x00280010, 0x00280011, 0x00280100, 0x00280101, 0x00280103, 0x00280002}
+#: Text whose bytes depend on SpecificCharacterSet (numbers are always ASCII).
+_TEXT = {0x00100020}
 _LONG_VR = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
 _UNDEFINED = 0xFFFFFFFF
 _ITEM_END, _SEQ_END = 0xFFFEE00D, 0xFFFEE0DD
@@ -55,7 +63,8 @@ def scan_header(data: bytes) -> tuple[dict, int, int] | None:
     """
     try:
         return _scan(data)
-    except (_Unsupported, struct.error, IndexError, UnicodeDecodeError):
+    except (_Unsupported, struct.error, IndexError, LookupError, ValueError):
+        # ValueError includes UnicodeDecodeError; LookupError an unknown codec.
         return None
 
 
@@ -77,7 +86,7 @@ def _scan(data: bytes):
             pos = _skip_undefined(data, pos, explicit)
             continue
         if tag in WANTED:
-            values[WANTED[tag]] = _decode(tag, data[pos : pos + length])
+            values[WANTED[tag]] = _decode(tag, data[pos : pos + length], values)
         pos += length
     raise _Unsupported  # no pixel data
 
@@ -116,8 +125,13 @@ def _skip_undefined(data: bytes, pos: int, explicit: bool) -> int:
             raise _Unsupported
 
 
-def _decode(tag: int, raw: bytes):
+def _decode(tag: int, raw: bytes, values: dict):
     if tag in _US:
         return struct.unpack_from("<H", raw)[0] if len(raw) >= 2 else None
+    if tag in _TEXT:
+        # pydicom's own decoder, in the character set(s) declared earlier in
+        # the file (0008,0005 precedes every text tag we read): the same
+        # string as the pydicom path for UTF-8, ISO 2022 escapes, etc.
+        return convert_text(raw, convert_encodings(values.get("SpecificCharacterSet")))
     text = raw.decode("latin-1").strip("\0 ")
     return [part.strip() for part in text.split("\\")] if "\\" in text else text

@@ -47,7 +47,7 @@ class RegionSelector(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, 2, H, W)
-            Channel 0 is the image, channel 1 the region (non-zero inside).
+            Channel 0 is the image, channel 1 the region: > 0.5 inside (e.g. 1), 0 outside.
         y : ignored
 
         Returns

@@ -108,7 +108,7 @@ def check_dataset(root: str | os.PathLike, *, max_outside_fraction: float = 0.01
     ----------
     root : str or path-like
         Dataset folder (see :func:`skcardio.datasets.load_dataset`).
-    max_outside_fraction : float, default=0.0
+    max_outside_fraction : float, default=0.01
         Largest fraction of i-contour pixels allowed outside the o-contour
         before the slice is flagged ``i_outside_o``. The default, 1 %, tolerates
         contours that touch (a pixel or two of rounding) and flags real misalignment.

@@ -133,3 +133,39 @@ def test_bad_parameters(make_layout, kwargs):
     root = make_layout({"P1": ("O1", {5: {"i": SQUARE_I}})})
     with pytest.raises(ValueError, match="must be one of"):
         load_dataset(root, **kwargs)
+
+
+def test_unreadable_required_contour_drops_the_slice(make_layout):
+    root = make_layout({"P1": ("O1", {1: {"i": SQUARE_I, "o": SQUARE_O}, 2: {"i": SQUARE_I, "o": SQUARE_O}})})
+    bad = root / "contourfiles" / "O1" / "o-contours" / "IM-0001-0001-ocontour-manual.txt"
+    bad.write_text("1 1\n")  # too few points
+    data = load_dataset(root, require="o-contour")
+    assert data.frame.instance.tolist() == [2]
+    assert data.has_region.tolist() == [True]
+    [entry] = [s for s in data.skipped if s.path == str(bad)]
+    assert entry.reason.startswith("unreadable contour (slice dropped): ")
+    assert "1 point(s), a contour needs at least 3" in entry.reason
+    # Not required: the slice stays, without a region, and the entry says so.
+    kept = load_dataset(root)
+    assert kept.frame.instance.tolist() == [1, 2] and kept.has_region.tolist() == [False, True]
+    assert any(s.reason.startswith("unreadable contour (slice kept without it)") for s in kept.skipped)
+
+
+def test_every_target_unreadable_is_a_dataset_error(make_layout):
+    root = make_layout({"P1": ("O1", {1: {"i": SQUARE_I}, 2: {"i": SQUARE_I}})})
+    for instance in (1, 2):
+        (root / "contourfiles" / "O1" / "i-contours" / f"IM-0001-{instance:04d}-icontour-manual.txt").write_text("1 1\n")
+    with pytest.raises(DatasetError, match=r"no usable slice with i-contour found; 2 item\(s\) skipped: "
+                       r"2 x unreadable contour \(slice dropped\)"):
+        load_dataset(root)
+
+
+@pytest.mark.parametrize("cut", [154, 400, -1])
+def test_truncated_dicom_skipped_rest_kept(make_layout, cut):
+    root = make_layout({"P1": ("O1", {1: {"i": SQUARE_I}, 2: {"i": SQUARE_I}, 3: {"i": SQUARE_I}})})
+    path = root / "dicoms" / "P1" / "2.dcm"
+    path.write_bytes(path.read_bytes()[:cut])
+    data = load_dataset(root)
+    assert data.frame.instance.tolist() == [1, 3]
+    [entry] = [s for s in data.skipped if s.path == str(path)]
+    assert entry.reason.startswith(f"unreadable DICOM: {path}: ")

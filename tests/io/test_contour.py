@@ -73,3 +73,41 @@ def test_write_refuses_bad_points_and_leaves_nothing(tmp_path, bad):
     with pytest.raises(ValueError):
         write_contour(target, bad)
     assert list(tmp_path.iterdir()) == []
+
+
+def _write_bytes(tmp_path, data, name="c.txt"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_utf8_byte_order_mark_ignored(tmp_path):
+    points = read_contour(_write_bytes(tmp_path, "\ufeff1 1\n5 1\n5 5\n".encode()))
+    np.testing.assert_array_equal(points, [[1, 1], [5, 1], [5, 5]])
+
+
+def test_crlf_line_ends(tmp_path):
+    assert read_contour(_write_bytes(tmp_path, b"1 1\r\n5 1\r\n5 5\r\n")).shape == (3, 2)
+
+
+@pytest.mark.parametrize("separator", [b"\x0c", b"\x0b", b"\x1c", b"\x1d", b"\x1e", b"\r"])
+def test_only_newline_ends_a_line(tmp_path, separator):
+    # str.splitlines() would split line 2 in two, and report 'x y' as line 4.
+    path = _write_bytes(tmp_path, b"1 1\n5 1" + separator + b"5 5\nx y\n")
+    with pytest.raises(ContourReadError, match=r"c\.txt, line 2: "):
+        read_contour(path)
+
+
+@pytest.mark.parametrize(
+    "field", ["1_0", "0x1A", "1e", ".", "+", "--1", "\u0661", "infinity", "1.0f", "1\u00a0"]
+)
+def test_only_plain_decimal_numbers(tmp_path, field):
+    path = _write_bytes(tmp_path, f"1 1\n5 1\n{field} 5\n".encode())
+    with pytest.raises(ContourReadError, match=r"c\.txt, line 3: expected (numbers|2 numbers)"):
+        read_contour(path)
+
+
+@pytest.mark.parametrize("field, value", [("-1.5e+1", -15.0), (".5", 0.5), ("7.", 7.0), ("+2E-1", 0.2)])
+def test_scientific_and_signed_numbers(tmp_path, field, value):
+    points = read_contour(_write_bytes(tmp_path, f"1 1\n5 1\n{field}\t5\n".encode()))
+    assert points[2].tolist() == [value, 5.0]

@@ -96,7 +96,7 @@ def test_truncated_header(tmp_path, make_dicom):
 
 def test_no_pixel_data(tmp_path, make_dicom):
     path = make_dicom(tmp_path / "np.dcm", np.zeros((4, 4), np.int16), pixel_data=False)
-    with pytest.raises(DicomReadError, match=r"np\.dcm: no pixel data"):
+    with pytest.raises(DicomReadError, match=r"np\.dcm: missing required element\(s\) PixelData \(7FE0,0010\)"):
         read_dicom(path)
 
 
@@ -152,10 +152,9 @@ def test_read_dicoms_names_bad_file(tmp_path, make_dicom):
 
 def _pydicom_view(path):
     """The slice as read through pydicom only (the fallback path)."""
-    from skcardio.io._dicom import _dcmread, _make_slice, _pixels
+    from skcardio.io._dicom import _read_pydicom
 
-    ds = _dcmread(str(path), stop_before_pixels=False)
-    return _make_slice(ds, _pixels(ds, str(path)), str(path))
+    return _read_pydicom(str(path), True)
 
 
 def _same(a, b):
@@ -206,3 +205,114 @@ def test_fast_path_declines_what_it_does_not_handle(tmp_path, make_dicom):
     assert scan_header(b"\0" * 300) is None  # no DICM magic
     # Same length UID: Explicit VR Big Endian is left to pydicom.
     assert scan_header(data.replace(b"1.2.840.10008.1.2.1", b"1.2.840.10008.1.2.2")) is None
+
+
+def _big_endian_copy(path, out):
+    """Re-save a little-endian test file as Explicit VR Big Endian."""
+    from pydicom.uid import ExplicitVRBigEndian
+
+    ds = pydicom.dcmread(path)
+    pixels = ds.pixel_array
+    ds.file_meta.TransferSyntaxUID = ExplicitVRBigEndian
+    ds.PixelData = pixels.astype(pixels.dtype.newbyteorder(">")).tobytes()
+    pydicom.dcmwrite(out, ds, little_endian=False, implicit_vr=False, force_encoding=True)
+    return out
+
+
+def test_big_endian_matches_pydicom(tmp_path, make_dicom):
+    from skcardio.io._fastdicom import scan_header
+
+    pixels = np.array([[0, 4095], [-2048, 7], [300, -1]], np.int16)
+    path = _big_endian_copy(make_dicom(tmp_path / "le.dcm", pixels, slope=2, intercept=-5), tmp_path / "be.dcm")
+    assert scan_header(path.read_bytes()) is None  # read through pydicom
+    s = read_dicom(path)
+    np.testing.assert_array_equal(s.image, pydicom.dcmread(path).pixel_array * 2.0 - 5)
+    np.testing.assert_array_equal(s.image, pixels * 2.0 - 5)
+    assert s.pixel_spacing == (0.7, 0.8) and s.shape == (3, 2)
+
+
+def _synthetic_files(tmp_path, make_dicom):
+    """Small files taking the fast path (explicit, implicit VR) and the pydicom path (big endian)."""
+    from pydicom.uid import ImplicitVRLittleEndian
+
+    pixels = np.arange(6, dtype=np.int16).reshape(2, 3)
+    explicit = make_dicom(tmp_path / "explicit.dcm", pixels, slope=2, intercept=1)
+    implicit = make_dicom(tmp_path / "implicit.dcm", pixels, syntax=ImplicitVRLittleEndian)
+    return {"explicit": explicit, "implicit": implicit, "big_endian": _big_endian_copy(explicit, tmp_path / "be.dcm")}
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR:UserWarning")  # pydicom on cut UIDs
+@pytest.mark.parametrize("kind", ["explicit", "implicit", "big_endian"])
+@pytest.mark.parametrize("pixels", [True, False])
+def test_truncated_at_every_offset_raises_dicom_read_error(tmp_path, make_dicom, kind, pixels):
+    from skcardio.io._dicom import _read_pydicom
+
+    data = _synthetic_files(tmp_path, make_dicom)[kind].read_bytes()
+    cut = tmp_path / "cut.dcm"
+    for offset in range(len(data)):
+        cut.write_bytes(data[:offset])
+        # The public reader (fast path first) and the pydicom path on its own.
+        for reader in (read_dicom, lambda p, pixels: _read_pydicom(str(p), pixels)):
+            with pytest.raises(DicomReadError, match=r"cut\.dcm: "):
+                reader(cut, pixels=pixels)
+
+
+@pytest.mark.parametrize("keyword", ["Rows", "Columns", "BitsAllocated"])
+@pytest.mark.parametrize("pixels", [True, False])
+def test_missing_required_element(tmp_path, make_dicom, keyword, pixels):
+    path = make_dicom(tmp_path / "m.dcm", np.zeros((2, 2), np.int16))
+    ds = pydicom.dcmread(path)
+    delattr(ds, keyword)
+    ds.save_as(path)
+    with pytest.raises(DicomReadError, match=rf"m\.dcm: missing required element\(s\) {keyword} \(0028,"):
+        read_dicom(path, pixels=pixels)
+
+
+@pytest.mark.parametrize(
+    "tags, element",
+    [
+        ({"spacing": ("12",)}, r"PixelSpacing \(0028,0030\) must hold 2 .* got 1 value\(s\): '12'"),
+        ({"spacing": ("1", "2", "3")}, r"PixelSpacing \(0028,0030\) must hold 2 .* got 3 value\(s\): '1\\\\2\\\\3'"),
+        ({"ImagePositionPatient": ["1", "2"]}, r"ImagePositionPatient \(0020,0032\) must hold 3 .* got 2"),
+        ({"ImageOrientationPatient": ["1", "0", "0", "0", "1"]}, r"ImageOrientationPatient \(0020,0037\) must hold 6"),
+    ],
+)
+def test_wrong_number_of_values_refused_by_both_paths(tmp_path, make_dicom, tags, element):
+    from skcardio.io._fastdicom import scan_header
+
+    path = make_dicom(tmp_path / "vm.dcm", np.zeros((2, 2), np.int16), **tags)
+    assert scan_header(path.read_bytes()) is not None
+    with pytest.raises(DicomReadError, match=rf"vm\.dcm: {element}"):
+        read_dicom(path)
+    with pytest.raises(DicomReadError, match=rf"vm\.dcm: {element}"):
+        _pydicom_view(path)
+
+
+def test_non_decimal_value_refused_by_both_paths(tmp_path, make_dicom):
+    path = make_dicom(tmp_path / "v.dcm", np.zeros((2, 2), np.int16), slope="4.75")
+    path.write_bytes(path.read_bytes().replace(b"4.75", b"1_00"))  # float("1_00") would be 100
+    for reader in (read_dicom, _pydicom_view):
+        with pytest.raises(DicomReadError, match=r"v\.dcm: RescaleSlope \(0028,1053\) must hold 1 .*'1_00'"):
+            reader(path)
+
+
+@pytest.mark.parametrize(
+    "charset, name",
+    [("ISO_IR 192", "Müller^Jürgen"), ("ISO_IR 100", "Müller^Jürgen"), ("ISO_IR 144", "Иванов^Иван"), (None, "Muller")],
+)
+def test_fast_path_decodes_text_in_the_declared_charset(tmp_path, make_dicom, charset, name):
+    from skcardio.io._fastdicom import scan_header
+
+    tags = {"SpecificCharacterSet": charset} if charset else {}
+    path = make_dicom(tmp_path / "cs.dcm", np.zeros((2, 2), np.int16), patient_id=name, **tags)
+    assert scan_header(path.read_bytes()) is not None
+    assert read_dicom(path).patient_id == name == pydicom.dcmread(path).PatientID
+    _same(read_dicom(path), _pydicom_view(path))
+
+
+def test_not_dicom_message_says_what_was_expected(tmp_path):
+    path = tmp_path / "raw.dcm"
+    path.write_bytes(b"\0" * 200)
+    with pytest.raises(DicomReadError, match=r"raw\.dcm: not a DICOM file: expected 'DICM' at byte 128") as info:
+        read_dicom(path)
+    assert "force" not in str(info.value)  # read_dicom has no force option

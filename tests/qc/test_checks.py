@@ -1,6 +1,7 @@
 import csv
 
 import numpy as np
+import pytest
 from conftest import SQUARE_I, SQUARE_O
 
 from skcardio.qc import check_dataset
@@ -82,3 +83,15 @@ def test_shared_data(shared_data_root):
     assert misaligned == {"SCD0000501"}
     assert counts["i_outside_o"] == 9
     assert "self_crossing" not in counts and "points_outside_image" not in counts
+
+
+@pytest.mark.parametrize("cut", [154, 400, -1])
+def test_truncated_dicom_flagged_rest_checked(make_layout, cut):
+    root = make_layout({"P1": ("O1", {1: {"i": SQUARE_I, "o": SQUARE_O}, 2: {"i": SQUARE_I, "o": SQUARE_O}})})
+    path = root / "dicoms" / "P1" / "2.dcm"
+    path.write_bytes(path.read_bytes()[:cut])
+    report = check_dataset(root)
+    flags = _flags(report)
+    assert flags[("P1", 1)] == []
+    assert flags[("P1", 2)] == ["unreadable_dicom"]
+    assert f"unreadable_dicom: {path}: " in report.slices[1].flags[0]
