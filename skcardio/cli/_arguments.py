@@ -1,8 +1,16 @@
-"""Argument types shared by the subcommands."""
+"""Argument types shared by the subcommands.
+
+Each raises ``argparse.ArgumentTypeError`` (or ``ValueError``), which argparse
+reports as a one-line usage error with exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+
+#: Seeds accepted by ``numpy.random.RandomState`` (``random_state``).
+SEED_LIMIT = 2**32
 
 
 def positive_int(text: str) -> int:
@@ -11,3 +19,37 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
     return value
+
+
+def positive_float(text: str) -> float:
+    """``argparse`` type: a finite number > 0."""
+    value = _float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """``argparse`` type: a number strictly between 0 and 1 (NaN is refused)."""
+    value = _float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 (exclusive), got {text}")
+    return value
+
+
+def seed(text: str) -> int:
+    """``argparse`` type: an integer seed, 0 <= seed < 2**32."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text}") from None
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"expected an integer seed with 0 <= seed < 2**32, got {text}")
+    return value
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text}") from None

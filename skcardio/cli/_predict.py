@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-overlay", action="store_true", help="do not write overlay images")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
-        "--threads", type=int, metavar="N", help="PyTorch CPU threads (default: PyTorch's choice)"
+        "--threads", type=positive_int, metavar="N", help="PyTorch CPU threads (default: PyTorch's choice)"
     )
     parser.set_defaults(func=run)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 from pathlib import Path
 
-from ._arguments import positive_int
+from ._arguments import fraction, positive_float, positive_int, seed
 from ._output import atomic_file, out_file
 
 __all__ = ["register"]
@@ -39,14 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--base-channels", type=positive_int, metavar="N", help="feature maps at full resolution")
     parser.add_argument("--batch-size", type=positive_int, metavar="N")
     parser.add_argument("--crop-size", type=positive_int, metavar="PX", help="side of the training crops")
-    parser.add_argument("--learning-rate", type=float, metavar="LR", help="peak learning rate")
+    parser.add_argument("--learning-rate", type=positive_float, metavar="LR", help="peak learning rate")
     parser.add_argument(
-        "--validation-fraction", type=float, metavar="F",
-        help="hold out this fraction of the patients for early stopping (default: none)",
+        "--validation-fraction", type=fraction, metavar="F",
+        help="hold out this fraction (0 < F < 1) of the patients for early stopping (default: none)",
     )
     parser.add_argument("--patience", type=positive_int, metavar="N", help="early-stopping patience in epochs")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train (default auto)")
-    parser.add_argument("--seed", type=int, default=0, help="random_state (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="random_state, 0 <= SEED < 2**32 (default 0)")
     parser.add_argument(
         "--threads", type=positive_int, metavar="N",
         help="PyTorch CPU threads (default: PyTorch's choice, one per core)",
@@ -70,10 +71,25 @@ _PARAMS = {
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the slices, fit, save; exit code 0."""
+    """Check the options, load the slices, fit, save; exit code 0 (2 for invalid options).
+
+    An interrupted fit (Ctrl-C) raises ``KeyboardInterrupt`` before anything
+    is written: ``--out`` is left as it was.
+    """
     from ..datasets import get_sample_path, load_dataset
     from ..segment import UNetSegmenter
 
+    params = {param: getattr(args, option) for option, param in _PARAMS.items()}
+    params = {name: value for name, value in params.items() if value is not None}
+    model = UNetSegmenter(**params, random_state=args.seed, verbose=0 if args.quiet else 1)
+    # Combinations of options (--crop-size for --depth, --device cuda without
+    # CUDA) are checked by the estimator itself, before the data are loaded.
+    try:
+        model._validate_params_values()
+        model._resolve_device()
+    except ValueError as exc:
+        print(f"skcardio train: error: {exc}", file=sys.stderr)
+        return 2
     if args.threads:
         import torch
 
@@ -81,9 +97,6 @@ def run(args: argparse.Namespace) -> int:
 
     root = args.root or get_sample_path()
     data = load_dataset(root)
-    params = {param: getattr(args, option) for option, param in _PARAMS.items()}
-    params = {name: value for name, value in params.items() if value is not None}
-    model = UNetSegmenter(**params, random_state=args.seed, verbose=0 if args.quiet else 1)
     patients = len(set(data.groups))
     logger.info("training on %d slices of %d patients from %s", len(data.y), patients, root)
     start = time.perf_counter()

@@ -5,11 +5,13 @@ from __future__ import annotations
 from . import _unet_env  # noqa: F401, I001  (must precede "import torch")
 import contextlib
 import json
+import numbers
 import os
 import pickle
 import shutil
 import tempfile
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +157,11 @@ class UNetSegmenter(BaseEstimator):
         size of the ``refine`` pass).
     device_ : str
         Device the network was trained on.
+    depth_ : int
+        ``depth`` at fit time: prediction pads images to a multiple of
+        ``2 ** (depth_ - 1)``, whatever ``set_params`` changed since.
+    crop_size_ : int
+        ``crop_size`` at fit time: the side of the ``refine`` window.
 
     Notes
     -----
@@ -258,12 +265,17 @@ class UNetSegmenter(BaseEstimator):
             )
         X = self._check_images(X)
         y = self._check_masks(y, X)
+        groups = self._check_groups(groups, len(X))
+        device = self._resolve_device()
         rng = check_random_state(self.random_state)
         torch_seed, data_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        self.device_ = self._resolve_device()
-        self.n_channels_ = X.shape[1]
+        # Everything is built in locals: the fitted attributes are assigned only
+        # once training has succeeded, so a failed or interrupted refit leaves
+        # the previous model whole.
+        multiple = 2 ** (self.depth - 1)
+        n_channels = X.shape[1]
         areas = y.sum(axis=(1, 2))
-        self.typical_area_ = float(np.median(areas[areas > 0])) if areas.any() else 0.0
+        typical_area = float(np.median(areas[areas > 0])) if areas.any() else 0.0
         images = robust_scale(X)
         train, valid = self._split(len(X), groups, rng)
         train_data = AugmentedSlices(
@@ -278,48 +290,76 @@ class UNetSegmenter(BaseEstimator):
         )
         valid_data = None
         if valid is not None:
-            padded, _ = pad_to_multiple(images[valid], self._multiple)
-            masks, _ = pad_to_multiple(y[valid], self._multiple)
+            padded, _ = pad_to_multiple(images[valid], multiple)
+            masks, _ = pad_to_multiple(y[valid], multiple)
             valid_data = Dataset(padded, masks)
         workdir = self._make_checkpoint_dir() if valid_data is not None else None
         try:
-            with self._forked_rng(int(torch_seed)):
-                self.net_ = self._build_net(len(train), valid_data, workdir)
-                self.net_.fit(train_data, None)
+            with _forked_rng(int(torch_seed), device):
+                net = self._build_net(len(train), valid_data, workdir, n_channels=n_channels, device=device)
+                try:
+                    net.fit(train_data, None)
+                except _FitInterrupted as interrupted:
+                    # Ctrl-C: skorch would keep the half-trained weights; re-raise
+                    # the original KeyboardInterrupt, leaving self as it was.
+                    raise interrupted.interrupt from None
         finally:
             if workdir is not None and self.checkpoint_dir is None:
                 shutil.rmtree(workdir, ignore_errors=True)
-        self.best_epoch_ = self._best_epoch()
+        best_epoch = _best_epoch(net)
+        self.net_ = net
+        self.device_ = device
+        self.n_channels_ = n_channels
+        self.typical_area_ = typical_area
+        self.depth_ = int(self.depth)
+        self.crop_size_ = int(self.crop_size)
+        self.best_epoch_ = best_epoch
         return self
 
     @property
     def _multiple(self) -> int:
-        return 2 ** (self.depth - 1)
+        """Padding multiple of the fitted network (``2 ** (depth_ - 1)``)."""
+        return 2 ** (self.depth_ - 1)
 
     def _validate_params_values(self) -> None:
+        """Raise ValueError naming the first parameter with an invalid value."""
         for name in ("depth", "base_channels", "max_epochs", "batch_size", "crop_size"):
             value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            if not _is_int(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.crop_size % self._multiple:
+        multiple = 2 ** (self.depth - 1)
+        if self.crop_size % multiple:
             raise ValueError(
-                f"crop_size must be a multiple of 2 ** (depth - 1) = {self._multiple}, "
+                f"crop_size must be a multiple of 2 ** (depth - 1) = {multiple} (depth={self.depth}), "
                 f"got {self.crop_size}"
             )
+        _check_real("learning_rate", self.learning_rate, "a positive finite number", lambda v: v > 0)
+        _check_real("weight_decay", self.weight_decay, "a finite number >= 0", lambda v: v >= 0)
         if self.loss not in SegmentationLoss.KINDS:
             raise ValueError(f"loss must be one of {SegmentationLoss.KINDS}, got {self.loss!r}")
-        low, high = self.zoom_range
-        if not 0 < low <= high:
-            raise ValueError(f"zoom_range must be (low, high) with 0 < low <= high, got {self.zoom_range!r}")
-        fraction = self.validation_fraction
-        if fraction is not None and not 0 < fraction < 1:
-            raise ValueError(f"validation_fraction must be in (0, 1) or None, got {fraction!r}")
-        if self.patience is not None and self.patience < 1:
+        zoom = self.zoom_range
+        if (
+            isinstance(zoom, (str, bytes))
+            or not hasattr(zoom, "__len__")
+            or len(zoom) != 2
+            or not all(_is_real(v) and np.isfinite(v) for v in zoom)
+            or not 0 < zoom[0] <= zoom[1]
+        ):
+            raise ValueError(
+                f"zoom_range must be two numbers (low, high) with 0 < low <= high, got {zoom!r}"
+            )
+        _check_real("rotation", self.rotation, "a finite number of degrees >= 0", lambda v: v >= 0)
+        if self.validation_fraction is not None:
+            _check_real(
+                "validation_fraction", self.validation_fraction, "a number in (0, 1) or None", lambda v: 0 < v < 1
+            )
+        if self.patience is not None and (not _is_int(self.patience) or self.patience < 1):
             raise ValueError(f"patience must be a positive integer or None, got {self.patience!r}")
-        if not 0 < self.threshold < 1:
-            raise ValueError(f"threshold must be in (0, 1), got {self.threshold!r}")
+        _check_real("threshold", self.threshold, "a number in (0, 1)", lambda v: 0 < v < 1)
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
+        if not _is_int(self.verbose) or self.verbose < 0:
+            raise ValueError(f"verbose must be an integer >= 0, got {self.verbose!r}")
 
     def _resolve_device(self) -> str:
         if self.device == "auto":
@@ -329,9 +369,20 @@ class UNetSegmenter(BaseEstimator):
         return self.device
 
     def _split(self, n: int, groups, rng) -> tuple[np.ndarray, np.ndarray | None]:
-        """Training and validation indices; validation holds out whole groups."""
+        """Training and validation indices; validation holds out whole groups.
+
+        ``groups`` has already been checked by :meth:`_check_groups`.
+        """
         everything = np.arange(n)
         if self.validation_fraction is None:
+            return everything, None
+        if n < 2:
+            warnings.warn(
+                "fit() got a single slice: nothing can be held out for validation, so "
+                "training uses it and keeps the last epoch.",
+                SkcardioWarning,
+                stacklevel=3,
+            )
             return everything, None
         seed = rng.randint(np.iinfo(np.int32).max)
         if groups is None:
@@ -344,9 +395,6 @@ class UNetSegmenter(BaseEstimator):
             )
             splitter = ShuffleSplit(1, test_size=self.validation_fraction, random_state=seed)
         else:
-            groups = np.asarray(groups)
-            if groups.shape != (n,):
-                raise ValueError(f"groups must have shape ({n},), got {groups.shape}")
             if len(np.unique(groups)) < 2:
                 warnings.warn(
                     "fit() got a single group: nothing can be held out for validation "
@@ -357,8 +405,6 @@ class UNetSegmenter(BaseEstimator):
                 )
                 return everything, None
             splitter = GroupShuffleSplit(1, test_size=self.validation_fraction, random_state=seed)
-        if n < 2:
-            return everything, None
         train, valid = next(splitter.split(everything, groups=groups))
         return train, valid
 
@@ -368,15 +414,7 @@ class UNetSegmenter(BaseEstimator):
         Path(self.checkpoint_dir).mkdir(parents=True, exist_ok=True)
         return tempfile.mkdtemp(prefix="fit-", dir=self.checkpoint_dir)
 
-    @contextlib.contextmanager
-    def _forked_rng(self, seed: int):
-        """Seed PyTorch inside a fork of its RNG; the global state is restored after."""
-        devices = [torch.cuda.current_device()] if self.device_ == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
-            yield
-
-    def _build_net(self, n_train: int, valid_data, workdir) -> NeuralNet:
+    def _build_net(self, n_train: int, valid_data, workdir, *, n_channels: int, device: str) -> NeuralNet:
         steps_per_epoch = -(-n_train // self.batch_size)
         callbacks = [
             (
@@ -419,9 +457,9 @@ class UNetSegmenter(BaseEstimator):
                 )
         if self.verbose >= 2:
             callbacks.append(("progress", ProgressBar()))
-        return NeuralNet(
+        return _InterruptibleNet(
             module=UNet,
-            module__in_channels=self.n_channels_,
+            module__in_channels=n_channels,
             module__base_channels=self.base_channels,
             module__depth=self.depth,
             criterion=SegmentationLoss,
@@ -434,16 +472,9 @@ class UNetSegmenter(BaseEstimator):
             iterator_train__shuffle=True,
             train_split=predefined_split(valid_data) if valid_data is not None else None,
             callbacks=callbacks,
-            device=self.device_,
+            device=device,
             verbose=int(self.verbose > 0),
         )
-
-    def _best_epoch(self) -> int:
-        history = self.net_.history
-        if "valid_loss_best" in history[0]:
-            best = [row["epoch"] for row in history if row.get("valid_loss_best")]
-            return int(best[-1])
-        return int(history[-1]["epoch"])
 
     # -------------------------------------------------------------- predict
 
@@ -503,7 +534,7 @@ class UNetSegmenter(BaseEstimator):
                 plans.append((index, np.argwhere(pool).mean(axis=0), zoom))
         if not plans:
             return proba
-        crops = np.stack([zoom_crop(scaled[i], centre, zoom, self.crop_size) for i, centre, zoom in plans])
+        crops = np.stack([zoom_crop(scaled[i], centre, zoom, self.crop_size_) for i, centre, zoom in plans])
         for (index, centre, zoom), crop_proba in zip(plans, self._network_proba(crops)):
             back = unzoom_window(crop_proba, centre, zoom, proba.shape[1:])
             inside = ~np.isnan(back)
@@ -580,40 +611,56 @@ class UNetSegmenter(BaseEstimator):
         Raises
         ------
         SkcardioError
-            (a ``ValueError``) if the file is not a model saved by
-            :meth:`save`, including any pickle that would need to run code
-            to load.
+            (a ``ValueError``) naming the file and the problem if it cannot
+            be read, is not a model saved by :meth:`save` (including any
+            pickle that would need to run code to load), is damaged, or holds
+            weights that do not match the network its parameters describe.
+        ValueError
+            If ``device`` is not one of the above, or is ``"cuda"`` without
+            CUDA.
         """
+        if device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
         path = os.fspath(path)
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as exc:
-            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        payload = _read_model_file(path)
+        params = _decode_json(path, payload, "params", dict)
+        history = _decode_json(path, payload, "history", list)
+        if not all(isinstance(row, dict) for row in history):
+            raise SkcardioError(f"{path}: damaged model file: 'history' must be a list of epoch records")
+        names = set(cls._get_param_names())
+        missing, unknown = sorted(names - {"device"} - params.keys()), sorted(params.keys() - names)
+        if missing or unknown:
             raise SkcardioError(
-                f"{path}: refused to load: expected a file written by UNetSegmenter.save, "
-                f"holding only weights and plain data; this one is not, or holds objects "
-                f"whose loading could run code ({first_line})"
-            ) from exc
-        except Exception as exc:  # torch raises many types for a non-torch file
-            raise SkcardioError(f"{path}: not a readable UNetSegmenter file ({exc})") from exc
-        if not isinstance(payload, dict) or payload.get("format") != _FILE_FORMAT:
-            raise SkcardioError(f"{path}: not a UNetSegmenter file (no {_FILE_FORMAT!r} format tag)")
-        if payload.get("version") != _FILE_VERSION:
-            raise SkcardioError(
-                f"{path}: file version {payload.get('version')!r}, expected {_FILE_VERSION}"
+                f"{path}: the model file's parameters do not match UNetSegmenter's"
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
             )
-        params = json.loads(payload["params"])
-        params["zoom_range"] = tuple(params["zoom_range"])
+        if isinstance(params["zoom_range"], list):
+            params["zoom_range"] = tuple(params["zoom_range"])
         params["device"] = device
         model = cls(**params)
-        model._validate_params_values()
-        model.device_ = model._resolve_device()
-        model.n_channels_ = payload["n_channels"]
+        try:
+            model._validate_params_values()
+        except ValueError as exc:
+            raise SkcardioError(f"{path}: invalid parameter in the model file: {exc}") from exc
+        device_ = model._resolve_device()
+        n_channels = payload["n_channels"]
+        if n_channels < 1:
+            raise SkcardioError(f"{path}: damaged model file: n_channels is {n_channels}, expected >= 1")
+        # Building the network initialises weights from PyTorch's global RNG:
+        # fork it so that loading leaves the caller's random state alone.
+        with _forked_rng(0, device_):
+            net = model._build_net(1, None, None, n_channels=n_channels, device=device_).initialize()
+        _check_state_dict(path, payload["state_dict"], net.module_.state_dict(), model, n_channels)
+        net.module_.load_state_dict(payload["state_dict"])
+        net.history.extend(history)
+        model.net_ = net
+        model.device_ = device_
+        model.n_channels_ = n_channels
+        model.depth_ = int(model.depth)
+        model.crop_size_ = int(model.crop_size)
         model.best_epoch_ = payload["best_epoch"]
-        model.typical_area_ = payload["typical_area"]
-        model.net_ = model._build_net(1, None, None).initialize()
-        model.net_.module_.load_state_dict(payload["state_dict"])
-        model.net_.history.extend(json.loads(payload["history"]))
+        model.typical_area_ = float(payload["typical_area"])
         return model
 
     # ------------------------------------------------------------ checking
@@ -645,10 +692,32 @@ class UNetSegmenter(BaseEstimator):
         if y.shape != expected:
             raise ValueError(f"y must be masks of shape {expected} matching X, got shape {y.shape}")
         if y.dtype != bool:
-            if not np.isin(y, (0, 1)).all():
-                raise ValueError("y must be boolean masks (or 0/1 values), got other values")
+            other = ~np.isin(y, (0, 1))
+            if other.any():
+                bad = y[other]
+                try:
+                    values = np.unique(bad)
+                except TypeError:  # unorderable objects
+                    values = list(dict.fromkeys(bad.tolist()))
+                shown = ", ".join(repr(v.item() if isinstance(v, np.generic) else v) for v in values[:5])
+                more = f" (and {len(values) - 5} more)" if len(values) > 5 else ""
+                raise ValueError(
+                    f"y must be boolean masks (or 0/1 values), got dtype {y.dtype} with "
+                    f"{len(values)} other value(s): {shown}{more}"
+                )
             y = y.astype(bool)
         return y
+
+    @staticmethod
+    def _check_groups(groups, n: int) -> np.ndarray | None:
+        if groups is None:
+            return None
+        groups = np.asarray(groups)
+        if groups.shape != (n,):
+            raise ValueError(
+                f"groups must have shape ({n},), one patient id per slice of X, got shape {groups.shape}"
+            )
+        return groups
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -660,6 +729,160 @@ class UNetSegmenter(BaseEstimator):
         tags.target_tags.single_output = False
         tags.target_tags.multi_output = True
         return tags
+
+
+#: Entries of a model file: name -> (accepted types, what is expected).
+_FILE_FIELDS = {
+    "params": (str, "a JSON string"),
+    "n_channels": (int, "an integer"),
+    "best_epoch": (int, "an integer"),
+    "typical_area": ((int, float), "a number"),
+    "history": (str, "a JSON string"),
+    "state_dict": (dict, "a dict of tensors"),
+}
+
+
+def _safe_detail(exc: BaseException) -> str:
+    """The first informative line of ``exc``, never torch's advice to retry with weights_only=False."""
+    for line in str(exc).splitlines():
+        line = line.strip()
+        lowered = line.lower()
+        if line and not any(word in lowered for word in ("weights_only", "weights only", "trusted", "documentation")):
+            return line
+    return type(exc).__name__
+
+
+def _read_model_file(path: str) -> dict:
+    """``torch.load(weights_only=True)`` of a model file, its entries checked; SkcardioError otherwise."""
+    try:
+        with open(path, "rb") as handle:
+            is_zip = zipfile.is_zipfile(handle)
+    except OSError as exc:
+        raise SkcardioError(f"{path}: cannot read the model file: {exc.strerror or exc}") from exc
+    if not is_zip:  # torch.save always writes a zip archive
+        raise SkcardioError(f"{path}: not a model file saved by UNetSegmenter.save (not a torch file)")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise SkcardioError(
+            f"{path}: refused to load: the file holds objects whose loading could run code "
+            f"({_safe_detail(exc)}); a model file saved by UNetSegmenter.save holds only "
+            "weights and plain data"
+        ) from None
+    except Exception as exc:  # torch raises many types for a damaged archive
+        raise SkcardioError(
+            f"{path}: not a model file saved by UNetSegmenter.save (damaged torch file: {_safe_detail(exc)})"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != _FILE_FORMAT:
+        raise SkcardioError(
+            f"{path}: not a model file saved by UNetSegmenter.save "
+            f"(a torch file without the {_FILE_FORMAT!r} format tag)"
+        )
+    if payload.get("version") != _FILE_VERSION:
+        raise SkcardioError(f"{path}: model file version {payload.get('version')!r}, expected {_FILE_VERSION}")
+    for key, (types, expected) in _FILE_FIELDS.items():
+        if key not in payload:
+            raise SkcardioError(f"{path}: damaged model file: no {key!r} entry")
+        value = payload[key]
+        if not isinstance(value, types) or isinstance(value, bool):
+            raise SkcardioError(
+                f"{path}: damaged model file: {key!r} is a {type(value).__name__}, expected {expected}"
+            )
+    return payload
+
+
+def _decode_json(path: str, payload: dict, key: str, kind: type):
+    try:
+        value = json.loads(payload[key])
+    except json.JSONDecodeError as exc:
+        raise SkcardioError(f"{path}: damaged model file: {key!r} is not valid JSON ({exc})") from None
+    if not isinstance(value, kind):
+        raise SkcardioError(
+            f"{path}: damaged model file: {key!r} holds a {type(value).__name__}, expected a {kind.__name__}"
+        )
+    return value
+
+
+def _check_state_dict(path: str, state: dict, expected: dict, model: UNetSegmenter, n_channels: int) -> None:
+    """Raise SkcardioError unless ``state`` has exactly the tensors of ``expected``, shapes included."""
+    missing = [k for k in expected if k not in state]
+    unknown = [k for k in state if k not in expected]
+    wrong = [
+        f"{k} {tuple(state[k].shape)} instead of {tuple(v.shape)}"
+        if isinstance(state[k], torch.Tensor)
+        else f"{k} is a {type(state[k]).__name__}, not a tensor"
+        for k, v in expected.items()
+        if k in state and not (isinstance(state[k], torch.Tensor) and state[k].shape == v.shape)
+    ]
+    if missing or unknown or wrong:
+        problems = [
+            f"{label} ({len(keys)}): {', '.join(keys[:3])}{', ...' if len(keys) > 3 else ''}"
+            for label, keys in (("missing", missing), ("unexpected", unknown), ("wrong", wrong))
+            if keys
+        ]
+        raise SkcardioError(
+            f"{path}: the weights do not match the network described by the file "
+            f"(depth={model.depth}, base_channels={model.base_channels}, n_channels={n_channels}): "
+            + "; ".join(problems)
+        )
+
+
+class _FitInterrupted(BaseException):
+    """Carries a KeyboardInterrupt past skorch's ``partial_fit``, which swallows it."""
+
+    def __init__(self, interrupt: KeyboardInterrupt):
+        super().__init__(interrupt)
+        self.interrupt = interrupt
+
+
+class _InterruptibleNet(NeuralNet):
+    """A ``NeuralNet`` whose ``fit`` does not return normally after Ctrl-C.
+
+    ``NeuralNet.partial_fit`` catches ``KeyboardInterrupt`` raised in
+    ``fit_loop``, runs ``on_train_end`` (with validation, ``Checkpoint``
+    then restores a best epoch that may not exist) and returns the
+    half-trained net. Here the interrupt leaves ``fit_loop`` wrapped in
+    :class:`_FitInterrupted`, which ``partial_fit`` does not catch;
+    :meth:`UNetSegmenter.fit` re-raises the original ``KeyboardInterrupt``.
+    """
+
+    def fit_loop(self, *args, **kwargs):
+        try:
+            return super().fit_loop(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            raise _FitInterrupted(exc) from None
+
+
+@contextlib.contextmanager
+def _forked_rng(seed: int, device: str):
+    """Seed PyTorch inside a fork of its RNG; the global state is restored after."""
+    devices = [torch.cuda.current_device()] if device == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def _best_epoch(net: NeuralNet) -> int:
+    """Epoch whose weights ``net`` holds: the best validated one, else the last."""
+    history = net.history
+    if "valid_loss_best" in history[0]:
+        best = [row["epoch"] for row in history if row.get("valid_loss_best")]
+        return int(best[-1])
+    return int(history[-1]["epoch"])
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_real(name: str, value, expected: str, accept) -> None:
+    """Raise ValueError unless ``value`` is a finite real number for which ``accept`` holds."""
+    if not (_is_real(value) and np.isfinite(value) and accept(value)):
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
 
 
 def _keep_main_component(mask: np.ndarray, proba: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ generalise to normal and hypertrophic hearts from other scans):
 * **Per-image robust scaling** (1st and 99th percentile to 0 and 1): scanners
   and protocols differ in intensity range; the percentiles of the image itself
   make the input range comparable without any dataset statistic.
-* **Random zoom** (default 0.7-1.4x) and translation: heart size in pixels
+* **Random zoom** (default 0.5-1.4x) and translation: heart size in pixels
   varies with pathology (small cavities in hypertrophy and normal systole,
   large in heart failure) and field of view; position varies with the
   patient. Crops are taken around the blood pool with a random offset, and a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import numpy as np
 import pytest
@@ -160,4 +161,72 @@ def test_predict_batch_size_must_be_a_positive_integer(value, model_path, tmp_pa
               "--batch-size", value])
     assert exit_info.value.code == 2
     assert "argument --batch-size" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "flag, value, expected",
+    [
+        ("--validation-fraction", "1.5", "between 0 and 1"),
+        ("--validation-fraction", "nan", "between 0 and 1"),
+        ("--validation-fraction", "0", "between 0 and 1"),
+        ("--validation-fraction", "half", "expected a number, got half"),
+        ("--learning-rate", "-1", "expected a positive number, got -1"),
+        ("--learning-rate", "inf", "expected a positive number, got inf"),
+        ("--seed", "-1", "0 <= seed < 2\\*\\*32, got -1"),
+        ("--seed", str(2**32), "0 <= seed < 2\\*\\*32"),
+        ("--seed", "1.5", "expected an integer seed, got 1.5"),
+    ],
+)
+def test_train_rejects_bad_options_as_usage_errors(flag, value, expected, tmp_path, capsys):
+    out = tmp_path / "m.pt"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--out", str(out), *TINY_FLAGS, flag, value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert re.search(f"skcardio train: error: argument {flag}: .*{expected}", err), err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        (["--crop-size", "50"], "crop_size must be a multiple of 2 \\*\\* \\(depth - 1\\) = 4 \\(depth=3\\), got 50"),
+        (["--device", "cuda"], "device='cuda' was requested but CUDA is not available"),
+    ],
+)
+def test_train_reports_invalid_combinations_in_one_line(flags, expected, tmp_path, capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    out = tmp_path / "m.pt"
+    assert main(["train", "--out", str(out), *TINY_FLAGS, *flags]) == 2
+    err = capsys.readouterr().err
+    assert re.fullmatch(f"skcardio train: error: {expected}\n", err), err
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_interrupted_train_writes_nothing(tmp_path, capsys, monkeypatch):
+    from skcardio.segment._unet_data import AugmentedSlices
+
+    def interrupt(self, index):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(AugmentedSlices, "__getitem__", interrupt)
+    out = tmp_path / "m.pt"
+    out.write_text("earlier model")
+    with pytest.raises(KeyboardInterrupt):
+        main(["train", "--out", str(out), *TINY_FLAGS])
+    assert "trained" not in capsys.readouterr().out
+    assert out.read_text() == "earlier model"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_predict_threads_must_be_a_positive_integer(value, model_path, tmp_path, capsys):
+    good = sorted((get_sample_path() / "dicoms" / "SCD0000201").glob("*.dcm"))[0]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(model_path), str(good), "--out", str(tmp_path / "out"), "--threads", value])
+    assert exit_info.value.code == 2
+    assert "argument --threads" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 import pickle
+import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from sklearn import config_context
+from joblib import hash as joblib_hash
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -21,10 +25,13 @@ from _sklearn_checks import TABLE_CHECKS
 from skcardio.exceptions import SkcardioError, SkcardioWarning
 from skcardio.metrics import dice_score, dice_scorer, iou_scorer
 from skcardio.segment import UNetSegmenter
-from skcardio.segment._unet_data import robust_scale, unzoom_window, zoom_crop
+from skcardio.segment._unet_data import AugmentedSlices, robust_scale, unzoom_window, zoom_crop
 
 #: Settings that train in well under a second on 64 x 64 images.
 TINY = dict(depth=3, base_channels=8, crop_size=48, batch_size=8, random_state=0)
+#: Even smaller: one epoch of a 2-level network, for tests that only need *a* fitted model.
+TINIEST = dict(depth=2, base_channels=4, crop_size=32, batch_size=4, max_epochs=1, random_state=0,
+               validation_fraction=None)
 
 
 # One PyTorch thread per test process: CI runs ``pytest -n 2`` on 2 cores.
@@ -215,12 +222,16 @@ def test_save_load_roundtrip(fitted, discs, tmp_path):
     X, _ = discs
     path = tmp_path / "model.pt"
     fitted.save(path)
+    state = torch.get_rng_state()
     loaded = UNetSegmenter.load(path)
+    # Building the network draws initial weights: inside a fork of PyTorch's RNG.
+    assert torch.equal(torch.get_rng_state(), state)
     np.testing.assert_array_equal(loaded.predict(X[:4]), fitted.predict(X[:4]))
     np.testing.assert_allclose(loaded.predict_proba(X[:4]), fitted.predict_proba(X[:4]), atol=1e-6)
     assert loaded.get_params() == {**fitted.get_params(), "device": "cpu"}
     assert len(loaded.net_.history) == len(fitted.net_.history)
     assert loaded.best_epoch_ == fitted.best_epoch_
+    assert (loaded.depth_, loaded.crop_size_) == (fitted.depth_, fitted.crop_size_)
 
 
 class _Exploit:
@@ -237,9 +248,13 @@ def test_load_refuses_pickled_code(tmp_path):
     marker = tmp_path / "code-was-executed"
     path = tmp_path / "evil.pt"
     torch.save({"format": "skcardio.UNetSegmenter", "state_dict": _Exploit(marker)}, path)
-    with pytest.raises(ValueError, match="refused to load"):
+    with pytest.raises(SkcardioError, match="refused to load") as error:
         UNetSegmenter.load(path)
     assert not marker.exists()
+    message = str(error.value)
+    # What was refused, but never torch's advice to retry with weights_only=False.
+    assert "os.makedirs" in message and str(path) in message
+    assert "weights_only" not in message and "trusted" not in message
     # The file really is malicious: an unsafe load runs the code.
     torch.load(path, weights_only=False)
     assert marker.is_dir()
@@ -248,13 +263,69 @@ def test_load_refuses_pickled_code(tmp_path):
 def test_load_refuses_other_files(tmp_path):
     path = tmp_path / "weights.pt"
     torch.save({"weight": torch.zeros(2)}, path)
-    with pytest.raises(ValueError, match="not a UNetSegmenter file"):
+    with pytest.raises(SkcardioError, match="not a model file saved by UNetSegmenter.save .*format tag"):
         UNetSegmenter.load(path)
-    (tmp_path / "text.pt").write_text("hello")
-    with pytest.raises(SkcardioError, match="not a readable UNetSegmenter file|refused to load"):
-        UNetSegmenter.load(tmp_path / "text.pt")
-    with pytest.raises(SkcardioError, match="not a readable UNetSegmenter file"):
+    for text in ("hello", "x", ""):
+        (tmp_path / "text.pt").write_text(text)
+        with pytest.raises(SkcardioError, match="text.pt: not a model file saved by UNetSegmenter.save "
+                           "\\(not a torch file\\)$") as error:
+            UNetSegmenter.load(tmp_path / "text.pt")
+        assert "weights_only" not in str(error.value) and "run code" not in str(error.value)
+    with zipfile.ZipFile(tmp_path / "archive.pt", "w") as archive:
+        archive.writestr("notes.txt", "a zip, but not torch's")
+    with pytest.raises(SkcardioError, match="archive.pt: not a model file .*damaged torch file"):
+        UNetSegmenter.load(tmp_path / "archive.pt")
+    with pytest.raises(SkcardioError, match="missing.pt: cannot read the model file: No such file"):
         UNetSegmenter.load(tmp_path / "missing.pt")
+    with pytest.raises(SkcardioError, match="cannot read the model file"):
+        UNetSegmenter.load(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def saved_payload(fitted, tmp_path_factory):
+    """The dict that ``fitted.save`` writes, to be damaged by the tests."""
+    path = tmp_path_factory.mktemp("saved") / "model.pt"
+    fitted.save(path)
+    return torch.load(path, weights_only=True)
+
+
+#: A parameter value meaning "remove this parameter" for :func:`_edit_params`.
+_DROP = object()
+
+
+def _edit_params(payload, **changes):
+    params = {**json.loads(payload["params"]), **changes}
+    return {**payload, "params": json.dumps({k: v for k, v in params.items() if v is not _DROP})}
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda p: {k: v for k, v in p.items() if k != "params"}, "damaged model file: no 'params' entry"),
+        (lambda p: {k: v for k, v in p.items() if k != "state_dict"}, "no 'state_dict' entry"),
+        (lambda p: {**p, "params": "not json"}, "'params' is not valid JSON"),
+        (lambda p: {**p, "params": "[1, 2]"}, "'params' holds a list, expected a dict"),
+        (lambda p: {**p, "n_channels": "1"}, "'n_channels' is a str, expected an integer"),
+        (lambda p: {**p, "history": "[1, 2]"}, "'history' must be a list of epoch records"),
+        (lambda p: _edit_params(p, bogus=1), "parameters do not match UNetSegmenter's; unknown: bogus"),
+        (lambda p: _edit_params(p, depth=_DROP), "parameters do not match UNetSegmenter's; missing: depth"),
+        (lambda p: _edit_params(p, depth=0), "invalid parameter in the model file: depth must be"),
+        (lambda p: _edit_params(p, depth=2), "weights do not match the network described by the file "
+                                             "\\(depth=2, base_channels=8, n_channels=1\\): unexpected \\(26\\)"),
+        (lambda p: _edit_params(p, base_channels=4), "weights do not match .* wrong"),
+        (lambda p: {**p, "n_channels": 3}, "weights do not match .*n_channels=3.*wrong .*\\(8, 3, 3, 3\\)"),
+        (lambda p: {**p, "state_dict": {}}, "weights do not match .*missing"),
+        (lambda p: {**p, "state_dict": {**p["state_dict"], "extra.weight": torch.zeros(1)}}, "unexpected"),
+    ],
+)
+def test_load_reports_damaged_or_mismatched_files(damage, message, saved_payload, tmp_path):
+    path = tmp_path / "damaged.pt"
+    torch.save(damage(dict(saved_payload)), path)
+    state = torch.get_rng_state()
+    with pytest.raises(SkcardioError, match=message) as error:
+        UNetSegmenter.load(path)
+    assert str(error.value).startswith(f"{path}: ")
+    assert torch.equal(torch.get_rng_state(), state)
 
 
 def test_grid_search_with_group_kfold_in_parallel(tmp_path):
@@ -314,6 +385,20 @@ def test_pipeline_after_dicom_loader():
         ({"validation_fraction": 1.5}, "validation_fraction"),
         ({"threshold": 1.0}, "threshold"),
         ({"device": "tpu"}, "device"),
+        ({"learning_rate": -1.0}, "learning_rate must be a positive finite number, got -1.0"),
+        ({"learning_rate": float("nan")}, "learning_rate must be a positive finite number, got nan"),
+        ({"learning_rate": "fast"}, "learning_rate must be a positive finite number, got 'fast'"),
+        ({"weight_decay": -1e-4}, "weight_decay must be a finite number >= 0, got -0.0001"),
+        ({"weight_decay": float("inf")}, "weight_decay must be a finite number >= 0, got inf"),
+        ({"zoom_range": (1.0,)}, "zoom_range must be two numbers \\(low, high\\).*got \\(1.0,\\)"),
+        ({"zoom_range": "ab"}, "zoom_range must be two numbers .*got 'ab'"),
+        ({"zoom_range": 1.2}, "zoom_range must be two numbers .*got 1.2"),
+        ({"rotation": -5}, "rotation must be a finite number of degrees >= 0, got -5"),
+        ({"validation_fraction": "a"}, "validation_fraction must be a number in \\(0, 1\\) or None, got 'a'"),
+        ({"validation_fraction": float("nan")}, "validation_fraction must be .*got nan"),
+        ({"threshold": "x"}, "threshold must be a number in \\(0, 1\\), got 'x'"),
+        ({"patience": 0.5}, "patience must be a positive integer or None, got 0.5"),
+        ({"verbose": -1}, "verbose must be an integer >= 0, got -1"),
     ],
 )
 def test_invalid_params(params, message, discs):
@@ -330,6 +415,13 @@ def test_invalid_inputs(fitted, discs):
         UNetSegmenter(**TINY).fit(X[:4], y[:3])
     with pytest.raises(ValueError, match="boolean masks"):
         UNetSegmenter(**TINY).fit(X[:4], y[:4] * 2)
+    # The message says what was found: dtype and (up to 5 of) the other values.
+    with pytest.raises(ValueError, match="got dtype uint8 with 1 other value\\(s\\): 255$"):
+        UNetSegmenter(**TINY).fit(X[:4], y[:4].astype(np.uint8) * 255)
+    five_of_seven = "float64 with 7 other value\\(s\\): 0.5, 1.5, 2.0, 2.5, 3.0 \\(and 2 more\\)$"
+    with pytest.raises(ValueError, match=five_of_seven):
+        y_float = np.array([[[0, 1, 0.5, 1.5], [2, 2.5, 3, 3.5]], [[4, 0, 0, 0], [0, 1, 1, 0]]])
+        UNetSegmenter(**TINY).fit(X[:2, :2, :4], y_float)
     with pytest.raises(ValueError, match="2 channel\\(s\\), the model was fitted with 1"):
         fitted.predict(np.stack([X[:2], X[:2]], axis=1))
 
@@ -340,6 +432,136 @@ def test_multichannel_input(discs):
     model = UNetSegmenter(**TINY, max_epochs=2, validation_fraction=None).fit(two, y)
     assert model.n_channels_ == 2
     assert model.predict(two[:2]).shape == (2, 64, 64)
+
+
+def test_fit_checks_groups_and_a_single_slice(discs):
+    X, y = discs
+    # Wrong-length groups are an error even when they would not be used.
+    wrong_length = "groups must have shape \\(4,\\), one patient id per slice of X, got shape \\(2,\\)"
+    with pytest.raises(ValueError, match=wrong_length):
+        UNetSegmenter(**TINIEST).fit(X[:4], y[:4], groups=[1, 2])
+    # One slice: no validation happens, so no warning about how it would be drawn.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = UNetSegmenter(**{**TINIEST, "validation_fraction": 0.25}).fit(X[:1], y[:1])
+    messages = [str(w.message) for w in caught if issubclass(w.category, SkcardioWarning)]
+    assert len(messages) == 1 and "single slice" in messages[0], messages
+    assert caught[0].filename == __file__  # stacklevel points at the caller of fit
+    assert "valid_loss" not in model.net_.history[-1]
+
+
+def _interrupt_at(call: int):
+    """An ``AugmentedSlices.__getitem__`` that presses Ctrl-C at its ``call``-th call."""
+    original = AugmentedSlices.__getitem__
+    calls = [0]
+
+    def getitem(self, index):
+        calls[0] += 1
+        if calls[0] >= call:
+            raise KeyboardInterrupt
+        return original(self, index)
+
+    return getitem
+
+
+def _fitted_state(model) -> dict:
+    return {k: v for k, v in vars(model).items() if k.endswith("_")}
+
+
+@pytest.mark.parametrize("validation_fraction", [None, 0.25])
+def test_ctrl_c_during_fit_propagates_and_keeps_the_previous_model(
+    validation_fraction, discs, monkeypatch, tmp_path
+):
+    X, y = discs[0][:8], discs[1][:8]
+    groups = np.repeat(np.arange(4), 2)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    params = {**TINIEST, "max_epochs": 3, "validation_fraction": validation_fraction}
+    # Interrupted during epoch 1 of a first fit: nothing fitted is left behind.
+    fresh = UNetSegmenter(**params)
+    state = torch.get_rng_state()
+    monkeypatch.setattr(AugmentedSlices, "__getitem__", _interrupt_at(3))
+    with pytest.raises(KeyboardInterrupt):
+        fresh.fit(X, y, groups=groups)
+    assert _fitted_state(fresh) == {}
+    assert torch.equal(torch.get_rng_state(), state)
+    assert not list(tmp_path.iterdir())  # the checkpoint directory is removed
+    # Interrupted refit: the earlier model is kept whole.
+    monkeypatch.undo()
+    model = UNetSegmenter(**params).fit(X, y, groups=groups)
+    before, proba = _fitted_state(model), model.predict_proba(X[:2])
+    monkeypatch.setattr(AugmentedSlices, "__getitem__", _interrupt_at(3))
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X[:6], y[:6], groups=groups[:6])
+    assert _fitted_state(model) == before
+    assert all(_fitted_state(model)[k] is v for k, v in before.items())
+    np.testing.assert_array_equal(model.predict_proba(X[:2]), proba)
+
+
+def test_failed_refit_leaves_every_fitted_attribute_unchanged(discs, monkeypatch):
+    X, y = discs[0][:8], discs[1][:8]
+    model = UNetSegmenter(**TINIEST).fit(X, y)
+    before, proba = _fitted_state(model), model.predict_proba(X[:2])
+    history = copy.deepcopy(model.net_.history.to_list())
+
+    def broken(self, index):
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(AugmentedSlices, "__getitem__", broken)
+    # Another channel count, depth and smaller masks: all would change a fitted attribute.
+    two_channels = np.stack([X[:3], X[:3]], axis=1)
+    small = np.zeros_like(y[:3])
+    small[:, 30:34, 30:34] = True
+    model.set_params(depth=3, crop_size=48)
+    with pytest.raises(RuntimeError, match="disk gone"):
+        model.fit(two_channels, small)
+    assert _fitted_state(model) == before
+    assert all(_fitted_state(model)[k] is v for k, v in before.items())
+    assert model.net_.history.to_list() == history
+    np.testing.assert_array_equal(model.predict_proba(X[:2]), proba)
+
+
+def test_predict_uses_the_fitted_depth_and_crop_size(fitted):
+    X, _ = make_discs(3, size=72, seed=2)
+    X = X[:, :66, :70]  # padded to 68 x 72 for depth 3, to 66 x 70 for depth 2
+    X[0] = np.where(X[0] > np.percentile(X[0], 99), X[0].max(), np.median(X[0]))  # a small pool: refined
+    expected = fitted.predict_proba(X)
+    changed = copy.deepcopy(fitted).set_params(depth=2, crop_size=16)
+    np.testing.assert_array_equal(changed.predict_proba(X), expected)
+    assert (changed.depth_, changed.crop_size_) == (3, 48)
+
+
+def test_image_versions_of_the_table_checks(fitted, discs, tmp_path):
+    """sklearn's checks that the table-only harness cannot run on image stacks."""
+    X, y = discs
+    # check_dict_unchanged: predict and predict_proba change no attribute.
+    before = dict(vars(fitted))
+    weights = {k: v.clone() for k, v in fitted.net_.module_.state_dict().items()}
+    history = len(fitted.net_.history)
+    fitted.predict(X[:4])
+    fitted.predict_proba(X[:4])
+    assert vars(fitted).keys() == before.keys()
+    assert all(vars(fitted)[k] is v for k, v in before.items())
+    assert all(torch.equal(v, weights[k]) for k, v in fitted.net_.module_.state_dict().items())
+    assert len(fitted.net_.history) == history
+    # check_methods_subset_invariance: a slice's prediction does not depend on the batch.
+    full, proba = fitted.predict(X[:8]), fitted.predict_proba(X[:8])
+    for part in (slice(0, 3), slice(5, 6), [7, 1]):
+        np.testing.assert_array_equal(fitted.predict(X[:8][part]), full[part])
+        np.testing.assert_allclose(fitted.predict_proba(X[:8][part]), proba[part], atol=1e-6)
+    # check_estimators_overwrite_params, check_dont_overwrite_parameters and
+    # check_readonly_memmap_input on read-only (memory-mapped) images and masks.
+    np.save(tmp_path / "X.npy", X[:6])
+    np.save(tmp_path / "y.npy", y[:6])
+    X_ro, y_ro = np.load(tmp_path / "X.npy", mmap_mode="r"), np.load(tmp_path / "y.npy", mmap_mode="r")
+    model = UNetSegmenter(**TINIEST)
+    params = copy.deepcopy(model.get_params())
+    public = {k for k in vars(model) if not k.startswith("_")}
+    model.fit(X_ro, y_ro)
+    assert joblib_hash(model.get_params()) == joblib_hash(params)
+    added = {k for k in vars(model) if not k.startswith("_")} - public
+    assert added and all(k.endswith("_") for k in added), added
+    assert model.predict(X_ro).shape == (6, 64, 64)
+    np.testing.assert_array_equal(X_ro, X[:6])
 
 
 _TABULAR = "UNetSegmenter takes image stacks (n, H, W); the check feeds a 2-D table"
