@@ -114,7 +114,3 @@ def make_layout(tmp_path):
         return root
 
     return build
-
-
-SQUARE_I = [(10, 10), (20, 10), (20, 20), (10, 20)]
-SQUARE_O = [(6, 6), (24, 6), (24, 24), (6, 24)]

@@ -95,26 +95,48 @@ def mask_to_contour(mask: np.ndarray) -> np.ndarray:
     mask = np.asarray(mask)
     if mask.ndim != 2:
         raise ValueError(f"mask must be 2-D (rows, columns), got shape {mask.shape}")
-    labels = label(mask.astype(bool), connectivity=2)
-    if labels.max() == 0:
-        return np.empty((0, 2))
     # Largest by area, not longest outline: a thin stray line has a long
     # outline but is not the structure a contour file would describe.
-    largest = np.argmax(np.bincount(labels.ravel())[1:]) + 1
-    rows, cols = np.nonzero(labels == largest)
+    largest = largest_component(mask.astype(bool))
+    rows, cols = np.nonzero(largest)
+    if rows.size == 0:
+        return np.empty((0, 2))
     # Crop to the object (fast on 256 x 256 slices) and pad so that objects
     # touching the border still give closed outlines.
-    crop = labels[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] == largest
+    crop = largest[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     padded = np.pad(crop.astype(np.float64), 1)
     # fully_connected="high": diagonal neighbours belong to one outline, as
     # they belong to one 8-connected object.
     outlines = find_contours(padded, 0.5, fully_connected="high")
-    outer = max(outlines, key=_enclosed_area)[:-1]  # drop the closing repeat
+    outer = max(outlines, key=polygon_area)[:-1]  # the outer line; drop the closing repeat
     outer = outer + [rows.min() - 1.0, cols.min() - 1.0]  # undo crop and pad
     return outer[:, ::-1].copy()  # (row, col) -> (x, y)
 
 
-def _enclosed_area(polyline: np.ndarray) -> float:
-    """Area enclosed by a closed polyline (shoelace formula), whatever its orientation."""
-    r, c = polyline[:, 0], polyline[:, 1]
-    return abs(float(np.dot(r, np.roll(c, -1)) - np.dot(c, np.roll(r, -1)))) / 2.0
+def largest_component(mask: np.ndarray) -> np.ndarray:
+    """The largest 8-connected object of a bool ``mask`` (``mask`` itself if empty).
+
+    Ties go to the first object in row-major order.
+    """
+    labels = label(mask, connectivity=2)
+    if labels.max() == 0:
+        return mask
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0  # background
+    return labels == sizes.argmax()
+
+
+def polygon_area(points: np.ndarray) -> float:
+    """Unsigned area of a closed polygon (shoelace formula), in pixels².
+
+    The points may be ``(x, y)`` or ``(row, col)``: the unsigned area is the
+    same. The first point need not be repeated at the end.
+
+    Examples
+    --------
+    >>> from skcardio.qc import polygon_area
+    >>> polygon_area([(0, 0), (2, 0), (2, 3), (0, 3)])
+    6.0
+    """
+    x, y = np.asarray(points, dtype=float).T
+    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)

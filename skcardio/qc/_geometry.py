@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..io._mask import polygon_area  # the shoelace formula, shared with mask_to_contour
+
 __all__ = ["polygon_area", "count_self_crossings"]
-
-
-def polygon_area(points: np.ndarray) -> float:
-    """Unsigned area of a closed polygon (shoelace formula), in pixels².
-
-    Examples
-    --------
-    >>> from skcardio.qc import polygon_area
-    >>> polygon_area([(0, 0), (2, 0), (2, 3), (0, 3)])
-    6.0
-    """
-    x, y = np.asarray(points, dtype=float).T
-    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2.0)
 
 
 def count_self_crossings(points: np.ndarray) -> int:

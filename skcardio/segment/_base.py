@@ -170,6 +170,19 @@ class BaseSegmenter(BaseEstimator):
 
     def _predict_slice(self, image: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray]:
         """Return the region's bounding box and the mask inside it."""
+        box, pre, region = self._preprocessed_region(image)
+        raw = self._segment_slice(pre, region)
+        return box, postprocess_mask(raw, region, **self._params(POSTPROCESS_PARAMS))
+
+    def _preprocessed_region(self, image: np.ndarray):
+        """``(box, pre-processed image, region)`` of one slice, cropped to the region's box.
+
+        Raises
+        ------
+        DegenerateSliceError
+            If the region has fewer than 2 pixels or a constant intensity,
+            before or after pre-processing.
+        """
         # Every step only looks at region pixels, so working on the region's
         # bounding box gives the same mask on ~10x fewer pixels.
         box, image, region = region_of(image)
@@ -183,8 +196,7 @@ class BaseSegmenter(BaseEstimator):
             # e.g. contrast=(0, 50) when half the region shares its lowest value:
             # thresholds of a flat region are meaningless (and scikit-image warns).
             raise DegenerateSliceError("constant intensity in the region after pre-processing")
-        raw = self._segment_slice(pre, region)
-        return box, postprocess_mask(raw, region, **self._params(POSTPROCESS_PARAMS))
+        return box, pre, region
 
     def _params(self, names) -> dict:
         return {name: getattr(self, name) for name in names}

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
-from ._base import PREPROCESS_PARAMS, BaseSegmenter, DegenerateSliceError, fill_doc
-from ._preprocess import preprocess_slice, region_of
+from ._base import BaseSegmenter, DegenerateSliceError, fill_doc
+from ._preprocess import is_int
 
 __all__ = ["KMeansSegmenter"]
 
@@ -111,21 +109,13 @@ class KMeansSegmenter(BaseSegmenter):
         self.dilation = dilation
 
     def _validate_own_params(self) -> None:
-        if (
-            not isinstance(self.n_clusters, Integral)
-            or isinstance(self.n_clusters, bool)
-            or self.n_clusters < 2
-        ):
+        if not (is_int(self.n_clusters) and self.n_clusters >= 2):
             raise ValueError(f"n_clusters must be an int >= 2, got {self.n_clusters!r}")
         if self.fit_mode not in _FIT_MODES:
             raise ValueError(f"fit_mode must be one of {_FIT_MODES}, got {self.fit_mode!r}")
         # Checked here, not left to KMeans: per-slice k-means only runs in predict.
         auto = isinstance(self.n_init, str) and self.n_init == "auto"
-        if not auto and not (
-            isinstance(self.n_init, Integral)
-            and not isinstance(self.n_init, bool)
-            and self.n_init >= 1
-        ):
+        if not auto and not (is_int(self.n_init) and self.n_init >= 1):
             raise ValueError(f'n_init must be "auto" or an int >= 1, got {self.n_init!r}')
 
     def _fit(self, images: np.ndarray) -> None:
@@ -144,12 +134,11 @@ class KMeansSegmenter(BaseSegmenter):
         self.cluster_centers_ = np.sort(self._kmeans_centres(values))
 
     def _region_values(self, image: np.ndarray) -> np.ndarray:
-        _, image, region = region_of(image)
-        if region.sum() < 2 or np.ptp(image[region]) == 0:
+        try:
+            _, pre, region = self._preprocessed_region(image)
+        except DegenerateSliceError:
             return np.empty(0)  # degenerate training slice: nothing to learn from
-        values = preprocess_slice(image, region, **self._params(PREPROCESS_PARAMS))[region]
-        # Flattened by pre-processing: as degenerate as a constant slice.
-        return values if np.ptp(values) > 0 else np.empty(0)
+        return pre[region]
 
     def _kmeans_centres(self, values: np.ndarray) -> np.ndarray:
         kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=self._seed)

@@ -6,9 +6,9 @@ import functools
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.measure import label
 from skimage.morphology import convex_hull_image, disk
 
+from ..io._mask import largest_component
 from ._preprocess import is_nonnegative_int
 
 __all__ = ["postprocess_mask", "validate_postprocess_params", "largest_component"]
@@ -34,16 +34,6 @@ def _disk(radius: int) -> np.ndarray:
     footprint = disk(radius)
     footprint.flags.writeable = False
     return footprint
-
-
-def largest_component(mask: np.ndarray) -> np.ndarray:
-    """The largest 8-connected object of ``mask`` (``mask`` itself if empty)."""
-    labels = label(mask, connectivity=2)
-    if labels.max() == 0:
-        return mask
-    sizes = np.bincount(labels.ravel())
-    sizes[0] = 0  # background
-    return labels == sizes.argmax()
 
 
 def postprocess_mask(

@@ -171,6 +171,17 @@ def region_box(region: np.ndarray, pad: int = 1) -> tuple[slice, slice]:
     )
 
 
+def is_int(value) -> bool:
+    """True for ints, NumPy's included (bools excluded)."""
+    # np.integer registers as Integral; np.bool_ registers as neither.
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
 def is_nonnegative_int(value) -> bool:
     """True for ints >= 0 (bools excluded)."""
-    return isinstance(value, Integral) and not isinstance(value, bool) and value >= 0
+    return is_int(value) and value >= 0
+
+
+def is_number(value) -> bool:
+    """True for real numbers, NumPy's included (bools excluded)."""
+    return isinstance(value, Real) and not isinstance(value, bool)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.feature import canny
@@ -11,7 +9,7 @@ from skimage.filters import threshold_otsu
 from skimage.segmentation import flood
 
 from ._base import BaseSegmenter, DegenerateSliceError, StatelessMixin, fill_doc
-from ._preprocess import is_nonnegative_int, smooth_in_region
+from ._preprocess import is_nonnegative_int, is_number, smooth_in_region
 
 __all__ = ["RegionGrowingSegmenter", "find_seed"]
 
@@ -120,15 +118,15 @@ class RegionGrowingSegmenter(StatelessMixin, BaseSegmenter):
                 raise ValueError(
                     f"tolerance=None (no intensity limit) needs edges=True, got edges={self.edges!r}"
                 )
-        elif not _is_number(self.tolerance) or not self.tolerance >= 0:
+        elif not is_number(self.tolerance) or not self.tolerance >= 0:
             raise ValueError(f"tolerance must be a number >= 0 or None, got {self.tolerance!r}")
-        if not _is_number(self.canny_sigma) or not self.canny_sigma > 0:
+        if not is_number(self.canny_sigma) or not self.canny_sigma > 0:
             raise ValueError(f"canny_sigma must be a number > 0, got {self.canny_sigma!r}")
         thresholds = self.canny_thresholds
         if thresholds is not None and not (
             isinstance(thresholds, (tuple, list))
             and len(thresholds) == 2
-            and all(_is_number(t) for t in thresholds)
+            and all(is_number(t) for t in thresholds)
             and 0 <= thresholds[0] <= thresholds[1]
         ):
             raise ValueError(
@@ -217,8 +215,3 @@ def find_seed(image: np.ndarray, region: np.ndarray, radius: int) -> tuple[int, 
 def _argmin_where(values: np.ndarray, where: np.ndarray) -> tuple[int, int]:
     index = np.argmin(np.where(where, values, np.inf))
     return tuple(int(i) for i in np.unravel_index(index, values.shape))
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
-

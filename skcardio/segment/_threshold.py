@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from skimage import filters
 
 from ._base import BaseSegmenter, DegenerateSliceError, StatelessMixin, fill_doc
+from ._preprocess import is_int
 
 __all__ = ["ThresholdSegmenter", "THRESHOLD_METHODS"]
 
@@ -103,11 +102,7 @@ class ThresholdSegmenter(StatelessMixin, BaseSegmenter):
     def _validate_own_params(self) -> None:
         if self.method not in THRESHOLD_METHODS:
             raise ValueError(f"method must be one of {THRESHOLD_METHODS}, got {self.method!r}")
-        if (
-            not isinstance(self.classes, Integral)
-            or isinstance(self.classes, bool)
-            or self.classes < 2
-        ):
+        if not (is_int(self.classes) and self.classes >= 2):
             raise ValueError(f"classes must be an int >= 2, got {self.classes!r}")
 
     def _segment_slice(self, image: np.ndarray, region: np.ndarray) -> np.ndarray:

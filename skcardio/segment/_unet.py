@@ -5,7 +5,6 @@ from __future__ import annotations
 from . import _unet_env  # noqa: F401, I001  (must precede "import torch")
 import contextlib
 import json
-import numbers
 import os
 import pickle
 import shutil
@@ -28,6 +27,7 @@ from skorch.helper import predefined_split
 
 from ..exceptions import SkcardioError, SkcardioWarning
 from ..metrics import dice_score
+from ._preprocess import is_int, is_number
 from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale, unzoom_window, zoom_crop
 from ._unet_net import SegmentationLoss, UNet, WarmupCosine
 
@@ -306,15 +306,19 @@ class UNetSegmenter(BaseEstimator):
         finally:
             if workdir is not None and self.checkpoint_dir is None:
                 shutil.rmtree(workdir, ignore_errors=True)
-        best_epoch = _best_epoch(net)
+        self._set_fitted(net, device, n_channels, _best_epoch(net), typical_area)
+        return self
+
+    def _set_fitted(self, net, device: str, n_channels: int, best_epoch: int, typical_area: float):
+        """Assign every fitted attribute at once (after fit succeeded, or in ``load``)."""
         self.net_ = net
         self.device_ = device
         self.n_channels_ = n_channels
         self.typical_area_ = typical_area
+        # What predict needs from the architecture, frozen against later set_params.
         self.depth_ = int(self.depth)
         self.crop_size_ = int(self.crop_size)
         self.best_epoch_ = best_epoch
-        return self
 
     @property
     def _multiple(self) -> int:
@@ -325,7 +329,7 @@ class UNetSegmenter(BaseEstimator):
         """Raise ValueError naming the first parameter with an invalid value."""
         for name in ("depth", "base_channels", "max_epochs", "batch_size", "crop_size"):
             value = getattr(self, name)
-            if not _is_int(value) or value < 1:
+            if not is_int(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         multiple = 2 ** (self.depth - 1)
         if self.crop_size % multiple:
@@ -342,7 +346,7 @@ class UNetSegmenter(BaseEstimator):
             isinstance(zoom, (str, bytes))
             or not hasattr(zoom, "__len__")
             or len(zoom) != 2
-            or not all(_is_real(v) and np.isfinite(v) for v in zoom)
+            or not all(is_number(v) and np.isfinite(v) for v in zoom)
             or not 0 < zoom[0] <= zoom[1]
         ):
             raise ValueError(
@@ -353,12 +357,12 @@ class UNetSegmenter(BaseEstimator):
             _check_real(
                 "validation_fraction", self.validation_fraction, "a number in (0, 1) or None", lambda v: 0 < v < 1
             )
-        if self.patience is not None and (not _is_int(self.patience) or self.patience < 1):
+        if self.patience is not None and (not is_int(self.patience) or self.patience < 1):
             raise ValueError(f"patience must be a positive integer or None, got {self.patience!r}")
         _check_real("threshold", self.threshold, "a number in (0, 1)", lambda v: 0 < v < 1)
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
-        if not _is_int(self.verbose) or self.verbose < 0:
+        if not is_int(self.verbose) or self.verbose < 0:
             raise ValueError(f"verbose must be an integer >= 0, got {self.verbose!r}")
 
     def _resolve_device(self) -> str:
@@ -654,13 +658,9 @@ class UNetSegmenter(BaseEstimator):
         _check_state_dict(path, payload["state_dict"], net.module_.state_dict(), model, n_channels)
         net.module_.load_state_dict(payload["state_dict"])
         net.history.extend(history)
-        model.net_ = net
-        model.device_ = device_
-        model.n_channels_ = n_channels
-        model.depth_ = int(model.depth)
-        model.crop_size_ = int(model.crop_size)
-        model.best_epoch_ = payload["best_epoch"]
-        model.typical_area_ = float(payload["typical_area"])
+        model._set_fitted(
+            net, device_, n_channels, payload["best_epoch"], float(payload["typical_area"])
+        )
         return model
 
     # ------------------------------------------------------------ checking
@@ -871,17 +871,9 @@ def _best_epoch(net: NeuralNet) -> int:
     return int(history[-1]["epoch"])
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_real(value) -> bool:
-    return isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
 def _check_real(name: str, value, expected: str, accept) -> None:
     """Raise ValueError unless ``value`` is a finite real number for which ``accept`` holds."""
-    if not (_is_real(value) and np.isfinite(value) and accept(value)):
+    if not (is_number(value) and np.isfinite(value) and accept(value)):
         raise ValueError(f"{name} must be {expected}, got {value!r}")
 
 

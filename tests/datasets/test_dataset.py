@@ -2,7 +2,7 @@ import logging
 
 import numpy as np
 import pytest
-from conftest import SQUARE_I, SQUARE_O
+from _contour_shapes import SQUARE_I, SQUARE_O
 from sklearn.model_selection import GroupKFold
 
 from skcardio.datasets import FRAME_DTYPE, load_dataset
