@@ -38,8 +38,10 @@ def intensity_distributions(images: ArrayLike, inner: ArrayLike, outer: ArrayLik
     """Per-slice intensities of the blood pool and of the myocardium ring.
 
     The blood pool is inside the i-contour (``inner``); the myocardium ring is
-    inside the o-contour (``outer``) and not inside the i-contour. NaN pixels
-    are left out.
+    inside the o-contour (``outer``) and not inside the i-contour. A slice
+    without an i-contour (``inner`` all False) has no ring: its o-contour disk
+    holds blood and muscle, so both its samples are empty. NaN pixels are left
+    out.
 
     Parameters
     ----------
@@ -72,7 +74,8 @@ def intensity_distributions(images: ArrayLike, inner: ArrayLike, outer: ArrayLik
     images, inner, outer = _check_inputs(images, inner, outer)
     finite = np.isfinite(images)
     blood = [image[mask & ok] for image, mask, ok in zip(images, inner, finite)]
-    ring = outer & ~inner
+    # No i-contour, no ring: the whole o-contour disk is not myocardium.
+    ring = outer & ~inner & inner.any(axis=(1, 2), keepdims=True)
     myocardium = [image[mask & ok] for image, mask, ok in zip(images, ring, finite)]
     return Bunch(blood=blood, myocardium=myocardium)
 
@@ -91,15 +94,17 @@ def blood_myocardium_ks(images: ArrayLike, inner: ArrayLike, outer: ArrayLike) -
     inner : array-like of shape (n, H, W) or (H, W)
         i-contour (endocardium) masks: the blood pool.
     outer : array-like of shape (n, H, W) or (H, W)
-        o-contour (epicardium) masks; the ring is ``outer & ~inner``.
+        o-contour (epicardium) masks; the ring is ``outer & ~inner`` (empty
+        on a slice without an i-contour).
 
     Returns
     -------
     numpy.recarray of shape (n,)
         Fields (:data:`KS_DTYPE`): ``statistic``, ``pvalue``, ``n_blood``,
         ``n_myocardium``, ``blood_median``, ``myocardium_median``. Where a
-        sample is empty (no o-contour, or everything NaN), the statistic,
-        p-value and that sample's median are NaN.
+        sample is empty (no i- or no o-contour, or everything NaN), the
+        statistic, p-value and that sample's median are NaN. No slices give
+        an empty array.
 
     Examples
     --------
@@ -130,4 +135,5 @@ def blood_myocardium_ks(images: ArrayLike, inner: ArrayLike, outer: ArrayLike) -
                 np.median(ring) if ring.size else np.nan,
             )
         )
-    return np.rec.array(rows, dtype=KS_DTYPE)
+    # np.rec.array fails on an empty list; this form does not.
+    return np.array(rows, dtype=KS_DTYPE).view(np.recarray)

@@ -2,14 +2,18 @@
 
 Figures are built with :class:`matplotlib.figure.Figure` directly, not with
 ``pyplot``: no GUI backend is needed (saving uses Agg), nothing is kept in
-pyplot's global figure list, and each function returns its figure.
+pyplot's global figure list, and each function returns its figure. A file
+given as ``path`` is written through a temporary file beside it, so a failed
+save leaves no partial file.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -18,6 +22,7 @@ from numpy.typing import ArrayLike
 from skimage import filters
 
 from ..metrics import iou_score
+from ..metrics._validation import check_mask
 
 __all__ = [
     "THRESHOLD_METHODS",
@@ -51,8 +56,28 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Ax
 
 
 def _finish(figure: Figure, path: str | os.PathLike | None) -> Figure:
-    if path is not None:
-        figure.savefig(path, dpi=100)
+    """Save to ``path`` through a temporary file: a failed save leaves no partial file."""
+    if path is None:
+        return figure
+    path = os.fspath(path)
+    fmt = os.path.splitext(path)[1][1:].lower()
+    if not fmt:  # as matplotlib does: the default format, its extension appended
+        fmt = mpl.rcParams["savefig.format"]
+        path = f"{path}.{fmt}"
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        handle = open(tmp, "xb")
+    except OSError as exc:  # name the file asked for, not the temporary one
+        raise OSError(exc.errno, exc.strerror, path) from None
+    try:
+        with handle:
+            figure.savefig(handle, format=fmt, dpi=100)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
     return figure
 
 
@@ -76,10 +101,10 @@ def _image2d(image: ArrayLike, name: str = "image") -> np.ndarray:
 def _mask2d(mask: ArrayLike | None, shape: tuple[int, int], name: str) -> np.ndarray | None:
     if mask is None:
         return None
-    mask = np.asarray(mask).astype(bool)
+    mask = np.asarray(mask)
     if mask.shape != shape:
         raise ValueError(f"{name} must have the image's shape {shape}; got {mask.shape}.")
-    return mask
+    return check_mask(mask, name)[0]  # bool, or numbers all 0 or 1
 
 
 def _crop_to(ax: Axes, masks: Sequence[np.ndarray | None], margin: int) -> None:
@@ -192,7 +217,7 @@ def plot_overlay(
     image : array-like of shape (H, W)
         The slice (NaN pixels are left blank).
     true_mask, pred_mask, region : array-like of shape (H, W), default=None
-        Masks to draw; any may be omitted.
+        Masks to draw (bool, or numbers all 0 or 1); any may be omitted.
     crop : bool, default=True
         Zoom on the masks' bounding box plus ``margin`` pixels.
     margin : int, default=10
@@ -267,7 +292,7 @@ def plot_threshold_grid(
     image : array-like of shape (H, W)
         The slice.
     region : array-like of shape (H, W)
-        Where to threshold (e.g. the o-contour mask).
+        Where to threshold (e.g. the o-contour mask); bool, or numbers all 0 or 1.
     methods : sequence of str, default=None
         Keys of :data:`THRESHOLD_METHODS`; all of them when None.
     true_mask : array-like of shape (H, W), default=None
@@ -298,6 +323,10 @@ def plot_threshold_grid(
     image = _image2d(image)
     region = _mask2d(region, image.shape, "region")
     true_mask = _mask2d(true_mask, image.shape, "true_mask")
+    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer; got {ncols!r}.")
+    if isinstance(methods, str):  # one method, not its letters
+        methods = [methods]
     methods = list(THRESHOLD_METHODS if methods is None else methods)
     unknown = [m for m in methods if m not in THRESHOLD_METHODS]
     if unknown:
@@ -316,7 +345,7 @@ def plot_threshold_grid(
     for ax, method in zip(axes[1:], methods):
         try:
             threshold = float(THRESHOLD_METHODS[method](values))
-        except (RuntimeError, ValueError) as exc:
+        except (RuntimeError, ValueError, IndexError) as exc:  # isodata: IndexError on one grey level
             plot_overlay(image, region=region, crop=crop, margin=3, ax=ax)
             ax.set_title(f"{method}: failed", fontsize="small")
             ax.text(0.5, 0.5, str(exc)[:60], transform=ax.transAxes, ha="center", wrap=True,
@@ -373,7 +402,16 @@ def plot_slice_scores(
     """
     if not isinstance(scores, Mapping):
         scores = {"score": scores}
-    series = {name: np.asarray(values, dtype=np.float64).ravel() for name, values in scores.items()}
+    if not scores:
+        raise ValueError("scores must hold at least one metric; got an empty mapping.")
+    series = {}
+    for name, values in scores.items():
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim > 1:
+            raise ValueError(
+                f"scores[{name!r}] must be 1-D (one value per slice); got shape {values.shape}."
+            )
+        series[name] = values.ravel()
     lengths = {len(values) for values in series.values()}
     if len(lengths) != 1:
         raise ValueError(f"every metric needs one value per slice; got lengths {sorted(lengths)}.")

@@ -84,8 +84,12 @@ class BatchIterator:
 
     def epochs(self, n_epochs: int) -> Iterator:
         """Yield every batch of the next ``n_epochs`` epochs."""
-        if n_epochs < 0:
-            raise ValueError(f"n_epochs must be >= 0, got {n_epochs}")
+        # Validate now, not when the first batch is asked for.
+        if isinstance(n_epochs, bool) or not isinstance(n_epochs, (int, np.integer)) or n_epochs < 0:
+            raise ValueError(f"n_epochs must be a non-negative integer, got {n_epochs!r}")
+        return self._epochs(int(n_epochs))
+
+    def _epochs(self, n_epochs: int) -> Iterator:
         stop = self.epoch + n_epochs
         while self.epoch < stop:
             yield self.next_batch()
@@ -112,6 +116,7 @@ def iter_batches(X, y=None, *, batch_size=8, n_epochs=1, shuffle=True, drop_last
     >>> sizes
     [2, 2, 1, 2, 2, 1]
     """
-    yield from BatchIterator(
+    # A plain function returning the generator, so that bad arguments raise here.
+    return BatchIterator(
         X, y, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, random_state=random_state
     ).epochs(n_epochs)

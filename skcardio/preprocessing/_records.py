@@ -21,21 +21,45 @@ def check_records(X) -> None:
     """Raise a ValueError unless ``X`` is non-empty slice records or paths."""
     if hasattr(X, "tocsr") or hasattr(X, "toarray"):
         raise TypeError("sparse input is not supported: expected slice records or DICOM paths")
+    if isinstance(X, np.void) and X.dtype.names is not None:
+        raise ValueError(
+            f"expected slice records, got a single record ({type(X).__name__}); "
+            "select it as a slice of records, e.g. frame[i:i + 1]"
+        )
     if is_records(X):
-        record_column(X, "dicom_path")
-        n = len(next(iter(X.values()))) if isinstance(X, Mapping) else len(X)
+        paths = record_column(X, "dicom_path")
+        n = len(X) if not isinstance(X, Mapping) else len(paths)
+        if isinstance(X, Mapping):
+            for name, column in X.items():
+                if isinstance(column, (str, bytes, os.PathLike)):
+                    continue
+                try:
+                    size = len(column)
+                except TypeError:  # a scalar shared by every record
+                    continue
+                if size != n:
+                    raise ValueError(
+                        f"slice records have columns of different lengths: {name!r} has {size} "
+                        f"value(s) but 'dicom_path' has {n}"
+                    )
     else:
         if isinstance(X, (str, os.PathLike)):
             raise ValueError(f"expected a sequence of DICOM paths, got a single path {os.fspath(X)!r}")
         values = np.asarray(X, dtype=object)
-        if values.ndim != 1 or not all(isinstance(v, (str, os.PathLike)) for v in values):
+        bad = [v for v in values.ravel() if not isinstance(v, (str, os.PathLike))][:1]
+        if values.ndim != 1 or bad:
+            holding = f" holding {type(bad[0]).__name__}" if bad else ""
             raise ValueError(
                 "expected slice records (e.g. load_dataset(...).frame) or a 1-D sequence of "
-                f"DICOM paths, got {type(X).__name__} of shape {values.shape}"
+                f"DICOM paths, got {type(X).__name__} of shape {values.shape}{holding}"
             )
+        paths = record_column(X, "dicom_path")
         n = len(values)
     if n == 0:
         raise ValueError("found 0 sample(s): X holds no slice record")
+    for i, path in enumerate(paths):
+        if not path:
+            raise ValueError(f"record {i} has no dicom_path (empty or missing); every record needs its DICOM file")
 
 
 def record_column(X, name: str, *, required: bool = True) -> list[str] | None:
@@ -58,4 +82,9 @@ def record_column(X, name: str, *, required: bool = True) -> list[str] | None:
         if required:
             raise ValueError(f"slice records lack the column {name!r}; got columns {list(names)}")
         return None
-    return [os.fspath(v) if v is not None else "" for v in np.asarray(X[name], dtype=object).ravel()]
+    return [os.fspath(v) if not _missing(v) else "" for v in np.asarray(X[name], dtype=object).ravel()]
+
+
+def _missing(value) -> bool:
+    """None, or NaN as tables read from CSV (e.g. pandas) hold for an empty cell."""
+    return value is None or (isinstance(value, (float, np.floating)) and np.isnan(value))

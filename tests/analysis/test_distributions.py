@@ -95,3 +95,20 @@ def test_blood_brighter_than_myocardium_on_real_slices(shared_data_root):
     assert (result.blood_median > result.myocardium_median).all()
     assert (result.pvalue < 0.05).all()
     assert 0.4 < np.median(result.statistic) < 0.95
+
+
+def test_empty_stack_gives_empty_records():
+    empty = np.zeros((0, 8, 8), bool)
+    result = blood_myocardium_ks(np.zeros((0, 8, 8)), empty, empty)
+    assert result.dtype == KS_DTYPE and result.shape == (0,)
+
+
+def test_slice_without_i_contour_has_no_ring():
+    # Only an o-contour: the disk holds blood and muscle, it is no myocardium ring.
+    images, inner, outer = _two_tissue_slices(300, 100, n=2)
+    inner[1] = False
+    dist = intensity_distributions(images, inner, outer)
+    assert dist.blood[1].size == 0 and dist.myocardium[1].size == 0
+    result = blood_myocardium_ks(images, inner, outer)
+    assert result.n_myocardium[1] == 0 and np.isnan(result.myocardium_median[1])
+    assert np.isnan(result.statistic[1]) and np.isfinite(result.statistic[0])

@@ -1,5 +1,7 @@
 """Plots: files are written, figures have the expected axes and artists."""
 
+import warnings
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -120,3 +122,74 @@ def test_plots_on_real_slice(tmp_path, shared_data_root):
     plot_threshold_grid(image, region, true_mask=truth, path=tmp_path / "grid.png")
     plot_overlay(image, true_mask=truth, region=region, path=tmp_path / "overlay.png")
     assert {p.name for p in tmp_path.iterdir()} == {"grid.png", "overlay.png"}
+
+
+@pytest.mark.parametrize("suffix", [".pdf", ".svg"])
+def test_failed_save_leaves_no_file(tmp_path, slice_, suffix):
+    # A figure without a layout engine is drawn while its file is being written:
+    # a drawing error must not leave a truncated file (nor a temporary one).
+    image, _, _ = slice_
+    path = tmp_path / f"overlay{suffix}"
+    ax = Figure().add_subplot()
+    with pytest.raises(ValueError):
+        plot_overlay(image, ax=ax, title=r"$\nocommand$", path=path)
+    assert list(tmp_path.iterdir()) == []
+    path.write_bytes(b"earlier")
+    with pytest.raises(ValueError):
+        plot_intensity_histograms([1.0, 2.0], [3.0], ax=Figure().add_subplot(), title=r"$\oops$", path=path)
+    assert path.read_bytes() == b"earlier" and list(tmp_path.iterdir()) == [path]
+
+
+def test_save_without_extension_uses_png(tmp_path):
+    plot_slice_scores([0.1, 0.2], path=tmp_path / "scores")
+    assert [p.name for p in tmp_path.iterdir()] == ["scores.png"]
+
+
+@pytest.mark.parametrize("n_pixels", [1, 400])
+def test_threshold_grid_flat_region(n_pixels):
+    # isodata raises IndexError on a single grey level: reported in its panel.
+    image = np.full((20, 20), 5.0)
+    region = np.zeros((20, 20), bool)
+    region.flat[:n_pixels] = True
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        figure = plot_threshold_grid(image, region)
+    titles = {ax.get_title().split(":")[0]: ax.get_title() for ax in figure.axes[1:]}
+    assert titles["isodata"] == "isodata: failed"
+
+
+def test_threshold_grid_ncols_error(slice_):
+    image, region, _ = slice_
+    with pytest.raises(ValueError, match=r"ncols must be a positive integer; got 0"):
+        plot_threshold_grid(image, region, ncols=0)
+
+
+def test_threshold_grid_one_method_as_string(slice_):
+    image, region, _ = slice_
+    figure = plot_threshold_grid(image, region, methods="otsu")
+    titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
+    assert len(titles) == 2 and titles[1].startswith("otsu")  # the image panel, then Otsu
+
+
+def test_masks_must_be_boolean(slice_):
+    image, region, _ = slice_
+    probabilities = np.clip(image / 300, 0, 1)  # not a mask: would be drawn as all True
+    with pytest.raises(ValueError, match=r"pred_mask must be a boolean mask .*got dtype float64"):
+        plot_overlay(image, pred_mask=probabilities)
+    with pytest.raises(ValueError, match=r"region must be a boolean mask"):
+        plot_threshold_grid(image, region * 2)
+    plot_overlay(image, pred_mask=region.astype(np.uint8), true_mask=region.astype(float))
+
+
+def test_slice_scores_shape_errors():
+    with pytest.raises(ValueError, match=r"scores\['score'\] must be 1-D .*got shape \(3, 2\)"):
+        plot_slice_scores(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"scores must hold at least one metric; got an empty mapping"):
+        plot_slice_scores({})
+
+
+def test_save_error_names_the_path(tmp_path):
+    path = tmp_path / "missing" / "scores.png"
+    with pytest.raises(FileNotFoundError, match=r"missing/scores\.png"):
+        plot_slice_scores([0.1, 0.2], path=path)
+    assert list(tmp_path.iterdir()) == []

@@ -53,3 +53,23 @@ def test_bad_arguments(kwargs, match):
     y = kwargs.pop("y", None)
     with pytest.raises(ValueError, match=match):
         BatchIterator(X, y, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"batch_size": 0}, "positive integer"),
+        ({"n_epochs": -1}, "n_epochs"),
+        ({"n_epochs": 1.5}, "n_epochs"),
+    ],
+)
+def test_iter_batches_validates_when_called(kwargs, match):
+    # Not only once the first batch is asked for.
+    with pytest.raises(ValueError, match=match):
+        iter_batches(np.arange(3), **kwargs)
+
+
+@pytest.mark.parametrize("n_epochs", [-1, 1.5, None])
+def test_epochs_validates_when_called(n_epochs):
+    with pytest.raises(ValueError, match="n_epochs must be a non-negative integer"):
+        BatchIterator(np.arange(3)).epochs(n_epochs)

@@ -125,3 +125,59 @@ def test_transform_before_fit(sample):
 
     with pytest.raises(NotFittedError):
         DicomLoader().transform(sample.frame)
+
+
+class _Table:
+    """Minimal DataFrame-like table: ``columns``, ``len`` and column access."""
+
+    def __init__(self, data):
+        self._data = data
+        self.columns = list(data)
+
+    def __len__(self):
+        return len(next(iter(self._data.values())))
+
+    def __getitem__(self, name):
+        return np.asarray(self._data[name], dtype=object)
+
+
+def test_nan_contour_in_table_is_missing(sample):
+    # Tables read from CSV (e.g. pandas) hold NaN, not "", for a missing contour.
+    frame = sample.frame[:3]
+    ocontours = [p if p else float("nan") for p in frame.ocontour_path]
+    assert any(p != p for p in ocontours)
+    table = _Table({"dicom_path": list(frame.dicom_path), "ocontour_path": ocontours})
+    with pytest.raises(ValueError, match=r"no o-contour for this slice"):
+        DicomLoader(region="o-contour").fit_transform(table)
+    both = [i for i, p in enumerate(ocontours) if p == p]
+    X = DicomLoader(region="o-contour").fit_transform(
+        _Table({"dicom_path": [frame.dicom_path[i] for i in both], "ocontour_path": [ocontours[i] for i in both]})
+    )
+    assert X.shape == (len(both), 2, 256, 256)
+
+
+def test_mapping_columns_of_different_lengths_refused(sample):
+    table = {"dicom_path": list(sample.frame.dicom_path[:3]), "icontour_path": list(sample.frame.icontour_path[:2])}
+    with pytest.raises(ValueError, match=r"'icontour_path' has 2 .*'dicom_path' has 3"):
+        DicomLoader(region="i-contour").fit(table)
+
+
+def test_mapping_with_scalar_column(sample):
+    table = {"instance": 5, "dicom_path": list(sample.frame.dicom_path[:2])}
+    assert DicomLoader().fit_transform(table).shape == (2, 256, 256)
+
+
+def test_empty_dicom_path_named(sample):
+    table = {"dicom_path": [sample.frame.dicom_path[0], None]}
+    with pytest.raises(ValueError, match=r"record 1 has no dicom_path"):
+        DicomLoader().fit(table)
+
+
+def test_single_record_explained(sample):
+    with pytest.raises(ValueError, match=r"single record.*frame\[i:i \+ 1\]"):
+        DicomLoader().fit(sample.frame[0])
+
+
+def test_list_of_records_explained(sample):
+    with pytest.raises(ValueError, match=r"holding record"):
+        DicomLoader().fit(list(sample.frame[:2]))
