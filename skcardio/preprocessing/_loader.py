@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._stateless import StatelessMixin
 from ..io import contour_to_mask, read_contour, read_dicoms
 from ._records import check_records, is_records, record_column
 
@@ -14,11 +15,12 @@ __all__ = ["DicomLoader"]
 _REGIONS = (None, "o-contour", "i-contour")
 
 
-class DicomLoader(TransformerMixin, BaseEstimator):
+class DicomLoader(StatelessMixin, TransformerMixin, BaseEstimator):
     """Load DICOM slices as an image array, optionally with a region channel.
 
     Stateless transformer: ``fit`` only validates parameters, ``transform``
-    reads the files of the given slice records.
+    reads the files of the given slice records; it works without ``fit``,
+    like scikit-learn's ``FunctionTransformer``.
 
     Parameters
     ----------
@@ -68,9 +70,7 @@ class DicomLoader(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        if self.region not in _REGIONS:
-            raise ValueError(f"region must be one of {_REGIONS}, got {self.region!r}")
-        check_records(X)
+        self._check_region(X)
         self.n_features_in_ = 1
         return self
 
@@ -82,20 +82,26 @@ class DicomLoader(TransformerMixin, BaseEstimator):
         ndarray of shape (n, H, W) or (n, 2, H, W), float32
         """
         check_is_fitted(self)
-        check_records(X)
+        self._check_region(X)
         paths = record_column(X, "dicom_path")
         slices = read_dicoms(paths, n_jobs=self.n_jobs, memory=self.memory)
         images = _stack([s.image for s in slices], paths)
         if self.region is None:
             return images
-        if not is_records(X):
+        column = f"{self.region[0]}contour_path"
+        regions = [self._region(path, dicom, images.shape[1:]) for path, dicom in zip(record_column(X, column), paths)]
+        return np.stack([images, np.stack(regions)], axis=1)
+
+    def _check_region(self, X) -> None:
+        """Check ``region`` and the records (before any file is read)."""
+        if self.region not in _REGIONS:
+            raise ValueError(f"region must be one of {_REGIONS}, got {self.region!r}")
+        check_records(X)
+        if self.region is not None and not is_records(X):
             raise ValueError(
                 f"region={self.region!r} needs slice records with a contour column, "
                 "got plain paths; pass load_dataset(...).frame"
             )
-        column = f"{self.region[0]}contour_path"
-        regions = [self._region(path, dicom, images.shape[1:]) for path, dicom in zip(record_column(X, column), paths)]
-        return np.stack([images, np.stack(regions)], axis=1)
 
     def _region(self, contour_path: str, dicom_path: str, shape) -> np.ndarray:
         if not contour_path:

@@ -7,14 +7,18 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from scipy import sparse
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from .._stateless import StatelessMixin
+
 __all__ = ["RegionSelector"]
 
 
-class RegionSelector(TransformerMixin, BaseEstimator):
+class RegionSelector(StatelessMixin, TransformerMixin, BaseEstimator):
     """Keep only the pixels inside a region; set the others to ``fill_value``.
 
     The original analysis's ``select_region``: thresholds are then computed
     from the region's pixels only (e.g. inside the epicardial o-contour).
+    Stateless: ``fit`` only checks the input's shape, and ``transform``
+    works without it, like scikit-learn's ``FunctionTransformer``.
 
     Parameters
     ----------

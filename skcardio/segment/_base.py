@@ -9,8 +9,9 @@ import warnings
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
+from .._stateless import StatelessMixin
 from ..exceptions import SkcardioWarning
 from ._postprocess import postprocess_mask, validate_postprocess_params
 from ._preprocess import check_images, preprocess_slice, region_of, validate_preprocess_params
@@ -103,15 +104,19 @@ class BaseSegmenter(BaseEstimator):
         ----------
         X : array-like of shape (n, H, W)
             Images, NaN outside the region (e.g. from ``RegionSelector``).
-        y : ignored
-            Accepted for pipeline compatibility.
+        y : array-like of shape (n, H, W), default=None
+            Not used (the expert masks are only needed for scoring); when
+            given, it must have one mask per image, as in scikit-learn.
 
         Returns
         -------
         self
         """
         self._validate_params()
-        self._fit(check_images(X))
+        images = check_images(X)
+        if y is not None:  # a y of another length is a mistake upstream (e.g. unaligned lists)
+            check_consistent_length(images, y)
+        self._fit(images)
         return self
 
     def predict(self, X: ArrayLike) -> np.ndarray:
@@ -227,16 +232,4 @@ class BaseSegmenter(BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.input_tags.allow_nan = True  # NaN marks pixels outside the region
         tags.target_tags.required = False
-        return tags
-
-
-class StatelessMixin:
-    """For segmenters that learn nothing: usable without ``fit``, like skimage functions."""
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return True
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
         return tags

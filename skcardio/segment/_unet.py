@@ -565,6 +565,25 @@ class UNetSegmenter(BaseEstimator):
             masks = masks.reshape(proba.shape)
         return masks
 
+    def score(self, X, y) -> float:
+        """Mean Dice coefficient of ``predict(X)`` against the expert masks ``y``.
+
+        As for the classical segmenters, so that ``GridSearchCV`` and
+        ``cross_validate`` work without ``scoring=``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, H, W) or (n, C, H, W)
+        y : array-like of shape (n, H, W), bool
+            Expert masks.
+
+        Returns
+        -------
+        float
+            :func:`skcardio.metrics.dice_score` (empty-mask rule included).
+        """
+        return dice_score(y, self.predict(X))
+
     # ---------------------------------------------------------- persistence
 
     def save(self, path: str | os.PathLike) -> None:

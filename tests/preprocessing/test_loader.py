@@ -120,11 +120,19 @@ def test_mixed_sizes_refused(tmp_path, make_dicom, sample):
         DicomLoader().fit_transform([sample.frame.dicom_path[0], str(small)])
 
 
-def test_transform_before_fit(sample):
-    from sklearn.exceptions import NotFittedError
+def test_transform_without_fit_is_stateless(sample):
+    # Stateless, like FunctionTransformer: no fit needed, same arrays, same checks.
+    loader = DicomLoader(region="i-contour")
+    np.testing.assert_array_equal(loader.transform(sample.frame[:2]),
+                                  clone(loader).fit(sample.frame[:2]).transform(sample.frame[:2]))
+    with pytest.raises(ValueError, match=r"region must be one of"):
+        DicomLoader(region="bogus").transform(sample.frame)
 
-    with pytest.raises(NotFittedError):
-        DicomLoader().transform(sample.frame)
+
+def test_region_with_plain_paths_refused_before_reading(tmp_path):
+    missing = str(tmp_path / "not-there.dcm")  # reading it would raise DicomReadError
+    with pytest.raises(ValueError, match=r"needs slice records with a contour column"):
+        DicomLoader(region="o-contour").transform([missing])
 
 
 class _Table:

@@ -49,3 +49,15 @@ def test_same_region_without_contrast_is_segmented():
     values = image[0, 1:11, 1:11]
     np.testing.assert_array_equal(mask[1:11, 1:11], values > threshold_otsu(values.ravel()))
     assert 0 < mask.sum() < 40  # some, not all, of the 40 pixels above the zeros
+
+
+@pytest.mark.parametrize(
+    "segmenter",
+    [ThresholdSegmenter(), KMeansSegmenter(random_state=0), RegionGrowingSegmenter()],
+    ids=["threshold", "kmeans", "region-growing"],
+)
+def test_fit_refuses_y_of_another_length(segmenter):
+    X = np.tile(_flattened_by_contrast(), (6, 1, 1))
+    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[6, 3\]"):
+        segmenter.fit(X, np.zeros((3, 12, 12), bool))
+    assert segmenter.fit(X, np.zeros((6, 12, 12), bool)) is segmenter

@@ -154,3 +154,11 @@ def test_nested_cv_without_routing_fails_in_the_inner_search(pairs, both_contour
     # Raised while the inner search splits (the outer splitter had its groups).
     assert any(entry.name == "fit" and "_search.py" in str(entry.path)
                for entry in excinfo.traceback)
+
+
+def test_unfitted_classical_pipeline_predicts_like_a_fitted_one(pairs):
+    # Every step is stateless (like FunctionTransformer), so no fit is needed.
+    np.testing.assert_array_equal(
+        make_classical_pipeline().predict(pairs[:4]),
+        make_classical_pipeline().fit(pairs).predict(pairs[:4]),
+    )

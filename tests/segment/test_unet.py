@@ -16,6 +16,7 @@ import torch
 from sklearn import config_context
 from joblib import hash as joblib_hash
 from sklearn.base import clone
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -76,6 +77,13 @@ def test_learns_synthetic_discs(fitted):
     pred = fitted.predict(X_test)
     assert pred.dtype == bool and pred.shape == y_test.shape
     assert dice_score(y_test, pred) > 0.9
+
+
+def test_score_is_mean_dice_so_searches_need_no_scoring(fitted):
+    X_test, y_test = make_discs(6, seed=3)
+    assert fitted.score(X_test, y_test) == dice_score(y_test, fitted.predict(X_test))
+    # GridSearchCV / cross_validate without scoring= fall back to estimator.score.
+    assert check_scoring(fitted)(fitted, X_test, y_test) == fitted.score(X_test, y_test)
 
 
 def test_predict_proba_is_probability_and_consistent_with_predict(fitted, discs):
