@@ -11,8 +11,14 @@ from ._validation import check_images, check_masks
 __all__ = ["ks_score"]
 
 
-def _ks_slice(sample_true: np.ndarray, sample_pred: np.ndarray) -> tuple[float, float]:
-    """(statistic, p-value) of one slice, with the empty-sample rule."""
+def _ks_slice(image: np.ndarray, truth: np.ndarray, pred: np.ndarray, ok: np.ndarray) -> tuple[float, float]:
+    """(statistic, p-value) of one slice, with the empty rule."""
+    # The masks decide first, as for IoU and Dice: a missed blood pool scores
+    # 0 even when its pixels are all non-finite (e.g. outside the region).
+    has_true, has_pred = bool(truth.any()), bool(pred.any())
+    if not (has_true and has_pred):
+        return (0.0, 1.0) if has_true == has_pred else (1.0, 0.0)
+    sample_true, sample_pred = image[truth & ok], image[pred & ok]
     if sample_true.size == 0 and sample_pred.size == 0:
         return 0.0, 1.0
     if sample_true.size == 0 or sample_pred.size == 0:
@@ -62,9 +68,10 @@ def ks_score(
 
     Notes
     -----
-    Empty rule (per slice, after leaving out non-finite pixels): both samples empty
-    gives p-value 1.0 and statistic 0.0; exactly one empty gives p-value 0.0
-    and statistic 1.0.
+    Empty rule (per slice): both masks empty gives p-value 1.0 and statistic
+    0.0; exactly one mask empty gives p-value 0.0 and statistic 1.0. When both
+    masks hold pixels, the same rule applies to the samples left after
+    leaving out non-finite pixels.
 
     Examples
     --------
@@ -88,7 +95,7 @@ def ks_score(
     finite = np.isfinite(images)
     results = np.array(
         [
-            _ks_slice(image[truth & ok], image[pred & ok])
+            _ks_slice(image, truth, pred, ok)
             for image, truth, pred, ok in zip(images, y_true, y_pred, finite)
         ]
     ).reshape(-1, 2)

@@ -82,18 +82,21 @@ def test_nan_pixels_are_ignored():
 
 def test_empty_rule():
     # slice 0: both empty -> p 1, statistic 0; slice 1: pred empty -> p 0,
-    # statistic 1; slice 2: the only true pixels are NaN -> treated as empty.
-    images = np.ones((3, 4, 4))
+    # statistic 1; slice 2: the only true pixels are NaN -> treated as empty;
+    # slice 3: pred empty and the true pixels all NaN -> still a miss (the masks decide first).
+    images = np.ones((4, 4, 4))
     images[2, 0, 0] = np.nan
+    images[3, :2] = np.nan
     y_true = np.zeros(images.shape, bool)
     y_pred = np.zeros(images.shape, bool)
     y_true[1, :2] = True
     y_true[2, 0, 0] = True
     y_pred[2, 1:] = True
+    y_true[3, :2] = True
     pvalue, statistic = ks_score(y_true, y_pred, images=images, per_slice=True, return_statistic=True)
-    np.testing.assert_array_equal(pvalue, [1.0, 0.0, 0.0])
-    np.testing.assert_array_equal(statistic, [0.0, 1.0, 1.0])
-    assert ks_score(y_true, y_pred, images=images) == pytest.approx(1 / 3)
+    np.testing.assert_array_equal(pvalue, [1.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(statistic, [0.0, 1.0, 1.0, 1.0])
+    assert ks_score(y_true, y_pred, images=images) == pytest.approx(1 / 4)
 
 
 def test_four_dimensional_images_use_channel_zero():
