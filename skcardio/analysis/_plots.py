@@ -10,7 +10,6 @@ save leaves no partial file.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib as mpl
@@ -21,6 +20,7 @@ from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike
 from skimage import filters
 
+from .._files import new_file
 from ..metrics import iou_score
 from ..metrics._validation import check_mask
 
@@ -65,19 +65,16 @@ def _finish(figure: Figure, path: str | os.PathLike | None) -> Figure:
         fmt = mpl.rcParams["savefig.format"]
         path = f"{path}.{fmt}"
     folder, name = os.path.split(path)
-    tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        handle = open(tmp, "xb")
+        handle, tmp = new_file(folder or ".", f".{name}.", ".tmp")
     except OSError as exc:  # name the file asked for, not the temporary one
         raise OSError(exc.errno, exc.strerror, path) from None
     try:
-        with handle:
-            figure.savefig(handle, format=fmt, dpi=100)
+        with open(handle, "wb") as stream:
+            figure.savefig(stream, format=fmt, dpi=100)
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    finally:
+        tmp.unlink(missing_ok=True)
     return figure
 
 

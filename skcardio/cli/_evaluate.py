@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._arguments import seed
 from ._output import OutputError, check_destinations, out_dir, publish, staging
 
 __all__ = ["register", "METHODS"]
@@ -68,7 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--exclude-qc", action="store_true", help="leave out slices flagged by quality control"
     )
     parser.add_argument(
-        "--random-state", type=int, default=0, metavar="SEED", help="seed of k-means (default 0)"
+        "--random-state", type=seed, default=0, metavar="SEED",
+        help="seed of k-means, 0 <= SEED < 2**32 (default 0)"
     )
     parser.add_argument("--no-plots", action="store_true", help="write the CSV files only")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -87,12 +89,13 @@ def _n_splits(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate; exit code 0, 1 with a message when the data cannot be used, 2 when --out cannot."""
-    from ..exceptions import SkcardioError
+    """Evaluate; exit code 0; 2 when ROOT is not a dataset folder or --out cannot be written
+    (as for ``train``); 1 with a message when the data leave nothing to evaluate."""
+    from ..exceptions import DatasetError, SkcardioError
 
     try:
         return _evaluate(args)
-    except OutputError as exc:
+    except (OutputError, DatasetError) as exc:
         print(f"skcardio evaluate: error: {exc}", file=sys.stderr)
         return 2
     except SkcardioError as exc:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .._files import new_file
 from ..exceptions import SkcardioError
 
 __all__ = [
@@ -38,21 +39,48 @@ def _existing_ancestor(path: Path) -> Path:
     return path
 
 
-def _folder_problem(path: Path) -> str | None:
-    """Why ``path`` cannot be (or become) a writable folder, or None."""
+def _write_problem(folder: Path) -> str | None:
+    """Why no file can be created in the existing folder ``folder`` (tried for real), or None."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot write in {folder}"
+    try:
+        handle, probe = new_file(folder, ".skcardio-probe-")
+    except OSError as exc:
+        return f"cannot create a file in {folder}: {exc.strerror or exc}"
+    os.close(handle)
+    try:
+        probe.unlink()
+    except OSError as exc:
+        return f"cannot remove a file from {folder}: {exc.strerror or exc}"
+    return None
+
+
+def _folder_problem(path: Path, *, staged: bool = False) -> str | None:
+    """Why ``path`` cannot be (or become) a writable folder, or None.
+
+    A file is created and removed where the outputs will go (and, if
+    ``staged``, where :func:`staging` puts its folder, next to ``path``), so
+    that a read-only or special file system fails now, not once the work is
+    done.
+    """
     if path.exists() and not path.is_dir():
         return "exists and is not a directory"
     ancestor = _existing_ancestor(path)
     if not ancestor.is_dir():
         return f"{ancestor} is a file, expected a directory"
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        return f"cannot write in {ancestor}"
+    folders = [ancestor]
+    if staged:
+        folders.insert(0, _existing_ancestor(path.absolute().parent))
+    for folder in dict.fromkeys(folders):
+        problem = _write_problem(folder)
+        if problem:
+            return problem
     return None
 
 
 def out_dir(text: str) -> str:
     """argparse ``type`` of a ``--out DIR``: an existing folder or one that can be created."""
-    problem = _folder_problem(Path(text))
+    problem = _folder_problem(Path(text), staged=True)
     if problem:
         raise argparse.ArgumentTypeError(f"{text}: {problem}")
     return text
@@ -94,7 +122,12 @@ def staging(out: Path, command: str) -> Iterator[Path]:
     :class:`OutputError`; ``out`` is then as before.
     """
     parent = _existing_ancestor(out.absolute().parent)
-    stage = Path(tempfile.mkdtemp(dir=parent, prefix=f".skcardio-{command}-"))
+    try:
+        stage = Path(tempfile.mkdtemp(dir=parent, prefix=f".skcardio-{command}-"))
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create a temporary folder in {parent} for the outputs of {out}: {exc.strerror or exc}"
+        ) from exc
     try:
         yield stage
     except OSError as exc:
@@ -126,7 +159,12 @@ def publish(stage: Path, out: Path, *, owned: Iterable[str | os.PathLike] = ()) 
     produced = set(names)
     for name in sorted({Path(n) for n in owned} - produced):
         if (out / name).is_file():
-            (out / name).unlink()
+            try:
+                (out / name).unlink()
+            except OSError as exc:
+                raise OutputError(
+                    f"removing {out / name}, left by an earlier run, failed: {exc.strerror or exc}"
+                ) from exc
             logger.info("removed %s, left in %s by an earlier run", name, out)
     return [str(name) for name in names]
 
@@ -135,13 +173,16 @@ def publish(stage: Path, out: Path, *, owned: Iterable[str | os.PathLike] = ()) 
 def atomic_file(path: Path, command: str) -> Iterator[Path]:
     """A temporary file next to ``path``, moved onto it when the block succeeds, else deleted.
 
-    Missing folders above ``path`` are created only on success.
+    Missing folders above ``path`` are created only on success. The file
+    gets the permissions of a normally created one (0666 less the umask).
     """
     folder = path.absolute().parent
-    # A suffix: torch.save rejects a name that is all extension (".skcardio-train-x").
-    handle, tmp = tempfile.mkstemp(
-        dir=_existing_ancestor(folder), prefix=f".skcardio-{command}-", suffix=path.suffix or ".tmp"
-    )
+    parent = _existing_ancestor(folder)
+    try:
+        # A suffix: torch.save rejects a name that is all extension (".skcardio-train-x").
+        handle, tmp = new_file(parent, f".skcardio-{command}-", path.suffix or ".tmp")
+    except OSError as exc:
+        raise OutputError(f"writing {path} failed: cannot create a file in {parent}: {exc.strerror or exc}") from exc
     os.close(handle)
     try:
         yield Path(tmp)

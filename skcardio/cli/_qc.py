@@ -6,9 +6,20 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._output import out_file
+from ._output import atomic_file, out_file
 
 __all__ = ["register"]
+
+
+def max_outside(text: str) -> float:
+    """``argparse`` type of ``--max-outside``: a number from 0 to 1, both included."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text}") from None
+    if not 0 <= value <= 1:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 (inclusive), got {text}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,29 +28,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "qc",
         help="check every contoured slice of a dataset folder",
         description="Check contours: i-contour outside o-contour, points outside the image, "
-        "degenerate polygons, size mismatches, slices with only one contour.",
+        "degenerate polygons, size mismatches, slices with only one contour; and list what "
+        "the dataset layout could not use (malformed link.csv rows, missing or unlinked "
+        "folders, contours without a DICOM, misnamed files).",
     )
     parser.add_argument("root", nargs="?", help="dataset folder with link.csv (default: the embedded sample)")
-    parser.add_argument("--csv", type=out_file, metavar="FILE", help="also write the per-slice table as CSV")
+    parser.add_argument(
+        "--csv", type=out_file, metavar="FILE",
+        help="also write the per-slice table as CSV",
+    )
     parser.add_argument("--only-flagged", action="store_true", help="print only slices with a flag")
     parser.add_argument(
-        "--max-outside", type=float, default=0.01, metavar="FRACTION",
-        help="fraction of i-contour pixels allowed outside the o-contour (default 0.01)",
+        "--max-outside", type=max_outside, default=0.01, metavar="FRACTION",
+        help="fraction (0 to 1) of i-contour pixels allowed outside the o-contour (default 0.01)",
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run QC and print the table and the summary; exit code 0."""
+    """Run QC and print the tables and the summary; exit code 0."""
     from ..datasets import get_sample_path
     from ..qc import check_dataset
 
+    # --csv was tried for writing when the options were parsed (out_file).
     report = check_dataset(args.root or get_sample_path(), max_outside_fraction=args.max_outside)
     print(report.format_table(only_flagged=args.only_flagged))
+    if report.skipped:
+        print()
+        print(report.format_skipped())
     print()
     print(report.summary())
     if args.csv:
-        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)  # out_file allows a new folder
-        report.to_csv(args.csv)
+        # Through a temporary file: a failure leaves no partial CSV (OutputError, exit 2).
+        with atomic_file(Path(args.csv), "qc") as tmp:
+            report.to_csv(tmp)
         print(f"wrote {args.csv}", file=sys.stderr)
     return 0

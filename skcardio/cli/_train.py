@@ -45,7 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--validation-fraction", type=fraction, metavar="F",
         help="hold out this fraction (0 < F < 1) of the patients for early stopping (default: none)",
     )
-    parser.add_argument("--patience", type=positive_int, metavar="N", help="early-stopping patience in epochs")
+    parser.add_argument(
+        "--patience", type=positive_int, metavar="N",
+        help="early-stopping patience in epochs (default 30); needs --validation-fraction",
+    )
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train (default auto)")
     parser.add_argument("--seed", type=seed, default=0, help="random_state, 0 <= SEED < 2**32 (default 0)")
     parser.add_argument(
@@ -79,6 +82,14 @@ def run(args: argparse.Namespace) -> int:
     from ..datasets import get_sample_path, load_dataset
     from ..segment import UNetSegmenter
 
+    if args.patience is not None and args.validation_fraction is None:
+        # Early stopping watches the held-out patients: without them it never runs.
+        print(
+            "skcardio train: error: argument --patience: needs --validation-fraction (early "
+            f"stopping watches the held-out patients), got --patience {args.patience} without it",
+            file=sys.stderr,
+        )
+        return 2
     params = {param: getattr(args, option) for option, param in _PARAMS.items()}
     params = {name: value for name, value in params.items() if value is not None}
     model = UNetSegmenter(**params, random_state=args.seed, verbose=0 if args.quiet else 1)

@@ -91,11 +91,20 @@ def scan_layout(root: str | os.PathLike) -> Layout:
     Raises
     ------
     DatasetError
-        If ``link.csv`` is missing or its header is wrong, or an id in it
+        If ``root`` is not a folder (the ``link.csv`` file itself, say),
+        ``link.csv`` is missing or its header is wrong, or an id in it
         would leave ``root`` (``..``, absolute paths, path separators).
     """
+    given = root
     root = Path(root).resolve()
     link = root / "link.csv"
+    if root.is_file():
+        hint = f" (its folder is {root.parent})" if root.name == "link.csv" else ""
+        raise DatasetError(
+            f"{os.fspath(given)}: is a file; expected the dataset folder that holds link.csv{hint}"
+        )
+    if not root.exists():
+        raise DatasetError(f"{os.fspath(given)}: no such folder; expected the dataset folder that holds link.csv")
     if not link.is_file():
         raise DatasetError(f"{root}: no link.csv found, expected {link}")
     layout = Layout()

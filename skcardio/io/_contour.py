@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from .._files import new_file
 
 from ..exceptions import ContourReadError
 
@@ -134,7 +135,7 @@ def write_contour(path: PathLike, points: np.ndarray) -> None:
         raise ValueError("points must be finite, got NaN or inf")
     path = Path(path)
     text = "".join(f"{x:.2f} {y:.2f}\n" for x, y in points)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = new_file(path.parent, f".{path.name}.", ".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -142,3 +143,4 @@ def write_contour(path: PathLike, points: np.ndarray) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+

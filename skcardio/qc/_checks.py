@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import numbers
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import scan_layout
+from .._files import new_file
+from ..datasets import Skipped, scan_layout
 from ..exceptions import SkcardioError
 from ..io import contour_to_mask, read_contour, read_dicom
 from ._geometry import count_self_crossings, polygon_area
@@ -48,9 +50,19 @@ class SliceQC:
 
 @dataclass
 class QCReport:
-    """Per-slice QC results with a summary, a table and CSV export."""
+    """Per-slice QC results with a summary, a table and CSV export.
+
+    ``slices`` holds one :class:`SliceQC` per contoured slice checked;
+    ``skipped`` the dataset items that could not be checked (the
+    :class:`skcardio.datasets.Skipped` entries of the layout scan that
+    :func:`skcardio.datasets.load_dataset` reports too: malformed or duplicate
+    ``link.csv`` rows, missing or unlinked folders, contours without a DICOM,
+    misnamed files, and the number of DICOMs without any contour per patient).
+    The CSV export holds the slices only.
+    """
 
     slices: list[SliceQC]
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def flagged(self) -> np.ndarray:
@@ -62,8 +74,11 @@ class QCReport:
         return Counter(flag.split(":")[0] for s in self.slices for flag in s.flags)
 
     def summary(self) -> str:
-        """A few lines: slices checked, flagged, and counts per flag."""
-        lines = [f"{len(self.slices)} contoured slice(s) checked, {int(self.flagged.sum())} flagged"]
+        """A few lines: slices checked, flagged, dataset items skipped, and counts per flag."""
+        lines = [
+            f"{len(self.slices)} contoured slice(s) checked, {int(self.flagged.sum())} flagged; "
+            f"{len(self.skipped)} dataset item(s) skipped, not checked"
+        ]
         lines += [f"  {count:4d} x {flag}" for flag, count in sorted(self.flag_counts().items())]
         return "\n".join(lines)
 
@@ -81,14 +96,26 @@ class QCReport:
             )
         return "\n".join(lines)
 
+    def format_skipped(self) -> str:
+        """One line per skipped dataset item: patient, path and reason ("" if none)."""
+        if not self.skipped:
+            return ""
+        header = f"{'patient_id':<12} skipped path: reason"
+        lines = [header, "-" * len(header)]
+        lines += [f"{item.patient_id or '-':<12} {item.path}: {item.reason}" for item in self.skipped]
+        return "\n".join(lines)
+
     def to_csv(self, path: str | os.PathLike) -> None:
-        """Write one row per slice (``flags`` joined by ``"; "``), atomically."""
+        """Write one row per slice (``flags`` joined by ``"; "``), atomically.
+
+        A failure leaves ``path`` as it was.
+        """
         path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
         names = [f.name for f in fields(SliceQC)]
+        handle, tmp = new_file(path.absolute().parent, f".{path.name}.", ".tmp")
         try:
-            with tmp.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.DictWriter(handle, fieldnames=names)
+            with open(handle, "w", newline="", encoding="utf-8") as stream:
+                writer = csv.DictWriter(stream, fieldnames=names)
                 writer.writeheader()
                 for s in self.slices:
                     row = asdict(s)
@@ -99,10 +126,21 @@ class QCReport:
             tmp.unlink(missing_ok=True)
 
 
+def _check_max_outside(value) -> float:
+    """``max_outside_fraction`` as a float, or ValueError if it is not a number in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise ValueError(f"max_outside_fraction must be a number between 0 and 1 (inclusive), got {value!r}")
+    return float(value)
+
+
 def check_dataset(root: str | os.PathLike, *, max_outside_fraction: float = 0.01) -> QCReport:
     """Check every contoured slice of a ``link.csv`` dataset folder.
 
     Slices with only one contour are checked too (and flagged as such).
+    What the layout scan could not use (see :func:`skcardio.datasets.scan_layout`:
+    malformed ``link.csv`` rows, linked folders that do not exist, folders not
+    in ``link.csv``, contours without a DICOM, misnamed files) is listed in
+    ``QCReport.skipped`` with the reason.
 
     Parameters
     ----------
@@ -117,6 +155,13 @@ def check_dataset(root: str | os.PathLike, *, max_outside_fraction: float = 0.01
     -------
     QCReport
 
+    Raises
+    ------
+    ValueError
+        If ``max_outside_fraction`` is not a number in [0, 1].
+    DatasetError
+        If ``link.csv`` is missing or malformed in its header.
+
     Examples
     --------
     >>> from skcardio.datasets import get_sample_path
@@ -124,8 +169,14 @@ def check_dataset(root: str | os.PathLike, *, max_outside_fraction: float = 0.01
     >>> report = check_dataset(get_sample_path())
     >>> len(report.slices)
     15
+    >>> report.skipped
+    []
     """
-    return check_records(scan_layout(root).slices, max_outside_fraction=max_outside_fraction)
+    _check_max_outside(max_outside_fraction)
+    layout = scan_layout(root)
+    report = check_records(layout.slices, max_outside_fraction=max_outside_fraction)
+    report.skipped = list(layout.skipped)
+    return report
 
 
 def check_records(records, *, max_outside_fraction: float = 0.01) -> QCReport:
@@ -149,7 +200,10 @@ def check_records(records, *, max_outside_fraction: float = 0.01) -> QCReport:
         outside the o-contour.
     ``size_mismatch``
         The image size differs from the most common size of the records.
+
+    Raises ``ValueError`` if ``max_outside_fraction`` is not a number in [0, 1].
     """
+    max_outside_fraction = _check_max_outside(max_outside_fraction)
     results = [_check_slice(r, max_outside_fraction) for r in records]
     shapes = Counter((s.rows, s.columns) for s in results if s.rows)
     if shapes:

@@ -1,6 +1,7 @@
 """``skcardio evaluate`` end to end, on the embedded sample and altered copies."""
 
 import csv
+import re
 import shutil
 import subprocess
 import sys
@@ -132,8 +133,38 @@ def test_argument_errors(tmp_path, capsys):
     assert "must be 0 (all slices, in-sample) or at least 2, got 1" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["evaluate"])  # --out is required
-    assert main(["evaluate", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 1
+    # Exit status 2 for a ROOT that is not a dataset folder, as for train.
+    assert main(["evaluate", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert "skcardio evaluate: error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["evaluate", "train"])
+def test_root_errors_exit_2_in_one_line(tmp_path, capsys, command):
+    out = ["--out", str(tmp_path / ("o" if command == "evaluate" else "m.pt"))]
+    assert main([command, str(tmp_path / "missing"), *out]) == 2
+    err = capsys.readouterr().err
+    assert err == f"skcardio {command}: error: {tmp_path / 'missing'}: no such folder; expected the dataset folder that holds link.csv\n"
+    link = get_sample_path() / "link.csv"
+    assert main([command, str(link), *out]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "link.csv/link.csv" not in err
+    assert f"{link}: is a file; expected the dataset folder that holds link.csv (its folder is" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("-1", "0 <= seed < 2\\*\\*32, got -1"),
+    ("99999999999", "0 <= seed < 2\\*\\*32, got 99999999999"),
+    (str(2**32), "0 <= seed < 2\\*\\*32"),
+    ("1.5", "expected an integer seed, got 1.5"),
+])
+def test_random_state_is_a_seed(tmp_path, capsys, value, expected):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", "--method", "kmeans", "--random-state", value, "--out", str(tmp_path / "o")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert re.search(f"skcardio evaluate: error: argument --random-state: .*{expected}", err), err
+    assert "Traceback" not in err and list(tmp_path.iterdir()) == []
 
 
 def test_method_names_match_the_segmenters():

@@ -1,11 +1,15 @@
 """The all-or-nothing output helpers shared by the sub-commands."""
 
 import argparse
+import errno
+import os
+import stat
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from skcardio.cli import main
+from skcardio.cli import _output, main
 from skcardio.cli._output import OutputError, atomic_file, out_dir, out_file, publish, staging
 
 
@@ -100,3 +104,105 @@ def test_train_and_qc_check_their_output_path_first(tmp_path, capsys):
     assert "afile: exists and is not a directory" in capsys.readouterr().err
     assert main(["qc", "--csv", str(tmp_path / "new" / "qc.csv")]) == 0
     assert (tmp_path / "new" / "qc.csv").is_file()
+
+
+@pytest.fixture
+def umask_027():
+    previous = os.umask(0o027)
+    yield 0o027
+    os.umask(previous)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_atomic_file_follows_the_umask(tmp_path, umask_027):
+    """Not 0600 as tempfile.mkstemp makes it: the mode of any file the command writes."""
+    target = tmp_path / "model.pt"
+    with atomic_file(target, "test") as tmp:
+        tmp.write_bytes(b"model")
+    (tmp_path / "plain").write_text("x")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask_027 == 0o640
+    assert target.stat().st_mode == (tmp_path / "plain").stat().st_mode
+
+
+def _no_file_system(*args, **kwargs):
+    raise OSError(errno.EROFS, "Read-only file system")
+
+
+def test_staging_that_cannot_start_is_an_output_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "mkdtemp", _no_file_system)
+    out = tmp_path / "out"
+    with pytest.raises(OutputError, match=f"cannot create a temporary folder in {tmp_path} for the outputs of {out}: Read-only"):
+        with staging(out, "test"):
+            pass  # pragma: no cover
+
+
+def test_atomic_file_that_cannot_start_is_an_output_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(_output, "new_file", _no_file_system)
+    target = tmp_path / "m.pt"
+    with pytest.raises(OutputError, match=f"writing {target} failed: cannot create a file in {tmp_path}: Read-only"):
+        with atomic_file(target, "test"):
+            pass  # pragma: no cover
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_publish_reports_a_stale_file_it_cannot_remove(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.csv").write_text("before")
+    stage = _stage_with(tmp_path, {"new.csv": "after"})
+    monkeypatch.setattr(Path, "unlink", _no_file_system)
+    with pytest.raises(OutputError, match=f"removing {out / 'old.csv'}, left by an earlier run, failed: Read-only"):
+        publish(stage, out, owned=["old.csv"])
+
+
+def test_out_checks_try_to_create_a_file(tmp_path, monkeypatch):
+    """os.access says yes on a read-only file system, or to root: the check writes for real."""
+    (tmp_path / "existing").mkdir()
+    assert out_dir(str(tmp_path / "existing")) and out_file(str(tmp_path / "existing" / "m.pt"))
+    assert [p.name for p in tmp_path.iterdir()] == ["existing"] and not any((tmp_path / "existing").iterdir())
+    monkeypatch.setattr(_output, "new_file", _no_file_system)
+    with pytest.raises(argparse.ArgumentTypeError, match=f"new: cannot create a file in {tmp_path}: Read-only"):
+        out_dir(str(tmp_path / "new"))
+    with pytest.raises(argparse.ArgumentTypeError, match=f"folder {tmp_path}: cannot create a file in {tmp_path}"):
+        out_file(str(tmp_path / "m.pt"))
+
+
+def test_train_out_that_cannot_be_written_fails_before_training(tmp_path, monkeypatch, capsys):
+    from skcardio.segment import UNetSegmenter
+
+    def no_fit(*args, **kwargs):  # pragma: no cover - reached only if the check misses
+        raise AssertionError("trained although the model could not be written")
+
+    monkeypatch.setattr(UNetSegmenter, "fit", no_fit)
+    monkeypatch.setattr(_output, "new_file", _no_file_system)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--out", str(tmp_path / "m.pt"), "--epochs", "1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"skcardio train: error: argument --out: {tmp_path / 'm.pt'}: folder {tmp_path}: cannot create a file" in err
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+@pytest.mark.parametrize("command", ["evaluate", "predict", "train"])
+def test_out_on_a_special_file_system_is_one_line(tmp_path, capsys, command):
+    argv = {
+        "evaluate": ["evaluate", "--out", "/proc/skcardio-out"],
+        "predict": ["predict", str(tmp_path / "m.pt"), str(tmp_path), "--out", "/proc/skcardio-out"],
+        "train": ["train", "--out", "/proc/skcardio-out/m.pt"],
+    }[command]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"skcardio {command}: error: argument --out: /proc/skcardio-out" in err
+    assert "cannot create a file in /proc" in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_staging_under_proc_is_an_output_error():
+    with pytest.raises(OutputError, match="cannot create a temporary folder in /proc for the outputs of /proc/x"):
+        with staging(Path("/proc/x"), "test"):
+            pass  # pragma: no cover
+    with pytest.raises(OutputError, match="writing /proc/x.pt failed: cannot create a file in /proc"):
+        with atomic_file(Path("/proc/x.pt"), "test"):
+            pass  # pragma: no cover

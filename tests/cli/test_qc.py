@@ -1,6 +1,9 @@
 import csv
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from skcardio.cli import main
 
@@ -17,7 +20,7 @@ def test_qc_sample(capsys, tmp_path):
 def test_qc_shared_data_only_flagged(capsys, shared_data_root):
     assert main(["qc", str(shared_data_root), "--only-flagged"]) == 0
     printed = capsys.readouterr().out
-    assert "96 contoured slice(s) checked, 59 flagged" in printed
+    assert "96 contoured slice(s) checked, 59 flagged; 5 dataset item(s) skipped, not checked" in printed
     assert "i_outside_o" in printed
 
 
@@ -29,3 +32,74 @@ def test_qc_console_script_bad_root(tmp_path):
     assert result.returncode == 2
     assert "skcardio qc: error:" in result.stderr and "no link.csv" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _run_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "skcardio.cli._main", "qc", *args], capture_output=True, text=True
+    )
+
+
+def test_qc_reports_layout_problems(capsys, tmp_path):
+    import shutil
+
+    from skcardio.datasets import get_sample_path
+
+    root = tmp_path / "sample"
+    shutil.copytree(get_sample_path(), root)
+    with (root / "link.csv").open("a") as handle:
+        handle.write("bad-row\nSCD9,SC-MISSING\n")
+    (root / "contourfiles" / "STRAY").mkdir()
+    out = tmp_path / "qc.csv"
+    assert main(["qc", str(root), "--only-flagged", "--csv", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "15 contoured slice(s) checked, 3 flagged; 4 dataset item(s) skipped, not checked" in printed
+    assert f"{root}/link.csv:5: malformed link row ['bad-row']" in printed
+    assert f"{root / 'dicoms' / 'SCD9'}: linked folder does not exist" in printed
+    assert f"{root / 'contourfiles' / 'STRAY'}: not listed in link.csv" in printed
+    assert len(list(csv.DictReader(out.open()))) == 15  # the CSV holds the slices
+
+
+@pytest.mark.parametrize("value", ["-1", "2", "1.01", "nan", "x"])
+def test_qc_max_outside_refused(value):
+    result = _run_cli("--max-outside", value)
+    assert result.returncode == 2
+    assert result.stdout == ""  # refused before any work
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert errors == [f"skcardio qc: error: argument --max-outside: {errors[0].split(': ', 3)[-1]}"]
+    assert f"got {value}" in result.stderr and "between 0 and 1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "1"])
+def test_qc_max_outside_bounds(capsys, value):
+    assert main(["qc", "--max-outside", value]) == 0
+    # Was: -1 flagged every slice (a fraction 0.0 > -1); 0 and 1 are valid bounds.
+    assert "15 contoured slice(s) checked, 3 flagged" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_qc_csv_unwritable_refused_before_work():
+    result = _run_cli("--csv", "/proc/x.csv")
+    assert result.returncode == 2
+    assert result.stdout == ""  # no table printed
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and "/proc/x.csv" in errors[0] and errors[0].startswith("skcardio qc: error:")
+    assert not Path("/proc/x.csv").exists()
+
+
+def test_qc_csv_write_failure_leaves_nothing(capsys, tmp_path, monkeypatch):
+    from skcardio.qc import QCReport
+
+    def failing_to_csv(self, path):
+        Path(path).write_text("kind,patient_id\nslice,P")  # half written
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(QCReport, "to_csv", failing_to_csv)
+    out = tmp_path / "new" / "qc.csv"
+    assert main(["qc", "--csv", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "skcardio qc: error:" in err and "No space left" in err
+    assert not (tmp_path / "new").exists() or list((tmp_path / "new").iterdir()) == []
+    assert list(tmp_path.iterdir()) in ([], [tmp_path / "new"])  # no temporary file left

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
+import stat
 
 import numpy as np
 import pytest
@@ -230,3 +232,50 @@ def test_predict_threads_must_be_a_positive_integer(value, model_path, tmp_path,
     assert exit_info.value.code == 2
     assert "argument --threads" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_train_patience_needs_validation_fraction(tmp_path, capsys, monkeypatch):
+    """Early stopping watches held-out patients: --patience alone would be silently ignored."""
+
+    def no_fit(*args, **kwargs):  # pragma: no cover - reached only if the check misses
+        raise AssertionError("trained although --patience cannot apply")
+
+    monkeypatch.setattr(UNetSegmenter, "fit", no_fit)
+    out = tmp_path / "m.pt"
+    assert main(["train", "--out", str(out), *TINY_FLAGS, "--patience", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "skcardio train: error: argument --patience: needs --validation-fraction (early stopping "
+        "watches the held-out patients), got --patience 3 without it\n"
+    )
+    assert not list(tmp_path.iterdir())
+
+
+class _Fitted(Exception):
+    pass
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (["--validation-fraction", "0.3", "--patience", "3"], (0.3, 3)),
+    (["--validation-fraction", "0.3"], (0.3, 30)),  # the estimator's default patience
+    ([], (None, 30)),
+])
+def test_train_passes_patience_with_validation(tmp_path, monkeypatch, flags, expected):
+    def record(self, *args, **kwargs):
+        raise _Fitted((self.validation_fraction, self.patience))
+
+    monkeypatch.setattr(UNetSegmenter, "fit", record)
+    with pytest.raises(_Fitted) as fitted:
+        main(["train", "--out", str(tmp_path / "m.pt"), *TINY_FLAGS, *flags])
+    assert fitted.value.args[0] == expected
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_model_file_follows_the_umask(model_path, tmp_path):
+    """The model file was 0600 (tempfile.mkstemp) where every other output follows the umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    (tmp_path / "plain").write_text("x")
+    assert stat.S_IMODE(model_path.stat().st_mode) == 0o666 & ~mask
+    assert model_path.stat().st_mode == (tmp_path / "plain").stat().st_mode

@@ -169,3 +169,18 @@ def test_truncated_dicom_skipped_rest_kept(make_layout, cut):
     assert data.frame.instance.tolist() == [1, 3]
     [entry] = [s for s in data.skipped if s.path == str(path)]
     assert entry.reason.startswith(f"unreadable DICOM: {path}: ")
+
+
+def test_link_csv_itself_as_root_is_named(make_layout):
+    root = make_layout({"P1": ("O1", {5: {"i": SQUARE_I}})})
+    with pytest.raises(DatasetError) as info:
+        load_dataset(root / "link.csv")
+    message = str(info.value)
+    assert "is a file; expected the dataset folder that holds link.csv" in message
+    assert f"(its folder is {root.resolve()})" in message
+    assert "link.csv/link.csv" not in message
+
+
+def test_missing_root_folder(tmp_path):
+    with pytest.raises(DatasetError, match="missing: no such folder; expected the dataset folder that holds link.csv"):
+        load_dataset(tmp_path / "missing")

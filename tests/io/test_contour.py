@@ -1,3 +1,6 @@
+import os
+import stat
+
 import numpy as np
 import pytest
 
@@ -111,3 +114,18 @@ def test_only_plain_decimal_numbers(tmp_path, field):
 def test_scientific_and_signed_numbers(tmp_path, field, value):
     points = read_contour(_write_bytes(tmp_path, f"1 1\n5 1\n{field}\t5\n".encode()))
     assert points[2].tolist() == [value, 5.0]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
+def test_written_file_follows_the_umask(tmp_path, mask):
+    """Like a file opened with open(path, "w"), not 0600 as tempfile.mkstemp makes it."""
+    previous = os.umask(mask)
+    try:
+        write_contour(tmp_path / "out.txt", np.array([[1.0, 1.0], [4.0, 1.0], [4.0, 4.0]]))
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == 0o666 & ~mask
+    assert (tmp_path / "out.txt").stat().st_mode == (tmp_path / "plain.txt").stat().st_mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt", "plain.txt"]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from _contour_shapes import SQUARE_I, SQUARE_O
 
-from skcardio.qc import check_dataset
+from skcardio.qc import check_dataset, check_records
 
 
 def _flags(report):
@@ -83,6 +83,11 @@ def test_shared_data(shared_data_root):
     assert misaligned == {"SCD0000501"}
     assert counts["i_outside_o"] == 9
     assert "self_crossing" not in counts and "points_outside_image" not in counts
+    # Only the DICOMs without any contour (one entry per patient) are left out.
+    assert [item.reason.endswith("DICOM(s) without any contour") for item in report.skipped] == [True] * 5
+    assert report.summary().splitlines()[0] == (
+        "96 contoured slice(s) checked, 59 flagged; 5 dataset item(s) skipped, not checked"
+    )
 
 
 @pytest.mark.parametrize("cut", [154, 400, -1])
@@ -95,3 +100,91 @@ def test_truncated_dicom_flagged_rest_checked(make_layout, cut):
     assert flags[("P1", 1)] == []
     assert flags[("P1", 2)] == ["unreadable_dicom"]
     assert f"unreadable_dicom: {path}: " in report.slices[1].flags[0]
+
+
+def _faulty_sample(tmp_path):
+    """The embedded sample with layout faults that load_dataset reports as skipped."""
+    import shutil
+
+    from skcardio.datasets import get_sample_path
+
+    root = tmp_path / "sample"
+    shutil.copytree(get_sample_path(), root)
+    with (root / "link.csv").open("a") as handle:
+        handle.write("only-one-column\nSCD9,SC-MISSING\n")  # malformed row; linked folders absent
+    (root / "dicoms" / "STRAY").mkdir()  # folder not in link.csv
+    icontours = root / "contourfiles" / "SC-HF-I-1" / "i-contours"
+    orphan = icontours / "IM-0001-0555-icontour-manual.txt"  # contour without a DICOM
+    shutil.copy(next(icontours.iterdir()), orphan)
+    return root, orphan
+
+
+def test_layout_problems_reported(tmp_path):
+    from skcardio.datasets import load_dataset
+
+    root, orphan = _faulty_sample(tmp_path)
+    report = check_dataset(root)
+    assert len(report.slices) == 15  # the orphan contour is not a slice
+    assert report.skipped == load_dataset(root).skipped  # the same items as load_dataset
+    assert {(item.path, item.reason.split(" (")[0].split(" [")[0]) for item in report.skipped} == {
+        (f"{root}/link.csv:5", "malformed link row"),
+        (str(root / "dicoms" / "SCD9"), "linked folder does not exist"),
+        (str(root / "contourfiles" / "SC-MISSING"), "linked folder does not exist"),
+        (str(root / "dicoms" / "STRAY"), "not listed in link.csv"),
+        (str(orphan), "contour without a DICOM"),
+    }
+    summary = report.summary()
+    assert summary.splitlines()[0] == "15 contoured slice(s) checked, 3 flagged; 5 dataset item(s) skipped, not checked"
+    table = report.format_skipped()
+    assert f"{orphan}: contour without a DICOM" in table and "link.csv:5: malformed link row" in table
+    out = tmp_path / "qc.csv"
+    report.to_csv(out)
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 15 and all(r["dicom_path"] for r in rows)  # the CSV holds the slices
+
+
+def test_clean_sample_has_nothing_skipped():
+    from skcardio.datasets import get_sample_path
+
+    report = check_dataset(get_sample_path())
+    assert report.skipped == [] and report.format_skipped() == ""
+    assert "; 0 dataset item(s) skipped" in report.summary()
+    assert check_records([]).skipped == []
+
+
+@pytest.mark.parametrize("bad", [-1, -0.01, 1.5, 2, float("nan"), float("inf"), "0.1", None, True])
+def test_max_outside_fraction_validated(make_layout, bad):
+    root = make_layout({"P1": ("O1", {1: {"i": SQUARE_I, "o": SQUARE_O}})})
+    with pytest.raises(ValueError, match=r"max_outside_fraction must be a number between 0 and 1.*got"):
+        check_dataset(root, max_outside_fraction=bad)
+    with pytest.raises(ValueError, match="max_outside_fraction"):
+        check_records([], max_outside_fraction=bad)
+
+
+def test_max_outside_fraction_bounds_accepted(make_layout):
+    root = make_layout({"P1": ("O1", {1: {"i": SQUARE_I, "o": SQUARE_O}})})
+    for value in (0, 0.0, 1, np.float64(0.5)):
+        assert check_dataset(root, max_outside_fraction=value).slices[0].flags == []
+
+
+def test_to_csv_failure_leaves_no_partial_file(make_layout, tmp_path, monkeypatch):
+    root = make_layout({"P1": ("O1", {1: {"i": SQUARE_I, "o": SQUARE_O}, 2: {"i": SQUARE_I}})})
+    report = check_dataset(root)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "qc.csv"
+    out.write_text("old\n")
+    calls = []
+
+    def failing_writerow(self, row):
+        calls.append(row)
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        return original(self, row)
+
+    original = csv.DictWriter.writerow
+    monkeypatch.setattr(csv.DictWriter, "writerow", failing_writerow)
+    with pytest.raises(OSError, match="No space left"):
+        report.to_csv(out)
+    assert out.read_text() == "old\n"
+    assert [p.name for p in out_dir.iterdir()] == ["qc.csv"]  # no temporary file left
