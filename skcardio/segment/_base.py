@@ -16,7 +16,7 @@ from ..exceptions import SkcardioWarning
 from ._postprocess import postprocess_mask, validate_postprocess_params
 from ._preprocess import check_images, preprocess_slice, region_of, validate_preprocess_params
 
-__all__ = ["BaseSegmenter", "StatelessMixin", "DegenerateSliceError", "fill_doc"]
+__all__ = ["BaseSegmenter", "DiceScoreMixin", "StatelessMixin", "DegenerateSliceError", "fill_doc"]
 
 PREPROCESS_PARAMS = ("contrast", "normalize", "sigma")
 POSTPROCESS_PARAMS = (
@@ -85,7 +85,31 @@ class DegenerateSliceError(Exception):
     """Raised by ``_segment_slice`` when a slice cannot be segmented (reason in the message)."""
 
 
-class BaseSegmenter(BaseEstimator):
+class DiceScoreMixin:
+    """``score`` = mean Dice, so searches without ``scoring=`` rank segmenters by Dice."""
+
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
+        """Mean Dice coefficient of ``predict(X)`` against the expert masks ``y``.
+
+        Parameters
+        ----------
+        X : array-like
+            What ``predict`` takes (images with NaN outside the region for
+            the classical segmenters, any image stack for the U-Net).
+        y : array-like of shape (n, H, W), bool
+            Expert masks.
+
+        Returns
+        -------
+        float
+            :func:`skcardio.metrics.dice_score` (empty-mask rule included).
+        """
+        from ..metrics import dice_score  # noqa: PLC0415  (metrics imports nothing from here)
+
+        return dice_score(y, self.predict(X))
+
+
+class BaseSegmenter(DiceScoreMixin, BaseEstimator):
     """Base class: images ``(n, H, W)`` with NaN outside the region -> bool masks.
 
     Subclasses define ``__init__`` (all parameters of :data:`PREPROCESS_PARAMS`
@@ -153,25 +177,6 @@ class BaseSegmenter(BaseEstimator):
                 stacklevel=2,
             )
         return masks
-
-    def score(self, X: ArrayLike, y: ArrayLike) -> float:
-        """Mean Dice coefficient of ``predict(X)`` against the expert masks ``y``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, H, W)
-            Images, NaN outside the region.
-        y : array-like of shape (n, H, W), bool
-            Expert masks.
-
-        Returns
-        -------
-        float
-            :func:`skcardio.metrics.dice_score` (empty-mask rule included).
-        """
-        from ..metrics import dice_score  # noqa: PLC0415  (metrics imports nothing from here)
-
-        return dice_score(y, self.predict(X))
 
     def _predict_slice(self, image: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray]:
         """Return the region's bounding box and the mask inside it."""

@@ -27,6 +27,7 @@ from skorch.helper import predefined_split
 
 from ..exceptions import SkcardioError, SkcardioWarning
 from ..metrics import dice_score
+from ._base import DiceScoreMixin
 from ._preprocess import is_int, is_number
 from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale, unzoom_window, zoom_crop
 from ._unet_net import SegmentationLoss, UNet, WarmupCosine
@@ -44,7 +45,7 @@ _MAX_REFINE_ZOOM = 3.0
 _CENTRE_PRIOR_SIGMA = 0.25
 
 
-class UNetSegmenter(BaseEstimator):
+class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     """Segment the left-ventricle blood pool with a U-Net trained by skorch.
 
     The network sees the whole image at prediction time: no region, crop or
@@ -564,25 +565,6 @@ class UNetSegmenter(BaseEstimator):
             masks = np.array([_keep_main_component(m, p) for m, p in zip(masks, proba)])
             masks = masks.reshape(proba.shape)
         return masks
-
-    def score(self, X, y) -> float:
-        """Mean Dice coefficient of ``predict(X)`` against the expert masks ``y``.
-
-        As for the classical segmenters, so that ``GridSearchCV`` and
-        ``cross_validate`` work without ``scoring=``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, H, W) or (n, C, H, W)
-        y : array-like of shape (n, H, W), bool
-            Expert masks.
-
-        Returns
-        -------
-        float
-            :func:`skcardio.metrics.dice_score` (empty-mask rule included).
-        """
-        return dice_score(y, self.predict(X))
 
     # ---------------------------------------------------------- persistence
 
