@@ -8,12 +8,14 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 import pydicom
 from pydicom.datadict import tag_for_keyword
 from pydicom.errors import BytesLengthException, InvalidDicomError
+from pydicom.pixels import apply_modality_lut
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
@@ -36,8 +38,14 @@ class DicomSlice:
     Attributes
     ----------
     image : ndarray of shape (rows, columns), float32, or None
-        Pixel values indexed ``[row, col]`` (never transposed), with
-        ``RescaleSlope`` / ``RescaleIntercept`` applied when present.
+        Pixel values indexed ``[row, col]`` (never transposed), with the
+        modality transform applied: the ``Modality LUT Sequence`` when
+        present, else ``RescaleSlope`` / ``RescaleIntercept``. Always in the
+        MONOCHROME2 sense (higher is brighter): a MONOCHROME1 image (lowest
+        value displayed white) is inverted, ``v -> T(lo) + T(hi) - v`` where
+        ``T`` is the modality transform and ``lo, hi`` the stored range given
+        by ``BitsStored`` and ``PixelRepresentation``, so a blood pool that
+        looks bright on a viewer is bright here, whatever the source.
         ``None`` when read with ``pixels=False``.
     path : str
         The file the slice was read from.
@@ -46,7 +54,9 @@ class DicomSlice:
     instance_number : int or None
         ``InstanceNumber``.
     pixel_spacing : tuple of float
-        ``(row spacing, column spacing)`` in mm; ``(nan, nan)`` if absent.
+        ``(row spacing, column spacing)`` in mm; ``(nan, nan)`` if absent
+        (``ImagerPixelSpacing``, measured at a projection detector, is not
+        used in its place).
     slice_thickness, slice_location, trigger_time : float
         In mm, mm and ms; NaN if absent.
     image_position : tuple of float
@@ -56,7 +66,8 @@ class DicomSlice:
         A numeric element that is present but malformed (not plain decimal
         numbers, or not as many as above) raises :class:`DicomReadError`.
     rescale_slope, rescale_intercept : float
-        The values applied (1 and 0 when the tags are absent).
+        The values applied (1 and 0 when the tags are absent, or when a
+        Modality LUT Sequence is applied instead).
     shape : tuple of int
         ``(Rows, Columns)`` from the header.
     """
@@ -77,7 +88,7 @@ class DicomSlice:
 
 
 def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
-    """Read a single-frame grayscale DICOM slice.
+    """Read a single-frame grayscale (MONOCHROME1 or MONOCHROME2) DICOM slice.
 
     Parameters
     ----------
@@ -93,14 +104,17 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     -------
     DicomSlice
         ``.image`` is a float32 array indexed ``[row, col]`` with the modality
-        rescale applied only when the tags exist (a missing slope means 1 and
-        a missing intercept 0).
+        LUT or rescale applied only when the elements exist (a missing slope
+        means 1 and a missing intercept 0), and MONOCHROME1 inverted so that
+        higher values are brighter (see :class:`DicomSlice`).
 
     Raises
     ------
     DicomReadError
         If the file is missing, not DICOM, truncated, lacks Rows, Columns,
-        BitsAllocated or PixelData, is not a single-frame grayscale image,
+        BitsAllocated or PixelData, is not a single-frame grayscale image
+        (PhotometricInterpretation other than MONOCHROME1/2, e.g. RGB or
+        PALETTE COLOR; float pixel data),
         has a malformed numeric element (e.g. a PixelSpacing without exactly
         2 numbers), or uses a compressed transfer syntax that no installed
         decoder handles. The message names the file and the cause.
@@ -116,18 +130,24 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     (1.367188, 1.367188)
     """
     path = os.fspath(path)
-    fast = _read_fast(path, pixels)
+    data = _read_bytes(path)  # once: the pydicom fallback parses these bytes too
+    fast = _read_fast(data, path, pixels)
     if fast is not None:
         return fast
-    return _read_pydicom(path, pixels)
+    return _read_pydicom(path, pixels, data)
 
 
-def _read_fast(path: str, pixels: bool) -> DicomSlice | None:
-    """The common case without pydicom's full parse; None to fall back."""
+def _read_bytes(path: str) -> bytes:
     try:
-        data = Path(path).read_bytes()
-    except OSError:
-        return None  # the pydicom path reports the error
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise DicomReadError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DicomReadError(f"{path}: cannot open file ({exc})") from exc
+
+
+def _read_fast(data: bytes, path: str, pixels: bool) -> DicomSlice | None:
+    """The common case without pydicom's full parse; None to fall back."""
     scanned = scan_header(data)
     if scanned is None:
         return None
@@ -147,19 +167,81 @@ def _read_fast(path: str, pixels: bool) -> DicomSlice | None:
     return _make_slice(header, image, path)
 
 
-def _read_pydicom(path: str, pixels: bool) -> DicomSlice:
-    """Everything the fast path declines: other syntaxes, odd or broken files."""
-    ds = _dcmread(path)
+def _read_pydicom(path: str, pixels: bool, data: bytes | None = None) -> DicomSlice:
+    """Everything the fast path declines: other syntaxes, odd or broken files.
+
+    ``data``: the file's bytes when already read (else they are read here).
+    """
+    ds = _dcmread(path, _read_bytes(path) if data is None else data)
     _check_image(ds, path)
     return _make_slice(ds, _pixels(ds, path) if pixels else None, path)
 
 
+def _photometric(ds, path: str) -> str:
+    """MONOCHROME1 or MONOCHROME2 (when absent); anything else is refused."""
+    texts = _texts(ds, "PhotometricInterpretation")
+    if not texts:
+        return "MONOCHROME2"
+    if texts in (["MONOCHROME1"], ["MONOCHROME2"]):
+        return texts[0]
+    received = "\\".join(texts)
+    raise DicomReadError(
+        f"{path}: expected a grayscale image (PhotometricInterpretation MONOCHROME1 or "
+        f"MONOCHROME2), got {received!r}"
+    )
+
+
+def _stored_range(ds, path: str) -> tuple[int, int]:
+    """The smallest and largest storable value (BitsStored, PixelRepresentation)."""
+    bits = _int(ds, "BitsAllocated", 0, path)
+    stored = _int(ds, "BitsStored", bits, path)
+    if _int(ds, "PixelRepresentation", 0, path) == 1:
+        return -(1 << (stored - 1)), (1 << (stored - 1)) - 1
+    return 0, (1 << stored) - 1
+
+
+def _modality_lut(ds, path: str):
+    """A function applying the Modality LUT Sequence, or None when there is none.
+
+    Only the pydicom path meets one (the fast path declines such files). The
+    LUT is tried once here so that a broken one is reported with
+    ``pixels=False`` too.
+    """
+    if not isinstance(ds, pydicom.Dataset) or not ds.get("ModalityLUTSequence"):
+        return None
+
+    def apply(values: np.ndarray) -> np.ndarray:
+        try:
+            return apply_modality_lut(values.astype(np.int64), ds).astype(np.float32)
+        except (AttributeError, TypeError, ValueError, KeyError, IndexError, struct.error) as exc:
+            raise DicomReadError(
+                f"{path}: cannot apply the Modality LUT Sequence (0028,3000) ({_describe(exc)})"
+            ) from exc
+
+    apply(np.zeros(1, np.float32))
+    return apply
+
+
 def _make_slice(ds, image: np.ndarray | None, path: str) -> DicomSlice:
     """Build a DicomSlice from a pydicom Dataset or a dict of header values."""
-    slope = _number(ds, "RescaleSlope", 1.0, path)
-    intercept = _number(ds, "RescaleIntercept", 0.0, path)
-    if image is not None and (slope != 1.0 or intercept != 0.0):
-        image = image * np.float32(slope) + np.float32(intercept)
+    photometric = _photometric(ds, path)
+    lut = _modality_lut(ds, path)
+    if lut is None:
+        slope = _number(ds, "RescaleSlope", 1.0, path)
+        intercept = _number(ds, "RescaleIntercept", 0.0, path)
+
+        def modality(values):
+            if slope == 1.0 and intercept == 0.0:
+                return values
+            return values * np.float32(slope) + np.float32(intercept)
+    else:
+        slope, intercept, modality = 1.0, 0.0, lut
+    if image is not None:
+        image = modality(image)
+        if photometric == "MONOCHROME1":
+            # Inverse grey scale: reflect within the output range so that
+            # brighter on a viewer is higher here (as for MONOCHROME2).
+            image = modality(np.array(_stored_range(ds, path), np.float32)).sum() - image
     spacing = _floats(ds, "PixelSpacing", 2, path)
     return DicomSlice(
         image=image,
@@ -183,7 +265,8 @@ _TAGS = [
     "TriggerTime", "ImagePositionPatient", "ImageOrientationPatient", "RescaleSlope",
     "RescaleIntercept", "Rows", "Columns", "BitsAllocated", "BitsStored",
     "PixelRepresentation", "SamplesPerPixel", "NumberOfFrames", "PhotometricInterpretation",
-    "PlanarConfiguration", "HighBit", "PixelData",
+    "PlanarConfiguration", "HighBit", "PixelData", "ModalityLUTSequence",
+    "FloatPixelData", "DoubleFloatPixelData",
 ]
 #: Elements an image cannot be decoded without.
 _REQUIRED = ("Rows", "Columns", "BitsAllocated", "PixelData")
@@ -199,12 +282,12 @@ _PARSE_ERRORS = (
 )
 
 
-def _dcmread(path: str) -> pydicom.Dataset:
-    _check_part10(path)
+def _dcmread(path: str, data: bytes) -> pydicom.Dataset:
+    _check_part10(path, data)
     try:
         # specific_tags: parse only what DicomSlice needs, about 3x faster
         # than a full parse of these headers.
-        ds = pydicom.dcmread(path, specific_tags=_TAGS)
+        ds = pydicom.dcmread(BytesIO(data), specific_tags=_TAGS)
         # pydicom converts values lazily; converting them all here reports a
         # corrupt value as such instead of failing later at first use.
         for _ in ds:
@@ -223,20 +306,14 @@ def _describe(exc: BaseException) -> str:
     return f"{name}: {exc}"
 
 
-def _check_part10(path: str) -> None:
+def _check_part10(path: str, data: bytes) -> None:
     """Refuse files without the DICOM Part 10 header ('DICM' at byte 128).
 
     pydicom refuses them too (we never pass force=True: without the marker
     any bytes parse as *something*); checking first gives a message that says
     what was expected rather than pydicom's hint about ``force=True``.
     """
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(132)
-    except FileNotFoundError:
-        raise DicomReadError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise DicomReadError(f"{path}: cannot open file ({exc})") from exc
+    head = data[:132]
     if head[128:132] != b"DICM":
         found = f"{len(head)} byte(s) in all" if len(head) < 132 else f"{head[128:132]!r}"
         raise DicomReadError(
@@ -247,6 +324,12 @@ def _check_part10(path: str) -> None:
 
 def _check_image(ds: pydicom.Dataset, path: str) -> None:
     """Check, before decoding, that the header describes one complete grayscale frame."""
+    floats = [k for k in ("FloatPixelData", "DoubleFloatPixelData") if k in ds]
+    if floats and "PixelData" not in ds:
+        raise DicomReadError(
+            f"{path}: float pixel data ({_name(floats[0])}) is not supported: expected "
+            f"integer PixelData (7FE0,0010), with RescaleSlope/RescaleIntercept for real values"
+        )
     missing = [_name(k) for k in _REQUIRED if k not in ds or ds[k].is_empty]
     if missing:
         raise DicomReadError(
@@ -282,7 +365,10 @@ def _syntax(ds: pydicom.Dataset):
 def _pixels(ds: pydicom.Dataset, path: str) -> np.ndarray:
     syntax = _syntax(ds)
     bits = _int(ds, "BitsAllocated", 0, path)
-    if syntax in _NATIVE and bits in (8, 16, 32):
+    # Big endian 8-bit pixels in an OW element are byte-swapped in 16-bit
+    # words: pydicom's decoder undoes that.
+    swapped = bits == 8 and syntax == ExplicitVRBigEndian and ds["PixelData"].VR == "OW"
+    if syntax in _NATIVE and bits in (8, 16, 32) and not swapped:
         return _decode_native(
             ds.PixelData, _int(ds, "Rows", 0, path), _int(ds, "Columns", 0, path), bits,
             _int(ds, "BitsStored", bits, path), _int(ds, "PixelRepresentation", 0, path) == 1,

@@ -42,7 +42,11 @@ WANTED = {
     0x00280103: "PixelRepresentation",
     0x00280002: "SamplesPerPixel",
     0x00280008: "NumberOfFrames",
+    0x00280004: "PhotometricInterpretation",
 }
+#: Elements whose presence sends the file to pydicom: Modality LUT Sequence
+#: (applied there), Float / Double Float Pixel Data (refused there).
+_DECLINE = {0x00283000, 0x7FE00008, 0x7FE00009}
 _US = {0x00280010, 0x00280011, 0x00280100, 0x00280101, 0x00280103, 0x00280002}
 #: Text whose bytes depend on SpecificCharacterSet (numbers are always ASCII).
 _TEXT = {0x00100020}
@@ -78,6 +82,8 @@ def _scan(data: bytes):
     values: dict = {}
     while pos < len(data):
         tag, vr, length, pos = _element_header(data, pos, explicit)
+        if tag in _DECLINE:
+            raise _Unsupported
         if tag == PIXEL_DATA:
             if length == _UNDEFINED or pos + length > len(data):
                 raise _Unsupported  # encapsulated or truncated: pydicom decides

@@ -316,3 +316,117 @@ def test_not_dicom_message_says_what_was_expected(tmp_path):
     with pytest.raises(DicomReadError, match=r"raw\.dcm: not a DICOM file: expected 'DICM' at byte 128") as info:
         read_dicom(path)
     assert "force" not in str(info.value)  # read_dicom has no force option
+
+
+# --- Real-world variety: photometric interpretation, modality LUT, odd encodings ---
+
+
+def _implicit_copy(path, out):
+    from pydicom.uid import ImplicitVRLittleEndian
+
+    ds = pydicom.dcmread(path)
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    ds.save_as(out, enforce_file_format=True)
+    return out
+
+
+def _three_encodings(path, tmp_path):
+    """The same file as explicit VR LE (fast path), implicit VR LE (fast path), big endian (pydicom)."""
+    return [path, _implicit_copy(path, tmp_path / "imp.dcm"), _big_endian_copy(path, tmp_path / "be.dcm")]
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_monochrome1_is_inverted_so_bright_stays_bright(tmp_path, make_dicom, signed):
+    # MONOCHROME1: the minimum stored value is displayed white. The reader maps
+    # it onto the MONOCHROME2 convention within the stored range (BitsStored,
+    # PixelRepresentation), then applies the rescale, so a blood pool that looks
+    # bright on a viewer is bright in the array.
+    stored = np.array([[0, 100], [4095, 7]]) - (2048 if signed else 0)
+    pixels = stored.astype(np.int16 if signed else np.uint16)
+    path = make_dicom(tmp_path / "m1.dcm", pixels, slope=2, intercept=-1, BitsStored=12, HighBit=11,
+                      PhotometricInterpretation="MONOCHROME1")
+    lo, hi = (-2048, 2047) if signed else (0, 4095)
+    expected = (lo + hi - stored) * 2.0 - 1
+    for p in _three_encodings(path, tmp_path):
+        np.testing.assert_array_equal(read_dicom(p).image, expected)
+        assert read_dicom(p).image.dtype == np.float32
+        _same(read_dicom(p), _pydicom_view(p))
+
+
+@pytest.mark.parametrize("pixels", [True, False])
+def test_non_grayscale_photometric_refused_by_both_paths(tmp_path, make_dicom, pixels):
+    from skcardio.io._dicom import _read_pydicom
+
+    path = make_dicom(tmp_path / "pal.dcm", np.zeros((2, 2), np.uint16), PhotometricInterpretation="PALETTE COLOR")
+    for reader in (read_dicom, lambda p, pixels: _read_pydicom(str(p), pixels)):
+        with pytest.raises(DicomReadError, match=r"pal\.dcm: expected a grayscale image .*MONOCHROME2.*got 'PALETTE COLOR'"):
+            reader(path, pixels=pixels)
+
+
+@pytest.mark.parametrize("lut_vr", ["US", "OW"])
+def test_modality_lut_sequence_applied(tmp_path, make_dicom, lut_vr):
+    from pydicom.dataset import Dataset
+    from pydicom.pixels import apply_modality_lut
+    from pydicom.sequence import Sequence
+
+    item = Dataset()
+    item.LUTDescriptor = [4096, 0, 16]
+    item.ModalityLUTType = "US"
+    lut = np.arange(4096, dtype="<u2") * 3
+    item.add_new("LUTData", lut_vr, lut.tobytes() if lut_vr == "OW" else lut.tolist())
+    pixels = np.array([[0, 100], [200, 4095]], np.uint16)
+    path = make_dicom(tmp_path / "lut.dcm", pixels, BitsStored=12, HighBit=11, ModalityLUTSequence=Sequence([item]))
+    # (An OW LUT would need its bytes swapped for the big-endian copy.)
+    for p in _three_encodings(path, tmp_path)[: 3 if lut_vr == "US" else 2]:
+        s = read_dicom(p)
+        np.testing.assert_array_equal(s.image, pixels * 3.0)
+        ds = pydicom.dcmread(p)
+        np.testing.assert_array_equal(s.image, apply_modality_lut(ds.pixel_array, ds))
+        _same(s, _pydicom_view(p))
+
+
+def test_float_pixel_data_refused_with_a_clear_message(tmp_path, make_dicom):
+    path = make_dicom(tmp_path / "f.dcm", np.zeros((2, 2), np.uint16), pixel_data=False, BitsAllocated=32)
+    ds = pydicom.dcmread(path)
+    ds.FloatPixelData = np.ones(4, np.float32).tobytes()
+    ds.save_as(path)
+    with pytest.raises(DicomReadError, match=r"f\.dcm: float pixel data \(FloatPixelData \(7FE0,0008\)\) is not supported"):
+        read_dicom(path)
+
+
+def test_big_endian_8_bit_ow_matches_pydicom(tmp_path, make_dicom):
+    # Explicit VR Big Endian, 8-bit pixels in an OW element: the bytes are
+    # swapped in 16-bit words, so the first pixel is the second byte.
+    from pydicom.uid import ExplicitVRBigEndian
+
+    pixels = np.array([[0, 1, 2], [3, 100, 200]], np.uint8)
+    path = make_dicom(tmp_path / "le8.dcm", pixels.astype(np.uint16), pixel_data=False,
+                      BitsAllocated=8, BitsStored=8, HighBit=7, PixelRepresentation=0)
+    ds = pydicom.dcmread(path)
+    ds.file_meta.TransferSyntaxUID = ExplicitVRBigEndian
+    ds.PixelData = np.frombuffer(pixels.tobytes(), "<u2").astype(">u2").tobytes()
+    ds["PixelData"].VR = "OW"
+    out = tmp_path / "be8.dcm"
+    pydicom.dcmwrite(out, ds, little_endian=False, implicit_vr=False, force_encoding=True)
+    np.testing.assert_array_equal(pydicom.dcmread(out).pixel_array, pixels)
+    np.testing.assert_array_equal(read_dicom(out).image, pixels)
+
+
+def test_fallback_reads_the_file_once(tmp_path, make_dicom, monkeypatch):
+    import builtins
+    import io
+    import os
+
+    path = _big_endian_copy(make_dicom(tmp_path / "le.dcm", np.zeros((2, 2), np.int16)), tmp_path / "be.dcm")
+    opened = []
+    real_open = io.open
+
+    def counting_open(file, *args, **kwargs):
+        if isinstance(file, (str, os.PathLike)) and os.fspath(file) == str(path):
+            opened.append(file)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", counting_open)
+    monkeypatch.setattr(builtins, "open", counting_open)
+    read_dicom(path)
+    assert len(opened) == 1
