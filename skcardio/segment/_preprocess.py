@@ -103,8 +103,8 @@ def validate_preprocess_params(contrast, normalize, sigma) -> None:
             )
     if normalize not in NORMALIZE_OPTIONS:
         raise ValueError(f"normalize must be one of {NORMALIZE_OPTIONS}, got {normalize!r}")
-    if not isinstance(sigma, Real) or isinstance(sigma, bool) or not sigma >= 0:
-        raise ValueError(f"sigma must be a number >= 0, got {sigma!r}")
+    if not isinstance(sigma, Real) or isinstance(sigma, bool) or not 0 <= sigma < np.inf:
+        raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
 
 
 def stretch_contrast(image: np.ndarray, region: np.ndarray, percentiles) -> np.ndarray:

@@ -24,8 +24,8 @@ class RegionGrowingSegmenter(StatelessMixin, BaseSegmenter):
     epicardial contour and is its brightest tissue. If every pixel there
     is darker than the region's Otsu threshold (a dark spot at the centre,
     a ring-shaped region), the seed is the nearest pixel above it instead
-    (see :func:`find_seed`). From the seed,
-    :func:`skimage.segmentation.flood` grows over the connected pixels whose
+    (see :func:`find_seed`). From the seed, a 4-connected
+    :func:`skimage.segmentation.flood` grows over the region pixels whose
     (pre-processed) intensity is within ``tolerance`` of the seed's. With
     ``edges=True``, :func:`skimage.feature.canny` edges inside the region
     are walls the flood cannot cross; with ``tolerance=None`` they are the
@@ -120,8 +120,8 @@ class RegionGrowingSegmenter(StatelessMixin, BaseSegmenter):
                 )
         elif not is_number(self.tolerance) or not self.tolerance >= 0:
             raise ValueError(f"tolerance must be a number >= 0 or None, got {self.tolerance!r}")
-        if not is_number(self.canny_sigma) or not self.canny_sigma > 0:
-            raise ValueError(f"canny_sigma must be a number > 0, got {self.canny_sigma!r}")
+        if not is_number(self.canny_sigma) or not 0 < self.canny_sigma < np.inf:
+            raise ValueError(f"canny_sigma must be a finite number > 0, got {self.canny_sigma!r}")
         thresholds = self.canny_thresholds
         if thresholds is not None and not (
             isinstance(thresholds, (tuple, list))
@@ -145,16 +145,14 @@ class RegionGrowingSegmenter(StatelessMixin, BaseSegmenter):
                 image, sigma=self.canny_sigma, low_threshold=low, high_threshold=high, mask=region
             )
             edges[seed] = False  # the seed is never a wall
-        walls = ~region | edges
-        if self.tolerance is None:
-            # Flood the connected pixels that are not walls (value 0).
-            values, tolerance = walls.astype(np.float64), 0.0
-        else:
-            # Walls get a value out of the tolerance's reach.
-            values = np.where(walls, image[seed] + 2 * self.tolerance + 1, image)
-            tolerance = self.tolerance
+        # Within tolerance is decided here, and flood only follows connectivity:
+        # giving walls an out-of-reach value instead rounds back to the seed's
+        # value at large intensities (1e30 + 1 == 1e30) and lets the flood through.
+        reach = region & ~edges
+        if self.tolerance is not None:
+            reach &= np.abs(image - image[seed]) <= self.tolerance
         # 4-connectivity: a one-pixel-thin Canny line must stop the flood.
-        grown = flood(values, seed, tolerance=tolerance, connectivity=1)
+        grown = flood(reach.view(np.uint8), seed, connectivity=1)
         # Edge pixels lie on the boundary; those touching the flood belong to it.
         grown |= ndi.binary_dilation(grown) & edges
         return grown & region
@@ -204,8 +202,11 @@ def find_seed(image: np.ndarray, region: np.ndarray, radius: int) -> tuple[int, 
     if np.ptp(values) > 0:
         # The pixel itself too: the flood starts from its own value, and a
         # dark pixel next to the pool can be bright after smoothing.
-        threshold = threshold_otsu(values)
-        bright &= (smoothed > threshold) & (image > threshold)
+        # Shifted to start at 0: threshold_otsu's 256 bins cannot resolve a
+        # range below ~1e-13 of the values (e.g. 1e17 + 0..1000).
+        lowest = values.min()
+        threshold = threshold_otsu(values - lowest)
+        bright &= (smoothed - lowest > threshold) & (image - lowest > threshold)
     near = bright & (distance <= radius)
     if near.any():
         return _argmin_where(-smoothed, near)

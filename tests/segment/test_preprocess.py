@@ -60,6 +60,7 @@ def test_check_images_rejects_bad_input(X, error, match):
         (dict(normalize="robust"), "normalize"),
         (dict(sigma=-1), "sigma"),
         (dict(sigma="1"), "sigma"),
+        (dict(sigma=np.inf), "sigma"),
     ],
 )
 def test_invalid_preprocess_params(params, match):

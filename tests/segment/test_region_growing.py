@@ -123,6 +123,7 @@ def test_find_seed_rejects_empty_region():
         (dict(tolerance=None), "needs edges=True, got edges=False"),
         (dict(tolerance=-1), "tolerance"),
         (dict(canny_sigma=0), "canny_sigma"),
+        (dict(edges=True, canny_sigma=np.inf), "canny_sigma"),
         (dict(seed_radius=2.5), "seed_radius"),
         (dict(edges="yes"), "edges"),
     ],
@@ -137,3 +138,32 @@ def test_tolerance_none_with_edges_accepts_numpy_bools(edges, synthetic):
     images, regions, truth = synthetic
     masks = RegionGrowingSegmenter(None, edges=edges, fill_holes=True).fit(images).predict(images)
     assert dice_score(truth, masks) > 0.85
+
+
+@pytest.mark.parametrize("tolerance", [0.0, 0.5])
+def test_flood_never_crosses_walls_at_large_intensities(tolerance):
+    # Walls (outside the region) were given the value seed + 2 * tolerance + 1,
+    # which rounds back to the seed's value at 1e30: the flood crossed the gap
+    # into the other part of the region.
+    big = 1e30
+    image = np.full((1, 9, 20), np.nan)
+    image[0, 2:7, 2:7] = 2 * big
+    image[0, 2, 2] = big
+    image[0, 2:7, 12:17] = big
+    image[0, 2:7, 12] = 2 * big  # same value as the seed, across the gap
+    mask = RegionGrowingSegmenter(tolerance, normalize=None).predict(image)[0]
+    assert mask[:, :10].sum() == 24
+    assert not mask[:, 10:].any()
+
+
+def test_seed_on_large_offset_intensities():
+    # threshold_otsu's 256 bins cannot resolve a range of ~1e-14 of the values:
+    # find_seed raised numpy's "Too many bins for data range".
+    rows, cols = np.indices((20, 20))
+    distance = np.hypot(rows - 10, cols - 10)
+    image = np.where(distance < 4, 200.0, 60.0)
+    image[distance >= 8] = np.nan
+    expected = RegionGrowingSegmenter(50.0, normalize=None).predict(image[None])
+    masks = RegionGrowingSegmenter(50.0, normalize=None).predict(image[None] + 1e17)
+    assert masks.sum() > 0
+    np.testing.assert_array_equal(masks, expected)
