@@ -55,6 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Bad input data: one clear line naming the file, not a traceback.
         print(f"skcardio {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: outputs are staged and moved in only on success, so nothing
+        # was half-written; one line instead of Python's traceback, and the
+        # shell's usual status for SIGINT.
+        print(f"skcardio {args.command}: interrupted; outputs left as they were", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     """Check the options, load the slices, fit, save; exit code 0 (2 for invalid options).
 
     An interrupted fit (Ctrl-C) raises ``KeyboardInterrupt`` before anything
-    is written: ``--out`` is left as it was.
+    is written: ``--out`` is left as it was (``main`` reports it, exit 130).
     """
     from ..datasets import get_sample_path, load_dataset
     from ..segment import UNetSegmenter

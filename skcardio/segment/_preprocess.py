@@ -93,7 +93,7 @@ def validate_preprocess_params(contrast, normalize, sigma) -> None:
         ok = (
             isinstance(contrast, (tuple, list))
             and len(contrast) == 2
-            and all(isinstance(p, Real) for p in contrast)
+            and all(isinstance(p, Real) and not isinstance(p, bool) for p in contrast)
             and 0 <= contrast[0] < contrast[1] <= 100
         )
         if not ok:

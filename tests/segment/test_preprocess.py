@@ -57,6 +57,7 @@ def test_check_images_rejects_bad_input(X, error, match):
         (dict(contrast=(98, 2)), "contrast"),
         (dict(contrast=(2, 101)), "contrast"),
         (dict(contrast=5), "contrast"),
+        (dict(contrast=(True, 98)), "contrast"),  # a bool is not a percentile
         (dict(normalize="robust"), "normalize"),
         (dict(sigma=-1), "sigma"),
         (dict(sigma="1"), "sigma"),
