@@ -73,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="seed of k-means, 0 <= SEED < 2**32 (default 0)"
     )
     parser.add_argument("--no-plots", action="store_true", help="write the CSV files only")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar (shown only when stderr is a terminal)")
     parser.set_defaults(func=run)
 
 
@@ -242,7 +242,7 @@ def _predict_all(methods, subset: _Subset, folds, args):
     fold_of = np.zeros(len(subset.y), int)
     messages = []
     with tqdm(total=len(methods) * len(folds), desc="evaluate", unit="fold", file=sys.stderr,
-              disable=args.no_progress) as bar:
+              disable=args.no_progress or not sys.stderr.isatty()) as bar:  # no bar in logs
         for method in methods:
             template = _make_estimator(method, args.random_state)
             for k, (train, test) in enumerate(folds):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, type=out_dir, metavar="DIR", help="output folder (created)")
     parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N", help="slices per batch (default 16)")
     parser.add_argument("--no-overlay", action="store_true", help="do not write overlay images")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
     parser.add_argument(
         "--threads", type=positive_int, metavar="N", help="PyTorch CPU threads (default: PyTorch's choice)"
     )
@@ -92,8 +93,13 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
 
 
 def _natural_key(path: Path) -> tuple:
-    """Sort ``2.dcm`` before ``10.dcm``."""
-    return tuple(int(part) if part.isdigit() else part for part in path.with_suffix("").parts)
+    """Sort ``2.dcm`` before ``10.dcm``, and any names together (``1.dcm``, ``a.dcm``, ``IM-0001-0048.dcm``)."""
+    # Each part becomes [text, number, text, ...], always starting with text,
+    # so numbers are only ever compared with numbers (int < str raised TypeError).
+    return tuple(
+        [int(chunk) if i % 2 else chunk for i, chunk in enumerate(re.split(r"(\d+)", part))]
+        for part in path.with_suffix("").parts
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -129,7 +135,8 @@ def _predict_into(
     from ..io import read_dicom
 
     failed, rows = 0, []
-    progress = tqdm(total=len(pairs), unit="slice", disable=args.no_progress, desc="predict")
+    show = not args.no_progress and sys.stderr.isatty()  # no bar in redirected logs
+    progress = tqdm(total=len(pairs), unit="slice", disable=not show, desc="predict")
     for begin in range(0, len(pairs), args.batch_size):
         batch = []
         for file, stem in pairs[begin : begin + args.batch_size]:

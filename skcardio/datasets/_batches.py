@@ -50,9 +50,12 @@ class BatchIterator:
     def __init__(self, X, y=None, *, batch_size=8, shuffle=True, drop_last=False, random_state=None):
         self.X = np.asarray(X)
         self.y = None if y is None else np.asarray(y)
+        for name, array in (("X", self.X), ("y", self.y)):
+            if array is not None and array.ndim == 0:
+                raise ValueError(f"{name} must be an array of samples (n, ...), got a scalar {array!r}")
         if self.y is not None and len(self.y) != len(self.X):
             raise ValueError(f"X and y must have the same length, got {len(self.X)} and {len(self.y)}")
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if len(self.X) == 0:
             raise ValueError("X is empty: there is nothing to batch")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from skimage.draw import polygon2mask
 from skimage.measure import find_contours, label
@@ -46,8 +48,18 @@ def contour_to_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     points = np.asarray(points, dtype=np.float64)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"points must have shape (n_points, 2), got {points.shape}")
-    if len(shape) != 2 or min(shape) < 1:
-        raise ValueError(f"shape must be (rows, columns) with positive sizes, got {shape}")
+    # The same rules as read_contour: a polygon has an area, and NaN vertices
+    # would silently give an empty mask.
+    if len(points) < 3:
+        raise ValueError(f"a polygon needs at least 3 points, got {len(points)}")
+    if not np.isfinite(points).all():
+        raise ValueError("points must be finite, got NaN or inf")
+    if (
+        len(shape) != 2
+        or not all(isinstance(n, Integral) and not isinstance(n, bool) for n in shape)
+        or min(shape) < 1
+    ):
+        raise ValueError(f"shape must be (rows, columns) with positive integer sizes, got {shape}")
     # polygon2mask takes (row, col) vertices: swap x and y.
     return polygon2mask(tuple(int(s) for s in shape), points[:, ::-1])
 

@@ -674,11 +674,12 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         if np.iscomplexobj(X):
             raise ValueError("Complex data not supported: X must be real-valued images")
         X = np.asarray(X, dtype=np.float32)
+        given = X.shape  # the error names what was passed, not the channel axis added here
         if X.ndim == 3:
             X = X[:, np.newaxis]
         if X.ndim != 4 or 0 in X.shape:
             raise ValueError(
-                f"X must be non-empty images of shape (n, H, W) or (n, C, H, W), got shape {X.shape}"
+                f"X must be non-empty images of shape (n, H, W) or (n, C, H, W), got shape {given}"
             )
         if channels is not None and X.shape[1] != channels:
             raise ValueError(f"X has {X.shape[1]} channel(s), the model was fitted with {channels}")

@@ -30,8 +30,9 @@ def _misaligned_sample(tmp_path: Path) -> Path:
     return root
 
 
-def test_sample_two_methods(tmp_path, capsys):
+def test_sample_two_methods(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # as on a terminal: the bar shows
     assert main(["evaluate", "--method", "otsu", "--method", "li", "--out", str(out)]) == 0
     captured = capsys.readouterr()
     # header, a table row per method, the CV used
@@ -174,6 +175,11 @@ def test_method_names_match_the_segmenters():
     assert set(METHODS) - set(THRESHOLD_NAMES) == {"kmeans", "region-growing", "classical"}
 
 
+def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, capsys):
+    assert main(["evaluate", "--method", "otsu", "--out", str(tmp_path / "out"), "--no-plots"]) == 0
+    assert "evaluate: 100%" not in capsys.readouterr().err  # redirected logs stay free of bar lines
+
+
 def test_console_script(tmp_path):
     script = Path(sys.executable).with_name("skcardio")
     if not script.is_file():
@@ -185,7 +191,7 @@ def test_console_script(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("\notsu ") == 1  # one table: the sample has no flagged slice
-    assert "evaluate: 100%" in result.stderr
+    assert "evaluate: 100%" not in result.stderr and "fold/s" not in result.stderr  # a pipe: no bar in logs
     assert len(_rows(out / "per_slice.csv")) == 12
 
 

@@ -123,6 +123,15 @@ def test_collect_dicoms_keeps_patients_apart(tmp_path):
         collect_dicoms([str(tmp_path / "p1" / "2.dcm"), str(tmp_path / "p2" / "2.dcm")])
 
 
+def test_collect_dicoms_sorts_any_mix_of_names(tmp_path):
+    # Digit-only names beside others (and beside folders) raised TypeError: int < str.
+    for name in ("10.dcm", "a.dcm", "2.dcm", "IM-0001-0048.dcm", "IM-0001-0007.dcm", "A/1.dcm"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    stems = [str(stem.relative_to(tmp_path.name)) for _, stem in collect_dicoms([str(tmp_path)])]
+    assert stems == ["2", "10", "A/1", "IM-0001-0007", "IM-0001-0048", "a"]
+
+
 def test_help_lists_commands(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])

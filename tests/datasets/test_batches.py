@@ -46,6 +46,9 @@ def test_drop_last():
         ({"X": np.arange(3), "batch_size": 0}, "positive integer"),
         ({"X": np.arange(0)}, "empty"),
         ({"X": np.arange(3), "batch_size": 5, "drop_last": True}, "yields nothing"),
+        ({"X": np.arange(3), "batch_size": True}, "positive integer, got True"),  # was batches of 1
+        ({"X": 5.0}, "X must be an array of samples .*got a scalar"),  # was len() TypeError
+        ({"X": np.arange(3), "y": 1}, "y must be an array of samples .*got a scalar"),
     ],
 )
 def test_bad_arguments(kwargs, match):

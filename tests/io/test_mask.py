@@ -41,9 +41,18 @@ def test_polygon_clipped_to_image():
     np.testing.assert_array_equal(mask, expected)
 
 
-@pytest.mark.parametrize("points, shape", [(np.zeros((3, 3)), (4, 4)), (np.zeros((3, 2)), (4,))])
-def test_bad_arguments(points, shape):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    "points, shape, message",
+    [
+        (np.zeros((3, 3)), (4, 4), r"points must have shape \(n_points, 2\), got \(3, 3\)"),
+        (np.zeros((3, 2)), (4,), "shape must be"),
+        ([(1, 1), (3, 3)], (5, 5), "at least 3 points, got 2"),  # was a 1-pixel mask
+        ([(1, 1), (3, 1), (np.nan, 3)], (5, 5), "finite"),  # was an empty mask
+        ([(1, 1), (3, 1), (3, 3)], (10.5, 10), r"positive integer sizes, got \(10\.5, 10\)"),  # was cut to 10
+    ],
+)
+def test_bad_arguments(points, shape, message):
+    with pytest.raises(ValueError, match=message):
         contour_to_mask(points, shape)
 
 

@@ -419,6 +419,9 @@ def test_invalid_inputs(fitted, discs):
     X, y = discs
     with pytest.raises(ValueError, match="shape \\(n, H, W\\) or \\(n, C, H, W\\)"):
         fitted.predict(X[0, 0])
+    # The shape passed, not the one with the channel axis added inside (was (0, 1, 64, 64)).
+    with pytest.raises(ValueError, match="non-empty images .*got shape \\(0, 64, 64\\)$"):
+        fitted.predict(X[:0])
     with pytest.raises(ValueError, match="y must be masks of shape"):
         UNetSegmenter(**TINY).fit(X[:4], y[:3])
     with pytest.raises(ValueError, match="boolean masks"):
