@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 from skimage import filters
 
 from .._files import new_file
+from .._numbers import is_int
 from ..metrics import iou_score
 from ..metrics._validation import check_mask
 
@@ -320,7 +321,7 @@ def plot_threshold_grid(
     image = _image2d(image)
     region = _mask2d(region, image.shape, "region")
     true_mask = _mask2d(true_mask, image.shape, "true_mask")
-    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+    if not is_int(ncols) or ncols < 1:
         raise ValueError(f"ncols must be a positive integer; got {ncols!r}.")
     if isinstance(methods, str):  # one method, not its letters
         methods = [methods]

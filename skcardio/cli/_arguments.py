@@ -37,6 +37,17 @@ def fraction(text: str) -> float:
     return value
 
 
+def unit_interval(text: str) -> float:
+    """``argparse`` type: a number from 0 to 1, both included (NaN is refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text}") from None
+    if not 0 <= value <= 1:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 (inclusive), got {text}")
+    return value
+
+
 def seed(text: str) -> int:
     """``argparse`` type: an integer seed, 0 <= seed < 2**32."""
     try:

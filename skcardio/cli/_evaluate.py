@@ -242,7 +242,7 @@ def _predict_all(methods, subset: _Subset, folds, args):
     fold_of = np.zeros(len(subset.y), int)
     messages = []
     with tqdm(total=len(methods) * len(folds), desc="evaluate", unit="fold", file=sys.stderr,
-              disable=args.no_progress or not sys.stderr.isatty()) as bar:  # no bar in logs
+              disable=True if args.no_progress else None) as bar:  # None: no bar when not a terminal
         for method in methods:
             template = _make_estimator(method, args.random_state)
             for k, (train, test) in enumerate(folds):

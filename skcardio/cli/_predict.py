@@ -135,8 +135,8 @@ def _predict_into(
     from ..io import read_dicom
 
     failed, rows = 0, []
-    show = not args.no_progress and sys.stderr.isatty()  # no bar in redirected logs
-    progress = tqdm(total=len(pairs), unit="slice", disable=not show, desc="predict")
+    # disable=None: tqdm shows no bar when stderr is not a terminal (redirected logs).
+    progress = tqdm(total=len(pairs), unit="slice", disable=True if args.no_progress else None, desc="predict")
     for begin in range(0, len(pairs), args.batch_size):
         batch = []
         for file, stem in pairs[begin : begin + args.batch_size]:

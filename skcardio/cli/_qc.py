@@ -6,20 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from ._arguments import unit_interval
 from ._output import atomic_file, out_file
 
 __all__ = ["register"]
-
-
-def max_outside(text: str) -> float:
-    """``argparse`` type of ``--max-outside``: a number from 0 to 1, both included."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text}") from None
-    if not 0 <= value <= 1:  # NaN fails too
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 (inclusive), got {text}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--only-flagged", action="store_true", help="print only slices with a flag")
     parser.add_argument(
-        "--max-outside", type=max_outside, default=0.01, metavar="FRACTION",
+        "--max-outside", type=unit_interval, default=0.01, metavar="FRACTION",
         help="fraction (0 to 1) of i-contour pixels allowed outside the o-contour (default 0.01)",
     )
     parser.set_defaults(func=run)

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._numbers import is_int, is_nonnegative_int
+
 __all__ = ["BatchIterator", "iter_batches"]
 
 
@@ -55,7 +57,7 @@ class BatchIterator:
                 raise ValueError(f"{name} must be an array of samples (n, ...), got a scalar {array!r}")
         if self.y is not None and len(self.y) != len(self.X):
             raise ValueError(f"X and y must have the same length, got {len(self.X)} and {len(self.y)}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        if not is_int(batch_size) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if len(self.X) == 0:
             raise ValueError("X is empty: there is nothing to batch")
@@ -88,7 +90,7 @@ class BatchIterator:
     def epochs(self, n_epochs: int) -> Iterator:
         """Yield every batch of the next ``n_epochs`` epochs."""
         # Validate now, not when the first batch is asked for.
-        if isinstance(n_epochs, bool) or not isinstance(n_epochs, (int, np.integer)) or n_epochs < 0:
+        if not is_nonnegative_int(n_epochs):
             raise ValueError(f"n_epochs must be a non-negative integer, got {n_epochs!r}")
         return self._epochs(int(n_epochs))
 

@@ -10,10 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from .._files import new_file
-
 from ..exceptions import ContourReadError
 
-__all__ = ["read_contour", "write_contour"]
+__all__ = ["read_contour", "write_contour", "check_polygon"]
 
 PathLike = str | os.PathLike
 
@@ -126,13 +125,7 @@ def write_contour(path: PathLike, points: np.ndarray) -> None:
     >>> np.array_equal(read_contour(path), square)
     True
     """
-    points = np.asarray(points, dtype=np.float64)
-    if points.ndim != 2 or points.shape[1] != 2 or len(points) < MIN_POINTS:
-        raise ValueError(
-            f"points must have shape (n_points >= {MIN_POINTS}, 2), got {points.shape}"
-        )
-    if not np.isfinite(points).all():
-        raise ValueError("points must be finite, got NaN or inf")
+    points = check_polygon(points)
     path = Path(path)
     text = "".join(f"{x:.2f} {y:.2f}\n" for x, y in points)
     fd, tmp = new_file(path.parent, f".{path.name}.", ".tmp")
@@ -144,3 +137,14 @@ def write_contour(path: PathLike, points: np.ndarray) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
 
+
+def check_polygon(points) -> np.ndarray:
+    """``points`` as a float ``(n, 2)`` array of at least 3 finite vertices, else ``ValueError``."""
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points must have shape (n_points, 2), got {points.shape}")
+    if len(points) < MIN_POINTS:
+        raise ValueError(f"a polygon needs at least {MIN_POINTS} points, got {len(points)}")
+    if not np.isfinite(points).all():
+        raise ValueError("points must be finite, got NaN or inf")
+    return points

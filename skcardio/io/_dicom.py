@@ -160,11 +160,12 @@ def _read_fast(data: bytes, path: str, pixels: bool) -> DicomSlice | None:
     usual = rows and cols and bits in (8, 16, 32) and 0 < stored <= bits and single
     if not (usual and rows * cols * bits // 8 <= length):
         return None
+    photometric = _photometric(header, path)  # refused before any decoding
     image = None
     if pixels:
         signed = header.get("PixelRepresentation") == 1
         image = _decode_native(memoryview(data)[offset:], rows, cols, bits, stored, signed, little_endian=True)
-    return _make_slice(header, image, path)
+    return _make_slice(header, image, path, photometric)
 
 
 def _read_pydicom(path: str, pixels: bool, data: bytes | None = None) -> DicomSlice:
@@ -174,7 +175,8 @@ def _read_pydicom(path: str, pixels: bool, data: bytes | None = None) -> DicomSl
     """
     ds = _dcmread(path, _read_bytes(path) if data is None else data)
     _check_image(ds, path)
-    return _make_slice(ds, _pixels(ds, path) if pixels else None, path)
+    photometric = _photometric(ds, path)  # refused before any decoding
+    return _make_slice(ds, _pixels(ds, path) if pixels else None, path, photometric)
 
 
 def _photometric(ds, path: str) -> str:
@@ -200,12 +202,12 @@ def _stored_range(ds, path: str) -> tuple[int, int]:
     return 0, (1 << stored) - 1
 
 
-def _modality_lut(ds, path: str):
+def _modality_lut(ds, path: str, *, trial: bool):
     """A function applying the Modality LUT Sequence, or None when there is none.
 
-    Only the pydicom path meets one (the fast path declines such files). The
-    LUT is tried once here so that a broken one is reported with
-    ``pixels=False`` too.
+    Only the pydicom path meets one (the fast path declines such files). With
+    ``trial`` (``pixels=False``: no image to apply it to) the LUT is tried
+    once here, so that a broken one is reported then too.
     """
     if not isinstance(ds, pydicom.Dataset) or not ds.get("ModalityLUTSequence"):
         return None
@@ -218,14 +220,14 @@ def _modality_lut(ds, path: str):
                 f"{path}: cannot apply the Modality LUT Sequence (0028,3000) ({_describe(exc)})"
             ) from exc
 
-    apply(np.zeros(1, np.float32))
+    if trial:
+        apply(np.zeros(1, np.float32))
     return apply
 
 
-def _make_slice(ds, image: np.ndarray | None, path: str) -> DicomSlice:
+def _make_slice(ds, image: np.ndarray | None, path: str, photometric: str) -> DicomSlice:
     """Build a DicomSlice from a pydicom Dataset or a dict of header values."""
-    photometric = _photometric(ds, path)
-    lut = _modality_lut(ds, path)
+    lut = _modality_lut(ds, path, trial=image is None)
     if lut is None:
         slope = _number(ds, "RescaleSlope", 1.0, path)
         intercept = _number(ds, "RescaleIntercept", 0.0, path)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from skimage.draw import polygon2mask
 from skimage.measure import find_contours, label
+
+from .._numbers import is_int
+from ._contour import check_polygon
 
 __all__ = ["contour_to_mask", "mask_to_contour"]
 
@@ -45,18 +46,12 @@ def contour_to_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
            [0, 1, 1, 1, 0],
            [0, 0, 0, 0, 0]])
     """
-    points = np.asarray(points, dtype=np.float64)
-    if points.ndim != 2 or points.shape[1] != 2:
-        raise ValueError(f"points must have shape (n_points, 2), got {points.shape}")
-    # The same rules as read_contour: a polygon has an area, and NaN vertices
-    # would silently give an empty mask.
-    if len(points) < 3:
-        raise ValueError(f"a polygon needs at least 3 points, got {len(points)}")
-    if not np.isfinite(points).all():
-        raise ValueError("points must be finite, got NaN or inf")
+    # The rules of read_contour and write_contour: NaN vertices or fewer than
+    # 3 points would silently give an empty or a 1-pixel mask.
+    points = check_polygon(points)
     if (
         len(shape) != 2
-        or not all(isinstance(n, Integral) and not isinstance(n, bool) for n in shape)
+        or not all(is_int(n) for n in shape)
         or min(shape) < 1
     ):
         raise ValueError(f"shape must be (rows, columns) with positive integer sizes, got {shape}")

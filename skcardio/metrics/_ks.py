@@ -11,18 +11,25 @@ from ._validation import check_images, check_masks
 __all__ = ["ks_score"]
 
 
+def _empty_rule(has_true: bool, has_pred: bool) -> tuple[float, float] | None:
+    """(statistic, p-value) when a side is empty: both -> alike, one -> apart; else None."""
+    if has_true and has_pred:
+        return None
+    return (0.0, 1.0) if has_true == has_pred else (1.0, 0.0)
+
+
 def _ks_slice(image: np.ndarray, truth: np.ndarray, pred: np.ndarray, ok: np.ndarray) -> tuple[float, float]:
     """(statistic, p-value) of one slice, with the empty rule."""
     # The masks decide first, as for IoU and Dice: a missed blood pool scores
-    # 0 even when its pixels are all non-finite (e.g. outside the region).
-    has_true, has_pred = bool(truth.any()), bool(pred.any())
-    if not (has_true and has_pred):
-        return (0.0, 1.0) if has_true == has_pred else (1.0, 0.0)
+    # 0 even when its pixels are all non-finite (e.g. outside the region);
+    # then the samples left once non-finite pixels are out.
+    empty = _empty_rule(bool(truth.any()), bool(pred.any()))
+    if empty is not None:
+        return empty
     sample_true, sample_pred = image[truth & ok], image[pred & ok]
-    if sample_true.size == 0 and sample_pred.size == 0:
-        return 0.0, 1.0
-    if sample_true.size == 0 or sample_pred.size == 0:
-        return 1.0, 0.0
+    empty = _empty_rule(sample_true.size > 0, sample_pred.size > 0)
+    if empty is not None:
+        return empty
     result = ks_2samp(sample_pred, sample_true)
     return float(result.statistic), float(result.pvalue)
 

@@ -82,8 +82,7 @@ class DicomLoader(StatelessMixin, TransformerMixin, BaseEstimator):
         ndarray of shape (n, H, W) or (n, 2, H, W), float32
         """
         check_is_fitted(self)
-        self._check_region(X)
-        paths = record_column(X, "dicom_path")
+        paths = self._check_region(X)
         slices = read_dicoms(paths, n_jobs=self.n_jobs, memory=self.memory)
         images = _stack([s.image for s in slices], paths)
         if self.region is None:
@@ -92,16 +91,17 @@ class DicomLoader(StatelessMixin, TransformerMixin, BaseEstimator):
         regions = [self._region(path, dicom, images.shape[1:]) for path, dicom in zip(record_column(X, column), paths)]
         return np.stack([images, np.stack(regions)], axis=1)
 
-    def _check_region(self, X) -> None:
-        """Check ``region`` and the records (before any file is read)."""
+    def _check_region(self, X) -> list[str]:
+        """Check ``region`` and the records (before any file is read); the DICOM paths."""
         if self.region not in _REGIONS:
             raise ValueError(f"region must be one of {_REGIONS}, got {self.region!r}")
-        check_records(X)
+        paths = check_records(X)
         if self.region is not None and not is_records(X):
             raise ValueError(
                 f"region={self.region!r} needs slice records with a contour column, "
                 "got plain paths; pass load_dataset(...).frame"
             )
+        return paths
 
     def _region(self, contour_path: str, dicom_path: str, shape) -> np.ndarray:
         if not contour_path:

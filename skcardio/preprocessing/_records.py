@@ -17,8 +17,8 @@ def is_records(X) -> bool:
     return hasattr(X, "columns") or isinstance(X, Mapping)
 
 
-def check_records(X) -> None:
-    """Raise a ValueError unless ``X`` is non-empty slice records or paths."""
+def check_records(X) -> list[str]:
+    """Return the DICOM paths of ``X``; ValueError unless it is non-empty slice records or paths."""
     if hasattr(X, "tocsr") or hasattr(X, "toarray"):
         raise TypeError("sparse input is not supported: expected slice records or DICOM paths")
     if isinstance(X, np.void) and X.dtype.names is not None:
@@ -28,38 +28,47 @@ def check_records(X) -> None:
         )
     if is_records(X):
         paths = record_column(X, "dicom_path")
-        n = len(X) if not isinstance(X, Mapping) else len(paths)
         if isinstance(X, Mapping):
-            for name, column in X.items():
-                if isinstance(column, (str, bytes, os.PathLike)):
-                    continue
-                try:
-                    size = len(column)
-                except TypeError:  # a scalar shared by every record
-                    continue
-                if size != n:
-                    raise ValueError(
-                        f"slice records have columns of different lengths: {name!r} has {size} "
-                        f"value(s) but 'dicom_path' has {n}"
-                    )
+            _check_column_lengths(X, len(paths))
     else:
-        if isinstance(X, (str, os.PathLike)):
-            raise ValueError(f"expected a sequence of DICOM paths, got a single path {os.fspath(X)!r}")
-        values = np.asarray(X, dtype=object)
-        bad = [v for v in values.ravel() if not isinstance(v, (str, os.PathLike))][:1]
-        if values.ndim != 1 or bad:
-            holding = f" holding {type(bad[0]).__name__}" if bad else ""
-            raise ValueError(
-                "expected slice records (e.g. load_dataset(...).frame) or a 1-D sequence of "
-                f"DICOM paths, got {type(X).__name__} of shape {values.shape}{holding}"
-            )
+        _check_plain_paths(X)
         paths = record_column(X, "dicom_path")
-        n = len(values)
-    if n == 0:
+    if not paths:
         raise ValueError("found 0 sample(s): X holds no slice record")
     for i, path in enumerate(paths):
         if not path:
             raise ValueError(f"record {i} has no dicom_path (empty or missing); every record needs its DICOM file")
+    return paths
+
+
+def _check_column_lengths(X: Mapping, n: int) -> None:
+    """Every column of a mapping holds ``n`` values (scalars and strings are shared by all)."""
+    for name, column in X.items():
+        if isinstance(column, (str, bytes, os.PathLike)):
+            continue
+        try:
+            size = len(column)
+        except TypeError:  # a scalar shared by every record
+            continue
+        if size != n:
+            raise ValueError(
+                f"slice records have columns of different lengths: {name!r} has {size} "
+                f"value(s) but 'dicom_path' has {n}"
+            )
+
+
+def _check_plain_paths(X) -> None:
+    """``X`` is a 1-D sequence of paths (not one path, not numbers)."""
+    if isinstance(X, (str, os.PathLike)):
+        raise ValueError(f"expected a sequence of DICOM paths, got a single path {os.fspath(X)!r}")
+    values = np.asarray(X, dtype=object)
+    bad = [v for v in values.ravel() if not isinstance(v, (str, os.PathLike))][:1]
+    if values.ndim != 1 or bad:
+        holding = f" holding {type(bad[0]).__name__}" if bad else ""
+        raise ValueError(
+            "expected slice records (e.g. load_dataset(...).frame) or a 1-D sequence of "
+            f"DICOM paths, got {type(X).__name__} of shape {values.shape}{holding}"
+        )
 
 
 def record_column(X, name: str, *, required: bool = True) -> list[str] | None:

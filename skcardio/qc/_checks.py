@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import numbers
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .._files import new_file
+from .._numbers import is_number
 from ..datasets import Skipped, scan_layout
 from ..exceptions import SkcardioError
 from ..io import contour_to_mask, read_contour, read_dicom
@@ -128,7 +128,7 @@ class QCReport:
 
 def _check_max_outside(value) -> float:
     """``max_outside_fraction`` as a float, or ValueError if it is not a number in [0, 1]."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+    if not is_number(value) or not 0 <= value <= 1:
         raise ValueError(f"max_outside_fraction must be a number between 0 and 1 (inclusive), got {value!r}")
     return float(value)
 
@@ -160,7 +160,9 @@ def check_dataset(root: str | os.PathLike, *, max_outside_fraction: float = 0.01
     ValueError
         If ``max_outside_fraction`` is not a number in [0, 1].
     DatasetError
-        If ``link.csv`` is missing or malformed in its header.
+        If ``root`` is not a dataset folder (missing, or a file such as
+        ``link.csv`` itself), or ``link.csv`` is missing or malformed in its
+        header.
 
     Examples
     --------

@@ -7,8 +7,8 @@ from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
+from .._numbers import is_int
 from ._base import BaseSegmenter, DegenerateSliceError, fill_doc
-from ._preprocess import is_int
 
 __all__ = ["KMeansSegmenter"]
 

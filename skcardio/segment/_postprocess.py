@@ -8,8 +8,8 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.morphology import convex_hull_image, disk
 
+from .._numbers import is_nonnegative_int
 from ..io._mask import largest_component
-from ._preprocess import is_nonnegative_int
 
 __all__ = ["postprocess_mask", "validate_postprocess_params", "largest_component"]
 

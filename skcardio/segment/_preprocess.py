@@ -7,12 +7,12 @@ region are meaningless (0) and must be ignored by the caller.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import ndimage as ndi
 from scipy import sparse
+
+from .._numbers import is_number
 
 __all__ = [
     "check_images",
@@ -93,7 +93,7 @@ def validate_preprocess_params(contrast, normalize, sigma) -> None:
         ok = (
             isinstance(contrast, (tuple, list))
             and len(contrast) == 2
-            and all(isinstance(p, Real) and not isinstance(p, bool) for p in contrast)
+            and all(is_number(p) for p in contrast)
             and 0 <= contrast[0] < contrast[1] <= 100
         )
         if not ok:
@@ -103,7 +103,7 @@ def validate_preprocess_params(contrast, normalize, sigma) -> None:
             )
     if normalize not in NORMALIZE_OPTIONS:
         raise ValueError(f"normalize must be one of {NORMALIZE_OPTIONS}, got {normalize!r}")
-    if not isinstance(sigma, Real) or isinstance(sigma, bool) or not 0 <= sigma < np.inf:
+    if not is_number(sigma) or not 0 <= sigma < np.inf:
         raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
 
 
@@ -169,19 +169,3 @@ def region_box(region: np.ndarray, pad: int = 1) -> tuple[slice, slice]:
         slice(max(rows[0] - pad, 0), rows[-1] + pad + 1),
         slice(max(cols[0] - pad, 0), cols[-1] + pad + 1),
     )
-
-
-def is_int(value) -> bool:
-    """True for ints, NumPy's included (bools excluded)."""
-    # np.integer registers as Integral; np.bool_ registers as neither.
-    return isinstance(value, Integral) and not isinstance(value, bool)
-
-
-def is_nonnegative_int(value) -> bool:
-    """True for ints >= 0 (bools excluded)."""
-    return is_int(value) and value >= 0
-
-
-def is_number(value) -> bool:
-    """True for real numbers, NumPy's included (bools excluded)."""
-    return isinstance(value, Real) and not isinstance(value, bool)

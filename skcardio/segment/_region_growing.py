@@ -8,8 +8,9 @@ from skimage.feature import canny
 from skimage.filters import threshold_otsu
 from skimage.segmentation import flood
 
+from .._numbers import is_nonnegative_int, is_number
 from ._base import BaseSegmenter, DegenerateSliceError, StatelessMixin, fill_doc
-from ._preprocess import is_nonnegative_int, is_number, smooth_in_region
+from ._preprocess import smooth_in_region
 
 __all__ = ["RegionGrowingSegmenter", "find_seed"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from skimage import filters
 
+from .._numbers import is_int
 from ._base import BaseSegmenter, DegenerateSliceError, StatelessMixin, fill_doc
-from ._preprocess import is_int
 
 __all__ = ["ThresholdSegmenter", "THRESHOLD_METHODS"]
 

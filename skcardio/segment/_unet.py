@@ -25,10 +25,10 @@ from skorch.callbacks import Checkpoint, EarlyStopping, EpochScoring, LRSchedule
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from .._numbers import is_int, is_number
 from ..exceptions import SkcardioError, SkcardioWarning
 from ..metrics import dice_score
 from ._base import DiceScoreMixin
-from ._preprocess import is_int, is_number
 from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale, unzoom_window, zoom_crop
 from ._unet_net import SegmentationLoss, UNet, WarmupCosine
 
