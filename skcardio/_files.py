@@ -1,12 +1,15 @@
-"""new_file: a fresh, uniquely named file that follows the umask (for atomic writes)."""
+"""Atomic writes: ``new_file`` (a fresh, uniquely named file that follows the umask) and ``replacing``."""
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
-__all__ = ["new_file"]
+__all__ = ["new_file", "replacing"]
 
 _FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -32,3 +35,29 @@ def new_file(folder: str | os.PathLike, prefix: str, suffix: str = "") -> tuple[
         except FileExistsError:
             continue
     raise FileExistsError(f"{folder}: no free temporary name {prefix}*{suffix}")
+
+
+@contextmanager
+def replacing(path: str | os.PathLike, mode: str = "w", **open_kwargs) -> Iterator[IO]:
+    """Write ``path`` atomically: a file opened on a temporary beside it, moved onto it on success.
+
+    If the block fails, the temporary file is removed and ``path`` keeps its
+    old content (or stays absent). ``mode`` and ``open_kwargs`` go to
+    :func:`open`.
+
+    Raises
+    ------
+    OSError
+        If the temporary file cannot be created; the error names ``path``.
+    """
+    path = Path(path)
+    try:
+        fd, tmp = new_file(path.parent, f".{path.name}.", ".tmp")
+    except OSError as exc:  # name the file asked for, not the temporary one
+        raise OSError(exc.errno, exc.strerror, os.fspath(path)) from None
+    try:
+        with open(fd, mode, **open_kwargs) as handle:
+            yield handle
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike
 from skimage import filters
 
-from .._files import new_file
+from .._files import replacing
 from .._numbers import is_int
 from ..metrics import iou_score
 from ..metrics._validation import check_mask
@@ -65,17 +65,8 @@ def _finish(figure: Figure, path: str | os.PathLike | None) -> Figure:
     if not fmt:  # as matplotlib does: the default format, its extension appended
         fmt = mpl.rcParams["savefig.format"]
         path = f"{path}.{fmt}"
-    folder, name = os.path.split(path)
-    try:
-        handle, tmp = new_file(folder or ".", f".{name}.", ".tmp")
-    except OSError as exc:  # name the file asked for, not the temporary one
-        raise OSError(exc.errno, exc.strerror, path) from None
-    try:
-        with open(handle, "wb") as stream:
-            figure.savefig(stream, format=fmt, dpi=100)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(path, "wb") as stream:
+        figure.savefig(stream, format=fmt, dpi=100)
     return figure
 
 

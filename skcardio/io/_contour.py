@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._files import new_file
+from .._files import replacing
 from ..exceptions import ContourReadError
 
 __all__ = ["read_contour", "write_contour", "check_polygon"]
@@ -126,16 +126,9 @@ def write_contour(path: PathLike, points: np.ndarray) -> None:
     True
     """
     points = check_polygon(points)
-    path = Path(path)
     text = "".join(f"{x:.2f} {y:.2f}\n" for x, y in points)
-    fd, tmp = new_file(path.parent, f".{path.name}.", ".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def check_polygon(points) -> np.ndarray:

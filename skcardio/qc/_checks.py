@@ -6,11 +6,10 @@ import csv
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
 
 import numpy as np
 
-from .._files import new_file
+from .._files import replacing
 from .._numbers import is_number
 from ..datasets import Skipped, scan_layout
 from ..exceptions import SkcardioError
@@ -110,20 +109,14 @@ class QCReport:
 
         A failure leaves ``path`` as it was.
         """
-        path = Path(path)
         names = [f.name for f in fields(SliceQC)]
-        handle, tmp = new_file(path.absolute().parent, f".{path.name}.", ".tmp")
-        try:
-            with open(handle, "w", newline="", encoding="utf-8") as stream:
-                writer = csv.DictWriter(stream, fieldnames=names)
-                writer.writeheader()
-                for s in self.slices:
-                    row = asdict(s)
-                    row["flags"] = "; ".join(s.flags)
-                    writer.writerow(row)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with replacing(path, "w", newline="", encoding="utf-8") as stream:
+            writer = csv.DictWriter(stream, fieldnames=names)
+            writer.writeheader()
+            for s in self.slices:
+                row = asdict(s)
+                row["flags"] = "; ".join(s.flags)
+                writer.writerow(row)
 
 
 def _check_max_outside(value) -> float:
