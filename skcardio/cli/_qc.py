@@ -23,10 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "folders, contours without a DICOM, misnamed files).",
     )
     parser.add_argument("root", nargs="?", help="dataset folder with link.csv (default: the embedded sample)")
-    parser.add_argument(
-        "--csv", type=out_file, metavar="FILE",
-        help="also write the per-slice table as CSV",
-    )
+    parser.add_argument("--csv", type=out_file, metavar="FILE", help="also write the per-slice table as CSV")
     parser.add_argument("--only-flagged", action="store_true", help="print only slices with a flag")
     parser.add_argument(
         "--max-outside", type=unit_interval, default=0.01, metavar="FRACTION",
