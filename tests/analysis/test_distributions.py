@@ -12,8 +12,8 @@ def _two_tissue_slices(blood_mean, ring_mean, n=3, size=64, seed=0):
     rng = np.random.default_rng(seed)
     inner = np.zeros((n, size, size), bool)
     outer = np.zeros((n, size, size), bool)
-    inner[:, *disk((32, 32), 10, shape=(size, size))] = True
-    outer[:, *disk((32, 32), 18, shape=(size, size))] = True
+    inner[(slice(None), *disk((32, 32), 10, shape=(size, size)))] = True
+    outer[(slice(None), *disk((32, 32), 18, shape=(size, size)))] = True
     images = rng.normal(ring_mean, 20, (n, size, size))
     images[inner] = rng.normal(blood_mean, 20, inner.sum())
     images[~outer] = 0.0

@@ -85,7 +85,6 @@ def _expected_failed_checks(estimator) -> dict[str, str]:
         _claiming_2d(RegionGrowingSegmenter)(),
     ],
     expected_failed_checks=_expected_failed_checks,
-    xfail_strict=True,
 )
 def test_sklearn_compatible_segmenter(estimator, check):
     check(estimator)
