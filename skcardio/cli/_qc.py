@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Check contours: i-contour outside o-contour, points outside the image, "
         "degenerate polygons, size mismatches, slices with only one contour; and list what "
         "the dataset layout could not use (malformed link.csv rows, missing or unlinked "
-        "folders, contours without a DICOM, misnamed files).",
+        "folders, contours without a DICOM, misnamed or stray files and folders).",
     )
     parser.add_argument("root", nargs="?", help="dataset folder with link.csv (default: the embedded sample)")
     parser.add_argument("--csv", type=out_file, metavar="FILE", help="also write the per-slice table as CSV")

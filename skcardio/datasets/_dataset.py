@@ -111,8 +111,9 @@ def load_dataset(
     Raises
     ------
     DatasetError
-        If ``link.csv`` is missing or malformed in its header, an id would
-        leave ``root``, or no slice is left.
+        If ``link.csv`` is missing, not UTF-8 text, not valid CSV or
+        malformed in its header, an id would leave ``root``, or no slice is
+        left.
 
     Examples
     --------

@@ -8,16 +8,18 @@ Layout (Sunnybrook-style)::
     ROOT/contourfiles/<original_id>/o-contours/IM-0001-<nnnn>-ocontour-manual.txt
 
 Nothing is dropped silently: every file or row that is not used is recorded
-as a :class:`Skipped` entry with the reason.
+as a :class:`Skipped` entry with the reason, hidden files such as
+``.DS_Store`` included.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import logging
 import os
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +30,15 @@ __all__ = ["Skipped", "SliceFiles", "scan_layout"]
 logger = logging.getLogger("skcardio.datasets")
 
 LINK_HEADER = ("patient_id", "original_id")
-DICOM_PATTERN = re.compile(r"^(\d+)\.dcm$")
+# Used with fullmatch: "$" would also accept a name ending in a newline. [0-9],
+# not \d: \d takes any script's digits, and int() reads "\u0661\u0660\u0668" as 108.
+DICOM_PATTERN = re.compile(r"([0-9]+)\.dcm")
 CONTOUR_PATTERN = {
-    "i": re.compile(r"^IM-0001-(\d{4})-icontour-manual\.txt$"),
-    "o": re.compile(r"^IM-0001-(\d{4})-ocontour-manual\.txt$"),
+    "i": re.compile(r"IM-0001-([0-9]{4})-icontour-manual\.txt"),
+    "o": re.compile(r"IM-0001-([0-9]{4})-ocontour-manual\.txt"),
 }
+#: The only entries read in ``contourfiles/<original_id>/``.
+CONTOUR_FOLDERS = {"i": "i-contours", "o": "o-contours"}
 
 
 @dataclass(frozen=True)
@@ -92,8 +98,10 @@ def scan_layout(root: str | os.PathLike) -> Layout:
     ------
     DatasetError
         If ``root`` is not a folder (the ``link.csv`` file itself, say),
-        ``link.csv`` is missing or its header is wrong, or an id in it
-        would leave ``root`` (``..``, absolute paths, path separators).
+        ``link.csv`` is missing, is not UTF-8 text, is not valid CSV (a
+        field over the csv module's size limit) or its header is wrong, or
+        an id in it would leave ``root`` (``..``, absolute paths, path
+        separators).
     """
     given = root
     root = Path(root).resolve()
@@ -108,41 +116,90 @@ def scan_layout(root: str | os.PathLike) -> Layout:
     if not link.is_file():
         raise DatasetError(f"{root}: no link.csv found, expected {link}")
     layout = Layout()
-    pairs = _read_link(link, layout.skipped)
+    pairs, rejected = _read_link(link, layout.skipped)
     for patient_id, original_id in pairs:
         if _scan_patient(root, patient_id, original_id, layout):
             layout.n_patients += 1
-    _report_unlinked(root, pairs, layout.skipped)
+    _report_unlinked(root, pairs, rejected, layout.skipped)
     layout.slices.sort(key=lambda s: (s.patient_id, s.instance))
     return layout
 
 
-def _read_link(link: Path, skipped: list[Skipped]) -> list[tuple[str, str]]:
-    with link.open(newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.reader(handle))
-    if not rows or tuple(c.strip() for c in rows[0]) != LINK_HEADER:
-        got = rows[0] if rows else "an empty file"
+def _read_link(link: Path, skipped: list[Skipped]) -> tuple[list[tuple[str, str]], dict[tuple[str, str], int]]:
+    """Linked ``(patient_id, original_id)`` pairs, and ``rejected``.
+
+    ``rejected`` maps ``("dicoms", patient_id)`` and ``("contourfiles",
+    original_id)`` to the line of a rejected duplicate row that named them,
+    so that their folders are not reported as "not listed in link.csv".
+    """
+    rows = _link_rows(link)
+    if not rows or tuple(c.strip() for c in rows[0][1]) != LINK_HEADER:
+        got = rows[0][1] if rows else "an empty file"
         raise DatasetError(f"{link}, line 1: expected header 'patient_id,original_id', got {got!r}")
     pairs: list[tuple[str, str]] = []
-    seen_patients: Counter[str] = Counter()
-    seen_originals: Counter[str] = Counter()
-    for number, row in enumerate(rows[1:], start=2):
+    linked: dict[str, dict[str, int]] = {"dicoms": {}, "contourfiles": {}}  # id -> its line
+    rejected: dict[tuple[str, str], int] = {}
+    for number, row in rows[1:]:
         where = f"{link}:{number}"
         if not any(cell.strip() for cell in row):
             continue  # blank line
         if len(row) != 2 or not row[0].strip() or not row[1].strip():
             skipped.append(Skipped(where, f"malformed link row {row!r}, expected 'patient_id,original_id'"))
             continue
-        patient_id, original_id = row[0].strip(), row[1].strip()
-        for value in (patient_id, original_id):
+        ids = {"dicoms": row[0].strip(), "contourfiles": row[1].strip()}
+        for value in ids.values():
             _check_safe_id(value, where)
-        if seen_patients[patient_id] or seen_originals[original_id]:
-            skipped.append(Skipped(where, f"duplicate link row {row!r}: id already linked", patient_id))
+        clash = _already_linked(ids, linked)
+        if clash:
+            skipped.append(Skipped(where, f"duplicate link row {row!r}: {clash}", ids["dicoms"]))
+            for sub, value in ids.items():
+                rejected.setdefault((sub, value), number)
             continue
-        seen_patients[patient_id] += 1
-        seen_originals[original_id] += 1
-        pairs.append((patient_id, original_id))
-    return pairs
+        for sub, value in ids.items():
+            linked[sub][value] = number
+        pairs.append((ids["dicoms"], ids["contourfiles"]))
+    return pairs, rejected
+
+
+def _already_linked(ids: dict[str, str], linked: dict[str, dict[str, int]]) -> str:
+    """Why a row is a duplicate (``patient_id 'P1' already linked on line 2``); ``""`` if it is not."""
+    names = {"dicoms": "patient_id", "contourfiles": "original_id"}
+    return " and ".join(
+        f"{names[sub]} {value!r} already linked on line {linked[sub][value]}"
+        for sub, value in ids.items()
+        if value in linked[sub]
+    )
+
+
+def _link_rows(link: Path) -> list[tuple[int, list[str]]]:
+    """``(line, cells)`` of each CSV row, ``line`` being where the row starts."""
+    data = link.read_bytes()
+    # A UTF-8 byte-order mark (Excel writes one) is not data.
+    bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
+    try:
+        # Decoded whole, not through open(): a stream decodes in chunks, so
+        # the error's position would be within a chunk, not within the file.
+        text = data[len(bom):].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        position = len(bom) + exc.start
+        line = data.count(b"\n", 0, position) + 1
+        raise DatasetError(
+            f"{link}: is not UTF-8 text: byte 0x{data[position]:02x} at position {position} (line {line}); "
+            f"expected a UTF-8 CSV file 'patient_id,original_id'"
+        ) from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = []
+    start = 1
+    try:
+        for row in reader:
+            rows.append((start, row))
+            # line_num counts physical lines: a quoted cell may span several.
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise DatasetError(
+            f"{link}, line {reader.line_num}: not valid CSV ({exc}); expected rows 'patient_id,original_id'"
+        ) from exc
+    return rows
 
 
 def _check_safe_id(value: str, where: str) -> None:
@@ -171,9 +228,10 @@ def _scan_patient(root: Path, patient_id: str, original_id: str, layout: Layout)
             layout.skipped.append(Skipped(str(folder), "linked folder does not exist", patient_id))
         return False
     dicoms = _index(dicom_dir, DICOM_PATTERN, layout.skipped, patient_id, "DICOM")
+    _report_strays(contour_dir, layout.skipped, patient_id)
     contours = {
-        kind: _index(contour_dir / f"{kind}-contours", CONTOUR_PATTERN[kind], layout.skipped, patient_id, "contour")
-        for kind in ("i", "o")
+        kind: _index(contour_dir / folder, CONTOUR_PATTERN[kind], layout.skipped, patient_id, "contour")
+        for kind, folder in CONTOUR_FOLDERS.items()
     }
     contoured = sorted(set(contours["i"]) | set(contours["o"]))
     for instance in contoured:
@@ -201,17 +259,34 @@ def _scan_patient(root: Path, patient_id: str, original_id: str, layout: Layout)
     return True
 
 
+def _report_strays(contour_dir: Path, skipped: list[Skipped], patient_id: str) -> None:
+    """Record every entry of ``contour_dir`` other than the two contour folders.
+
+    A misnamed folder (``o-contour``, ``O-contours``) or contour files left
+    beside the folders would otherwise make contours vanish without a word.
+    """
+    folders = {name: kind for kind, name in CONTOUR_FOLDERS.items()}
+    for entry in sorted(os.scandir(contour_dir), key=lambda e: e.name):
+        if entry.name not in folders:
+            reason = "not an i-contours or o-contours folder, the only entries read here"
+        elif not entry.is_dir():
+            reason = f"not a folder, expected the folder of {folders[entry.name]}-contour files"
+        else:
+            continue
+        skipped.append(Skipped(entry.path, reason, patient_id))
+
+
 def _index(folder: Path, pattern: re.Pattern, skipped: list[Skipped], patient_id: str, what: str) -> dict[int, str]:
     """Map instance number -> path for files of ``folder`` matching ``pattern``."""
     found: dict[int, str] = {}
     if not folder.is_dir():
         return found
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        match = pattern.match(entry.name)
-        if not entry.is_file() or match is None:
-            skipped.append(Skipped(entry.path, f"name does not match the {what} pattern {pattern.pattern}", patient_id))
+        problem = _entry_problem(entry, pattern, what)
+        if problem:
+            skipped.append(Skipped(entry.path, problem, patient_id))
             continue
-        instance = int(match.group(1))
+        instance = int(pattern.fullmatch(entry.name).group(1))
         if instance in found:
             skipped.append(Skipped(entry.path, f"duplicate instance {instance} (also {found[instance]})", patient_id))
             continue
@@ -219,7 +294,22 @@ def _index(folder: Path, pattern: re.Pattern, skipped: list[Skipped], patient_id
     return found
 
 
-def _report_unlinked(root: Path, pairs: list[tuple[str, str]], skipped: list[Skipped]) -> None:
+def _entry_problem(entry: os.DirEntry, pattern: re.Pattern, what: str) -> str:
+    """Why ``entry`` is not a file of ``what`` to read; ``""`` when it is one."""
+    if entry.is_dir():
+        return f"is a folder, expected {what} files only"
+    if not entry.is_file():
+        if entry.is_symlink():
+            return f"not a readable file: broken link to {os.readlink(entry.path)}"
+        return "not a regular file (a pipe, socket or device)"
+    if pattern.fullmatch(entry.name) is None:
+        return f"name does not match the {what} pattern {pattern.pattern}"
+    return ""
+
+
+def _report_unlinked(
+    root: Path, pairs: list[tuple[str, str]], rejected: dict[tuple[str, str], int], skipped: list[Skipped]
+) -> None:
     linked = {"dicoms": {p for p, _ in pairs}, "contourfiles": {o for _, o in pairs}}
     for sub, names in linked.items():
         folder = root / sub
@@ -227,5 +317,12 @@ def _report_unlinked(root: Path, pairs: list[tuple[str, str]], skipped: list[Ski
             skipped.append(Skipped(str(folder), "folder missing"))
             continue
         for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            if entry.name not in names:
-                skipped.append(Skipped(entry.path, "not listed in link.csv"))
+            if entry.name in names:
+                continue
+            line = rejected.get((sub, entry.name))
+            if line is None:
+                reason = "not listed in link.csv"
+            else:
+                # Listed, but only on a row that was refused: say so, not "not listed".
+                reason = f"listed in link.csv only on a rejected duplicate link row: line {line}"
+            skipped.append(Skipped(entry.path, reason))

@@ -46,9 +46,11 @@ def read_contour(path: PathLike) -> np.ndarray:
     Raises
     ------
     ContourReadError
-        If the file is missing or empty, a line does not hold exactly two
-        finite numbers (the message gives the line number), or there are
-        fewer than 3 points.
+        If the file is missing, not UTF-8 or empty (the message says which
+        lines are blank), a line does not hold exactly two finite numbers
+        (the message gives the line number and quotes the line with
+        :func:`repr`, so stray ``\\r``, ``\\f`` or NUL characters show), or
+        there are fewer than 3 points (the message gives their lines).
 
     Examples
     --------
@@ -68,36 +70,44 @@ def read_contour(path: PathLike) -> np.ndarray:
     # Split on "\n" only: str.splitlines() also breaks at \x0b, \x0c and
     # \x1c-\x1e, which would shift the line numbers in error messages.
     lines = (line.removesuffix("\r") for line in text.split("\n"))
-    points = [
-        _parse_line(line, path, number)
-        for number, line in enumerate(lines, start=1)
-        if line.strip(_BLANK)
-    ]
-    if not points:
-        raise ContourReadError(f"{path}: empty contour file, expected lines of 'x y'")
+    numbered = [(number, line) for number, line in enumerate(lines, start=1) if line.strip(_BLANK)]
+    points = [_parse_line(line, path, number) for number, line in numbered]
     if len(points) < MIN_POINTS:
-        raise ContourReadError(
-            f"{path}: {len(points)} point(s), a contour needs at least {MIN_POINTS}"
-        )
+        n_lines = text.count("\n") + (text != "" and not text.endswith("\n"))  # + a last line without "\n"
+        raise ContourReadError(_too_few(path, [number for number, _ in numbered], n_lines))
     return np.asarray(points, dtype=np.float64)
 
 
+def _too_few(path: str, point_lines: list[int], n_lines: int) -> str:
+    """Error message for a file with fewer than 3 points, naming the lines concerned."""
+    if not point_lines:
+        blank = {0: "no text", 1: "line 1 is blank"}.get(n_lines, f"lines 1-{n_lines} are blank")
+        return f"{path}: empty contour file ({blank}), expected lines of 'x y'"
+    where = " and ".join(str(number) for number in point_lines)
+    return (
+        f"{path}, line{'s' if len(point_lines) > 1 else ''} {where}: {len(point_lines)} point(s), "
+        f"a contour needs at least {MIN_POINTS}"
+    )
+
+
 def _parse_line(line: str, path: str, number: int) -> tuple[float, float]:
+    # Errors quote repr(line), not line.strip(): the stray "\r", "\f" or NUL
+    # that caused the error must show.
     fields = _SEPARATOR.split(line.strip(_BLANK))
     if len(fields) != 2:
         raise ContourReadError(
             f"{path}, line {number}: expected 2 numbers 'x y', got {len(fields)} "
-            f"field(s): {line.strip()!r}"
+            f"field(s): {line!r}"
         )
     if not all(_DECIMAL.fullmatch(field) for field in fields):
         raise ContourReadError(
             f"{path}, line {number}: expected numbers 'x y' written as plain finite "
-            f"decimals such as '120.5 137.5', got {line.strip()!r}"
+            f"decimals such as '120.5 137.5', got {line!r}"
         )
     x, y = float(fields[0]), float(fields[1])
     if not (math.isfinite(x) and math.isfinite(y)):
         raise ContourReadError(
-            f"{path}, line {number}: coordinates must be finite, got {line.strip()!r}"
+            f"{path}, line {number}: coordinates must be finite, got {line!r}"
         )
     return x, y
 

@@ -18,6 +18,11 @@ from ._geometry import count_self_crossings, polygon_area
 
 __all__ = ["SliceQC", "QCReport", "check_dataset", "check_records"]
 
+#: Largest i-contour bounding box, in pixels, rasterised to measure
+#: ``i_outside_o``: a larger one has bad coordinates, not a heart, and would
+#: only cost memory.
+_MAX_CANVAS = 2048 * 2048
+
 
 @dataclass
 class SliceQC:
@@ -56,7 +61,9 @@ class QCReport:
     :class:`skcardio.datasets.Skipped` entries of the layout scan that
     :func:`skcardio.datasets.load_dataset` reports too: malformed or duplicate
     ``link.csv`` rows, missing or unlinked folders, contours without a DICOM,
-    misnamed files, and the number of DICOMs without any contour per patient).
+    misnamed files, folders or broken links where files are expected, stray
+    entries beside ``i-contours/`` and ``o-contours/``, and the number of
+    DICOMs without any contour per patient).
     The CSV export holds the slices only.
     """
 
@@ -132,8 +139,8 @@ def check_dataset(root: str | os.PathLike, *, max_outside_fraction: float = 0.01
     Slices with only one contour are checked too (and flagged as such).
     What the layout scan could not use (see :func:`skcardio.datasets.scan_layout`:
     malformed ``link.csv`` rows, linked folders that do not exist, folders not
-    in ``link.csv``, contours without a DICOM, misnamed files) is listed in
-    ``QCReport.skipped`` with the reason.
+    in ``link.csv``, contours without a DICOM, misnamed files, stray entries in
+    contour folders) is listed in ``QCReport.skipped`` with the reason.
 
     Parameters
     ----------
@@ -154,8 +161,8 @@ def check_dataset(root: str | os.PathLike, *, max_outside_fraction: float = 0.01
         If ``max_outside_fraction`` is not a number in [0, 1].
     DatasetError
         If ``root`` is not a dataset folder (missing, or a file such as
-        ``link.csv`` itself), or ``link.csv`` is missing or malformed in its
-        header.
+        ``link.csv`` itself), or ``link.csv`` is missing, not UTF-8 text, not
+        valid CSV or malformed in its header.
 
     Examples
     --------
@@ -192,7 +199,12 @@ def check_records(records, *, max_outside_fraction: float = 0.01) -> QCReport:
         Two non-adjacent edges of a contour cross.
     ``i_outside_o``
         More than ``max_outside_fraction`` of the i-contour's pixels lie
-        outside the o-contour.
+        outside the o-contour. The fraction (``i_outside_o_fraction``) is
+        measured from the two contours alone, on the pixel grid of their
+        coordinates, so also when the DICOM is unreadable; it is NaN, and
+        never flagged, when the i-contour encloses no pixel centre (or its
+        bounding box exceeds 2048 x 2048 pixels), or either contour is
+        missing or unreadable.
     ``size_mismatch``
         The image size differs from the most common size of the records.
 
@@ -215,7 +227,7 @@ def _check_slice(record, max_outside_fraction: float) -> SliceQC:
         s.rows, s.columns = read_dicom(record.dicom_path, pixels=False).shape
     except SkcardioError as exc:
         s.flags.append(f"unreadable_dicom: {exc}")
-    masks = {}
+    polygons = {}
     for kind in ("i", "o"):
         path = str(getattr(record, f"{kind}contour_path") or "")
         setattr(s, f"has_{kind}contour", bool(path))
@@ -230,15 +242,49 @@ def _check_slice(record, max_outside_fraction: float) -> SliceQC:
         setattr(s, f"{kind}_points", len(points))
         setattr(s, f"{kind}_area_px", polygon_area(points))
         s.flags += _polygon_flags(kind, points, (s.rows, s.columns))
-        if s.rows:
-            masks[kind] = contour_to_mask(points, (s.rows, s.columns))
-    if "i" in masks and "o" in masks:
-        inner = masks["i"]
-        outside = np.count_nonzero(inner & ~masks["o"])
-        s.i_outside_o_fraction = outside / max(np.count_nonzero(inner), 1)
+        polygons[kind] = points
+    if len(polygons) == 2:
+        s.i_outside_o_fraction = _outside_fraction(polygons["i"], polygons["o"])
+        # NaN (no i-contour pixel to measure) is never greater: not flagged.
         if s.i_outside_o_fraction > max_outside_fraction:
             s.flags.append(f"i_outside_o: {s.i_outside_o_fraction:.1%} of i-contour pixels")
     return s
+
+
+def _outside_fraction(inner: np.ndarray, outer: np.ndarray) -> float:
+    """Fraction of the pixels of polygon ``inner`` whose centres lie outside ``outer``.
+
+    Pixels follow :func:`skcardio.io.contour_to_mask` (centres at integer
+    ``(x, y)``, boundary included) on the grid of the contour coordinates,
+    over ``inner``'s bounding box: no image is needed, so the fraction is
+    measured when the DICOM is unreadable too, and pixels beyond the image
+    edge count.
+
+    Parameters
+    ----------
+    inner, outer : ndarray of shape (n_points, 2)
+        ``(x, y)`` vertices of the i-contour and the o-contour.
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN when ``inner`` holds no pixel centre (nothing to
+        measure), or its bounding box exceeds 2048 x 2048 pixels (only
+        absurd coordinates do; spared the memory).
+    """
+    # Shift by whole pixels so that pixel centres stay at integer coordinates
+    # (and, x - k being exact for 0 <= k <= x, the i-contour's exactly).
+    origin = np.floor(inner.min(axis=0))
+    # Python floats: 1e300 * 1e300 is inf, without the overflow of an int cast.
+    width, height = (float(n) for n in np.floor(inner.max(axis=0)) - origin + 1)
+    if width * height > _MAX_CANVAS:
+        return float("nan")
+    shape = (int(height), int(width))
+    inside = contour_to_mask(inner - origin, shape)
+    count = np.count_nonzero(inside)
+    if not count:
+        return float("nan")
+    return float(np.count_nonzero(inside & ~contour_to_mask(outer - origin, shape)) / count)
 
 
 def _polygon_flags(kind: str, points: np.ndarray, shape: tuple[int, int]) -> list[str]:

@@ -103,3 +103,42 @@ def test_qc_csv_write_failure_leaves_nothing(capsys, tmp_path, monkeypatch):
     assert err.count("\n") == 1 and "skcardio qc: error:" in err and "No space left" in err
     assert not (tmp_path / "new").exists() or list((tmp_path / "new").iterdir()) == []
     assert list(tmp_path.iterdir()) in ([], [tmp_path / "new"])  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    "data, says",
+    [
+        (b"patient_id,original_id\nSCD0000101,SC-HF-I-1\n# caf\xe9\n", "is not UTF-8 text: byte 0xe9 at position 49 (line 3)"),
+        (b'patient_id,original_id\n"' + b"x" * 200_000 + b'",y\n', "line 2: not valid CSV (field larger than field limit"),
+    ],
+    ids=["latin-1", "csv-field-limit"],
+)
+def test_qc_unreadable_link_csv_one_line_exit_2(tmp_path, data, says):
+    # Was a UnicodeDecodeError or csv.Error traceback.
+    import shutil
+
+    from skcardio.datasets import get_sample_path
+
+    root = tmp_path / "sample"
+    shutil.copytree(get_sample_path(), root)
+    (root / "link.csv").write_bytes(data)
+    result = _run_cli(str(root))
+    assert result.returncode == 2 and result.stdout == ""
+    assert "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "error" in line]  # not runpy's warning
+    assert line.startswith(f"skcardio qc: error: {root / 'link.csv'}") and says in line
+
+
+def test_qc_lists_stray_contour_folder(capsys, tmp_path):
+    import shutil
+
+    from skcardio.datasets import get_sample_path
+
+    root = tmp_path / "sample"
+    shutil.copytree(get_sample_path(), root)
+    folder = root / "contourfiles" / "SC-HF-I-1"
+    (folder / "o-contours").rename(folder / "o-contour")  # a typo: its o-contours were ignored without a word
+    assert main(["qc", str(root)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{folder / 'o-contour'}: not an i-contours or o-contours folder" in printed
+    assert "; 1 dataset item(s) skipped, not checked" in printed

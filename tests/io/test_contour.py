@@ -48,14 +48,46 @@ def test_malformed_line_named(tmp_path, text, line, what):
         read_contour(path)
 
 
-def test_empty_file(tmp_path):
-    with pytest.raises(ContourReadError, match=r"c\.txt: empty contour file"):
-        read_contour(_write(tmp_path, "\n\n"))
+@pytest.mark.parametrize(
+    "text, blank",
+    [("\n\n", "lines 1-2 are blank"), (" \t\r\n\n \n", "lines 1-3 are blank"), ("\n", "line 1 is blank"),
+     ("", "no text"), ("\ufeff", "no text")],
+)
+def test_empty_file(tmp_path, text, blank):
+    path = _write(tmp_path, text)
+    with pytest.raises(ContourReadError) as info:
+        read_contour(path)
+    assert str(info.value) == f"{path}: empty contour file ({blank}), expected lines of 'x y'"
 
 
-def test_too_few_points(tmp_path):
-    with pytest.raises(ContourReadError, match=r"2 point\(s\), a contour needs at least 3"):
-        read_contour(_write(tmp_path, "1 1\n2 2\n"))
+@pytest.mark.parametrize(
+    "text, where, count",
+    [("1 1\n2 2\n", "lines 1 and 2", 2), ("\n1 1\n\n2 2", "lines 2 and 4", 2), ("\n\n5 5\n\n", "line 3", 1)],
+)
+def test_too_few_points_names_their_lines(tmp_path, text, where, count):
+    path = _write(tmp_path, text)
+    with pytest.raises(ContourReadError) as info:
+        read_contour(path)
+    assert str(info.value) == f"{path}, {where}: {count} point(s), a contour needs at least 3"
+
+
+@pytest.mark.parametrize(
+    "data, line, shown",
+    [
+        (b"1 1\r \n5 1\n5 5\n", 1, r"'1 1\r '"),  # a carriage return inside the line
+        (b"1 1\r\r\n5 1\r\n5 5\r\n", 1, r"'1 1\r'"),  # \r\r\n: one \r is left after the line end
+        (b"1 1\n\x0c\n5 1\n5 5\n", 2, r"'\x0c'"),  # a form feed
+        (b"1 1\n5 1\n5 5\x00\n", 3, r"'5 5\x00'"),
+        (b"1 1\n 5\t1 x\n5 5\n", 2, r"' 5\t1 x'"),  # blanks kept, as in the file
+    ],
+)
+def test_error_quotes_the_raw_line(tmp_path, data, line, shown):
+    # Was line.strip(): '1 1' for '1 1\r ', hiding the character at fault.
+    path = _write_bytes(tmp_path, data)
+    with pytest.raises(ContourReadError) as info:
+        read_contour(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}, line {line}: ") and message.endswith(shown)
 
 
 def test_missing_file(tmp_path):

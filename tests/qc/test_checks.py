@@ -187,3 +187,52 @@ def test_to_csv_failure_leaves_no_partial_file(make_layout, tmp_path, monkeypatc
         report.to_csv(out)
     assert out.read_text() == "old\n"
     assert [p.name for p in out_dir.iterdir()] == ["qc.csv"]  # no temporary file left
+
+
+# i_outside_o_fraction: measured from the contours alone; NaN only when there is nothing to measure
+
+SHIFTED_I = [(x + 9, y) for x, y in SQUARE_I]  # 5 of its 11 pixel columns lie outside SQUARE_O
+
+
+def _slice(report, instance):
+    return next(s for s in report.slices if s.instance == instance)
+
+
+def test_outside_fraction_measured_without_a_readable_dicom(make_layout):
+    root = make_layout({"P1": ("O1", {1: {"i": SQUARE_I, "o": SQUARE_O}, 2: {"i": SHIFTED_I, "o": SQUARE_O}})})
+    for instance in (1, 2):
+        (root / "dicoms" / "P1" / f"{instance}.dcm").write_text("garbage")
+    report = check_dataset(root)
+    # Was NaN for both, so a misaligned pair went unflagged whenever its DICOM was unreadable.
+    assert _slice(report, 1).i_outside_o_fraction == 0.0
+    assert _slice(report, 2).i_outside_o_fraction == 5 / 11
+    assert _flags(report) == {("P1", 1): ["unreadable_dicom"], ("P1", 2): ["unreadable_dicom", "i_outside_o"]}
+
+
+def test_i_contour_beyond_the_image_is_measured(make_layout):
+    far = [(40, 40), (50, 40), (50, 50), (40, 50)]  # the image is 32 x 32
+    around = [(35, 35), (55, 35), (55, 55), (35, 55)]
+    root = make_layout({"P1": ("O1", {1: {"i": far, "o": SQUARE_O}, 2: {"i": far, "o": around}})})
+    report = check_dataset(root)
+    # Was 0.0 ("0 % outside") for both: the i-contour had no pixel on the image.
+    assert _slice(report, 1).i_outside_o_fraction == 1.0
+    assert _slice(report, 2).i_outside_o_fraction == 0.0
+    assert _flags(report) == {
+        ("P1", 1): ["points_outside_image", "i_outside_o"],
+        ("P1", 2): ["points_outside_image", "points_outside_image"],  # i-contour and o-contour
+    }
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        [(10.2, 10.2), (10.8, 10.2), (10.8, 10.8)],  # between pixel centres: no pixel
+        [(0, 0), (1e6, 0), (1e6, 1e6), (0, 1e6)],  # a bounding box too large to rasterise
+    ],
+    ids=["no-pixel", "absurd"],
+)
+def test_outside_fraction_nan_when_nothing_to_measure(make_layout, inner):
+    root = make_layout({"P1": ("O1", {1: {"i": inner, "o": SQUARE_O}})})
+    [s] = check_dataset(root, max_outside_fraction=0.0).slices
+    assert np.isnan(s.i_outside_o_fraction)  # was 0.0 for the first: "0 % outside"
+    assert not any(f.startswith("i_outside_o") for f in s.flags)
