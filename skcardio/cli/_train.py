@@ -76,8 +76,11 @@ _PARAMS = {
 def run(args: argparse.Namespace) -> int:
     """Check the options, load the slices, fit, save; exit code 0 (2 for invalid options).
 
-    An interrupted fit (Ctrl-C) raises ``KeyboardInterrupt`` before anything
-    is written: ``--out`` is left as it was (``main`` reports it, exit 130).
+    A ``--validation-fraction`` that would hold out every patient of the
+    dataset is reported once the data are loaded (exit code 2). A fit that
+    diverges raises ``SkcardioError`` and an interrupted fit (Ctrl-C)
+    ``KeyboardInterrupt``, both before anything is written: ``--out`` is left
+    as it was (``main`` reports them in one line, exit 2 and 130).
     """
     from ..datasets import get_sample_path, load_dataset
     from ..segment import UNetSegmenter
@@ -109,6 +112,11 @@ def run(args: argparse.Namespace) -> int:
     root = args.root or get_sample_path()
     data = load_dataset(root)
     patients = len(set(data.groups))
+    try:
+        model._check_split(len(data.y), data.groups)  # needs the number of patients
+    except ValueError as exc:
+        print(f"skcardio train: error: {exc}", file=sys.stderr)
+        return 2
     logger.info("training on %d slices of %d patients from %s", len(data.y), patients, root)
     start = time.perf_counter()
     model.fit(data.images, data.y, groups=data.groups)

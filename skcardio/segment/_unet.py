@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import _unet_env  # noqa: F401, I001  (must precede "import torch")
 import contextlib
 import json
+import math
 import os
 import pickle
 import shutil
@@ -89,7 +90,10 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     batch_size : int, default=8
     loss : {"dice_bce", "dice", "bce"}, default="dice_bce"
     crop_size : int, default=128
-        Side of the square training crops, a multiple of ``2 ** (depth - 1)``.
+        Side of the square training crops: a multiple of ``2 ** (depth - 1)``
+        and at least ``2 ** depth``, so that the bottleneck of a crop is at
+        least 2 x 2 pixels (batch norm needs more than one value per channel
+        when a batch holds a single crop).
     zoom_range : (float, float), default=(0.5, 1.4)
         Random zoom factors (log-uniform); ``(1, 1)`` disables zooming.
     rotation : float, default=15.0
@@ -102,7 +106,9 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         Fraction of the training data held out for early stopping and the
         choice of the best epoch (restored at the end). With ``groups`` passed
         to :meth:`fit`, whole patients are held out (``GroupShuffleSplit``),
-        so validation never sees a patient used for training. ``None`` (the
+        so validation never sees a patient used for training. The number of
+        held-out patients (slices without ``groups``) is rounded up and must
+        leave at least one for training. ``None`` (the
         default) trains on everything for ``max_epochs`` and keeps the last
         weights: with a handful of patients, holding one out costs more
         training data than early stopping gains, and the learning rate
@@ -129,7 +135,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         Keep only the connected component with the largest probability mass
         times mean probability, weighted by a broad Gaussian prior for the
         image centre (standard deviation a quarter of the image side), and
-        fill its holes.
+        fill its holes (NaN input pixels stay background).
     checkpoint_dir : str, path-like or None, default=None
         Where the best-epoch checkpoint is written during ``fit``: a fresh
         temporary directory by default, removed after ``fit``. A given
@@ -140,7 +146,10 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order, augmentation and the
         validation split. With an int, fitting on CPU twice gives identical
-        predictions. Global random state (NumPy, PyTorch) is left untouched.
+        predictions. PyTorch's global random state is left untouched. So is
+        NumPy's with an int or a ``RandomState`` instance; ``None`` draws the
+        seeds from NumPy's global generator (advancing it), as scikit-learn
+        estimators do, so ``np.random.seed`` makes such fits repeatable.
     verbose : int, default=0
         0 silent, 1 a table row per epoch (skorch's history), 2 also a
         progress bar per epoch.
@@ -161,6 +170,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     depth_ : int
         ``depth`` at fit time: prediction pads images to a multiple of
         ``2 ** (depth_ - 1)``, whatever ``set_params`` changed since.
+    base_channels_ : int
+        ``base_channels`` at fit time (the width of the trained network).
     crop_size_ : int
         ``crop_size`` at fit time: the side of the ``refine`` window.
 
@@ -257,6 +268,16 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            If a parameter or input is invalid, or ``validation_fraction``
+            would hold out every patient (every slice without ``groups``).
+        SkcardioError
+            (a ``ValueError``) if training diverged: the validation loss was
+            never finite, or the kept weights or training loss are not finite
+            (usually a too high ``learning_rate``). The model is left as it was.
         """
         self._validate_params_values()
         if y is None:
@@ -267,6 +288,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         X = self._check_images(X)
         y = self._check_masks(y, X)
         groups = self._check_groups(groups, len(X))
+        self._check_split(len(X), groups)
         device = self._resolve_device()
         rng = check_random_state(self.random_state)
         torch_seed, data_seed = rng.randint(np.iinfo(np.int32).max, size=2)
@@ -307,7 +329,9 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         finally:
             if workdir is not None and self.checkpoint_dir is None:
                 shutil.rmtree(workdir, ignore_errors=True)
-        self._set_fitted(net, device, n_channels, _best_epoch(net), typical_area)
+        best_epoch = _best_epoch(net)
+        _check_converged(net, best_epoch)
+        self._set_fitted(net, device, n_channels, best_epoch, typical_area)
         return self
 
     def _set_fitted(self, net, device: str, n_channels: int, best_epoch: int, typical_area: float):
@@ -316,8 +340,10 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         self.device_ = device
         self.n_channels_ = n_channels
         self.typical_area_ = typical_area
-        # What predict needs from the architecture, frozen against later set_params.
+        # What predict and save need from the architecture, frozen against later
+        # set_params (in fit and load, self's parameters are still the network's).
         self.depth_ = int(self.depth)
+        self.base_channels_ = int(self.base_channels)
         self.crop_size_ = int(self.crop_size)
         self.best_epoch_ = best_epoch
 
@@ -326,8 +352,12 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         """Padding multiple of the fitted network (``2 ** (depth_ - 1)``)."""
         return 2 ** (self.depth_ - 1)
 
-    def _validate_params_values(self) -> None:
-        """Raise ValueError naming the first parameter with an invalid value."""
+    def _validate_params_values(self, *, training: bool = True) -> None:
+        """Raise ValueError naming the first parameter with an invalid value.
+
+        ``training=False`` (``load``) skips the minimum crop size: it protects
+        training batches only, and files saved before the rule may break it.
+        """
         for name in ("depth", "base_channels", "max_epochs", "batch_size", "crop_size"):
             value = getattr(self, name)
             if not is_int(value) or value < 1:
@@ -337,6 +367,12 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
             raise ValueError(
                 f"crop_size must be a multiple of 2 ** (depth - 1) = {multiple} (depth={self.depth}), "
                 f"got {self.crop_size}"
+            )
+        if training and self.crop_size < 2 * multiple:
+            # A 1 x 1 bottleneck fails in batch norm whenever a batch holds one crop.
+            raise ValueError(
+                f"crop_size must be at least 2 ** depth = {2 * multiple} (depth={self.depth}) so that "
+                f"the bottleneck of a crop is at least 2 x 2 pixels, got {self.crop_size}"
             )
         _check_real("learning_rate", self.learning_rate, "a positive finite number", lambda v: v > 0)
         _check_real("weight_decay", self.weight_decay, "a finite number >= 0", lambda v: v >= 0)
@@ -372,6 +408,27 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         if self.device == "cuda" and not torch.cuda.is_available():
             raise ValueError("device='cuda' was requested but CUDA is not available")
         return self.device
+
+    def _check_split(self, n: int, groups) -> None:
+        """Raise ValueError if ``validation_fraction`` would leave nothing to train on.
+
+        Mirrors the rounding of ``(Group)ShuffleSplit``, which holds out
+        ``ceil(validation_fraction * count)`` patients (slices without groups)
+        and otherwise fails with a message about "n_samples".
+        """
+        if self.validation_fraction is None:
+            return
+        count, unit = (n, "slices") if groups is None else (len(np.unique(groups)), "patients (groups)")
+        if count < 2:  # nothing is held out: _split warns and trains on everything
+            return
+        held = math.ceil(self.validation_fraction * count)
+        if held >= count:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} would hold out ceil("
+                f"{self.validation_fraction} x {count}) = {held} of the {count} {unit} for "
+                f"validation, leaving none for training; with {count} {unit} it must be at most "
+                f"{count - 1}/{count} (or give more {unit.split()[0]})"
+            )
 
     def _split(self, n: int, groups, rng) -> tuple[np.ndarray, np.ndarray | None]:
         """Training and validation indices; validation holds out whole groups.
@@ -438,7 +495,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
             callbacks.append(
                 (
                     "checkpoint",
-                    Checkpoint(
+                    _BestCheckpoint(
                         monitor="valid_loss_best",
                         dirname=workdir,
                         f_params="params.pt",
@@ -493,10 +550,13 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n, H, W), float32
-            0 where the input is NaN.
+            0 where the input is NaN (in any channel).
         """
         check_is_fitted(self, "net_")
-        X = self._check_images(X, channels=self.n_channels_)
+        return self._proba(self._check_images(X, channels=self.n_channels_))
+
+    def _proba(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`predict_proba` of checked images ``(n, C, H, W)``."""
         scaled = robust_scale(X)
         proba = self._network_proba(scaled)
         if self.refine:
@@ -558,13 +618,19 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n, H, W), bool
+            False wherever the input is NaN (in any channel), even inside
+            the blood pool.
         """
-        proba = self.predict_proba(X)
+        check_is_fitted(self, "net_")
+        X = self._check_images(X, channels=self.n_channels_)
+        proba = self._proba(X)
         masks = proba > self.threshold
         if self.postprocess:
             masks = np.array([_keep_main_component(m, p) for m, p in zip(masks, proba)])
             masks = masks.reshape(proba.shape)
-        return masks
+        # Filling holes also fills NaN pixels enclosed by the pool: outside
+        # the region, they are never blood pool.
+        return masks & ~np.isnan(X).any(axis=1)
 
     # ---------------------------------------------------------- persistence
 
@@ -576,12 +642,22 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         from the file. A ``random_state`` that is a ``RandomState`` instance
         is stored as ``None``.
 
+        The file describes the fitted network: ``depth``, ``base_channels``
+        and ``crop_size`` are stored as they were at fit time
+        (``depth_``, ``base_channels_``, ``crop_size_``), so a ``set_params``
+        change of them since, which only affects the next fit, is not
+        saved. The other parameters are stored as they are now
+        (``threshold``, ``tta``, ``refine`` and ``postprocess`` act on
+        prediction), so the loaded model predicts as this one does.
+
         Parameters
         ----------
         path : str or path-like
         """
         check_is_fitted(self, "net_")
         params = self.get_params()
+        # load builds the network from these: they must be the trained one's.
+        params.update(depth=self.depth_, base_channels=self.base_channels_, crop_size=self.crop_size_)
         if not isinstance(params["random_state"], (int, np.integer, type(None))):
             params["random_state"] = None
         params = json.loads(json.dumps(params, default=_jsonable))
@@ -645,7 +721,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         params["device"] = device
         model = cls(**params)
         try:
-            model._validate_params_values()
+            model._validate_params_values(training=False)
         except ValueError as exc:
             raise SkcardioError(f"{path}: invalid parameter in the model file: {exc}") from exc
         device_ = model._resolve_device()
@@ -862,6 +938,42 @@ def _forked_rng(seed: int, device: str):
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
+
+
+class _BestCheckpoint(Checkpoint):
+    """A ``Checkpoint`` that reports divergence instead of loading a file never written.
+
+    With ``load_best``, skorch loads the best epoch's file when training
+    ends; if the validation loss was NaN in every epoch, no epoch was ever
+    best, no file was written, and skorch failed with a FileNotFoundError
+    naming a temporary file.
+    """
+
+    def on_train_end(self, net, **kwargs):
+        if not any(row.get("valid_loss_best") for row in net.history):
+            raise SkcardioError(
+                f"training diverged: the validation loss was never finite ({len(net.history)} "
+                f"epoch(s), last {net.history[-1, 'valid_loss']}), so there is no epoch to keep; "
+                f"try a lower learning_rate (got {net.lr!r})"
+            )
+        super().on_train_end(net, **kwargs)
+
+
+def _check_converged(net: NeuralNet, best_epoch: int) -> None:
+    """Raise SkcardioError if the kept epoch's weights or loss are not finite (training diverged)."""
+    row = net.history[best_epoch - 1]
+    name = "valid_loss" if "valid_loss" in row else "train_loss"
+    # Buffers (batch-norm statistics) count too. The loss alone is not enough:
+    # at learning_rate=1e6 the training loss stayed finite (1e18) while the
+    # weights were not, and the model marked every pixel as blood pool.
+    finite = all(v.isfinite().all() for v in net.module_.state_dict().values() if v.is_floating_point())
+    if finite and np.isfinite(row[name]):
+        return
+    problem = f"{name} = {row[name]}" if finite else "non-finite weights"
+    raise SkcardioError(
+        f"training diverged: epoch {best_epoch}, whose weights would be kept, ended with {problem}; "
+        f"try a lower learning_rate (got {net.lr!r})"
+    )
 
 
 def _best_epoch(net: NeuralNet) -> int:

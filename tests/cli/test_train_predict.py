@@ -203,6 +203,9 @@ def test_train_rejects_bad_options_as_usage_errors(flag, value, expected, tmp_pa
     "flags, expected",
     [
         (["--crop-size", "50"], "crop_size must be a multiple of 2 \\*\\* \\(depth - 1\\) = 4 \\(depth=3\\), got 50"),
+        # A 1 x 1 bottleneck failed in batch norm for a batch of one crop.
+        (["--crop-size", "4"], ("crop_size must be at least 2 \\*\\* depth = 8 \\(depth=3\\) so that the "
+                                "bottleneck of a crop is at least 2 x 2 pixels, got 4")),
         (["--device", "cuda"], "device='cuda' was requested but CUDA is not available"),
     ],
 )
@@ -215,6 +218,40 @@ def test_train_reports_invalid_combinations_in_one_line(flags, expected, tmp_pat
     err = capsys.readouterr().err
     assert re.fullmatch(f"skcardio train: error: {expected}\n", err), err
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_train_reports_a_validation_fraction_holding_out_every_patient(tmp_path, capsys, monkeypatch):
+    # sklearn's "With n_samples=3, test_size=0.9 ..." came as a traceback (exit 1).
+    def no_fit(*args, **kwargs):  # pragma: no cover - reached only if the check misses
+        raise AssertionError("fit called although no patient is left for training")
+
+    monkeypatch.setattr(UNetSegmenter, "fit", no_fit)
+    out = tmp_path / "m.pt"
+    assert main(["train", "--out", str(out), *TINY_FLAGS, "--validation-fraction", "0.9"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "skcardio train: error: validation_fraction=0.9 would hold out ceil(0.9 x 3) = 3 of the 3 "
+        "patients (groups) for validation, leaving none for training; with 3 patients (groups) it "
+        "must be at most 2/3 (or give more patients)\n"
+    )
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (["--validation-fraction", "0.4"], "the validation loss was never finite"),
+    ([], "epoch 2, whose weights would be kept, ended with non-finite weights"),
+], ids=["validation", "no-validation"])
+def test_diverged_train_reports_it_and_writes_nothing(flags, expected, tmp_path, capsys):
+    # With validation, skorch failed with a FileNotFoundError about its
+    # temporary checkpoint; without, a model predicting every pixel was saved.
+    out = tmp_path / "m.pt"
+    diverging = ["--learning-rate", "1e6", "--epochs", "2"]
+    assert main(["train", "--out", str(out), *TINY_FLAGS, *diverging, *flags]) == 2
+    captured = capsys.readouterr()
+    assert re.fullmatch(f"skcardio train: error: training diverged: {expected}.*; try a lower "
+                        "learning_rate \\(got 1000000.0\\)\n", captured.err), captured.err
+    assert "trained" not in captured.out
+    assert not list(tmp_path.iterdir())
 
 
 def test_interrupted_train_writes_nothing(tmp_path, capsys, monkeypatch):

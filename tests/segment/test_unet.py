@@ -15,6 +15,7 @@ import pytest
 import torch
 from sklearn import config_context
 from joblib import hash as joblib_hash
+from scipy import ndimage
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
@@ -111,6 +112,27 @@ def test_nan_pixels_are_never_foreground(fitted, discs):
     pred = fitted.predict(X)
     assert not pred[:, :, :32].any()
     assert pred[:, :, 32:].any() or not y[:2, :, 32:].any()
+
+
+def test_nan_hole_inside_the_pool_is_never_foreground(fitted):
+    # Filling the pool's holes filled the NaN (outside-region) pixels too.
+    X, y = make_discs(4, seed=1)
+    X = X[:1].copy()
+    row, col = np.argwhere(y[0]).mean(axis=0).round().astype(int)
+    X[0, row - 1 : row + 2, col - 1 : col + 2] = np.nan
+    pred = fitted.predict(X)[0]
+    outside = np.isnan(X[0])
+    assert not pred[outside].any()
+    # The NaN block is a hole enclosed by the predicted pool, which is kept.
+    ring = np.zeros_like(outside)
+    ring[row - 2 : row + 3, col - 2 : col + 3] = True
+    assert pred[ring & ~outside].all()
+    np.testing.assert_array_equal(pred, ndimage.binary_fill_holes(pred) & ~outside)
+    # Two channels: NaN in either one is outside the region. The low threshold
+    # makes the whole image one component, enclosing the NaN block.
+    two = UNetSegmenter(**TINIEST).fit(np.stack([X, X], axis=1), y[:1])
+    X2 = np.stack([np.nan_to_num(X, nan=0.0), X], axis=1)
+    assert not two.set_params(threshold=0.01).predict(X2)[0][outside].any()
 
 
 def test_zoom_crop_and_paste_back_roundtrip():
@@ -211,6 +233,75 @@ def test_single_group_trains_without_validation(discs):
     assert model.best_epoch_ == 2
 
 
+@pytest.mark.parametrize("validation_fraction", [0.5, None])
+def test_diverged_training_raises_and_keeps_nothing(validation_fraction, discs, monkeypatch, tmp_path):
+    # With validation, every validation loss NaN made skorch load a checkpoint
+    # never written (FileNotFoundError); without, the weights were NaN/inf and
+    # every pixel was predicted as blood pool.
+    X, y = discs[0][:8], discs[1][:8]
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    model = UNetSegmenter(
+        **{**TINIEST, "max_epochs": 2, "learning_rate": 1e6, "validation_fraction": validation_fraction}
+    )
+    expected = (
+        "the validation loss was never finite \\(2 epoch\\(s\\), last nan\\), so there is no epoch to keep"
+        if validation_fraction
+        else "epoch 2, whose weights would be kept, ended with non-finite weights"
+    )
+    with pytest.raises(SkcardioError, match=f"^training diverged: {expected}; try a lower learning_rate "
+                                            "\\(got 1000000.0\\)$"):
+        model.fit(X, y, groups=np.repeat(np.arange(4), 2))
+    assert _fitted_state(model) == {}
+    assert not list(tmp_path.iterdir())  # the checkpoint directory is removed
+
+
+def test_validation_fraction_must_leave_a_patient_for_training(discs):
+    X, y = discs[0][:4], discs[1][:4]
+    groups = [0, 0, 1, 1]
+    # sklearn's own message spoke of "n_samples=2" and an empty train set.
+    with pytest.raises(ValueError, match="^validation_fraction=0.9 would hold out ceil\\(0.9 x 2\\) = 2 of "
+                       "the 2 patients \\(groups\\) for validation, leaving none for training; with 2 "
+                       "patients \\(groups\\) it must be at most 1/2 \\(or give more patients\\)$"):
+        UNetSegmenter(**{**TINIEST, "validation_fraction": 0.9}).fit(X, y, groups=groups)
+    with pytest.raises(ValueError, match="ceil\\(0.8 x 4\\) = 4 of the 4 slices .*at most 3/4 "
+                       "\\(or give more slices\\)$"):
+        UNetSegmenter(**{**TINIEST, "validation_fraction": 0.8}).fit(X, y)
+    # The limits themselves are accepted (sklearn rounds the held-out count up).
+    UNetSegmenter(validation_fraction=0.5)._check_split(4, np.array(groups))
+    UNetSegmenter(validation_fraction=0.75)._check_split(4, None)
+
+
+def test_crop_size_leaves_a_bottleneck_of_two_pixels(discs):
+    X, y = discs[0][:1], discs[1][:1]
+    # 8-pixel crops at depth 4 gave a 1 x 1 bottleneck, which batch norm
+    # refuses for a batch of one crop ("Expected more than 1 value per channel").
+    tight = UNetSegmenter(**{**TINIEST, "depth": 4, "crop_size": 8})
+    with pytest.raises(ValueError, match="^crop_size must be at least 2 \\*\\* depth = 16 \\(depth=4\\) so "
+                       "that the bottleneck of a crop is at least 2 x 2 pixels, got 8$"):
+        tight.fit(X, y)
+    # 2 ** depth is enough, even for a single slice.
+    assert UNetSegmenter(**{**TINIEST, "crop_size": 4}).fit(X, y).predict(X).shape == (1, 64, 64)
+
+
+def test_random_state_none_uses_numpys_global_generator(discs):
+    # The docstring said global random state was left untouched for every
+    # random_state; None draws the seeds from NumPy's, as in scikit-learn.
+    X, y = discs[0][:4], discs[1][:4]
+    doc = " ".join(UNetSegmenter.__doc__.split())
+    assert "``None`` draws the seeds from NumPy's global generator (advancing it)" in doc
+    probas = []
+    for _ in range(2):
+        np.random.seed(5)
+        _, keys, position, *_ = np.random.get_state()
+        torch_state = torch.get_rng_state()
+        probas.append(UNetSegmenter(**{**TINIEST, "random_state": None}).fit(X, y).predict_proba(X))
+        assert torch.equal(torch.get_rng_state(), torch_state)
+        _, keys_after, position_after, *_ = np.random.get_state()
+        assert position_after != position or not np.array_equal(keys_after, keys)
+    # ... so seeding NumPy makes such fits repeatable.
+    np.testing.assert_array_equal(probas[0], probas[1])
+
+
 def test_clone_and_params_roundtrip():
     model = UNetSegmenter(depth=3, learning_rate=1e-3, zoom_range=(0.8, 1.2))
     cloned = clone(model)
@@ -240,6 +331,32 @@ def test_save_load_roundtrip(fitted, discs, tmp_path):
     assert len(loaded.net_.history) == len(fitted.net_.history)
     assert loaded.best_epoch_ == fitted.best_epoch_
     assert (loaded.depth_, loaded.crop_size_) == (fitted.depth_, fitted.crop_size_)
+
+
+def test_save_stores_the_fitted_network_not_pending_set_params(fitted, tmp_path):
+    # set_params of the architecture only affects the next fit; save stored the
+    # new values, so load failed (depth, base_channels) or refined with another
+    # window (crop_size).
+    X, _ = make_discs(3, size=72, seed=2)
+    X[0] = np.where(X[0] > np.percentile(X[0], 99), X[0].max(), np.median(X[0]))  # a small pool: refined
+    changed = copy.deepcopy(fitted).set_params(depth=2, base_channels=4, crop_size=16, threshold=0.4)
+    expected_proba, expected = changed.predict_proba(X), changed.predict(X)
+    changed.save(tmp_path / "model.pt")
+    loaded = UNetSegmenter.load(tmp_path / "model.pt")
+    np.testing.assert_allclose(loaded.predict_proba(X), expected_proba, atol=1e-6)
+    np.testing.assert_array_equal(loaded.predict(X), expected)
+    fit_time = (fitted.depth_, fitted.base_channels_, fitted.crop_size_)
+    assert fit_time == (3, 8, 48)
+    assert (loaded.depth_, loaded.base_channels_, loaded.crop_size_) == fit_time
+    assert (loaded.depth, loaded.base_channels, loaded.crop_size) == fit_time
+    assert loaded.threshold == 0.4  # prediction-time parameters are saved as they are
+
+
+def test_load_accepts_a_crop_size_allowed_when_it_was_saved(saved_payload, tmp_path):
+    # Files of earlier versions may have crop_size == 2 ** (depth - 1); they predict fine.
+    path = tmp_path / "old.pt"
+    torch.save(_edit_params(dict(saved_payload), crop_size=4), path)
+    assert UNetSegmenter.load(path).crop_size_ == 4
 
 
 class _Exploit:
