@@ -92,7 +92,8 @@ def _spacing_of(X, default: ArrayLike | None) -> ArrayLike:
         "X is not slice records with a 'pixel_spacing' field and no spacing was given "
         "to make_distance_scorer: distances are in pixels, not mm.",
         SkcardioWarning,
-        stacklevel=2,
+        # Point at whoever called the scorer: caller -> __call__ -> _metric_values -> here.
+        stacklevel=4,
     )
     return 1.0
 

@@ -113,8 +113,10 @@ class DicomLoader(StatelessMixin, TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        # Slice records or paths (1-D), never a numeric 2-D table.
+        tags.input_tags.two_d_array = False
         tags.input_tags.string = True
-        tags.requires_fit = True
+        tags.transformer_tags.preserves_dtype = []  # file paths in, float32 images out
         return tags
 
 

@@ -74,7 +74,11 @@ class RegionSelector(StatelessMixin, TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        # [image, region] arrays (n, 2, H, W), never a 2-D table.
+        tags.input_tags.two_d_array = False
         tags.input_tags.allow_nan = True
+        # Any real dtype in, float32 out (NaN marks the outside): only float32 is kept.
+        tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
 

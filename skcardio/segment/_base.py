@@ -88,7 +88,7 @@ class DegenerateSliceError(Exception):
 class DiceScoreMixin:
     """``score`` = mean Dice, so searches without ``scoring=`` rank segmenters by Dice."""
 
-    def score(self, X: ArrayLike, y: ArrayLike) -> float:
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Mean Dice coefficient of ``predict(X)`` against the expert masks ``y``.
 
         Parameters
@@ -98,15 +98,29 @@ class DiceScoreMixin:
             the classical segmenters, any image stack for the U-Net).
         y : array-like of shape (n, H, W), bool
             Expert masks.
+        sample_weight : array-like of shape (n,), default=None
+            Weights of the slices in the mean (as for scikit-learn's
+            ``score`` methods; ``Pipeline.score`` passes it when metadata
+            routing is enabled). ``None``: every slice counts the same.
 
         Returns
         -------
         float
-            :func:`skcardio.metrics.dice_score` (empty-mask rule included).
+            :func:`skcardio.metrics.dice_score` per slice (empty-mask rule
+            included), averaged with ``sample_weight``.
         """
         from ..metrics import dice_score  # noqa: PLC0415  (metrics imports nothing from here)
 
-        return dice_score(y, self.predict(X))
+        per_slice = np.atleast_1d(dice_score(y, self.predict(X), per_slice=True))
+        if sample_weight is None:
+            return float(per_slice.mean())
+        weights = np.asarray(sample_weight, dtype=float)
+        if weights.shape != per_slice.shape or not np.all(np.isfinite(weights) & (weights >= 0)):
+            raise ValueError(
+                f"sample_weight must hold one finite weight >= 0 per slice, shape {per_slice.shape}, "
+                f"got shape {weights.shape}"
+            )
+        return float(np.average(per_slice, weights=weights))
 
 
 class BaseSegmenter(DiceScoreMixin, BaseEstimator):

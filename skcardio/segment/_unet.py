@@ -10,6 +10,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import threading
 import warnings
 import zipfile
 from pathlib import Path
@@ -146,7 +147,9 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order, augmentation and the
         validation split. With an int, fitting on CPU twice gives identical
-        predictions. PyTorch's global random state is left untouched. So is
+        predictions, also when fits run in threads (their seeded parts take
+        turns: PyTorch has one global generator per process). PyTorch's
+        global random state is left untouched. So is
         NumPy's with an int or a ``RandomState`` instance; ``None`` draws the
         seeds from NumPy's global generator (advancing it), as scikit-learn
         estimators do, so ``np.random.seed`` makes such fits repeatable.
@@ -574,7 +577,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
             view = np.ascontiguousarray(np.flip(padded, axes)) if axes else padded
             # skorch's DataLoader draws a base seed from PyTorch's global RNG
             # even without shuffling; the fork keeps prediction side-effect free.
-            with torch.random.fork_rng(devices=[]):
+            with _RNG_LOCK, torch.random.fork_rng(devices=[]):
                 logits = self.net_.forward(torch.from_numpy(view), training=False, device="cpu")
             view_proba = torch.sigmoid(logits).numpy()
             proba += np.flip(view_proba, axes) if axes else view_proba
@@ -931,11 +934,22 @@ class _InterruptibleNet(NeuralNet):
             raise _FitInterrupted(exc) from None
 
 
+#: Serialises the sections that fork and restore PyTorch's global RNG (see
+#: :func:`_forked_rng`); re-entrant, so a seeded section may enter another.
+_RNG_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def _forked_rng(seed: int, device: str):
-    """Seed PyTorch inside a fork of its RNG; the global state is restored after."""
+    """Seed PyTorch inside a fork of its RNG; the global state is restored after.
+
+    Holds :data:`_RNG_LOCK` throughout: PyTorch has one random generator per
+    process, so two fits in threads (joblib's threading backend) would draw
+    from and restore it over each other, and a fixed ``random_state`` would
+    no longer give identical models.
+    """
     devices = [torch.cuda.current_device()] if device == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
+    with _RNG_LOCK, torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
 

@@ -118,6 +118,14 @@ def test_scorers_match_the_metrics(data, pipe):
     assert -5.0 < make_distance_scorer("apd", spacing=1.0)(pipe, X, y) <= 0.0
 
 
+@pytest.mark.parametrize("scorer", [apd_scorer, make_multimetric_scorer(["neg_apd", "dice"])])
+def test_pixel_distance_warning_points_at_the_caller(data, pipe, scorer):
+    X, y, _ = data
+    with pytest.warns(SkcardioWarning, match="distances are in pixels") as record:
+        scorer(pipe, X, y)
+    assert record[0].filename == __file__  # not a line inside skcardio
+
+
 def test_ks_images_are_the_final_step_input(data, pipe):
     # Without the pipeline's NaN masking the images differ, and so does KS.
     X, y, _ = data

@@ -6,7 +6,7 @@ from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from _sklearn_checks import TABLE_CHECKS, TRANSFORMER_TABLE_CHECKS
+from _sklearn_checks import TABLE_CHECKS, TRANSFORMER_TABLE_CHECKS, claiming_2d
 
 from skcardio.datasets import load_sample
 from skcardio.exceptions import DicomReadError
@@ -15,7 +15,10 @@ from skcardio.preprocessing import DicomLoader, RegionSelector
 _TABULAR = "DicomLoader takes slice records or DICOM paths; the check feeds a numeric 2-D array"
 EXPECTED_FAILURES = {
     name: _TABULAR
-    for name in [*TABLE_CHECKS, *TRANSFORMER_TABLE_CHECKS, "check_positive_only_tag_during_fit"]
+    for name in [
+        *TABLE_CHECKS, *TRANSFORMER_TABLE_CHECKS, "check_positive_only_tag_during_fit",
+        "check_transformers_unfitted_stateless",  # transforms an unfitted loader: works on records
+    ]
 }
 EXPECTED_FAILURES.update(
     {
@@ -28,7 +31,7 @@ EXPECTED_FAILURES.update(
 )
 
 
-@parametrize_with_checks([DicomLoader()], expected_failed_checks=lambda est: EXPECTED_FAILURES)
+@parametrize_with_checks([claiming_2d(DicomLoader)()], expected_failed_checks=lambda est: EXPECTED_FAILURES)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -189,3 +192,14 @@ def test_single_record_explained(sample):
 def test_list_of_records_explained(sample):
     with pytest.raises(ValueError, match=r"holding record"):
         DicomLoader().fit(list(sample.frame[:2]))
+
+
+def test_tags_describe_the_behaviour(sample):
+    from sklearn.utils import get_tags
+
+    tags = get_tags(DicomLoader())
+    # Stateless: reported fitted, transforms without fit (it used to claim requires_fit).
+    assert not tags.requires_fit
+    assert not tags.input_tags.two_d_array and tags.input_tags.string
+    assert tags.transformer_tags.preserves_dtype == []  # paths in, float32 out
+    assert DicomLoader().transform(sample.frame).dtype == np.float32

@@ -5,7 +5,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from _sklearn_checks import TABLE_CHECKS, TRANSFORMER_TABLE_CHECKS
+from _sklearn_checks import TABLE_CHECKS, TRANSFORMER_TABLE_CHECKS, claiming_2d
 
 from skcardio.preprocessing import RegionSelector
 
@@ -20,7 +20,7 @@ EXPECTED_FAILURES = {
 }
 
 
-@parametrize_with_checks([RegionSelector()], expected_failed_checks=lambda est: EXPECTED_FAILURES)
+@parametrize_with_checks([claiming_2d(RegionSelector)()], expected_failed_checks=lambda est: EXPECTED_FAILURES)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -108,3 +108,14 @@ def test_sparse_complex_empty_are_refused():
         RegionSelector().fit(np.zeros((0, 2, 3, 4)))
     with pytest.raises(ValueError, match="expected a numeric array"):
         RegionSelector().fit(np.full((1, 2, 2, 2), "a"))
+
+
+def test_tags_describe_the_behaviour():
+    from sklearn.utils import get_tags
+
+    tags = get_tags(RegionSelector())
+    assert not tags.requires_fit and not tags.input_tags.two_d_array and tags.input_tags.allow_nan
+    # The only dtype kept is float32: float64 comes out as float32.
+    assert tags.transformer_tags.preserves_dtype == ["float32"]
+    for dtype in (np.float32, np.float64):
+        assert RegionSelector().transform(_pairs().astype(dtype)).dtype == np.float32

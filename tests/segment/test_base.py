@@ -4,9 +4,14 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 from skimage.filters import threshold_otsu
+from sklearn.model_selection import GridSearchCV, GroupKFold
+from sklearn.pipeline import make_pipeline
 
 from skcardio.exceptions import SkcardioWarning
+from skcardio.metrics import dice_score
+from skcardio.preprocessing import RegionSelector
 from skcardio.segment import KMeansSegmenter, RegionGrowingSegmenter, ThresholdSegmenter
 
 
@@ -61,3 +66,49 @@ def test_fit_refuses_y_of_another_length(segmenter):
     with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[6, 3\]"):
         segmenter.fit(X, np.zeros((3, 12, 12), bool))
     assert segmenter.fit(X, np.zeros((6, 12, 12), bool)) is segmenter
+
+
+# --------------------------------------------------------------------------- score
+
+
+def _one_right_one_wrong(synthetic):
+    """Two slices: the first's expert mask is the blood pool (Dice ~1), the second's is empty (0)."""
+    images, truth = synthetic[0][:2], synthetic[2][:2].copy()
+    truth[1] = False
+    return images, truth
+
+
+def test_score_weights_slices_like_sklearn_scores(synthetic):
+    images, truth = _one_right_one_wrong(synthetic)
+    seg = ThresholdSegmenter(keep_largest=True, fill_holes=True).fit(images)
+    first, second = dice_score(truth, seg.predict(images), per_slice=True)
+    assert second == 0.0 and first > 0.9
+    assert seg.score(images, truth) == pytest.approx((first + second) / 2)
+    assert seg.score(images, truth, sample_weight=[3, 1]) == pytest.approx(0.75 * first)
+    assert seg.score(images, truth, sample_weight=None) == seg.score(images, truth)
+
+
+@pytest.mark.parametrize("weights", [[1.0], [1.0, -1.0], [1.0, np.nan]])
+def test_score_refuses_bad_sample_weight(synthetic, weights):
+    images, truth = _one_right_one_wrong(synthetic)
+    seg = ThresholdSegmenter().fit(images)
+    with pytest.raises(ValueError, match="sample_weight must hold one finite weight >= 0 per slice"):
+        seg.score(images, truth, sample_weight=weights)
+
+
+def test_pipeline_score_and_default_search_with_metadata_routing(synthetic):
+    # With routing on, Pipeline.score routes sample_weight to the last step's
+    # score, which then must accept it; without it every candidate of a search
+    # without scoring= scored NaN (a warning only) and the first one won.
+    images, regions, truth = synthetic
+    pairs = np.stack([np.nan_to_num(images, nan=255.0), regions.astype(float)], axis=1)
+    pipe = make_pipeline(RegionSelector(), ThresholdSegmenter())
+    with sklearn.config_context(enable_metadata_routing=True):
+        assert pipe.fit(pairs, truth).score(pairs, truth) == pytest.approx(
+            dice_score(truth, pipe.predict(pairs))
+        )
+        search = GridSearchCV(
+            pipe, {"thresholdsegmenter__method": ["otsu", "li"]}, cv=GroupKFold(n_splits=3),
+            error_score="raise",
+        ).fit(pairs, truth, groups=[0, 1, 2])
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()

@@ -25,21 +25,9 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
 
-from _sklearn_checks import TABLE_CHECKS
+from _sklearn_checks import TABLE_CHECKS, claiming_2d
 
 from skcardio.segment import KMeansSegmenter, RegionGrowingSegmenter, ThresholdSegmenter
-
-
-def _claiming_2d(cls):
-    """Subclass of ``cls`` whose tags claim 2-D input, so that the checks run."""
-
-    def __sklearn_tags__(self):
-        tags = super(checked, self).__sklearn_tags__()
-        tags.input_tags.two_d_array = True
-        return tags
-
-    checked = type(cls.__name__, (cls,), {"__sklearn_tags__": __sklearn_tags__})
-    return checked
 
 
 _NEEDS_IMAGES = "feeds a 2-D table; the segmenter needs images (n, H, W)"
@@ -80,9 +68,9 @@ def _expected_failed_checks(estimator) -> dict[str, str]:
 
 @parametrize_with_checks(
     [
-        _claiming_2d(ThresholdSegmenter)(),
-        _claiming_2d(KMeansSegmenter)(random_state=0),
-        _claiming_2d(RegionGrowingSegmenter)(),
+        claiming_2d(ThresholdSegmenter)(),
+        claiming_2d(KMeansSegmenter)(random_state=0),
+        claiming_2d(RegionGrowingSegmenter)(),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

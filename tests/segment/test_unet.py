@@ -755,3 +755,18 @@ def test_segment_package_imports_torch_lazily():
         "assert s.UNetSegmenter.__name__ == 'UNetSegmenter'; assert 'torch' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_same_seed_same_model_when_fitted_in_threads(discs):
+    # joblib's threading backend: PyTorch's one global RNG is shared by the
+    # threads; each seeded fit must hold it alone, or the models differ.
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = discs[0][:8], discs[1][:8]
+    params = {**TINIEST, "max_epochs": 3}
+    alone = UNetSegmenter(**params).fit(X, y).predict_proba(X)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [pool.submit(lambda: UNetSegmenter(**params).fit(X, y).predict_proba(X)) for _ in range(3)]
+        results = [future.result() for future in futures]
+    for proba in results:
+        np.testing.assert_array_equal(proba, alone)
