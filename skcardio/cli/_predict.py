@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "STEM_contour.txt (one 'x y' point per line, x = column, y = row, like the "
             "expert contour files; not written for an empty mask) and STEM_overlay.png; and "
             "predictions.csv with the area of every mask. Files inside a folder argument "
-            "keep their path relative to that folder. --out is written only once every slice "
+            "keep the folder's name and their path inside it (e.g. SCD0000101/48_mask.png). --out is written only once every slice "
             "is done; the slice files listed by an earlier predictions.csv there and not "
             "written again are removed."
         ),

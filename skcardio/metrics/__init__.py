@@ -8,7 +8,8 @@ and the matching scorers for ``GridSearchCV`` / ``cross_validate``.
 
 All metrics take masks ``(n, H, W)`` (or one ``(H, W)`` slice) and compute a
 value per slice; the functions return the mean over slices unless
-``per_slice=True``. A stack without slices (``n = 0``) raises ``ValueError``
+``per_slice=True`` (``fraction_iou_above`` and ``good_contour_rate``, fractions
+of slices, have no ``per_slice``). A stack without slices (``n = 0``) raises ``ValueError``
 rather than giving a mean of nothing.
 """
 
