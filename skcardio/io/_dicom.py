@@ -6,6 +6,7 @@ import math
 import os
 import re
 import struct
+import sys
 import zlib
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
-from pydicom.datadict import tag_for_keyword
+from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+from pydicom.dataelem import DataElement
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.pixels import apply_modality_lut
 from pydicom.uid import (
@@ -24,7 +26,7 @@ from pydicom.uid import (
 )
 
 from ..exceptions import DicomReadError
-from ._fastdicom import scan_header
+from ._fastdicom import scan_header, split_text
 
 __all__ = ["DicomSlice", "read_dicom"]
 
@@ -160,12 +162,18 @@ def _read_fast(data: bytes, path: str, pixels: bool) -> DicomSlice | None:
     usual = rows and cols and bits in (8, 16, 32) and 0 < stored <= bits and single
     if not (usual and rows * cols * bits // 8 <= length):
         return None
-    photometric = _photometric(header, path)  # refused before any decoding
-    image = None
-    if pixels:
-        signed = header.get("PixelRepresentation") == 1
-        image = _decode_native(memoryview(data)[offset:], rows, cols, bits, stored, signed, little_endian=True)
-    return _make_slice(header, image, path, photometric)
+    try:
+        photometric = _photometric(header, path)  # refused before any decoding
+        image = None
+        if pixels:
+            signed = header.get("PixelRepresentation") == 1
+            image = _decode_native(memoryview(data)[offset:], rows, cols, bits, stored, signed, little_endian=True)
+        return _make_slice(header, image, path, photometric)
+    except DicomReadError:
+        # A malformed value: the pydicom path refuses it too, and reports it
+        # in its own words (it quotes some malformed values differently, e.g.
+        # unstripped), so that the message is the same on both paths.
+        return None
 
 
 def _read_pydicom(path: str, pixels: bool, data: bytes | None = None) -> DicomSlice:
@@ -276,11 +284,14 @@ _REQUIRED = ("Rows", "Columns", "BitsAllocated", "PixelData")
 _NATIVE = {ImplicitVRLittleEndian, ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian}
 #: What a file cut short, or with a corrupt element, makes pydicom raise while
 #: parsing or converting values (struct.error: an element header cut short;
-#: BytesLengthException: a binary value cut to a partial number; zlib.error: a
-#: deflated data set cut short; NotImplementedError: a garbled VR).
+#: BytesLengthException: a binary value cut to a partial number, e.g. a 1-byte
+#: US; zlib.error: a deflated data set cut short; NotImplementedError: a garbled
+#: VR; OverflowError: an IS such as 'inf' or '1e400', which pydicom converts
+#: with int(float(...)); RecursionError: sequences nested deeper than pydicom's
+#: recursive parser reaches).
 _PARSE_ERRORS = (
     EOFError, OSError, struct.error, zlib.error, BytesLengthException, NotImplementedError,
-    ValueError, KeyError, TypeError,
+    ValueError, KeyError, TypeError, OverflowError, RecursionError,
 )
 
 
@@ -290,15 +301,70 @@ def _dcmread(path: str, data: bytes) -> pydicom.Dataset:
         # specific_tags: parse only what DicomSlice needs, about 3x faster
         # than a full parse of these headers.
         ds = pydicom.dcmread(BytesIO(data), specific_tags=_TAGS)
-        # pydicom converts values lazily; converting them all here reports a
-        # corrupt value as such instead of failing later at first use.
-        for _ in ds:
-            pass
     except InvalidDicomError as exc:
         raise DicomReadError(f"{path}: not a DICOM file ({exc})") from exc
     except _PARSE_ERRORS as exc:
-        raise DicomReadError(f"{path}: truncated or corrupt DICOM ({_describe(exc)})") from exc
+        raise _corrupt(path, exc) from exc
+    _convert_values(ds, path)
     return ds
+
+
+def _convert_values(ds: pydicom.Dataset, path: str) -> None:
+    """Convert every value now, naming the element whose value is corrupt.
+
+    pydicom converts values lazily: without this a corrupt value would fail
+    later, at first use, with a bare pydicom exception.
+    """
+    for tag in sorted(ds.keys()):  # in tag order: BitsAllocated before PixelData
+        try:
+            ds[tag]
+        except AttributeError as exc:
+            raise _unresolved_vr(ds, tag, path, exc) from exc
+        except _PARSE_ERRORS as exc:
+            if not (isinstance(exc, OverflowError) and _keep_as_text(ds, tag)):
+                raise _corrupt(path, exc, f"cannot convert {_tag_name(tag)}") from exc
+
+
+def _keep_as_text(ds: pydicom.Dataset, tag) -> bool:
+    """Keep an IS value such as 'inf' or '1e400' as its text; False if not an IS.
+
+    pydicom keeps a value it cannot convert (ValueError) as text, but lets
+    the OverflowError of int(float('inf')) escape. As text (split as the fast
+    path does) the checks report it as any malformed number, as for a file
+    read by the fast path: 'InstanceNumber (0020,0013) must hold 1 finite
+    decimal number(s) ..., got 1 value(s): 'inf''.
+    """
+    raw = ds.get_item(tag)
+    vr = raw.VR if raw.VR not in (None, "UN") else dictionary_VR(tag)  # as pydicom converts it
+    if vr != "IS":  # no other conversion is known to overflow: reported as corrupt
+        return False
+    ds[tag] = DataElement(tag, "SH", split_text(raw.value, b"IS"))
+    return True
+
+
+def _unresolved_vr(ds: pydicom.Dataset, tag, path: str, exc: AttributeError) -> DicomReadError:
+    """The error for pydicom's failure to resolve an ambiguous VR.
+
+    PixelData read with implicit VR in a file whose meta says explicit VR is
+    'OB or OW' until pydicom looks up BitsAllocated, which fails when that is
+    absent: report the missing element, as for any other file.
+    """
+    if tag == 0x7FE00010:  # everything before it is converted: checking those is safe
+        missing = [_name(k) for k in _REQUIRED[:-1] if k not in ds or ds[k].is_empty]
+        if missing:
+            return _missing_error(path, missing)
+    return _corrupt(path, exc, f"cannot resolve the VR of {_tag_name(tag)}")
+
+
+def _corrupt(path: str, exc: BaseException, where: str = "") -> DicomReadError:
+    """'truncated or corrupt DICOM' with the cause (and the element, when known)."""
+    where = f": {where}" if where else ""
+    if isinstance(exc, RecursionError):
+        return DicomReadError(
+            f"{path}: sequences nested too deeply for pydicom to parse{where} ({_describe(exc)}): "
+            f"expected nesting within Python's recursion limit ({sys.getrecursionlimit()} frames)"
+        )
+    return DicomReadError(f"{path}: truncated or corrupt DICOM{where} ({_describe(exc)})")
 
 
 def _describe(exc: BaseException) -> str:
@@ -334,10 +400,7 @@ def _check_image(ds: pydicom.Dataset, path: str) -> None:
         )
     missing = [_name(k) for k in _REQUIRED if k not in ds or ds[k].is_empty]
     if missing:
-        raise DicomReadError(
-            f"{path}: missing required element(s) {', '.join(missing)}: a slice needs "
-            f"{', '.join(_REQUIRED)} (the file may be cut short, or hold no image)"
-        )
+        raise _missing_error(path, missing)
     rows, cols, bits = (_int(ds, k, 0, path) for k in ("Rows", "Columns", "BitsAllocated"))
     samples, frames = _int(ds, "SamplesPerPixel", 1, path), _int(ds, "NumberOfFrames", 1, path)
     if samples != 1 or frames != 1:
@@ -352,20 +415,43 @@ def _check_image(ds: pydicom.Dataset, path: str) -> None:
             f"got Rows={rows}, Columns={cols}, BitsAllocated={bits}, BitsStored={stored}"
         )
     expected = (rows * cols * bits + 7) // 8
-    if _syntax(ds) in _NATIVE and len(ds.PixelData) < expected:
+    syntax = _syntax(ds, path)
+    if syntax in _NATIVE and ds["PixelData"].is_undefined_length:
+        # PS3.5 A.4: only encapsulated (compressed) pixel data has an undefined
+        # length; read as native, its item tags would be decoded as pixels.
+        raise DicomReadError(
+            f"{path}: undefined-length (encapsulated) pixel data under the native transfer syntax "
+            f"{syntax} ({syntax.name}): expected {expected} bytes of defined length for {rows}x{cols} "
+            f"at {bits} bits (was the transfer syntax UID of a compressed file rewritten?)"
+        )
+    if syntax in _NATIVE and len(ds.PixelData) < expected:
         raise DicomReadError(
             f"{path}: truncated pixel data: {len(ds.PixelData)} bytes, expected "
             f"{expected} for {rows}x{cols} at {bits} bits"
         )
 
 
-def _syntax(ds: pydicom.Dataset):
+def _missing_error(path: str, missing: list[str]) -> DicomReadError:
+    return DicomReadError(
+        f"{path}: missing required element(s) {', '.join(missing)}: a slice needs "
+        f"{', '.join(_REQUIRED)} (the file may be cut short, or hold no image)"
+    )
+
+
+def _syntax(ds: pydicom.Dataset, path: str):
+    """The TransferSyntaxUID (a UID, or None when absent)."""
     file_meta = getattr(ds, "file_meta", None)
-    return file_meta.get("TransferSyntaxUID") if file_meta is not None else None
+    syntax = file_meta.get("TransferSyntaxUID") if file_meta is not None else None
+    if syntax is not None and not isinstance(syntax, str):  # e.g. a garbled value with a '\\'
+        received = "\\".join(map(str, syntax))
+        raise DicomReadError(
+            f"{path}: TransferSyntaxUID (0002,0010) must hold 1 UID, got {len(syntax)} value(s): {received!r}"
+        )
+    return syntax
 
 
 def _pixels(ds: pydicom.Dataset, path: str) -> np.ndarray:
-    syntax = _syntax(ds)
+    syntax = _syntax(ds, path)
     bits = _int(ds, "BitsAllocated", 0, path)
     # Big endian 8-bit pixels in an OW element are byte-swapped in 16-bit
     # words: pydicom's decoder undoes that.
@@ -425,7 +511,7 @@ def _texts(ds, keyword: str) -> list[str]:
     Both have already stripped the padding.
     """
     value = ds.get(keyword)
-    if type(value) is list:  # the fast path's values, already str
+    if type(value) is list and (not value or type(value[0]) is str):  # the fast path's
         return value
     if isinstance(value, str):
         return [value] if value else []
@@ -436,6 +522,8 @@ def _texts(ds, keyword: str) -> list[str]:
     if isinstance(value, bytes):  # a numeric string stored under a binary VR
         text = value.decode("latin-1").strip("\0 ")
         return [part.strip() for part in text.split("\\")] if text else []
+    # pydicom's MultiValue, or a plain list of ints for several binary numbers
+    # (e.g. a US with 2 values): the count checks below name what is wrong.
     return [str(item) for item in value]
 
 
@@ -485,5 +573,11 @@ def _int(ds, keyword: str, default, path: str):
 
 def _name(keyword: str) -> str:
     """'PixelSpacing (0028,0030)': how error messages name an element."""
-    tag = tag_for_keyword(keyword)
-    return f"{keyword} ({tag >> 16:04X},{tag & 0xFFFF:04X})"
+    return _tag_name(tag_for_keyword(keyword))
+
+
+def _tag_name(tag: int) -> str:
+    """'PixelSpacing (0028,0030)' from the tag; '(0029,1010)' for a private one."""
+    number = f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+    keyword = keyword_for_tag(tag)
+    return f"{keyword} {number}" if keyword else number
