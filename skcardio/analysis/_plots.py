@@ -264,6 +264,7 @@ def plot_threshold_grid(
     true_mask: ArrayLike | None = None,
     ncols: int = 3,
     crop: bool = True,
+    title: str | None = None,
     path: str | os.PathLike | None = None,
 ) -> Figure:
     """Try every global threshold inside a region, like ``skimage.filters.try_all_threshold``.
@@ -274,7 +275,8 @@ def plot_threshold_grid(
     with the selected pixels (``image > threshold`` inside the region), the
     threshold value and, when ``true_mask`` is given, the IoU. A method that
     fails on the slice (``minimum`` needs a bimodal histogram) says so in its
-    panel.
+    panel; on a region of one intensity every panel says so (no threshold
+    separates anything there).
 
     Parameters
     ----------
@@ -290,6 +292,8 @@ def plot_threshold_grid(
         Panels per row.
     crop : bool, default=True
         Zoom on the region.
+    title : str, default=None
+        Title of the whole figure (e.g. which slice it shows).
     path : str or path-like, default=None
         Save the figure there.
 
@@ -330,9 +334,15 @@ def plot_threshold_grid(
     axes = figure.subplots(nrows, min(ncols, n_panels), squeeze=False).ravel()
     for extra in axes[n_panels:]:
         extra.remove()
+    if title is not None:
+        figure.suptitle(title)
     plot_overlay(image, true_mask=true_mask, region=region, crop=crop, margin=3, ax=axes[0], title="region")
     for ax, method in zip(axes[1:], methods):
         try:
+            if np.ptp(values) == 0:
+                # Thresholds of one grey level are arbitrary (and scikit-image warns):
+                # as the segmenters do, call the slice impossible rather than plot one.
+                raise ValueError(f"constant intensity {values[0]:g} in the region")
             threshold = float(THRESHOLD_METHODS[method](values))
         except (RuntimeError, ValueError, IndexError) as exc:  # isodata: IndexError on one grey level
             plot_overlay(image, region=region, crop=crop, margin=3, ax=ax)

@@ -124,7 +124,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     results = {m: _slice_metrics(subset, predictions[m]) for m in methods}
 
     source = "embedded sample" if args.root is None else os.fspath(root)
-    print(_header(source, subset, flags, keep, cv_label))
+    print(_header(source, subset, flags, keep, cv_label, exclude_qc=args.exclude_qc))
     _print_tables(results, subset.flagged)
     _print_flags(data.frame, flags, keep)
     for message in messages:
@@ -251,10 +251,19 @@ def _predict_all(methods, subset: _Subset, folds, args):
                     warnings.simplefilter("always")
                     estimator = clone(template).fit(subset.X[train], subset.y[train])
                     predictions[method][test] = estimator.predict(subset.X[test])
-                messages += [f"{method}, fold {k}: {w.message}" for w in caught]
+                messages += [_fold_message(method, k, w.message, subset, test) for w in caught]
                 fold_of[test] = k
                 bar.update()
     return predictions, fold_of, messages
+
+
+def _fold_message(method: str, fold: int, message: Warning, subset: _Subset, test: np.ndarray) -> str:
+    """A warning of one fold; failed slices named patient/instance, not by position in the fold."""
+    failed = getattr(message, "failed_slices", None)
+    if not failed:
+        return f"{method}, fold {fold}: {message}"
+    listed = ", ".join(f"{subset.label(test[i])} ({reason})" for i, reason in failed.items())
+    return f"{method}, fold {fold}: {len(failed)} slice(s) could not be segmented and got empty masks: {listed}"
 
 
 def _slice_metrics(subset: _Subset, y_pred: np.ndarray) -> dict[str, np.ndarray]:
@@ -319,9 +328,16 @@ def _summary_table(results, selection: np.ndarray, title: str) -> str:
     return "\n".join(lines)
 
 
-def _header(source: str, subset: _Subset, flags: list[str], keep: np.ndarray, cv_label: str) -> str:
+def _header(
+    source: str, subset: _Subset, flags: list[str], keep: np.ndarray, cv_label: str, *, exclude_qc: bool
+) -> str:
     n_flagged = sum(bool(f) for f in flags)
-    state = "excluded" if not keep.all() else "kept (use --exclude-qc to leave them out)"
+    if not keep.all():
+        state = "excluded"
+    elif n_flagged or not exclude_qc:
+        state = "kept (use --exclude-qc to leave them out)"
+    else:
+        state = "to exclude"
     qc = f"{n_flagged} QC-flagged slice(s) {state}"
     return (
         f"{len(subset.y)} slice(s) with both contours from {len(set(subset.groups))} patient(s) "
@@ -392,6 +408,7 @@ def _plots(out: Path, methods, subset: _Subset, predictions, results) -> None:
     labels = [subset.label(i) for i in range(len(subset.y))]
     worst = int(np.argmin(results[methods[0]]["iou"]))
     plot_threshold_grid(subset.X[worst, 0], subset.regions[worst], true_mask=subset.y[worst],
+                        title=f"Thresholds inside the o-contour: {labels[worst]} (lowest {methods[0]} IoU)",
                         path=out / "thresholds.png")
     for method in methods:
         metrics = results[method]

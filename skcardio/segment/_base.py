@@ -67,7 +67,8 @@ Post-processing runs in the order ``border_margin``, ``opening``,
 A slice whose region is empty, or has a single intensity value, or on
     which the method fails (e.g. ``threshold_minimum`` finds no two peaks)
     gets an empty mask; one :class:`~skcardio.exceptions.SkcardioWarning`
-    per call lists those slices.""",
+    per call lists those slices (its ``failed_slices`` attribute maps
+    each one's index in ``X`` to the reason).""",
 }
 
 
@@ -175,21 +176,23 @@ class BaseSegmenter(DiceScoreMixin, BaseEstimator):
         self._validate_params()
         images = check_images(X)
         masks = np.zeros(images.shape, dtype=bool)
-        failed = []
+        failed: dict[int, str] = {}
         with self._slice_loop_context():
             for i, image in enumerate(images):
                 try:
                     box, mask = self._predict_slice(image)
                     masks[i][box] = mask
                 except DegenerateSliceError as error:
-                    failed.append(f"{i} ({error})")
+                    failed[i] = str(error)
         if failed:
-            warnings.warn(
+            listed = ", ".join(f"{i} ({reason})" for i, reason in failed.items())
+            warning = SkcardioWarning(
                 f"{type(self).__name__}: {len(failed)} of {len(images)} slices could not be "
-                f"segmented and got empty masks: {', '.join(failed)}",
-                SkcardioWarning,
-                stacklevel=2,
+                f"segmented and got empty masks: {listed}"
             )
+            # For callers that know the slices by name (skcardio evaluate): index -> reason.
+            warning.failed_slices = failed
+            warnings.warn(warning, stacklevel=2)
         return masks
 
     def _predict_slice(self, image: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray]:

@@ -147,15 +147,25 @@ def test_save_without_extension_uses_png(tmp_path):
 
 @pytest.mark.parametrize("n_pixels", [1, 400])
 def test_threshold_grid_flat_region(n_pixels):
-    # isodata raises IndexError on a single grey level: reported in its panel.
+    # One grey level: no threshold separates anything (isodata raised
+    # IndexError, otsu showed "5.0, IoU 0.00", yen selected the whole region,
+    # and scikit-image warned); every panel says it failed, and why.
     image = np.full((20, 20), 5.0)
     region = np.zeros((20, 20), bool)
     region.flat[:n_pixels] = True
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         figure = plot_threshold_grid(image, region)
-    titles = {ax.get_title().split(":")[0]: ax.get_title() for ax in figure.axes[1:]}
-    assert titles["isodata"] == "isodata: failed"
+    panels = figure.axes[1:]
+    assert [ax.get_title() for ax in panels] == [f"{m}: failed" for m in THRESHOLD_METHODS]
+    assert all("constant intensity 5 in the region" in ax.texts[0].get_text() for ax in panels)
+
+
+def test_threshold_grid_title(slice_):
+    image, region, _ = slice_
+    figure = plot_threshold_grid(image, region, methods="otsu", title="SCD0000101/48")
+    assert figure.get_suptitle() == "SCD0000101/48"
+    assert plot_threshold_grid(image, region, methods="otsu").get_suptitle() == ""
 
 
 def test_threshold_grid_ncols_error(slice_):

@@ -317,3 +317,32 @@ def test_rerun_removes_stale_outputs_only(tmp_path, caplog):
     assert main(["evaluate", "--method", "otsu", "--out", str(out), "--no-plots", *QUIET]) == 0
     assert set(_listing(out)) == {"per_slice.csv", "summary.csv", "notes.txt", "scores_mine.png"}
     assert _leftover_stages(tmp_path) == []
+
+
+def test_failed_slices_named_by_patient_and_instance(tmp_path, capsys):
+    # The segmenter's warning counts positions within the fold's test slices;
+    # evaluate names the slices instead (it said "... empty masks: 2 (...)").
+    import pydicom
+
+    root = tmp_path / "data"
+    shutil.copytree(get_sample_path(), root)
+    path = root / "dicoms" / "SCD0000101" / "119.dcm"
+    ds = pydicom.dcmread(path)
+    ds.PixelData = np.full(ds.pixel_array.shape, 300, ds.pixel_array.dtype).tobytes()
+    ds.save_as(path)
+    argv = ["evaluate", str(root), "--method", "otsu", "--out", str(tmp_path / "out"), "--no-plots",
+            "--no-progress"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert re.search(
+        r"warning: otsu, fold \d: 1 slice\(s\) could not be segmented and got empty masks: "
+        r"SCD0000101/119 \(constant intensity in the region\)", err
+    ), err
+
+
+def test_exclude_qc_with_nothing_flagged_says_so(tmp_path, capsys):
+    argv = ["evaluate", "--exclude-qc", "--out", str(tmp_path / "out"), *QUIET, "--no-plots"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "0 QC-flagged slice(s) to exclude" in printed
+    assert "use --exclude-qc" not in printed  # it was given

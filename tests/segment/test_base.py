@@ -112,3 +112,14 @@ def test_pipeline_score_and_default_search_with_metadata_routing(synthetic):
             error_score="raise",
         ).fit(pairs, truth, groups=[0, 1, 2])
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_warning_maps_failed_slices_to_reasons():
+    # Callers that know the slices by name (skcardio evaluate) read the indices here.
+    flat = _flattened_by_contrast()
+    good = flat.copy()
+    good[0, 1:11, 1:11] = np.arange(100).reshape(10, 10)
+    X = np.concatenate([good, flat])
+    with pytest.warns(SkcardioWarning, match="1 of 2 slices") as record:
+        ThresholdSegmenter(contrast=(0, 50)).fit(X).predict(X)
+    assert record[0].message.failed_slices == {1: "constant intensity in the region after pre-processing"}
