@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.cluster import KMeans
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
@@ -143,6 +144,19 @@ class KMeansSegmenter(BaseSegmenter):
     def _kmeans_centres(self, values: np.ndarray) -> np.ndarray:
         kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=self._seed)
         return kmeans.fit(values.reshape(-1, 1)).cluster_centers_.ravel()
+
+    def predict(self, X):
+        # set_params(fit_mode="global") after a per-slice fit: no centres were
+        # learned, and indexing None would fail with a bare TypeError.
+        if self.fit_mode == "global" and getattr(self, "cluster_centers_", False) is None:
+            raise NotFittedError(
+                "fit_mode='global' predicts with the cluster centres learned by fit, but this "
+                "KMeansSegmenter was fitted with fit_mode='per_slice' (no centres): call fit again "
+                "after set_params"
+            )
+        return super().predict(X)
+
+    predict.__doc__ = BaseSegmenter.predict.__doc__
 
     def _slice_loop_context(self):
         # A slice has a few thousand 1-D values: OpenMP threads only add

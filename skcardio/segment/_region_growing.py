@@ -208,6 +208,10 @@ def find_seed(image: np.ndarray, region: np.ndarray, radius: int) -> tuple[int, 
         lowest = values.min()
         threshold = threshold_otsu(values - lowest)
         bright &= (smoothed - lowest > threshold) & (image - lowest > threshold)
+        if not bright.any():
+            # Contrast at rounding level: nothing is above the threshold in
+            # both images. Any region pixel then, never one outside.
+            bright = region
     near = bright & (distance <= radius)
     if near.any():
         return _argmin_where(-smoothed, near)

@@ -124,3 +124,11 @@ def test_valid_n_init_is_accepted(n_init, synthetic):
     images, _, truth = synthetic
     masks = KMeansSegmenter(n_init=n_init, random_state=0).fit(images).predict(images)
     assert dice_score(truth, masks) > 0.95
+
+
+def test_global_mode_set_after_a_per_slice_fit_asks_for_a_refit(synthetic):
+    images = synthetic[0]
+    seg = KMeansSegmenter(random_state=0).fit(images).set_params(fit_mode="global")
+    with pytest.raises(NotFittedError, match="fitted with fit_mode='per_slice' .* call fit again"):
+        seg.predict(images)
+    assert seg.fit(images).predict(images).any()  # refitted: centres learned

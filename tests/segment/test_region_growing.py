@@ -167,3 +167,16 @@ def test_seed_on_large_offset_intensities():
     masks = RegionGrowingSegmenter(50.0, normalize=None).predict(image[None] + 1e17)
     assert masks.sum() > 0
     np.testing.assert_array_equal(masks, expected)
+
+
+def test_seed_stays_in_the_region_at_rounding_level_contrast():
+    # Values 2 ulps apart: nothing is above the smoothed image's Otsu threshold
+    # in both images, and the seed was pixel (0, 0) of the crop, outside the
+    # region; the flood then filled the region's complement.
+    image = np.full((6, 3), np.nan)
+    image[2, 1] = image[3, 1] = 1e12
+    image[3, 2] = 1e12 + 2.44140625e-04
+    region = ~np.isnan(image)
+    assert region[find_seed(np.where(region, image, 0.0), region, 5)]
+    mask = RegionGrowingSegmenter(tolerance=0.0, normalize=None).predict(image[None])[0]
+    assert mask.any() and not (mask & ~region).any()
