@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -139,7 +140,7 @@ def load_dataset(
             f"{root}: no usable slice with {' and '.join(needed)} found; "
             f"{len(skipped)} item(s) skipped: {_reason_counts(skipped)}"
         )
-    bunch = _bunch(slices, target, skipped, layout.n_patients)
+    bunch = _bunch(slices, target, skipped, layout.n_linked)
     _log(bunch)
     return bunch
 
@@ -212,7 +213,7 @@ def _common_shape(slices: list[_Slice], skipped) -> list[_Slice]:
     return [s for s in slices if s.image.shape == shape]
 
 
-def _bunch(slices: list[_Slice], target: str, skipped, n_patients: int) -> Bunch:
+def _bunch(slices: list[_Slice], target: str, skipped, n_linked: int) -> Bunch:
     empty = np.zeros(slices[0].image.shape, bool)
     frame = np.rec.array(
         [
@@ -236,14 +237,14 @@ def _bunch(slices: list[_Slice], target: str, skipped, n_patients: int) -> Bunch
         target=target,
         DESCR=_descr(),
     )
-    bunch.summary = _summary(bunch, n_patients)
+    bunch.summary = _summary(bunch, n_linked)
     return bunch
 
 
-def _summary(bunch: Bunch, n_patients: int) -> str:
+def _summary(bunch: Bunch, n_linked: int) -> str:
     reasons = Counter(_reason_kind(s.reason) for s in bunch.skipped)
     lines = [
-        f"{len(set(bunch.groups))} patient(s) with slices ({n_patients} linked), "
+        f"{len(set(bunch.groups))} patient(s) with slices ({n_linked} linked in link.csv), "
         f"{len(bunch.frame)} slice(s) with a {bunch.target}, "
         f"{int(bunch.has_region.sum())} with an o-contour",
         f"{len(bunch.skipped)} item(s) skipped" + (":" if bunch.skipped else ""),
@@ -259,9 +260,12 @@ def _reason_counts(skipped) -> str:
 
 
 def _reason_kind(reason: str) -> str:
-    # Group "17 DICOM(s) without any contour" and similar by their wording.
-    words = [w for w in reason.split(":")[0].split() if not w.isdigit()]
-    return " ".join(words)
+    # Group "17 DICOM(s) without any contour", "contour without a DICOM
+    # (/data/dicoms/P1/119.dcm missing)" and the like by their wording: numbers
+    # and parenthesised details with a path or a number differ per item, while
+    # "(slice dropped)" is part of the wording.
+    text = re.sub(r"\s*\([^()]*[/\\0-9][^()]*\)", "", reason.split(":")[0])
+    return " ".join(w for w in text.split() if not w.isdigit())
 
 
 def _log(bunch: Bunch) -> None:

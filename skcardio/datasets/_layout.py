@@ -78,7 +78,10 @@ class Layout:
 
     slices: list[SliceFiles] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    #: Patients whose linked folders both exist (scanned).
     n_patients: int = 0
+    #: Patients linked by accepted link.csv rows (some may lack a folder).
+    n_linked: int = 0
 
 
 def scan_layout(root: str | os.PathLike) -> Layout:
@@ -117,6 +120,7 @@ def scan_layout(root: str | os.PathLike) -> Layout:
         raise DatasetError(f"{root}: no link.csv found, expected {link}")
     layout = Layout()
     pairs, rejected = _read_link(link, layout.skipped)
+    layout.n_linked = len(pairs)
     for patient_id, original_id in pairs:
         if _scan_patient(root, patient_id, original_id, layout):
             layout.n_patients += 1

@@ -91,7 +91,11 @@ def record_column(X, name: str, *, required: bool = True) -> list[str] | None:
         if required:
             raise ValueError(f"slice records lack the column {name!r}; got columns {list(names)}")
         return None
-    return [os.fspath(v) if not _missing(v) else "" for v in np.asarray(X[name], dtype=object).ravel()]
+    column = X[name]
+    if isinstance(column, (str, os.PathLike)) and isinstance(X, Mapping):
+        # One path shared by every record, as _check_column_lengths allows.
+        column = [column] * len(np.asarray(X["dicom_path"], dtype=object).ravel())
+    return [os.fspath(v) if not _missing(v) else "" for v in np.asarray(column, dtype=object).ravel()]
 
 
 def _missing(value) -> bool:

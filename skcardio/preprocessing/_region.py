@@ -7,6 +7,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from .._numbers import is_number
 from .._stateless import StatelessMixin
 
 __all__ = ["RegionSelector"]
@@ -23,7 +24,8 @@ class RegionSelector(StatelessMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     fill_value : float, default=nan
-        Value of pixels outside the region. Segmenters treat NaN as
+        Value of pixels outside the region (a number float32 can hold;
+        checked in ``fit`` and ``transform``). Segmenters treat NaN as
         "outside the region".
 
     Attributes
@@ -46,7 +48,7 @@ class RegionSelector(StatelessMixin, TransformerMixin, BaseEstimator):
         self.fill_value = fill_value
 
     def fit(self, X, y=None):
-        """Check that ``X`` is ``(n, 2, H, W)``.
+        """Check ``fill_value`` and that ``X`` is ``(n, 2, H, W)``.
 
         Parameters
         ----------
@@ -58,6 +60,7 @@ class RegionSelector(StatelessMixin, TransformerMixin, BaseEstimator):
         -------
         self
         """
+        _check_fill_value(self.fill_value)
         X = _check_pairs(X)
         self.n_features_in_ = X.shape[1]
         return self
@@ -65,6 +68,7 @@ class RegionSelector(StatelessMixin, TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Return images ``(n, H, W)`` float32 with ``fill_value`` outside the region."""
         check_is_fitted(self)
+        _check_fill_value(self.fill_value)  # also here: stateless, transform needs no fit
         X = _check_pairs(X)
         # Fill, then copy the region's pixels in place: 2.5x faster than
         # np.where, and a pipeline in a grid search runs this on every fold.
@@ -80,6 +84,14 @@ class RegionSelector(StatelessMixin, TransformerMixin, BaseEstimator):
         # Any real dtype in, float32 out (NaN marks the outside): only float32 is kept.
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _check_fill_value(value) -> None:
+    # float32 output: a value it cannot hold would silently become inf.
+    if not is_number(value) or (np.isfinite(value) and abs(float(value)) > float(np.finfo(np.float32).max)):
+        raise ValueError(
+            f"fill_value must be a number that float32 can hold (NaN allowed), got {value!r}"
+        )
 
 
 def _check_pairs(X) -> np.ndarray:

@@ -184,3 +184,16 @@ def test_link_csv_itself_as_root_is_named(make_layout):
 def test_missing_root_folder(tmp_path):
     with pytest.raises(DatasetError, match="missing: no such folder; expected the dataset folder that holds link.csv"):
         load_dataset(tmp_path / "missing")
+
+
+def test_summary_counts_linked_rows_and_groups_reasons(make_layout):
+    # P3's folders do not exist: link.csv still links 3 patients (it said "2 linked").
+    root = make_layout(
+        {"P1": ("O1", {5: {"i": SQUARE_I}, 7: {"i": SQUARE_I, "dicom": False}}),
+         "P2": ("O2", {2: {"i": SQUARE_I}, 9: {"i": SQUARE_I, "dicom": False}})},
+        link_rows=["P1,O1", "P2,O2", "P3,O3"],
+    )
+    summary = load_dataset(root).summary
+    assert summary.startswith("2 patient(s) with slices (3 linked in link.csv)")
+    # One line for both missing DICOMs, whatever their paths (was one line per path).
+    assert "   2 x contour without a DICOM\n" in summary + "\n"

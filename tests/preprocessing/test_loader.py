@@ -178,6 +178,18 @@ def test_mapping_with_scalar_column(sample):
     assert DicomLoader().fit_transform(table).shape == (2, 256, 256)
 
 
+def test_mapping_with_one_contour_path_shared_by_all(sample):
+    # A string column is shared by every record (as fit allows): transform
+    # failed with numpy's "all input arrays must have the same shape".
+    both = load_sample(require="o-contour").frame
+    table = {"dicom_path": list(both.dicom_path[:3]), "ocontour_path": both.ocontour_path[0]}
+    pairs = DicomLoader(region="o-contour").fit_transform(table)
+    first = DicomLoader(region="o-contour").fit_transform(both[:1])
+    assert pairs.shape == (3, 2, 256, 256)
+    for i in range(3):
+        np.testing.assert_array_equal(pairs[i, 1], first[0, 1])
+
+
 def test_empty_dicom_path_named(sample):
     table = {"dicom_path": [sample.frame.dicom_path[0], None]}
     with pytest.raises(ValueError, match=r"record 1 has no dicom_path"):

@@ -119,3 +119,17 @@ def test_tags_describe_the_behaviour():
     assert tags.transformer_tags.preserves_dtype == ["float32"]
     for dtype in (np.float32, np.float64):
         assert RegionSelector().transform(_pairs().astype(dtype)).dtype == np.float32
+
+
+@pytest.mark.parametrize("value", ["x", None, 1e40, True])
+def test_fill_value_checked(value):
+    # Was: 'x' failed in transform with numpy's message, None became NaN, 1e40 became inf.
+    for call in (RegionSelector(fill_value=value).fit, RegionSelector(fill_value=value).transform):
+        with pytest.raises(ValueError, match="fill_value must be a number that float32 can hold"):
+            call(_pairs())
+
+
+@pytest.mark.parametrize("value", [0, -1.5, np.inf, np.float32(3)])
+def test_fill_value_numbers_accepted(value):
+    out = RegionSelector(fill_value=value).fit_transform(_pairs())
+    assert out[0, 0, 0] == np.float32(value)
