@@ -93,13 +93,18 @@ def _perpendicular_distances(auto: list[np.ndarray], expert: list[np.ndarray]) -
         with np.errstate(invalid="ignore", divide="ignore"):
             t = _cross(to_start, segments[np.newaxis]) / denominator
             s = _cross(to_start, n) / denominator
-        hits = (np.abs(denominator) > 1e-12) & (s >= -_S_TOLERANCE) & (s <= 1.0 + _S_TOLERANCE)
-        along_normal = np.where(hits, np.abs(t), np.inf).min(axis=1)
+        parallel = np.abs(denominator) <= 1e-12
+        hits = ~parallel & (s >= -_S_TOLERANCE) & (s <= 1.0 + _S_TOLERANCE)
         # Closest point of each segment: projection clipped to the segment.
         u = np.clip(-np.einsum("psk,sk->ps", to_start, segments) / squared_lengths, 0.0, 1.0)
-        closest = np.linalg.norm(to_start + u[..., np.newaxis] * segments, axis=2).min(axis=1)
+        to_segment = np.linalg.norm(to_start + u[..., np.newaxis] * segments, axis=2)
+        # A segment lying on the normal line (where staircase outlines cross at
+        # right angles) meets it along its whole length: its nearest point is
+        # the intersection (0 for a vertex on it), not a miss.
+        on_line = parallel & (np.abs(_cross(to_start, n)) <= 1e-9 * (1.0 + np.linalg.norm(to_start, axis=2)))
+        along_normal = np.where(hits, np.abs(t), np.where(on_line, to_segment, np.inf)).min(axis=1)
         distances[begin : begin + _CHUNK] = np.where(
-            np.isfinite(along_normal), along_normal, closest
+            np.isfinite(along_normal), along_normal, to_segment.min(axis=1)
         )
     return distances
 

@@ -102,6 +102,25 @@ def test_apd_normal_through_an_expert_vertex_survives_round_off(spacing):
     )
 
 
+@pytest.mark.parametrize("spacing", [1.0, 1.367188])
+def test_apd_vertex_on_an_expert_segment_lying_along_its_normal_is_at_zero(spacing):
+    # Two 45-degree staircase outlines crossing at right angles: a predicted
+    # vertex is also an expert vertex, and its normal runs along the expert
+    # segments on both sides. Both were dropped as parallel, and a farther
+    # crossing (4.24 and 7.07 px away) was used instead of 0.
+    rows, cols = np.mgrid[:48, :48]
+    y_true = (np.abs(rows - 24) + np.abs(cols - 24)) <= 14  # a diamond
+    y_pred = np.roll(y_true, (-8, -2), axis=(0, 1))
+    auto, expert = mask_to_contour(y_pred)[:, ::-1], mask_to_contour(y_true)[:, ::-1]
+    shared = np.array([(expert == vertex).all(axis=1).any() for vertex in auto])
+    assert shared.sum() == 2
+    distances = _perpendicular_distances([auto * spacing], [expert * spacing])
+    np.testing.assert_array_equal(distances[shared], 0.0)
+    assert average_perpendicular_distance(y_true, y_pred, spacing=spacing) == pytest.approx(
+        distances.mean(), rel=1e-12
+    )
+
+
 def test_apd_uses_outlines_hausdorff_whole_boundaries():
     # A stray pixel beside the predicted blood pool is not part of its outline
     # (the contour a contour file would hold): APD 0, Hausdorff sees it.
