@@ -39,10 +39,7 @@ def fraction(text: str) -> float:
 
 def unit_interval(text: str) -> float:
     """``argparse`` type: a number from 0 to 1, both included (NaN is refused)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text}") from None
+    value = _float(text, "a number between 0 and 1")
     if not 0 <= value <= 1:  # NaN fails too
         raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 (inclusive), got {text}")
     return value
@@ -59,8 +56,8 @@ def seed(text: str) -> int:
     return value
 
 
-def _float(text: str) -> float:
+def _float(text: str, expected: str = "a number") -> float:
     try:
         return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text}") from None
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text}") from None

@@ -449,6 +449,20 @@ def _element(tag, vr, value, *, explicit=True):
     return struct.pack("<HH2sH", group, elem, vr, len(value)) + value
 
 
+#: PatientID's tag and VR: the tests insert their elements before it.
+_PATIENT_ID = b"\x10\x00\x20\x00LO"
+
+
+def _open_sequence(*, explicit=True):
+    """The header of an undefined-length sequence (ReferencedImageSequence), before its items."""
+    return _element(0x00081140, b"SQ", b"", explicit=explicit)[:-4] + b"\xff\xff\xff\xff"
+
+
+def _delimiter(element, length=0):
+    """An item (0xE000; ``length`` 0xFFFFFFFF = undefined), item end (0xE00D) or sequence end (0xE0DD) tag."""
+    return struct.pack("<HHI", 0xFFFE, element, length)
+
+
 def _edit(path, old, new):
     """Replace the one occurrence of ``old`` in the file by ``new``."""
     data = path.read_bytes()
@@ -529,10 +543,8 @@ def test_us_with_two_values_refused_by_both_paths(tmp_path, make_dicom, keyword,
 
 def _nested_sequences(depth, explicit):
     """``depth`` levels of undefined-length sequences, each in an undefined-length item."""
-    item_end, seq_end = struct.pack("<HHI", 0xFFFE, 0xE00D, 0), struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
-    head = _element(0x00081140, b"SQ", b"", explicit=explicit)[:-4] + b"\xff\xff\xff\xff"
-    item = struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
-    return (head + item) * depth + (item_end + seq_end) * depth
+    head, item = _open_sequence(explicit=explicit), _delimiter(0xE000, 0xFFFFFFFF)
+    return (head + item) * depth + (_delimiter(0xE00D) + _delimiter(0xE0DD)) * depth
 
 
 @pytest.mark.parametrize("implicit", [False, True])
@@ -548,7 +560,7 @@ def test_deeply_nested_sequences_never_overflow_the_stack(tmp_path, make_dicom, 
 
     path = make_dicom(tmp_path / "deep.dcm", np.arange(4, dtype=np.int16).reshape(2, 2),
                       syntax=ImplicitVRLittleEndian if implicit else None)
-    patient = b"\x10\x00\x20\x00" + (b"" if implicit else b"LO")
+    patient = _PATIENT_ID[:4] if implicit else _PATIENT_ID  # the tag, and the VR when explicit
     _edit(path, patient, _nested_sequences(depth, not implicit) + patient)
     assert (scan_header(path.read_bytes()) is not None) == (depth <= 60)  # pydicom decides beyond
     if readable:
@@ -564,9 +576,7 @@ def test_undefined_length_items_without_end_refused(tmp_path, make_dicom):
     # 1000 undefined-length item headers, none closed: the recursive skip
     # raised RecursionError; now the file is left to pydicom, which finds it cut short.
     path = make_dicom(tmp_path / "items.dcm", np.zeros((2, 2), np.int16))
-    patient = b"\x10\x00\x20\x00LO"
-    head = _element(0x00081140, b"SQ", b"")[:-4] + b"\xff\xff\xff\xff"
-    _edit(path, patient, head + struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF) * 1000 + patient)
+    _edit(path, _PATIENT_ID, _open_sequence() + _delimiter(0xE000, 0xFFFFFFFF) * 1000 + _PATIENT_ID)
     _both_refuse(path, r"truncated or corrupt DICOM")
 
 
@@ -578,9 +588,7 @@ def test_mismatched_delimiter_leaves_the_fast_path(tmp_path, make_dicom):
     from skcardio.io._fastdicom import scan_header
 
     path = make_dicom(tmp_path / "delim.dcm", np.zeros((2, 2), np.int16))
-    patient = b"\x10\x00\x20\x00LO"
-    head = _element(0x00081140, b"SQ", b"")[:-4] + b"\xff\xff\xff\xff"
-    _edit(path, patient, head + struct.pack("<HHI", 0xFFFE, 0xE00D, 0) + patient)
+    _edit(path, _PATIENT_ID, _open_sequence() + _delimiter(0xE00D) + _PATIENT_ID)
     assert scan_header(path.read_bytes()) is None
     _both_refuse(path, r"truncated or corrupt DICOM \(OSError: No tag to read")
 
@@ -728,13 +736,11 @@ def test_item_contents_in_an_undefined_length_sequence_are_checked(tmp_path, mak
     from skcardio.io._fastdicom import scan_header
 
     path = make_dicom(tmp_path / "item.dcm", np.arange(4, dtype=np.int16).reshape(2, 2))
-    patient = b"\x10\x00\x20\x00LO"
     content = _element(0x00081150, b"UI", b"1.2.3\0")
     if zeroed:
         content = content[:6] + b"\0\0" + content[8:]
-    sequence = (_element(0x00081140, b"SQ", b"")[:-4] + b"\xff\xff\xff\xff"
-                + struct.pack("<HHI", 0xFFFE, 0xE000, len(content)) + content + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0))
-    _edit(path, patient, sequence + patient)
+    sequence = _open_sequence() + _delimiter(0xE000, len(content)) + content + _delimiter(0xE0DD)
+    _edit(path, _PATIENT_ID, sequence + _PATIENT_ID)
     assert (scan_header(path.read_bytes()) is None) == zeroed
     if zeroed:
         _both_refuse(path, "truncated or corrupt DICOM")
@@ -763,10 +769,9 @@ def test_item_outside_any_sequence_leaves_the_fast_path(tmp_path, make_dicom):
     from skcardio.io._fastdicom import scan_header
 
     path = make_dicom(tmp_path / "item.dcm", np.zeros((2, 2), np.int16))
-    patient = b"\x10\x00\x20\x00LO"
-    stray = (_element(0x00081140, b"SQ", b"") + struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
-             + _element(0x00081150, b"UI", b"1.2\0") + struct.pack("<HHI", 0xFFFE, 0xE00D, 0))
-    _edit(path, patient, stray + patient)
+    stray = (_element(0x00081140, b"SQ", b"") + _delimiter(0xE000, 0xFFFFFFFF)
+             + _element(0x00081150, b"UI", b"1.2\0") + _delimiter(0xE00D))
+    _edit(path, _PATIENT_ID, stray + _PATIENT_ID)
     assert scan_header(path.read_bytes()) is None
     with pytest.raises(DicomReadError) as public:
         read_dicom(path)
