@@ -70,3 +70,22 @@ def test_bare_loop_and_grid_search_agree_on_shared_data(bench, shared_data_root)
         assert selected[key] == pytest.approx(score, abs=1e-12), key
     # Sanity: the configurations differ (a constant score would hide a broken loop).
     assert 0.5 < min(bare.values()) < max(bare.values()) < 1.0
+
+
+def test_epicardium_benchmark_labels(shared_data_root):
+    """bench_epicardium trains on other patients only, with epicardial labels only where QC trusts them."""
+    spec = importlib.util.spec_from_file_location("bench_epicardium", SCRIPT.with_name("bench_epicardium.py"))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    dicom, clean_o, *pngs = bench.load_all(shared_data_root, "none")
+    groups = np.asarray(dicom.groups)
+    assert clean_o.sum() == 37 and not clean_o[groups == "SCD0000501"].any()
+    images, labels, train_groups = bench.training_set(dicom, clean_o, *pngs, "SCD0000101", 2)
+    keep = groups != "SCD0000101"
+    assert "SCD0000101" not in set(train_groups)
+    assert len(images) == keep.sum() + clean_o[keep].sum()  # epicardial slices twice
+    known = (labels[:, 1] >= 0).all(axis=(1, 2))
+    assert known.sum() == 2 * clean_o[keep].sum()
+    assert ((labels[:, 1] == -1).all(axis=(1, 2)) | known).all()
+    np.testing.assert_array_equal(labels[: keep.sum(), 0], dicom.y[keep])
+    np.testing.assert_array_equal(labels[: keep.sum()][clean_o[keep], 1], dicom.regions[keep][clean_o[keep]])

@@ -7,6 +7,9 @@ Classical (the original analysis made into estimators):
 * :class:`RegionGrowingSegmenter` -- flood fill from the centre, Canny edges as walls;
 * :func:`make_classical_pipeline` -- the best configuration found by patient-grouped search.
 
+Learnt: :class:`UNetSegmenter` -- the blood pool, the epicardium or both from
+the whole image; :func:`myocardium_mask` -- epicardium minus blood pool.
+
 All share the grid-searchable pre-processing (contrast stretching,
 normalisation, NaN-aware smoothing) and shape post-processing (border
 margin, opening, largest object, hole filling, convex hull, dilation).
@@ -14,6 +17,7 @@ margin, opening, largest object, hole filling, convex hull, dilation).
 
 from ._classical import make_classical_pipeline
 from ._kmeans import KMeansSegmenter
+from ._myocardium import myocardium_mask
 from ._region_growing import RegionGrowingSegmenter
 from ._threshold import THRESHOLD_METHODS, ThresholdSegmenter
 
@@ -22,6 +26,7 @@ __all__ = [
     "KMeansSegmenter",
     "RegionGrowingSegmenter",
     "make_classical_pipeline",
+    "myocardium_mask",
     "THRESHOLD_METHODS",
     "UNetSegmenter",
 ]

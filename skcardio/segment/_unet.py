@@ -24,7 +24,7 @@ from ..exceptions import SkcardioWarning
 from ._base import DiceScoreMixin
 from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale, unzoom_window, zoom_crop
 from ._unet_file import load_model, save_model
-from ._unet_net import SegmentationLoss
+from ._unet_net import TARGETS, SegmentationLoss
 from ._unet_skorch import _RNG_LOCK, _best_epoch, _check_converged, _FitInterrupted, _forked_rng, build_net
 
 __all__ = ["UNetSegmenter"]
@@ -65,8 +65,26 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
 
     See ``docs/unet.md`` for the reasons and the measured figures.
 
+    With ``target="epicardium"`` or ``"both"`` the same network predicts the
+    epicardial region (blood pool plus myocardium), alone or beside the
+    blood pool; :func:`skcardio.segment.myocardium_mask` gives the
+    myocardium from the two (``docs/epicardium.md``).
+
     Parameters
     ----------
+    target : {"endocardium", "epicardium", "both"}, default="endocardium"
+        What is segmented, and the shapes of ``y`` and of :meth:`predict`:
+
+        * ``"endocardium"``: the blood pool; ``y`` and predictions
+          ``(n, H, W)``;
+        * ``"epicardium"``: the region inside the epicardial contour; ``y``
+          and predictions ``(n, H, W)``;
+        * ``"both"``: ``y`` and predictions ``(n, 2, H, W)``, channel 0 the
+          blood pool, channel 1 the epicardium. A label may be missing: a
+          channel of a slice whose values are all ``-1`` (or all NaN in a
+          float ``y``) is unknown and takes no part in the loss
+          (e.g. slices with an i-contour but no o-contour). Each slice needs
+          at least one known channel.
     depth : int, default=4
         Resolution levels of the U-Net (``depth - 1`` poolings).
     base_channels : int, default=16
@@ -167,6 +185,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         ``base_channels`` at fit time (the width of the trained network).
     crop_size_ : int
         ``crop_size`` at fit time: the side of the ``refine`` window.
+    target_ : str
+        ``target`` at fit time: what :meth:`predict` returns.
 
     Notes
     -----
@@ -193,6 +213,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     def __init__(
         self,
         *,
+        target: str = "endocardium",
         depth: int = 4,
         base_channels: int = 16,
         learning_rate: float = 3e-3,
@@ -216,6 +237,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         random_state=None,
         verbose: int = 0,
     ):
+        self.target = target
         self.depth = depth
         self.base_channels = base_channels
         self.learning_rate = learning_rate
@@ -249,8 +271,10 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         X : array-like of shape (n, H, W) or (n, C, H, W)
             Images of any intensity range (each is scaled by its own
             percentiles). NaN marks pixels outside a region.
-        y : array-like of shape (n, H, W), bool
-            Blood-pool masks.
+        y : array-like of shape (n, H, W), or (n, 2, H, W) for ``target="both"``
+            Masks of ``target`` (bool or 0/1); for ``"both"`` channel 0 is
+            the blood pool, channel 1 the epicardium, and a channel all
+            ``-1`` (or NaN) is an unknown label.
         groups : array-like of shape (n,), default=None
             Patient of each slice, used to hold out whole patients for
             validation. Without it the validation slices are drawn at random
@@ -279,7 +303,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
                 "expected blood-pool masks of shape (n, H, W)"
             )
         X = self._check_images(X)
-        y = self._check_masks(y, X)
+        y = self._check_masks(y, X) if self.target != "both" else _check_both(y, X)
         groups = self._check_groups(groups, len(X))
         self._check_split(len(X), groups)
         device = self._resolve_device()
@@ -290,7 +314,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         # the previous model whole.
         multiple = 2 ** (self.depth - 1)
         n_channels = X.shape[1]
-        areas = y.sum(axis=(1, 2))
+        # The refine pass aims at the first target's size (the blood pool for "both").
+        areas = ((y if y.ndim == 3 else y[:, 0]) > 0).sum(axis=(1, 2))
         typical_area = float(np.median(areas[areas > 0])) if areas.any() else 0.0
         images = robust_scale(X)
         train, valid = self._split(len(X), groups, rng)
@@ -338,6 +363,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         self.depth_ = int(self.depth)
         self.base_channels_ = int(self.base_channels)
         self.crop_size_ = int(self.crop_size)
+        self.target_ = self.target
         self.best_epoch_ = best_epoch
 
     @property
@@ -351,6 +377,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         ``training=False`` (``load``) skips the minimum crop size: it protects
         training batches only, and files saved before the rule may break it.
         """
+        if not isinstance(self.target, str) or self.target not in TARGETS:
+            raise ValueError(f"target must be one of {tuple(TARGETS)}, got {self.target!r}")
         for name in ("depth", "base_channels", "max_epochs", "batch_size", "crop_size"):
             value = getattr(self, name)
             if not is_int(value) or value < 1:
@@ -472,7 +500,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     # -------------------------------------------------------------- predict
 
     def predict_proba(self, X) -> np.ndarray:
-        """Blood-pool probability of every pixel.
+        """Probability of every pixel to be in the ``target`` (the blood pool by default).
 
         Parameters
         ----------
@@ -480,7 +508,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n, H, W), float32
+        ndarray of shape (n, H, W), or (n, 2, H, W) for ``target="both"``, float32
             0 where the input is NaN (in any channel).
         """
         check_is_fitted(self, "net_")
@@ -492,7 +520,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         proba = self._network_proba(scaled)
         if self.refine:
             proba = self._refine_small(scaled, proba)
-        proba[np.isnan(X).any(axis=1)] = 0.0
+        outside = np.isnan(X).any(axis=1)
+        proba[outside if proba.ndim == 3 else np.broadcast_to(outside[:, None], proba.shape)] = 0.0
         return proba
 
     def _network_proba(self, scaled: np.ndarray) -> np.ndarray:
@@ -500,7 +529,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         padded, (height, width) = pad_to_multiple(scaled, self._multiple)
         # Test-time augmentation: the mean over the four flips of the image.
         flips = [(), (-2,), (-1,), (-2, -1)] if self.tta else [()]
-        proba = np.zeros(padded[:, 0].shape, dtype=np.float32)
+        proba = np.float32(0.0)
         for axes in flips:
             view = np.ascontiguousarray(np.flip(padded, axes)) if axes else padded
             # skorch's DataLoader draws a base seed from PyTorch's global RNG
@@ -509,7 +538,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
                 logits = self.net_.forward(torch.from_numpy(view), training=False, device="cpu")
             view_proba = torch.sigmoid(logits).numpy()
             proba += np.flip(view_proba, axes) if axes else view_proba
-        return proba[:, :height, :width] / len(flips)
+        return proba[..., :height, :width] / len(flips)
 
     def _refine_small(self, scaled: np.ndarray, proba: np.ndarray) -> np.ndarray:
         """Predict small blood pools again on a crop zoomed to the typical training size.
@@ -521,7 +550,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         probabilities inside the crop become the mean of both passes.
         """
         plans = []
-        for index, slice_proba in enumerate(proba):
+        # Planned on the first target (the blood pool for "both"); every target is refined.
+        for index, slice_proba in enumerate(proba if proba.ndim == 3 else proba[:, 0]):
             pool = _keep_main_component(slice_proba > self.threshold, slice_proba)
             if not pool.any():
                 continue
@@ -532,15 +562,16 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
             return proba
         crops = np.stack([zoom_crop(scaled[i], centre, zoom, self.crop_size_) for i, centre, zoom in plans])
         for (index, centre, zoom), crop_proba in zip(plans, self._network_proba(crops)):
-            back = unzoom_window(crop_proba, centre, zoom, proba.shape[1:])
-            inside = ~np.isnan(back)
-            # The mean of both scales, not the zoomed one alone: an apex whose
-            # texture the zoomed view does not recognise keeps its first answer.
-            proba[index][inside] = (proba[index][inside] + back[inside]) / 2
+            for target, window in zip(_channels(proba[index]), _channels(crop_proba)):
+                back = unzoom_window(window, centre, zoom, target.shape)
+                inside = ~np.isnan(back)
+                # The mean of both scales, not the zoomed one alone: an apex whose
+                # texture the zoomed view does not recognise keeps its first answer.
+                target[inside] = (target[inside] + back[inside]) / 2
         return proba
 
     def predict(self, X) -> np.ndarray:
-        """Blood-pool masks of the input's size.
+        """Masks of the ``target`` (the blood pool by default), of the input's size.
 
         Parameters
         ----------
@@ -548,20 +579,46 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n, H, W), bool
-            False wherever the input is NaN (in any channel), even inside
-            the blood pool.
+        ndarray of shape (n, H, W), or (n, 2, H, W) for ``target="both"``, bool
+            For ``"both"``, channel 0 is the blood pool and channel 1 the
+            epicardium (each post-processed on its own; prediction QC,
+            :func:`skcardio.qc.check_myocardium`, flags a pool outside the
+            epicardium). False wherever the input is NaN (in any channel),
+            even inside the blood pool.
         """
         check_is_fitted(self, "net_")
         X = self._check_images(X, channels=self.n_channels_)
         proba = self._proba(X)
         masks = proba > self.threshold
         if self.postprocess:
-            masks = np.array([_keep_main_component(m, p) for m, p in zip(masks, proba)])
+            flat, flat_proba = masks.reshape(-1, *masks.shape[-2:]), proba.reshape(-1, *proba.shape[-2:])
+            masks = np.array([_keep_main_component(m, p) for m, p in zip(flat, flat_proba)])
             masks = masks.reshape(proba.shape)
         # Filling holes also fills NaN pixels enclosed by the pool: outside
         # the region, they are never blood pool.
-        return masks & ~np.isnan(X).any(axis=1)
+        inside = ~np.isnan(X).any(axis=1)
+        return masks & (inside if masks.ndim == 3 else inside[:, None])
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Mean Dice of :meth:`predict` against ``y`` (see ``DiceScoreMixin.score``).
+
+        For ``target="both"``, a slice's Dice is the mean over its known
+        channels (``y`` as in :meth:`fit`: -1 / NaN marks an unknown one).
+        """
+        if getattr(self, "target_", self.target) != "both":
+            return super().score(X, y, sample_weight)
+        from ..metrics import dice_score  # noqa: PLC0415
+
+        check_is_fitted(self, "net_")
+        X = self._check_images(X, channels=self.n_channels_)
+        labels = _check_both(y, X)
+        pred = self.predict(X)
+        known = (labels >= 0).all(axis=(2, 3))
+        per_map = np.atleast_1d(dice_score(labels[known] > 0, pred[known], per_slice=True))
+        per_slice = np.zeros(known.shape)
+        per_slice[known] = per_map
+        per_slice = per_slice.sum(axis=1) / known.sum(axis=1)
+        return float(np.average(per_slice, weights=sample_weight))
 
     # ---------------------------------------------------------- persistence
 
@@ -693,6 +750,48 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         tags.target_tags.single_output = False
         tags.target_tags.multi_output = True
         return tags
+
+
+def _channels(proba: np.ndarray) -> list[np.ndarray]:
+    """Views of the 2-D maps of one slice: ``(H, W)`` -> [it], ``(K, H, W)`` -> its K channels."""
+    return [proba] if proba.ndim == 2 else list(proba)
+
+
+def _check_both(y, X: np.ndarray) -> np.ndarray:
+    """``y`` of ``target="both"`` as int8 ``(n, 2, H, W)``: 1/0, and -1 for an unknown channel."""
+    y = np.asarray(y)
+    expected = (X.shape[0], 2, *X.shape[2:])
+    if y.shape != expected:
+        raise ValueError(
+            f"y must be masks of shape {expected} for target='both' (channel 0 the blood pool, "
+            f"channel 1 the epicardium), matching X, got shape {y.shape}"
+        )
+    if y.dtype == bool:
+        return y.astype(np.int8)
+    if not np.issubdtype(y.dtype, np.number) or np.iscomplexobj(y):
+        raise ValueError(f"y must be boolean, integer or float masks, got dtype {y.dtype}")
+    unknown = (y == -1) | np.isnan(y) if np.issubdtype(y.dtype, np.floating) else y == -1
+    bad = ~unknown & ~np.isin(y, (0, 1))
+    if bad.any():
+        raise ValueError(
+            f"y must hold 0/1 (or -1 / NaN for an unknown label), got {bad.sum()} other value(s), "
+            f"e.g. {y[bad][0]!r} at index {tuple(int(i) for i in np.argwhere(bad)[0])}"
+        )
+    whole = unknown.all(axis=(2, 3))
+    partial = unknown.any(axis=(2, 3)) & ~whole
+    if partial.any():
+        i, c = np.argwhere(partial)[0]
+        raise ValueError(
+            f"y[{i}, {c}] is partly unknown: a label is known or unknown for a whole slice "
+            "channel (all -1 / NaN), not pixel by pixel"
+        )
+    if whole.all(axis=1).any():
+        raise ValueError(
+            f"slice {int(np.flatnonzero(whole.all(axis=1))[0])} of y has no known label; "
+            "each slice needs the blood pool or the epicardium"
+        )
+    labels = np.where(unknown, -1, y).astype(np.int8)
+    return labels
 
 
 def _check_real(name: str, value, expected: str, accept) -> None:

@@ -153,7 +153,9 @@ class AugmentedSlices(torch.utils.data.Dataset):
     ----------
     images : ndarray of shape (n, C, H, W), float32
         Images already scaled with :func:`robust_scale`.
-    masks : ndarray of shape (n, H, W), bool
+    masks : ndarray of shape (n, H, W) or (n, K, H, W)
+        Masks (bool or 0/1); with several targets, a channel of a slice
+        holding a negative value is unknown: its crops are all -1.
     crop_size : int
         Side of the square training crops, in output pixels.
     zoom_range : (float, float)
@@ -197,6 +199,8 @@ class AugmentedSlices(torch.utils.data.Dataset):
     ):
         self.images = images
         self.masks = masks.astype(np.float32)
+        # Unknown channels (a negative value) come out as -1 whole crops.
+        self.known = None if masks.ndim == 3 else (self.masks >= 0).all(axis=(2, 3))
         self.crop_size = crop_size
         self.zoom_range = zoom_range
         self.rotation = rotation
@@ -205,9 +209,11 @@ class AugmentedSlices(torch.utils.data.Dataset):
         self.random_fraction = random_fraction
         self.rng = np.random.default_rng(seed)
         shape = np.array(images.shape[-2:], dtype=np.float64)
-        # Blood-pool centroids; an empty mask falls back to the image centre.
+        # Blood-pool centroids (of every target's foreground); an empty mask
+        # falls back to the image centre.
+        foreground = self.masks > 0 if masks.ndim == 3 else (self.masks > 0).any(axis=1)
         self.centres = np.array(
-            [np.argwhere(m).mean(axis=0) if m.any() else (shape - 1) / 2 for m in masks]
+            [np.argwhere(m).mean(axis=0) if m.any() else (shape - 1) / 2 for m in foreground]
         )
 
     def __len__(self) -> int:
@@ -222,10 +228,17 @@ class AugmentedSlices(torch.utils.data.Dataset):
                 for channel in self.images[index]
             ]
         )
-        mask = ndimage.affine_transform(self.masks[index], matrix, offset, output_shape=out, order=1)
         if self.intensity_jitter:
             image = self._jitter(image)
-        return torch.from_numpy(image.astype(np.float32)), torch.from_numpy(mask >= 0.5)
+        image = torch.from_numpy(image.astype(np.float32))
+        if self.known is None:
+            mask = ndimage.affine_transform(self.masks[index], matrix, offset, output_shape=out, order=1)
+            return image, torch.from_numpy(mask >= 0.5)
+        masks = np.full((len(self.known[index]), *out), -1.0, dtype=np.float32)
+        for channel in np.flatnonzero(self.known[index]):
+            warped = ndimage.affine_transform(self.masks[index, channel], matrix, offset, output_shape=out, order=1)
+            masks[channel] = warped >= 0.5
+        return image, torch.from_numpy(masks)
 
     def _draw_affine(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Matrix and offset mapping crop coordinates to image coordinates."""

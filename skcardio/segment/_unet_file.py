@@ -40,6 +40,7 @@ def save_model(model: UNetSegmenter, path: str | os.PathLike) -> None:
     params = model.get_params()
     # load builds the network from these: they must be the trained one's.
     params.update(depth=model.depth_, base_channels=model.base_channels_, crop_size=model.crop_size_)
+    params.update(target=model.target_)
     if not isinstance(params["random_state"], (int, np.integer, type(None))):
         params["random_state"] = None
     params = json.loads(json.dumps(params, default=_jsonable))
@@ -67,6 +68,8 @@ def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str) -
     history = _decode_json(path, payload, "history", list)
     if not all(isinstance(row, dict) for row in history):
         raise SkcardioError(f"{path}: damaged model file: 'history' must be a list of epoch records")
+    # Files written before the target parameter existed segment the blood pool.
+    params.setdefault("target", "endocardium")
     names = set(cls._get_param_names())
     missing, unknown = sorted(names - {"device"} - params.keys()), sorted(params.keys() - names)
     if missing or unknown:

@@ -15,7 +15,7 @@ from skorch.helper import predefined_split
 
 from ..exceptions import SkcardioError
 from ..metrics import dice_score
-from ._unet_net import SegmentationLoss, UNet, WarmupCosine
+from ._unet_net import TARGETS, SegmentationLoss, UNet, WarmupCosine
 
 if TYPE_CHECKING:
     from ._unet import UNetSegmenter
@@ -76,6 +76,7 @@ def build_net(model: UNetSegmenter, n_train: int, valid_data, workdir, *, n_chan
         module__in_channels=n_channels,
         module__base_channels=model.base_channels,
         module__depth=model.depth,
+        module__out_channels=len(TARGETS[model.target]),
         criterion=SegmentationLoss,
         criterion__kind=model.loss,
         optimizer=torch.optim.AdamW,
@@ -185,7 +186,13 @@ def _best_epoch(net: NeuralNet) -> int:
 def _dice_scoring(net: NeuralNet, X, y) -> float:
     """Mean Dice of thresholded logits over the validation images (skorch scoring)."""
     pred = (net.forward(X) > 0).cpu().numpy()
-    return dice_score(np.asarray(y, dtype=bool), pred)  # same empty-mask rule as everywhere
+    y = np.asarray(y)
+    if y.ndim == 4:  # several targets: score the labelled (slice, target) maps only
+        known = (y >= 0).all(axis=(2, 3))
+        if not known.any():
+            return float("nan")
+        y, pred = y[known], pred[known]
+    return dice_score(y.astype(bool), pred)  # same empty-mask rule as everywhere
 
 
 def _silent(*args, **kwargs) -> None:

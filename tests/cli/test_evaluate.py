@@ -346,3 +346,40 @@ def test_exclude_qc_with_nothing_flagged_says_so(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "0 QC-flagged slice(s) to exclude" in printed
     assert "use --exclude-qc" not in printed  # it was given
+
+
+def test_predicted_region(tmp_path, capsys, monkeypatch):
+    """--region predicted: with a model that predicts the expert o-contours, the scores are those of
+    --region o-contour on the same slices; slices without o-contour are evaluated too."""
+    from skcardio.datasets import load_dataset
+    from skcardio.segment import UNetSegmenter
+
+    data = load_dataset(get_sample_path())
+    regions = {image.tobytes(): region for image, region in zip(data.images, data.regions)}
+
+    class Oracle:
+        target_ = "epicardium"
+
+        def __sklearn_is_fitted__(self):
+            return True
+
+        def predict(self, images):
+            return np.array([regions[image.tobytes()] for image in images])
+
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, device="cpu": Oracle()))
+    expert, predicted = tmp_path / "expert", tmp_path / "predicted"
+    assert main(["evaluate", "--out", str(expert), "--no-plots"]) == 0
+    assert main(["evaluate", "--region", "predicted", "--region-model", "m.pt", "--out", str(predicted),
+                 "--no-plots"]) == 0
+    out = capsys.readouterr().out
+    assert "Regions: the epicardium predicted by m.pt" in out
+    by_slice = {(r["patient_id"], r["instance"]): r for r in _rows(predicted / "per_slice.csv")}
+    assert len(by_slice) == len(data.images) > 12
+    for row in _rows(expert / "per_slice.csv"):
+        assert by_slice[row["patient_id"], row["instance"]]["dice"] == row["dice"]
+        assert "missing_ocontour" not in by_slice[row["patient_id"], row["instance"]]["qc_flags"]
+
+
+def test_predicted_region_needs_a_model(tmp_path, capsys):
+    assert main(["evaluate", "--region", "predicted", "--out", str(tmp_path / "o")]) == 1
+    assert "--region predicted needs --region-model FILE" in capsys.readouterr().err

@@ -181,3 +181,27 @@ def test_save_to_a_missing_folder_names_the_file(fitted, tmp_path):
         fitted.save(path)
     assert error.value.filename == os.fspath(path)
     assert not (tmp_path / "missing").exists()
+
+
+def test_target_survives_save_and_load(tmp_path):
+    X, pool = make_discs(6, seed=2)
+    y = np.stack([pool, pool], axis=1).astype(np.int8)
+    y[:3, 1] = -1
+    model = UNetSegmenter(depth=2, base_channels=4, crop_size=32, max_epochs=1, random_state=0,
+                          target="both").fit(X, y)
+    model.set_params(target="endocardium")  # pending: the file keeps the fitted network's target
+    model.save(tmp_path / "both.pt")
+    loaded = UNetSegmenter.load(tmp_path / "both.pt")
+    assert loaded.target == loaded.target_ == "both"
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_files_without_a_target_load_as_blood_pool_models(saved_payload, tmp_path):
+    payload = copy.deepcopy(saved_payload)
+    params = json.loads(payload["params"])
+    del params["target"]  # as written before the target parameter existed
+    payload["params"] = json.dumps(params)
+    torch.save(payload, tmp_path / "old.pt")
+    loaded = UNetSegmenter.load(tmp_path / "old.pt")
+    assert loaded.target_ == "endocardium"
+    assert loaded.predict(make_discs(2, seed=5)[0]).shape == (2, 64, 64)

@@ -1,0 +1,119 @@
+"""PredictedRegion: images -> [image, region] arrays, the region predicted by a fitted epicardium model."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .._stateless import StatelessMixin
+
+__all__ = ["PredictedRegion"]
+
+#: ``target`` of a U-Net -> the channel of its ``predict`` that is the epicardium.
+_EPICARDIUM_CHANNEL = {"epicardium": None, "both": 1}
+
+
+class PredictedRegion(StatelessMixin, TransformerMixin, BaseEstimator):
+    """Add the epicardial region predicted by a fitted model to each image.
+
+    The classical segmenters threshold inside the epicardial region (the
+    expert o-contour, ``DicomLoader(region="o-contour")``); on a new patient
+    there is no contour. This transformer takes plain images and returns
+    ``[image, region]`` arrays with the region predicted by a fitted
+    :class:`~skcardio.segment.UNetSegmenter` of ``target="epicardium"`` or
+    ``"both"``, so ``make_pipeline(PredictedRegion(model), RegionSelector(),
+    ThresholdSegmenter())`` and ``make_pipeline(PredictedRegion(model),
+    make_classical_pipeline())`` segment images without contours.
+
+    The model is used as given: ``fit`` does not train it (the ``y`` of the
+    pipeline are blood-pool masks, not epicardia), it only checks that it is
+    fitted and predicts the epicardium. Train it on other patients than the
+    ones the pipeline is scored on.
+
+    Parameters
+    ----------
+    model : UNetSegmenter
+        Fitted, with ``target="epicardium"`` or ``"both"`` (e.g.
+        ``UNetSegmenter.load(path)``). Any fitted estimator whose ``predict``
+        returns epicardium masks ``(n, H, W)`` works too.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        1 (one image channel).
+
+    Examples
+    --------
+    A stand-in model whose "epicardium" is the bright disc:
+
+    >>> import numpy as np
+    >>> from sklearn.base import BaseEstimator
+    >>> from skcardio.preprocessing import PredictedRegion
+    >>> class Bright(BaseEstimator):
+    ...     target = "epicardium"
+    ...     def fit(self, X, y=None):
+    ...         self.fitted_ = True
+    ...         return self
+    ...     def predict(self, X):
+    ...         return np.asarray(X) > 0.5
+    >>> X = np.zeros((1, 4, 4)); X[0, 1:3, 1:3] = 1.0
+    >>> pairs = PredictedRegion(Bright().fit(X)).fit_transform(X)
+    >>> pairs.shape, pairs[0, 1].sum()
+    ((1, 2, 4, 4), np.float32(4.0))
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    def fit(self, X, y=None):
+        """Check the model (fitted, predicts the epicardium) and the images.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, H, W)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._check_model()
+        _check_images(X)
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """``[image, region]`` float32 arrays ``(n, 2, H, W)``; region 1 inside the predicted epicardium, 0 outside."""
+        channel = self._check_model()
+        images = _check_images(X)
+        masks = np.asarray(self.model.predict(images))
+        region = masks if channel is None else masks[:, channel]
+        return np.stack([images, region.astype(np.float32)], axis=1)
+
+    def _check_model(self) -> int | None:
+        """The epicardium channel of the model's predictions (None: they are the epicardium)."""
+        check_is_fitted(self.model)
+        target = getattr(self.model, "target_", getattr(self.model, "target", None))
+        if target not in _EPICARDIUM_CHANNEL:
+            raise ValueError(
+                f"PredictedRegion needs a model that predicts the epicardium "
+                f"(target='epicardium' or 'both'), got a {type(self.model).__name__} with target={target!r}"
+            )
+        return _EPICARDIUM_CHANNEL[target]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+def _check_images(X) -> np.ndarray:
+    images = np.asarray(X, dtype=np.float32)
+    if images.ndim != 3 or 0 in images.shape:
+        raise ValueError(f"expected images of shape (n, H, W), got shape {images.shape}")
+    if not np.isfinite(images).all():
+        raise ValueError("images must be finite: a predicted region replaces NaN regions, it does not take them")
+    return images

@@ -1,0 +1,80 @@
+"""PredictedRegion: [image, region] arrays from images and a fitted epicardium model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+
+from skcardio.preprocessing import PredictedRegion, RegionSelector
+from skcardio.segment import ThresholdSegmenter, make_classical_pipeline
+
+
+class _Oracle(BaseEstimator):
+    """Predicts given regions (the expert o-contours): a model without errors."""
+
+    def __init__(self, regions=None, target="epicardium"):
+        self.regions = regions
+        self.target = target
+
+    def fit(self, X, y=None):
+        self.target_ = self.target
+        return self
+
+    def predict(self, X):
+        assert len(X) == len(self.regions)
+        if self.target == "both":
+            return np.stack([np.zeros_like(self.regions), self.regions], axis=1)
+        return self.regions
+
+
+@pytest.fixture(scope="module")
+def sample():
+    from skcardio.datasets import get_sample_path, load_dataset
+
+    return load_dataset(get_sample_path(), require="o-contour")
+
+
+@pytest.mark.parametrize("target", ["epicardium", "both"])
+def test_pairs_hold_the_image_and_the_predicted_region(sample, target):
+    step = PredictedRegion(_Oracle(sample.regions, target).fit(sample.images))
+    pairs = step.fit_transform(sample.images)
+    assert pairs.shape == (len(sample.images), 2, *sample.images.shape[1:]) and pairs.dtype == np.float32
+    np.testing.assert_array_equal(pairs[:, 0], sample.images)
+    np.testing.assert_array_equal(pairs[:, 1] > 0.5, sample.regions)
+
+
+def test_pipelines_inside_a_predicted_region_match_the_expert_region(sample):
+    model = _Oracle(sample.regions).fit(sample.images)
+    expert = np.stack([sample.images, sample.regions.astype(np.float32)], axis=1)
+    for make in (lambda: make_pipeline(RegionSelector(), ThresholdSegmenter()), make_classical_pipeline):
+        predicted = make_pipeline(PredictedRegion(model), make()).fit(sample.images, sample.y)
+        np.testing.assert_array_equal(predicted.predict(sample.images), make().fit(expert).predict(expert))
+
+
+def test_with_a_fitted_unet():
+    from skcardio.segment import UNetSegmenter
+
+    rows, cols = np.mgrid[:32, :32]
+    epi = np.hypot(rows - 16, cols - 16)[None] < np.linspace(6, 10, 6)[:, None, None]
+    X = epi * 100.0 + np.random.default_rng(0).normal(0, 5, epi.shape)
+    model = UNetSegmenter(depth=2, base_channels=4, crop_size=32, max_epochs=1, random_state=0,
+                          target="epicardium").fit(X, epi)
+    pairs = PredictedRegion(model).fit_transform(X)
+    np.testing.assert_array_equal(pairs[:, 1] > 0.5, model.predict(X))
+
+
+def test_refuses_unfitted_or_blood_pool_models_and_bad_images(sample):
+    with pytest.raises(NotFittedError):
+        PredictedRegion(_Oracle(sample.regions)).fit(sample.images)
+    with pytest.raises(ValueError, match="predicts the epicardium.*target='endocardium'"):
+        PredictedRegion(_Oracle(sample.regions, "endocardium").fit(None)).fit(sample.images)
+    step = PredictedRegion(_Oracle(sample.regions).fit(None))
+    with pytest.raises(ValueError, match=r"shape \(n, H, W\)"):
+        step.fit(sample.images[:, None])
+    nan = sample.images.copy()
+    nan[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        step.transform(nan)
