@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -51,24 +52,36 @@ def sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def load_training_data(root: Path):
-    """Images, masks, patient ids, pathology groups and the files read, of both shared sources."""
+def load_training_data(root: Path) -> dict:
+    """Both shared sources as one training set.
+
+    Returns a dict: ``images`` (n, H, W) float32, ``y`` masks, ``groups``
+    (Sunnybrook patient ids), ``pathology`` (group of each slice),
+    ``spacing`` (row pixel spacing in mm, NaN for the PNG slices) and
+    ``files`` (every data file read, sorted).
+    """
     from skcardio.datasets import load_dataset, load_image_folder
 
     dicom = load_dataset(root / "final_data")
     png = load_image_folder(root / "sunnybrook_train_png" / "images", root / "sunnybrook_train_png" / "labels")
-    images = np.concatenate([dicom.images, png.images]).astype(np.float32)
-    masks = np.concatenate([dicom.y, png.y])
-    # Sunnybrook ids (SC-HF-I-1, ...) for both sources: one naming for the patients.
-    groups = np.concatenate([dicom.frame.original_id, png.groups]).astype(str)
-    pathology = np.concatenate([dicom.frame.pathology, png.frame.pathology]).astype(str)
+    # Sunnybrook ids for both sources, one spelling: link.csv writes SC-HF-I-1,
+    # the PNG names SC-HF-NI-03 (the grouped CV's folds depend on the ids).
+    ids = np.concatenate([dicom.frame.original_id, png.groups])
     files = sorted(
         {str(p) for p in dicom.frame.dicom_path}
         | {str(p) for p in dicom.frame.icontour_path if p}
         | {str(p) for p in png.frame.image_path}
         | {str(p) for p in png.frame.label_path}
     )
-    return images, masks, groups, pathology, files
+    return {
+        "images": np.concatenate([dicom.images, png.images]).astype(np.float32),
+        "y": np.concatenate([dicom.y, png.y]),
+        "groups": np.array([re.sub(r"-0+(?=[0-9])", "-", str(g)) for g in ids]),
+        "pathology": np.concatenate([dicom.frame.pathology, png.frame.pathology]).astype(str),
+        "spacing": np.concatenate([np.asarray(dicom.frame.pixel_spacing, float)[:, 0],
+                                   np.asarray(png.frame.pixel_spacing, float).reshape(len(png.y), -1)[:, 0]]),
+        "files": files,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -86,7 +99,8 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     root = Path(args.data).resolve()
-    images, masks, groups, pathology, files = load_training_data(root)
+    data = load_training_data(root)
+    images, masks, groups, pathology, files = (data[k] for k in ("images", "y", "groups", "pathology", "files"))
     patients = sorted(set(groups))
     print(f"{len(images)} slices of {len(patients)} patients; load {os.getloadavg()[0]:.2f}", flush=True)
     model = UNetSegmenter(random_state=args.seed, verbose=1)
