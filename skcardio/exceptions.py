@@ -9,6 +9,7 @@ __all__ = [
     "DicomReadError",
     "ContourReadError",
     "DatasetError",
+    "StudyError",
     "SkcardioWarning",
 ]
 
@@ -36,3 +37,9 @@ class DatasetError(SkcardioError):
 
 class SkcardioWarning(UserWarning):
     """Warnings about data quality (skipped files, misaligned contours, ...)."""
+
+
+class StudyError(SkcardioError):
+    """DICOM files cannot be grouped into one cine study (missing phases,
+    duplicate images, mixed sizes, several patients...); the message names the
+    files concerned."""
