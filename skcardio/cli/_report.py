@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._arguments import positive_int
-from ._output import OutputError, check_destinations, out_dir, publish, staging
+from ._output import check_destinations, out_dir, publish, staging
 
 __all__ = ["register", "PatientInput", "find_patients", "CSV_FIELDS"]
 
