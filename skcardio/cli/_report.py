@@ -29,7 +29,7 @@ CSV_FIELDS = (
     "expert_ef_pct", "model_on_expert_ed_phase", "model_on_expert_es_phase", "model_on_expert_edv_ml",
     "model_on_expert_esv_ml", "model_on_expert_sv_ml", "model_on_expert_ef_pct",
     "model_on_expert_edv_diff_pct", "model_on_expert_esv_diff_pct", "model_on_expert_ef_diff_points",
-    "auto_edv_diff_pct", "auto_esv_diff_pct", "auto_ef_diff_points", "seconds",
+    "auto_edv_diff_pct", "auto_esv_diff_pct", "auto_ef_diff_points", "lv_mass_g", "seconds",
 )
 #: Files written for each patient, in ``<folder>/``.
 PATIENT_FILES = ("volume_curve.png", "ed_es_overlay.png", "slices.csv")
@@ -56,7 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="dataset root, folder of patient folders, or DICOM folder")
     parser.add_argument(
         "--model", metavar="FILE",
-        help="U-Net model file from 'skcardio train' (default: the pretrained model shipped with skcardio)",
+        help="U-Net model file from 'skcardio train' (default: the pretrained model shipped with skcardio); "
+        "a model of target 'both' (blood pool and epicardium) also gives the LV mass at end-diastole",
     )
     parser.add_argument("--out", required=True, type=out_dir, metavar="DIR", help="output folder (created)")
     parser.add_argument("--batch-size", type=positive_int, default=20, metavar="N", help="images per batch (default 20)")
@@ -182,6 +183,7 @@ class _Result:
     expert_error: str = ""
     notes: list[str] = field(default_factory=list)
     seconds: float = math.nan
+    mass_g: float = math.nan
 
 
 def _measure_all(patients: list[PatientInput], model, args) -> list[_Result]:
@@ -211,12 +213,16 @@ def _measure_one(patient: PatientInput, model, batch_size: int) -> _Result:
         result.notes = [str(w.message) for w in caught]
         result.study = study
         masks = segment_study(study, model, batch_size=batch_size)
+        epicardium = None
+        if masks.ndim == 5:  # a target="both" model: blood pool, epicardium
+            masks, epicardium = masks[:, :, 0], masks[:, :, 1]
         try:
             result.measurement = measure_study(study, masks, contours=patient.contours or None)
         except SkcardioError as exc:  # a bad contour: the automatic values still stand
             result.expert_error = str(exc)
             print(f"skcardio report: warning: {patient.name}: expert values left out: {exc}", file=sys.stderr)
             result.measurement = measure_study(study, masks)
+        result.mass_g = _ed_mass(result.measurement, epicardium)
     except SkcardioError as exc:
         result.error = str(exc)
         print(f"skcardio report: error: {patient.name}: {exc}", file=sys.stderr)
@@ -224,6 +230,19 @@ def _measure_one(patient: PatientInput, model, batch_size: int) -> _Result:
         print(f"skcardio report: warning: {note}", file=sys.stderr)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _ed_mass(measurement, epicardium) -> float:
+    """LV mass (g) at the automatic end-diastole on the kept slices; NaN without an epicardium."""
+    from ..clinical import lv_mass
+    from ..segment import myocardium_mask
+
+    ed = measurement.function.ed_phase
+    if epicardium is None or ed < 0:
+        return math.nan
+    keep, geometry = measurement.selection.keep, measurement.geometry
+    myocardium = myocardium_mask(measurement.masks[ed][keep], epicardium[ed][keep])
+    return lv_mass(myocardium, geometry.pixel_spacing, geometry.slice_spacing)
 
 
 def _write_outputs(stage: Path, results: list[_Result], *, plots: bool) -> list[dict]:
@@ -268,6 +287,7 @@ def _entry(result: _Result) -> dict:
     m = result.measurement
     row.update(m.row())
     row["folder"], row["status"] = result.patient.name, "ok"
+    row["lv_mass_g"] = result.mass_g
     if result.expert_error:
         entry["expert_error"] = result.expert_error
     g = m.geometry

@@ -24,16 +24,23 @@ def segment_study(
 
     ``segmenter`` is any fitted estimator whose ``predict`` takes images
     ``(n, H, W)`` and returns masks of the same shape (e.g.
-    :class:`~skcardio.segment.UNetSegmenter`). ``progress(n)`` is called after
+    :class:`~skcardio.segment.UNetSegmenter`), or ``(n, K, H, W)`` (a
+    ``target="both"`` U-Net: blood pool and epicardium), which gives
+    ``(n_phases, n_slices, K, H, W)``. ``progress(n)`` is called after
     each batch of ``n`` images.
     """
     flat = study.images.reshape(-1, *study.images.shape[2:])
-    masks = np.zeros(flat.shape, bool)
+    masks = None
     for begin in range(0, len(flat), batch_size):
-        masks[begin : begin + batch_size] = segmenter.predict(flat[begin : begin + batch_size])
+        batch = np.asarray(segmenter.predict(flat[begin : begin + batch_size]))
+        if masks is None:  # the first batch tells the shape of a prediction
+            masks = np.zeros((len(flat), *batch.shape[1:]), bool)
+        masks[begin : begin + batch_size] = batch
         if progress is not None:
-            progress(len(flat[begin : begin + batch_size]))
-    return masks.reshape(study.images.shape)
+            progress(len(batch))
+    if masks is None:  # no image
+        masks = np.zeros(flat.shape, bool)
+    return masks.reshape(*study.images.shape[:2], *masks.shape[1:])
 
 
 @dataclass(frozen=True)

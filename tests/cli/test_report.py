@@ -124,3 +124,34 @@ def test_find_patients(tmp_path, dataset):
     patients = find_patients([str(dataset), str(dataset / "dicoms"), str(tmp_path / "one")])
     assert [p.name for p in patients] == ["P1", "P2", "P1_2", "P2_2", "one"]
     assert sorted(patients[0].contours) == [1, 4, 7, 10, 13, 16] and patients[2].contours == {}
+
+
+def test_lv_mass_from_a_model_of_both_targets(dataset, tmp_path, monkeypatch):
+    """A target="both" model adds the LV mass at end-diastole: myocardium of the kept slices x 1.05 g/mL."""
+    import numpy as np
+
+    class Both:
+        target_ = "both"
+
+        def predict(self, images):
+            masks = np.zeros((len(images), 2, *images.shape[1:]), bool)
+            masks[:, 0, 22:42, 22:42] = True  # blood pool: 400 pixels
+            masks[:, 1, 17:47, 17:47] = True  # epicardium: 900 pixels -> myocardium 500
+            return masks
+
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, device="cpu": Both()))
+    out = tmp_path / "out"
+    assert main(["report", str(dataset), "--model", "both.pt", "--out", str(out), "--no-progress", "--no-plots"]) == 0
+    rows = {row["folder"]: row for row in read_rows(out)}
+    study = read_cine(dataset / "dicoms" / "P1")
+    spacing, thickness = study.geometry.pixel_spacing, study.geometry.slice_spacing
+    expected = 3 * 500 * spacing[0] * spacing[1] * thickness / 1000 * 1.05
+    assert int(rows["P1"]["slices_kept"]) == 3
+    assert float(rows["P1"]["lv_mass_g"]) == pytest.approx(expected, abs=0.006)
+
+
+def test_no_lv_mass_from_a_blood_pool_model(model_path, dataset, tmp_path):
+    out = tmp_path / "out"
+    assert main(["report", str(dataset), "--model", str(model_path), "--out", str(out), "--no-progress",
+                 "--no-plots"]) == 0
+    assert {row["lv_mass_g"] for row in read_rows(out)} == {""}
