@@ -207,7 +207,7 @@ def summarise(rows: list[dict]) -> str:
             f"| {np.nanmean(r['ks_expert']):.2f} / {np.nanmean(r['ks_predicted']):.2f} "
             f"| {r['mass_expert_g']:.1f} / {r['mass_predicted_g']:.1f} | {100 * err:+.1f} % |"
         )
-    cat = {k: np.concatenate([r[k] for r in rows]) for k in rows[0] if k.endswith(("_dice", "_mm", "ks_expert", "ks_predicted"))}
+    cat = {k: np.concatenate([r[k] for r in rows]) for k in rows[0] if isinstance(rows[0][k], list) and k != "instances"}
     lines.append(
         f"| all | {sum(r['n_epi'] for r in rows)} | {cat['epi_dice'].mean():.3f} | {cat['epi_apd_mm'].mean():.2f} "
         f"| {cat['pool_dice'].mean():.3f} | {cat['pool_apd_mm'].mean():.2f} "

@@ -54,6 +54,7 @@ def test_pipelines_inside_a_predicted_region_match_the_expert_region(sample):
         np.testing.assert_array_equal(predicted.predict(sample.images), make().fit(expert).predict(expert))
 
 
+@pytest.mark.filterwarnings("ignore::skcardio.exceptions.DegenerateModelWarning")  # one epoch: any model will do
 def test_with_a_fitted_unet():
     from skcardio.segment import UNetSegmenter
 
