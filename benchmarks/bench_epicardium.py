@@ -207,7 +207,8 @@ def summarise(rows: list[dict]) -> str:
             f"| {np.nanmean(r['ks_expert']):.2f} / {np.nanmean(r['ks_predicted']):.2f} "
             f"| {r['mass_expert_g']:.1f} / {r['mass_predicted_g']:.1f} | {100 * err:+.1f} % |"
         )
-    cat = {k: np.concatenate([r[k] for r in rows]) for k in rows[0] if isinstance(rows[0][k], list) and k != "instances"}
+    numeric = [k for k in rows[0] if k.endswith(("_dice", "_apd_mm")) or k.startswith("ks_")]
+    cat = {k: np.concatenate([r[k] for r in rows]) for k in numeric}
     lines.append(
         f"| all | {sum(r['n_epi'] for r in rows)} | {cat['epi_dice'].mean():.3f} | {cat['epi_apd_mm'].mean():.2f} "
         f"| {cat['pool_dice'].mean():.3f} | {cat['pool_apd_mm'].mean():.2f} "
@@ -244,11 +245,10 @@ def main() -> None:
     rows = []
     for patient in patients:
         rows.append(fold(dicom, clean_o, pngs, patient, args))
-        if args.train_only:
-            continue
-        print(summarise(rows[-1:]), flush=True)
         if args.json:
             args.json.write_text(json.dumps(rows, indent=1))
+        if not args.train_only:
+            print(summarise(rows[-1:]), flush=True)
     if not args.train_only:
         print(summarise(rows))
 

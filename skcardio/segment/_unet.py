@@ -850,7 +850,7 @@ def _check_both(y, X: np.ndarray) -> np.ndarray:
     if bad.any():
         raise ValueError(
             f"y must hold 0/1 (or -1 / NaN for an unknown label), got {bad.sum()} other value(s), "
-            f"e.g. {y[bad][0]!r} at index {tuple(int(i) for i in np.argwhere(bad)[0])}"
+            f"e.g. {y[bad][0].item()!r} at index {tuple(int(i) for i in np.argwhere(bad)[0])}"
         )
     whole = unknown.all(axis=(2, 3))
     partial = unknown.any(axis=(2, 3)) & ~whole

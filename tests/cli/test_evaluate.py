@@ -357,8 +357,13 @@ def test_predicted_region(tmp_path, capsys, monkeypatch):
     data = load_dataset(get_sample_path())
     regions = {image.tobytes(): region for image, region in zip(data.images, data.regions)}
 
-    class Oracle:
+    from sklearn.base import BaseEstimator
+
+    class Oracle(BaseEstimator):
         target_ = "epicardium"
+
+        def fit(self, X, y=None):
+            return self
 
         def __sklearn_is_fitted__(self):
             return True

@@ -716,7 +716,7 @@ def test_both_targets_with_validation_and_groups():
     X, y = _rings(8)
     labels = y.astype(np.float32)
     labels[:4, 1] = np.nan
-    model = UNetSegmenter(**{**TINIEST, "max_epochs": 2}, target="both", validation_fraction=0.5)
+    model = UNetSegmenter(**{**TINIEST, "max_epochs": 2, "validation_fraction": 0.5}, target="both")
     model.fit(X, labels, groups=np.repeat([0, 1, 2, 3], 2))
     assert "valid_dice" in model.net_.history[-1]
 
