@@ -712,6 +712,7 @@ def test_both_targets_nan_pixels_are_background(fitted_both):
     assert not fitted_both.predict_proba(X)[:, :, :, :32].any()
 
 
+@pytest.mark.filterwarnings("ignore::skcardio.exceptions.DegenerateModelWarning")  # two epochs
 def test_both_targets_with_validation_and_groups():
     X, y = _rings(8)
     labels = y.astype(np.float32)
