@@ -3,6 +3,7 @@
 import argparse
 import re
 
+import numpy as np
 import pytest
 from _image_folders import write_image_folder
 
@@ -56,3 +57,14 @@ def test_same_patient_ids_in_two_folders_kept_apart(tmp_path):
         data, _ = load_sources([str(first), str(second)])
     assert data.groups.tolist() == [f"{first}:SC-N-2", f"{second}:SC-N-2"]
     assert re.search(r"total: 2 patient\(s\), 2 slice\(s\)", data.summary)
+
+
+@pytest.mark.shared_data
+def test_all_shared_patients(shared_data_root, shared_png_root):
+    data, _ = load_sources([str(shared_data_root), str(shared_png_root)])
+    assert data.images.shape == (300, 256, 256) and len(set(data.groups)) == 17
+    patients = {p: len(set(data.groups[data.frame.pathology == p])) for p in ("HF-I", "HF-NI", "HYP", "N")}
+    assert patients == {"HF-I": 6, "HF-NI": 4, "HYP": 4, "N": 3}
+    png = data.frame.source == str(shared_png_root)
+    assert png.sum() == 204 and np.isnan(data.frame.pixel_spacing[png]).all()
+    assert (data.frame.dicom_path[png] == "").all() and (data.frame.image_path[~png] == "").all()
