@@ -9,6 +9,7 @@ __all__ = [
     "DicomReadError",
     "ContourReadError",
     "DatasetError",
+    "StudyError",
     "SkcardioWarning",
     "DegenerateModelWarning",
 ]
@@ -47,3 +48,9 @@ class DegenerateModelWarning(SkcardioWarning):
     marks more than half of the image: such a model is useless, typically
     after too short a training.
     """
+
+
+class StudyError(SkcardioError):
+    """DICOM files cannot be grouped into one cine study (missing phases,
+    duplicate images, mixed sizes, several patients...); the message names the
+    files concerned."""
