@@ -105,11 +105,25 @@ def test_rerun_removes_stale_outputs(model_path, tmp_path, make_dicom):
     assert (out / "mine.txt").read_text() == "kept"
 
 
-def test_without_model(tmp_path, make_dicom, capsys, monkeypatch):
+def test_pretrained_model_by_default(model_path, tmp_path, make_dicom, monkeypatch):
     write_study(make_dicom, tmp_path / "a", n_phases=2, n_slices=2)
-    monkeypatch.delattr(UNetSegmenter, "pretrained", raising=False)
-    assert main(["report", str(tmp_path / "a"), "--out", str(tmp_path / "out")]) == 2
-    assert "no --model given" in capsys.readouterr().err
+    calls = []
+
+    def pretrained(cls, **kwargs):
+        calls.append(kwargs)
+        return UNetSegmenter.load(model_path)
+
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(pretrained))
+    assert main(["report", str(tmp_path / "a"), "--out", str(tmp_path / "out"), "--no-plots"]) == 0
+    assert calls == [{}] and (tmp_path / "out" / "report.csv").is_file()
+
+
+def test_unreadable_model_is_one_line(tmp_path, make_dicom, capsys):
+    write_study(make_dicom, tmp_path / "a", n_phases=2, n_slices=2)
+    (tmp_path / "m.pt").write_bytes(b"not a model")
+    assert main(["report", str(tmp_path / "a"), "--model", str(tmp_path / "m.pt"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skcardio report: error: ") and "m.pt" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "out").exists()
 
 
