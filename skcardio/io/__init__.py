@@ -1,4 +1,4 @@
-"""Reading DICOM slices and contour files; polygons <-> masks.
+"""Reading DICOM slices and contour files within resource limits; polygons <-> masks.
 
 Pixel arrays are indexed ``[row, col]``; contour points are ``(x, y) =
 (col, row)``.
@@ -6,15 +6,20 @@ Pixel arrays are indexed ``[row, col]``; contour points are ``(x, y) =
 
 from ._contour import read_contour, write_contour
 from ._dicom import DicomSlice, read_dicom
+from ._limits import Limits, get_limits, limits_context, set_limits
 from ._mask import contour_to_mask, mask_to_contour
 from ._parallel import read_dicoms
 
 __all__ = [
     "DicomSlice",
+    "Limits",
     "contour_to_mask",
+    "get_limits",
+    "limits_context",
     "mask_to_contour",
     "read_contour",
     "read_dicom",
     "read_dicoms",
+    "set_limits",
     "write_contour",
 ]

@@ -8,6 +8,7 @@ from _contour_shapes import SQUARE_I, SQUARE_O
 
 from skcardio.datasets import load_dataset, scan_layout
 from skcardio.exceptions import DatasetError
+from skcardio.io import limits_context
 
 
 def _reasons(layout, root):
@@ -44,7 +45,9 @@ def test_link_csv_not_utf8_is_a_dataset_error(make_layout, data, byte, position,
 def test_link_csv_field_over_csv_limit_is_a_dataset_error(make_layout):
     root = _one_patient(make_layout)
     (root / "link.csv").write_text('patient_id,original_id\nP1,O1\n"' + "x" * 200_000 + '",y\n')
-    with pytest.raises(DatasetError, match=r"link\.csv, line 3: not valid CSV \(field larger than field limit"):
+    with limits_context(max_line_chars=10**6), pytest.raises(
+        DatasetError, match=r"link\.csv, line 3: not valid CSV \(field larger than field limit"
+    ):
         scan_layout(root)
 
 
