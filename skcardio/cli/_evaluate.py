@@ -15,6 +15,7 @@ import numpy as np
 
 from ._arguments import seed
 from ._output import OutputError, check_destinations, out_dir, publish, staging
+from ._problems import report_problems, skipped_files
 
 __all__ = ["register", "METHODS"]
 
@@ -90,7 +91,8 @@ def _n_splits(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate; exit code 0; 2 when ROOT is not a dataset folder or --out cannot be written
-    (as for ``train``); 1 with a message when the data leave nothing to evaluate."""
+    (as for ``train``); 1 with a message when the data leave nothing to evaluate, or when
+    files were skipped as unreadable or without PixelSpacing (listed at the end)."""
     from ..exceptions import DatasetError, SkcardioError
 
     try:
@@ -113,10 +115,20 @@ def _evaluate(args: argparse.Namespace) -> int:
     check_destinations(out, _output_names(methods, plots=not args.no_plots))
     root = args.root or get_sample_path()
     data = load_dataset(root, require="o-contour")
+    problems = skipped_files(data.skipped)
     flags = _qc_flags(data.frame)
     keep = np.array([not f for f in flags]) if args.exclude_qc else np.ones(len(flags), bool)
     if not keep.any():
         raise SkcardioError("every slice is QC-flagged: --exclude-qc leaves nothing to evaluate")
+    # Distances are in mm: a slice without a pixel spacing cannot be scored.
+    spaced = np.isfinite(np.asarray(data.frame.pixel_spacing, dtype=np.float64)).all(axis=1)
+    problems += [
+        (str(path), "no PixelSpacing (0028,0030): distances in mm need it; slice left out")
+        for path in data.frame.dicom_path[keep & ~spaced]
+    ]
+    keep &= spaced
+    if not keep.any():
+        raise SkcardioError("no slice has a PixelSpacing (0028,0030): nothing to evaluate in mm")
     subset = _Subset(data, keep, flags)
     folds, cv_label = _folds(subset.groups, args.cv)
 
@@ -139,7 +151,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         publish(stage, out, owned=_output_names(METHODS, plots=True))
     written = _output_names(methods, plots=not args.no_plots)
     print(f"\nwrote {', '.join(written)} to {out}", file=sys.stderr)
-    return 0
+    report_problems("skipped", problems)
+    return 1 if problems else 0
 
 
 def _output_names(methods, *, plots: bool) -> list[str]:

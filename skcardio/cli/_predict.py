@@ -15,6 +15,7 @@ import numpy as np
 
 from ._arguments import positive_int
 from ._output import out_dir, publish, safe_name, staging
+from ._problems import report_problems
 
 __all__ = ["register", "collect_dicoms"]
 
@@ -136,22 +137,6 @@ def run(args: argparse.Namespace) -> int:
     report_problems("skipped", failed)
     report_problems("warning", notes)
     return 1 if failed else 0
-
-
-#: Problems listed one by one at the end of a run; the rest are counted.
-_LISTED = 50
-
-
-def report_problems(kind: str, problems: list[tuple[str, str]]) -> None:
-    """Print ``(file, reason)`` pairs at the end of a run, at most :data:`_LISTED` of them, to stderr."""
-    if not problems:
-        return
-    label = "file(s) skipped" if kind == "skipped" else "warning(s)"
-    print(f"{len(problems)} {label}:", file=sys.stderr)
-    for path, reason in problems[:_LISTED]:
-        print(f"  {path}: {reason}", file=sys.stderr)
-    if len(problems) > _LISTED:
-        print(f"  ... and {len(problems) - _LISTED} more", file=sys.stderr)
 
 
 def _predict_into(

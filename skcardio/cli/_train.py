@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ._arguments import fraction, positive_float, positive_int, seed
 from ._output import atomic_file, out_file
+from ._problems import report_problems, skipped_files
 
 __all__ = ["register"]
 
@@ -74,7 +75,8 @@ _PARAMS = {
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check the options, load the slices, fit, save; exit code 0 (2 for invalid options).
+    """Check the options, load the slices, fit, save; exit code 0 (2 for invalid options,
+    1 when files were skipped as unreadable: the model is written, the files listed at the end).
 
     A ``--validation-fraction`` that would hold out every patient of the
     dataset is reported once the data are loaded (exit code 2). A fit that
@@ -127,4 +129,6 @@ def run(args: argparse.Namespace) -> int:
         f"trained {len(model.net_.history)} epoch(s) on {len(data.y)} slices of {patients} "
         f"patient(s) in {elapsed:.0f} s (kept epoch {model.best_epoch_}); wrote {args.out}"
     )
-    return 0
+    problems = skipped_files(data.skipped)
+    report_problems("skipped", problems)
+    return 1 if problems else 0
