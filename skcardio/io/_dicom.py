@@ -157,7 +157,7 @@ def _check_pixels(path: str, rows: int, cols: int, frames: int = 1, samples: int
         claimed = f"{rows} x {cols}" + (f" x {frames} frames" if frames > 1 else "")
         claimed += f" x {samples} samples" if samples > 1 else ""
         raise DicomReadError(
-            f"{path}: the header claims an image of {claimed} = {pixels} pixels: "
+            f"{path}: the header claims an image of {claimed} pixels: "
             + limits.refusal("max_image_pixels", f"{pixels} pixels")
         )
 
@@ -187,8 +187,8 @@ def _check_inflated(path: str, data: bytes) -> None:
         return  # corrupt: pydicom's inflating fails and is reported
     if total > most:
         raise DicomReadError(
-            f"{path}: the deflated data set inflates to more than {most} bytes (a decompression bomb?): "
-            + get_limits().refusal("max_file_bytes", "its size")
+            f"{path}: the deflated data set (a decompression bomb?) "
+            + get_limits().refusal("max_file_bytes", f"inflates to more than {most} bytes, which")
         )
 
 
