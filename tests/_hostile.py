@@ -13,7 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import write_dicom
+
+def write_dicom(*args, **kwargs) -> Path:
+    """tests/conftest.py's writer (loaded by path: tests/segment has a conftest.py of its own)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_skcardio_tests_conftest", Path(__file__).with_name("conftest.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.write_dicom(*args, **kwargs)
+
 
 #: The Deflated Explicit VR Little Endian transfer syntax.
 _DEFLATED = "1.2.840.10008.1.2.1.99"

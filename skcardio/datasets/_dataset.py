@@ -274,6 +274,8 @@ def _reason_kind(reason: str) -> str:
     # and parenthesised details with a path or a number differ per item, while
     # "(slice dropped)" is part of the wording.
     text = re.sub(r"\s*\([^()]*[/\\0-9][^()]*\)", "", reason.split(":")[0])
+    # Quoted values ("malformed link row ['x']") differ per item too.
+    text = re.sub(r"\s*(\[[^\]]*\]|'[^']*'|\"[^\"]*\")", "", text)
     return " ".join(w for w in text.split() if not w.isdigit())
 
 

@@ -371,6 +371,8 @@ def _index(
 def _entry_problem(root: Path, entry: os.DirEntry, pattern: re.Pattern, what: str) -> tuple[str, bool]:
     """Why ``entry`` is not a file of ``what`` to read (``""`` when it is one), and whether that is an error."""
     if entry.is_symlink():
+        if _path_problem(Path(entry.path)).startswith("symbolic link loop"):
+            return "not a readable file: symbolic link loop (a link that leads back to itself)", True
         elsewhere = _outside(root, Path(entry.path))
         if elsewhere is not None:
             return f"a link leading out of the dataset folder (to {elsewhere}); not followed", True
@@ -378,8 +380,6 @@ def _entry_problem(root: Path, entry: os.DirEntry, pattern: re.Pattern, what: st
         return f"is a folder, expected {what} files only", False
     if not entry.is_file():
         if entry.is_symlink():
-            if _path_problem(Path(entry.path)).startswith("symbolic link loop"):
-                return "not a readable file: symbolic link loop (a link that leads back to itself)", True
             return f"not a readable file: broken link to {os.readlink(entry.path)}", False
         return "not a regular file (a pipe, socket or device)", True
     if pattern.fullmatch(entry.name) is None:
