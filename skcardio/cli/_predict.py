@@ -1,4 +1,4 @@
-"""``skcardio predict MODEL DICOM_OR_DIR... --out DIR``: segment DICOM slices with a saved U-Net."""
+"""``skcardio predict [MODEL] DICOM_OR_DIR... --out DIR``: segment DICOM slices with a U-Net (the shipped one by default)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,12 @@ __all__ = ["register", "collect_dicoms"]
 
 logger = logging.getLogger("skcardio.cli.predict")
 
-#: Columns of ``predictions.csv``.
-CSV_FIELDS = ("dicom_path", "output_stem", "area_px", "area_mm2", "contour_points")
+#: Columns of ``predictions.csv``: the mask's area, then the confidence and
+#: flags of :func:`skcardio.qc.assess_predictions` (flags as 0/1).
+CSV_FIELDS = (
+    "dicom_path", "output_stem", "area_px", "area_mm2", "contour_points",
+    "confidence", "empty", "several_components", "touches_border", "implausible_area", "flagged",
+)
 
 #: What follows an output stem in the name of each file written for a slice.
 _SUFFIXES = ("_mask.npy", "_mask.png", "_contour.txt", "_overlay.png")
@@ -32,21 +36,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``predict`` sub-command."""
     parser = subparsers.add_parser(
         "predict",
-        help="segment the blood pool of DICOM slices with a model from 'skcardio train'",
+        help="segment the blood pool of DICOM slices (the shipped pretrained U-Net, or a model from 'skcardio train')",
         description=(
             "Segment the left-ventricle blood pool of every DICOM file given (folders are "
-            "searched recursively for *.dcm) with a model written by 'skcardio train'. For "
+            "searched recursively for *.dcm) with the pretrained U-Net shipped with skcardio "
+            "(UNetSegmenter.pretrained()), or with a model written by 'skcardio train' given as "
+            "--model FILE or as a first argument ending in .pt. For "
             "each slice, writes to --out: STEM_mask.png (0/255), STEM_mask.npy (bool), "
             "STEM_contour.txt (one 'x y' point per line, x = column, y = row, like the "
             "expert contour files; not written for an empty mask) and STEM_overlay.png; and "
-            "predictions.csv with the area of every mask. Files inside a folder argument "
+            "predictions.csv with the area, the confidence (0-1) and the flags (empty, "
+            "several_components, touches_border, implausible_area, flagged) of every mask. Files inside a folder argument "
             "keep the folder's name and their path inside it (e.g. SCD0000101/48_mask.png). --out is written only once every slice "
             "is done; the slice files listed by an earlier predictions.csv there and not "
             "written again are removed."
         ),
     )
-    parser.add_argument("model", help="model file written by 'skcardio train' (UNetSegmenter.save)")
-    parser.add_argument("inputs", nargs="+", metavar="DICOM_OR_DIR", help="DICOM files or folders")
+    parser.add_argument(
+        "inputs", nargs="+", metavar="DICOM_OR_DIR",
+        help="DICOM files or folders; a first argument ending in .pt is the model file (as --model)",
+    )
+    parser.add_argument(
+        "--model", metavar="FILE",
+        help="model file written by 'skcardio train' (default: the shipped pretrained U-Net)",
+    )
     parser.add_argument("--out", required=True, type=out_dir, metavar="DIR", help="output folder (created)")
     parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N", help="slices per batch (default 16)")
     parser.add_argument("--no-overlay", action="store_true", help="do not write overlay images")
@@ -118,12 +131,18 @@ def run(args: argparse.Namespace) -> int:
     """Predict and write the outputs; exit code 1 if some files were skipped (listed at the end)."""
     from ..segment import UNetSegmenter
 
+    inputs, model_file = list(args.inputs), args.model
+    if model_file is None and inputs[0].endswith(".pt"):  # the form 'predict MODEL.pt DICOM...'
+        model_file = inputs.pop(0)
+    if not inputs:
+        print("skcardio predict: error: no DICOM file or folder given after the model", file=sys.stderr)
+        return 2
     try:
-        pairs = collect_dicoms(args.inputs)
+        pairs = collect_dicoms(inputs)
     except (FileNotFoundError, ValueError) as exc:
         print(f"skcardio predict: error: {exc}", file=sys.stderr)
         return 2
-    model = UNetSegmenter.load(args.model)
+    model = UNetSegmenter.pretrained() if model_file is None else UNetSegmenter.load(model_file)
     if args.threads:
         import torch
 
@@ -150,6 +169,8 @@ def _predict_into(
     """
     from tqdm.auto import tqdm
 
+    from ..qc import assess_predictions
+
     failed: list[tuple[str, str]] = []
     notes: list[tuple[str, str]] = []
     rows = []
@@ -168,8 +189,16 @@ def _predict_into(
         # Slices of one batch are stacked only with others of the same size.
         for shape in dict.fromkeys(dicom.image.shape for dicom, _ in batch):
             same = [(dicom, stem) for dicom, stem in batch if dicom.image.shape == shape]
-            for (dicom, stem), mask in _segment(model, same, failed):
-                rows.append(_write_outputs(stage, stem, dicom, mask, overlay=not args.no_overlay, notes=notes))
+            done = _segment(model, same, failed)
+            if done:
+                masks = np.stack([mask for _, mask, _ in done])
+                proba = np.stack([p for _, _, p in done])
+                spacing = [dicom.pixel_spacing for (dicom, _), _, _ in done]
+                quality = assess_predictions(masks, proba, pixel_spacing=spacing)
+            for index, ((dicom, stem), mask, _) in enumerate(done):
+                row = _write_outputs(stage, stem, dicom, mask, overlay=not args.no_overlay, notes=notes)
+                row.update({name: _csv_value(values[index]) for name, values in quality.items()})
+                rows.append(row)
             progress.update(len(same))
     progress.close()
     return rows, failed, notes
@@ -192,10 +221,10 @@ def _read(file: Path):
 
 
 def _segment(model, same: list, failed: list[tuple[str, str]]):
-    """``((dicom, stem), mask)`` pairs; a batch that fails is retried slice by slice, failures skipped."""
+    """``((dicom, stem), mask, proba)``; a batch that fails is retried slice by slice, failures skipped."""
     try:
-        masks = model.predict(np.stack([dicom.image for dicom, _ in same]))
-        return list(zip(same, masks))
+        masks, proba = model.predict_with_proba(np.stack([dicom.image for dicom, _ in same]))
+        return list(zip(same, masks, proba))
     except (MemoryError, RuntimeError, ValueError) as exc:
         if len(same) > 1:
             return [pair for item in same for pair in _segment(model, [item], failed)]
@@ -208,6 +237,11 @@ def _first_line(exc: BaseException) -> str:
     from ..io._limits import shorten
 
     return shorten(str(exc).strip().split("\n")[0])
+
+
+def _csv_value(value) -> str | int:
+    """A flag as 0/1, the confidence with three decimals."""
+    return int(value) if isinstance(value, (bool, np.bool_)) else f"{float(value):.3f}"
 
 
 def _earlier_outputs(out: Path) -> list[str]:
