@@ -96,9 +96,9 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
                 raise FileNotFoundError(f"{path}: folder has no *.dcm file")
             name = path.resolve().name
             # relative_to the path given, not resolved: a linked file may lead anywhere.
-            pairs += [(f, _stem(Path(name) / f.relative_to(path).with_suffix(""))) for f in files]
+            pairs += [(f, _stem(name, *f.relative_to(path).parent.parts, f.stem)) for f in files]
         elif path.exists():
-            pairs.append((path, _stem(Path(path.stem))))
+            pairs.append((path, _stem(path.stem)))
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
     stems: dict[Path, Path] = {}
@@ -112,9 +112,12 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def _stem(path: Path) -> Path:
-    """An output stem with every part made safe (see :func:`safe_name`)."""
-    return Path(*(safe_name(part) for part in path.parts))
+def _stem(*parts: str) -> Path:
+    """An output stem from its parts, each made safe (see :func:`safe_name`).
+
+    Parts as strings, not a Path: ``Path("d") / "."`` (the stem of ``..dcm``) would drop the part.
+    """
+    return Path(*(safe_name(part) for part in parts))
 
 
 def _natural_key(path: Path) -> tuple:
@@ -182,7 +185,7 @@ def _predict_into(
             dicom, problem = _read(file)
             if problem:
                 failed.append((str(file), problem))
-                logger.error("%s: %s", file, problem)
+                logger.debug("%s: %s", file, problem)  # listed at the end
                 progress.update()
             else:
                 batch.append((dicom, stem))
@@ -229,7 +232,7 @@ def _segment(model, same: list, failed: list[tuple[str, str]]):
         if len(same) > 1:
             return [pair for item in same for pair in _segment(model, [item], failed)]
         failed.append((str(same[0][0].path), f"cannot be segmented ({type(exc).__name__}: {_first_line(exc)})"))
-        logger.error("%s: cannot be segmented (%s)", same[0][0].path, _first_line(exc))
+        logger.debug("%s: cannot be segmented (%s)", same[0][0].path, _first_line(exc))
         return []
 
 
