@@ -169,3 +169,18 @@ def zip_bomb_model(source: Path, path: Path, record_bytes: int) -> Path:
             for start in range(0, record_bytes, len(piece)):
                 handle.write(piece[: min(len(piece), record_bytes - start)])
     return path
+
+
+def png_bomb(path: Path, side: int = 8000) -> Path:
+    """A grayscale PNG of ``side`` x ``side`` zeros: about 1000:1, so 64 MB of pixels in a 64 KB file."""
+    import zlib as _zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", _zlib.crc32(kind + body))
+
+    deflater = _zlib.compressobj(9)
+    row = bytes(side + 1)  # filter byte 0, then the pixels
+    idat = b"".join(deflater.compress(row) for _ in range(side)) + deflater.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    Path(path).write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return path

@@ -281,22 +281,12 @@ def _check_pixels(path: str, data: bytes, tiff: bool) -> None:
     A PNG of a few KB can claim 65535 x 65535 pixels of zeros. A header that
     cannot be read is left to the decoder, which reports it.
     """
-    import io
+    import warnings
 
     try:
-        if tiff:
-            import tifffile
-
-            with tifffile.TiffFile(io.BytesIO(data)) as handle:
-                pixels = sum(int(np.prod(page.shape)) for page in handle.pages)
-                claimed = f"{len(handle.pages)} page(s) of {handle.pages[0].shape}"
-        else:
-            from PIL import Image
-
-            with Image.open(io.BytesIO(data)) as image:
-                frames = getattr(image, "n_frames", 1)
-                pixels = image.width * image.height * len(image.getbands()) * frames
-                claimed = f"{image.width} x {image.height} x {len(image.getbands())} band(s) x {frames} frame(s)"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a damaged header's warnings: the decoder reports the damage
+            pixels, claimed = _claimed_size(data, tiff)
     except Exception:  # noqa: BLE001 (any header the decoder will refuse in its own words)
         return
     limits = get_limits()
@@ -304,6 +294,24 @@ def _check_pixels(path: str, data: bytes, tiff: bool) -> None:
         raise DatasetError(
             f"{path}: the header claims {claimed}: " + limits.refusal("max_image_pixels", f"{pixels} values")
         )
+
+
+def _claimed_size(data: bytes, tiff: bool) -> tuple[int, str]:
+    """Values (pixels x bands x pages) an image file's header claims, and how to say it."""
+    import io
+
+    if tiff:
+        import tifffile
+
+        with tifffile.TiffFile(io.BytesIO(data)) as handle:
+            pixels = sum(int(np.prod(page.shape)) for page in handle.pages)
+            return pixels, f"{len(handle.pages)} page(s) of {handle.pages[0].shape}"
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        frames, bands = getattr(image, "n_frames", 1), len(image.getbands())
+        claimed = f"{image.width} x {image.height} x {bands} band(s) x {frames} frame(s)"
+        return image.width * image.height * bands * frames, claimed
 
 
 def _merge_channels(array: np.ndarray, path: str) -> np.ndarray:
