@@ -190,15 +190,16 @@ def read_regular(path: str, error: type[Exception], what: str, limit: str) -> by
         if not stat.S_ISREG(info.st_mode):
             raise error(f"{path}: {special_file(info.st_mode)}, expected a regular {what} file")
         most = getattr(_current, limit)
+        article = "an" if what[0].lower() in "aeiou" else "a"
         if info.st_size > most:
-            raise error(f"{path}: {_current.refusal(limit, f'a {what} file of {info.st_size} bytes')}")
+            raise error(f"{path}: {_current.refusal(limit, f'{article} {what} file of {info.st_size} bytes')}")
         with open(fd, "rb", buffering=0, closefd=False) as handle:
             # One read of the size stat gave (+1 to see growth); then at most up to the limit.
             data = handle.read(info.st_size + 1)
             if len(data) > info.st_size:
                 data += handle.read(most + 1 - len(data)) or b""
         if len(data) > most:
-            raise error(f"{path}: {_current.refusal(limit, f'a {what} file of more than {most} bytes')}")
+            raise error(f"{path}: {_current.refusal(limit, f'{article} {what} file of more than {most} bytes')}")
         return data
     except OSError as exc:
         raise error(f"{path}: cannot read file ({exc.strerror or exc})") from None
