@@ -209,7 +209,7 @@ def _index(folder, what: str, skipped: list[Skipped]) -> dict[str, str]:
             skipped.append(Skipped(entry.path, f"not a {'/'.join(IMAGE_SUFFIXES)} file"))
             continue
         if not entry.is_file():
-            skipped.append(Skipped(entry.path, "not a regular file"))
+            skipped.append(Skipped(entry.path, "not a regular file (a pipe, socket or device)", error=True))
             continue
         if stem in found:
             raise DatasetError(

@@ -203,7 +203,8 @@ def test_pretrained_refuses_a_file_whose_hash_differs(tmp_path, monkeypatch):
     from skcardio.segment import _unet_file
 
     copy = tmp_path / PRETRAINED.name
-    copy.write_bytes(PRETRAINED.read_bytes()[:-1] + b"\0")
+    data = PRETRAINED.read_bytes()
+    copy.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))  # one byte changed
     (tmp_path / PRETRAINED.with_suffix(".json").name).write_text(PRETRAINED.with_suffix(".json").read_text())
     monkeypatch.setattr(_unet_file, "PRETRAINED", copy)
     with pytest.raises(SkcardioError, match=r"unet_lv_pretrained.pt: SHA-256 [0-9a-f]{64} differs from [0-9a-f]{64} recorded"):
