@@ -108,7 +108,7 @@ def test_load_refuses_other_files(tmp_path):
         UNetSegmenter.load(tmp_path / "archive.pt")
     with pytest.raises(SkcardioError, match="missing.pt: no such file"):
         UNetSegmenter.load(tmp_path / "missing.pt")
-    with pytest.raises(SkcardioError, match="cannot read the model file"):
+    with pytest.raises(SkcardioError, match="is a folder, expected a regular model file"):
         UNetSegmenter.load(tmp_path)
 
 
