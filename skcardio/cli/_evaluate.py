@@ -201,9 +201,12 @@ def _dicom_without_spacing(frame) -> np.ndarray:
 
 def _without_spacing(frame, keep: np.ndarray) -> list[tuple[str, str]]:
     """``(file, reason)`` of the kept DICOM slices left out for want of a pixel spacing (mm)."""
+    missing = keep & _dicom_without_spacing(frame)
+    if not missing.any():  # also: an image-folder frame, which has no dicom_path field
+        return []
     return [
         (str(path), "no PixelSpacing (0028,0030): distances in mm need it; slice left out")
-        for path in frame.dicom_path[keep & _dicom_without_spacing(frame)]
+        for path in frame.dicom_path[missing]
     ]
 
 
