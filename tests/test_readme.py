@@ -13,8 +13,8 @@ def _python_blocks() -> list[str]:
 
 
 def test_readme_has_quick_start():
-    # Two blocks: classical pipeline / grid search, then the U-Net.
-    assert len(_python_blocks()) == 2
+    # Three blocks: classical pipeline / grid search, the U-Net, the pretrained U-Net.
+    assert len(_python_blocks()) == 3
 
 
 def test_readme_quick_start_runs(tmp_path, monkeypatch):
@@ -31,4 +31,7 @@ def test_readme_quick_start_runs(tmp_path, monkeypatch):
     assert (tmp_path / "unet.pt").is_file()
     reloaded = namespace["model"].predict(data.images[:2])
     np.testing.assert_array_equal(reloaded, masks[:2])
+    # The pretrained block: a confidence and flags per slice.
+    quality = namespace["quality"]
+    assert quality["confidence"].shape == quality["flagged"].shape == (len(data.images),)
 
