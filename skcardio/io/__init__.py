@@ -1,20 +1,25 @@
-"""Reading DICOM slices and contour files; polygons <-> masks.
+"""Reading DICOM slices and contour files; polygons <-> masks; masks as DICOM SEG and NIfTI.
 
 Pixel arrays are indexed ``[row, col]``; contour points are ``(x, y) =
 (col, row)``.
 """
 
 from ._contour import read_contour, write_contour
-from ._dicom import DicomSlice, read_dicom
+from ._dicom import DicomSlice, read_dicom, read_header
+from ._export import group_by_phase, write_dicom_seg, write_nifti
 from ._mask import contour_to_mask, mask_to_contour
 from ._parallel import read_dicoms
 
 __all__ = [
     "DicomSlice",
     "contour_to_mask",
+    "group_by_phase",
     "mask_to_contour",
     "read_contour",
     "read_dicom",
     "read_dicoms",
+    "read_header",
     "write_contour",
+    "write_dicom_seg",
+    "write_nifti",
 ]
