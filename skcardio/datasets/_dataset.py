@@ -274,7 +274,7 @@ def _summary(bunch: Bunch, n_linked: int) -> str:
     reasons = Counter(_reason_kind(s.reason) for s in bunch.skipped)
     lines = [
         f"{len(set(bunch.groups))} patient(s) with slices ({n_linked} linked in link.csv), "
-        f"{len(bunch.frame)} slice(s) with a {bunch.target}, "
+        f"{len(bunch.frame)} slice(s) with an {bunch.target}, "
         f"{int(bunch.has_region.sum())} with an o-contour",
         f"{len(bunch.skipped)} item(s) skipped" + (":" if bunch.skipped else ""),
     ]
