@@ -463,11 +463,20 @@ def _slice_step(slices: list[DicomSlice], positions: list[list[int]], depths: np
 
 
 def _check_masks(masks: ArrayLike, n: int) -> np.ndarray:
-    """``masks`` as bool ``(n, H, W)``, one per source slice."""
-    from ..metrics._validation import check_mask  # the masks' one validator
+    """``masks`` as bool ``(n, H, W)``, one per source slice.
 
-    masks = check_mask(masks, "masks")
-    if len(masks) != n or n == 0:
+    The rule of ``metrics``' mask check (bool, or numbers all 0 or 1), kept
+    here: ``io`` sits below ``metrics``, whose import (scipy.stats) would cost
+    more than the writing.
+    """
+    masks = np.asarray(masks)
+    if masks.dtype != bool and not (np.issubdtype(masks.dtype, np.number) and np.isin(masks, (0, 1)).all()):
+        raise ValueError(
+            f"masks must be boolean (bool, or numbers that are all 0 or 1); got dtype {masks.dtype} "
+            f"with values such as {np.unique(masks)[:5].tolist()}"
+        )
+    masks = masks.astype(bool)
+    if masks.ndim != 3 or len(masks) != n or n == 0:
         raise ValueError(
             f"expected one mask per source slice: {n} slice(s), got masks of shape {masks.shape}"
         )

@@ -229,3 +229,12 @@ def test_real_cine_series_round_trips(shared_data_root, tmp_path):
         warnings.simplefilter("ignore")  # the source UIDs' leading zeros, on reading back
         _, _, back = _read_seg(path, sources)
     np.testing.assert_array_equal(back, masks[phases[3]])
+
+
+def test_masks_must_be_boolean(tmp_path, make_dicom):
+    slices = [read_dicom(p, pixels=False) for p in _stack(tmp_path, make_dicom, phases=1)]
+    with pytest.raises(ValueError, match=r"masks must be boolean .* values such as \[0, 2\]"):
+        write_nifti(_masks(3).astype(int) * 2, slices, tmp_path / "m.nii")
+    # 0/1 numbers are masks.
+    volume = nib.load(write_nifti(_masks(3).astype(np.uint8), slices, tmp_path / "m.nii"))
+    assert volume.shape == (5, 6, 3)
