@@ -16,7 +16,8 @@ contoured number; if several do, the one whose folder name holds ``SAX``.
 Contour folders name the patient with a two-digit number (``SC-HF-I-01`` for
 ``OriginalID`` ``SC-HF-I-1``); both spellings are accepted. Papillary-muscle
 contours (``p1``, ``p2``) are not read. Everything not used is recorded as a
-:class:`~skcardio.datasets.Skipped` entry with the reason.
+:class:`~skcardio.datasets.Skipped` entry with the reason, except files beside
+the patient folders of the two top folders (the download's README and licence).
 """
 
 from __future__ import annotations
@@ -240,7 +241,7 @@ def _report_unlisted(root: Path, pairs, contour_folders: dict[str, Path], skippe
     patients = {p for p, _ in pairs}
     originals = {_id_key(o) for _, o in pairs}
     for entry in sorted(os.scandir(root / IMAGES), key=lambda e: e.name):
-        if entry.name not in patients:
+        if entry.is_dir() and entry.name not in patients:
             skipped.append(Skipped(entry.path, f"not listed in {PATIENT_TABLE}"))
     for key, folder in sorted(contour_folders.items()):
         if key not in originals:

@@ -36,6 +36,8 @@ def _synthetic(root, *, decoy="CINE2CH_500", decoy_images=(1, 2, 3, 4)):
     write_contour_text(expert / "IM-0001-0003-ocontour-manual.txt", SQUARE_O)
     write_contour_text(expert / "IM-0001-0003-p1contour-manual.txt", SQUARE_I)
     (expert / "notes.txt").write_text("not a contour\n")
+    for top in ("SCD_DeidentifiedImages", "SCD_ManualContours"):  # as in the download
+        (root / top / "README.txt").write_text("licence and citation\n")
     return root
 
 
@@ -56,6 +58,7 @@ def test_reads_the_download_layout(tmp_path):
     assert reasons["SCD0009901"] == "not listed in scd_patientdata.csv"
     assert "does not match the contour pattern" in reasons["notes.txt"]
     assert reasons["CINESAX_300"] == "2 DICOM(s) without any contour"
+    assert "README.txt" not in reasons and len(data.skipped) == 5
 
 
 def test_contours_pick_the_series_holding_their_image_numbers(tmp_path):
