@@ -61,8 +61,14 @@ def _subparsers() -> dict:
 
 @pytest.mark.parametrize("command", ["qc", "evaluate", "train", "predict"])
 def test_readme_synopsis_matches_help(command):
-    synopsis = _synopses()[command].split()
+    text = _synopses()[command]
     subparser = _subparsers()[command]
+    by_flag = {s: a for a in subparser._actions for s in a.option_strings}
+    # Optional options shown as [--flag METAVAR]: known, not required, with --help's metavar.
+    for flag, metavar in re.findall(r"\[(--[\w-]+) ?([^\]]*)\]", text):
+        action = by_flag[flag]
+        assert not action.required and (action.metavar or "") == metavar, (command, flag)
+    synopsis = re.sub(r"\[--[^\]]*\]", "", text).split()
     positionals = [a for a in subparser._actions if not a.option_strings]
     expected = []
     for action in positionals:

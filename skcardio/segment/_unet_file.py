@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from . import _unet_env  # noqa: F401, I001  (must precede "import torch")
+import hashlib
 import json
 import os
 import pickle
 import zipfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,7 +21,10 @@ from ._unet_skorch import _forked_rng, build_net
 if TYPE_CHECKING:
     from ._unet import UNetSegmenter
 
-__all__ = ["save_model", "load_model"]
+__all__ = ["save_model", "load_model", "load_pretrained"]
+
+#: The shipped pretrained model (weights) and its provenance (.json), in segment/data/.
+PRETRAINED = Path(__file__).with_name("data") / "unet_lv_pretrained.pt"
 
 #: Written into saved files; :meth:`UNetSegmenter.load` refuses anything else.
 _FILE_FORMAT = "skcardio.UNetSegmenter"
@@ -191,3 +196,22 @@ def _jsonable(value):
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     raise TypeError(f"cannot store {type(value).__name__} in a model file")
+
+
+def load_pretrained(cls: type[UNetSegmenter], device: str) -> UNetSegmenter:
+    """Load :data:`PRETRAINED` after checking its SHA-256 against its provenance record."""
+    record = PRETRAINED.with_suffix(".json")
+    try:
+        expected = json.loads(record.read_text(encoding="utf-8"))["weights_sha256"]
+        digest = hashlib.sha256(PRETRAINED.read_bytes()).hexdigest()
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SkcardioError(
+            f"the pretrained model is not usable: {type(exc).__name__}: {exc} "
+            f"(expected {PRETRAINED} and {record.name} beside it; reinstall skcardio)"
+        ) from None
+    if digest != expected:
+        raise SkcardioError(
+            f"{PRETRAINED}: SHA-256 {digest} differs from {expected} recorded in {record.name}: "
+            "the file is damaged or was replaced; reinstall skcardio"
+        )
+    return load_model(cls, PRETRAINED, device)

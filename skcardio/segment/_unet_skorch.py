@@ -10,17 +10,24 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Checkpoint, EarlyStopping, EpochScoring, LRScheduler, ProgressBar
+from skorch.callbacks import Checkpoint, EarlyStopping, EpochScoring, LRScheduler, PrintLog, ProgressBar
 from skorch.helper import predefined_split
+from skorch.utils import Ansi
 
 from ..exceptions import SkcardioError
 from ..metrics import dice_score
+from ._unet_data import pad_to_multiple
 from ._unet_net import SegmentationLoss, UNet, WarmupCosine
 
 if TYPE_CHECKING:
     from ._unet import UNetSegmenter
 
-__all__ = ["build_net"]
+__all__ = ["build_net", "degenerate_predictions"]
+
+#: Training slices predicted by :func:`degenerate_predictions` (evenly spaced).
+_DEGENERATE_SAMPLE = 32
+#: Fraction of slices found empty (or of the image covered) that makes a model degenerate.
+_DEGENERATE_FRACTION = 0.5
 
 
 def build_net(model: UNetSegmenter, n_train: int, valid_data, workdir, *, n_channels: int, device: str) -> NeuralNet:
@@ -86,9 +93,21 @@ def build_net(model: UNetSegmenter, n_train: int, valid_data, workdir, *, n_chan
         iterator_train__shuffle=True,
         train_split=predefined_split(valid_data) if valid_data is not None else None,
         callbacks=callbacks,
+        callbacks__print_log=_PlainPrintLog(),
         device=device,
         verbose=int(model.verbose > 0),
     )
+
+
+class _PlainPrintLog(PrintLog):
+    """skorch's epoch table (epoch, losses, ``dur`` = seconds) without ANSI colour codes.
+
+    skorch colours the best value of each column, which fills redirected logs
+    with escape sequences.
+    """
+
+    def format_row(self, row, key, color):
+        return super().format_row(row, key, color="").replace(Ansi.ENDC.value, "")
 
 
 class _FitInterrupted(BaseException):
@@ -190,3 +209,26 @@ def _dice_scoring(net: NeuralNet, X, y) -> float:
 
 def _silent(*args, **kwargs) -> None:
     """A skorch ``sink`` that prints nothing."""
+
+
+def degenerate_predictions(net: NeuralNet, images: np.ndarray, masks: np.ndarray, multiple: int) -> str | None:
+    """What is useless about a trained net's masks on its own training images, or None.
+
+    One plain pass (no TTA, refinement or post-processing) over up to
+    ``_DEGENERATE_SAMPLE`` evenly spaced slices: "finds no blood pool in k
+    of the n slices that have one" when more than half are empty, "marks
+    x % of every image" when the masks cover more than half of the images
+    (a blood pool covers a few per cent).
+    """
+    pick = np.unique(np.linspace(0, len(images) - 1, min(len(images), _DEGENERATE_SAMPLE)).round().astype(int))
+    padded, (height, width) = pad_to_multiple(images[pick], multiple)
+    with _RNG_LOCK, torch.random.fork_rng(devices=[]):
+        logits = net.forward(torch.from_numpy(np.ascontiguousarray(padded)), training=False, device="cpu")
+    found = logits.numpy()[:, :height, :width] > 0
+    has_pool = masks[pick].any(axis=(1, 2))
+    empty = int((has_pool & ~found.any(axis=(1, 2))).sum())
+    if has_pool.any() and empty > _DEGENERATE_FRACTION * has_pool.sum():
+        return f"finds no blood pool in {empty} of the {int(has_pool.sum())} slices that have one"
+    if found.mean() > _DEGENERATE_FRACTION:
+        return f"marks {100 * found.mean():.0f} % of every image as blood pool"
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -601,3 +602,70 @@ def test_same_seed_same_model_when_fitted_in_threads(discs):
         results = [future.result() for future in futures]
     for proba in results:
         np.testing.assert_array_equal(proba, alone)
+
+
+def test_predict_with_proba_is_predict_and_predict_proba(fitted, discs):
+    X, _ = discs
+    masks, proba = fitted.predict_with_proba(X[:4])
+    np.testing.assert_array_equal(masks, fitted.predict(X[:4]))
+    np.testing.assert_array_equal(proba, fitted.predict_proba(X[:4]))
+
+
+class _ConstantNet:
+    """Stands in for a trained skorch net whose every logit is ``value``."""
+
+    def __init__(self, value: float):
+        self.value = value
+
+    def forward(self, X, training=False, device="cpu"):
+        return torch.full((X.shape[0], *X.shape[2:]), self.value)
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [(-5.0, r"finds no blood pool in 8 of the 8 slices that have one"), (5.0, r"marks 100 % of every image as blood pool")],
+)
+def test_degenerate_predictions_names_empty_and_full_masks(value, message, discs):
+    from skcardio.segment._unet_skorch import degenerate_predictions
+
+    X, y = discs
+    images = robust_scale(X[:8, None])
+    assert re.fullmatch(message, degenerate_predictions(_ConstantNet(value), images, y[:8], 4))
+
+
+def test_degenerate_predictions_accepts_a_working_model(fitted, discs):
+    from skcardio.segment._unet_skorch import degenerate_predictions
+
+    X, y = discs
+    assert degenerate_predictions(fitted.net_, robust_scale(X[:, None]), y, 4) is None
+
+
+def test_fit_warns_when_the_model_is_degenerate(discs, monkeypatch):
+    from skcardio.exceptions import DegenerateModelWarning
+    from skcardio.segment import _unet
+
+    X, y = discs
+    seen = []
+
+    def fake(net, images, masks, multiple):
+        seen.append(len(images))
+        return "finds no blood pool in 8 of the 8 slices that have one"
+
+    monkeypatch.setattr(_unet, "degenerate_predictions", fake)
+    with pytest.warns(DegenerateModelWarning, match=r"trained model finds no blood pool.*max_epochs=1") as caught:
+        UNetSegmenter(**TINIEST).fit(X[:8], y[:8])
+    assert seen == [8]
+    assert issubclass(DegenerateModelWarning, SkcardioWarning)
+    assert caught[0].filename == __file__  # stacklevel=2: the caller of fit
+
+
+@pytest.mark.filterwarnings("ignore::skcardio.exceptions.DegenerateModelWarning")  # 2 epochs
+def test_verbose_prints_epoch_loss_and_time_without_colour_codes(discs, capsys):
+    X, y = discs
+    UNetSegmenter(**{**TINIEST, "max_epochs": 2}, verbose=1).fit(X[:8], y[:8])
+    printed = capsys.readouterr().out
+    assert "\x1b" not in printed
+    header, _, *rows = printed.strip().splitlines()
+    assert header.split() == ["epoch", "train_loss", "dur"]
+    assert [row.split()[0] for row in rows] == ["1", "2"]
+    assert all(float(row.split()[2]) > 0 for row in rows)

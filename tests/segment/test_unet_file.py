@@ -14,7 +14,9 @@ import torch
 from _unet_discs import make_discs
 
 from skcardio.exceptions import SkcardioError
+from skcardio.metrics import dice_score
 from skcardio.segment import UNetSegmenter
+from skcardio.segment._unet_file import PRETRAINED
 
 # One PyTorch thread per test process: CI runs ``pytest -n 2`` on 2 cores.
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -181,3 +183,30 @@ def test_save_to_a_missing_folder_names_the_file(fitted, tmp_path):
         fitted.save(path)
     assert error.value.filename == os.fspath(path)
     assert not (tmp_path / "missing").exists()
+
+
+def test_pretrained_model_loads_and_segments_the_sample():
+    from skcardio.datasets import load_sample
+
+    model = UNetSegmenter.pretrained()
+    sample = load_sample()
+    # A smoke test: the sample's slices are among the model's training data
+    # (its accuracy on unseen patients is the grouped CV of benchmarks/README.md).
+    assert dice_score(sample.y, model.predict(sample.images)) >= 0.85
+    record = json.loads(PRETRAINED.with_suffix(".json").read_text())
+    assert record["recipe"] == {**json.loads(json.dumps(UNetSegmenter().get_params())), "random_state": record["seed"]}
+    assert PRETRAINED.stat().st_size <= 10e6
+
+
+def test_pretrained_refuses_a_file_whose_hash_differs(tmp_path, monkeypatch):
+    from skcardio.segment import _unet_file
+
+    copy = tmp_path / PRETRAINED.name
+    copy.write_bytes(PRETRAINED.read_bytes()[:-1] + b"\0")
+    (tmp_path / PRETRAINED.with_suffix(".json").name).write_text(PRETRAINED.with_suffix(".json").read_text())
+    monkeypatch.setattr(_unet_file, "PRETRAINED", copy)
+    with pytest.raises(SkcardioError, match=r"unet_lv_pretrained.pt: SHA-256 [0-9a-f]{64} differs from [0-9a-f]{64} recorded"):
+        UNetSegmenter.pretrained()
+    copy.with_suffix(".json").unlink()
+    with pytest.raises(SkcardioError, match=r"pretrained model is not usable: FileNotFoundError"):
+        UNetSegmenter.pretrained()
