@@ -23,8 +23,8 @@ def _run_alone(block: str, number: int) -> dict:
 
 
 def test_readme_has_quick_start():
-    # Two blocks: classical pipeline / grid search, then the U-Net.
-    assert len(_python_blocks()) == 2
+    # Three blocks: classical pipeline / grid search, the U-Net, the pretrained U-Net.
+    assert len(_python_blocks()) == 3
 
 
 def test_classical_block_runs_alone():
@@ -43,6 +43,15 @@ def test_unet_block_runs_alone(tmp_path, monkeypatch, one_torch_thread):
     assert (tmp_path / "unet.pt").is_file()
     reloaded = namespace["model"].predict(data.images[:2])
     np.testing.assert_array_equal(reloaded, masks[:2])
+
+
+def test_pretrained_block_runs_alone(one_torch_thread):
+    from skcardio.segment._unet_file import PRETRAINED
+
+    if not PRETRAINED.is_file():
+        pytest.skip(f"the pretrained weights are not shipped yet ({PRETRAINED} missing)")
+    namespace = _run_alone(_python_blocks()[2], 2)
+    assert namespace["masks"].shape == namespace["proba"].shape
 
 
 def _synopses() -> dict[str, str]:

@@ -99,13 +99,13 @@ def earlier_series_outputs(out: Path) -> list[str]:
 
 def _by_series(rows: list[dict]) -> dict[tuple[str, str], list]:
     """``(SeriesInstanceUID, SeriesNumber)`` -> ``[(row, DicomSlice without pixels)]``, in row order."""
-    from ..io import read_dicom, read_header
+    from ..io import read_dicom
 
     groups = defaultdict(list)
     for row in rows:
-        header = read_header(row["dicom_path"])
-        key = (str(header.get("SeriesInstanceUID", "") or ""), str(header.get("SeriesNumber", "") or ""))
-        groups[key].append((row, read_dicom(row["dicom_path"], pixels=False)))
+        header = read_dicom(row["dicom_path"], pixels=False)
+        number = "" if header.series_number is None else str(header.series_number)
+        groups[(header.series_uid, number)].append((row, header))
     return groups
 
 
