@@ -14,6 +14,7 @@ from sklearn.utils import Bunch
 from .._optional import import_optional
 from ..exceptions import DatasetError, SkcardioError
 from ..io import contour_to_mask, read_contour, read_dicoms
+from ..io._parallel import check_study_bytes
 from ._layout import Skipped, SliceFiles, scan_layout
 
 __all__ = ["load_dataset", "sunnybrook_pathology", "FRAME_DTYPE", "CITATION", "PATHOLOGY_GROUPS"]
@@ -225,8 +226,16 @@ def _read(files_list, needed, n_jobs, memory, skipped) -> list[_Slice]:
     try:
         metas = read_dicoms([f.dicom_path for f in files_list], n_jobs=n_jobs, memory=memory)
     except SkcardioError:
-        # Fall back to one by one so that a single bad file is skipped, not fatal.
-        metas = [_try_read(f, skipped) for f in files_list]
+        # Fall back to one by one so that a single bad file is skipped, not
+        # fatal; the images together stay within max_study_bytes.
+        metas, total = [], 0
+        for files in files_list:
+            metas.append(_try_read(files, skipped, memory))
+            total += 0 if metas[-1] is None else metas[-1].image.nbytes
+            try:
+                check_study_bytes(total, files.dicom_path)
+            except SkcardioError as exc:
+                raise DatasetError(str(exc)) from None
     slices = []
     for files, meta in zip(files_list, metas):
         if meta is None:
@@ -250,16 +259,16 @@ def _read_masks(files: SliceFiles, shape, needed, skipped) -> dict:
             masks[name] = contour_to_mask(read_contour(path), shape)
         except SkcardioError as exc:
             effect = "slice dropped" if name in needed else "slice kept without it"
-            skipped.append(Skipped(path, f"unreadable contour ({effect}): {exc}", files.patient_id))
+            skipped.append(Skipped(path, f"unreadable contour ({effect}): {exc}", files.patient_id, True))
             setattr(files, key, "")
     return masks
 
 
-def _try_read(files: SliceFiles, skipped):
+def _try_read(files: SliceFiles, skipped, memory=None):
     try:
-        return read_dicoms([files.dicom_path])[0]
+        return read_dicoms([files.dicom_path], memory=memory)[0]
     except SkcardioError as exc:
-        skipped.append(Skipped(files.dicom_path, f"unreadable DICOM: {exc}", files.patient_id))
+        skipped.append(Skipped(files.dicom_path, f"unreadable DICOM: {exc}", files.patient_id, True))
         return None
 
 
@@ -329,16 +338,33 @@ def _reason_kind(reason: str) -> str:
     # and parenthesised details with a path or a number differ per item, while
     # "(slice dropped)" is part of the wording.
     text = re.sub(r"\s*\([^()]*[/\\0-9][^()]*\)", "", reason.split(":")[0])
+    # Quoted values ("malformed link row ['x']") differ per item too.
+    text = re.sub(r"\s*(\[[^\]]*\]|'[^']*'|\"[^\"]*\")", "", text)
     return " ".join(w for w in text.split() if not w.isdigit())
 
 
+#: Skipped items logged one by one per kind of reason; the rest are counted
+#: (Bunch.skipped lists them all): a link.csv of 100,000 bad rows must not
+#: print 100,000 lines.
+_LOGGED_PER_REASON = 20
+
+
 def _log(bunch: Bunch) -> None:
+    logged: Counter = Counter()
     for item in bunch.skipped:
         # Filtering the user asked for (require=...), unlabelled frames and
         # papillary-muscle contours are expected: counted in the summary
-        # only. Anything else is a fault in the data worth a line of its own.
-        if not _expected(item.reason):
+        # only. Anything else is a fault in the data worth a line of its own
+        # (up to _LOGGED_PER_REASON per kind of fault).
+        if _expected(item.reason):
+            continue
+        kind = _reason_kind(item.reason)
+        logged[kind] += 1
+        if logged[kind] <= _LOGGED_PER_REASON:
             logger.warning("skipped %s: %s", item.path, item.reason)
+    for kind, count in logged.items():
+        if count > _LOGGED_PER_REASON:
+            logger.warning("... and %d more skipped: %s (listed in the result's skipped)", count - _LOGGED_PER_REASON, kind)
     logger.info("%s", bunch.summary)
 
 
