@@ -267,18 +267,21 @@ def _fold_message(method: str, fold: int, message: Warning, subset: _Subset, tes
 
 
 def _slice_metrics(subset: _Subset, y_pred: np.ndarray) -> dict[str, np.ndarray]:
+    from ..io import read_contour
     from ..metrics import average_perpendicular_distance, dice_score, hausdorff_distance, iou_score, ks_score
 
     y = subset.y
+    # Distances against the expert's points (the i-contour files y was drawn from), as the challenge.
+    experts = [read_contour(path) for path in subset.frame.icontour_path]
     pvalue, statistic = ks_score(y, y_pred, images=subset.images, per_slice=True, return_statistic=True)
-    apd = average_perpendicular_distance(y, y_pred, spacing=subset.spacing, per_slice=True)
+    apd = average_perpendicular_distance(experts, y_pred, spacing=subset.spacing, per_slice=True)
     return {
         "iou": iou_score(y, y_pred, per_slice=True),
         "dice": dice_score(y, y_pred, per_slice=True),
         "ks_pvalue": pvalue,
         "ks_statistic": statistic,
         "apd_mm": apd,
-        "hausdorff_mm": hausdorff_distance(y, y_pred, spacing=subset.spacing, per_slice=True),
+        "hausdorff_mm": hausdorff_distance(experts, y_pred, spacing=subset.spacing, per_slice=True),
         "good_contour": apd < _GOOD_APD_MM,
     }
 

@@ -13,7 +13,7 @@ of slices, have no ``per_slice``). A stack without slices (``n = 0``) raises ``V
 rather than giving a mean of nothing.
 """
 
-from ._distance import average_perpendicular_distance, good_contour_rate, hausdorff_distance
+from ._distance import APD_DEFINITIONS, average_perpendicular_distance, good_contour_rate, hausdorff_distance
 from ._ks import ks_score
 from ._overlap import dice_score, fraction_iou_above, iou_score
 from ._scorers import (
@@ -38,6 +38,7 @@ __all__ = [
     "hausdorff_distance",
     "average_perpendicular_distance",
     "good_contour_rate",
+    "APD_DEFINITIONS",
     "iou_scorer",
     "dice_scorer",
     "fraction_iou75_scorer",

@@ -288,6 +288,7 @@ def test_nested_cross_validation_scores_the_best_estimator(data):
 @pytest.mark.shared_data
 def test_scorers_on_real_records(shared_data_root):
     from skcardio.datasets import load_dataset
+    from skcardio.io import read_contour
     from skcardio.preprocessing import DicomLoader, RegionSelector
 
     data = load_dataset(shared_data_root, require="o-contour")
@@ -299,8 +300,18 @@ def test_scorers_on_real_records(shared_data_root):
     with warnings.catch_warnings():
         warnings.simplefilter("error", SkcardioWarning)
         values = make_multimetric_scorer()(pipe, frame, y)
+    # Distances are measured against the expert's file points y was drawn from.
+    experts = [read_contour(path) for path in frame.icontour_path]
     assert values["neg_apd"] == pytest.approx(
+        -average_perpendicular_distance(experts, y_pred, spacing=spacing)
+    )
+    assert values["neg_apd"] != pytest.approx(
         -average_perpendicular_distance(y, y_pred, spacing=spacing)
+    )
+    assert values["neg_hausdorff"] == pytest.approx(-hausdorff_distance(experts, y_pred, spacing=spacing))
+    geometric = make_distance_scorer("apd", definition="geometric")(pipe, frame, y)
+    assert geometric == pytest.approx(
+        -average_perpendicular_distance(experts, y_pred, spacing=spacing, definition="geometric")
     )
     assert values["ks"] == ks_score(y, y_pred, images=pipe[:-1].transform(frame))
     # Mean thresholding inside the o-contour finds much of the blood pool.
