@@ -30,6 +30,11 @@ in pixel units (``x`` = column, ``y`` = row), as the challenge code works:
    than 1.5 px from a sector point; otherwise the vertex is dropped (also
    when the normal does meet the expert outline elsewhere).
 8. The APD averages the distances greater than 0: zeros are dropped too.
+   Here a distance up to 1e-9 px is a zero. In the challenge code a vertex
+   on the expert line sometimes gets a round-off distance of about 1e-15 px
+   instead of 0, which then counts; when depends on the rounding of the
+   least-squares and 2 x 2 solvers (LAPACK routines that differ between
+   MATLAB and Octave), so it cannot be reproduced: the rule as written is.
 
 Where the challenge code stops with an error (a vertex with no expert point
 in its sector, a polygon whose pixels form several 8-connected pieces or
@@ -43,7 +48,7 @@ import numpy as np
 
 from ..io import contour_to_mask
 
-__all__ = ["miccai_distances", "polygon_centroid"]
+__all__ = ["miccai_apd", "miccai_distances", "polygon_centroid"]
 
 #: Half-width of the angular sector of expert points searched, degrees.
 SECTOR_DEG = 50.0
@@ -54,8 +59,8 @@ WRAP_SECTOR_DEG = 130.0
 NEAR_NORMAL_PX = 0.5
 #: A crossing farther than this (px) from every sector point drops the vertex.
 MAX_CROSSING_PX = 1.5
-# Distances below this (px) are round-off of a vertex lying on the expert
-# line (identical contours gave 3e-16): they are the zeros of rule 8.
+# Distances (and APDs) up to this (px) are 0 and its round-off (identical
+# contours gave 3e-16).
 _ZERO_PX = 1e-9
 
 
@@ -140,7 +145,7 @@ def _neighbours(points: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.n
     return points[(index - 1) % n], points[index], points[(index + 1) % n]
 
 
-def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> np.ndarray:
+def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distance (px) from each automatic vertex to the expert contour under the challenge's rules.
 
     Parameters
@@ -151,10 +156,12 @@ def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> np.ndarray:
 
     Returns
     -------
-    ndarray of shape (n',)
+    distances : ndarray of shape (n',)
         One value per automatic vertex (after rule 1): the distance, 0 when
         the three points are equal or the vertex lies on the fitted expert
         line, NaN for a dropped vertex.
+    counted : ndarray of shape (n',), bool
+        The vertices the APD averages: not dropped and not 0 (rule 8).
     """
     auto = _drop_closing_point(np.asarray(auto, dtype=np.float64))
     expert = _drop_closing_point(np.asarray(expert, dtype=np.float64))
@@ -201,22 +208,41 @@ def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> np.ndarray:
     b_r = np.where(r_horizontal, 1.0, np.where(r_vertical, 0.0, -1.0))
     c_r = np.where(r_horizontal, -r_cur[:, 1], np.where(r_vertical, -r_cur[:, 0], r_cur[:, 1] - a_r * r_cur[:, 0]))
 
-    # Rule 7: crossing of the two lines (Cramer's rule; parallel lines never cross).
-    det = a_n * b_r - b_n * a_r
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cross_x = (-c_n * b_r + c_r * b_n) / det
-        cross_y = (-a_n * c_r + a_r * c_n) / det
+    # Rule 7: crossing of the two lines, kept if near a sector point.
+    cross_x, cross_y = _solve_2x2(a_n, b_n, -c_n, a_r, b_r, -c_r)
     to_sector = np.where(in_sector, np.hypot(ex - cross_x[:, None], ey - cross_y[:, None]), np.inf)
-    valid = (det != 0) & (to_sector.min(axis=1) < MAX_CROSSING_PX) & in_sector.any(1)
+    valid = (to_sector.min(axis=1) < MAX_CROSSING_PX) & in_sector.any(1)
     distance = np.hypot(cur[:, 0] - cross_x, cur[:, 1] - cross_y)
-    return np.where(same, 0.0, np.where(valid, distance, np.nan))
+    # Rule 8: zeros (and their round-off) do not count.
+    distance = np.where(distance <= _ZERO_PX, 0.0, distance)
+    distances = np.where(same, 0.0, np.where(valid, distance, np.nan))
+    return distances, valid & (distances > 0)
+
+
+def _solve_2x2(a11, a12, b1, a21, a22, b2) -> tuple[np.ndarray, np.ndarray]:
+    """Solve each 2 x 2 system as LAPACK's LU with partial pivoting does (MATLAB's ``\\``).
+
+    The same operations in the same order, so that round-off matches where it
+    can. A singular system gives NaN (MATLAB: Inf/NaN, so the vertex is
+    dropped).
+    """
+    swap = np.abs(a21) > np.abs(a11)
+    p1, p2, pb = np.where(swap, a21, a11), np.where(swap, a22, a12), np.where(swap, b2, b1)
+    q1, q2, qb = np.where(swap, a11, a21), np.where(swap, a12, a22), np.where(swap, b1, b2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = q1 * (1.0 / p1)
+        u22 = q2 - factor * p2
+        y = (qb - factor * pb) / u22
+        x = (pb - p2 * y) / p1
+    singular = (p1 == 0) | (u22 == 0)
+    return np.where(singular, np.nan, x), np.where(singular, np.nan, y)
 
 
 def miccai_apd(auto: np.ndarray, expert: np.ndarray) -> float:
-    """Mean of the positive distances (px); 0.0 if all are 0, inf if every vertex is dropped."""
-    distances = miccai_distances(auto, expert)
-    kept = distances[np.isfinite(distances)]
-    if kept.size == 0:
+    """Mean of the counted distances (px); 0.0 if none counts but some were measured, inf if all dropped."""
+    distances, counted = miccai_distances(auto, expert)
+    if not np.isfinite(distances).any():
         return np.inf
-    positive = kept[kept > _ZERO_PX]
-    return float(positive.mean()) if positive.size else 0.0
+    apd = float(distances[counted].mean()) if counted.any() else 0.0
+    # A mean of round-off (identical contours: about 1e-16 px) is 0.
+    return apd if apd > _ZERO_PX else 0.0

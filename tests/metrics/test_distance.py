@@ -337,3 +337,51 @@ def test_expert_outline_retraced_from_mask_documented_figures(shared_data_root):
         y_pred = pipe.fit(pairs).predict(pairs)
         via_mask = _geometric_apd(data.y, y_pred, spacing=spacing, per_slice=True)
         assert (via_mask - apd_to_files(y_pred)).mean() == pytest.approx(shift, abs=0.005)
+
+
+def test_contours_and_masks_give_the_same_outline_distances():
+    # A mask's APD is that of its outline (mask_to_contour); masks and
+    # contours may be mixed, slice by slice lists of (x, y) points.
+    y_true = np.stack([_block((20, 20), slice(3, 15), slice(4, 16)), _block((20, 20), slice(2, 9), slice(2, 9))])
+    y_pred = np.stack([_block((20, 20), slice(5, 14), slice(4, 18)), _block((20, 20), 5, 5)])
+    outlines_true = [mask_to_contour(m) for m in y_true]
+    outlines_pred = [mask_to_contour(m) for m in y_pred]
+    for definition in ("miccai2009", "geometric"):
+        from_masks = average_perpendicular_distance(y_true, y_pred, per_slice=True, definition=definition)
+        for expert, auto in [(outlines_true, outlines_pred), (outlines_true, y_pred), (y_true, outlines_pred)]:
+            np.testing.assert_array_equal(
+                average_perpendicular_distance(expert, auto, per_slice=True, definition=definition), from_masks
+            )
+    # Hausdorff: a single block has one boundary, its outline; masks compare
+    # the outline's vertices (0.71 px apart at most), contours the whole
+    # polyline, which can only be farther, by less than half that spacing.
+    from_outlines = hausdorff_distance(outlines_true, y_pred, per_slice=True)
+    from_masks = hausdorff_distance(y_true, y_pred, per_slice=True)
+    assert (from_outlines >= from_masks).all() and (from_outlines - from_masks < 0.36).all()
+
+
+def test_hausdorff_of_contours_hand_computed():
+    # Square shifted 3 rows: every point of one is 3 px from the other. With
+    # row spacing 2 mm: 6 mm.
+    square = np.array([[2.5, 2.5], [7.5, 2.5], [7.5, 7.5], [2.5, 7.5]])
+    assert hausdorff_distance([square], [square + [0.0, 3.0]], spacing=(2.0, 1.0)) == pytest.approx(6.0)
+    # A triangle inside it: the square's corner (7.5, 7.5) is farthest from the
+    # triangle's side joining (5, 3) and (3, 5)... both ways, measured on the
+    # curves: the square's corner (7.5, 7.5) to the triangle's corner (5, 5).
+    triangle = np.array([[3.0, 3.0], [5.0, 3.0], [5.0, 5.0]])
+    assert hausdorff_distance([square], [triangle]) == pytest.approx(2.5 * np.sqrt(2))
+
+
+def test_contour_slices_empty_rule_and_errors():
+    square = np.array([[2.5, 2.5], [7.5, 2.5], [7.5, 7.5], [2.5, 7.5]])
+    empty_mask = np.zeros((10, 10), bool)
+    for metric in (average_perpendicular_distance, hausdorff_distance):
+        values = metric([square, None, np.empty((0, 2)), square], np.stack([empty_mask] * 2 + [empty_mask, empty_mask]),
+                        per_slice=True)
+        np.testing.assert_array_equal(values, [np.inf, 0.0, 0.0, np.inf])
+    with pytest.raises(ValueError, match=r"y_pred\[1\]: a polygon needs at least 3 points, got 2"):
+        average_perpendicular_distance([square, square], [square, square[:2]])
+    with pytest.raises(ValueError, match=r"y_true\[0\]: points must be finite"):
+        hausdorff_distance([square * np.nan], [square])
+    with pytest.raises(ValueError, match="same number of slices; got 2 and 1"):
+        average_perpendicular_distance([square, square], [square])

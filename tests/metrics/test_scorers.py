@@ -169,6 +169,13 @@ def test_make_distance_scorer_fallback_spacing(data, pipe):
     assert strict(pipe, X, y) == good_contour_rate(y, y_pred, threshold=0.5)
     with pytest.raises(ValueError, match=r"metric must be one of .*got 'dice'"):
         make_distance_scorer("dice")
+    geometric = make_distance_scorer("apd", spacing=1.0, definition="geometric")
+    assert geometric(pipe, X, y) == pytest.approx(
+        -average_perpendicular_distance(y, y_pred, definition="geometric")
+    )
+    assert "definition='geometric'" in repr(geometric)
+    with pytest.raises(ValueError, match=r"definition must be one of .*got 'exact'"):
+        make_multimetric_scorer(["neg_apd"], definition="exact")
 
 
 def test_ks_scorer_needs_images():
@@ -309,6 +316,11 @@ def test_scorers_on_real_records(shared_data_root):
         -average_perpendicular_distance(y, y_pred, spacing=spacing)
     )
     assert values["neg_hausdorff"] == pytest.approx(-hausdorff_distance(experts, y_pred, spacing=spacing))
+    # A y not drawn from the records' files is measured as a mask (its outline).
+    moved = np.roll(y, 1, axis=2)
+    assert make_distance_scorer("apd")(pipe, frame, moved) == pytest.approx(
+        -average_perpendicular_distance(moved, y_pred, spacing=spacing)
+    )
     geometric = make_distance_scorer("apd", definition="geometric")(pipe, frame, y)
     assert geometric == pytest.approx(
         -average_perpendicular_distance(experts, y_pred, spacing=spacing, definition="geometric")
