@@ -9,7 +9,10 @@ __all__ = [
     "DicomReadError",
     "ContourReadError",
     "DatasetError",
+    "ExportError",
+    "StudyError",
     "SkcardioWarning",
+    "DegenerateModelWarning",
 ]
 
 
@@ -34,5 +37,30 @@ class DatasetError(SkcardioError):
     """A dataset folder does not follow the expected layout."""
 
 
+class ExportError(SkcardioError):
+    """Masks cannot be written in a standard format as asked.
+
+    Raised, for example, for a DICOM SEG of slices from several series, or a
+    NIfTI volume of slices that do not lie on one regular grid. The message
+    names the files and the values concerned.
+    """
+
+
 class SkcardioWarning(UserWarning):
     """Warnings about data quality (skipped files, misaligned contours, ...)."""
+
+
+class DegenerateModelWarning(SkcardioWarning):
+    """A trained model predicts (almost) nothing or (almost) everything on its own training images.
+
+    Raised by ``UNetSegmenter.fit`` when, on (up to 32 of) its training
+    slices, the network finds no blood pool in most slices that have one, or
+    marks more than half of the image: such a model is useless, typically
+    after too short a training.
+    """
+
+
+class StudyError(SkcardioError):
+    """DICOM files cannot be grouped into one cine study (missing phases,
+    duplicate images, mixed sizes, several patients...); the message names the
+    files concerned."""

@@ -15,6 +15,7 @@ from skcardio.cli import main
 from skcardio.cli._predict import _write_outputs, collect_dicoms
 from skcardio.datasets import get_sample_path, load_sample
 from skcardio.io import contour_to_mask, read_contour, read_dicom
+from skcardio.qc import PREDICTION_FLAGS, assess_predictions
 from skcardio.segment import UNetSegmenter
 
 #: A small network and few epochs: seconds on a 2-core CPU.
@@ -266,7 +267,9 @@ def test_interrupted_train_writes_nothing(tmp_path, capsys, monkeypatch):
     assert main(["train", "--out", str(out), *TINY_FLAGS]) == 130
     captured = capsys.readouterr()
     assert "trained" not in captured.out
-    assert captured.err == "skcardio train: interrupted; outputs left as they were\n"
+    assert captured.err == (
+        f"skcardio train: interrupted (SIGINT); {out} left unchanged (nothing of this run was written there)\n"
+    )
     assert out.read_text() == "earlier model"
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
 
@@ -326,3 +329,52 @@ def test_model_file_follows_the_umask(model_path, tmp_path):
     (tmp_path / "plain").write_text("x")
     assert stat.S_IMODE(model_path.stat().st_mode) == 0o666 & ~mask
     assert model_path.stat().st_mode == (tmp_path / "plain").stat().st_mode
+
+
+def test_predict_writes_confidence_and_flags(model_path, tmp_path):
+    patient = get_sample_path() / "dicoms" / "SCD0000201"
+    out = tmp_path / "out"
+    assert main(["predict", "--model", str(model_path), str(patient), "--out", str(out), "--no-progress"]) == 0
+    rows = list(csv.DictReader((out / "predictions.csv").open()))
+    files = sorted(patient.glob("*.dcm"))
+    images = np.stack([read_dicom(f).image for f in files])
+    masks, proba = UNetSegmenter.load(model_path).predict_with_proba(images)
+    expected = assess_predictions(masks, proba, pixel_spacing=[read_dicom(f).pixel_spacing for f in files])
+    assert [r["output_stem"] for r in rows] == [f"SCD0000201/{f.stem}" for f in files]
+    for index, row in enumerate(rows):
+        assert float(row["confidence"]) == pytest.approx(expected["confidence"][index], abs=5e-4)
+        for flag in (*PREDICTION_FLAGS, "flagged"):
+            assert row[flag] == str(int(expected[flag][index]))
+
+
+def test_predict_without_a_model_uses_the_pretrained_one(tmp_path):
+    single = sorted((get_sample_path() / "dicoms" / "SCD0000101").glob("*.dcm"))[0]
+    out = tmp_path / "out"
+    assert main(["predict", str(single), "--out", str(out), "--no-progress", "--no-overlay"]) == 0
+    mask = np.load(out / f"{single.stem}_mask.npy")
+    np.testing.assert_array_equal(mask, UNetSegmenter.pretrained().predict(read_dicom(single).image[None])[0])
+
+
+def test_predict_with_only_a_model_file_is_refused(model_path, tmp_path, capsys):
+    assert main(["predict", str(model_path), "--out", str(tmp_path / "o")]) == 2
+    assert "no DICOM file or folder given after the model" in capsys.readouterr().err
+
+
+def test_train_on_dicoms_and_image_folders_of_other_sizes(tmp_path, capsys):
+    from _image_folders import write_image_folder
+
+    first = write_image_folder(tmp_path / "a", ["SC-N-2-IM-0001-0001.png", "SC-N-2-IM-0001-0021.png"], shape=(64, 48))
+    second = write_image_folder(tmp_path / "b", ["SC-HYP-3-IM-0001-0005.png"], shape=(300, 280))
+    out = tmp_path / "m.pt"
+    flags = ["--epochs", "1", "--depth", "2", "--base-channels", "4", "--crop-size", "32", "--quiet"]
+    assert main(["train", str(get_sample_path()), str(first), str(second), "--out", str(out), *flags]) == 0
+    assert "trained 1 epoch(s) on 18 slices of 5 patient(s)" in capsys.readouterr().out
+    # padded to 300 x 280: the model segments images of any size
+    assert UNetSegmenter.load(out).predict(load_sample().images[:1]).shape == (1, 256, 256)
+
+
+def test_train_refuses_a_folder_given_twice(tmp_path, capsys):
+    sample = str(get_sample_path())
+    assert main(["train", sample, sample + "/", "--out", str(tmp_path / "m.pt"), *TINY_FLAGS]) == 2
+    assert f"{sample}/: given twice (also as {sample}); expected each dataset folder once" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
