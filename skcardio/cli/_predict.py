@@ -16,6 +16,8 @@ import numpy as np
 from ._arguments import positive_int
 from ._output import out_dir, publish, safe_name, staging
 from ._problems import report_problems
+from ._series import add_arguments as add_series_arguments
+from ._series import check_extras, earlier_series_outputs, write_series_outputs
 
 __all__ = ["register", "collect_dicoms"]
 
@@ -46,7 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "STEM_contour.txt (one 'x y' point per line, x = column, y = row, like the "
             "expert contour files; not written for an empty mask) and STEM_overlay.png; and "
             "predictions.csv with the area, the confidence (0-1) and the flags (empty, "
-            "several_components, touches_border, implausible_area, flagged) of every mask. Files inside a folder argument "
+            "several_components, touches_border, implausible_area, flagged) of every mask. "
+            "With --dicom-seg and --nifti, also the masks of each series in these standard "
+            "formats, placed by the DICOM geometry and listed in series.csv. Files inside a folder argument "
             "keep the folder's name and their path inside it (e.g. SCD0000101/48_mask.png). --out is written only once every slice "
             "is done; the slice files listed by an earlier predictions.csv there and not "
             "written again are removed."
@@ -63,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, type=out_dir, metavar="DIR", help="output folder (created)")
     parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N", help="slices per batch (default 16)")
     parser.add_argument("--no-overlay", action="store_true", help="do not write overlay images")
+    add_series_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
     parser.add_argument(
         "--threads", type=positive_int, metavar="N", help="PyTorch CPU threads (default: PyTorch's choice)"
@@ -145,6 +150,10 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"skcardio predict: error: {exc}", file=sys.stderr)
         return 2
+    missing = check_extras(args)
+    if missing:
+        print(f"skcardio predict: error: {missing}", file=sys.stderr)
+        return 2
     model = UNetSegmenter.pretrained() if model_file is None else UNetSegmenter.load(model_file)
     if args.threads:
         import torch
@@ -153,12 +162,16 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     with staging(out, "predict") as stage:
         rows, failed, notes = _predict_into(stage, pairs, model, args)
+        series_failed = write_series_outputs(stage, rows, dicom_seg=args.dicom_seg, nifti=args.nifti)
         _write_csv(stage / "predictions.csv", rows)
-        publish(stage, out, owned=_earlier_outputs(out))
-    print(f"segmented {len(rows)} slice(s) into {out}" + (f"; {len(failed)} unreadable" if failed else ""))
+        publish(stage, out, owned=_earlier_outputs(out) + earlier_series_outputs(out))
+    print(
+        f"segmented {len(rows)} slice(s) into {out}" + (f"; {len(failed)} unreadable" if failed else "")
+        + (f"; {series_failed} series file(s) not written (see the errors above)" if series_failed else "")
+    )
     report_problems("skipped", failed)
     report_problems("warning", notes)
-    return 1 if failed else 0
+    return 1 if failed or series_failed else 0
 
 
 def _predict_into(

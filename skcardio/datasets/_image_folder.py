@@ -13,9 +13,12 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._optional import import_optional
 from ..exceptions import DatasetError
 from ..io._limits import get_limits, read_regular
-from ._dataset import _TARGETS, CITATION, PATHOLOGY_GROUPS, _log, _reason_counts, sunnybrook_pathology
+from ._dataset import (
+    _TARGETS, CITATION, PATHOLOGY_GROUPS, _as_dataframe, _log, _reason_counts, sunnybrook_pathology,
+)
 from ._layout import Skipped
 
 __all__ = ["load_image_folder", "IMAGE_FRAME_DTYPE", "IMAGE_SUFFIXES", "SUNNYBROOK_NAME"]
@@ -64,6 +67,7 @@ def load_image_folder(
     *,
     groups: str | re.Pattern | Callable[[str], str] = SUNNYBROOK_NAME,
     target: str = "i-contour",
+    as_frame: bool = False,
 ) -> Bunch:
     """Load a folder of 2-D images and a folder of their binary label masks.
 
@@ -92,13 +96,15 @@ def load_image_folder(
         What the labels outline (recorded in the Bunch, so that datasets
         of different targets are not mixed): the endocardium (blood pool)
         or the epicardium.
+    as_frame : bool, default=False
+        If True, ``frame`` is a pandas DataFrame, as in :func:`load_dataset`.
 
     Returns
     -------
     Bunch
         Like :func:`load_dataset`:
 
-        frame : numpy.recarray of shape (n,)
+        frame : numpy.recarray of shape (n,), or pandas.DataFrame
             One record per image, fields in :data:`IMAGE_FRAME_DTYPE`
             (``patient_id``, ``pathology`` (``""`` when unknown),
             ``instance`` (-1 when the name has none), ``image_path``,
@@ -148,6 +154,7 @@ def load_image_folder(
     """
     if target not in _TARGETS:
         raise ValueError(f"target must be one of {_TARGETS}, got {target!r}")
+    pandas = import_optional("pandas", "pandas", "as_frame=True") if as_frame else None
     name_of = _group_function(groups)
     skipped: list[Skipped] = []
     images = _index(images_dir, "images", skipped)
@@ -157,6 +164,8 @@ def load_image_folder(
     read = _common_shape(read, skipped)
     bunch = _bunch(read, target, skipped, images_dir)
     _log(bunch)
+    if pandas is not None:
+        bunch.frame = _as_dataframe(bunch.frame, pandas)
     return bunch
 
 

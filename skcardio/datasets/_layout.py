@@ -1,5 +1,8 @@
 """Scan the ``link.csv`` dataset layout into slice records.
 
+A folder without ``link.csv`` that holds the Sunnybrook download's folders is
+read by :mod:`skcardio.datasets._sunnybrook` instead.
+
 Layout (Sunnybrook-style)::
 
     ROOT/link.csv                      patient_id,original_id
@@ -100,7 +103,11 @@ def scan_layout(root: str | os.PathLike) -> Layout:
     Parameters
     ----------
     root : str or path-like
-        Folder holding ``link.csv``, ``dicoms/`` and ``contourfiles/``.
+        Folder holding ``link.csv``, ``dicoms/`` and ``contourfiles/``; or,
+        without ``link.csv``, the Sunnybrook Cardiac Data as downloaded
+        (``scd_patientdata.csv``, ``SCD_DeidentifiedImages/`` and
+        ``SCD_ManualContours/``, read by
+        :func:`skcardio.datasets._sunnybrook.scan_sunnybrook`).
 
     Returns
     -------
@@ -133,7 +140,14 @@ def scan_layout(root: str | os.PathLike) -> Layout:
     if not root.exists():
         raise DatasetError(f"{os.fspath(given)}: no such folder; expected the dataset folder that holds link.csv")
     if not link.is_file():
-        raise DatasetError(f"{root}: no link.csv found, expected {link}")
+        from ._sunnybrook import is_sunnybrook_layout, scan_sunnybrook  # the download's own layout
+
+        if is_sunnybrook_layout(root):
+            return scan_sunnybrook(root)
+        raise DatasetError(
+            f"{root}: no link.csv found, expected {link} (or the Sunnybrook download's "
+            "SCD_DeidentifiedImages/ and SCD_ManualContours/ folders)"
+        )
     layout = Layout()
     pairs, rejected = _read_link(link, layout.skipped)
     layout.n_linked = len(pairs)

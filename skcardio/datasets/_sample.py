@@ -24,7 +24,7 @@ def get_sample_path() -> Path:
     return Path(str(resources.files("skcardio.datasets") / "data" / "sunnybrook_sample"))
 
 
-def load_sample(*, target: str = "i-contour", require: str | None = None) -> Bunch:
+def load_sample(*, target: str = "i-contour", require: str | None = None, as_frame: bool = False) -> Bunch:
     """Load the embedded sample: 15 contoured slices of 3 patients.
 
     Real, unmodified slices of the Sunnybrook Cardiac Data (CC0): 12 with
@@ -34,8 +34,9 @@ def load_sample(*, target: str = "i-contour", require: str | None = None) -> Bun
 
     Parameters
     ----------
-    target, require
-        As in :func:`load_dataset`.
+    target, require, as_frame
+        As in :func:`load_dataset` (``as_frame=True``: ``frame`` is a pandas
+        DataFrame).
 
     Returns
     -------
@@ -51,4 +52,4 @@ def load_sample(*, target: str = "i-contour", require: str | None = None) -> Bun
     >>> load_sample(require="o-contour").images.shape[0]
     12
     """
-    return load_dataset(get_sample_path(), target=target, require=require)
+    return load_dataset(get_sample_path(), target=target, require=require, as_frame=as_frame)

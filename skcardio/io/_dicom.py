@@ -30,7 +30,7 @@ from ..exceptions import DicomReadError
 from ._fastdicom import scan_header, split_text
 from ._limits import get_limits, read_regular
 
-__all__ = ["DicomSlice", "read_dicom"]
+__all__ = ["DicomSlice", "read_dicom", "read_header"]
 
 PathLike = str | os.PathLike
 
@@ -158,6 +158,48 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     if fast is not None:
         return fast
     return _read_pydicom(path, pixels, data)
+
+
+def read_header(path: PathLike) -> pydicom.Dataset:
+    """Read every header element of a DICOM file, without the pixel data.
+
+    :func:`read_dicom` keeps only the elements skcardio computes with; writers
+    of derived objects (a DICOM SEG copies the patient, study and frame of
+    reference of its sources) need the whole header.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The DICOM file (a DICOM Part 10 file, as for :func:`read_dicom`).
+
+    Returns
+    -------
+    pydicom.Dataset
+        Every element before the pixel data, values as pydicom reads them.
+
+    Raises
+    ------
+    DicomReadError
+        If the file is missing, not a DICOM Part 10 file, or truncated or
+        corrupt before the pixel data; the message names the file.
+
+    Examples
+    --------
+    >>> from skcardio.datasets import load_sample
+    >>> from skcardio.io import read_header
+    >>> header = read_header(load_sample().frame.dicom_path[0])
+    >>> header.Modality, int(header.SeriesNumber)
+    ('MR', 300)
+    """
+    path = os.fspath(path)
+    data = _read_bytes(path)
+    _check_part10(path, data)
+    try:
+        return pydicom.dcmread(BytesIO(data), stop_before_pixels=True)
+    except InvalidDicomError as exc:
+        raise DicomReadError(f"{path}: not a DICOM file ({exc})") from exc
+    except _PARSE_ERRORS as exc:
+        raise _corrupt(path, exc) from exc
 
 
 def _read_bytes(path: str) -> bytes:

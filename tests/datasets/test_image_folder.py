@@ -197,6 +197,16 @@ def test_shared_dicom_pathology(shared_data_root):
     assert set(data.frame.pathology) == {"HF-I"}
 
 
+def test_as_frame(folder):
+    pd = pytest.importorskip("pandas")
+    folder("SC-HYP-3-IM-0001-0100.dcm.png", _image(1), _label())
+    root = folder("SC-N-2-IM-0001-0008.dcm.png", _image(2), _label())
+    records, table = _load(root), _load(root, as_frame=True)
+    assert isinstance(table.frame, pd.DataFrame) and list(table.frame.columns) == list(IMAGE_FRAME_DTYPE.names)
+    for name in IMAGE_FRAME_DTYPE.names:
+        np.testing.assert_array_equal(np.stack(table.frame[name].to_numpy()), records.frame[name])
+
+
 def test_image_bombs_and_oversized_files_are_refused_before_decoding(folder):
     import time
 
