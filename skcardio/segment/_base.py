@@ -75,6 +75,8 @@ A slice whose region is empty, or has a single intensity value, or on
 def fill_doc(cls):
     """Insert the shared parameter descriptions into ``cls.__doc__``."""
     doc = cls.__doc__
+    if doc is None:  # python -OO strips docstrings: nothing to fill
+        return cls
     for key, text in _DOCS.items():
         doc = doc.replace(key, text)
     default = inspect.signature(cls.__init__).parameters["normalize"].default
