@@ -153,7 +153,7 @@ class BaseSegmenter(DiceScoreMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
+        self._validate_params_values()
         images = check_images(X)
         if y is not None:  # a y of another length is a mistake upstream (e.g. unaligned lists)
             check_consistent_length(images, y)
@@ -175,7 +175,7 @@ class BaseSegmenter(DiceScoreMixin, BaseEstimator):
             Never True where ``X`` is NaN.
         """
         check_is_fitted(self)
-        self._validate_params()
+        self._validate_params_values()
         images = check_images(X)
         masks = np.zeros(images.shape, dtype=bool)
         failed: dict[int, str] = {}
@@ -230,7 +230,9 @@ class BaseSegmenter(DiceScoreMixin, BaseEstimator):
     def _params(self, names) -> dict:
         return {name: getattr(self, name) for name in names}
 
-    def _validate_params(self) -> None:
+    def _validate_params_values(self) -> None:
+        # Not scikit-learn's _validate_params (which checks _parameter_constraints):
+        # the shared pre-/post-processing checks plus the subclass's own.
         validate_preprocess_params(**self._params(PREPROCESS_PARAMS))
         validate_postprocess_params(**self._params(POSTPROCESS_PARAMS))
         self._validate_own_params()
