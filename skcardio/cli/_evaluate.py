@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._methods import THRESHOLD_METHODS
 from ._arguments import seed
 from ._output import OutputError, check_destinations, out_dir, publish, staging
 
@@ -21,10 +22,8 @@ __all__ = ["register", "METHODS"]
 logger = logging.getLogger("skcardio.cli.evaluate")
 
 #: Threshold methods of ``skcardio.segment.ThresholdSegmenter``, then the
-#: other segmenters. Kept literal so that building the parser imports nothing
-#: heavy (a test checks it matches ``skcardio.segment.THRESHOLD_METHODS``).
-THRESHOLD_NAMES = ("otsu", "li", "yen", "isodata", "mean", "minimum", "triangle", "multiotsu")
-METHODS = THRESHOLD_NAMES + ("kmeans", "region-growing", "classical")
+#: other segmenters (skcardio._methods imports nothing: building the parser stays light).
+METHODS = THRESHOLD_METHODS + ("kmeans", "region-growing", "classical")
 
 #: Columns of ``per_slice.csv``.
 CSV_FIELDS = (
