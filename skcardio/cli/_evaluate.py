@@ -313,7 +313,7 @@ def _summary_table(results, selection: np.ndarray, title: str) -> str:
     )
     lines = [f"{title}: mean ± sd over slices", header, "-" * len(header)]
     for row in _summary_rows(results, selection):
-        def cell(name, spec=".3f"):
+        def cell(name, spec=".3f", row=row):  # bound now (ruff B023)
             return f"{row[f'{name}_mean']:{spec}} ± {row[f'{name}_sd']:{spec}}"
 
         apd = f"{row['apd_mm_mean']:.2f} ± {row['apd_mm_sd']:.2f}"
@@ -398,8 +398,13 @@ def _plots(out: Path, methods, subset: _Subset, predictions, results) -> None:
     """Histograms, a thresholds grid, and per method: scores and overlays."""
     from matplotlib.figure import Figure
 
-    from ..analysis import intensity_distributions, plot_intensity_histograms, plot_overlay
-    from ..analysis import plot_slice_scores, plot_threshold_grid
+    from ..analysis import (
+        intensity_distributions,
+        plot_intensity_histograms,
+        plot_overlay,
+        plot_slice_scores,
+        plot_threshold_grid,
+    )
 
     dist = intensity_distributions(subset.X[:, 0], subset.y, subset.regions)
     plot_intensity_histograms(dist.blood, dist.myocardium, path=out / "histograms.png",

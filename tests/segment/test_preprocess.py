@@ -7,9 +7,9 @@ from scipy import sparse
 
 from skcardio.segment._preprocess import (
     check_images,
-    region_of,
     normalize_intensity,
     preprocess_slice,
+    region_of,
     smooth_in_region,
     stretch_contrast,
     validate_preprocess_params,

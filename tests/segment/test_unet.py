@@ -13,21 +13,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from sklearn import config_context
 from joblib import hash as joblib_hash
 from scipy import ndimage
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from _sklearn_checks import TABLE_CHECKS
-
 from skcardio.exceptions import SkcardioError, SkcardioWarning
 from skcardio.metrics import dice_score, dice_scorer, iou_scorer
 from skcardio.segment import UNetSegmenter
 from skcardio.segment._unet_data import AugmentedSlices, robust_scale, unzoom_window, zoom_crop
+
+from _sklearn_checks import TABLE_CHECKS
 
 #: Settings that train in well under a second on 64 x 64 images.
 TINY = dict(depth=3, base_channels=8, crop_size=48, batch_size=8, random_state=0)
