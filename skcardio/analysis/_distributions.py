@@ -48,13 +48,15 @@ def intensity_distributions(images: ArrayLike, inner: ArrayLike, outer: ArrayLik
     images : array-like of shape (n, H, W), (n, C, H, W) or (H, W)
         Intensities; channel 0 for 4-D input.
     inner : array-like of shape (n, H, W) or (H, W)
-        i-contour (endocardium) masks.
+        The i-contour (endocardium) masks.
     outer : array-like of shape (n, H, W) or (H, W)
-        o-contour (epicardium) masks.
+        The o-contour (epicardium) masks.
 
     Returns
     -------
     Bunch
+        Dictionary-like object with these attributes:
+
         blood : list of ndarray
             One 1-D float array per slice.
         myocardium : list of ndarray
@@ -92,9 +94,9 @@ def blood_myocardium_ks(images: ArrayLike, inner: ArrayLike, outer: ArrayLike) -
     images : array-like of shape (n, H, W), (n, C, H, W) or (H, W)
         Intensities; channel 0 for 4-D input. NaN pixels are left out.
     inner : array-like of shape (n, H, W) or (H, W)
-        i-contour (endocardium) masks: the blood pool.
+        The i-contour (endocardium) masks: the blood pool.
     outer : array-like of shape (n, H, W) or (H, W)
-        o-contour (epicardium) masks; the ring is ``outer & ~inner`` (empty
+        The o-contour (epicardium) masks; the ring is ``outer & ~inner`` (empty
         on a slice without an i-contour).
 
     Returns

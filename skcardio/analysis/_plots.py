@@ -137,10 +137,12 @@ def plot_intensity_histograms(
     path : str or path-like, default=None
         Save the figure there (format from the extension).
     title : str, default=None
+        Title of the axes.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on (that of ``ax`` when given).
 
     Examples
     --------
@@ -197,15 +199,18 @@ def plot_overlay(
     crop : bool, default=True
         Zoom on the masks' bounding box plus ``margin`` pixels.
     margin : int, default=10
+        Pixels kept around the masks' bounding box when cropping.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when None.
     path : str or path-like, default=None
         Save the figure there.
     title : str, default=None
+        Title of the axes.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on (that of ``ax`` when given).
 
     Examples
     --------
@@ -367,6 +372,7 @@ def plot_slice_scores(
     path : str or path-like, default=None
         Save the figure there.
     title : str, default=None
+        Title of the figure.
 
     Returns
     -------

@@ -85,6 +85,8 @@ def load_dataset(
     Returns
     -------
     Bunch
+        Dictionary-like object with these attributes:
+
         frame : numpy.recarray of shape (n,)
             One record per slice, fields in :data:`FRAME_DTYPE`
             (``patient_id``, ``original_id``, ``instance``, ``dicom_path``,
@@ -106,6 +108,7 @@ def load_dataset(
         summary : str
             Counts of patients, slices and skipped items.
         target : str
+            The ``target`` argument.
         DESCR : str
             Description and data citation.
 

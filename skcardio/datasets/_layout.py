@@ -45,14 +45,20 @@ CONTOUR_FOLDERS = {"i": "i-contours", "o": "o-contours"}
 class Skipped:
     """Something in the dataset folder that was not used, and why.
 
-    Attributes
+    Parameters
     ----------
     path : str
         File or folder concerned (``link.csv:<line>`` for link rows).
     reason : str
         Why it was skipped.
-    patient_id : str
+    patient_id : str, default=""
         Patient concerned, ``""`` when unknown.
+
+    Examples
+    --------
+    >>> from skcardio.datasets import Skipped
+    >>> Skipped("link.csv:3", "duplicate patient id", "SCD0000101").reason
+    'duplicate patient id'
     """
 
     path: str
@@ -105,6 +111,15 @@ def scan_layout(root: str | os.PathLike) -> Layout:
         field over the csv module's size limit) or its header is wrong, or
         an id in it would leave ``root`` (``..``, absolute paths, path
         separators).
+
+    Examples
+    --------
+    >>> from skcardio.datasets import get_sample_path, scan_layout
+    >>> layout = scan_layout(get_sample_path())
+    >>> len(layout.slices), layout.skipped
+    (15, [])
+    >>> layout.slices[0].patient_id, layout.slices[0].instance
+    ('SCD0000101', 99)
     """
     given = root
     root = Path(root).resolve()

@@ -54,11 +54,13 @@ class RegionSelector(StatelessMixin, TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n, 2, H, W)
             Channel 0 is the image, channel 1 the region: > 0.5 inside (e.g. 1), 0 outside.
-        y : ignored
+        y : None
+            Ignored (accepted for pipelines).
 
         Returns
         -------
-        self
+        self : RegionSelector
+            The fitted transformer.
         """
         _check_fill_value(self.fill_value)
         X = _check_pairs(X)
@@ -66,7 +68,18 @@ class RegionSelector(StatelessMixin, TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Return images ``(n, H, W)`` float32 with ``fill_value`` outside the region."""
+        """Set the pixels outside the region to ``fill_value``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, 2, H, W)
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n, H, W), float32
+            The images, ``fill_value`` outside the region.
+        """
         check_is_fitted(self)
         _check_fill_value(self.fill_value)  # also here: stateless, transform needs no fit
         X = _check_pairs(X)

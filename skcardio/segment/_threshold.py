@@ -108,9 +108,9 @@ class ThresholdSegmenter(StatelessMixin, BaseSegmenter):
 
     See Also
     --------
-    KMeansSegmenter : k-means clustering of the region's intensities.
-    RegionGrowingSegmenter : flood fill from the region's centre.
-    make_classical_pipeline : the best configuration found by grouped search.
+    KMeansSegmenter : K-means clustering of the region's intensities.
+    RegionGrowingSegmenter : Flood fill from the region's centre.
+    make_classical_pipeline : The best configuration found by grouped search.
 
     Notes
     -----
