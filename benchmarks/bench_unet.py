@@ -1,36 +1,43 @@
-"""U-Net segmenter: leave-one-patient-out accuracy, training cost, skorch overhead.
+"""U-Net segmenter: patient-grouped CV on the 17 shared patients, ablations, speed, skorch overhead.
 
 Usage::
 
-    python benchmarks/bench_unet.py [ROOT] [--patients all|ID,ID] [--epochs N]
-                                    [--overhead-epochs 4] [--repeat 2] [--threads N]
-                                    [--json FILE]
+    python benchmarks/bench_unet.py [DATA] [--folds 3] [--set NAME=VALUE ...] [--models DIR]
+                                    [--skip-cv] [--overhead-epochs 4] [--repeat 2]
+                                    [--speed-slices 240] [--threads 2] [--json FILE]
 
-ROOT defaults to ``../shared/data/final_data`` beside the repository.
+DATA defaults to ``../shared/data`` beside the repository; both shared sources
+are read (``final_data``: 5 DICOM patients; ``sunnybrook_train_png``: 12 PNG
+patients), 300 slices of 17 patients in the four Sunnybrook groups
+(heart failure with / without infarction, hypertrophy, normal).
 
-1. **Accuracy.** For each held-out patient (``--patients``, default all: leave
-   one patient out), the default ``UNetSegmenter(random_state=0)`` (or
-   ``--epochs N``) is fitted on the slices of the other patients (i-contour
-   target, whole 256 x 256 images, no region, no crop from the labels) and
-   predicts the held-out patient's slices. Per patient: mean per-slice Dice,
-   IoU, average perpendicular distance (APD, mm, with each slice's pixel
-   spacing) and the good-contour rate (APD < 5 mm), all from
-   :mod:`skcardio.metrics`; then the same over all held-out slices. Also the
-   fit time (s), the time per epoch and per training slice, and inference
-   throughput (slices/s, whole images, post-processing included).
-   The same model also predicts simulated domain shifts of the held-out
-   patient (``SHIFTS``: images and masks zoomed 0.5x / 0.6x / 0.7x / 1.3x about the centre,
-   gamma 0.6 / 1.6, intensities x 10 + 500), a stand-in for the smaller or
-   larger hearts and other contrasts of unseen pathology groups.
-2. **skorch overhead.** The same network, data, augmentation, loss,
-   optimiser and learning-rate schedule trained for ``--overhead-epochs`` epochs
-   by ``UNetSegmenter`` (skorch ``NeuralNet``) and by a bare PyTorch loop, in
-   the same process, alternating ``--repeat`` times; the minimum time of each
-   (the least disturbed by other jobs on a shared machine).
+1. **Grouped CV.** ``StratifiedGroupKFold(--folds, shuffle=True,
+   random_state=0)``: whole patients per fold, folds stratified by pathology
+   group. Each fold fits ``UNetSegmenter(random_state=0)`` with the defaults
+   (or ``--set`` changes, e.g. ``--set rotation=0 --set intensity_jitter=false``
+   for an augmentation ablation), saves it to ``--models DIR/fold_<k>.pt``
+   with ``folds.json`` (held-out patients per fold), and predicts its
+   held-out patients' whole images under every combination of the
+   prediction-time options ``tta``, ``refine`` and ``postprocess`` (the same
+   fold models: inference ablations cost no training). Per slice: Dice,
+   IoU, APD and good contour (APD < 5 mm), from :mod:`skcardio.metrics`; the
+   PNG slices have no pixel spacing, so their APD uses the DICOMs' 1.3672 mm
+   (``NOMINAL_SPACING``, stated in every table); and the confidence of
+   :func:`skcardio.qc.assess_predictions`, with its AUROC for detecting
+   slices of Dice < 0.8.
+2. **Prediction speed.** The fold-0 model (defaults) predicts ``--speed-slices``
+   whole 256 x 256 images (the first ones of the data, repeated if needed)
+   with the default prediction options, best of 2: slices per second.
+3. **skorch overhead.** The same network, data, augmentation, loss,
+   optimiser and schedule trained for ``--overhead-epochs`` epochs on all
+   300 slices by ``UNetSegmenter`` (skorch) and by a bare PyTorch loop,
+   alternating ``--repeat`` times; the minimum of each.
 
-The load average is printed with every timing: on a shared machine, timings
-are only comparable within one run. Prints Markdown tables for
-``benchmarks/README.md``; ``--json`` also writes every per-slice value.
+Training the default on all 300 slices is timed by
+``benchmarks/train_pretrained.py`` (it writes the shipped model). The load
+average is printed with every timing: on a shared machine timings are only
+comparable within one run. Prints Markdown tables for
+``benchmarks/README.md``; ``--json`` writes every per-slice value.
 """
 
 from __future__ import annotations
@@ -39,120 +46,155 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 # Before PyTorch is imported: OpenMP threads sleep instead of spinning while
 # they wait (see skcardio/segment/_unet_env.py); keeps an explicit setting.
 import skcardio.segment._unet_env  # noqa: F401, I001
 import torch
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold
 
-from skcardio.datasets import load_dataset
-from skcardio.metrics import average_perpendicular_distance, dice_score, good_contour_rate, iou_score
+from skcardio.metrics import average_perpendicular_distance, dice_score, iou_score
+from skcardio.qc import assess_predictions
 from skcardio.segment import UNetSegmenter
 from skcardio.segment._unet_data import AugmentedSlices, robust_scale
 from skcardio.segment._unet_net import SegmentationLoss, UNet, WarmupCosine
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "final_data"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_pretrained import DEFAULT_DATA, load_training_data  # noqa: E402
 
-
-def _zoom_about_centre(images: np.ndarray, zoom: float, order: int) -> np.ndarray:
-    """Magnify (zoom > 1) or shrink every slice about the image centre, same size."""
-    centre = (np.array(images.shape[1:]) - 1) / 2
-    matrix = np.eye(2) / zoom
-    return np.array(
-        [
-            ndimage.affine_transform(im.astype(np.float32), matrix, centre - matrix @ centre, order=order)
-            for im in images
-        ]
-    )
-
-
-def _gamma(images: np.ndarray, gamma: float) -> np.ndarray:
-    top = images.max(axis=(1, 2), keepdims=True)
-    return (np.clip(images, 0, None) / np.where(top > 0, top, 1)) ** gamma
-
-
-#: Simulated domain shifts of the held-out patient: smaller / larger hearts
-#: (normal or hypertrophic vs dilated), duller / stronger contrast, another
-#: intensity scale. (images, masks) -> (images, masks).
-SHIFTS = {
-    "zoom 0.5": lambda x, y: (_zoom_about_centre(x, 0.5, 1), _zoom_about_centre(y, 0.5, 1) > 0.5),
-    "zoom 0.6": lambda x, y: (_zoom_about_centre(x, 0.6, 1), _zoom_about_centre(y, 0.6, 1) > 0.5),
-    "zoom 0.7": lambda x, y: (_zoom_about_centre(x, 0.7, 1), _zoom_about_centre(y, 0.7, 1) > 0.5),
-    "zoom 1.3": lambda x, y: (_zoom_about_centre(x, 1.3, 1), _zoom_about_centre(y, 1.3, 1) > 0.5),
-    "gamma 0.6": lambda x, y: (_gamma(x, 0.6), y),
-    "gamma 1.6": lambda x, y: (_gamma(x, 1.6), y),
-    "x 10 + 500": lambda x, y: (10 * x + 500, y),
-}
+#: Pixel spacing (mm) assumed for the PNG slices, which have no header: that
+#: of the shared DICOMs (1.2891-1.3672 mm); Sunnybrook scans range 1.25-1.56 mm.
+NOMINAL_SPACING = 1.3672
+#: Prediction-time options scored on every fold model: (tta, refine, postprocess).
+INFERENCE = [(t, r, p) for t in (False, True) for r in (False, True) for p in (False, True)]
+#: A slice below this Dice counts as bad for the confidence AUROC.
+BAD_DICE = 0.8
 
 
 def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def evaluate_patient(data, patient: str, params: dict) -> dict:
-    """Fit on every other patient, predict this one, score per slice."""
-    test = data.groups == patient
-    model = UNetSegmenter(**params, random_state=0)
-    load_before = load_average()
-    start = time.perf_counter()
-    model.fit(data.images[~test], data.y[~test], groups=data.groups[~test])
-    fit_s = time.perf_counter() - start
-    start = time.perf_counter()
-    pred = model.predict(data.images[test])
-    predict_s = time.perf_counter() - start
-    truth, spacing = data.y[test], data.frame.pixel_spacing[test]
-    apd = average_perpendicular_distance(truth, pred, spacing=spacing, per_slice=True)
-    epochs = len(model.net_.history)
-    shifted = {}
-    for name, shift in SHIFTS.items():
-        images_shifted, truth_shifted = shift(data.images[test], truth)
-        shifted[name] = dice_score(truth_shifted, model.predict(images_shifted))
-    return {
-        "shifted_dice": shifted,
-        "patient": patient,
-        "n_train": int((~test).sum()),
-        "n_test": int(test.sum()),
-        "dice": dice_score(truth, pred, per_slice=True).tolist(),
-        "iou": iou_score(truth, pred, per_slice=True).tolist(),
-        "apd_mm": apd.tolist(),
-        "good_contour": good_contour_rate(truth, pred, spacing=spacing),
-        "fit_s": fit_s,
-        "epochs": epochs,
-        "s_per_epoch": fit_s / epochs,
-        "ms_per_slice": 1000 * fit_s / (epochs * int((~test).sum())),
-        "predict_slices_per_s": int(test.sum()) / predict_s,
-        "load_before": load_before,
-        "load_after": load_average(),
-    }
+def parse_set(items: list[str]) -> dict:
+    """``NAME=VALUE`` strings -> parameters (JSON values; ``1,1`` is a tuple)."""
+    params = {}
+    for item in items:
+        name, _, text = item.partition("=")
+        try:
+            value = json.loads(text.lower() if text.lower() in ("true", "false", "null") else text)
+        except json.JSONDecodeError:
+            value = tuple(float(v) for v in text.split(","))
+        params[name] = value
+    UNetSegmenter(**params)  # unknown names fail here, before any training
+    return params
+
+
+def grouped_cv(data: dict, params: dict, n_folds: int, models: Path) -> dict:
+    """Fit one model per fold, save it, score every prediction-time option on its held-out patients."""
+    X, y, groups, pathology = data["images"], data["y"], data["groups"], data["pathology"]
+    spacing = data["spacing"]
+    models.mkdir(parents=True, exist_ok=True)
+    splitter = StratifiedGroupKFold(n_folds, shuffle=True, random_state=0)
+    folds = [
+        {"fold": k, "held_out": sorted(set(groups[test])), "test_index": test.tolist()}
+        for k, (_, test) in enumerate(splitter.split(X, pathology, groups))
+    ]
+    n = len(X)
+    scores = {c: {m: np.full(n, np.nan) for m in ("dice", "iou", "apd_mm", "confidence")} for c in INFERENCE}
+    seconds = dict.fromkeys(INFERENCE, 0.0)
+    for fold in folds:
+        test = np.array(fold["test_index"])
+        train = np.setdiff1d(np.arange(n), test)
+        model = UNetSegmenter(**params, random_state=0)
+        load_before = load_average()
+        start = time.perf_counter()
+        model.fit(X[train], y[train], groups=groups[train])
+        fold.update(fit_s=time.perf_counter() - start, epochs=len(model.net_.history), n_train=len(train),
+                    load_before=load_before, load_after=load_average())
+        model.save(models / f"fold_{fold['fold']}.pt")
+        (models / "folds.json").write_text(json.dumps({"params": params, "folds": folds}, indent=1, default=list))
+        model.predict(X[test[:2]])  # warm-up: oneDNN builds its kernels once
+        for option in INFERENCE:
+            model.set_params(tta=option[0], refine=option[1], postprocess=option[2])
+            start = time.perf_counter()
+            masks, proba = model.predict_with_proba(X[test])
+            seconds[option] += time.perf_counter() - start
+            row = scores[option]
+            row["dice"][test] = dice_score(y[test], masks, per_slice=True)
+            row["iou"][test] = iou_score(y[test], masks, per_slice=True)
+            row["apd_mm"][test] = average_perpendicular_distance(y[test], masks, spacing=np.column_stack([spacing[test], spacing[test]]), per_slice=True)
+            row["confidence"][test] = assess_predictions(masks, proba)["confidence"]
+        print(f"fold {fold['fold']} {fold['held_out']}: fit {fold['fit_s']:.0f} s, "
+              f"Dice {np.mean(scores[INFERENCE[-1]]['dice'][test]):.3f} (all options on); load {load_average()}",
+              flush=True)
+    return {"params": params, "folds": folds, "options": [
+        {"tta": c[0], "refine": c[1], "postprocess": c[2], "predict_s": seconds[c],
+         **{m: v.tolist() for m, v in scores[c].items()}} for c in INFERENCE]}
+
+
+def group_table(data: dict, option: dict) -> str:
+    dice, iou, apd = (np.asarray(option[m]) for m in ("dice", "iou", "apd_mm"))
+    lines = ["| group | patients | slices | Dice | IoU | APD (mm) | good contours | Dice < 0.8 |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, where in [(g, data["pathology"] == g) for g in sorted(set(data["pathology"]))] + [("**all**", slice(None))]:
+        d, a = dice[where], apd[where]
+        lines.append(
+            f"| {name} | {len(set(data['groups'][where]))} | {len(d)} | {d.mean():.3f} | {iou[where].mean():.3f} "
+            f"| {np.nanmean(a):.2f} | {100 * np.mean(a < 5):.0f} % | {int((d < BAD_DICE).sum())} |"
+        )
+    return "\n".join(lines)
+
+
+def ablation_table(data: dict, cv: dict) -> str:
+    lines = ["| tta | refine | postprocess | Dice | " + " | ".join(sorted(set(data["pathology"])))
+             + " | predict (slices/s) |", "|---|---|---|---:|" + "---:|" * (len(set(data["pathology"])) + 1)]
+    n = len(data["images"])
+    for o in cv["options"]:
+        dice = np.asarray(o["dice"])
+        groups = " | ".join(f"{dice[data['pathology'] == g].mean():.3f}" for g in sorted(set(data["pathology"])))
+        lines.append(f"| {'on' if o['tta'] else 'off'} | {'on' if o['refine'] else 'off'} "
+                     f"| {'on' if o['postprocess'] else 'off'} | {dice.mean():.3f} | {groups} | {n / o['predict_s']:.1f} |")
+    return "\n".join(lines)
+
+
+def confidence_auroc(option: dict) -> tuple[float, int]:
+    bad = np.asarray(option["dice"]) < BAD_DICE
+    if bad.all() or not bad.any():
+        return float("nan"), int(bad.sum())
+    # Low confidence should rank bad slices first.
+    return float(roc_auc_score(bad, -np.asarray(option["confidence"]))), int(bad.sum())
+
+
+def predict_speed(model: UNetSegmenter, images: np.ndarray, count: int) -> dict:
+    stack = np.resize(images, (count, *images.shape[1:]))
+    model.predict(stack[:4])
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        model.predict(stack)
+        times.append(time.perf_counter() - start)
+    return {"slices": count, "seconds": times, "slices_per_s": count / min(times), "load": load_average()}
 
 
 def bare_loop(images, masks, params: dict, epochs: int, seed: int = 0) -> float:
     """Train the estimator's network with plain PyTorch; seconds for ``epochs`` epochs."""
-    defaults = UNetSegmenter(**params).get_params()
+    p = UNetSegmenter(**params).get_params()
     start = time.perf_counter()
-    data = AugmentedSlices(
-        robust_scale(images[:, None]),
-        masks,
-        crop_size=defaults["crop_size"],
-        zoom_range=defaults["zoom_range"],
-        rotation=defaults["rotation"],
-        flip=defaults["flip"],
-        intensity_jitter=defaults["intensity_jitter"],
-        seed=seed,
-    )
+    data = AugmentedSlices(robust_scale(images[:, None]), masks, crop_size=p["crop_size"],
+                           zoom_range=tuple(p["zoom_range"]), rotation=p["rotation"], flip=p["flip"],
+                           intensity_jitter=p["intensity_jitter"], seed=seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        net = UNet(1, defaults["base_channels"], defaults["depth"])
-        criterion = SegmentationLoss(defaults["loss"])
-        optimizer = torch.optim.AdamW(
-            net.parameters(), lr=defaults["learning_rate"], weight_decay=defaults["weight_decay"]
-        )
-        loader = torch.utils.data.DataLoader(data, batch_size=defaults["batch_size"], shuffle=True)
+        net = UNet(1, p["base_channels"], p["depth"])
+        criterion = SegmentationLoss(p["loss"])
+        optimizer = torch.optim.AdamW(net.parameters(), lr=p["learning_rate"], weight_decay=p["weight_decay"])
+        loader = torch.utils.data.DataLoader(data, batch_size=p["batch_size"], shuffle=True)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupCosine(epochs * len(loader)))
         net.train()
         for _ in range(epochs):
@@ -171,129 +213,71 @@ def skorch_fit(images, masks, params: dict, epochs: int) -> float:
     return time.perf_counter() - start
 
 
-def overhead(data, params: dict, epochs: int, repeat: int) -> dict:
-    images, masks = data.images, data.y
+def overhead(images, masks, params: dict, epochs: int, repeat: int) -> dict:
     bare, skorch = [], []
-    bare_loop(images[:16], masks[:16], params, 1)  # warm-up: oneDNN builds its kernels once
+    bare_loop(images[:16], masks[:16], params, 1)  # warm-up
     loads = [load_average()]
     for _ in range(repeat):
         bare.append(bare_loop(images, masks, params, epochs))
         skorch.append(skorch_fit(images, masks, params, epochs))
         loads.append(load_average())
     n = len(images)
-    return {
-        "epochs": epochs,
-        "n_slices": n,
-        "bare_s": bare,
-        "skorch_s": skorch,
-        "bare_s_per_epoch": min(bare) / epochs,
-        "skorch_s_per_epoch": min(skorch) / epochs,
-        "bare_ms_per_slice": 1000 * min(bare) / (epochs * n),
-        "skorch_ms_per_slice": 1000 * min(skorch) / (epochs * n),
-        "ratio": min(skorch) / min(bare),
-        "loads": loads,
-    }
-
-
-def summarise(rows: list[dict]) -> str:
-    lines = [
-        "| held-out patient | slices | Dice | IoU | APD (mm) | good contours | fit (s) | epochs | s/epoch "
-        "| ms/slice | predict (slices/s) | load before/after |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        apd = np.asarray(r["apd_mm"])
-        lines.append(
-            f"| {r['patient']} | {r['n_test']} | {np.mean(r['dice']):.3f} | {np.mean(r['iou']):.3f} "
-            f"| {_mean_finite(apd)} | {100 * r['good_contour']:.0f} % | {r['fit_s']:.0f} | {r['epochs']} "
-            f"| {r['s_per_epoch']:.2f} | {r['ms_per_slice']:.1f} | {r['predict_slices_per_s']:.1f} "
-            f"| {r['load_before']}/{r['load_after']} |"
-        )
-    dice = np.concatenate([r["dice"] for r in rows])
-    iou = np.concatenate([r["iou"] for r in rows])
-    apd = np.concatenate([r["apd_mm"] for r in rows])
-    good = np.mean(apd < 5.0)
-    per_patient = np.mean([np.mean(r["dice"]) for r in rows])
-    lines.append(
-        f"| **all {len(dice)} slices** | {len(dice)} | **{dice.mean():.3f}** | {iou.mean():.3f} "
-        f"| {_mean_finite(apd)} | {100 * good:.0f} % | {np.mean([r['fit_s'] for r in rows]):.0f} (mean) "
-        f"| | | | | |"
-    )
-    lines.append("")
-    lines.append(f"Mean of the per-patient Dice: {per_patient:.3f}; median slice Dice {np.median(dice):.3f}; "
-                 f"slices with Dice < 0.5: {int((dice < 0.5).sum())}.")
-    return "\n".join(lines)
-
-
-def summarise_shifts(rows: list[dict]) -> str:
-    names = list(rows[0]["shifted_dice"])
-    lines = [
-        "| held-out patient | none | " + " | ".join(names) + " |",
-        "|---|---:|" + "---:|" * len(names),
-    ]
-    for r in rows:
-        values = " | ".join(f"{r['shifted_dice'][n]:.3f}" for n in names)
-        lines.append(f"| {r['patient']} | {np.mean(r['dice']):.3f} | {values} |")
-    means = " | ".join(f"{np.mean([r['shifted_dice'][n] for r in rows]):.3f}" for n in names)
-    lines.append(f"| **mean of patients** | {np.mean([np.mean(r['dice']) for r in rows]):.3f} | {means} |")
-    return "\n".join(lines)
-
-
-def _mean_finite(values: np.ndarray) -> str:
-    finite = values[np.isfinite(values)]
-    text = f"{finite.mean():.2f}" if finite.size else "—"
-    missing = len(values) - finite.size
-    return text + (f" ({missing} empty)" if missing else "")
+    return {"epochs": epochs, "n_slices": n, "bare_s": bare, "skorch_s": skorch,
+            "bare_ms_per_slice": 1000 * min(bare) / (epochs * n),
+            "skorch_ms_per_slice": 1000 * min(skorch) / (epochs * n),
+            "ratio": min(skorch) / min(bare), "loads": loads}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("root", nargs="?", default=str(DEFAULT_ROOT))
-    parser.add_argument("--patients", default="all", help="'all' or comma-separated patient ids to hold out")
-    parser.add_argument("--epochs", type=int, help="max_epochs (default: the estimator's default)")
-    parser.add_argument("--overhead-epochs", type=int, default=4, help="epochs of the overhead comparison (0: skip)")
-    parser.add_argument("--repeat", type=int, default=2, help="repetitions of the overhead comparison")
-    parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: PyTorch's choice)")
+    parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA))
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="change a parameter")
+    parser.add_argument("--models", default="unet_cv", help="folder for fold_<k>.pt and folds.json")
+    parser.add_argument("--skip-cv", action="store_true", help="only speed and overhead (fold 0 model from --models)")
+    parser.add_argument("--overhead-epochs", type=int, default=4, help="0: skip the skorch/bare comparison")
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--speed-slices", type=int, default=240, help="0: skip the prediction speed")
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", help="write all results, per slice, to this file")
     args = parser.parse_args()
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    params = {} if args.epochs is None else {"max_epochs": args.epochs}
-    data = load_dataset(args.root)
-    patients = sorted(set(data.groups)) if args.patients == "all" else args.patients.split(",")
-    print(
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), torch {torch.__version__} "
-        f"({torch.get_num_threads()} threads), CUDA available: {torch.cuda.is_available()}; "
-        f"{len(data.y)} slices of {len(set(data.groups))} patients; params {params or 'defaults'}; "
-        f"load {load_average()}",
-        flush=True,
-    )
-    results: dict = {"params": params, "threads": torch.get_num_threads()}
+    torch.set_num_threads(args.threads)
+    params = parse_set(args.set)
+    data = load_training_data(Path(args.data).resolve())
+    images, y, groups = data["images"], data["y"], data["groups"]
+    # PNG slices (no header) get the nominal spacing, the DICOMs their own.
+    data["spacing"] = np.where(np.isnan(data["spacing"]), NOMINAL_SPACING, data["spacing"])
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), torch {torch.__version__} "
+          f"({torch.get_num_threads()} threads); {len(images)} slices of {len(set(groups))} patients; "
+          f"params {params or 'defaults'}; load {load_average()}", flush=True)
+    results: dict = {"params": params, "threads": torch.get_num_threads(), "date": time.strftime("%Y-%m-%d")}
+    models = Path(args.models)
+    if not args.skip_cv:
+        results["cv"] = cv = grouped_cv(data, params, args.folds, models)
+        default = UNetSegmenter(**params)
+        chosen = next(o for o in cv["options"]
+                      if (o["tta"], o["refine"], o["postprocess"]) == (default.tta, default.refine, default.postprocess))
+        auroc, bad = confidence_auroc(chosen)
+        print(f"\nGrouped CV ({args.folds} folds), prediction options of the parameters "
+              f"(APD of PNG slices at {NOMINAL_SPACING} mm):\n\n{group_table(data, chosen)}\n")
+        print(f"Confidence AUROC for Dice < {BAD_DICE}: {auroc:.3f} ({bad} bad slices)\n")
+        print(ablation_table(data, cv), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, default=list))
+    if args.speed_slices:
+        model = UNetSegmenter.load(models / "fold_0.pt")
+        model.set_params(**{k: v for k, v in params.items() if k in ("tta", "refine", "postprocess", "threshold")})
+        results["speed"] = speed = predict_speed(model, images, args.speed_slices)
+        print(f"\npredict: {speed['slices_per_s']:.1f} slices/s ({speed['slices']} whole images, "
+              f"best of 2: {[round(s, 2) for s in speed['seconds']]} s; load {speed['load']})", flush=True)
     if args.overhead_epochs:
-        results["overhead"] = cost = overhead(data, params, args.overhead_epochs, args.repeat)
-        print(
-            "\n| trainer | s/epoch | ms/slice |\n|---|---:|---:|\n"
-            f"| bare PyTorch loop | {cost['bare_s_per_epoch']:.2f} | {cost['bare_ms_per_slice']:.1f} |\n"
-            f"| UNetSegmenter (skorch) | {cost['skorch_s_per_epoch']:.2f} | {cost['skorch_ms_per_slice']:.1f} |\n"
-            f"\nskorch / bare: {cost['ratio']:.2f}x ({cost['epochs']} epochs on {cost['n_slices']} slices, "
-            f"best of {args.repeat}; load {cost['loads']})",
-            flush=True,
-        )
-    rows = []
-    for patient in patients:
-        rows.append(evaluate_patient(data, patient, params))
-        r = rows[-1]
-        print(
-            f"{patient}: Dice {np.mean(r['dice']):.3f}, fit {r['fit_s']:.0f} s, load {r['load_before']}->{r['load_after']}",
-            flush=True,
-        )
-        if args.json:
-            Path(args.json).write_text(json.dumps({**results, "patients": rows}, indent=1))
-    print()
-    print(summarise(rows))
-    print()
-    print(summarise_shifts(rows))
+        results["overhead"] = cost = overhead(images, y, params, args.overhead_epochs, args.repeat)
+        print(f"\nskorch / bare: {cost['ratio']:.2f}x ({cost['skorch_ms_per_slice']:.1f} vs "
+              f"{cost['bare_ms_per_slice']:.1f} ms/slice; {cost['epochs']} epochs on {cost['n_slices']} slices, "
+              f"best of {args.repeat}; load {cost['loads']})", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, default=list))
 
 
 if __name__ == "__main__":

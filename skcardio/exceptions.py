@@ -9,7 +9,9 @@ __all__ = [
     "DicomReadError",
     "ContourReadError",
     "DatasetError",
+    "StudyError",
     "SkcardioWarning",
+    "DegenerateModelWarning",
 ]
 
 
@@ -36,3 +38,19 @@ class DatasetError(SkcardioError):
 
 class SkcardioWarning(UserWarning):
     """Warnings about data quality (skipped files, misaligned contours, ...)."""
+
+
+class DegenerateModelWarning(SkcardioWarning):
+    """A trained model predicts (almost) nothing or (almost) everything on its own training images.
+
+    Raised by ``UNetSegmenter.fit`` when, on (up to 32 of) its training
+    slices, the network finds no blood pool in most slices that have one, or
+    marks more than half of the image: such a model is useless, typically
+    after too short a training.
+    """
+
+
+class StudyError(SkcardioError):
+    """DICOM files cannot be grouped into one cine study (missing phases,
+    duplicate images, mixed sizes, several patients...); the message names the
+    files concerned."""

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "final_data"
+SHARED_PNG = SHARED_DATA.parent / "sunnybrook_train_png"
 
 
 @pytest.fixture(scope="session")
@@ -13,6 +14,14 @@ def shared_data_root() -> Path:
     if not (SHARED_DATA / "link.csv").is_file():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def shared_png_root() -> Path:
+    """The shared Sunnybrook PNG export (``images/`` and ``labels/``); skip if absent."""
+    if not (SHARED_PNG / "images").is_dir():
+        pytest.skip(f"shared PNG data not found at {SHARED_PNG}")
+    return SHARED_PNG
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@
 
 Blocks of one page run in order in one namespace (later blocks use earlier
 names), in a temporary directory (some save plots). Pages that read the shared
-data (``../shared/data/final_data``) get its real path and are skipped
-without it.
+data (``../shared/data/final_data``, ``../shared/data/sunnybrook_train_png``)
+get its real path and are skipped without it.
 """
 
 import re
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-SHARED_IN_DOCS = "../shared/data/final_data"
+SHARED_IN_DOCS = "../shared/data/"
 
 # Pages whose examples are not run here, and why.
 NOT_RUN = {
@@ -39,7 +39,7 @@ def test_doc_examples_run(name, tmp_path, monkeypatch, request):
     blocks = _python_blocks(page)
     if any(SHARED_IN_DOCS in block for block in blocks):
         shared = request.getfixturevalue("shared_data_root")  # skips when absent
-        blocks = [block.replace(SHARED_IN_DOCS, str(shared)) for block in blocks]
+        blocks = [block.replace(SHARED_IN_DOCS, f"{shared.parent}/") for block in blocks]
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     for number, block in enumerate(blocks):

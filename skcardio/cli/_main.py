@@ -13,7 +13,7 @@ from ..exceptions import SkcardioError
 # Sub-command modules, in the order shown by ``skcardio --help``. A module is
 # imported lazily only if present so that heavy dependencies (torch) are not
 # loaded for ``skcardio qc``.
-_COMMANDS: tuple[str, ...] = ("_qc", "_evaluate", "_train", "_predict")
+_COMMANDS: tuple[str, ...] = ("_qc", "_evaluate", "_train", "_predict", "_report")
 
 
 def build_parser() -> argparse.ArgumentParser:

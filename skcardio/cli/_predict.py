@@ -1,4 +1,4 @@
-"""``skcardio predict MODEL DICOM_OR_DIR... --out DIR``: segment DICOM slices with a saved U-Net."""
+"""``skcardio predict [MODEL] DICOM_OR_DIR... --out DIR``: segment DICOM slices with a U-Net (the shipped one by default)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,12 @@ __all__ = ["register", "collect_dicoms"]
 
 logger = logging.getLogger("skcardio.cli.predict")
 
-#: Columns of ``predictions.csv``.
-CSV_FIELDS = ("dicom_path", "output_stem", "area_px", "area_mm2", "contour_points")
+#: Columns of ``predictions.csv``: the mask's area, then the confidence and
+#: flags of :func:`skcardio.qc.assess_predictions` (flags as 0/1).
+CSV_FIELDS = (
+    "dicom_path", "output_stem", "area_px", "area_mm2", "contour_points",
+    "confidence", "empty", "several_components", "touches_border", "implausible_area", "flagged",
+)
 
 #: What follows an output stem in the name of each file written for a slice.
 _SUFFIXES = ("_mask.npy", "_mask.png", "_contour.txt", "_overlay.png")
@@ -29,21 +33,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``predict`` sub-command."""
     parser = subparsers.add_parser(
         "predict",
-        help="segment the blood pool of DICOM slices with a model from 'skcardio train'",
+        help="segment the blood pool of DICOM slices (the shipped pretrained U-Net, or a model from 'skcardio train')",
         description=(
             "Segment the left-ventricle blood pool of every DICOM file given (folders are "
-            "searched recursively for *.dcm) with a model written by 'skcardio train'. For "
+            "searched recursively for *.dcm) with the pretrained U-Net shipped with skcardio "
+            "(UNetSegmenter.pretrained()), or with a model written by 'skcardio train' given as "
+            "--model FILE or as a first argument ending in .pt. For "
             "each slice, writes to --out: STEM_mask.png (0/255), STEM_mask.npy (bool), "
             "STEM_contour.txt (one 'x y' point per line, x = column, y = row, like the "
             "expert contour files; not written for an empty mask) and STEM_overlay.png; and "
-            "predictions.csv with the area of every mask. Files inside a folder argument "
+            "predictions.csv with the area, the confidence (0-1) and the flags (empty, "
+            "several_components, touches_border, implausible_area, flagged) of every mask. Files inside a folder argument "
             "keep the folder's name and their path inside it (e.g. SCD0000101/48_mask.png). --out is written only once every slice "
             "is done; the slice files listed by an earlier predictions.csv there and not "
             "written again are removed."
         ),
     )
-    parser.add_argument("model", help="model file written by 'skcardio train' (UNetSegmenter.save)")
-    parser.add_argument("inputs", nargs="+", metavar="DICOM_OR_DIR", help="DICOM files or folders")
+    parser.add_argument(
+        "inputs", nargs="+", metavar="DICOM_OR_DIR",
+        help="DICOM files or folders; a first argument ending in .pt is the model file (as --model)",
+    )
+    parser.add_argument(
+        "--model", metavar="FILE",
+        help="model file written by 'skcardio train' (default: the shipped pretrained U-Net)",
+    )
     parser.add_argument("--out", required=True, type=out_dir, metavar="DIR", help="output folder (created)")
     parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N", help="slices per batch (default 16)")
     parser.add_argument("--no-overlay", action="store_true", help="do not write overlay images")
@@ -106,12 +119,18 @@ def run(args: argparse.Namespace) -> int:
     """Predict and write the outputs; exit code 1 if some files could not be read."""
     from ..segment import UNetSegmenter
 
+    inputs, model_file = list(args.inputs), args.model
+    if model_file is None and inputs[0].endswith(".pt"):  # the form 'predict MODEL.pt DICOM...'
+        model_file = inputs.pop(0)
+    if not inputs:
+        print("skcardio predict: error: no DICOM file or folder given after the model", file=sys.stderr)
+        return 2
     try:
-        pairs = collect_dicoms(args.inputs)
+        pairs = collect_dicoms(inputs)
     except (FileNotFoundError, ValueError) as exc:
         print(f"skcardio predict: error: {exc}", file=sys.stderr)
         return 2
-    model = UNetSegmenter.load(args.model)
+    model = UNetSegmenter.pretrained() if model_file is None else UNetSegmenter.load(model_file)
     if args.threads:
         import torch
 
@@ -133,6 +152,7 @@ def _predict_into(
 
     from ..exceptions import DicomReadError
     from ..io import read_dicom
+    from ..qc import assess_predictions
 
     failed, rows = 0, []
     # disable=None: tqdm shows no bar when stderr is not a terminal (redirected logs).
@@ -149,12 +169,20 @@ def _predict_into(
         # Slices of one batch are stacked only with others of the same size.
         for shape in {dicom.image.shape for dicom, _ in batch}:
             same = [(dicom, stem) for dicom, stem in batch if dicom.image.shape == shape]
-            masks = model.predict(np.stack([dicom.image for dicom, _ in same]))
-            for (dicom, stem), mask in zip(same, masks):
-                rows.append(_write_outputs(stage, stem, dicom, mask, overlay=not args.no_overlay))
+            masks, proba = model.predict_with_proba(np.stack([dicom.image for dicom, _ in same]))
+            quality = assess_predictions(masks, proba, pixel_spacing=[dicom.pixel_spacing for dicom, _ in same])
+            for index, ((dicom, stem), mask) in enumerate(zip(same, masks)):
+                row = _write_outputs(stage, stem, dicom, mask, overlay=not args.no_overlay)
+                row.update({name: _csv_value(values[index]) for name, values in quality.items()})
+                rows.append(row)
                 progress.update()
     progress.close()
     return rows, failed
+
+
+def _csv_value(value) -> str | int:
+    """A flag as 0/1, the confidence with three decimals."""
+    return int(value) if isinstance(value, (bool, np.bool_)) else f"{float(value):.3f}"
 
 
 def _earlier_outputs(out: Path) -> list[str]:

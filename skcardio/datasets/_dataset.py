@@ -15,7 +15,7 @@ from ..exceptions import DatasetError, SkcardioError
 from ..io import contour_to_mask, read_contour, read_dicoms
 from ._layout import Skipped, SliceFiles, scan_layout
 
-__all__ = ["load_dataset", "FRAME_DTYPE", "CITATION"]
+__all__ = ["load_dataset", "sunnybrook_pathology", "FRAME_DTYPE", "CITATION", "PATHOLOGY_GROUPS"]
 
 logger = logging.getLogger("skcardio.datasets")
 
@@ -25,11 +25,18 @@ CITATION = (
     "Ventricle Segmentation Challenge, 2009. http://hdl.handle.net/10380/3070"
 )
 
+#: Sunnybrook pathology groups: heart failure with and without infarction,
+#: hypertrophy, normal (the ``<group>`` of ``SC-<group>-<n>`` patient ids).
+PATHOLOGY_GROUPS = ("HF-I", "HF-NI", "HYP", "N")
+
+_SUNNYBROOK_ID = re.compile(rf"SC-({'|'.join(PATHOLOGY_GROUPS)})-[0-9]+")
+
 #: dtype of ``Bunch.frame`` (one record per contoured slice).
 FRAME_DTYPE = np.dtype(
     [
         ("patient_id", object),
         ("original_id", object),
+        ("pathology", object),
         ("instance", np.int64),
         ("dicom_path", object),
         ("icontour_path", object),
@@ -89,7 +96,9 @@ def load_dataset(
 
         frame : numpy.recarray of shape (n,)
             One record per slice, fields in :data:`FRAME_DTYPE`
-            (``patient_id``, ``original_id``, ``instance``, ``dicom_path``,
+            (``patient_id``, ``original_id``, ``pathology`` (Sunnybrook
+            group from ``original_id``, see :func:`sunnybrook_pathology`),
+            ``instance``, ``dicom_path``,
             ``icontour_path``, ``ocontour_path`` (``""`` if absent),
             ``pixel_spacing`` (row, col) mm, ``slice_location``,
             ``trigger_time``, ``rows``, ``columns``).
@@ -146,6 +155,31 @@ def load_dataset(
     bunch = _bunch(slices, target, skipped, layout.n_linked)
     _log(bunch)
     return bunch
+
+
+def sunnybrook_pathology(patient_id: str) -> str:
+    """Pathology group of a Sunnybrook patient id, ``""`` for any other id.
+
+    Parameters
+    ----------
+    patient_id : str
+        Such as ``SC-HF-I-1`` or ``SC-HYP-03``.
+
+    Returns
+    -------
+    str
+        One of :data:`PATHOLOGY_GROUPS` (``HF-I`` heart failure with
+        infarction, ``HF-NI`` without, ``HYP`` hypertrophy, ``N`` normal), or
+        ``""``.
+
+    Examples
+    --------
+    >>> from skcardio.datasets import sunnybrook_pathology
+    >>> sunnybrook_pathology("SC-HF-NI-34"), sunnybrook_pathology("SCD0000101")
+    ('HF-NI', '')
+    """
+    match = _SUNNYBROOK_ID.fullmatch(str(patient_id))
+    return match.group(1) if match else ""
 
 
 def _select(slices, needed, skipped):
@@ -221,7 +255,8 @@ def _bunch(slices: list[_Slice], target: str, skipped, n_linked: int) -> Bunch:
     frame = np.rec.array(
         [
             (
-                s.files.patient_id, s.files.original_id, s.files.instance, s.files.dicom_path,
+                s.files.patient_id, s.files.original_id, sunnybrook_pathology(s.files.original_id),
+                s.files.instance, s.files.dicom_path,
                 s.files.icontour_path, s.files.ocontour_path, s.meta.pixel_spacing,
                 s.meta.slice_location, s.meta.trigger_time, *s.image.shape,
             )

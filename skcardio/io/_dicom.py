@@ -7,6 +7,7 @@ import os
 import re
 import struct
 import sys
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -72,6 +73,19 @@ class DicomSlice:
         Modality LUT Sequence is applied instead).
     shape : tuple of int
         ``(Rows, Columns)`` from the header.
+    series_uid : str
+        ``SeriesInstanceUID`` (empty string if absent).
+    series_number : int or None
+        ``SeriesNumber``.
+    spacing_between_slices : float
+        ``SpacingBetweenSlices`` in mm; NaN if absent.
+    image_type : tuple of str
+        ``ImageType`` values, e.g. ``('ORIGINAL', 'PRIMARY', 'LOCALIZER')``;
+        empty if absent.
+    heart_rate : float
+        ``HeartRate`` in beats per minute; NaN if absent.
+    nominal_interval : float
+        ``NominalInterval`` (the R-R interval) in ms; NaN if absent.
     """
 
     image: np.ndarray | None = field(repr=False)
@@ -87,6 +101,12 @@ class DicomSlice:
     rescale_slope: float
     rescale_intercept: float
     shape: tuple[int, int]
+    series_uid: str = ""
+    series_number: int | None = None
+    spacing_between_slices: float = math.nan
+    image_type: tuple[str, ...] = ()
+    heart_rate: float = math.nan
+    nominal_interval: float = math.nan
 
 
 def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
@@ -267,6 +287,12 @@ def _make_slice(ds, image: np.ndarray | None, path: str, photometric: str) -> Di
         rescale_slope=slope,
         rescale_intercept=intercept,
         shape=(_int(ds, "Rows", 0, path), _int(ds, "Columns", 0, path)),
+        series_uid="\\".join(_texts(ds, "SeriesInstanceUID")),
+        series_number=_int(ds, "SeriesNumber", None, path),
+        spacing_between_slices=_number(ds, "SpacingBetweenSlices", math.nan, path),
+        image_type=tuple(_texts(ds, "ImageType")),
+        heart_rate=_number(ds, "HeartRate", math.nan, path),
+        nominal_interval=_number(ds, "NominalInterval", math.nan, path),
     )
 
 
@@ -276,7 +302,8 @@ _TAGS = [
     "RescaleIntercept", "Rows", "Columns", "BitsAllocated", "BitsStored",
     "PixelRepresentation", "SamplesPerPixel", "NumberOfFrames", "PhotometricInterpretation",
     "PlanarConfiguration", "HighBit", "PixelData", "ModalityLUTSequence",
-    "FloatPixelData", "DoubleFloatPixelData",
+    "FloatPixelData", "DoubleFloatPixelData", "ImageType", "SeriesInstanceUID", "SeriesNumber",
+    "SpacingBetweenSlices", "HeartRate", "NominalInterval",
 ]
 #: Elements an image cannot be decoded without.
 _REQUIRED = ("Rows", "Columns", "BitsAllocated", "PixelData")
@@ -305,7 +332,11 @@ def _dcmread(path: str, data: bytes) -> pydicom.Dataset:
         raise DicomReadError(f"{path}: not a DICOM file ({exc})") from exc
     except _PARSE_ERRORS as exc:
         raise _corrupt(path, exc) from exc
-    _convert_values(ds, path)
+    with warnings.catch_warnings():
+        # Non-conformant UIDs (a component with a leading zero, common in
+        # anonymised data) still identify a series: no warning per file.
+        warnings.filterwarnings("ignore", message="Invalid value for VR UI", category=UserWarning)
+        _convert_values(ds, path)
     return ds
 
 

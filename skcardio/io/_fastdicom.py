@@ -47,6 +47,13 @@ WANTED = {
     0x00280002: "SamplesPerPixel",
     0x00280008: "NumberOfFrames",
     0x00280004: "PhotometricInterpretation",
+    # Grouping a cine study (skcardio.io.read_cine):
+    0x00080008: "ImageType",
+    0x0020000E: "SeriesInstanceUID",
+    0x00200011: "SeriesNumber",
+    0x00180088: "SpacingBetweenSlices",
+    0x00181088: "HeartRate",
+    0x00181062: "NominalInterval",
 }
 #: Elements whose presence sends the file to pydicom: Modality LUT Sequence
 #: (applied there), Float / Double Float Pixel Data (refused there).
@@ -59,7 +66,9 @@ _VR = {
     0x00180050: b"DS", 0x00201041: b"DS", 0x00181060: b"DS", 0x00200032: b"DS",
     0x00200037: b"DS", 0x00281053: b"DS", 0x00281052: b"DS", 0x00280010: b"US",
     0x00280011: b"US", 0x00280100: b"US", 0x00280101: b"US", 0x00280103: b"US",
-    0x00280002: b"US", 0x00280008: b"IS", 0x00280004: b"CS",
+    0x00280002: b"US", 0x00280008: b"IS", 0x00280004: b"CS", 0x00080008: b"CS",
+    0x0020000E: b"UI", 0x00200011: b"IS", 0x00180088: b"DS", 0x00181088: b"IS",
+    0x00181062: b"IS",
 }
 _LONG_VR = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
 #: The other VR codes of PS3.5 6.2 (2-byte length). Any other two bytes are

@@ -14,6 +14,7 @@ rather than giving a mean of nothing.
 """
 
 from ._distance import average_perpendicular_distance, good_contour_rate, hausdorff_distance
+from ._function import ef_absolute_error, ejection_fractions, make_ef_scorer
 from ._ks import ks_score
 from ._overlap import dice_score, fraction_iou_above, iou_score
 from ._scorers import (
@@ -38,6 +39,9 @@ __all__ = [
     "hausdorff_distance",
     "average_perpendicular_distance",
     "good_contour_rate",
+    "ejection_fractions",
+    "ef_absolute_error",
+    "make_ef_scorer",
     "iou_scorer",
     "dice_scorer",
     "fraction_iou75_scorer",

@@ -15,6 +15,7 @@ from skcardio.cli import main
 from skcardio.cli._predict import _write_outputs, collect_dicoms
 from skcardio.datasets import get_sample_path, load_sample
 from skcardio.io import contour_to_mask, read_contour, read_dicom
+from skcardio.qc import PREDICTION_FLAGS, assess_predictions
 from skcardio.segment import UNetSegmenter
 
 #: A small network and few epochs: seconds on a 2-core CPU.
@@ -326,3 +327,32 @@ def test_model_file_follows_the_umask(model_path, tmp_path):
     (tmp_path / "plain").write_text("x")
     assert stat.S_IMODE(model_path.stat().st_mode) == 0o666 & ~mask
     assert model_path.stat().st_mode == (tmp_path / "plain").stat().st_mode
+
+
+def test_predict_writes_confidence_and_flags(model_path, tmp_path):
+    patient = get_sample_path() / "dicoms" / "SCD0000201"
+    out = tmp_path / "out"
+    assert main(["predict", "--model", str(model_path), str(patient), "--out", str(out), "--no-progress"]) == 0
+    rows = list(csv.DictReader((out / "predictions.csv").open()))
+    files = sorted(patient.glob("*.dcm"))
+    images = np.stack([read_dicom(f).image for f in files])
+    masks, proba = UNetSegmenter.load(model_path).predict_with_proba(images)
+    expected = assess_predictions(masks, proba, pixel_spacing=[read_dicom(f).pixel_spacing for f in files])
+    assert [r["output_stem"] for r in rows] == [f"SCD0000201/{f.stem}" for f in files]
+    for index, row in enumerate(rows):
+        assert float(row["confidence"]) == pytest.approx(expected["confidence"][index], abs=5e-4)
+        for flag in (*PREDICTION_FLAGS, "flagged"):
+            assert row[flag] == str(int(expected[flag][index]))
+
+
+def test_predict_without_a_model_uses_the_pretrained_one(tmp_path):
+    single = sorted((get_sample_path() / "dicoms" / "SCD0000101").glob("*.dcm"))[0]
+    out = tmp_path / "out"
+    assert main(["predict", str(single), "--out", str(out), "--no-progress", "--no-overlay"]) == 0
+    mask = np.load(out / f"{single.stem}_mask.npy")
+    np.testing.assert_array_equal(mask, UNetSegmenter.pretrained().predict(read_dicom(single).image[None])[0])
+
+
+def test_predict_with_only_a_model_file_is_refused(model_path, tmp_path, capsys):
+    assert main(["predict", str(model_path), "--out", str(tmp_path / "o")]) == 2
+    assert "no DICOM file or folder given after the model" in capsys.readouterr().err

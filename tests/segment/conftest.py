@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from skimage.draw import disk
 
+from _unet_discs import TINY, make_discs
+
 
 def make_slice(
     shape=(48, 48),
@@ -73,3 +75,18 @@ def both_contours(shared_data_root):
 def region_images(both_contours):
     """Images of ``both_contours`` with NaN outside the o-contour (RegionSelector's output)."""
     return np.where(both_contours.regions, both_contours.images, np.nan)
+
+
+@pytest.fixture(scope="module")
+def discs():
+    """32 synthetic disc images (64 x 64) and their masks, for the U-Net tests."""
+    return make_discs(32, seed=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(discs):
+    """A small UNetSegmenter trained for 20 epochs on ``discs`` (once per test module)."""
+    from skcardio.segment import UNetSegmenter  # here: most segment tests never import PyTorch
+
+    X, y = discs
+    return UNetSegmenter(**TINY, max_epochs=20, validation_fraction=None).fit(X, y)

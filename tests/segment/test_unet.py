@@ -3,34 +3,31 @@
 from __future__ import annotations
 
 import copy
-import json
 import os
 import pickle
+import re
 import warnings
-import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from sklearn import config_context
 from joblib import hash as joblib_hash
 from scipy import ndimage
-from sklearn import config_context
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from _sklearn_checks import TABLE_CHECKS
+from _unet_discs import TINY, make_discs
+
 from skcardio.exceptions import SkcardioError, SkcardioWarning
 from skcardio.metrics import dice_score, dice_scorer, iou_scorer
 from skcardio.segment import UNetSegmenter
 from skcardio.segment._unet_data import AugmentedSlices, robust_scale, unzoom_window, zoom_crop
 
-from _sklearn_checks import TABLE_CHECKS
-
-#: Settings that train in well under a second on 64 x 64 images.
-TINY = dict(depth=3, base_channels=8, crop_size=48, batch_size=8, random_state=0)
 #: Even smaller: one epoch of a 2-level network, for tests that only need *a* fitted model.
 TINIEST = dict(depth=2, base_channels=4, crop_size=32, batch_size=4, max_epochs=1, random_state=0,
                validation_fraction=None)
@@ -38,39 +35,6 @@ TINIEST = dict(depth=2, base_channels=4, crop_size=32, batch_size=4, max_epochs=
 
 # One PyTorch thread per test process: CI runs ``pytest -n 2`` on 2 cores.
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def make_discs(n: int, *, size: int = 64, seed: int = 0):
-    """Bright discs of random centre and radius on a noisy, darker background.
-
-    A stand-in for the blood pool: the disc covers 2-8 % of the image, its
-    intensity range differs per image (the estimator must normalise), and a
-    dimmer, smaller distractor disc is added so "keep the main component"
-    has something to remove.
-    """
-    rng = np.random.default_rng(seed)
-    rows, cols = np.mgrid[:size, :size]
-    images, masks = [], []
-    for _ in range(n):
-        centre = rng.uniform(18, size - 18, 2)
-        radius = rng.uniform(5, 10)
-        disc = (rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 < radius**2
-        gain, offset = rng.uniform(0.5, 5), rng.uniform(0, 200)
-        image = offset + gain * (60 + 200 * disc + rng.normal(0, 25, disc.shape))
-        images.append(image)
-        masks.append(disc)
-    return np.array(images, dtype=np.float32), np.array(masks)
-
-
-@pytest.fixture(scope="module")
-def discs():
-    return make_discs(32, seed=0)
-
-
-@pytest.fixture(scope="module")
-def fitted(discs):
-    X, y = discs
-    return UNetSegmenter(**TINY, max_epochs=20, validation_fraction=None).fit(X, y)
 
 
 def test_learns_synthetic_discs(fitted):
@@ -317,142 +281,6 @@ def test_pickle_roundtrip(fitted, discs):
     X, _ = discs
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict_proba(X[:4]), fitted.predict_proba(X[:4]))
-
-
-def test_save_load_roundtrip(fitted, discs, tmp_path):
-    X, _ = discs
-    path = tmp_path / "model.pt"
-    fitted.save(path)
-    state = torch.get_rng_state()
-    loaded = UNetSegmenter.load(path)
-    # Building the network draws initial weights: inside a fork of PyTorch's RNG.
-    assert torch.equal(torch.get_rng_state(), state)
-    np.testing.assert_array_equal(loaded.predict(X[:4]), fitted.predict(X[:4]))
-    np.testing.assert_allclose(loaded.predict_proba(X[:4]), fitted.predict_proba(X[:4]), atol=1e-6)
-    assert loaded.get_params() == {**fitted.get_params(), "device": "cpu"}
-    assert len(loaded.net_.history) == len(fitted.net_.history)
-    assert loaded.best_epoch_ == fitted.best_epoch_
-    assert (loaded.depth_, loaded.crop_size_) == (fitted.depth_, fitted.crop_size_)
-
-
-def test_save_stores_the_fitted_network_not_pending_set_params(fitted, tmp_path):
-    # set_params of the architecture only affects the next fit; save stored the
-    # new values, so load failed (depth, base_channels) or refined with another
-    # window (crop_size).
-    X, _ = make_discs(3, size=72, seed=2)
-    X[0] = np.where(X[0] > np.percentile(X[0], 99), X[0].max(), np.median(X[0]))  # a small pool: refined
-    changed = copy.deepcopy(fitted).set_params(depth=2, base_channels=4, crop_size=16, threshold=0.4)
-    expected_proba, expected = changed.predict_proba(X), changed.predict(X)
-    changed.save(tmp_path / "model.pt")
-    loaded = UNetSegmenter.load(tmp_path / "model.pt")
-    np.testing.assert_allclose(loaded.predict_proba(X), expected_proba, atol=1e-6)
-    np.testing.assert_array_equal(loaded.predict(X), expected)
-    fit_time = (fitted.depth_, fitted.base_channels_, fitted.crop_size_)
-    assert fit_time == (3, 8, 48)
-    assert (loaded.depth_, loaded.base_channels_, loaded.crop_size_) == fit_time
-    assert (loaded.depth, loaded.base_channels, loaded.crop_size) == fit_time
-    assert loaded.threshold == 0.4  # prediction-time parameters are saved as they are
-
-
-def test_load_accepts_a_crop_size_allowed_when_it_was_saved(saved_payload, tmp_path):
-    # Files of earlier versions may have crop_size == 2 ** (depth - 1); they predict fine.
-    path = tmp_path / "old.pt"
-    torch.save(_edit_params(dict(saved_payload), crop_size=4), path)
-    assert UNetSegmenter.load(path).crop_size_ == 4
-
-
-class _Exploit:
-    """Unpickling this object creates a directory: a stand-in for running any code."""
-
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.makedirs, (str(self.marker),)
-
-
-def test_load_refuses_pickled_code(tmp_path):
-    marker = tmp_path / "code-was-executed"
-    path = tmp_path / "evil.pt"
-    torch.save({"format": "skcardio.UNetSegmenter", "state_dict": _Exploit(marker)}, path)
-    with pytest.raises(SkcardioError, match="refused to load") as error:
-        UNetSegmenter.load(path)
-    assert not marker.exists()
-    message = str(error.value)
-    # What was refused, but never torch's advice to retry with weights_only=False.
-    assert "os.makedirs" in message and str(path) in message
-    assert "weights_only" not in message and "trusted" not in message
-    # The file really is malicious: an unsafe load runs the code.
-    torch.load(path, weights_only=False)
-    assert marker.is_dir()
-
-
-def test_load_refuses_other_files(tmp_path):
-    path = tmp_path / "weights.pt"
-    torch.save({"weight": torch.zeros(2)}, path)
-    with pytest.raises(SkcardioError, match="not a model file saved by UNetSegmenter.save .*format tag"):
-        UNetSegmenter.load(path)
-    for text in ("hello", "x", ""):
-        (tmp_path / "text.pt").write_text(text)
-        with pytest.raises(SkcardioError, match="text.pt: not a model file saved by UNetSegmenter.save "
-                           "\\(not a torch file\\)$") as error:
-            UNetSegmenter.load(tmp_path / "text.pt")
-        assert "weights_only" not in str(error.value) and "run code" not in str(error.value)
-    with zipfile.ZipFile(tmp_path / "archive.pt", "w") as archive:
-        archive.writestr("notes.txt", "a zip, but not torch's")
-    with pytest.raises(SkcardioError, match="archive.pt: not a model file .*damaged torch file"):
-        UNetSegmenter.load(tmp_path / "archive.pt")
-    with pytest.raises(SkcardioError, match="missing.pt: cannot read the model file: No such file"):
-        UNetSegmenter.load(tmp_path / "missing.pt")
-    with pytest.raises(SkcardioError, match="cannot read the model file"):
-        UNetSegmenter.load(tmp_path)
-
-
-@pytest.fixture(scope="module")
-def saved_payload(fitted, tmp_path_factory):
-    """The dict that ``fitted.save`` writes, to be damaged by the tests."""
-    path = tmp_path_factory.mktemp("saved") / "model.pt"
-    fitted.save(path)
-    return torch.load(path, weights_only=True)
-
-
-#: A parameter value meaning "remove this parameter" for :func:`_edit_params`.
-_DROP = object()
-
-
-def _edit_params(payload, **changes):
-    params = {**json.loads(payload["params"]), **changes}
-    return {**payload, "params": json.dumps({k: v for k, v in params.items() if v is not _DROP})}
-
-
-@pytest.mark.parametrize(
-    "damage, message",
-    [
-        (lambda p: {k: v for k, v in p.items() if k != "params"}, "damaged model file: no 'params' entry"),
-        (lambda p: {k: v for k, v in p.items() if k != "state_dict"}, "no 'state_dict' entry"),
-        (lambda p: {**p, "params": "not json"}, "'params' is not valid JSON"),
-        (lambda p: {**p, "params": "[1, 2]"}, "'params' holds a list, expected a dict"),
-        (lambda p: {**p, "n_channels": "1"}, "'n_channels' is a str, expected an integer"),
-        (lambda p: {**p, "history": "[1, 2]"}, "'history' must be a list of epoch records"),
-        (lambda p: _edit_params(p, bogus=1), "parameters do not match UNetSegmenter's; unknown: bogus"),
-        (lambda p: _edit_params(p, depth=_DROP), "parameters do not match UNetSegmenter's; missing: depth"),
-        (lambda p: _edit_params(p, depth=0), "invalid parameter in the model file: depth must be"),
-        (lambda p: _edit_params(p, depth=2), "weights do not match the network described by the file "
-                                             "\\(depth=2, base_channels=8, n_channels=1\\): unexpected \\(26\\)"),
-        (lambda p: _edit_params(p, base_channels=4), "weights do not match .* wrong"),
-        (lambda p: {**p, "n_channels": 3}, "weights do not match .*n_channels=3.*wrong .*\\(8, 3, 3, 3\\)"),
-        (lambda p: {**p, "state_dict": {}}, "weights do not match .*missing"),
-        (lambda p: {**p, "state_dict": {**p["state_dict"], "extra.weight": torch.zeros(1)}}, "unexpected"),
-    ],
-)
-def test_load_reports_damaged_or_mismatched_files(damage, message, saved_payload, tmp_path):
-    path = tmp_path / "damaged.pt"
-    torch.save(damage(dict(saved_payload)), path)
-    state = torch.get_rng_state()
-    with pytest.raises(SkcardioError, match=message) as error:
-        UNetSegmenter.load(path)
-    assert str(error.value).startswith(f"{path}: ")
-    assert torch.equal(torch.get_rng_state(), state)
 
 
 def test_grid_search_with_group_kfold_in_parallel(tmp_path):
@@ -774,3 +602,70 @@ def test_same_seed_same_model_when_fitted_in_threads(discs):
         results = [future.result() for future in futures]
     for proba in results:
         np.testing.assert_array_equal(proba, alone)
+
+
+def test_predict_with_proba_is_predict_and_predict_proba(fitted, discs):
+    X, _ = discs
+    masks, proba = fitted.predict_with_proba(X[:4])
+    np.testing.assert_array_equal(masks, fitted.predict(X[:4]))
+    np.testing.assert_array_equal(proba, fitted.predict_proba(X[:4]))
+
+
+class _ConstantNet:
+    """Stands in for a trained skorch net whose every logit is ``value``."""
+
+    def __init__(self, value: float):
+        self.value = value
+
+    def forward(self, X, training=False, device="cpu"):
+        return torch.full((X.shape[0], *X.shape[2:]), self.value)
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [(-5.0, r"finds no blood pool in 8 of the 8 slices that have one"), (5.0, r"marks 100 % of every image as blood pool")],
+)
+def test_degenerate_predictions_names_empty_and_full_masks(value, message, discs):
+    from skcardio.segment._unet_skorch import degenerate_predictions
+
+    X, y = discs
+    images = robust_scale(X[:8, None])
+    assert re.fullmatch(message, degenerate_predictions(_ConstantNet(value), images, y[:8], 4))
+
+
+def test_degenerate_predictions_accepts_a_working_model(fitted, discs):
+    from skcardio.segment._unet_skorch import degenerate_predictions
+
+    X, y = discs
+    assert degenerate_predictions(fitted.net_, robust_scale(X[:, None]), y, 4) is None
+
+
+def test_fit_warns_when_the_model_is_degenerate(discs, monkeypatch):
+    from skcardio.exceptions import DegenerateModelWarning
+    from skcardio.segment import _unet
+
+    X, y = discs
+    seen = []
+
+    def fake(net, images, masks, multiple):
+        seen.append(len(images))
+        return "finds no blood pool in 8 of the 8 slices that have one"
+
+    monkeypatch.setattr(_unet, "degenerate_predictions", fake)
+    with pytest.warns(DegenerateModelWarning, match=r"trained model finds no blood pool.*max_epochs=1") as caught:
+        UNetSegmenter(**TINIEST).fit(X[:8], y[:8])
+    assert seen == [8]
+    assert issubclass(DegenerateModelWarning, SkcardioWarning)
+    assert caught[0].filename == __file__  # stacklevel=2: the caller of fit
+
+
+@pytest.mark.filterwarnings("ignore::skcardio.exceptions.DegenerateModelWarning")  # 2 epochs
+def test_verbose_prints_epoch_loss_and_time_without_colour_codes(discs, capsys):
+    X, y = discs
+    UNetSegmenter(**{**TINIEST, "max_epochs": 2}, verbose=1).fit(X[:8], y[:8])
+    printed = capsys.readouterr().out
+    assert "\x1b" not in printed
+    header, _, *rows = printed.strip().splitlines()
+    assert header.split() == ["epoch", "train_loss", "dur"]
+    assert [row.split()[0] for row in rows] == ["1", "2"]
+    assert all(float(row.split()[2]) > 0 for row in rows)

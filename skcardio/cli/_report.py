@@ -1,0 +1,397 @@
+"""``skcardio report [ROOT | DICOM_FOLDER ...] --out DIR``: LV volumes and ejection fraction per patient."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import math
+import re
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._arguments import positive_int
+from ._output import check_destinations, out_dir, publish, staging
+
+__all__ = ["register", "PatientInput", "find_patients", "CSV_FIELDS"]
+
+logger = logging.getLogger("skcardio.cli.report")
+
+#: Columns of ``report.csv`` (and of each patient's ``row`` in ``report.json``).
+CSV_FIELDS = (
+    "patient_id", "folder", "status", "n_phases", "n_slices", "slices_kept", "slice_spacing_mm", "spacing_source",
+    "ed_phase", "es_phase", "edv_ml", "esv_ml", "sv_ml", "ef_pct", "heart_rate_bpm", "cardiac_output_l_min",
+    "expert_images", "expert_ed_phase", "expert_es_phase", "expert_edv_ml", "expert_esv_ml", "expert_sv_ml",
+    "expert_ef_pct", "model_on_expert_ed_phase", "model_on_expert_es_phase", "model_on_expert_edv_ml",
+    "model_on_expert_esv_ml", "model_on_expert_sv_ml", "model_on_expert_ef_pct",
+    "model_on_expert_edv_diff_pct", "model_on_expert_esv_diff_pct", "model_on_expert_ef_diff_points",
+    "auto_edv_diff_pct", "auto_esv_diff_pct", "auto_ef_diff_points", "seconds",
+)
+#: Files written for each patient, in ``<folder>/``.
+PATIENT_FILES = ("volume_curve.png", "ed_es_overlay.png", "slices.csv")
+SUMMARY_FILES = ("report.csv", "report.json", "bland_altman.png")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``report`` sub-command."""
+    parser = subparsers.add_parser(
+        "report",
+        help="LV volumes, ejection fraction and plots per patient from cine DICOM studies",
+        description=(
+            "Segment every image of each patient's short-axis cine study, keep the slices that hold "
+            "the left ventricle, and report end-diastolic and end-systolic volume, stroke volume, "
+            "ejection fraction (and cardiac output when the DICOMs carry the heart rate). INPUT is a "
+            "dataset folder with link.csv (every dicoms/<patient> folder; the expert i-contours give "
+            "expert values and the model's values on the expert's images), a folder of patient "
+            "folders, or one patient's DICOM folder. Writes report.csv, report.json, "
+            "bland_altman.png (when expert values exist) and per patient FOLDER/volume_curve.png, "
+            "FOLDER/ed_es_overlay.png and FOLDER/slices.csv to --out, all at the end. A patient "
+            "that cannot be read is reported and skipped; the exit status is then 1."
+        ),
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="dataset root, folder of patient folders, or DICOM folder")
+    parser.add_argument(
+        "--model", metavar="FILE",
+        help="U-Net model file from 'skcardio train' (default: the pretrained model shipped with skcardio)",
+    )
+    parser.add_argument("--out", required=True, type=out_dir, metavar="DIR", help="output folder (created)")
+    parser.add_argument("--batch-size", type=positive_int, default=20, metavar="N", help="images per batch (default 20)")
+    parser.add_argument("--threads", type=positive_int, metavar="N", help="PyTorch CPU threads (default: PyTorch's choice)")
+    parser.add_argument("--no-plots", action="store_true", help="write report.csv, report.json and slices.csv only")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
+    parser.set_defaults(func=run)
+
+
+@dataclass
+class PatientInput:
+    """One study to report: its DICOM folder, output folder name and expert contours."""
+
+    folder: Path
+    name: str
+    contours: dict[int, str] = field(default_factory=dict)
+
+
+def find_patients(inputs: list[str]) -> list[PatientInput]:
+    """The studies named by the command line, in order.
+
+    A folder with ``link.csv`` is a dataset: one study per ``dicoms/<id>``
+    folder, with the i-contours of ``contourfiles/``. A folder holding
+    DICOM files directly is one study; otherwise each of its subfolders is.
+
+    Raises
+    ------
+    FileNotFoundError
+        If an input is not a folder or holds no study.
+    """
+    patients: list[PatientInput] = []
+    for text in inputs:
+        path = Path(text)
+        if not path.is_dir():
+            raise FileNotFoundError(f"{path}: no such folder (expected a dataset root or a DICOM folder)")
+        if (path / "link.csv").is_file():
+            patients += _dataset_patients(path)
+        elif any(p.is_file() and not p.name.startswith(".") for p in path.iterdir()):
+            patients.append(PatientInput(path, path.resolve().name))
+        else:
+            subfolders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+            if not subfolders:
+                raise FileNotFoundError(f"{path}: no file or subfolder, expected DICOM files")
+            patients += [PatientInput(p, p.name) for p in subfolders]
+    return _unique_names(patients)
+
+
+def _dataset_patients(root: Path) -> list[PatientInput]:
+    from ..datasets._layout import scan_layout
+
+    layout = scan_layout(root)
+    for item in layout.skipped:
+        logger.debug("dataset layout: %s: %s", item.path, item.reason)
+    contours: dict[str, dict[int, str]] = {}
+    for files in layout.slices:
+        if files.icontour_path:
+            contours.setdefault(files.patient_id, {})[files.instance] = files.icontour_path
+    folders = sorted(p for p in (root / "dicoms").iterdir() if p.is_dir()) if (root / "dicoms").is_dir() else []
+    if not folders:
+        raise FileNotFoundError(f"{root}: no dicoms/<patient> folder")
+    return [PatientInput(p, p.name, contours.get(p.name, {})) for p in folders]
+
+
+def _unique_names(patients: list[PatientInput]) -> list[PatientInput]:
+    """Output folder names: safe characters, made unique with a suffix."""
+    seen: dict[str, int] = {}
+    for patient in patients:
+        base = re.sub(r"[^A-Za-z0-9._-]", "_", patient.name).lstrip(".") or "patient"
+        seen[base] = seen.get(base, 0) + 1
+        patient.name = base if seen[base] == 1 else f"{base}_{seen[base]}"
+    return patients
+
+
+def run(args: argparse.Namespace) -> int:
+    """Report every patient; 0 if all were measured, 1 if some failed, 2 on unusable inputs or model."""
+    try:
+        patients = find_patients(args.inputs)
+    except FileNotFoundError as exc:
+        print(f"skcardio report: error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    names = list(SUMMARY_FILES) + [f"{p.name}/{f}" for p in patients for f in PATIENT_FILES]
+    check_destinations(out, names)  # before the slow part
+    model = _load_model(args.model)
+    if model is None:
+        return 2
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    results = _measure_all(patients, model, args)
+    with staging(out, "report") as stage:
+        entries = _write_outputs(stage, results, plots=not args.no_plots)
+        publish(stage, out, owned=_earlier_outputs(out))
+    _print_table(entries)
+    failed = [e for e in entries if e["row"]["status"] != "ok"]
+    print(f"reported {len(entries) - len(failed)} of {len(entries)} patient(s) into {out}")
+    return 1 if failed else 0
+
+
+def _load_model(path: str | None):
+    """The model from ``--model``, else the pretrained one; None (message printed) if neither."""
+    from ..segment import UNetSegmenter
+
+    if path is not None:
+        return UNetSegmenter.load(path)
+    if hasattr(UNetSegmenter, "pretrained"):  # until the pretrained model ships
+        return UNetSegmenter.pretrained()
+    print(
+        "skcardio report: error: no --model given, and this version of skcardio ships no pretrained "
+        "model; train one with 'skcardio train --out FILE' and pass --model FILE",
+        file=sys.stderr,
+    )
+    return None
+
+
+@dataclass
+class _Result:
+    patient: PatientInput
+    measurement: object = None  # StudyMeasurement
+    study: object = None  # CineStudy
+    error: str = ""
+    expert_error: str = ""
+    notes: list[str] = field(default_factory=list)
+    seconds: float = math.nan
+
+
+def _measure_all(patients: list[PatientInput], model, args) -> list[_Result]:
+    from tqdm.auto import tqdm
+
+    results = []
+    progress = tqdm(total=len(patients), unit="patient", desc="report", disable=True if args.no_progress else None)
+    for patient in patients:
+        progress.set_postfix_str(patient.name)
+        results.append(_measure_one(patient, model, args.batch_size))
+        progress.update()
+    progress.close()
+    return results
+
+
+def _measure_one(patient: PatientInput, model, batch_size: int) -> _Result:
+    from ..clinical import measure_study, segment_study
+    from ..exceptions import SkcardioError
+    from ..io import read_cine
+
+    result = _Result(patient)
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            study = read_cine(patient.folder)
+        result.notes = [str(w.message) for w in caught]
+        result.study = study
+        masks = segment_study(study, model, batch_size=batch_size)
+        try:
+            result.measurement = measure_study(study, masks, contours=patient.contours or None)
+        except SkcardioError as exc:  # a bad contour: the automatic values still stand
+            result.expert_error = str(exc)
+            print(f"skcardio report: warning: {patient.name}: expert values left out: {exc}", file=sys.stderr)
+            result.measurement = measure_study(study, masks)
+    except SkcardioError as exc:
+        result.error = str(exc)
+        print(f"skcardio report: error: {patient.name}: {exc}", file=sys.stderr)
+    for note in result.notes:
+        print(f"skcardio report: warning: {note}", file=sys.stderr)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _write_outputs(stage: Path, results: list[_Result], *, plots: bool) -> list[dict]:
+    entries = []
+    for result in results:
+        entry = _entry(result)
+        if result.measurement is not None:
+            folder = stage / result.patient.name
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_slices_csv(folder / "slices.csv", entry["slices"])
+            if plots:
+                _patient_plots(folder, result)
+        entry["files"] = _files_of(result, plots)
+        entries.append(entry)
+    _write_csv(stage / "report.csv", [e["row"] for e in entries])
+    experts = [e["row"] for e in entries if _finite(e["row"].get("expert_ef_pct"))]
+    if plots and experts:
+        _bland_altman(stage / "bland_altman.png", experts)
+    summary = {"patients": entries, "files": sorted({f for e in entries for f in e["files"]} | {"report.csv", "report.json"} | ({"bland_altman.png"} if plots and experts else set()))}
+    with (stage / "report.json").open("w", encoding="utf-8") as handle:
+        json.dump(_jsonable(summary), handle, indent=1, allow_nan=False)
+    return entries
+
+
+def _files_of(result: _Result, plots: bool) -> list[str]:
+    if result.measurement is None:
+        return []
+    names = PATIENT_FILES if plots else ("slices.csv",)
+    return [f"{result.patient.name}/{name}" for name in names]
+
+
+def _entry(result: _Result) -> dict:
+    row = dict.fromkeys(CSV_FIELDS, math.nan)
+    row.update(folder=result.patient.name, patient_id=result.patient.name, seconds=round(result.seconds, 2))
+    entry: dict = {"source": str(result.patient.folder), "notes": result.notes}
+    if result.study is not None:
+        entry["set_aside"] = [{"path": a.path, "reason": a.reason} for a in result.study.set_aside]
+    if result.measurement is None:
+        row["status"] = f"error: {result.error}"
+        entry["row"] = row
+        return entry
+    m = result.measurement
+    row.update(m.row())
+    row["folder"], row["status"] = result.patient.name, "ok"
+    if result.expert_error:
+        entry["expert_error"] = result.expert_error
+    g = m.geometry
+    entry.update(
+        row=row,
+        geometry={
+            "pixel_spacing_mm": list(g.pixel_spacing), "slice_positions_mm": g.slice_positions.round(3).tolist(),
+            "slice_spacing_mm": g.slice_spacing, "spacing_source": g.spacing_source, "spacing_check": g.spacing_check,
+            "slice_thickness_mm": g.slice_thickness, "series": list(g.series),
+            "heart_rate_bpm": g.heart_rate, "heart_rate_source": g.heart_rate_source,
+        },
+        volumes_ml={
+            "automatic": m.volumes.round(2).tolist(),
+            "expert": None if m.expert_volumes is None else m.expert_volumes.round(2).tolist(),
+            "model_on_expert": None if m.model_on_expert_volumes is None else m.model_on_expert_volumes.round(2).tolist(),
+        },
+        trigger_times_ms=g.trigger_times.round(2).tolist(),
+        slices=m.selection.table(g),
+    )
+    return entry
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _jsonable(value):
+    """NaN -> None (JSON has no NaN), numpy scalars -> Python."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _format(value) -> str:
+    if isinstance(value, float):
+        return "" if not math.isfinite(value) else f"{value:.2f}"
+    return str(value)
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _format(row.get(k, "")) for k in CSV_FIELDS})
+
+
+def _write_slices_csv(path: Path, slices: list[dict]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(slices[0]) if slices else ["slice"])
+        writer.writeheader()
+        writer.writerows(slices)
+
+
+def _patient_plots(folder: Path, result: _Result) -> None:
+    from ..analysis import plot_ed_es_sheet, plot_volume_curve
+
+    m, name = result.measurement, result.patient.name
+    others = {}
+    if m.expert_volumes is not None:
+        others = {"expert contours": m.expert_volumes, "model on the expert's images": m.model_on_expert_volumes}
+    f = m.function
+    title = f"{name}: EDV {f.edv:.0f} mL, ESV {f.esv:.0f} mL, EF {f.ef:.0f} %"
+    ed, es = (f.ed_phase, f.es_phase) if f.ed_phase >= 0 else (None, None)
+    plot_volume_curve(m.volumes, ed_phase=ed, es_phase=es, others=others, title=title, path=folder / "volume_curve.png")
+    kept = [int(s) for s in m.selection.keep.nonzero()[0]]
+    if ed is None or not kept:
+        kept, ed, es = list(range(m.geometry.n_slices)), 0, 0
+    labels = [f"{m.geometry.slice_positions[s]:.0f} mm" for s in kept]
+    plot_ed_es_sheet(
+        result.study.images, m.masks, ed_phase=ed, es_phase=es, slices=kept, slice_labels=labels,
+        title=f"{name}: kept slices at ED and ES (automatic masks)", path=folder / "ed_es_overlay.png",
+    )
+
+
+def _bland_altman(path: Path, rows: list[dict]) -> None:
+    from ..analysis import plot_bland_altman
+
+    measured = {
+        "automatic (every image)": [r["ef_pct"] for r in rows],
+        "model on the expert's images": [r["model_on_expert_ef_pct"] for r in rows],
+    }
+    plot_bland_altman(
+        [r["expert_ef_pct"] for r in rows], measured, labels=[r["patient_id"] for r in rows],
+        title="Ejection fraction against the expert's contours", path=path,
+    )
+
+
+def _earlier_outputs(out: Path) -> list[str]:
+    """Files listed by an earlier ``report.json`` in ``out`` (only names inside ``out``)."""
+    path = out / "report.json"
+    try:
+        names = json.loads(path.read_text(encoding="utf-8")).get("files", [])
+    except FileNotFoundError:
+        return list(SUMMARY_FILES)
+    except (OSError, ValueError, AttributeError) as exc:
+        logger.warning("%s: unreadable (%s); files of the earlier run are kept", path, exc)
+        return list(SUMMARY_FILES)
+    names = [n for n in names if isinstance(n, str) and n and not Path(n).is_absolute() and ".." not in Path(n).parts]
+    return sorted(set(names) | set(SUMMARY_FILES))
+
+
+def _print_table(entries: list[dict]) -> None:
+    columns = [
+        ("patient", "patient_id", "{}"), ("kept", "slices_kept", "{:.0f}"), ("ED", "ed_phase", "{:.0f}"),
+        ("ES", "es_phase", "{:.0f}"), ("EDV", "edv_ml", "{:.0f}"), ("ESV", "esv_ml", "{:.0f}"),
+        ("SV", "sv_ml", "{:.0f}"), ("EF%", "ef_pct", "{:.1f}"), ("CO L/min", "cardiac_output_l_min", "{:.1f}"),
+        ("exp EF%", "expert_ef_pct", "{:.1f}"), ("model@exp EF%", "model_on_expert_ef_pct", "{:.1f}"),
+        ("dEF auto", "auto_ef_diff_points", "{:+.1f}"), ("dEF model@exp", "model_on_expert_ef_diff_points", "{:+.1f}"),
+    ]
+    lines = [[title for title, _, _ in columns]]
+    for entry in entries:
+        row = entry["row"]
+        if row["status"] != "ok":
+            lines.append([row["patient_id"], "failed"] + [""] * (len(columns) - 2))
+            continue
+        lines.append([fmt.format(row[key]) if _finite(row[key]) or isinstance(row[key], str) else "-" for _, key, fmt in columns])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
+    for line in lines:
+        print("  ".join(cell.rjust(width) for cell, width in zip(line, widths)))
+    print("volumes in mL; EF in %; dEF = method - expert, in percentage points")

@@ -1,0 +1,167 @@
+"""One study, three measurements: fully automatic, expert, and the model on the expert's images."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..io import CineGeometry, CineStudy
+from ._expert import expert_masks
+from ._slices import SliceSelection, select_lv_slices
+from ._volumes import CardiacFunction, cardiac_function, lv_volumes
+
+__all__ = ["StudyMeasurement", "segment_study", "measure_study"]
+
+
+def segment_study(
+    study: CineStudy, segmenter, *, batch_size: int = 20, progress: Callable[[int], object] | None = None
+) -> np.ndarray:
+    """Blood-pool masks of every image of the study, ``(n_phases, n_slices, H, W)`` bool.
+
+    ``segmenter`` is any fitted estimator whose ``predict`` takes images
+    ``(n, H, W)`` and returns masks of the same shape (e.g.
+    :class:`~skcardio.segment.UNetSegmenter`). ``progress(n)`` is called after
+    each batch of ``n`` images.
+    """
+    flat = study.images.reshape(-1, *study.images.shape[2:])
+    masks = np.zeros(flat.shape, bool)
+    for begin in range(0, len(flat), batch_size):
+        masks[begin : begin + batch_size] = segmenter.predict(flat[begin : begin + batch_size])
+        if progress is not None:
+            progress(len(flat[begin : begin + batch_size]))
+    return masks.reshape(study.images.shape)
+
+
+@dataclass(frozen=True)
+class StudyMeasurement:
+    """LV function of one study, automatic and (where contours exist) expert.
+
+    Attributes
+    ----------
+    patient_id : str
+    geometry : CineGeometry
+    masks : ndarray (n_phases, n_slices, H, W), bool
+        The automatic masks of every image.
+    selection : SliceSelection
+        Which slices the automatic volumes count.
+    volumes : ndarray (n_phases,)
+        Automatic volumes in mL.
+    function : CardiacFunction
+        Automatic EDV, ESV, SV, EF (ED/ES = largest/smallest volume).
+    expert_observed : ndarray (n_phases, n_slices) bool or None
+        Images with an expert contour.
+    expert_volumes, model_on_expert_volumes : ndarray (n_phases,) or None
+        Volumes from the expert's contours on their own phases and slices
+        (NaN at phases without any contour), and from the automatic masks of
+        exactly those images.
+    expert, model_on_expert : CardiacFunction or None
+        The expert's function (ED/ES = the contoured phases of largest and
+        smallest volume) and the model's on the same images and phases.
+    """
+
+    patient_id: str
+    geometry: CineGeometry
+    masks: np.ndarray = field(repr=False)
+    selection: SliceSelection
+    volumes: np.ndarray
+    function: CardiacFunction
+    expert_observed: np.ndarray | None = None
+    expert_masks: np.ndarray | None = field(default=None, repr=False)
+    expert_volumes: np.ndarray | None = None
+    expert: CardiacFunction | None = None
+    model_on_expert_volumes: np.ndarray | None = None
+    model_on_expert: CardiacFunction | None = None
+
+    def row(self) -> dict:
+        """A flat record for tables (CSV, JSON): NaN where not available."""
+        g = self.geometry
+        row = {
+            "patient_id": self.patient_id,
+            "n_phases": g.n_phases,
+            "n_slices": g.n_slices,
+            "slices_kept": int(self.selection.keep.sum()),
+            "slice_spacing_mm": round(g.slice_spacing, 3),
+            "spacing_source": g.spacing_source,
+        }
+        row.update(_function_fields("", self.function))
+        row["heart_rate_bpm"] = self.function.heart_rate
+        row["cardiac_output_l_min"] = self.function.cardiac_output
+        row.update(_function_fields("expert_", self.expert))
+        row["expert_images"] = int(self.expert_observed.sum()) if self.expert_observed is not None else 0
+        row.update(_function_fields("model_on_expert_", self.model_on_expert))
+        for prefix, other in (("auto", self.function), ("model_on_expert", self.model_on_expert)):
+            for name in ("edv", "esv"):
+                row[f"{prefix}_{name}_diff_pct"] = _relative(getattr(other, name, math.nan), getattr(self.expert, name, math.nan))
+            row[f"{prefix}_ef_diff_points"] = getattr(other, "ef", math.nan) - getattr(self.expert, "ef", math.nan)
+        return row
+
+
+def _function_fields(prefix: str, function: CardiacFunction | None) -> dict:
+    names = {"ed_phase": "ed_phase", "es_phase": "es_phase", "edv": "edv_ml", "esv": "esv_ml", "sv": "sv_ml", "ef": "ef_pct"}
+    return {f"{prefix}{label}": (getattr(function, name) if function is not None else math.nan) for name, label in names.items()}
+
+
+def _relative(value: float, reference: float) -> float:
+    return 100.0 * (value - reference) / reference if reference else math.nan
+
+
+def measure_study(
+    study: CineStudy,
+    masks: np.ndarray,
+    *,
+    contours: Mapping[int, str | os.PathLike] | None = None,
+    **selection_params,
+) -> StudyMeasurement:
+    """Measure LV function from the automatic masks of every image, and against the expert.
+
+    The automatic volumes count the slices chosen by
+    :func:`select_lv_slices` (``selection_params`` go to it). With
+    ``contours`` (instance number -> i-contour file), the expert's volumes
+    are computed on their own phases and slices, and the automatic masks of
+    exactly those images give the "model on the expert's images" volumes,
+    whose ED and ES are the expert's phases.
+
+    Parameters
+    ----------
+    study : CineStudy
+    masks : ndarray of shape (n_phases, n_slices, H, W), bool
+        e.g. from :func:`segment_study`.
+    contours : mapping of int to path, default=None
+
+    Returns
+    -------
+    StudyMeasurement
+    """
+    geometry = study.geometry
+    selection = select_lv_slices(masks, geometry, **selection_params)
+    volumes = lv_volumes(masks, geometry, slices=selection.keep)
+    if not selection.keep.any():
+        volumes = np.full(geometry.n_phases, np.nan)
+    rate = geometry.heart_rate
+    function = cardiac_function(volumes, heart_rate=rate) if np.isfinite(volumes).any() else _no_function(rate)
+    expert = {}
+    if contours:
+        truth, observed = expert_masks(study, contours)
+        expert_volumes = lv_volumes(truth, geometry, observed=observed)
+        reference = cardiac_function(expert_volumes, heart_rate=rate)
+        model_volumes = lv_volumes(masks & observed[:, :, None, None], geometry, observed=observed)
+        expert = dict(
+            expert_observed=observed,
+            expert_masks=truth,
+            expert_volumes=expert_volumes,
+            expert=reference,
+            model_on_expert_volumes=model_volumes,
+            model_on_expert=cardiac_function(
+                model_volumes, ed_phase=reference.ed_phase, es_phase=reference.es_phase, heart_rate=rate
+            ),
+        )
+    return StudyMeasurement(study.patient_id, geometry, masks, selection, volumes, function, **expert)
+
+
+def _no_function(rate: float) -> CardiacFunction:
+    """No slice kept: nothing to measure (NaN everywhere)."""
+    return CardiacFunction(math.nan, math.nan, math.nan, math.nan, -1, -1, rate, math.nan)

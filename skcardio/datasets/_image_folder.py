@@ -1,0 +1,355 @@
+"""load_image_folder: a folder of images and a folder of label masks -> the dataset Bunch."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ..exceptions import DatasetError
+from ._dataset import _TARGETS, CITATION, PATHOLOGY_GROUPS, _log, _reason_counts, sunnybrook_pathology
+from ._layout import Skipped
+
+__all__ = ["load_image_folder", "IMAGE_FRAME_DTYPE", "IMAGE_SUFFIXES", "SUNNYBROOK_NAME"]
+
+logger = logging.getLogger("skcardio.datasets")
+
+#: File name endings read as images or labels (compared in lower case).
+IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
+
+#: Default ``groups`` pattern: Sunnybrook exports such as
+#: ``SC-HF-I-40-IM-0001-0028.dcm.png`` -> patient ``SC-HF-I-40``, pathology
+#: ``HF-I``, instance 28 (the Sunnybrook image number, as in the DICOM layout).
+SUNNYBROOK_NAME = re.compile(
+    rf"(?P<patient>SC-(?P<pathology>{'|'.join(PATHOLOGY_GROUPS)})-[0-9]+)-IM-[0-9]+-(?P<instance>[0-9]+)"
+)
+
+#: dtype of ``Bunch.frame`` returned by :func:`load_image_folder`.
+IMAGE_FRAME_DTYPE = np.dtype(
+    [
+        ("patient_id", object),
+        ("pathology", object),
+        ("instance", np.int64),
+        ("image_path", object),
+        ("label_path", object),
+        ("pixel_spacing", np.float64, (2,)),
+        ("slice_location", np.float64),
+        ("trigger_time", np.float64),
+        ("rows", np.int64),
+        ("columns", np.int64),
+    ]
+)
+
+@dataclass
+class _Pair:
+    name: str
+    image_path: str
+    label_path: str
+    patient_id: str
+    pathology: str
+    instance: int
+
+
+def load_image_folder(
+    images_dir: str | os.PathLike,
+    labels_dir: str | os.PathLike,
+    *,
+    groups: str | re.Pattern | Callable[[str], str] = SUNNYBROOK_NAME,
+    target: str = "i-contour",
+) -> Bunch:
+    """Load a folder of 2-D images and a folder of their binary label masks.
+
+    An image and its label have the same file name up to the extension
+    (``a.png`` pairs with ``a.png`` or ``a.tif``). PNG, TIFF and JPEG are read
+    with imageio; RGB(A) files whose colour channels are equal (and whose
+    alpha, if any, is opaque) become one channel. Intensities are kept as
+    stored (8-bit exports are not scanner units). Such files carry no pixel
+    spacing: it is NaN, and distances computed from it are NaN too.
+
+    Parameters
+    ----------
+    images_dir, labels_dir : str or path-like
+        Folders of the images and of the label masks (0 = background, one
+        other value such as 1 or 255 = the structure; JPEG's lossy
+        compression usually breaks that, so save labels as PNG or TIFF).
+    groups : str, compiled pattern or callable, default=SUNNYBROOK_NAME
+        The patient of each image, from its file name, so that
+        patient-grouped CV never splits a patient. A regular expression is
+        searched in the name: its group ``patient`` (else its first group,
+        else the whole match) is the patient id, and the optional groups
+        ``pathology`` and ``instance`` fill those columns. A callable gets
+        the file name and returns the patient id. The default reads
+        Sunnybrook names ``SC-<pathology>-<n>-IM-0001-<nnnn>...``.
+    target : {"i-contour", "o-contour"}, default="i-contour"
+        What the labels outline (recorded in the Bunch, so that datasets
+        of different targets are not mixed): the endocardium (blood pool)
+        or the epicardium.
+
+    Returns
+    -------
+    Bunch
+        Like :func:`load_dataset`:
+
+        frame : numpy.recarray of shape (n,)
+            One record per image, fields in :data:`IMAGE_FRAME_DTYPE`
+            (``patient_id``, ``pathology`` (``""`` when unknown),
+            ``instance`` (-1 when the name has none), ``image_path``,
+            ``label_path``, ``pixel_spacing`` (NaN), ``slice_location``
+            and ``trigger_time`` (NaN), ``rows``, ``columns``). Sorted by
+            patient, instance and name.
+        images : ndarray (n, H, W) float32
+        y : ndarray (n, H, W) bool
+            The label masks.
+        regions : ndarray (n, H, W) bool
+            All False: image folders have no o-contour region.
+        has_region : ndarray (n,) bool
+            All False.
+        groups : ndarray (n,) object
+            Patient ids.
+        skipped : list of Skipped
+            Files not read (other extensions, hidden files, folders) and
+            images whose size differs from the most common one.
+        summary : str
+        target : str
+        DESCR : str
+
+    Raises
+    ------
+    DatasetError
+        Naming the file: a folder is missing or holds no image; an image
+        without a label or a label without an image; two files with the
+        same name but for the extension; a file that cannot be read as one
+        2-D image; colour channels that differ; an image and its label of
+        different sizes; a label that is not binary; a name that ``groups``
+        does not match.
+
+    Examples
+    --------
+    >>> import numpy as np, imageio.v3 as iio, tempfile, pathlib
+    >>> from skcardio.datasets import load_image_folder
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for sub in ("images", "labels"):
+    ...     (root / sub).mkdir()
+    >>> image = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    >>> label = np.zeros((8, 8), np.uint8); label[2:5, 2:5] = 255
+    >>> iio.imwrite(root / "images" / "SC-N-2-IM-0001-0048.png", image)
+    >>> iio.imwrite(root / "labels" / "SC-N-2-IM-0001-0048.png", label)
+    >>> data = load_image_folder(root / "images", root / "labels")
+    >>> data.images.shape, int(data.y.sum()), data.groups.tolist(), data.frame.pathology.tolist()
+    ((1, 8, 8), 9, ['SC-N-2'], ['N'])
+    """
+    if target not in _TARGETS:
+        raise ValueError(f"target must be one of {_TARGETS}, got {target!r}")
+    name_of = _group_function(groups)
+    skipped: list[Skipped] = []
+    images = _index(images_dir, "images", skipped)
+    labels = _index(labels_dir, "labels", skipped)
+    pairs = _pair(images, labels, images_dir, labels_dir, name_of)
+    read = [(pair, *_read_pair(pair)) for pair in pairs]
+    read = _common_shape(read, skipped)
+    bunch = _bunch(read, target, skipped, images_dir)
+    _log(bunch)
+    return bunch
+
+
+def _group_function(groups) -> Callable[[str], tuple[str, str, int]]:
+    """``name -> (patient_id, pathology, instance)`` from the ``groups`` argument."""
+    if callable(groups) and not isinstance(groups, re.Pattern):
+        def from_callable(name: str) -> tuple[str, str, int]:
+            patient = groups(name)
+            if not isinstance(patient, str) or not patient:
+                raise DatasetError(f"{name}: groups({name!r}) returned {patient!r}; expected a non-empty patient id string")
+            return patient, sunnybrook_pathology(patient), -1
+        return from_callable
+    if isinstance(groups, str):
+        try:
+            groups = re.compile(groups)
+        except re.error as exc:
+            raise ValueError(f"groups: invalid regular expression {groups!r}: {exc}") from None
+    if not isinstance(groups, re.Pattern):
+        raise TypeError(f"groups must be a regular expression or a callable, got {type(groups).__name__}")
+    pattern = groups
+
+    def from_pattern(name: str) -> tuple[str, str, int]:
+        match = pattern.search(name)
+        if match is None:
+            raise DatasetError(
+                f"{name}: name does not match the groups pattern {pattern.pattern!r}; pass groups= "
+                "a pattern or a function that finds the patient in every file name"
+            )
+        found = match.groupdict()
+        patient = found.get("patient") or (match.group(1) if pattern.groups else match.group(0))
+        if not patient:
+            raise DatasetError(f"{name}: the groups pattern {pattern.pattern!r} matched an empty patient id")
+        pathology = found.get("pathology") or sunnybrook_pathology(patient)
+        instance = int(found["instance"]) if found.get("instance") else -1
+        return patient, pathology, instance
+
+    return from_pattern
+
+
+def _index(folder, what: str, skipped: list[Skipped]) -> dict[str, str]:
+    """Map file name without extension -> path, for the image files of ``folder``."""
+    path = Path(folder)
+    if not path.is_dir():
+        state = "is not a folder" if path.exists() else "no such folder"
+        raise DatasetError(f"{os.fspath(folder)}: {state}; expected the folder of {what}")
+    found: dict[str, str] = {}
+    for entry in sorted(os.scandir(path), key=lambda e: e.name):
+        stem, suffix = os.path.splitext(entry.name)
+        if entry.name.startswith(".") or suffix.lower() not in IMAGE_SUFFIXES:
+            skipped.append(Skipped(entry.path, f"not a {'/'.join(IMAGE_SUFFIXES)} file"))
+            continue
+        if not entry.is_file():
+            skipped.append(Skipped(entry.path, "not a regular file"))
+            continue
+        if stem in found:
+            raise DatasetError(
+                f"{entry.path}: same name as {found[stem]} but for the extension; expected one file per {what[:-1]}"
+            )
+        found[stem] = entry.path
+    if not found:
+        raise DatasetError(f"{path}: no {what} found; expected {'/'.join(IMAGE_SUFFIXES)} files")
+    return found
+
+
+def _pair(images: dict, labels: dict, images_dir, labels_dir, name_of) -> list[_Pair]:
+    """Pair images and labels by name; every file must have its partner."""
+    for mine, theirs, folder, what in ((images, labels, labels_dir, "label"), (labels, images, images_dir, "image")):
+        alone = sorted(set(mine) - set(theirs))
+        if alone:
+            listed = ", ".join(mine[stem] for stem in alone[:3]) + (f" and {len(alone) - 3} more" if len(alone) > 3 else "")
+            raise DatasetError(f"{listed}: no {what} with the same name in {os.fspath(folder)}")
+    pairs = []
+    for stem in images:
+        name = os.path.basename(images[stem])
+        patient, pathology, instance = name_of(name)
+        pairs.append(_Pair(name, images[stem], labels[stem], patient, pathology, instance))
+    pairs.sort(key=lambda p: (p.patient_id, p.instance, p.name))
+    return pairs
+
+
+def _read_pair(pair: _Pair) -> tuple[np.ndarray, np.ndarray]:
+    image = _read_gray(pair.image_path)
+    label = _read_gray(pair.label_path)
+    if label.shape != image.shape:
+        raise DatasetError(
+            f"{pair.label_path}: label of {label.shape[0]}x{label.shape[1]} pixels, its image {pair.image_path} "
+            f"has {image.shape[0]}x{image.shape[1]}; expected the same size"
+        )
+    return image.astype(np.float32), _binary(label, pair.label_path)
+
+
+def _read_gray(path: str) -> np.ndarray:
+    """One 2-D array from an image file; equal colour channels are merged."""
+    import imageio.v3 as iio
+
+    # The plugin is chosen by the extension: left to itself imageio also tries
+    # its other backends (DICOM, video) on a broken file and reports theirs.
+    tiff = path.lower().endswith((".tif", ".tiff"))
+    plugin, kind = ("tifffile", "TIFF") if tiff else ("pillow", "PNG or JPEG")
+    try:
+        array = np.asarray(iio.imread(path, plugin=plugin))
+    except Exception as exc:  # OSError, ValueError, decoder-specific errors
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatasetError(
+            f"{path}: unreadable image ({plugin}: {detail}); expected a valid, complete {kind} file"
+        ) from exc
+    if array.ndim == 3 and array.shape[-1] in (2, 3, 4):
+        array = _merge_channels(array, path)
+    if array.ndim != 2 or 0 in array.shape:
+        raise DatasetError(f"{path}: array of shape {array.shape}; expected one 2-D grayscale or RGB image")
+    if array.dtype.kind not in "buif":
+        raise DatasetError(f"{path}: pixels of type {array.dtype}; expected integer or real intensities")
+    return array
+
+
+def _merge_channels(array: np.ndarray, path: str) -> np.ndarray:
+    """Gray (+alpha) or RGB(A) -> one channel, refusing real colour or transparency."""
+    if array.shape[-1] in (2, 4):
+        alpha = array[..., -1]
+        opaque = np.iinfo(alpha.dtype).max if alpha.dtype.kind in "ui" else 1
+        if (alpha != opaque).any():
+            raise DatasetError(f"{path}: transparent pixels (alpha channel below {opaque}); expected an opaque image")
+        array = array[..., :-1]
+    if array.shape[-1] == 3 and not ((array[..., 0] == array[..., 1]).all() and (array[..., 0] == array[..., 2]).all()):
+        differ = int(((array != array[..., :1]).any(axis=-1)).sum())
+        raise DatasetError(
+            f"{path}: colour image ({differ} pixel(s) with unequal R, G, B); expected grayscale "
+            "(one channel, or three equal channels)"
+        )
+    return array[..., 0]
+
+
+def _binary(label: np.ndarray, path: str) -> np.ndarray:
+    values = np.unique(label)
+    foreground = values[values != 0]
+    if len(foreground) > 1:
+        shown = ", ".join(str(v.item()) for v in foreground[:5]) + (" ..." if len(foreground) > 5 else "")
+        raise DatasetError(
+            f"{path}: label is not binary: {len(foreground)} non-zero values ({shown}); expected 0 and one "
+            "other value (1 or 255); a JPEG label is rarely binary, save labels as PNG"
+        )
+    return label != 0
+
+
+def _common_shape(read: list, skipped: list[Skipped]) -> list:
+    """Drop images whose size differs from the most common one (as load_dataset does)."""
+    shape, _ = Counter(image.shape for _, image, _ in read).most_common(1)[0]
+    for pair, image, _ in read:
+        if image.shape != shape:
+            skipped.append(Skipped(pair.image_path, f"image shape {image.shape} differs from the dataset's {shape}", pair.patient_id))
+    return [item for item in read if item[1].shape == shape]
+
+
+def _bunch(read: list, target: str, skipped: list[Skipped], images_dir) -> Bunch:
+    frame = np.rec.array(
+        [
+            (p.patient_id, p.pathology, p.instance, p.image_path, p.label_path, (np.nan, np.nan),
+             np.nan, np.nan, *image.shape)
+            for p, image, _ in read
+        ],
+        dtype=IMAGE_FRAME_DTYPE,
+    )
+    n = len(read)
+    shape = read[0][1].shape
+    bunch = Bunch(
+        frame=frame,
+        images=np.stack([image for _, image, _ in read]),
+        y=np.stack([label for _, _, label in read]),
+        regions=np.zeros((n, *shape), bool),
+        has_region=np.zeros(n, bool),
+        groups=np.asarray(frame.patient_id, dtype=object),
+        skipped=skipped,
+        target=target,
+        DESCR=_descr(),
+    )
+    bunch.summary = _summary(bunch, images_dir)
+    return bunch
+
+
+def _summary(bunch: Bunch, images_dir) -> str:
+    pathologies = Counter(p or "unknown" for p in dict(zip(bunch.groups, bunch.frame.pathology)).values())
+    lines = [
+        f"{len(set(bunch.groups))} patient(s) ({', '.join(f'{n} {p}' for p, n in sorted(pathologies.items()))}), "
+        f"{len(bunch.frame)} labelled image(s) ({bunch.target}) from {os.fspath(images_dir)}; "
+        "pixel spacing unknown (NaN): no distances in mm",
+        f"{len(bunch.skipped)} item(s) skipped" + (f": {_reason_counts(bunch.skipped)}" if bunch.skipped else ""),
+    ]
+    return "\n".join(lines)
+
+
+def _descr() -> str:
+    return (
+        "2-D images with binary label masks read from two folders (PNG, TIFF or JPEG). "
+        "No pixel spacing, slice position or trigger time (NaN).\n"
+        "Pixel arrays are [row, col].\n"
+        f"Data source, if the Sunnybrook Cardiac Data (CC0), e.g. the SegNetCMR PNG export: {CITATION}"
+    )

@@ -1,0 +1,513 @@
+"""One patient's DICOM files -> a cine study: images ``(phase, slice, H, W)`` plus geometry."""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..exceptions import DicomReadError, SkcardioWarning, StudyError
+from ._dicom import DicomSlice
+from ._parallel import read_dicoms
+
+__all__ = ["CineGeometry", "CineStudy", "SetAside", "find_dicom_files", "read_cine"]
+
+#: Images closer than this along the stack normal share a slice position (mm).
+POSITION_TOLERANCE_MM = 0.5
+#: Largest difference between direction cosines of one stack (about 0.6 degree).
+ORIENTATION_TOLERANCE = 0.01
+#: A gap between neighbouring slices differing from the median gap by more
+#: than this fraction (and 0.5 mm) is irregular; so is a SpacingBetweenSlices
+#: differing from the measured spacing by more than this fraction.
+GAP_TOLERANCE = 0.1
+#: ImageType values that mark a localiser (scout) image.
+LOCALISER_TYPES = frozenset({"LOCALIZER", "LOCALISER", "SCOUT"})
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A file of the folder not used in the study, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CineGeometry:
+    """Where each image of a cine study lies, and when.
+
+    Attributes
+    ----------
+    pixel_spacing : (float, float)
+        ``(row spacing, column spacing)`` in mm.
+    slice_positions : ndarray of shape (n_slices,)
+        Position of each slice along the stack normal in mm,
+        ``dot(ImagePositionPatient, normal)`` with ``normal`` the cross
+        product of the row and column directions of
+        ``ImageOrientationPatient``; ascending. (``SliceLocation`` only when
+        no image has position and orientation, see ``position_source``.)
+    slice_spacing : float
+        Distance between neighbouring slices in mm used for volumes: the
+        median gap between ``slice_positions``; with a single slice position,
+        ``SpacingBetweenSlices`` or else ``SliceThickness``.
+    spacing_source : str
+        Which of ``"ImagePositionPatient"``, ``"SliceLocation"``,
+        ``"SpacingBetweenSlices"``, ``"SliceThickness"`` gave ``slice_spacing``.
+    spacing_check : str
+        How the header's ``SpacingBetweenSlices`` / ``SliceThickness``
+        compare with the measured spacing (one sentence).
+    slice_thickness : float
+        Median ``SliceThickness`` in mm (NaN if absent).
+    normal : (float, float, float)
+        Unit normal of the stack (NaNs without orientation).
+    trigger_times : ndarray of shape (n_phases, n_slices)
+        ``TriggerTime`` in ms of each image (NaN if absent).
+    instance_numbers : ndarray of shape (n_phases, n_slices), int
+        ``InstanceNumber`` of each image (-1 if absent).
+    paths : ndarray of shape (n_phases, n_slices), object
+        The file of each image.
+    series : tuple of str
+        The series used (``SeriesInstanceUID``, else ``#SeriesNumber``).
+    heart_rate : float
+        Beats per minute: median ``HeartRate`` of the images, else 60000 /
+        median ``NominalInterval`` (R-R interval, ms); NaN if neither.
+    heart_rate_source : str
+        ``"HeartRate"``, ``"NominalInterval"`` or ``""``.
+    position_source : str
+        ``"ImagePositionPatient"`` or ``"SliceLocation"``.
+    """
+
+    pixel_spacing: tuple[float, float]
+    slice_positions: np.ndarray
+    slice_spacing: float
+    spacing_source: str
+    spacing_check: str
+    slice_thickness: float
+    normal: tuple[float, float, float]
+    trigger_times: np.ndarray
+    instance_numbers: np.ndarray
+    paths: np.ndarray
+    series: tuple[str, ...]
+    heart_rate: float = math.nan
+    heart_rate_source: str = ""
+    position_source: str = "ImagePositionPatient"
+
+    @property
+    def n_phases(self) -> int:
+        return self.trigger_times.shape[0]
+
+    @property
+    def n_slices(self) -> int:
+        return self.trigger_times.shape[1]
+
+    @property
+    def disc_thickness(self) -> np.ndarray:
+        """Thickness in mm of the disc each slice stands for, ``(n_slices,)``.
+
+        The mean of the gaps to its two neighbours (the one gap for the end
+        slices): ``slice_spacing`` everywhere on a regular stack.
+        """
+        positions = np.asarray(self.slice_positions, float)
+        if len(positions) < 2:
+            return np.full(len(positions), self.slice_spacing)
+        gaps = np.diff(positions)
+        return (np.concatenate([gaps[:1], gaps]) + np.concatenate([gaps, gaps[-1:]])) / 2
+
+
+@dataclass(frozen=True)
+class CineStudy:
+    """A short-axis cine study: images, geometry and what was set aside.
+
+    Attributes
+    ----------
+    images : ndarray of shape (n_phases, n_slices, H, W), float32
+        ``images[p, s]`` is phase ``p`` (by trigger time) of slice ``s`` (by
+        position along the normal), indexed ``[row, col]``.
+    geometry : CineGeometry
+    patient_id : str
+    set_aside : tuple of SetAside
+        Files of the folder that are not in the study (localisers, other
+        orientations or series, unreadable files), with the reason.
+    notes : tuple of str
+        Irregularities that did not stop the reading (also warned about).
+    """
+
+    images: np.ndarray = field(repr=False)
+    geometry: CineGeometry
+    patient_id: str
+    set_aside: tuple[SetAside, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def find_dicom_files(folder: str | os.PathLike) -> list[Path]:
+    """The DICOM files of a folder and its subfolders, in a stable order.
+
+    Files named ``*.dcm`` (any case); when there is none, every file that is
+    not hidden (scanners often write names without an extension).
+
+    Raises
+    ------
+    StudyError
+        If ``folder`` is not a folder or holds no file.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise StudyError(f"{folder}: not a folder")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not _hidden(p, folder))
+    dcm = [p for p in files if p.suffix.lower() == ".dcm"]
+    if not (dcm or files):
+        raise StudyError(f"{folder}: no file found, expected the DICOM files of one cine study")
+    return dcm or files
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def read_cine(
+    source: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    n_jobs: int | None = None,
+    memory=None,
+) -> CineStudy:
+    """Group one patient's DICOM files into a cine study.
+
+    Images are grouped by slice position along the stack normal (from
+    ``ImagePositionPatient`` and ``ImageOrientationPatient``, within
+    :data:`POSITION_TOLERANCE_MM`) and ordered by trigger time at each
+    position: phase ``p`` is the ``p``-th image in time of every slice.
+
+    Set aside (and listed in ``set_aside``): unreadable files, localisers
+    (``ImageType`` containing LOCALIZER or SCOUT), images of another
+    orientation than the largest series, and other series that repeat the
+    slice positions of the largest one. A series of the same orientation at
+    other positions (scanners that write one series per slice) joins it.
+
+    Parameters
+    ----------
+    source : folder, or sequence of files
+        A folder of one patient's DICOM files (see :func:`find_dicom_files`)
+        or the files themselves.
+    n_jobs, memory
+        As for :func:`read_dicoms`.
+
+    Returns
+    -------
+    CineStudy
+
+    Raises
+    ------
+    StudyError
+        If the files hold several patients, no usable image, slice positions
+        with different numbers of phases (a missing or extra phase),
+        duplicate images (same position and trigger time), mixed image sizes
+        or pixel spacings; the message names the files.
+
+    Warns
+    -----
+    SkcardioWarning
+        Irregular gaps between slices, or a ``SpacingBetweenSlices`` that
+        disagrees with the positions (the positions are used).
+
+    Examples
+    --------
+    >>> from skcardio.io import read_cine
+    >>> study = read_cine("/work/shared/data/final_data/dicoms/SCD0000101")  # doctest: +SKIP
+    >>> study.images.shape, study.geometry.slice_spacing  # doctest: +SKIP
+    ((20, 12, 256, 256), 10.0)
+    """
+    if isinstance(source, (str, os.PathLike)):
+        paths = find_dicom_files(source)
+        where = os.fspath(source)
+    else:
+        paths = [Path(p) for p in source]
+        where = os.fspath(Path(paths[0]).parent) if paths else "(no files)"
+    if not paths:
+        raise StudyError("no DICOM file given")
+    slices, set_aside = _read_all(paths, n_jobs, memory)
+    if not slices:
+        raise StudyError(f"{where}: no readable DICOM image among {len(paths)} file(s): {_reasons(set_aside)}")
+    _check_one_patient(slices, where)
+    slices = _drop_localisers(slices, set_aside)
+    slices, use_positions = _drop_unplaced(slices, set_aside)
+    slices = _main_stack(slices, set_aside, use_positions, where)
+    _check_uniform(slices, where)
+    grid = _grid(slices, set_aside, use_positions, where)
+    notes: list[str] = []
+    geometry = _geometry(grid, slices, use_positions, notes)
+    images = np.stack([np.stack([s.image for s in row]) for row in grid]).astype(np.float32, copy=False)
+    for note in notes:
+        warnings.warn(f"{where}: {note}", SkcardioWarning, stacklevel=2)
+    return CineStudy(images, geometry, slices[0].patient_id, tuple(set_aside), tuple(notes))
+
+
+def _read_all(paths: list[Path], n_jobs, memory) -> tuple[list[DicomSlice], list[SetAside]]:
+    try:
+        return read_dicoms(paths, n_jobs=n_jobs, memory=memory), []
+    except DicomReadError:
+        pass  # one by one, so that a bad file is set aside, not fatal
+    slices, set_aside = [], []
+    for path in paths:
+        try:
+            slices.append(read_dicoms([path], memory=memory)[0])
+        except DicomReadError as exc:
+            set_aside.append(SetAside(os.fspath(path), f"unreadable: {exc}"))
+    return slices, set_aside
+
+
+def _reasons(set_aside: list[SetAside]) -> str:
+    return "; ".join(f"{item.reason}" for item in set_aside[:3]) + (" ..." if len(set_aside) > 3 else "")
+
+
+def _check_one_patient(slices: list[DicomSlice], where: str) -> None:
+    patients = Counter(s.patient_id for s in slices)
+    if len(patients) > 1:
+        counts = ", ".join(f"{pid or '(no PatientID)'}: {n} file(s)" for pid, n in patients.most_common())
+        raise StudyError(f"{where}: files of {len(patients)} patients ({counts}); expected one patient per folder")
+
+
+def _drop_localisers(slices, set_aside):
+    kept = []
+    for s in slices:
+        if LOCALISER_TYPES & {t.upper() for t in s.image_type}:
+            kinds = "\\".join(s.image_type)
+            set_aside.append(SetAside(s.path, f"localiser (ImageType {kinds})"))
+        else:
+            kept.append(s)
+    return kept
+
+
+def _placed(s: DicomSlice) -> bool:
+    return all(map(math.isfinite, s.image_position + s.image_orientation))
+
+
+def _drop_unplaced(slices, set_aside) -> tuple[list[DicomSlice], bool]:
+    """Images without position/orientation are set aside, unless none has them (SliceLocation then)."""
+    placed = [s for s in slices if _placed(s)]
+    if not placed:
+        return slices, False
+    for s in slices:
+        if not _placed(s):
+            set_aside.append(SetAside(s.path, "no ImagePositionPatient/ImageOrientationPatient, unlike the others"))
+    return placed, True
+
+
+def _series_key(s: DicomSlice) -> str:
+    if s.series_uid:
+        return s.series_uid
+    return f"#{s.series_number}" if s.series_number is not None else ""
+
+
+def _normal(s: DicomSlice) -> np.ndarray:
+    row, col = np.array(s.image_orientation[:3]), np.array(s.image_orientation[3:])
+    normal = np.cross(row, col)
+    return normal / np.linalg.norm(normal)
+
+
+def _position(s: DicomSlice, normal: np.ndarray | None) -> float:
+    return float(np.dot(s.image_position, normal)) if normal is not None else s.slice_location
+
+
+def _main_stack(slices, set_aside, use_positions, where) -> list[DicomSlice]:
+    """The largest series, with other series of the same orientation at other positions."""
+    by_series: dict[str, list[DicomSlice]] = {}
+    for s in slices:
+        by_series.setdefault(_series_key(s), []).append(s)
+    order = sorted(by_series, key=lambda k: -len(by_series[k]))
+    main = by_series[order[0]]
+    if use_positions:
+        # The most common orientation of the largest series is the stack's.
+        reference = np.array(Counter(tuple(np.round(s.image_orientation, 2)) for s in main).most_common(1)[0][0])
+        reference = next(np.array(s.image_orientation) for s in main if _same_orientation(s, reference))
+        main = _keep_oriented(main, reference, set_aside)
+        normal = _normal(main[0])
+    else:
+        normal = None
+    taken = [_position(s, normal) for s in main]
+    for key in order[1:]:
+        other = by_series[key]
+        if use_positions:
+            other = _keep_oriented(other, reference, set_aside)
+        overlap = any(min((abs(_position(s, normal) - t) for t in taken), default=np.inf) <= POSITION_TOLERANCE_MM for s in other)
+        if overlap or (other and other[0].shape != main[0].shape):
+            why = "repeats slice positions of" if overlap else "has another image size than"
+            for s in other:
+                set_aside.append(SetAside(s.path, f"another series ({_series_name(s)}) that {why} the main series ({_series_name(main[0])})"))
+        else:
+            main = main + other
+            taken += [_position(s, normal) for s in other]
+    if not main:
+        raise StudyError(f"{where}: no image left once {len(set_aside)} file(s) were set aside: {_reasons(set_aside)}")
+    return main
+
+
+def _same_orientation(s: DicomSlice, reference: np.ndarray) -> bool:
+    return np.abs(np.array(s.image_orientation) - reference).max() <= ORIENTATION_TOLERANCE
+
+
+def _keep_oriented(slices, reference, set_aside) -> list[DicomSlice]:
+    kept = []
+    for s in slices:
+        if _same_orientation(s, reference):
+            kept.append(s)
+        else:
+            set_aside.append(SetAside(s.path, _orientation_reason(s, reference)))
+    return kept
+
+
+def _series_name(s: DicomSlice) -> str:
+    return f"SeriesNumber {s.series_number}" if s.series_number is not None else f"SeriesInstanceUID {s.series_uid or '(none)'}"
+
+
+def _orientation_reason(s: DicomSlice, reference: np.ndarray) -> str:
+    found = "\\".join(f"{v:g}" for v in s.image_orientation)
+    expected = "\\".join(f"{v:g}" for v in reference)
+    return f"another orientation (ImageOrientationPatient {found}, the stack's {expected})"
+
+
+def _check_uniform(slices, where) -> None:
+    """One image size and one pixel spacing in the stack, or an error naming the odd files."""
+    for name, value in (("image size", lambda s: s.shape), ("pixel spacing", lambda s: tuple(round(v, 4) for v in s.pixel_spacing))):
+        counts = Counter(value(s) for s in slices)
+        if len(counts) > 1:
+            common = counts.most_common(1)[0][0]
+            odd = [s for s in slices if value(s) != common]
+            raise StudyError(
+                f"{where}: mixed {name}s in the stack: {common} in {counts[common]} file(s), other values in "
+                f"{len(odd)}: {_files(odd, value)}; expected one {name} for every image of a cine study"
+            )
+
+
+def _files(slices, describe=None, limit: int = 4) -> str:
+    names = [Path(s.path).name + (f" ({describe(s)})" if describe else "") for s in slices[:limit]]
+    more = f" and {len(slices) - limit} more" if len(slices) > limit else ""
+    return ", ".join(names) + more
+
+
+def _grid(slices, set_aside, use_positions, where) -> list[list[DicomSlice]]:
+    """``grid[phase][slice]``: positions clustered and ascending, phases by trigger time."""
+    normal = _normal(slices[0]) if use_positions else None
+    if not use_positions and not all(math.isfinite(s.slice_location) for s in slices):
+        missing = [s for s in slices if not math.isfinite(s.slice_location)]
+        raise StudyError(
+            f"{where}: cannot place the images: no ImagePositionPatient/ImageOrientationPatient, and no "
+            f"SliceLocation in {_files(missing)}"
+        )
+    ranked = sorted(slices, key=lambda s: _position(s, normal))
+    columns: list[list[DicomSlice]] = []
+    for s in ranked:
+        if columns and _position(s, normal) - _position(columns[-1][-1], normal) <= POSITION_TOLERANCE_MM:
+            columns[-1].append(s)
+        else:
+            columns.append([s])
+    for column in columns:
+        column.sort(key=_time_key)
+        _check_duplicates(column, normal, where)
+    counts = Counter(len(c) for c in columns)
+    n_phases = counts.most_common(1)[0][0]
+    odd = [c for c in columns if len(c) != n_phases]
+    if odd:
+        unreadable = [a for a in set_aside if a.reason.startswith("unreadable")]
+        details = "; ".join(
+            f"position {_position(c[0], normal):.2f} mm has {len(c)} ({_files(c)})" for c in odd[:3]
+        )
+        raise StudyError(
+            f"{where}: {len(odd)} slice position(s) do not have the {n_phases} phases of the other "
+            f"{len(columns) - len(odd)}: {details}; a phase is missing or extra"
+            + (f" (unreadable file(s) in the folder: {', '.join(Path(a.path).name for a in unreadable)})" if unreadable else "")
+        )
+    return [[column[p] for column in columns] for p in range(n_phases)]
+
+
+def _time_key(s: DicomSlice) -> tuple:
+    time = s.trigger_time if math.isfinite(s.trigger_time) else math.inf
+    return (time, s.instance_number if s.instance_number is not None else -1, s.path)
+
+
+def _check_duplicates(column, normal, where) -> None:
+    """Two images at one position and one trigger time (or, without trigger times, one instance number)."""
+    for a, b in zip(column, column[1:]):
+        timed = math.isfinite(a.trigger_time) and math.isfinite(b.trigger_time)
+        if (a.trigger_time == b.trigger_time) if timed else (a.instance_number == b.instance_number):
+            raise StudyError(
+                f"{where}: duplicate images: {Path(a.path).name} and {Path(b.path).name} share slice position "
+                f"{_position(a, normal):.2f} mm and trigger time {a.trigger_time:g} ms; expected one image per "
+                "position and phase (remove the copy)"
+            )
+
+
+def _geometry(grid, slices, use_positions, notes: list[str]) -> CineGeometry:
+    first = grid[0]
+    normal = _normal(first[0]) if use_positions else None
+    positions = np.array([_position(s, normal) for s in first])
+    flat = [s for row in grid for s in row]
+    header_gap = _median([s.spacing_between_slices for s in flat])
+    thickness = _median([s.slice_thickness for s in flat])
+    spacing, source, check = _spacing(positions, header_gap, thickness, first, use_positions, notes)
+    heart_rate, hr_source = _heart_rate(flat)
+    return CineGeometry(
+        pixel_spacing=tuple(float(v) for v in first[0].pixel_spacing),
+        slice_positions=positions,
+        slice_spacing=spacing,
+        spacing_source=source,
+        spacing_check=check,
+        slice_thickness=thickness,
+        normal=tuple(normal) if normal is not None else (math.nan,) * 3,
+        trigger_times=np.array([[s.trigger_time for s in row] for row in grid]),
+        instance_numbers=np.array([[-1 if s.instance_number is None else s.instance_number for s in row] for row in grid]),
+        paths=np.array([[s.path for s in row] for row in grid], dtype=object),
+        series=tuple(dict.fromkeys(_series_key(s) for s in flat)),
+        heart_rate=heart_rate,
+        heart_rate_source=hr_source,
+        position_source="ImagePositionPatient" if use_positions else "SliceLocation",
+    )
+
+
+def _median(values) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.median(finite)) if finite else math.nan
+
+
+def _spacing(positions, header_gap, thickness, first, use_positions, notes) -> tuple[float, str, str]:
+    """The slice spacing used, its source, and how the header agrees (irregular gaps noted)."""
+    if len(positions) < 2:
+        if math.isfinite(header_gap):
+            return header_gap, "SpacingBetweenSlices", "one slice position: SpacingBetweenSlices used"
+        return thickness, "SliceThickness", "one slice position and no SpacingBetweenSlices: SliceThickness used"
+    gaps = np.diff(positions)
+    spacing = float(np.median(gaps))
+    irregular = np.flatnonzero(np.abs(gaps - spacing) > max(GAP_TOLERANCE * spacing, 0.5))
+    for i in irregular[:3]:
+        notes.append(
+            f"irregular slice gap: {gaps[i]:.2f} mm between positions {positions[i]:.2f} mm "
+            f"({Path(first[i].path).name}) and {positions[i + 1]:.2f} mm ({Path(first[i + 1].path).name}), "
+            f"median gap {spacing:.2f} mm; each slice's disc spans half the gaps to its neighbours"
+        )
+    source = "ImagePositionPatient" if use_positions else "SliceLocation"
+    if math.isfinite(header_gap):
+        if abs(header_gap - spacing) > GAP_TOLERANCE * spacing:
+            check = f"SpacingBetweenSlices {header_gap:g} mm disagrees with the {spacing:.2f} mm between positions; positions used"
+            notes.append(check)
+        else:
+            check = f"SpacingBetweenSlices {header_gap:g} mm agrees with the {spacing:.2f} mm between positions"
+    elif math.isfinite(thickness):
+        check = f"no SpacingBetweenSlices; SliceThickness {thickness:g} mm, {spacing:.2f} mm between positions"
+    else:
+        check = "no SpacingBetweenSlices or SliceThickness to compare with"
+    return spacing, source, check
+
+
+def _heart_rate(flat) -> tuple[float, str]:
+    rate = _median([s.heart_rate for s in flat])
+    if math.isfinite(rate) and rate > 0:
+        return rate, "HeartRate"
+    interval = _median([s.nominal_interval for s in flat])
+    if math.isfinite(interval) and interval > 0:
+        return 60000.0 / interval, "NominalInterval"
+    return math.nan, ""

@@ -1,0 +1,125 @@
+"""Quality control of predicted masks: when not to trust a segmentation."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import ndimage
+
+__all__ = ["PREDICTION_FLAGS", "assess_predictions"]
+
+#: Flags set by :func:`assess_predictions`, in the order of its output (one list of names).
+PREDICTION_FLAGS = ("empty", "several_components", "touches_border", "implausible_area")
+
+#: Blood-pool areas (mm²) outside this range are implausible for a human left
+#: ventricle in a short-axis slice: below, a few pixels (a speck, not an apex:
+#: the smallest expert pool of the shared data is 18 mm²); above, a disc of
+#: 10 cm diameter (the largest of the shared dilated hearts is 4160 mm²).
+PLAUSIBLE_AREA_MM2 = (10.0, 7850.0)
+
+#: Probability mass below this fraction of the kept pool's does not count as
+#: another component (isolated uncertain pixels are not a second structure).
+_MIN_COMPONENT_FRACTION = 0.05
+
+
+def assess_predictions(
+    masks: ArrayLike,
+    proba: ArrayLike,
+    *,
+    pixel_spacing: ArrayLike | None = None,
+    threshold: float = 0.5,
+) -> dict[str, np.ndarray]:
+    """Per-slice confidence and warning flags of predicted blood-pool masks.
+
+    Parameters
+    ----------
+    masks : array-like of shape (n, H, W), bool
+        Predicted masks (e.g. ``UNetSegmenter.predict``).
+    proba : array-like of shape (n, H, W)
+        The blood-pool probabilities they came from (``predict_proba``).
+    pixel_spacing : array-like of shape (n, 2) or (2,) or None, default=None
+        Pixel spacing (row, col) in mm; NaN or ``None`` where unknown (the
+        area flag is then never set).
+    threshold : float, default=0.5
+        Probability above which a pixel counts for ``several_components``.
+
+    Returns
+    -------
+    dict of str to ndarray of shape (n,)
+        ``confidence`` (float in [0, 1]): the soft Dice between the
+        probability map and the mask, ``2 sum(p m) / (sum(p) + sum(m))``; 1
+        when the network is certain of every pixel of the mask and of nothing
+        else, lower with uncertain borders, uncertain pixels inside, or
+        probable blood pool left outside the mask (0 for an empty mask).
+        Then one bool array per name of :data:`PREDICTION_FLAGS`:
+        ``empty`` (no pixel), ``several_components`` (more than one region
+        above ``threshold`` holding at least 5 % of the kept pool's
+        probability mass: something else looked like blood pool),
+        ``touches_border`` (the mask reaches the image edge: the heart may be
+        cut off), ``implausible_area`` (area outside
+        :data:`PLAUSIBLE_AREA_MM2`, only where the spacing is known); and
+        ``flagged``, any of them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcardio.qc import assess_predictions
+    >>> proba = np.zeros((2, 32, 32), np.float32)
+    >>> proba[0, 10:20, 10:20] = 0.95
+    >>> proba[1, 10:20, 10:20] = 0.6
+    >>> proba[1, 25:30, 2:7] = 0.7          # a second bright structure
+    >>> result = assess_predictions(proba > 0.5, proba, pixel_spacing=(1.5, 1.5))
+    >>> result["confidence"].round(2)
+    array([0.97, 0.77])
+    >>> result["several_components"], result["flagged"]
+    (array([False,  True]), array([False,  True]))
+    >>> assess_predictions(proba > 0.9, proba)["empty"]
+    array([False,  True])
+    """
+    masks = np.asarray(masks, dtype=bool)
+    proba = np.asarray(proba, dtype=np.float64)
+    if masks.ndim != 3 or proba.shape != masks.shape:
+        raise ValueError(
+            f"masks and proba must have the same shape (n, H, W), got {masks.shape} and {proba.shape}"
+        )
+    spacing = _spacing(pixel_spacing, len(masks))
+    area_px = masks.sum(axis=(1, 2))
+    overlap = (proba * masks).sum(axis=(1, 2))
+    total = proba.sum(axis=(1, 2)) + area_px
+    confidence = np.where(total > 0, 2 * overlap / np.where(total > 0, total, 1), 0.0)
+    confidence[area_px == 0] = 0.0
+    border = masks[:, 0].any(axis=1) | masks[:, -1].any(axis=1) | masks[:, :, 0].any(axis=1) | masks[:, :, -1].any(axis=1)
+    area_mm2 = area_px * spacing[:, 0] * spacing[:, 1]
+    low, high = PLAUSIBLE_AREA_MM2
+    with np.errstate(invalid="ignore"):
+        implausible = (area_px > 0) & ((area_mm2 < low) | (area_mm2 > high))
+    result = {
+        "confidence": confidence,
+        "empty": area_px == 0,
+        "several_components": np.array([_several(p, m, threshold) for p, m in zip(proba, masks)], dtype=bool),
+        "touches_border": border,
+        "implausible_area": implausible,
+    }
+    result["flagged"] = np.any([result[name] for name in PREDICTION_FLAGS], axis=0)
+    return result
+
+
+def _several(proba: np.ndarray, mask: np.ndarray, threshold: float) -> bool:
+    """More than one substantial probable region (the mask's own counts as one)."""
+    labels, count = ndimage.label((proba > threshold) | mask)
+    if count < 2:
+        return False
+    mass = ndimage.sum_labels(proba, labels, np.arange(1, count + 1))
+    return int((mass >= _MIN_COMPONENT_FRACTION * mass.max()).sum()) > 1
+
+
+def _spacing(pixel_spacing, n: int) -> np.ndarray:
+    if pixel_spacing is None:
+        return np.full((n, 2), np.nan)
+    spacing = np.asarray(pixel_spacing, dtype=np.float64)
+    if spacing.ndim == 0:
+        spacing = np.full((n, 2), float(spacing))
+    spacing = np.broadcast_to(spacing, (n, 2)) if spacing.shape == (2,) else spacing
+    if spacing.shape != (n, 2):
+        raise ValueError(f"pixel_spacing must have shape (2,) or ({n}, 2), got {spacing.shape}")
+    return spacing

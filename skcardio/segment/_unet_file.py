@@ -1,0 +1,217 @@
+"""The model file of :class:`UNetSegmenter`: weights and plain data, read with ``weights_only=True``."""
+
+from __future__ import annotations
+
+from . import _unet_env  # noqa: F401, I001  (must precede "import torch")
+import hashlib
+import json
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from .._files import replacing
+from ..exceptions import SkcardioError
+from ._unet_skorch import _forked_rng, build_net
+
+if TYPE_CHECKING:
+    from ._unet import UNetSegmenter
+
+__all__ = ["save_model", "load_model", "load_pretrained"]
+
+#: The shipped pretrained model (weights) and its provenance (.json), in segment/data/.
+PRETRAINED = Path(__file__).with_name("data") / "unet_lv_pretrained.pt"
+
+#: Written into saved files; :meth:`UNetSegmenter.load` refuses anything else.
+_FILE_FORMAT = "skcardio.UNetSegmenter"
+_FILE_VERSION = 1
+#: Entries of a model file: name -> (accepted types, what is expected).
+_FILE_FIELDS = {
+    "params": (str, "a JSON string"),
+    "n_channels": (int, "an integer"),
+    "best_epoch": (int, "an integer"),
+    "typical_area": ((int, float), "a number"),
+    "history": (str, "a JSON string"),
+    "state_dict": (dict, "a dict of tensors"),
+}
+
+
+def save_model(model: UNetSegmenter, path: str | os.PathLike) -> None:
+    """Write fitted ``model`` to ``path`` atomically (see :meth:`UNetSegmenter.save`)."""
+    params = model.get_params()
+    # load builds the network from these: they must be the trained one's.
+    params.update(depth=model.depth_, base_channels=model.base_channels_, crop_size=model.crop_size_)
+    if not isinstance(params["random_state"], (int, np.integer, type(None))):
+        params["random_state"] = None
+    params = json.loads(json.dumps(params, default=_jsonable))
+    state = {k: v.detach().cpu() for k, v in model.net_.module_.state_dict().items()}
+    payload = {
+        "format": _FILE_FORMAT,
+        "version": _FILE_VERSION,
+        "params": json.dumps(params),
+        "n_channels": int(model.n_channels_),
+        "best_epoch": int(model.best_epoch_),
+        "typical_area": float(model.typical_area_),
+        "history": json.dumps(model.net_.history.to_list(), default=_jsonable),
+        "state_dict": state,
+    }
+    # Atomic: a failed save leaves no partial file and keeps an existing one.
+    with replacing(path, "wb") as handle:
+        torch.save(payload, handle)
+
+
+def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str) -> UNetSegmenter:
+    """Read a model file into a fitted ``cls`` (see :meth:`UNetSegmenter.load`)."""
+    path = os.fspath(path)
+    payload = _read_model_file(path)
+    params = _decode_json(path, payload, "params", dict)
+    history = _decode_json(path, payload, "history", list)
+    if not all(isinstance(row, dict) for row in history):
+        raise SkcardioError(f"{path}: damaged model file: 'history' must be a list of epoch records")
+    names = set(cls._get_param_names())
+    missing, unknown = sorted(names - {"device"} - params.keys()), sorted(params.keys() - names)
+    if missing or unknown:
+        raise SkcardioError(
+            f"{path}: the model file's parameters do not match UNetSegmenter's"
+            + (f"; missing: {', '.join(missing)}" if missing else "")
+            + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+        )
+    if isinstance(params["zoom_range"], list):
+        params["zoom_range"] = tuple(params["zoom_range"])
+    params["device"] = device
+    model = cls(**params)
+    try:
+        model._validate_params_values(training=False)
+    except ValueError as exc:
+        raise SkcardioError(f"{path}: invalid parameter in the model file: {exc}") from exc
+    device_ = model._resolve_device()
+    n_channels = payload["n_channels"]
+    if n_channels < 1:
+        raise SkcardioError(f"{path}: damaged model file: n_channels is {n_channels}, expected >= 1")
+    # Building the network initialises weights from PyTorch's global RNG:
+    # fork it so that loading leaves the caller's random state alone.
+    with _forked_rng(0, device_):
+        net = build_net(model, 1, None, None, n_channels=n_channels, device=device_).initialize()
+    _check_state_dict(path, payload["state_dict"], net.module_.state_dict(), model, n_channels)
+    net.module_.load_state_dict(payload["state_dict"])
+    net.history.extend(history)
+    model._set_fitted(
+        net, device_, n_channels, payload["best_epoch"], float(payload["typical_area"])
+    )
+    return model
+
+
+def _safe_detail(exc: BaseException) -> str:
+    """The first informative line of ``exc``, never torch's advice to retry with weights_only=False."""
+    for line in str(exc).splitlines():
+        line = line.strip()
+        lowered = line.lower()
+        if line and not any(word in lowered for word in ("weights_only", "weights only", "trusted", "documentation")):
+            return line
+    return type(exc).__name__
+
+
+def _read_model_file(path: str) -> dict:
+    """``torch.load(weights_only=True)`` of a model file, its entries checked; SkcardioError otherwise."""
+    try:
+        with open(path, "rb") as handle:
+            is_zip = zipfile.is_zipfile(handle)
+    except OSError as exc:
+        raise SkcardioError(f"{path}: cannot read the model file: {exc.strerror or exc}") from exc
+    if not is_zip:  # torch.save always writes a zip archive
+        raise SkcardioError(f"{path}: not a model file saved by UNetSegmenter.save (not a torch file)")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise SkcardioError(
+            f"{path}: refused to load: the file holds objects whose loading could run code "
+            f"({_safe_detail(exc)}); a model file saved by UNetSegmenter.save holds only "
+            "weights and plain data"
+        ) from None
+    except Exception as exc:  # torch raises many types for a damaged archive
+        raise SkcardioError(
+            f"{path}: not a model file saved by UNetSegmenter.save (damaged torch file: {_safe_detail(exc)})"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != _FILE_FORMAT:
+        raise SkcardioError(
+            f"{path}: not a model file saved by UNetSegmenter.save "
+            f"(a torch file without the {_FILE_FORMAT!r} format tag)"
+        )
+    if payload.get("version") != _FILE_VERSION:
+        raise SkcardioError(f"{path}: model file version {payload.get('version')!r}, expected {_FILE_VERSION}")
+    for key, (types, expected) in _FILE_FIELDS.items():
+        if key not in payload:
+            raise SkcardioError(f"{path}: damaged model file: no {key!r} entry")
+        value = payload[key]
+        if not isinstance(value, types) or isinstance(value, bool):
+            raise SkcardioError(
+                f"{path}: damaged model file: {key!r} is a {type(value).__name__}, expected {expected}"
+            )
+    return payload
+
+
+def _decode_json(path: str, payload: dict, key: str, kind: type):
+    try:
+        value = json.loads(payload[key])
+    except json.JSONDecodeError as exc:
+        raise SkcardioError(f"{path}: damaged model file: {key!r} is not valid JSON ({exc})") from None
+    if not isinstance(value, kind):
+        raise SkcardioError(
+            f"{path}: damaged model file: {key!r} holds a {type(value).__name__}, expected a {kind.__name__}"
+        )
+    return value
+
+
+def _check_state_dict(path: str, state: dict, expected: dict, model: UNetSegmenter, n_channels: int) -> None:
+    """Raise SkcardioError unless ``state`` has exactly the tensors of ``expected``, shapes included."""
+    missing = [k for k in expected if k not in state]
+    unknown = [k for k in state if k not in expected]
+    wrong = [
+        f"{k} {tuple(state[k].shape)} instead of {tuple(v.shape)}"
+        if isinstance(state[k], torch.Tensor)
+        else f"{k} is a {type(state[k]).__name__}, not a tensor"
+        for k, v in expected.items()
+        if k in state and not (isinstance(state[k], torch.Tensor) and state[k].shape == v.shape)
+    ]
+    if missing or unknown or wrong:
+        problems = [
+            f"{label} ({len(keys)}): {', '.join(keys[:3])}{', ...' if len(keys) > 3 else ''}"
+            for label, keys in (("missing", missing), ("unexpected", unknown), ("wrong", wrong))
+            if keys
+        ]
+        raise SkcardioError(
+            f"{path}: the weights do not match the network described by the file "
+            f"(depth={model.depth}, base_channels={model.base_channels}, n_channels={n_channels}): "
+            + "; ".join(problems)
+        )
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"cannot store {type(value).__name__} in a model file")
+
+
+def load_pretrained(cls: type[UNetSegmenter], device: str) -> UNetSegmenter:
+    """Load :data:`PRETRAINED` after checking its SHA-256 against its provenance record."""
+    record = PRETRAINED.with_suffix(".json")
+    try:
+        expected = json.loads(record.read_text(encoding="utf-8"))["weights_sha256"]
+        digest = hashlib.sha256(PRETRAINED.read_bytes()).hexdigest()
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SkcardioError(
+            f"the pretrained model is not usable: {type(exc).__name__}: {exc} "
+            f"(expected {PRETRAINED} and {record.name} beside it; reinstall skcardio)"
+        ) from None
+    if digest != expected:
+        raise SkcardioError(
+            f"{PRETRAINED}: SHA-256 {digest} differs from {expected} recorded in {record.name}: "
+            "the file is damaged or was replaced; reinstall skcardio"
+        )
+    return load_model(cls, PRETRAINED, device)

@@ -1,0 +1,126 @@
+"""``skcardio report`` end to end on synthetic studies (a tiny model trained on the embedded sample)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import pytest
+from _cine_studies import write_study
+
+from skcardio.cli import main
+from skcardio.cli._report import find_patients
+from skcardio.clinical import measure_study, segment_study
+from skcardio.io import read_cine
+from skcardio.segment import UNetSegmenter
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+TINY_FLAGS = ["--epochs", "2", "--depth", "3", "--base-channels", "8", "--crop-size", "96", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "unet.pt"
+    assert main(["train", "--out", str(path), *TINY_FLAGS]) == 0
+    return path
+
+
+@pytest.fixture
+def dataset(tmp_path, make_dicom):
+    """A link.csv dataset: P1 with i-contours on phases 0 and 3 of its 3 slices, P2 without contours."""
+    root = tmp_path / "data"
+    write_study(make_dicom, root / "dicoms" / "P1", n_phases=6, n_slices=3, shape=(64, 64))
+    write_study(make_dicom, root / "dicoms" / "P2", n_phases=6, n_slices=3, shape=(64, 64), patient_id="SYN002")
+    (root / "link.csv").write_text("patient_id,original_id\nP1,O1\nP2,O2\n")
+    folder = root / "contourfiles" / "O1" / "i-contours"
+    folder.mkdir(parents=True)
+    (root / "contourfiles" / "O2" / "i-contours").mkdir(parents=True)
+    for s in range(3):
+        for p, half in ((0, 9), (3, 5)):
+            points = [(32 - half, 32 - half), (32 + half, 32 - half), (32 + half, 32 + half), (32 - half, 32 + half)]
+            name = f"IM-0001-{s * 6 + p + 1:04d}-icontour-manual.txt"
+            (folder / name).write_text("".join(f"{x} {y}\n" for x, y in points))
+    return root
+
+
+def read_rows(out):
+    return list(csv.DictReader((out / "report.csv").open()))
+
+
+def test_dataset_report(model_path, dataset, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["report", str(dataset), "--model", str(model_path), "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "reported 2 of 2 patient(s)" in printed and "exp EF%" in printed
+    rows = {row["folder"]: row for row in read_rows(out)}
+    assert set(rows) == {"P1", "P2"} and rows["P1"]["patient_id"] == "SYN001"
+    # The figures are those of the Python API with the same model.
+    study = read_cine(dataset / "dicoms" / "P1")
+    masks = segment_study(study, UNetSegmenter.load(model_path))
+    contours = {s * 6 + p + 1: dataset / "contourfiles/O1/i-contours" / f"IM-0001-{s * 6 + p + 1:04d}-icontour-manual.txt"
+                for s in range(3) for p in (0, 3)}
+    expected = measure_study(study, masks, contours=contours).row()
+    for key in ("expert_edv_ml", "expert_esv_ml", "expert_ef_pct", "model_on_expert_ef_pct", "edv_ml", "ef_pct"):
+        value, want = rows["P1"][key], expected[key]
+        assert (value == "" and math.isnan(want)) or float(value) == pytest.approx(want, abs=0.006), key
+    assert float(rows["P1"]["expert_edv_ml"]) == pytest.approx(3 * 19 * 19 * 1.5 * 1.5 * 8 / 1000, abs=0.006)
+    assert rows["P1"]["expert_ed_phase"] == "0" and rows["P1"]["expert_es_phase"] == "3"
+    assert rows["P2"]["expert_ef_pct"] == "" and rows["P2"]["heart_rate_bpm"] == "60.00"
+    report = json.loads((out / "report.json").read_text())
+    p1 = report["patients"][0]
+    assert len(p1["volumes_ml"]["automatic"]) == 6 and p1["geometry"]["spacing_source"] == "ImagePositionPatient"
+    assert len(p1["slices"]) == 3 and {"kept", "reason"} <= set(p1["slices"][0])
+    for name in ["report.csv", "report.json", "bland_altman.png", "P1/volume_curve.png", "P1/ed_es_overlay.png",
+                 "P1/slices.csv", "P2/volume_curve.png"]:
+        assert (out / name).is_file(), name
+    assert sorted(report["files"]) == sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+
+
+def test_bad_patient_is_reported_and_the_batch_goes_on(model_path, tmp_path, make_dicom, capsys):
+    folder = tmp_path / "patients"
+    write_study(make_dicom, folder / "good", n_phases=4, n_slices=2)
+    write_study(make_dicom, folder / "bad", n_phases=4, n_slices=2, skip={(1, 1)}, patient_id="SYN009")
+    out = tmp_path / "out"
+    assert main(["report", str(folder), "--model", str(model_path), "--out", str(out), "--no-plots"]) == 1
+    captured = capsys.readouterr()
+    error_lines = [line for line in captured.err.splitlines() if "error" in line]
+    assert len(error_lines) == 1
+    assert error_lines[0].startswith("skcardio report: error: bad: ") and "(5.dcm, 7.dcm, 8.dcm)" in error_lines[0]
+    assert "reported 1 of 2 patient(s)" in captured.out
+    rows = {row["folder"]: row for row in read_rows(out)}
+    assert rows["good"]["status"] == "ok" and rows["bad"]["status"].startswith("error: ")
+    assert not (out / "bad").exists() and not (out / "good" / "volume_curve.png").exists()
+
+
+def test_rerun_removes_stale_outputs(model_path, tmp_path, make_dicom):
+    write_study(make_dicom, tmp_path / "a", n_phases=3, n_slices=2)
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path / "a"), "--model", str(model_path), "--out", str(out)]) == 0
+    assert (out / "a" / "volume_curve.png").is_file()
+    (out / "mine.txt").write_text("kept")
+    assert main(["report", str(tmp_path / "a"), "--model", str(model_path), "--out", str(out), "--no-plots"]) == 0
+    assert not (out / "a" / "volume_curve.png").exists() and (out / "a" / "slices.csv").is_file()
+    assert (out / "mine.txt").read_text() == "kept"
+
+
+def test_without_model(tmp_path, make_dicom, capsys, monkeypatch):
+    write_study(make_dicom, tmp_path / "a", n_phases=2, n_slices=2)
+    monkeypatch.delattr(UNetSegmenter, "pretrained", raising=False)
+    assert main(["report", str(tmp_path / "a"), "--out", str(tmp_path / "out")]) == 2
+    assert "no --model given" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_input(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 2
+    assert "nope: no such folder" in capsys.readouterr().err
+
+
+def test_find_patients(tmp_path, dataset):
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / "1.dcm").write_bytes(b"")
+    patients = find_patients([str(dataset), str(dataset / "dicoms"), str(tmp_path / "one")])
+    assert [p.name for p in patients] == ["P1", "P2", "P1_2", "P2_2", "one"]
+    assert sorted(patients[0].contours) == [1, 4, 7, 10, 13, 16] and patients[2].contours == {}

@@ -1,0 +1,93 @@
+"""lv_volumes, slice_areas and cardiac_function against hand computations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from skcardio.clinical import cardiac_function, lv_volumes, slice_areas
+from skcardio.io import CineGeometry
+
+
+def geometry(positions, pixel_spacing=(1.2, 1.5), n_phases=2) -> CineGeometry:
+    positions = np.asarray(positions, float)
+    n = len(positions)
+    return CineGeometry(
+        pixel_spacing, positions, float(np.median(np.diff(positions))) if n > 1 else 8.0, "ImagePositionPatient", "",
+        8.0, (0.0, 0.0, 1.0), np.zeros((n_phases, n)), np.ones((n_phases, n), int), np.empty((n_phases, n), object), ("1",),
+    )
+
+
+def test_volumes_are_area_times_spacing():
+    g = geometry([0.0, 10.0, 20.0])
+    masks = np.zeros((2, 3, 20, 20), bool)
+    masks[0, :, :10, :10] = True  # 100 px per slice
+    masks[1, 1, :5, :4] = True  # 20 px on one slice
+    pixel = 1.2 * 1.5
+    np.testing.assert_allclose(slice_areas(masks, g), [[100 * pixel] * 3, [0, 20 * pixel, 0]])
+    np.testing.assert_allclose(lv_volumes(masks, g), [300 * pixel * 10 / 1000, 20 * pixel * 10 / 1000])
+    # Only the middle slice counted:
+    np.testing.assert_allclose(lv_volumes(masks, g, slices=[False, True, False]), [100 * pixel * 10 / 1000, 20 * pixel * 10 / 1000])
+
+
+def test_irregular_positions_weight_each_slice_by_half_its_gaps():
+    g = geometry([0.0, 6.0, 16.0])  # gaps 6 and 10
+    masks = np.ones((1, 3, 2, 2), bool)  # 4 px per slice
+    pixel = 1.2 * 1.5
+    expected = 4 * pixel * (6 + 8 + 10) / 1000
+    assert lv_volumes(masks, g)[0] == pytest.approx(expected)
+
+
+def test_observed_makes_unsegmented_phases_nan():
+    g = geometry([0.0, 8.0], n_phases=3)
+    masks = np.ones((3, 2, 4, 4), bool)
+    observed = np.array([[True, False], [False, False], [True, True]])
+    volumes = lv_volumes(masks, g, observed=observed)
+    assert math.isnan(volumes[1])
+    # Unobserved slices of an observed phase still count what the masks hold (the caller zeroes them).
+    np.testing.assert_allclose(volumes[[0, 2]], 2 * 16 * 1.8 * 8 / 1000)
+
+
+@pytest.mark.parametrize(
+    "masks, message",
+    [
+        (np.ones((2, 3, 4, 4), np.uint8), "bool array of shape"),
+        (np.ones((3, 4, 4), bool), "bool array of shape"),
+        (np.ones((2, 2, 4, 4), bool), "masks have 2 slice"),
+    ],
+)
+def test_bad_masks(masks, message):
+    with pytest.raises(ValueError, match=message):
+        lv_volumes(masks, geometry([0.0, 8.0, 16.0]))
+
+
+def test_cardiac_function():
+    f = cardiac_function([150.0, 120.0, 60.0, 90.0, np.nan], heart_rate=80)
+    assert (f.ed_phase, f.es_phase) == (0, 2)
+    assert (f.edv, f.esv, f.sv) == (150.0, 60.0, 90.0)
+    assert f.ef == pytest.approx(60.0)
+    assert f.cardiac_output == pytest.approx(90 * 80 / 1000)
+    assert f.as_dict()["ef"] == f.ef
+    given = cardiac_function([150.0, 120.0, 60.0, 90.0], ed_phase=1, es_phase=3)
+    assert (given.edv, given.esv, given.ef) == (120.0, 90.0, 25.0)
+    assert math.isnan(given.heart_rate) and math.isnan(given.cardiac_output)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(ed_phase=4), "ed_phase must be a phase index from 0 to 3"),
+        (dict(es_phase=1.0), "es_phase must be a phase index"),
+        (dict(es_phase=3), "es_phase=3 has no volume"),
+    ],
+)
+def test_cardiac_function_bad_phases(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        cardiac_function([10.0, 5.0, 7.0, np.nan], **kwargs)
+
+
+def test_cardiac_function_needs_a_volume():
+    with pytest.raises(ValueError, match="at least one finite value"):
+        cardiac_function([np.nan, np.nan])

@@ -1,0 +1,195 @@
+import re
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import tifffile
+from sklearn.model_selection import GroupKFold
+
+from skcardio.datasets import IMAGE_FRAME_DTYPE, load_dataset, load_image_folder, sunnybrook_pathology
+from skcardio.exceptions import DatasetError
+
+SHAPE = (12, 10)
+
+
+def _image(seed=0, shape=SHAPE):
+    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+
+
+def _label(shape=SHAPE, value=255):
+    label = np.zeros(shape, np.uint8)
+    label[3:7, 2:6] = value
+    return label
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """``write(name, image=..., label=...)`` into tmp_path/images and tmp_path/labels."""
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labels").mkdir()
+
+    def write(name, image=None, label=None, label_name=None):
+        if image is not None:
+            iio.imwrite(tmp_path / "images" / name, image)
+        if label is not None:
+            iio.imwrite(tmp_path / "labels" / (label_name or name), label)
+        return tmp_path
+
+    return write
+
+
+def _load(root, **kwargs):
+    return load_image_folder(root / "images", root / "labels", **kwargs)
+
+
+def test_sunnybrook_names(folder):
+    folder("SC-HYP-3-IM-0001-0100.dcm.png", _image(1), _label())
+    folder("SC-HF-NI-34-IM-0001-0008.dcm.png", _image(2), _label(value=1))
+    root = folder("SC-HF-NI-34-IM-0001-0020.dcm.png", _image(3), _label())
+    data = _load(root)
+    assert data.frame.dtype == IMAGE_FRAME_DTYPE
+    assert data.frame.patient_id.tolist() == ["SC-HF-NI-34", "SC-HF-NI-34", "SC-HYP-3"]
+    assert data.frame.pathology.tolist() == ["HF-NI", "HF-NI", "HYP"]
+    assert data.frame.instance.tolist() == [8, 20, 100]
+    np.testing.assert_array_equal(data.groups, data.frame.patient_id)
+    assert data.images.dtype == np.float32 and data.images.shape == (3, *SHAPE)
+    np.testing.assert_array_equal(data.images[0], _image(2))  # 8-bit values kept as stored
+    assert data.y.dtype == bool and data.y.sum(axis=(1, 2)).tolist() == [16, 16, 16]
+    assert np.isnan(data.frame.pixel_spacing).all() and np.isnan(data.frame.trigger_time).all()
+    assert data.frame.rows.tolist() == [12] * 3 and data.frame.columns.tolist() == [10] * 3
+    assert not data.regions.any() and not data.has_region.any()
+    assert data.frame.label_path[0].endswith("labels/SC-HF-NI-34-IM-0001-0008.dcm.png")
+    assert "2 patient(s) (1 HF-NI, 1 HYP), 3 labelled image(s)" in data.summary
+    assert "pixel spacing unknown (NaN)" in data.summary
+
+
+def test_rgb_tiff_and_jpeg_images(folder):
+    rgb = np.repeat(_image(4)[..., None], 3, axis=-1)
+    folder("SC-N-2-IM-0001-0001.png", rgb, np.repeat(_label()[..., None], 3, axis=-1))
+    root = folder("SC-N-2-IM-0001-0002.jpg", _image(5), _label(), label_name="SC-N-2-IM-0001-0002.png")
+    tifffile.imwrite(root / "images" / "SC-N-2-IM-0001-0003.tif", _image(6).astype(np.uint16) * 100)
+    tifffile.imwrite(root / "labels" / "SC-N-2-IM-0001-0003.tiff", _label(value=1))
+    data = _load(root)
+    np.testing.assert_array_equal(data.images[0], _image(4))
+    assert data.images[2].max() > 255  # 16-bit TIFF read whole
+    assert data.y.sum(axis=(1, 2)).tolist() == [16, 16, 16]
+
+
+def test_groups_regex_and_callable(folder):
+    folder("site1_p07_s3.png", _image(), _label())
+    root = folder("site1_p09_s1.png", _image(), _label())
+    by_regex = _load(root, groups=r"_(p[0-9]+)_")
+    assert by_regex.groups.tolist() == ["p07", "p09"]
+    assert by_regex.frame.pathology.tolist() == ["", ""] and by_regex.frame.instance.tolist() == [-1, -1]
+    named = _load(root, groups=re.compile(r"(?P<patient>p[0-9]+)_s(?P<instance>[0-9])"))
+    assert named.frame.instance.tolist() == [3, 1]
+    by_callable = _load(root, groups=lambda name: name.split("_")[1].upper())
+    assert by_callable.groups.tolist() == ["P07", "P09"]
+    with pytest.raises(DatasetError, match=r"site1_p07_s3\.png: name does not match the groups pattern"):
+        _load(root)  # not Sunnybrook names
+    with pytest.raises(DatasetError, match=r"groups\('site1_p07_s3\.png'\) returned None"):
+        _load(root, groups=lambda name: None)
+    with pytest.raises(ValueError, match="invalid regular expression"):
+        _load(root, groups="(")
+
+
+def test_unpaired_files(folder):
+    folder("SC-N-2-IM-0001-0001.png", _image(), _label())
+    root = folder("SC-N-2-IM-0001-0002.png", _image())
+    with pytest.raises(DatasetError, match=r"images/SC-N-2-IM-0001-0002\.png: no label with the same name in .*labels"):
+        _load(root)
+    (root / "images" / "SC-N-2-IM-0001-0002.png").unlink()
+    folder("SC-N-2-IM-0001-0003.png", label=_label())
+    with pytest.raises(DatasetError, match=r"labels/SC-N-2-IM-0001-0003\.png: no image with the same name"):
+        _load(root)
+
+
+def test_size_mismatch_and_non_binary(folder):
+    root = folder("SC-N-2-IM-0001-0001.png", _image(), _label(shape=(12, 11)))
+    with pytest.raises(DatasetError, match=r"SC-N-2-IM-0001-0001\.png: label of 12x11 pixels, its image .* has 12x10"):
+        _load(root)
+    label = _label()
+    label[0, 0] = 128
+    folder("SC-N-2-IM-0001-0001.png", label=label)
+    with pytest.raises(DatasetError, match=r"labels/SC-N-2-IM-0001-0001\.png: label is not binary: 2 non-zero values \(128, 255\)"):
+        _load(root)
+
+
+def test_colour_and_transparency_refused(folder):
+    rgb = np.repeat(_image()[..., None], 3, axis=-1)
+    rgb[0, 0, 1] += 1
+    root = folder("SC-N-2-IM-0001-0001.png", rgb, _label())
+    with pytest.raises(DatasetError, match=r"0001\.png: colour image \(1 pixel\(s\) with unequal R, G, B\)"):
+        _load(root)
+    rgba = np.dstack([_image()] * 3 + [np.full(SHAPE, 200, np.uint8)])
+    folder("SC-N-2-IM-0001-0001.png", rgba)
+    with pytest.raises(DatasetError, match="transparent pixels"):
+        _load(root)
+    folder("SC-N-2-IM-0001-0001.png", np.dstack([_image()] * 3 + [np.full(SHAPE, 255, np.uint8)]))
+    assert _load(root).images.shape == (1, *SHAPE)  # opaque alpha is dropped
+
+
+def test_unreadable_and_multipage(folder):
+    root = folder("SC-N-2-IM-0001-0001.png", label=_label())
+    (root / "images" / "SC-N-2-IM-0001-0001.png").write_bytes(b"not a png")
+    with pytest.raises(DatasetError, match=r"images/SC-N-2-IM-0001-0001\.png: unreadable image \(pillow: .*\); expected a valid, complete PNG or JPEG file"):
+        _load(root)
+    iio.imwrite(root / "images" / "SC-N-2-IM-0001-0001.png", _image())
+    whole = (root / "images" / "SC-N-2-IM-0001-0001.png").read_bytes()
+    (root / "images" / "SC-N-2-IM-0001-0001.png").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(DatasetError, match=r"0001\.png: unreadable image \(pillow: "):
+        _load(root)  # truncated
+    (root / "images" / "SC-N-2-IM-0001-0001.png").unlink()
+    tifffile.imwrite(root / "images" / "SC-N-2-IM-0001-0001.tif", np.zeros((5, *SHAPE), np.uint8))
+    with pytest.raises(DatasetError, match=r"0001\.tif: array of shape \(5, 12, 10\); expected one 2-D"):
+        _load(root)
+
+
+def test_folders_missing_empty_and_strays(folder, tmp_path):
+    with pytest.raises(DatasetError, match="nowhere: no such folder; expected the folder of images"):
+        load_image_folder(tmp_path / "nowhere", tmp_path / "labels")
+    root = folder("SC-N-2-IM-0001-0001.png")
+    with pytest.raises(DatasetError, match=r"images: no images found; expected \.png/"):
+        _load(root)
+    folder("SC-N-2-IM-0001-0001.png", _image(), _label())
+    (root / "images" / "README.txt").write_text("notes")
+    (root / "labels" / ".DS_Store").write_bytes(b"\0")
+    iio.imwrite(root / "images" / "SC-N-2-IM-0001-0001.jpg", _image())
+    with pytest.raises(DatasetError, match=r"0001\.png: same name as .*0001\.jpg but for the extension"):
+        _load(root)
+    (root / "images" / "SC-N-2-IM-0001-0001.jpg").unlink()
+    data = _load(root)
+    assert sorted(s.path.rsplit("/", 1)[1] for s in data.skipped) == [".DS_Store", "README.txt"]
+    assert "2 item(s) skipped" in data.summary
+
+
+def test_odd_size_image_skipped(folder):
+    folder("SC-N-2-IM-0001-0001.png", _image(), _label())
+    folder("SC-N-2-IM-0001-0002.png", _image(), _label())
+    root = folder("SC-N-3-IM-0001-0001.png", _image(shape=(8, 8)), _label(shape=(8, 8)))
+    data = _load(root)
+    assert data.groups.tolist() == ["SC-N-2", "SC-N-2"]
+    assert [s.reason for s in data.skipped] == ["image shape (8, 8) differs from the dataset's (12, 10)"]
+
+
+def test_sunnybrook_pathology():
+    assert [sunnybrook_pathology(i) for i in ("SC-HF-I-1", "SC-HF-NI-03", "SC-HYP-40", "SC-N-2")] == [
+        "HF-I", "HF-NI", "HYP", "N"
+    ]
+    assert sunnybrook_pathology("SC-X-1") == "" and sunnybrook_pathology("SCD0000101") == ""
+
+
+def test_shared_png_export(shared_png_root):
+    data = load_image_folder(shared_png_root / "images", shared_png_root / "labels")
+    assert data.images.shape == (204, 256, 256) and not data.skipped
+    assert len(set(data.groups)) == 12
+    per_group = {p: len(set(data.groups[data.frame.pathology == p])) for p in ("HF-I", "HF-NI", "HYP", "N")}
+    assert per_group == {"HF-I": 1, "HF-NI": 4, "HYP": 4, "N": 3}
+    assert data.y.any(axis=(1, 2)).all() and 0 <= data.images.min() and data.images.max() <= 255
+    for train, test in GroupKFold(n_splits=4).split(data.images, groups=data.groups):
+        assert not set(data.groups[train]) & set(data.groups[test])
+
+
+def test_shared_dicom_pathology(shared_data_root):
+    data = load_dataset(shared_data_root)
+    assert set(data.frame.pathology) == {"HF-I"}

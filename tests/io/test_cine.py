@@ -1,0 +1,199 @@
+"""read_cine: grouping one patient's DICOMs into a cine study, on synthetic and real studies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _cine_studies import NORMAL, phantom, write_study
+from pydicom.uid import generate_uid
+
+from skcardio.exceptions import SkcardioWarning, StudyError
+from skcardio.io import find_dicom_files, read_cine
+
+
+def test_study_shape_order_and_geometry(tmp_path, make_dicom):
+    files = write_study(make_dicom, tmp_path / "p", n_phases=6, n_slices=4)
+    study = read_cine(tmp_path / "p")
+    g = study.geometry
+    assert study.images.shape == (6, 4, 48, 48) and study.images.dtype == np.float32
+    assert (g.n_phases, g.n_slices) == (6, 4)
+    # Positions along the oblique normal: 8 mm apart, ascending.
+    np.testing.assert_allclose(np.diff(g.slice_positions), 8.0, atol=1e-6)
+    origin = np.array([10.0, -20.0, 30.0])
+    assert g.slice_positions[0] == pytest.approx(origin @ NORMAL)
+    assert g.slice_spacing == pytest.approx(8.0) and g.spacing_source == "ImagePositionPatient"
+    assert "agrees" in g.spacing_check
+    assert g.pixel_spacing == (1.5, 1.5) and g.heart_rate == 60 and g.heart_rate_source == "HeartRate"
+    for (p, s), path in files.items():
+        assert g.paths[p, s] == str(path)
+        assert g.instance_numbers[p, s] == s * 6 + p + 1
+        assert g.trigger_times[p, s] == p * 50.0 + 5
+        np.testing.assert_array_equal(study.images[p, s], phantom(p, s, 6, 4))
+    np.testing.assert_allclose(g.disc_thickness, 8.0)
+    assert study.set_aside == () and study.notes == ()
+    assert study.patient_id == "SYN001"
+
+
+def test_files_given_in_any_order(tmp_path, make_dicom):
+    files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=3)
+    shuffled = [files[k] for k in sorted(files, key=lambda k: (-k[0], k[1]))]
+    study = read_cine(shuffled)
+    np.testing.assert_array_equal(study.geometry.instance_numbers[:, 0], [1, 2, 3])
+
+
+def test_localiser_is_set_aside(tmp_path, make_dicom):
+    write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=3)
+    scout = make_dicom(tmp_path / "p" / "900.dcm", phantom(0, 0, 3, 3), instance=900, patient_id="SYN001",
+                       ImageType=["ORIGINAL", "PRIMARY", "LOCALIZER"])
+    study = read_cine(tmp_path / "p")
+    assert study.images.shape[:2] == (3, 3)
+    assert [(a.path, a.reason) for a in study.set_aside] == [(str(scout), "localiser (ImageType ORIGINAL\\PRIMARY\\LOCALIZER)")]
+
+
+def test_other_orientation_and_repeating_series_are_set_aside(tmp_path, make_dicom):
+    write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=3)
+    # A long-axis image in the same series, and a second short-axis series at the same positions.
+    lax = make_dicom(tmp_path / "p" / "500.dcm", phantom(0, 0, 3, 3), instance=500, patient_id="SYN001",
+                     ImageOrientationPatient=[1, 0, 0, 0, 1, 0], ImagePositionPatient=[0, 0, 0])
+    write_study(make_dicom, tmp_path / "p" / "repeat", n_phases=2, n_slices=1, series_number=9)
+    study = read_cine(tmp_path / "p")
+    assert study.images.shape[:2] == (3, 3)
+    reasons = {a.path: a.reason for a in study.set_aside}
+    assert reasons[str(lax)].startswith("another orientation (ImageOrientationPatient 1\\0\\0\\0\\1\\0")
+    repeated = [r for p, r in reasons.items() if "repeat" in p]
+    assert len(repeated) == 2 and all("another series (SeriesNumber 9) that repeats slice positions" in r for r in repeated)
+
+
+def test_one_series_per_slice_is_joined(tmp_path, make_dicom):
+    # Scanners that write one series per slice position: every series of the stack is used.
+    files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=2)
+    uids = {0: generate_uid(), 1: generate_uid()}
+    for (p, s), path in files.items():
+        import pydicom
+
+        ds = pydicom.dcmread(path)
+        ds.SeriesInstanceUID, ds.SeriesNumber = uids[s], 10 + s
+        ds.save_as(path)
+    study = read_cine(tmp_path / "p")
+    assert study.images.shape[:2] == (3, 2) and len(study.geometry.series) == 2
+    assert study.set_aside == ()
+
+
+def test_missing_phase_is_an_error_naming_files(tmp_path, make_dicom):
+    write_study(make_dicom, tmp_path / "p", n_phases=4, n_slices=3, skip={(2, 1)})
+    with pytest.raises(StudyError, match=r"1 slice position\(s\) do not have the 4 phases of the other 2: "
+                                         r"position .* mm has 3 \(5\.dcm, 6\.dcm, 8\.dcm\); a phase is missing"):
+        read_cine(tmp_path / "p")
+
+
+def test_truncated_file_is_named(tmp_path, make_dicom):
+    files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=2)
+    data = files[1, 1].read_bytes()
+    files[1, 1].write_bytes(data[: len(data) // 2])
+    with pytest.raises(StudyError, match=r"a phase is missing or extra \(unreadable file\(s\) in the folder: 5\.dcm\)"):
+        read_cine(tmp_path / "p")
+
+
+def test_truncated_extra_file_is_set_aside(tmp_path, make_dicom):
+    write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=2)
+    (tmp_path / "p" / "junk.dcm").write_bytes(b"\0" * 200)
+    study = read_cine(tmp_path / "p")
+    assert study.images.shape[:2] == (3, 2)
+    (item,) = study.set_aside
+    assert item.path.endswith("junk.dcm") and item.reason.startswith("unreadable: ") and "DICM" in item.reason
+
+
+def test_duplicate_image_is_an_error(tmp_path, make_dicom):
+    files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=2)
+    (tmp_path / "p" / "copy.dcm").write_bytes(files[1, 0].read_bytes())
+    with pytest.raises(StudyError, match=r"duplicate images: (2\.dcm and copy\.dcm|copy\.dcm and 2\.dcm) share slice "
+                                         r"position .* and trigger time 55 ms"):
+        read_cine(tmp_path / "p")
+
+
+def test_mixed_image_sizes_are_an_error(tmp_path, make_dicom):
+    import pydicom
+
+    files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=2)
+    ds = pydicom.dcmread(files[2, 0])  # 3.dcm, cropped to 40 rows in the same series
+    ds.Rows = 40
+    ds.PixelData = np.zeros((40, 48), np.int16).tobytes()
+    ds.save_as(files[2, 0])
+    with pytest.raises(StudyError, match=r"mixed image sizes in the stack: \(48, 48\) in 5 file\(s\), other values "
+                                         r"in 1: 3\.dcm \(\(40, 48\)\)"):
+        read_cine(tmp_path / "p")
+
+
+def test_series_of_another_size_is_set_aside(tmp_path, make_dicom):
+    write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=2)
+    write_study(make_dicom, tmp_path / "p" / "small", n_phases=2, n_slices=1, shape=(32, 32), series_number=7, gaps=[])
+    study = read_cine(tmp_path / "p")
+    assert study.images.shape == (3, 2, 48, 48)
+    assert [a.reason for a in study.set_aside] == [
+        "another series (SeriesNumber 7) that repeats slice positions of the main series (SeriesNumber 5)"
+    ] * 2
+
+
+def test_several_patients_are_an_error(tmp_path, make_dicom):
+    write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=2)
+    write_study(make_dicom, tmp_path / "p" / "other", n_phases=2, n_slices=1, patient_id="SYN002")
+    with pytest.raises(StudyError, match=r"files of 2 patients \(SYN001: 4 file\(s\), SYN002: 2 file\(s\)\)"):
+        read_cine(tmp_path / "p")
+
+
+def test_irregular_gap_warns_and_discs_follow_the_gaps(tmp_path, make_dicom):
+    write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=4, gaps=[8.0, 16.0, 8.0])
+    with pytest.warns(SkcardioWarning, match=r"irregular slice gap: 16\.00 mm between positions .* \(3\.dcm\) and "
+                                             r".* \(5\.dcm\), median gap 8\.00 mm") as caught:
+        study = read_cine(tmp_path / "p")
+    np.testing.assert_allclose(study.geometry.disc_thickness, [8, 12, 12, 8])
+    # SpacingBetweenSlices (8) agrees with the median gap: no second warning.
+    assert len(caught) == 1 and len(study.notes) == 1
+
+
+def test_header_spacing_disagreeing_with_positions(tmp_path, make_dicom):
+    write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=3, gaps=[10.0, 10.0])  # header says 8
+    with pytest.warns(SkcardioWarning, match=r"SpacingBetweenSlices 8 mm disagrees with the 10\.00 mm between positions; positions used"):
+        study = read_cine(tmp_path / "p")
+    assert study.geometry.slice_spacing == pytest.approx(10.0)
+
+
+def test_one_slice_uses_the_header_spacing(tmp_path, make_dicom):
+    write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=1, spacing=7.0)
+    g = read_cine(tmp_path / "p").geometry
+    assert (g.slice_spacing, g.spacing_source) == (7.0, "SpacingBetweenSlices")
+
+
+def test_heart_rate_from_nominal_interval(tmp_path, make_dicom):
+    write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=2, heart_rate=None, NominalInterval=800)
+    g = read_cine(tmp_path / "p").geometry
+    assert (g.heart_rate, g.heart_rate_source) == (75.0, "NominalInterval")
+
+
+def test_find_dicom_files(tmp_path, make_dicom):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "IM0001").write_bytes(b"x")
+    (tmp_path / "a" / ".hidden").write_bytes(b"x")
+    assert [p.name for p in find_dicom_files(tmp_path / "a")] == ["IM0001"]
+    (tmp_path / "a" / "1.DCM").write_bytes(b"x")
+    assert [p.name for p in find_dicom_files(tmp_path / "a")] == ["1.DCM"]
+    with pytest.raises(StudyError, match="not a folder"):
+        find_dicom_files(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(StudyError, match="no file found"):
+        find_dicom_files(tmp_path / "empty")
+
+
+@pytest.mark.shared_data
+def test_real_studies(shared_data_root):
+    expected = {"SCD0000101": (12, 10.0), "SCD0000301": (10, 8.0)}
+    for patient, (n_slices, spacing) in expected.items():
+        study = read_cine(shared_data_root / "dicoms" / patient)
+        g = study.geometry
+        assert study.images.shape == (20, n_slices, 256, 256)
+        assert g.slice_spacing == pytest.approx(spacing, abs=1e-3)
+        assert (g.trigger_times == np.sort(g.trigger_times, axis=0)).all()
+        # Every file used once; instance numbers run slice by slice with 20 phases.
+        assert sorted(g.instance_numbers.ravel()) == list(range(1, 20 * n_slices + 1))
+        assert (np.diff(g.instance_numbers, axis=0) == 1).all()
+        assert study.set_aside == () and study.notes == ()

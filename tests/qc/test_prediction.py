@@ -1,0 +1,77 @@
+"""assess_predictions: confidence and flags of predicted masks."""
+
+import numpy as np
+import pytest
+
+from skcardio.qc import PREDICTION_FLAGS, assess_predictions
+from skcardio.qc._prediction import PLAUSIBLE_AREA_MM2
+
+
+def _disc(shape=(64, 64), centre=(32, 32), radius=10):
+    rows, cols = np.indices(shape)
+    return (rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 < radius**2
+
+
+def test_certain_mask_has_confidence_one_and_no_flag():
+    mask = _disc()[None]
+    result = assess_predictions(mask, mask.astype(float), pixel_spacing=(1.4, 1.4))
+    assert result["confidence"][0] == pytest.approx(1.0)
+    assert not result["flagged"][0]
+    assert set(result) == {"confidence", "flagged", *PREDICTION_FLAGS}
+
+
+def test_confidence_falls_with_uncertainty_inside_and_outside_the_mask():
+    mask = _disc()
+    sure = np.where(mask, 0.99, 0.0)
+    unsure_border = np.where(mask, 0.6, 0.0)
+    leak = sure + np.where(_disc(radius=16) & ~mask, 0.45, 0.0)  # probable pool left outside
+    result = assess_predictions(np.stack([mask] * 3), np.stack([sure, unsure_border, leak]))
+    confidence = result["confidence"]
+    assert confidence[0] > 0.99
+    assert confidence[1] < 0.8
+    assert confidence[2] < confidence[0] - 0.1
+
+
+def test_empty_mask_is_flagged_with_zero_confidence():
+    masks = np.zeros((1, 32, 32), bool)
+    result = assess_predictions(masks, np.full((1, 32, 32), 0.2))
+    assert result["empty"][0] and result["flagged"][0]
+    assert result["confidence"][0] == 0.0
+
+
+def test_second_probable_region_is_flagged_but_a_speck_is_not():
+    mask = _disc()
+    second = np.where(mask, 0.9, 0.0)
+    second[2:10, 50:60] = 0.8  # a bright structure of 80 pixels
+    speck = np.where(mask, 0.9, 0.0)
+    speck[2, 50] = 0.8  # one pixel: under 5 % of the pool's mass
+    result = assess_predictions(np.stack([mask, mask]), np.stack([second, speck]))
+    assert result["several_components"].tolist() == [True, False]
+
+
+def test_mask_touching_the_border_is_flagged():
+    mask = _disc(centre=(5, 32))
+    result = assess_predictions(mask[None], mask[None].astype(float))
+    assert result["touches_border"][0] and result["flagged"][0]
+
+
+def test_area_flag_uses_the_spacing_only_when_known():
+    low, high = PLAUSIBLE_AREA_MM2
+    tiny = np.zeros((64, 64), bool)
+    tiny[30:32, 30:32] = True  # 4 px
+    big = _disc(shape=(256, 256), centre=(128, 128), radius=60)  # ~11300 px
+    assert 4 * 1.0 < low  # 4 mm² at 1 mm pixels
+    pair = np.stack([tiny, tiny])
+    result = assess_predictions(pair, pair.astype(float), pixel_spacing=[(1.0, 1.0), (np.nan, np.nan)])
+    assert result["implausible_area"].tolist() == [True, False]
+    assert big.sum() * 1.0 > high
+    result = assess_predictions(big[None], big[None].astype(float), pixel_spacing=1.0)
+    assert result["implausible_area"][0]
+    assert not assess_predictions(big[None], big[None].astype(float), pixel_spacing=0.5)["implausible_area"][0]
+
+
+def test_shapes_are_checked():
+    with pytest.raises(ValueError, match=r"same shape.*\(2, 8, 8\) and \(2, 8, 9\)"):
+        assess_predictions(np.zeros((2, 8, 8), bool), np.zeros((2, 8, 9)))
+    with pytest.raises(ValueError, match=r"pixel_spacing must have shape .*got \(3, 2\)"):
+        assess_predictions(np.zeros((2, 8, 8), bool), np.zeros((2, 8, 8)), pixel_spacing=np.ones((3, 2)))

@@ -1,0 +1,212 @@
+"""UNetSegmenter's model file: save / load round trips, atomic writes, refused and damaged files."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from _unet_discs import make_discs
+
+from skcardio.exceptions import SkcardioError
+from skcardio.metrics import dice_score
+from skcardio.segment import UNetSegmenter
+from skcardio.segment._unet_file import PRETRAINED
+
+# One PyTorch thread per test process: CI runs ``pytest -n 2`` on 2 cores.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def test_save_load_roundtrip(fitted, discs, tmp_path):
+    X, _ = discs
+    path = tmp_path / "model.pt"
+    fitted.save(path)
+    state = torch.get_rng_state()
+    loaded = UNetSegmenter.load(path)
+    # Building the network draws initial weights: inside a fork of PyTorch's RNG.
+    assert torch.equal(torch.get_rng_state(), state)
+    np.testing.assert_array_equal(loaded.predict(X[:4]), fitted.predict(X[:4]))
+    np.testing.assert_allclose(loaded.predict_proba(X[:4]), fitted.predict_proba(X[:4]), atol=1e-6)
+    assert loaded.get_params() == {**fitted.get_params(), "device": "cpu"}
+    assert len(loaded.net_.history) == len(fitted.net_.history)
+    assert loaded.best_epoch_ == fitted.best_epoch_
+    assert (loaded.depth_, loaded.crop_size_) == (fitted.depth_, fitted.crop_size_)
+
+
+def test_save_stores_the_fitted_network_not_pending_set_params(fitted, tmp_path):
+    # set_params of the architecture only affects the next fit; save stored the
+    # new values, so load failed (depth, base_channels) or refined with another
+    # window (crop_size).
+    X, _ = make_discs(3, size=72, seed=2)
+    X[0] = np.where(X[0] > np.percentile(X[0], 99), X[0].max(), np.median(X[0]))  # a small pool: refined
+    changed = copy.deepcopy(fitted).set_params(depth=2, base_channels=4, crop_size=16, threshold=0.4)
+    expected_proba, expected = changed.predict_proba(X), changed.predict(X)
+    changed.save(tmp_path / "model.pt")
+    loaded = UNetSegmenter.load(tmp_path / "model.pt")
+    np.testing.assert_allclose(loaded.predict_proba(X), expected_proba, atol=1e-6)
+    np.testing.assert_array_equal(loaded.predict(X), expected)
+    fit_time = (fitted.depth_, fitted.base_channels_, fitted.crop_size_)
+    assert fit_time == (3, 8, 48)
+    assert (loaded.depth_, loaded.base_channels_, loaded.crop_size_) == fit_time
+    assert (loaded.depth, loaded.base_channels, loaded.crop_size) == fit_time
+    assert loaded.threshold == 0.4  # prediction-time parameters are saved as they are
+
+
+def test_load_accepts_a_crop_size_allowed_when_it_was_saved(saved_payload, tmp_path):
+    # Files of earlier versions may have crop_size == 2 ** (depth - 1); they predict fine.
+    path = tmp_path / "old.pt"
+    torch.save(_edit_params(dict(saved_payload), crop_size=4), path)
+    assert UNetSegmenter.load(path).crop_size_ == 4
+
+
+class _Exploit:
+    """Unpickling this object creates a directory: a stand-in for running any code."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.makedirs, (str(self.marker),)
+
+
+def test_load_refuses_pickled_code(tmp_path):
+    marker = tmp_path / "code-was-executed"
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "skcardio.UNetSegmenter", "state_dict": _Exploit(marker)}, path)
+    with pytest.raises(SkcardioError, match="refused to load") as error:
+        UNetSegmenter.load(path)
+    assert not marker.exists()
+    message = str(error.value)
+    # What was refused, but never torch's advice to retry with weights_only=False.
+    assert "os.makedirs" in message and str(path) in message
+    assert "weights_only" not in message and "trusted" not in message
+    # The file really is malicious: an unsafe load runs the code.
+    torch.load(path, weights_only=False)
+    assert marker.is_dir()
+
+
+def test_load_refuses_other_files(tmp_path):
+    path = tmp_path / "weights.pt"
+    torch.save({"weight": torch.zeros(2)}, path)
+    with pytest.raises(SkcardioError, match="not a model file saved by UNetSegmenter.save .*format tag"):
+        UNetSegmenter.load(path)
+    for text in ("hello", "x", ""):
+        (tmp_path / "text.pt").write_text(text)
+        with pytest.raises(SkcardioError, match="text.pt: not a model file saved by UNetSegmenter.save "
+                           "\\(not a torch file\\)$") as error:
+            UNetSegmenter.load(tmp_path / "text.pt")
+        assert "weights_only" not in str(error.value) and "run code" not in str(error.value)
+    with zipfile.ZipFile(tmp_path / "archive.pt", "w") as archive:
+        archive.writestr("notes.txt", "a zip, but not torch's")
+    with pytest.raises(SkcardioError, match="archive.pt: not a model file .*damaged torch file"):
+        UNetSegmenter.load(tmp_path / "archive.pt")
+    with pytest.raises(SkcardioError, match="missing.pt: cannot read the model file: No such file"):
+        UNetSegmenter.load(tmp_path / "missing.pt")
+    with pytest.raises(SkcardioError, match="cannot read the model file"):
+        UNetSegmenter.load(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def saved_payload(fitted, tmp_path_factory):
+    """The dict that ``fitted.save`` writes, to be damaged by the tests."""
+    path = tmp_path_factory.mktemp("saved") / "model.pt"
+    fitted.save(path)
+    return torch.load(path, weights_only=True)
+
+
+#: A parameter value meaning "remove this parameter" for :func:`_edit_params`.
+_DROP = object()
+
+
+def _edit_params(payload, **changes):
+    params = {**json.loads(payload["params"]), **changes}
+    return {**payload, "params": json.dumps({k: v for k, v in params.items() if v is not _DROP})}
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda p: {k: v for k, v in p.items() if k != "params"}, "damaged model file: no 'params' entry"),
+        (lambda p: {k: v for k, v in p.items() if k != "state_dict"}, "no 'state_dict' entry"),
+        (lambda p: {**p, "params": "not json"}, "'params' is not valid JSON"),
+        (lambda p: {**p, "params": "[1, 2]"}, "'params' holds a list, expected a dict"),
+        (lambda p: {**p, "n_channels": "1"}, "'n_channels' is a str, expected an integer"),
+        (lambda p: {**p, "history": "[1, 2]"}, "'history' must be a list of epoch records"),
+        (lambda p: _edit_params(p, bogus=1), "parameters do not match UNetSegmenter's; unknown: bogus"),
+        (lambda p: _edit_params(p, depth=_DROP), "parameters do not match UNetSegmenter's; missing: depth"),
+        (lambda p: _edit_params(p, depth=0), "invalid parameter in the model file: depth must be"),
+        (lambda p: _edit_params(p, depth=2), "weights do not match the network described by the file "
+                                             "\\(depth=2, base_channels=8, n_channels=1\\): unexpected \\(26\\)"),
+        (lambda p: _edit_params(p, base_channels=4), "weights do not match .* wrong"),
+        (lambda p: {**p, "n_channels": 3}, "weights do not match .*n_channels=3.*wrong .*\\(8, 3, 3, 3\\)"),
+        (lambda p: {**p, "state_dict": {}}, "weights do not match .*missing"),
+        (lambda p: {**p, "state_dict": {**p["state_dict"], "extra.weight": torch.zeros(1)}}, "unexpected"),
+    ],
+)
+def test_load_reports_damaged_or_mismatched_files(damage, message, saved_payload, tmp_path):
+    path = tmp_path / "damaged.pt"
+    torch.save(damage(dict(saved_payload)), path)
+    state = torch.get_rng_state()
+    with pytest.raises(SkcardioError, match=message) as error:
+        UNetSegmenter.load(path)
+    assert str(error.value).startswith(f"{path}: ")
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_failed_save_keeps_the_old_file_and_leaves_no_temporary(fitted, monkeypatch, tmp_path):
+    path = tmp_path / "model.pt"
+    path.write_bytes(b"the previous model")
+
+    def broken_save(obj, f, *args, **kwargs):
+        f.write(b"half a model")  # a partial write, then the failure
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="No space left on device"):
+        fitted.save(path)
+    assert path.read_bytes() == b"the previous model"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+    (tmp_path / "model.pt").unlink()
+    with pytest.raises(OSError, match="No space left on device"):
+        fitted.save(path)
+    assert list(tmp_path.iterdir()) == []  # a first save that fails leaves nothing
+
+
+def test_save_to_a_missing_folder_names_the_file(fitted, tmp_path):
+    path = tmp_path / "missing" / "model.pt"
+    with pytest.raises(OSError) as error:
+        fitted.save(path)
+    assert error.value.filename == os.fspath(path)
+    assert not (tmp_path / "missing").exists()
+
+
+def test_pretrained_model_loads_and_segments_the_sample():
+    from skcardio.datasets import load_sample
+
+    model = UNetSegmenter.pretrained()
+    sample = load_sample()
+    # A smoke test: the sample's slices are among the model's training data
+    # (its accuracy on unseen patients is the grouped CV of benchmarks/README.md).
+    assert dice_score(sample.y, model.predict(sample.images)) >= 0.85
+    record = json.loads(PRETRAINED.with_suffix(".json").read_text())
+    assert record["recipe"] == {**json.loads(json.dumps(UNetSegmenter().get_params())), "random_state": record["seed"]}
+    assert PRETRAINED.stat().st_size <= 10e6
+
+
+def test_pretrained_refuses_a_file_whose_hash_differs(tmp_path, monkeypatch):
+    from skcardio.segment import _unet_file
+
+    copy = tmp_path / PRETRAINED.name
+    copy.write_bytes(PRETRAINED.read_bytes()[:-1] + b"\0")
+    (tmp_path / PRETRAINED.with_suffix(".json").name).write_text(PRETRAINED.with_suffix(".json").read_text())
+    monkeypatch.setattr(_unet_file, "PRETRAINED", copy)
+    with pytest.raises(SkcardioError, match=r"unet_lv_pretrained.pt: SHA-256 [0-9a-f]{64} differs from [0-9a-f]{64} recorded"):
+        UNetSegmenter.pretrained()
+    copy.with_suffix(".json").unlink()
+    with pytest.raises(SkcardioError, match=r"pretrained model is not usable: FileNotFoundError"):
+        UNetSegmenter.pretrained()
