@@ -4,26 +4,22 @@ Code that edits docstrings at import time (``fill_doc``) must cope with
 ``__doc__`` being ``None``; each check runs in a fresh interpreter.
 """
 
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import skcardio
+from skcardio.cli._main import _COMMANDS
+
 ROOT = Path(__file__).resolve().parents[1]
-SUBPACKAGES = [
-    "skcardio",
-    "skcardio.analysis",
-    "skcardio.cli",
-    "skcardio.datasets",
-    "skcardio.exceptions",
-    "skcardio.io",
-    "skcardio.metrics",
-    "skcardio.preprocessing",
-    "skcardio.qc",
-    "skcardio.segment",
+# Every public module of the package, and every sub-command.
+SUBPACKAGES = ["skcardio"] + [
+    f"skcardio.{module.name}" for module in pkgutil.iter_modules(skcardio.__path__) if not module.name.startswith("_")
 ]
-COMMANDS = ["qc", "evaluate", "train", "predict"]
+COMMANDS = [name.lstrip("_") for name in _COMMANDS]
 
 
 def _run_oo(code: str) -> subprocess.CompletedProcess:

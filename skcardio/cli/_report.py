@@ -242,7 +242,10 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool) -> list[
     experts = [e["row"] for e in entries if _finite(e["row"].get("expert_ef_pct"))]
     if plots and experts:
         _bland_altman(stage / "bland_altman.png", experts)
-    summary = {"patients": entries, "files": sorted({f for e in entries for f in e["files"]} | {"report.csv", "report.json"} | ({"bland_altman.png"} if plots and experts else set()))}
+    files = {f for e in entries for f in e["files"]} | {"report.csv", "report.json"}
+    if plots and experts:
+        files.add("bland_altman.png")
+    summary = {"patients": entries, "files": sorted(files)}
     with (stage / "report.json").open("w", encoding="utf-8") as handle:
         json.dump(_jsonable(summary), handle, indent=1, allow_nan=False)
     return entries

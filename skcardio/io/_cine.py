@@ -338,7 +338,9 @@ def _main_stack(slices, set_aside, use_positions, where) -> list[DicomSlice]:
         if overlap or (other and other[0].shape != main[0].shape):
             why = "repeats slice positions of" if overlap else "has another image size than"
             for s in other:
-                set_aside.append(SetAside(s.path, f"another series ({_series_name(s)}) that {why} the main series ({_series_name(main[0])})"))
+                set_aside.append(SetAside(
+                    s.path, f"another series ({_series_name(s)}) that {why} the main series ({_series_name(main[0])})"
+                ))
         else:
             main = main + other
             taken += [_position(s, normal) for s in other]

@@ -68,7 +68,7 @@ def test_one_series_per_slice_is_joined(tmp_path, make_dicom):
     # Scanners that write one series per slice position: every series of the stack is used.
     files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=2)
     uids = {0: generate_uid(), 1: generate_uid()}
-    for (p, s), path in files.items():
+    for (_, s), path in files.items():
         import pydicom
 
         ds = pydicom.dcmread(path)

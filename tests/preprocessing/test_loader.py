@@ -6,11 +6,11 @@ from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from _sklearn_checks import TABLE_CHECKS, TRANSFORMER_TABLE_CHECKS, claiming_2d
+
 from skcardio.datasets import load_sample
 from skcardio.exceptions import DicomReadError
 from skcardio.preprocessing import DicomLoader, RegionSelector
-
-from _sklearn_checks import TABLE_CHECKS, TRANSFORMER_TABLE_CHECKS, claiming_2d
 
 _TABULAR = "DicomLoader takes slice records or DICOM paths; the check feeds a numeric 2-D array"
 EXPECTED_FAILURES = {

@@ -5,9 +5,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skcardio.preprocessing import RegionSelector
-
 from _sklearn_checks import TABLE_CHECKS, TRANSFORMER_TABLE_CHECKS, claiming_2d
+
+from skcardio.preprocessing import RegionSelector
 
 _TABULAR = "RegionSelector takes [image, region] arrays (n, 2, H, W); the check feeds 2-D tabular data"
 EXPECTED_FAILURES = {

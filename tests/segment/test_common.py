@@ -25,9 +25,9 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
 
-from skcardio.segment import KMeansSegmenter, RegionGrowingSegmenter, ThresholdSegmenter
-
 from _sklearn_checks import TABLE_CHECKS, claiming_2d
+
+from skcardio.segment import KMeansSegmenter, RegionGrowingSegmenter, ThresholdSegmenter
 
 _NEEDS_IMAGES = "feeds a 2-D table; the segmenter needs images (n, H, W)"
 
