@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 from scipy.stats import ks_2samp
 from sklearn.utils import Bunch
 
-from ..metrics._validation import check_images, check_mask
+from ..utils._validation import check_images_like_masks, check_mask
 
 __all__ = ["intensity_distributions", "blood_myocardium_ks", "KS_DTYPE"]
 
@@ -31,7 +31,7 @@ def _check_inputs(images, inner, outer) -> tuple[np.ndarray, np.ndarray, np.ndar
         raise ValueError(
             f"inner and outer must have the same shape; got {inner.shape} and {outer.shape}."
         )
-    return check_images(images, inner.shape), inner, outer
+    return check_images_like_masks(images, inner.shape), inner, outer
 
 
 def intensity_distributions(images: ArrayLike, inner: ArrayLike, outer: ArrayLike) -> Bunch:

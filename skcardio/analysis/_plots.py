@@ -22,8 +22,8 @@ from numpy.typing import ArrayLike
 from .._files import replacing
 from .._numbers import is_int
 from ..metrics import iou_score
-from ..metrics._validation import check_mask
 from ..segment import THRESHOLD_METHODS, threshold_region
+from ..utils._validation import check_mask
 
 __all__ = [
     "THRESHOLD_METHODS",

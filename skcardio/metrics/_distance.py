@@ -27,7 +27,7 @@ from scipy.spatial.distance import directed_hausdorff
 from skimage.measure import find_contours
 
 from ..io import mask_to_contour
-from ._validation import check_masks, check_spacing
+from ..utils._validation import check_masks, check_spacing
 
 __all__ = ["hausdorff_distance", "average_perpendicular_distance", "good_contour_rate"]
 

@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._stateless import StatelessMixin
 from ..io import contour_to_mask, read_contour, read_dicoms
-from ._records import check_records, is_records, record_column
+from ..utils._validation import check_records, is_records, record_column
 
 __all__ = ["DicomLoader"]
 

@@ -13,8 +13,9 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from .._stateless import StatelessMixin
 from ..exceptions import SkcardioWarning
+from ..utils._validation import check_image_stack
 from ._postprocess import postprocess_mask, validate_postprocess_params
-from ._preprocess import check_images, preprocess_slice, region_of, validate_preprocess_params
+from ._preprocess import preprocess_slice, region_of, validate_preprocess_params
 
 __all__ = ["BaseSegmenter", "DiceScoreMixin", "StatelessMixin", "DegenerateSliceError", "fill_doc"]
 
@@ -154,7 +155,7 @@ class BaseSegmenter(DiceScoreMixin, BaseEstimator):
         self
         """
         self._validate_params_values()
-        images = check_images(X)
+        images = check_image_stack(X)
         if y is not None:  # a y of another length is a mistake upstream (e.g. unaligned lists)
             check_consistent_length(images, y)
         self._fit(images)
@@ -176,7 +177,7 @@ class BaseSegmenter(DiceScoreMixin, BaseEstimator):
         """
         check_is_fitted(self)
         self._validate_params_values()
-        images = check_images(X)
+        images = check_image_stack(X)
         masks = np.zeros(images.shape, dtype=bool)
         failed: dict[int, str] = {}
         with self._slice_loop_context():
