@@ -1,4 +1,4 @@
-"""``skcardio evaluate [ROOT]``: score segmentation methods with patient-grouped CV."""
+"""``skcardio evaluate [ROOT ...]``: score segmentation methods with patient-grouped CV."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ import numpy as np
 from .._methods import THRESHOLD_METHODS
 from ._arguments import seed
 from ._output import OutputError, check_destinations, out_dir, publish, staging
+from ._sources import add_source_arguments, load_sources
+from ._unet_options import UNET_PARAMS, OptionError, add_unet_arguments, make_unet
 
 __all__ = ["register", "METHODS"]
 
@@ -23,7 +25,9 @@ logger = logging.getLogger("skcardio.cli.evaluate")
 
 #: Threshold methods of ``skcardio.segment.ThresholdSegmenter``, then the
 #: other segmenters (skcardio._methods imports nothing: building the parser stays light).
-METHODS = THRESHOLD_METHODS + ("kmeans", "region-growing", "classical")
+METHODS = THRESHOLD_METHODS + ("kmeans", "region-growing", "classical", "unet")
+#: Methods that segment the whole image, needing no o-contour region.
+WHOLE_IMAGE_METHODS = ("unet",)
 
 #: Columns of ``per_slice.csv``.
 CSV_FIELDS = (
@@ -39,20 +43,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``evaluate`` sub-command."""
     parser = subparsers.add_parser(
         "evaluate",
-        help="score segmentation methods inside the o-contour, with patient-grouped CV",
+        help="score segmentation methods against the expert i-contour, with patient-grouped CV",
         description=(
-            "Segment the blood pool inside the expert o-contour of every slice that has both "
-            "contours, with each --method, and compare with the expert i-contour. Prints a "
+            "Segment the blood pool of every slice with each --method and compare with the expert "
+            "i-contour. The classical methods segment inside the expert o-contour, so they use "
+            "the slices that have both contours (DICOM layouts only); --method unet alone segments "
+            "whole images and uses every slice with an i-contour or label, image folders included. "
+            "The U-Net is trained on each fold's training patients (the U-Net options), or, with "
+            "--model, a trained model file is scored on every slice without training. Prints a "
             "per-method summary (mean ± sd over slices) and writes per_slice.csv, summary.csv "
             "and plots to --out. Without ROOT, runs on the embedded Sunnybrook sample."
         ),
     )
-    parser.add_argument(
-        "root", nargs="?", help="dataset folder with link.csv (default: the embedded sample)"
-    )
+    add_source_arguments(parser)
     parser.add_argument(
         "--method", action="append", choices=METHODS, metavar="METHOD",
         help=f"segmentation method, repeatable (default: otsu); one of {', '.join(METHODS)}",
+    )
+    parser.add_argument(
+        "--model", metavar="FILE",
+        help="with --method unet alone: score this model file (from 'skcardio train') on every slice, "
+        "no training, no folds",
     )
     parser.add_argument(
         "--cv", type=_n_splits, default=5, metavar="N",
@@ -69,10 +80,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--random-state", type=seed, default=0, metavar="SEED",
-        help="seed of k-means, 0 <= SEED < 2**32 (default 0)"
+        help="seed of k-means and of the U-Net, 0 <= SEED < 2**32 (default 0)"
     )
     parser.add_argument("--no-plots", action="store_true", help="write the CSV files only")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar (shown only when stderr is a terminal)")
+    add_unet_arguments(parser.add_argument_group(
+        "U-Net training, with --method unet and no --model (options left out keep the estimator's defaults)"
+    ))
     parser.set_defaults(func=run)
 
 
@@ -93,7 +107,12 @@ def run(args: argparse.Namespace) -> int:
     from ..exceptions import DatasetError, SkcardioError
 
     try:
-        return _evaluate(args)
+        unet = _unet(args)
+    except (OptionError, SkcardioError) as exc:  # SkcardioError: an unreadable --model file
+        print(f"skcardio evaluate: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return _evaluate(args, unet)
     except (OutputError, DatasetError) as exc:
         print(f"skcardio evaluate: error: {exc}", file=sys.stderr)
         return 2
@@ -102,27 +121,51 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
-def _evaluate(args: argparse.Namespace) -> int:
-    from ..datasets import get_sample_path, load_dataset
+def _unet(args: argparse.Namespace):
+    """The U-Net to evaluate: a loaded --model, an unfitted template, or None without --method unet.
+
+    Raises OptionError for options that do not go together.
+    """
+    methods = args.method or ["otsu"]
+    given = [f"--{option.replace('_', '-')}" for option in (*UNET_PARAMS, "threads") if getattr(args, option) is not None]
+    if "unet" not in methods:
+        if args.model or given:
+            raise OptionError(f"argument {'--model' if args.model else given[0]}: needs --method unet")
+        return None
+    if args.model:
+        if set(methods) != {"unet"}:
+            raise OptionError("argument --model: scores a U-Net file alone; expected --method unet and no other method")
+        if given:
+            raise OptionError(f"argument {given[0]}: trains a U-Net per fold; it does not apply to --model")
+        from ..segment import UNetSegmenter
+
+        return UNetSegmenter.load(args.model)
+    return make_unet(args, random_state=args.random_state, verbose=0)
+
+
+def _evaluate(args: argparse.Namespace, unet) -> int:
     from ..exceptions import SkcardioError
 
     methods = list(dict.fromkeys(args.method or ["otsu"]))
+    regions = not set(methods) <= set(WHOLE_IMAGE_METHODS)
     out = Path(args.out)
     # Before the slow part: a folder squatting on an output name fails now, not after minutes.
-    check_destinations(out, _output_names(methods, plots=not args.no_plots))
-    root = args.root or get_sample_path()
-    data = load_dataset(root, require="o-contour")
-    flags = _qc_flags(data.frame)
+    check_destinations(out, _output_names(methods, plots=not args.no_plots, regions=regions))
+    data, source = load_sources(args.roots, require="o-contour" if regions else None, groups=args.groups)
+    flags = _qc_flags(data.frame, regions=regions)
     keep = np.array([not f for f in flags]) if args.exclude_qc else np.ones(len(flags), bool)
     if not keep.any():
         raise SkcardioError("every slice is QC-flagged: --exclude-qc leaves nothing to evaluate")
-    subset = _Subset(data, keep, flags)
-    folds, cv_label = _folds(subset.groups, args.cv)
+    subset = _Subset(data, keep, flags, regions=regions)
+    if args.model:
+        folds = [(np.arange(0), np.arange(len(subset.y)))]
+        cv_label = f"no training: model {args.model} scored on every slice"
+    else:
+        folds, cv_label = _folds(subset.groups, args.cv)
 
-    predictions, fold_of, messages = _predict_all(methods, subset, folds, args)
+    predictions, fold_of, messages = _predict_all(methods, subset, folds, args, unet)
     results = {m: _slice_metrics(subset, predictions[m]) for m in methods}
 
-    source = "embedded sample" if args.root is None else os.fspath(root)
     print(_header(source, subset, flags, keep, cv_label, exclude_qc=args.exclude_qc))
     _print_tables(results, subset.flagged)
     _print_flags(data.frame, flags, keep)
@@ -135,17 +178,18 @@ def _evaluate(args: argparse.Namespace) -> int:
         if not args.no_plots:
             _plots(stage, methods, subset, predictions, results)
         # Every name evaluate can write: those not written now are stale.
-        publish(stage, out, owned=_output_names(METHODS, plots=True))
-    written = _output_names(methods, plots=not args.no_plots)
+        publish(stage, out, owned=_output_names(METHODS, plots=True, regions=True))
+    written = _output_names(methods, plots=not args.no_plots, regions=regions)
     print(f"\nwrote {', '.join(written)} to {out}", file=sys.stderr)
     return 0
 
 
-def _output_names(methods, *, plots: bool) -> list[str]:
-    """Files written to --out, in the order they are written."""
+def _output_names(methods, *, plots: bool, regions: bool) -> list[str]:
+    """Files written to --out, in the order they are written (intensity plots need o-contour regions)."""
     names = ["per_slice.csv", "summary.csv"]
-    if plots:
+    if plots and regions:
         names += ["histograms.png", "thresholds.png"]
+    if plots:
         names += [name for m in methods for name in _method_plot_names(m)]
     return names
 
@@ -168,8 +212,9 @@ def _print_tables(results, flagged: np.ndarray) -> None:
 class _Subset:
     """The evaluated slices: [image, region] stacks, masks, spacing, ids, flags."""
 
-    def __init__(self, data, keep: np.ndarray, flags: list[str]) -> None:
+    def __init__(self, data, keep: np.ndarray, flags: list[str], *, regions: bool = True) -> None:
         self.frame = data.frame[keep]
+        self.uses_regions = regions
         self.X = np.stack([data.images[keep], data.regions[keep].astype(np.float32)], axis=1)
         self.y = data.y[keep]
         self.regions = data.regions[keep]
@@ -177,19 +222,35 @@ class _Subset:
         self.spacing = np.asarray(self.frame.pixel_spacing, dtype=np.float64)
         self.flags = [f for f, k in zip(flags, keep) if k]
         self.flagged = np.array([bool(f) for f in self.flags])
-        # Intensities the segmenters see: NaN outside the o-contour.
-        self.images = np.where(self.regions, self.X[:, 0], np.nan)
+        # Intensities the segmenters see: NaN outside the o-contour (whole images for the U-Net alone).
+        self.images = np.where(self.regions, self.X[:, 0], np.nan) if regions else self.X[:, 0]
+        # Image folders have no pixel spacing: no distances in mm there.
+        self.known_spacing = np.isfinite(self.spacing).all(axis=1)
 
     def label(self, i: int) -> str:
-        return f"{self.frame.patient_id[i]}/{self.frame.instance[i]}"
+        instance = int(self.frame.instance[i])
+        if instance < 0:  # an image-folder name without an instance number
+            return f"{self.frame.patient_id[i]}/{os.path.basename(self.frame.image_path[i])}"
+        return f"{self.frame.patient_id[i]}/{instance}"
 
 
-def _qc_flags(frame) -> list[str]:
-    """QC flags of each slice joined by '; ' ("" for a clean slice)."""
+def _qc_flags(frame, *, regions: bool = True) -> list[str]:
+    """QC flags of each slice joined by '; ' ("" for a clean slice).
+
+    Only DICOM slices are checked (image folders have no contour files); a
+    missing o-contour matters only to methods that segment inside it.
+    """
     from ..qc import check_records
 
-    report = check_records(frame)
-    return ["; ".join(flag.split(":")[0] for flag in s.flags) for s in report.slices]
+    flags = [""] * len(frame)
+    if "dicom_path" not in frame.dtype.names:
+        return flags
+    dicom = np.flatnonzero(np.asarray(frame.dicom_path, dtype=object) != "")
+    report = check_records(frame[dicom])
+    for i, s in zip(dicom, report.slices):
+        kinds = [flag.split(":")[0] for flag in s.flags]
+        flags[i] = "; ".join(k for k in kinds if regions or k != "missing_ocontour")
+    return flags
 
 
 def _folds(groups: np.ndarray, n_splits: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
@@ -232,8 +293,12 @@ def _make_estimator(method: str, random_state: int):
     return make_pipeline(RegionSelector(), segmenter)
 
 
-def _predict_all(methods, subset: _Subset, folds, args):
-    """Out-of-fold masks per method, the fold of each slice, and warning texts."""
+def _predict_all(methods, subset: _Subset, folds, args, unet=None):
+    """Out-of-fold masks per method, the fold of each slice, and warning texts.
+
+    ``unet``: the U-Net template, or a fitted model (``--model``) that is
+    only asked to predict (its single fold has no training slice).
+    """
     from sklearn.base import clone
     from tqdm import tqdm
 
@@ -243,13 +308,20 @@ def _predict_all(methods, subset: _Subset, folds, args):
     with tqdm(total=len(methods) * len(folds), desc="evaluate", unit="fold", file=sys.stderr,
               disable=True if args.no_progress else None) as bar:  # None: no bar when not a terminal
         for method in methods:
-            template = _make_estimator(method, args.random_state)
+            template = unet if method == "unet" else _make_estimator(method, args.random_state)
+            # The U-Net sees the image only; the others [image, region].
+            X = subset.X[:, 0] if method == "unet" else subset.X
             for k, (train, test) in enumerate(folds):
                 bar.set_postfix_str(method)
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    estimator = clone(template).fit(subset.X[train], subset.y[train])
-                    predictions[method][test] = estimator.predict(subset.X[test])
+                    if len(train) == 0:  # --model: fitted already
+                        estimator = template
+                    elif method == "unet":
+                        estimator = clone(template).fit(X[train], subset.y[train], groups=subset.groups[train])
+                    else:
+                        estimator = clone(template).fit(X[train], subset.y[train])
+                    predictions[method][test] = estimator.predict(X[test])
                 messages += [_fold_message(method, k, w.message, subset, test) for w in caught]
                 fold_of[test] = k
                 bar.update()
@@ -270,25 +342,32 @@ def _slice_metrics(subset: _Subset, y_pred: np.ndarray) -> dict[str, np.ndarray]
 
     y = subset.y
     pvalue, statistic = ks_score(y, y_pred, images=subset.images, per_slice=True, return_statistic=True)
-    apd = average_perpendicular_distance(y, y_pred, spacing=subset.spacing, per_slice=True)
+    # Distances in mm only where the pixel spacing is known (not for image folders): NaN elsewhere.
+    known = subset.known_spacing
+    apd, hausdorff = np.full(len(y), np.nan), np.full(len(y), np.nan)
+    if known.any():
+        spacing = subset.spacing[known]
+        apd[known] = average_perpendicular_distance(y[known], y_pred[known], spacing=spacing, per_slice=True)
+        hausdorff[known] = hausdorff_distance(y[known], y_pred[known], spacing=spacing, per_slice=True)
     return {
         "iou": iou_score(y, y_pred, per_slice=True),
         "dice": dice_score(y, y_pred, per_slice=True),
         "ks_pvalue": pvalue,
         "ks_statistic": statistic,
         "apd_mm": apd,
-        "hausdorff_mm": hausdorff_distance(y, y_pred, spacing=subset.spacing, per_slice=True),
-        "good_contour": apd < _GOOD_APD_MM,
+        "hausdorff_mm": hausdorff,
+        "good_contour": np.where(known, apd < _GOOD_APD_MM, np.nan),
     }
 
 
 def _mean_sd(values: np.ndarray) -> tuple[float, float, int]:
-    """Mean and sd of the finite values, and how many were not finite."""
+    """Mean and sd of the finite values, and how many were infinite (NaN: not measured)."""
     values = np.asarray(values, dtype=np.float64)
     finite = values[np.isfinite(values)]
+    n_inf = int(np.isinf(values).sum())
     if finite.size == 0:
-        return np.nan, np.nan, values.size
-    return float(finite.mean()), float(finite.std()), values.size - finite.size
+        return np.nan, np.nan, n_inf
+    return float(finite.mean()), float(finite.std()), n_inf
 
 
 def _summary_rows(results, selection: np.ndarray) -> list[dict[str, object]]:
@@ -301,7 +380,9 @@ def _summary_rows(results, selection: np.ndarray) -> list[dict[str, object]]:
             if name == "apd_mm":
                 row["n_empty_predictions"] = n_inf
         row["fraction_iou_above_0.75"] = float(np.mean(metrics["iou"][selection] > _IOU_PASS))
-        row["good_contour_rate"] = float(np.mean(metrics["good_contour"][selection]))
+        good = metrics["good_contour"][selection]
+        good = good[~np.isnan(good)]  # NaN: no pixel spacing
+        row["good_contour_rate"] = float(np.mean(good)) if good.size else np.nan
         rows.append(row)
     return rows
 
@@ -338,12 +419,21 @@ def _header(
     else:
         state = "to exclude"
     qc = f"{n_flagged} QC-flagged slice(s) {state}"
+    if subset.uses_regions:
+        slices, how = "with both contours", "Segmentation inside the expert o-contour, scored against the i-contour."
+    else:
+        slices, how = "with an i-contour or label", "Segmentation of the whole image, scored against the i-contour or label."
+    unknown = int((~subset.known_spacing).sum())
+    no_mm = (
+        f" {unknown} slice(s) without pixel spacing (image folders): no APD, Hausdorff distance or "
+        "good-contour verdict for them." if unknown else ""
+    )
     return (
-        f"{len(subset.y)} slice(s) with both contours from {len(set(subset.groups))} patient(s) "
+        f"{len(subset.y)} slice(s) {slices} from {len(set(subset.groups))} patient(s) "
         f"({source}); {cv_label}; {qc}\n"
-        "Segmentation inside the expert o-contour, scored against the i-contour. APD: average "
+        f"{how} APD: average "
         "perpendicular distance (MICCAI 2009), empty predictions left out of its mean and counted "
-        "as not good.\n"
+        f"as not good.{no_mm}\n"
     )
 
 
@@ -395,7 +485,7 @@ def _write_summary(path: Path, results, flagged: np.ndarray) -> None:
 
 
 def _plots(out: Path, methods, subset: _Subset, predictions, results) -> None:
-    """Histograms, a thresholds grid, and per method: scores and overlays."""
+    """Histograms and a thresholds grid (with regions), and per method: scores and overlays."""
     from matplotlib.figure import Figure
 
     from ..analysis import (
@@ -406,14 +496,15 @@ def _plots(out: Path, methods, subset: _Subset, predictions, results) -> None:
         plot_threshold_grid,
     )
 
-    dist = intensity_distributions(subset.X[:, 0], subset.y, subset.regions)
-    plot_intensity_histograms(dist.blood, dist.myocardium, path=out / "histograms.png",
-                              title="Blood pool vs myocardium, all evaluated slices")
     labels = [subset.label(i) for i in range(len(subset.y))]
-    worst = int(np.argmin(results[methods[0]]["iou"]))
-    plot_threshold_grid(subset.X[worst, 0], subset.regions[worst], true_mask=subset.y[worst],
-                        title=f"Thresholds inside the o-contour: {labels[worst]} (lowest {methods[0]} IoU)",
-                        path=out / "thresholds.png")
+    if subset.uses_regions:  # intensity plots inside the o-contour
+        dist = intensity_distributions(subset.X[:, 0], subset.y, subset.regions)
+        plot_intensity_histograms(dist.blood, dist.myocardium, path=out / "histograms.png",
+                                  title="Blood pool vs myocardium, all evaluated slices")
+        worst = int(np.argmin(results[methods[0]]["iou"]))
+        plot_threshold_grid(subset.X[worst, 0], subset.regions[worst], true_mask=subset.y[worst],
+                            title=f"Thresholds inside the o-contour: {labels[worst]} (lowest {methods[0]} IoU)",
+                            path=out / "thresholds.png")
     for method in methods:
         metrics = results[method]
         scores_name, overlays_name = _method_plot_names(method)
@@ -427,6 +518,7 @@ def _plots(out: Path, methods, subset: _Subset, predictions, results) -> None:
         figure = Figure(figsize=(3.2 * len(shown), 3.6), layout="constrained")
         for ax, i in zip(figure.subplots(1, len(shown), squeeze=False).ravel(), shown):
             plot_overlay(subset.X[i, 0], true_mask=subset.y[i], pred_mask=predictions[method][i],
-                         region=subset.regions[i], ax=ax, title=f"{labels[i]} IoU {metrics['iou'][i]:.2f}")
+                         region=subset.regions[i] if subset.uses_regions else None, ax=ax,
+                         title=f"{labels[i]} IoU {metrics['iou'][i]:.2f}")
         figure.suptitle(f"{method}: worst and best slices by IoU")
         figure.savefig(out / overlays_name, dpi=100)

@@ -1,4 +1,4 @@
-"""``skcardio train [ROOT] --out MODEL``: train a U-Net segmenter and save it."""
+"""``skcardio train [ROOT ...] --out MODEL``: train a U-Net segmenter and save it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from ._arguments import fraction, positive_float, positive_int, seed
+from ._arguments import seed
 from ._output import atomic_file, out_file
+from ._sources import add_source_arguments, load_sources
+from ._unet_options import OptionError, add_unet_arguments, make_unet
 
 __all__ = ["register"]
 
@@ -23,54 +25,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train a U-Net on every i-contoured slice and save the model",
         description=(
             "Train skcardio.segment.UNetSegmenter on all slices with an i-contour (blood pool) "
-            "of a dataset folder and save it with UNetSegmenter.save (weights and parameters "
-            "only: loading never runs code from the file). Without ROOT, trains on the "
-            "embedded Sunnybrook sample. Options left out keep the estimator's defaults."
+            "of DICOM dataset folders and labelled image folders, in any mix, and save it with "
+            "UNetSegmenter.save (weights and parameters only: loading never runs code from the "
+            "file). Every patient of every ROOT is its own group (an id found in two ROOTs "
+            "becomes ROOT:id); images of different sizes are padded to the largest (NaN: no "
+            "data); 8-bit images and scanner units train together (each image is scaled by its "
+            "own percentiles). Without ROOT, trains on the embedded Sunnybrook sample. Options "
+            "left out keep the estimator's defaults."
         ),
     )
-    parser.add_argument(
-        "root", nargs="?", help="dataset folder with link.csv (default: the embedded sample)"
-    )
+    add_source_arguments(parser)
     parser.add_argument(
         "--out", required=True, type=out_file, metavar="MODEL",
         help="file to write the model to, once training is done (replaced whole, never half-written)",
     )
-    parser.add_argument("--epochs", type=positive_int, metavar="N", help="training epochs (max_epochs)")
-    parser.add_argument("--depth", type=positive_int, metavar="N", help="U-Net resolution levels")
-    parser.add_argument("--base-channels", type=positive_int, metavar="N", help="feature maps at full resolution")
-    parser.add_argument("--batch-size", type=positive_int, metavar="N")
-    parser.add_argument("--crop-size", type=positive_int, metavar="PX", help="side of the training crops")
-    parser.add_argument("--learning-rate", type=positive_float, metavar="LR", help="peak learning rate")
-    parser.add_argument(
-        "--validation-fraction", type=fraction, metavar="F",
-        help="hold out this fraction (0 < F < 1) of the patients for early stopping (default: none)",
-    )
-    parser.add_argument(
-        "--patience", type=positive_int, metavar="N",
-        help="early-stopping patience in epochs (default 30); needs --validation-fraction",
-    )
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train (default auto)")
+    add_unet_arguments(parser)
     parser.add_argument("--seed", type=seed, default=0, help="random_state, 0 <= SEED < 2**32 (default 0)")
-    parser.add_argument(
-        "--threads", type=positive_int, metavar="N",
-        help="PyTorch CPU threads (default: PyTorch's choice, one per core)",
-    )
     parser.add_argument("--quiet", action="store_true", help="do not print the table of epochs")
     parser.set_defaults(func=run)
-
-
-#: Command-line option -> UNetSegmenter parameter.
-_PARAMS = {
-    "epochs": "max_epochs",
-    "depth": "depth",
-    "base_channels": "base_channels",
-    "batch_size": "batch_size",
-    "crop_size": "crop_size",
-    "learning_rate": "learning_rate",
-    "validation_fraction": "validation_fraction",
-    "patience": "patience",
-    "device": "device",
-}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,42 +54,19 @@ def run(args: argparse.Namespace) -> int:
     ``KeyboardInterrupt``, both before anything is written: ``--out`` is left
     as it was (``main`` reports them in one line, exit 2 and 130).
     """
-    from ..datasets import get_sample_path, load_dataset
-    from ..segment import UNetSegmenter
-
-    if args.patience is not None and args.validation_fraction is None:
-        # Early stopping watches the held-out patients: without them it never runs.
-        print(
-            "skcardio train: error: argument --patience: needs --validation-fraction (early "
-            f"stopping watches the held-out patients), got --patience {args.patience} without it",
-            file=sys.stderr,
-        )
-        return 2
-    params = {param: getattr(args, option) for option, param in _PARAMS.items()}
-    params = {name: value for name, value in params.items() if value is not None}
-    model = UNetSegmenter(**params, random_state=args.seed, verbose=0 if args.quiet else 1)
-    # Combinations of options (--crop-size for --depth, --device cuda without
-    # CUDA) are checked by the estimator itself, before the data are loaded.
     try:
-        model._validate_params_values()
-        model._resolve_device()
-    except ValueError as exc:
+        model = make_unet(args, random_state=args.seed, verbose=0 if args.quiet else 1)
+    except OptionError as exc:
         print(f"skcardio train: error: {exc}", file=sys.stderr)
         return 2
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-
-    root = args.root or get_sample_path()
-    data = load_dataset(root)
+    data, source = load_sources(args.roots, groups=args.groups)
     patients = len(set(data.groups))
     try:
         model._check_split(len(data.y), data.groups)  # needs the number of patients
     except ValueError as exc:
         print(f"skcardio train: error: {exc}", file=sys.stderr)
         return 2
-    logger.info("training on %d slices of %d patients from %s", len(data.y), patients, root)
+    logger.info("training on %d slices of %d patients from %s", len(data.y), patients, source)
     start = time.perf_counter()
     model.fit(data.images, data.y, groups=data.groups)
     elapsed = time.perf_counter() - start

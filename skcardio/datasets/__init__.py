@@ -5,6 +5,7 @@ Algorithms Segmenting Short Axis Cardiac MRI", The MIDAS Journal, 2009.
 """
 
 from ._batches import BatchIterator, iter_batches
+from ._concat import concat_datasets
 from ._dataset import CITATION, FRAME_DTYPE, PATHOLOGY_GROUPS, load_dataset, sunnybrook_pathology
 from ._image_folder import IMAGE_FRAME_DTYPE, IMAGE_SUFFIXES, SUNNYBROOK_NAME, load_image_folder
 from ._layout import Skipped, scan_layout
@@ -19,6 +20,7 @@ __all__ = [
     "SUNNYBROOK_NAME",
     "BatchIterator",
     "Skipped",
+    "concat_datasets",
     "get_sample_path",
     "iter_batches",
     "load_dataset",

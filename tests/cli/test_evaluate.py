@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _image_folders import write_image_folder
+
 from skcardio.cli import main
 from skcardio.cli._evaluate import CSV_FIELDS, METHODS
 from skcardio.datasets import get_sample_path, load_sample
@@ -171,7 +173,7 @@ def test_random_state_is_a_seed(tmp_path, capsys, value, expected):
 def test_method_names_match_the_segmenters():
     from skcardio.segment import THRESHOLD_METHODS
 
-    assert METHODS == THRESHOLD_METHODS + ("kmeans", "region-growing", "classical")
+    assert METHODS == THRESHOLD_METHODS + ("kmeans", "region-growing", "classical", "unet")
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, capsys):
@@ -345,3 +347,85 @@ def test_exclude_qc_with_nothing_flagged_says_so(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "0 QC-flagged slice(s) to exclude" in printed
     assert "use --exclude-qc" not in printed  # it was given
+
+
+# ------------------------------------------------------------------ U-Net
+
+#: A tiny U-Net, one epoch: the tests check the plumbing, not the accuracy.
+TINY_UNET = ["--epochs", "1", "--depth", "2", "--base-channels", "4", "--crop-size", "32", "--threads", "1"]
+PNG_NAMES = ["SC-N-2-IM-0001-0001.png", "SC-N-2-IM-0001-0021.png", "SC-HYP-3-IM-0001-0005.png"]
+
+
+def test_unet_cv_on_dicoms_and_an_image_folder(tmp_path, capsys):
+    pngs = write_image_folder(tmp_path / "png", PNG_NAMES, shape=(64, 48))
+    out = tmp_path / "out"
+    argv = ["evaluate", str(get_sample_path()), str(pngs), "--method", "unet", *TINY_UNET, "--cv", "2",
+            "--out", str(out), "--no-plots", "--no-progress"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    # every i-contoured slice (15, not the 12 with both contours) and every labelled image
+    assert "18 slice(s) with an i-contour or label from 5 patient(s)" in printed
+    assert "2-fold patient-grouped CV (5 patients)" in printed
+    assert "3 slice(s) without pixel spacing (image folders): no APD" in printed
+    rows = _rows(out / "per_slice.csv")
+    assert len(rows) == 18 and {r["method"] for r in rows} == {"unet"}
+    png_rows = [r for r in rows if r["patient_id"].startswith("SC-")]
+    assert sorted((r["patient_id"], r["instance"]) for r in png_rows) == [
+        ("SC-HYP-3", "5"), ("SC-N-2", "1"), ("SC-N-2", "21")
+    ]
+    assert all(r["apd_mm"] == r["hausdorff_mm"] == r["good_contour"] == "nan" for r in png_rows)
+    assert all(r["apd_mm"] != "nan" for r in rows if r not in png_rows)
+    patient_folds = {(r["patient_id"], r["fold"]) for r in rows}
+    assert len(patient_folds) == 5 and {f for _, f in patient_folds} == {"0", "1"}
+    assert all(0 <= float(r["dice"]) <= 1 for r in rows)
+    assert {p.name for p in out.iterdir()} == {"per_slice.csv", "summary.csv"}
+
+
+def test_unet_model_file_scored_without_training(tmp_path, capsys):
+    from skcardio.datasets import load_image_folder
+    from skcardio.metrics import dice_score
+    from skcardio.segment import UNetSegmenter
+
+    pngs = write_image_folder(tmp_path / "png", PNG_NAMES, shape=(64, 48))
+    data = load_image_folder(pngs / "images", pngs / "labels")
+    model = UNetSegmenter(depth=2, base_channels=4, max_epochs=2, crop_size=32, random_state=0)
+    model.fit(data.images, data.y)
+    model.save(tmp_path / "m.pt")
+    out = tmp_path / "out"
+    argv = ["evaluate", str(pngs), "--method", "unet", "--model", str(tmp_path / "m.pt"), "--out", str(out),
+            "--no-progress"]
+    assert main(argv) == 0
+    assert f"no training: model {tmp_path / 'm.pt'} scored on every slice" in capsys.readouterr().out
+    rows = _rows(out / "per_slice.csv")
+    expected = dice_score(data.y, UNetSegmenter.load(tmp_path / "m.pt").predict(data.images), per_slice=True)
+    np.testing.assert_allclose([float(r["dice"]) for r in rows], expected, atol=1e-5)
+    assert {r["fold"] for r in rows} == {"0"}
+    # no o-contour: no intensity plots inside it
+    assert {p.name for p in out.iterdir()} == {"per_slice.csv", "summary.csv", "scores_unet.png", "overlays_unet.png"}
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (["--method", "otsu", "--model", "m.pt"], "argument --model: needs --method unet"),
+    (["--epochs", "2"], "argument --epochs: needs --method unet"),
+    (["--method", "unet", "--method", "otsu", "--model", "m.pt"],
+     "argument --model: scores a U-Net file alone; expected --method unet and no other method"),
+    (["--method", "unet", "--model", "m.pt", "--depth", "2"],
+     "argument --depth: trains a U-Net per fold; it does not apply to --model"),
+    (["--method", "unet", "--crop-size", "50"], "crop_size must be a multiple of 2 \\*\\* \\(depth - 1\\) = 8"),
+    (["--method", "unet", "--model", "missing.pt"], "missing.pt"),
+])
+def test_unet_option_errors_exit_2_before_loading(flags, expected, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.pt").write_bytes(b"")  # never read: the options are refused first
+    assert main(["evaluate", *flags, "--out", "out"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skcardio evaluate: error: ") and err.count("\n") == 1
+    assert re.search(expected, err), err
+    assert not (tmp_path / "out").exists()
+
+
+def test_classical_methods_refuse_an_image_folder(tmp_path, capsys):
+    pngs = write_image_folder(tmp_path / "png", PNG_NAMES)
+    assert main(["evaluate", str(pngs), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"{pngs}: an image folder has labels only, no o-contour" in err and "use --method unet" in err

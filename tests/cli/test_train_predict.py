@@ -356,3 +356,23 @@ def test_predict_without_a_model_uses_the_pretrained_one(tmp_path):
 def test_predict_with_only_a_model_file_is_refused(model_path, tmp_path, capsys):
     assert main(["predict", str(model_path), "--out", str(tmp_path / "o")]) == 2
     assert "no DICOM file or folder given after the model" in capsys.readouterr().err
+
+
+def test_train_on_dicoms_and_image_folders_of_other_sizes(tmp_path, capsys):
+    from _image_folders import write_image_folder
+
+    first = write_image_folder(tmp_path / "a", ["SC-N-2-IM-0001-0001.png", "SC-N-2-IM-0001-0021.png"], shape=(64, 48))
+    second = write_image_folder(tmp_path / "b", ["SC-HYP-3-IM-0001-0005.png"], shape=(300, 280))
+    out = tmp_path / "m.pt"
+    flags = ["--epochs", "1", "--depth", "2", "--base-channels", "4", "--crop-size", "32", "--quiet"]
+    assert main(["train", str(get_sample_path()), str(first), str(second), "--out", str(out), *flags]) == 0
+    assert "trained 1 epoch(s) on 18 slices of 5 patient(s)" in capsys.readouterr().out
+    # padded to 300 x 280: the model segments images of any size
+    assert UNetSegmenter.load(out).predict(load_sample().images[:1]).shape == (1, 256, 256)
+
+
+def test_train_refuses_a_folder_given_twice(tmp_path, capsys):
+    sample = str(get_sample_path())
+    assert main(["train", sample, sample + "/", "--out", str(tmp_path / "m.pt"), *TINY_FLAGS]) == 2
+    assert f"{sample}/: given twice (also as {sample}); expected each dataset folder once" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

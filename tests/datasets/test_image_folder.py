@@ -180,6 +180,7 @@ def test_sunnybrook_pathology():
     assert sunnybrook_pathology("SC-X-1") == "" and sunnybrook_pathology("SCD0000101") == ""
 
 
+@pytest.mark.shared_data
 def test_shared_png_export(shared_png_root):
     data = load_image_folder(shared_png_root / "images", shared_png_root / "labels")
     assert data.images.shape == (204, 256, 256) and not data.skipped
@@ -191,6 +192,7 @@ def test_shared_png_export(shared_png_root):
         assert not set(data.groups[train]) & set(data.groups[test])
 
 
+@pytest.mark.shared_data
 def test_shared_dicom_pathology(shared_data_root):
     data = load_dataset(shared_data_root)
     assert set(data.frame.pathology) == {"HF-I"}

@@ -4,6 +4,7 @@ import logging
 import os
 
 import pytest
+
 from _contour_shapes import SQUARE_I, SQUARE_O
 
 from skcardio.datasets import load_dataset, scan_layout

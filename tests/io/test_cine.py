@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _cine_studies import NORMAL, phantom, write_study
 from pydicom.uid import generate_uid
+
+from _cine_studies import NORMAL, phantom, write_study
 
 from skcardio.exceptions import SkcardioWarning, StudyError
 from skcardio.io import find_dicom_files, read_cine

@@ -1,0 +1,98 @@
+"""Dataset arguments shared by ``train`` and ``evaluate``: any mix of DICOM layouts and image folders."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+from pathlib import Path
+
+__all__ = ["add_source_arguments", "load_sources", "ROOT_HELP"]
+
+ROOT_HELP = (
+    "dataset folder, repeatable: a DICOM layout (link.csv, dicoms/, contourfiles/) or an image folder "
+    "(images/ and labels/ of PNG/TIFF/JPEG files with the same names); several are used together, "
+    "each patient its own group (default: the embedded sample)"
+)
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``ROOT ...`` positionals and ``--groups``."""
+    parser.add_argument("roots", nargs="*", metavar="ROOT", help=ROOT_HELP)
+    parser.add_argument(
+        "--groups", type=_pattern, metavar="REGEX",
+        help="where the patient id is in image-folder file names: a regular expression whose group "
+        "'patient' (else its first group, else the whole match) is the id (default: Sunnybrook names "
+        "SC-<pathology>-<n>-IM-0001-<nnnn>...)",
+    )
+
+
+def _pattern(text: str) -> re.Pattern:
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {exc}") from None
+
+
+def is_image_folder(root: str | os.PathLike) -> bool:
+    """A folder holding ``images/`` and ``labels/`` and no ``link.csv``."""
+    root = Path(root)
+    return (root / "images").is_dir() and (root / "labels").is_dir() and not (root / "link.csv").exists()
+
+
+def load_sources(roots: list[str], *, require: str | None = None, groups: re.Pattern | None = None):
+    """Load every ROOT and concatenate them: ``(bunch, description)``.
+
+    Without ROOT, the embedded sample. ``require`` is passed to
+    :func:`~skcardio.datasets.load_dataset`; image folders have no
+    o-contour, so ``require="o-contour"`` refuses them (``DatasetError``).
+    A folder given twice is refused: its patients would count twice.
+    """
+    from ..datasets import concat_datasets, get_sample_path, load_dataset, load_image_folder
+    from ..exceptions import DatasetError
+
+    if not roots:
+        return load_dataset(get_sample_path(), require=require), "embedded sample"
+    _check_distinct(roots)
+    loaded = {}
+    for root in roots:
+        if is_image_folder(root):
+            if require is not None:
+                raise DatasetError(
+                    f"{root}: an image folder has labels only, no {require}; expected a DICOM layout "
+                    "with link.csv (the classical methods segment inside the o-contour: use --method unet)"
+                )
+            kwargs = {} if groups is None else {"groups": groups}
+            loaded[root] = load_image_folder(Path(root) / "images", Path(root) / "labels", **kwargs)
+        else:
+            loaded[root] = _load_layout(root, require)
+    if len(loaded) == 1:
+        return loaded[roots[0]], os.fspath(roots[0])
+    data = concat_datasets(loaded)
+    logging.getLogger("skcardio.datasets").info("%s", data.summary)
+    return data, ", ".join(os.fspath(r) for r in roots)
+
+
+def _load_layout(root: str, require: str | None):
+    from ..datasets import load_dataset
+    from ..exceptions import DatasetError
+
+    path = Path(root)
+    if path.is_dir() and not (path / "link.csv").exists():
+        raise DatasetError(
+            f"{root}: neither a DICOM dataset folder (no link.csv) nor an image folder (no images/ and "
+            "labels/ folders); expected one of them"
+        )
+    return load_dataset(root, require=require)
+
+
+def _check_distinct(roots: list[str]) -> None:
+    from ..exceptions import DatasetError
+
+    seen: dict[str, str] = {}
+    for root in roots:
+        key = os.path.realpath(root)
+        if key in seen:
+            raise DatasetError(f"{root}: given twice (also as {seen[key]}); expected each dataset folder once")
+        seen[key] = root

@@ -1,0 +1,80 @@
+"""U-Net training options shared by ``train`` and ``evaluate --method unet``."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._arguments import fraction, positive_float, positive_int
+
+__all__ = ["add_unet_arguments", "make_unet", "OptionError"]
+
+#: Command-line option -> UNetSegmenter parameter.
+UNET_PARAMS = {
+    "epochs": "max_epochs",
+    "depth": "depth",
+    "base_channels": "base_channels",
+    "batch_size": "batch_size",
+    "crop_size": "crop_size",
+    "learning_rate": "learning_rate",
+    "validation_fraction": "validation_fraction",
+    "patience": "patience",
+    "device": "device",
+}
+
+
+class OptionError(ValueError):
+    """Options that are valid one by one but not together; the message is the error line."""
+
+
+def add_unet_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """Add the options of :data:`UNET_PARAMS` and ``--threads``."""
+    parser.add_argument("--epochs", type=positive_int, metavar="N", help="training epochs (max_epochs)")
+    parser.add_argument("--depth", type=positive_int, metavar="N", help="U-Net resolution levels")
+    parser.add_argument("--base-channels", type=positive_int, metavar="N", help="feature maps at full resolution")
+    parser.add_argument("--batch-size", type=positive_int, metavar="N")
+    parser.add_argument("--crop-size", type=positive_int, metavar="PX", help="side of the training crops")
+    parser.add_argument("--learning-rate", type=positive_float, metavar="LR", help="peak learning rate")
+    parser.add_argument(
+        "--validation-fraction", type=fraction, metavar="F",
+        help="hold out this fraction (0 < F < 1) of the patients for early stopping (default: none)",
+    )
+    parser.add_argument(
+        "--patience", type=positive_int, metavar="N",
+        help="early-stopping patience in epochs (default 30); needs --validation-fraction",
+    )
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train (default auto)")
+    parser.add_argument(
+        "--threads", type=positive_int, metavar="N",
+        help="PyTorch CPU threads (default: PyTorch's choice, one per core)",
+    )
+
+
+def make_unet(args: argparse.Namespace, *, random_state: int, verbose: int):
+    """The UNetSegmenter the options describe; options left out keep the estimator's defaults.
+
+    Combinations (``--patience`` without ``--validation-fraction``,
+    ``--crop-size`` for ``--depth``, ``--device cuda`` without CUDA) are
+    checked here, before any data are loaded: :class:`OptionError`.
+    ``--threads`` is applied to PyTorch.
+    """
+    from ..segment import UNetSegmenter
+
+    if args.patience is not None and args.validation_fraction is None:
+        # Early stopping watches the held-out patients: without them it never runs.
+        raise OptionError(
+            "argument --patience: needs --validation-fraction (early stopping watches the held-out "
+            f"patients), got --patience {args.patience} without it"
+        )
+    params = {param: getattr(args, option) for option, param in UNET_PARAMS.items()}
+    params = {name: value for name, value in params.items() if value is not None}
+    model = UNetSegmenter(**params, random_state=random_state, verbose=verbose)
+    try:
+        model._validate_params_values()
+        model._resolve_device()
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    return model
