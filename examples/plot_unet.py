@@ -5,18 +5,25 @@ The U-Net: whole-image segmentation
 :class:`~skcardio.segment.UNetSegmenter` needs no o-contour at prediction
 time: it segments the whole image. Here it trains for 2 epochs on two
 patients of the sample and predicts the third, to show the calls; two epochs
-on 10 slices do not make a useful model (the default trains 150 epochs; the
-figures on the full data are in ``benchmarks/README.md``).
+on 10 slices do not make a useful model, and ``fit`` says so with a
+:class:`~skcardio.exceptions.DegenerateModelWarning` when the model finds
+no blood pool, or too much, on its own training images (the default trains
+80 epochs; the figures on the full data are in ``benchmarks/README.md``).
 
 .. note::
-   Once a pretrained model ships with the package
-   (``UNetSegmenter.pretrained()``), this example will predict with it
-   instead of training.
+   :meth:`UNetSegmenter.pretrained() <skcardio.segment.UNetSegmenter.pretrained>`
+   loads the U-Net trained on the shared Sunnybrook data, but its weights
+   (``skcardio/segment/data/unet_lv_pretrained.pt``) were not in the
+   package when this example was written (2026-12-06). Once they ship,
+   replace the training below by ``model = UNetSegmenter.pretrained()`` and
+   predict all three patients.
 """
 
 # %%
 # Train on two patients, predict the third
 # ----------------------------------------
+import warnings
+
 import numpy as np
 
 from skcardio.datasets import load_sample
@@ -26,7 +33,11 @@ from skcardio.segment import UNetSegmenter
 data = load_sample()  # 15 slices with an i-contour
 test = data.groups == data.groups[-1]
 model = UNetSegmenter(max_epochs=2, random_state=0)
-model.fit(data.images[~test], data.y[~test], groups=data.groups[~test])
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    model.fit(data.images[~test], data.y[~test], groups=data.groups[~test])
+for warning in caught:
+    print(f"{warning.category.__name__}: {warning.message}")
 masks = model.predict(data.images[test])
 print(masks.shape, masks.dtype)
 print(f"Dice on the unseen patient after 2 epochs: {dice_score(data.y[test], masks):.3f}")
@@ -50,9 +61,14 @@ print(np.array_equal(reloaded.predict(data.images[test]), masks))
 # ``predict_proba`` gives the blood-pool probability of every pixel.
 from matplotlib.figure import Figure
 
+# After two epochs it is close to uniform: the model has not learnt yet.
 proba = model.predict_proba(data.images[test][:1])[0]
-proba_figure = Figure(figsize=(4, 4), layout="constrained")
-ax = proba_figure.add_subplot()
-shown = ax.imshow(proba, cmap="magma", vmin=0, vmax=1)
-proba_figure.colorbar(shown, ax=ax, shrink=0.8, label="P(blood pool)")
-ax.set_axis_off()
+proba_figure = Figure(figsize=(7, 3.4), layout="constrained")
+image_ax, proba_ax = proba_figure.subplots(1, 2)
+image_ax.imshow(data.images[test][0], cmap="gray")
+image_ax.set_title("image")
+shown = proba_ax.imshow(proba, cmap="magma", vmin=0, vmax=1)
+proba_ax.set_title("P(blood pool) after 2 epochs")
+proba_figure.colorbar(shown, ax=proba_ax, shrink=0.8)
+for ax in (image_ax, proba_ax):
+    ax.set_axis_off()
