@@ -95,7 +95,7 @@ def parse_set(items: list[str]) -> dict:
     return params
 
 
-def grouped_cv(data: dict, params: dict, n_folds: int, models: Path) -> dict:
+def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int | None = None) -> dict:
     """Fit one model per fold, save it, score every prediction-time option on its held-out patients."""
     X, y, groups, pathology = data["images"], data["y"], data["groups"], data["pathology"]
     spacing = data["spacing"]
@@ -109,6 +109,8 @@ def grouped_cv(data: dict, params: dict, n_folds: int, models: Path) -> dict:
     scores = {c: {m: np.full(n, np.nan) for m in ("dice", "iou", "apd_mm", "confidence")} for c in INFERENCE}
     seconds = dict.fromkeys(INFERENCE, 0.0)
     for fold in folds:
+        if only is not None and fold["fold"] != only:
+            continue
         test = np.array(fold["test_index"])
         train = np.setdiff1d(np.arange(n), test)
         model = UNetSegmenter(**params, random_state=0)
@@ -234,6 +236,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA))
     parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--fold", type=int, help="run only this fold (e.g. a reduced ablation)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="change a parameter")
     parser.add_argument("--models", default="unet_cv", help="folder for fold_<k>.pt and folds.json")
     parser.add_argument("--skip-cv", action="store_true", help="only speed and overhead (fold 0 model from --models)")
@@ -256,7 +259,12 @@ def main() -> None:
     results: dict = {"params": params, "threads": torch.get_num_threads(), "date": time.strftime("%Y-%m-%d")}
     models = Path(args.models)
     if not args.skip_cv:
-        results["cv"] = cv = grouped_cv(data, params, args.folds, models)
+        results["cv"] = cv = grouped_cv(data, params, args.folds, models, args.fold)
+        # With --fold, only that fold's held-out slices are scored: the tables cover those.
+        scored = ~np.isnan(np.asarray(cv["options"][0]["dice"]))
+        data = {k: (v[scored] if isinstance(v, np.ndarray) else v) for k, v in data.items()}
+        cv = {**cv, "options": [{k: (list(np.asarray(v)[scored]) if isinstance(v, list) else v) for k, v in o.items()}
+                                for o in cv["options"]]}
         default = UNetSegmenter(**params)
         chosen = next(o for o in cv["options"]
                       if (o["tta"], o["refine"], o["postprocess"]) == (default.tta, default.refine, default.postprocess))

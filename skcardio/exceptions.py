@@ -9,6 +9,7 @@ __all__ = [
     "DicomReadError",
     "ContourReadError",
     "DatasetError",
+    "ExportError",
     "StudyError",
     "SkcardioWarning",
     "DegenerateModelWarning",
@@ -34,6 +35,15 @@ class ContourReadError(SkcardioError):
 
 class DatasetError(SkcardioError):
     """A dataset folder does not follow the expected layout."""
+
+
+class ExportError(SkcardioError):
+    """Masks cannot be written in a standard format as asked.
+
+    Raised, for example, for a DICOM SEG of slices from several series, or a
+    NIfTI volume of slices that do not lie on one regular grid. The message
+    names the files and the values concerned.
+    """
 
 
 class SkcardioWarning(UserWarning):

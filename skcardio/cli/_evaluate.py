@@ -16,6 +16,7 @@ import numpy as np
 from .._methods import THRESHOLD_METHODS
 from ._arguments import seed
 from ._output import OutputError, check_destinations, out_dir, publish, staging
+from ._problems import report_problems, skipped_files
 from ._sources import add_source_arguments, load_sources
 from ._unet_options import UNET_PARAMS, OptionError, add_unet_arguments, make_unet
 
@@ -103,7 +104,8 @@ def _n_splits(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate; exit code 0; 2 when ROOT is not a dataset folder or --out cannot be written
-    (as for ``train``); 1 with a message when the data leave nothing to evaluate."""
+    (as for ``train``); 1 with a message when the data leave nothing to evaluate, or when
+    files were skipped as unreadable or without PixelSpacing (listed at the end)."""
     from ..exceptions import DatasetError, SkcardioError
 
     try:
@@ -156,6 +158,10 @@ def _evaluate(args: argparse.Namespace, unet) -> int:
     keep = np.array([not f for f in flags]) if args.exclude_qc else np.ones(len(flags), bool)
     if not keep.any():
         raise SkcardioError("every slice is QC-flagged: --exclude-qc leaves nothing to evaluate")
+    problems = skipped_files(data.skipped) + _without_spacing(data.frame, keep)
+    keep &= ~_dicom_without_spacing(data.frame)
+    if not keep.any():
+        raise SkcardioError("no DICOM slice has a PixelSpacing (0028,0030): nothing to evaluate in mm")
     subset = _Subset(data, keep, flags, regions=regions)
     if args.model:
         folds = [(np.arange(0), np.arange(len(subset.y)))]
@@ -181,7 +187,26 @@ def _evaluate(args: argparse.Namespace, unet) -> int:
         publish(stage, out, owned=_output_names(METHODS, plots=True, regions=True))
     written = _output_names(methods, plots=not args.no_plots, regions=regions)
     print(f"\nwrote {', '.join(written)} to {out}", file=sys.stderr)
-    return 0
+    report_problems("skipped", problems)
+    return 1 if problems else 0
+
+
+def _dicom_without_spacing(frame) -> np.ndarray:
+    """DICOM slices without a pixel spacing (image-folder slices never have one: not counted)."""
+    spacing = np.asarray(frame.pixel_spacing, dtype=np.float64)
+    dicom = np.array([bool(p) for p in frame.dicom_path]) if "dicom_path" in frame.dtype.names else False
+    return dicom & ~np.isfinite(spacing).all(axis=1)
+
+
+def _without_spacing(frame, keep: np.ndarray) -> list[tuple[str, str]]:
+    """``(file, reason)`` of the kept DICOM slices left out for want of a pixel spacing (mm)."""
+    missing = keep & _dicom_without_spacing(frame)
+    if not missing.any():  # also: an image-folder frame, which has no dicom_path field
+        return []
+    return [
+        (str(path), "no PixelSpacing (0028,0030): distances in mm need it; slice left out")
+        for path in frame.dicom_path[missing]
+    ]
 
 
 def _output_names(methods, *, plots: bool, regions: bool) -> list[str]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
 from ..exceptions import SkcardioError
+from ._output import catching_signals, interruption_state, reset_record
 
 # Sub-command modules, in the order shown by ``skcardio --help``. A module is
 # imported lazily only if present so that heavy dependencies (torch) are not
@@ -89,18 +91,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
+    reset_record(getattr(args, "out", None) or getattr(args, "csv", None))
     try:
-        return int(args.func(args) or 0)
+        with catching_signals():
+            return int(args.func(args) or 0)
     except SkcardioError as exc:
         # Bad input data: one clear line naming the file, not a traceback.
         print(f"skcardio {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        # Ctrl-C: outputs are staged and moved in only on success, so nothing
-        # was half-written; one line instead of Python's traceback, and the
-        # shell's usual status for SIGINT.
-        print(f"skcardio {args.command}: interrupted; outputs left as they were", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        # Ctrl-C, SIGTERM or SIGHUP: outputs are staged and published all at
+        # once with these signals held, so the output is either as before or
+        # complete; say which. One line instead of Python's traceback, and the
+        # shell's usual status, 128 + the signal number.
+        signum = getattr(exc, "signum", signal.SIGINT)
+        name = signal.Signals(signum).name
+        print(f"skcardio {args.command}: interrupted ({name}); {interruption_state()}", file=sys.stderr)
+        return 128 + signum
 
 
 if __name__ == "__main__":  # pragma: no cover

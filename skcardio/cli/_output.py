@@ -1,9 +1,13 @@
-"""Outputs written all or nothing: staged in a temporary folder, moved in on success.
+"""Outputs written all or nothing, confined to ``--out``: staged in a temporary folder, moved in on success.
 
 A command checks its ``--out`` path while parsing (:func:`out_dir`,
 :func:`out_file`), writes every output into :func:`staging`'s fresh folder next
 to the destination, and calls :func:`publish` last. Until :func:`publish` runs,
-the destination is untouched, whatever fails or interrupts the command.
+the destination is untouched, whatever fails or interrupts the command;
+:func:`publish` moves everything or, undoing its steps, nothing, with
+SIGINT/SIGTERM/SIGHUP held meanwhile. Nothing is written, replaced or deleted
+through a symbolic link inside ``--out``, and names derived from input files
+go through :func:`safe_name`.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import argparse
 import logging
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +28,7 @@ from ..exceptions import SkcardioError
 
 __all__ = [
     "OutputError", "out_dir", "out_file", "check_destinations", "staging", "publish", "atomic_file",
+    "safe_name", "Interrupted", "catching_signals", "deferred_signals", "interruption_state", "reset_record",
 ]
 
 logger = logging.getLogger("skcardio.cli")
@@ -98,20 +105,117 @@ def out_file(text: str) -> str:
 
 
 def check_destinations(out: Path, names: Iterable[str | os.PathLike]) -> None:
-    """Raise :class:`OutputError` if an output cannot replace what is at its place in ``out``."""
+    """Raise :class:`OutputError` if an output cannot replace what is at its place in ``out``.
+
+    Every name must stay inside ``out`` (relative, no ``.`` or ``..`` part),
+    and no folder on its way below ``out`` may be a symbolic link: outputs
+    are never written through a link planted in ``out``.
+    """
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a directory")
     for name in names:
+        parts = Path(name).parts
+        if Path(name).is_absolute() or not parts or any(part in (".", "..") for part in parts):
+            raise OutputError(f"{name!r}: an output name must stay inside {out}; {out} left unchanged")
         dest = out / name
-        if dest.is_dir():
+        if dest.is_dir() and not dest.is_symlink():
             raise OutputError(
                 f"{dest} is a directory, expected a file that can be replaced; {out} left unchanged"
             )
-        for parent in list(dest.parents)[: len(Path(name).parts) - 1]:
+        for parent in list(dest.parents)[: len(parts) - 1]:
+            if parent.is_symlink():
+                raise OutputError(
+                    f"{parent} is a symbolic link (to {os.readlink(parent)}): outputs are never written "
+                    f"through a link in the output folder; {out} left unchanged"
+                )
             if parent.exists() and not parent.is_dir():
                 raise OutputError(
                     f"{parent} is a file, expected a directory to hold {dest}; {out} left unchanged"
                 )
+
+
+class _Record:
+    """Where the running command's outputs stand, for the message after an interruption."""
+
+    def __init__(self) -> None:
+        self.out: Path | None = None
+        self.state = "none"  # "none", "staged" (out untouched) or "published"
+
+
+_record = _Record()
+
+
+def reset_record(out: str | os.PathLike | None = None) -> None:
+    """Forget the outputs of an earlier command; ``out`` is the new one's (``main`` calls it first)."""
+    global _record
+    _record = _Record()
+    _record.out = None if out is None else Path(out)
+
+
+def interruption_state() -> str:
+    """What an interruption leaves in the output: one phrase for ``main``'s message."""
+    if _record.state == "published":
+        return f"{_record.out} already holds this run's complete outputs (published before the interruption)"
+    if _record.out is not None:
+        return f"{_record.out} left unchanged (nothing of this run was written there)"
+    return "nothing was written"
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP received: raised so that clean-up code runs (``finally``)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+_deferring = 0
+_pending: int | None = None
+_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+def _on_signal(signum: int, frame) -> None:
+    global _pending
+    if _deferring:
+        _pending = signum  # raised once the moves (or the clean-up) are over
+        return
+    raise Interrupted(signum)
+
+
+@contextmanager
+def catching_signals() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` inside the block (main thread only).
+
+    Without it SIGTERM and SIGHUP end the process at once, leaving the
+    staging folder behind. A signal that the caller ignores (``nohup``) stays ignored.
+    """
+    installed = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in _SIGNALS:
+            signum = getattr(signal, name, None)
+            if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+                installed[signum] = signal.signal(signum, _on_signal)
+    try:
+        yield
+    finally:
+        for signum, previous in installed.items():
+            signal.signal(signum, previous)
+
+
+@contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP until the block is over, then raise :class:`Interrupted`."""
+    global _deferring, _pending
+    _deferring += 1
+    try:
+        yield
+    except BaseException:
+        _deferring -= 1
+        raise
+    _deferring -= 1
+    if not _deferring and _pending is not None:
+        signum, _pending = _pending, None
+        raise Interrupted(signum)
 
 
 @contextmanager
@@ -119,7 +223,8 @@ def staging(out: Path, command: str) -> Iterator[Path]:
     """A fresh temporary folder next to ``out`` (same file system), always removed at the end.
 
     An ``OSError`` inside the block (disk full, ...) becomes an
-    :class:`OutputError`; ``out`` is then as before.
+    :class:`OutputError`; ``out`` is then as before. The folder is removed
+    with signals held, so that a second Ctrl-C cannot leave it behind.
     """
     parent = _existing_ancestor(out.absolute().parent)
     try:
@@ -128,45 +233,150 @@ def staging(out: Path, command: str) -> Iterator[Path]:
         raise OutputError(
             f"cannot create a temporary folder in {parent} for the outputs of {out}: {exc.strerror or exc}"
         ) from exc
+    _record.out, _record.state = out, "staged"
     try:
         yield stage
     except OSError as exc:
         raise OutputError(f"writing the outputs failed, {out} left unchanged: {exc}") from exc
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        with deferred_signals():
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def publish(stage: Path, out: Path, *, owned: Iterable[str | os.PathLike] = ()) -> list[str]:
-    """Move every file of ``stage`` into ``out`` and delete the stale ones; return the names moved.
+    """Move every file of ``stage`` into ``out`` and delete the stale ones, all or nothing; return the names moved.
 
     ``owned`` lists the files (relative to ``out``) that the command writes
     under some options; those present in ``out`` but not produced this time
     are left from an earlier run and removed, so that ``out`` never mixes two
-    runs. Files not in ``owned`` are never touched.
+    runs. Files not in ``owned`` are never touched; neither is anything
+    reached through a symbolic link in ``out`` (a stale name on such a path,
+    or that is itself a link, is left with a warning).
+
+    The files replaced or removed are first moved aside: if a move fails,
+    every step is undone and ``out`` is as before (:class:`OutputError`).
+    SIGINT, SIGTERM and SIGHUP are held until every move is done, so an
+    interruption leaves either the earlier outputs or this run's, never a mix.
     """
-    names = sorted(p.relative_to(stage) for p in stage.rglob("*") if not p.is_dir())
+    names = sorted(_files_under(stage))
     # Every destination is checked before anything moves: a clash leaves out unchanged.
     check_destinations(out, names)
-    for i, name in enumerate(names):
-        dest = out / name
-        try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(stage / name, dest)
-        except OSError as exc:
-            raise OutputError(
-                f"moving {dest} into place failed after {i} of {len(names)} file(s): {exc}"
-            ) from exc
-    produced = set(names)
-    for name in sorted({Path(n) for n in owned} - produced):
-        if (out / name).is_file():
-            try:
-                (out / name).unlink()
-            except OSError as exc:
-                raise OutputError(
-                    f"removing {out / name}, left by an earlier run, failed: {exc.strerror or exc}"
-                ) from exc
-            logger.info("removed %s, left in %s by an earlier run", name, out)
+    stale = _stale_files(out, owned, set(names))
+    with deferred_signals():
+        _Mover(stage, out).run(names, stale)
+        _record.out, _record.state = out, "published"
+    for name in stale:
+        logger.info("removed %s, left in %s by an earlier run", name, out)
     return [str(name) for name in names]
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """Every file below ``folder``, relative to it (links are not followed)."""
+    found = []
+    for top, _, files in os.walk(folder):
+        found += [(Path(top) / name).relative_to(folder) for name in files]
+    return found
+
+
+def _stale_files(out: Path, owned: Iterable[str | os.PathLike], produced: set[Path]) -> list[Path]:
+    """The owned names not produced this time that are regular files reached without a link."""
+    stale = []
+    for name in sorted({Path(n) for n in owned} - produced):
+        if name.is_absolute() or any(part in ("", ".", "..") for part in name.parts):
+            continue
+        dest = out / name
+        if not os.path.lexists(dest):
+            continue
+        links = [p for p in [dest, *list(dest.parents)[: len(name.parts) - 1]] if p.is_symlink()]
+        if links:
+            logger.warning("%s: left in place: %s is a symbolic link, never followed or removed", dest, links[-1])
+        elif dest.is_file():
+            stale.append(name)
+    return stale
+
+
+class _Mover:
+    """The moves of :func:`publish`, undone in reverse order if one fails."""
+
+    def __init__(self, stage: Path, out: Path) -> None:
+        self.stage, self.out = stage, out
+        self.aside = Path(tempfile.mkdtemp(dir=stage, prefix=".replaced-"))  # listed names are known
+        self.done: list[tuple[Path, Path | None, Path | None]] = []  # (dest, moved aside to, came from)
+        self.created: list[Path] = []
+
+    def run(self, names: list[Path], stale: list[Path]) -> None:
+        step = ""
+        try:
+            for i, name in enumerate(names):
+                dest = self.out / name
+                step = f"moving {dest} into place failed after {i} of {len(names)} file(s)"
+                self._make_folders(dest.parent)
+                previous = self._move_aside(dest, f"{i}")
+                self.done.append((dest, previous, self.stage / name))
+                os.replace(self.stage / name, dest)
+            for i, name in enumerate(stale):
+                dest = self.out / name
+                step = f"removing {dest}, left by an earlier run, failed"
+                self.done.append((dest, self._move_aside(dest, f"stale{i}"), None))
+        except OSError as exc:
+            undone = self._undo()
+            raise OutputError(f"{step}: {exc.strerror or exc}; {undone}") from exc
+
+    def _move_aside(self, dest: Path, key: str) -> Path | None:
+        if not os.path.lexists(dest):
+            return None
+        aside = self.aside / key
+        os.replace(dest, aside)  # a link is moved itself, never followed
+        return aside
+
+    def _make_folders(self, folder: Path) -> None:
+        missing = []
+        while not os.path.lexists(folder):
+            missing.append(folder)
+            folder = folder.parent
+        for path in reversed(missing):
+            path.mkdir()
+            self.created.append(path)
+
+    def _undo(self) -> str:
+        failures = []
+        for dest, previous, source in reversed(self.done):
+            try:
+                if source is not None and os.path.lexists(dest) and not os.path.lexists(source):
+                    os.replace(dest, source)
+                if previous is not None:
+                    os.replace(previous, dest)
+            except OSError as exc:
+                failures.append(f"{dest} ({exc.strerror or exc})")
+        for folder in reversed(self.created):
+            try:
+                folder.rmdir()
+            except OSError as exc:
+                failures.append(f"{folder} ({exc.strerror or exc})")
+        if failures:
+            return f"{self.out} could not be fully restored: {', '.join(failures)}"
+        return f"{self.out} restored as it was"
+
+
+def safe_name(name: str) -> str:
+    """``name`` made safe as one path component of an output: no separator, control character, ``.`` or ``..``.
+
+    Separators (``/``, ``\\``), ``:`` and control characters become ``_``;
+    a name of dots only (``.``, ``..``, the stem of ``..dcm``) gets its dots
+    replaced too, so that no output lands beside ``--out``.
+
+    Examples
+    --------
+    >>> safe_name(".."), safe_name("a/b"), safe_name("x\\ny"), safe_name("IM-0001-0048")
+    ('__', 'a_b', 'x_y', 'IM-0001-0048')
+    """
+    cleaned = "".join("_" if ch in _UNSAFE or ord(ch) < 32 or ord(ch) == 127 else ch for ch in name)
+    if cleaned.strip(".") == "":
+        cleaned = "_" * max(len(cleaned), 1)
+    return cleaned
+
+
+_UNSAFE = set("/\\:")
 
 
 @contextmanager
@@ -184,11 +394,15 @@ def atomic_file(path: Path, command: str) -> Iterator[Path]:
     except OSError as exc:
         raise OutputError(f"writing {path} failed: cannot create a file in {parent}: {exc.strerror or exc}") from exc
     os.close(handle)
+    _record.out, _record.state = path, "staged"
     try:
         yield Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, path)
+        with deferred_signals():
+            folder.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, path)
+            _record.state = "published"
     except OSError as exc:
         raise OutputError(f"writing {path} failed, left unchanged: {exc}") from exc
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        with deferred_signals():
+            Path(tmp).unlink(missing_ok=True)

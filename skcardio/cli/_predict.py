@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -12,7 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from ._arguments import positive_int
-from ._output import out_dir, publish, staging
+from ._output import out_dir, publish, safe_name, staging
+from ._problems import report_problems
+from ._series import add_arguments as add_series_arguments
+from ._series import check_extras, earlier_series_outputs, write_series_outputs
 
 __all__ = ["register", "collect_dicoms"]
 
@@ -43,7 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "STEM_contour.txt (one 'x y' point per line, x = column, y = row, like the "
             "expert contour files; not written for an empty mask) and STEM_overlay.png; and "
             "predictions.csv with the area, the confidence (0-1) and the flags (empty, "
-            "several_components, touches_border, implausible_area, flagged) of every mask. Files inside a folder argument "
+            "several_components, touches_border, implausible_area, flagged) of every mask. "
+            "With --dicom-seg and --nifti, also the masks of each series in these standard "
+            "formats, placed by the DICOM geometry and listed in series.csv. Files inside a folder argument "
             "keep the folder's name and their path inside it (e.g. SCD0000101/48_mask.png). --out is written only once every slice "
             "is done; the slice files listed by an earlier predictions.csv there and not "
             "written again are removed."
@@ -60,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, type=out_dir, metavar="DIR", help="output folder (created)")
     parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N", help="slices per batch (default 16)")
     parser.add_argument("--no-overlay", action="store_true", help="do not write overlay images")
+    add_series_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
     parser.add_argument(
         "--threads", type=positive_int, metavar="N", help="PyTorch CPU threads (default: PyTorch's choice)"
@@ -73,6 +81,9 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
     A file ``a/b/48.dcm`` given directly has the stem ``48``; inside a folder
     argument ``d``, ``d/x/48.dcm`` has the stem ``d/x/48`` (``d`` being the
     folder's name), so slices of different patients never share an output.
+    Each part of a stem goes through :func:`~skcardio.cli._output.safe_name`
+    (``..dcm`` gives ``_``, control characters become ``_``), so no output
+    lands outside ``--out``.
 
     Raises
     ------
@@ -88,10 +99,11 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
             files = sorted(path.rglob("*.dcm"), key=_natural_key)
             if not files:
                 raise FileNotFoundError(f"{path}: folder has no *.dcm file")
-            root = path.resolve()
-            pairs += [(f, Path(root.name) / f.resolve().relative_to(root).with_suffix("")) for f in files]
-        elif path.is_file():
-            pairs.append((path, Path(path.stem)))
+            name = path.resolve().name
+            # relative_to the path given, not resolved: a linked file may lead anywhere.
+            pairs += [(f, _stem(name, *f.relative_to(path).parent.parts, f.stem)) for f in files]
+        elif path.exists():
+            pairs.append((path, _stem(path.stem)))
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
     stems: dict[Path, Path] = {}
@@ -105,6 +117,14 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
     return pairs
 
 
+def _stem(*parts: str) -> Path:
+    """An output stem from its parts, each made safe (see :func:`safe_name`).
+
+    Parts as strings, not a Path: ``Path("d") / "."`` (the stem of ``..dcm``) would drop the part.
+    """
+    return Path(*(safe_name(part) for part in parts))
+
+
 def _natural_key(path: Path) -> tuple:
     """Sort ``2.dcm`` before ``10.dcm``, and any names together (``1.dcm``, ``a.dcm``, ``IM-0001-0048.dcm``)."""
     # Each part becomes [text, number, text, ...], always starting with text,
@@ -116,7 +136,7 @@ def _natural_key(path: Path) -> tuple:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Predict and write the outputs; exit code 1 if some files could not be read."""
+    """Predict and write the outputs; exit code 1 if some files were skipped (listed at the end)."""
     from ..segment import UNetSegmenter
 
     inputs, model_file = list(args.inputs), args.model
@@ -130,6 +150,10 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"skcardio predict: error: {exc}", file=sys.stderr)
         return 2
+    missing = check_extras(args)
+    if missing:
+        print(f"skcardio predict: error: {missing}", file=sys.stderr)
+        return 2
     model = UNetSegmenter.pretrained() if model_file is None else UNetSegmenter.load(model_file)
     if args.threads:
         import torch
@@ -137,47 +161,98 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     out = Path(args.out)
     with staging(out, "predict") as stage:
-        rows, failed = _predict_into(stage, pairs, model, args)
+        rows, failed, notes = _predict_into(stage, pairs, model, args)
+        series_failed = write_series_outputs(stage, rows, dicom_seg=args.dicom_seg, nifti=args.nifti)
         _write_csv(stage / "predictions.csv", rows)
-        publish(stage, out, owned=_earlier_outputs(out))
-    print(f"segmented {len(rows)} slice(s) into {out}" + (f"; {failed} unreadable" if failed else ""))
-    return 1 if failed else 0
+        publish(stage, out, owned=_earlier_outputs(out) + earlier_series_outputs(out))
+    print(
+        f"segmented {len(rows)} slice(s) into {out}" + (f"; {len(failed)} unreadable" if failed else "")
+        + (f"; {series_failed} series file(s) not written (see the errors above)" if series_failed else "")
+    )
+    report_problems("skipped", failed)
+    report_problems("warning", notes)
+    return 1 if failed or series_failed else 0
 
 
 def _predict_into(
     stage: Path, pairs: list[tuple[Path, Path]], model, args: argparse.Namespace
-) -> tuple[list[dict], int]:
-    """Write the outputs of every readable slice under ``stage``; CSV rows and the unreadable count."""
+) -> tuple[list[dict], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Write the outputs of every usable slice under ``stage``: CSV rows, skipped files and warnings.
+
+    A file that cannot be read, is larger than ``max_predict_pixels`` or
+    cannot be segmented (out of memory...) is skipped with its reason; the
+    others are all written.
+    """
     from tqdm.auto import tqdm
 
-    from ..exceptions import DicomReadError
-    from ..io import read_dicom
     from ..qc import assess_predictions
 
-    failed, rows = 0, []
+    failed: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []
+    rows = []
     # disable=None: tqdm shows no bar when stderr is not a terminal (redirected logs).
     progress = tqdm(total=len(pairs), unit="slice", disable=True if args.no_progress else None, desc="predict")
     for begin in range(0, len(pairs), args.batch_size):
         batch = []
         for file, stem in pairs[begin : begin + args.batch_size]:
-            try:
-                batch.append((read_dicom(file), stem))
-            except DicomReadError as exc:
-                failed += 1
-                logger.error("%s", exc)
+            dicom, problem = _read(file)
+            if problem:
+                failed.append((str(file), problem))
+                logger.debug("%s: %s", file, problem)  # listed at the end
                 progress.update()
+            else:
+                batch.append((dicom, stem))
         # Slices of one batch are stacked only with others of the same size.
-        for shape in {dicom.image.shape for dicom, _ in batch}:
+        for shape in dict.fromkeys(dicom.image.shape for dicom, _ in batch):
             same = [(dicom, stem) for dicom, stem in batch if dicom.image.shape == shape]
-            masks, proba = model.predict_with_proba(np.stack([dicom.image for dicom, _ in same]))
-            quality = assess_predictions(masks, proba, pixel_spacing=[dicom.pixel_spacing for dicom, _ in same])
-            for index, ((dicom, stem), mask) in enumerate(zip(same, masks)):
-                row = _write_outputs(stage, stem, dicom, mask, overlay=not args.no_overlay)
+            done = _segment(model, same, failed)
+            if done:
+                masks = np.stack([mask for _, mask, _ in done])
+                proba = np.stack([p for _, _, p in done])
+                spacing = [dicom.pixel_spacing for (dicom, _), _, _ in done]
+                quality = assess_predictions(masks, proba, pixel_spacing=spacing)
+            for index, ((dicom, stem), mask, _) in enumerate(done):
+                row = _write_outputs(stage, stem, dicom, mask, overlay=not args.no_overlay, notes=notes)
                 row.update({name: _csv_value(values[index]) for name, values in quality.items()})
                 rows.append(row)
-                progress.update()
+            progress.update(len(same))
     progress.close()
-    return rows, failed
+    return rows, failed, notes
+
+
+def _read(file: Path):
+    """``(DicomSlice, "")``, or ``(None, reason)`` for a file predict cannot segment."""
+    from ..exceptions import SkcardioError
+    from ..io import get_limits, read_dicom
+
+    try:
+        dicom = read_dicom(file)
+    except SkcardioError as exc:
+        return None, str(exc).removeprefix(f"{file}: ")
+    limits = get_limits()
+    if dicom.image.size > limits.max_predict_pixels:
+        rows, cols = dicom.image.shape
+        return None, "an image of " + limits.refusal("max_predict_pixels", f"{rows} x {cols} = {dicom.image.size} pixels")
+    return dicom, ""
+
+
+def _segment(model, same: list, failed: list[tuple[str, str]]):
+    """``((dicom, stem), mask, proba)``; a batch that fails is retried slice by slice, failures skipped."""
+    try:
+        masks, proba = model.predict_with_proba(np.stack([dicom.image for dicom, _ in same]))
+        return list(zip(same, masks, proba))
+    except (MemoryError, RuntimeError, ValueError) as exc:
+        if len(same) > 1:
+            return [pair for item in same for pair in _segment(model, [item], failed)]
+        failed.append((str(same[0][0].path), f"cannot be segmented ({type(exc).__name__}: {_first_line(exc)})"))
+        logger.debug("%s: cannot be segmented (%s)", same[0][0].path, _first_line(exc))
+        return []
+
+
+def _first_line(exc: BaseException) -> str:
+    from ..io._limits import shorten
+
+    return shorten(str(exc).strip().split("\n")[0])
 
 
 def _csv_value(value) -> str | int:
@@ -187,13 +262,19 @@ def _csv_value(value) -> str | int:
 
 def _earlier_outputs(out: Path) -> list[str]:
     """Slice files that the ``predictions.csv`` of an earlier run in ``out`` lists."""
+    from ..exceptions import SkcardioError
+    from ..io._limits import read_regular
+
     path = out / "predictions.csv"
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            stems = [row.get("output_stem") for row in csv.DictReader(handle)]
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return []
-    except (OSError, csv.Error, UnicodeDecodeError) as exc:
+    if path.is_symlink():  # never followed: a planted link must not decide what is deleted
+        logger.warning("%s is a symbolic link: not read; files of the earlier run are kept", path)
+        return []
+    try:
+        text = read_regular(str(path), SkcardioError, "CSV", "max_text_bytes").decode("utf-8")
+        stems = [row.get("output_stem") for row in csv.DictReader(io.StringIO(text, newline=""))]
+    except (SkcardioError, csv.Error, UnicodeDecodeError) as exc:
         logger.warning("%s: unreadable (%s); files of the earlier run are kept", path, exc)
         return []
     # Only stems inside out: a hand-edited CSV must not delete files elsewhere.
@@ -201,7 +282,7 @@ def _earlier_outputs(out: Path) -> list[str]:
     return [f"{stem}{suffix}" for stem in stems for suffix in _SUFFIXES]
 
 
-def _write_outputs(out: Path, stem: Path, dicom, mask: np.ndarray, *, overlay: bool) -> dict:
+def _write_outputs(out: Path, stem: Path, dicom, mask: np.ndarray, *, overlay: bool, notes: list | None = None) -> dict:
     from PIL import Image
 
     from ..io import mask_to_contour, write_contour
@@ -218,6 +299,8 @@ def _write_outputs(out: Path, stem: Path, dicom, mask: np.ndarray, *, overlay: b
     if overlay:
         Image.fromarray(_overlay(dicom.image, mask)).save(f"{base}_overlay.png")
     area_mm2 = float(mask.sum() * np.prod(dicom.pixel_spacing))
+    if not np.isfinite(area_mm2) and notes is not None:
+        notes.append((str(dicom.path), "no PixelSpacing (0028,0030): area_mm2 left blank"))
     return {
         "dicom_path": str(dicom.path),
         "output_stem": str(stem),

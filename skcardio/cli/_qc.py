@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ._arguments import unit_interval
 from ._output import atomic_file, out_file
+from ._problems import report_problems, skipped_files
 
 __all__ = ["register"]
 
@@ -33,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run QC and print the tables and the summary; exit code 0."""
+    """Run QC and print the tables and the summary; exit code 0, 1 when files were unreadable (listed at the end)."""
     from ..datasets import get_sample_path
     from ..qc import check_dataset
 
@@ -50,4 +51,8 @@ def run(args: argparse.Namespace) -> int:
         with atomic_file(Path(args.csv), "qc") as tmp:
             report.to_csv(tmp)
         print(f"wrote {args.csv}", file=sys.stderr)
-    return 0
+    problems = skipped_files(report.skipped) + [
+        (s.dicom_path, flag) for s in report.slices for flag in s.flags if flag.startswith("unreadable_")
+    ]
+    report_problems("skipped", problems)
+    return 1 if problems else 0

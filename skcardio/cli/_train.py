@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ._arguments import seed
 from ._output import atomic_file, out_file
+from ._problems import report_problems, skipped_files
 from ._sources import add_source_arguments, load_sources
 from ._unet_options import OptionError, add_unet_arguments, make_unet
 
@@ -46,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check the options, load the slices, fit, save; exit code 0 (2 for invalid options).
+    """Check the options, load the slices, fit, save; exit code 0 (2 for invalid options,
+    1 when files were skipped as unreadable: the model is written, the files listed at the end).
 
     A ``--validation-fraction`` that would hold out every patient of the
     dataset is reported once the data are loaded (exit code 2). A fit that
@@ -76,4 +78,6 @@ def run(args: argparse.Namespace) -> int:
         f"trained {len(model.net_.history)} epoch(s) on {len(data.y)} slices of {patients} "
         f"patient(s) in {elapsed:.0f} s (kept epoch {model.best_epoch_}); wrote {args.out}"
     )
-    return 0
+    problems = skipped_files(data.skipped)
+    report_problems("skipped", problems)
+    return 1 if problems else 0

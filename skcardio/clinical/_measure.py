@@ -95,14 +95,19 @@ class StudyMeasurement:
         row.update(_function_fields("model_on_expert_", self.model_on_expert))
         for prefix, other in (("auto", self.function), ("model_on_expert", self.model_on_expert)):
             for name in ("edv", "esv"):
-                row[f"{prefix}_{name}_diff_pct"] = _relative(getattr(other, name, math.nan), getattr(self.expert, name, math.nan))
-            row[f"{prefix}_ef_diff_points"] = getattr(other, "ef", math.nan) - getattr(self.expert, "ef", math.nan)
+                row[f"{prefix}_{name}_diff_pct"] = _relative(_get(other, name), _get(self.expert, name))
+            row[f"{prefix}_ef_diff_points"] = _get(other, "ef") - _get(self.expert, "ef")
         return row
 
 
 def _function_fields(prefix: str, function: CardiacFunction | None) -> dict:
     names = {"ed_phase": "ed_phase", "es_phase": "es_phase", "edv": "edv_ml", "esv": "esv_ml", "sv": "sv_ml", "ef": "ef_pct"}
-    return {f"{prefix}{label}": (getattr(function, name) if function is not None else math.nan) for name, label in names.items()}
+    return {f"{prefix}{label}": _get(function, name) for name, label in names.items()}
+
+
+def _get(function: CardiacFunction | None, name: str) -> float:
+    """An attribute of a function, NaN when there is none."""
+    return math.nan if function is None else getattr(function, name)
 
 
 def _relative(value: float, reference: float) -> float:

@@ -1,4 +1,4 @@
-"""The ``link.csv`` dataset layout, image folders, the embedded sample, and training batches.
+"""Dataset layouts (``link.csv``, the Sunnybrook download, image folders), the embedded sample, and training batches.
 
 Data: Sunnybrook Cardiac Data (CC0), Radau et al., "Evaluation Framework for
 Algorithms Segmenting Short Axis Cardiac MRI", The MIDAS Journal, 2009.

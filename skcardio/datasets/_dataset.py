@@ -11,8 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._optional import import_optional
 from ..exceptions import DatasetError, SkcardioError
 from ..io import contour_to_mask, read_contour, read_dicoms
+from ..io._parallel import check_study_bytes
 from ._layout import Skipped, SliceFiles, scan_layout
 
 __all__ = ["load_dataset", "sunnybrook_pathology", "FRAME_DTYPE", "CITATION", "PATHOLOGY_GROUPS"]
@@ -69,14 +71,19 @@ def load_dataset(
     require: str | None = None,
     n_jobs: int | None = None,
     memory=None,
+    as_frame: bool = False,
 ) -> Bunch:
-    """Load every contoured slice of a ``link.csv`` dataset folder.
+    """Load every contoured slice of a dataset folder.
 
     Parameters
     ----------
     root : str or path-like
         Folder with ``link.csv``, ``dicoms/<patient_id>/<n>.dcm`` and
-        ``contourfiles/<original_id>/{i,o}-contours/IM-0001-<nnnn>-{i,o}contour-manual.txt``.
+        ``contourfiles/<original_id>/{i,o}-contours/IM-0001-<nnnn>-{i,o}contour-manual.txt``;
+        or the Sunnybrook Cardiac Data as downloaded: ``scd_patientdata.csv``,
+        ``SCD_DeidentifiedImages/<PatientID>/<series>/IM-*-<nnnn>.dcm`` and
+        ``SCD_ManualContours/<OriginalID>/contours-manual/IRCCI-expert/IM-0001-<nnnn>-{i,o}contour-manual.txt``
+        (see ``docs/data.md``).
     target : {"i-contour", "o-contour"}, default="i-contour"
         Contour that becomes ``y``: the endocardium (blood pool) or the
         epicardium. Only slices that have it, readable, are returned.
@@ -88,20 +95,25 @@ def load_dataset(
         Processes used to read DICOMs.
     memory : str, path-like or joblib.Memory, default=None
         Cache for decoded DICOMs.
+    as_frame : bool, default=False
+        If True, ``frame`` is a pandas DataFrame (pandas is optional:
+        ``pip install "skcardio[pandas]"``), as with scikit-learn's loaders;
+        every skcardio estimator and scorer takes either form.
 
     Returns
     -------
     Bunch
         Dictionary-like object with these attributes:
 
-        frame : numpy.recarray of shape (n,)
-            One record per slice, fields in :data:`FRAME_DTYPE`
+        frame : numpy.recarray of shape (n,), or pandas.DataFrame
+            One record (row) per slice, fields in :data:`FRAME_DTYPE`
             (``patient_id``, ``original_id``, ``pathology`` (Sunnybrook
             group from ``original_id``, see :func:`sunnybrook_pathology`),
             ``instance``, ``dicom_path``,
             ``icontour_path``, ``ocontour_path`` (``""`` if absent),
             ``pixel_spacing`` (row, col) mm, ``slice_location``,
-            ``trigger_time``, ``rows``, ``columns``).
+            ``trigger_time``, ``rows``, ``columns``). In a DataFrame,
+            ``pixel_spacing`` holds one array of 2 values per row.
         images : ndarray (n, H, W) float32
             Pixels ``[row, col]``.
         y : ndarray (n, H, W) bool
@@ -124,9 +136,11 @@ def load_dataset(
     Raises
     ------
     DatasetError
-        If ``link.csv`` is missing, not UTF-8 text, not valid CSV or
-        malformed in its header, an id would leave ``root``, or no slice is
-        left.
+        If ``link.csv`` (or the Sunnybrook download's ``scd_patientdata.csv``)
+        is missing, not UTF-8 text, not valid CSV or malformed in its header,
+        an id would leave ``root``, or no slice is left.
+    ImportError
+        If ``as_frame=True`` and pandas is not installed.
 
     Examples
     --------
@@ -136,11 +150,16 @@ def load_dataset(
     ((256, 256), dtype('bool'))
     >>> bool(data.has_region.all())
     True
+    >>> load_dataset(get_sample_path(), as_frame=True).frame[["patient_id", "instance"]].head(2)
+       patient_id  instance
+    0  SCD0000101        99
+    1  SCD0000101       108
     """
     if target not in _TARGETS:
         raise ValueError(f"target must be one of {_TARGETS}, got {target!r}")
     if require not in _REQUIRE:
         raise ValueError(f"require must be one of {_REQUIRE}, got {require!r}")
+    pandas = import_optional("pandas", "pandas", "as_frame=True") if as_frame else None
     layout = scan_layout(root)
     skipped = list(layout.skipped)
     needed = [target] + ([require] if require and require != target else [])
@@ -154,7 +173,18 @@ def load_dataset(
         )
     bunch = _bunch(slices, target, skipped, layout.n_linked)
     _log(bunch)
+    if pandas is not None:
+        bunch.frame = _as_dataframe(bunch.frame, pandas)
     return bunch
+
+
+def _as_dataframe(frame: np.recarray, pandas):
+    """The records as a DataFrame: one column per field, 2-value fields as one array per row."""
+    columns = {
+        name: list(frame[name]) if frame.dtype[name].shape else frame[name]
+        for name in frame.dtype.names
+    }
+    return pandas.DataFrame(columns)
 
 
 def sunnybrook_pathology(patient_id: str) -> str:
@@ -199,8 +229,16 @@ def _read(files_list, needed, n_jobs, memory, skipped) -> list[_Slice]:
     try:
         metas = read_dicoms([f.dicom_path for f in files_list], n_jobs=n_jobs, memory=memory)
     except SkcardioError:
-        # Fall back to one by one so that a single bad file is skipped, not fatal.
-        metas = [_try_read(f, skipped) for f in files_list]
+        # Fall back to one by one so that a single bad file is skipped, not
+        # fatal; the images together stay within max_study_bytes.
+        metas, total = [], 0
+        for files in files_list:
+            metas.append(_try_read(files, skipped, memory))
+            total += 0 if metas[-1] is None else metas[-1].image.nbytes
+            try:
+                check_study_bytes(total, files.dicom_path)
+            except SkcardioError as exc:
+                raise DatasetError(str(exc)) from None
     slices = []
     for files, meta in zip(files_list, metas):
         if meta is None:
@@ -224,16 +262,16 @@ def _read_masks(files: SliceFiles, shape, needed, skipped) -> dict:
             masks[name] = contour_to_mask(read_contour(path), shape)
         except SkcardioError as exc:
             effect = "slice dropped" if name in needed else "slice kept without it"
-            skipped.append(Skipped(path, f"unreadable contour ({effect}): {exc}", files.patient_id))
+            skipped.append(Skipped(path, f"unreadable contour ({effect}): {exc}", files.patient_id, True))
             setattr(files, key, "")
     return masks
 
 
-def _try_read(files: SliceFiles, skipped):
+def _try_read(files: SliceFiles, skipped, memory=None):
     try:
-        return read_dicoms([files.dicom_path])[0]
+        return read_dicoms([files.dicom_path], memory=memory)[0]
     except SkcardioError as exc:
-        skipped.append(Skipped(files.dicom_path, f"unreadable DICOM: {exc}", files.patient_id))
+        skipped.append(Skipped(files.dicom_path, f"unreadable DICOM: {exc}", files.patient_id, True))
         return None
 
 
@@ -283,7 +321,7 @@ def _summary(bunch: Bunch, n_linked: int) -> str:
     reasons = Counter(_reason_kind(s.reason) for s in bunch.skipped)
     lines = [
         f"{len(set(bunch.groups))} patient(s) with slices ({n_linked} linked in link.csv), "
-        f"{len(bunch.frame)} slice(s) with a {bunch.target}, "
+        f"{len(bunch.frame)} slice(s) with an {bunch.target}, "
         f"{int(bunch.has_region.sum())} with an o-contour",
         f"{len(bunch.skipped)} item(s) skipped" + (":" if bunch.skipped else ""),
     ]
@@ -303,17 +341,43 @@ def _reason_kind(reason: str) -> str:
     # and parenthesised details with a path or a number differ per item, while
     # "(slice dropped)" is part of the wording.
     text = re.sub(r"\s*\([^()]*[/\\0-9][^()]*\)", "", reason.split(":")[0])
+    # Quoted values ("malformed link row ['x']") differ per item too.
+    text = re.sub(r"\s*(\[[^\]]*\]|'[^']*'|\"[^\"]*\")", "", text)
     return " ".join(w for w in text.split() if not w.isdigit())
 
 
+#: Skipped items logged one by one per kind of reason; the rest are counted
+#: (Bunch.skipped lists them all): a link.csv of 100,000 bad rows must not
+#: print 100,000 lines.
+_LOGGED_PER_REASON = 20
+
+
 def _log(bunch: Bunch) -> None:
+    logged: Counter = Counter()
     for item in bunch.skipped:
-        # Filtering the user asked for (require=...) and unlabelled frames are
-        # expected; anything else is a fault in the data worth a warning.
-        expected = "without any contour" in item.reason or item.reason.startswith("no ")
-        level = logging.INFO if expected else logging.WARNING
-        logger.log(level, "skipped %s: %s", item.path, item.reason)
+        # Filtering the user asked for (require=...), unlabelled frames and
+        # papillary-muscle contours are expected: counted in the summary
+        # only. Anything else is a fault in the data worth a line of its own
+        # (up to _LOGGED_PER_REASON per kind of fault).
+        if _expected(item.reason):
+            continue
+        kind = _reason_kind(item.reason)
+        logged[kind] += 1
+        if logged[kind] <= _LOGGED_PER_REASON:
+            logger.warning("skipped %s: %s", item.path, item.reason)
+    for kind, count in logged.items():
+        if count > _LOGGED_PER_REASON:
+            logger.warning("... and %d more skipped: %s (listed in the result's skipped)", count - _LOGGED_PER_REASON, kind)
     logger.info("%s", bunch.summary)
+
+
+def _expected(reason: str) -> bool:
+    return (
+        "without any contour" in reason
+        or reason.startswith("no ")
+        or "papillary-muscle" in reason
+        or reason.startswith("series not contoured")
+    )
 
 
 def _descr() -> str:

@@ -13,8 +13,18 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._optional import import_optional
 from ..exceptions import DatasetError
-from ._dataset import _TARGETS, CITATION, PATHOLOGY_GROUPS, _log, _reason_counts, sunnybrook_pathology
+from ..io._limits import get_limits, read_regular
+from ._dataset import (
+    _TARGETS,
+    CITATION,
+    PATHOLOGY_GROUPS,
+    _as_dataframe,
+    _log,
+    _reason_counts,
+    sunnybrook_pathology,
+)
 from ._layout import Skipped
 
 __all__ = ["load_image_folder", "IMAGE_FRAME_DTYPE", "IMAGE_SUFFIXES", "SUNNYBROOK_NAME"]
@@ -63,6 +73,7 @@ def load_image_folder(
     *,
     groups: str | re.Pattern | Callable[[str], str] = SUNNYBROOK_NAME,
     target: str = "i-contour",
+    as_frame: bool = False,
 ) -> Bunch:
     """Load a folder of 2-D images and a folder of their binary label masks.
 
@@ -91,13 +102,15 @@ def load_image_folder(
         What the labels outline (recorded in the Bunch, so that datasets
         of different targets are not mixed): the endocardium (blood pool)
         or the epicardium.
+    as_frame : bool, default=False
+        If True, ``frame`` is a pandas DataFrame, as in :func:`load_dataset`.
 
     Returns
     -------
     Bunch
         Like :func:`load_dataset`, with these attributes.
 
-        frame : numpy.recarray of shape (n,)
+        frame : numpy.recarray of shape (n,), or pandas.DataFrame
             One record per image, fields in :data:`IMAGE_FRAME_DTYPE`
             (``patient_id``, ``pathology`` (``""`` when unknown),
             ``instance`` (-1 when the name has none), ``image_path``,
@@ -151,6 +164,7 @@ def load_image_folder(
     """
     if target not in _TARGETS:
         raise ValueError(f"target must be one of {_TARGETS}, got {target!r}")
+    pandas = import_optional("pandas", "pandas", "as_frame=True") if as_frame else None
     name_of = _group_function(groups)
     skipped: list[Skipped] = []
     images = _index(images_dir, "images", skipped)
@@ -160,6 +174,8 @@ def load_image_folder(
     read = _common_shape(read, skipped)
     bunch = _bunch(read, target, skipped, images_dir)
     _log(bunch)
+    if pandas is not None:
+        bunch.frame = _as_dataframe(bunch.frame, pandas)
     return bunch
 
 
@@ -212,7 +228,7 @@ def _index(folder, what: str, skipped: list[Skipped]) -> dict[str, str]:
             skipped.append(Skipped(entry.path, f"not a {'/'.join(IMAGE_SUFFIXES)} file"))
             continue
         if not entry.is_file():
-            skipped.append(Skipped(entry.path, "not a regular file"))
+            skipped.append(Skipped(entry.path, "not a regular file (a pipe, socket or device)", error=True))
             continue
         if stem in found:
             raise DatasetError(
@@ -259,8 +275,11 @@ def _read_gray(path: str) -> np.ndarray:
     # its other backends (DICOM, video) on a broken file and reports theirs.
     tiff = path.lower().endswith((".tif", ".tiff"))
     plugin, kind = ("tifffile", "TIFF") if tiff else ("pillow", "PNG or JPEG")
+    # A regular file of at most max_file_bytes, its claimed size checked before decoding.
+    data = read_regular(path, DatasetError, "image", "max_file_bytes")
+    _check_pixels(path, data, tiff)
     try:
-        array = np.asarray(iio.imread(path, plugin=plugin))
+        array = np.asarray(iio.imread(data, plugin=plugin))
     except Exception as exc:  # OSError, ValueError, decoder-specific errors
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DatasetError(
@@ -273,6 +292,45 @@ def _read_gray(path: str) -> np.ndarray:
     if array.dtype.kind not in "buif":
         raise DatasetError(f"{path}: pixels of type {array.dtype}; expected integer or real intensities")
     return array
+
+
+def _check_pixels(path: str, data: bytes, tiff: bool) -> None:
+    """Refuse an image whose header claims more than ``max_image_pixels`` (all pages), before decoding.
+
+    A PNG of a few KB can claim 65535 x 65535 pixels of zeros. A header that
+    cannot be read is left to the decoder, which reports it.
+    """
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a damaged header's warnings: the decoder reports the damage
+            pixels, claimed = _claimed_size(data, tiff)
+    except Exception:  # noqa: BLE001 (any header the decoder will refuse in its own words)
+        return
+    limits = get_limits()
+    if pixels > limits.max_image_pixels:
+        raise DatasetError(
+            f"{path}: the header claims {claimed}: " + limits.refusal("max_image_pixels", f"{pixels} values")
+        )
+
+
+def _claimed_size(data: bytes, tiff: bool) -> tuple[int, str]:
+    """Values (pixels x bands x pages) an image file's header claims, and how to say it."""
+    import io
+
+    if tiff:
+        import tifffile
+
+        with tifffile.TiffFile(io.BytesIO(data)) as handle:
+            pixels = sum(int(np.prod(page.shape)) for page in handle.pages)
+            return pixels, f"{len(handle.pages)} page(s) of {handle.pages[0].shape}"
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        frames, bands = getattr(image, "n_frames", 1), len(image.getbands())
+        claimed = f"{image.width} x {image.height} x {bands} band(s) x {frames} frame(s)"
+        return image.width * image.height * bands * frames, claimed
 
 
 def _merge_channels(array: np.ndarray, path: str) -> np.ndarray:

@@ -1,5 +1,8 @@
 """Scan the ``link.csv`` dataset layout into slice records.
 
+A folder without ``link.csv`` that holds the Sunnybrook download's folders is
+read by :mod:`skcardio.datasets._sunnybrook` instead.
+
 Layout (Sunnybrook-style)::
 
     ROOT/link.csv                      patient_id,original_id
@@ -16,14 +19,17 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
 import logging
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..exceptions import DatasetError
+from ..io._limits import get_limits, quote, read_regular, shorten, special_file
 
 __all__ = ["Skipped", "SliceFiles", "scan_layout"]
 
@@ -53,6 +59,12 @@ class Skipped:
         Why it was skipped.
     patient_id : str, default=""
         Patient concerned, ``""`` when unknown.
+    error : bool
+        True when a file is at fault (unreadable, refused by a limit of
+        :func:`skcardio.io.get_limits`, a link leaving the dataset folder or
+        looping, not a regular file): the command-line tools list these at
+        the end and exit with status 1. False for what is only not used
+        (frames without contours, filtering asked for).
 
     Examples
     --------
@@ -64,6 +76,7 @@ class Skipped:
     path: str
     reason: str
     patient_id: str = ""
+    error: bool = False
 
 
 @dataclass
@@ -96,7 +109,11 @@ def scan_layout(root: str | os.PathLike) -> Layout:
     Parameters
     ----------
     root : str or path-like
-        Folder holding ``link.csv``, ``dicoms/`` and ``contourfiles/``.
+        Folder holding ``link.csv``, ``dicoms/`` and ``contourfiles/``; or,
+        without ``link.csv``, the Sunnybrook Cardiac Data as downloaded
+        (``scd_patientdata.csv``, ``SCD_DeidentifiedImages/`` and
+        ``SCD_ManualContours/``, read by
+        :func:`skcardio.datasets._sunnybrook.scan_sunnybrook`).
 
     Returns
     -------
@@ -110,7 +127,10 @@ def scan_layout(root: str | os.PathLike) -> Layout:
         ``link.csv`` is missing, is not UTF-8 text, is not valid CSV (a
         field over the csv module's size limit) or its header is wrong, or
         an id in it would leave ``root`` (``..``, absolute paths, path
-        separators).
+        separators), or it exceeds a limit of :func:`skcardio.io.get_limits`
+        (``max_text_bytes``, ``max_line_chars``, ``max_link_rows``).
+        Linked folders and files that are links leading out of ``root``, or
+        looping, are skipped as errors (``Skipped.error``), not followed.
 
     Examples
     --------
@@ -122,7 +142,10 @@ def scan_layout(root: str | os.PathLike) -> Layout:
     ('SCD0000101', 99)
     """
     given = root
-    root = Path(root).resolve()
+    try:
+        root = Path(root).resolve()
+    except (RuntimeError, OSError) as exc:  # RuntimeError: a link loop (Python < 3.13)
+        raise DatasetError(f"{os.fspath(given)}: {_path_problem(Path(given), exc)}") from None
     link = root / "link.csv"
     if root.is_file():
         hint = f" (its folder is {root.parent})" if root.name == "link.csv" else ""
@@ -132,7 +155,14 @@ def scan_layout(root: str | os.PathLike) -> Layout:
     if not root.exists():
         raise DatasetError(f"{os.fspath(given)}: no such folder; expected the dataset folder that holds link.csv")
     if not link.is_file():
-        raise DatasetError(f"{root}: no link.csv found, expected {link}")
+        from ._sunnybrook import is_sunnybrook_layout, scan_sunnybrook  # the download's own layout
+
+        if is_sunnybrook_layout(root):
+            return scan_sunnybrook(root)
+        raise DatasetError(
+            f"{root}: no link.csv found, expected {link} (or the Sunnybrook download's "
+            "SCD_DeidentifiedImages/ and SCD_ManualContours/ folders)"
+        )
     layout = Layout()
     pairs, rejected = _read_link(link, layout.skipped)
     layout.n_linked = len(pairs)
@@ -163,14 +193,14 @@ def _read_link(link: Path, skipped: list[Skipped]) -> tuple[list[tuple[str, str]
         if not any(cell.strip() for cell in row):
             continue  # blank line
         if len(row) != 2 or not row[0].strip() or not row[1].strip():
-            skipped.append(Skipped(where, f"malformed link row {row!r}, expected 'patient_id,original_id'"))
+            skipped.append(Skipped(where, f"malformed link row {shorten(repr(row))}, expected 'patient_id,original_id'"))
             continue
         ids = {"dicoms": row[0].strip(), "contourfiles": row[1].strip()}
         for value in ids.values():
             _check_safe_id(value, where)
         clash = _already_linked(ids, linked)
         if clash:
-            skipped.append(Skipped(where, f"duplicate link row {row!r}: {clash}", ids["dicoms"]))
+            skipped.append(Skipped(where, f"duplicate link row {shorten(repr(row))}: {clash}", ids["dicoms"]))
             for sub, value in ids.items():
                 rejected.setdefault((sub, value), number)
             continue
@@ -192,7 +222,7 @@ def _already_linked(ids: dict[str, str], linked: dict[str, dict[str, int]]) -> s
 
 def _link_rows(link: Path) -> list[tuple[int, list[str]]]:
     """``(line, cells)`` of each CSV row, ``line`` being where the row starts."""
-    data = link.read_bytes()
+    data = read_regular(os.fspath(link), DatasetError, "link.csv", "max_text_bytes")
     # A UTF-8 byte-order mark (Excel writes one) is not data.
     bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
     try:
@@ -206,12 +236,18 @@ def _link_rows(link: Path) -> list[tuple[int, list[str]]]:
             f"{link}: is not UTF-8 text: byte 0x{data[position]:02x} at position {position} (line {line}); "
             f"expected a UTF-8 CSV file 'patient_id,original_id'"
         ) from exc
+    limits = get_limits()
+    _check_line_lengths(link, text, limits.max_line_chars)
     reader = csv.reader(io.StringIO(text, newline=""))
     rows = []
     start = 1
     try:
         for row in reader:
             rows.append((start, row))
+            if len(rows) > limits.max_link_rows + 1:  # + the header
+                raise DatasetError(
+                    f"{link}, line {start}: " + limits.refusal("max_link_rows", f"more than {limits.max_link_rows} rows")
+                )
             # line_num counts physical lines: a quoted cell may span several.
             start = reader.line_num + 1
     except csv.Error as exc:
@@ -219,6 +255,44 @@ def _link_rows(link: Path) -> list[tuple[int, list[str]]]:
             f"{link}, line {reader.line_num}: not valid CSV ({exc}); expected rows 'patient_id,original_id'"
         ) from exc
     return rows
+
+
+def _check_line_lengths(link: Path, text: str, most: int) -> None:
+    """Refuse a line over ``most`` characters, quoting it cut short; cheap when every line is short."""
+    if len(text) <= most:
+        return
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > most:
+            raise DatasetError(
+                f"{link}, line {number}: {quote(line)}: "
+                + get_limits().refusal("max_line_chars", f"a line of {len(line)} characters")
+            )
+
+
+def _path_problem(path: Path, exc: BaseException | None = None) -> str:
+    """Why ``path`` is not an existing folder, in words: missing, a link loop, a file..."""
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "symbolic link loop (a link that leads back to itself)"
+        if error.errno == errno.ENOENT:
+            return "does not exist" + (" (a broken link)" if os.path.islink(path) else "")
+        return f"cannot be read ({error.strerror or error})"
+    if exc is not None and isinstance(exc, RuntimeError):
+        return "symbolic link loop (a link that leads back to itself)"
+    if not stat.S_ISDIR(info.st_mode):
+        return "is a file, expected a folder" if stat.S_ISREG(info.st_mode) else f"{special_file(info.st_mode)}, expected a folder"
+    return f"cannot be read ({exc})"
+
+
+def _outside(root: Path, path: Path) -> Path | None:
+    """Where ``path`` leads if that is outside ``root`` (through a link), else None."""
+    try:
+        target = path.resolve()
+    except (RuntimeError, OSError):
+        return None  # a loop: reported by _path_problem
+    return None if target == root or root in target.parents else target
 
 
 def _check_safe_id(value: str, where: str) -> None:
@@ -241,15 +315,23 @@ def _check_safe_id(value: str, where: str) -> None:
 def _scan_patient(root: Path, patient_id: str, original_id: str, layout: Layout) -> bool:
     dicom_dir = root / "dicoms" / patient_id
     contour_dir = root / "contourfiles" / original_id
-    missing = [d for d in (dicom_dir, contour_dir) if not d.is_dir()]
-    if missing:
-        for folder in missing:
-            layout.skipped.append(Skipped(str(folder), "linked folder does not exist", patient_id))
+    problems = {}
+    for folder in (dicom_dir, contour_dir):
+        elsewhere = _outside(root, folder)
+        if elsewhere is not None:
+            # A planted link must not make the tools read (or report on) files elsewhere.
+            problems[folder] = (f"linked folder is a link leading out of the dataset folder (to {elsewhere}); not followed", True)
+        elif not folder.is_dir():
+            problem = _path_problem(folder)
+            problems[folder] = (f"linked folder {problem}", problem != "does not exist")
+    if problems:
+        for folder, (reason, error) in problems.items():
+            layout.skipped.append(Skipped(str(folder), reason, patient_id, error))
         return False
-    dicoms = _index(dicom_dir, DICOM_PATTERN, layout.skipped, patient_id, "DICOM")
+    dicoms = _index(root, dicom_dir, DICOM_PATTERN, layout.skipped, patient_id, "DICOM")
     _report_strays(contour_dir, layout.skipped, patient_id)
     contours = {
-        kind: _index(contour_dir / folder, CONTOUR_PATTERN[kind], layout.skipped, patient_id, "contour")
+        kind: _index(root, contour_dir / folder, CONTOUR_PATTERN[kind], layout.skipped, patient_id, "contour")
         for kind, folder in CONTOUR_FOLDERS.items()
     }
     contoured = sorted(set(contours["i"]) | set(contours["o"]))
@@ -295,15 +377,17 @@ def _report_strays(contour_dir: Path, skipped: list[Skipped], patient_id: str) -
         skipped.append(Skipped(entry.path, reason, patient_id))
 
 
-def _index(folder: Path, pattern: re.Pattern, skipped: list[Skipped], patient_id: str, what: str) -> dict[int, str]:
+def _index(
+    root: Path, folder: Path, pattern: re.Pattern, skipped: list[Skipped], patient_id: str, what: str
+) -> dict[int, str]:
     """Map instance number -> path for files of ``folder`` matching ``pattern``."""
     found: dict[int, str] = {}
-    if not folder.is_dir():
+    if not folder.is_dir() or _outside(root, folder) is not None:
         return found
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        problem = _entry_problem(entry, pattern, what)
+        problem, error = _entry_problem(root, entry, pattern, what)
         if problem:
-            skipped.append(Skipped(entry.path, problem, patient_id))
+            skipped.append(Skipped(entry.path, problem, patient_id, error))
             continue
         instance = int(pattern.fullmatch(entry.name).group(1))
         if instance in found:
@@ -313,17 +397,23 @@ def _index(folder: Path, pattern: re.Pattern, skipped: list[Skipped], patient_id
     return found
 
 
-def _entry_problem(entry: os.DirEntry, pattern: re.Pattern, what: str) -> str:
-    """Why ``entry`` is not a file of ``what`` to read; ``""`` when it is one."""
+def _entry_problem(root: Path, entry: os.DirEntry, pattern: re.Pattern, what: str) -> tuple[str, bool]:
+    """Why ``entry`` is not a file of ``what`` to read (``""`` when it is one), and whether that is an error."""
+    if entry.is_symlink():
+        if _path_problem(Path(entry.path)).startswith("symbolic link loop"):
+            return "not a readable file: symbolic link loop (a link that leads back to itself)", True
+        elsewhere = _outside(root, Path(entry.path))
+        if elsewhere is not None:
+            return f"a link leading out of the dataset folder (to {elsewhere}); not followed", True
     if entry.is_dir():
-        return f"is a folder, expected {what} files only"
+        return f"is a folder, expected {what} files only", False
     if not entry.is_file():
         if entry.is_symlink():
-            return f"not a readable file: broken link to {os.readlink(entry.path)}"
-        return "not a regular file (a pipe, socket or device)"
+            return f"not a readable file: broken link to {os.readlink(entry.path)}", False
+        return "not a regular file (a pipe, socket or device)", True
     if pattern.fullmatch(entry.name) is None:
-        return f"name does not match the {what} pattern {pattern.pattern}"
-    return ""
+        return f"name does not match the {what} pattern {pattern.pattern}", False
+    return "", False
 
 
 def _report_unlinked(

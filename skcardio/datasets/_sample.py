@@ -29,7 +29,7 @@ def get_sample_path() -> Path:
     return Path(str(resources.files("skcardio.datasets") / "data" / "sunnybrook_sample"))
 
 
-def load_sample(*, target: str = "i-contour", require: str | None = None) -> Bunch:
+def load_sample(*, target: str = "i-contour", require: str | None = None, as_frame: bool = False) -> Bunch:
     """Load the embedded sample: 15 contoured slices of 3 patients.
 
     Real, unmodified slices of the Sunnybrook Cardiac Data (CC0): 12 with
@@ -44,6 +44,8 @@ def load_sample(*, target: str = "i-contour", require: str | None = None) -> Bun
     require : {None, "i-contour", "o-contour"}, default=None
         Keep only slices that also have this contour, as in
         :func:`load_dataset`.
+    as_frame : bool, default=False
+        If True, ``frame`` is a pandas DataFrame, as in :func:`load_dataset`.
 
     Returns
     -------
@@ -59,4 +61,4 @@ def load_sample(*, target: str = "i-contour", require: str | None = None) -> Bun
     >>> load_sample(require="o-contour").images.shape[0]
     12
     """
-    return load_dataset(get_sample_path(), target=target, require=require)
+    return load_dataset(get_sample_path(), target=target, require=require, as_frame=as_frame)

@@ -334,18 +334,19 @@ def _main_stack(slices, set_aside, use_positions, where) -> list[DicomSlice]:
         other = by_series[key]
         if use_positions:
             other = _keep_oriented(other, reference, set_aside)
-        overlap = any(min((abs(_position(s, normal) - t) for t in taken), default=np.inf) <= POSITION_TOLERANCE_MM for s in other)
+        overlap = any(_near(_position(s, normal), taken) for s in other)
         if overlap or (other and other[0].shape != main[0].shape):
             why = "repeats slice positions of" if overlap else "has another image size than"
             for s in other:
-                set_aside.append(SetAside(
-                    s.path, f"another series ({_series_name(s)}) that {why} the main series ({_series_name(main[0])})"
-                ))
+                reason = f"another series ({_series_name(s)}) that {why} the main series ({_series_name(main[0])})"
+                set_aside.append(SetAside(s.path, reason))
         else:
             main = main + other
             taken += [_position(s, normal) for s in other]
     if not main:
-        raise StudyError(f"{where}: no image left once {len(set_aside)} file(s) were set aside: {_reasons(set_aside)}")
+        raise StudyError(
+            f"{where}: no image left once {len(set_aside)} file(s) were set aside: {_reasons(set_aside)}"
+        )
     return main
 
 
@@ -363,8 +364,22 @@ def _keep_oriented(slices, reference, set_aside) -> list[DicomSlice]:
     return kept
 
 
+def _near(position: float, taken: list[float]) -> bool:
+    return any(abs(position - t) <= POSITION_TOLERANCE_MM for t in taken)
+
+
+def _names(items: list[SetAside]) -> str:
+    return ", ".join(Path(a.path).name for a in items)
+
+
+def _instance(s: DicomSlice) -> int:
+    return -1 if s.instance_number is None else s.instance_number
+
+
 def _series_name(s: DicomSlice) -> str:
-    return f"SeriesNumber {s.series_number}" if s.series_number is not None else f"SeriesInstanceUID {s.series_uid or '(none)'}"
+    if s.series_number is not None:
+        return f"SeriesNumber {s.series_number}"
+    return f"SeriesInstanceUID {s.series_uid or '(none)'}"
 
 
 def _orientation_reason(s: DicomSlice, reference: np.ndarray) -> str:
@@ -375,7 +390,8 @@ def _orientation_reason(s: DicomSlice, reference: np.ndarray) -> str:
 
 def _check_uniform(slices, where) -> None:
     """One image size and one pixel spacing in the stack, or an error naming the odd files."""
-    for name, value in (("image size", lambda s: s.shape), ("pixel spacing", lambda s: tuple(round(v, 4) for v in s.pixel_spacing))):
+    checks = (("image size", lambda s: s.shape), ("pixel spacing", lambda s: tuple(round(v, 4) for v in s.pixel_spacing)))
+    for name, value in checks:
         counts = Counter(value(s) for s in slices)
         if len(counts) > 1:
             common = counts.most_common(1)[0][0]
@@ -422,7 +438,7 @@ def _grid(slices, set_aside, use_positions, where) -> list[list[DicomSlice]]:
         raise StudyError(
             f"{where}: {len(odd)} slice position(s) do not have the {n_phases} phases of the other "
             f"{len(columns) - len(odd)}: {details}; a phase is missing or extra"
-            + (f" (unreadable file(s) in the folder: {', '.join(Path(a.path).name for a in unreadable)})" if unreadable else "")
+            + (f" (unreadable file(s) in the folder: {_names(unreadable)})" if unreadable else "")
         )
     return [[column[p] for column in columns] for p in range(n_phases)]
 
@@ -462,7 +478,7 @@ def _geometry(grid, slices, use_positions, notes: list[str]) -> CineGeometry:
         slice_thickness=thickness,
         normal=tuple(normal) if normal is not None else (math.nan,) * 3,
         trigger_times=np.array([[s.trigger_time for s in row] for row in grid]),
-        instance_numbers=np.array([[-1 if s.instance_number is None else s.instance_number for s in row] for row in grid]),
+        instance_numbers=np.array([[_instance(s) for s in row] for row in grid]),
         paths=np.array([[s.path for s in row] for row in grid], dtype=object),
         series=tuple(dict.fromkeys(_series_key(s) for s in flat)),
         heart_rate=heart_rate,
@@ -494,7 +510,10 @@ def _spacing(positions, header_gap, thickness, first, use_positions, notes) -> t
     source = "ImagePositionPatient" if use_positions else "SliceLocation"
     if math.isfinite(header_gap):
         if abs(header_gap - spacing) > GAP_TOLERANCE * spacing:
-            check = f"SpacingBetweenSlices {header_gap:g} mm disagrees with the {spacing:.2f} mm between positions; positions used"
+            check = (
+                f"SpacingBetweenSlices {header_gap:g} mm disagrees with the {spacing:.2f} mm between positions; "
+                "positions used"
+            )
             notes.append(check)
         else:
             check = f"SpacingBetweenSlices {header_gap:g} mm agrees with the {spacing:.2f} mm between positions"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 import os
 import re
-from pathlib import Path
 
 import numpy as np
 
 from .._files import replacing
 from ..exceptions import ContourReadError
+from ._limits import get_limits, quote, read_regular
 
 __all__ = ["read_contour", "write_contour", "check_polygon"]
 
@@ -46,11 +46,15 @@ def read_contour(path: PathLike) -> np.ndarray:
     Raises
     ------
     ContourReadError
-        If the file is missing, not UTF-8 or empty (the message says which
-        lines are blank), a line does not hold exactly two finite numbers
-        (the message gives the line number and quotes the line with
-        :func:`repr`, so stray ``\\r``, ``\\f`` or NUL characters show), or
-        there are fewer than 3 points (the message gives their lines).
+        If the file is missing, not a regular file (a pipe, a device), not
+        UTF-8 or empty (the message says which lines are blank), a line does
+        not hold exactly two finite numbers (the message gives the line
+        number and quotes the line with :func:`repr`, cut to 80 characters,
+        so stray ``\\r``, ``\\f`` or NUL characters show), or there are
+        fewer than 3 points (the message gives their lines); or if the file
+        exceeds a limit of :func:`skcardio.io.get_limits` (``max_text_bytes``,
+        ``max_line_chars``, ``max_contour_points``), checked before the
+        points are parsed.
 
     Examples
     --------
@@ -61,21 +65,42 @@ def read_contour(path: PathLike) -> np.ndarray:
     2
     """
     path = os.fspath(path)
+    # Bytes, not read_text(): universal newlines would also end a line at a lone "\r".
+    data = read_regular(path, ContourReadError, "contour", "max_text_bytes")
     try:
         # utf-8-sig: a byte-order mark written by some editors is not data.
-        # Bytes, not read_text(): universal newlines would also end a line at a lone "\r".
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise ContourReadError(f"{path}: cannot read contour file ({exc})") from exc
     # Split on "\n" only: str.splitlines() also breaks at \x0b, \x0c and
     # \x1c-\x1e, which would shift the line numbers in error messages.
     lines = (line.removesuffix("\r") for line in text.split("\n"))
-    numbered = [(number, line) for number, line in enumerate(lines, start=1) if line.strip(_BLANK)]
+    numbered = _point_lines(lines, path)
     points = [_parse_line(line, path, number) for number, line in numbered]
     if len(points) < MIN_POINTS:
         n_lines = text.count("\n") + (text != "" and not text.endswith("\n"))  # + a last line without "\n"
         raise ContourReadError(_too_few(path, [number for number, _ in numbered], n_lines))
     return np.asarray(points, dtype=np.float64)
+
+
+def _point_lines(lines, path: str) -> list[tuple[int, str]]:
+    """``(number, line)`` of the non-blank lines, refused past the limits before any is parsed."""
+    limits = get_limits()
+    numbered = []
+    for number, line in enumerate(lines, start=1):
+        if len(line) > limits.max_line_chars:
+            raise ContourReadError(
+                f"{path}, line {number}: {quote(line)}: "
+                + limits.refusal("max_line_chars", f"a line of {len(line)} characters")
+            )
+        if line.strip(_BLANK):
+            numbered.append((number, line))
+            if len(numbered) > limits.max_contour_points:
+                raise ContourReadError(
+                    f"{path}, line {number}: "
+                    + limits.refusal("max_contour_points", f"more than {limits.max_contour_points} points")
+                )
+    return numbered
 
 
 def _too_few(path: str, point_lines: list[int], n_lines: int) -> str:
@@ -97,17 +122,17 @@ def _parse_line(line: str, path: str, number: int) -> tuple[float, float]:
     if len(fields) != 2:
         raise ContourReadError(
             f"{path}, line {number}: expected 2 numbers 'x y', got {len(fields)} "
-            f"field(s): {line!r}"
+            f"field(s): {quote(line)}"
         )
     if not all(_DECIMAL.fullmatch(field) for field in fields):
         raise ContourReadError(
             f"{path}, line {number}: expected numbers 'x y' written as plain finite "
-            f"decimals such as '120.5 137.5', got {line!r}"
+            f"decimals such as '120.5 137.5', got {quote(line)}"
         )
     x, y = float(fields[0]), float(fields[1])
     if not (math.isfinite(x) and math.isfinite(y)):
         raise ContourReadError(
-            f"{path}, line {number}: coordinates must be finite, got {line!r}"
+            f"{path}, line {number}: coordinates must be finite, got {quote(line)}"
         )
     return x, y
 

@@ -11,13 +11,13 @@ import warnings
 import zlib
 from dataclasses import dataclass, field
 from io import BytesIO
-from pathlib import Path
 
 import numpy as np
 import pydicom
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.errors import BytesLengthException, InvalidDicomError
+from pydicom.filereader import _read_file_meta_info
 from pydicom.pixels import apply_modality_lut
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
@@ -28,8 +28,9 @@ from pydicom.uid import (
 
 from ..exceptions import DicomReadError
 from ._fastdicom import scan_header, split_text
+from ._limits import get_limits, read_regular
 
-__all__ = ["DicomSlice", "read_dicom"]
+__all__ = ["DicomSlice", "read_dicom", "read_header"]
 
 PathLike = str | os.PathLike
 
@@ -159,13 +160,102 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     return _read_pydicom(path, pixels, data)
 
 
-def _read_bytes(path: str) -> bytes:
+def read_header(path: PathLike) -> pydicom.Dataset:
+    """Read every header element of a DICOM file, without the pixel data.
+
+    :func:`read_dicom` keeps only the elements skcardio computes with; writers
+    of derived objects (a DICOM SEG copies the patient, study and frame of
+    reference of its sources) need the whole header.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The DICOM file (a DICOM Part 10 file, as for :func:`read_dicom`).
+
+    Returns
+    -------
+    pydicom.Dataset
+        Every element before the pixel data, values as pydicom reads them.
+
+    Raises
+    ------
+    DicomReadError
+        If the file is missing, not a DICOM Part 10 file, or truncated or
+        corrupt before the pixel data; the message names the file.
+
+    Examples
+    --------
+    >>> from skcardio.datasets import load_sample
+    >>> from skcardio.io import read_header
+    >>> header = read_header(load_sample().frame.dicom_path[0])
+    >>> header.Modality, int(header.SeriesNumber)
+    ('MR', 300)
+    """
+    path = os.fspath(path)
+    data = _read_bytes(path)
+    _check_part10(path, data)
     try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise DicomReadError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise DicomReadError(f"{path}: cannot open file ({exc})") from exc
+        return pydicom.dcmread(BytesIO(data), stop_before_pixels=True)
+    except InvalidDicomError as exc:
+        raise DicomReadError(f"{path}: not a DICOM file ({exc})") from exc
+    except _PARSE_ERRORS as exc:
+        raise _corrupt(path, exc) from exc
+
+
+def _read_bytes(path: str) -> bytes:
+    # A regular file of at most max_file_bytes: /dev/zero or a pipe is refused, not read forever.
+    return read_regular(path, DicomReadError, "DICOM", "max_file_bytes")
+
+
+def _check_pixels(path: str, rows: int, cols: int, frames: int = 1, samples: int = 1) -> None:
+    """Refuse, before decoding, an image whose header claims more than ``max_image_pixels``.
+
+    A compressed (RLE, deflated...) file of a few KB can claim 65535 x 65535
+    pixels: the decoder would allocate them before finding the data short.
+    """
+    limits = get_limits()
+    pixels = rows * cols * max(frames, 1) * max(samples, 1)
+    if pixels > limits.max_image_pixels:
+        claimed = f"{rows} x {cols}" + (f" x {frames} frames" if frames > 1 else "")
+        claimed += f" x {samples} samples" if samples > 1 else ""
+        raise DicomReadError(
+            f"{path}: the header claims an image of {claimed} pixels: "
+            + limits.refusal("max_image_pixels", f"{pixels} pixels")
+        )
+
+
+def _check_inflated(path: str, data: bytes) -> None:
+    """Refuse a deflated data set that inflates past ``max_file_bytes``, inflating in bounded pieces.
+
+    pydicom inflates the whole data set at once: a 4 MB file can hold
+    gigabytes. Counting the inflated size piece by piece first costs a few
+    milliseconds for a real file and never holds more than one piece.
+    """
+    stream = BytesIO(data)
+    try:
+        stream.seek(132)
+        meta = _read_file_meta_info(stream)
+    except _PARSE_ERRORS + (InvalidDicomError,):
+        return  # pydicom reads the meta the same way and reports it
+    if meta.get("TransferSyntaxUID") != DeflatedExplicitVRLittleEndian:
+        return
+    most = get_limits().max_file_bytes
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        total = len(inflater.decompress(memoryview(data)[stream.tell():], _PIECE))
+        while inflater.unconsumed_tail and total <= most:
+            total += len(inflater.decompress(inflater.unconsumed_tail, _PIECE))
+    except zlib.error:
+        return  # corrupt: pydicom's inflating fails and is reported
+    if total > most:
+        raise DicomReadError(
+            f"{path}: the deflated data set (a decompression bomb?) "
+            + get_limits().refusal("max_file_bytes", f"inflates to more than {most} bytes, which")
+        )
+
+
+#: Bytes inflated at a time by _check_inflated.
+_PIECE = 16 << 20
 
 
 def _read_fast(data: bytes, path: str, pixels: bool) -> DicomSlice | None:
@@ -182,6 +272,7 @@ def _read_fast(data: bytes, path: str, pixels: bool) -> DicomSlice | None:
     usual = rows and cols and bits in (8, 16, 32) and 0 < stored <= bits and single
     if not (usual and rows * cols * bits // 8 <= length):
         return None
+    _check_pixels(path, rows, cols)  # before float32 decoding quadruples 8-bit data
     try:
         photometric = _photometric(header, path)  # refused before any decoding
         image = None
@@ -259,6 +350,7 @@ def _make_slice(ds, image: np.ndarray | None, path: str, photometric: str) -> Di
     if lut is None:
         slope = _number(ds, "RescaleSlope", 1.0, path)
         intercept = _number(ds, "RescaleIntercept", 0.0, path)
+        _check_rescale(ds, slope, intercept, path)
 
         def modality(values):
             if slope == 1.0 and intercept == 0.0:
@@ -273,6 +365,12 @@ def _make_slice(ds, image: np.ndarray | None, path: str, photometric: str) -> Di
             # brighter on a viewer is higher here (as for MONOCHROME2).
             image = modality(np.array(_stored_range(ds, path), np.float32)).sum() - image
     spacing = _floats(ds, "PixelSpacing", 2, path)
+    if not all(value > 0 for value in spacing if not math.isnan(value)):
+        # Areas and distances in mm would be 0 or negative: no physical sense.
+        received = "\\".join(_texts(ds, "PixelSpacing"))
+        raise DicomReadError(
+            f"{path}: {_name('PixelSpacing')} must hold 2 positive distances in mm, got {received!r}"
+        )
     return DicomSlice(
         image=image,
         path=path,
@@ -294,6 +392,25 @@ def _make_slice(ds, image: np.ndarray | None, path: str, photometric: str) -> Di
         heart_rate=_number(ds, "HeartRate", math.nan, path),
         nominal_interval=_number(ds, "NominalInterval", math.nan, path),
     )
+
+
+#: Largest modality value (in magnitude) accepted: sums and squares of a
+#: whole image's float32 values stay finite below it. A RescaleSlope of 1e36
+#: would turn stored values into inf (a file error, not an image).
+_MAX_VALUE = 1e15
+
+
+def _check_rescale(ds, slope: float, intercept: float, path: str) -> None:
+    """Refuse a rescale whose results over the stored range are huge or non-finite, before decoding."""
+    if slope == 1.0 and intercept == 0.0:
+        return
+    ends = [value * slope + intercept for value in _stored_range(ds, path)]
+    if not all(abs(end) <= _MAX_VALUE for end in ends):  # NaN and inf fail too
+        raise DicomReadError(
+            f"{path}: {_name('RescaleSlope')} {slope!r} and {_name('RescaleIntercept')} {intercept!r} map "
+            f"the stored values to [{ends[0]:.3g}, {ends[1]:.3g}]: expected values within "
+            f"+-{_MAX_VALUE:.0e} (no physical quantity of an MR image is larger)"
+        )
 
 
 _TAGS = [
@@ -324,6 +441,7 @@ _PARSE_ERRORS = (
 
 def _dcmread(path: str, data: bytes) -> pydicom.Dataset:
     _check_part10(path, data)
+    _check_inflated(path, data)
     try:
         # specific_tags: parse only what DicomSlice needs, about 3x faster
         # than a full parse of these headers.
@@ -434,6 +552,7 @@ def _check_image(ds: pydicom.Dataset, path: str) -> None:
         raise _missing_error(path, missing)
     rows, cols, bits = (_int(ds, k, 0, path) for k in ("Rows", "Columns", "BitsAllocated"))
     samples, frames = _int(ds, "SamplesPerPixel", 1, path), _int(ds, "NumberOfFrames", 1, path)
+    _check_pixels(path, rows, cols, frames, samples)
     if samples != 1 or frames != 1:
         raise DicomReadError(
             f"{path}: expected a single-frame grayscale slice, got "

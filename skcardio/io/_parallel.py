@@ -7,7 +7,9 @@ from collections.abc import Sequence
 
 from joblib import Memory, Parallel, delayed
 
+from ..exceptions import DicomReadError
 from ._dicom import DicomSlice, read_dicom
+from ._limits import Limits, get_limits, limits_context
 
 __all__ = ["read_dicoms"]
 
@@ -43,7 +45,10 @@ def read_dicoms(
     Raises
     ------
     DicomReadError
-        For the first file that cannot be read, naming it.
+        For the first file that cannot be read, naming it; or, naming the
+        file that crossed it, when the decoded images together exceed
+        ``max_study_bytes`` (:func:`skcardio.io.get_limits`): no more files
+        are read then.
 
     Examples
     --------
@@ -55,17 +60,35 @@ def read_dicoms(
     """
     paths = [os.fspath(p) for p in paths]
     reader = _cached_reader(memory)
+    limits = get_limits()  # passed on: worker processes do not share set_limits
     # Group files into a few large batches: a process round-trip per file
-    # costs more than parsing it.
-    return Parallel(n_jobs=n_jobs, batch_size="auto")(
-        delayed(reader)(path, *_signature(path), pixels) for path in paths
-    )
+    # costs more than parsing it. As a generator, so that the study's size is
+    # checked as the slices come, not once all are in memory.
+    slices, total = [], 0
+    for dicom in Parallel(n_jobs=n_jobs, batch_size="auto", return_as="generator")(
+        delayed(reader)(path, *_signature(path), pixels, limits) for path in paths
+    ):
+        total += 0 if dicom.image is None else dicom.image.nbytes
+        check_study_bytes(total, dicom.path)
+        slices.append(dicom)
+    return slices
 
 
-def _read(path: str, size: int, mtime_ns: int, pixels: bool) -> DicomSlice:
+def check_study_bytes(total: int, path: str) -> None:
+    """Refuse a set of images whose decoded size, ``path``'s included, exceeds ``max_study_bytes``."""
+    limits = get_limits()
+    if total > limits.max_study_bytes:
+        raise DicomReadError(
+            f"{path}: with this image, the images read take {total} bytes: "
+            + limits.refusal("max_study_bytes", "their size")
+        )
+
+
+def _read(path: str, size: int, mtime_ns: int, pixels: bool, limits: Limits) -> DicomSlice:
     # size and mtime_ns are unused here: they are the cache key that makes an
     # edited file miss the cache.
-    return read_dicom(path, pixels=pixels)
+    with limits_context(**vars(limits)):
+        return read_dicom(path, pixels=pixels)
 
 
 def _signature(path: str) -> tuple[int, int]:

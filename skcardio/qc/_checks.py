@@ -171,8 +171,17 @@ class QCReport:
             )
         return "\n".join(lines)
 
-    def format_skipped(self) -> str:
+    def format_skipped(self, *, max_per_reason: int | None = 20) -> str:
         """Format the skipped dataset items, one line each.
+
+        At most ``max_per_reason`` items are listed for each kind of reason
+        (``None``: all), the others counted in one line: a ``link.csv`` of
+        thousands of bad rows gives a readable report (``skipped`` holds them all).
+
+        Parameters
+        ----------
+        max_per_reason : int or None, default=20
+            Items listed per kind of reason; None lists them all.
 
         Returns
         -------
@@ -181,9 +190,21 @@ class QCReport:
         """
         if not self.skipped:
             return ""
+        from ..datasets._dataset import _reason_kind
+
         header = f"{'patient_id':<12} skipped path: reason"
         lines = [header, "-" * len(header)]
-        lines += [f"{item.patient_id or '-':<12} {item.path}: {item.reason}" for item in self.skipped]
+        counts: Counter = Counter()
+        for item in self.skipped:
+            kind = _reason_kind(item.reason)
+            counts[kind] += 1
+            if max_per_reason is None or counts[kind] <= max_per_reason:
+                lines.append(f"{item.patient_id or '-':<12} {item.path}: {item.reason}")
+        lines += [
+            f"{'-':<12} ... and {count - max_per_reason} more: {kind}"
+            for kind, count in counts.items()
+            if max_per_reason is not None and count > max_per_reason
+        ]
         return "\n".join(lines)
 
     def to_csv(self, path: str | os.PathLike) -> None:

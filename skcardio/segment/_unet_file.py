@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import _unet_env  # noqa: F401, I001  (must precede "import torch")
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -16,6 +17,7 @@ import torch
 
 from .._files import replacing
 from ..exceptions import SkcardioError
+from ..io._limits import get_limits, read_regular
 from ._unet_skorch import _forked_rng, build_net
 
 if TYPE_CHECKING:
@@ -92,11 +94,13 @@ def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str) -
     n_channels = payload["n_channels"]
     if n_channels < 1:
         raise SkcardioError(f"{path}: damaged model file: n_channels is {n_channels}, expected >= 1")
+    _check_size(path, n_channels, model.base_channels, model.depth)
     # Building the network initialises weights from PyTorch's global RNG:
     # fork it so that loading leaves the caller's random state alone.
     with _forked_rng(0, device_):
         net = build_net(model, 1, None, None, n_channels=n_channels, device=device_).initialize()
     _check_state_dict(path, payload["state_dict"], net.module_.state_dict(), model, n_channels)
+    _check_finite(path, payload["state_dict"])
     net.module_.load_state_dict(payload["state_dict"])
     net.history.extend(history)
     model._set_fitted(
@@ -115,17 +119,91 @@ def _safe_detail(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+#: Deepest network a model file may describe: 2 ** (depth - 1) must divide
+#: the image size, and 16 levels already need images of 32768 pixels.
+_MAX_DEPTH = 16
+
+
+def _n_parameters(n_channels: int, base_channels: int, depth: int) -> int:
+    """Weights of :class:`~skcardio.segment._unet_net.UNet`, counted without building it."""
+
+    def block(inputs: int, outputs: int) -> int:  # two 3x3 convolutions and batch norms
+        return 9 * inputs * outputs + 9 * outputs * outputs + 4 * outputs
+
+    widths = [base_channels * 2**level for level in range(depth)]
+    total, channels = 0, n_channels
+    for width in widths:
+        total, channels = total + block(channels, width), width
+    for width in reversed(widths[:-1]):  # transposed 2x2 convolution, then a block
+        total, channels = total + 4 * channels * width + width + block(2 * width, width), width
+    return total + channels + 1  # the 1x1 head
+
+
+def _check_size(path: str, n_channels: int, base_channels: int, depth: int) -> None:
+    """Refuse, before building it, a network larger than ``max_model_parameters``.
+
+    Values such as 10**8 channels or depth 40 would otherwise allocate
+    hundreds of GB while the network is built, before its weights are read.
+    """
+    limits = get_limits()
+    if depth > _MAX_DEPTH:
+        raise SkcardioError(f"{path}: the model file describes a U-Net of depth {depth}, expected at most {_MAX_DEPTH}")
+    count = _n_parameters(n_channels, base_channels, depth)
+    if count > limits.max_model_parameters:
+        raise SkcardioError(
+            f"{path}: the model file describes a U-Net (n_channels={n_channels}, base_channels={base_channels}, "
+            f"depth={depth}) of {count} weights: " + limits.refusal("max_model_parameters", f"{count} weights")
+        )
+
+
+def _check_finite(path: str, state: dict) -> None:
+    """Refuse NaN or infinite weights: such a network silently predicts nothing."""
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise SkcardioError(
+                f"{path}: damaged model file: {bad} of the {tensor.numel()} values of {name} are NaN or "
+                "infinite, expected finite weights"
+            )
+
+
+def _check_records(path: str, archive: zipfile.ZipFile) -> None:
+    """Refuse compressed records or records larger together than ``max_model_bytes``, before any is read.
+
+    torch.save writes its records uncompressed: a deflated record (a zip
+    bomb) would be inflated whole by torch.load.
+    """
+    limits = get_limits()
+    records = archive.infolist()
+    for record in records:
+        if record.compress_type != zipfile.ZIP_STORED:
+            raise SkcardioError(
+                f"{path}: not a model file saved by UNetSegmenter.save (record {record.filename!r} is "
+                "compressed; torch.save stores records uncompressed)"
+            )
+    total = sum(record.file_size for record in records)
+    if total > limits.max_model_bytes:
+        raise SkcardioError(f"{path}: its records hold " + limits.refusal("max_model_bytes", f"{total} bytes"))
+
+
 def _read_model_file(path: str) -> dict:
-    """``torch.load(weights_only=True)`` of a model file, its entries checked; SkcardioError otherwise."""
+    """``torch.load(weights_only=True)`` of a model file, its entries checked; SkcardioError otherwise.
+
+    Only a regular file of at most ``max_model_bytes`` is read (not
+    ``/dev/zero`` or a pipe), its records checked before torch reads them.
+    """
+    data = io.BytesIO(read_regular(path, SkcardioError, "model", "max_model_bytes"))
     try:
-        with open(path, "rb") as handle:
-            is_zip = zipfile.is_zipfile(handle)
-    except OSError as exc:
-        raise SkcardioError(f"{path}: cannot read the model file: {exc.strerror or exc}") from exc
-    if not is_zip:  # torch.save always writes a zip archive
-        raise SkcardioError(f"{path}: not a model file saved by UNetSegmenter.save (not a torch file)")
+        with zipfile.ZipFile(data) as archive:
+            _check_records(path, archive)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        if isinstance(exc, SkcardioError):
+            raise
+        # torch.save always writes a zip archive
+        raise SkcardioError(f"{path}: not a model file saved by UNetSegmenter.save (not a torch file)") from None
+    data.seek(0)
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        payload = torch.load(data, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise SkcardioError(
             f"{path}: refused to load: the file holds objects whose loading could run code "
@@ -159,6 +237,8 @@ def _decode_json(path: str, payload: dict, key: str, kind: type):
         value = json.loads(payload[key])
     except json.JSONDecodeError as exc:
         raise SkcardioError(f"{path}: damaged model file: {key!r} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise SkcardioError(f"{path}: damaged model file: {key!r} nests JSON too deeply") from None
     if not isinstance(value, kind):
         raise SkcardioError(
             f"{path}: damaged model file: {key!r} holds a {type(value).__name__}, expected a {kind.__name__}"

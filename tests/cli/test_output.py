@@ -145,14 +145,27 @@ def test_atomic_file_that_cannot_start_is_an_output_error(tmp_path, monkeypatch)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_publish_reports_a_stale_file_it_cannot_remove(tmp_path, monkeypatch):
+def test_publish_reports_a_stale_file_it_cannot_remove_and_undoes_every_move(tmp_path, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
     (out / "old.csv").write_text("before")
-    stage = _stage_with(tmp_path, {"new.csv": "after"})
-    monkeypatch.setattr(Path, "unlink", _no_file_system)
-    with pytest.raises(OutputError, match=f"removing {out / 'old.csv'}, left by an earlier run, failed: Read-only"):
+    (out / "new.csv").write_text("earlier")
+    stage = _stage_with(tmp_path, {"new.csv": "after", "sub/x.npy": "after"})
+    real_replace = os.replace
+
+    def failing_replace(source, dest):
+        if Path(source) == out / "old.csv":
+            _no_file_system()
+        return real_replace(source, dest)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OutputError, match=f"removing {out / 'old.csv'}, left by an earlier run, failed: "
+                       f"Read-only file system; {out} restored as it was"):
         publish(stage, out, owned=["old.csv"])
+    assert {str(p.relative_to(out)): p.read_text() for p in out.rglob("*") if p.is_file()} == {
+        "old.csv": "before", "new.csv": "earlier"
+    }
+    assert not (out / "sub").exists()
 
 
 def test_out_checks_try_to_create_a_file(tmp_path, monkeypatch):

@@ -109,9 +109,10 @@ def test_qc_csv_write_failure_leaves_nothing(capsys, tmp_path, monkeypatch):
     "data, says",
     [
         (b"patient_id,original_id\nSCD0000101,SC-HF-I-1\n# caf\xe9\n", "is not UTF-8 text: byte 0xe9 at position 49 (line 3)"),
-        (b'patient_id,original_id\n"' + b"x" * 200_000 + b'",y\n', "line 2: not valid CSV (field larger than field limit"),
+        (b'patient_id,original_id\n"' + b"x" * 200_000 + b'",y\n', "line 2: '\"xxx"),
+        (b"patient_id,original_id\n" + b"a,b\n" * 100_001, "more than 100000 rows exceeds the limit max_link_rows=100000"),
     ],
-    ids=["latin-1", "csv-field-limit"],
+    ids=["latin-1", "line-length-limit", "row-limit"],
 )
 def test_qc_unreadable_link_csv_one_line_exit_2(tmp_path, data, says):
     # Was a UnicodeDecodeError or csv.Error traceback.

@@ -106,11 +106,25 @@ def test_rerun_removes_stale_outputs(model_path, tmp_path, make_dicom):
     assert (out / "mine.txt").read_text() == "kept"
 
 
-def test_without_model(tmp_path, make_dicom, capsys, monkeypatch):
+def test_pretrained_model_by_default(model_path, tmp_path, make_dicom, monkeypatch):
     write_study(make_dicom, tmp_path / "a", n_phases=2, n_slices=2)
-    monkeypatch.delattr(UNetSegmenter, "pretrained", raising=False)
-    assert main(["report", str(tmp_path / "a"), "--out", str(tmp_path / "out")]) == 2
-    assert "no --model given" in capsys.readouterr().err
+    calls = []
+
+    def pretrained(cls, **kwargs):
+        calls.append(kwargs)
+        return UNetSegmenter.load(model_path)
+
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(pretrained))
+    assert main(["report", str(tmp_path / "a"), "--out", str(tmp_path / "out"), "--no-plots"]) == 0
+    assert calls == [{}] and (tmp_path / "out" / "report.csv").is_file()
+
+
+def test_unreadable_model_is_one_line(tmp_path, make_dicom, capsys):
+    write_study(make_dicom, tmp_path / "a", n_phases=2, n_slices=2)
+    (tmp_path / "m.pt").write_bytes(b"not a model")
+    assert main(["report", str(tmp_path / "a"), "--model", str(tmp_path / "m.pt"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skcardio report: error: ") and "m.pt" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "out").exists()
 
 
@@ -125,3 +139,16 @@ def test_find_patients(tmp_path, dataset):
     patients = find_patients([str(dataset), str(dataset / "dicoms"), str(tmp_path / "one")])
     assert [p.name for p in patients] == ["P1", "P2", "P1_2", "P2_2", "one"]
     assert sorted(patients[0].contours) == [1, 4, 7, 10, 13, 16] and patients[2].contours == {}
+
+
+def test_no_tta_is_one_pass(model_path, tmp_path, make_dicom):
+    write_study(make_dicom, tmp_path / "a", n_phases=3, n_slices=2, shape=(64, 64))
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path / "a"), "--model", str(model_path), "--out", str(out), "--no-tta", "--no-plots"]) == 0
+    study = read_cine(tmp_path / "a")
+    model = UNetSegmenter.load(model_path).set_params(tta=False)
+    expected = measure_study(study, segment_study(study, model)).row()
+    (row,) = read_rows(out)
+    assert row["slices_kept"] == str(expected["slices_kept"])
+    for key in ("edv_ml", "esv_ml"):
+        assert (row[key] == "" and math.isnan(expected[key])) or float(row[key]) == pytest.approx(expected[key], abs=0.006)

@@ -267,7 +267,9 @@ def test_interrupted_train_writes_nothing(tmp_path, capsys, monkeypatch):
     assert main(["train", "--out", str(out), *TINY_FLAGS]) == 130
     captured = capsys.readouterr()
     assert "trained" not in captured.out
-    assert captured.err == "skcardio train: interrupted; outputs left as they were\n"
+    assert captured.err == (
+        f"skcardio train: interrupted (SIGINT); {out} left unchanged (nothing of this run was written there)\n"
+    )
     assert out.read_text() == "earlier model"
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
 

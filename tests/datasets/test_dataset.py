@@ -198,3 +198,52 @@ def test_summary_counts_linked_rows_and_groups_reasons(make_layout):
     assert summary.startswith("2 patient(s) with slices (3 linked in link.csv)")
     # One line for both missing DICOMs, whatever their paths (was one line per path).
     assert "   2 x contour without a DICOM\n" in summary + "\n"
+
+
+def test_expected_skips_are_one_summary_line_not_one_line_each(make_layout, caplog):
+    # 30 uncontoured frames and a slice filtered out by require=: counted, not listed.
+    slices = {n: {} for n in range(1, 31)}
+    slices.update({40: {"i": SQUARE_I, "o": SQUARE_O}, 41: {"i": SQUARE_I}})
+    root = make_layout({"P1": ("O1", slices)})
+    with caplog.at_level(logging.INFO, logger="skcardio.datasets"):
+        data = load_dataset(root, require="o-contour")
+    assert len(data.skipped) == 2  # one entry for the 30 frames, one for slice 41
+    assert [r.message.count("\n") for r in caplog.records] == [data.summary.count("\n")]
+    assert "30 DICOM(s) without any contour" not in caplog.text  # grouped by wording in the summary
+    assert "1 x DICOM(s) without any contour" in caplog.text and "1 x no o-contour for this slice" in caplog.text
+
+
+def test_as_frame_gives_a_dataframe_that_estimators_take():
+    pd = pytest.importorskip("pandas")
+    from sklearn.model_selection import cross_val_score
+
+    from skcardio.datasets import load_sample
+    from skcardio.metrics import iou_scorer
+    from skcardio.segment import make_classical_pipeline
+
+    records = load_sample(require="o-contour")
+    table = load_sample(require="o-contour", as_frame=True)
+    assert isinstance(table.frame, pd.DataFrame) and list(table.frame.columns) == list(FRAME_DTYPE.names)
+    for name in FRAME_DTYPE.names:
+        np.testing.assert_array_equal(np.stack(table.frame[name].to_numpy()), records.frame[name])
+    np.testing.assert_array_equal(table.images, records.images)
+    from sklearn.pipeline import make_pipeline
+
+    from skcardio.preprocessing import DicomLoader
+
+    pipe = make_pipeline(DicomLoader(region="o-contour"), make_classical_pipeline())
+    scores = [
+        cross_val_score(pipe, data.frame, data.y, groups=data.groups, cv=GroupKFold(3), scoring=iou_scorer)
+        for data in (records, table)
+    ]
+    np.testing.assert_array_equal(scores[0], scores[1])
+
+
+def test_as_frame_without_pandas_says_which_extra(monkeypatch):
+    import sys
+
+    from skcardio.datasets import get_sample_path
+
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r"as_frame=True requires pandas.*skcardio\[pandas\]"):
+        load_dataset(get_sample_path(), as_frame=True)

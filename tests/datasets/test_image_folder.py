@@ -196,3 +196,40 @@ def test_shared_png_export(shared_png_root):
 def test_shared_dicom_pathology(shared_data_root):
     data = load_dataset(shared_data_root)
     assert set(data.frame.pathology) == {"HF-I"}
+
+
+def test_as_frame(folder):
+    pd = pytest.importorskip("pandas")
+    folder("SC-HYP-3-IM-0001-0100.dcm.png", _image(1), _label())
+    root = folder("SC-N-2-IM-0001-0008.dcm.png", _image(2), _label())
+    records, table = _load(root), _load(root, as_frame=True)
+    assert isinstance(table.frame, pd.DataFrame) and list(table.frame.columns) == list(IMAGE_FRAME_DTYPE.names)
+    for name in IMAGE_FRAME_DTYPE.names:
+        np.testing.assert_array_equal(np.stack(table.frame[name].to_numpy()), records.frame[name])
+
+
+def test_image_bombs_and_oversized_files_are_refused_before_decoding(folder):
+    import time
+
+    from _hostile import png_bomb
+
+    from skcardio.io import limits_context
+
+    root = folder("SC-N-2-IM-0001-0048.png", label=_label())
+    png_bomb(root / "images" / "SC-N-2-IM-0001-0048.png", 8000)
+    assert (root / "images" / "SC-N-2-IM-0001-0048.png").stat().st_size < 200_000
+    start = time.perf_counter()
+    with pytest.raises(DatasetError, match=r"SC-N-2-IM-0001-0048\.png: the header claims 8000 x 8000 x 1 band\(s\) x 1 "
+                       r"frame\(s\): 64000000 values exceeds the limit max_image_pixels=33554432"):
+        _load(root)
+    assert time.perf_counter() - start < 5
+    root = folder("SC-N-2-IM-0001-0048.png", image=_image(), label=_label())
+    tifffile.imwrite(root / "images" / "SC-N-2-IM-0001-0049.tif", np.zeros((40, *SHAPE), np.uint8))
+    iio.imwrite(root / "labels" / "SC-N-2-IM-0001-0049.png", _label())
+    with limits_context(max_image_pixels=200), pytest.raises(
+        DatasetError, match=r"0049\.tif: the header claims 40 page\(s\) of \(12, 10\): 4800 values exceeds the limit"
+    ):
+        _load(root)
+    expected = r"an image file of \d+ bytes exceeds the limit max_file_bytes=100"
+    with limits_context(max_file_bytes=100), pytest.raises(DatasetError, match=expected):
+        _load(root)

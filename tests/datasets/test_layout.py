@@ -9,6 +9,7 @@ from _contour_shapes import SQUARE_I, SQUARE_O
 
 from skcardio.datasets import load_dataset, scan_layout
 from skcardio.exceptions import DatasetError
+from skcardio.io import limits_context
 
 
 def _reasons(layout, root):
@@ -45,7 +46,9 @@ def test_link_csv_not_utf8_is_a_dataset_error(make_layout, data, byte, position,
 def test_link_csv_field_over_csv_limit_is_a_dataset_error(make_layout):
     root = _one_patient(make_layout)
     (root / "link.csv").write_text('patient_id,original_id\nP1,O1\n"' + "x" * 200_000 + '",y\n')
-    with pytest.raises(DatasetError, match=r"link\.csv, line 3: not valid CSV \(field larger than field limit"):
+    with limits_context(max_line_chars=10**6), pytest.raises(
+        DatasetError, match=r"link\.csv, line 3: not valid CSV \(field larger than field limit"
+    ):
         scan_layout(root)
 
 
@@ -173,3 +176,82 @@ def test_folder_where_a_file_is_expected(make_layout, name):
     reasons = _reasons(scan_layout(root), root)
     assert reasons[f"dicoms/P1/{name}"] == "is a folder, expected DICOM files only"
     assert reasons[f"contourfiles/O1/i-contours/IM-0001-0007-icontour-{name}"] == "is a folder, expected contour files only"
+
+
+# Hostile layouts: links leading out of the dataset, loops, pipes, huge link.csv files
+
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="symbolic links and FIFOs")
+
+
+@posix_only
+def test_patient_folder_linked_outside_the_dataset_is_not_followed(make_layout, tmp_path):
+    root = _one_patient(make_layout)
+    outside = tmp_path / "elsewhere"
+    (root / "dicoms" / "P1").rename(outside)
+    (root / "dicoms" / "P1").symlink_to(outside)
+    layout = scan_layout(root)
+    [item] = [s for s in layout.skipped if s.path.endswith("P1")]
+    assert item.error and item.reason == (
+        f"linked folder is a link leading out of the dataset folder (to {outside}); not followed"
+    )
+    assert layout.slices == []
+    # A link inside the dataset is fine.
+    inside = root / "dicoms" / "real"
+    (root / "dicoms" / "P1").unlink()
+    outside.rename(inside)
+    (root / "dicoms" / "P1").symlink_to(inside)
+    assert len(scan_layout(root).slices) == 2
+
+
+@posix_only
+def test_link_loops_and_pipes_are_reported_as_such(make_layout, tmp_path):
+    root = _one_patient(make_layout)
+    folder = root / "dicoms" / "P1"
+    (folder / "7.dcm").symlink_to(folder / "7.dcm")
+    os.mkfifo(folder / "8.dcm")
+    (folder / "9.dcm").symlink_to(tmp_path / "secret.dcm")
+    (tmp_path / "secret.dcm").write_bytes(b"x")
+    reasons = {os.path.basename(s.path): (s.reason, s.error) for s in scan_layout(root).skipped}
+    assert reasons["7.dcm"] == ("not a readable file: symbolic link loop (a link that leads back to itself)", True)
+    assert reasons["8.dcm"] == ("not a regular file (a pipe, socket or device)", True)
+    assert reasons["9.dcm"] == (f"a link leading out of the dataset folder (to {tmp_path / 'secret.dcm'}); not followed", True)
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(DatasetError, match=r"loop: symbolic link loop"):
+        scan_layout(loop)
+    (root / "contourfiles" / "O1").rename(tmp_path / "O1")
+    (root / "contourfiles" / "O1").symlink_to(root / "contourfiles" / "O1")
+    [item] = [s for s in scan_layout(root).skipped if s.path.endswith("O1")]
+    assert item.reason == "linked folder symbolic link loop (a link that leads back to itself)" and item.error
+
+
+def test_link_csv_row_and_line_limits(make_layout):
+    from _hostile import many_rows_link
+
+    root = _one_patient(make_layout)
+    many_rows_link(root / "link.csv", 1000)
+    with limits_context(max_link_rows=999):
+        with pytest.raises(DatasetError, match=r"link\.csv, line 1001: more than 999 rows exceeds the limit max_link_rows=999"):
+            scan_layout(root)
+    skipped = scan_layout(root).skipped
+    assert sum("malformed link row" in s.reason for s in skipped) == 1000
+    (root / "link.csv").write_text("patient_id,original_id\nP1," + "O" * 5000 + "\n")
+    with pytest.raises(DatasetError) as info:
+        scan_layout(root)
+    expected = "a line of 5003 characters exceeds the limit max_line_chars=4096"
+    assert f"line 2: 'P1,{'O' * 77}'... (5003 characters): {expected}" in str(info.value)
+
+
+def test_many_skipped_items_are_logged_bounded(make_layout, caplog):
+    from _hostile import many_rows_link
+
+    root = _one_patient(make_layout)
+    many_rows_link(root / "link.csv", 500)
+    with open(root / "link.csv", "a") as handle:
+        handle.write("P1,O1\n")
+    with caplog.at_level(logging.INFO, logger="skcardio.datasets"):
+        data = load_dataset(root)
+    assert len(data.skipped) == 500
+    assert len(caplog.records) < 30
+    assert "... and 480 more skipped: malformed link row" in caplog.text

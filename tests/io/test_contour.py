@@ -91,7 +91,7 @@ def test_error_quotes_the_raw_line(tmp_path, data, line, shown):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(ContourReadError, match="cannot read"):
+    with pytest.raises(ContourReadError, match="gone.txt: no such file"):
         read_contour(tmp_path / "gone.txt")
 
 

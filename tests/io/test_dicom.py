@@ -417,21 +417,18 @@ def test_big_endian_8_bit_ow_matches_pydicom(tmp_path, make_dicom):
 
 
 def test_fallback_reads_the_file_once(tmp_path, make_dicom, monkeypatch):
-    import builtins
-    import io
     import os
 
     path = _big_endian_copy(make_dicom(tmp_path / "le.dcm", np.zeros((2, 2), np.int16)), tmp_path / "be.dcm")
     opened = []
-    real_open = io.open
+    real_open = os.open
 
-    def counting_open(file, *args, **kwargs):
+    def counting_open(file, *args, **kwargs):  # inputs are opened with os.open (regular files only)
         if isinstance(file, (str, os.PathLike)) and os.fspath(file) == str(path):
             opened.append(file)
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(io, "open", counting_open)
-    monkeypatch.setattr(builtins, "open", counting_open)
+    monkeypatch.setattr(os, "open", counting_open)
     read_dicom(path)
     assert len(opened) == 1
 

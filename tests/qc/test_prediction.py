@@ -20,16 +20,16 @@ def test_certain_mask_has_confidence_one_and_no_flag():
     assert set(result) == {"confidence", "flagged", *PREDICTION_FLAGS}
 
 
-def test_confidence_falls_with_uncertainty_inside_and_outside_the_mask():
+def test_confidence_is_the_mean_probability_inside_the_mask():
     mask = _disc()
     sure = np.where(mask, 0.99, 0.0)
-    unsure_border = np.where(mask, 0.6, 0.0)
-    leak = sure + np.where(_disc(radius=16) & ~mask, 0.45, 0.0)  # probable pool left outside
-    result = assess_predictions(np.stack([mask] * 3), np.stack([sure, unsure_border, leak]))
-    confidence = result["confidence"]
-    assert confidence[0] > 0.99
-    assert confidence[1] < 0.8
-    assert confidence[2] < confidence[0] - 0.1
+    unsure = np.where(mask, 0.6, 0.0)
+    half = sure.copy()
+    half[:32] = np.where(mask[:32], 0.55, 0.0)  # the upper half hesitant
+    outside = sure + np.where(_disc(radius=16) & ~mask, 0.45, 0.0)  # only pixels of the mask count
+    result = assess_predictions(np.stack([mask] * 4), np.stack([sure, unsure, half, outside]))
+    expected = [0.99, 0.6, (0.55 * mask[:32].sum() + 0.99 * mask[32:].sum()) / mask.sum(), 0.99]
+    np.testing.assert_allclose(result["confidence"], expected)
 
 
 def test_empty_mask_is_flagged_with_zero_confidence():
@@ -42,9 +42,9 @@ def test_empty_mask_is_flagged_with_zero_confidence():
 def test_second_probable_region_is_flagged_but_a_speck_is_not():
     mask = _disc()
     second = np.where(mask, 0.9, 0.0)
-    second[2:10, 50:60] = 0.8  # a bright structure of 80 pixels
+    second[2:14, 48:62] = 0.8  # a bright structure of 168 pixels: 47 % of the pool's mass
     speck = np.where(mask, 0.9, 0.0)
-    speck[2, 50] = 0.8  # one pixel: under 5 % of the pool's mass
+    speck[2:6, 50:60] = 0.8  # 40 pixels: 11 % of the pool's mass
     result = assess_predictions(np.stack([mask, mask]), np.stack([second, speck]))
     assert result["several_components"].tolist() == [True, False]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -106,9 +107,9 @@ def test_load_refuses_other_files(tmp_path):
         archive.writestr("notes.txt", "a zip, but not torch's")
     with pytest.raises(SkcardioError, match="archive.pt: not a model file .*damaged torch file"):
         UNetSegmenter.load(tmp_path / "archive.pt")
-    with pytest.raises(SkcardioError, match="missing.pt: cannot read the model file: No such file"):
+    with pytest.raises(SkcardioError, match="missing.pt: no such file"):
         UNetSegmenter.load(tmp_path / "missing.pt")
-    with pytest.raises(SkcardioError, match="cannot read the model file"):
+    with pytest.raises(SkcardioError, match="is a folder, expected a regular model file"):
         UNetSegmenter.load(tmp_path)
 
 
@@ -203,7 +204,8 @@ def test_pretrained_refuses_a_file_whose_hash_differs(tmp_path, monkeypatch):
     from skcardio.segment import _unet_file
 
     copy = tmp_path / PRETRAINED.name
-    copy.write_bytes(PRETRAINED.read_bytes()[:-1] + b"\0")
+    data = PRETRAINED.read_bytes()
+    copy.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))  # one byte changed
     (tmp_path / PRETRAINED.with_suffix(".json").name).write_text(PRETRAINED.with_suffix(".json").read_text())
     monkeypatch.setattr(_unet_file, "PRETRAINED", copy)
     with pytest.raises(SkcardioError, match=r"unet_lv_pretrained.pt: SHA-256 [0-9a-f]{64} differs from [0-9a-f]{64} recorded"):
@@ -211,3 +213,52 @@ def test_pretrained_refuses_a_file_whose_hash_differs(tmp_path, monkeypatch):
     copy.with_suffix(".json").unlink()
     with pytest.raises(SkcardioError, match=r"pretrained model is not usable: FileNotFoundError"):
         UNetSegmenter.pretrained()
+
+
+# Hostile model files: refused before anything large is allocated
+
+
+def test_architecture_values_are_bounded_before_the_network_is_built(fitted, tmp_path):
+    from _hostile import rewrite_model
+
+    fitted.save(tmp_path / "m.pt")
+    path = rewrite_model(tmp_path / "m.pt", tmp_path / "wide.pt", params={"base_channels": 10**8})
+    with pytest.raises(SkcardioError, match=r"wide\.pt: the model file describes a U-Net \(n_channels=1, base_channels=100000000, "
+                       r"depth=3\) of \d+ weights: \d+ weights exceeds the limit max_model_parameters=50000000"):
+        UNetSegmenter.load(path)
+    path = rewrite_model(tmp_path / "m.pt", tmp_path / "channels.pt", n_channels=10**9)
+    with pytest.raises(SkcardioError, match="exceeds the limit max_model_parameters"):
+        UNetSegmenter.load(path)
+
+
+def test_non_finite_weights_are_refused(fitted, tmp_path):
+    from _hostile import rewrite_model
+
+    fitted.save(tmp_path / "m.pt")
+    name, tensor = next((k, v) for k, v in fitted.net_.module_.state_dict().items() if v.is_floating_point())
+    broken = tensor.detach().clone()
+    broken.view(-1)[0] = float("nan")
+    path = rewrite_model(tmp_path / "m.pt", tmp_path / "nan.pt", state={name: broken})
+    with pytest.raises(SkcardioError, match=rf"nan\.pt: damaged model file: 1 of the {broken.numel()} values of "
+                       rf"{re.escape(name)} are NaN or infinite, expected finite weights"):
+        UNetSegmenter.load(path)
+
+
+def test_compressed_records_and_oversized_files_are_refused_unread(fitted, tmp_path):
+    from _hostile import zip_bomb_model
+
+    fitted.save(tmp_path / "m.pt")
+    path = zip_bomb_model(tmp_path / "m.pt", tmp_path / "bomb.pt", 1 << 20)
+    with pytest.raises(SkcardioError, match=r"bomb\.pt: not a model file saved by UNetSegmenter\.save \(record "
+                       r"'.*/data/1000' is compressed; torch\.save stores records uncompressed\)"):
+        UNetSegmenter.load(path)
+    size = (tmp_path / "m.pt").stat().st_size
+    from skcardio.io import limits_context
+
+    with limits_context(max_model_bytes=size - 1), pytest.raises(
+        SkcardioError, match=rf"m\.pt: a model file of {size} bytes exceeds the limit max_model_bytes"
+    ):
+        UNetSegmenter.load(tmp_path / "m.pt")
+    if os.name == "posix":
+        with pytest.raises(SkcardioError, match="/dev/zero: is a character device, expected a regular model file"):
+            UNetSegmenter.load("/dev/zero")

@@ -1,0 +1,31 @@
+"""The list of files a batch command skipped, printed at its end (bounded)."""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["report_problems", "skipped_files"]
+
+#: Problems listed one by one at the end of a run; the rest are counted.
+_LISTED = 50
+
+
+def report_problems(kind: str, problems: list[tuple[str, str]]) -> None:
+    """Print ``(file, reason)`` pairs to stderr at the end of a run, at most 50 of them.
+
+    ``kind`` is ``"skipped"`` (files left out: the command exits 1) or
+    ``"warning"``.
+    """
+    if not problems:
+        return
+    label = "file(s) skipped" if kind == "skipped" else "warning(s)"
+    print(f"{len(problems)} {label}:", file=sys.stderr)
+    for path, reason in problems[:_LISTED]:
+        print(f"  {path}: {reason}", file=sys.stderr)
+    if len(problems) > _LISTED:
+        print(f"  ... and {len(problems) - _LISTED} more", file=sys.stderr)
+
+
+def skipped_files(skipped) -> list[tuple[str, str]]:
+    """``(path, reason)`` of the :class:`~skcardio.datasets.Skipped` items that are errors."""
+    return [(item.path, item.reason) for item in skipped if item.error]

@@ -1,0 +1,149 @@
+"""``skcardio predict --dicom-seg/--nifti``: the masks of each series as DICOM SEG and NIfTI files.
+
+Run after the slice outputs are staged: the masks are read back from the
+staged ``STEM_mask.npy`` files, grouped by ``SeriesInstanceUID``, and written
+next to the slice files of the series, listed in ``series.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["SERIES_CSV", "add_arguments", "check_extras", "earlier_series_outputs", "write_series_outputs"]
+
+logger = logging.getLogger("skcardio.cli.predict")
+
+#: The index of the series files, in --out.
+SERIES_CSV = "series.csv"
+#: Its columns; ``phase`` is empty for a file covering every phase of the series.
+SERIES_FIELDS = ("series_uid", "series_number", "format", "phase", "slices", "file")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--dicom-seg`` and ``--nifti`` to ``skcardio predict``."""
+    parser.add_argument(
+        "--dicom-seg", action="store_true",
+        help="also write the masks of each series as a DICOM SEG referencing its images: "
+        "FOLDER/seriesN_seg.dcm, or one FOLDER/seriesN_phaseK_seg.dcm per cardiac phase when the "
+        "series holds several images at one position (needs skcardio[dicomseg])",
+    )
+    parser.add_argument(
+        "--nifti", action="store_true",
+        help="also write the masks of each series as one NIfTI volume in scanner coordinates: "
+        "FOLDER/seriesN_mask.nii.gz, columns x rows x positions (x phases) (needs skcardio[nifti])",
+    )
+
+
+def check_extras(args: argparse.Namespace) -> str | None:
+    """Why the asked formats cannot be written (a library is missing), or None."""
+    from .._optional import import_optional
+
+    wanted = [("highdicom", "dicomseg", "--dicom-seg")] * bool(args.dicom_seg)
+    wanted += [("nibabel", "nifti", "--nifti")] * bool(args.nifti)
+    for module, extra, option in wanted:
+        try:
+            import_optional(module, extra, option)
+        except ImportError as exc:
+            return str(exc)
+    return None
+
+
+def write_series_outputs(stage: Path, rows: list[dict], *, dicom_seg: bool, nifti: bool) -> int:
+    """Write the series files of the slices in ``rows`` under ``stage``; return how many failed."""
+    if not (dicom_seg or nifti):
+        return 0
+    from ..exceptions import DicomReadError, ExportError
+
+    index, failed, taken = [], 0, set()
+    for (uid, number), members in _by_series(rows).items():
+        stems = [Path(row["output_stem"]) for row, _ in members]
+        base = _unique_base(stems[0].parent / (f"series{number}" if number else "series"), taken)
+        masks = np.stack([np.load(stage / f"{stem}_mask.npy") for stem in stems])
+        geometry = [slice_ for _, slice_ in members]
+        writers = ([_write_nifti] if nifti else []) + ([_write_segs] if dicom_seg else [])
+        for writer in writers:
+            try:
+                for entry in writer(stage, base, masks, geometry):
+                    index.append({"series_uid": uid, "series_number": number, **entry})
+            except (ExportError, DicomReadError) as exc:
+                failed += 1
+                logger.error("series %s (%d slice(s), e.g. %s): %s", uid or "?", len(members), geometry[0].path, exc)
+    with (stage / SERIES_CSV).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=SERIES_FIELDS)
+        writer.writeheader()
+        writer.writerows(index)
+    return failed
+
+
+def earlier_series_outputs(out: Path) -> list[str]:
+    """The series files (and ``series.csv``) that an earlier run's ``series.csv`` in ``out`` lists."""
+    path = out / SERIES_CSV
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            files = [row.get("file") for row in csv.DictReader(handle)]
+    except FileNotFoundError:
+        return []
+    except (OSError, csv.Error, UnicodeDecodeError) as exc:
+        logger.warning("%s: unreadable (%s); series files of the earlier run are kept", path, exc)
+        return [SERIES_CSV]
+    # Only files inside out: a hand-edited CSV must not delete files elsewhere.
+    files = [f for f in files if f and not Path(f).is_absolute() and ".." not in Path(f).parts]
+    return [SERIES_CSV, *files]
+
+
+def _by_series(rows: list[dict]) -> dict[tuple[str, str], list]:
+    """``(SeriesInstanceUID, SeriesNumber)`` -> ``[(row, DicomSlice without pixels)]``, in row order."""
+    from ..io import read_dicom
+
+    groups = defaultdict(list)
+    for row in rows:
+        header = read_dicom(row["dicom_path"], pixels=False)
+        number = "" if header.series_number is None else str(header.series_number)
+        groups[(header.series_uid, number)].append((row, header))
+    return groups
+
+
+def _unique_base(base: Path, taken: set) -> Path:
+    """``base``, or ``base-2``, ``base-3``... when series of one folder share a number."""
+    candidate, k = base, 1
+    while candidate in taken:
+        k += 1
+        candidate = base.with_name(f"{base.name}-{k}")
+    taken.add(candidate)
+    return candidate
+
+
+def _write_nifti(stage: Path, base: Path, masks: np.ndarray, geometry: list) -> list[dict]:
+    from ..io import write_nifti
+
+    name = f"{base}_mask.nii.gz"
+    (stage / name).parent.mkdir(parents=True, exist_ok=True)
+    write_nifti(masks, geometry, stage / name)
+    return [{"format": "nifti", "phase": "", "slices": len(masks), "file": name}]
+
+
+def _write_segs(stage: Path, base: Path, masks: np.ndarray, geometry: list) -> list[dict]:
+    from ..io import group_by_phase, write_dicom_seg
+
+    phases = group_by_phase(geometry)
+    entries = []
+    try:
+        for k, phase in enumerate(phases, start=1):
+            name = f"{base}_seg.dcm" if len(phases) == 1 else f"{base}_phase{k:02d}_seg.dcm"
+            (stage / name).parent.mkdir(parents=True, exist_ok=True)
+            write_dicom_seg(
+                masks[phase], [geometry[i].path for i in phase], stage / name,
+                algorithm="skcardio UNetSegmenter",
+            )
+            entries.append({"format": "dicom-seg", "phase": k if len(phases) > 1 else "", "slices": len(phase), "file": name})
+    except Exception:
+        for entry in entries:  # all phases of the series or none
+            (stage / entry["file"]).unlink(missing_ok=True)
+        raise
+    return entries

@@ -1,0 +1,540 @@
+"""Masks as standard files placed in the scanner: DICOM SEG (highdicom) and NIfTI-1 (nibabel).
+
+A DICOM SEG references its source images, so a DICOM viewer or PACS overlays
+it on them; a NIfTI file carries the affine computed from the DICOM geometry
+(``ImagePositionPatient``, ``ImageOrientationPatient``, ``PixelSpacing`` and
+the spacing of the slice positions), converted from DICOM's LPS patient
+coordinates to NIfTI's RAS. highdicom and nibabel are optional:
+``pip install "skcardio[dicomseg]"`` or ``"skcardio[nifti]"``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import warnings
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .. import __version__
+from .._files import replacing
+from .._optional import import_optional
+from ..exceptions import ExportError, SkcardioWarning
+from ._dicom import DicomSlice, read_header
+
+__all__ = ["SEGMENT_LABEL", "group_by_phase", "write_dicom_seg", "write_nifti"]
+
+#: The label of the one segment skcardio writes.
+SEGMENT_LABEL = "LV blood pool"
+#: Slices closer than this along the normal (mm) are at one position; also the
+#: tolerance of in-plane offsets, spacings and orientations (as direction cosines).
+_TOL_MM = 0.01
+_TOL_COSINE = 1e-4
+#: Relative spread of the gaps between slice positions accepted as one regular grid.
+_TOL_GAP = 0.01
+#: DICOM's patient coordinates (LPS: x to the left, y to the back) to NIfTI's RAS.
+_LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+
+
+def write_dicom_seg(
+    masks: ArrayLike,
+    source_paths: Sequence[str | os.PathLike],
+    path: str | os.PathLike,
+    *,
+    label: str = SEGMENT_LABEL,
+    algorithm: str = "skcardio",
+    algorithm_family: str = "ArtificialIntelligence",
+) -> Path:
+    """Write the masks of slices of one series as one binary DICOM SEG file.
+
+    A SEG holds one frame per plane position (highdicom, like most readers,
+    places frames by position), so the sources must lie at different
+    positions: split a cine series into its phases first with
+    :func:`group_by_phase`. The SEG references every source image
+    (``ReferencedSeriesSequence``) and
+    copies its patient, study and frame of reference, so viewers place each
+    mask frame on its image. One segment, labelled ``label``: the body
+    substance *blood* in the anatomic region *left ventricle* (SNOMED CT
+    87612001 in 87878005), found by an automatic algorithm.
+
+    Parameters
+    ----------
+    masks : array-like of shape (n, rows, columns), bool
+        One mask per source image, in the order of ``source_paths``,
+        indexed ``[row, col]`` like the images.
+    source_paths : sequence of str or path-like
+        The ``n`` DICOM files the masks were predicted on, all of one series
+        (one ``SeriesInstanceUID``), at different positions, and of the
+        masks' size.
+    path : str or path-like
+        The file to write (written atomically: a failure leaves no file).
+    label : str, default="LV blood pool"
+        The segment's label.
+    algorithm : str, default="skcardio"
+        The algorithm's name in the segment description.
+    algorithm_family : str, default="ArtificialIntelligence"
+        Its family, a name of DICOM CID 7162 in pydicom's ``codes.cid7162``
+        (e.g. ``"HistogramAnalysis"`` for a threshold).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ImportError
+        If highdicom is not installed (``pip install "skcardio[dicomseg]"``).
+    DicomReadError
+        If a source file cannot be read.
+    ExportError
+        If the sources span several series, two lie at one position, their
+        size differs from the masks', or highdicom refuses them (the message
+        names the files).
+
+    Warns
+    -----
+    SkcardioWarning
+        If the sources of the series carry different ``FrameOfReferenceUID``
+        values (anonymisers replace them per image, as in the Sunnybrook
+        data): the SEG then uses the first one's for all of them.
+
+    Notes
+    -----
+    Invalid dates (DA, DT, TM values such as ``00000000``, left by
+    anonymisation) are written empty in the SEG instead of copied, and
+    absent type 2 patient and study elements (e.g. ``PatientName``) empty.
+
+    Examples
+    --------
+    >>> import highdicom, numpy as np
+    >>> from skcardio.datasets import load_sample
+    >>> from skcardio.io import group_by_phase, read_dicom, write_dicom_seg
+    >>> data = load_sample()
+    >>> patient = data.groups == "SCD0000101"
+    >>> slices = [read_dicom(f, pixels=False) for f in data.frame.dicom_path[patient]]
+    >>> phases = group_by_phase(slices)
+    >>> phases
+    [[0, 1, 3, 4], [2]]
+    >>> files = [slices[i].path for i in phases[0]]
+    >>> masks = data.y[patient][phases[0]]
+    >>> path = write_dicom_seg(masks, files, getfixture("tmp_path") / "seg.dcm")
+    >>> seg = highdicom.seg.segread(path)
+    >>> seg.SegmentSequence[0].SegmentLabel
+    'LV blood pool'
+    >>> back = seg.get_pixels_by_source_instance(
+    ...     [highdicom.imread(f).SOPInstanceUID for f in files], segment_numbers=[1])
+    >>> bool((back[..., 0] == masks).all())
+    True
+    """
+    hd = import_optional("highdicom", "dicomseg", "writing a DICOM SEG")
+    from pydicom.sr.codedict import codes
+
+    source_paths = [os.fspath(p) for p in source_paths]
+    masks = _check_masks(masks, len(source_paths))
+    if not hasattr(codes.cid7162, algorithm_family):
+        raise ValueError(
+            f"algorithm_family must be a name of DICOM CID 7162 (e.g. 'ArtificialIntelligence', "
+            f"'HistogramAnalysis'), got {algorithm_family!r}"
+        )
+    with _quiet_source_warnings():
+        seg = _build_seg(hd, codes, masks, source_paths, path, label, algorithm, algorithm_family)
+    with replacing(path, "wb") as handle:
+        seg.save_as(handle, enforce_file_format=True)
+    return Path(path)
+
+
+def _build_seg(hd, codes, masks, source_paths, path, label, algorithm, algorithm_family):
+    sources = [_conformed(read_header(p)) for p in source_paths]
+    _check_seg_sources(sources, source_paths, masks.shape[1:])
+    frames = {str(ds.get("FrameOfReferenceUID", "")) for ds in sources}
+    if len(frames) > 1:
+        first = sources[0].FrameOfReferenceUID
+        warnings.warn(
+            f"the {len(sources)} images of series {sources[0].SeriesInstanceUID} (first "
+            f"{source_paths[0]}) carry {len(frames)} different FrameOfReferenceUIDs, as "
+            f"anonymisers leave them; the SEG uses the first one's ({first}) for all",
+            SkcardioWarning,
+            stacklevel=3,  # the caller of write_dicom_seg
+        )
+        for ds in sources:
+            ds.FrameOfReferenceUID = first
+    description = hd.seg.SegmentDescription(
+        segment_number=1,
+        segment_label=label,
+        segmented_property_category=codes.cid7150.BodySubstance,
+        segmented_property_type=codes.SCT.Blood,
+        anatomic_regions=[codes.SCT.LeftVentricle],
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
+        algorithm_identification=hd.AlgorithmIdentificationSequence(
+            name=algorithm, version=__version__, family=getattr(codes.cid7162, algorithm_family)
+        ),
+    )
+    try:
+        return hd.seg.Segmentation(
+            source_images=sources,
+            pixel_array=masks,
+            segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+            segment_descriptions=[description],
+            series_instance_uid=hd.UID(),
+            series_number=1,
+            sop_instance_uid=hd.UID(),
+            instance_number=1,
+            manufacturer="skcardio",
+            manufacturer_model_name=algorithm,
+            software_versions=__version__,
+            device_serial_number="none",
+            content_label="LVBLOODPOOL",
+            content_description=f"{label} masks by {algorithm}",
+            # A frame per source image, empty or not: readers get every slice back.
+            omit_empty_frames=False,
+        )
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        hint = ""
+        if "duplicates" in str(exc):
+            hint = " (two sources at one position: split a cine series with group_by_phase, one SEG per phase)"
+        raise ExportError(
+            f"{path}: highdicom cannot build a SEG of the {len(sources)} slice(s) of "
+            f"{source_paths[0]} ...: {exc}{hint}"
+        ) from exc
+
+
+def write_nifti(
+    masks: ArrayLike, geometry: Sequence[DicomSlice], path: str | os.PathLike
+) -> Path:
+    """Write the masks of slices of one series as a NIfTI-1 volume in scanner coordinates.
+
+    The slices must share one orientation and lie on a regular grid: their
+    positions along the slice normal are evenly spaced, and every position
+    holds as many images (cardiac phases) as the others. The volume is
+    ``(columns, rows, positions)``, or ``(columns, rows, positions, phases)``
+    when positions hold several images (phases ordered by ``TriggerTime``,
+    then ``InstanceNumber``), with positions in increasing order along the
+    normal (row direction x column direction) and voxel ``(i, j, k)`` the
+    pixel ``[row=j, col=i]`` of position ``k``. The affine (qform and sform,
+    code 1 *scanner*) maps voxels to RAS millimetres; DICOM gives LPS, so x
+    and y change sign. A single slice is a one-slice volume whose third axis
+    is ``SliceThickness`` long (1 mm when unknown).
+
+    Parameters
+    ----------
+    masks : array-like of shape (n, rows, columns), bool
+        One mask per slice, in the order of ``geometry``.
+    geometry : sequence of DicomSlice
+        The ``n`` slices the masks were predicted on
+        (:func:`~skcardio.io.read_dicom`, ``pixels=False`` is enough): their
+        ``image_position``, ``image_orientation``, ``pixel_spacing``,
+        ``slice_thickness``, ``trigger_time`` and ``instance_number``.
+    path : str or path-like
+        ``.nii`` or ``.nii.gz`` (gzip-compressed) file, written atomically.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ImportError
+        If nibabel is not installed (``pip install "skcardio[nifti]"``).
+    ExportError
+        If a slice lacks its position, orientation or spacing, or the slices
+        do not form one regular grid (different orientations or spacings,
+        uneven gaps, shifted in plane, positions with different numbers of
+        images); the message names the files and values.
+
+    Examples
+    --------
+    >>> import nibabel, numpy as np
+    >>> from skcardio.datasets import load_sample
+    >>> from skcardio.io import read_dicom, write_nifti
+    >>> data = load_sample()
+    >>> first = data.frame[0]
+    >>> path = write_nifti(data.y[:1], [read_dicom(first.dicom_path, pixels=False)],
+    ...                    getfixture("tmp_path") / "mask.nii.gz")
+    >>> volume = nibabel.load(path)
+    >>> volume.shape
+    (256, 256, 1)
+    >>> bool((np.asarray(volume.dataobj)[:, :, 0].T == data.y[0]).all())
+    True
+    """
+    nib = import_optional("nibabel", "nifti", "writing NIfTI")
+    geometry = list(geometry)
+    masks = _check_masks(masks, len(geometry))
+    grid = _grid(geometry, masks.shape[1:])
+    data = masks[grid.order].transpose(3, 2, 0, 1).astype(np.uint8)  # (W, H, positions, phases)
+    if data.shape[3] == 1:
+        data = data[..., 0]
+    image = nib.Nifti1Image(data, grid.affine)
+    image.set_qform(grid.affine, code=1)
+    image.set_sform(grid.affine, code=1)
+    image.header.set_xyzt_units("mm", "msec")
+    if data.ndim == 4 and math.isfinite(grid.phase_step):
+        image.header.set_zooms(image.header.get_zooms()[:3] + (grid.phase_step,))
+    payload = image.to_bytes()
+    if Path(path).name.endswith(".gz"):
+        payload = gzip.compress(payload, mtime=0)
+    with replacing(path, "wb") as handle:
+        handle.write(payload)
+    return Path(path)
+
+
+def group_by_phase(geometry: Sequence[DicomSlice]) -> list[list[int]]:
+    """Split slices into sets with one image per position: the phases of a cine series.
+
+    Slices are at one position when their ``ImagePositionPatient`` values
+    lie within 0.01 mm along the normal of the first slice's orientation.
+    At each position, images are ranked by ``TriggerTime`` (then
+    ``InstanceNumber``); set ``k`` holds the ``k``-th image of every position
+    that has one. A stack without repeated positions is one set.
+
+    Parameters
+    ----------
+    geometry : sequence of DicomSlice
+        Slices of one series (:func:`~skcardio.io.read_dicom`, ``pixels=False``
+        is enough).
+
+    Returns
+    -------
+    list of list of int
+        Indices into ``geometry``, one list per phase, each in the order given.
+
+    Raises
+    ------
+    ExportError
+        If a slice lacks its ``ImagePositionPatient`` or ``ImageOrientationPatient``.
+
+    Examples
+    --------
+    >>> from skcardio.datasets import load_sample
+    >>> from skcardio.io import group_by_phase, read_dicom
+    >>> frame = load_sample().frame
+    >>> slices = [read_dicom(f, pixels=False) for f in frame.dicom_path[:5]]
+    >>> [int(frame.instance[i]) for i in group_by_phase(slices)[1]]
+    [119]
+    """
+    geometry = list(geometry)
+    if not geometry:
+        return []
+    for s in geometry:
+        if not (np.isfinite(s.image_position).all() and np.isfinite(s.image_orientation).all()):
+            raise ExportError(
+                f"{s.path}: no ImagePositionPatient or ImageOrientationPatient: "
+                "slices are grouped by position with these"
+            )
+    normal = np.cross(geometry[0].image_orientation[:3], geometry[0].image_orientation[3:])
+    phases: list[list[int]] = []
+    for group in _positions(geometry, normal, check=False):
+        for rank, i in enumerate(_phases(geometry, group)):
+            if rank == len(phases):
+                phases.append([])
+            phases[rank].append(i)
+    return [sorted(phase) for phase in phases]
+
+
+@dataclass(frozen=True)
+class _Grid:
+    #: Indices of the slices, shape (positions, phases).
+    order: np.ndarray
+    #: Voxel (i = column, j = row, k = position) -> RAS mm.
+    affine: np.ndarray
+    #: Median TriggerTime step between phases (ms); NaN if unknown.
+    phase_step: float
+
+
+def _grid(slices: list[DicomSlice], shape: tuple[int, int]) -> _Grid:
+    """Order the slices on one regular grid and compute its affine, or say why they are not on one."""
+    for s in slices:
+        _check_geometry(s, shape)
+    first = slices[0]
+    orientation = np.array(first.image_orientation)
+    spacing = np.array(first.pixel_spacing)
+    for s in slices[1:]:
+        if not np.allclose(s.image_orientation, orientation, atol=_TOL_COSINE):
+            raise ExportError(
+                f"{s.path}: ImageOrientationPatient {tuple(s.image_orientation)} differs from "
+                f"{tuple(orientation)} of {first.path}: one NIfTI volume needs one orientation"
+            )
+        if not np.allclose(s.pixel_spacing, spacing, atol=_TOL_COSINE):
+            raise ExportError(
+                f"{s.path}: PixelSpacing {s.pixel_spacing} differs from {first.pixel_spacing} "
+                f"of {first.path}: one NIfTI volume needs one pixel spacing"
+            )
+    row_dir, col_dir = orientation[:3], orientation[3:]
+    normal = np.cross(row_dir, col_dir)
+    positions = _positions(slices, normal)
+    order = np.array([_phases(slices, group) for group in positions])
+    depths = np.array([np.dot(slices[group[0]].image_position, normal) for group in positions])
+    step = _slice_step(slices, positions, depths)
+    affine = np.eye(4)
+    affine[:3, 0] = row_dir * spacing[1]  # i: along a row, one column further
+    affine[:3, 1] = col_dir * spacing[0]  # j: down a column, one row further
+    affine[:3, 2] = normal * step
+    affine[:3, 3] = slices[order[0, 0]].image_position
+    times = np.array([slices[i].trigger_time for i in order[0]])
+    phase_step = float(np.median(np.diff(times))) if len(times) > 1 else math.nan
+    return _Grid(order, _LPS_TO_RAS @ affine, phase_step)
+
+
+def _check_geometry(s: DicomSlice, shape: tuple[int, int]) -> None:
+    missing = [
+        name
+        for name, value in (
+            ("ImagePositionPatient", s.image_position),
+            ("ImageOrientationPatient", s.image_orientation),
+            ("PixelSpacing", s.pixel_spacing),
+        )
+        if not np.isfinite(value).all()
+    ]
+    if missing:
+        raise ExportError(
+            f"{s.path}: no {' or '.join(missing)}: placing a mask in a NIfTI volume needs "
+            "ImagePositionPatient, ImageOrientationPatient and PixelSpacing"
+        )
+    if tuple(s.shape) != tuple(shape):
+        raise ExportError(f"{s.path}: image of {s.shape[0]}x{s.shape[1]} pixels, but its mask is {shape[0]}x{shape[1]}")
+
+
+def _positions(slices: list[DicomSlice], normal: np.ndarray, *, check: bool = True) -> list[list[int]]:
+    """Indices of the slices at each position along ``normal``, positions in increasing order.
+
+    With ``check``, the slices must form a grid (no in-plane shift, as many
+    images at every position).
+    """
+    depth = np.array([np.dot(s.image_position, normal) for s in slices])
+    ranked = np.argsort(depth, kind="stable")
+    groups: list[list[int]] = [[int(ranked[0])]]
+    for i in ranked[1:]:
+        if depth[i] - depth[groups[-1][0]] > _TOL_MM:
+            groups.append([])
+        groups[-1].append(int(i))
+    if not check:
+        return groups
+    for group in groups:
+        anchor = slices[group[0]]
+        for i in group[1:]:
+            if not np.allclose(slices[i].image_position, anchor.image_position, atol=_TOL_MM):
+                raise ExportError(
+                    f"{slices[i].path}: ImagePositionPatient {tuple(slices[i].image_position)} is shifted "
+                    f"in plane from {tuple(anchor.image_position)} of {anchor.path} at the same "
+                    "position along the normal: one NIfTI volume needs one grid"
+                )
+    counts = {len(g) for g in groups}
+    if len(counts) > 1:
+        listed = ", ".join(f"{np.dot(slices[g[0]].image_position, normal):.2f} mm: {len(g)}" for g in groups)
+        raise ExportError(
+            f"{slices[groups[0][0]].path} ...: slice positions hold different numbers of images "
+            f"({listed}); a NIfTI volume needs every position at every phase: pass complete phases"
+        )
+    return groups
+
+
+def _phases(slices: list[DicomSlice], group: list[int]) -> list[int]:
+    """The images of one position in phase order: TriggerTime, then InstanceNumber."""
+
+    def key(i: int) -> tuple:
+        s = slices[i]
+        time = s.trigger_time if math.isfinite(s.trigger_time) else math.inf
+        return (time, s.instance_number if s.instance_number is not None else 0, i)
+
+    return sorted(group, key=key)
+
+
+def _slice_step(slices: list[DicomSlice], positions: list[list[int]], depths: np.ndarray) -> float:
+    """The regular gap between positions (mm); the slice thickness for one position."""
+    if len(positions) == 1:
+        thickness = slices[positions[0][0]].slice_thickness
+        return thickness if math.isfinite(thickness) and thickness > 0 else 1.0
+    gaps = np.diff(depths)
+    step = float(gaps.mean())
+    if np.abs(gaps - step).max() > max(_TOL_MM, _TOL_GAP * step):
+        raise ExportError(
+            f"{slices[positions[0][0]].path} ...: slice positions are not evenly spaced (gaps "
+            f"{', '.join(f'{g:.2f}' for g in gaps)} mm): a NIfTI volume needs a regular grid; "
+            "export the positions of each regular run separately"
+        )
+    return step
+
+
+def _check_masks(masks: ArrayLike, n: int) -> np.ndarray:
+    """``masks`` as bool ``(n, H, W)``, one per source slice.
+
+    The rule of ``metrics``' mask check (bool, or numbers all 0 or 1), kept
+    here: ``io`` sits below ``metrics``, whose import (scipy.stats) would cost
+    more than the writing.
+    """
+    masks = np.asarray(masks)
+    if masks.dtype != bool and not (np.issubdtype(masks.dtype, np.number) and np.isin(masks, (0, 1)).all()):
+        raise ValueError(
+            f"masks must be boolean (bool, or numbers that are all 0 or 1); got dtype {masks.dtype} "
+            f"with values such as {np.unique(masks)[:5].tolist()}"
+        )
+    masks = masks.astype(bool)
+    if masks.ndim != 3 or len(masks) != n or n == 0:
+        raise ValueError(
+            f"expected one mask per source slice: {n} slice(s), got masks of shape {masks.shape}"
+        )
+    return masks
+
+
+#: Type 2 elements (present, possibly empty) of the patient and study modules a SEG copies.
+_TYPE2 = (
+    "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
+    "ReferringPhysicianName", "StudyID", "AccessionNumber",
+)
+
+
+def _conformed(ds):
+    """The header as a SEG can copy it: invalid dates (``00000000``) and absent type 2 elements empty."""
+    from pydicom.valuerep import DA, DT, TM
+
+    for keyword in _TYPE2:
+        if keyword not in ds:
+            setattr(ds, keyword, None)
+    parse = {"DA": DA, "DT": DT, "TM": TM}
+    for element in ds:
+        if element.VR in parse and element.value:
+            try:
+                parse[element.VR](element.value)
+            except (ValueError, TypeError):
+                element.value = None
+    return ds
+
+
+def _check_seg_sources(sources, paths: list[str], shape: tuple[int, int]) -> None:
+    first = sources[0]
+    for ds, path in zip(sources, paths):
+        missing = [k for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID") if not ds.get(k)]
+        if missing:
+            raise ExportError(f"{path}: no {', '.join(missing)}: a DICOM SEG references its sources by these")
+        if ds.SeriesInstanceUID != first.SeriesInstanceUID:
+            raise ExportError(
+                f"{path}: series {ds.SeriesInstanceUID}, but {paths[0]} is of series "
+                f"{first.SeriesInstanceUID}: one DICOM SEG covers one series; write one per series"
+            )
+        size = (int(ds.get("Rows", 0)), int(ds.get("Columns", 0)))
+        if size != tuple(shape):
+            raise ExportError(f"{path}: image of {size[0]}x{size[1]} pixels, but its mask is {shape[0]}x{shape[1]}")
+
+
+@contextmanager
+def _quiet_source_warnings():
+    """Silence pydicom and highdicom remarks on the sources' values (e.g. UIDs with a
+    leading zero, one-part patient names): faults of the input that the SEG copies as is."""
+    from pydicom import config
+
+    mode = config.settings.reading_validation_mode
+    # pydicom both warns and logs invalid values: IGNORE silences both.
+    config.settings.reading_validation_mode = config.IGNORE
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person name", category=UserWarning)
+            yield
+    finally:
+        config.settings.reading_validation_mode = mode

@@ -1,0 +1,226 @@
+"""Resource limits on inputs, checked before anything is allocated; reading regular files only.
+
+Every reader of skcardio checks the size an input claims (bytes, pixels,
+points, rows, network size) against :class:`Limits` before allocating it, so
+that a hostile or broken file (a decompression bomb, ``/dev/zero``, a
+10-million-point contour) is refused in a fraction of a second with an error
+naming the file and the limit, instead of exhausting memory. The defaults are
+far above any cine-MRI data; raise them with :func:`set_limits`,
+:func:`limits_context` or ``SKCARDIO_<NAME>`` environment variables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+__all__ = ["Limits", "get_limits", "set_limits", "limits_context", "read_regular", "quote", "shorten"]
+
+_MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Largest inputs skcardio reads; anything larger is refused before it is allocated.
+
+    Each limit can be raised with :func:`set_limits` (process-wide),
+    :func:`limits_context` (a ``with`` block) or the environment variable
+    ``SKCARDIO_`` + the upper-case name (e.g. ``SKCARDIO_MAX_IMAGE_PIXELS``),
+    read when skcardio is imported.
+
+    Attributes
+    ----------
+    max_file_bytes : int, default 256 MiB
+        Size of a DICOM file, and of its data set once inflated (deflated
+        transfer syntax).
+    max_image_pixels : int, default 2**25 (33.5 million, e.g. 5792 x 5792)
+        Pixels (rows x columns x frames x samples) that the header of one
+        DICOM image claims, checked before decoding: a 2 KB RLE file claiming
+        65535 x 65535 is refused, a 4096 x 4096 image is read.
+    max_study_bytes : int, default 4 GiB
+        Decoded float32 bytes of all the images that one call to
+        :func:`~skcardio.io.read_dicoms` or
+        :func:`~skcardio.datasets.load_dataset` holds at once.
+    max_text_bytes : int, default 16 MiB
+        Size of a contour file or a ``link.csv``.
+    max_line_chars : int, default 4096
+        Characters in one line of a contour file or ``link.csv``.
+    max_contour_points : int, default 100000
+        Points in one contour file (expert contours hold a few hundred).
+    max_link_rows : int, default 100000
+        Rows of a ``link.csv`` (one per patient).
+    max_model_bytes : int, default 256 MiB
+        Size of a model file, and the uncompressed size of its records.
+    max_model_parameters : int, default 50 million
+        Weights of the network a model file describes, counted before it is
+        built (the default U-Net holds about 0.5 million).
+    max_predict_pixels : int, default 2**22 (e.g. 2048 x 2048)
+        Pixels of one image that ``skcardio predict`` segments (the U-Net's
+        memory grows with the image: a larger slice is reported and skipped).
+
+    Examples
+    --------
+    >>> from skcardio.io import get_limits, limits_context
+    >>> get_limits().max_contour_points
+    100000
+    >>> with limits_context(max_contour_points=10):
+    ...     get_limits().max_contour_points
+    10
+    """
+
+    max_file_bytes: int = 256 * _MiB
+    max_image_pixels: int = 2**25
+    max_study_bytes: int = 4096 * _MiB
+    max_text_bytes: int = 16 * _MiB
+    max_line_chars: int = 4096
+    max_contour_points: int = 100_000
+    max_link_rows: int = 100_000
+    max_model_bytes: int = 256 * _MiB
+    max_model_parameters: int = 50_000_000
+    max_predict_pixels: int = 2**22
+
+    def __post_init__(self) -> None:
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if type(value) is not int or value < 1:
+                raise ValueError(f"limit {item.name} must be a positive integer, got {value!r}")
+
+    def refusal(self, name: str, received: str) -> str:
+        """The tail of an error message: ``'... exceeds the limit max_x=N (raise it with ...)'``."""
+        return (
+            f"{received} exceeds the limit {name}={getattr(self, name)} (raise it with "
+            f"skcardio.io.set_limits({name}=...) or the environment variable SKCARDIO_{name.upper()})"
+        )
+
+
+def _from_environment() -> Limits:
+    changes = {}
+    for item in dataclasses.fields(Limits):
+        text = os.environ.get(f"SKCARDIO_{item.name.upper()}")
+        if text is None:
+            continue
+        try:
+            changes[item.name] = int(text.replace("_", ""))
+        except ValueError:
+            raise ValueError(
+                f"environment variable SKCARDIO_{item.name.upper()} must be a positive integer, got {text!r}"
+            ) from None
+    return Limits(**changes)
+
+
+_current = _from_environment()
+
+
+def get_limits() -> Limits:
+    """The limits in force (see :class:`Limits`)."""
+    return _current
+
+
+def set_limits(**changes: int) -> Limits:
+    """Change some limits for the whole process; return the previous :class:`Limits`.
+
+    Parameters
+    ----------
+    **changes : int
+        New values of :class:`Limits` attributes.
+
+    Raises
+    ------
+    TypeError
+        For a name that is not a limit.
+    ValueError
+        For a value that is not a positive integer.
+
+    Examples
+    --------
+    >>> from skcardio.io import set_limits
+    >>> previous = set_limits(max_link_rows=500_000)
+    >>> _ = set_limits(**vars(previous))  # back to what it was
+    """
+    global _current
+    previous = _current
+    _current = dataclasses.replace(_current, **changes)
+    return previous
+
+
+@contextmanager
+def limits_context(**changes: int) -> Iterator[Limits]:
+    """Change some limits inside a ``with`` block (see :func:`set_limits`)."""
+    previous = set_limits(**changes)
+    try:
+        yield _current
+    finally:
+        set_limits(**vars(previous))
+
+
+def quote(text: str, limit: int = 80) -> str:
+    """``repr(text)``, cut to ``limit`` characters with the full length said: errors quote bounded text."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters with the full length said."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def read_regular(path: str, error: type[Exception], what: str, limit: str) -> bytes:
+    """The bytes of the regular file ``path``, at most the limit named ``limit``; else ``error``.
+
+    Pipes, devices (``/dev/zero``), sockets and folders are refused before
+    anything is read, without blocking on a pipe that nobody writes; a link
+    loop is reported as such. The file is read at most one byte past the
+    limit, so a file growing meanwhile cannot exhaust memory either.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise error(f"{path}: {open_problem(exc)}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{path}: {special_file(info.st_mode)}, expected a regular {what} file")
+        most = getattr(_current, limit)
+        article = "an" if what[0].lower() in "aeiou" else "a"
+        if info.st_size > most:
+            raise error(f"{path}: {_current.refusal(limit, f'{article} {what} file of {info.st_size} bytes')}")
+        with open(fd, "rb", buffering=0, closefd=False) as handle:
+            # One read of the size stat gave (+1 to see growth); then at most up to the limit.
+            data = handle.read(info.st_size + 1)
+            if len(data) > info.st_size:
+                data += handle.read(most + 1 - len(data)) or b""
+        if len(data) > most:
+            raise error(f"{path}: {_current.refusal(limit, f'{article} {what} file of more than {most} bytes')}")
+        return data
+    except OSError as exc:
+        raise error(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+
+
+def open_problem(exc: OSError) -> str:
+    """What an ``OSError`` of opening an input means, in words."""
+    if exc.errno == errno.ENOENT:
+        return "no such file"
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop (a link that points back to itself)"
+    return f"cannot open file ({exc.strerror or exc})"
+
+
+def special_file(mode: int) -> str:
+    """'is a folder', 'is a pipe (FIFO)'...: what a non-regular file is."""
+    kinds = (
+        (stat.S_ISDIR, "is a folder"), (stat.S_ISFIFO, "is a pipe (FIFO)"),
+        (stat.S_ISCHR, "is a character device"), (stat.S_ISBLK, "is a block device"),
+        (stat.S_ISSOCK, "is a socket"),
+    )
+    return next((text for test, text in kinds if test(mode)), "is not a regular file")

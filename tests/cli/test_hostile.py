@@ -1,0 +1,219 @@
+"""Hostile inputs and outputs end to end: confinement to --out, interruptions, one bad file among good ones."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+import warnings
+
+import numpy as np
+import pytest
+from _hostile import deflate_bomb, large_slice, rle_bomb
+
+from skcardio.cli import _output, main
+from skcardio.cli import _predict as predict_module
+from skcardio.datasets import get_sample_path
+from skcardio.io import limits_context
+
+pytestmark = [
+    pytest.mark.usefixtures("one_torch_thread"),
+    pytest.mark.skipif(os.name != "posix", reason="symbolic links, FIFOs and POSIX signals"),
+]
+
+SAMPLE = sorted((get_sample_path() / "dicoms" / "SCD0000201").glob("*.dcm"))
+
+
+def _everything(folder):
+    """{relative path: bytes (or the link's target)} of every entry under ``folder``."""
+    found = {}
+    for top, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = os.path.join(top, name)
+            rel = os.path.relpath(path, folder)
+            if os.path.islink(path):
+                found[rel] = "-> " + os.readlink(path)
+            elif os.path.isfile(path):
+                found[rel] = open(path, "rb").read()
+    return found
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """A tiny U-Net trained for one epoch: what it predicts does not matter here."""
+    from skcardio.segment import UNetSegmenter
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4, 32, 32)).astype(np.float32)
+    y = np.zeros((4, 32, 32), bool)
+    y[:, 10:20, 10:20] = True
+    path = tmp_path_factory.mktemp("model") / "tiny.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one epoch: a degenerate model, as intended
+        UNetSegmenter(depth=2, base_channels=4, crop_size=32, max_epochs=1, batch_size=4, random_state=0).fit(X, y).save(path)
+    return path
+
+
+@pytest.fixture
+def _predict(model):
+    def run(*args):
+        return main(["predict", "--model", str(model), *map(str, args), "--no-progress", "--no-overlay"])
+
+    return run
+
+
+def test_names_from_inputs_stay_inside_out(tmp_path, capsys, _predict):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in ("..dcm", "a\x01b.dcm", "ok.dcm"):
+        shutil.copy(SAMPLE[0], inputs / name)
+    out = tmp_path / "out"
+    assert _predict(inputs, "--out", out) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]  # nothing beside out
+    stems = [row["output_stem"] for row in csv.DictReader((out / "predictions.csv").open())]
+    assert sorted(stems) == ["in/_", "in/a_b", "in/ok"]
+    assert (out / "in" / "__mask.npy").is_file() and (out / "in" / "a_b_mask.png").is_file()
+    shutil.copy(SAMPLE[0], tmp_path / "..dcm")
+    assert _predict(tmp_path / "..dcm", "--out", out) == 0  # given directly
+    assert (out / "__mask.npy").is_file() and not (tmp_path / "out_mask.npy").exists()
+
+
+def test_links_inside_out_are_never_followed_for_deleting_or_writing(tmp_path, capsys, caplog, _predict):
+    patient = tmp_path / "P"
+    patient.mkdir()
+    for file in SAMPLE[:2]:
+        shutil.copy(file, patient / file.name)
+    out = tmp_path / "out"
+    assert _predict(patient, "--out", out) == 0
+    # An attacker swaps out/P for a link to a folder holding files of the same names.
+    victim = tmp_path / "victim"
+    shutil.move(out / "P", victim)
+    (out / "P").symlink_to(victim)
+    before = _everything(victim)
+    # A run that makes out/P's files stale must not delete them through the link...
+    assert _predict(SAMPLE[2], "--out", out) == 0
+    assert _everything(victim) == before
+    assert "is a symbolic link, never followed or removed" in caplog.text
+    # ... and a run writing into out/P must not write through it.
+    assert _predict(patient, "--out", out) == 2
+    err = capsys.readouterr().err
+    assert f"{out / 'P'} is a symbolic link (to {victim}): outputs are never written through a link" in err
+    assert _everything(victim) == before and (out / "P").is_symlink()
+    # A link planted on an output's own name is replaced, its target untouched.
+    (out / "P").unlink()
+    target = tmp_path / "target.png"
+    target.write_bytes(b"keep")
+    (out / f"{SAMPLE[2].stem}_mask.png").unlink()
+    (out / f"{SAMPLE[2].stem}_mask.png").symlink_to(target)
+    assert _predict(SAMPLE[2], "--out", out) == 0
+    assert target.read_bytes() == b"keep" and not (out / f"{SAMPLE[2].stem}_mask.png").is_symlink()
+
+
+def test_a_folder_mixing_good_and_hostile_files(tmp_path, make_dicom, capsys, _predict):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    good = [shutil.copy(file, folder / f"good{i}.dcm") for i, file in enumerate(SAMPLE[:2])]
+    rle_bomb(folder / "rle.dcm")
+    deflate_bomb(folder / "deflate.dcm", 48 << 20)
+    os.mkfifo(folder / "fifo.dcm")
+    (folder / "loop.dcm").symlink_to(folder / "loop.dcm")
+    image = np.full((16, 16), 100, np.int16)
+    make_dicom(folder / "slope.dcm", image, slope=1e36)
+    make_dicom(folder / "spacing.dcm", image, spacing=(0, 0))
+    make_dicom(folder / "no_spacing.dcm", image, PixelSpacing=None)
+    large_slice(folder / "large.dcm", 4096)
+    (folder / "text.dcm").write_text("not a DICOM")
+    out = tmp_path / "out"
+    with limits_context(max_file_bytes=40 << 20):
+        assert _predict(folder, "--out", out) == 1
+    err = capsys.readouterr().err
+    rows = {row["dicom_path"]: row for row in csv.DictReader((out / "predictions.csv").open())}
+    assert set(rows) == {str(p) for p in good} | {str(folder / "no_spacing.dcm")}
+    for path in good:
+        assert (out / "mixed" / f"{os.path.basename(path)[:-4]}_mask.npy").is_file()
+    assert rows[str(folder / "no_spacing.dcm")]["area_mm2"] == ""
+    expected = {
+        "rle.dcm": "claims an image of 65535 x 65535 pixels",
+        "deflate.dcm": "decompression bomb",
+        "fifo.dcm": "is a pipe (FIFO)",
+        "loop.dcm": "symbolic link loop",
+        "slope.dcm": "RescaleSlope (0028,1053) 1e+36",
+        "spacing.dcm": "PixelSpacing (0028,0030) must hold 2 positive distances in mm",
+        "large.dcm": "an image of 4096 x 4096 = 16777216 pixels exceeds the limit max_predict_pixels",
+        "text.dcm": "not a DICOM file",
+    }
+    assert "8 file(s) skipped:" in err and "1 warning(s):" in err
+    for name, says in expected.items():
+        assert f"  {folder / name}: " in err and says in err, name
+    assert "no_spacing.dcm: no PixelSpacing (0028,0030): area_mm2 left blank" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_while_working_leaves_out_unchanged_and_no_staging_folder(tmp_path, capsys, monkeypatch, signum, _predict):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "earlier.txt").write_text("mine")
+
+    def killed(*args, **kwargs):
+        os.kill(os.getpid(), signum)
+        raise AssertionError("the signal did not interrupt")  # pragma: no cover
+
+    monkeypatch.setattr(predict_module, "_write_outputs", killed)
+    assert _predict(SAMPLE[0], "--out", out) == 128 + signum
+    name = signal.Signals(signum).name
+    assert capsys.readouterr().err.endswith(
+        f"skcardio predict: interrupted ({name}); {out} left unchanged (nothing of this run was written there)\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no hidden staging folder
+    assert _everything(out) == {"earlier.txt": b"mine"}
+
+
+def test_a_signal_while_publishing_waits_until_every_file_is_in_place(tmp_path, capsys, monkeypatch, _predict):
+    out = tmp_path / "out"
+    real_replace = os.replace
+    sent = []
+
+    def replace_then_signal(source, dest):
+        real_replace(source, dest)
+        if not sent:  # after the first file moved: the rest must follow
+            sent.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(os, "replace", replace_then_signal)
+    assert _predict(*SAMPLE[:2], "--out", out) == 130
+    assert capsys.readouterr().err.endswith(
+        f"skcardio predict: interrupted (SIGINT); {out} already holds this run's complete outputs "
+        "(published before the interruption)\n"
+    )
+    monkeypatch.undo()
+    names = set(_everything(out))
+    assert {"predictions.csv"} | {f"{f.stem}_mask.npy" for f in SAMPLE[:2]} <= names
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_deferred_signals_are_raised_after_the_block():
+    with _output.catching_signals():
+        with pytest.raises(_output.Interrupted) as info:
+            with _output.deferred_signals():
+                os.kill(os.getpid(), signal.SIGTERM)
+                done = True
+        assert done and info.value.signum == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_qc_and_evaluate_list_unreadable_files_and_exit_1(make_layout, capsys):
+    from _contour_shapes import SQUARE_I, SQUARE_O
+
+    slices = {n: {"i": SQUARE_I, "o": SQUARE_O} for n in (5, 6, 7)}
+    root = make_layout({"P1": ("O1", dict(slices)), "P2": ("O2", dict(slices))})
+    rle_bomb(root / "dicoms" / "P1" / "6.dcm")
+    (root / "contourfiles" / "O2" / "i-contours" / "IM-0001-0007-icontour-manual.txt").write_text("1 1\n" + "9" * 10_000 + "\n")
+    assert main(["qc", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "2 file(s) skipped:" in err and "65535 x 65535" in err and "max_line_chars" in err
+    assert main(["evaluate", str(root), "--out", str(root.parent / "ev"), "--no-plots", "--cv", "0", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "2 file(s) skipped:" in err and "unreadable DICOM" in err and "unreadable contour" in err
+    assert (root.parent / "ev" / "per_slice.csv").is_file()

@@ -1,0 +1,98 @@
+"""``skcardio predict --dicom-seg --nifti``: series files read back with highdicom and nibabel."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from skcardio.cli import main
+from skcardio.datasets import get_sample_path
+from skcardio.io import read_dicom, read_header
+
+hd = pytest.importorskip("highdicom")
+nib = pytest.importorskip("nibabel")
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+PATIENT = get_sample_path() / "dicoms" / "SCD0000101"
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "unet.pt"
+    flags = ["--epochs", "1", "--depth", "2", "--base-channels", "4", "--crop-size", "64", "--quiet"]
+    assert main(["train", "--out", str(path), *flags]) == 0
+    return path
+
+
+def _predict(model_path, out, *inputs, flags=("--dicom-seg", "--nifti")):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the sample's per-image FrameOfReferenceUIDs
+        return main(["predict", str(model_path), *map(str, inputs), "--out", str(out), "--no-progress", *flags])
+
+
+def _index(out):
+    return list(csv.DictReader((out / "series.csv").open(encoding="utf-8")))
+
+
+def test_one_phase_stack_as_nifti_and_seg(model_path, tmp_path):
+    # Images 99, 119, 139, 159: one phase (18) at four evenly spaced positions.
+    files = [PATIENT / f"{n}.dcm" for n in (99, 119, 139, 159)]
+    out = tmp_path / "out"
+    assert _predict(model_path, out, *files) == 0
+    index = _index(out)
+    assert [(r["format"], r["series_number"], r["slices"], r["file"]) for r in index] == [
+        ("nifti", "300", "4", "series300_mask.nii.gz"),
+        ("dicom-seg", "300", "4", "series300_seg.dcm"),
+    ]
+    masks = [np.load(out / f"{f.stem}_mask.npy") for f in files]
+    volume = nib.load(out / "series300_mask.nii.gz")
+    data, inverse = np.asarray(volume.dataobj), np.linalg.inv(volume.affine)
+    assert data.shape == (256, 256, 4)
+    for f, mask in zip(files, masks):
+        corner = np.append(np.array(read_dicom(f, pixels=False).image_position) * [-1, -1, 1], 1)
+        i, j, k = np.round(inverse @ corner)[:3].astype(int)
+        assert (i, j) == (0, 0)
+        np.testing.assert_array_equal(data[:, :, k].T, mask)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seg = hd.seg.segread(out / "series300_seg.dcm")
+        uids = [read_header(f).SOPInstanceUID for f in files]
+        back = seg.get_pixels_by_source_instance(uids, segment_numbers=[1])[..., 0].astype(bool)
+    np.testing.assert_array_equal(back, np.stack(masks))
+
+
+def test_cine_folder_one_seg_per_phase_and_nifti_refused(model_path, tmp_path, caplog):
+    out = tmp_path / "out"
+    with caplog.at_level(logging.ERROR, logger="skcardio.cli.predict"):
+        assert _predict(model_path, out, PATIENT) == 1  # the NIfTI cannot be written
+    assert "different numbers of images" in caplog.text and "nii" not in " ".join(p.name for p in out.rglob("*"))
+    index = _index(out)
+    # Images 108 and 119 share a position (ED and ES): two phases, two SEG files.
+    assert [(r["format"], r["phase"], r["slices"], r["file"]) for r in index] == [
+        ("dicom-seg", "1", "4", "SCD0000101/series300_phase01_seg.dcm"),
+        ("dicom-seg", "2", "1", "SCD0000101/series300_phase02_seg.dcm"),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for row in index:
+            seg = hd.seg.segread(out / row["file"])
+            sources = [item.ReferencedSOPInstanceUID for item in seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence]
+            assert len(sources) == int(row["slices"])
+
+    # A later run without the options removes the series files of this one.
+    assert _predict(model_path, out, PATIENT, flags=()) == 0
+    assert not (out / "series.csv").exists()
+    assert not list(out.rglob("*_seg.dcm"))
+
+
+def test_missing_library_is_an_error_before_predicting(model_path, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "nibabel", None)
+    assert _predict(model_path, tmp_path / "out", PATIENT, flags=("--nifti",)) == 2
+    assert 'pip install "skcardio[nifti]"' in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

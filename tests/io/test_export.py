@@ -1,0 +1,240 @@
+"""DICOM SEG and NIfTI exports, checked by reading them back with highdicom and nibabel."""
+
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from skcardio.exceptions import ExportError, SkcardioWarning
+from skcardio.io import group_by_phase, read_dicom, read_header, write_dicom_seg, write_nifti
+
+hd = pytest.importorskip("highdicom")
+nib = pytest.importorskip("nibabel")
+
+#: An oblique short-axis orientation (row direction, column direction), orthonormal.
+_ROW = np.array([0.6, 0.8, 0.0])
+_COL = np.array([0.0, 0.0, -1.0])
+_NORMAL = np.cross(_ROW, _COL)
+_SPACING = (1.5, 1.25)  # (between rows, between columns) mm
+
+
+def _stack(tmp_path, make_dicom, depths=(0.0, 8.0, 16.0), phases=2, *, series=None, shape=(6, 5), shift=None):
+    """Synthetic cine DICOMs: one file per (position, phase); returns their paths in a scrambled order."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    origin = np.array([10.0, -20.0, 30.0])
+    series = series or "1.2.3.4.5"
+    paths = []
+    instance = 1
+    for k, depth in enumerate(depths):
+        for t in range(phases):
+            position = origin + depth * _NORMAL + (shift if (shift is not None and k == 1 and t == 1) else 0)
+            pixels = (np.arange(np.prod(shape)).reshape(shape) * (k + 1) + t).astype(np.int16)
+            paths.append(make_dicom(
+                tmp_path / f"{instance}.dcm", pixels, instance=instance, spacing=_SPACING,
+                ImagePositionPatient=[float(v) for v in position],
+                ImageOrientationPatient=[float(v) for v in (*_ROW, *_COL)],
+                TriggerTime=40.0 * t, StudyInstanceUID="1.2.3.4", SeriesInstanceUID=series,
+                FrameOfReferenceUID="1.2.3.4.9", SeriesNumber=7,
+            ))
+            instance += 1
+    rng = np.random.default_rng(0)
+    return [paths[i] for i in rng.permutation(len(paths))]
+
+
+def _masks(n, shape=(6, 5), seed=0):
+    return np.random.default_rng(seed).random((n, *shape)) > 0.5
+
+
+# --------------------------------------------------------------------- NIfTI
+
+
+def test_nifti_voxels_land_on_their_dicom_pixels(tmp_path, make_dicom):
+    paths = _stack(tmp_path, make_dicom)
+    slices = [read_dicom(p, pixels=False) for p in paths]
+    masks = _masks(len(paths))
+    volume = nib.load(write_nifti(masks, slices, tmp_path / "m.nii.gz"))
+    data = np.asarray(volume.dataobj)
+    assert data.shape == (5, 6, 3, 2) and data.dtype == np.uint8
+    assert volume.header.get_xyzt_units() == ("mm", "msec")
+    assert volume.header.get_zooms() == pytest.approx((1.25, 1.5, 8.0, 40.0))
+    assert int(volume.header["qform_code"]) == int(volume.header["sform_code"]) == 1
+    inverse = np.linalg.inv(volume.affine)
+    for s, mask in zip(slices, masks):
+        # Every pixel [row, col] of the slice, placed in LPS by the DICOM rule,
+        # converted to RAS, must fall on the voxel holding that pixel's mask value.
+        rows, cols = np.mgrid[: mask.shape[0], : mask.shape[1]]
+        lps = (np.array(s.image_position)[:, None, None] + cols * _SPACING[1] * _ROW[:, None, None]
+               + rows * _SPACING[0] * _COL[:, None, None])
+        ras = lps * np.array([-1.0, -1.0, 1.0])[:, None, None]
+        ijk = np.tensordot(inverse[:3, :3], ras, axes=1) + inverse[:3, 3][:, None, None]
+        np.testing.assert_allclose(ijk, np.round(ijk), atol=1e-6)
+        i, j, k = np.round(ijk).astype(int)
+        phase = int(s.trigger_time // 40)
+        np.testing.assert_array_equal(data[i, j, k, phase], mask.astype(np.uint8))
+
+
+def test_nifti_single_slice_is_one_slice_volume(tmp_path, make_dicom):
+    path = _stack(tmp_path, make_dicom, depths=(0.0,), phases=1)[0]
+    mask = _masks(1)
+    volume = nib.load(write_nifti(mask, [read_dicom(path, pixels=False)], tmp_path / "one.nii"))
+    assert volume.shape == (5, 6, 1)
+    np.testing.assert_array_equal(np.asarray(volume.dataobj)[:, :, 0].T, mask[0])
+    # Third axis: the slice thickness (8 mm in make_dicom) along the normal, in RAS.
+    np.testing.assert_allclose(volume.affine[:3, 2], 8.0 * _NORMAL * [-1, -1, 1], atol=1e-9)
+    np.testing.assert_allclose(volume.affine[:3, 3], [-10.0, 20.0, 30.0])
+
+
+def test_nifti_written_the_same_whatever_the_input_order(tmp_path, make_dicom):
+    paths = _stack(tmp_path, make_dicom)
+    slices = [read_dicom(p, pixels=False) for p in paths]
+    masks = _masks(len(paths))
+    a = nib.load(write_nifti(masks, slices, tmp_path / "a.nii"))
+    b = nib.load(write_nifti(masks[::-1], slices[::-1], tmp_path / "b.nii"))
+    np.testing.assert_array_equal(np.asarray(a.dataobj), np.asarray(b.dataobj))
+    np.testing.assert_array_equal(a.affine, b.affine)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"depths": (0.0, 8.0, 20.0)}, "not evenly spaced"),
+        ({"shift": np.array([0.0, 0.0, 0.0]) + 0.5 * _ROW}, "shifted in plane"),
+    ],
+)
+def test_nifti_refuses_slices_off_one_grid(tmp_path, make_dicom, kwargs, message):
+    paths = _stack(tmp_path, make_dicom, **kwargs)
+    slices = [read_dicom(p, pixels=False) for p in paths]
+    with pytest.raises(ExportError, match=message):
+        write_nifti(_masks(len(paths)), slices, tmp_path / "m.nii")
+    assert not (tmp_path / "m.nii").exists()
+
+
+def test_nifti_refuses_incomplete_phases(tmp_path, make_dicom):
+    slices = [read_dicom(p, pixels=False) for p in _stack(tmp_path, make_dicom)]
+    slices = sorted(slices, key=lambda s: s.instance_number)[:-1]  # last position has 1 phase of 2
+    with pytest.raises(ExportError, match="different numbers of images"):
+        write_nifti(_masks(len(slices)), slices, tmp_path / "m.nii")
+
+
+def test_nifti_refuses_missing_geometry_naming_the_file(tmp_path, make_dicom):
+    path = make_dicom(tmp_path / "flat.dcm", np.zeros((6, 5), np.int16))
+    s = read_dicom(path, pixels=False)
+    from dataclasses import replace
+
+    with pytest.raises(ExportError, match=r"flat\.dcm: no ImagePositionPatient"):
+        write_nifti(_masks(1), [replace(s, image_position=(np.nan,) * 3)], tmp_path / "m.nii")
+
+
+def test_nifti_refuses_one_mask_count_mismatch(tmp_path, make_dicom):
+    slices = [read_dicom(p, pixels=False) for p in _stack(tmp_path, make_dicom)]
+    with pytest.raises(ValueError, match="one mask per source slice: 6"):
+        write_nifti(_masks(5), slices, tmp_path / "m.nii")
+
+
+# --------------------------------------------------------------------- phases
+
+
+def test_group_by_phase_splits_a_cine_stack(tmp_path, make_dicom):
+    slices = [read_dicom(p, pixels=False) for p in _stack(tmp_path, make_dicom)]
+    phases = group_by_phase(slices)
+    assert len(phases) == 2 and sorted(sum(phases, [])) == list(range(6))
+    for t, phase in enumerate(phases):
+        assert {slices[i].trigger_time for i in phase} == {40.0 * t}
+        assert len({round(float(np.dot(slices[i].image_position, _NORMAL)), 3) for i in phase}) == 3
+
+
+# --------------------------------------------------------------------- DICOM SEG
+
+
+def _read_seg(path, sources):
+    seg = hd.seg.segread(path)
+    uids = [read_header(p).SOPInstanceUID for p in sources]
+    back = seg.get_pixels_by_source_instance(uids, segment_numbers=[1])[..., 0]
+    return seg, uids, back.astype(bool)
+
+
+def test_seg_round_trip_exact_and_references_sources(tmp_path, make_dicom):
+    paths = _stack(tmp_path, make_dicom, phases=1)
+    masks = _masks(len(paths))
+    masks[1] = False  # an empty frame is kept
+    seg, uids, back = _read_seg(write_dicom_seg(masks, paths, tmp_path / "seg.dcm"), paths)
+    np.testing.assert_array_equal(back, masks)
+    referenced = {item.ReferencedSOPInstanceUID for item in seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence}
+    assert referenced == set(uids)
+    assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == "1.2.3.4.5"
+    assert seg.StudyInstanceUID == "1.2.3.4" and seg.FrameOfReferenceUID == "1.2.3.4.9"
+    segment = seg.SegmentSequence[0]
+    assert segment.SegmentLabel == "LV blood pool"
+    assert segment.SegmentedPropertyTypeCodeSequence[0].CodeValue == "87612001"  # blood
+    assert segment.AnatomicRegionSequence[0].CodeValue == "87878005"  # left ventricle
+    assert seg.SegmentationType == "BINARY" and seg.NumberOfFrames == len(paths)
+
+
+def test_seg_refuses_two_series_and_one_position_twice(tmp_path, make_dicom):
+    one = _stack(tmp_path / "a", make_dicom, depths=(0.0,), phases=1, series="1.2.3.4.5")
+    other = _stack(tmp_path / "b", make_dicom, depths=(8.0,), phases=1, series="1.2.3.4.6")
+    with pytest.raises(ExportError, match="one DICOM SEG covers one series"):
+        write_dicom_seg(_masks(2), one + other, tmp_path / "seg.dcm")
+    cine = _stack(tmp_path / "c", make_dicom, depths=(0.0,), phases=2)
+    with pytest.raises(ExportError, match="group_by_phase"):
+        write_dicom_seg(_masks(2), cine, tmp_path / "seg.dcm")
+    assert not (tmp_path / "seg.dcm").exists()
+
+
+def test_seg_refuses_masks_of_another_size(tmp_path, make_dicom):
+    paths = _stack(tmp_path, make_dicom, phases=1)
+    with pytest.raises(ExportError, match="image of 6x5 pixels, but its mask is 6x6"):
+        write_dicom_seg(_masks(3, shape=(6, 6)), paths, tmp_path / "seg.dcm")
+
+
+def test_seg_without_highdicom_says_which_extra(tmp_path, make_dicom, monkeypatch):
+    monkeypatch.setitem(sys.modules, "highdicom", None)
+    with pytest.raises(ImportError, match=r"skcardio\[dicomseg\]"):
+        write_dicom_seg(_masks(1), [tmp_path / "x.dcm"], tmp_path / "seg.dcm")
+
+
+def test_nifti_without_nibabel_says_which_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "nibabel", None)
+    with pytest.raises(ImportError, match=r"skcardio\[nifti\]"):
+        write_nifti(_masks(1), [], tmp_path / "m.nii")
+
+
+@pytest.mark.shared_data
+def test_real_cine_series_round_trips(shared_data_root, tmp_path):
+    """SCD0000101: 240 images, 12 positions x 20 phases, one FrameOfReferenceUID per image."""
+    paths = sorted((shared_data_root / "dicoms" / "SCD0000101").glob("*.dcm"), key=lambda p: int(p.stem))
+    slices = [read_dicom(p) for p in paths]
+    images = np.stack([s.image for s in slices])
+    masks = images > np.percentile(images, 80, axis=(1, 2), keepdims=True)  # real shapes, every slice different
+    geometry = slices
+    volume = nib.load(write_nifti(masks, geometry, tmp_path / "cine.nii.gz"))
+    assert volume.shape == (256, 256, 12, 20)
+    data = np.asarray(volume.dataobj)
+    # Image numbers run phase-fastest: position (n - 1) // 20, phase (n - 1) % 20
+    # (positions here run against the normal, so index k counts from the other end).
+    inverse = np.linalg.inv(volume.affine)
+    for n in (1, 48, 119, 240):
+        s = geometry[n - 1]
+        ras = np.append(np.array(s.image_position) * [-1, -1, 1], 1.0)
+        i, j, k = np.round(inverse @ ras)[:3].astype(int)
+        assert (i, j) == (0, 0)
+        np.testing.assert_array_equal(data[:, :, k, (n - 1) % 20].T, masks[n - 1])
+    phases = group_by_phase(geometry)
+    assert [len(p) for p in phases] == [12] * 20
+    sources = [paths[i] for i in phases[3]]
+    with pytest.warns(SkcardioWarning, match="different FrameOfReferenceUIDs"):
+        path = write_dicom_seg(masks[phases[3]], sources, tmp_path / "seg.dcm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the source UIDs' leading zeros, on reading back
+        _, _, back = _read_seg(path, sources)
+    np.testing.assert_array_equal(back, masks[phases[3]])
+
+
+def test_masks_must_be_boolean(tmp_path, make_dicom):
+    slices = [read_dicom(p, pixels=False) for p in _stack(tmp_path, make_dicom, phases=1)]
+    with pytest.raises(ValueError, match=r"masks must be boolean .* values such as \[0, 2\]"):
+        write_nifti(_masks(3).astype(int) * 2, slices, tmp_path / "m.nii")
+    # 0/1 numbers are masks.
+    volume = nib.load(write_nifti(_masks(3).astype(np.uint8), slices, tmp_path / "m.nii"))
+    assert volume.shape == (5, 6, 3)

@@ -1,0 +1,175 @@
+"""Resource limits and hostile inputs: refused before allocating, with the file and the limit named."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+from _hostile import (
+    deflate_bomb,
+    deflated_slice,
+    large_slice,
+    long_line_contour,
+    many_points_contour,
+    rle_bomb,
+)
+
+from skcardio.exceptions import ContourReadError, DicomReadError
+from skcardio.io import Limits, get_limits, limits_context, read_contour, read_dicom, read_dicoms, set_limits
+from skcardio.io._limits import _from_environment, quote, read_regular
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="FIFOs, /dev/zero and symbolic links")
+
+
+def test_limits_can_be_raised_and_restored():
+    before = get_limits()
+    with limits_context(max_contour_points=5) as inside:
+        assert inside.max_contour_points == get_limits().max_contour_points == 5
+    assert get_limits() == before
+    previous = set_limits(max_link_rows=7)
+    try:
+        assert get_limits().max_link_rows == 7 and previous == before
+    finally:
+        set_limits(**vars(previous))
+    with pytest.raises(TypeError):
+        set_limits(max_pixels=3)  # not a limit
+    with pytest.raises(ValueError, match="max_line_chars must be a positive integer, got 0"):
+        Limits(max_line_chars=0)
+
+
+def test_limits_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SKCARDIO_MAX_IMAGE_PIXELS", "1_000")
+    assert _from_environment().max_image_pixels == 1000
+    monkeypatch.setenv("SKCARDIO_MAX_IMAGE_PIXELS", "lots")
+    with pytest.raises(ValueError, match="SKCARDIO_MAX_IMAGE_PIXELS must be a positive integer, got 'lots'"):
+        _from_environment()
+
+
+def test_quote_bounds_long_text():
+    assert quote("ab") == "'ab'"
+    assert quote("x" * 1000) == repr("x" * 80) + "... (1000 characters)"
+
+
+@posix_only
+def test_only_regular_files_are_read(tmp_path):
+    fifo = tmp_path / "pipe.dcm"
+    os.mkfifo(fifo)  # nobody writes: reading would block forever
+    start = time.perf_counter()
+    with pytest.raises(DicomReadError, match=r"pipe\.dcm: is a pipe \(FIFO\), expected a regular DICOM file"):
+        read_dicom(fifo)
+    with pytest.raises(ContourReadError, match=r"pipe\.dcm: is a pipe \(FIFO\), expected a regular contour file"):
+        read_contour(fifo)
+    assert time.perf_counter() - start < 5
+    with pytest.raises(DicomReadError, match="/dev/zero: is a character device, expected a regular DICOM file"):
+        read_dicom("/dev/zero")
+    with pytest.raises(DicomReadError, match="is a folder, expected a regular DICOM file"):
+        read_dicom(tmp_path)
+    loop = tmp_path / "loop.dcm"
+    loop.symlink_to(loop)
+    with pytest.raises(DicomReadError, match=r"loop\.dcm: symbolic link loop"):
+        read_dicom(loop)
+
+
+def test_files_over_the_size_limit_are_refused_unread(tmp_path, make_dicom):
+    path = make_dicom(tmp_path / "a.dcm", np.zeros((4, 4), np.int16))
+    size = path.stat().st_size
+    with limits_context(max_file_bytes=size - 1):
+        with pytest.raises(DicomReadError, match=rf"a DICOM file of {size} bytes exceeds the limit max_file_bytes={size - 1} "
+                           r"\(raise it with skcardio\.io\.set_limits\(max_file_bytes=\.\.\.\) or the environment "
+                           r"variable SKCARDIO_MAX_FILE_BYTES\)"):
+            read_dicom(path)
+    with limits_context(max_file_bytes=size):
+        assert read_regular(str(path), DicomReadError, "DICOM", "max_file_bytes") == path.read_bytes()
+
+
+def test_rle_bomb_is_refused_before_decoding(tmp_path):
+    path = rle_bomb(tmp_path / "bomb.dcm")
+    assert path.stat().st_size < 4096
+    start = time.perf_counter()
+    for pixels in (True, False):  # qc reads headers only: refused there too
+        with pytest.raises(DicomReadError, match=r"bomb\.dcm: the header claims an image of 65535 x 65535 pixels: "
+                           r"4294836225 pixels exceeds the limit max_image_pixels=33554432"):
+            read_dicom(path, pixels=pixels)
+    assert time.perf_counter() - start < 5
+
+
+def test_deflate_bomb_is_refused_before_inflating_whole(tmp_path):
+    path = deflate_bomb(tmp_path / "bomb.dcm", 8 << 20)
+    assert path.stat().st_size < 64 << 10
+    with limits_context(max_file_bytes=4 << 20):
+        with pytest.raises(DicomReadError, match=r"bomb\.dcm: the deflated data set \(a decompression bomb\?\) "
+                           r"inflates to more than 4194304 bytes, which exceeds the limit max_file_bytes"):
+            read_dicom(path)
+    # Under the limit it is a valid (padded) slice.
+    assert read_dicom(path).image.shape == (8, 8)
+
+
+def test_deflated_slices_still_read(tmp_path):
+    pixels = np.arange(12, dtype=np.int16).reshape(3, 4)
+    np.testing.assert_array_equal(read_dicom(deflated_slice(tmp_path / "d.dcm", pixels)).image, pixels)
+
+
+def test_image_pixel_limit_on_the_fast_path(tmp_path, make_dicom):
+    path = make_dicom(tmp_path / "a.dcm", np.zeros((8, 8), np.int16))
+    with limits_context(max_image_pixels=63):
+        with pytest.raises(DicomReadError, match=r"claims an image of 8 x 8 pixels: 64 pixels exceeds the limit max_image_pixels=63"):
+            read_dicom(path)
+
+
+@pytest.mark.parametrize("side", [4096])
+def test_a_valid_4096_slice_is_read(tmp_path, side):
+    image = read_dicom(large_slice(tmp_path / "big.dcm", side)).image
+    assert image.shape == (side, side) and image.dtype == np.float32
+
+
+def test_study_limit_stops_reading(tmp_path, make_dicom):
+    paths = [make_dicom(tmp_path / f"{i}.dcm", np.zeros((8, 8), np.int16)) for i in range(3)]
+    with limits_context(max_study_bytes=2 * 8 * 8 * 4):
+        with pytest.raises(DicomReadError, match=r"2\.dcm: with this image, the images read take 768 bytes: "
+                           r"their size exceeds the limit max_study_bytes=512"):
+            read_dicoms(paths)
+        assert len(read_dicoms(paths[:2])) == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, says",
+    [
+        (dict(slope=1e36), r"RescaleSlope \(0028,1053\) 1e\+36 and RescaleIntercept \(0028,1052\) 0\.0 map the stored values to "
+                           r"\[-3\.28e\+40, 3\.28e\+40\]: expected values within \+-1e\+15"),
+        (dict(slope=1, intercept=-1e20), r"map the stored values to \[-1e\+20, -1e\+20\]"),
+        (dict(spacing=(0, 0.7)), r"PixelSpacing \(0028,0030\) must hold 2 positive distances in mm, got '0\.0\\\\0\.7'"),
+        (dict(spacing=(-1, -1)), r"PixelSpacing \(0028,0030\) must hold 2 positive distances in mm, got '-1\.0\\\\-1\.0'"),
+    ],
+    ids=["slope-overflow", "huge-intercept", "zero-spacing", "negative-spacing"],
+)
+def test_non_physical_values_are_errors(tmp_path, make_dicom, kwargs, says):
+    path = make_dicom(tmp_path / "a.dcm", np.zeros((4, 4), np.int16), **kwargs)
+    for pixels in (True, False):
+        with pytest.raises(DicomReadError, match=says):
+            read_dicom(path, pixels=pixels)
+
+
+def test_contour_point_limit_and_long_lines(tmp_path):
+    path = many_points_contour(tmp_path / "c.txt", 1000)
+    with limits_context(max_contour_points=999):
+        with pytest.raises(ContourReadError, match=r"c\.txt, line 1000: more than 999 points exceeds the limit max_contour_points=999"):
+            read_contour(path)
+    assert read_contour(path).shape == (1000, 2)
+    path = long_line_contour(tmp_path / "long.txt", 100_000)
+    with pytest.raises(ContourReadError) as info:
+        read_contour(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}, line 2: '{'9' * 80}'... (100000 characters): a line of 100000 characters exceeds")
+    assert len(message) < 500  # the line is quoted cut short
+    with limits_context(max_line_chars=200_000), pytest.raises(ContourReadError) as info:
+        read_contour(path)  # then the parser refuses it, still quoting 80 characters
+    assert "expected 2 numbers 'x y'" in str(info.value) and len(str(info.value)) < 500
+
+
+def test_contour_size_limit(tmp_path):
+    path = many_points_contour(tmp_path / "c.txt", 100)
+    with limits_context(max_text_bytes=100):
+        with pytest.raises(ContourReadError, match=r"a contour file of \d+ bytes exceeds the limit max_text_bytes=100"):
+            read_contour(path)
