@@ -64,7 +64,8 @@ def main() -> None:
     parser.add_argument("--cv-dir", type=Path, help="folder with fold_<k>.pt and folds.json")
     parser.add_argument("--expert-only", action="store_true", help="expert volumes only (no model)")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch threads (default 2)")
-    parser.add_argument("--out", type=Path, help="write every figure to this JSON file")
+    parser.add_argument("--out", type=Path, help="write every figure to this JSON file (after each patient)")
+    parser.add_argument("--no-tta", action="store_true", help="one network pass per image (as report --no-tta)")
     args = parser.parse_args()
     if not (args.cv_dir or args.expert_only):
         parser.error("give --cv-dir DIR or --expert-only")
@@ -85,6 +86,8 @@ def main() -> None:
                 print(f"{patient.name}: no fold model held it out ({models.get(patient.name)}), skipped")
                 continue
             model = UNetSegmenter.load(models[patient.name])
+            if args.no_tta:
+                model.set_params(tta=False)
             start, cpu = time.perf_counter(), cpu_seconds()  # the model file is read once per process in a report
             study = read_cine(patient.folder)
             masks = segment_study(study, model)
@@ -92,11 +95,13 @@ def main() -> None:
         row = m.row()
         row.update(model=str(models.get(patient.name, "")), images=int(study.images.shape[0] * study.images.shape[1]),
                    seconds=time.perf_counter() - start, cpu_seconds=cpu_seconds() - cpu)
+        row.update(tta=bool(getattr(model, "tta", False)) if not args.expert_only else None,
+                   refine=bool(getattr(model, "refine", False)) if not args.expert_only else None)
         rows.append(row)
         print_row(row, args.expert_only)
+        if args.out:
+            args.out.write_text(json.dumps(rows, indent=1, default=float))
     summarise(rows, args.expert_only)
-    if args.out:
-        args.out.write_text(json.dumps(rows, indent=1, default=float))
 
 
 def print_row(r: dict, expert_only: bool) -> None:
@@ -111,7 +116,7 @@ def print_row(r: dict, expert_only: bool) -> None:
                  f"({r['auto_esv_diff_pct']:+.1f} %) EF {r['ef_pct']:.1f} ({r['auto_ef_diff_points']:+.1f}), "
                  f"ED/ES {r['ed_phase']}/{r['es_phase']}, {r['slices_kept']}/{r['n_slices']} slices kept")
     text += f" | {r['images']} images in {r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU"
-    print(text)
+    print(text, flush=True)
 
 
 def summarise(rows: list[dict], expert_only: bool) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
 from ._plots import _COLORS, _finish, _new_axes, _outline
@@ -61,6 +62,7 @@ def plot_volume_curve(
         if phase is not None and 0 <= phase < len(volumes):
             ax.axvline(phase, color="grey", linestyle=":", linewidth=1)
             ax.annotate(name, (phase, 1.0), xycoords=("data", "axes fraction"), ha="center", va="bottom")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("cardiac phase")
     ax.set_ylabel("LV blood-pool volume (mL)")
     ax.legend(fontsize="small")
