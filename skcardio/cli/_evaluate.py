@@ -364,6 +364,7 @@ def _fold_message(method: str, fold: int, message: Warning, subset: _Subset, tes
 
 
 def _slice_metrics(subset: _Subset, y_pred: np.ndarray) -> dict[str, np.ndarray]:
+    from ..io import mask_to_contour, read_contour
     from ..metrics import average_perpendicular_distance, dice_score, hausdorff_distance, iou_score, ks_score
 
     y = subset.y
@@ -372,9 +373,14 @@ def _slice_metrics(subset: _Subset, y_pred: np.ndarray) -> dict[str, np.ndarray]
     known = subset.known_spacing
     apd, hausdorff = np.full(len(y), np.nan), np.full(len(y), np.nan)
     if known.any():
+        # Against the expert's points (the i-contour files y was drawn from), as the challenge;
+        # the mask's outline where the records name no file.
+        paths = subset.frame["icontour_path"] if "icontour_path" in subset.frame.dtype.names else [""] * len(y)
+        experts = [read_contour(path) if path else mask_to_contour(mask) for path, mask in zip(paths, y)]
+        experts = [experts[i] for i in np.flatnonzero(known)]
         spacing = subset.spacing[known]
-        apd[known] = average_perpendicular_distance(y[known], y_pred[known], spacing=spacing, per_slice=True)
-        hausdorff[known] = hausdorff_distance(y[known], y_pred[known], spacing=spacing, per_slice=True)
+        apd[known] = average_perpendicular_distance(experts, y_pred[known], spacing=spacing, per_slice=True)
+        hausdorff[known] = hausdorff_distance(experts, y_pred[known], spacing=spacing, per_slice=True)
     return {
         "iou": iou_score(y, y_pred, per_slice=True),
         "dice": dice_score(y, y_pred, per_slice=True),

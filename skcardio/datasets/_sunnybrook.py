@@ -80,7 +80,7 @@ def scan_sunnybrook(root: str | os.PathLike) -> Layout:
     contour_folders = _contour_folders(root / CONTOURS)
     for patient_id, original_id in pairs:
         folder = contour_folders.get(_id_key(original_id))
-        if _scan_patient(root / IMAGES / patient_id, folder, patient_id, original_id, layout):
+        if _scan_patient(root, root / IMAGES / patient_id, folder, patient_id, original_id, layout):
             layout.n_patients += 1
     _report_unlisted(root, pairs, contour_folders, layout.skipped)
     layout.slices.sort(key=lambda s: (s.patient_id, s.instance))
@@ -138,7 +138,9 @@ class _Series:
     images: dict[int, str] = field(default_factory=dict)
 
 
-def _scan_patient(patient_dir: Path, contour_dir: Path | None, patient_id: str, original_id: str, layout: Layout) -> bool:
+def _scan_patient(
+    root: Path, patient_dir: Path, contour_dir: Path | None, patient_id: str, original_id: str, layout: Layout
+) -> bool:
     skipped = layout.skipped
     if not patient_dir.is_dir():
         skipped.append(Skipped(str(patient_dir), "linked folder does not exist", patient_id))
@@ -147,9 +149,9 @@ def _scan_patient(patient_dir: Path, contour_dir: Path | None, patient_id: str, 
         where = contour_dir / EXPERT if contour_dir else Path(patient_dir.parents[1], CONTOURS, original_id)
         skipped.append(Skipped(str(where), "linked folder does not exist", patient_id))
         return False
-    contours = _contour_files(contour_dir / EXPERT, skipped, patient_id)
+    contours = _contour_files(root, contour_dir / EXPERT, skipped, patient_id)
     numbers = set(contours["i"]) | set(contours["o"])
-    series = _series_of(patient_dir, skipped, patient_id)
+    series = _series_of(root, patient_dir, skipped, patient_id)
     chosen = _contoured_series(series, numbers, patient_dir, skipped, patient_id)
     if chosen is None:
         return True
@@ -173,14 +175,14 @@ def _scan_patient(patient_dir: Path, contour_dir: Path | None, patient_id: str, 
     return True
 
 
-def _contour_files(folder: Path, skipped: list[Skipped], patient_id: str) -> dict[str, dict[int, str]]:
+def _contour_files(root: Path, folder: Path, skipped: list[Skipped], patient_id: str) -> dict[str, dict[int, str]]:
     """i- and o-contour files by image number; p1/p2 files counted into one entry."""
     found: dict[str, dict[int, str]] = {"i": {}, "o": {}}
     papillary = 0
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        problem = _entry_problem(entry, CONTOUR, "contour")
+        problem, error = _entry_problem(root, entry, CONTOUR, "contour")
         if problem:
-            skipped.append(Skipped(entry.path, problem, patient_id))
+            skipped.append(Skipped(entry.path, problem, patient_id, error))
             continue
         number, kind = CONTOUR.fullmatch(entry.name).groups()
         if kind in found:
@@ -192,7 +194,7 @@ def _contour_files(folder: Path, skipped: list[Skipped], patient_id: str) -> dic
     return found
 
 
-def _series_of(patient_dir: Path, skipped: list[Skipped], patient_id: str) -> list[_Series]:
+def _series_of(root: Path, patient_dir: Path, skipped: list[Skipped], patient_id: str) -> list[_Series]:
     """The series folders of a patient with their images by number; stray entries recorded."""
     series = []
     for entry in sorted(os.scandir(patient_dir), key=lambda e: e.name):
@@ -200,7 +202,7 @@ def _series_of(patient_dir: Path, skipped: list[Skipped], patient_id: str) -> li
             skipped.append(Skipped(entry.path, "not a series folder, the only entries read here", patient_id))
             continue
         folder = Path(entry.path)
-        series.append(_Series(folder, _index(folder, SERIES_DICOM, skipped, patient_id, "DICOM")))
+        series.append(_Series(folder, _index(root, folder, SERIES_DICOM, skipped, patient_id, "DICOM")))
     return series
 
 

@@ -13,7 +13,7 @@ of slices, have no ``per_slice``). A stack without slices (``n = 0``) raises ``V
 rather than giving a mean of nothing.
 """
 
-from ._distance import average_perpendicular_distance, good_contour_rate, hausdorff_distance
+from ._distance import APD_DEFINITIONS, average_perpendicular_distance, good_contour_rate, hausdorff_distance
 from ._function import ef_absolute_error, ejection_fractions, make_ef_scorer
 from ._ks import ks_score
 from ._overlap import dice_score, fraction_iou_above, iou_score
@@ -39,6 +39,7 @@ __all__ = [
     "hausdorff_distance",
     "average_perpendicular_distance",
     "good_contour_rate",
+    "APD_DEFINITIONS",
     "ejection_fractions",
     "ef_absolute_error",
     "make_ef_scorer",

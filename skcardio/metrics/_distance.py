@@ -1,25 +1,31 @@
 """Contour distances in millimetres: Hausdorff and the MICCAI 2009 APD.
 
-Contour convention
-------------------
-Contours are 0.5 iso-lines of the masks (:func:`skimage.measure.find_contours`
-on the mask padded with one row/column of ``False``): closed polylines whose
-vertices lie half-way between the centres of an inside and an outside pixel,
-at most ~0.71 px apart.
+Inputs
+------
+Each of ``y_true`` and ``y_pred`` is either a mask stack or a list of
+contours, one ``(m, 2)`` array of ``(x, y)`` = ``(col, row)`` pixel
+coordinates per slice, as the expert's contour files hold them
+(:func:`skcardio.io.read_contour`). The MICCAI figures are defined on the
+expert's *points*: a mask only approximates them (its traced outline lies
+about 0.2 px outside the polygon it was drawn from).
 
-* The APD compares *outlines*, one closed polyline per mask, as a contour
-  file would hold it: :func:`skcardio.io.mask_to_contour`, the outer boundary
-  of the largest object (the 8-connected component with the most pixels).
-  Other objects and holes are not part of the outline; IoU, Dice and the
-  Hausdorff distance see them.
-* The Hausdorff distance compares the *whole boundaries*: the iso-lines of
-  every object and every hole.
+* The APD compares *outlines*, one closed polyline per slice: a contour as
+  given, or a mask's :func:`skcardio.io.mask_to_contour` (the outer boundary
+  of the largest 8-connected object; other objects and holes are left to IoU,
+  Dice and the Hausdorff distance).
+* The Hausdorff distance compares a mask's *whole boundary* (the 0.5
+  iso-lines of every object and hole, :func:`skimage.measure.find_contours`
+  on the padded mask) or a contour's polyline.
 
-Coordinates ``(row, col)`` are multiplied by the pixel spacing ``(row, col)``
-in mm before any geometry, so normals are perpendicular in physical space.
+APD definitions (``definition=``): ``"miccai2009"`` follows the challenge's
+evaluation code (:mod:`._miccai`, in pixels, times the square pixel's size);
+``"geometric"`` measures exactly along each normal in mm, coordinates scaled
+by the pixel spacing first so anisotropic pixels are handled.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -27,9 +33,18 @@ from scipy.spatial.distance import directed_hausdorff
 from skimage.measure import find_contours
 
 from ..io import mask_to_contour
-from ._validation import check_masks, check_spacing
+from ._miccai import miccai_apd
+from ._validation import check_contours_or_masks, check_spacing
 
-__all__ = ["hausdorff_distance", "average_perpendicular_distance", "good_contour_rate"]
+__all__ = ["hausdorff_distance", "average_perpendicular_distance", "good_contour_rate", "APD_DEFINITIONS"]
+
+#: The APD definitions: the challenge's evaluation code, and exact geometry.
+APD_DEFINITIONS = ("miccai2009", "geometric")
+
+# Contour polylines are sampled this densely (px) for the Hausdorff distance.
+_SAMPLING_PX = 0.1
+# Row and column spacing may differ by this (relative) for definition="miccai2009".
+_SQUARE_RTOL = 1e-3
 
 # Vertices processed at once when intersecting normals with the expert
 # contour: bounds the (points x segments) work arrays for speckled masks.
@@ -109,51 +124,109 @@ def _perpendicular_distances(auto: list[np.ndarray], expert: list[np.ndarray]) -
     return distances
 
 
-def _outline(mask: np.ndarray) -> np.ndarray:
-    """The contour a mask is written as: ``mask_to_contour`` in ``(row, col)``."""
-    return mask_to_contour(mask)[:, ::-1]
+def _outline(item: np.ndarray | None) -> np.ndarray | None:
+    """A slice's outline as ``(x, y)`` points: a contour as given, a mask's ``mask_to_contour``."""
+    if item is None or item.dtype != bool:
+        return item
+    return mask_to_contour(item) if item.any() else None
 
 
-def _slice_apd(truth: np.ndarray, pred: np.ndarray, spacing: np.ndarray) -> float:
-    if not truth.any() and not pred.any():
+def _boundary_points(item: np.ndarray | None) -> np.ndarray | None:
+    """``(x, y)`` points of a slice's boundary for the Hausdorff distance.
+
+    A mask: the vertices of the iso-lines of every object and hole. A contour:
+    its closed polyline sampled at most ``_SAMPLING_PX`` apart.
+    """
+    if item is None:
+        return None
+    if item.dtype == bool:
+        return np.concatenate(_mask_contours(item))[:, ::-1] if item.any() else None
+    closed = np.vstack([item, item[:1]])
+    steps = np.maximum(np.ceil(np.linalg.norm(np.diff(closed, axis=0), axis=1) / _SAMPLING_PX), 1).astype(int)
+    parts = [a + np.linspace(0.0, 1.0, k, endpoint=False)[:, None] * (b - a)
+             for a, b, k in zip(closed[:-1], closed[1:], steps)]
+    return np.concatenate(parts)
+
+
+def check_definition(definition: str) -> str:
+    """``definition`` if it is one of :data:`APD_DEFINITIONS`, else ``ValueError``."""
+    if definition not in APD_DEFINITIONS:
+        raise ValueError(f"definition must be one of {APD_DEFINITIONS}; got {definition!r}.")
+    return definition
+
+
+def _square_pixel(spacing: np.ndarray, index: int) -> float:
+    """The one pixel size the challenge's rules scale by (they measure in pixels)."""
+    row, col = spacing
+    if not np.isclose(row, col, rtol=_SQUARE_RTOL, atol=0.0):
+        raise ValueError(
+            f"definition='miccai2009' measures in pixels and needs square pixels; slice {index} "
+            f"has spacing (row, col) = ({row}, {col}) mm; use definition='geometric' for "
+            "anisotropic pixels."
+        )
+    return float(row)
+
+
+def _slice_apd(expert, auto, spacing: np.ndarray, definition: str, index: int) -> float:
+    expert, auto = _outline(expert), _outline(auto)
+    if expert is None and auto is None:
         return 0.0
-    if not truth.any() or not pred.any():
+    if expert is None or auto is None:
         return np.inf
-    auto = _outline(pred) * spacing
-    expert = _outline(truth) * spacing
+    if definition == "miccai2009":
+        return _square_pixel(spacing, index) * miccai_apd(auto, expert)
+    # Geometric: in mm ((x, y) scaled by (col, row) spacing), without repeated points.
+    auto, expert = (_distinct(c) * spacing[::-1] for c in (auto, expert))
     return float(_perpendicular_distances([auto], [expert]).mean())
 
 
-def _slice_hausdorff(truth: np.ndarray, pred: np.ndarray, spacing: np.ndarray) -> float:
-    if not truth.any() and not pred.any():
+def _distinct(contour: np.ndarray) -> np.ndarray:
+    """A closed contour without repeated consecutive points (zero-length segments)."""
+    keep = np.any(contour != np.roll(contour, -1, axis=0), axis=1)
+    return contour[keep] if keep.any() else contour[:1]
+
+
+def _slice_hausdorff(truth, pred, spacing: np.ndarray, index: int) -> float:
+    u, v = _boundary_points(truth), _boundary_points(pred)
+    if u is None and v is None:
         return 0.0
-    if not truth.any() or not pred.any():
+    if u is None or v is None:
         return np.inf
-    u = np.concatenate(_mask_contours(truth)) * spacing
-    v = np.concatenate(_mask_contours(pred)) * spacing
+    u, v = u * spacing[::-1], v * spacing[::-1]
     return float(max(directed_hausdorff(u, v)[0], directed_hausdorff(v, u)[0]))
 
 
-def _per_slice(func, y_true, y_pred, spacing) -> np.ndarray:
-    y_true, y_pred = check_masks(y_true, y_pred)
+def _per_slice(func, y_true, y_pred, spacing, **kwargs) -> np.ndarray:
+    y_true, y_pred = check_contours_or_masks(y_true, y_pred)
     spacing = check_spacing(spacing, len(y_true))
-    return np.array([func(t, p, s) for t, p, s in zip(y_true, y_pred, spacing)], dtype=np.float64)
+    return np.array(
+        [func(t, p, s, index=i, **kwargs) for i, (t, p, s) in enumerate(zip(y_true, y_pred, spacing))],
+        dtype=np.float64,
+    )
 
 
 def hausdorff_distance(
-    y_true: ArrayLike, y_pred: ArrayLike, *, spacing: ArrayLike = 1.0, per_slice: bool = False
+    y_true: ArrayLike | Sequence[ArrayLike | None],
+    y_pred: ArrayLike | Sequence[ArrayLike | None],
+    *,
+    spacing: ArrayLike = 1.0,
+    per_slice: bool = False,
 ) -> float | np.ndarray:
-    """Symmetric Hausdorff distance between the masks' contours, in mm.
+    """Symmetric Hausdorff distance between the masks' boundaries or the contours, in mm.
 
-    Per slice, the largest distance from a vertex of one mask's boundary to
-    the nearest vertex of the other's, in both directions. Boundaries include
+    Per slice, the largest distance from a point of one boundary to the
+    nearest point of the other, in both directions. A mask's boundary holds
     every object and hole (module docstring), so a stray blob or a hole far
-    from the expert contour shows here.
+    from the expert contour shows here; a contour is its closed polyline.
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n, H, W) or (H, W)
-        Expert and predicted masks: bool, or numbers that are all 0 or 1.
+    y_true, y_pred : array-like of shape (n, H, W) or (H, W), or list of (m, 2) arrays
+        Expert and predicted masks (bool, or numbers that are all 0 or 1), or
+        contours: a list with one ``(m, 2)`` array of ``(x, y)`` = ``(col,
+        row)`` pixel coordinates per slice (as :func:`skcardio.io.read_contour`
+        returns; ``None`` or an empty array for a slice without contour). A
+        mask stack and a contour list can be mixed.
     spacing : float, array-like of shape (2,) or (n, 2), default=1.0
         Pixel spacing (row, col) in mm, for all slices or per slice (the
         ``pixel_spacing`` field of the slice records). With the default, the
@@ -168,6 +241,10 @@ def hausdorff_distance(
 
     Notes
     -----
+    Masks are compared through the vertices of their 0.5 iso-lines (at most
+    0.71 px apart); a contour's polyline is sampled every 0.1 px or closer,
+    so the value is within 0.05 px of the distance between the curves.
+
     Empty-mask rule (per slice): both empty gives 0.0; exactly one empty
     gives ``inf`` (so the mean over slices is ``inf`` too).
 
@@ -177,15 +254,23 @@ def hausdorff_distance(
     >>> from skcardio.metrics import hausdorff_distance
     >>> y_true = np.zeros((12, 12), bool); y_true[3:8, 3:8] = True
     >>> y_pred = np.roll(y_true, 2, axis=1)          # shifted 2 columns
-    >>> hausdorff_distance(y_true, y_pred, spacing=(1.0, 0.7))   # 2 px x 0.7 mm
+    >>> float(hausdorff_distance(y_true, y_pred, spacing=(1.0, 0.7)))   # 2 px x 0.7 mm
     1.4
+    >>> square = np.array([[2.5, 2.5], [7.5, 2.5], [7.5, 7.5], [2.5, 7.5]])  # (x, y)
+    >>> float(hausdorff_distance([square], [square + [0.0, 3.0]]))   # 3 rows down
+    3.0
     """
     distances = _per_slice(_slice_hausdorff, y_true, y_pred, spacing)
     return distances if per_slice else float(distances.mean())
 
 
 def average_perpendicular_distance(
-    y_true: ArrayLike, y_pred: ArrayLike, *, spacing: ArrayLike = 1.0, per_slice: bool = False
+    y_true: ArrayLike | Sequence[ArrayLike | None],
+    y_pred: ArrayLike | Sequence[ArrayLike | None],
+    *,
+    spacing: ArrayLike = 1.0,
+    per_slice: bool = False,
+    definition: str = "miccai2009",
 ) -> float | np.ndarray:
     """Average perpendicular distance (APD) from the predicted to the expert contour, in mm.
 
@@ -197,75 +282,60 @@ def average_perpendicular_distance(
 
     Parameters
     ----------
-    y_true : array-like of shape (n, H, W) or (H, W)
-        Expert masks.
-    y_pred : array-like of shape (n, H, W) or (H, W)
-        Predicted masks (the automatic contours).
+    y_true : array-like of shape (n, H, W) or (H, W), or list of (m, 2) arrays
+        Expert masks, or better the expert's contours as drawn: one ``(m, 2)``
+        array of ``(x, y)`` = ``(col, row)`` pixel coordinates per slice (as
+        :func:`skcardio.io.read_contour` returns; ``None`` or an empty array
+        for a slice without contour). A mask is first traced back into an
+        outline, which lies about 0.2 px outside the polygon it was drawn
+        from: figures called MICCAI APD should use the contour files.
+    y_pred : array-like of shape (n, H, W) or (H, W), or list of (m, 2) arrays
+        Predicted masks (their outlines, :func:`skcardio.io.mask_to_contour`,
+        are the automatic contours), or automatic contours.
     spacing : float, array-like of shape (2,) or (n, 2), default=1.0
         Pixel spacing (row, col) in mm, for all slices or per slice.
     per_slice : bool, default=False
         Return the ``(n,)`` distances instead of their mean.
+    definition : {"miccai2009", "geometric"}, default="miccai2009"
+        ``"miccai2009"``: the rules of the challenge's evaluation code
+        (``compare_contours.m``, ``calc_dist``, version 1.0): distances
+        measured in pixels to a line fitted through the expert point nearest
+        to the normal within a +-50 degree sector, vertices whose crossing
+        lies 1.5 px or more from every sector point dropped, zero distances
+        left out of the mean; it needs square pixels. ``"geometric"``: the
+        exact distance along the normal to the nearest crossing with the
+        expert polyline, in mm (anisotropic pixels allowed); a vertex whose
+        normal meets nothing takes its closest distance; every vertex, zeros
+        included, is averaged. See ``docs/metrics.md``.
 
     Returns
     -------
     float or ndarray of shape (n,)
         Lower is better.
 
+    Raises
+    ------
+    ValueError
+        Bad shapes, spacing or contours, an unknown ``definition``, or
+        ``definition="miccai2009"`` with non-square pixels (row and column
+        spacing more than 0.1 % apart).
+
     Notes
     -----
-    What is implemented, per slice: the automatic and expert contours are the
-    outlines of ``y_pred`` and ``y_true`` (:func:`skcardio.io.mask_to_contour`,
-    see the module docstring), then
+    Per slice, with ``definition="miccai2009"`` (the rules are listed in
+    ``docs/metrics.md``): the mean of the positive distances of the kept
+    vertices, times the pixel spacing; 0.0 when every kept distance is 0,
+    ``inf`` when every vertex is dropped. The challenge code has no value in
+    those two cases (a mean of nothing); it also skips automatic contours of
+    15 points or fewer or touching the image border, which are measured here.
 
-    1. the tangent at each automatic vertex is the vector from the previous
-       to the next vertex (the challenge code fits a line to the same three
-       points), and the normal is perpendicular to it;
-    2. the normal line is intersected exactly with every segment of the
-       expert polyline and the nearest intersection (either side) is kept;
-       the challenge code instead takes the expert vertex closest to the
-       normal inside an angular sector around the contour's centroid and
-       intersects the normal with a line fitted to that vertex and its two
-       neighbours;
-    3. a vertex whose normal meets no expert segment (a contour lying beside
-       the expert one) gets its closest distance to the expert polyline; the
-       challenge code leaves such vertices out, which leaves a contour whose
-       normals all miss without any distance;
-    4. the mean over all automatic vertices.
-
-    The three-vertex tangent quantises normal directions on pixel outlines,
+    On pixel outlines the three-vertex tangent quantises normal directions,
     and on jagged outlines some normals meet the expert contour at a grazing
-    angle, far away. So the APD exceeds the mean closest-point distance: on
-    digitised concentric disks of radii 20 and 30 px it is 10.46 px from the
-    outer to the inner contour (10.12 px the other way), and on the plain
-    Otsu outlines of the 12 embedded sample slices with both contours it is
-    26-39 % above (per slice) the mean distance from the predicted outline's
-    vertices to the nearest expert vertex.
+    angle: the APD exceeds the mean closest-point distance.
 
-    Anisotropic pixels are handled by scaling coordinates to mm first (the
-    challenge code multiplies pixel distances by the row spacing only, which is
-    the same for square pixels).
-
-    Deliberate differences from the challenge's ``compare_contours.m``
-    (version 1.0):
-
-    * **Zeros are kept.** The challenge code averages only the distances
-      greater than 0, so automatic vertices lying exactly on the expert
-      contour are dropped; here every vertex counts. A vertex on the expert
-      contour is a perfect vertex, and dropping it inflates the APD of good
-      contours most.
-    * **Every slice is averaged.** The challenge's overall APD is the mean
-      over *good* contours only (APD below the limit); this function (and
-      the ``neg_apd`` scorer) averages over all slices, bad ones and ``inf``
-      included. Use ``per_slice=True`` to average over a subset.
-    * **The expert contour is re-traced from the mask.** ``y_true`` is a
-      mask, so the expert outline is its 0.5 iso-line, not the points of the
-      contour file. That staircase zig-zags about the expert's polygon (on
-      the 46 shared slices with both contours, the APD of the re-traced
-      i-contour outline to the file points is 0.29 mm, 0.24-0.34 mm per
-      slice), which moves a prediction's APD by a few tenths of a mm either
-      way: +0.19 mm on average for plain Otsu, 0.00 mm for
-      :func:`~skcardio.segment.make_classical_pipeline` (see
-      ``docs/metrics.md``).
+    The overall APD here averages every slice; the challenge reports the mean
+    over the good contours only (APD below 5 mm). Average
+    ``per_slice=True`` values over a subset for that figure.
 
     Empty-mask rule (per slice): both empty gives 0.0; exactly one empty gives
     ``inf``.
@@ -282,18 +352,28 @@ def average_perpendicular_distance(
     --------
     >>> import numpy as np
     >>> from skcardio.metrics import average_perpendicular_distance
+    >>> expert = np.array([[x, 10.0] for x in range(2, 19)] + [[x, 20.0] for x in range(18, 1, -1)])
+    >>> auto = expert + [0.0, 2.0]          # shifted 2 rows: 2 px on the long sides
+    >>> float(average_perpendicular_distance([expert], [auto], spacing=1.25))
+    2.5
     >>> y_true = np.zeros((2, 12, 12), bool); y_true[:, 2:9, 2:9] = True
     >>> y_pred = y_true.copy(); y_pred[1] = False; y_pred[1, 5, 5] = True
     >>> # slice 1: every normal of the one-pixel diamond meets the square 3 px away
-    >>> average_perpendicular_distance(y_true, y_pred, spacing=1.25, per_slice=True)
-    array([0.  , 3.75])
+    >>> average_perpendicular_distance(y_true, y_pred, definition="geometric", per_slice=True)
+    array([0., 3.])
     """
-    distances = _per_slice(_slice_apd, y_true, y_pred, spacing)
+    check_definition(definition)
+    distances = _per_slice(_slice_apd, y_true, y_pred, spacing, definition=definition)
     return distances if per_slice else float(distances.mean())
 
 
 def good_contour_rate(
-    y_true: ArrayLike, y_pred: ArrayLike, *, spacing: ArrayLike = 1.0, threshold: float = 5.0
+    y_true: ArrayLike | Sequence[ArrayLike | None],
+    y_pred: ArrayLike | Sequence[ArrayLike | None],
+    *,
+    spacing: ArrayLike = 1.0,
+    threshold: float = 5.0,
+    definition: str = "miccai2009",
 ) -> float:
     """Fraction of slices whose APD is below ``threshold`` mm ("good contours").
 
@@ -303,12 +383,16 @@ def good_contour_rate(
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n, H, W) or (H, W)
-        Expert and predicted masks.
+    y_true, y_pred : array-like of shape (n, H, W) or (H, W), or list of (m, 2) arrays
+        Expert and predicted masks or contours, as for
+        :func:`average_perpendicular_distance` (pass the expert's contour
+        points for the challenge's figure).
     spacing : float, array-like of shape (2,) or (n, 2), default=1.0
         Pixel spacing (row, col) in mm.
     threshold : float, default=5.0
         APD (mm) a slice must stay strictly below.
+    definition : {"miccai2009", "geometric"}, default="miccai2009"
+        The APD's definition (see :func:`average_perpendicular_distance`).
 
     Returns
     -------
@@ -325,5 +409,7 @@ def good_contour_rate(
     >>> good_contour_rate(y_true, y_pred, spacing=1.25)
     0.5
     """
-    apd = average_perpendicular_distance(y_true, y_pred, spacing=spacing, per_slice=True)
+    apd = average_perpendicular_distance(
+        y_true, y_pred, spacing=spacing, per_slice=True, definition=definition
+    )
     return float(np.mean(apd < threshold))

@@ -12,6 +12,10 @@ than the prediction:
   records array (the ``frame`` of :func:`skcardio.datasets.load_dataset`),
   otherwise the ``spacing`` given to :func:`make_distance_scorer`, otherwise
   1 (distances in pixels, with a :class:`~skcardio.exceptions.SkcardioWarning`).
+* **expert contours** (distances): when ``X`` is slice records, a slice whose
+  mask ``y`` is exactly the rasterised ``icontour_path`` (or
+  ``ocontour_path``) file is measured against that file's points, as the
+  challenge does; other slices against the outline of ``y``.
 
 A fitted search object (``GridSearchCV``, e.g. in nested cross-validation) is
 scored through its ``best_estimator_``.
@@ -28,7 +32,13 @@ from sklearn.metrics import make_scorer
 from sklearn.pipeline import Pipeline
 
 from ..exceptions import SkcardioWarning
-from ._distance import average_perpendicular_distance, good_contour_rate, hausdorff_distance
+from ..io import contour_to_mask, mask_to_contour, read_contour
+from ._distance import (
+    average_perpendicular_distance,
+    check_definition,
+    good_contour_rate,
+    hausdorff_distance,
+)
 from ._ks import ks_score
 from ._overlap import dice_score, fraction_iou_above, iou_score
 
@@ -98,21 +108,57 @@ def _spacing_of(X, default: ArrayLike | None) -> ArrayLike:
     return 1.0
 
 
+#: Record fields naming the contour file a mask ``y`` may have been drawn from.
+_CONTOUR_FIELDS = ("icontour_path", "ocontour_path")
+
+
+def _expert_contour(mask: np.ndarray, paths: Iterable[str]) -> np.ndarray:
+    """The file points ``mask`` was rasterised from, else the mask's outline."""
+    for path in paths:
+        if path:
+            points = read_contour(path)
+            if np.array_equal(contour_to_mask(points, mask.shape), mask):
+                return points
+    return mask_to_contour(mask)
+
+
+def _experts_of(X, y_true) -> object:
+    """Expert contours for the distances: the records' contour files where ``y`` came from them."""
+    y_true = np.asarray(y_true)
+    if not _is_records(X) or y_true.ndim != 3 or y_true.dtype != bool:
+        return y_true
+    fields = [name for name in _CONTOUR_FIELDS if name in _record_names(X)]
+    if not fields or len(X[fields[0]]) != len(y_true):
+        return y_true
+    columns = [np.asarray(X[name], dtype=object) for name in fields]
+    return [_expert_contour(mask, [column[i] for column in columns]) for i, mask in enumerate(y_true)]
+
+
 def _metric_values(
-    metrics: Iterable[str], y_true, y_pred, Xt, X, spacing: ArrayLike | None, threshold: float
+    metrics: Iterable[str],
+    y_true,
+    y_pred,
+    Xt,
+    X,
+    spacing: ArrayLike | None,
+    threshold: float,
+    definition: str = "miccai2009",
 ) -> dict[str, float]:
     """The named metrics of one prediction (signs as in ``get_scorers``)."""
     needs_spacing = {"neg_apd", "neg_hausdorff", "good_contour"}
     mm = _spacing_of(X, spacing) if needs_spacing & set(metrics) else None
+    experts = _experts_of(X, y_true) if needs_spacing & set(metrics) else None
     functions: dict[str, Callable[[], float]] = {
         "iou": lambda: iou_score(y_true, y_pred),
         "dice": lambda: dice_score(y_true, y_pred),
         "fraction_iou75": lambda: fraction_iou_above(y_true, y_pred, threshold=0.75),
         "ks": lambda: ks_score(y_true, y_pred, images=_images_of(Xt)),
-        "neg_apd": lambda: -average_perpendicular_distance(y_true, y_pred, spacing=mm),
-        "neg_hausdorff": lambda: -hausdorff_distance(y_true, y_pred, spacing=mm),
+        "neg_apd": lambda: -average_perpendicular_distance(
+            experts, y_pred, spacing=mm, definition=definition
+        ),
+        "neg_hausdorff": lambda: -hausdorff_distance(experts, y_pred, spacing=mm),
         "good_contour": lambda: good_contour_rate(
-            y_true, y_pred, spacing=mm, threshold=threshold
+            experts, y_pred, spacing=mm, threshold=threshold, definition=definition
         ),
     }
     return {name: float(functions[name]()) for name in metrics}
@@ -130,11 +176,13 @@ class _SegmentationScorer:
         *,
         spacing: ArrayLike | None = None,
         threshold: float = 5.0,
+        definition: str = "miccai2009",
     ) -> None:
         self._single = isinstance(metrics, str)
         self._metrics = [metrics] if self._single else list(metrics)
         self._spacing = spacing
         self._threshold = threshold
+        self._definition = check_definition(definition)
         # Fail now, not inside a cross-validation loop.
         unknown = set(self._metrics) - set(_METRICS)
         if unknown:
@@ -143,13 +191,16 @@ class _SegmentationScorer:
     def __call__(self, estimator, X, y_true) -> float | dict[str, float]:
         Xt, y_pred = _predict(estimator, X)
         values = _metric_values(
-            self._metrics, y_true, y_pred, Xt, X, self._spacing, self._threshold
+            self._metrics, y_true, y_pred, Xt, X, self._spacing, self._threshold, self._definition
         )
         return values[self._metrics[0]] if self._single else values
 
     def __repr__(self) -> str:
         metrics = self._metrics[0] if self._single else self._metrics
-        return f"{type(self).__name__}({metrics!r}, spacing={self._spacing!r})"
+        return (
+            f"{type(self).__name__}({metrics!r}, spacing={self._spacing!r}, "
+            f"definition={self._definition!r})"
+        )
 
 
 ks_scorer = _SegmentationScorer("ks")
@@ -159,7 +210,11 @@ good_contour_scorer = _SegmentationScorer("good_contour")
 
 
 def make_distance_scorer(
-    metric: str = "apd", *, spacing: ArrayLike | None = None, threshold: float = 5.0
+    metric: str = "apd",
+    *,
+    spacing: ArrayLike | None = None,
+    threshold: float = 5.0,
+    definition: str = "miccai2009",
 ) -> Callable:
     """Build a distance scorer with a fallback pixel spacing.
 
@@ -177,6 +232,8 @@ def make_distance_scorer(
         means 1 with a warning.
     threshold : float, default=5.0
         APD threshold of a good contour, in mm.
+    definition : {"miccai2009", "geometric"}, default="miccai2009"
+        The APD's definition (:func:`average_perpendicular_distance`).
 
     Returns
     -------
@@ -191,7 +248,9 @@ def make_distance_scorer(
     names = {"apd": "neg_apd", "hausdorff": "neg_hausdorff", "good_contour": "good_contour"}
     if metric not in names:
         raise ValueError(f"metric must be one of {sorted(names)}; got {metric!r}.")
-    return _SegmentationScorer(names[metric], spacing=spacing, threshold=threshold)
+    return _SegmentationScorer(
+        names[metric], spacing=spacing, threshold=threshold, definition=definition
+    )
 
 
 def make_multimetric_scorer(
@@ -199,6 +258,7 @@ def make_multimetric_scorer(
     *,
     spacing: ArrayLike | None = None,
     threshold: float = 5.0,
+    definition: str = "miccai2009",
 ) -> Callable:
     """Build one scorer returning a dict of metrics from a single prediction.
 
@@ -218,6 +278,8 @@ def make_multimetric_scorer(
         Fallback pixel spacing, as in :func:`make_distance_scorer`.
     threshold : float, default=5.0
         APD threshold of a good contour, in mm.
+    definition : {"miccai2009", "geometric"}, default="miccai2009"
+        The APD's definition (:func:`average_perpendicular_distance`).
 
     Returns
     -------
@@ -235,7 +297,9 @@ def make_multimetric_scorer(
     elif isinstance(metrics, str):
         # list("iou") would split the name into letters.
         metrics = [metrics]
-    return _SegmentationScorer(list(metrics), spacing=spacing, threshold=threshold)
+    return _SegmentationScorer(
+        list(metrics), spacing=spacing, threshold=threshold, definition=definition
+    )
 
 
 def get_scorers() -> dict[str, Callable]:

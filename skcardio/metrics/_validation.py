@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..io._contour import check_polygon
+
 
 def _as_stack(array: ArrayLike, name: str) -> np.ndarray:
     """Return ``array`` as ``(n, H, W)``; a single ``(H, W)`` slice becomes ``n = 1``."""
@@ -52,6 +54,61 @@ def check_masks(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.nd
             "expected at least one slice (n >= 1)."
         )
     return y_true, y_pred
+
+
+def _is_contour_list(y) -> bool:
+    """A list or tuple of per-slice ``(m, 2)`` point arrays (``None`` or empty: no contour)."""
+    if not isinstance(y, (list, tuple)) or len(y) == 0:
+        return False
+    for item in y:
+        if item is None:
+            continue
+        try:
+            shape = np.shape(item)
+        except ValueError:  # ragged nested lists: not a point array
+            return False
+        if not (shape == (0,) or (len(shape) == 2 and shape[1] == 2)):
+            return False
+    return True
+
+
+def _check_contour(item, name: str, index: int) -> np.ndarray | None:
+    if item is None or np.size(item) == 0:
+        return None
+    try:
+        return check_polygon(item)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}[{index}]: {exc}; expected (m, 2) points (x, y) in pixels") from None
+
+
+def check_contours_or_masks(y_true, y_pred) -> tuple[list, list]:
+    """Per-slice expert and predicted slices: bool ``(H, W)`` masks or ``(m, 2)`` contours.
+
+    Each input is either a mask stack (as :func:`check_masks` takes) or a list
+    of contours, one ``(m, 2)`` array of ``(x, y)`` pixel coordinates per slice
+    (``None`` or an empty array for a slice without contour). A contour entry
+    is returned as a float array, ``None`` when empty.
+    """
+    slices = []
+    for y, name in ((y_true, "y_true"), (y_pred, "y_pred")):
+        if _is_contour_list(y):
+            slices.append([_check_contour(item, name, i) for i, item in enumerate(y)])
+        else:
+            slices.append(None)
+    if slices[0] is None and slices[1] is None:
+        masks = check_masks(y_true, y_pred)
+        return list(masks[0]), list(masks[1])
+    for i, (y, name) in enumerate(((y_true, "y_true"), (y_pred, "y_pred"))):
+        if slices[i] is None:
+            slices[i] = list(check_mask(y, name))
+    n_true, n_pred = len(slices[0]), len(slices[1])
+    if n_true != n_pred:
+        raise ValueError(
+            f"y_true and y_pred must hold the same number of slices; got {n_true} and {n_pred}."
+        )
+    if n_true == 0:
+        raise ValueError("no slices were given; expected at least one slice (n >= 1).")
+    return slices[0], slices[1]
 
 
 def check_images(images: ArrayLike, shape: tuple[int, int, int]) -> np.ndarray:

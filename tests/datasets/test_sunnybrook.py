@@ -1,7 +1,8 @@
 """The Sunnybrook Cardiac Data as downloaded (SCD_DeidentifiedImages + SCD_ManualContours)."""
 
 import csv
-import os
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -91,7 +92,11 @@ def test_neither_layout_names_both(tmp_path):
 
 @pytest.fixture
 def sunnybrook_copy(shared_data_root, tmp_path):
-    """The shared data rearranged (symbolic links) into the layout of the public download."""
+    """The shared data rearranged into the layout of the public download.
+
+    Contoured DICOMs and contour files are copied (links leading out of a
+    dataset folder are not followed); the other frames are left out.
+    """
     from skcardio.io import read_header
 
     root = tmp_path / "scd"
@@ -105,14 +110,17 @@ def sunnybrook_copy(shared_data_root, tmp_path):
         dicoms = sorted((shared_data_root / "dicoms" / patient).glob("*.dcm"))
         series = root / "SCD_DeidentifiedImages" / patient / f"CINESAX_{read_header(dicoms[0]).SeriesNumber}"
         series.mkdir(parents=True)
-        for f in dicoms:
-            (series / f"IM-0003-{int(f.stem):04d}.dcm").symlink_to(f)
         prefix, number = original.rsplit("-", 1)
         expert = root / "SCD_ManualContours" / f"{prefix}-{int(number):02d}" / "contours-manual" / "IRCCI-expert"
         expert.mkdir(parents=True)
+        contoured = set()
         for kind in ("i", "o"):
             for c in (shared_data_root / "contourfiles" / original / f"{kind}-contours").glob("*.txt"):
-                (expert / c.name).symlink_to(c)
+                shutil.copyfile(c, expert / c.name)
+                contoured.add(int(c.name.split("-")[2]))
+        for f in dicoms:
+            if int(f.stem) in contoured:
+                shutil.copyfile(f, series / f"IM-0003-{int(f.stem):04d}.dcm")
     return root
 
 
@@ -125,9 +133,9 @@ def test_download_layout_gives_the_same_96_slices(sunnybrook_copy, shared_data_r
     np.testing.assert_array_equal(ours.frame.pixel_spacing, shared.frame.pixel_spacing)
     for name in ("images", "y", "regions", "has_region", "groups"):
         np.testing.assert_array_equal(ours[name], shared[name])
-    # The files behind each record are the same files.
-    for a, b in zip(ours.frame.dicom_path, shared.frame.dicom_path):
-        assert os.path.realpath(a) == b
+    # The files behind each record are copies of the same files.
+    for a, b, n in zip(ours.frame.dicom_path, shared.frame.dicom_path, shared.frame.instance):
+        assert Path(a).name == f"IM-0003-{n:04d}.dcm" and Path(a).read_bytes() == Path(b).read_bytes()
     # skcardio qc reads it too, with the same findings.
     flags = [[s.flags for s in check_dataset(root).slices] for root in (sunnybrook_copy, shared_data_root)]
     assert flags[0] == flags[1] and sum(map(bool, flags[0])) == 59

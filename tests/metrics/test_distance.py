@@ -5,6 +5,8 @@ cols c0..c1 has straight edges at rows r0 - 0.5 and r1 + 0.5 and cols
 c0 - 0.5 and c1 + 0.5, with each corner cut by a short diagonal.
 """
 
+from functools import partial
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,6 +17,9 @@ from skimage.draw import disk
 from skcardio.io import mask_to_contour
 from skcardio.metrics import average_perpendicular_distance, good_contour_rate, hausdorff_distance
 from skcardio.metrics._distance import _mask_contours, _perpendicular_distances
+
+# The tests of the exact geometry (the challenge's rules: test_miccai.py).
+_geometric_apd = partial(average_perpendicular_distance, definition="geometric")
 
 
 def _block(shape, rows, cols):
@@ -55,13 +60,13 @@ def test_apd_hand_computed_single_pixel_inside_square():
     # vertices: APD = 3 px.
     y_true = _block((12, 12), slice(2, 9), slice(2, 9))
     y_pred = _block((12, 12), 5, 5)
-    assert average_perpendicular_distance(y_true, y_pred) == pytest.approx(3.0)
-    assert average_perpendicular_distance(y_true, y_pred, spacing=1.25) == pytest.approx(3.75)
+    assert _geometric_apd(y_true, y_pred) == pytest.approx(3.0)
+    assert _geometric_apd(y_true, y_pred, spacing=1.25) == pytest.approx(3.75)
     # spacing (row 1 mm, col 2 mm): vertices (4.5, 10) and (5.5, 10) mm have
     # vertical normals meeting rows 1.5 / 8.5 mm: 3 mm; vertices (5, 9) and
     # (5, 11) mm have horizontal normals meeting cols 3 / 17 mm: 6 mm (the far
     # side is 8 mm). APD = (3 + 6 + 3 + 6) / 4 = 4.5 mm.
-    assert average_perpendicular_distance(y_true, y_pred, spacing=(1.0, 2.0)) == pytest.approx(4.5)
+    assert _geometric_apd(y_true, y_pred, spacing=(1.0, 2.0)) == pytest.approx(4.5)
 
 
 def test_apd_hand_computed_normals_missing_the_expert():
@@ -74,7 +79,7 @@ def test_apd_hand_computed_normals_missing_the_expert():
     # APD = (22 + 24) / sqrt(2) / 4 = 23 / (2 sqrt(2)).
     y_true = _block((14, 14), slice(2, 5), slice(2, 5))
     y_pred = _block((14, 14), 10, 10)
-    assert average_perpendicular_distance(y_true, y_pred) == pytest.approx(23 / (2 * np.sqrt(2)))
+    assert _geometric_apd(y_true, y_pred) == pytest.approx(23 / (2 * np.sqrt(2)))
 
 
 @pytest.mark.parametrize("spacing", [0.7, 1.367188, (1.2891, 1.2891)])
@@ -97,8 +102,8 @@ def test_apd_normal_through_an_expert_vertex_survives_round_off(spacing):
     in_mm = _perpendicular_distances([auto * scale], [expert * scale])
     assert in_px[vertex[0]] == pytest.approx(np.sqrt(2.5))
     np.testing.assert_allclose(in_mm, scale * in_px, rtol=1e-12)
-    assert average_perpendicular_distance(y_true, y_pred, spacing=spacing) == pytest.approx(
-        scale * average_perpendicular_distance(y_true, y_pred), rel=1e-12
+    assert _geometric_apd(y_true, y_pred, spacing=spacing) == pytest.approx(
+        scale * _geometric_apd(y_true, y_pred), rel=1e-12
     )
 
 
@@ -116,7 +121,7 @@ def test_apd_vertex_on_an_expert_segment_lying_along_its_normal_is_at_zero(spaci
     assert shared.sum() == 2
     distances = _perpendicular_distances([auto * spacing], [expert * spacing])
     np.testing.assert_array_equal(distances[shared], 0.0)
-    assert average_perpendicular_distance(y_true, y_pred, spacing=spacing) == pytest.approx(
+    assert _geometric_apd(y_true, y_pred, spacing=spacing) == pytest.approx(
         distances.mean(), rel=1e-12
     )
 
@@ -127,7 +132,7 @@ def test_apd_uses_outlines_hausdorff_whole_boundaries():
     y_true = _block((20, 20), slice(2, 9), slice(2, 9))
     y_pred = y_true.copy()
     y_pred[15, 15] = True
-    assert average_perpendicular_distance(y_true, y_pred) == 0.0
+    assert _geometric_apd(y_true, y_pred) == 0.0
     # The block's boundary is part of both; the farthest predicted vertices
     # are the diamond's (15.5, 15) and (15, 15.5), nearest to the block's
     # corner vertices (8.5, 8) / (8, 8.5): sqrt(7^2 + 7^2) = 7 sqrt(2).
@@ -141,8 +146,8 @@ def test_apd_ignores_a_long_thin_stray_object():
     disk_only[disk((30, 30), 10)] = True
     with_line = disk_only.copy()
     with_line[60, 2:126] = True
-    assert average_perpendicular_distance(disk_only, with_line) == 0.0
-    assert average_perpendicular_distance(with_line, disk_only) == 0.0
+    assert _geometric_apd(disk_only, with_line) == 0.0
+    assert _geometric_apd(with_line, disk_only) == 0.0
     # Hausdorff sees the line: its far end vertex (row 60, col 125.5) is
     # sqrt(30^2 + 95.5^2) = 100.1 px from the disk's centre, and the disk's
     # outline lies 10-10.5 px from its centre.
@@ -154,8 +159,8 @@ def test_apd_is_directed_from_prediction_to_expert():
     # small contour inside a large one changes the value.
     square = _block((12, 12), slice(2, 9), slice(2, 9))
     pixel = _block((12, 12), 5, 5)
-    assert average_perpendicular_distance(square, pixel) == pytest.approx(3.0)
-    assert average_perpendicular_distance(pixel, square) > 3.2
+    assert _geometric_apd(square, pixel) == pytest.approx(3.0)
+    assert _geometric_apd(pixel, square) > 3.2
 
 
 def test_apd_of_concentric_disks():
@@ -165,8 +170,8 @@ def test_apd_of_concentric_disks():
     outer, inner = np.zeros(shape, bool), np.zeros(shape, bool)
     outer[disk((64, 64), 30, shape=shape)] = True
     inner[disk((64, 64), 20, shape=shape)] = True
-    assert 9.8 < average_perpendicular_distance(inner, outer) < 10.6
-    assert 9.8 < average_perpendicular_distance(outer, inner) < 10.6
+    assert 9.8 < _geometric_apd(inner, outer) < 10.6
+    assert 9.8 < _geometric_apd(outer, inner) < 10.6
 
 
 def test_hausdorff_hand_computed():
@@ -201,7 +206,7 @@ def test_per_slice_spacing():
     y_true = np.stack([_block((12, 12), slice(2, 9), slice(2, 9))] * 2)
     y_pred = np.stack([_block((12, 12), 5, 5)] * 2)
     spacing = np.array([[1.0, 1.0], [2.0, 2.0]])
-    apd = average_perpendicular_distance(y_true, y_pred, spacing=spacing, per_slice=True)
+    apd = _geometric_apd(y_true, y_pred, spacing=spacing, per_slice=True)
     np.testing.assert_allclose(apd, [3.0, 6.0])
 
 
@@ -210,12 +215,12 @@ def test_good_contour_rate():
     square = _block((12, 12), slice(2, 9), slice(2, 9))
     y_true = np.stack([square] * 3)
     y_pred = np.stack([square, _block((12, 12), 5, 5), np.zeros((12, 12), bool)])
-    assert good_contour_rate(y_true, y_pred, spacing=1.0) == pytest.approx(2 / 3)
+    assert good_contour_rate(y_true, y_pred, definition="geometric", spacing=1.0) == pytest.approx(2 / 3)
     # 3 px x 2 mm = 6 mm >= 5 mm: no longer good
-    assert good_contour_rate(y_true, y_pred, spacing=2.0) == pytest.approx(1 / 3)
+    assert good_contour_rate(y_true, y_pred, definition="geometric", spacing=2.0) == pytest.approx(1 / 3)
     # the threshold is strict: APD equal to it is not good
-    assert good_contour_rate(y_true, y_pred, spacing=2.0, threshold=6.0) == pytest.approx(1 / 3)
-    assert good_contour_rate(y_true, y_pred, spacing=2.0, threshold=6.001) == pytest.approx(2 / 3)
+    assert good_contour_rate(y_true, y_pred, definition="geometric", spacing=2.0, threshold=6.0) == pytest.approx(1 / 3)
+    assert good_contour_rate(y_true, y_pred, definition="geometric", spacing=2.0, threshold=6.001) == pytest.approx(2 / 3)
 
 
 @pytest.mark.parametrize(
@@ -232,7 +237,7 @@ def test_good_contour_rate():
 def test_spacing_errors(spacing, match):
     masks = np.zeros((2, 5, 5), bool)
     with pytest.raises(ValueError, match=match):
-        average_perpendicular_distance(masks, masks, spacing=spacing)
+        _geometric_apd(masks, masks, spacing=spacing)
 
 
 @pytest.mark.shared_data
@@ -245,11 +250,11 @@ def test_real_contours_eroded_by_one_pixel(shared_data_root):
     y_true = bunch.y[:10]
     eroded = np.stack([binary_erosion(mask) for mask in y_true])
     spacing = np.asarray(bunch.frame.pixel_spacing[:10], dtype=float)
-    apd = average_perpendicular_distance(y_true, eroded, spacing=spacing, per_slice=True)
+    apd = _geometric_apd(y_true, eroded, spacing=spacing, per_slice=True)
     # Straight edges move 1 px, staircase diagonals ~0.7 px.
     assert (apd > 0.5 * spacing[:, 0]).all() and (apd < 1.2 * spacing[:, 0]).all()
     np.testing.assert_array_equal(
-        average_perpendicular_distance(y_true, y_true, spacing=spacing, per_slice=True), 0.0
+        _geometric_apd(y_true, y_true, spacing=spacing, per_slice=True), 0.0
     )
 
 
@@ -270,13 +275,13 @@ def test_distance_properties(pair, spacing):
     np.testing.assert_array_equal(
         forward, hausdorff_distance(y_pred, y_true, spacing=spacing, per_slice=True)
     )
-    apd = average_perpendicular_distance(y_true, y_pred, spacing=spacing, per_slice=True)
+    apd = _geometric_apd(y_true, y_pred, spacing=spacing, per_slice=True)
     assert (forward >= 0).all() and (apd >= 0).all()
     one_empty = y_true.any(axis=(1, 2)) != y_pred.any(axis=(1, 2))
     np.testing.assert_array_equal(np.isinf(forward), one_empty)
     np.testing.assert_array_equal(np.isinf(apd), one_empty)
     # a mask is at distance 0 from itself
-    for metric in (hausdorff_distance, average_perpendicular_distance):
+    for metric in (hausdorff_distance, _geometric_apd):
         np.testing.assert_array_equal(
             metric(y_true, y_true, spacing=spacing, per_slice=True), 0.0
         )
@@ -289,7 +294,7 @@ def test_distances_scale_with_a_scalar_spacing(pair, scale):
     # geometry is exact; a scalar spacing must only scale every distance.
     y_true, y_pred = pair
     both = y_true.any(axis=(1, 2)) & y_pred.any(axis=(1, 2))
-    for metric in (hausdorff_distance, average_perpendicular_distance):
+    for metric in (hausdorff_distance, _geometric_apd):
         in_px = metric(y_true, y_pred, per_slice=True)
         in_mm = metric(y_true, y_pred, spacing=scale, per_slice=True)
         np.testing.assert_allclose(in_mm[both], scale * in_px[both], rtol=1e-9)
@@ -330,5 +335,53 @@ def test_expert_outline_retraced_from_mask_documented_figures(shared_data_root):
         (make_classical_pipeline(), 0.0),
     ]:
         y_pred = pipe.fit(pairs).predict(pairs)
-        via_mask = average_perpendicular_distance(data.y, y_pred, spacing=spacing, per_slice=True)
+        via_mask = _geometric_apd(data.y, y_pred, spacing=spacing, per_slice=True)
         assert (via_mask - apd_to_files(y_pred)).mean() == pytest.approx(shift, abs=0.005)
+
+
+def test_contours_and_masks_give_the_same_outline_distances():
+    # A mask's APD is that of its outline (mask_to_contour); masks and
+    # contours may be mixed, slice by slice lists of (x, y) points.
+    y_true = np.stack([_block((20, 20), slice(3, 15), slice(4, 16)), _block((20, 20), slice(2, 9), slice(2, 9))])
+    y_pred = np.stack([_block((20, 20), slice(5, 14), slice(4, 18)), _block((20, 20), 5, 5)])
+    outlines_true = [mask_to_contour(m) for m in y_true]
+    outlines_pred = [mask_to_contour(m) for m in y_pred]
+    for definition in ("miccai2009", "geometric"):
+        from_masks = average_perpendicular_distance(y_true, y_pred, per_slice=True, definition=definition)
+        for expert, auto in [(outlines_true, outlines_pred), (outlines_true, y_pred), (y_true, outlines_pred)]:
+            np.testing.assert_array_equal(
+                average_perpendicular_distance(expert, auto, per_slice=True, definition=definition), from_masks
+            )
+    # Hausdorff: a single block has one boundary, its outline; masks compare
+    # the outline's vertices (0.71 px apart at most), contours the whole
+    # polyline, which can only be farther, by less than half that spacing.
+    from_outlines = hausdorff_distance(outlines_true, y_pred, per_slice=True)
+    from_masks = hausdorff_distance(y_true, y_pred, per_slice=True)
+    assert (from_outlines >= from_masks).all() and (from_outlines - from_masks < 0.36).all()
+
+
+def test_hausdorff_of_contours_hand_computed():
+    # Square shifted 3 rows: every point of one is 3 px from the other. With
+    # row spacing 2 mm: 6 mm.
+    square = np.array([[2.5, 2.5], [7.5, 2.5], [7.5, 7.5], [2.5, 7.5]])
+    assert hausdorff_distance([square], [square + [0.0, 3.0]], spacing=(2.0, 1.0)) == pytest.approx(6.0)
+    # A triangle inside it: the square's corner (7.5, 7.5) is farthest from the
+    # triangle's side joining (5, 3) and (3, 5)... both ways, measured on the
+    # curves: the square's corner (7.5, 7.5) to the triangle's corner (5, 5).
+    triangle = np.array([[3.0, 3.0], [5.0, 3.0], [5.0, 5.0]])
+    assert hausdorff_distance([square], [triangle]) == pytest.approx(2.5 * np.sqrt(2))
+
+
+def test_contour_slices_empty_rule_and_errors():
+    square = np.array([[2.5, 2.5], [7.5, 2.5], [7.5, 7.5], [2.5, 7.5]])
+    empty_mask = np.zeros((10, 10), bool)
+    for metric in (average_perpendicular_distance, hausdorff_distance):
+        values = metric([square, None, np.empty((0, 2)), square], np.stack([empty_mask] * 2 + [empty_mask, empty_mask]),
+                        per_slice=True)
+        np.testing.assert_array_equal(values, [np.inf, 0.0, 0.0, np.inf])
+    with pytest.raises(ValueError, match=r"y_pred\[1\]: a polygon needs at least 3 points, got 2"):
+        average_perpendicular_distance([square, square], [square, square[:2]])
+    with pytest.raises(ValueError, match=r"y_true\[0\]: points must be finite"):
+        hausdorff_distance([square * np.nan], [square])
+    with pytest.raises(ValueError, match="same number of slices; got 2 and 1"):
+        average_perpendicular_distance([square, square], [square])

@@ -169,6 +169,13 @@ def test_make_distance_scorer_fallback_spacing(data, pipe):
     assert strict(pipe, X, y) == good_contour_rate(y, y_pred, threshold=0.5)
     with pytest.raises(ValueError, match=r"metric must be one of .*got 'dice'"):
         make_distance_scorer("dice")
+    geometric = make_distance_scorer("apd", spacing=1.0, definition="geometric")
+    assert geometric(pipe, X, y) == pytest.approx(
+        -average_perpendicular_distance(y, y_pred, definition="geometric")
+    )
+    assert "definition='geometric'" in repr(geometric)
+    with pytest.raises(ValueError, match=r"definition must be one of .*got 'exact'"):
+        make_multimetric_scorer(["neg_apd"], definition="exact")
 
 
 def test_ks_scorer_needs_images():
@@ -288,6 +295,7 @@ def test_nested_cross_validation_scores_the_best_estimator(data):
 @pytest.mark.shared_data
 def test_scorers_on_real_records(shared_data_root):
     from skcardio.datasets import load_dataset
+    from skcardio.io import read_contour
     from skcardio.preprocessing import DicomLoader, RegionSelector
 
     data = load_dataset(shared_data_root, require="o-contour")
@@ -299,8 +307,23 @@ def test_scorers_on_real_records(shared_data_root):
     with warnings.catch_warnings():
         warnings.simplefilter("error", SkcardioWarning)
         values = make_multimetric_scorer()(pipe, frame, y)
+    # Distances are measured against the expert's file points y was drawn from.
+    experts = [read_contour(path) for path in frame.icontour_path]
     assert values["neg_apd"] == pytest.approx(
+        -average_perpendicular_distance(experts, y_pred, spacing=spacing)
+    )
+    assert values["neg_apd"] != pytest.approx(
         -average_perpendicular_distance(y, y_pred, spacing=spacing)
+    )
+    assert values["neg_hausdorff"] == pytest.approx(-hausdorff_distance(experts, y_pred, spacing=spacing))
+    # A y not drawn from the records' files is measured as a mask (its outline).
+    moved = np.roll(y, 1, axis=2)
+    assert make_distance_scorer("apd")(pipe, frame, moved) == pytest.approx(
+        -average_perpendicular_distance(moved, y_pred, spacing=spacing)
+    )
+    geometric = make_distance_scorer("apd", definition="geometric")(pipe, frame, y)
+    assert geometric == pytest.approx(
+        -average_perpendicular_distance(experts, y_pred, spacing=spacing, definition="geometric")
     )
     assert values["ks"] == ks_score(y, y_pred, images=pipe[:-1].transform(frame))
     # Mean thresholding inside the o-contour finds much of the blood pool.

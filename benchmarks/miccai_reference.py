@@ -1,0 +1,338 @@
+"""Reference APD values from the MICCAI 2009 challenge's own evaluation code, run in GNU Octave.
+
+Builds automatic/expert contour pairs from the shared data, runs the
+challenge's ``calc_dist`` (``compare_contours.m``, version 1.0) on each pair
+in Octave, and stores the pairs and the official values for the agreement
+test ``tests/metrics/test_miccai.py`` (which needs neither Octave nor the
+data). The official code is *not* part of skcardio: download it yourself
+(GitHub repository mave5/LV-segmentation-in-cardiac-MRI,
+``LV_evaluation_code/functions/compare_contours.m``) into a folder outside
+the repository and pass that folder.
+
+Usage (GNU Octave 7 with the image package: ``apt-get install octave
+octave-image``)::
+
+    python benchmarks/miccai_reference.py --official /path/to/functions \\
+        [--data ../shared/data/final_data] [--out tests/metrics/data] [--workers 2]
+    python benchmarks/miccai_reference.py --summary   # agreement of the stored values only
+
+Writes ``miccai2009_pairs.npz`` (the contours, in hundredths of a pixel) and
+``miccai2009_reference.csv`` (one row per pair: ``pair, patient_id,
+instance, kind, spacing_mm, official_mm, official_octave_mm,
+official_zero_tol_mm, n_kept, n_roundoff``), then prints the agreement of
+``skcardio.metrics.average_perpendicular_distance`` with the official values
+(``--summary`` prints it from the stored files). The run took about an hour
+of CPU on the shared machine (Octave's interpreted loop, 0.3-0.6 s a pair).
+
+Pairs (all 96 shared i-contour slices; the expert contour is always the
+file's points): the expert mask dilated and eroded by 1-3 px (outlines
+traced with ``mask_to_contour``), the expert points shifted by 2-4 px, every
+expert point moved 2 px in a random direction (two seeds), an Otsu outline
+inside the expert mask dilated by 6 px, and the outputs of the methods of
+``skcardio evaluate`` (otsu, li, kmeans, region-growing, classical) fitted
+in-sample on all slices, inside the o-contour where the slice has one and the
+expert mask dilated by 8 px elsewhere. These pairs test the metric, not the
+methods: no accuracy is claimed from them.
+
+How the official code is run: ``calc_dist`` is cut out of
+``compare_contours.m`` into a temporary folder, with figures off and a pixel
+spacing of 1 (values in px; times the slice's spacing for mm). Two
+differences between Octave and MATLAB change its results, and MATLAB's
+behaviour is the reference:
+
+* Octave's ``poly2mask`` (image package 2.14) rounds the vertices to whole
+  pixels; MATLAB tests pixel centres against the polygon itself. The
+  polygons' masks only place the sector centroids. ``official_mm`` uses a
+  ``poly2mask`` that tests pixel centres with ``inpolygon`` (boundary
+  inside); ``official_octave_mm`` Octave's own. Slices where only the two
+  differ are listed as rounding-only.
+* A singular 2 x 2 system (the normal parallel to the fitted expert line):
+  MATLAB's ``\\`` returns Inf/NaN, so the vertex is dropped; Octave's returns
+  a least-squares point, which may pass the 1.5 px check. Both runs use
+  MATLAB's behaviour (the one line ``XX =AA\\BB;`` is replaced in the
+  temporary copy, which also returns the per-vertex distances).
+
+A third effect is round-off: a vertex lying on the expert line should get
+the distance 0, which the code leaves out of the mean, but the least-squares
+fits (whose rounding differs between MATLAB and Octave) often leave about
+1e-14 px, which it averages. ``official_mm`` is the code's result as
+computed; ``official_zero_tol_mm`` treats distances up to 1e-9 px as the
+zeros they are (``n_roundoff`` counts them), the rule skcardio follows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from skcardio.datasets import load_dataset
+from skcardio.io import contour_to_mask, mask_to_contour, read_contour
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "final_data"
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "tests" / "metrics" / "data"
+# Official distances up to this (px) are round-off of a vertex on the expert line.
+ZERO_TOL_PX = 1e-9
+METHODS = ("otsu", "li", "kmeans", "region-growing", "classical")
+SHIFTS = {"shift_x+2": (2.0, 0.0), "shift_y-3": (0.0, -3.0), "shift_x-4": (-4.0, 0.0), "shift_xy+2": (2.0, 2.0)}
+
+# Our own poly2mask with MATLAB's rule (pixel centre inside the polygon), for Octave.
+POLY2MASK_M = """function bw = poly2mask(x, y, m, n)
+  bw = false(m, n);
+  c0 = max(1, floor(min(x))); c1 = min(n, ceil(max(x)));
+  r0 = max(1, floor(min(y))); r1 = min(m, ceil(max(y)));
+  [X, Y] = meshgrid(c0:c1, r0:r1);
+  bw(r0:r1, c0:c1) = inpolygon(X, Y, x, y);
+end
+"""
+SOLVE_M = """function xx = matlab_solve(aa, bb)
+  % MATLAB's backslash on an exactly singular square system gives Inf/NaN.
+  if rcond(aa) == 0
+    xx = [NaN; NaN];
+  else
+    xx = aa \\ bb;
+  end
+end
+"""
+DRIVER_M = """pkg load image
+warning('off', 'all');
+para.save_figure = 0; para.auto_based_noraml = 1; para.pixel_spacing = [1 1];
+para.width = 256; para.height = 256;
+out = fopen(sprintf('result_%d.txt', FIRST), 'w');
+for k = FIRST:LAST
+  auto_xy = load(sprintf('../pairs/%d_auto.txt', k));
+  manual_xy = load(sprintf('../pairs/%d_expert.txt', k));
+  try
+    [d, dist] = calc_dist(auto_xy, manual_xy, '', para);
+  catch
+    dist = [];
+  end
+  fprintf(out, '%d', k); fprintf(out, ' %.17g', dist); fprintf(out, '\\n');
+end
+fclose(out);
+"""
+
+
+def _outline(mask: np.ndarray) -> np.ndarray:
+    return np.round(mask_to_contour(mask), 2)
+
+
+def _method_outputs(data, regions: np.ndarray) -> dict[str, np.ndarray]:
+    from skcardio.cli._evaluate import _make_estimator
+
+    X = np.stack([data.images, regions.astype(np.float32)], axis=1)
+    return {m: _make_estimator(m, 0).fit(X, data.y).predict(X) for m in METHODS}
+
+
+def build_pairs(data_root: Path) -> tuple[list[dict], list[np.ndarray]]:
+    """(pair rows, expert points per slice); each row holds its automatic contour."""
+    data = load_dataset(data_root)
+    experts = [read_contour(path) for path in data.frame.icontour_path]
+    has_o = np.array([bool(path) for path in data.frame.ocontour_path])
+    regions = np.array([
+        contour_to_mask(read_contour(o), m.shape) if o else ndi.binary_dilation(m, iterations=8)
+        for o, m in zip(data.frame.ocontour_path, data.y)
+    ])
+    outputs = _method_outputs(data, regions)
+    print(f"{len(experts)} slices, {has_o.sum()} with an o-contour region")
+    rows = []
+    for i, (mask, expert) in enumerate(zip(data.y, experts)):
+        autos = {}
+        for k in (1, 2, 3):
+            autos[f"dilate{k}"] = _outline(ndi.binary_dilation(mask, iterations=k))
+            autos[f"erode{k}"] = _outline(ndi.binary_erosion(mask, iterations=k))
+        for name, shift in SHIFTS.items():
+            autos[name] = expert + shift
+        for seed in (0, 1):
+            angle = np.random.default_rng([seed, i]).uniform(0, 2 * np.pi, len(expert))
+            autos[f"moved2_seed{seed}"] = np.round(expert + 2 * np.column_stack([np.cos(angle), np.sin(angle)]), 2)
+        from skimage.filters import threshold_otsu
+
+        near = ndi.binary_dilation(mask, iterations=6)
+        image = data.images[i]
+        autos["otsu_near_expert"] = _outline(near & (image > threshold_otsu(image[near])))
+        for method, y_pred in outputs.items():
+            autos[f"method_{method}"] = _outline(y_pred[i]) if y_pred[i].any() else np.empty((0, 2))
+        for kind, auto in autos.items():
+            if len(auto) < 3:
+                print(f"skipped {data.frame.patient_id[i]}/{data.frame.instance[i]} {kind}: empty")
+                continue
+            rows.append({
+                "slice": i, "patient_id": data.frame.patient_id[i], "instance": int(data.frame.instance[i]),
+                "kind": kind, "spacing_mm": float(data.frame.pixel_spacing[i][0]), "auto": auto,
+            })
+    return rows, experts
+
+
+def _calc_dist_source(official: Path) -> str:
+    """``calc_dist`` cut out of ``compare_contours.m``, with MATLAB's singular solve."""
+    text = (official / "compare_contours.m").read_text(encoding="latin-1")
+    start = text.index("function varargout = calc_dist")
+    end = text.index("function dm = calc_dm")
+    source, count = re.subn(r"XX\s*=\s*AA\s*\\\s*BB\s*;", "XX = matlab_solve(AA, BB);", text[start:end])
+    # Also return the per-vertex distances (the official mean is recomputed from them).
+    source, count_out = re.subn(
+        r"varargout\{1\}\s*=\s*mean\(distance_effective\);",
+        "varargout{1} = mean(distance_effective); varargout{2} = distance;", source,
+    )
+    if count != 1 or count_out != 1:
+        raise SystemExit("compare_contours.m: calc_dist is not that of version 1.0 (lines to patch not found)")
+    return source
+
+
+def run_octave(rows, experts, official: Path, workers: int) -> dict[str, list[np.ndarray]]:
+    """Official per-vertex distances (px; -999 dropped) per pair, empty where the code failed.
+
+    Two runs, ``"matlab"`` (MATLAB's ``poly2mask`` rule) and ``"octave"``
+    (Octave's), each split over ``workers`` Octave processes.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "pairs").mkdir()
+        for k, row in enumerate(rows):
+            np.savetxt(work / "pairs" / f"{k}_auto.txt", row["auto"], fmt="%.6f")
+            np.savetxt(work / "pairs" / f"{k}_expert.txt", experts[row["slice"]], fmt="%.6f")
+        bounds = np.linspace(0, len(rows), workers + 1).astype(int)
+        processes = []
+        for run in ("matlab", "octave"):
+            folder = work / run
+            folder.mkdir()
+            (folder / "calc_dist.m").write_text(_calc_dist_source(official))
+            (folder / "matlab_solve.m").write_text(SOLVE_M)
+            header = "pkg load image\n"
+            if run == "matlab":
+                (folder / "poly2mask").mkdir()
+                (folder / "poly2mask" / "poly2mask.m").write_text(POLY2MASK_M)
+                header += "addpath([pwd '/poly2mask']);\n"
+            for first, stop in zip(bounds[:-1], bounds[1:]):
+                driver = DRIVER_M.replace("pkg load image\n", header)
+                driver = driver.replace("FIRST", str(first)).replace("LAST", str(stop - 1))
+                (folder / f"driver_{first}.m").write_text(driver)
+                processes.append(subprocess.Popen(["octave", "--no-gui", "-q", f"driver_{first}.m"], cwd=folder))
+        if any(process.wait() for process in processes):
+            raise SystemExit("an Octave run failed")
+        return {
+            run: [
+                np.array(line.split()[1:], dtype=np.float64)
+                for first in bounds[:-1]
+                for line in (work / run / f"result_{first}.txt").read_text().splitlines()
+            ]
+            for run in ("matlab", "octave")
+        }
+
+
+def official_apd(distances: np.ndarray, zero_px: float = 0.0) -> float:
+    """The official mean of the distances above ``zero_px`` (NaN if none, as ``mean([])``)."""
+    kept = distances[distances > zero_px]
+    return float(kept.mean()) if kept.size else np.nan
+
+
+def save(rows, experts, official, octave, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    # Coordinates are multiples of 0.01 px: stored exactly as int32 hundredths.
+    autos = [np.rint(row["auto"] * 100).astype(np.int32) for row in rows]
+    expert_pts = [np.rint(e * 100).astype(np.int32) for e in experts]
+    np.savez_compressed(
+        out / "miccai2009_pairs.npz",
+        auto=np.concatenate(autos), auto_sizes=np.array([len(a) for a in autos]),
+        expert=np.concatenate(expert_pts), expert_sizes=np.array([len(e) for e in expert_pts]),
+        pair_slice=np.array([row["slice"] for row in rows]),
+    )
+    with open(out / "miccai2009_reference.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([
+            "pair", "patient_id", "instance", "kind", "spacing_mm",
+            "official_mm", "official_octave_mm", "official_zero_tol_mm", "n_kept", "n_roundoff",
+        ])
+        for k, row in enumerate(rows):
+            s, d = row["spacing_mm"], official[k]
+            roundoff = int(np.sum((d > 0) & (d <= ZERO_TOL_PX)))
+            writer.writerow([
+                k, row["patient_id"], row["instance"], row["kind"], f"{s:.6f}",
+                f"{official_apd(d) * s:.9f}", f"{official_apd(octave[k]) * s:.9f}",
+                f"{official_apd(d, ZERO_TOL_PX) * s:.9f}", int(np.sum(d > ZERO_TOL_PX)), roundoff,
+            ])
+
+
+def load_reference(out: Path) -> tuple[list[dict], list[np.ndarray], list[np.ndarray]]:
+    """The stored CSV rows, automatic contours and expert contours (per pair)."""
+    stored = np.load(out / "miccai2009_pairs.npz")
+    autos = np.split(stored["auto"] / 100.0, np.cumsum(stored["auto_sizes"])[:-1])
+    experts = np.split(stored["expert"] / 100.0, np.cumsum(stored["expert_sizes"])[:-1])
+    with open(out / "miccai2009_reference.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return rows, autos, [experts[i] for i in stored["pair_slice"]]
+
+
+def summarize(out: Path) -> None:
+    """Print skcardio's agreement with the stored official values (no Octave needed)."""
+    from skcardio.metrics import average_perpendicular_distance
+
+    rows, autos, experts = load_reference(out)
+    spacing = np.repeat([[float(r["spacing_mm"])] for r in rows], 2, axis=1)
+    ours = average_perpendicular_distance(experts, autos, spacing=spacing, per_slice=True)
+    column = {name: np.array([float(r[name]) for r in rows]) for name in
+              ("official_zero_tol_mm", "official_mm", "official_octave_mm", "n_roundoff")}
+    label = [f"{r['patient_id']}/{r['instance']} {r['kind']}" for r in rows]
+    print(f"{len(rows)} pairs, {len({(r['patient_id'], r['instance']) for r in rows})} slices")
+    for name, what in [
+        ("official_zero_tol_mm", "official code, MATLAB-style centroids, round-off zeros as zeros (the bar)"),
+        ("official_mm", "official code, MATLAB-style centroids, as computed (round-off zeros averaged)"),
+    ]:
+        official = column[name]
+        both = np.isfinite(official) & np.isfinite(ours)
+        diff = np.abs(ours - official)[both]
+        flips = int(np.sum((ours[both] < 5) != (official[both] < 5)))
+        print(f"vs {what}: {both.sum()} pairs with values, mean |diff| {diff.mean():.5f} mm, "
+              f"max {diff.max():.4f} mm, {np.sum(diff > 1e-6)} pairs differ by > 1e-6 mm, "
+              f"good/bad disagreements {flips}")
+    print(f"pairs where the official code averaged round-off zeros (~1e-14 px): "
+          f"{int(np.sum(column['n_roundoff'] > 0))}")
+    no_value = ~np.isfinite(column["official_mm"])
+    print(f"pairs without an official value: {int(no_value.sum())} {[label[k] for k in np.flatnonzero(no_value)]}")
+    rounding = np.flatnonzero(np.abs(column["official_octave_mm"] - column["official_mm"]) > 1e-9)
+    matched = np.abs(ours - column["official_zero_tol_mm"]) <= 1e-6
+    print(f"rounding-only pairs (Octave's poly2mask changes the official value; outside the bar): "
+          f"{len(rounding)} on {len({label[k].split()[0] for k in rounding})} slices, of which skcardio matches "
+          f"the MATLAB-style value (zeros as zeros) within 1e-6 mm on {int(matched[rounding].sum())}")
+    for k in rounding:
+        print(f"  {label[k]}: official {column['official_mm'][k]:.4f} mm with MATLAB-style centroids, "
+              f"{column['official_octave_mm'][k]:.4f} mm with Octave's poly2mask (as computed); "
+              f"zeros as zeros {column['official_zero_tol_mm'][k]:.4f} mm, skcardio {ours[k]:.4f} mm")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--official", type=Path, help="folder holding compare_contours.m (v1.0)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--workers", type=int, default=2, help="Octave processes per run (default 2)")
+    parser.add_argument("--vertices", type=Path, help="also save the official per-vertex distances (.npz)")
+    parser.add_argument("--summary", action="store_true", help="only print the agreement of the stored values")
+    args = parser.parse_args(argv)
+    if args.summary:
+        summarize(args.out)
+        return
+    if args.official is None:
+        parser.error("--official is required (unless --summary)")
+    rows, experts = build_pairs(args.data)
+    print(f"{len(rows)} pairs")
+    runs = run_octave(rows, experts, args.official, args.workers)
+    official, octave = runs["matlab"], runs["octave"]
+    save(rows, experts, official, octave, args.out)
+    if args.vertices:
+        np.savez_compressed(args.vertices, **{f"official_{k}": d for k, d in enumerate(official)},
+                            **{f"octave_{k}": d for k, d in enumerate(octave)})
+    for name, size in [(p.name, p.stat().st_size) for p in sorted(args.out.glob("miccai2009_*"))]:
+        print(f"wrote {args.out / name} ({size / 1024:.0f} KiB)")
+    summarize(args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""The MICCAI 2009 evaluator's rules (definition="miccai2009"), one hand-computed case per rule,
+and agreement with values computed by the challenge's own code (benchmarks/miccai_reference.py).
+
+Contours are (x, y) pixel coordinates. The hand cases were also run through
+the challenge's ``calc_dist`` in GNU Octave, which gave the same per-vertex
+distances.
+"""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skcardio.metrics import average_perpendicular_distance, good_contour_rate
+from skcardio.metrics._miccai import (
+    _fitted_slopes,
+    _round_half_away,
+    _sectors,
+    _solve_2x2,
+    miccai_apd,
+    miccai_distances,
+    polygon_centroid,
+)
+
+DATA = Path(__file__).parent / "data"
+
+
+def _square(low, high):
+    """Closed square contour with a point at every integer along its sides."""
+    t = np.arange(low, high, 1.0)
+    return np.concatenate([
+        np.c_[t, np.full_like(t, low)], np.c_[np.full_like(t, high), t],
+        np.c_[t[::-1] + 1, np.full_like(t, high)], np.c_[np.full_like(t, low), t[::-1] + 1],
+    ])
+
+
+def _rectangle(top, bottom):
+    """Points at x = 2..18 along the top and bottom sides only."""
+    return np.array([[x, top] for x in range(2, 19)] + [[x, bottom] for x in range(18, 1, -1)], float)
+
+
+def test_rule_3_sectors_without_wrap_around():
+    auto = np.array([0.0, 149.0, 150.0, -149.0])
+    expert = np.array([-50.0, -49.9, 49.9, 100.0, 131.0, -170.0, 170.0])
+    np.testing.assert_array_equal(_sectors(auto, expert), [
+        [0, 1, 1, 0, 0, 0, 0],   # |b - 0| < 50, strictly
+        [0, 0, 0, 1, 1, 0, 1],   # 99 < b: -170 is 41 degrees away but does not wrap
+        [0, 0, 0, 0, 1, 1, 1],   # |a| >= 150: the sector is |b| >= 130, both sides
+        [0, 0, 0, 0, 0, 1, 0],   # -199 < b < -99
+    ])
+
+
+def test_rule_4_three_point_tangent():
+    prev = np.array([[0, 0], [0, 0], [0, 0], [0, 5.0]])
+    cur = np.array([[1, 0], [0.1, 1], [0, 1], [1, 5.0]])
+    nxt = np.array([[2, 1], [0, 2], [0, 2], [2, 5.0]])
+    # (0,0),(1,0),(2,1): least squares y = 0.5 x - 1/6; the swapped fit has slope 1.5.
+    # (0,0),(0.1,1),(0,2): y on x fits slope 0 (horizontal!), the swapped fit x = 1/30
+    # has slope 0 and smaller residuals: m = 1 / (0 + 1e-5).
+    # (0,0),(0,1),(0,2): vertical, as above. (0,5),(1,5),(2,5): horizontal.
+    np.testing.assert_allclose(_fitted_slopes(prev, cur, nxt), [0.5, 1e5, 1e5, 0.0], atol=1e-12)
+
+
+def test_rule_2_centroid_and_matlab_rounding():
+    # Pixel centres (1, 1), (2, 1), (1, 2), (2, 2) are inside: centroid (1.5, 1.5).
+    square = np.array([[0.5, 0.5], [2.5, 0.5], [2.5, 2.5], [0.5, 2.5]])
+    np.testing.assert_array_equal(polygon_centroid(square), [1.5, 1.5])
+    assert [_round_half_away(v) for v in (2.5, 3.5, -2.5, 2.49)] == [3, 4, -3, 2]
+
+
+def test_rule_5_points_near_the_normal_compete_on_distance_to_the_vertex():
+    # The automatic vertex (20, -5) has a horizontal tangent: its normal is x = 20.
+    # Two expert points of its sector lie within 0.5 px of it: (20.4, 0) (0.4 px
+    # from the normal, 5 px from the vertex) and the bottom of a notch (20.1, 8)
+    # (0.1 px, 13 px). The nearer to the vertex wins; its line (through (0, 0)
+    # and (21, 0)) is y = 0, crossed at (20, 0): 5 px. Nearest to the normal
+    # would have been the notch.
+    expert = np.array([(0, 0), (20.4, 0), (21, 0), (20.1, 8), (23, 0), (40, 0), (40, 40), (0, 40.0)])
+    auto = _square(-5, 45)
+    distances, counted = miccai_distances(auto + 20, expert + 20)
+    vertex = np.flatnonzero((auto == [20, -5]).all(axis=1))[0]
+    assert distances[vertex] == pytest.approx(5.0) and counted[vertex]
+    # The challenge code in Octave: 5.8958069504 px over the whole contour.
+    assert miccai_apd(auto + 20, expert + 20) == pytest.approx(5.8958069504, abs=1e-9)
+
+
+def test_rule_7_crossing_far_from_every_sector_point_drops_the_vertex():
+    # Expert: the square's four corners only. Automatic: a square 1 px inside it.
+    # A side vertex such as (20, 11) has the normal x = 20; its sector (-140..-40
+    # degrees about the centroid (20, 20)) holds the corners (10, 10) and
+    # (30, 10), both 10 px from the normal; the first, (10, 10), with its
+    # neighbours (10, 30) and (30, 10) fits y = 10 - (x - 10) / 2, crossed at
+    # (20, 5), 11.2 px from both corners: dropped, although the normal meets the
+    # expert side y = 10 1 px away (the geometric definition's distance).
+    # A corner vertex (11, 11): tangent slope -1/2, normal y - 11 = 2 (x - 11),
+    # only (10, 10) in its sector, crossing (10.4, 9.8), 0.45 px from it:
+    # kept, at sqrt(0.6^2 + 1.2^2) = 3 / sqrt(5) px.
+    expert = np.array([[10, 10], [30, 10], [30, 30], [10, 30.0]])
+    auto = _square(11, 29)
+    distances, counted = miccai_distances(auto, expert)
+    corners = (np.isin(auto[:, 0], [11, 29]) & np.isin(auto[:, 1], [11, 29]))
+    np.testing.assert_allclose(distances[corners], 3 / np.sqrt(5))
+    assert np.isnan(distances[~corners]).all() and counted.sum() == 4
+    assert average_perpendicular_distance([expert], [auto]) == pytest.approx(3 / np.sqrt(5))
+    assert average_perpendicular_distance([expert], [auto], definition="geometric") < 1.1
+
+
+def test_rule_8_zero_distances_are_not_averaged():
+    # Top sides coincide (normals x = const meet y = 10 at the vertex: 0), the
+    # bottom side is 2 px lower (2 px). The end vertices (x = 2 and 18) lie on
+    # the expert outline too (0) or are dropped. Mean of the non-zero: 2.
+    expert, auto = _rectangle(10, 20), _rectangle(10, 22)
+    distances, counted = miccai_distances(auto, expert)
+    assert (distances[counted] == 2.0).all() and counted.sum() == 15
+    assert average_perpendicular_distance([expert], [auto], spacing=1.5) == pytest.approx(3.0)
+    # The geometric definition averages every vertex, zeros included.
+    assert average_perpendicular_distance([expert], [auto], spacing=1.5, definition="geometric") < 2.0
+
+
+def test_rule_4_three_equal_points_and_rule_1_closing_point():
+    expert = _rectangle(10, 20)
+    auto = _rectangle(10, 22)
+    with_triple = np.insert(auto, 20, [auto[20], auto[20]], axis=0)  # a point repeated 3 times
+    distances, counted = miccai_distances(with_triple, expert)
+    assert distances[21] == 0.0 and not counted[21]
+    assert miccai_apd(with_triple, expert) == pytest.approx(2.0)
+    closed = np.vstack([auto, auto[:1]])
+    np.testing.assert_array_equal(miccai_distances(closed, expert)[0], miccai_distances(auto, expert)[0])
+
+
+def test_singular_crossing_is_dropped_and_lu_solution():
+    # Normal x = 5 and an expert line x = 7 never cross (MATLAB: Inf/NaN).
+    x, y = _solve_2x2(np.array([1.0, 1.0]), np.array([0.0, 2.0]), np.array([5.0, 9.0]),
+                      np.array([1.0, 3.0]), np.array([0.0, 1.0]), np.array([7.0, 7.0]))
+    assert np.isnan(x[0]) and np.isnan(y[0])
+    # x + 2y = 9, 3x + y = 7: (1, 4).
+    assert (x[1], y[1]) == pytest.approx((1.0, 4.0))
+
+
+def test_identical_contours_and_all_dropped():
+    expert = _square(10, 30)
+    assert miccai_apd(expert, expert) == 0.0
+    assert average_perpendicular_distance([expert], [expert.copy()]) == 0.0
+    # Every vertex of a far-away square is dropped: no distance, inf (not good).
+    far = _square(100, 120)
+    assert miccai_apd(far, expert) == np.inf
+    assert good_contour_rate([expert], [far]) == 0.0
+
+
+def test_miccai_needs_square_pixels_and_a_known_definition():
+    square = _square(10, 30)
+    with pytest.raises(ValueError, match=r"square pixels; slice 0 has spacing \(row, col\) = \(1.0, 2.0\)"):
+        average_perpendicular_distance([square], [square + 1], spacing=(1.0, 2.0))
+    value = average_perpendicular_distance([square], [square + 1], spacing=(1.0, 2.0), definition="geometric")
+    assert np.isfinite(value)
+    with pytest.raises(ValueError, match=r"definition must be one of \('miccai2009', 'geometric'\); got 'MICCAI'"):
+        average_perpendicular_distance([square], [square], definition="MICCAI")
+
+
+def _reference():
+    """The stored pairs (contours) and the official values, one dict per pair."""
+    stored = np.load(DATA / "miccai2009_pairs.npz")
+    autos = np.split(stored["auto"] / 100.0, np.cumsum(stored["auto_sizes"])[:-1])
+    experts = np.split(stored["expert"] / 100.0, np.cumsum(stored["expert_sizes"])[:-1])
+    with open(DATA / "miccai2009_reference.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row, auto, index in zip(rows, autos, stored["pair_slice"]):
+        row.update(auto=auto, expert=experts[index])
+    return rows
+
+
+def test_agreement_with_the_challenge_code():
+    """skcardio's per-slice APD against the official code's (Octave, MATLAB-style centroids)."""
+    rows = _reference()
+    assert len(rows) > 1500
+    spacing = np.repeat([[float(r["spacing_mm"])] for r in rows], 2, axis=1)
+    ours = average_perpendicular_distance(
+        [r["expert"] for r in rows], [r["auto"] for r in rows], spacing=spacing, per_slice=True
+    )
+    # The rule as written (zeros, and their round-off, not averaged). Measured:
+    # mean |difference| 0.0013 mm, max 0.109 mm, 62 of 1728 pairs differ, all
+    # through exact ties that the official code breaks by round-off (a crossing
+    # exactly 1.5 px from an expert point, parallel lines, equal distances).
+    official = np.array([float(r["official_zero_tol_mm"]) for r in rows])
+    difference = np.abs(ours - official)
+    assert difference.mean() <= 0.002 and difference.max() <= 0.11
+    assert np.mean(difference <= 1e-6) >= 0.96
+    assert ((ours < 5) == (official < 5)).all()
