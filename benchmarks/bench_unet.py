@@ -130,7 +130,9 @@ def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int |
             row = scores[option]
             row["dice"][test] = dice_score(y[test], masks, per_slice=True)
             row["iou"][test] = iou_score(y[test], masks, per_slice=True)
-            row["apd_mm"][test] = average_perpendicular_distance(y[test], masks, spacing=np.column_stack([spacing[test], spacing[test]]), per_slice=True)
+            row["apd_mm"][test] = average_perpendicular_distance(
+                y[test], masks, spacing=np.column_stack([spacing[test], spacing[test]]), per_slice=True
+            )
             row["confidence"][test] = assess_predictions(masks, proba)["confidence"]
         print(f"fold {fold['fold']} {fold['held_out']}: fit {fold['fit_s']:.0f} s, "
               f"Dice {np.mean(scores[INFERENCE[-1]]['dice'][test]):.3f} (all options on); load {load_average()}",

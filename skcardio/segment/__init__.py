@@ -19,7 +19,7 @@ from ._classical import make_classical_pipeline
 from ._kmeans import KMeansSegmenter
 from ._myocardium import myocardium_mask
 from ._region_growing import RegionGrowingSegmenter
-from ._threshold import THRESHOLD_METHODS, ThresholdSegmenter
+from ._threshold import THRESHOLD_METHODS, ThresholdSegmenter, threshold_region
 
 __all__ = [
     "ThresholdSegmenter",
@@ -28,6 +28,7 @@ __all__ = [
     "make_classical_pipeline",
     "myocardium_mask",
     "THRESHOLD_METHODS",
+    "threshold_region",
     "UNetSegmenter",
 ]
 
