@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 from scipy import ndimage
 from sklearn.utils import Bunch
 
-from ..metrics._validation import check_mask
+from ..utils._validation import check_mask
 
 __all__ = ["MYOCARDIUM_FLAGS", "check_myocardium"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..metrics._validation import check_mask
+from ..utils._validation import check_mask
 
 __all__ = ["myocardium_mask"]
 
