@@ -57,7 +57,6 @@ SETUP = {
 
 
 def _cases(work: Path, model: Path) -> dict[str, str]:
-    import numpy as np
 
     import _hostile as h
 

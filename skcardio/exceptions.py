@@ -61,6 +61,8 @@ class DegenerateModelWarning(SkcardioWarning):
 
 
 class StudyError(SkcardioError):
-    """DICOM files cannot be grouped into one cine study (missing phases,
-    duplicate images, mixed sizes, several patients...); the message names the
-    files concerned."""
+    """DICOM files cannot be grouped into one cine study.
+
+    Missing phases, duplicate images, mixed sizes, several patients...; the
+    message names the files concerned.
+    """

@@ -150,9 +150,9 @@ def test_contour_reader(workdir, contour_seeds, data):
 
 @pytest.fixture(scope="module")
 def layout_root(workdir):
-    from _contour_shapes import SQUARE_I, SQUARE_O
-
     from _hostile import write_dicom
+
+    from _contour_shapes import SQUARE_I, SQUARE_O
 
     root = workdir / "data"
     for patient, original in (("P1", "O1"), ("P2", "O2")):

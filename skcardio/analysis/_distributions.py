@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 from scipy.stats import ks_2samp
 from sklearn.utils import Bunch
 
-from ..metrics._validation import check_images, check_mask
+from ..utils._validation import check_images_like_masks, check_mask
 
 __all__ = ["intensity_distributions", "blood_myocardium_ks", "KS_DTYPE"]
 
@@ -31,7 +31,7 @@ def _check_inputs(images, inner, outer) -> tuple[np.ndarray, np.ndarray, np.ndar
         raise ValueError(
             f"inner and outer must have the same shape; got {inner.shape} and {outer.shape}."
         )
-    return check_images(images, inner.shape), inner, outer
+    return check_images_like_masks(images, inner.shape), inner, outer
 
 
 def intensity_distributions(images: ArrayLike, inner: ArrayLike, outer: ArrayLike) -> Bunch:
@@ -48,13 +48,15 @@ def intensity_distributions(images: ArrayLike, inner: ArrayLike, outer: ArrayLik
     images : array-like of shape (n, H, W), (n, C, H, W) or (H, W)
         Intensities; channel 0 for 4-D input.
     inner : array-like of shape (n, H, W) or (H, W)
-        i-contour (endocardium) masks.
+        The i-contour (endocardium) masks.
     outer : array-like of shape (n, H, W) or (H, W)
-        o-contour (epicardium) masks.
+        The o-contour (epicardium) masks.
 
     Returns
     -------
     Bunch
+        Dictionary-like object with these attributes:
+
         blood : list of ndarray
             One 1-D float array per slice.
         myocardium : list of ndarray
@@ -92,9 +94,9 @@ def blood_myocardium_ks(images: ArrayLike, inner: ArrayLike, outer: ArrayLike) -
     images : array-like of shape (n, H, W), (n, C, H, W) or (H, W)
         Intensities; channel 0 for 4-D input. NaN pixels are left out.
     inner : array-like of shape (n, H, W) or (H, W)
-        i-contour (endocardium) masks: the blood pool.
+        The i-contour (endocardium) masks: the blood pool.
     outer : array-like of shape (n, H, W) or (H, W)
-        o-contour (epicardium) masks; the ring is ``outer & ~inner`` (empty
+        The o-contour (epicardium) masks; the ring is ``outer & ~inner`` (empty
         on a slice without an i-contour).
 
     Returns

@@ -10,7 +10,7 @@ save leaves no partial file.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import numpy as np
@@ -18,12 +18,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike
-from skimage import filters
 
 from .._files import replacing
 from .._numbers import is_int
 from ..metrics import iou_score
-from ..metrics._validation import check_mask
+from ..segment import THRESHOLD_METHODS, threshold_region
+from ..utils._validation import check_mask
 
 __all__ = [
     "THRESHOLD_METHODS",
@@ -32,19 +32,6 @@ __all__ = [
     "plot_threshold_grid",
     "plot_slice_scores",
 ]
-
-#: Global thresholds of :mod:`skimage.filters` tried by :func:`plot_threshold_grid`;
-#: ``multiotsu`` keeps the brightest of three classes.
-THRESHOLD_METHODS: dict[str, Callable[[np.ndarray], float]] = {
-    "otsu": filters.threshold_otsu,
-    "li": filters.threshold_li,
-    "yen": filters.threshold_yen,
-    "isodata": filters.threshold_isodata,
-    "mean": filters.threshold_mean,
-    "minimum": filters.threshold_minimum,
-    "triangle": filters.threshold_triangle,
-    "multiotsu": lambda values: filters.threshold_multiotsu(values, classes=3)[-1],
-}
 
 _COLORS = {"true": "#2ca02c", "pred": "#d62728", "region": "#ffbf00", "blood": "#d62728", "myo": "#1f77b4"}
 
@@ -150,10 +137,12 @@ def plot_intensity_histograms(
     path : str or path-like, default=None
         Save the figure there (format from the extension).
     title : str, default=None
+        Title of the axes.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on (that of ``ax`` when given).
 
     Examples
     --------
@@ -210,15 +199,18 @@ def plot_overlay(
     crop : bool, default=True
         Zoom on the masks' bounding box plus ``margin`` pixels.
     margin : int, default=10
+        Pixels kept around the masks' bounding box when cropping.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when None.
     path : str or path-like, default=None
         Save the figure there.
     title : str, default=None
+        Title of the axes.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on (that of ``ax`` when given).
 
     Examples
     --------
@@ -285,7 +277,7 @@ def plot_threshold_grid(
     region : array-like of shape (H, W)
         Where to threshold (e.g. the o-contour mask); bool, or numbers all 0 or 1.
     methods : sequence of str, default=None
-        Keys of :data:`THRESHOLD_METHODS`; all of them when None.
+        Names in :data:`~skcardio.segment.THRESHOLD_METHODS`; all of them when None.
     true_mask : array-like of shape (H, W), default=None
         Expert mask: outlined in green and used for the IoU in the titles.
     ncols : int, default=3
@@ -327,7 +319,6 @@ def plot_threshold_grid(
     inside = region & np.isfinite(image)
     if not inside.any():
         raise ValueError("region selects no finite pixel of the image; nothing to threshold.")
-    values = image[inside]
     n_panels = 1 + len(methods)
     nrows = -(-n_panels // ncols)
     figure = Figure(figsize=(3.2 * min(ncols, n_panels), 3.2 * nrows), layout="constrained")
@@ -339,18 +330,14 @@ def plot_threshold_grid(
     plot_overlay(image, true_mask=true_mask, region=region, crop=crop, margin=3, ax=axes[0], title="region")
     for ax, method in zip(axes[1:], methods):
         try:
-            if np.ptp(values) == 0:
-                # Thresholds of one grey level are arbitrary (and scikit-image warns):
-                # as the segmenters do, call the slice impossible rather than plot one.
-                raise ValueError(f"constant intensity {values[0]:g} in the region")
-            threshold = float(THRESHOLD_METHODS[method](values))
-        except (RuntimeError, ValueError, IndexError) as exc:  # isodata: IndexError on one grey level
+            # ThresholdSegmenter's own step, with its defaults (multiotsu: brightest of 3 classes).
+            selected, threshold = threshold_region(image, inside, method)
+        except ValueError as exc:  # one grey level, or scikit-image failed (minimum: one peak)
             plot_overlay(image, region=region, crop=crop, margin=3, ax=ax)
             ax.set_title(f"{method}: failed", fontsize="small")
             ax.text(0.5, 0.5, str(exc)[:60], transform=ax.transAxes, ha="center", wrap=True,
                     color="white", fontsize="x-small")
             continue
-        selected = inside & (image > threshold)
         label = f"{method}: {threshold:.1f}"
         if true_mask is not None:
             label += f", IoU {iou_score(true_mask, selected):.2f}"
@@ -385,6 +372,7 @@ def plot_slice_scores(
     path : str or path-like, default=None
         Save the figure there.
     title : str, default=None
+        Title of the figure.
 
     Returns
     -------

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._methods import THRESHOLD_METHODS
 from ._arguments import seed
 from ._output import OutputError, check_destinations, out_dir, publish, staging
 from ._problems import report_problems, skipped_files
@@ -24,10 +25,8 @@ __all__ = ["register", "METHODS"]
 logger = logging.getLogger("skcardio.cli.evaluate")
 
 #: Threshold methods of ``skcardio.segment.ThresholdSegmenter``, then the
-#: other segmenters. Kept literal so that building the parser imports nothing
-#: heavy (a test checks it matches ``skcardio.segment.THRESHOLD_METHODS``).
-THRESHOLD_NAMES = ("otsu", "li", "yen", "isodata", "mean", "minimum", "triangle", "multiotsu")
-METHODS = THRESHOLD_NAMES + ("kmeans", "region-growing", "classical", "unet")
+#: other segmenters (skcardio._methods imports nothing: building the parser stays light).
+METHODS = THRESHOLD_METHODS + ("kmeans", "region-growing", "classical", "unet")
 #: Methods that segment the whole image, needing no o-contour region.
 WHOLE_IMAGE_METHODS = ("unet",)
 
@@ -426,7 +425,7 @@ def _summary_table(results, selection: np.ndarray, title: str) -> str:
     )
     lines = [f"{title}: mean ± sd over slices", header, "-" * len(header)]
     for row in _summary_rows(results, selection):
-        def cell(name, spec=".3f"):
+        def cell(name, spec=".3f", row=row):  # bound now (ruff B023)
             return f"{row[f'{name}_mean']:{spec}} ± {row[f'{name}_sd']:{spec}}"
 
         apd = f"{row['apd_mm_mean']:.2f} ± {row['apd_mm_sd']:.2f}"
@@ -520,8 +519,13 @@ def _plots(out: Path, methods, subset: _Subset, predictions, results) -> None:
     """Histograms and a thresholds grid (with regions), and per method: scores and overlays."""
     from matplotlib.figure import Figure
 
-    from ..analysis import intensity_distributions, plot_intensity_histograms, plot_overlay
-    from ..analysis import plot_slice_scores, plot_threshold_grid
+    from ..analysis import (
+        intensity_distributions,
+        plot_intensity_histograms,
+        plot_overlay,
+        plot_slice_scores,
+        plot_threshold_grid,
+    )
 
     labels = [subset.label(i) for i in range(len(subset.y))]
     if subset.uses_regions:  # intensity plots inside the o-contour

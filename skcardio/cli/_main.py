@@ -19,7 +19,20 @@ _COMMANDS: tuple[str, ...] = ("_qc", "_evaluate", "_train", "_predict", "_report
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every available sub-command."""
+    """Build the argument parser with every available sub-command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``skcardio`` parser; each sub-command's ``func`` default runs it.
+
+    Examples
+    --------
+    >>> from skcardio.cli import build_parser
+    >>> args = build_parser().parse_args(["qc", "dataset"])
+    >>> args.command, args.root
+    ('qc', 'dataset')
+    """
     from .. import __version__
 
     parser = argparse.ArgumentParser(
@@ -41,7 +54,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``skcardio`` command line; returns the process exit code."""
+    """Run the ``skcardio`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, default=None
+        The arguments after ``skcardio``; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        The process exit code: 0 on success, 1 when some inputs were
+        skipped, 2 for bad arguments or input data (one error line on
+        stderr), 130 when interrupted.
+
+    Examples
+    --------
+    >>> from skcardio.cli import main
+    >>> main(["qc", "--only-flagged"])  # quality control of the embedded sample
+    patient_id    inst  i  o   i_area   o_area  i_out_o  flags
+    ----------------------------------------------------------
+    SCD0000101     108  y  -   1106.9      nan      nan  missing_ocontour
+    SCD0000201     107  y  -   1529.2      nan      nan  missing_ocontour
+    SCD0000301      67  y  -   1834.1      nan      nan  missing_ocontour
+    <BLANKLINE>
+    15 contoured slice(s) checked, 3 flagged; 0 dataset item(s) skipped, not checked
+         3 x missing_ocontour
+    0
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -27,7 +27,9 @@ class BatchIterator:
     y : array-like of shape (n, ...), default=None
         Targets (e.g. masks); ``None`` yields ``X`` batches only.
     batch_size : int, default=8
+        Samples per batch.
     shuffle : bool, default=True
+        Visit the samples of each epoch in a new random order (else in order).
     drop_last : bool, default=False
         Drop the last, smaller batch of each epoch.
     random_state : int, RandomState instance or None, default=None
@@ -77,7 +79,13 @@ class BatchIterator:
         self._batches = [order[i : i + self.batch_size] for i in range(0, stop, self.batch_size)]
 
     def next_batch(self):
-        """Return the next batch: ``(X_batch, y_batch)``, or ``X_batch`` if ``y`` is None."""
+        """Return the next batch, starting a new epoch when the current one is done.
+
+        Returns
+        -------
+        tuple of (ndarray, ndarray) or ndarray
+            ``(X_batch, y_batch)``, or ``X_batch`` if ``y`` is None.
+        """
         if not self._batches:
             self._new_epoch()
         index = self._batches.pop(0)
@@ -88,7 +96,18 @@ class BatchIterator:
         return self.X[index], self.y[index]
 
     def epochs(self, n_epochs: int) -> Iterator:
-        """Yield every batch of the next ``n_epochs`` epochs."""
+        """Iterate over every batch of the next ``n_epochs`` epochs.
+
+        Parameters
+        ----------
+        n_epochs : int
+            Number of epochs (>= 0).
+
+        Returns
+        -------
+        iterator
+            Of what :meth:`next_batch` returns.
+        """
         # Validate now, not when the first batch is asked for.
         if not is_nonnegative_int(n_epochs):
             raise ValueError(f"n_epochs must be a non-negative integer, got {n_epochs!r}")
@@ -101,17 +120,31 @@ class BatchIterator:
 
 
 def iter_batches(X, y=None, *, batch_size=8, n_epochs=1, shuffle=True, drop_last=False, random_state=None) -> Iterator:
-    """Yield shuffled ``(X_batch, y_batch)`` batches over ``n_epochs`` epochs.
+    """Iterate over shuffled ``(X_batch, y_batch)`` batches for ``n_epochs`` epochs.
 
     Parameters
     ----------
-    X, y, batch_size, shuffle, drop_last, random_state
-        As in :class:`BatchIterator`.
+    X : array-like of shape (n, ...)
+        Samples (e.g. images ``(n, H, W)``).
+    y : array-like of shape (n, ...), default=None
+        Targets (e.g. masks); ``None`` yields ``X`` batches only.
+    batch_size : int, default=8
+        Samples per batch.
     n_epochs : int, default=1
+        Number of epochs (>= 0).
+    shuffle : bool, default=True
+        Visit the samples of each epoch in a new random order (else in order).
+    drop_last : bool, default=False
+        Drop the last, smaller batch of each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffling: the same seed gives the same batches.
 
-    Yields
-    ------
-    tuple of ndarray, or ndarray when ``y`` is None
+    Returns
+    -------
+    iterator
+        Of ``(X_batch, y_batch)`` tuples of ndarrays, or of ``X_batch`` when
+        ``y`` is None (a plain function returning a generator, so that bad
+        arguments raise at the call).
 
     Examples
     --------

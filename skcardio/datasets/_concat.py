@@ -51,10 +51,13 @@ def concat_datasets(
             :class:`~skcardio.segment.UNetSegmenter` scales every image by its
             own percentiles).
         has_region, groups : ndarray (n,)
+            As in the inputs; ``groups`` made unique across sources (below).
         skipped : list of Skipped
+            Every source's skipped items.
         summary : str
             One line per source, then the totals.
         target, DESCR : str
+            The common target, and a description of the sources.
 
         A patient id found in more than one source is made ``"<name>:<id>"``
         in ``groups`` and ``frame.patient_id``, so patient-grouped CV keeps

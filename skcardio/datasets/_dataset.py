@@ -103,6 +103,8 @@ def load_dataset(
     Returns
     -------
     Bunch
+        Dictionary-like object with these attributes:
+
         frame : numpy.recarray of shape (n,), or pandas.DataFrame
             One record (row) per slice, fields in :data:`FRAME_DTYPE`
             (``patient_id``, ``original_id``, ``pathology`` (Sunnybrook
@@ -127,6 +129,7 @@ def load_dataset(
         summary : str
             Counts of patients, slices and skipped items.
         target : str
+            The ``target`` argument.
         DESCR : str
             Description and data citation.
 

@@ -17,7 +17,13 @@ from .._optional import import_optional
 from ..exceptions import DatasetError
 from ..io._limits import get_limits, read_regular
 from ._dataset import (
-    _TARGETS, CITATION, PATHOLOGY_GROUPS, _as_dataframe, _log, _reason_counts, sunnybrook_pathology,
+    _TARGETS,
+    CITATION,
+    PATHOLOGY_GROUPS,
+    _as_dataframe,
+    _log,
+    _reason_counts,
+    sunnybrook_pathology,
 )
 from ._layout import Skipped
 
@@ -102,7 +108,7 @@ def load_image_folder(
     Returns
     -------
     Bunch
-        Like :func:`load_dataset`:
+        Like :func:`load_dataset`, with these attributes.
 
         frame : numpy.recarray of shape (n,), or pandas.DataFrame
             One record per image, fields in :data:`IMAGE_FRAME_DTYPE`
@@ -112,6 +118,7 @@ def load_image_folder(
             and ``trigger_time`` (NaN), ``rows``, ``columns``). Sorted by
             patient, instance and name.
         images : ndarray (n, H, W) float32
+            Pixels ``[row, col]``.
         y : ndarray (n, H, W) bool
             The label masks.
         regions : ndarray (n, H, W) bool
@@ -124,8 +131,11 @@ def load_image_folder(
             Files not read (other extensions, hidden files, folders) and
             images whose size differs from the most common one.
         summary : str
+            Counts of patients, images and skipped files.
         target : str
+            The ``target`` argument (what the labels are taken to be).
         DESCR : str
+            Description of the data and citation.
 
     Raises
     ------

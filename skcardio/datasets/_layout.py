@@ -51,13 +51,13 @@ CONTOUR_FOLDERS = {"i": "i-contours", "o": "o-contours"}
 class Skipped:
     """Something in the dataset folder that was not used, and why.
 
-    Attributes
+    Parameters
     ----------
     path : str
         File or folder concerned (``link.csv:<line>`` for link rows).
     reason : str
         Why it was skipped.
-    patient_id : str
+    patient_id : str, default=""
         Patient concerned, ``""`` when unknown.
     error : bool
         True when a file is at fault (unreadable, refused by a limit of
@@ -65,6 +65,12 @@ class Skipped:
         looping, not a regular file): the command-line tools list these at
         the end and exit with status 1. False for what is only not used
         (frames without contours, filtering asked for).
+
+    Examples
+    --------
+    >>> from skcardio.datasets import Skipped
+    >>> Skipped("link.csv:3", "duplicate patient id", "SCD0000101").reason
+    'duplicate patient id'
     """
 
     path: str
@@ -125,6 +131,15 @@ def scan_layout(root: str | os.PathLike) -> Layout:
         (``max_text_bytes``, ``max_line_chars``, ``max_link_rows``).
         Linked folders and files that are links leading out of ``root``, or
         looping, are skipped as errors (``Skipped.error``), not followed.
+
+    Examples
+    --------
+    >>> from skcardio.datasets import get_sample_path, scan_layout
+    >>> layout = scan_layout(get_sample_path())
+    >>> len(layout.slices), layout.skipped
+    (15, [])
+    >>> layout.slices[0].patient_id, layout.slices[0].instance
+    ('SCD0000101', 99)
     """
     given = root
     try:

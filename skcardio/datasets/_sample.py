@@ -15,6 +15,11 @@ __all__ = ["get_sample_path", "load_sample"]
 def get_sample_path() -> Path:
     """Folder of the embedded sample (``link.csv`` layout).
 
+    Returns
+    -------
+    pathlib.Path
+        The folder holding ``link.csv``, ``dicoms/`` and ``contourfiles/``.
+
     Examples
     --------
     >>> from skcardio.datasets import get_sample_path
@@ -34,9 +39,13 @@ def load_sample(*, target: str = "i-contour", require: str | None = None, as_fra
 
     Parameters
     ----------
-    target, require, as_frame
-        As in :func:`load_dataset` (``as_frame=True``: ``frame`` is a pandas
-        DataFrame).
+    target : {"i-contour", "o-contour"}, default="i-contour"
+        Contour that becomes ``y``, as in :func:`load_dataset`.
+    require : {None, "i-contour", "o-contour"}, default=None
+        Keep only slices that also have this contour, as in
+        :func:`load_dataset`.
+    as_frame : bool, default=False
+        If True, ``frame`` is a pandas DataFrame, as in :func:`load_dataset`.
 
     Returns
     -------

@@ -33,6 +33,7 @@ def contour_to_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     Returns
     -------
     mask : ndarray of shape ``shape``, bool
+        True for the pixels whose centre lies inside the polygon.
 
     Examples
     --------
@@ -75,6 +76,7 @@ def mask_to_contour(mask: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     mask : array-like of shape (rows, columns), bool
+        The segmented region.
 
     Returns
     -------
@@ -138,6 +140,16 @@ def polygon_area(points: np.ndarray) -> float:
 
     The points may be ``(x, y)`` or ``(row, col)``: the unsigned area is the
     same. The first point need not be repeated at the end.
+
+    Parameters
+    ----------
+    points : array-like of shape (n_points, 2)
+        The polygon's vertices, in order.
+
+    Returns
+    -------
+    float
+        The enclosed area (0 for fewer than 3 distinct points in a line).
 
     Examples
     --------

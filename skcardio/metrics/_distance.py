@@ -33,8 +33,8 @@ from scipy.spatial.distance import directed_hausdorff
 from skimage.measure import find_contours
 
 from ..io import mask_to_contour
+from ..utils._validation import check_contours_or_masks, check_spacing
 from ._miccai import miccai_apd
-from ._validation import check_contours_or_masks, check_spacing
 
 __all__ = ["hausdorff_distance", "average_perpendicular_distance", "good_contour_rate", "APD_DEFINITIONS"]
 

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import make_scorer
 
-from ._validation import check_masks
+from ..utils._validation import check_masks
 
 __all__ = ["ejection_fractions", "ef_absolute_error", "make_ef_scorer"]
 

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import ks_2samp
 
-from ._validation import check_images, check_masks
+from ..utils._validation import check_images_like_masks, check_masks
 
 __all__ = ["ks_score"]
 
@@ -96,7 +96,7 @@ def ks_score(
     (True, True)
     """
     y_true, y_pred = check_masks(y_true, y_pred)
-    images = check_images(images, y_true.shape)
+    images = check_images_like_masks(images, y_true.shape)
     # NaN marks pixels outside the region; inf is no intensity either, and
     # ks_2samp cannot rank it meaningfully against finite values.
     finite = np.isfinite(images)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import check_masks
+from ..utils._validation import check_masks
 
 __all__ = ["iou_score", "dice_score", "fraction_iou_above"]
 

@@ -24,7 +24,7 @@ scored through its ``best_estimator_``.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -33,6 +33,7 @@ from sklearn.pipeline import Pipeline
 
 from ..exceptions import SkcardioWarning
 from ..io import contour_to_mask, mask_to_contour, read_contour
+from ..utils._validation import is_records, record_names
 from ._distance import (
     average_perpendicular_distance,
     check_definition,
@@ -70,31 +71,18 @@ def _predict(estimator, X) -> tuple[object, np.ndarray]:
     return X, estimator.predict(X)
 
 
-def _is_records(X) -> bool:
-    """Slice records: a structured array, a mapping of columns or a table."""
-    if isinstance(X, np.ndarray):
-        return X.dtype.names is not None
-    return isinstance(X, Mapping) or hasattr(X, "columns")
-
-
-def _record_names(X) -> tuple[str, ...]:
-    if isinstance(X, np.ndarray):
-        return X.dtype.names or ()
-    return tuple(X.keys()) if isinstance(X, Mapping) else tuple(X.columns)
-
-
 def _images_of(Xt) -> np.ndarray:
-    if _is_records(Xt):
+    if is_records(Xt):
         raise ValueError(
             "the KS scorer needs the images the segmenter sees, but the input of the "
-            f"final step is slice records (fields {_record_names(Xt)}); use a Pipeline "
+            f"final step is slice records (fields {record_names(Xt)}); use a Pipeline "
             "whose steps before the segmenter load the images (DicomLoader, RegionSelector)."
         )
     return np.asarray(Xt)
 
 
 def _spacing_of(X, default: ArrayLike | None) -> ArrayLike:
-    if _is_records(X) and "pixel_spacing" in _record_names(X):
+    if is_records(X) and "pixel_spacing" in record_names(X):
         return np.stack([np.asarray(value, dtype=np.float64) for value in X["pixel_spacing"]])
     if default is not None:
         return default
@@ -125,9 +113,9 @@ def _expert_contour(mask: np.ndarray, paths: Iterable[str]) -> np.ndarray:
 def _experts_of(X, y_true) -> object:
     """Expert contours for the distances: the records' contour files where ``y`` came from them."""
     y_true = np.asarray(y_true)
-    if not _is_records(X) or y_true.ndim != 3 or y_true.dtype != bool:
+    if not is_records(X) or y_true.ndim != 3 or y_true.dtype != bool:
         return y_true
-    fields = [name for name in _CONTOUR_FIELDS if name in _record_names(X)]
+    fields = [name for name in _CONTOUR_FIELDS if name in record_names(X)]
     if not fields or len(X[fields[0]]) != len(y_true):
         return y_true
     columns = [np.asarray(X[name], dtype=object) for name in fields]

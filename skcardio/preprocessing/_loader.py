@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._stateless import StatelessMixin
 from ..io import contour_to_mask, read_contour, read_dicoms
-from ._records import check_records, is_records, record_column
+from ..utils._validation import check_records, is_records, record_column
 
 __all__ = ["DicomLoader"]
 
@@ -64,11 +64,13 @@ class DicomLoader(StatelessMixin, TransformerMixin, BaseEstimator):
         X : structured array, table or sequence of paths
             Slice records such as ``load_dataset(...).frame`` (needs a
             ``dicom_path`` column) or DICOM paths.
-        y : ignored
+        y : None
+            Ignored (accepted for pipelines).
 
         Returns
         -------
-        self
+        self : DicomLoader
+            The fitted transformer.
         """
         self._check_region(X)
         self.n_features_in_ = 1
@@ -77,9 +79,15 @@ class DicomLoader(StatelessMixin, TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Read the slices of ``X``.
 
+        Parameters
+        ----------
+        X : structured array, table or sequence of paths
+            As in :meth:`fit`.
+
         Returns
         -------
         ndarray of shape (n, H, W) or (n, 2, H, W), float32
+            The images, or ``[image, region]`` pairs when ``region`` is set.
         """
         check_is_fitted(self)
         paths = self._check_region(X)

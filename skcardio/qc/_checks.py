@@ -30,6 +30,34 @@ class SliceQC:
 
     ``flags`` lists every problem found (empty: the slice is clean).
     Coordinates follow the contour files: ``x`` = column, ``y`` = row.
+
+    Parameters
+    ----------
+    patient_id : str
+        The slice's patient.
+    instance : int
+        Its DICOM instance number.
+    dicom_path : str
+        Its DICOM file.
+    rows, columns : int, default=0
+        The image size (0 when the DICOM could not be read).
+    has_icontour, has_ocontour : bool, default=False
+        Whether each contour file exists.
+    i_points, o_points : int, default=0
+        Points read from each contour file.
+    i_area_px, o_area_px : float, default=nan
+        Area enclosed by each contour, in pixels².
+    i_outside_o_fraction : float, default=nan
+        Fraction of the i-contour's pixels outside the o-contour (see
+        :func:`check_records`).
+    flags : list of str, default=[]
+        The problems found (see :func:`check_records`).
+
+    Examples
+    --------
+    >>> from skcardio.qc import SliceQC
+    >>> SliceQC("SCD0000101", 48, "48.dcm", flags=["missing_ocontour"]).ok
+    False
     """
 
     patient_id: str
@@ -48,7 +76,7 @@ class SliceQC:
 
     @property
     def ok(self) -> bool:
-        """True when no flag was raised."""
+        """True when no flag was raised (bool)."""
         return not self.flags
 
 
@@ -65,6 +93,24 @@ class QCReport:
     entries beside ``i-contours/`` and ``o-contours/``, and the number of
     DICOMs without any contour per patient).
     The CSV export holds the slices only.
+
+    Parameters
+    ----------
+    slices : list of SliceQC
+        One result per contoured slice checked.
+    skipped : list of skcardio.datasets.Skipped, default=[]
+        The dataset items that could not be checked.
+
+    Examples
+    --------
+    >>> from skcardio.datasets import get_sample_path
+    >>> from skcardio.qc import check_dataset
+    >>> report = check_dataset(get_sample_path())
+    >>> print(report.summary())
+    15 contoured slice(s) checked, 3 flagged; 0 dataset item(s) skipped, not checked
+         3 x missing_ocontour
+    >>> int(report.flagged.sum()), report.flag_counts()["missing_ocontour"]
+    (3, 3)
     """
 
     slices: list[SliceQC]
@@ -76,11 +122,23 @@ class QCReport:
         return np.array([not s.ok for s in self.slices], dtype=bool)
 
     def flag_counts(self) -> Counter:
-        """How many slices raised each kind of flag."""
+        """Count the slices that raised each kind of flag.
+
+        Returns
+        -------
+        collections.Counter
+            Flag name (without its details) -> number of slices.
+        """
         return Counter(flag.split(":")[0] for s in self.slices for flag in s.flags)
 
     def summary(self) -> str:
-        """A few lines: slices checked, flagged, dataset items skipped, and counts per flag."""
+        """Summarise the report in a few lines.
+
+        Returns
+        -------
+        str
+            Slices checked, flagged, dataset items skipped, and counts per flag.
+        """
         lines = [
             f"{len(self.slices)} contoured slice(s) checked, {int(self.flagged.sum())} flagged; "
             f"{len(self.skipped)} dataset item(s) skipped, not checked"
@@ -89,7 +147,18 @@ class QCReport:
         return "\n".join(lines)
 
     def format_table(self, *, only_flagged: bool = False) -> str:
-        """A fixed-width table, one line per slice."""
+        """Format a fixed-width table, one line per slice.
+
+        Parameters
+        ----------
+        only_flagged : bool, default=False
+            List only the slices with at least one flag.
+
+        Returns
+        -------
+        str
+            A header line, a rule, then one line per slice.
+        """
         header = f"{'patient_id':<12} {'inst':>5} {'i':>2} {'o':>2} {'i_area':>8} {'o_area':>8} {'i_out_o':>8}  flags"
         lines = [header, "-" * len(header)]
         for s in self.slices:
@@ -103,11 +172,21 @@ class QCReport:
         return "\n".join(lines)
 
     def format_skipped(self, *, max_per_reason: int | None = 20) -> str:
-        """One line per skipped dataset item: patient, path and reason ("" if none).
+        """Format the skipped dataset items, one line each.
 
         At most ``max_per_reason`` items are listed for each kind of reason
         (``None``: all), the others counted in one line: a ``link.csv`` of
         thousands of bad rows gives a readable report (``skipped`` holds them all).
+
+        Parameters
+        ----------
+        max_per_reason : int or None, default=20
+            Items listed per kind of reason; None lists them all.
+
+        Returns
+        -------
+        str
+            Patient, path and reason of each item; ``""`` if none.
         """
         if not self.skipped:
             return ""
@@ -132,6 +211,11 @@ class QCReport:
         """Write one row per slice (``flags`` joined by ``"; "``), atomically.
 
         A failure leaves ``path`` as it was.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The CSV file to write (replaced if it exists).
         """
         names = [f.name for f in fields(SliceQC)]
         with replacing(path, "w", newline="", encoding="utf-8") as stream:
@@ -171,6 +255,7 @@ def check_dataset(root: str | os.PathLike, *, max_outside_fraction: float = 0.01
     Returns
     -------
     QCReport
+        One :class:`SliceQC` per contoured slice, and the skipped items.
 
     Raises
     ------
@@ -201,8 +286,31 @@ def check_dataset(root: str | os.PathLike, *, max_outside_fraction: float = 0.01
 def check_records(records, *, max_outside_fraction: float = 0.01) -> QCReport:
     """Check slice records (``load_dataset(...).frame`` or scanned files).
 
-    Flags
+    Parameters
+    ----------
+    records : iterable of records
+        The rows of ``load_dataset(...).frame``, or the ``slices`` of
+        :func:`skcardio.datasets.scan_layout`: each with ``patient_id``,
+        ``instance``, ``dicom_path``, ``icontour_path`` and
+        ``ocontour_path`` (``""`` when absent).
+    max_outside_fraction : float, default=0.01
+        Largest fraction of i-contour pixels allowed outside the o-contour
+        before the slice is flagged ``i_outside_o``.
+
+    Returns
+    -------
+    QCReport
+        One :class:`SliceQC` per record, in order (``skipped`` empty).
+
+    Raises
+    ------
+    ValueError
+        If ``max_outside_fraction`` is not a number in [0, 1].
+
+    Notes
     -----
+    The flags:
+
     ``missing_icontour`` / ``missing_ocontour``
         The slice has only one of the two contours.
     ``unreadable_dicom`` / ``unreadable_icontour`` / ``unreadable_ocontour``
@@ -225,7 +333,13 @@ def check_records(records, *, max_outside_fraction: float = 0.01) -> QCReport:
     ``size_mismatch``
         The image size differs from the most common size of the records.
 
-    Raises ``ValueError`` if ``max_outside_fraction`` is not a number in [0, 1].
+    Examples
+    --------
+    >>> from skcardio.datasets import load_sample
+    >>> from skcardio.qc import check_records
+    >>> report = check_records(load_sample().frame)
+    >>> [s.flags for s in report.slices][:2]
+    [[], ['missing_ocontour']]
     """
     max_outside_fraction = _check_max_outside(max_outside_fraction)
     results = [_check_slice(r, max_outside_fraction) for r in records]

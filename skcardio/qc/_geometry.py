@@ -15,6 +15,16 @@ def count_self_crossings(points: np.ndarray) -> int:
     Only proper crossings count (each edge passes strictly through the other);
     repeated vertices (zero-length edges) are ignored.
 
+    Parameters
+    ----------
+    points : array-like of shape (n_points, 2)
+        The polygon's vertices, in order; the first need not be repeated.
+
+    Returns
+    -------
+    int
+        The number of crossing pairs (0 for a simple polygon).
+
     Examples
     --------
     >>> from skcardio.qc import count_self_crossings

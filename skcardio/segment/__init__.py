@@ -15,7 +15,7 @@ margin, opening, largest object, hole filling, convex hull, dilation).
 from ._classical import make_classical_pipeline
 from ._kmeans import KMeansSegmenter
 from ._region_growing import RegionGrowingSegmenter
-from ._threshold import THRESHOLD_METHODS, ThresholdSegmenter
+from ._threshold import THRESHOLD_METHODS, ThresholdSegmenter, threshold_region
 
 __all__ = [
     "ThresholdSegmenter",
@@ -23,6 +23,7 @@ __all__ = [
     "RegionGrowingSegmenter",
     "make_classical_pipeline",
     "THRESHOLD_METHODS",
+    "threshold_region",
     "UNetSegmenter",
 ]
 

@@ -13,8 +13,9 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from .._stateless import StatelessMixin
 from ..exceptions import SkcardioWarning
+from ..utils._validation import check_image_stack
 from ._postprocess import postprocess_mask, validate_postprocess_params
-from ._preprocess import check_images, preprocess_slice, region_of, validate_preprocess_params
+from ._preprocess import preprocess_slice, region_of, validate_preprocess_params
 
 __all__ = ["BaseSegmenter", "DiceScoreMixin", "StatelessMixin", "DegenerateSliceError", "fill_doc"]
 
@@ -75,6 +76,8 @@ A slice whose region is empty, or has a single intensity value, or on
 def fill_doc(cls):
     """Insert the shared parameter descriptions into ``cls.__doc__``."""
     doc = cls.__doc__
+    if doc is None:  # python -OO strips docstrings: nothing to fill
+        return cls
     for key, text in _DOCS.items():
         doc = doc.replace(key, text)
     default = inspect.signature(cls.__init__).parameters["normalize"].default
@@ -151,8 +154,8 @@ class BaseSegmenter(DiceScoreMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
-        images = check_images(X)
+        self._validate_params_values()
+        images = check_image_stack(X)
         if y is not None:  # a y of another length is a mistake upstream (e.g. unaligned lists)
             check_consistent_length(images, y)
         self._fit(images)
@@ -173,8 +176,8 @@ class BaseSegmenter(DiceScoreMixin, BaseEstimator):
             Never True where ``X`` is NaN.
         """
         check_is_fitted(self)
-        self._validate_params()
-        images = check_images(X)
+        self._validate_params_values()
+        images = check_image_stack(X)
         masks = np.zeros(images.shape, dtype=bool)
         failed: dict[int, str] = {}
         with self._slice_loop_context():
@@ -228,7 +231,9 @@ class BaseSegmenter(DiceScoreMixin, BaseEstimator):
     def _params(self, names) -> dict:
         return {name: getattr(self, name) for name in names}
 
-    def _validate_params(self) -> None:
+    def _validate_params_values(self) -> None:
+        # Not scikit-learn's _validate_params (which checks _parameter_constraints):
+        # the shared pre-/post-processing checks plus the subclass's own.
         validate_preprocess_params(**self._params(PREPROCESS_PARAMS))
         validate_postprocess_params(**self._params(POSTPROCESS_PARAMS))
         self._validate_own_params()

@@ -51,7 +51,7 @@ def make_classical_pipeline() -> Pipeline:
 
     See Also
     --------
-    ThresholdSegmenter : the segmenter and its parameters.
+    ThresholdSegmenter : The segmenter and its parameters.
 
     Notes
     -----

@@ -1,4 +1,6 @@
-"""Input checks and intensity pre-processing inside a region (NaN = outside).
+"""Intensity pre-processing inside a region (NaN = outside).
+
+The input checks live in :mod:`skcardio.utils._validation`.
 
 Every function here works on one slice: an image and a boolean region of the
 same shape. Only the region's pixels are used; the values returned outside the
@@ -8,14 +10,11 @@ region are meaningless (0) and must be ignored by the caller.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
 from scipy import ndimage as ndi
-from scipy import sparse
 
 from .._numbers import is_number
 
 __all__ = [
-    "check_images",
     "region_of",
     "validate_preprocess_params",
     "preprocess_slice",
@@ -26,44 +25,6 @@ __all__ = [
 ]
 
 NORMALIZE_OPTIONS = (None, "zscore", "minmax")
-
-
-def check_images(X: ArrayLike) -> np.ndarray:
-    """Return ``X`` as a floating ``(n, H, W)`` array; NaN marks outside the region.
-
-    Float arrays are returned as they are (no copy: the stack can be large
-    and each slice is converted when it is processed); integer arrays become
-    float64. Values are checked slice by slice by :func:`region_of`.
-
-    Raises
-    ------
-    TypeError
-        If ``X`` is a sparse matrix.
-    ValueError
-        If ``X`` is not a non-empty 3-D real array.
-    """
-    if sparse.issparse(X):
-        raise TypeError(
-            "sparse input is not supported: expected dense images (n, H, W), "
-            f"got {type(X).__name__}"
-        )
-    X = np.asarray(X)
-    if np.iscomplexobj(X):
-        raise ValueError(f"Complex data not supported: expected real-valued images, got {X.dtype}")
-    if X.ndim != 3:
-        hint = ""
-        if X.ndim == 4 and X.shape[1] == 2:
-            hint = "; [image, region] arrays go through RegionSelector() first"
-        elif X.ndim == 2:
-            hint = "; pass one slice as X[np.newaxis]"
-        raise ValueError(f"expected images of shape (n, H, W), got shape {X.shape}{hint}")
-    if X.dtype == bool or not (
-        np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)
-    ):
-        raise ValueError(f"expected real-valued images (int or float), got dtype {X.dtype}")
-    if X.size == 0:
-        raise ValueError(f"expected at least one non-empty image, got shape {X.shape}")
-    return X if np.issubdtype(X.dtype, np.floating) else X.astype(np.float64)
 
 
 def region_of(image: np.ndarray) -> tuple[tuple[slice, slice] | None, np.ndarray, np.ndarray]:

@@ -58,7 +58,7 @@ class RegionGrowingSegmenter(StatelessMixin, BaseSegmenter):
 
     See Also
     --------
-    ThresholdSegmenter : global thresholds of the region's intensities.
+    ThresholdSegmenter : Global thresholds of the region's intensities.
 
     Notes
     -----

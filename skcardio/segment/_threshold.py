@@ -5,13 +5,76 @@ from __future__ import annotations
 import numpy as np
 from skimage import filters
 
+from .._methods import THRESHOLD_METHODS
 from .._numbers import is_int
 from ._base import BaseSegmenter, DegenerateSliceError, StatelessMixin, fill_doc
 
-__all__ = ["ThresholdSegmenter", "THRESHOLD_METHODS"]
+__all__ = ["ThresholdSegmenter", "THRESHOLD_METHODS", "threshold_region"]
 
-#: Methods of :class:`ThresholdSegmenter`: ``skimage.filters.threshold_<name>``.
-THRESHOLD_METHODS = ("otsu", "li", "yen", "isodata", "mean", "minimum", "triangle", "multiotsu")
+
+def threshold_region(
+    image: np.ndarray, region: np.ndarray, method: str = "otsu", *, classes: int = 3
+) -> tuple[np.ndarray, float]:
+    """Select the region's pixels brighter than a threshold of the region's intensities.
+
+    The segmenting step of :class:`ThresholdSegmenter` (without its pre- and
+    post-processing), also drawn by
+    :func:`skcardio.analysis.plot_threshold_grid`.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W)
+        The slice; pixels outside ``region`` are never read.
+    region : ndarray of shape (H, W), bool
+        Where to threshold; its pixels must be finite.
+    method : str, default="otsu"
+        One of :data:`THRESHOLD_METHODS`: ``skimage.filters.threshold_<method>``
+        of the region's intensities (a 1-D array).
+    classes : int, default=3
+        Classes of ``method="multiotsu"``, which keeps the brightest.
+
+    Returns
+    -------
+    mask : ndarray of shape (H, W), bool
+        ``image > threshold`` inside ``region``.
+    threshold : float
+        The threshold.
+
+    Raises
+    ------
+    ValueError
+        If the region is empty or of one intensity (no threshold separates
+        anything there), or if scikit-image's method fails on it
+        (``minimum`` needs two histogram peaks).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcardio.segment import threshold_region
+    >>> image = np.array([[1.0, 1.0, 9.0], [1.0, 9.0, 9.0]])
+    >>> mask, threshold = threshold_region(image, np.ones((2, 3), bool))
+    >>> mask.astype(int)
+    array([[0, 0, 1],
+           [0, 1, 1]])
+    >>> round(threshold, 3)
+    1.016
+    """
+    values = image[region]
+    if values.size == 0:
+        raise ValueError("region selects no pixel; nothing to threshold")
+    if np.ptp(values) == 0:
+        # Thresholds of one grey level are arbitrary (and scikit-image warns).
+        raise ValueError(f"constant intensity {values[0]:g} in the region")
+    try:
+        if method == "multiotsu":
+            threshold = float(filters.threshold_multiotsu(values, classes=classes)[-1])
+        else:
+            threshold = float(getattr(filters, f"threshold_{method}")(values))
+    # skimage raises RuntimeError (minimum: no two peaks), ValueError
+    # (multiotsu: too few distinct values) or IndexError (isodata).
+    except (RuntimeError, ValueError, IndexError) as error:
+        raise ValueError(f"threshold_{method} failed: {error}") from error
+    return (image > threshold) & region, threshold
 
 
 @fill_doc
@@ -45,9 +108,9 @@ class ThresholdSegmenter(StatelessMixin, BaseSegmenter):
 
     See Also
     --------
-    KMeansSegmenter : k-means clustering of the region's intensities.
-    RegionGrowingSegmenter : flood fill from the region's centre.
-    make_classical_pipeline : the best configuration found by grouped search.
+    KMeansSegmenter : K-means clustering of the region's intensities.
+    RegionGrowingSegmenter : Flood fill from the region's centre.
+    make_classical_pipeline : The best configuration found by grouped search.
 
     Notes
     -----
@@ -106,15 +169,7 @@ class ThresholdSegmenter(StatelessMixin, BaseSegmenter):
             raise ValueError(f"classes must be an int >= 2, got {self.classes!r}")
 
     def _segment_slice(self, image: np.ndarray, region: np.ndarray) -> np.ndarray:
-        return (image > self._threshold(image[region])) & region
-
-    def _threshold(self, values: np.ndarray) -> float:
-        """Threshold of ``method`` for one slice's region intensities (1-D)."""
         try:
-            if self.method == "multiotsu":
-                return float(filters.threshold_multiotsu(values, classes=self.classes)[-1])
-            return float(getattr(filters, f"threshold_{self.method}")(values))
-        # skimage raises RuntimeError (minimum: no two peaks), ValueError
-        # (multiotsu: too few distinct values) or IndexError (isodata).
-        except (RuntimeError, ValueError, IndexError) as error:
-            raise DegenerateSliceError(f"threshold_{self.method} failed: {error}") from error
+            return threshold_region(image, region, self.method, classes=self.classes)[0]
+        except ValueError as error:
+            raise DegenerateSliceError(str(error)) from error

@@ -7,6 +7,7 @@ import json
 import math
 
 import pytest
+
 from _cine_studies import write_study
 
 from skcardio.cli import main

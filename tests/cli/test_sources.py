@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+
 from _image_folders import write_image_folder
 
 from skcardio.cli._sources import add_source_arguments, is_image_folder, load_sources

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+
 from _cine_studies import write_study
 
 from skcardio.clinical import cardiac_function, expert_masks, lv_volumes, measure_study

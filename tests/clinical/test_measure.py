@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from _cine_studies import expected_volumes, write_study
 
 from skcardio.clinical import measure_study, segment_study

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from _image_folders import write_image_folder
 
 from skcardio.datasets import concat_datasets, load_image_folder, load_sample

@@ -2,8 +2,9 @@ import logging
 
 import numpy as np
 import pytest
-from _contour_shapes import SQUARE_I, SQUARE_O
 from sklearn.model_selection import GroupKFold
+
+from _contour_shapes import SQUARE_I, SQUARE_O
 
 from skcardio.datasets import FRAME_DTYPE, load_dataset
 from skcardio.exceptions import DatasetError

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_contour_text, write_dicom
+
 from _contour_shapes import SQUARE_I, SQUARE_O
 
 from skcardio.datasets import load_dataset, scan_layout
 from skcardio.exceptions import DatasetError
 from skcardio.io import contour_to_mask, read_contour
 from skcardio.qc import check_dataset
-
-from conftest import write_contour_text, write_dicom
 
 
 def _synthetic(root, *, decoy="CINE2CH_500", decoy_images=(1, 2, 3, 4)):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _cine_studies import NORMAL, phantom, write_study
 from pydicom.uid import generate_uid
+
+from _cine_studies import NORMAL, phantom, write_study
 
 from skcardio.exceptions import SkcardioWarning, StudyError
 from skcardio.io import find_dicom_files, read_cine
@@ -68,7 +69,7 @@ def test_one_series_per_slice_is_joined(tmp_path, make_dicom):
     # Scanners that write one series per slice position: every series of the stack is used.
     files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=2)
     uids = {0: generate_uid(), 1: generate_uid()}
-    for (p, s), path in files.items():
+    for (_, s), path in files.items():
         import pydicom
 
         ds = pydicom.dcmread(path)

@@ -78,6 +78,8 @@ def test_scorer_in_grouped_cross_validation():
         shrunk = cross_validate(Shrink(rows=6), X, y, cv=GroupKFold(2), scoring=make_ef_scorer(), params=meta)
     np.testing.assert_allclose(exact["test_score"], 0, atol=1e-12)
     # Removing rows 0-5 cuts rows 4 and 5 from every pool; each fold tests one patient.
-    ef = lambda ed, es: 100 * (ed - es) / ed
+    def ef(ed, es):
+        return 100 * (ed - es) / ed
+
     expected = sorted([-abs(ef(12, 6) - ef(10, 4)), -abs(ef(14, 10) - ef(12, 8))])
     np.testing.assert_allclose(sorted(shrunk["test_score"]), expected)

@@ -4,10 +4,10 @@ import warnings
 
 import numpy as np
 import pytest
+from skimage.draw import disk
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
 from sklearn.pipeline import make_pipeline
-from skimage.draw import disk
 
 from skcardio.exceptions import SkcardioWarning
 from skcardio.metrics import (

@@ -2,6 +2,7 @@ import csv
 
 import numpy as np
 import pytest
+
 from _contour_shapes import SQUARE_I, SQUARE_O
 
 from skcardio.qc import check_dataset, check_records

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import sklearn
 from skimage.filters import threshold_otsu
+from sklearn.base import BaseEstimator
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
 
@@ -123,3 +124,22 @@ def test_warning_maps_failed_slices_to_reasons():
     with pytest.warns(SkcardioWarning, match="1 of 2 slices") as record:
         ThresholdSegmenter(contrast=(0, 50)).fit(X).predict(X)
     assert record[0].message.failed_slices == {1: "constant intensity in the region after pre-processing"}
+
+
+# Methods a scikit-learn estimator is meant to define; any other name that
+# BaseEstimator (or a mixin) also defines would be a shadowed method.
+_ESTIMATOR_API = {"__init__", "__sklearn_tags__", "fit", "predict", "score", "transform", "fit_transform"}
+
+
+@pytest.mark.parametrize("cls", [ThresholdSegmenter, KMeansSegmenter, RegionGrowingSegmenter])
+def test_no_scikit_learn_method_is_shadowed(cls):
+    ours = {
+        name
+        for klass in cls.__mro__
+        if klass.__module__.startswith("skcardio")
+        for name, value in vars(klass).items()
+        if callable(value)  # methods, not class bookkeeping (__module__, __dict__)
+    }
+    shadowed = (ours & set(dir(BaseEstimator))) - _ESTIMATOR_API - set(dir(object))
+    # BaseSegmenter._validate_params once meant something else than sklearn's.
+    assert not shadowed, shadowed

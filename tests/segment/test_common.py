@@ -29,7 +29,6 @@ from _sklearn_checks import TABLE_CHECKS, claiming_2d
 
 from skcardio.segment import KMeansSegmenter, RegionGrowingSegmenter, ThresholdSegmenter
 
-
 _NEEDS_IMAGES = "feeds a 2-D table; the segmenter needs images (n, H, W)"
 
 

@@ -1,27 +1,17 @@
-"""Pre-processing inside a region: input checks, contrast, normalisation, NaN-aware smoothing."""
+"""Pre-processing inside a region: contrast, normalisation, NaN-aware smoothing."""
 
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
-from scipy import sparse
 
 from skcardio.segment._preprocess import (
-    check_images,
-    region_of,
     normalize_intensity,
     preprocess_slice,
+    region_of,
     smooth_in_region,
     stretch_contrast,
     validate_preprocess_params,
 )
-
-
-def test_check_images_returns_floats_and_keeps_nan():
-    X = np.array([[[1, 2], [3, 4]]], dtype=np.int16)
-    out = check_images(X)
-    assert out.dtype == np.float64 and out.shape == (1, 2, 2)
-    floats = np.array([[[np.nan, 1.0]]], dtype=np.float32)
-    assert check_images(floats) is floats  # no copy of a large stack
 
 
 def test_region_of_crops_to_the_region_and_rejects_inf():
@@ -33,22 +23,6 @@ def test_region_of_crops_to_the_region_and_rejects_inf():
     image[4, 4] = np.inf
     with pytest.raises(ValueError, match="infinite"):
         region_of(image)
-
-
-@pytest.mark.parametrize(
-    "X, error, match",
-    [
-        (np.zeros((4, 4)), ValueError, r"X\[np.newaxis\]"),
-        (np.zeros((2, 2, 4, 4)), ValueError, "RegionSelector"),
-        (np.zeros((1, 4, 4), bool), ValueError, "dtype bool"),
-        (np.zeros((1, 4, 4), complex), ValueError, "Complex data not supported"),
-        (np.zeros((0, 4, 4)), ValueError, "at least one"),
-        (sparse.csr_matrix(np.eye(3)), TypeError, "sparse"),
-    ],
-)
-def test_check_images_rejects_bad_input(X, error, match):
-    with pytest.raises(error, match=match):
-        check_images(X)
 
 
 @pytest.mark.parametrize(

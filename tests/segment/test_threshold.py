@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from skimage import filters
 from scipy import ndimage as ndi
+from skimage import filters
 from skimage.measure import label
 from skimage.morphology import convex_hull_image, disk
 from sklearn.base import clone, is_classifier, is_regressor

@@ -11,9 +11,9 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn import config_context
 from joblib import hash as joblib_hash
 from scipy import ndimage
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate

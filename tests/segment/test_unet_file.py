@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
 from _unet_discs import make_discs
 
 from skcardio.exceptions import SkcardioError

@@ -1,4 +1,4 @@
-"""Input checks shared by every metric: stacks without slices."""
+"""Every metric on stacks without slices (an error, not NaN) and on one slice (the checks: skcardio/utils/_validation.py)."""
 
 import warnings
 

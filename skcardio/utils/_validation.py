@@ -1,0 +1,375 @@
+"""One place for the input checks of images, masks and slice records.
+
+Every subpackage validates its inputs here (scikit-learn keeps its own in
+``sklearn.utils.validation``):
+
+* images: :func:`check_image_stack` (segmenters: ``(n, H, W)``, NaN outside
+  the region), :func:`check_image_region_pairs` (``RegionSelector``:
+  ``[image, region]`` pairs ``(n, 2, H, W)``), :func:`check_images_like_masks`
+  (metrics and analysis: images under masks of a given shape);
+* masks: :func:`as_stack`, :func:`check_mask`, :func:`check_masks`, and masks
+  or contours: :func:`check_contours_or_masks`;
+  pixel spacing: :func:`check_spacing`;
+* slice records (``load_dataset(...).frame``, tables, mappings of columns or
+  plain DICOM paths): :func:`is_records`, :func:`record_names`,
+  :func:`check_records`, :func:`record_column`.
+
+Messages state what was received and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import sparse
+from sklearn.utils.validation import check_array
+
+from ..io._contour import check_polygon
+
+__all__ = [
+    "as_stack",
+    "check_image_region_pairs",
+    "check_image_stack",
+    "check_images_like_masks",
+    "check_contours_or_masks",
+    "check_mask",
+    "check_masks",
+    "check_records",
+    "check_spacing",
+    "is_records",
+    "record_column",
+    "record_names",
+]
+
+
+# Images ------------------------------------------------------------------
+
+
+def check_image_stack(X: ArrayLike) -> np.ndarray:
+    """Return ``X`` as a floating ``(n, H, W)`` array; NaN marks outside the region.
+
+    Float arrays are returned as they are (no copy: the stack can be large
+    and each slice is converted when it is processed); integer arrays become
+    float64. Values are checked slice by slice by the segmenters
+    (``skcardio.segment._preprocess.region_of``).
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is a sparse matrix.
+    ValueError
+        If ``X`` is not a non-empty 3-D real array.
+    """
+    if sparse.issparse(X):
+        raise TypeError(
+            "sparse input is not supported: expected dense images (n, H, W), "
+            f"got {type(X).__name__}"
+        )
+    X = np.asarray(X)
+    if np.iscomplexobj(X):
+        raise ValueError(f"Complex data not supported: expected real-valued images, got {X.dtype}")
+    if X.ndim != 3:
+        hint = ""
+        if X.ndim == 4 and X.shape[1] == 2:
+            hint = "; [image, region] arrays go through RegionSelector() first"
+        elif X.ndim == 2:
+            hint = "; pass one slice as X[np.newaxis]"
+        raise ValueError(f"expected images of shape (n, H, W), got shape {X.shape}{hint}")
+    if X.dtype == bool or not (
+        np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)
+    ):
+        raise ValueError(f"expected real-valued images (int or float), got dtype {X.dtype}")
+    if X.size == 0:
+        raise ValueError(f"expected at least one non-empty image, got shape {X.shape}")
+    return X if np.issubdtype(X.dtype, np.floating) else X.astype(np.float64)
+
+
+def check_image_region_pairs(X) -> np.ndarray:
+    """Return ``X`` as an ``(n, 2, H, W)`` numeric array of ``[image, region]`` pairs."""
+    # Shape and type only: RegionSelector runs on every training fold of a
+    # grid search, and a full finite scan of the 4-D stack there cost about a
+    # third of the search time. Infinite values inside the region are caught
+    # by the segmenters, which read those pixels anyway (NaN = outside).
+    if sparse.issparse(X):
+        raise TypeError(
+            f"sparse input is not supported: expected dense [image, region] arrays, "
+            f"got {type(X).__name__}"
+        )
+    X = np.asarray(X)
+    if X.size == 0:
+        # sklearn's standard messages ("0 sample(s)", "0 feature(s)").
+        check_array(X, dtype=None, allow_nd=True, ensure_2d=False)
+        raise ValueError(f"expected at least one non-empty [image, region] pair, got shape {X.shape}")
+    if np.iscomplexobj(X):
+        raise ValueError(f"Complex data not supported: expected real values, got {X.dtype}")
+    if X.ndim != 4 or X.shape[1] != 2:
+        raise ValueError(
+            f"expected [image, region] arrays of shape (n, 2, H, W), got shape {X.shape}; "
+            "use DicomLoader(region='o-contour') to build them"
+        )
+    if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise ValueError(f"expected a numeric array, got dtype {X.dtype}")
+    return X
+
+
+# Masks and spacing ---------------------------------------------------------
+
+
+def as_stack(array: ArrayLike, name: str) -> np.ndarray:
+    """Return ``array`` as ``(n, H, W)``; a single ``(H, W)`` slice becomes ``n = 1``."""
+    array = np.asarray(array)
+    if array.ndim == 2:
+        return array[np.newaxis]
+    if array.ndim != 3:
+        raise ValueError(
+            f"{name} must be a (H, W) slice or an (n, H, W) stack of slices; "
+            f"got an array of shape {array.shape}."
+        )
+    return array
+
+
+def check_mask(mask: ArrayLike, name: str) -> np.ndarray:
+    """Validate one bool-like mask stack and return it as bool ``(n, H, W)``.
+
+    Bool-like means a bool array or a numeric array holding only 0 and 1.
+    """
+    mask = as_stack(mask, name)
+    if mask.dtype == bool:
+        return mask
+    if not (np.issubdtype(mask.dtype, np.number) and np.isin(mask, (0, 1)).all()):
+        values = np.unique(mask)[:5]
+        raise ValueError(
+            f"{name} must be a boolean mask (bool, or numbers that are all 0 or 1); "
+            f"got dtype {mask.dtype} with values such as {values.tolist()}."
+        )
+    return mask.astype(bool)
+
+
+def check_masks(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a pair of mask stacks of the same shape; return them as bool."""
+    y_true = check_mask(y_true, "y_true")
+    y_pred = check_mask(y_pred, "y_pred")
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"y_true and y_pred must have the same shape; got y_true {y_true.shape} "
+            f"and y_pred {y_pred.shape}."
+        )
+    # A mean over no slices is nan with a RuntimeWarning: refuse it up front.
+    if len(y_true) == 0:
+        raise ValueError(
+            f"no slices were given: received masks of shape {y_true.shape}; "
+            "expected at least one slice (n >= 1)."
+        )
+    return y_true, y_pred
+
+
+def _is_contour_list(y) -> bool:
+    """A list or tuple of per-slice ``(m, 2)`` point arrays (``None`` or empty: no contour)."""
+    if not isinstance(y, (list, tuple)) or len(y) == 0:
+        return False
+    for item in y:
+        if item is None:
+            continue
+        try:
+            shape = np.shape(item)
+        except ValueError:  # ragged nested lists: not a point array
+            return False
+        if not (shape == (0,) or (len(shape) == 2 and shape[1] == 2)):
+            return False
+    return True
+
+
+def _check_contour(item, name: str, index: int) -> np.ndarray | None:
+    if item is None or np.size(item) == 0:
+        return None
+    try:
+        return check_polygon(item)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}[{index}]: {exc}; expected (m, 2) points (x, y) in pixels") from None
+
+
+def check_contours_or_masks(y_true, y_pred) -> tuple[list, list]:
+    """Per-slice expert and predicted slices: bool ``(H, W)`` masks or ``(m, 2)`` contours.
+
+    Each input is either a mask stack (as :func:`check_masks` takes) or a list
+    of contours, one ``(m, 2)`` array of ``(x, y)`` pixel coordinates per slice
+    (``None`` or an empty array for a slice without contour). A contour entry
+    is returned as a float array, ``None`` when empty.
+    """
+    slices = []
+    for y, name in ((y_true, "y_true"), (y_pred, "y_pred")):
+        if _is_contour_list(y):
+            slices.append([_check_contour(item, name, i) for i, item in enumerate(y)])
+        else:
+            slices.append(None)
+    if slices[0] is None and slices[1] is None:
+        masks = check_masks(y_true, y_pred)
+        return list(masks[0]), list(masks[1])
+    for i, (y, name) in enumerate(((y_true, "y_true"), (y_pred, "y_pred"))):
+        if slices[i] is None:
+            slices[i] = list(check_mask(y, name))
+    n_true, n_pred = len(slices[0]), len(slices[1])
+    if n_true != n_pred:
+        raise ValueError(
+            f"y_true and y_pred must hold the same number of slices; got {n_true} and {n_pred}."
+        )
+    if n_true == 0:
+        raise ValueError("no slices were given; expected at least one slice (n >= 1).")
+    return slices[0], slices[1]
+
+
+def check_images_like_masks(images: ArrayLike, shape: tuple[int, int, int]) -> np.ndarray:
+    """Validate images ``(n, H, W)`` or ``(n, C, H, W)`` (channel 0 = image) for masks of ``shape``."""
+    images = np.asarray(images)
+    received = images.shape  # before slicing, so the message names what was passed
+    if images.ndim == 2:
+        images = images[np.newaxis]
+    if images.ndim == 4:
+        # ``[image, region]`` stacks as produced by ``DicomLoader(region=...)``.
+        images = images[:, 0]
+    if images.ndim != 3 or images.shape != shape:
+        raise ValueError(
+            f"images must be (n, H, W) or (n, C, H, W) matching the masks' shape {shape}; "
+            f"got an array of shape {received}."
+        )
+    if not np.issubdtype(images.dtype, np.number):
+        raise ValueError(f"images must be numeric; got dtype {images.dtype}.")
+    return images.astype(np.float64, copy=False)
+
+
+def check_spacing(spacing: ArrayLike, n_slices: int) -> np.ndarray:
+    """Broadcast pixel spacing to ``(n, 2)`` (row spacing, column spacing) in mm.
+
+    ``spacing`` may be a scalar (square pixels, same for all slices), a pair
+    ``(row, col)`` for all slices, or one pair per slice ``(n, 2)``.
+    """
+    try:
+        spacing = np.asarray(spacing, dtype=np.float64)
+    except (TypeError, ValueError):
+        # ``!r:.80`` truncates the repr: a long per-slice list stays readable.
+        raise ValueError(
+            f"spacing must be numbers (pixel spacing in mm): a scalar, a (row, col) pair "
+            f"or one pair per slice; got {spacing!r:.80}."
+        ) from None
+    if spacing.ndim == 0:
+        spacing = np.full((n_slices, 2), float(spacing))
+    elif spacing.shape == (2,):
+        spacing = np.broadcast_to(spacing, (n_slices, 2))
+    elif spacing.shape != (n_slices, 2):
+        raise ValueError(
+            "spacing must be a scalar, a (row, col) pair or one pair per slice "
+            f"({n_slices}, 2); got shape {spacing.shape}."
+        )
+    bad = ~(np.isfinite(spacing) & (spacing > 0))
+    if bad.any():
+        raise ValueError(
+            f"spacing must be finite and positive (mm); got {spacing[bad][:3].tolist()} "
+            f"in {int(bad.any(axis=1).sum())} slice(s)."
+        )
+    return spacing
+
+
+# Slice records -------------------------------------------------------------
+
+
+def is_records(X) -> bool:
+    """True for slice records: a structured array or a table with columns."""
+    if isinstance(X, np.ndarray):
+        return X.dtype.names is not None
+    return hasattr(X, "columns") or isinstance(X, Mapping)
+
+
+def record_names(X) -> tuple[str, ...]:
+    """Field names of slice records ``X`` (see :func:`is_records`)."""
+    if isinstance(X, np.ndarray):
+        return X.dtype.names or ()
+    return tuple(X.keys()) if isinstance(X, Mapping) else tuple(X.columns)
+
+
+def check_records(X) -> list[str]:
+    """Return the DICOM paths of ``X``; ValueError unless it is non-empty slice records or paths."""
+    if hasattr(X, "tocsr") or hasattr(X, "toarray"):
+        raise TypeError("sparse input is not supported: expected slice records or DICOM paths")
+    if isinstance(X, np.void) and X.dtype.names is not None:
+        raise ValueError(
+            f"expected slice records, got a single record ({type(X).__name__}); "
+            "select it as a slice of records, e.g. frame[i:i + 1]"
+        )
+    if is_records(X):
+        paths = record_column(X, "dicom_path")
+        if isinstance(X, Mapping):
+            _check_column_lengths(X, len(paths))
+    else:
+        _check_plain_paths(X)
+        paths = record_column(X, "dicom_path")
+    if not paths:
+        raise ValueError("found 0 sample(s): X holds no slice record")
+    for i, path in enumerate(paths):
+        if not path:
+            raise ValueError(f"record {i} has no dicom_path (empty or missing); every record needs its DICOM file")
+    return paths
+
+
+def _check_column_lengths(X: Mapping, n: int) -> None:
+    """Every column of a mapping holds ``n`` values (scalars and strings are shared by all)."""
+    for name, column in X.items():
+        if isinstance(column, (str, bytes, os.PathLike)):
+            continue
+        try:
+            size = len(column)
+        except TypeError:  # a scalar shared by every record
+            continue
+        if size != n:
+            raise ValueError(
+                f"slice records have columns of different lengths: {name!r} has {size} "
+                f"value(s) but 'dicom_path' has {n}"
+            )
+
+
+def _check_plain_paths(X) -> None:
+    """``X`` is a 1-D sequence of paths (not one path, not numbers)."""
+    if isinstance(X, (str, os.PathLike)):
+        raise ValueError(f"expected a sequence of DICOM paths, got a single path {os.fspath(X)!r}")
+    values = np.asarray(X, dtype=object)
+    bad = [v for v in values.ravel() if not isinstance(v, (str, os.PathLike))][:1]
+    if values.ndim != 1 or bad:
+        holding = f" holding {type(bad[0]).__name__}" if bad else ""
+        raise ValueError(
+            "expected slice records (e.g. load_dataset(...).frame) or a 1-D sequence of "
+            f"DICOM paths, got {type(X).__name__} of shape {values.shape}{holding}"
+        )
+
+
+def record_column(X, name: str, *, required: bool = True) -> list[str] | None:
+    """Return column ``name`` of records ``X`` as a list of strings.
+
+    Plain sequences of paths are treated as a ``dicom_path`` column.
+    """
+    if not is_records(X):
+        if name != "dicom_path":
+            if required:
+                raise ValueError(
+                    f"column {name!r} is needed but X is a plain list of paths; pass "
+                    "slice records such as load_dataset(...).frame"
+                )
+            return None
+        values = np.asarray(X, dtype=object).ravel() if not isinstance(X, (str, os.PathLike)) else [X]
+        return [os.fspath(v) for v in values]
+    names = record_names(X)
+    if name not in names:
+        if required:
+            raise ValueError(f"slice records lack the column {name!r}; got columns {list(names)}")
+        return None
+    column = X[name]
+    if isinstance(column, (str, os.PathLike)) and isinstance(X, Mapping):
+        # One path shared by every record, as _check_column_lengths allows.
+        column = [column] * len(np.asarray(X["dicom_path"], dtype=object).ravel())
+    return [os.fspath(v) if not _missing(v) else "" for v in np.asarray(column, dtype=object).ravel()]
+
+
+def _missing(value) -> bool:
+    """None, or NaN as tables read from CSV (e.g. pandas) hold for an empty cell."""
+    return value is None or (isinstance(value, (float, np.floating)) and np.isnan(value))
