@@ -57,8 +57,9 @@ def load_training_data(root: Path) -> dict:
 
     Returns a dict: ``images`` (n, H, W) float32, ``y`` masks, ``groups``
     (Sunnybrook patient ids), ``pathology`` (group of each slice),
-    ``spacing`` (row pixel spacing in mm, NaN for the PNG slices) and
-    ``files`` (every data file read, sorted).
+    ``spacing`` (row pixel spacing in mm, NaN for the PNG slices),
+    ``icontour`` (the expert i-contour file of each DICOM slice, ``""`` for
+    the PNG slices, which have none) and ``files`` (every data file read, sorted).
     """
     from skcardio.datasets import load_dataset, load_image_folder
 
@@ -80,6 +81,7 @@ def load_training_data(root: Path) -> dict:
         "pathology": np.concatenate([dicom.frame.pathology, png.frame.pathology]).astype(str),
         "spacing": np.concatenate([np.asarray(dicom.frame.pixel_spacing, float)[:, 0],
                                    np.asarray(png.frame.pixel_spacing, float).reshape(len(png.y), -1)[:, 0]]),
+        "icontour": np.array([str(p) if p else "" for p in dicom.frame.icontour_path] + [""] * len(png.y)),
         "files": files,
     }
 
