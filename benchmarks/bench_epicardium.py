@@ -48,11 +48,11 @@ import platform
 import time
 from pathlib import Path
 
-import skcardio.segment._unet_env  # noqa: F401, I001
 import numpy as np
 import pydicom
 import torch
 
+import skcardio.segment._unet_env  # noqa: F401, I001
 from skcardio.clinical import lv_mass
 from skcardio.datasets import load_dataset
 from skcardio.metrics import average_perpendicular_distance, dice_score

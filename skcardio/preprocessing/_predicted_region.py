@@ -72,11 +72,14 @@ class PredictedRegion(StatelessMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, H, W)
-        y : ignored
+            Images, any intensity range.
+        y : None
+            Ignored; present for the ``Pipeline`` API.
 
         Returns
         -------
-        self
+        self : PredictedRegion
+            This transformer.
         """
         self._check_model()
         _check_images(X)
@@ -84,7 +87,19 @@ class PredictedRegion(StatelessMixin, TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X) -> np.ndarray:
-        """``[image, region]`` float32 arrays ``(n, 2, H, W)``; region 1 inside the predicted epicardium, 0 outside."""
+        """Stack each image with the model's predicted epicardium as its region.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, H, W)
+            Images, any intensity range.
+
+        Returns
+        -------
+        ndarray of shape (n, 2, H, W), float32
+            ``[image, region]`` pairs; the region is 1 inside the predicted
+            epicardium, 0 outside.
+        """
         channel = self._check_model()
         images = _check_images(X)
         masks = np.asarray(self.model.predict(images))

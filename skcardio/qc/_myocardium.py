@@ -51,6 +51,8 @@ def check_myocardium(blood_pool: ArrayLike, epicardium: ArrayLike) -> Bunch:
     Returns
     -------
     Bunch
+        Per-slice results with these fields:
+
         flags : ndarray of shape (n,), object
             One tuple of flag names per slice; ``()`` for a clean slice.
         flagged : ndarray of shape (n,), bool

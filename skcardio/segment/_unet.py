@@ -591,7 +591,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         return proba
 
     def predict(self, X) -> np.ndarray:
-        """Masks of the ``target`` (the blood pool by default), of the input's size.
+        """Predict masks of the ``target`` (the blood pool by default), of the input's size.
 
         Parameters
         ----------
@@ -643,6 +643,20 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
 
         For ``target="both"``, a slice's Dice is the mean over its known
         channels (``y`` as in :meth:`fit`: -1 / NaN marks an unknown one).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, H, W) or (n, C, H, W)
+            Images, as for :meth:`predict`.
+        y : array-like of shape (n, H, W), or (n, 2, H, W) for ``target="both"``
+            Expert masks.
+        sample_weight : array-like of shape (n,), default=None
+            Weights of the slices in the mean.
+
+        Returns
+        -------
+        float
+            The (weighted) mean Dice over the slices.
         """
         if getattr(self, "target_", self.target) != "both":
             return super().score(X, y, sample_weight)
