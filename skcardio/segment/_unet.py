@@ -24,10 +24,10 @@ from ..exceptions import DegenerateModelWarning, SkcardioWarning
 from ._base import DiceScoreMixin
 from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale, unzoom_window, zoom_crop
 from ._unet_file import load_model, load_pretrained, save_model
+from ._unet_inference import network_proba
 from ._unet_net import TARGETS, SegmentationLoss
 from ._unet_targets import _channels, _check_both, mean_known_dice
 from ._unet_skorch import (
-    _RNG_LOCK,
     _best_epoch,
     _check_converged,
     _FitInterrupted,
@@ -551,12 +551,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         flips = [(), (-2,), (-1,), (-2, -1)] if self.tta else [()]
         proba = np.float32(0.0)
         for axes in flips:
-            view = np.ascontiguousarray(np.flip(padded, axes)) if axes else padded
-            # skorch's DataLoader draws a base seed from PyTorch's global RNG
-            # even without shuffling; the fork keeps prediction side-effect free.
-            with _RNG_LOCK, torch.random.fork_rng(devices=[]):
-                logits = self.net_.forward(torch.from_numpy(view), training=False, device="cpu")
-            view_proba = torch.sigmoid(logits).numpy()
+            # Batch norm folded into the convolutions, no skorch (nor its RNG draw).
+            view_proba = network_proba(self.net_.module_, np.flip(padded, axes) if axes else padded)
             proba += np.flip(view_proba, axes) if axes else view_proba
         return proba[..., :height, :width] / len(flips)
 
