@@ -27,9 +27,12 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 __all__ = ["fold_batch_norm", "network_proba", "BATCH_PIXELS"]
 
-#: Pixels per inference batch: 8 images of 256 x 256 (about 70 MB of
-#: activations at the U-Net's widest layer); smaller images go more per batch.
-BATCH_PIXELS = 8 * 256 * 256
+#: Pixels per inference batch: 2 images of 256 x 256 (smaller images go more
+#: per batch). Measured on 2 cores (docs/unet.md): 120 images took 4.1-5.1 s
+#: of CPU in batches of 1 or 2, 4.6-5.0 s in 4 and 5.6-5.9 s in 8 (skorch's
+#: batch size); small batches keep every tensor below glibc's 32 MB mmap
+#: threshold (``_unet_env``) and in cache.
+BATCH_PIXELS = 2 * 256 * 256
 
 
 def fold_batch_norm(module: nn.Module) -> nn.Module:
