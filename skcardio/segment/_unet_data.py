@@ -76,7 +76,8 @@ def robust_scale(images: np.ndarray) -> np.ndarray:
     scaled = images - low
     scaled /= spread
     np.clip(scaled, *SCALE_CLIP, out=scaled)
-    return np.nan_to_num(scaled, copy=False, nan=0.0).astype(np.float32)
+    np.copyto(scaled, 0.0, where=np.isnan(scaled))  # clipped: NaN is the only non-finite value left
+    return scaled.astype(np.float32)
 
 
 def _percentiles(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
