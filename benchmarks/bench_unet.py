@@ -4,7 +4,8 @@ Usage::
 
     python benchmarks/bench_unet.py [DATA] [--folds 3] [--set NAME=VALUE ...] [--models DIR]
                                     [--skip-cv] [--overhead-epochs 4] [--repeat 2]
-                                    [--speed-slices 240] [--threads 2] [--json FILE]
+                                    [--speed-slices 240] [--train-epochs 0] [--threads 2]
+                                    [--json FILE]
     python benchmarks/bench_unet.py [DATA] --score-only DIR [--json FILE]
 
 DATA defaults to ``../shared/data`` beside the repository; both shared sources
@@ -39,9 +40,14 @@ patients), 300 slices of 17 patients in the four Sunnybrook groups
    optimiser and schedule trained for ``--overhead-epochs`` epochs on all
    300 slices by ``UNetSegmenter`` (skorch) and by a bare PyTorch loop,
    alternating ``--repeat`` times; the minimum of each.
+4. **Training epochs.** ``--train-epochs N`` fits the default (``--set``
+   changes apply) for N epochs on all 300 slices: seconds (wall and CPU) of
+   every epoch, and the default ``max_epochs`` extrapolated from the median
+   epoch (labelled as such).
 
 Training the default on all 300 slices is timed by
-``benchmarks/train_pretrained.py`` (it writes the shipped model). The load
+``benchmarks/train_pretrained.py`` (``--out`` elsewhere than the shipped
+model for a timing run). The load
 average is printed with every timing: on a shared machine timings are only
 comparable within one run. Prints Markdown tables for
 ``benchmarks/README.md``; ``--json`` writes every per-slice value.
@@ -55,6 +61,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +73,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 
+from skcardio.exceptions import DegenerateModelWarning
 from skcardio.io import read_contour
 from skcardio.metrics import average_perpendicular_distance, dice_score, iou_score
 from skcardio.qc import assess_predictions
@@ -230,12 +238,29 @@ def confidence_auroc(option: dict) -> tuple[float, int]:
 def predict_speed(model: UNetSegmenter, images: np.ndarray, count: int) -> dict:
     stack = np.resize(images, (count, *images.shape[1:]))
     model.predict(stack[:4])
-    times = []
+    times, cpu = [], []
     for _ in range(2):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         model.predict(stack)
         times.append(time.perf_counter() - start)
-    return {"slices": count, "seconds": times, "slices_per_s": count / min(times), "load": load_average()}
+        cpu.append(time.process_time() - start_cpu)
+    return {"slices": count, "seconds": times, "cpu_seconds": cpu, "slices_per_s": count / min(times),
+            "load": load_average()}
+
+
+def train_epochs(images, masks, params: dict, epochs: int) -> dict:
+    """Seconds of each of ``epochs`` epochs of the default fit on every slice; the full fit extrapolated."""
+    model = UNetSegmenter(**{**params, "max_epochs": epochs}, random_state=0)
+    load_before = load_average()
+    start, start_cpu = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateModelWarning)  # a few epochs are not a full training
+        model.fit(images, masks)
+    wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    durations = [float(d) for d in model.net_.history[:, "dur"]]
+    full = UNetSegmenter(**params).max_epochs
+    return {"epochs": epochs, "epoch_s": durations, "fit_s": wall, "fit_cpu_s": cpu, "max_epochs": full,
+            "extrapolated_fit_s": full * float(np.median(durations)), "loads": [load_before, load_average()]}
 
 
 def bare_loop(images, masks, params: dict, epochs: int, seed: int = 0) -> float:
@@ -297,6 +322,7 @@ def main() -> None:
     parser.add_argument("--overhead-epochs", type=int, default=4, help="0: skip the skorch/bare comparison")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--speed-slices", type=int, default=240, help="0: skip the prediction speed")
+    parser.add_argument("--train-epochs", type=int, default=0, help="time this many epochs of the default fit")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", help="write all results, per slice, to this file")
     args = parser.parse_args()
@@ -346,7 +372,14 @@ def main() -> None:
         model.set_params(**{k: v for k, v in params.items() if k in ("tta", "refine", "postprocess", "threshold")})
         results["speed"] = speed = predict_speed(model, images, args.speed_slices)
         print(f"\npredict: {speed['slices_per_s']:.1f} slices/s ({speed['slices']} whole images, "
-              f"best of 2: {[round(s, 2) for s in speed['seconds']]} s; load {speed['load']})", flush=True)
+              f"best of 2: {[round(s, 2) for s in speed['seconds']]} s, CPU "
+              f"{[round(s, 2) for s in speed['cpu_seconds']]} s; load {speed['load']})", flush=True)
+    if args.train_epochs:
+        results["train"] = fit = train_epochs(images, y, params, args.train_epochs)
+        print(f"\ntraining: {fit['epochs']} epochs on {len(images)} slices in {fit['fit_s']:.1f} s (CPU "
+              f"{fit['fit_cpu_s']:.1f} s), epochs {[round(d, 1) for d in fit['epoch_s']]} s; "
+              f"{fit['max_epochs']} epochs extrapolated from the median epoch: {fit['extrapolated_fit_s']:.0f} s; "
+              f"load {fit['loads']}", flush=True)
     if args.overhead_epochs:
         results["overhead"] = cost = overhead(images, y, params, args.overhead_epochs, args.repeat)
         print(f"\nskorch / bare: {cost['ratio']:.2f}x ({cost['skorch_ms_per_slice']:.1f} vs "

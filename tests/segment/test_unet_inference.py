@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from skcardio.segment import UNetSegmenter
-from skcardio.segment import _unet_inference
+from skcardio.segment import UNetSegmenter, _unet_inference
 from skcardio.segment._unet_data import pad_to_multiple, robust_scale
 from skcardio.segment._unet_inference import fold_batch_norm, network_proba
 from skcardio.segment._unet_net import UNet
