@@ -66,8 +66,8 @@ from pathlib import Path
 
 import numpy as np
 
-# Before PyTorch is imported: OpenMP threads sleep instead of spinning while
-# they wait (see skcardio/segment/_unet_env.py); keeps an explicit setting.
+# Before PyTorch is imported: OpenMP threads spin only briefly while they wait,
+# freed memory is kept (see skcardio/segment/_unet_env.py); keeps explicit settings.
 import skcardio.segment._unet_env  # noqa: F401, I001
 import torch
 from sklearn.metrics import roc_auc_score

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-# Before PyTorch is imported: OpenMP threads sleep instead of spinning.
+# Before PyTorch is imported: OpenMP threads spin only briefly, freed memory is kept.
 import skcardio.segment._unet_env  # noqa: F401, I001
 import torch
 

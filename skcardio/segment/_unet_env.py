@@ -1,15 +1,22 @@
 """Process settings that make PyTorch's CPU training fast (set before importing torch).
 
-**OpenMP threads sleep, not spin, while they wait.** PyTorch's CPU kernels
-run on GNU OpenMP (libgomp), whose threads busy-wait between parallel regions
-by default. When another process holds one of the cores (a shared machine,
-``pytest -n 2``, ``GridSearchCV(n_jobs=2)``) every region then waits for a
-descheduled thread: on the 2-core development machine a U-Net training step
-took 0.13-0.37 s per slice; with ``OMP_WAIT_POLICY=PASSIVE`` the same step
-took 0.02-0.04 s under the same load (``docs/unet.md``, "Speed on CPU").
-libgomp reads the variable once, when PyTorch is first imported, so this
-module must be imported before ``torch``; an explicit setting in the
-environment is kept.
+**OpenMP threads spin only briefly, then sleep, while they wait.** PyTorch's
+CPU kernels run on GNU OpenMP (libgomp), whose threads busy-wait between
+parallel regions for about 300 000 spins by default. When another process
+holds one of the cores (a shared machine, ``pytest -n 2``,
+``GridSearchCV(n_jobs=2)``) every region then waits for a descheduled thread:
+on the 2-core development machine a U-Net training step took 0.13-0.37 s per
+slice; with ``OMP_WAIT_POLICY=PASSIVE`` (no spinning) 0.02-0.04 s under the
+same load. But on an idle machine sleeping costs a wake-up per PyTorch
+operation: an epoch of the default U-Net took 7.3-9.3 s passive against
+6.5-7.9 s with ``GOMP_SPINCOUNT=5000`` (a spin of some microseconds), which
+was as fast as passive with another process holding a core (0.44-0.46 vs
+0.35-0.45 s per step; ``docs/unet.md``). Hence ``GOMP_SPINCOUNT=5000`` for
+libgomp and ``KMP_BLOCKTIME=0`` (sleep at once, as passive) for the LLVM /
+Intel OpenMP runtimes, which ignore the former. Nothing is set when the
+environment sets ``OMP_WAIT_POLICY``; an explicit ``GOMP_SPINCOUNT`` or
+``KMP_BLOCKTIME`` is kept. The runtimes read them once, when PyTorch is first
+imported, so this module must be imported before ``torch``.
 
 **Freed tensor memory is kept for the next step (glibc).** By default glibc
 gives large freed blocks back to the kernel (``munmap``, heap trimming), so
@@ -26,7 +33,9 @@ import ctypes
 import os
 import sys
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", "5000")
+    os.environ.setdefault("KMP_BLOCKTIME", "0")
 
 #: glibc ``mallopt`` parameters (``<malloc.h>``) and the values set.
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3

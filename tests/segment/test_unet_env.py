@@ -8,24 +8,29 @@ import sys
 
 import pytest
 
-CODE = "import skcardio.segment._unet_env as e, os; print(e.MALLOC_TUNED, os.environ['OMP_WAIT_POLICY'])"
+CODE = (
+    "import skcardio.segment._unet_env as e, os; "
+    "print(e.MALLOC_TUNED, *(os.environ.get(k, '-') for k in ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'KMP_BLOCKTIME')))"
+)
 
 
 def _run(**env) -> list[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "OMP_WAIT"))}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "OMP_WAIT", "GOMP_", "KMP_"))}
     done = subprocess.run([sys.executable, "-c", CODE], env={**environ, **env}, capture_output=True, text=True, check=True)
     return done.stdout.split()
 
 
 @pytest.mark.skipif(not (sys.platform.startswith("linux") and os.confstr("CS_GNU_LIBC_VERSION")), reason="glibc only")
 def test_glibc_thresholds_are_set_unless_the_environment_sets_them():
-    assert _run() == ["True", "PASSIVE"]
+    assert _run()[0] == "True"
     assert _run(MALLOC_TRIM_THRESHOLD_="131072")[0] == "False"
     assert _run(MALLOC_MMAP_THRESHOLD_="131072")[0] == "False"
 
 
-def test_an_explicit_wait_policy_is_kept():
-    assert _run(OMP_WAIT_POLICY="ACTIVE")[1] == "ACTIVE"
+def test_threads_spin_briefly_unless_the_environment_chooses():
+    assert _run()[1:] == ["-", "5000", "0"]
+    assert _run(OMP_WAIT_POLICY="PASSIVE")[1:] == ["PASSIVE", "-", "-"]
+    assert _run(GOMP_SPINCOUNT="100")[1:] == ["-", "100", "0"]
 
 
 #: Page faults per training step of a small convolutional network, in a fresh process.
