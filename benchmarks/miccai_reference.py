@@ -80,6 +80,9 @@ DEFAULT_OUT = Path(__file__).resolve().parents[1] / "tests" / "metrics" / "data"
 # Official distances up to this (px) are round-off of a vertex on the expert line.
 ZERO_TOL_PX = 1e-9
 METHODS = ("otsu", "li", "kmeans", "region-growing", "classical")
+# Whole-pixel translations of both contours (the first is none) for the round-off check.
+TRANSLATIONS = np.array([(0, 0), (1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, -1), (2, -1),
+                         (-2, 3), (4, -1), (3, 3), (-3, 2)], dtype=np.float64)
 SHIFTS = {"shift_x+2": (2.0, 0.0), "shift_y-3": (0.0, -3.0), "shift_x-4": (-4.0, 0.0), "shift_xy+2": (2.0, 2.0)}
 
 # Our own poly2mask with MATLAB's rule (pixel centre inside the polygon), for Octave.
@@ -186,10 +189,10 @@ def _calc_dist_source(official: Path) -> str:
     return source
 
 
-def run_octave(rows, experts, official: Path, workers: int) -> dict[str, list[np.ndarray]]:
+def run_octave(rows, experts, official: Path, workers: int, runs=("matlab", "octave")) -> dict[str, list[np.ndarray]]:
     """Official per-vertex distances (px; -999 dropped) per pair, empty where the code failed.
 
-    Two runs, ``"matlab"`` (MATLAB's ``poly2mask`` rule) and ``"octave"``
+    Runs ``"matlab"`` (MATLAB's ``poly2mask`` rule) and ``"octave"``
     (Octave's), each split over ``workers`` Octave processes.
     """
     with tempfile.TemporaryDirectory() as tmp:
@@ -200,7 +203,7 @@ def run_octave(rows, experts, official: Path, workers: int) -> dict[str, list[np
             np.savetxt(work / "pairs" / f"{k}_expert.txt", experts[row["slice"]], fmt="%.6f")
         bounds = np.linspace(0, len(rows), workers + 1).astype(int)
         processes = []
-        for run in ("matlab", "octave"):
+        for run in runs:
             folder = work / run
             folder.mkdir()
             (folder / "calc_dist.m").write_text(_calc_dist_source(official))
@@ -223,7 +226,7 @@ def run_octave(rows, experts, official: Path, workers: int) -> dict[str, list[np
                 for first in bounds[:-1]
                 for line in (work / run / f"result_{first}.txt").read_text().splitlines()
             ]
-            for run in ("matlab", "octave")
+            for run in runs
         }
 
 
@@ -270,13 +273,18 @@ def load_reference(out: Path) -> tuple[list[dict], list[np.ndarray], list[np.nda
     return rows, autos, [experts[i] for i in stored["pair_slice"]]
 
 
-def summarize(out: Path) -> None:
-    """Print skcardio's agreement with the stored official values (no Octave needed)."""
+def _ours(rows, autos, experts) -> np.ndarray:
+    """skcardio's per-pair APD (mm), ``definition="miccai2009"``."""
     from skcardio.metrics import average_perpendicular_distance
 
-    rows, autos, experts = load_reference(out)
     spacing = np.repeat([[float(r["spacing_mm"])] for r in rows], 2, axis=1)
-    ours = average_perpendicular_distance(experts, autos, spacing=spacing, per_slice=True)
+    return average_perpendicular_distance(experts, autos, spacing=spacing, per_slice=True)
+
+
+def summarize(out: Path) -> None:
+    """Print skcardio's agreement with the stored official values (no Octave needed)."""
+    rows, autos, experts = load_reference(out)
+    ours = _ours(rows, autos, experts)
     column = {name: np.array([float(r[name]) for r in rows]) for name in
               ("official_zero_tol_mm", "official_mm", "official_octave_mm", "n_roundoff")}
     label = [f"{r['patient_id']}/{r['instance']} {r['kind']}" for r in rows]
@@ -292,6 +300,7 @@ def summarize(out: Path) -> None:
         print(f"vs {what}: {both.sum()} pairs with values, mean |diff| {diff.mean():.5f} mm, "
               f"max {diff.max():.4f} mm, {np.sum(diff > 1e-6)} pairs differ by > 1e-6 mm, "
               f"good/bad disagreements {flips}")
+    _summarize_ties(out, rows, ours, column["official_zero_tol_mm"], label)
     print(f"pairs where the official code averaged round-off zeros (~1e-14 px): "
           f"{int(np.sum(column['n_roundoff'] > 0))}")
     no_value = ~np.isfinite(column["official_mm"])
@@ -307,6 +316,74 @@ def summarize(out: Path) -> None:
               f"zeros as zeros {column['official_zero_tol_mm'][k]:.4f} mm, skcardio {ours[k]:.4f} mm")
 
 
+def translation_check(official: Path, out: Path, workers: int) -> None:
+    """Re-run the official code on the pairs where skcardio differs, translated by whole pixels.
+
+    In exact arithmetic every rule is unchanged by a whole-pixel translation
+    of both contours (angles, distances, pixel masks, rounded centroids), and
+    the translated coordinates are the same multiples of 0.01 px. A vertex
+    whose official distance changes with the translation is decided by the
+    round-off of the code's least-squares line fits, at an exact tie: the
+    result there is arbitrary in MATLAB as in Octave. Writes
+    ``miccai2009_roundoff_ties.csv``: per pair, the vertices where skcardio
+    differs from the untranslated official value, how many of them change
+    under translation, and the official APD's range over the translations.
+    """
+    from skcardio.metrics._miccai import miccai_distances
+
+    rows, autos, experts = load_reference(out)
+    ours = _ours(rows, autos, experts)
+    stored = np.array([float(r["official_zero_tol_mm"]) for r in rows])
+    pairs = np.flatnonzero(np.abs(ours - stored) > 1e-6)
+    print(f"{len(pairs)} pairs differ by > 1e-6 mm; re-running them with {len(TRANSLATIONS)} translations")
+    shifted = [(autos[k] + t, experts[k] + t) for k in pairs for t in TRANSLATIONS]
+    jobs = [{"slice": j, "auto": auto} for j, (auto, _) in enumerate(shifted)]
+    distances = run_octave(jobs, [e for _, e in shifted], official, workers, runs=("matlab",))["matlab"]
+    with open(out / "miccai2009_roundoff_ties.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["pair", "n_vertices_differ", "n_vertices_roundoff", "official_min_mm", "official_max_mm"])
+        for p, k in enumerate(pairs):
+            runs = [_zeros(d) for d in distances[p * len(TRANSLATIONS):(p + 1) * len(TRANSLATIONS)]]
+            mine = np.nan_to_num(miccai_distances(autos[k], experts[k])[0], nan=-999.0)
+            differ = ~np.isclose(mine, runs[0], rtol=0, atol=1e-6)
+            changes = np.ptp(np.stack(runs), axis=0) > 1e-6
+            spacing = float(rows[k]["spacing_mm"])
+            apds = [official_apd(d) * spacing for d in runs]
+            writer.writerow([k, int(differ.sum()), int((differ & changes).sum()),
+                             f"{min(apds):.9f}", f"{max(apds):.9f}"])
+    print(f"wrote {out / 'miccai2009_roundoff_ties.csv'}")
+
+
+def _zeros(distances: np.ndarray) -> np.ndarray:
+    """Official per-vertex distances with round-off zeros (<= ZERO_TOL_PX) as 0."""
+    return np.where((distances > 0) & (distances <= ZERO_TOL_PX), 0.0, distances)
+
+
+def _summarize_ties(out: Path, rows, ours, official, label) -> None:
+    """The bar without the pairs whose every differing vertex is a round-off tie (``--ties`` run)."""
+    path = out / "miccai2009_roundoff_ties.csv"
+    if not path.exists():
+        print("no miccai2009_roundoff_ties.csv: run --ties to separate round-off ties")
+        return
+    with open(path, newline="") as handle:
+        ties = list(csv.DictReader(handle))
+    tie = np.zeros(len(rows), bool)
+    for t in ties:
+        tie[int(t["pair"])] = int(t["n_vertices_roundoff"]) == int(t["n_vertices_differ"])
+    diff = np.abs(ours - official)
+    print(f"{len(ties)} pairs differ; in {tie.sum()} every differing vertex is a round-off tie (the official "
+          f"distance there changes under whole-pixel translation), {(diff > 1e-6).sum() - tie.sum()} others")
+    rest = ~tie
+    print(f"without the round-off-tie pairs: {rest.sum()} pairs, mean |diff| {diff[rest].mean():.2e} mm, "
+          f"max {diff[rest].max():.2e} mm, good/bad disagreements {int(np.sum((ours < 5) != (official < 5)))} "
+          f"(all {len(rows)} pairs)")
+    for t in ties:
+        k = int(t["pair"])
+        print(f"  {label[k]}: skcardio {ours[k]:.4f} mm, official {official[k]:.4f} mm, official under "
+              f"translation {float(t['official_min_mm']):.4f}-{float(t['official_max_mm']):.4f} mm; "
+              f"{t['n_vertices_roundoff']} of {t['n_vertices_differ']} differing vertices are round-off ties")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--official", type=Path, help="folder holding compare_contours.m (v1.0)")
@@ -315,12 +392,18 @@ def main(argv=None) -> None:
     parser.add_argument("--workers", type=int, default=2, help="Octave processes per run (default 2)")
     parser.add_argument("--vertices", type=Path, help="also save the official per-vertex distances (.npz)")
     parser.add_argument("--summary", action="store_true", help="only print the agreement of the stored values")
+    parser.add_argument("--ties", action="store_true",
+                        help="re-run the official code on the differing pairs under whole-pixel translations")
     args = parser.parse_args(argv)
     if args.summary:
         summarize(args.out)
         return
     if args.official is None:
         parser.error("--official is required (unless --summary)")
+    if args.ties:
+        translation_check(args.official, args.out, args.workers)
+        summarize(args.out)
+        return
     rows, experts = build_pairs(args.data)
     print(f"{len(rows)} pairs")
     runs = run_octave(rows, experts, args.official, args.workers)

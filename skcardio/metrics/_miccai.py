@@ -62,6 +62,10 @@ MAX_CROSSING_PX = 1.5
 # Distances (and APDs) up to this (px) are 0 and its round-off (identical
 # contours gave 3e-16).
 _ZERO_PX = 1e-9
+# Quantities closer than this (px, or relative for slopes and determinants)
+# are equal: the decisions are taken as in exact arithmetic, where the
+# challenge code's result depends on the round-off of its least-squares fits.
+_TIE = 1e-9
 
 
 def _drop_closing_point(points: np.ndarray) -> np.ndarray:
@@ -122,7 +126,8 @@ def _fitted_slopes(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray) -> np.nda
         # With x all equal any forward solution fits the mean of y.
         residual_forward = np.where(sxx > 0, np.abs(yc - forward[:, None] * xc).sum(1), np.abs(yc).sum(1))
         residual_swapped = np.abs(xc - swapped[:, None] * yc).sum(1)
-        use_swapped = (syy > 0) & (np.abs(swapped) < 0.1) & (residual_swapped < residual_forward)
+        strictly_smaller = residual_swapped < residual_forward - _TIE * (1.0 + residual_forward)
+        use_swapped = (syy > 0) & (np.abs(swapped) < 0.1 - _TIE) & strictly_smaller
         return np.where(use_swapped, 1.0 / (swapped + 1e-5), forward)
 
 
@@ -178,8 +183,8 @@ def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> tuple[np.ndarray, 
     ex, ey = expert[None, :, 0], expert[None, :, 1]
 
     # Normal line A x + B y + C = 0 and the expert points' distances to it.
-    vertical = np.abs(slope) < 0.01
-    horizontal = ~vertical & (np.abs(slope) > 100)
+    vertical = np.abs(slope) < 0.01 * (1.0 - _TIE)
+    horizontal = ~vertical & (np.abs(slope) > 100 * (1.0 + _TIE))
     with np.errstate(divide="ignore", invalid="ignore"):
         a_n = np.where(vertical, 1.0, np.where(horizontal, 0.0, -1.0 / slope))
     b_n = np.where(vertical, 0.0, np.where(horizontal, 1.0, -1.0))
@@ -189,11 +194,11 @@ def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> tuple[np.ndarray, 
     to_normal = np.where(vertical[:, None], np.abs(ex - xc), np.where(horizontal[:, None], np.abs(ey - yc), general))
     to_normal = np.where(in_sector, to_normal, np.inf)
 
-    # Rule 5: the chosen expert point.
-    nearest = np.argmin(to_normal, axis=1)
-    close = to_normal <= NEAR_NORMAL_PX
+    # Rule 5: the chosen expert point; of equals, the first (MATLAB's min).
+    nearest = _first_minimum(to_normal)
+    close = to_normal <= NEAR_NORMAL_PX + _TIE
     to_vertex = np.hypot(ex - xc, ey - yc)
-    nearest_close = np.argmin(np.where(close, to_vertex, np.inf), axis=1)
+    nearest_close = _first_minimum(np.where(close, to_vertex, np.inf))
     chosen = np.where(close.sum(1) >= 2, nearest_close, nearest)
     # First occurrence of the chosen point's coordinates in the expert contour.
     equal = (expert[None, :, :] == expert[chosen][:, None, :]).all(2)
@@ -202,8 +207,8 @@ def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> tuple[np.ndarray, 
     # Rule 6: the expert line through the chosen point.
     r_prev, r_cur, r_next = _neighbours(expert, chosen)
     r_slope = _fitted_slopes(r_prev, r_cur, r_next)
-    r_horizontal = np.abs(r_slope) < 0.01
-    r_vertical = ~r_horizontal & (np.abs(r_slope) > 100)
+    r_horizontal = np.abs(r_slope) < 0.01 * (1.0 - _TIE)
+    r_vertical = ~r_horizontal & (np.abs(r_slope) > 100 * (1.0 + _TIE))
     a_r = np.where(r_horizontal, 0.0, np.where(r_vertical, 1.0, r_slope))
     b_r = np.where(r_horizontal, 1.0, np.where(r_vertical, 0.0, -1.0))
     c_r = np.where(r_horizontal, -r_cur[:, 1], np.where(r_vertical, -r_cur[:, 0], r_cur[:, 1] - a_r * r_cur[:, 0]))
@@ -211,7 +216,7 @@ def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> tuple[np.ndarray, 
     # Rule 7: crossing of the two lines, kept if near a sector point.
     cross_x, cross_y = _solve_2x2(a_n, b_n, -c_n, a_r, b_r, -c_r)
     to_sector = np.where(in_sector, np.hypot(ex - cross_x[:, None], ey - cross_y[:, None]), np.inf)
-    valid = (to_sector.min(axis=1) < MAX_CROSSING_PX) & in_sector.any(1)
+    valid = (to_sector.min(axis=1) < MAX_CROSSING_PX - _TIE) & in_sector.any(1)
     distance = np.hypot(cur[:, 0] - cross_x, cur[:, 1] - cross_y)
     # Rule 8: zeros (and their round-off) do not count.
     distance = np.where(distance <= _ZERO_PX, 0.0, distance)
@@ -219,12 +224,24 @@ def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> tuple[np.ndarray, 
     return distances, valid & (distances > 0)
 
 
+def _first_minimum(values: np.ndarray) -> np.ndarray:
+    """Per row, the first index whose value is within ``_TIE`` of the row's minimum.
+
+    MATLAB's ``min`` returns the first of equal values; values that are equal
+    in exact arithmetic may differ in their last bits, so equal means within
+    ``_TIE`` here. A row of inf gives 0 (as ``argmin``).
+    """
+    lowest = values.min(axis=1, keepdims=True)
+    return np.argmax(values <= lowest + _TIE, axis=1)
+
+
 def _solve_2x2(a11, a12, b1, a21, a22, b2) -> tuple[np.ndarray, np.ndarray]:
     """Solve each 2 x 2 system as LAPACK's LU with partial pivoting does (MATLAB's ``\\``).
 
     The same operations in the same order, so that round-off matches where it
-    can. A singular system gives NaN (MATLAB: Inf/NaN, so the vertex is
-    dropped).
+    can. A singular system (a pivot within ``_TIE``, relative, of 0: the
+    normal parallel to the expert line, or on it) gives NaN (MATLAB: Inf/NaN,
+    so the vertex is dropped).
     """
     swap = np.abs(a21) > np.abs(a11)
     p1, p2, pb = np.where(swap, a21, a11), np.where(swap, a22, a12), np.where(swap, b2, b1)
@@ -234,7 +251,7 @@ def _solve_2x2(a11, a12, b1, a21, a22, b2) -> tuple[np.ndarray, np.ndarray]:
         u22 = q2 - factor * p2
         y = (qb - factor * pb) / u22
         x = (pb - p2 * y) / p1
-    singular = (p1 == 0) | (u22 == 0)
+    singular = (p1 == 0) | (np.abs(u22) <= _TIE * (np.abs(q2) + np.abs(factor * p2)))
     return np.where(singular, np.nan, x), np.where(singular, np.nan, y)
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from skcardio.metrics import average_perpendicular_distance, good_contour_rate
 from skcardio.metrics._miccai import (
+    _first_minimum,
     _fitted_slopes,
     _round_half_away,
     _sectors,
@@ -129,6 +130,57 @@ def test_rule_4_three_equal_points_and_rule_1_closing_point():
     np.testing.assert_array_equal(miccai_distances(closed, expert)[0], miccai_distances(auto, expert)[0])
 
 
+def _square_every(low, high, step):
+    """Closed square contour with a point every ``step`` px along its sides."""
+    t = np.arange(low, high, step)
+    return np.concatenate([
+        np.c_[t, np.full_like(t, low)], np.c_[np.full_like(t, high), t],
+        np.c_[t[::-1] + step, np.full_like(t, high)], np.c_[np.full_like(t, low), t[::-1] + step],
+    ])
+
+
+def test_ties_take_the_first_of_equal_values():
+    # MATLAB's min returns the first of equal values; 1e-12 apart counts as equal.
+    values = np.array([[2.0, 0.5 + 1e-12, 0.5, 0.5], [3.0, 1.0, 0.9, np.inf], [np.inf, np.inf, np.inf, np.inf]])
+    np.testing.assert_array_equal(_first_minimum(values), [1, 2, 0])
+
+
+def test_rule_7_crossing_exactly_1_5_px_from_a_sector_point_is_dropped():
+    # Expert: square 0..30 with a point every 3 px; automatic: square 3..27,
+    # a point every 1.5 px. A left-side vertex (3, y) has the normal y = const,
+    # which meets the expert side x = 0 at (0, y): kept at 3 px when y is a
+    # multiple of 3 (an expert point there), dropped when y = 3k + 1.5 (the
+    # crossing lies exactly 1.5 px from (0, 3k) and (0, 3k + 3): not < 1.5).
+    # Translated by (0.1, 0.7) the arithmetic is no longer exact (1.5 comes
+    # out 1 ulp above or below) and the decision must not change; the
+    # challenge code run on whole-pixel translations of such pairs keeps or
+    # drops the vertex by its round-off.
+    expert, auto = _square_every(0, 30, 3.0), _square_every(3, 27, 1.5)
+    left = (auto[:, 0] == 3) & (auto[:, 1] > 6) & (auto[:, 1] < 24)
+    on_point = left & (auto[:, 1] % 3 == 0)
+    between = left & (auto[:, 1] % 3 == 1.5)
+    for shift in ([0.0, 0.0], [0.1, 0.7], [-0.3, 0.2]):
+        distances, _ = miccai_distances(auto + shift, expert + shift)
+        np.testing.assert_allclose(distances[on_point], 3.0)
+        assert between.sum() == 6 and np.isnan(distances[between]).all()
+
+
+def test_exact_ties_do_not_depend_on_round_off():
+    """Whole-pixel translations change no distance (as in exact arithmetic).
+
+    Stored pairs whose vertices sit on exact ties (several expert points
+    equally near the normal or the vertex, a crossing exactly 1.5 px from an
+    expert point); before ties were taken with a tolerance these translations
+    changed one vertex each (pair 1726 by 0.19 mm).
+    """
+    rows = _reference()
+    for pair, shift in [(462, (-2, 3)), (465, (-2, 3)), (1559, (-2, 3)), (1726, (4, -1))]:
+        auto, expert = rows[pair]["auto"], rows[pair]["expert"]
+        reference, _ = miccai_distances(auto, expert)
+        distances, _ = miccai_distances(auto + shift, expert + shift)
+        np.testing.assert_allclose(distances, reference, atol=1e-9)
+
+
 def test_singular_crossing_is_dropped_and_lu_solution():
     # Normal x = 5 and an expert line x = 7 never cross (MATLAB: Inf/NaN).
     x, y = _solve_2x2(np.array([1.0, 1.0]), np.array([0.0, 2.0]), np.array([5.0, 9.0]),
@@ -136,6 +188,10 @@ def test_singular_crossing_is_dropped_and_lu_solution():
     assert np.isnan(x[0]) and np.isnan(y[0])
     # x + 2y = 9, 3x + y = 7: (1, 4).
     assert (x[1], y[1]) == pytest.approx((1.0, 4.0))
+    # Slopes 1 and 1 + 2e-16 (equal in exact arithmetic, round-off apart): singular.
+    x, y = _solve_2x2(np.array([1.0]), np.array([-1.0]), np.array([0.0]),
+                      np.array([1.0 + 2e-16]), np.array([-1.0]), np.array([3.0]))
+    assert np.isnan(x[0]) and np.isnan(y[0])
 
 
 def test_identical_contours_and_all_dropped():
