@@ -14,6 +14,7 @@ octave-image``)::
 
     python benchmarks/miccai_reference.py --official /path/to/functions \\
         [--data ../shared/data/final_data] [--out tests/metrics/data] [--workers 2]
+    python benchmarks/miccai_reference.py --official /path/to/functions --ties
     python benchmarks/miccai_reference.py --summary   # agreement of the stored values only
 
 Writes ``miccai2009_pairs.npz`` (the contours, in hundredths of a pixel) and
@@ -58,6 +59,24 @@ fits (whose rounding differs between MATLAB and Octave) often leave about
 1e-14 px, which it averages. ``official_mm`` is the code's result as
 computed; ``official_zero_tol_mm`` treats distances up to 1e-9 px as the
 zeros they are (``n_roundoff`` counts them), the rule skcardio follows.
+
+Round-off ties (``--ties``, about 5 minutes on the shared 2 cores): on pixel
+outlines the geometry often sits exactly on one of the code's decision
+boundaries: several expert points exactly equally near the normal (its
+``min`` takes the first), a crossing exactly 1.5 px from the nearest
+expert point (``< 1.5``), a normal exactly parallel to the fitted expert
+line (a singular system). In exact arithmetic these are decided one way;
+the code decides them by the round-off of its least-squares line fits.
+``--ties`` re-runs the official code on every pair where skcardio differs
+by more than 1e-6 mm, with both contours translated by 12 whole-pixel
+offsets (a translation changes nothing in exact arithmetic, and the
+coordinates stay multiples of 0.01 px), and writes
+``miccai2009_roundoff_ties.csv``: per pair, the vertices where skcardio's
+distance differs from the untranslated official one
+(``n_vertices_differ``), how many of those change under translation in the
+official code (``n_vertices_roundoff``), and the range of the official APD
+over the translations. ``--summary`` then reports the agreement without the
+pairs whose every differing vertex is such a tie, and lists them.
 """
 
 from __future__ import annotations

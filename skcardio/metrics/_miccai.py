@@ -36,6 +36,18 @@ in pixel units (``x`` = column, ``y`` = row), as the challenge code works:
    least-squares and 2 x 2 solvers (LAPACK routines that differ between
    MATLAB and Octave), so it cannot be reproduced: the rule as written is.
 
+Exact ties are decided as in exact arithmetic, with MATLAB's semantics:
+values within 1e-9 px (relative for slopes) are equal, ``min`` takes the
+first of equals, a crossing exactly 1.5 px from the nearest sector point is
+dropped (``<`` is strict), a normal exactly parallel to the fitted expert
+line (or lying on it) makes the 2 x 2 system singular and drops the vertex.
+On pixel outlines (half-pixel coordinates, 45-degree steps) such ties are
+common; the challenge code decides them by the round-off of its
+least-squares fits, so in Octave its result there changes with a
+whole-pixel translation of both contours (which changes nothing in exact
+arithmetic), whether the fits use Octave's solver or a QR one like MATLAB's;
+this module's result does not change.
+
 Where the challenge code stops with an error (a vertex with no expert point
 in its sector, a polygon whose pixels form several 8-connected pieces or
 none), this module goes on: such a vertex is dropped, the centroid is that of

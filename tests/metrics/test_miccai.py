@@ -226,6 +226,12 @@ def _reference():
     return rows
 
 
+def _roundoff_ties() -> dict[int, dict]:
+    """Pairs where skcardio differs, from the official code re-run under whole-pixel translations."""
+    with open(DATA / "miccai2009_roundoff_ties.csv", newline="") as handle:
+        return {int(row["pair"]): row for row in csv.DictReader(handle)}
+
+
 def test_agreement_with_the_challenge_code():
     """skcardio's per-slice APD against the official code's (Octave, MATLAB-style centroids)."""
     rows = _reference()
@@ -235,11 +241,21 @@ def test_agreement_with_the_challenge_code():
         [r["expert"] for r in rows], [r["auto"] for r in rows], spacing=spacing, per_slice=True
     )
     # The rule as written (zeros, and their round-off, not averaged). Measured:
-    # mean |difference| 0.0013 mm, max 0.109 mm, 62 of 1728 pairs differ, all
-    # through exact ties that the official code breaks by round-off (a crossing
-    # exactly 1.5 px from an expert point, parallel lines, equal distances).
+    # mean |difference| 0.0013 mm and no good/bad disagreement over the 1,728
+    # pairs; max 0.109 mm, on pairs whose official value depends on round-off.
     official = np.array([float(r["official_zero_tol_mm"]) for r in rows])
     difference = np.abs(ours - official)
-    assert difference.mean() <= 0.002 and difference.max() <= 0.11
-    assert np.mean(difference <= 1e-6) >= 0.96
+    assert difference.mean() <= 0.002
     assert ((ours < 5) == (official < 5)).all()
+    # Every differing vertex of every differing pair is an exact tie that the
+    # official code decides by round-off: its distance there changes when
+    # both contours are translated by whole pixels (skcardio's does not).
+    ties = _roundoff_ties()
+    explained = {k for k, t in ties.items() if t["n_vertices_roundoff"] == t["n_vertices_differ"] != "0"}
+    assert set(np.flatnonzero(difference > 1e-6)) == explained
+    for k in explained:
+        assert float(ties[k]["official_max_mm"]) - float(ties[k]["official_min_mm"]) > 1e-3
+    # Elsewhere (1,666 pairs) the values agree: max 8e-7 mm (coordinates in 0.01 px).
+    rest = np.ones(len(rows), bool)
+    rest[list(explained)] = False
+    assert rest.sum() > 1600 and difference[rest].max() <= 1e-6
