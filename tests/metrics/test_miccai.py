@@ -165,6 +165,31 @@ def test_rule_7_crossing_exactly_1_5_px_from_a_sector_point_is_dropped():
         assert between.sum() == 6 and np.isnan(distances[between]).all()
 
 
+def test_rule_4_ties_of_the_tangent_fit():
+    # Collinear points of slope 20: both fits have residual sum 0 in exact
+    # arithmetic, so the swapped fit (|m'| = 0.05 < 0.1) is not strictly
+    # better and m = 20, not 1 / (0.05 + 1e-5) = 19.996. Translated by
+    # (0.1, 0.3) the residuals come out as round-off (about 1e-15) that used
+    # to pick the swapped fit.
+    for shift in ([0.0, 0.0], [0.1, 0.3], [3.3, 7.7]):
+        points = np.array([[0.0, 0.0], [1.0, 20.0], [2.0, 40.0]]) + shift
+        assert _fitted_slopes(points[:1], points[1:2], points[2:])[0] == pytest.approx(20.0, abs=1e-9)
+
+
+def test_rule_4_slope_exactly_at_the_threshold():
+    # The vertex (100, 1) between (0, 0) and (200, 2): tangent slope exactly
+    # 0.01, not < 0.01, so the normal has slope -100 (not vertical). It meets
+    # the expert side y = 11 at (99.9, 11), 0.1 px from the expert point
+    # (100, 11): kept at sqrt(0.1^2 + 10^2) px (a vertical normal: 10 px).
+    # Translated by (0.1, 0.3) the fitted slope comes out 1 ulp below 0.01.
+    side = np.arange(0.0, 201.0)
+    expert = np.concatenate([np.c_[side, np.full_like(side, 11.0)], [[200.0, 190.0], [0.0, 190.0]]])
+    auto = np.array([[0.0, 0.0], [100.0, 1.0], [200.0, 2.0], [200.0, 200.0], [0.0, 200.0]])
+    for shift in ([0.0, 0.0], [0.1, 0.3], [0.37, 0.11]):
+        distances, counted = miccai_distances(auto + shift, expert + shift)
+        assert distances[1] == pytest.approx(np.hypot(0.1, 10.0), abs=1e-9) and counted[1]
+
+
 def test_exact_ties_do_not_depend_on_round_off():
     """Whole-pixel translations change no distance (as in exact arithmetic).
 
