@@ -5,11 +5,12 @@ The rules of ``calc_dist`` in the challenge's ``compare_contours.m`` (version
 in pixel units (``x`` = column, ``y`` = row), as the challenge code works:
 
 1. A closing point equal to the first is dropped from each contour.
-2. Sector centres: the centroid of the expert polygon's pixels (MATLAB's
-   ``poly2mask``: pixel centres inside the polygon; the centre of every
-   pixel here). If the pixel at the rounded expert centroid is inside the
-   automatic polygon, both contours use the expert centroid, otherwise the
-   automatic contour uses its own.
+2. Sector centres: the centroid of the expert polygon's pixels as MATLAB's
+   ``poly2mask`` sets them (its documented algorithm: 5 x 5 subpixels per
+   pixel, vertices moved to the nearest subpixel corner, a pixel inside when
+   its centre subpixel is; see :func:`_pixels_inside`). If that pixel at the
+   rounded expert centroid is set for the automatic polygon, both contours
+   use the expert centroid, otherwise the automatic contour uses its own.
 3. Each point's angle about its contour's centre, in degrees. The expert
    points in the sector of an automatic vertex at angle ``a`` are those at an
    angle within 50 degrees of ``a`` (``|b - a| < 50``, no wrap-around), or,
@@ -58,7 +59,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..io import contour_to_mask
 
 __all__ = ["miccai_apd", "miccai_distances", "polygon_centroid"]
 
@@ -86,17 +86,73 @@ def _drop_closing_point(points: np.ndarray) -> np.ndarray:
     return points
 
 
+#: MATLAB's ``poly2mask`` classifies pixels on a grid of this many subpixels per pixel side.
+SUBPIXELS = 5
+
+
+def _round_half_away_array(values: np.ndarray) -> np.ndarray:
+    return np.sign(values) * np.floor(np.abs(values) + 0.5)
+
+
+def _edge_steps(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal unit steps ``(x, y)`` of one edge traced on the integer subpixel grid.
+
+    The edge is traced one unit at a time along its longer axis, from its
+    left (or, if steeper than 45 degrees, its lower) end, the other
+    coordinate rounded (halves away from zero). Each change of x between
+    consecutive points is a horizontal step, recorded at the smaller x and
+    the smaller y of the two points (so the direction of travel does not
+    matter).
+    """
+    (x1, y1), (x2, y2) = start, stop
+    if abs(x2 - x1) >= abs(y2 - y1):
+        if x1 > x2:
+            (x1, y1), (x2, y2) = (x2, y2), (x1, y1)
+        x = np.arange(x1, x2 + 1, dtype=np.float64)
+        y = _round_half_away_array(y1 + (y2 - y1) / (x2 - x1) * (x - x1)) if x2 != x1 else np.array([y1])
+    else:
+        if y1 > y2:
+            (x1, y1), (x2, y2) = (x2, y2), (x1, y1)
+        y = np.arange(y1, y2 + 1, dtype=np.float64)
+        x = _round_half_away_array(x1 + (x2 - x1) / (y2 - y1) * (y - y1))
+    moves = np.flatnonzero(np.diff(x) != 0)
+    return np.minimum(x[moves], x[moves + 1]), np.minimum(y[moves], y[moves + 1])
+
+
 def _pixels_inside(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, y)`` of the pixel centres inside the polygon or on its boundary."""
-    low = np.floor(points.min(axis=0)).astype(int) - 1
-    high = np.ceil(points.max(axis=0)).astype(int) + 2
-    mask = contour_to_mask(points - low, tuple((high - low)[::-1]))
-    rows, cols = np.nonzero(mask)
-    return cols + low[0], rows + low[1]
+    """``(x, y)`` of the pixels MATLAB's ``poly2mask`` sets (its documented algorithm).
+
+    Each pixel is split into 5 x 5 subpixels; the vertices move to the nearest
+    subpixel corner; the polygon becomes a path along subpixel edges (rule of
+    :func:`_edge_steps`); a pixel is inside when its centre subpixel is
+    inside that path (even-odd rule). The centre subpixel never lies on the
+    path, so there are no boundary ties, and a polygon through pixel centres
+    keeps the pixels on its right and bottom sides only (MATLAB's example:
+    the square with corners (4, 4) and (10, 10) sets columns and rows 5-10).
+    No image bounds: pixels at negative coordinates count too.
+    """
+    scale = SUBPIXELS
+    grid = _round_half_away_array(scale * (points - 0.5) + 1.0)
+    ring = np.vstack([grid, grid[:1]])
+    steps = [_edge_steps(a, b) for a, b in zip(ring[:-1], ring[1:])]
+    xe = np.concatenate([x for x, _ in steps]).astype(np.int64)
+    ye = np.concatenate([y for _, y in steps]).astype(np.int64)
+    # Only steps across a pixel's centre subpixel column count; a step at
+    # subpixel row ye toggles every pixel row whose centre subpixel lies below it.
+    centre = (xe + (scale - 1) // 2) % scale == 0
+    cols = (xe[centre] + (scale - 1) // 2) // scale
+    first_row = -((-(ye[centre] + (scale - 1) // 2)) // scale)
+    if cols.size == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    c0, r0 = cols.min(), first_row.min()
+    toggles = np.zeros((first_row.max() - r0 + 1, cols.max() - c0 + 1), np.int64)
+    np.add.at(toggles, (first_row - r0, cols - c0), 1)
+    rows, columns = np.nonzero(np.cumsum(toggles, axis=0) % 2 == 1)
+    return columns + c0, rows + r0
 
 
 def polygon_centroid(points: np.ndarray) -> np.ndarray:
-    """Centroid ``(x, y)`` of the pixel centres a polygon covers (MATLAB ``poly2mask`` semantics).
+    """Centroid ``(x, y)`` of the pixels MATLAB's ``poly2mask`` sets for a polygon.
 
     Parameters
     ----------
