@@ -9,19 +9,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..io import CineGeometry
+from ..utils._validation import check_cine_masks
 
 __all__ = ["CardiacFunction", "slice_areas", "lv_volumes", "cardiac_function"]
-
-
-def _check_masks(masks: ArrayLike, geometry: CineGeometry) -> np.ndarray:
-    masks = np.asarray(masks)
-    if masks.ndim != 4 or masks.dtype != bool:
-        raise ValueError(
-            f"masks must be a bool array of shape (n_phases, n_slices, H, W), got {masks.dtype} of shape {masks.shape}"
-        )
-    if masks.shape[1] != geometry.n_slices:
-        raise ValueError(f"masks have {masks.shape[1]} slice(s), the geometry {geometry.n_slices}")
-    return masks
 
 
 def slice_areas(masks: ArrayLike, geometry: CineGeometry) -> np.ndarray:
@@ -41,7 +31,7 @@ def slice_areas(masks: ArrayLike, geometry: CineGeometry) -> np.ndarray:
     >>> slice_areas(masks, geometry)
     array([[45.,  0.]])
     """
-    masks = _check_masks(masks, geometry)
+    masks = check_cine_masks(masks, geometry.n_slices)
     row, col = geometry.pixel_spacing
     return masks.sum(axis=(2, 3)) * (row * col)
 

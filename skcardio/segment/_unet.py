@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy import ndimage, sparse
+from scipy import ndimage
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
 from sklearn.utils import check_random_state
@@ -21,11 +21,12 @@ from skorch.dataset import Dataset
 
 from .._numbers import is_int, is_number
 from ..exceptions import DegenerateModelWarning, SkcardioWarning
+from ..utils._validation import check_groups, check_network_images, check_network_labels, check_network_masks
 from ._base import DiceScoreMixin
 from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale, unzoom_window, zoom_crop
 from ._unet_file import load_model, load_pretrained, save_model
 from ._unet_net import TARGETS, SegmentationLoss
-from ._unet_targets import _channels, _check_both, mean_known_dice
+from ._unet_targets import _channels, mean_known_dice
 from ._unet_skorch import (
     _RNG_LOCK,
     _best_epoch,
@@ -315,7 +316,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
                 "expected blood-pool masks of shape (n, H, W)"
             )
         X = self._check_images(X)
-        y = self._check_masks(y, X) if self.target != "both" else _check_both(y, X)
+        y = self._check_masks(y, X) if self.target != "both" else check_network_labels(y, X)
         groups = self._check_groups(groups, len(X))
         self._check_split(len(X), groups)
         device = self._resolve_device()
@@ -662,7 +663,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
             return super().score(X, y, sample_weight)
         check_is_fitted(self, "net_")
         X = self._check_images(X, channels=self.n_channels_)
-        return mean_known_dice(_check_both(y, X), self.predict(X), sample_weight)
+        return mean_known_dice(check_network_labels(y, X), self.predict(X), sample_weight)
 
     # ---------------------------------------------------------- persistence
 
@@ -768,61 +769,10 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         return load_pretrained(cls, device)
 
     # ------------------------------------------------------------ checking
-
-    def _check_images(self, X, channels: int | None = None) -> np.ndarray:
-        if sparse.issparse(X):
-            raise TypeError(
-                "sparse input is not supported: X must be dense images (n, H, W) or (n, C, H, W)"
-            )
-        if np.iscomplexobj(X):
-            raise ValueError("Complex data not supported: X must be real-valued images")
-        X = np.asarray(X, dtype=np.float32)
-        given = X.shape  # the error names what was passed, not the channel axis added here
-        if X.ndim == 3:
-            X = X[:, np.newaxis]
-        if X.ndim != 4 or 0 in X.shape:
-            raise ValueError(
-                f"X must be non-empty images of shape (n, H, W) or (n, C, H, W), got shape {given}"
-            )
-        if channels is not None and X.shape[1] != channels:
-            raise ValueError(f"X has {X.shape[1]} channel(s), the model was fitted with {channels}")
-        if np.isinf(X).any():
-            raise ValueError("X contains infinite values; use NaN for pixels outside a region")
-        return X
-
-    @staticmethod
-    def _check_masks(y, X: np.ndarray) -> np.ndarray:
-        y = np.asarray(y)
-        expected = (X.shape[0], *X.shape[2:])
-        if y.shape != expected:
-            raise ValueError(f"y must be masks of shape {expected} matching X, got shape {y.shape}")
-        if y.dtype != bool:
-            other = ~np.isin(y, (0, 1))
-            if other.any():
-                bad = y[other]
-                try:
-                    values = np.unique(bad)
-                except TypeError:  # unorderable objects
-                    values = list(dict.fromkeys(bad.tolist()))
-                shown = ", ".join(repr(v.item() if isinstance(v, np.generic) else v) for v in values[:5])
-                more = f" (and {len(values) - 5} more)" if len(values) > 5 else ""
-                raise ValueError(
-                    f"y must be boolean masks (or 0/1 values), got dtype {y.dtype} with "
-                    f"{len(values)} other value(s): {shown}{more}"
-                )
-            y = y.astype(bool)
-        return y
-
-    @staticmethod
-    def _check_groups(groups, n: int) -> np.ndarray | None:
-        if groups is None:
-            return None
-        groups = np.asarray(groups)
-        if groups.shape != (n,):
-            raise ValueError(
-                f"groups must have shape ({n},), one patient id per slice of X, got shape {groups.shape}"
-            )
-        return groups
+    # The checks live with all the others in skcardio.utils._validation.
+    _check_images = staticmethod(check_network_images)
+    _check_masks = staticmethod(check_network_masks)
+    _check_groups = staticmethod(check_groups)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
