@@ -29,19 +29,21 @@ def plot_volume_curve(
     Parameters
     ----------
     volumes : array-like of shape (n_phases,)
-        mL per phase (the automatic curve).
+        Volume of every phase in mL (the automatic curve).
     ed_phase, es_phase : int, default=None
         Phases marked as end-diastole and end-systole.
     others : mapping of str to array-like of shape (n_phases,), default=None
         Further volumes drawn as points (e.g. the expert's, NaN where not
         contoured), labelled by their key.
     title : str, default=None
+        Title of the figure; none by default.
     path : str or path-like, default=None
-        Save the figure there.
+        Save the figure there (the format from the extension); not saved by default.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure (also saved to ``path`` when given).
 
     Examples
     --------
@@ -91,19 +93,26 @@ def plot_ed_es_sheet(
     Parameters
     ----------
     images : array-like of shape (n_phases, n_slices, H, W)
+        The study's images.
     masks : array-like of shape (n_phases, n_slices, H, W), bool
+        Blood-pool masks, outlined on the images.
     ed_phase, es_phase : int
+        Phases shown as end-diastole (top row) and end-systole (bottom row).
     slices : sequence of int, default=None
         Slices shown (all by default).
     slice_labels : sequence of str, default=None
         A caption per slice shown.
     margin : int, default=12
+        Pixels around the masks' bounding box.
     title : str, default=None
+        Title of the figure; none by default.
     path : str or path-like, default=None
+        Save the figure there (the format from the extension); not saved by default.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure (also saved to ``path`` when given).
 
     Examples
     --------
@@ -181,11 +190,14 @@ def plot_bland_altman(
     labels : sequence of str, default=None
         A label per case (patient ids) written beside each point.
     title : str, default=None
+        Title of the figure; none by default.
     path : str or path-like, default=None
+        Save the figure there (the format from the extension); not saved by default.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure (also saved to ``path`` when given).
 
     Examples
     --------

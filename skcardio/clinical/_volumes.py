@@ -19,6 +19,18 @@ def slice_areas(masks: ArrayLike, geometry: CineGeometry) -> np.ndarray:
 
     ``area = pixels in the mask x row spacing x column spacing``.
 
+    Parameters
+    ----------
+    masks : array-like of shape (n_phases, n_slices, H, W), bool
+        Blood-pool masks of every image of the study.
+    geometry : CineGeometry
+        The study's geometry (its pixel spacing and number of slices).
+
+    Returns
+    -------
+    ndarray of shape (n_phases, n_slices)
+        Areas in mm².
+
     Examples
     --------
     >>> import numpy as np
@@ -105,9 +117,9 @@ def lv_volumes(
 
 @dataclass(frozen=True)
 class CardiacFunction:
-    """Global LV function of one study.
+    """Global LV function of one study (made by :func:`cardiac_function`).
 
-    Attributes
+    Parameters
     ----------
     edv, esv, sv : float
         End-diastolic, end-systolic and stroke volume in mL (``sv = edv - esv``).
@@ -115,10 +127,17 @@ class CardiacFunction:
         Ejection fraction in % (``100 x sv / edv``).
     ed_phase, es_phase : int
         Phases (0-based) taken as end-diastole and end-systole.
-    heart_rate : float
+    heart_rate : float, default=NaN
         Beats per minute (NaN when unknown).
-    cardiac_output : float
+    cardiac_output : float, default=NaN
         ``sv x heart_rate / 1000`` in L/min (NaN when the heart rate is unknown).
+
+    Examples
+    --------
+    >>> from skcardio.clinical import CardiacFunction
+    >>> function = CardiacFunction(edv=120.0, esv=60.0, sv=60.0, ef=50.0, ed_phase=0, es_phase=2)
+    >>> function.ef, function.as_dict()["sv"]
+    (50.0, 60.0)
     """
 
     edv: float
@@ -131,7 +150,13 @@ class CardiacFunction:
     cardiac_output: float = math.nan
 
     def as_dict(self) -> dict:
-        """The attributes as a plain dict (for tables and JSON)."""
+        """The attributes as a plain dict (for tables and JSON).
+
+        Returns
+        -------
+        dict
+            ``{field name: value}``, in the order of the fields.
+        """
         return asdict(self)
 
 
@@ -150,7 +175,7 @@ def cardiac_function(
     Parameters
     ----------
     volumes : array-like of shape (n_phases,)
-        mL, e.g. from :func:`lv_volumes`.
+        Volume of every phase in mL, e.g. from :func:`lv_volumes`.
     ed_phase, es_phase : int, default=None
         Phases to use instead of the largest and smallest volume.
     heart_rate : float, default=NaN
@@ -159,6 +184,7 @@ def cardiac_function(
     Returns
     -------
     CardiacFunction
+        EDV, ESV, SV, EF, the ED and ES phases, heart rate and cardiac output.
 
     Examples
     --------

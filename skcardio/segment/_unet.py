@@ -17,8 +17,8 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
-from skorch.dataset import Dataset
 
+from .._numbers import check_real as _check_real
 from .._numbers import is_int, is_number
 from ..exceptions import DegenerateModelWarning, SkcardioWarning
 from ..utils._validation import check_groups, check_network_images, check_network_labels, check_network_masks
@@ -27,12 +27,13 @@ from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale, unzoom_w
 from ._unet_file import load_model, load_pretrained, save_model
 from ._unet_net import TARGETS, SegmentationLoss
 from ._unet_targets import _channels, mean_known_dice
-from ._unet_skorch import (
+from ._unet_runtime import (
     _RNG_LOCK,
     _best_epoch,
     _check_converged,
     _FitInterrupted,
     _forked_rng,
+    Dataset,
     build_net,
     degenerate_predictions,
 )
@@ -55,20 +56,14 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     blood pool covering about 2 % of a 256 x 256 slice, and aims at hearts
     unlike the training ones (other sizes, contrasts, pathologies):
 
-    * the network is trained on random ``crop_size`` crops, most of them
-      containing the blood pool at a random position, some anywhere in the
-      image; being fully convolutional, it then runs on the whole image;
-    * the loss is soft Dice per sample plus binary cross-entropy, so the rare
-      foreground is not drowned by the background and a small apical pool
-      counts as much as a large basal one;
-    * every image is scaled by its own 1st/99th intensity percentiles, and
-      training applies random zoom, rotation, flips and intensity jitter
-      (gamma, contrast, bias field, noise), so that other scanners, heart
-      sizes and contrasts look like something seen in training;
-    * optionally, prediction averages the four flips of the image
-      (``tta``), and, for a pool much smaller than the typical training
-      pool, adds a prediction on a crop zoomed to the typical size
-      (``refine``); both are off by default (they did not pay on grouped CV);
+    * training on random ``crop_size`` crops, most holding the blood pool at
+      a random position; the fully convolutional net then runs on the whole image;
+    * soft Dice per sample plus binary cross-entropy, so the rare foreground
+      counts, and a small apical pool as much as a large basal one;
+    * each image scaled by its own 1st/99th percentiles; random zoom,
+      rotation, flips and intensity jitter (gamma, contrast, bias, noise);
+    * optionally, the mean over the four flips (``tta``) and a second pass
+      zoomed on small pools (``refine``); off by default (no gain on grouped CV);
     * post-processing keeps the connected component with the largest
       probability mass times mean probability (the compact, confident left
       ventricle rather than a larger but patchy bright structure), weighted
@@ -108,7 +103,9 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     max_epochs : int, default=80
         Passes over the training slices (one random crop per slice and pass).
     batch_size : int, default=8
+        Crops per training step.
     loss : {"dice_bce", "dice", "bce"}, default="dice_bce"
+        Soft Dice plus binary cross-entropy, or either alone.
     crop_size : int, default=128
         Side of the square training crops: a multiple of ``2 ** (depth - 1)``
         and at least ``2 ** depth``, so that the bottleneck of a crop is at
@@ -128,11 +125,9 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         to :meth:`fit`, whole patients are held out (``GroupShuffleSplit``),
         so validation never sees a patient used for training. The number of
         held-out patients (slices without ``groups``) is rounded up and must
-        leave at least one for training. ``None`` (the
-        default) trains on everything for ``max_epochs`` and keeps the last
-        weights: with a handful of patients, holding one out costs more
-        training data than early stopping gains, and the learning rate
-        decays to 0 anyway.
+        leave at least one for training. ``None`` trains on everything for
+        ``max_epochs`` and keeps the last weights: with a handful of patients,
+        holding one out costs more than early stopping gains.
     patience : int or None, default=30
         With validation, stop after this many epochs without a better
         validation loss; ``None`` never stops early (the best epoch is still
@@ -165,18 +160,14 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order, augmentation and the
-        validation split. With an int, fitting on CPU twice gives identical
-        predictions, also when fits run in threads (their seeded parts take
-        turns: PyTorch has one global generator per process). PyTorch's
-        global random state is left untouched. So is
-        NumPy's with an int or a ``RandomState`` instance; ``None`` draws the
-        seeds from NumPy's global generator (advancing it), as scikit-learn
-        estimators do, so ``np.random.seed`` makes such fits repeatable.
+        validation split. With an int, two CPU fits give identical
+        predictions, also in threads (their seeded parts take turns). PyTorch's
+        global random state is left untouched, and so is NumPy's unless
+        ``None``, which draws the seeds from NumPy's global generator.
     verbose : int, default=0
-        0 silent, 1 a table row per epoch (epoch, training loss, with
-        validation also ``valid_loss`` and ``valid_dice``, and ``dur``, the
-        epoch's seconds), plain text without colour codes; 2 also a progress
-        bar per epoch.
+        0 silent, 1 a plain-text row per epoch (epoch, training loss, with
+        validation ``valid_loss`` and ``valid_dice``, ``dur`` in seconds);
+        2 also a progress bar per epoch.
 
     Attributes
     ----------
@@ -297,7 +288,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        self : UNetSegmenter
+            The fitted estimator.
 
         Raises
         ------
@@ -526,6 +518,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, H, W) or (n, C, H, W)
+            Images of any intensity range, with the channels of the training images.
 
         Returns
         -------
@@ -597,6 +590,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, H, W) or (n, C, H, W)
+            Images of any intensity range, with the channels of the training images.
 
         Returns
         -------
@@ -618,6 +612,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n, H, W) or (n, C, H, W)
+            Images of any intensity range, with the channels of the training images.
 
         Returns
         -------
@@ -675,20 +670,17 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         from the file. A ``random_state`` that is a ``RandomState`` instance
         is stored as ``None``.
 
-        The file describes the fitted network: ``depth``, ``base_channels``
-        and ``crop_size`` are stored as they were at fit time
-        (``depth_``, ``base_channels_``, ``crop_size_``), so a ``set_params``
-        change of them since, which only affects the next fit, is not
-        saved. The other parameters are stored as they are now
-        (``threshold``, ``tta``, ``refine`` and ``postprocess`` act on
-        prediction), so the loaded model predicts as this one does.
-
-        The file is written atomically: if saving fails, no partial file is
-        left and an existing file at ``path`` keeps its content.
+        ``depth``, ``base_channels`` and ``crop_size`` are stored as at fit
+        time (``depth_``...: a ``set_params`` since affects the next fit
+        only); the others as they are now (``threshold``, ``tta``, ``refine``
+        and ``postprocess`` act on prediction), so the loaded model predicts
+        as this one does. The file is written atomically: if saving fails, no
+        partial file is left and an existing file keeps its content.
 
         Parameters
         ----------
         path : str or path-like
+            The model file to write (by convention ``.pt``).
 
         Raises
         ------
@@ -705,6 +697,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         Parameters
         ----------
         path : str or path-like
+            A model file written by :meth:`save`.
         device : {"cpu", "cuda", "auto"}, default="cpu"
             Where to put the network.
 
@@ -784,12 +777,6 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         tags.target_tags.single_output = False
         tags.target_tags.multi_output = True
         return tags
-
-
-def _check_real(name: str, value, expected: str, accept) -> None:
-    """Raise ValueError unless ``value`` is a finite real number for which ``accept`` holds."""
-    if not (is_number(value) and np.isfinite(value) and accept(value)):
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
 
 
 def _keep_main_component(mask: np.ndarray, proba: np.ndarray) -> np.ndarray:
