@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from . import _unet_env  # noqa: F401, I001  (must precede "import torch")
-import math
 import os
 import shutil
 import tempfile
@@ -21,7 +20,13 @@ from sklearn.utils.validation import check_is_fitted
 from .._numbers import check_real as _check_real
 from .._numbers import is_int, is_number
 from ..exceptions import DegenerateModelWarning, SkcardioWarning
-from ..utils._validation import check_groups, check_network_images, check_network_labels, check_network_masks
+from ..utils._validation import (
+    check_groups,
+    check_holdout,
+    check_network_images,
+    check_network_labels,
+    check_network_masks,
+)
 from ._base import DiceScoreMixin
 from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale, unzoom_window, zoom_crop
 from ._unet_file import load_model, load_pretrained, save_model
@@ -173,6 +178,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     ----------
     net_ : skorch.NeuralNet
         The trained network; ``net_.history`` holds the losses per epoch.
+        Under ``python -OO``, where skorch cannot be imported, a loaded model
+        holds a skorch-free stand-in that predicts identically.
     n_channels_ : int
         Channels of the training images.
     best_epoch_ : int
@@ -444,30 +451,12 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         return self.device
 
     def _check_split(self, n: int, groups) -> None:
-        """Raise ValueError if ``validation_fraction`` would leave nothing to train on.
-
-        Mirrors the rounding of ``(Group)ShuffleSplit``, which holds out
-        ``ceil(validation_fraction * count)`` patients (slices without groups)
-        and otherwise fails with a message about "n_samples".
-        """
-        if self.validation_fraction is None:
-            return
-        count, unit = (n, "slices") if groups is None else (len(np.unique(groups)), "patients (groups)")
-        if count < 2:  # nothing is held out: _split warns and trains on everything
-            return
-        held = math.ceil(self.validation_fraction * count)
-        if held >= count:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} would hold out ceil("
-                f"{self.validation_fraction} x {count}) = {held} of the {count} {unit} for "
-                f"validation, leaving none for training; with {count} {unit} it must be at most "
-                f"{count - 1}/{count} (or give more {unit.split()[0]})"
-            )
+        check_holdout(self.validation_fraction, n, groups)
 
     def _split(self, n: int, groups, rng) -> tuple[np.ndarray, np.ndarray | None]:
         """Training and validation indices; validation holds out whole groups.
 
-        ``groups`` has already been checked by :meth:`_check_groups`.
+        ``groups`` has already been checked by ``check_groups``.
         """
         everything = np.arange(n)
         if self.validation_fraction is None:
@@ -725,19 +714,17 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     def pretrained(cls, *, device: str = "cpu") -> UNetSegmenter:
         """The U-Net shipped with skcardio, trained on the 17 shared Sunnybrook patients.
 
-        Trained by ``benchmarks/train_pretrained.py`` with the default
-        parameters and ``random_state=0`` on all 300 expert-labelled slices
-        of the shared data (5 DICOM patients with heart failure and
-        infarction, 12 PNG patients of all four Sunnybrook groups). The
-        recipe, the seed, the SHA-256 of every data file and of the weights
-        are recorded in ``unet_lv_pretrained.json`` beside the weights; the
-        file is loaded with :meth:`load` (``weights_only``) after its
-        SHA-256 has been checked against that record. Accuracy (patient-
-        grouped CV) and licences: README, section "Pretrained U-Net".
+        Trained by ``benchmarks/train_pretrained.py`` (default parameters,
+        ``random_state=0``) on all 300 expert-labelled slices of the shared
+        data (5 DICOM and 12 PNG patients). Recipe, seed and the SHA-256 of
+        every data file and of the weights are in ``unet_lv_pretrained.json``;
+        the weights are loaded with :meth:`load` once their SHA-256 matches.
+        Accuracy (patient-grouped CV) and licences: README, "Pretrained U-Net".
 
         Parameters
         ----------
         device : {"cpu", "cuda", "auto"}, default="cpu"
+            Where to put the network.
 
         Returns
         -------

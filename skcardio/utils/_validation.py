@@ -15,7 +15,8 @@ Every subpackage validates its inputs here (scikit-learn keeps its own in
   some unknown); one mask per source slice (the exports):
   :func:`check_slice_masks`; a cine study's masks ``(n_phases, n_slices, H,
   W)``: :func:`check_cine_masks`; pixel spacing: :func:`check_spacing`;
-  patients of the slices: :func:`check_groups`;
+  patients of the slices: :func:`check_groups`, and a held-out fraction of
+  them: :func:`check_holdout`;
 * slice records (``load_dataset(...).frame``, tables, mappings of columns or
   plain DICOM paths): :func:`is_records`, :func:`record_names`,
   :func:`check_records`, :func:`record_column`.
@@ -25,6 +26,7 @@ Messages state what was received and what was expected.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Mapping
@@ -41,6 +43,7 @@ __all__ = [
     "check_contours_or_masks",
     "check_finite_images",
     "check_groups",
+    "check_holdout",
     "check_mask",
     "check_masks",
     "check_network_images",
@@ -334,6 +337,29 @@ def check_groups(groups, n: int) -> np.ndarray | None:
             f"groups must have shape ({n},), one patient id per slice of X, got shape {groups.shape}"
         )
     return groups
+
+
+def check_holdout(fraction: float | None, n: int, groups) -> None:
+    """Raise ValueError if holding out ``fraction`` of the patients (slices) leaves none to train on.
+
+    Mirrors the rounding of ``(Group)ShuffleSplit``, which holds out
+    ``ceil(fraction * count)`` patients (slices without ``groups``) and
+    otherwise fails with a message about "n_samples". ``fraction`` is the
+    ``validation_fraction`` of an estimator (None: nothing held out).
+    """
+    if fraction is None:
+        return
+    count, unit = (n, "slices") if groups is None else (len(np.unique(groups)), "patients (groups)")
+    if count < 2:  # nothing can be held out: the estimator warns and trains on everything
+        return
+    held = math.ceil(fraction * count)
+    if held >= count:
+        raise ValueError(
+            f"validation_fraction={fraction} would hold out ceil("
+            f"{fraction} x {count}) = {held} of the {count} {unit} for "
+            f"validation, leaving none for training; with {count} {unit} it must be at most "
+            f"{count - 1}/{count} (or give more {unit.split()[0]})"
+        )
 
 
 def _is_contour_list(y) -> bool:

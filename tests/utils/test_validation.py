@@ -15,6 +15,7 @@ from skcardio.utils._validation import (
     check_cine_masks,
     check_finite_images,
     check_groups,
+    check_holdout,
     check_image_region_pairs,
     check_image_stack,
     check_images_like_masks,
@@ -209,6 +210,16 @@ def test_groups_one_per_slice():
     assert check_groups(["a", "a", "b"], 3).tolist() == ["a", "a", "b"]
     with pytest.raises(ValueError, match=r"groups must have shape \(3,\), one patient id per slice"):
         check_groups(["a", "b"], 3)
+
+
+def test_holdout_leaves_patients_to_train_on():
+    check_holdout(None, 1, None)
+    check_holdout(0.5, 4, ["a", "a", "b", "c"])  # ceil(1.5) = 2 of 3 patients held out
+    check_holdout(0.9, 1, None)  # a single slice: nothing is held out (the estimator warns)
+    with pytest.raises(ValueError, match=r"ceil\(0.7 x 3\) = 3 of the 3 patients \(groups\) .* at most 2/3"):
+        check_holdout(0.7, 6, ["a", "a", "b", "b", "c", "c"])
+    with pytest.raises(ValueError, match=r"ceil\(0.6 x 2\) = 2 of the 2 slices for validation, leaving none"):
+        check_holdout(0.6, 2, None)
 
 
 def test_io_does_not_import_scipy_sparse_or_sklearn():
