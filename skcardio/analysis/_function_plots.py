@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
+from ..utils._validation import check_cine_images_and_masks
 from ._plots import _COLORS, _finish, _new_axes, _outline
 
 __all__ = ["plot_volume_curve", "plot_ed_es_sheet", "plot_bland_altman"]
@@ -123,11 +124,7 @@ def plot_ed_es_sheet(
     >>> len(plot_ed_es_sheet(images, masks, ed_phase=0, es_phase=2).axes)
     4
     """
-    images, masks = np.asarray(images, float), np.asarray(masks, bool)
-    if images.ndim != 4 or masks.shape != images.shape:
-        raise ValueError(
-            f"images and masks must have one shape (n_phases, n_slices, H, W), got {images.shape} and {masks.shape}"
-        )
+    images, masks = check_cine_images_and_masks(images, masks)
     slices = list(range(images.shape[1])) if slices is None else [int(s) for s in slices]
     if not slices:
         raise ValueError("no slice to show")

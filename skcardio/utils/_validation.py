@@ -14,7 +14,12 @@ Every subpackage validates its inputs here (scikit-learn keeps its own in
   :func:`check_network_masks`, :func:`check_network_labels` (two channels,
   some unknown); one mask per source slice (the exports):
   :func:`check_slice_masks`; a cine study's masks ``(n_phases, n_slices, H,
-  W)``: :func:`check_cine_masks`; pixel spacing: :func:`check_spacing`;
+  W)``: :func:`check_cine_masks`, with their images:
+  :func:`check_cine_images_and_masks`; two masks of one slice stack
+  (blood pool and epicardium): :func:`check_mask_pair`; masks with their
+  probabilities: :func:`check_masks_and_proba`; one slice and its masks
+  (plots): :func:`check_slice_image`, :func:`check_slice_mask`; pixel
+  spacing: :func:`check_spacing`;
   patients of the slices: :func:`check_groups`, and a held-out fraction of
   them: :func:`check_holdout`;
 * slice records (``load_dataset(...).frame``, tables, mappings of columns or
@@ -39,17 +44,22 @@ __all__ = [
     "check_image_region_pairs",
     "check_image_stack",
     "check_images_like_masks",
+    "check_cine_images_and_masks",
     "check_cine_masks",
     "check_contours_or_masks",
     "check_finite_images",
     "check_groups",
     "check_holdout",
     "check_mask",
+    "check_mask_pair",
     "check_masks",
+    "check_masks_and_proba",
     "check_network_images",
     "check_network_labels",
     "check_network_masks",
     "check_records",
+    "check_slice_image",
+    "check_slice_mask",
     "check_slice_masks",
     "check_spacing",
     "is_records",
@@ -325,6 +335,55 @@ def check_cine_masks(masks: ArrayLike, n_slices: int) -> np.ndarray:
     if masks.shape[1] != n_slices:
         raise ValueError(f"masks have {masks.shape[1]} slice(s), the geometry {n_slices}")
     return masks
+
+
+def check_cine_images_and_masks(images: ArrayLike, masks: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """A cine study's images (float) and masks (bool), both ``(n_phases, n_slices, H, W)``."""
+    images, masks = np.asarray(images, float), np.asarray(masks, bool)
+    if images.ndim != 4 or masks.shape != images.shape:
+        raise ValueError(
+            f"images and masks must have one shape (n_phases, n_slices, H, W), got {images.shape} and {masks.shape}"
+        )
+    return images, masks
+
+
+def check_mask_pair(first: ArrayLike, second: ArrayLike, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Two bool-like mask stacks of one shape (e.g. blood pool and epicardium), as :func:`check_mask`."""
+    first, second = check_mask(first, names[0]), check_mask(second, names[1])
+    if first.shape != second.shape:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same shape; got {first.shape} and {second.shape}"
+        )
+    return first, second
+
+
+def check_masks_and_proba(masks: ArrayLike, proba: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Masks (bool) and their probabilities (float64), both ``(n, H, W)``."""
+    masks = np.asarray(masks, dtype=bool)
+    proba = np.asarray(proba, dtype=np.float64)
+    if masks.ndim != 3 or proba.shape != masks.shape:
+        raise ValueError(
+            f"masks and proba must have the same shape (n, H, W), got {masks.shape} and {proba.shape}"
+        )
+    return masks, proba
+
+
+def check_slice_image(image: ArrayLike, name: str = "image") -> np.ndarray:
+    """One ``(H, W)`` slice as float64."""
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim != 2:
+        raise ValueError(f"{name} must be one (H, W) slice; got shape {image.shape}.")
+    return image
+
+
+def check_slice_mask(mask: ArrayLike | None, shape: tuple[int, int], name: str) -> np.ndarray | None:
+    """One bool-like ``(H, W)`` mask of an image of ``shape`` as bool; None stays None."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    if mask.shape != shape:
+        raise ValueError(f"{name} must have the image's shape {shape}; got {mask.shape}.")
+    return check_mask(mask, name)[0]  # bool, or numbers all 0 or 1
 
 
 def check_groups(groups, n: int) -> np.ndarray | None:

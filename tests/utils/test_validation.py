@@ -12,6 +12,7 @@ from scipy import sparse
 from skcardio.datasets import load_sample
 from skcardio.utils._validation import (
     as_stack,
+    check_cine_images_and_masks,
     check_cine_masks,
     check_finite_images,
     check_groups,
@@ -20,11 +21,15 @@ from skcardio.utils._validation import (
     check_image_stack,
     check_images_like_masks,
     check_mask,
+    check_mask_pair,
     check_masks,
+    check_masks_and_proba,
     check_network_images,
     check_network_labels,
     check_network_masks,
     check_records,
+    check_slice_image,
+    check_slice_mask,
     check_slice_masks,
     check_spacing,
     is_records,
@@ -220,6 +225,40 @@ def test_holdout_leaves_patients_to_train_on():
         check_holdout(0.7, 6, ["a", "a", "b", "b", "c", "c"])
     with pytest.raises(ValueError, match=r"ceil\(0.6 x 2\) = 2 of the 2 slices for validation, leaving none"):
         check_holdout(0.6, 2, None)
+
+
+def test_cine_images_and_masks_share_their_shape():
+    images, masks = check_cine_images_and_masks(np.zeros((2, 3, 4, 4), np.int16), np.ones((2, 3, 4, 4), np.uint8))
+    assert images.dtype == np.float64 and masks.dtype == bool
+    with pytest.raises(ValueError, match=r"one shape \(n_phases, n_slices, H, W\), got \(2, 3, 4\) and \(2, 3, 4\)"):
+        check_cine_images_and_masks(np.zeros((2, 3, 4)), np.zeros((2, 3, 4)))
+
+
+def test_mask_pair():
+    pool, epi = check_mask_pair([[0, 1]], np.ones((1, 2), bool), ("blood_pool", "epicardium"))
+    assert pool.shape == epi.shape == (1, 1, 2) and pool.dtype == bool
+    with pytest.raises(ValueError, match=r"^blood_pool and epicardium must have the same shape; got \(1, 1, 2\) and \(1, 1, 3\)$"):
+        check_mask_pair([[0, 1]], [[0, 1, 1]], ("blood_pool", "epicardium"))
+    with pytest.raises(ValueError, match="epicardium must be a boolean mask"):
+        check_mask_pair([[0, 1]], [[0, 2]], ("blood_pool", "epicardium"))
+
+
+def test_masks_and_proba():
+    masks, proba = check_masks_and_proba(np.ones((1, 2, 2)), np.full((1, 2, 2), 0.5, np.float32))
+    assert masks.dtype == bool and proba.dtype == np.float64
+    with pytest.raises(ValueError, match=r"same shape \(n, H, W\), got \(1, 2, 2\) and \(1, 2, 3\)"):
+        check_masks_and_proba(np.ones((1, 2, 2)), np.ones((1, 2, 3)))
+
+
+def test_one_slice_and_its_masks():
+    image = check_slice_image([[1, 2], [3, 4]])
+    assert image.dtype == np.float64
+    assert check_slice_mask(None, (2, 2), "region") is None
+    assert check_slice_mask([[0, 1], [1, 0]], (2, 2), "region").tolist() == [[False, True], [True, False]]
+    with pytest.raises(ValueError, match=r"image must be one \(H, W\) slice; got shape \(1, 2, 2\)"):
+        check_slice_image(np.zeros((1, 2, 2)))
+    with pytest.raises(ValueError, match=r"region must have the image's shape \(2, 2\); got \(3, 3\)"):
+        check_slice_mask(np.zeros((3, 3)), (2, 2), "region")
 
 
 def test_io_does_not_import_scipy_sparse_or_sklearn():
