@@ -153,8 +153,10 @@ curve = plot_volume_curve(
     ed_phase=1,
     es_phase=0,
     others={"expert": lv_volumes(expert, study.geometry)},
-    title="SCD0000101: disc volume of one slice (area x 10 mm), not the LV volume",
+    title="SCD0000101: one slice at ES and ED",
 )
+# The axis names what is drawn: one slice's area x 10 mm, not the LV volume.
+curve.axes[0].set_ylabel("disc volume of one slice (mL)")
 
 # %%
 # Automatic against expert, image by image
@@ -175,7 +177,7 @@ for patient in studies:
 agreement = plot_bland_altman(
     expert_ml,
     {"U-Net (training patients)": auto_ml},
-    quantity="disc volume of one image (mL)",
+    quantity="disc volume (mL)",
     title="15 images of the sample: U-Net vs expert",
 )
 print(f"{len(auto_ml)} images, mean difference {np.mean(np.subtract(auto_ml, expert_ml)):+.2f} mL")
