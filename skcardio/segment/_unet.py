@@ -167,8 +167,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         Seeds weight initialisation, batch order, augmentation and the
         validation split. With an int, two CPU fits give identical
         predictions, also in threads (their seeded parts take turns). PyTorch's
-        global random state is left untouched, and so is NumPy's unless
-        ``None``, which draws the seeds from NumPy's global generator.
+        global random state is left untouched, and so is NumPy's except that
+        ``None`` draws the seeds from NumPy's global generator (advancing it).
     verbose : int, default=0
         0 silent, 1 a plain-text row per epoch (epoch, training loss, with
         validation ``valid_loss`` and ``valid_dice``, ``dur`` in seconds);
