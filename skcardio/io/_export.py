@@ -499,13 +499,28 @@ def _conformed(ds):
         if keyword not in ds:
             setattr(ds, keyword, None)
     parse = {"DA": DA, "DT": DT, "TM": TM}
-    for element in ds:
-        if element.VR in parse and element.value:
+    # elements() leaves the others raw: converting every value cost more than building the SEG.
+    dated = [element.tag for element in ds.elements() if _vr(element) in parse]
+    for tag in dated:
+        element = ds[tag]
+        if element.value:
             try:
                 parse[element.VR](element.value)
             except (ValueError, TypeError):
                 element.value = None
     return ds
+
+
+def _vr(element) -> str | None:
+    """The VR of a (raw) element; an implicit-VR file's raw elements carry none: the dictionary's."""
+    from pydicom.datadict import dictionary_VR
+
+    if element.VR:
+        return element.VR
+    try:
+        return dictionary_VR(element.tag)
+    except KeyError:  # a private or unknown tag
+        return None
 
 
 def _check_seg_sources(sources, paths: list[str], shape: tuple[int, int]) -> None:
