@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out)
     names = list(SUMMARY_FILES) + [f"{p.name}/{f}" for p in patients for f in PATIENT_FILES]
-    check_destinations(out, names + [SERIES_CSV])  # before the slow part
+    check_destinations(out, names + [SERIES_CSV] * (args.dicom_seg or args.nifti))  # before the slow part
     model = _load_model(args.model)
     if args.no_tta:
         model.set_params(tta=False)
