@@ -296,16 +296,22 @@ def _series_files(stage: Path, result: _Result, entry: dict, *, dicom_seg: bool,
     give the reported volumes. Errors and warnings are printed once per
     patient and kept in ``entry``.
     """
+    from ..exceptions import SkcardioError
     from ..io import read_dicom
     from ._series import series_of, write_series_files
 
     m, name = result.measurement, result.patient.name
     masks = m.masks & m.selection.keep[None, :, None, None]
-    headers = [read_dicom(path, pixels=False) for path in m.geometry.paths.ravel()]  # phase by phase, as masks
-    groups = series_of(Path(name), masks.reshape(-1, *masks.shape[2:]), headers)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        index, errors = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti)
+    index, errors, caught = [], [], []
+    try:  # the files were read moments ago; one may have gone since
+        headers = [read_dicom(path, pixels=False) for path in m.geometry.paths.ravel()]  # phase by phase, as masks
+    except SkcardioError as exc:
+        errors.append(f"no series file written: {exc}")
+    else:
+        groups = series_of(Path(name), masks.reshape(-1, *masks.shape[2:]), headers)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            index, errors = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti)
     # A remark on the sources comes once per SEG file (one per phase): said once, counted.
     remarks: dict[str, list[str]] = {}
     for w in caught:

@@ -297,3 +297,22 @@ def test_missing_library_is_an_error_before_segmenting(tmp_path, make_dicom, mon
     assert main(["report", str(tmp_path / "a"), "--out", str(tmp_path / "out"), "--dicom-seg"]) == 2
     assert 'pip install "skcardio[dicomseg]"' in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_source_gone_before_the_series_files(tmp_path, make_dicom, monkeypatch, capsys):
+    import skcardio.io
+    from skcardio.exceptions import DicomReadError
+
+    pytest.importorskip("nibabel")
+    _seg_study(make_dicom, tmp_path / "a")
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _PoolsOfEighty()))
+
+    def gone(path, **kwargs):
+        raise DicomReadError(f"{path}: no such file")
+
+    monkeypatch.setattr(skcardio.io, "read_dicom", gone)  # read_cine reads through its own import
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path / "a"), "--out", str(out), "--no-plots", "--nifti"]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(errors) == 1 and errors[0].startswith("skcardio report: error: a: no series file written: ")
+    assert (out / "report.csv").is_file() and (out / "series.csv").is_file() and not list(out.rglob("*.nii.gz"))
