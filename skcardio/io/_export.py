@@ -27,6 +27,7 @@ from .. import __version__
 from .._files import replacing
 from .._optional import import_optional
 from ..exceptions import ExportError, SkcardioWarning
+from ..utils._validation import check_slice_masks
 from ._dicom import DicomSlice, read_header
 
 __all__ = ["SEGMENT_LABEL", "group_by_phase", "write_dicom_seg", "write_nifti"]
@@ -138,7 +139,7 @@ def write_dicom_seg(
     from pydicom.sr.codedict import codes
 
     source_paths = [os.fspath(p) for p in source_paths]
-    masks = _check_masks(masks, len(source_paths))
+    masks = check_slice_masks(masks, len(source_paths))
     if not hasattr(codes.cid7162, algorithm_family):
         raise ValueError(
             f"algorithm_family must be a name of DICOM CID 7162 (e.g. 'ArtificialIntelligence', "
@@ -267,7 +268,7 @@ def write_nifti(
     """
     nib = import_optional("nibabel", "nifti", "writing NIfTI")
     geometry = list(geometry)
-    masks = _check_masks(masks, len(geometry))
+    masks = check_slice_masks(masks, len(geometry))
     grid = _grid(geometry, masks.shape[1:])
     data = masks[grid.order].transpose(3, 2, 0, 1).astype(np.uint8)  # (W, H, positions, phases)
     if data.shape[3] == 1:
@@ -461,27 +462,6 @@ def _slice_step(slices: list[DicomSlice], positions: list[list[int]], depths: np
             "export the positions of each regular run separately"
         )
     return step
-
-
-def _check_masks(masks: ArrayLike, n: int) -> np.ndarray:
-    """``masks`` as bool ``(n, H, W)``, one per source slice.
-
-    The rule of ``metrics``' mask check (bool, or numbers all 0 or 1), kept
-    here: ``io`` sits below ``metrics``, whose import (scipy.stats) would cost
-    more than the writing.
-    """
-    masks = np.asarray(masks)
-    if masks.dtype != bool and not (np.issubdtype(masks.dtype, np.number) and np.isin(masks, (0, 1)).all()):
-        raise ValueError(
-            f"masks must be boolean (bool, or numbers that are all 0 or 1); got dtype {masks.dtype} "
-            f"with values such as {np.unique(masks)[:5].tolist()}"
-        )
-    masks = masks.astype(bool)
-    if masks.ndim != 3 or len(masks) != n or n == 0:
-        raise ValueError(
-            f"expected one mask per source slice: {n} slice(s), got masks of shape {masks.shape}"
-        )
-    return masks
 
 
 #: Type 2 elements (present, possibly empty) of the patient and study modules a SEG copies.
