@@ -11,6 +11,7 @@ coordinates to NIfTI's RAS. highdicom and nibabel are optional:
 from __future__ import annotations
 
 import gzip
+import logging
 import math
 import os
 import warnings
@@ -478,13 +479,28 @@ def _conformed(ds):
         if keyword not in ds:
             setattr(ds, keyword, None)
     parse = {"DA": DA, "DT": DT, "TM": TM}
-    for element in ds:
-        if element.VR in parse and element.value:
+    # elements() leaves the others raw: converting every value cost more than building the SEG.
+    dated = [element.tag for element in ds.elements() if _vr(element) in parse]
+    for tag in dated:
+        element = ds[tag]
+        if element.value:
             try:
                 parse[element.VR](element.value)
             except (ValueError, TypeError):
                 element.value = None
     return ds
+
+
+def _vr(element) -> str | None:
+    """The VR of a (raw) element; an implicit-VR file's raw elements carry none: the dictionary's."""
+    from pydicom.datadict import dictionary_VR
+
+    if element.VR:
+        return element.VR
+    try:
+        return dictionary_VR(element.tag)
+    except KeyError:  # a private or unknown tag
+        return None
 
 
 def _check_seg_sources(sources, paths: list[str], shape: tuple[int, int]) -> None:
@@ -506,15 +522,20 @@ def _check_seg_sources(sources, paths: list[str], shape: tuple[int, int]) -> Non
 @contextmanager
 def _quiet_source_warnings():
     """Silence pydicom and highdicom remarks on the sources' values (e.g. UIDs with a
-    leading zero, one-part patient names): faults of the input that the SEG copies as is."""
+    leading zero, one-part patient names): faults of the input that the SEG copies as is.
+    highdicom's INFO lines (nine per source image: "copy attributes of module ...") too."""
     from pydicom import config
 
     mode = config.settings.reading_validation_mode
     # pydicom both warns and logs invalid values: IGNORE silences both.
     config.settings.reading_validation_mode = config.IGNORE
+    highdicom_log = logging.getLogger("highdicom")
+    level = highdicom_log.level
+    highdicom_log.setLevel(max(logging.WARNING, highdicom_log.getEffectiveLevel()))
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person name", category=UserWarning)
             yield
     finally:
         config.settings.reading_validation_mode = mode
+        highdicom_log.setLevel(level)
