@@ -30,7 +30,7 @@ def _run_oo(code: str) -> subprocess.CompletedProcess:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # a loaded CI machine; a hang still fails
         check=False,
     )
 
