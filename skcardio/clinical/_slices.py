@@ -15,9 +15,9 @@ __all__ = ["SliceSelection", "select_lv_slices"]
 
 @dataclass(frozen=True)
 class SliceSelection:
-    """The outcome of :func:`select_lv_slices`.
+    """The outcome of :func:`select_lv_slices`: which slices count, and why.
 
-    Attributes
+    Parameters
     ----------
     keep : ndarray of shape (n_slices,), bool
         Slices counted in the volumes.
@@ -29,6 +29,19 @@ class SliceSelection:
         Largest blood-pool area of the slice over the cycle.
     offset_mm : ndarray of shape (n_slices,)
         Distance of the slice's pool centre from the LV axis (NaN if never found).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcardio.clinical import SliceSelection
+    >>> from skcardio.io import CineGeometry
+    >>> selection = SliceSelection(np.array([True, False]), ("kept", "excluded: too small"),
+    ...                            np.array([4, 0]), np.array([900.0, 0.0]), np.array([0.0, np.nan]))
+    >>> geometry = CineGeometry((1.0, 1.0), np.array([0.0, 8.0]), 8.0, "ImagePositionPatient", "",
+    ...                         8.0, (0.0, 0.0, 1.0), np.zeros((4, 2)), np.ones((4, 2), int),
+    ...                         np.empty((4, 2), object), ("1",))
+    >>> [row["position_mm"] for row in selection.table(geometry) if row["kept"]]
+    [0.0]
     """
 
     keep: np.ndarray
@@ -38,7 +51,19 @@ class SliceSelection:
     offset_mm: np.ndarray
 
     def table(self, geometry: CineGeometry) -> list[dict]:
-        """One row per slice: index, position, kept, reason, phases found, largest area."""
+        """One row per slice: index, position, kept, reason, phases found, largest area.
+
+        Parameters
+        ----------
+        geometry : CineGeometry
+            The study's geometry (for the slice positions).
+
+        Returns
+        -------
+        list of dict
+            One dict per slice with the keys ``slice``, ``position_mm``,
+            ``kept``, ``reason``, ``phases_found`` and ``max_area_mm2``.
+        """
         return [
             {
                 "slice": i,
@@ -82,14 +107,20 @@ def select_lv_slices(
     Parameters
     ----------
     masks : array-like of shape (n_phases, n_slices, H, W), bool
+        Automatic blood-pool masks of every image of the study.
     geometry : CineGeometry
+        The study's geometry (pixel spacing, slice positions).
     min_area_mm2 : float, default=20
+        Smallest pool area (mm²) that counts as found in a phase (rule 1).
     min_phase_fraction : float, default=0.5
+        Fraction of the phases in which a slice's pool must be found (rule 1).
     max_offset_mm : float, default=25
+        Largest distance of a slice's pool centre from the LV axis (rule 2).
 
     Returns
     -------
     SliceSelection
+        The slices kept, with the reason for every slice.
 
     Examples
     --------
