@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 __all__ = ["miccai_apd", "miccai_distances", "polygon_centroid"]
 
 #: Half-width of the angular sector of expert points searched, degrees.
