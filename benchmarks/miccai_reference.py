@@ -14,6 +14,7 @@ octave-image``)::
 
     python benchmarks/miccai_reference.py --official /path/to/functions \\
         [--data ../shared/data/final_data] [--out tests/metrics/data] [--workers 2]
+    python benchmarks/miccai_reference.py --official /path/to/functions --recompute  # stored pairs
     python benchmarks/miccai_reference.py --official /path/to/functions --ties
     python benchmarks/miccai_reference.py --summary   # agreement of the stored values only
 
