@@ -20,7 +20,7 @@ pathology group, per fold) of:
 with the slices each change improves or worsens, the confidence AUROC of
 :func:`skcardio.qc.assess_predictions` for slices of Dice < 0.8, the
 exponent of circularity chosen on two folds and scored on the third (all
-three rotations), both rankings at thresholds 0.3-0.7, and an oracle that
+three rotations), both rankings at thresholds 0.2-0.9, and an oracle that
 knows the expert mask (best single component at the best of eight thresholds),
 the most any such post-processing could reach. Prints Markdown for
 ``benchmarks/README.md``.

@@ -9,8 +9,9 @@ does it for folders of studies (:doc:`/clinical`).
 
 The embedded sample does **not** hold a whole study: of the 200 to 260
 images of each of its three patients' cine studies (10 to 13 slice
-positions x 20 phases) it ships the 5 the expert contoured, namely 4
-neighbouring slices at end-diastole and one of them at end-systole. So no
+positions x 20 phases) it ships 5 of the 18 to 20 that the expert
+contoured, namely 4 neighbouring slices at end-diastole and one of them at
+end-systole. So no
 EDV, ESV or EF can be measured on it. This example runs the same functions
 on what is there and names every figure for what it is:
 

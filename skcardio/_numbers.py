@@ -26,5 +26,13 @@ def is_number(value) -> bool:
 
 def check_real(name: str, value, expected: str, accept) -> None:
     """Raise ValueError unless ``value`` is a finite real number for which ``accept`` holds."""
-    if not (is_number(value) and math.isfinite(value) and accept(value)):
+    if not (is_number(value) and _fits_a_float(value) and accept(value)):
         raise ValueError(f"{name} must be {expected}, got {value!r}")
+
+
+def _fits_a_float(value) -> bool:
+    """True if ``value`` is finite as a float (an int beyond 1.8e308 is not: OverflowError)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

@@ -102,3 +102,22 @@ def test_unet_predicts_under_OO_without_skorch(tmp_path):
     assert "cannot be imported under python -OO" in message and "run Python without -OO" in message
     expected = UNetSegmenter.pretrained().predict_proba(images)
     np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), expected)
+
+
+def test_cli_training_under_OO_is_one_error_line(tmp_path):
+    # fit's ImportError came as a traceback, after the slices were loaded.
+    code = (
+        "import sys\n"
+        "from skcardio.cli import main\n"
+        f"folder = {str(tmp_path)!r}\n"
+        "codes = [main(['train', '--out', folder + '/m.pt', '--epochs', '1']),\n"
+        "         main(['evaluate', '--method', 'unet', '--out', folder + '/cv'])]\n"
+        "print(codes)\n"
+    )
+    result = _run_oo(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[2, 2]"
+    lines = result.stderr.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["skcardio train", "skcardio evaluate"], result.stderr
+    assert all("cannot be imported under python -OO" in line for line in lines)
+    assert not list(tmp_path.iterdir())

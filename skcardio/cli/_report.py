@@ -62,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--model", metavar="FILE",
         help="U-Net model file from 'skcardio train' (default: the pretrained U-Net shipped with skcardio, "
         "UNetSegmenter.pretrained()); a model of target 'both' (blood pool and epicardium) also gives the "
-        "LV mass at end-diastole",
+        "LV mass at end-diastole; one of target 'epicardium' is refused (no blood pool)",
     )
     parser.add_argument("--out", required=True, type=out_dir, metavar="DIR", help="output folder (created)")
     parser.add_argument("--batch-size", type=positive_int, default=20, metavar="N", help="images per batch (default 20)")
@@ -178,9 +178,17 @@ def run(args: argparse.Namespace) -> int:
 
 def _load_model(path: str | None):
     """The model from ``--model``, else the pretrained U-Net shipped with skcardio."""
+    from ..exceptions import SkcardioError
     from ..segment import UNetSegmenter
 
-    return UNetSegmenter.pretrained() if path is None else UNetSegmenter.load(path)
+    model = UNetSegmenter.pretrained() if path is None else UNetSegmenter.load(path)
+    if getattr(model, "target_", None) == "epicardium":
+        # Its masks would be reported as blood-pool volumes, and written as "LV blood pool" SEGs.
+        raise SkcardioError(
+            f"{path}: a model of target 'epicardium' segments the epicardium, not the blood pool "
+            "that the volumes and EF are measured on; expected a model of target 'endocardium' or 'both'"
+        )
+    return model
 
 
 @dataclass

@@ -32,16 +32,23 @@ class SliceSelection:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from skcardio.clinical import SliceSelection
-    >>> from skcardio.io import CineGeometry
-    >>> selection = SliceSelection(np.array([True, False]), ("kept", "excluded: too small"),
-    ...                            np.array([4, 0]), np.array([900.0, 0.0]), np.array([0.0, np.nan]))
-    >>> geometry = CineGeometry((1.0, 1.0), np.array([0.0, 8.0]), 8.0, "ImagePositionPatient", "",
-    ...                         8.0, (0.0, 0.0, 1.0), np.zeros((4, 2)), np.ones((4, 2), int),
-    ...                         np.empty((4, 2), object), ("1",))
-    >>> [row["position_mm"] for row in selection.table(geometry) if row["kept"]]
-    [0.0]
+    The 4 end-diastolic slices of the embedded sample, with the expert's
+    masks, and the first slice's pool left out as if it had been missed:
+
+    >>> from skcardio.clinical import expert_masks, select_lv_slices
+    >>> from skcardio.datasets import get_sample_path
+    >>> from skcardio.io import read_cine
+    >>> root = get_sample_path()
+    >>> numbers = (99, 119, 139, 159)
+    >>> study = read_cine([root / f"dicoms/SCD0000101/{n}.dcm" for n in numbers])
+    >>> folder = root / "contourfiles/SC-HF-I-1/i-contours"
+    >>> masks, _ = expert_masks(study, {n: folder / f"IM-0001-{n:04d}-icontour-manual.txt" for n in numbers})
+    >>> masks[:, 0] = False
+    >>> selection = select_lv_slices(masks, study.geometry)
+    >>> selection.keep.tolist(), selection.reasons[0]
+    ([False, True, True, True], 'excluded: blood pool found in 0 of 1 phases (< 50 %)')
+    >>> selection.max_area_mm2.round(0).tolist(), selection.offset_mm.round(1).tolist()
+    ([0.0, 2858.0, 2705.0, 2839.0], [nan, 1.2, 3.3, 3.3])
     """
 
     keep: np.ndarray

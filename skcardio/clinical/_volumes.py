@@ -134,10 +134,14 @@ class CardiacFunction:
 
     Examples
     --------
-    >>> from skcardio.clinical import CardiacFunction
-    >>> function = CardiacFunction(edv=120.0, esv=60.0, sv=60.0, ef=50.0, ed_phase=0, es_phase=2)
-    >>> function.ef, function.as_dict()["sv"]
-    (50.0, 60.0)
+    The function of a volume curve (mL per phase) at 70 beats per minute:
+
+    >>> from skcardio.clinical import cardiac_function
+    >>> function = cardiac_function([120.0, 100.0, 60.0, 80.0], heart_rate=70)
+    >>> function
+    CardiacFunction(edv=120.0, esv=60.0, sv=60.0, ef=50.0, ed_phase=0, es_phase=2, heart_rate=70.0, cardiac_output=4.2)
+    >>> function.as_dict()["cardiac_output"]  # L/min: 60 mL x 70 / min
+    4.2
     """
 
     edv: float

@@ -44,9 +44,20 @@ class SetAside:
 
     Examples
     --------
-    >>> from skcardio.io import SetAside
-    >>> SetAside("scout.dcm", "localiser (ImageType LOCALIZER)").reason
-    'localiser (ImageType LOCALIZER)'
+    A folder with two images of one slice and a copy of a third cut short:
+
+    >>> import shutil
+    >>> from skcardio.datasets import get_sample_path
+    >>> from skcardio.io import read_cine
+    >>> sample, folder = get_sample_path() / "dicoms" / "SCD0000101", getfixture("tmp_path")
+    >>> for name in ("108.dcm", "119.dcm"):
+    ...     _ = shutil.copy(sample / name, folder)
+    >>> _ = (folder / "cut.dcm").write_bytes((sample / "99.dcm").read_bytes()[:400])
+    >>> study = read_cine(folder)
+    >>> study.images.shape, [a.path == str(folder / "cut.dcm") for a in study.set_aside]
+    ((2, 1, 256, 256), [True])
+    >>> study.set_aside[0].reason.split(": ")[0], "missing required element(s) Rows" in study.set_aside[0].reason
+    ('unreadable', True)
     """
 
     path: str

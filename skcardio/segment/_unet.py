@@ -70,7 +70,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     * post-processing keeps the connected component with the largest
       probability mass times mean probability (the compact, confident left
       ventricle rather than a larger but patchy bright structure), weighted
-      by a broad prior for the image centre, and fills its holes.
+      by a broad prior for the image centre and by its circularity (a
+      short-axis pool is round), and fills its holes.
 
     See ``docs/unet.md`` for the reasons and the measured figures.
 

@@ -52,7 +52,7 @@ def component_scores(labels: np.ndarray, proba: np.ndarray) -> np.ndarray:
     >>> import numpy as np
     >>> from scipy import ndimage
     >>> rows, cols = np.mgrid[:64, :64]
-    >>> disc = (rows - 20) ** 2 + (cols - 32) ** 2 < 64                   # round, 197 pixels
+    >>> disc = (rows - 20) ** 2 + (cols - 32) ** 2 < 64                   # round, 193 pixels
     >>> strip = (rows >= 40) & (rows < 44) & (cols >= 2) & (cols < 62)  # thin, 240 pixels
     >>> labels, count = ndimage.label(disc | strip)
     >>> scores = component_scores(labels, np.where(labels > 0, 0.9, 0.0))

@@ -316,3 +316,19 @@ def test_source_gone_before_the_series_files(tmp_path, make_dicom, monkeypatch, 
     errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
     assert len(errors) == 1 and errors[0].startswith("skcardio report: error: a: no series file written: ")
     assert (out / "report.csv").is_file() and (out / "series.csv").is_file() and not list(out.rglob("*.nii.gz"))
+
+
+def test_an_epicardium_model_is_refused_before_segmenting(tmp_path, make_dicom, monkeypatch, capsys):
+    # Its masks were measured as blood-pool volumes (EDV, EF) and written as "LV blood pool" SEGs.
+    write_study(make_dicom, tmp_path / "a", n_phases=2, n_slices=2)
+    epicardium = _PoolsOfEighty()
+    epicardium.target_ = "epicardium"
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, **kw: epicardium))
+    monkeypatch.setattr(_PoolsOfEighty, "predict", lambda self, images: pytest.fail("segmented"))
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path / "a"), "--model", "epi.pt", "--out", str(out), "--no-progress"]) == 2
+    assert capsys.readouterr().err == (
+        "skcardio report: error: epi.pt: a model of target 'epicardium' segments the epicardium, not the "
+        "blood pool that the volumes and EF are measured on; expected a model of target 'endocardium' or 'both'\n"
+    )
+    assert not out.exists()
