@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_clinical.py [ROOT] --cv-dir DIR [--threads 2] [--out FILE.json]
+    python benchmarks/bench_clinical.py [ROOT] --pretrained [--threads 2] [--out FILE.json]
     python benchmarks/bench_clinical.py [ROOT] --expert-only
 
 For every DICOM patient of ROOT (default ../shared/data/final_data), the
@@ -20,7 +21,13 @@ by the one fold model that never saw it, and the script reports
 
 with the seconds each study took from its folder to the figures (reading,
 segmentation of every image, measurement), CPU seconds beside the wall
-clock. Data: Sunnybrook Cardiac Data (CC0), Radau et al. 2009.
+clock, and where they went: reading, segmenting (of which the network's
+forward passes, timed by wrapping ``net_.forward``), measuring. With
+``--pretrained``, every patient is segmented by the U-Net shipped with
+skcardio (``UNetSegmenter.pretrained()``, trained on patients that include
+these five: a check that figures reproduce and a timing, not an accuracy
+claim). ROOT may also be one patient's DICOM folder. Data: Sunnybrook
+Cardiac Data (CC0), Radau et al. 2009.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import resource
 import time
 from pathlib import Path
@@ -43,6 +51,23 @@ BARS = {"model_on_expert_ef": 4.0, "model_on_expert_volume_pct": 10.0, "auto_ef"
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def time_network(model) -> list[float]:
+    """``[wall, cpu]`` seconds spent in the network's forward passes from now on (a benchmark probe)."""
+    spent = [0.0, 0.0]
+    forward = model.net_.forward
+
+    def timed(*args, **kwargs):
+        start, cpu = time.perf_counter(), cpu_seconds()
+        try:
+            return forward(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+            spent[1] += cpu_seconds() - cpu
+
+    model.net_.forward = timed
+    return spent
 
 
 def fold_models(cv_dir: Path, root: Path) -> dict[str, Path]:
@@ -63,38 +88,49 @@ def main() -> None:
     parser.add_argument("root", nargs="?", default=DEFAULT_ROOT, type=Path)
     parser.add_argument("--cv-dir", type=Path, help="folder with fold_<k>.pt and folds.json")
     parser.add_argument("--expert-only", action="store_true", help="expert volumes only (no model)")
+    parser.add_argument("--pretrained", action="store_true", help="segment every patient with the shipped U-Net")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch threads (default 2)")
     parser.add_argument("--out", type=Path, help="write every figure to this JSON file (after each patient)")
     parser.add_argument("--no-tta", action="store_true", help="one network pass per image (as report --no-tta)")
     args = parser.parse_args()
-    if not (args.cv_dir or args.expert_only):
-        parser.error("give --cv-dir DIR or --expert-only")
+    if sum(map(bool, (args.cv_dir, args.expert_only, args.pretrained))) != 1:
+        parser.error("give one of --cv-dir DIR, --pretrained or --expert-only")
+    print(f"load average {os.getloadavg()[0]:.1f} at the start", flush=True)
     import torch
 
     torch.set_num_threads(args.threads)
     from skcardio.segment import UNetSegmenter
 
     models = fold_models(args.cv_dir, args.root) if args.cv_dir else {}
+    shipped = UNetSegmenter.pretrained() if args.pretrained else None
     rows = []
     for patient in find_patients([str(args.root)]):
         start, cpu = time.perf_counter(), cpu_seconds()
         study = read_cine(patient.folder)
+        stages = {}
         if args.expert_only:
             masks = study.images > float("inf")  # no model: the automatic part is empty
         else:
-            if not models.get(patient.name, Path("/nonexistent")).is_file():
+            if shipped is None and not models.get(patient.name, Path("/nonexistent")).is_file():
                 print(f"{patient.name}: no fold model held it out ({models.get(patient.name)}), skipped")
                 continue
-            model = UNetSegmenter.load(models[patient.name])
+            model = shipped if shipped is not None else UNetSegmenter.load(models[patient.name])
             if args.no_tta:
                 model.set_params(tta=False)
+            network = time_network(model)
             start, cpu = time.perf_counter(), cpu_seconds()  # the model file is read once per process in a report
             study = read_cine(patient.folder)
+            stages["read"] = time.perf_counter() - start
             masks = segment_study(study, model)
+            stages["segment"] = time.perf_counter() - start - stages["read"]
+            stages["network"], stages["network_cpu"] = network
+            model.net_.forward = type(model.net_).forward.__get__(model.net_)  # the probe off
         m = measure_study(study, masks, contours=patient.contours)
         row = m.row()
-        row.update(model=str(models.get(patient.name, "")), images=int(study.images.shape[0] * study.images.shape[1]),
-                   seconds=time.perf_counter() - start, cpu_seconds=cpu_seconds() - cpu)
+        row.update(model="pretrained" if shipped is not None else str(models.get(patient.name, "")),
+                   images=int(study.images.shape[0] * study.images.shape[1]),
+                   seconds=time.perf_counter() - start, cpu_seconds=cpu_seconds() - cpu,
+                   **{f"{name}_seconds": value for name, value in stages.items()}, load=os.getloadavg()[0])
         row.update(tta=bool(getattr(model, "tta", False)) if not args.expert_only else None,
                    refine=bool(getattr(model, "refine", False)) if not args.expert_only else None)
         rows.append(row)
@@ -116,10 +152,14 @@ def print_row(r: dict, expert_only: bool) -> None:
                  f"({r['auto_esv_diff_pct']:+.1f} %) EF {r['ef_pct']:.1f} ({r['auto_ef_diff_points']:+.1f}), "
                  f"ED/ES {r['ed_phase']}/{r['es_phase']}, {r['slices_kept']}/{r['n_slices']} slices kept")
     text += f" | {r['images']} images in {r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU"
+    if "segment_seconds" in r:
+        text += (f" (read {r['read_seconds']:.1f} s, segment {r['segment_seconds']:.1f} s of which the network's "
+                 f"forward {r['network_seconds']:.1f} s wall / {r['network_cpu_seconds']:.1f} s CPU; load {r['load']:.1f})")
     print(text, flush=True)
 
 
 def summarise(rows: list[dict], expert_only: bool) -> None:
+    rows = [r for r in rows if r["expert_ef_pct"] == r["expert_ef_pct"]]  # NaN without contours
     if expert_only or not rows:
         return
     worst_ef = max(abs(r["model_on_expert_ef_diff_points"]) for r in rows)

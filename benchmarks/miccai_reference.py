@@ -14,6 +14,8 @@ octave-image``)::
 
     python benchmarks/miccai_reference.py --official /path/to/functions \\
         [--data ../shared/data/final_data] [--out tests/metrics/data] [--workers 2]
+    python benchmarks/miccai_reference.py --official /path/to/functions --recompute  # stored pairs
+    python benchmarks/miccai_reference.py --official /path/to/functions --ties
     python benchmarks/miccai_reference.py --summary   # agreement of the stored values only
 
 Writes ``miccai2009_pairs.npz`` (the contours, in hundredths of a pixel) and
@@ -41,11 +43,18 @@ differences between Octave and MATLAB change its results, and MATLAB's
 behaviour is the reference:
 
 * Octave's ``poly2mask`` (image package 2.14) rounds the vertices to whole
-  pixels; MATLAB tests pixel centres against the polygon itself. The
-  polygons' masks only place the sector centroids. ``official_mm`` uses a
-  ``poly2mask`` that tests pixel centres with ``inpolygon`` (boundary
-  inside); ``official_octave_mm`` Octave's own. Slices where only the two
-  differ are listed as rounding-only.
+  pixels; MATLAB's splits each pixel into 5 x 5 subpixels, moves the
+  vertices to the nearest subpixel corner and sets a pixel when its centre
+  subpixel is inside (its documented algorithm; a polygon through pixel
+  centres keeps those on its right and bottom sides only). The polygons'
+  masks only place the sector centroids. ``official_mm`` uses a
+  ``poly2mask`` written here after MATLAB's documented algorithm
+  (``POLY2MASK_M``; it reproduces the documentation's example);
+  ``official_octave_mm`` Octave's own. Slices where only the two differ are
+  listed as rounding-only. (Until 2026-12-06 the reference tested pixel
+  centres against the polygon, boundary inside, which moved the centroids
+  by up to 0.37 px and the official APD of 81 of the 1,728 pairs by up to
+  0.67 mm: ``--recompute`` rewrote the values.)
 * A singular 2 x 2 system (the normal parallel to the fitted expert line):
   MATLAB's ``\\`` returns Inf/NaN, so the vertex is dropped; Octave's returns
   a least-squares point, which may pass the 1.5 px check. Both runs use
@@ -58,6 +67,24 @@ fits (whose rounding differs between MATLAB and Octave) often leave about
 1e-14 px, which it averages. ``official_mm`` is the code's result as
 computed; ``official_zero_tol_mm`` treats distances up to 1e-9 px as the
 zeros they are (``n_roundoff`` counts them), the rule skcardio follows.
+
+Round-off ties (``--ties``, about 5 minutes on the shared 2 cores): on pixel
+outlines the geometry often sits exactly on one of the code's decision
+boundaries: several expert points exactly equally near the normal (its
+``min`` takes the first), a crossing exactly 1.5 px from the nearest
+expert point (``< 1.5``), a normal exactly parallel to the fitted expert
+line (a singular system). In exact arithmetic these are decided one way;
+the code decides them by the round-off of its least-squares line fits.
+``--ties`` re-runs the official code on every pair where skcardio differs
+by more than 1e-6 mm, with both contours translated by 12 whole-pixel
+offsets (a translation changes nothing in exact arithmetic, and the
+coordinates stay multiples of 0.01 px), and writes
+``miccai2009_roundoff_ties.csv``: per pair, the vertices where skcardio's
+distance differs from the untranslated official one
+(``n_vertices_differ``), how many of those change under translation in the
+official code (``n_vertices_roundoff``), and the range of the official APD
+over the translations. ``--summary`` then reports the agreement without the
+pairs whose every differing vertex is such a tie, and lists them.
 """
 
 from __future__ import annotations
@@ -80,15 +107,41 @@ DEFAULT_OUT = Path(__file__).resolve().parents[1] / "tests" / "metrics" / "data"
 # Official distances up to this (px) are round-off of a vertex on the expert line.
 ZERO_TOL_PX = 1e-9
 METHODS = ("otsu", "li", "kmeans", "region-growing", "classical")
+# Whole-pixel translations of both contours (the first is none) for the round-off check.
+TRANSLATIONS = np.array([(0, 0), (1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, -1), (2, -1),
+                         (-2, 3), (4, -1), (3, 3), (-3, 2)], dtype=np.float64)
 SHIFTS = {"shift_x+2": (2.0, 0.0), "shift_y-3": (0.0, -3.0), "shift_x-4": (-4.0, 0.0), "shift_xy+2": (2.0, 2.0)}
 
-# Our own poly2mask with MATLAB's rule (pixel centre inside the polygon), for Octave.
+# MATLAB's poly2mask by its documented algorithm (5 x 5 subpixels per pixel, vertices moved to
+# the nearest subpixel corner, edges traced along the subpixel grid, a pixel inside when its centre
+# subpixel is), for Octave, whose own poly2mask rounds the vertices to whole pixels. The same rule
+# as skcardio.metrics._miccai._pixels_inside, written independently of it.
 POLY2MASK_M = """function bw = poly2mask(x, y, m, n)
-  bw = false(m, n);
-  c0 = max(1, floor(min(x))); c1 = min(n, ceil(max(x)));
-  r0 = max(1, floor(min(y))); r1 = min(m, ceil(max(y)));
-  [X, Y] = meshgrid(c0:c1, r0:r1);
-  bw(r0:r1, c0:c1) = inpolygon(X, Y, x, y);
+  s = 5; h = (s - 1) / 2;
+  gx = round(s * (x(:) - 0.5) + 1); gy = round(s * (y(:) - 0.5) + 1);
+  gx(end+1) = gx(1); gy(end+1) = gy(1);
+  xe = []; ye = [];
+  for k = 1:numel(gx) - 1
+    [px, py] = trace_edge(gx(k), gy(k), gx(k+1), gy(k+1));
+    moved = find(diff(px) ~= 0);
+    xe = [xe; min(px(moved), px(moved + 1))]; ye = [ye; min(py(moved), py(moved + 1))];
+  end
+  keep = mod(xe + h, s) == 0;
+  cols = (xe(keep) + h) / s; rows = max(1, ceil((ye(keep) + h) / s));
+  inside = cols >= 1 & cols <= n & rows <= m;
+  toggles = accumarray([rows(inside) cols(inside)], 1, [m n]);
+  bw = mod(cumsum(toggles, 1), 2) == 1;
+end
+
+function [px, py] = trace_edge(x1, y1, x2, y2)
+  if abs(x2 - x1) >= abs(y2 - y1)
+    if x1 > x2, [x1, y1, x2, y2] = deal(x2, y2, x1, y1); end
+    px = (x1:x2)';
+    if x2 == x1, py = y1; else py = round(y1 + (y2 - y1) / (x2 - x1) * (px - x1)); end
+  else
+    if y1 > y2, [x1, y1, x2, y2] = deal(x2, y2, x1, y1); end
+    py = (y1:y2)'; px = round(x1 + (x2 - x1) / (y2 - y1) * (py - y1));
+  end
 end
 """
 SOLVE_M = """function xx = matlab_solve(aa, bb)
@@ -186,10 +239,10 @@ def _calc_dist_source(official: Path) -> str:
     return source
 
 
-def run_octave(rows, experts, official: Path, workers: int) -> dict[str, list[np.ndarray]]:
+def run_octave(rows, experts, official: Path, workers: int, runs=("matlab", "octave")) -> dict[str, list[np.ndarray]]:
     """Official per-vertex distances (px; -999 dropped) per pair, empty where the code failed.
 
-    Two runs, ``"matlab"`` (MATLAB's ``poly2mask`` rule) and ``"octave"``
+    Runs ``"matlab"`` (MATLAB's ``poly2mask`` rule) and ``"octave"``
     (Octave's), each split over ``workers`` Octave processes.
     """
     with tempfile.TemporaryDirectory() as tmp:
@@ -200,7 +253,7 @@ def run_octave(rows, experts, official: Path, workers: int) -> dict[str, list[np
             np.savetxt(work / "pairs" / f"{k}_expert.txt", experts[row["slice"]], fmt="%.6f")
         bounds = np.linspace(0, len(rows), workers + 1).astype(int)
         processes = []
-        for run in ("matlab", "octave"):
+        for run in runs:
             folder = work / run
             folder.mkdir()
             (folder / "calc_dist.m").write_text(_calc_dist_source(official))
@@ -223,7 +276,7 @@ def run_octave(rows, experts, official: Path, workers: int) -> dict[str, list[np
                 for first in bounds[:-1]
                 for line in (work / run / f"result_{first}.txt").read_text().splitlines()
             ]
-            for run in ("matlab", "octave")
+            for run in runs
         }
 
 
@@ -270,13 +323,18 @@ def load_reference(out: Path) -> tuple[list[dict], list[np.ndarray], list[np.nda
     return rows, autos, [experts[i] for i in stored["pair_slice"]]
 
 
-def summarize(out: Path) -> None:
-    """Print skcardio's agreement with the stored official values (no Octave needed)."""
+def _ours(rows, autos, experts) -> np.ndarray:
+    """skcardio's per-pair APD (mm), ``definition="miccai2009"``."""
     from skcardio.metrics import average_perpendicular_distance
 
-    rows, autos, experts = load_reference(out)
     spacing = np.repeat([[float(r["spacing_mm"])] for r in rows], 2, axis=1)
-    ours = average_perpendicular_distance(experts, autos, spacing=spacing, per_slice=True)
+    return average_perpendicular_distance(experts, autos, spacing=spacing, per_slice=True)
+
+
+def summarize(out: Path) -> None:
+    """Print skcardio's agreement with the stored official values (no Octave needed)."""
+    rows, autos, experts = load_reference(out)
+    ours = _ours(rows, autos, experts)
     column = {name: np.array([float(r[name]) for r in rows]) for name in
               ("official_zero_tol_mm", "official_mm", "official_octave_mm", "n_roundoff")}
     label = [f"{r['patient_id']}/{r['instance']} {r['kind']}" for r in rows]
@@ -292,6 +350,7 @@ def summarize(out: Path) -> None:
         print(f"vs {what}: {both.sum()} pairs with values, mean |diff| {diff.mean():.5f} mm, "
               f"max {diff.max():.4f} mm, {np.sum(diff > 1e-6)} pairs differ by > 1e-6 mm, "
               f"good/bad disagreements {flips}")
+    _summarize_ties(out, rows, ours, column["official_zero_tol_mm"], label)
     print(f"pairs where the official code averaged round-off zeros (~1e-14 px): "
           f"{int(np.sum(column['n_roundoff'] > 0))}")
     no_value = ~np.isfinite(column["official_mm"])
@@ -307,6 +366,96 @@ def summarize(out: Path) -> None:
               f"zeros as zeros {column['official_zero_tol_mm'][k]:.4f} mm, skcardio {ours[k]:.4f} mm")
 
 
+def recompute_stored(official: Path, out: Path, workers: int) -> None:
+    """Recompute the official values (MATLAB's ``poly2mask``) of the stored pairs; no data needed.
+
+    Keeps the stored pairs and the ``official_octave_mm`` column (Octave's own
+    ``poly2mask``) and rewrites the other official columns.
+    """
+    rows, autos, experts = load_reference(out)
+    jobs = [{"slice": k, "auto": auto} for k, auto in enumerate(autos)]
+    distances = run_octave(jobs, experts, official, workers, runs=("matlab",))["matlab"]
+    with open(out / "miccai2009_reference.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(list(rows[0].keys()))
+        for row, d in zip(rows, distances):
+            s = float(row["spacing_mm"])
+            row.update(
+                official_mm=f"{official_apd(d) * s:.9f}", official_zero_tol_mm=f"{official_apd(d, ZERO_TOL_PX) * s:.9f}",
+                n_kept=int(np.sum(d > ZERO_TOL_PX)), n_roundoff=int(np.sum((d > 0) & (d <= ZERO_TOL_PX))),
+            )
+            writer.writerow(list(row.values()))
+    print(f"rewrote {out / 'miccai2009_reference.csv'}")
+
+
+def translation_check(official: Path, out: Path, workers: int) -> None:
+    """Re-run the official code on the pairs where skcardio differs, translated by whole pixels.
+
+    In exact arithmetic every rule is unchanged by a whole-pixel translation
+    of both contours (angles, distances, pixel masks, rounded centroids), and
+    the translated coordinates are the same multiples of 0.01 px. A vertex
+    whose official distance changes with the translation is decided by the
+    round-off of the code's least-squares line fits, at an exact tie: the
+    result there is arbitrary in MATLAB as in Octave. Writes
+    ``miccai2009_roundoff_ties.csv``: per pair, the vertices where skcardio
+    differs from the untranslated official value, how many of them change
+    under translation, and the official APD's range over the translations.
+    """
+    from skcardio.metrics._miccai import miccai_distances
+
+    rows, autos, experts = load_reference(out)
+    ours = _ours(rows, autos, experts)
+    stored = np.array([float(r["official_zero_tol_mm"]) for r in rows])
+    pairs = np.flatnonzero(np.abs(ours - stored) > 1e-6)
+    print(f"{len(pairs)} pairs differ by > 1e-6 mm; re-running them with {len(TRANSLATIONS)} translations")
+    shifted = [(autos[k] + t, experts[k] + t) for k in pairs for t in TRANSLATIONS]
+    jobs = [{"slice": j, "auto": auto} for j, (auto, _) in enumerate(shifted)]
+    distances = run_octave(jobs, [e for _, e in shifted], official, workers, runs=("matlab",))["matlab"]
+    with open(out / "miccai2009_roundoff_ties.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["pair", "n_vertices_differ", "n_vertices_roundoff", "official_min_mm", "official_max_mm"])
+        for p, k in enumerate(pairs):
+            runs = [_zeros(d) for d in distances[p * len(TRANSLATIONS):(p + 1) * len(TRANSLATIONS)]]
+            mine = np.nan_to_num(miccai_distances(autos[k], experts[k])[0], nan=-999.0)
+            differ = ~np.isclose(mine, runs[0], rtol=0, atol=1e-6)
+            changes = np.ptp(np.stack(runs), axis=0) > 1e-6
+            spacing = float(rows[k]["spacing_mm"])
+            apds = [official_apd(d) * spacing for d in runs]
+            writer.writerow([k, int(differ.sum()), int((differ & changes).sum()),
+                             f"{min(apds):.9f}", f"{max(apds):.9f}"])
+    print(f"wrote {out / 'miccai2009_roundoff_ties.csv'}")
+
+
+def _zeros(distances: np.ndarray) -> np.ndarray:
+    """Official per-vertex distances with round-off zeros (<= ZERO_TOL_PX) as 0."""
+    return np.where((distances > 0) & (distances <= ZERO_TOL_PX), 0.0, distances)
+
+
+def _summarize_ties(out: Path, rows, ours, official, label) -> None:
+    """The bar without the pairs whose every differing vertex is a round-off tie (``--ties`` run)."""
+    path = out / "miccai2009_roundoff_ties.csv"
+    if not path.exists():
+        print("no miccai2009_roundoff_ties.csv: run --ties to separate round-off ties")
+        return
+    with open(path, newline="") as handle:
+        ties = list(csv.DictReader(handle))
+    tie = np.zeros(len(rows), bool)
+    for t in ties:
+        tie[int(t["pair"])] = int(t["n_vertices_roundoff"]) == int(t["n_vertices_differ"])
+    diff = np.abs(ours - official)
+    print(f"{len(ties)} pairs differ; in {tie.sum()} every differing vertex is a round-off tie (the official "
+          f"distance there changes under whole-pixel translation), {(diff > 1e-6).sum() - tie.sum()} others")
+    rest = ~tie
+    print(f"without the round-off-tie pairs: {rest.sum()} pairs, mean |diff| {diff[rest].mean():.2e} mm, "
+          f"max {diff[rest].max():.2e} mm, good/bad disagreements {int(np.sum((ours < 5) != (official < 5)))} "
+          f"(all {len(rows)} pairs)")
+    for t in ties:
+        k = int(t["pair"])
+        print(f"  {label[k]}: skcardio {ours[k]:.4f} mm, official {official[k]:.4f} mm, official under "
+              f"translation {float(t['official_min_mm']):.4f}-{float(t['official_max_mm']):.4f} mm; "
+              f"{t['n_vertices_roundoff']} of {t['n_vertices_differ']} differing vertices are round-off ties")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--official", type=Path, help="folder holding compare_contours.m (v1.0)")
@@ -315,12 +464,23 @@ def main(argv=None) -> None:
     parser.add_argument("--workers", type=int, default=2, help="Octave processes per run (default 2)")
     parser.add_argument("--vertices", type=Path, help="also save the official per-vertex distances (.npz)")
     parser.add_argument("--summary", action="store_true", help="only print the agreement of the stored values")
+    parser.add_argument("--recompute", action="store_true",
+                        help="recompute the official values of the stored pairs (MATLAB's poly2mask run only)")
+    parser.add_argument("--ties", action="store_true",
+                        help="re-run the official code on the differing pairs under whole-pixel translations")
     args = parser.parse_args(argv)
     if args.summary:
         summarize(args.out)
         return
     if args.official is None:
         parser.error("--official is required (unless --summary)")
+    if args.recompute:
+        recompute_stored(args.official, args.out, args.workers)
+    if args.ties:
+        translation_check(args.official, args.out, args.workers)
+    if args.recompute or args.ties:
+        summarize(args.out)
+        return
     rows, experts = build_pairs(args.data)
     print(f"{len(rows)} pairs")
     runs = run_octave(rows, experts, args.official, args.workers)

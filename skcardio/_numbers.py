@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 
-__all__ = ["is_int", "is_nonnegative_int", "is_number"]
+__all__ = ["check_real", "is_int", "is_nonnegative_int", "is_number"]
 
 
 def is_int(value) -> bool:
@@ -21,3 +22,17 @@ def is_nonnegative_int(value) -> bool:
 def is_number(value) -> bool:
     """True for real numbers, NumPy's included (bools excluded)."""
     return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def check_real(name: str, value, expected: str, accept) -> None:
+    """Raise ValueError unless ``value`` is a finite real number for which ``accept`` holds."""
+    if not (is_number(value) and _fits_a_float(value) and accept(value)):
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+
+
+def _fits_a_float(value) -> bool:
+    """True if ``value`` is finite as a float (an int beyond 1.8e308 is not: OverflowError)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

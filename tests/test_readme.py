@@ -62,7 +62,7 @@ def _synopses() -> dict[str, str]:
     text = README.read_text(encoding="utf-8")
     paragraph = text[text.index("Command line (also `python -m skcardio`)"):]
     paragraph = paragraph[: paragraph.index("\n\n")]
-    return dict(re.findall(r"`skcardio (qc|evaluate|train|predict)\b ?([^`]*)`", paragraph))
+    return dict(re.findall(r"`skcardio (qc|evaluate|train|predict|report)\b ?([^`]*)`", paragraph))
 
 
 def _subparsers() -> dict:
@@ -71,7 +71,7 @@ def _subparsers() -> dict:
     return action.choices
 
 
-@pytest.mark.parametrize("command", ["qc", "evaluate", "train", "predict"])
+@pytest.mark.parametrize("command", ["qc", "evaluate", "train", "predict", "report"])
 def test_readme_synopsis_matches_help(command):
     text = _synopses()[command]
     subparser = _subparsers()[command]

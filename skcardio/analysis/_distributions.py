@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 from scipy.stats import ks_2samp
 from sklearn.utils import Bunch
 
-from ..utils._validation import check_images_like_masks, check_mask
+from ..utils._validation import check_images_like_masks, check_mask_pair
 
 __all__ = ["intensity_distributions", "blood_myocardium_ks", "KS_DTYPE"]
 
@@ -25,12 +25,7 @@ KS_DTYPE = np.dtype(
 
 
 def _check_inputs(images, inner, outer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    inner = check_mask(inner, "inner")
-    outer = check_mask(outer, "outer")
-    if inner.shape != outer.shape:
-        raise ValueError(
-            f"inner and outer must have the same shape; got {inner.shape} and {outer.shape}."
-        )
+    inner, outer = check_mask_pair(inner, outer, ("inner", "outer"))
     return check_images_like_masks(images, inner.shape), inner, outer
 
 

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
+from ..utils._validation import check_cine_images_and_masks
 from ._plots import _COLORS, _finish, _new_axes, _outline
 
 __all__ = ["plot_volume_curve", "plot_ed_es_sheet", "plot_bland_altman"]
@@ -29,19 +30,21 @@ def plot_volume_curve(
     Parameters
     ----------
     volumes : array-like of shape (n_phases,)
-        mL per phase (the automatic curve).
+        Volume of every phase in mL (the automatic curve).
     ed_phase, es_phase : int, default=None
         Phases marked as end-diastole and end-systole.
     others : mapping of str to array-like of shape (n_phases,), default=None
         Further volumes drawn as points (e.g. the expert's, NaN where not
         contoured), labelled by their key.
     title : str, default=None
+        Title of the figure; none by default.
     path : str or path-like, default=None
-        Save the figure there.
+        Save the figure there (the format from the extension); not saved by default.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure (also saved to ``path`` when given).
 
     Examples
     --------
@@ -91,19 +94,26 @@ def plot_ed_es_sheet(
     Parameters
     ----------
     images : array-like of shape (n_phases, n_slices, H, W)
+        The study's images.
     masks : array-like of shape (n_phases, n_slices, H, W), bool
+        Blood-pool masks, outlined on the images.
     ed_phase, es_phase : int
+        Phases shown as end-diastole (top row) and end-systole (bottom row).
     slices : sequence of int, default=None
         Slices shown (all by default).
     slice_labels : sequence of str, default=None
         A caption per slice shown.
     margin : int, default=12
+        Pixels around the masks' bounding box.
     title : str, default=None
+        Title of the figure; none by default.
     path : str or path-like, default=None
+        Save the figure there (the format from the extension); not saved by default.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure (also saved to ``path`` when given).
 
     Examples
     --------
@@ -114,11 +124,7 @@ def plot_ed_es_sheet(
     >>> len(plot_ed_es_sheet(images, masks, ed_phase=0, es_phase=2).axes)
     4
     """
-    images, masks = np.asarray(images, float), np.asarray(masks, bool)
-    if images.ndim != 4 or masks.shape != images.shape:
-        raise ValueError(
-            f"images and masks must have one shape (n_phases, n_slices, H, W), got {images.shape} and {masks.shape}"
-        )
+    images, masks = check_cine_images_and_masks(images, masks)
     slices = list(range(images.shape[1])) if slices is None else [int(s) for s in slices]
     if not slices:
         raise ValueError("no slice to show")
@@ -181,11 +187,14 @@ def plot_bland_altman(
     labels : sequence of str, default=None
         A label per case (patient ids) written beside each point.
     title : str, default=None
+        Title of the figure; none by default.
     path : str or path-like, default=None
+        Save the figure there (the format from the extension); not saved by default.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure (also saved to ``path`` when given).
 
     Examples
     --------

@@ -23,7 +23,7 @@ from .._files import replacing
 from .._numbers import is_int
 from ..metrics import iou_score
 from ..segment import THRESHOLD_METHODS, threshold_region
-from ..utils._validation import check_mask
+from ..utils._validation import check_slice_image, check_slice_mask
 
 __all__ = [
     "THRESHOLD_METHODS",
@@ -65,22 +65,6 @@ def _pooled(values: ArrayLike | Sequence[ArrayLike]) -> np.ndarray:
         values = np.concatenate([np.ravel(v) for v in values]) if len(values) else np.empty(0)
     values = np.asarray(values, dtype=np.float64)
     return values[np.isfinite(values)]
-
-
-def _image2d(image: ArrayLike, name: str = "image") -> np.ndarray:
-    image = np.asarray(image, dtype=np.float64)
-    if image.ndim != 2:
-        raise ValueError(f"{name} must be one (H, W) slice; got shape {image.shape}.")
-    return image
-
-
-def _mask2d(mask: ArrayLike | None, shape: tuple[int, int], name: str) -> np.ndarray | None:
-    if mask is None:
-        return None
-    mask = np.asarray(mask)
-    if mask.shape != shape:
-        raise ValueError(f"{name} must have the image's shape {shape}; got {mask.shape}.")
-    return check_mask(mask, name)[0]  # bool, or numbers all 0 or 1
 
 
 def _crop_to(ax: Axes, masks: Sequence[np.ndarray | None], margin: int) -> None:
@@ -221,10 +205,10 @@ def plot_overlay(
     >>> len(figure.axes)
     1
     """
-    image = _image2d(image)
-    true_mask = _mask2d(true_mask, image.shape, "true_mask")
-    pred_mask = _mask2d(pred_mask, image.shape, "pred_mask")
-    region = _mask2d(region, image.shape, "region")
+    image = check_slice_image(image)
+    true_mask = check_slice_mask(true_mask, image.shape, "true_mask")
+    pred_mask = check_slice_mask(pred_mask, image.shape, "pred_mask")
+    region = check_slice_mask(region, image.shape, "region")
     figure, ax = _new_axes(ax, (5, 5))
     ax.imshow(image, cmap="gray", interpolation="nearest")
     handles = []
@@ -305,9 +289,9 @@ def plot_threshold_grid(
     >>> len(figure.axes)
     3
     """
-    image = _image2d(image)
-    region = _mask2d(region, image.shape, "region")
-    true_mask = _mask2d(true_mask, image.shape, "true_mask")
+    image = check_slice_image(image)
+    region = check_slice_mask(region, image.shape, "region")
+    true_mask = check_slice_mask(true_mask, image.shape, "true_mask")
     if not is_int(ncols) or ncols < 1:
         raise ValueError(f"ncols must be a positive integer; got {ncols!r}.")
     if isinstance(methods, str):  # one method, not its letters

@@ -135,6 +135,21 @@ def _natural_key(path: Path) -> tuple:
     )
 
 
+def _refused_target(target: str, dicom_seg: bool) -> str | None:
+    """Why a model of ``target`` cannot give this command's outputs, or None.
+
+    The outputs are one mask per image, and a DICOM SEG's segment is coded as
+    the LV blood pool.
+    """
+    if target == "both":
+        return ("a model of target 'both' gives two masks per image (blood pool, epicardium); predict "
+                "writes one: use 'skcardio report' or UNetSegmenter.predict")
+    if target == "epicardium" and dicom_seg:
+        return ("a model of target 'epicardium': --dicom-seg writes the segment as the LV blood pool; "
+                "leave --dicom-seg out")
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Predict and write the outputs; exit code 1 if some files were skipped (listed at the end)."""
     from ..segment import UNetSegmenter
@@ -155,6 +170,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"skcardio predict: error: {missing}", file=sys.stderr)
         return 2
     model = UNetSegmenter.pretrained() if model_file is None else UNetSegmenter.load(model_file)
+    refused = _refused_target(getattr(model, "target_", "endocardium"), args.dicom_seg)
+    if refused:
+        print(f"skcardio predict: error: {model_file}: {refused}", file=sys.stderr)
+        return 2
     if args.threads:
         import torch
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from ._arguments import positive_int
 from ._output import check_destinations, out_dir, publish, staging
+from ._series import SERIES_CSV, check_extras
+from ._series import add_arguments as add_series_arguments
 
 __all__ = ["register", "PatientInput", "find_patients", "CSV_FIELDS"]
 
@@ -49,8 +51,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "expert values and the model's values on the expert's images), a folder of patient "
             "folders, or one patient's DICOM folder. Writes report.csv, report.json, "
             "bland_altman.png (when expert values exist) and per patient FOLDER/volume_curve.png, "
-            "FOLDER/ed_es_overlay.png and FOLDER/slices.csv to --out, all at the end. A patient "
-            "that cannot be read is reported and skipped; the exit status is then 1."
+            "FOLDER/ed_es_overlay.png and FOLDER/slices.csv to --out, all at the end. With "
+            "--dicom-seg and --nifti, also the masks the volumes count (the kept slices; the others "
+            "empty) of each series in these standard formats, in FOLDER and listed in series.csv. A "
+            "patient that cannot be read is reported and skipped; the exit status is then 1."
         ),
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="dataset root, folder of patient folders, or DICOM folder")
@@ -58,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--model", metavar="FILE",
         help="U-Net model file from 'skcardio train' (default: the pretrained U-Net shipped with skcardio, "
         "UNetSegmenter.pretrained()); a model of target 'both' (blood pool and epicardium) also gives the "
-        "LV mass at end-diastole",
+        "LV mass at end-diastole; one of target 'epicardium' is refused (no blood pool)",
     )
     parser.add_argument("--out", required=True, type=out_dir, metavar="DIR", help="output folder (created)")
     parser.add_argument("--batch-size", type=positive_int, default=20, metavar="N", help="images per batch (default 20)")
@@ -67,7 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--no-tta", action="store_true",
         help="one pass of the network per image instead of the mean over its four flips (about 4x faster)",
     )
-    parser.add_argument("--no-plots", action="store_true", help="write report.csv, report.json and slices.csv only")
+    parser.add_argument("--no-plots", action="store_true", help="write no plot (no PNG file)")
+    add_series_arguments(parser, masks="the masks the volumes count (kept slices; the others empty)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
     parser.set_defaults(func=run)
 
@@ -143,9 +148,13 @@ def run(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         print(f"skcardio report: error: {exc}", file=sys.stderr)
         return 2
+    missing = check_extras(args)
+    if missing:
+        print(f"skcardio report: error: {missing}", file=sys.stderr)
+        return 2
     out = Path(args.out)
     names = list(SUMMARY_FILES) + [f"{p.name}/{f}" for p in patients for f in PATIENT_FILES]
-    check_destinations(out, names)  # before the slow part
+    check_destinations(out, names + [SERIES_CSV] * (args.dicom_seg or args.nifti))  # before the slow part
     model = _load_model(args.model)
     if args.no_tta:
         model.set_params(tta=False)
@@ -155,19 +164,31 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     results = _measure_all(patients, model, args)
     with staging(out, "report") as stage:
-        entries = _write_outputs(stage, results, plots=not args.no_plots)
+        entries = _write_outputs(stage, results, plots=not args.no_plots, dicom_seg=args.dicom_seg, nifti=args.nifti)
         publish(stage, out, owned=_earlier_outputs(out))
     _print_table(entries)
     failed = [e for e in entries if e["row"]["status"] != "ok"]
-    print(f"reported {len(entries) - len(failed)} of {len(entries)} patient(s) into {out}")
-    return 1 if failed else 0
+    series_failed = sum(len(e.get("series_errors", [])) for e in entries)
+    print(
+        f"reported {len(entries) - len(failed)} of {len(entries)} patient(s) into {out}"
+        + (f"; {series_failed} series file(s) not written (see the errors above)" if series_failed else "")
+    )
+    return 1 if failed or series_failed else 0
 
 
 def _load_model(path: str | None):
     """The model from ``--model``, else the pretrained U-Net shipped with skcardio."""
+    from ..exceptions import SkcardioError
     from ..segment import UNetSegmenter
 
-    return UNetSegmenter.pretrained() if path is None else UNetSegmenter.load(path)
+    model = UNetSegmenter.pretrained() if path is None else UNetSegmenter.load(path)
+    if getattr(model, "target_", None) == "epicardium":
+        # Its masks would be reported as blood-pool volumes, and written as "LV blood pool" SEGs.
+        raise SkcardioError(
+            f"{path}: a model of target 'epicardium' segments the epicardium, not the blood pool "
+            "that the volumes and EF are measured on; expected a model of target 'endocardium' or 'both'"
+        )
+    return model
 
 
 @dataclass
@@ -241,17 +262,24 @@ def _ed_mass(measurement, epicardium) -> float:
     return lv_mass(myocardium, geometry.pixel_spacing, geometry.slice_spacing)
 
 
-def _write_outputs(stage: Path, results: list[_Result], *, plots: bool) -> list[dict]:
-    entries = []
+def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_seg: bool = False, nifti: bool = False) -> list[dict]:
+    from ._series import write_series_index
+
+    entries, series_index = [], []
     for result in results:
         entry = _entry(result)
+        entry["files"] = _files_of(result, plots)
         if result.measurement is not None:
             folder = stage / result.patient.name
             folder.mkdir(parents=True, exist_ok=True)
             _write_slices_csv(folder / "slices.csv", entry["slices"])
             if plots:
                 _patient_plots(folder, result)
-        entry["files"] = _files_of(result, plots)
+            if dicom_seg or nifti:
+                index = _series_files(stage, result, entry, dicom_seg=dicom_seg, nifti=nifti)
+                series_index += index
+                entry["series_files"] = index
+                entry["files"] += [row["file"] for row in index]
         entries.append(entry)
     _write_csv(stage / "report.csv", [e["row"] for e in entries])
     experts = [e["row"] for e in entries if _finite(e["row"].get("expert_ef_pct"))]
@@ -260,10 +288,51 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool) -> list[
     files = {f for e in entries for f in e["files"]} | {"report.csv", "report.json"}
     if plots and experts:
         files.add("bland_altman.png")
+    if dicom_seg or nifti:
+        write_series_index(stage, series_index)
+        files.add(SERIES_CSV)
     summary = {"patients": entries, "files": sorted(files)}
     with (stage / "report.json").open("w", encoding="utf-8") as handle:
         json.dump(_jsonable(summary), handle, indent=1, allow_nan=False)
     return entries
+
+
+def _series_files(stage: Path, result: _Result, entry: dict, *, dicom_seg: bool, nifti: bool) -> list[dict]:
+    """Write the masks the automatic volumes count as NIfTI / DICOM SEG per series; the ``series.csv`` rows.
+
+    Slices that the selection left out are written empty, so that the files
+    give the reported volumes. Errors and warnings are printed once per
+    patient and kept in ``entry``.
+    """
+    from ..exceptions import SkcardioError
+    from ..io import read_dicom
+    from ._series import series_of, write_series_files
+
+    m, name = result.measurement, result.patient.name
+    masks = m.masks & m.selection.keep[None, :, None, None]
+    index, errors, caught = [], [], []
+    try:  # the files were read moments ago; one may have gone since
+        headers = [read_dicom(path, pixels=False) for path in m.geometry.paths.ravel()]  # phase by phase, as masks
+    except SkcardioError as exc:
+        errors.append(f"no series file written: {exc}")
+    else:
+        groups = series_of(Path(name), masks.reshape(-1, *masks.shape[2:]), headers)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            index, errors = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti)
+    # A remark on the sources comes once per SEG file (one per phase): said once, counted.
+    remarks: dict[str, list[str]] = {}
+    for w in caught:
+        remarks.setdefault(re.sub(r"\d+", "#", str(w.message)), []).append(str(w.message))
+    for same in remarks.values():
+        note = same[0] + (f" (and {len(same) - 1} more like it)" if len(same) > 1 else "")
+        print(f"skcardio report: warning: {name}: {note}", file=sys.stderr)
+        entry["notes"].append(note)
+    for error in errors:
+        print(f"skcardio report: error: {name}: {error}", file=sys.stderr)
+    if errors:
+        entry["series_errors"] = errors
+    return index
 
 
 def _files_of(result: _Result, plots: bool) -> list[str]:

@@ -1,8 +1,11 @@
-"""``skcardio predict --dicom-seg/--nifti``: the masks of each series as DICOM SEG and NIfTI files.
+"""``--dicom-seg/--nifti`` of ``skcardio predict`` and ``report``: the masks of each series as DICOM SEG and NIfTI.
 
-Run after the slice outputs are staged: the masks are read back from the
-staged ``STEM_mask.npy`` files, grouped by ``SeriesInstanceUID``, and written
-next to the slice files of the series, listed in ``series.csv``.
+``predict`` calls :func:`write_series_outputs` after the slice outputs are
+staged: the masks are read back from the staged ``STEM_mask.npy`` files,
+grouped by ``SeriesInstanceUID``, and written next to the slice files of the
+series. ``report`` splits each study's masks with :func:`series_of` and calls
+:func:`write_series_files`, writing into the patient's folder. Both list the
+files in ``series.csv``.
 """
 
 from __future__ import annotations
@@ -11,11 +14,15 @@ import argparse
 import csv
 import logging
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SERIES_CSV", "add_arguments", "check_extras", "earlier_series_outputs", "write_series_outputs"]
+__all__ = [
+    "SERIES_CSV", "SeriesMasks", "add_arguments", "check_extras", "earlier_series_outputs", "series_of",
+    "write_series_files", "write_series_index", "write_series_outputs",
+]
 
 logger = logging.getLogger("skcardio.cli.predict")
 
@@ -25,17 +32,17 @@ SERIES_CSV = "series.csv"
 SERIES_FIELDS = ("series_uid", "series_number", "format", "phase", "slices", "file")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--dicom-seg`` and ``--nifti`` to ``skcardio predict``."""
+def add_arguments(parser: argparse.ArgumentParser, *, masks: str = "the masks") -> None:
+    """Add ``--dicom-seg`` and ``--nifti`` to a command; ``masks`` says which masks are written."""
     parser.add_argument(
         "--dicom-seg", action="store_true",
-        help="also write the masks of each series as a DICOM SEG referencing its images: "
+        help=f"also write {masks} of each series as a DICOM SEG referencing its images: "
         "FOLDER/seriesN_seg.dcm, or one FOLDER/seriesN_phaseK_seg.dcm per cardiac phase when the "
         "series holds several images at one position (needs skcardio[dicomseg])",
     )
     parser.add_argument(
         "--nifti", action="store_true",
-        help="also write the masks of each series as one NIfTI volume in scanner coordinates: "
+        help=f"also write {masks} of each series as one NIfTI volume in scanner coordinates: "
         "FOLDER/seriesN_mask.nii.gz, columns x rows x positions (x phases) (needs skcardio[nifti])",
     )
 
@@ -58,27 +65,71 @@ def write_series_outputs(stage: Path, rows: list[dict], *, dicom_seg: bool, nift
     """Write the series files of the slices in ``rows`` under ``stage``; return how many failed."""
     if not (dicom_seg or nifti):
         return 0
-    from ..exceptions import DicomReadError, ExportError
-
-    index, failed, taken = [], 0, set()
+    groups = []
     for (uid, number), members in _by_series(rows).items():
         stems = [Path(row["output_stem"]) for row, _ in members]
-        base = _unique_base(stems[0].parent / (f"series{number}" if number else "series"), taken)
         masks = np.stack([np.load(stage / f"{stem}_mask.npy") for stem in stems])
-        geometry = [slice_ for _, slice_ in members]
-        writers = ([_write_nifti] if nifti else []) + ([_write_segs] if dicom_seg else [])
+        groups.append(SeriesMasks(uid, number, stems[0].parent, masks, [header for _, header in members]))
+    index, errors = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti)
+    for error in errors:
+        logger.error("%s", error)
+    write_series_index(stage, index)
+    return len(errors)
+
+
+@dataclass
+class SeriesMasks:
+    """The masks of one series and their slices, to be written under ``folder``."""
+
+    uid: str
+    number: str
+    folder: Path
+    masks: np.ndarray
+    geometry: list = field(repr=False)
+
+
+def series_of(folder: Path, masks: np.ndarray, geometry: list) -> list[SeriesMasks]:
+    """Split masks ``(n, H, W)`` of slices ``geometry`` (``DicomSlice``) by series, in order of appearance."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, header in enumerate(geometry):
+        groups[(header.series_uid, "" if header.series_number is None else str(header.series_number))].append(i)
+    return [
+        SeriesMasks(uid, number, folder, masks[members], [geometry[i] for i in members])
+        for (uid, number), members in groups.items()
+    ]
+
+
+def write_series_files(
+    stage: Path, groups: list[SeriesMasks], *, dicom_seg: bool, nifti: bool
+) -> tuple[list[dict], list[str]]:
+    """Write each series' NIfTI and/or DICOM SEG files under ``stage``.
+
+    Returns the rows of ``series.csv`` and one message per series file that
+    could not be written (naming the series and a file of it).
+    """
+    from ..exceptions import DicomReadError, ExportError
+
+    index, errors, taken = [], [], set()
+    writers = ([_write_nifti] if nifti else []) + ([_write_segs] if dicom_seg else [])
+    for group in groups:
+        base = _unique_base(group.folder / (f"series{group.number}" if group.number else "series"), taken)
         for writer in writers:
             try:
-                for entry in writer(stage, base, masks, geometry):
-                    index.append({"series_uid": uid, "series_number": number, **entry})
+                for entry in writer(stage, base, group.masks, group.geometry):
+                    index.append({"series_uid": group.uid, "series_number": group.number, **entry})
             except (ExportError, DicomReadError) as exc:
-                failed += 1
-                logger.error("series %s (%d slice(s), e.g. %s): %s", uid or "?", len(members), geometry[0].path, exc)
+                errors.append(
+                    f"series {group.uid or '?'} ({len(group.geometry)} slice(s), e.g. {group.geometry[0].path}): {exc}"
+                )
+    return index, errors
+
+
+def write_series_index(stage: Path, index: list[dict]) -> None:
+    """Write ``series.csv``, the list of the series files, in ``stage``."""
     with (stage / SERIES_CSV).open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=SERIES_FIELDS)
         writer.writeheader()
         writer.writerows(index)
-    return failed
 
 
 def earlier_series_outputs(out: Path) -> list[str]:

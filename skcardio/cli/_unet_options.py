@@ -54,10 +54,17 @@ def make_unet(args: argparse.Namespace, *, random_state: int, verbose: int):
 
     Combinations (``--patience`` without ``--validation-fraction``,
     ``--crop-size`` for ``--depth``, ``--device cuda`` without CUDA) are
-    checked here, before any data are loaded: :class:`OptionError`.
+    checked here, before any data are loaded: :class:`OptionError`, as is
+    training under ``python -OO``, where skorch cannot be imported.
     ``--threads`` is applied to PyTorch.
     """
     from ..segment import UNetSegmenter
+    from ..segment._unet_runtime import import_skorch
+
+    try:
+        import_skorch()  # fit needs it; under -OO say so now, not after loading the data
+    except ImportError as exc:
+        raise OptionError(str(exc)) from None
 
     if args.patience is not None and args.validation_fraction is None:
         # Early stopping watches the held-out patients: without them it never runs.

@@ -19,6 +19,7 @@ def expert_masks(study: CineStudy, contours: Mapping[int, str | os.PathLike]) ->
     Parameters
     ----------
     study : CineStudy
+        The study the contours were drawn on (from :func:`skcardio.io.read_cine`).
     contours : mapping of int to path
         Contour file (``x y`` per line, x = column) of each contoured
         image, keyed by its DICOM ``InstanceNumber``.
@@ -39,6 +40,19 @@ def expert_masks(study: CineStudy, contours: Mapping[int, str | os.PathLike]) ->
         If a contour's instance number is not an image of the study.
     ContourReadError
         If a contour file is malformed (naming the file and line).
+
+    Examples
+    --------
+    >>> from skcardio.datasets import get_sample_path
+    >>> from skcardio.io import read_cine
+    >>> root = get_sample_path()  # one slice of SCD0000101 at two phases (ES, ED)
+    >>> study = read_cine([root / "dicoms/SCD0000101/108.dcm", root / "dicoms/SCD0000101/119.dcm"])
+    >>> folder = root / "contourfiles/SC-HF-I-1/i-contours"
+    >>> contours = {n: folder / f"IM-0001-{n:04d}-icontour-manual.txt" for n in (108, 119)}
+    >>> from skcardio.clinical import expert_masks
+    >>> masks, observed = expert_masks(study, contours)
+    >>> masks.shape, observed.ravel().tolist(), masks.sum(axis=(2, 3)).ravel().tolist()
+    ((2, 1, 256, 256), [True, True], [1131, 1447])
     """
     instances = study.geometry.instance_numbers
     masks = np.zeros(study.images.shape, bool)

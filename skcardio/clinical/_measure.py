@@ -26,8 +26,39 @@ def segment_study(
     ``(n, H, W)`` and returns masks of the same shape (e.g.
     :class:`~skcardio.segment.UNetSegmenter`), or ``(n, K, H, W)`` (a
     ``target="both"`` U-Net: blood pool and epicardium), which gives
-    ``(n_phases, n_slices, K, H, W)``. ``progress(n)`` is called after
-    each batch of ``n`` images.
+    ``(n_phases, n_slices, K, H, W)``.
+
+    Parameters
+    ----------
+    study : CineStudy
+        The study (from :func:`skcardio.io.read_cine`).
+    segmenter : estimator
+        Fitted; its ``predict`` segments images ``(n, H, W)``.
+    batch_size : int, default=20
+        Images passed to ``predict`` at a time (bounds the memory used).
+    progress : callable, default=None
+        ``progress(n)`` is called after each batch of ``n`` images.
+
+    Returns
+    -------
+    ndarray of shape (n_phases, n_slices, H, W) or (n_phases, n_slices, K, H, W), bool
+        The masks of every image, in the study's order.
+
+    Examples
+    --------
+    A stand-in segmenter that marks the brightest pixels:
+
+    >>> import numpy as np
+    >>> from skcardio.clinical import segment_study
+    >>> from skcardio.datasets import get_sample_path
+    >>> from skcardio.io import read_cine
+    >>> root = get_sample_path()
+    >>> study = read_cine([root / "dicoms/SCD0000101/108.dcm", root / "dicoms/SCD0000101/119.dcm"])
+    >>> class Bright:
+    ...     def predict(self, images):
+    ...         return images > np.percentile(images, 99, axis=(1, 2), keepdims=True)
+    >>> segment_study(study, Bright()).shape
+    (2, 1, 256, 256)
     """
     flat = study.images.reshape(-1, *study.images.shape[2:])
     masks = None
@@ -47,10 +78,14 @@ def segment_study(
 class StudyMeasurement:
     """LV function of one study, automatic and (where contours exist) expert.
 
-    Attributes
+    Made by :func:`measure_study`.
+
+    Parameters
     ----------
     patient_id : str
+        ``PatientID`` of the study.
     geometry : CineGeometry
+        The study's geometry.
     masks : ndarray (n_phases, n_slices, H, W), bool
         The automatic masks of every image.
     selection : SliceSelection
@@ -59,15 +94,35 @@ class StudyMeasurement:
         Automatic volumes in mL.
     function : CardiacFunction
         Automatic EDV, ESV, SV, EF (ED/ES = largest/smallest volume).
-    expert_observed : ndarray (n_phases, n_slices) bool or None
+    expert_observed : ndarray (n_phases, n_slices) bool or None, default=None
         Images with an expert contour.
-    expert_volumes, model_on_expert_volumes : ndarray (n_phases,) or None
+    expert_masks : ndarray (n_phases, n_slices, H, W) bool or None, default=None
+        The expert's masks (:func:`expert_masks`), False where not contoured.
+    expert_volumes : ndarray (n_phases,) or None, default=None
         Volumes from the expert's contours on their own phases and slices
-        (NaN at phases without any contour), and from the automatic masks of
-        exactly those images.
-    expert, model_on_expert : CardiacFunction or None
+        (NaN at phases without any contour).
+    expert : CardiacFunction or None, default=None
         The expert's function (ED/ES = the contoured phases of largest and
-        smallest volume) and the model's on the same images and phases.
+        smallest volume).
+    model_on_expert_volumes : ndarray (n_phases,) or None, default=None
+        Volumes from the automatic masks of exactly the expert's images.
+    model_on_expert : CardiacFunction or None, default=None
+        The model's function on the expert's images, at the expert's ED and ES.
+
+    Examples
+    --------
+    See :func:`measure_study`.
+
+    >>> from skcardio.datasets import get_sample_path
+    >>> from skcardio.io import read_cine
+    >>> root = get_sample_path()  # one slice of SCD0000101 at two phases (ES, ED)
+    >>> study = read_cine([root / "dicoms/SCD0000101/108.dcm", root / "dicoms/SCD0000101/119.dcm"])
+    >>> folder = root / "contourfiles/SC-HF-I-1/i-contours"
+    >>> contours = {n: folder / f"IM-0001-{n:04d}-icontour-manual.txt" for n in (108, 119)}
+    >>> from skcardio.clinical import expert_masks, measure_study
+    >>> measurement = measure_study(study, expert_masks(study, contours)[0], contours=contours)
+    >>> measurement.row()["expert_images"], measurement.selection.keep.tolist()
+    (2, [True])
     """
 
     patient_id: str
@@ -84,7 +139,15 @@ class StudyMeasurement:
     model_on_expert: CardiacFunction | None = None
 
     def row(self) -> dict:
-        """A flat record for tables (CSV, JSON): NaN where not available."""
+        """A flat record for tables (CSV, JSON): NaN where not available.
+
+        Returns
+        -------
+        dict
+            Study size, slices kept, and the automatic, expert and
+            model-on-expert EDV, ESV, SV, EF (with their differences from
+            the expert's), heart rate and cardiac output, by column name.
+        """
         g = self.geometry
         row = {
             "patient_id": self.patient_id,
@@ -131,7 +194,7 @@ def measure_study(
     """Measure LV function from the automatic masks of every image, and against the expert.
 
     The automatic volumes count the slices chosen by
-    :func:`select_lv_slices` (``selection_params`` go to it). With
+    :func:`select_lv_slices`. With
     ``contours`` (instance number -> i-contour file), the expert's volumes
     are computed on their own phases and slices, and the automatic masks of
     exactly those images give the "model on the expert's images" volumes,
@@ -140,13 +203,40 @@ def measure_study(
     Parameters
     ----------
     study : CineStudy
+        The study (from :func:`skcardio.io.read_cine`).
     masks : ndarray of shape (n_phases, n_slices, H, W), bool
-        e.g. from :func:`segment_study`.
+        Automatic masks of every image, e.g. from :func:`segment_study`.
     contours : mapping of int to path, default=None
+        The expert's i-contour file of each contoured image, keyed by its
+        ``InstanceNumber`` (as :func:`expert_masks` takes them).
+    **selection_params : dict
+        ``min_area_mm2``, ``min_phase_fraction``, ``max_offset_mm`` of
+        :func:`select_lv_slices`.
 
     Returns
     -------
     StudyMeasurement
+        Automatic volumes and function, and the expert's where contours were given.
+
+    Examples
+    --------
+    The two contoured phases of one slice of the embedded sample, with the
+    expert's masks standing for a segmenter's (a single slice: the "EF" is
+    that slice's fractional area change, not the ventricle's EF):
+
+    >>> from skcardio.datasets import get_sample_path
+    >>> from skcardio.io import read_cine
+    >>> root = get_sample_path()  # one slice of SCD0000101 at two phases (ES, ED)
+    >>> study = read_cine([root / "dicoms/SCD0000101/108.dcm", root / "dicoms/SCD0000101/119.dcm"])
+    >>> folder = root / "contourfiles/SC-HF-I-1/i-contours"
+    >>> contours = {n: folder / f"IM-0001-{n:04d}-icontour-manual.txt" for n in (108, 119)}
+    >>> from skcardio.clinical import expert_masks, measure_study
+    >>> masks, _ = expert_masks(study, contours)
+    >>> measurement = measure_study(study, masks, contours=contours)
+    >>> measurement.volumes.round(1).tolist()  # mL, area x 10 mm slice spacing
+    [21.1, 27.0]
+    >>> round(measurement.function.ef, 1), measurement.function.ed_phase
+    (21.8, 1)
     """
     geometry = study.geometry
     selection = select_lv_slices(masks, geometry, **selection_params)

@@ -15,9 +15,9 @@ __all__ = ["SliceSelection", "select_lv_slices"]
 
 @dataclass(frozen=True)
 class SliceSelection:
-    """The outcome of :func:`select_lv_slices`.
+    """The outcome of :func:`select_lv_slices`: which slices count, and why.
 
-    Attributes
+    Parameters
     ----------
     keep : ndarray of shape (n_slices,), bool
         Slices counted in the volumes.
@@ -29,6 +29,26 @@ class SliceSelection:
         Largest blood-pool area of the slice over the cycle.
     offset_mm : ndarray of shape (n_slices,)
         Distance of the slice's pool centre from the LV axis (NaN if never found).
+
+    Examples
+    --------
+    The 4 end-diastolic slices of the embedded sample, with the expert's
+    masks, and the first slice's pool left out as if it had been missed:
+
+    >>> from skcardio.clinical import expert_masks, select_lv_slices
+    >>> from skcardio.datasets import get_sample_path
+    >>> from skcardio.io import read_cine
+    >>> root = get_sample_path()
+    >>> numbers = (99, 119, 139, 159)
+    >>> study = read_cine([root / f"dicoms/SCD0000101/{n}.dcm" for n in numbers])
+    >>> folder = root / "contourfiles/SC-HF-I-1/i-contours"
+    >>> masks, _ = expert_masks(study, {n: folder / f"IM-0001-{n:04d}-icontour-manual.txt" for n in numbers})
+    >>> masks[:, 0] = False
+    >>> selection = select_lv_slices(masks, study.geometry)
+    >>> selection.keep.tolist(), selection.reasons[0]
+    ([False, True, True, True], 'excluded: blood pool found in 0 of 1 phases (< 50 %)')
+    >>> selection.max_area_mm2.round(0).tolist(), selection.offset_mm.round(1).tolist()
+    ([0.0, 2858.0, 2705.0, 2839.0], [nan, 1.2, 3.3, 3.3])
     """
 
     keep: np.ndarray
@@ -38,7 +58,19 @@ class SliceSelection:
     offset_mm: np.ndarray
 
     def table(self, geometry: CineGeometry) -> list[dict]:
-        """One row per slice: index, position, kept, reason, phases found, largest area."""
+        """One row per slice: index, position, kept, reason, phases found, largest area.
+
+        Parameters
+        ----------
+        geometry : CineGeometry
+            The study's geometry (for the slice positions).
+
+        Returns
+        -------
+        list of dict
+            One dict per slice with the keys ``slice``, ``position_mm``,
+            ``kept``, ``reason``, ``phases_found`` and ``max_area_mm2``.
+        """
         return [
             {
                 "slice": i,
@@ -82,14 +114,20 @@ def select_lv_slices(
     Parameters
     ----------
     masks : array-like of shape (n_phases, n_slices, H, W), bool
+        Automatic blood-pool masks of every image of the study.
     geometry : CineGeometry
+        The study's geometry (pixel spacing, slice positions).
     min_area_mm2 : float, default=20
+        Smallest pool area (mm²) that counts as found in a phase (rule 1).
     min_phase_fraction : float, default=0.5
+        Fraction of the phases in which a slice's pool must be found (rule 1).
     max_offset_mm : float, default=25
+        Largest distance of a slice's pool centre from the LV axis (rule 2).
 
     Returns
     -------
     SliceSelection
+        The slices kept, with the reason for every slice.
 
     Examples
     --------

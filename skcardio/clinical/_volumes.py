@@ -9,25 +9,27 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..io import CineGeometry
+from ..utils._validation import check_cine_masks
 
 __all__ = ["CardiacFunction", "slice_areas", "lv_volumes", "cardiac_function"]
-
-
-def _check_masks(masks: ArrayLike, geometry: CineGeometry) -> np.ndarray:
-    masks = np.asarray(masks)
-    if masks.ndim != 4 or masks.dtype != bool:
-        raise ValueError(
-            f"masks must be a bool array of shape (n_phases, n_slices, H, W), got {masks.dtype} of shape {masks.shape}"
-        )
-    if masks.shape[1] != geometry.n_slices:
-        raise ValueError(f"masks have {masks.shape[1]} slice(s), the geometry {geometry.n_slices}")
-    return masks
 
 
 def slice_areas(masks: ArrayLike, geometry: CineGeometry) -> np.ndarray:
     """Blood-pool area of every image in mm², ``(n_phases, n_slices)``.
 
     ``area = pixels in the mask x row spacing x column spacing``.
+
+    Parameters
+    ----------
+    masks : array-like of shape (n_phases, n_slices, H, W), bool
+        Blood-pool masks of every image of the study.
+    geometry : CineGeometry
+        The study's geometry (its pixel spacing and number of slices).
+
+    Returns
+    -------
+    ndarray of shape (n_phases, n_slices)
+        Areas in mm².
 
     Examples
     --------
@@ -41,7 +43,7 @@ def slice_areas(masks: ArrayLike, geometry: CineGeometry) -> np.ndarray:
     >>> slice_areas(masks, geometry)
     array([[45.,  0.]])
     """
-    masks = _check_masks(masks, geometry)
+    masks = check_cine_masks(masks, geometry.n_slices)
     row, col = geometry.pixel_spacing
     return masks.sum(axis=(2, 3)) * (row * col)
 
@@ -115,9 +117,9 @@ def lv_volumes(
 
 @dataclass(frozen=True)
 class CardiacFunction:
-    """Global LV function of one study.
+    """Global LV function of one study (made by :func:`cardiac_function`).
 
-    Attributes
+    Parameters
     ----------
     edv, esv, sv : float
         End-diastolic, end-systolic and stroke volume in mL (``sv = edv - esv``).
@@ -125,10 +127,21 @@ class CardiacFunction:
         Ejection fraction in % (``100 x sv / edv``).
     ed_phase, es_phase : int
         Phases (0-based) taken as end-diastole and end-systole.
-    heart_rate : float
+    heart_rate : float, default=NaN
         Beats per minute (NaN when unknown).
-    cardiac_output : float
+    cardiac_output : float, default=NaN
         ``sv x heart_rate / 1000`` in L/min (NaN when the heart rate is unknown).
+
+    Examples
+    --------
+    The function of a volume curve (mL per phase) at 70 beats per minute:
+
+    >>> from skcardio.clinical import cardiac_function
+    >>> function = cardiac_function([120.0, 100.0, 60.0, 80.0], heart_rate=70)
+    >>> function
+    CardiacFunction(edv=120.0, esv=60.0, sv=60.0, ef=50.0, ed_phase=0, es_phase=2, heart_rate=70.0, cardiac_output=4.2)
+    >>> function.as_dict()["cardiac_output"]  # L/min: 60 mL x 70 / min
+    4.2
     """
 
     edv: float
@@ -141,7 +154,13 @@ class CardiacFunction:
     cardiac_output: float = math.nan
 
     def as_dict(self) -> dict:
-        """The attributes as a plain dict (for tables and JSON)."""
+        """The attributes as a plain dict (for tables and JSON).
+
+        Returns
+        -------
+        dict
+            ``{field name: value}``, in the order of the fields.
+        """
         return asdict(self)
 
 
@@ -160,7 +179,7 @@ def cardiac_function(
     Parameters
     ----------
     volumes : array-like of shape (n_phases,)
-        mL, e.g. from :func:`lv_volumes`.
+        Volume of every phase in mL, e.g. from :func:`lv_volumes`.
     ed_phase, es_phase : int, default=None
         Phases to use instead of the largest and smallest volume.
     heart_rate : float, default=NaN
@@ -169,6 +188,7 @@ def cardiac_function(
     Returns
     -------
     CardiacFunction
+        EDV, ESV, SV, EF, the ED and ES phases, heart rate and cardiac output.
 
     Examples
     --------

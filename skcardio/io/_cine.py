@@ -32,7 +32,33 @@ LOCALISER_TYPES = frozenset({"LOCALIZER", "LOCALISER", "SCOUT"})
 
 @dataclass(frozen=True)
 class SetAside:
-    """A file of the folder not used in the study, and why."""
+    """A file of the folder not used in the study, and why (:attr:`CineStudy.set_aside`).
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    reason : str
+        Why it was set aside (unreadable, a localiser, another orientation
+        or series...).
+
+    Examples
+    --------
+    A folder with two images of one slice and a copy of a third cut short:
+
+    >>> import shutil
+    >>> from skcardio.datasets import get_sample_path
+    >>> from skcardio.io import read_cine
+    >>> sample, folder = get_sample_path() / "dicoms" / "SCD0000101", getfixture("tmp_path")
+    >>> for name in ("108.dcm", "119.dcm"):
+    ...     _ = shutil.copy(sample / name, folder)
+    >>> _ = (folder / "cut.dcm").write_bytes((sample / "99.dcm").read_bytes()[:400])
+    >>> study = read_cine(folder)
+    >>> study.images.shape, [a.path == str(folder / "cut.dcm") for a in study.set_aside]
+    ((2, 1, 256, 256), [True])
+    >>> study.set_aside[0].reason.split(": ")[0], "missing required element(s) Rows" in study.set_aside[0].reason
+    ('unreadable', True)
+    """
 
     path: str
     reason: str
@@ -40,9 +66,9 @@ class SetAside:
 
 @dataclass(frozen=True)
 class CineGeometry:
-    """Where each image of a cine study lies, and when.
+    """Where each image of a cine study lies, and when (:attr:`CineStudy.geometry`).
 
-    Attributes
+    Parameters
     ----------
     pixel_spacing : (float, float)
         ``(row spacing, column spacing)`` in mm.
@@ -50,8 +76,8 @@ class CineGeometry:
         Position of each slice along the stack normal in mm,
         ``dot(ImagePositionPatient, normal)`` with ``normal`` the cross
         product of the row and column directions of
-        ``ImageOrientationPatient``; ascending. (``SliceLocation`` only when
-        no image has position and orientation, see ``position_source``.)
+        ``ImageOrientationPatient``; ascending. ``SliceLocation`` only when
+        no image has position and orientation (see ``position_source``).
     slice_spacing : float
         Distance between neighbouring slices in mm used for volumes: the
         median gap between ``slice_positions``; with a single slice position,
@@ -74,13 +100,32 @@ class CineGeometry:
         The file of each image.
     series : tuple of str
         The series used (``SeriesInstanceUID``, else ``#SeriesNumber``).
-    heart_rate : float
+    heart_rate : float, default=NaN
         Beats per minute: median ``HeartRate`` of the images, else 60000 /
         median ``NominalInterval`` (R-R interval, ms); NaN if neither.
-    heart_rate_source : str
+    heart_rate_source : str, default=""
         ``"HeartRate"``, ``"NominalInterval"`` or ``""``.
-    position_source : str
+    position_source : str, default="ImagePositionPatient"
         ``"ImagePositionPatient"`` or ``"SliceLocation"``.
+
+    Attributes
+    ----------
+    n_phases, n_slices : int
+        Phases and slices of the study.
+    disc_thickness : ndarray of shape (n_slices,)
+        Thickness in mm of the disc each slice stands for.
+
+    Examples
+    --------
+    >>> from skcardio.datasets import get_sample_path
+    >>> from skcardio.io import read_cine
+    >>> folder = get_sample_path() / "dicoms" / "SCD0000101"  # 4 slices at one phase (and 1 more)
+    >>> study = read_cine([folder / f"{n}.dcm" for n in (99, 119, 139, 159)])
+    >>> g = study.geometry
+    >>> g.n_phases, g.n_slices, round(g.slice_spacing, 2), g.spacing_source
+    (1, 4, 10.0, 'ImagePositionPatient')
+    >>> g.pixel_spacing, g.heart_rate, g.instance_numbers.tolist()
+    ((1.367188, 1.367188), 79.0, [[159, 139, 119, 99]])
     """
 
     pixel_spacing: tuple[float, float]
@@ -100,10 +145,12 @@ class CineGeometry:
 
     @property
     def n_phases(self) -> int:
+        """Number of phases (images per slice position)."""
         return self.trigger_times.shape[0]
 
     @property
     def n_slices(self) -> int:
+        """Number of slice positions."""
         return self.trigger_times.shape[1]
 
     @property
@@ -122,20 +169,31 @@ class CineGeometry:
 
 @dataclass(frozen=True)
 class CineStudy:
-    """A short-axis cine study: images, geometry and what was set aside.
+    """A short-axis cine study: images, geometry and what was set aside (:func:`read_cine`).
 
-    Attributes
+    Parameters
     ----------
     images : ndarray of shape (n_phases, n_slices, H, W), float32
         ``images[p, s]`` is phase ``p`` (by trigger time) of slice ``s`` (by
         position along the normal), indexed ``[row, col]``.
     geometry : CineGeometry
+        Where and when each image was taken.
     patient_id : str
-    set_aside : tuple of SetAside
+        ``PatientID`` of the files.
+    set_aside : tuple of SetAside, default=()
         Files of the folder that are not in the study (localisers, other
         orientations or series, unreadable files), with the reason.
-    notes : tuple of str
+    notes : tuple of str, default=()
         Irregularities that did not stop the reading (also warned about).
+
+    Examples
+    --------
+    >>> from skcardio.datasets import get_sample_path
+    >>> from skcardio.io import read_cine
+    >>> folder = get_sample_path() / "dicoms" / "SCD0000101"  # 4 slices at one phase (and 1 more)
+    >>> study = read_cine([folder / f"{n}.dcm" for n in (99, 119, 139, 159)])
+    >>> study.images.shape, study.patient_id, study.set_aside
+    ((1, 4, 256, 256), 'SCD0000101', ())
     """
 
     images: np.ndarray = field(repr=False)
@@ -151,10 +209,27 @@ def find_dicom_files(folder: str | os.PathLike) -> list[Path]:
     Files named ``*.dcm`` (any case); when there is none, every file that is
     not hidden (scanners often write names without an extension).
 
+    Parameters
+    ----------
+    folder : str or path-like
+        The folder, searched recursively.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files, sorted by path.
+
     Raises
     ------
     StudyError
         If ``folder`` is not a folder or holds no file.
+
+    Examples
+    --------
+    >>> from skcardio.datasets import get_sample_path
+    >>> from skcardio.io import find_dicom_files
+    >>> [p.name for p in find_dicom_files(get_sample_path() / "dicoms" / "SCD0000101")]
+    ['108.dcm', '119.dcm', '139.dcm', '159.dcm', '99.dcm']
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -194,12 +269,16 @@ def read_cine(
     source : folder, or sequence of files
         A folder of one patient's DICOM files (see :func:`find_dicom_files`)
         or the files themselves.
-    n_jobs, memory
-        As for :func:`read_dicoms`.
+    n_jobs : int, default=None
+        Processes reading the files, as for :func:`read_dicoms`.
+    memory : str, path-like or joblib.Memory, default=None
+        Cache of the files read, as for :func:`read_dicoms`.
 
     Returns
     -------
     CineStudy
+        The images ``(n_phases, n_slices, H, W)``, their geometry and the
+        files set aside.
 
     Raises
     ------

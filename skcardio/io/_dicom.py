@@ -39,7 +39,9 @@ PathLike = str | os.PathLike
 class DicomSlice:
     """One DICOM slice: the image and the header fields skcardio uses.
 
-    Attributes
+    Made by :func:`read_dicom`; the fields are its attributes.
+
+    Parameters
     ----------
     image : ndarray of shape (rows, columns), float32, or None
         Pixel values indexed ``[row, col]`` (never transposed), with the
@@ -74,19 +76,27 @@ class DicomSlice:
         Modality LUT Sequence is applied instead).
     shape : tuple of int
         ``(Rows, Columns)`` from the header.
-    series_uid : str
+    series_uid : str, default=""
         ``SeriesInstanceUID`` (empty string if absent).
-    series_number : int or None
+    series_number : int or None, default=None
         ``SeriesNumber``.
-    spacing_between_slices : float
+    spacing_between_slices : float, default=NaN
         ``SpacingBetweenSlices`` in mm; NaN if absent.
-    image_type : tuple of str
+    image_type : tuple of str, default=()
         ``ImageType`` values, e.g. ``('ORIGINAL', 'PRIMARY', 'LOCALIZER')``;
         empty if absent.
-    heart_rate : float
+    heart_rate : float, default=NaN
         ``HeartRate`` in beats per minute; NaN if absent.
-    nominal_interval : float
+    nominal_interval : float, default=NaN
         ``NominalInterval`` (the R-R interval) in ms; NaN if absent.
+
+    Examples
+    --------
+    >>> from skcardio.datasets import get_sample_path
+    >>> from skcardio.io import read_dicom
+    >>> s = read_dicom(get_sample_path() / "dicoms" / "SCD0000101" / "119.dcm")
+    >>> s.image.shape, s.pixel_spacing, s.instance_number, s.trigger_time, s.heart_rate
+    ((256, 256), (1.367188, 1.367188), 119, 693.75, 80.0)
     """
 
     image: np.ndarray | None = field(repr=False)

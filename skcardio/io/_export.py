@@ -11,6 +11,7 @@ coordinates to NIfTI's RAS. highdicom and nibabel are optional:
 from __future__ import annotations
 
 import gzip
+import logging
 import math
 import os
 import warnings
@@ -26,6 +27,7 @@ from .. import __version__
 from .._files import replacing
 from .._optional import import_optional
 from ..exceptions import ExportError, SkcardioWarning
+from ..utils._validation import check_slice_masks
 from ._dicom import DicomSlice, read_header
 
 __all__ = ["SEGMENT_LABEL", "group_by_phase", "write_dicom_seg", "write_nifti"]
@@ -137,7 +139,7 @@ def write_dicom_seg(
     from pydicom.sr.codedict import codes
 
     source_paths = [os.fspath(p) for p in source_paths]
-    masks = _check_masks(masks, len(source_paths))
+    masks = check_slice_masks(masks, len(source_paths))
     if not hasattr(codes.cid7162, algorithm_family):
         raise ValueError(
             f"algorithm_family must be a name of DICOM CID 7162 (e.g. 'ArtificialIntelligence', "
@@ -266,7 +268,7 @@ def write_nifti(
     """
     nib = import_optional("nibabel", "nifti", "writing NIfTI")
     geometry = list(geometry)
-    masks = _check_masks(masks, len(geometry))
+    masks = check_slice_masks(masks, len(geometry))
     grid = _grid(geometry, masks.shape[1:])
     data = masks[grid.order].transpose(3, 2, 0, 1).astype(np.uint8)  # (W, H, positions, phases)
     if data.shape[3] == 1:
@@ -462,27 +464,6 @@ def _slice_step(slices: list[DicomSlice], positions: list[list[int]], depths: np
     return step
 
 
-def _check_masks(masks: ArrayLike, n: int) -> np.ndarray:
-    """``masks`` as bool ``(n, H, W)``, one per source slice.
-
-    The rule of ``metrics``' mask check (bool, or numbers all 0 or 1), kept
-    here: ``io`` sits below ``metrics``, whose import (scipy.stats) would cost
-    more than the writing.
-    """
-    masks = np.asarray(masks)
-    if masks.dtype != bool and not (np.issubdtype(masks.dtype, np.number) and np.isin(masks, (0, 1)).all()):
-        raise ValueError(
-            f"masks must be boolean (bool, or numbers that are all 0 or 1); got dtype {masks.dtype} "
-            f"with values such as {np.unique(masks)[:5].tolist()}"
-        )
-    masks = masks.astype(bool)
-    if masks.ndim != 3 or len(masks) != n or n == 0:
-        raise ValueError(
-            f"expected one mask per source slice: {n} slice(s), got masks of shape {masks.shape}"
-        )
-    return masks
-
-
 #: Type 2 elements (present, possibly empty) of the patient and study modules a SEG copies.
 _TYPE2 = (
     "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
@@ -498,13 +479,28 @@ def _conformed(ds):
         if keyword not in ds:
             setattr(ds, keyword, None)
     parse = {"DA": DA, "DT": DT, "TM": TM}
-    for element in ds:
-        if element.VR in parse and element.value:
+    # elements() leaves the others raw: converting every value cost more than building the SEG.
+    dated = [element.tag for element in ds.elements() if _vr(element) in parse]
+    for tag in dated:
+        element = ds[tag]
+        if element.value:
             try:
                 parse[element.VR](element.value)
             except (ValueError, TypeError):
                 element.value = None
     return ds
+
+
+def _vr(element) -> str | None:
+    """The VR of a (raw) element; an implicit-VR file's raw elements carry none: the dictionary's."""
+    from pydicom.datadict import dictionary_VR
+
+    if element.VR:
+        return element.VR
+    try:
+        return dictionary_VR(element.tag)
+    except KeyError:  # a private or unknown tag
+        return None
 
 
 def _check_seg_sources(sources, paths: list[str], shape: tuple[int, int]) -> None:
@@ -526,15 +522,20 @@ def _check_seg_sources(sources, paths: list[str], shape: tuple[int, int]) -> Non
 @contextmanager
 def _quiet_source_warnings():
     """Silence pydicom and highdicom remarks on the sources' values (e.g. UIDs with a
-    leading zero, one-part patient names): faults of the input that the SEG copies as is."""
+    leading zero, one-part patient names): faults of the input that the SEG copies as is.
+    highdicom's INFO lines (nine per source image: "copy attributes of module ...") too."""
     from pydicom import config
 
     mode = config.settings.reading_validation_mode
     # pydicom both warns and logs invalid values: IGNORE silences both.
     config.settings.reading_validation_mode = config.IGNORE
+    highdicom_log = logging.getLogger("highdicom")
+    level = highdicom_log.level
+    highdicom_log.setLevel(max(logging.WARNING, highdicom_log.getEffectiveLevel()))
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person name", category=UserWarning)
             yield
     finally:
         config.settings.reading_validation_mode = mode
+        highdicom_log.setLevel(level)

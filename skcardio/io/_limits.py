@@ -33,7 +33,7 @@ class Limits:
     ``SKCARDIO_`` + the upper-case name (e.g. ``SKCARDIO_MAX_IMAGE_PIXELS``),
     read when skcardio is imported.
 
-    Attributes
+    Parameters
     ----------
     max_file_bytes : int, default 256 MiB
         Size of a DICOM file, and of its data set once inflated (deflated
@@ -91,7 +91,20 @@ class Limits:
                 raise ValueError(f"limit {item.name} must be a positive integer, got {value!r}")
 
     def refusal(self, name: str, received: str) -> str:
-        """The tail of an error message: ``'... exceeds the limit max_x=N (raise it with ...)'``."""
+        """The tail of an error message: ``'... exceeds the limit max_x=N (raise it with ...)'``.
+
+        Parameters
+        ----------
+        name : str
+            The limit exceeded, e.g. ``"max_file_bytes"``.
+        received : str
+            What exceeded it, e.g. ``"file a.dcm of 300 MB"``.
+
+        Returns
+        -------
+        str
+            ``received`` followed by the limit and how to raise it.
+        """
         return (
             f"{received} exceeds the limit {name}={getattr(self, name)} (raise it with "
             f"skcardio.io.set_limits({name}=...) or the environment variable SKCARDIO_{name.upper()})"
@@ -117,7 +130,19 @@ _current = _from_environment()
 
 
 def get_limits() -> Limits:
-    """The limits in force (see :class:`Limits`)."""
+    """The limits in force (see :class:`Limits`).
+
+    Returns
+    -------
+    Limits
+        The limits of the process (or of the innermost :func:`limits_context`).
+
+    Examples
+    --------
+    >>> from skcardio.io import get_limits
+    >>> get_limits().max_line_chars
+    4096
+    """
     return _current
 
 
@@ -128,6 +153,11 @@ def set_limits(**changes: int) -> Limits:
     ----------
     **changes : int
         New values of :class:`Limits` attributes.
+
+    Returns
+    -------
+    Limits
+        The limits in force before the change (pass them back to restore them).
 
     Raises
     ------
@@ -150,7 +180,27 @@ def set_limits(**changes: int) -> Limits:
 
 @contextmanager
 def limits_context(**changes: int) -> Iterator[Limits]:
-    """Change some limits inside a ``with`` block (see :func:`set_limits`)."""
+    """Change some limits inside a ``with`` block (see :func:`set_limits`).
+
+    Parameters
+    ----------
+    **changes : int
+        New values of :class:`Limits` attributes, restored when the block ends.
+
+    Yields
+    ------
+    Limits
+        The limits in force inside the block.
+
+    Examples
+    --------
+    >>> from skcardio.io import get_limits, limits_context
+    >>> with limits_context(max_link_rows=10) as limits:
+    ...     limits.max_link_rows
+    10
+    >>> get_limits().max_link_rows
+    100000
+    """
     previous = set_limits(**changes)
     try:
         yield _current

@@ -22,6 +22,7 @@ def ejection_fractions(masks: ArrayLike, *, groups: ArrayLike, phases: ArrayLike
     Parameters
     ----------
     masks : array-like of shape (n, H, W), bool
+        Blood-pool masks of every image (all slices and phases of every patient).
     groups, phases, voxel_ml : array-like of shape (n,)
         Patient, cardiac phase and voxel volume (mL) of each image.
 
@@ -29,6 +30,15 @@ def ejection_fractions(masks: ArrayLike, *, groups: ArrayLike, phases: ArrayLike
     -------
     dict
         ``{patient: EF}``, patients in order of first appearance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcardio.metrics import ejection_fractions
+    >>> masks = np.zeros((2, 8, 8), bool); masks[0, :4] = True; masks[1, :2] = True
+    >>> efs = ejection_fractions(masks, groups=["p1", "p1"], phases=[0, 1], voxel_ml=[0.015, 0.015])
+    >>> {patient: float(ef) for patient, ef in efs.items()}
+    {'p1': 50.0}
     """
     masks = np.asarray(masks)
     groups, phases, voxel_ml = (np.asarray(a) for a in (groups, phases, voxel_ml))
@@ -65,12 +75,14 @@ def ef_absolute_error(
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n, H, W), bool
+        Expert and predicted blood-pool masks of every image.
     groups, phases, voxel_ml : array-like of shape (n,)
         Patient, cardiac phase and voxel volume (mL) of each image.
 
     Returns
     -------
     float
+        Mean absolute EF error over the patients, in percentage points.
 
     Examples
     --------
@@ -100,6 +112,11 @@ def make_ef_scorer():
     ``cross_validate(..., params={"groups": ..., "phases": ..., "voxel_ml": ...})``
     then gives ``groups`` to the splitter and all three, split with the
     images, to the scorer.
+
+    Returns
+    -------
+    callable
+        A scikit-learn scorer, with its metadata requests set.
 
     Examples
     --------

@@ -5,11 +5,12 @@ The rules of ``calc_dist`` in the challenge's ``compare_contours.m`` (version
 in pixel units (``x`` = column, ``y`` = row), as the challenge code works:
 
 1. A closing point equal to the first is dropped from each contour.
-2. Sector centres: the centroid of the expert polygon's pixels (MATLAB's
-   ``poly2mask``: pixel centres inside the polygon; the centre of every
-   pixel here). If the pixel at the rounded expert centroid is inside the
-   automatic polygon, both contours use the expert centroid, otherwise the
-   automatic contour uses its own.
+2. Sector centres: the centroid of the expert polygon's pixels as MATLAB's
+   ``poly2mask`` sets them (its documented algorithm: 5 x 5 subpixels per
+   pixel, vertices moved to the nearest subpixel corner, a pixel inside when
+   its centre subpixel is; see :func:`_pixels_inside`). If that pixel at the
+   rounded expert centroid is set for the automatic polygon, both contours
+   use the expert centroid, otherwise the automatic contour uses its own.
 3. Each point's angle about its contour's centre, in degrees. The expert
    points in the sector of an automatic vertex at angle ``a`` are those at an
    angle within 50 degrees of ``a`` (``|b - a| < 50``, no wrap-around), or,
@@ -36,6 +37,18 @@ in pixel units (``x`` = column, ``y`` = row), as the challenge code works:
    least-squares and 2 x 2 solvers (LAPACK routines that differ between
    MATLAB and Octave), so it cannot be reproduced: the rule as written is.
 
+Exact ties are decided as in exact arithmetic, with MATLAB's semantics:
+values within 1e-9 px (relative for slopes) are equal, ``min`` takes the
+first of equals, a crossing exactly 1.5 px from the nearest sector point is
+dropped (``<`` is strict), a normal exactly parallel to the fitted expert
+line (or lying on it) makes the 2 x 2 system singular and drops the vertex.
+On pixel outlines (half-pixel coordinates, 45-degree steps) such ties are
+common; the challenge code decides them by the round-off of its
+least-squares fits, so in Octave its result there changes with a
+whole-pixel translation of both contours (which changes nothing in exact
+arithmetic), whether the fits use Octave's solver or a QR one like MATLAB's;
+this module's result does not change.
+
 Where the challenge code stops with an error (a vertex with no expert point
 in its sector, a polygon whose pixels form several 8-connected pieces or
 none), this module goes on: such a vertex is dropped, the centroid is that of
@@ -45,8 +58,6 @@ all the polygon's pixels (of its vertices if it covers no pixel centre).
 from __future__ import annotations
 
 import numpy as np
-
-from ..io import contour_to_mask
 
 __all__ = ["miccai_apd", "miccai_distances", "polygon_centroid"]
 
@@ -62,6 +73,10 @@ MAX_CROSSING_PX = 1.5
 # Distances (and APDs) up to this (px) are 0 and its round-off (identical
 # contours gave 3e-16).
 _ZERO_PX = 1e-9
+# Quantities closer than this (px, or relative for slopes and determinants)
+# are equal: the decisions are taken as in exact arithmetic, where the
+# challenge code's result depends on the round-off of its least-squares fits.
+_TIE = 1e-9
 
 
 def _drop_closing_point(points: np.ndarray) -> np.ndarray:
@@ -70,17 +85,73 @@ def _drop_closing_point(points: np.ndarray) -> np.ndarray:
     return points
 
 
+#: MATLAB's ``poly2mask`` classifies pixels on a grid of this many subpixels per pixel side.
+SUBPIXELS = 5
+
+
+def _round_half_away_array(values: np.ndarray) -> np.ndarray:
+    return np.sign(values) * np.floor(np.abs(values) + 0.5)
+
+
+def _edge_steps(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal unit steps ``(x, y)`` of one edge traced on the integer subpixel grid.
+
+    The edge is traced one unit at a time along its longer axis, from its
+    left (or, if steeper than 45 degrees, its lower) end, the other
+    coordinate rounded (halves away from zero). Each change of x between
+    consecutive points is a horizontal step, recorded at the smaller x and
+    the smaller y of the two points (so the direction of travel does not
+    matter).
+    """
+    (x1, y1), (x2, y2) = start, stop
+    if abs(x2 - x1) >= abs(y2 - y1):
+        if x1 > x2:
+            (x1, y1), (x2, y2) = (x2, y2), (x1, y1)
+        x = np.arange(x1, x2 + 1, dtype=np.float64)
+        y = _round_half_away_array(y1 + (y2 - y1) / (x2 - x1) * (x - x1)) if x2 != x1 else np.array([y1])
+    else:
+        if y1 > y2:
+            (x1, y1), (x2, y2) = (x2, y2), (x1, y1)
+        y = np.arange(y1, y2 + 1, dtype=np.float64)
+        x = _round_half_away_array(x1 + (x2 - x1) / (y2 - y1) * (y - y1))
+    moves = np.flatnonzero(np.diff(x) != 0)
+    return np.minimum(x[moves], x[moves + 1]), np.minimum(y[moves], y[moves + 1])
+
+
 def _pixels_inside(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, y)`` of the pixel centres inside the polygon or on its boundary."""
-    low = np.floor(points.min(axis=0)).astype(int) - 1
-    high = np.ceil(points.max(axis=0)).astype(int) + 2
-    mask = contour_to_mask(points - low, tuple((high - low)[::-1]))
-    rows, cols = np.nonzero(mask)
-    return cols + low[0], rows + low[1]
+    """``(x, y)`` of the pixels MATLAB's ``poly2mask`` sets (its documented algorithm).
+
+    Each pixel is split into 5 x 5 subpixels; the vertices move to the nearest
+    subpixel corner; the polygon becomes a path along subpixel edges (rule of
+    :func:`_edge_steps`); a pixel is inside when its centre subpixel is
+    inside that path (even-odd rule). The centre subpixel never lies on the
+    path, so there are no boundary ties, and a polygon through pixel centres
+    keeps the pixels on its right and bottom sides only (MATLAB's example:
+    the square with corners (4, 4) and (10, 10) sets columns and rows 5-10).
+    No image bounds: pixels at negative coordinates count too.
+    """
+    scale = SUBPIXELS
+    grid = _round_half_away_array(scale * (points - 0.5) + 1.0)
+    ring = np.vstack([grid, grid[:1]])
+    steps = [_edge_steps(a, b) for a, b in zip(ring[:-1], ring[1:])]
+    xe = np.concatenate([x for x, _ in steps]).astype(np.int64)
+    ye = np.concatenate([y for _, y in steps]).astype(np.int64)
+    # Only steps across a pixel's centre subpixel column count; a step at
+    # subpixel row ye toggles every pixel row whose centre subpixel lies below it.
+    centre = (xe + (scale - 1) // 2) % scale == 0
+    cols = (xe[centre] + (scale - 1) // 2) // scale
+    first_row = -((-(ye[centre] + (scale - 1) // 2)) // scale)
+    if cols.size == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    c0, r0 = cols.min(), first_row.min()
+    toggles = np.zeros((first_row.max() - r0 + 1, cols.max() - c0 + 1), np.int64)
+    np.add.at(toggles, (first_row - r0, cols - c0), 1)
+    rows, columns = np.nonzero(np.cumsum(toggles, axis=0) % 2 == 1)
+    return columns + c0, rows + r0
 
 
 def polygon_centroid(points: np.ndarray) -> np.ndarray:
-    """Centroid ``(x, y)`` of the pixel centres a polygon covers (MATLAB ``poly2mask`` semantics).
+    """Centroid ``(x, y)`` of the pixels MATLAB's ``poly2mask`` sets for a polygon.
 
     Parameters
     ----------
@@ -122,7 +193,8 @@ def _fitted_slopes(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray) -> np.nda
         # With x all equal any forward solution fits the mean of y.
         residual_forward = np.where(sxx > 0, np.abs(yc - forward[:, None] * xc).sum(1), np.abs(yc).sum(1))
         residual_swapped = np.abs(xc - swapped[:, None] * yc).sum(1)
-        use_swapped = (syy > 0) & (np.abs(swapped) < 0.1) & (residual_swapped < residual_forward)
+        strictly_smaller = residual_swapped < residual_forward - _TIE * (1.0 + residual_forward)
+        use_swapped = (syy > 0) & (np.abs(swapped) < 0.1 - _TIE) & strictly_smaller
         return np.where(use_swapped, 1.0 / (swapped + 1e-5), forward)
 
 
@@ -178,8 +250,8 @@ def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> tuple[np.ndarray, 
     ex, ey = expert[None, :, 0], expert[None, :, 1]
 
     # Normal line A x + B y + C = 0 and the expert points' distances to it.
-    vertical = np.abs(slope) < 0.01
-    horizontal = ~vertical & (np.abs(slope) > 100)
+    vertical = np.abs(slope) < 0.01 * (1.0 - _TIE)
+    horizontal = ~vertical & (np.abs(slope) > 100 * (1.0 + _TIE))
     with np.errstate(divide="ignore", invalid="ignore"):
         a_n = np.where(vertical, 1.0, np.where(horizontal, 0.0, -1.0 / slope))
     b_n = np.where(vertical, 0.0, np.where(horizontal, 1.0, -1.0))
@@ -189,11 +261,11 @@ def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> tuple[np.ndarray, 
     to_normal = np.where(vertical[:, None], np.abs(ex - xc), np.where(horizontal[:, None], np.abs(ey - yc), general))
     to_normal = np.where(in_sector, to_normal, np.inf)
 
-    # Rule 5: the chosen expert point.
-    nearest = np.argmin(to_normal, axis=1)
-    close = to_normal <= NEAR_NORMAL_PX
+    # Rule 5: the chosen expert point; of equals, the first (MATLAB's min).
+    nearest = _first_minimum(to_normal)
+    close = to_normal <= NEAR_NORMAL_PX + _TIE
     to_vertex = np.hypot(ex - xc, ey - yc)
-    nearest_close = np.argmin(np.where(close, to_vertex, np.inf), axis=1)
+    nearest_close = _first_minimum(np.where(close, to_vertex, np.inf))
     chosen = np.where(close.sum(1) >= 2, nearest_close, nearest)
     # First occurrence of the chosen point's coordinates in the expert contour.
     equal = (expert[None, :, :] == expert[chosen][:, None, :]).all(2)
@@ -202,8 +274,8 @@ def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> tuple[np.ndarray, 
     # Rule 6: the expert line through the chosen point.
     r_prev, r_cur, r_next = _neighbours(expert, chosen)
     r_slope = _fitted_slopes(r_prev, r_cur, r_next)
-    r_horizontal = np.abs(r_slope) < 0.01
-    r_vertical = ~r_horizontal & (np.abs(r_slope) > 100)
+    r_horizontal = np.abs(r_slope) < 0.01 * (1.0 - _TIE)
+    r_vertical = ~r_horizontal & (np.abs(r_slope) > 100 * (1.0 + _TIE))
     a_r = np.where(r_horizontal, 0.0, np.where(r_vertical, 1.0, r_slope))
     b_r = np.where(r_horizontal, 1.0, np.where(r_vertical, 0.0, -1.0))
     c_r = np.where(r_horizontal, -r_cur[:, 1], np.where(r_vertical, -r_cur[:, 0], r_cur[:, 1] - a_r * r_cur[:, 0]))
@@ -211,7 +283,7 @@ def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> tuple[np.ndarray, 
     # Rule 7: crossing of the two lines, kept if near a sector point.
     cross_x, cross_y = _solve_2x2(a_n, b_n, -c_n, a_r, b_r, -c_r)
     to_sector = np.where(in_sector, np.hypot(ex - cross_x[:, None], ey - cross_y[:, None]), np.inf)
-    valid = (to_sector.min(axis=1) < MAX_CROSSING_PX) & in_sector.any(1)
+    valid = (to_sector.min(axis=1) < MAX_CROSSING_PX - _TIE) & in_sector.any(1)
     distance = np.hypot(cur[:, 0] - cross_x, cur[:, 1] - cross_y)
     # Rule 8: zeros (and their round-off) do not count.
     distance = np.where(distance <= _ZERO_PX, 0.0, distance)
@@ -219,12 +291,24 @@ def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> tuple[np.ndarray, 
     return distances, valid & (distances > 0)
 
 
+def _first_minimum(values: np.ndarray) -> np.ndarray:
+    """Per row, the first index whose value is within ``_TIE`` of the row's minimum.
+
+    MATLAB's ``min`` returns the first of equal values; values that are equal
+    in exact arithmetic may differ in their last bits, so equal means within
+    ``_TIE`` here. A row of inf gives 0 (as ``argmin``).
+    """
+    lowest = values.min(axis=1, keepdims=True)
+    return np.argmax(values <= lowest + _TIE, axis=1)
+
+
 def _solve_2x2(a11, a12, b1, a21, a22, b2) -> tuple[np.ndarray, np.ndarray]:
     """Solve each 2 x 2 system as LAPACK's LU with partial pivoting does (MATLAB's ``\\``).
 
     The same operations in the same order, so that round-off matches where it
-    can. A singular system gives NaN (MATLAB: Inf/NaN, so the vertex is
-    dropped).
+    can. A singular system (a pivot within ``_TIE``, relative, of 0: the
+    normal parallel to the expert line, or on it) gives NaN (MATLAB: Inf/NaN,
+    so the vertex is dropped).
     """
     swap = np.abs(a21) > np.abs(a11)
     p1, p2, pb = np.where(swap, a21, a11), np.where(swap, a22, a12), np.where(swap, b2, b1)
@@ -234,7 +318,7 @@ def _solve_2x2(a11, a12, b1, a21, a22, b2) -> tuple[np.ndarray, np.ndarray]:
         u22 = q2 - factor * p2
         y = (qb - factor * pb) / u22
         x = (pb - p2 * y) / p1
-    singular = (p1 == 0) | (u22 == 0)
+    singular = (p1 == 0) | (np.abs(u22) <= _TIE * (np.abs(q2) + np.abs(factor * p2)))
     return np.where(singular, np.nan, x), np.where(singular, np.nan, y)
 
 

@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._stateless import StatelessMixin
+from ..utils._validation import check_finite_images
 
 __all__ = ["PredictedRegion"]
 
@@ -82,7 +83,7 @@ class PredictedRegion(StatelessMixin, TransformerMixin, BaseEstimator):
             This transformer.
         """
         self._check_model()
-        _check_images(X)
+        check_finite_images(X)
         self.n_features_in_ = 1
         return self
 
@@ -101,7 +102,7 @@ class PredictedRegion(StatelessMixin, TransformerMixin, BaseEstimator):
             epicardium, 0 outside.
         """
         channel = self._check_model()
-        images = _check_images(X)
+        images = check_finite_images(X)
         masks = np.asarray(self.model.predict(images))
         region = masks if channel is None else masks[:, channel]
         return np.stack([images, region.astype(np.float32)], axis=1)
@@ -124,11 +125,3 @@ class PredictedRegion(StatelessMixin, TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
-
-def _check_images(X) -> np.ndarray:
-    images = np.asarray(X, dtype=np.float32)
-    if images.ndim != 3 or 0 in images.shape:
-        raise ValueError(f"expected images of shape (n, H, W), got shape {images.shape}")
-    if not np.isfinite(images).all():
-        raise ValueError("images must be finite: a predicted region replaces NaN regions, it does not take them")
-    return images

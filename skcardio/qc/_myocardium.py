@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 from scipy import ndimage
 from sklearn.utils import Bunch
 
-from ..utils._validation import check_mask
+from ..utils._validation import check_mask_pair
 
 __all__ = ["MYOCARDIUM_FLAGS", "check_myocardium"]
 
@@ -78,12 +78,7 @@ def check_myocardium(blood_pool: ArrayLike, epicardium: ArrayLike) -> Bunch:
     >>> check_myocardium([pool, pool], [epi, cut]).flags.tolist()
     [(), ('open_ring', 'thin_wall')]
     """
-    pool = check_mask(blood_pool, "blood_pool")
-    epi = check_mask(epicardium, "epicardium")
-    if pool.shape != epi.shape:
-        raise ValueError(
-            f"blood_pool and epicardium must have the same shape; got {pool.shape} and {epi.shape}"
-        )
+    pool, epi = check_mask_pair(blood_pool, epicardium, ("blood_pool", "epicardium"))
     flags = np.empty(len(pool), dtype=object)
     for i, (p, e) in enumerate(zip(pool, epi)):
         flags[i] = _slice_flags(p, e)

@@ -6,6 +6,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import ndimage
 
+from ..utils._validation import check_masks_and_proba
+
 __all__ = ["PREDICTION_FLAGS", "assess_predictions"]
 
 #: Flags set by :func:`assess_predictions`, in the order of its output (one list of names).
@@ -78,12 +80,7 @@ def assess_predictions(
     >>> assess_predictions(proba > 0.9, proba)["empty"]
     array([False,  True])
     """
-    masks = np.asarray(masks, dtype=bool)
-    proba = np.asarray(proba, dtype=np.float64)
-    if masks.ndim != 3 or proba.shape != masks.shape:
-        raise ValueError(
-            f"masks and proba must have the same shape (n, H, W), got {masks.shape} and {proba.shape}"
-        )
+    masks, proba = check_masks_and_proba(masks, proba)
     spacing = _spacing(pixel_spacing, len(masks))
     area_px = masks.sum(axis=(1, 2))
     # The mean probability inside the mask ranked bad slices better (AUROC

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..utils._validation import check_mask
+from ..utils._validation import check_mask_pair
 
 __all__ = ["myocardium_mask"]
 
@@ -41,10 +41,5 @@ def myocardium_mask(blood_pool: ArrayLike, epicardium: ArrayLike) -> np.ndarray:
     >>> ring.shape, int(ring.sum())
     ((9, 9), 24)
     """
-    pool = check_mask(blood_pool, "blood_pool")
-    epi = check_mask(epicardium, "epicardium")
-    if pool.shape != epi.shape:
-        raise ValueError(
-            f"blood_pool and epicardium must have the same shape; got {pool.shape} and {epi.shape}"
-        )
+    pool, epi = check_mask_pair(blood_pool, epicardium, ("blood_pool", "epicardium"))
     return (epi & ~pool).reshape(np.shape(blood_pool))

@@ -18,7 +18,7 @@ import torch
 from .._files import replacing
 from ..exceptions import SkcardioError
 from ..io._limits import get_limits, read_regular
-from ._unet_skorch import _forked_rng, build_net
+from ._unet_runtime import _forked_rng, build_loaded_net
 
 if TYPE_CHECKING:
     from ._unet import UNetSegmenter
@@ -101,7 +101,7 @@ def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str) -
     # Building the network initialises weights from PyTorch's global RNG:
     # fork it so that loading leaves the caller's random state alone.
     with _forked_rng(0, device_):
-        net = build_net(model, 1, None, None, n_channels=n_channels, device=device_).initialize()
+        net = build_loaded_net(model, n_channels=n_channels, device=device_)
     _check_state_dict(path, payload["state_dict"], net.module_.state_dict(), model, n_channels)
     _check_finite(path, payload["state_dict"])
     net.module_.load_state_dict(payload["state_dict"])

@@ -1,10 +1,12 @@
-"""skorch glue of :class:`UNetSegmenter`: the net, its callbacks, Ctrl-C and PyTorch's global RNG."""
+"""skorch glue of :class:`UNetSegmenter`: the net and its callbacks (Ctrl-C, divergence, plain logs).
+
+Imported only when a net is built (``fit``, ``load``): skorch cannot be
+imported under ``python -OO`` (see :mod:`skcardio.segment._unet_runtime`).
+"""
 
 from __future__ import annotations
 
 from . import _unet_env  # noqa: F401, I001  (must precede "import torch")
-import contextlib
-import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,18 +18,13 @@ from skorch.utils import Ansi
 
 from ..exceptions import SkcardioError
 from ..metrics import dice_score
-from ._unet_data import pad_to_multiple
 from ._unet_net import TARGETS, SegmentationLoss, UNet, WarmupCosine
+from ._unet_runtime import _FitInterrupted
 
 if TYPE_CHECKING:
     from ._unet import UNetSegmenter
 
-__all__ = ["build_net", "degenerate_predictions"]
-
-#: Training slices predicted by :func:`degenerate_predictions` (evenly spaced).
-_DEGENERATE_SAMPLE = 32
-#: Fraction of slices found empty (or of the image covered) that makes a model degenerate.
-_DEGENERATE_FRACTION = 0.5
+__all__ = ["build_net"]
 
 
 def build_net(model: UNetSegmenter, n_train: int, valid_data, workdir, *, n_channels: int, device: str) -> NeuralNet:
@@ -111,14 +108,6 @@ class _PlainPrintLog(PrintLog):
         return super().format_row(row, key, color="").replace(Ansi.ENDC.value, "")
 
 
-class _FitInterrupted(BaseException):
-    """Carries a KeyboardInterrupt past skorch's ``partial_fit``, which swallows it."""
-
-    def __init__(self, interrupt: KeyboardInterrupt):
-        super().__init__(interrupt)
-        self.interrupt = interrupt
-
-
 class _InterruptibleNet(NeuralNet):
     """A ``NeuralNet`` whose ``fit`` does not return normally after Ctrl-C.
 
@@ -135,26 +124,6 @@ class _InterruptibleNet(NeuralNet):
             return super().fit_loop(*args, **kwargs)
         except KeyboardInterrupt as exc:
             raise _FitInterrupted(exc) from None
-
-
-#: Serialises the sections that fork and restore PyTorch's global RNG (see
-#: :func:`_forked_rng`); re-entrant, so a seeded section may enter another.
-_RNG_LOCK = threading.RLock()
-
-
-@contextlib.contextmanager
-def _forked_rng(seed: int, device: str):
-    """Seed PyTorch inside a fork of its RNG; the global state is restored after.
-
-    Holds :data:`_RNG_LOCK` throughout: PyTorch has one random generator per
-    process, so two fits in threads (joblib's threading backend) would draw
-    from and restore it over each other, and a fixed ``random_state`` would
-    no longer give identical models.
-    """
-    devices = [torch.cuda.current_device()] if device == "cuda" else []
-    with _RNG_LOCK, torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
 
 
 class _BestCheckpoint(Checkpoint):
@@ -176,32 +145,6 @@ class _BestCheckpoint(Checkpoint):
         super().on_train_end(net, **kwargs)
 
 
-def _check_converged(net: NeuralNet, best_epoch: int) -> None:
-    """Raise SkcardioError if the kept epoch's weights or loss are not finite (training diverged)."""
-    row = net.history[best_epoch - 1]
-    name = "valid_loss" if "valid_loss" in row else "train_loss"
-    # Buffers (batch-norm statistics) count too. The loss alone is not enough:
-    # at learning_rate=1e6 the training loss stayed finite (1e18) while the
-    # weights were not, and the model marked every pixel as blood pool.
-    finite = all(v.isfinite().all() for v in net.module_.state_dict().values() if v.is_floating_point())
-    if finite and np.isfinite(row[name]):
-        return
-    problem = f"{name} = {row[name]}" if finite else "non-finite weights"
-    raise SkcardioError(
-        f"training diverged: epoch {best_epoch}, whose weights would be kept, ended with {problem}; "
-        f"try a lower learning_rate (got {net.lr!r})"
-    )
-
-
-def _best_epoch(net: NeuralNet) -> int:
-    """Epoch whose weights ``net`` holds: the best validated one, else the last."""
-    history = net.history
-    if "valid_loss_best" in history[0]:
-        best = [row["epoch"] for row in history if row.get("valid_loss_best")]
-        return int(best[-1])
-    return int(history[-1]["epoch"])
-
-
 def _dice_scoring(net: NeuralNet, X, y) -> float:
     """Mean Dice of thresholded logits over the validation images (skorch scoring)."""
     pred = (net.forward(X) > 0).cpu().numpy()
@@ -216,29 +159,3 @@ def _dice_scoring(net: NeuralNet, X, y) -> float:
 
 def _silent(*args, **kwargs) -> None:
     """A skorch ``sink`` that prints nothing."""
-
-
-def degenerate_predictions(net: NeuralNet, images: np.ndarray, masks: np.ndarray, multiple: int) -> str | None:
-    """What is useless about a trained net's masks on its own training images, or None.
-
-    One plain pass (no TTA, refinement or post-processing) over up to
-    ``_DEGENERATE_SAMPLE`` evenly spaced slices: "finds no blood pool in k
-    of the n slices that have one" when more than half are empty, "marks
-    x % of every image" when the masks cover more than half of the images
-    (a blood pool covers a few per cent).
-    """
-    pick = np.unique(np.linspace(0, len(images) - 1, min(len(images), _DEGENERATE_SAMPLE)).round().astype(int))
-    padded, (height, width) = pad_to_multiple(images[pick], multiple)
-    with _RNG_LOCK, torch.random.fork_rng(devices=[]):
-        logits = net.forward(torch.from_numpy(np.ascontiguousarray(padded)), training=False, device="cpu")
-    found, truth = logits.numpy()[..., :height, :width] > 0, masks[pick]
-    if found.ndim == 4:  # several targets: every labelled (slice, target) map on its own
-        known = (truth >= 0).all(axis=(2, 3))
-        found, truth = found[known], truth[known] > 0
-    has_pool = truth.any(axis=(1, 2))
-    empty = int((has_pool & ~found.any(axis=(1, 2))).sum())
-    if has_pool.any() and empty > _DEGENERATE_FRACTION * has_pool.sum():
-        return f"finds no blood pool in {empty} of the {int(has_pool.sum())} slices that have one"
-    if found.mean() > _DEGENERATE_FRACTION:
-        return f"marks {100 * found.mean():.0f} % of every image as blood pool"
-    return None

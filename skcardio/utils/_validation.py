@@ -6,10 +6,22 @@ Every subpackage validates its inputs here (scikit-learn keeps its own in
 * images: :func:`check_image_stack` (segmenters: ``(n, H, W)``, NaN outside
   the region), :func:`check_image_region_pairs` (``RegionSelector``:
   ``[image, region]`` pairs ``(n, 2, H, W)``), :func:`check_images_like_masks`
-  (metrics and analysis: images under masks of a given shape);
+  (metrics and analysis: images under masks of a given shape),
+  :func:`check_network_images` (the U-Net: ``(n, H, W)`` or ``(n, C, H, W)``),
+  :func:`check_finite_images` (``PredictedRegion``: finite ``(n, H, W)``);
 * masks: :func:`as_stack`, :func:`check_mask`, :func:`check_masks`, and masks
-  or contours: :func:`check_contours_or_masks`;
-  pixel spacing: :func:`check_spacing`;
+  or contours: :func:`check_contours_or_masks`; U-Net targets:
+  :func:`check_network_masks`, :func:`check_network_labels` (two channels,
+  some unknown); one mask per source slice (the exports):
+  :func:`check_slice_masks`; a cine study's masks ``(n_phases, n_slices, H,
+  W)``: :func:`check_cine_masks`, with their images:
+  :func:`check_cine_images_and_masks`; two masks of one slice stack
+  (blood pool and epicardium): :func:`check_mask_pair`; masks with their
+  probabilities: :func:`check_masks_and_proba`; one slice and its masks
+  (plots): :func:`check_slice_image`, :func:`check_slice_mask`; pixel
+  spacing: :func:`check_spacing`;
+  patients of the slices: :func:`check_groups`, and a held-out fraction of
+  them: :func:`check_holdout`;
 * slice records (``load_dataset(...).frame``, tables, mappings of columns or
   plain DICOM paths): :func:`is_records`, :func:`record_names`,
   :func:`check_records`, :func:`record_column`.
@@ -19,25 +31,36 @@ Messages state what was received and what was expected.
 
 from __future__ import annotations
 
+import math
 import os
+import sys
 from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import sparse
-from sklearn.utils.validation import check_array
-
-from ..io._contour import check_polygon
 
 __all__ = [
     "as_stack",
     "check_image_region_pairs",
     "check_image_stack",
     "check_images_like_masks",
+    "check_cine_images_and_masks",
+    "check_cine_masks",
     "check_contours_or_masks",
+    "check_finite_images",
+    "check_groups",
+    "check_holdout",
     "check_mask",
+    "check_mask_pair",
     "check_masks",
+    "check_masks_and_proba",
+    "check_network_images",
+    "check_network_labels",
+    "check_network_masks",
     "check_records",
+    "check_slice_image",
+    "check_slice_mask",
+    "check_slice_masks",
     "check_spacing",
     "is_records",
     "record_column",
@@ -46,6 +69,17 @@ __all__ = [
 
 
 # Images ------------------------------------------------------------------
+
+
+def _is_sparse(X) -> bool:
+    """True for a SciPy sparse matrix or array.
+
+    Such an object exists only once ``scipy.sparse`` has been imported, so
+    the check does not import it: ``skcardio.io`` (which writes masks checked
+    here) stays free of SciPy and scikit-learn.
+    """
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(X)
 
 
 def check_image_stack(X: ArrayLike) -> np.ndarray:
@@ -63,7 +97,7 @@ def check_image_stack(X: ArrayLike) -> np.ndarray:
     ValueError
         If ``X`` is not a non-empty 3-D real array.
     """
-    if sparse.issparse(X):
+    if _is_sparse(X):
         raise TypeError(
             "sparse input is not supported: expected dense images (n, H, W), "
             f"got {type(X).__name__}"
@@ -93,7 +127,7 @@ def check_image_region_pairs(X) -> np.ndarray:
     # grid search, and a full finite scan of the 4-D stack there cost about a
     # third of the search time. Infinite values inside the region are caught
     # by the segmenters, which read those pixels anyway (NaN = outside).
-    if sparse.issparse(X):
+    if _is_sparse(X):
         raise TypeError(
             f"sparse input is not supported: expected dense [image, region] arrays, "
             f"got {type(X).__name__}"
@@ -101,6 +135,8 @@ def check_image_region_pairs(X) -> np.ndarray:
     X = np.asarray(X)
     if X.size == 0:
         # sklearn's standard messages ("0 sample(s)", "0 feature(s)").
+        from sklearn.utils.validation import check_array
+
         check_array(X, dtype=None, allow_nd=True, ensure_2d=False)
         raise ValueError(f"expected at least one non-empty [image, region] pair, got shape {X.shape}")
     if np.iscomplexobj(X):
@@ -113,6 +149,43 @@ def check_image_region_pairs(X) -> np.ndarray:
     if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise ValueError(f"expected a numeric array, got dtype {X.dtype}")
     return X
+
+
+def check_network_images(X, channels: int | None = None) -> np.ndarray:
+    """Return ``X`` as float32 ``(n, C, H, W)`` for a network; ``(n, H, W)`` gets ``C = 1``.
+
+    ``channels``, when given, is the number of channels the model was fitted
+    with. NaN is allowed (pixels outside a region), infinity is not.
+    """
+    if _is_sparse(X):
+        raise TypeError(
+            "sparse input is not supported: X must be dense images (n, H, W) or (n, C, H, W)"
+        )
+    if np.iscomplexobj(X):
+        raise ValueError("Complex data not supported: X must be real-valued images")
+    X = np.asarray(X, dtype=np.float32)
+    given = X.shape  # the error names what was passed, not the channel axis added here
+    if X.ndim == 3:
+        X = X[:, np.newaxis]
+    if X.ndim != 4 or 0 in X.shape:
+        raise ValueError(
+            f"X must be non-empty images of shape (n, H, W) or (n, C, H, W), got shape {given}"
+        )
+    if channels is not None and X.shape[1] != channels:
+        raise ValueError(f"X has {X.shape[1]} channel(s), the model was fitted with {channels}")
+    if np.isinf(X).any():
+        raise ValueError("X contains infinite values; use NaN for pixels outside a region")
+    return X
+
+
+def check_finite_images(X) -> np.ndarray:
+    """Return ``X`` as finite float32 images ``(n, H, W)`` (no NaN region: one is predicted)."""
+    images = np.asarray(X, dtype=np.float32)
+    if images.ndim != 3 or 0 in images.shape:
+        raise ValueError(f"expected images of shape (n, H, W), got shape {images.shape}")
+    if not np.isfinite(images).all():
+        raise ValueError("images must be finite: a predicted region replaces NaN regions, it does not take them")
+    return images
 
 
 # Masks and spacing ---------------------------------------------------------
@@ -166,6 +239,188 @@ def check_masks(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.nd
     return y_true, y_pred
 
 
+def _shown_values(bad: np.ndarray) -> tuple[str, int]:
+    """Up to five of the distinct values of ``bad`` as text, and how many there are."""
+    try:
+        values = np.unique(bad)
+    except TypeError:  # unorderable objects
+        values = list(dict.fromkeys(bad.tolist()))
+    shown = ", ".join(repr(v.item() if isinstance(v, np.generic) else v) for v in values[:5])
+    return shown, len(values)
+
+
+def check_network_masks(y, X: np.ndarray) -> np.ndarray:
+    """Return ``y`` as bool ``(n, H, W)`` masks matching network images ``X`` ``(n, C, H, W)``."""
+    y = np.asarray(y)
+    expected = (X.shape[0], *X.shape[2:])
+    if y.shape != expected:
+        raise ValueError(f"y must be masks of shape {expected} matching X, got shape {y.shape}")
+    if y.dtype != bool:
+        other = ~np.isin(y, (0, 1))
+        if other.any():
+            shown, count = _shown_values(y[other])
+            more = f" (and {count - 5} more)" if count > 5 else ""
+            raise ValueError(
+                f"y must be boolean masks (or 0/1 values), got dtype {y.dtype} with "
+                f"{count} other value(s): {shown}{more}"
+            )
+        y = y.astype(bool)
+    return y
+
+
+def check_network_labels(y, X: np.ndarray) -> np.ndarray:
+    """Two-channel labels (blood pool, epicardium) as int8 ``(n, 2, H, W)``: 1/0, -1 unknown.
+
+    ``X`` are the network images ``(n, C, H, W)``. A channel is unknown for a
+    whole slice (all -1, or all NaN in a float ``y``); each slice needs one
+    known channel.
+    """
+    y = np.asarray(y)
+    expected = (X.shape[0], 2, *X.shape[2:])
+    if y.shape != expected:
+        raise ValueError(
+            f"y must be masks of shape {expected} for target='both' (channel 0 the blood pool, "
+            f"channel 1 the epicardium), matching X, got shape {y.shape}"
+        )
+    if y.dtype == bool:
+        return y.astype(np.int8)
+    if not np.issubdtype(y.dtype, np.number) or np.iscomplexobj(y):
+        raise ValueError(f"y must be boolean, integer or float masks, got dtype {y.dtype}")
+    unknown = (y == -1) | np.isnan(y) if np.issubdtype(y.dtype, np.floating) else y == -1
+    bad = ~unknown & ~np.isin(y, (0, 1))
+    if bad.any():
+        raise ValueError(
+            f"y must hold 0/1 (or -1 / NaN for an unknown label), got {bad.sum()} other value(s), "
+            f"e.g. {y[bad][0].item()!r} at index {tuple(int(i) for i in np.argwhere(bad)[0])}"
+        )
+    whole = unknown.all(axis=(2, 3))
+    partial = unknown.any(axis=(2, 3)) & ~whole
+    if partial.any():
+        i, c = np.argwhere(partial)[0]
+        raise ValueError(
+            f"y[{i}, {c}] is partly unknown: a label is known or unknown for a whole slice "
+            "channel (all -1 / NaN), not pixel by pixel"
+        )
+    if whole.all(axis=1).any():
+        raise ValueError(
+            f"slice {int(np.flatnonzero(whole.all(axis=1))[0])} of y has no known label; "
+            "each slice needs the blood pool or the epicardium"
+        )
+    return np.where(unknown, -1, y).astype(np.int8)
+
+
+def check_slice_masks(masks: ArrayLike, n: int) -> np.ndarray:
+    """``masks`` as bool ``(n, H, W)``, one per source slice (the mask rule of :func:`check_mask`)."""
+    masks = np.asarray(masks)
+    if masks.dtype != bool and not (np.issubdtype(masks.dtype, np.number) and np.isin(masks, (0, 1)).all()):
+        raise ValueError(
+            f"masks must be boolean (bool, or numbers that are all 0 or 1); got dtype {masks.dtype} "
+            f"with values such as {np.unique(masks)[:5].tolist()}"
+        )
+    masks = masks.astype(bool)
+    if masks.ndim != 3 or len(masks) != n or n == 0:
+        raise ValueError(
+            f"expected one mask per source slice: {n} slice(s), got masks of shape {masks.shape}"
+        )
+    return masks
+
+
+def check_cine_masks(masks: ArrayLike, n_slices: int) -> np.ndarray:
+    """A cine study's bool masks ``(n_phases, n_slices, H, W)``, ``n_slices`` those of its geometry."""
+    masks = np.asarray(masks)
+    if masks.ndim != 4 or masks.dtype != bool:
+        raise ValueError(
+            f"masks must be a bool array of shape (n_phases, n_slices, H, W), got {masks.dtype} of shape {masks.shape}"
+        )
+    if masks.shape[1] != n_slices:
+        raise ValueError(f"masks have {masks.shape[1]} slice(s), the geometry {n_slices}")
+    return masks
+
+
+def check_cine_images_and_masks(images: ArrayLike, masks: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """A cine study's images (float) and masks (bool), both ``(n_phases, n_slices, H, W)``."""
+    images, masks = np.asarray(images, float), np.asarray(masks, bool)
+    if images.ndim != 4 or masks.shape != images.shape:
+        raise ValueError(
+            f"images and masks must have one shape (n_phases, n_slices, H, W), got {images.shape} and {masks.shape}"
+        )
+    return images, masks
+
+
+def check_mask_pair(first: ArrayLike, second: ArrayLike, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Two bool-like mask stacks of one shape (e.g. blood pool and epicardium), as :func:`check_mask`."""
+    first, second = check_mask(first, names[0]), check_mask(second, names[1])
+    if first.shape != second.shape:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same shape; got {first.shape} and {second.shape}"
+        )
+    return first, second
+
+
+def check_masks_and_proba(masks: ArrayLike, proba: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Masks (bool) and their probabilities (float64), both ``(n, H, W)``."""
+    masks = np.asarray(masks, dtype=bool)
+    proba = np.asarray(proba, dtype=np.float64)
+    if masks.ndim != 3 or proba.shape != masks.shape:
+        raise ValueError(
+            f"masks and proba must have the same shape (n, H, W), got {masks.shape} and {proba.shape}"
+        )
+    return masks, proba
+
+
+def check_slice_image(image: ArrayLike, name: str = "image") -> np.ndarray:
+    """One ``(H, W)`` slice as float64."""
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim != 2:
+        raise ValueError(f"{name} must be one (H, W) slice; got shape {image.shape}.")
+    return image
+
+
+def check_slice_mask(mask: ArrayLike | None, shape: tuple[int, int], name: str) -> np.ndarray | None:
+    """One bool-like ``(H, W)`` mask of an image of ``shape`` as bool; None stays None."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    if mask.shape != shape:
+        raise ValueError(f"{name} must have the image's shape {shape}; got {mask.shape}.")
+    return check_mask(mask, name)[0]  # bool, or numbers all 0 or 1
+
+
+def check_groups(groups, n: int) -> np.ndarray | None:
+    """``groups`` as an array of one patient id per slice (``n``), or None."""
+    if groups is None:
+        return None
+    groups = np.asarray(groups)
+    if groups.shape != (n,):
+        raise ValueError(
+            f"groups must have shape ({n},), one patient id per slice of X, got shape {groups.shape}"
+        )
+    return groups
+
+
+def check_holdout(fraction: float | None, n: int, groups) -> None:
+    """Raise ValueError if holding out ``fraction`` of the patients (slices) leaves none to train on.
+
+    Mirrors the rounding of ``(Group)ShuffleSplit``, which holds out
+    ``ceil(fraction * count)`` patients (slices without ``groups``) and
+    otherwise fails with a message about "n_samples". ``fraction`` is the
+    ``validation_fraction`` of an estimator (None: nothing held out).
+    """
+    if fraction is None:
+        return
+    count, unit = (n, "slices") if groups is None else (len(np.unique(groups)), "patients (groups)")
+    if count < 2:  # nothing can be held out: the estimator warns and trains on everything
+        return
+    held = math.ceil(fraction * count)
+    if held >= count:
+        raise ValueError(
+            f"validation_fraction={fraction} would hold out ceil("
+            f"{fraction} x {count}) = {held} of the {count} {unit} for "
+            f"validation, leaving none for training; with {count} {unit} it must be at most "
+            f"{count - 1}/{count} (or give more {unit.split()[0]})"
+        )
+
+
 def _is_contour_list(y) -> bool:
     """A list or tuple of per-slice ``(m, 2)`` point arrays (``None`` or empty: no contour)."""
     if not isinstance(y, (list, tuple)) or len(y) == 0:
@@ -185,6 +440,9 @@ def _is_contour_list(y) -> bool:
 def _check_contour(item, name: str, index: int) -> np.ndarray | None:
     if item is None or np.size(item) == 0:
         return None
+    # Imported here: skcardio.io checks its masks with this module.
+    from ..io._contour import check_polygon
+
     try:
         return check_polygon(item)
     except (TypeError, ValueError) as exc:

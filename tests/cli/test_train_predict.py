@@ -378,3 +378,25 @@ def test_train_refuses_a_folder_given_twice(tmp_path, capsys):
     assert main(["train", sample, sample + "/", "--out", str(tmp_path / "m.pt"), *TINY_FLAGS]) == 2
     assert f"{sample}/: given twice (also as {sample}); expected each dataset folder once" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("target, flags, expected", [
+    ("both", [], "a model of target 'both' gives two masks per image"),
+    ("epicardium", ["--dicom-seg"], "a model of target 'epicardium': --dicom-seg writes the segment as the LV blood pool"),
+])
+def test_predict_refuses_a_model_whose_masks_it_cannot_write(target, flags, expected, tmp_path, capsys, monkeypatch):
+    # 'both' ended in a traceback from assess_predictions ((n, 2, H, W) masks); an epicardium
+    # model's masks were written as a SEG segment coded as the LV blood pool.
+    class Stand:
+        target_ = target
+
+        def predict_with_proba(self, images):  # pragma: no cover - reached only if not refused
+            raise AssertionError("segmented")
+
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, **kw: Stand()))
+    single = sorted((get_sample_path() / "dicoms" / "SCD0000101").glob("*.dcm"))[0]
+    out = tmp_path / "out"
+    assert main(["predict", str(single), "--model", "m.pt", "--out", str(out), "--no-progress", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"skcardio predict: error: m.pt: {expected}") and err.count("\n") == 1, err
+    assert not out.exists()

@@ -4,6 +4,7 @@ import sys
 import warnings
 
 import numpy as np
+import pydicom
 import pytest
 
 from skcardio.exceptions import ExportError, SkcardioWarning
@@ -238,3 +239,24 @@ def test_masks_must_be_boolean(tmp_path, make_dicom):
     # 0/1 numbers are masks.
     volume = nib.load(write_nifti(_masks(3).astype(np.uint8), slices, tmp_path / "m.nii"))
     assert volume.shape == (5, 6, 3)
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+def test_invalid_dates_are_written_empty(tmp_path, make_dicom, implicit):
+    """Anonymised dates such as 00000000 are emptied, valid ones copied, in either VR encoding."""
+    pytest.importorskip("highdicom")
+    from pydicom.uid import ImplicitVRLittleEndian, generate_uid
+
+    from skcardio.io._export import _conformed
+
+    path = make_dicom(tmp_path / "a.dcm", np.zeros((8, 8), np.int16), StudyDate="00000000",
+                      SeriesDate="20090101", StudyTime="", ContentTime="99999999", StudyInstanceUID=generate_uid())
+    ds = pydicom.dcmread(path)
+    if implicit:
+        ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+        ds.save_as(path, enforce_file_format=True)
+        ds = pydicom.dcmread(path)
+        assert ds.file_meta.TransferSyntaxUID == ImplicitVRLittleEndian
+    ds = _conformed(ds)
+    assert ds.StudyDate in (None, "") and ds.ContentTime in (None, "")
+    assert ds.SeriesDate == "20090101" and "PatientName" in ds

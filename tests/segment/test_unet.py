@@ -630,7 +630,7 @@ class _ConstantNet:
     [(-5.0, r"finds no blood pool in 8 of the 8 slices that have one"), (5.0, r"marks 100 % of every image as blood pool")],
 )
 def test_degenerate_predictions_names_empty_and_full_masks(value, message, discs):
-    from skcardio.segment._unet_skorch import degenerate_predictions
+    from skcardio.segment._unet_runtime import degenerate_predictions
 
     X, y = discs
     images = robust_scale(X[:8, None])
@@ -638,7 +638,7 @@ def test_degenerate_predictions_names_empty_and_full_masks(value, message, discs
 
 
 def test_degenerate_predictions_accepts_a_working_model(fitted, discs):
-    from skcardio.segment._unet_skorch import degenerate_predictions
+    from skcardio.segment._unet_runtime import degenerate_predictions
 
     X, y = discs
     assert degenerate_predictions(fitted.net_, robust_scale(X[:, None]), y, 4) is None

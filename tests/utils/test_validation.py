@@ -12,12 +12,25 @@ from scipy import sparse
 from skcardio.datasets import load_sample
 from skcardio.utils._validation import (
     as_stack,
+    check_cine_images_and_masks,
+    check_cine_masks,
+    check_finite_images,
+    check_groups,
+    check_holdout,
     check_image_region_pairs,
     check_image_stack,
     check_images_like_masks,
     check_mask,
+    check_mask_pair,
     check_masks,
+    check_masks_and_proba,
+    check_network_images,
+    check_network_labels,
+    check_network_masks,
     check_records,
+    check_slice_image,
+    check_slice_mask,
+    check_slice_masks,
     check_spacing,
     is_records,
     record_column,
@@ -105,3 +118,155 @@ def test_records_and_paths():
         check_records("a.dcm")
     with pytest.raises(ValueError, match="lack the column 'ocontour_path'"):
         record_column({"dicom_path": ["a.dcm"]}, "ocontour_path")
+
+
+def test_network_images_get_a_channel_axis_and_keep_nan():
+    X = np.array([[[np.nan, 1], [2, 3]]], dtype=np.float64)
+    out = check_network_images(X)
+    assert out.dtype == np.float32 and out.shape == (1, 1, 2, 2)
+    assert np.isnan(out[0, 0, 0, 0]) and out[0, 0, 1, 1] == 3
+    assert check_network_images(np.zeros((2, 3, 4, 4)), channels=3).shape == (2, 3, 4, 4)
+
+
+@pytest.mark.parametrize(
+    "X, channels, error, match",
+    [
+        (sparse.csr_matrix(np.eye(3)), None, TypeError, "sparse input is not supported"),
+        (np.zeros((1, 4, 4), complex), None, ValueError, "Complex data not supported"),
+        (np.zeros((4, 4)), None, ValueError, r"got shape \(4, 4\)"),
+        (np.zeros((0, 4, 4)), None, ValueError, r"non-empty images .* got shape \(0, 4, 4\)"),
+        (np.zeros((1, 2, 4, 4)), 1, ValueError, "X has 2 channel\\(s\\), the model was fitted with 1"),
+        (np.full((1, 4, 4), np.inf), None, ValueError, "infinite values; use NaN"),
+    ],
+)
+def test_network_images_reject_bad_input(X, channels, error, match):
+    with pytest.raises(error, match=match):
+        check_network_images(X, channels)
+
+
+def test_network_masks_match_the_images():
+    X = np.zeros((2, 1, 3, 3), np.float32)
+    assert check_network_masks(np.ones((2, 3, 3), np.uint8), X).dtype == bool
+    with pytest.raises(ValueError, match=r"shape \(2, 3, 3\) matching X, got shape \(2, 3, 4\)"):
+        check_network_masks(np.zeros((2, 3, 4)), X)
+    y = np.arange(18).reshape(2, 3, 3)  # 16 values other than 0/1: five shown
+    with pytest.raises(ValueError, match=r"16 other value\(s\): 2, 3, 4, 5, 6 \(and 11 more\)"):
+        check_network_masks(y, X)
+    objects = np.array([[[0, "a", None]]] * 3, dtype=object).reshape(1, 3, 3)  # unorderable
+    with pytest.raises(ValueError, match="2 other value"):
+        check_network_masks(objects, X[:1])
+
+
+def test_network_labels_mark_unknown_channels():
+    X = np.zeros((2, 1, 2, 2), np.float32)
+    y = np.zeros((2, 2, 2, 2))
+    y[0, 0] = 1
+    y[1, 1] = np.nan  # slice 1 has no epicardium label
+    labels = check_network_labels(y, X)
+    assert labels.dtype == np.int8
+    assert labels[0, 0].tolist() == [[1, 1], [1, 1]] and (labels[1, 1] == -1).all()
+    assert check_network_labels(np.ones((2, 2, 2, 2), bool), X).dtype == np.int8
+
+
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        (np.zeros((2, 2, 2)), r"for target='both' .* got shape \(2, 2, 2\)"),
+        (np.full((2, 2, 2, 2), "a"), "boolean, integer or float masks"),
+        (np.full((2, 2, 2, 2), 3), r"got 16 other value\(s\), e.g. 3 at index \(0, 0, 0, 0\)"),
+        (np.where(np.arange(4).reshape(2, 2) == 0, -1, 0) * np.ones((2, 2, 1, 1), int), r"y\[0, 0\] is partly unknown"),
+        (np.full((2, 2, 2, 2), -1), "slice 0 of y has no known label"),
+    ],
+)
+def test_network_labels_reject_bad_labels(y, match):
+    with pytest.raises(ValueError, match=match):
+        check_network_labels(y, np.zeros((2, 1, 2, 2), np.float32))
+
+
+def test_finite_images():
+    assert check_finite_images([[[1, 2]]]).dtype == np.float32
+    with pytest.raises(ValueError, match=r"\(n, H, W\), got shape \(2, 2\)"):
+        check_finite_images(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="images must be finite"):
+        check_finite_images(np.full((1, 2, 2), np.nan))
+
+
+def test_slice_masks_one_per_source():
+    assert check_slice_masks(np.ones((2, 3, 3), np.int16), 2).dtype == bool
+    with pytest.raises(ValueError, match=r"masks must be boolean .* values such as \[0, 7\]"):
+        check_slice_masks(np.array([[[0, 7]]]), 1)
+    with pytest.raises(ValueError, match=r"one mask per source slice: 3 slice\(s\), got masks of shape \(2, 3, 3\)"):
+        check_slice_masks(np.ones((2, 3, 3), bool), 3)
+    with pytest.raises(ValueError, match="0 slice"):
+        check_slice_masks(np.ones((0, 3, 3), bool), 0)
+
+
+def test_cine_masks():
+    masks = np.zeros((3, 2, 4, 4), bool)
+    assert check_cine_masks(masks, 2) is masks
+    with pytest.raises(ValueError, match=r"bool array of shape \(n_phases, n_slices, H, W\), got uint8"):
+        check_cine_masks(masks.astype(np.uint8), 2)
+    with pytest.raises(ValueError, match=r"masks have 2 slice\(s\), the geometry 5"):
+        check_cine_masks(masks, 5)
+
+
+def test_groups_one_per_slice():
+    assert check_groups(None, 3) is None
+    assert check_groups(["a", "a", "b"], 3).tolist() == ["a", "a", "b"]
+    with pytest.raises(ValueError, match=r"groups must have shape \(3,\), one patient id per slice"):
+        check_groups(["a", "b"], 3)
+
+
+def test_holdout_leaves_patients_to_train_on():
+    check_holdout(None, 1, None)
+    check_holdout(0.5, 4, ["a", "a", "b", "c"])  # ceil(1.5) = 2 of 3 patients held out
+    check_holdout(0.9, 1, None)  # a single slice: nothing is held out (the estimator warns)
+    with pytest.raises(ValueError, match=r"ceil\(0.7 x 3\) = 3 of the 3 patients \(groups\) .* at most 2/3"):
+        check_holdout(0.7, 6, ["a", "a", "b", "b", "c", "c"])
+    with pytest.raises(ValueError, match=r"ceil\(0.6 x 2\) = 2 of the 2 slices for validation, leaving none"):
+        check_holdout(0.6, 2, None)
+
+
+def test_cine_images_and_masks_share_their_shape():
+    images, masks = check_cine_images_and_masks(np.zeros((2, 3, 4, 4), np.int16), np.ones((2, 3, 4, 4), np.uint8))
+    assert images.dtype == np.float64 and masks.dtype == bool
+    with pytest.raises(ValueError, match=r"one shape \(n_phases, n_slices, H, W\), got \(2, 3, 4\) and \(2, 3, 4\)"):
+        check_cine_images_and_masks(np.zeros((2, 3, 4)), np.zeros((2, 3, 4)))
+
+
+def test_mask_pair():
+    pool, epi = check_mask_pair([[0, 1]], np.ones((1, 2), bool), ("blood_pool", "epicardium"))
+    assert pool.shape == epi.shape == (1, 1, 2) and pool.dtype == bool
+    with pytest.raises(ValueError, match=r"^blood_pool and epicardium must have the same shape; got \(1, 1, 2\) and \(1, 1, 3\)$"):
+        check_mask_pair([[0, 1]], [[0, 1, 1]], ("blood_pool", "epicardium"))
+    with pytest.raises(ValueError, match="epicardium must be a boolean mask"):
+        check_mask_pair([[0, 1]], [[0, 2]], ("blood_pool", "epicardium"))
+
+
+def test_masks_and_proba():
+    masks, proba = check_masks_and_proba(np.ones((1, 2, 2)), np.full((1, 2, 2), 0.5, np.float32))
+    assert masks.dtype == bool and proba.dtype == np.float64
+    with pytest.raises(ValueError, match=r"same shape \(n, H, W\), got \(1, 2, 2\) and \(1, 2, 3\)"):
+        check_masks_and_proba(np.ones((1, 2, 2)), np.ones((1, 2, 3)))
+
+
+def test_one_slice_and_its_masks():
+    image = check_slice_image([[1, 2], [3, 4]])
+    assert image.dtype == np.float64
+    assert check_slice_mask(None, (2, 2), "region") is None
+    assert check_slice_mask([[0, 1], [1, 0]], (2, 2), "region").tolist() == [[False, True], [True, False]]
+    with pytest.raises(ValueError, match=r"image must be one \(H, W\) slice; got shape \(1, 2, 2\)"):
+        check_slice_image(np.zeros((1, 2, 2)))
+    with pytest.raises(ValueError, match=r"region must have the image's shape \(2, 2\); got \(3, 3\)"):
+        check_slice_mask(np.zeros((3, 3)), (2, 2), "region")
+
+
+def test_io_does_not_import_scipy_sparse_or_sklearn():
+    # skcardio.io checks its masks here; the check must not pull in SciPy's
+    # sparse module or scikit-learn (seconds of import for writing a file).
+    import subprocess
+    import sys
+
+    code = "import sys, skcardio.io; print('sklearn' in sys.modules, 'scipy.sparse' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]
