@@ -1,8 +1,9 @@
-"""The classical benchmark compares like with like: its bare loop does skcardio's work.
+"""The benchmarks compare like with like, and time what they say they time.
 
 ``benchmarks/bench_classical.py`` times ``GridSearchCV`` against a bare loop of
 scikit-image / scipy calls; the ratio only means something if both compute
-the same masks and scores. These tests hold the script to that.
+the same masks and scores. These tests hold the script to that, and check
+``benchmarks/bench_unet.py``'s epoch timing on tiny data.
 """
 
 import importlib.util
@@ -89,3 +90,21 @@ def test_epicardium_benchmark_labels(shared_data_root):
     assert ((labels[:, 1] == -1).all(axis=(1, 2)) | known).all()
     np.testing.assert_array_equal(labels[: keep.sum(), 0], dicom.y[keep])
     np.testing.assert_array_equal(labels[: keep.sum()][clean_o[keep], 1], dicom.regions[keep][clean_o[keep]])
+
+
+def test_unet_benchmark_times_epochs_and_extrapolates_the_full_fit():
+    """bench_unet --train-epochs: one duration per epoch; the full fit is max_epochs x the median epoch."""
+    pytest.importorskip("torch")
+    spec = importlib.util.spec_from_file_location("bench_unet", SCRIPT.with_name("bench_unet.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rng = np.random.default_rng(0)
+    masks = np.zeros((4, 32, 32), bool)
+    masks[:, 10:20, 12:22] = True
+    images = (100 * masks + rng.normal(0, 5, masks.shape)).astype(np.float32)
+    params = dict(depth=2, base_channels=4, crop_size=32, batch_size=4, max_epochs=50)
+    timed = module.train_epochs(images, masks, params, 2)
+    assert timed["epochs"] == 2 and len(timed["epoch_s"]) == 2 and all(d > 0 for d in timed["epoch_s"])
+    assert timed["max_epochs"] == 50
+    assert timed["extrapolated_fit_s"] == pytest.approx(50 * np.median(timed["epoch_s"]))
+    assert timed["fit_s"] >= sum(timed["epoch_s"]) and timed["fit_cpu_s"] > 0
