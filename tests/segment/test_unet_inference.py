@@ -130,3 +130,23 @@ def test_refitting_predicts_with_the_new_weights(discs):
     second = model.set_params(random_state=1).fit(X[:8], y[:8]).predict_proba(X[:2])
     assert not np.array_equal(first, second)
     np.testing.assert_allclose(second, _skorch_proba(model, X[:2]), atol=ROUNDING, rtol=0)
+
+
+def test_the_folded_copy_is_reused_until_a_weight_changes():
+    from skcardio.segment._unet_inference import folded
+
+    net = _trained_looking_unet()
+    first = folded(net)
+    assert folded(net) is first
+    images = np.random.default_rng(0).random((2, 1, 32, 32), dtype=np.float32)
+    before = network_proba(net, images)
+    with torch.no_grad():
+        next(net.parameters()).data.mul_(2)  # in place, through .data: no version counter notices
+    second = folded(net)
+    assert second is not first
+    assert not np.allclose(network_proba(net, images), before)
+    for module in net.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_var.fill_(4.0)  # a buffer counts too
+            break
+    assert folded(net) is not second
