@@ -20,10 +20,11 @@ imported, so this module must be imported before ``torch``.
 
 **Freed tensor memory is kept for the next step (glibc).** By default glibc
 gives large freed blocks back to the kernel (``munmap``, heap trimming), so
-each training step of the default U-Net faulted in about 130 MB of fresh
-zeroed pages (33 000 page faults); keeping blocks below 32 MB in the heap and
-trimming only above 1 GB of free memory removed them all and 20 % of a
-step's CPU time, with bit-identical results (``docs/unet.md``). The cost:
+each training step of the default U-Net faulted in about 100 MB of fresh
+zeroed pages (25 000-33 000 page faults); keeping blocks below 32 MB in the
+heap and trimming only above 1 GB of free memory removed 80 % of the faults
+of a fit and 10-17 % of its CPU time, with bit-identical results
+(``docs/unet.md``). The cost:
 the process keeps its peak memory instead of returning it. Done at import
 (``mallopt``) on Linux with glibc only, and not when the environment already
 sets ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_``.
