@@ -83,32 +83,20 @@ class _History(list):
 
 
 class InferenceNet:
-    """A loaded U-Net that predicts without skorch (``python -OO``), as a skorch net does.
+    """A loaded U-Net that predicts without skorch (``python -OO``), in place of a skorch net.
 
     Offers what prediction and :meth:`UNetSegmenter.save` use of a skorch
-    ``NeuralNet``: ``module_``, ``history`` and ``forward(X, training,
-    device)``, which, like skorch's, runs the module in eval mode without
-    gradients on batches of ``batch_size`` images and concatenates the outputs.
+    ``NeuralNet``: ``module_`` (prediction calls it directly, through
+    :func:`skcardio.segment._unet_inference.network_proba`, whichever net
+    holds it) and ``history``.
     """
 
-    def __init__(self, module: torch.nn.Module, *, batch_size: int, device: str):
+    def __init__(self, module: torch.nn.Module, *, device: str):
         self.module_ = module.to(device)
-        self.batch_size = batch_size
-        self.device = device
         self.history = _History()
 
     def initialize(self) -> InferenceNet:
         return self
-
-    def forward(self, X, training: bool = False, device: str = "cpu") -> torch.Tensor:
-        self.module_.train(training)
-        X = torch.as_tensor(X)
-        with torch.set_grad_enabled(training):
-            outputs = [
-                self.module_(X[i : i + self.batch_size].to(self.device)).to(device)
-                for i in range(0, len(X), self.batch_size)
-            ]
-        return torch.cat(outputs, dim=0)
 
 
 def build_loaded_net(model: UNetSegmenter, *, n_channels: int, device: str):
@@ -123,7 +111,7 @@ def build_loaded_net(model: UNetSegmenter, *, n_channels: int, device: str):
         depth=model.depth,
         out_channels=len(TARGETS[model.target]),
     )
-    return InferenceNet(module, batch_size=model.batch_size, device=device)
+    return InferenceNet(module, device=device)
 
 
 class _FitInterrupted(BaseException):

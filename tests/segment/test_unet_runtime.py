@@ -5,38 +5,37 @@ error of fit) are in tests/test_optimized.py; these pin the pieces in a
 normal interpreter.
 """
 
+import copy
 import sys
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import torch
 
+from skcardio.datasets import load_sample
 from skcardio.segment import UNetSegmenter, _unet_runtime
-from skcardio.segment._unet_runtime import InferenceNet, build_loaded_net, import_skorch
+from skcardio.segment._unet_runtime import InferenceNet, import_skorch
 
 
-@pytest.mark.parametrize("target", ["endocardium", "both"])
-def test_inference_net_predicts_as_the_skorch_net(target):
-    model = UNetSegmenter(depth=2, base_channels=4, batch_size=3, target=target)
-    torch.manual_seed(0)
-    net = build_loaded_net(model, n_channels=1, device="cpu")  # skorch's (normal interpreter)
-    assert type(net).__name__ == "_InterruptibleNet"
-    plain = InferenceNet(
-        type(net.module_)(in_channels=1, base_channels=4, depth=2, out_channels=net.module_.out_channels),
-        batch_size=3,
-        device="cpu",
+def test_inference_net_predicts_as_the_skorch_net():
+    model = UNetSegmenter.pretrained()
+    assert type(model.net_).__name__ == "_InterruptibleNet"  # skorch's (normal interpreter)
+    trained = model.net_.module_
+    module = type(trained)(
+        in_channels=model.n_channels_,
+        base_channels=model.base_channels,
+        depth=model.depth,
+        out_channels=trained.out_channels,
     )
-    plain.module_.load_state_dict(net.module_.state_dict())
-    X = torch.from_numpy(np.random.default_rng(0).normal(size=(7, 1, 16, 16)).astype(np.float32))
-    net.module_.train()  # forward must switch to eval mode (batch norm's running statistics)
-    plain.module_.train()
-    expected = net.forward(X, training=False, device="cpu")
-    got = plain.forward(X, training=False, device="cpu")
-    assert got.shape == expected.shape == ((7, 16, 16) if target == "endocardium" else (7, 2, 16, 16))
-    assert torch.equal(got, expected)
-    assert not plain.module_.training and not got.requires_grad
-    assert plain.history.to_list() == [] and plain.initialize() is plain
+    module.load_state_dict(trained.state_dict())
+    plain = copy.copy(model)
+    plain.net_ = InferenceNet(module, device="cpu")
+    X = load_sample().images[:3]
+    expected = model.predict_proba(X)
+    got = plain.predict_proba(X)
+    assert got.shape == expected.shape == X.shape
+    np.testing.assert_array_equal(got, expected)
+    assert plain.net_.history.to_list() == [] and plain.net_.initialize() is plain.net_
 
 
 def test_import_skorch_names_python_OO(monkeypatch):
