@@ -362,7 +362,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
                 shutil.rmtree(workdir, ignore_errors=True)
         best_epoch = _best_epoch(net)
         _check_converged(net, best_epoch)
-        problem = degenerate_predictions(net, images[train], y[train], multiple)
+        problem = degenerate_predictions(net.module_, images[train], y[train], multiple, threshold=self.threshold)
         if problem:
             warnings.warn(
                 f"the trained model {problem} on its own training images: it is useless as it is; "

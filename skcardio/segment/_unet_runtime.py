@@ -26,6 +26,7 @@ import torch
 
 from ..exceptions import SkcardioError
 from ._unet_data import pad_to_multiple
+from ._unet_inference import network_proba
 
 if TYPE_CHECKING:
     from ._unet import UNetSegmenter
@@ -168,20 +169,22 @@ def _best_epoch(net) -> int:
     return int(history[-1]["epoch"])
 
 
-def degenerate_predictions(net, images: np.ndarray, masks: np.ndarray, multiple: int) -> str | None:
-    """What is useless about a trained net's masks on its own training images, or None.
+def degenerate_predictions(
+    module: torch.nn.Module, images: np.ndarray, masks: np.ndarray, multiple: int, *, threshold: float
+) -> str | None:
+    """What is useless about a trained network's masks on its own training images, or None.
 
     One plain pass (no TTA, refinement or post-processing) over up to
-    ``_DEGENERATE_SAMPLE`` evenly spaced slices: "finds no blood pool in k
-    of the n slices that have one" when more than half are empty, "marks
-    x % of every image" when the masks cover more than half of the images
-    (a blood pool covers a few per cent).
+    ``_DEGENERATE_SAMPLE`` evenly spaced slices, through the path every
+    prediction takes (:func:`~skcardio.segment._unet_inference.network_proba`,
+    masks where the probability exceeds ``threshold``): "finds no blood pool
+    in k of the n slices that have one" when more than half are empty,
+    "marks x % of every image" when the masks cover more than half of the
+    images (a blood pool covers a few per cent).
     """
     pick = np.unique(np.linspace(0, len(images) - 1, min(len(images), _DEGENERATE_SAMPLE)).round().astype(int))
     padded, (height, width) = pad_to_multiple(images[pick], multiple)
-    with _RNG_LOCK, torch.random.fork_rng(devices=[]):
-        logits = net.forward(torch.from_numpy(np.ascontiguousarray(padded)), training=False, device="cpu")
-    found, truth = logits.numpy()[..., :height, :width] > 0, masks[pick]
+    found, truth = network_proba(module, padded)[..., :height, :width] > threshold, masks[pick]
     if found.ndim == 4:  # several targets: every labelled (slice, target) map on its own
         known = (truth >= 0).all(axis=(2, 3))
         found, truth = found[known], truth[known] > 0

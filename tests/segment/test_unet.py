@@ -615,14 +615,17 @@ def test_predict_with_proba_is_predict_and_predict_proba(fitted, discs):
     np.testing.assert_array_equal(proba, fitted.predict_proba(X[:4]))
 
 
-class _ConstantNet:
-    """Stands in for a trained skorch net whose every logit is ``value``."""
+class _ConstantNet(torch.nn.Module):
+    """A network whose every logit is ``value``: a 1 x 1 convolution with zero weights and bias ``value``."""
 
-    def __init__(self, value: float):
-        self.value = value
+    def __init__(self, value: float, in_channels: int = 1):
+        super().__init__()
+        self.head = torch.nn.Conv2d(in_channels, 1, kernel_size=1)
+        torch.nn.init.zeros_(self.head.weight)
+        torch.nn.init.constant_(self.head.bias, value)
 
-    def forward(self, X, training=False, device="cpu"):
-        return torch.full((X.shape[0], *X.shape[2:]), self.value)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(x)[:, 0]  # (n, H, W), as the U-Net's one target
 
 
 @pytest.mark.parametrize(
@@ -634,14 +637,34 @@ def test_degenerate_predictions_names_empty_and_full_masks(value, message, discs
 
     X, y = discs
     images = robust_scale(X[:8, None])
-    assert re.fullmatch(message, degenerate_predictions(_ConstantNet(value), images, y[:8], 4))
+    assert re.fullmatch(message, degenerate_predictions(_ConstantNet(value), images, y[:8], 4, threshold=0.5))
+
+
+@pytest.mark.parametrize(
+    "threshold, message",
+    [(0.5, r"finds no blood pool in 8 of the 8 slices that have one"), (0.45, r"marks 100 % of every image as blood pool")],
+)
+def test_degenerate_predictions_thresholds_probabilities_as_predict_does(threshold, message, discs):
+    from skcardio.segment._unet_runtime import InferenceNet, degenerate_predictions
+
+    # Logit 0 is probability 0.5: masks are where it exceeds the threshold (predict's rule), so
+    # at 0.5 nothing is found and at 0.45 everything.
+    X, y = discs
+    net = _ConstantNet(0.0)
+    images = robust_scale(X[:8, None])
+    assert re.fullmatch(message, degenerate_predictions(net, images, y[:8], 4, threshold=threshold))
+    model = UNetSegmenter(threshold=threshold, tta=False, refine=False, postprocess=False)
+    model._set_fitted(InferenceNet(net, device="cpu"), "cpu", 1, 1, 0.0)  # as fit would leave it, with this network
+    found = model.predict(X[:8])
+    assert found.all() if threshold < 0.5 else not found.any()
 
 
 def test_degenerate_predictions_accepts_a_working_model(fitted, discs):
     from skcardio.segment._unet_runtime import degenerate_predictions
 
     X, y = discs
-    assert degenerate_predictions(fitted.net_, robust_scale(X[:, None]), y, 4) is None
+    images = robust_scale(X[:, None])
+    assert degenerate_predictions(fitted.net_.module_, images, y, 4, threshold=fitted.threshold) is None
 
 
 def test_fit_warns_when_the_model_is_degenerate(discs, monkeypatch):
@@ -650,14 +673,14 @@ def test_fit_warns_when_the_model_is_degenerate(discs, monkeypatch):
     X, y = discs
     seen = []
 
-    def fake(net, images, masks, multiple):
-        seen.append(len(images))
+    def fake(module, images, masks, multiple, *, threshold):
+        seen.append((type(module).__name__, len(images), threshold))
         return "finds no blood pool in 8 of the 8 slices that have one"
 
     monkeypatch.setattr(_unet, "degenerate_predictions", fake)
     with pytest.warns(DegenerateModelWarning, match=r"trained model finds no blood pool.*max_epochs=1") as caught:
-        UNetSegmenter(**TINIEST).fit(X[:8], y[:8])
-    assert seen == [8]
+        UNetSegmenter(**TINIEST, threshold=0.3).fit(X[:8], y[:8])
+    assert seen == [("UNet", 8, 0.3)]  # the trained network itself, judged at the model's threshold
     assert issubclass(DegenerateModelWarning, SkcardioWarning)
     assert caught[0].filename == __file__  # stacklevel=2: the caller of fit
 
