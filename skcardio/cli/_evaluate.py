@@ -432,9 +432,9 @@ def _apd(experts: list, y_pred: np.ndarray, spacing: np.ndarray, labels: list[st
     anisotropic slice must not sink the whole evaluation, and is named.
     """
     from ..metrics import average_perpendicular_distance
-    from ..metrics._distance import _SQUARE_RTOL
+    from ..metrics._distance import square_pixels
 
-    square = np.isclose(spacing[:, 0], spacing[:, 1], rtol=_SQUARE_RTOL, atol=0.0)
+    square = square_pixels(spacing)  # the metric's own test: it refuses "miccai2009" for the others
     apd = np.empty(len(y_pred))
     for definition, chosen in (("miccai2009", square), ("geometric", ~square)):
         if chosen.any():

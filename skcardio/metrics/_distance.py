@@ -155,10 +155,20 @@ def check_definition(definition: str) -> str:
     return definition
 
 
+def square_pixels(spacing: np.ndarray) -> np.ndarray:
+    """Whether each (row, col) spacing of ``spacing`` (..., 2) is square enough for ``"miccai2009"``.
+
+    The one test of :func:`average_perpendicular_distance`; ``skcardio
+    evaluate`` asks it too, to give the other slices the geometric APD.
+    """
+    spacing = np.asarray(spacing, dtype=np.float64)
+    return np.isclose(spacing[..., 0], spacing[..., 1], rtol=_SQUARE_RTOL, atol=0.0)
+
+
 def _square_pixel(spacing: np.ndarray, index: int) -> float:
     """The one pixel size the challenge's rules scale by (they measure in pixels)."""
     row, col = spacing
-    if not np.isclose(row, col, rtol=_SQUARE_RTOL, atol=0.0):
+    if not square_pixels(spacing):
         raise ValueError(
             f"definition='miccai2009' measures in pixels and needs square pixels; slice {index} "
             f"has spacing (row, col) = ({row}, {col}) mm; use definition='geometric' for "

@@ -91,6 +91,35 @@ def test_scores_match_the_library(tmp_path):
     assert {p.name for p in out.iterdir()} == {"per_slice.csv", "summary.csv"}
 
 
+def test_apd_falls_back_to_geometric_exactly_where_the_metric_refuses_miccai2009(capsys):
+    from skcardio.cli._evaluate import _apd
+    from skcardio.io import mask_to_contour
+    from skcardio.metrics import average_perpendicular_distance
+
+    expert = np.zeros((16, 16), bool)
+    expert[4:11, 4:11] = True
+    y_pred = np.zeros((3, 16, 16), bool)
+    y_pred[:, 5:12, 3:9] = True
+    experts = [mask_to_contour(expert)] * 3
+    # Columns 0.09 % and 0.11 % wider than rows: inside and outside the metric's 0.1 % for square pixels.
+    spacing = np.array([[1.0, 1.0], [1.0, 1.0009], [1.0, 1.0011]])
+    apd = _apd(experts, y_pred, spacing, ["a", "b", "c"])
+    for i, definition in enumerate(["miccai2009", "miccai2009", "geometric"]):
+        alone = average_perpendicular_distance([experts[i]], y_pred[i : i + 1], spacing=spacing[i], definition=definition)
+        assert apd[i] == alone
+    geometric = average_perpendicular_distance(experts[1:2], y_pred[1:2], spacing=spacing[1], definition="geometric")
+    assert abs(apd[1] - geometric) > 0.01  # the definitions differ on these shapes: the choice shows
+    with pytest.raises(ValueError, match="needs square pixels"):
+        average_perpendicular_distance(experts[2:], y_pred[2:], spacing=spacing[2], definition="miccai2009")
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "warning: 1 slice(s) with non-square pixels (c): APD by the geometric definition, "
+        "as the MICCAI 2009 rules measure in square pixels"
+    )
+    _apd(experts[:2], y_pred[:2], spacing[:2], ["a", "b"])
+    assert capsys.readouterr().err == ""
+
+
 def test_qc_flagged_slices_reported_and_excluded(tmp_path, capsys):
     root = _misaligned_sample(tmp_path)
     quiet = ["--no-plots", "--no-progress"]
