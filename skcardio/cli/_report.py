@@ -116,7 +116,7 @@ def find_patients(inputs: list[str]) -> list[PatientInput]:
 
 
 def _dataset_patients(root: Path) -> list[PatientInput]:
-    from ..datasets._layout import scan_layout
+    from ..datasets import scan_layout
 
     layout = scan_layout(root)
     for item in layout.skipped:

@@ -318,7 +318,7 @@ def _bunch(slices: list[_Slice], target: str, skipped, n_linked: int) -> Bunch:
 
 
 def _summary(bunch: Bunch, n_linked: int) -> str:
-    reasons = Counter(_reason_kind(s.reason) for s in bunch.skipped)
+    reasons = Counter(reason_kind(s.reason) for s in bunch.skipped)
     lines = [
         f"{len(set(bunch.groups))} patient(s) with slices ({n_linked} linked in link.csv), "
         f"{len(bunch.frame)} slice(s) with an {bunch.target}, "
@@ -331,11 +331,12 @@ def _summary(bunch: Bunch, n_linked: int) -> str:
 
 def _reason_counts(skipped) -> str:
     """'3 x unreadable DICOM, 1 x no o-contour for this slice': why items were skipped."""
-    reasons = Counter(_reason_kind(s.reason) for s in skipped)
+    reasons = Counter(reason_kind(s.reason) for s in skipped)
     return ", ".join(f"{count} x {reason}" for reason, count in reasons.most_common()) or "none"
 
 
-def _reason_kind(reason: str) -> str:
+def reason_kind(reason: str) -> str:
+    """The wording shared by skipped items of one kind (for the loader's log and :class:`skcardio.qc.QCReport`)."""
     # Group "17 DICOM(s) without any contour", "contour without a DICOM
     # (/data/dicoms/P1/119.dcm missing)" and the like by their wording: numbers
     # and parenthesised details with a path or a number differ per item, while
@@ -361,7 +362,7 @@ def _log(bunch: Bunch) -> None:
         # (up to _LOGGED_PER_REASON per kind of fault).
         if _expected(item.reason):
             continue
-        kind = _reason_kind(item.reason)
+        kind = reason_kind(item.reason)
         logged[kind] += 1
         if logged[kind] <= _LOGGED_PER_REASON:
             logger.warning("skipped %s: %s", item.path, item.reason)

@@ -15,7 +15,8 @@ from sklearn.utils import Bunch
 
 from .._optional import import_optional
 from ..exceptions import DatasetError
-from ..io._limits import get_limits, read_regular
+from ..io import get_limits
+from ..io._limits import read_regular
 from ._dataset import (
     _TARGETS,
     CITATION,

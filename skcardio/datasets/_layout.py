@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..exceptions import DatasetError
-from ..io._limits import get_limits, quote, read_regular, shorten, special_file
+from ..io import get_limits
+from ..io._limits import quote, read_regular, shorten, special_file
 
 __all__ = ["Skipped", "SliceFiles", "scan_layout"]
 

@@ -190,13 +190,13 @@ class QCReport:
         """
         if not self.skipped:
             return ""
-        from ..datasets._dataset import _reason_kind
+        from ..datasets._dataset import reason_kind
 
         header = f"{'patient_id':<12} skipped path: reason"
         lines = [header, "-" * len(header)]
         counts: Counter = Counter()
         for item in self.skipped:
-            kind = _reason_kind(item.reason)
+            kind = reason_kind(item.reason)
             counts[kind] += 1
             if max_per_reason is None or counts[kind] <= max_per_reason:
                 lines.append(f"{item.patient_id or '-':<12} {item.path}: {item.reason}")

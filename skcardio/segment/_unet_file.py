@@ -17,7 +17,8 @@ import torch
 
 from .._files import replacing
 from ..exceptions import SkcardioError
-from ..io._limits import get_limits, read_regular
+from ..io import get_limits
+from ..io._limits import read_regular
 from ._unet_runtime import _forked_rng, build_loaded_net
 
 if TYPE_CHECKING:
