@@ -22,7 +22,9 @@ by the one fold model that never saw it, and the script reports
 with the seconds each study took from its folder to the figures (reading,
 segmentation of every image, measurement), CPU seconds beside the wall
 clock, and where they went: reading, segmenting (of which the network's
-forward passes, timed by wrapping ``net_.forward``), measuring. With
+passes, timed by wrapping the one function prediction runs the network
+through, ``network_proba``, as ``skcardio.segment._unet`` calls it),
+measuring. With
 ``--pretrained``, every patient is segmented by the U-Net shipped with
 skcardio (``UNetSegmenter.pretrained()``, trained on patients that include
 these five: a check that figures reproduce and a timing, not an accuracy
@@ -33,6 +35,7 @@ Cardiac Data (CC0), Radau et al. 2009.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -53,21 +56,34 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def time_network(model) -> list[float]:
-    """``[wall, cpu]`` seconds spent in the network's forward passes from now on (a benchmark probe)."""
+@contextlib.contextmanager
+def timing_network():
+    """Yield ``[wall, cpu]``: seconds the U-Net's network passes take inside the block (a benchmark probe).
+
+    Every prediction (TTA views and refinement crops included) runs the
+    network through ``network_proba`` (``skcardio.segment._unet_inference``),
+    called from ``skcardio.segment._unet``; the probe wraps that name there
+    for the block, whichever model predicts. (``net_.forward``, skorch's,
+    is no longer called by prediction.)
+    """
+    from skcardio.segment import _unet
+
     spent = [0.0, 0.0]
-    forward = model.net_.forward
+    run = _unet.network_proba
 
     def timed(*args, **kwargs):
         start, cpu = time.perf_counter(), cpu_seconds()
         try:
-            return forward(*args, **kwargs)
+            return run(*args, **kwargs)
         finally:
             spent[0] += time.perf_counter() - start
             spent[1] += cpu_seconds() - cpu
 
-    model.net_.forward = timed
-    return spent
+    _unet.network_proba = timed
+    try:
+        yield spent
+    finally:
+        _unet.network_proba = run
 
 
 def fold_models(cv_dir: Path, root: Path) -> dict[str, Path]:
@@ -117,14 +133,13 @@ def main() -> None:
             model = shipped if shipped is not None else UNetSegmenter.load(models[patient.name])
             if args.no_tta:
                 model.set_params(tta=False)
-            network = time_network(model)
             start, cpu = time.perf_counter(), cpu_seconds()  # the model file is read once per process in a report
             study = read_cine(patient.folder)
             stages["read"] = time.perf_counter() - start
-            masks = segment_study(study, model)
+            with timing_network() as network:
+                masks = segment_study(study, model)
             stages["segment"] = time.perf_counter() - start - stages["read"]
             stages["network"], stages["network_cpu"] = network
-            model.net_.forward = type(model.net_).forward.__get__(model.net_)  # the probe off
         m = measure_study(study, masks, contours=patient.contours)
         row = m.row()
         row.update(model="pretrained" if shipped is not None else str(models.get(patient.name, "")),
@@ -153,8 +168,8 @@ def print_row(r: dict, expert_only: bool) -> None:
                  f"ED/ES {r['ed_phase']}/{r['es_phase']}, {r['slices_kept']}/{r['n_slices']} slices kept")
     text += f" | {r['images']} images in {r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU"
     if "segment_seconds" in r:
-        text += (f" (read {r['read_seconds']:.1f} s, segment {r['segment_seconds']:.1f} s of which the network's "
-                 f"forward {r['network_seconds']:.1f} s wall / {r['network_cpu_seconds']:.1f} s CPU; load {r['load']:.1f})")
+        text += (f" (read {r['read_seconds']:.1f} s, segment {r['segment_seconds']:.1f} s of which the network "
+                 f"{r['network_seconds']:.1f} s wall / {r['network_cpu_seconds']:.1f} s CPU; load {r['load']:.1f})")
     print(text, flush=True)
 
 

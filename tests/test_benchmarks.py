@@ -3,7 +3,8 @@
 ``benchmarks/bench_classical.py`` times ``GridSearchCV`` against a bare loop of
 scikit-image / scipy calls; the ratio only means something if both compute
 the same masks and scores. These tests hold the script to that, and check
-``benchmarks/bench_unet.py``'s epoch timing on tiny data.
+``benchmarks/bench_unet.py``'s epoch timing on tiny data and
+``benchmarks/bench_clinical.py``'s probe of the network's time.
 """
 
 import importlib.util
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skcardio.datasets import load_dataset
+from skcardio.datasets import get_sample_path, load_dataset
 from skcardio.preprocessing import RegionSelector
 from skcardio.segment import ThresholdSegmenter
 
@@ -108,3 +109,25 @@ def test_unet_benchmark_times_epochs_and_extrapolates_the_full_fit():
     assert timed["max_epochs"] == 50
     assert timed["extrapolated_fit_s"] == pytest.approx(50 * np.median(timed["epoch_s"]))
     assert timed["fit_s"] >= sum(timed["epoch_s"]) and timed["fit_cpu_s"] > 0
+
+
+def test_clinical_benchmark_times_the_network_prediction_runs():
+    """bench_clinical's probe counts the network passes prediction makes (network_proba), only inside its block."""
+    pytest.importorskip("torch")
+    from skcardio.segment import UNetSegmenter, _unet
+
+    spec = importlib.util.spec_from_file_location("bench_clinical", SCRIPT.with_name("bench_clinical.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = UNetSegmenter.pretrained().set_params(tta=True)  # four passes per image
+    images = load_dataset(get_sample_path()).images[:1]
+    run = _unet.network_proba
+    with module.timing_network() as spent:
+        start = module.time.perf_counter()
+        model.predict(images)
+        total = module.time.perf_counter() - start
+    assert 0 < spent[0] <= total and spent[1] > 0
+    assert _unet.network_proba is run  # the probe is off after the block
+    before = list(spent)
+    model.predict(images)
+    assert spent == before
