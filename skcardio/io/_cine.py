@@ -18,7 +18,10 @@ from ._parallel import read_dicoms
 
 __all__ = ["CineGeometry", "CineStudy", "SetAside", "find_dicom_files", "read_cine"]
 
-#: Images closer than this along the stack normal share a slice position (mm).
+#: Images closer than this along the stack normal share a slice position (mm). Loose on purpose:
+#: it decides which images are one slice of a study, whose slices lie 5-10 mm apart, and
+#: scanners round or recompute positions (one series per slice). Writing masks on a voxel
+#: grid asks another question, with 0.01 mm (``_export.GRID_TOLERANCE_MM``; docs/data.md).
 POSITION_TOLERANCE_MM = 0.5
 #: Largest difference between direction cosines of one stack (about 0.6 degree).
 ORIENTATION_TOLERANCE = 0.01

@@ -34,9 +34,13 @@ __all__ = ["SEGMENT_LABEL", "group_by_phase", "write_dicom_seg", "write_nifti"]
 
 #: The label of the one segment skcardio writes.
 SEGMENT_LABEL = "LV blood pool"
-#: Slices closer than this along the normal (mm) are at one position; also the
-#: tolerance of in-plane offsets, spacings and orientations (as direction cosines).
-_TOL_MM = 0.01
+#: Slices closer than this along the normal (mm) are at one position of the exported grid;
+#: also the largest in-plane offset at one position and the floor of the gap tolerance.
+#: Far below read_cine's ``_cine.POSITION_TOLERANCE_MM`` (0.5 mm, which images are one slice
+#: of a study) on purpose: the affine written places every voxel, so an image must lie
+#: where the grid puts it; images 0.01-0.5 mm apart are refused here, not moved.
+GRID_TOLERANCE_MM = 0.01
+#: Tolerance of spacings and orientations (as direction cosines).
 _TOL_COSINE = 1e-4
 #: Relative spread of the gaps between slice positions accepted as one regular grid.
 _TOL_GAP = 0.01
@@ -291,7 +295,8 @@ def group_by_phase(geometry: Sequence[DicomSlice]) -> list[list[int]]:
     """Split slices into sets with one image per position: the phases of a cine series.
 
     Slices are at one position when their ``ImagePositionPatient`` values
-    lie within 0.01 mm along the normal of the first slice's orientation.
+    lie within 0.01 mm along the normal of the first slice's orientation
+    (stricter than :func:`~skcardio.io.read_cine`'s 0.5 mm: see ``docs/data.md``).
     At each position, images are ranked by ``TriggerTime`` (then
     ``InstanceNumber``); set ``k`` holds the ``k``-th image of every position
     that has one. A stack without repeated positions is one set.
@@ -413,7 +418,7 @@ def _positions(slices: list[DicomSlice], normal: np.ndarray, *, check: bool = Tr
     ranked = np.argsort(depth, kind="stable")
     groups: list[list[int]] = [[int(ranked[0])]]
     for i in ranked[1:]:
-        if depth[i] - depth[groups[-1][0]] > _TOL_MM:
+        if depth[i] - depth[groups[-1][0]] > GRID_TOLERANCE_MM:
             groups.append([])
         groups[-1].append(int(i))
     if not check:
@@ -421,7 +426,7 @@ def _positions(slices: list[DicomSlice], normal: np.ndarray, *, check: bool = Tr
     for group in groups:
         anchor = slices[group[0]]
         for i in group[1:]:
-            if not np.allclose(slices[i].image_position, anchor.image_position, atol=_TOL_MM):
+            if not np.allclose(slices[i].image_position, anchor.image_position, atol=GRID_TOLERANCE_MM):
                 raise ExportError(
                     f"{slices[i].path}: ImagePositionPatient {tuple(slices[i].image_position)} is shifted "
                     f"in plane from {tuple(anchor.image_position)} of {anchor.path} at the same "
@@ -455,7 +460,7 @@ def _slice_step(slices: list[DicomSlice], positions: list[list[int]], depths: np
         return thickness if math.isfinite(thickness) and thickness > 0 else 1.0
     gaps = np.diff(depths)
     step = float(gaps.mean())
-    if np.abs(gaps - step).max() > max(_TOL_MM, _TOL_GAP * step):
+    if np.abs(gaps - step).max() > max(GRID_TOLERANCE_MM, _TOL_GAP * step):
         raise ExportError(
             f"{slices[positions[0][0]].path} ...: slice positions are not evenly spaced (gaps "
             f"{', '.join(f'{g:.2f}' for g in gaps)} mm): a NIfTI volume needs a regular grid; "

@@ -87,6 +87,25 @@ def test_missing_phase_is_an_error_naming_files(tmp_path, make_dicom):
         read_cine(tmp_path / "p")
 
 
+@pytest.mark.parametrize("factor, one_slice", [(0.98, True), (1.02, False)])
+def test_images_within_the_position_tolerance_are_one_slice(tmp_path, make_dicom, factor, one_slice):
+    import pydicom
+
+    from skcardio.io._cine import POSITION_TOLERANCE_MM
+
+    assert POSITION_TOLERANCE_MM == 0.5  # as docs/clinical.md states
+    offset = factor * POSITION_TOLERANCE_MM  # just inside / just outside
+    files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=2)
+    ds = pydicom.dcmread(files[1, 1])  # one image of the second slice, moved along the normal
+    ds.ImagePositionPatient = [float(v) for v in np.array(ds.ImagePositionPatient, dtype=float) + offset * NORMAL]
+    ds.save_as(files[1, 1])
+    if one_slice:
+        assert read_cine(tmp_path / "p").images.shape[:2] == (3, 2)
+    else:  # a position of its own, with one phase
+        with pytest.raises(StudyError, match=r"a phase is missing"):
+            read_cine(tmp_path / "p")
+
+
 def test_truncated_file_is_named(tmp_path, make_dicom):
     files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=2)
     data = files[1, 1].read_bytes()

@@ -145,6 +145,24 @@ def test_group_by_phase_splits_a_cine_stack(tmp_path, make_dicom):
         assert len({round(float(np.dot(slices[i].image_position, _NORMAL)), 3) for i in phase}) == 3
 
 
+@pytest.mark.parametrize("factor, one_position", [(0.9, True), (1.1, False)])
+def test_images_within_the_grid_tolerance_are_at_one_position(tmp_path, make_dicom, factor, one_position):
+    from skcardio.io._export import GRID_TOLERANCE_MM
+
+    assert GRID_TOLERANCE_MM == 0.01  # as docs/data.md states: far below read_cine's 0.5 mm
+    offset = factor * GRID_TOLERANCE_MM  # just inside / just outside
+    paths = _stack(tmp_path, make_dicom, shift=offset * _NORMAL)  # one image of the middle position moved
+    slices = [read_dicom(p, pixels=False) for p in paths]
+    sizes = sorted(len(phase) for phase in group_by_phase(slices))
+    if one_position:
+        assert sizes == [3, 3]
+        assert np.asarray(nib.load(write_nifti(_masks(6), slices, tmp_path / "m.nii")).dataobj).shape == (5, 6, 3, 2)
+    else:
+        assert sizes == [2, 4]  # the moved image is a position of its own, alone at phase 0
+        with pytest.raises(ExportError, match=r"slice positions hold different numbers of images"):
+            write_nifti(_masks(6), slices, tmp_path / "m.nii")
+
+
 # --------------------------------------------------------------------- DICOM SEG
 
 
