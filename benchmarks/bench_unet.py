@@ -124,16 +124,28 @@ def slice_apd(y: np.ndarray, masks: np.ndarray, icontour: np.ndarray, spacing: n
     return apd
 
 
-def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int | None = None) -> dict:
-    """Fit one model per fold, save it, score every prediction-time option on its held-out patients."""
+def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int | None = None,
+               hold_out: list[str] | None = None) -> dict:
+    """Fit one model per fold, save it, score every prediction-time option on its held-out patients.
+
+    ``hold_out`` replaces the stratified folds by leave-one-patient-out folds, one per listed patient,
+    each model trained on every other patient.
+    """
     X, y, groups, pathology = data["images"], data["y"], data["groups"], data["pathology"]
     spacing = data["spacing"]
     models.mkdir(parents=True, exist_ok=True)
-    splitter = StratifiedGroupKFold(n_folds, shuffle=True, random_state=0)
-    folds = [
-        {"fold": k, "held_out": sorted(set(groups[test])), "test_index": test.tolist()}
-        for k, (_, test) in enumerate(splitter.split(X, pathology, groups))
-    ]
+    if hold_out:
+        unknown = sorted(set(hold_out) - set(groups))
+        if unknown:
+            raise ValueError(f"--hold-out: unknown patients {unknown}; expected some of {sorted(set(groups))}")
+        folds = [{"fold": k, "held_out": [p], "test_index": np.flatnonzero(groups == p).tolist()}
+                 for k, p in enumerate(hold_out)]
+    else:
+        splitter = StratifiedGroupKFold(n_folds, shuffle=True, random_state=0)
+        folds = [
+            {"fold": k, "held_out": sorted(set(groups[test])), "test_index": test.tolist()}
+            for k, (_, test) in enumerate(splitter.split(X, pathology, groups))
+        ]
     n = len(X)
     scores = {c: {m: np.full(n, np.nan) for m in ("dice", "iou", "apd_mm", "confidence")} for c in INFERENCE}
     seconds = dict.fromkeys(INFERENCE, 0.0)
@@ -314,6 +326,8 @@ def main() -> None:
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA))
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--fold", type=int, help="run only this fold (e.g. a reduced ablation)")
+    parser.add_argument("--hold-out", help="leave-one-patient-out instead: comma-separated patient ids, "
+                        "one fold each, or 'dicom' for the five final_data patients")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="change a parameter")
     parser.add_argument("--models", default="unet_cv", help="folder for fold_<k>.pt and folds.json")
     parser.add_argument("--score-only", metavar="DIR", help="re-score DIR/fold_<k>.pt on DIR/folds.json's "
@@ -351,7 +365,10 @@ def main() -> None:
             Path(args.json).write_text(json.dumps(results, default=list))
         return
     if not args.skip_cv:
-        results["cv"] = cv = grouped_cv(data, params, args.folds, models, args.fold)
+        hold_out = args.hold_out and args.hold_out.split(",")
+        if hold_out == ["dicom"]:
+            hold_out = sorted(set(groups[data["icontour"] != ""]))
+        results["cv"] = cv = grouped_cv(data, params, args.folds, models, args.fold, hold_out)
         # With --fold, only that fold's held-out slices are scored: the tables cover those.
         scored = ~np.isnan(np.asarray(cv["options"][0]["dice"]))
         data = {k: (v[scored] if isinstance(v, np.ndarray) else v) for k, v in data.items()}
