@@ -6,6 +6,7 @@ Usage::
                                     [--skip-cv] [--overhead-epochs 4] [--repeat 2]
                                     [--speed-slices 240] [--train-epochs 0] [--threads 2]
                                     [--json FILE]
+    python benchmarks/bench_unet.py [DATA] --hold-out dicom|ID,ID,... [--models DIR] ...
     python benchmarks/bench_unet.py [DATA] --score-only DIR [--json FILE]
 
 DATA defaults to ``../shared/data`` beside the repository; both shared sources
@@ -21,7 +22,11 @@ patients), 300 slices of 17 patients in the four Sunnybrook groups
    with ``folds.json`` (held-out patients per fold), and predicts its
    held-out patients' whole images under every combination of the
    prediction-time options ``tta``, ``refine`` and ``postprocess`` (the same
-   fold models: inference ablations cost no training). Per slice: Dice,
+   fold models: inference ablations cost no training). ``--hold-out``
+   replaces the folds by leave-one-patient-out ones: one fold per listed
+   patient (``dicom``: the five ``final_data`` patients, which
+   ``bench_clinical.py --cv-dir`` measures), its model trained on every other
+   patient; only the listed patients are scored. Per slice: Dice,
    IoU, APD and good contour (APD < 5 mm), from :mod:`skcardio.metrics`.
    APD follows the MICCAI 2009 challenge's code (``definition="miccai2009"``)
    against the expert's i-contour file points on the DICOM slices, with their
@@ -32,7 +37,8 @@ patients), 300 slices of 17 patients in the four Sunnybrook groups
    :func:`skcardio.qc.assess_predictions`, with its AUROC for detecting
    slices of Dice < 0.8. ``--score-only DIR`` re-scores saved fold models
    (``DIR/fold_<k>.pt`` and the held-out patients of ``DIR/folds.json``)
-   with their own prediction options, without training, and stops.
+   with their own prediction options, without training, and stops; of
+   leave-one-patient-out folds, only their patients are scored.
 2. **Prediction speed.** The fold-0 model (defaults) predicts ``--speed-slices``
    whole 256 x 256 images (the first ones of the data, repeated if needed)
    with the default prediction options, best of 2: slices per second.
@@ -89,6 +95,8 @@ from train_pretrained import DEFAULT_DATA, load_training_data  # noqa: E402
 NOMINAL_SPACING = 1.3672
 #: Prediction-time options scored on every fold model: (tta, refine, postprocess).
 INFERENCE = [(t, r, p) for t in (False, True) for r in (False, True) for p in (False, True)]
+#: The per-slice scores of every option (lists of one value per slice, NaN where not held out).
+PER_SLICE = ("dice", "iou", "apd_mm", "confidence")
 #: A slice below this Dice counts as bad for the confidence AUROC.
 BAD_DICE = 0.8
 
@@ -124,6 +132,28 @@ def slice_apd(y: np.ndarray, masks: np.ndarray, icontour: np.ndarray, spacing: n
     return apd
 
 
+def make_folds(groups: np.ndarray, pathology: np.ndarray, n_folds: int, hold_out: list[str] | None = None) -> list[dict]:
+    """``{"fold", "held_out", "test_index"}`` of every fold: stratified grouped folds, or one per ``hold_out`` patient."""
+    if not hold_out:
+        splitter = StratifiedGroupKFold(n_folds, shuffle=True, random_state=0)
+        return [
+            {"fold": k, "held_out": sorted(set(groups[test])), "test_index": test.tolist()}
+            for k, (_, test) in enumerate(splitter.split(groups, pathology, groups))
+        ]
+    unknown = sorted(set(hold_out) - set(groups))
+    if unknown:
+        raise ValueError(f"--hold-out: unknown patients {unknown}; expected some of {sorted(set(groups))}")
+    if len(set(hold_out)) < len(hold_out):
+        raise ValueError(f"--hold-out: a patient is listed twice in {hold_out}; expected one fold per patient")
+    return [{"fold": k, "held_out": [p], "test_index": np.flatnonzero(groups == p).tolist()}
+            for k, p in enumerate(hold_out)]
+
+
+def leave_one_patient_out(folds: list[dict]) -> bool:
+    """Whether ``folds`` hold out one patient each (``--hold-out``): they cover only their patients."""
+    return all(len(fold["held_out"]) == 1 for fold in folds)
+
+
 def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int | None = None,
                hold_out: list[str] | None = None) -> dict:
     """Fit one model per fold, save it, score every prediction-time option on its held-out patients.
@@ -131,21 +161,10 @@ def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int |
     ``hold_out`` replaces the stratified folds by leave-one-patient-out folds, one per listed patient,
     each model trained on every other patient.
     """
-    X, y, groups, pathology = data["images"], data["y"], data["groups"], data["pathology"]
+    X, y, groups = data["images"], data["y"], data["groups"]
     spacing = data["spacing"]
     models.mkdir(parents=True, exist_ok=True)
-    if hold_out:
-        unknown = sorted(set(hold_out) - set(groups))
-        if unknown:
-            raise ValueError(f"--hold-out: unknown patients {unknown}; expected some of {sorted(set(groups))}")
-        folds = [{"fold": k, "held_out": [p], "test_index": np.flatnonzero(groups == p).tolist()}
-                 for k, p in enumerate(hold_out)]
-    else:
-        splitter = StratifiedGroupKFold(n_folds, shuffle=True, random_state=0)
-        folds = [
-            {"fold": k, "held_out": sorted(set(groups[test])), "test_index": test.tolist()}
-            for k, (_, test) in enumerate(splitter.split(X, pathology, groups))
-        ]
+    folds = make_folds(groups, data["pathology"], n_folds, hold_out)
     n = len(X)
     scores = {c: {m: np.full(n, np.nan) for m in ("dice", "iou", "apd_mm", "confidence")} for c in INFERENCE}
     seconds = dict.fromkeys(INFERENCE, 0.0)
@@ -216,10 +235,19 @@ def score_only(data: dict, models: Path) -> dict:
         print(f"fold {fold['fold']} {fold['held_out']}: {len(test)} slices, Dice {scores['dice'][test].mean():.3f} "
               f"(tta={model.tta}, refine={model.refine}, postprocess={model.postprocess}); load {load_average()}",
               flush=True)
-    if np.isnan(scores["dice"]).any():
+    # Leave-one-patient-out folds (--hold-out) score their patients only; other folds every slice.
+    if np.isnan(scores["dice"]).any() and not leave_one_patient_out(saved["folds"]):
         raise ValueError(f"{models / 'folds.json'}: {int(np.isnan(scores['dice']).sum())} of {n} slices "
                          f"are in no fold's held_out patients; expected every slice held out once")
     return {"models": str(models), "folds": saved["folds"], **{m: v.tolist() for m, v in scores.items()}}
+
+
+def scored_part(data: dict, scores: dict, scored: np.ndarray | None = None) -> tuple[dict, dict]:
+    """``data`` and ``scores`` (per-slice lists) on the slices with a Dice (those some fold held out)."""
+    if scored is None:
+        scored = ~np.isnan(np.asarray(scores["dice"], float))
+    return ({k: (v[scored] if isinstance(v, np.ndarray) else v) for k, v in data.items()},
+            {k: (list(np.asarray(v)[scored]) if k in PER_SLICE else v) for k, v in scores.items()})
 
 
 def patient_dice(data: dict, option: dict) -> str:
@@ -354,6 +382,9 @@ def main() -> None:
     models = Path(args.models)
     if args.score_only:
         results["score_only"] = scored = score_only(data, Path(args.score_only))
+        # Leave-one-patient-out folds score their patients only: the tables cover those.
+        data, scored = scored_part(data, scored)
+        groups = data["groups"]
         auroc, bad = confidence_auroc(scored)
         print(f"\nSaved fold models re-scored; APD: MICCAI 2009 definition, DICOM slices to the expert's contour "
               f"files at their own spacing, PNG slices to the label mask's outline at {NOMINAL_SPACING} mm:\n\n"
@@ -369,16 +400,17 @@ def main() -> None:
         if hold_out == ["dicom"]:
             hold_out = sorted(set(groups[data["icontour"] != ""]))
         results["cv"] = cv = grouped_cv(data, params, args.folds, models, args.fold, hold_out)
-        # With --fold, only that fold's held-out slices are scored: the tables cover those.
+        # With --fold or --hold-out, only the held-out slices are scored: the tables cover those.
         scored = ~np.isnan(np.asarray(cv["options"][0]["dice"]))
-        data = {k: (v[scored] if isinstance(v, np.ndarray) else v) for k, v in data.items()}
-        cv = {**cv, "options": [{k: (list(np.asarray(v)[scored]) if isinstance(v, list) else v) for k, v in o.items()}
-                                for o in cv["options"]]}
+        data = scored_part(data, cv["options"][0])[0]
+        cv = {**cv, "options": [scored_part({}, o, scored)[1] for o in cv["options"]]}
+        scheme = (f"Leave-one-patient-out ({len(hold_out)} patients, each model trained on all others)" if hold_out
+                  else f"Grouped CV ({args.folds} folds)")
         default = UNetSegmenter(**params)
         chosen = next(o for o in cv["options"]
                       if (o["tta"], o["refine"], o["postprocess"]) == (default.tta, default.refine, default.postprocess))
         auroc, bad = confidence_auroc(chosen)
-        print(f"\nGrouped CV ({args.folds} folds), prediction options of the parameters (APD: MICCAI 2009, "
+        print(f"\n{scheme}, prediction options of the parameters (APD: MICCAI 2009, "
               f"DICOM slices to the contour files, PNG slices to the label mask at {NOMINAL_SPACING} mm):\n\n{group_table(data, chosen)}\n")
         print(f"Confidence AUROC for Dice < {BAD_DICE}: {auroc:.3f} ({bad} bad slices)\n")
         print(ablation_table(data, cv), flush=True)

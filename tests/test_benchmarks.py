@@ -131,3 +131,64 @@ def test_clinical_benchmark_times_the_network_prediction_runs():
     before = list(spent)
     model.predict(images)
     assert spent == before
+
+
+@pytest.fixture(scope="module")
+def bench_unet():
+    pytest.importorskip("torch")
+    spec = importlib.util.spec_from_file_location("bench_unet", SCRIPT.with_name("bench_unet.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_unet_benchmark_hold_out_makes_one_fold_per_listed_patient(bench_unet):
+    """--hold-out: fold k holds out the k-th listed patient's slices; the others (listed or not) train it."""
+    groups = np.array(["a", "c", "b", "a", "c", "c"])
+    pathology = np.array(["x", "y", "x", "x", "y", "y"])
+    folds = bench_unet.make_folds(groups, pathology, 3, ["c", "a"])
+    assert folds == [{"fold": 0, "held_out": ["c"], "test_index": [1, 4, 5]},
+                     {"fold": 1, "held_out": ["a"], "test_index": [0, 3]}]
+    assert bench_unet.leave_one_patient_out(folds)
+    with pytest.raises(ValueError, match=r"unknown patients \['d'\]"):
+        bench_unet.make_folds(groups, pathology, 3, ["a", "d"])
+    with pytest.raises(ValueError, match="listed twice"):
+        bench_unet.make_folds(groups, pathology, 3, ["a", "a"])
+    stratified = bench_unet.make_folds(groups, pathology, 2)
+    assert sorted(i for fold in stratified for i in fold["test_index"]) == list(range(6))
+    assert not bench_unet.leave_one_patient_out(stratified)
+
+
+def test_unet_benchmark_score_only_reads_hold_out_folds(bench_unet, tmp_path):
+    """--score-only DIR on --hold-out's folds.json scores the held-out patients only; other folds must cover all."""
+    import json
+    import warnings
+
+    from skcardio.exceptions import DegenerateModelWarning
+    from skcardio.segment import UNetSegmenter
+
+    rng = np.random.default_rng(0)
+    masks = np.zeros((6, 32, 32), bool)
+    masks[:, 10:20, 12:22] = True
+    images = (100 * masks + rng.normal(0, 5, masks.shape)).astype(np.float32)
+    groups = np.array(["a", "a", "b", "b", "c", "c"])
+    data = {"images": images, "y": masks, "groups": groups, "icontour": np.array([""] * 6),
+            "spacing": np.ones(6), "pathology": np.array(["x"] * 6)}
+    model = UNetSegmenter(depth=2, base_channels=4, crop_size=32, batch_size=4, max_epochs=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateModelWarning)  # one epoch: not a useful model, not the point
+        model.fit(images[groups != "b"], masks[groups != "b"])
+    model.save(tmp_path / "fold_0.pt")
+    # As grouped_cv writes it for --hold-out b (the running jobs' format: no marker of the scheme).
+    folds = [{"fold": 0, "held_out": ["b"], "test_index": [2, 3], "fit_s": 1.0}]
+    (tmp_path / "folds.json").write_text(json.dumps({"params": {}, "folds": folds}))
+    scored = bench_unet.score_only(data, tmp_path)
+    dice = np.asarray(scored["dice"])
+    assert np.isfinite(dice[groups == "b"]).all() and np.isnan(dice[groups != "b"]).all()
+    part, scores = bench_unet.scored_part(data, scored)
+    assert list(part["groups"]) == ["b", "b"] and len(part["images"]) == 2
+    assert all(len(scores[m]) == 2 for m in bench_unet.PER_SLICE) and scores["folds"] == scored["folds"]
+    # Folds that are not leave-one-patient-out must hold out every slice once (a stale folds.json).
+    (tmp_path / "folds.json").write_text(json.dumps({"folds": [{"fold": 0, "held_out": ["a", "b"]}]}))
+    with pytest.raises(ValueError, match="2 of 6 slices are in no fold's held_out patients"):
+        bench_unet.score_only(data, tmp_path)
