@@ -28,6 +28,7 @@ from .._files import replacing
 from .._optional import import_optional
 from ..exceptions import ExportError, SkcardioWarning
 from ..utils._validation import check_slice_masks
+from ._cine import POSITION_TOLERANCE_MM
 from ._dicom import DicomSlice, read_header
 
 __all__ = ["SEGMENT_LABEL", "group_by_phase", "write_dicom_seg", "write_nifti"]
@@ -315,7 +316,10 @@ def group_by_phase(geometry: Sequence[DicomSlice]) -> list[list[int]]:
     Raises
     ------
     ExportError
-        If a slice lacks its ``ImagePositionPatient`` or ``ImageOrientationPatient``.
+        If a slice lacks its ``ImagePositionPatient`` or ``ImageOrientationPatient``,
+        or, in a series with several images at a position, two positions lie
+        0.01-0.5 mm apart: one slice for :func:`~skcardio.io.read_cine`, whose
+        images could not be ranked into phases together.
 
     Examples
     --------
@@ -336,13 +340,35 @@ def group_by_phase(geometry: Sequence[DicomSlice]) -> list[list[int]]:
                 "slices are grouped by position with these"
             )
     normal = np.cross(geometry[0].image_orientation[:3], geometry[0].image_orientation[3:])
+    positions = _positions(geometry, normal, check=False)
+    if any(len(group) > 1 for group in positions):  # a cine: a position's images are its phases
+        _check_apart(geometry, positions, normal)
     phases: list[list[int]] = []
-    for group in _positions(geometry, normal, check=False):
+    for group in positions:
         for rank, i in enumerate(_phases(geometry, group)):
             if rank == len(phases):
                 phases.append([])
             phases[rank].append(i)
     return [sorted(phase) for phase in phases]
+
+
+def _check_apart(slices: list[DicomSlice], positions: list[list[int]], normal: np.ndarray) -> None:
+    """Refuse neighbouring positions of a cine within ``POSITION_TOLERANCE_MM``: their phases would mix.
+
+    read_cine takes such images for one slice; ranked at two positions, an
+    image moved by a fraction of a millimetre would start a phase of its own
+    and shift every later one, so nothing is guessed.
+    """
+    depths = [float(np.dot(slices[group[0]].image_position, normal)) for group in positions]
+    for k in range(1, len(positions)):
+        gap = depths[k] - depths[k - 1]
+        if gap <= POSITION_TOLERANCE_MM:
+            raise ExportError(
+                f"{slices[positions[k][0]].path}: ImagePositionPatient lies {gap:.3f} mm along the normal from "
+                f"that of {slices[positions[k - 1][0]].path}: more than the {GRID_TOLERANCE_MM} mm of one "
+                f"position, within the {POSITION_TOLERANCE_MM} mm of one slice (read_cine), so the images of "
+                "these positions cannot be split into phases; correct the positions or pass one phase"
+            )
 
 
 @dataclass(frozen=True)

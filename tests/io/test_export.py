@@ -1,5 +1,6 @@
 """DICOM SEG and NIfTI exports, checked by reading them back with highdicom and nibabel."""
 
+import re
 import sys
 import warnings
 
@@ -153,14 +154,30 @@ def test_images_within_the_grid_tolerance_are_at_one_position(tmp_path, make_dic
     offset = factor * GRID_TOLERANCE_MM  # just inside / just outside
     paths = _stack(tmp_path, make_dicom, shift=offset * _NORMAL)  # one image of the middle position moved
     slices = [read_dicom(p, pixels=False) for p in paths]
-    sizes = sorted(len(phase) for phase in group_by_phase(slices))
     if one_position:
-        assert sizes == [3, 3]
+        assert sorted(len(phase) for phase in group_by_phase(slices)) == [3, 3]
         assert np.asarray(nib.load(write_nifti(_masks(6), slices, tmp_path / "m.nii")).dataobj).shape == (5, 6, 3, 2)
     else:
-        assert sizes == [2, 4]  # the moved image is a position of its own, alone at phase 0
         with pytest.raises(ExportError, match=r"slice positions hold different numbers of images"):
             write_nifti(_masks(6), slices, tmp_path / "m.nii")
+        # Neither one position nor two slices: refused, not ranked into phases of their own.
+        depth = np.array([np.dot(s.image_position, _NORMAL) for s in slices])
+        depth -= depth.min()  # 0, 8 and 16 mm, and 8.011 for the moved image
+        moved = slices[int(np.argmax(np.abs(depth - depth.round())))].path
+        with pytest.raises(ExportError, match=rf"^{re.escape(str(moved))}: .* lies 0\.011 mm along the normal"):
+            group_by_phase(slices)
+
+
+def test_group_by_phase_refuses_an_image_moved_within_one_slice(tmp_path, make_dicom):
+    """0.3 mm off its slice (one slice for read_cine), an image would start a phase of its own and mix the SEGs."""
+    paths = _stack(tmp_path, make_dicom, phases=3, shift=0.3 * _NORMAL)
+    slices = [read_dicom(p, pixels=False) for p in paths]
+    with pytest.raises(ExportError, match=r"lies 0\.300 mm along the normal from that of .*: more than the 0\.01 mm "
+                                          r"of one position, within the 0\.5 mm of one slice"):
+        group_by_phase(slices)
+    # A plain stack (one image per position) may be thin: 0.3 mm apart are two slices.
+    thin = _stack(tmp_path / "thin", make_dicom, depths=(0.0, 0.3, 0.6), phases=1)
+    assert len(group_by_phase([read_dicom(p, pixels=False) for p in thin])) == 1
 
 
 # --------------------------------------------------------------------- DICOM SEG
