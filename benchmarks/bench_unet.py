@@ -218,9 +218,16 @@ def group_table(data: dict, option: dict) -> str:
     return "\n".join(lines)
 
 
-def score_only(data: dict, models: Path) -> dict:
-    """Re-score saved fold models on their held-out patients (their own prediction options), no training."""
+def score_only(data: dict, models: Path, only: int | None = None) -> dict:
+    """Re-score saved fold models on their held-out patients (their own prediction options), no training.
+
+    ``only``: score that fold alone (e.g. to compare two trainings of one fold on the same patients).
+    """
     saved = json.loads((models / "folds.json").read_text())
+    if only is not None:
+        saved["folds"] = [fold for fold in saved["folds"] if fold["fold"] == only]
+        if not saved["folds"]:
+            raise ValueError(f"{models / 'folds.json'}: no fold {only}; expected one of its folds' numbers")
     n = len(data["images"])
     scores = {m: np.full(n, np.nan) for m in ("dice", "iou", "apd_mm", "confidence")}
     for fold in saved["folds"]:
@@ -236,7 +243,7 @@ def score_only(data: dict, models: Path) -> dict:
               f"(tta={model.tta}, refine={model.refine}, postprocess={model.postprocess}); load {load_average()}",
               flush=True)
     # Leave-one-patient-out folds (--hold-out) score their patients only; other folds every slice.
-    if np.isnan(scores["dice"]).any() and not leave_one_patient_out(saved["folds"]):
+    if np.isnan(scores["dice"]).any() and only is None and not leave_one_patient_out(saved["folds"]):
         raise ValueError(f"{models / 'folds.json'}: {int(np.isnan(scores['dice']).sum())} of {n} slices "
                          f"are in no fold's held_out patients; expected every slice held out once")
     return {"models": str(models), "folds": saved["folds"], **{m: v.tolist() for m, v in scores.items()}}
@@ -353,7 +360,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA))
     parser.add_argument("--folds", type=int, default=3)
-    parser.add_argument("--fold", type=int, help="run only this fold (e.g. a reduced ablation)")
+    parser.add_argument("--fold", type=int, help="run (or with --score-only, score) only this fold")
     parser.add_argument("--hold-out", help="leave-one-patient-out instead: comma-separated patient ids, "
                         "one fold each, or 'dicom' for the five final_data patients")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="change a parameter")
@@ -381,7 +388,7 @@ def main() -> None:
     results: dict = {"params": params, "threads": torch.get_num_threads(), "date": time.strftime("%Y-%m-%d")}
     models = Path(args.models)
     if args.score_only:
-        results["score_only"] = scored = score_only(data, Path(args.score_only))
+        results["score_only"] = scored = score_only(data, Path(args.score_only), args.fold)
         # Leave-one-patient-out folds score their patients only: the tables cover those.
         data, scored = scored_part(data, scored)
         groups = data["groups"]

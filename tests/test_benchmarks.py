@@ -192,3 +192,9 @@ def test_unet_benchmark_score_only_reads_hold_out_folds(bench_unet, tmp_path):
     (tmp_path / "folds.json").write_text(json.dumps({"folds": [{"fold": 0, "held_out": ["a", "b"]}]}))
     with pytest.raises(ValueError, match="2 of 6 slices are in no fold's held_out patients"):
         bench_unet.score_only(data, tmp_path)
+    # --fold K scores that fold alone (two trainings of one fold compared on its patients).
+    only = bench_unet.score_only(data, tmp_path, only=0)
+    assert np.isfinite(np.asarray(only["dice"])[groups != "c"]).all()
+    assert np.isnan(np.asarray(only["dice"])[groups == "c"]).all()
+    with pytest.raises(ValueError, match="no fold 1"):
+        bench_unet.score_only(data, tmp_path, only=1)
