@@ -18,7 +18,7 @@ from ._parallel import read_dicoms
 
 __all__ = ["CineGeometry", "CineStudy", "SetAside", "find_dicom_files", "read_cine"]
 
-#: Images closer than this along the stack normal share a slice position (mm). Loose on purpose:
+#: Images closer than this along the stack normal to a slice's lowest image share its position (mm). Loose on purpose:
 #: it decides which images are one slice of a study, whose slices lie 5-10 mm apart, and
 #: scanners round or recompute positions (one series per slice). Writing masks on a voxel
 #: grid asks another question, with 0.01 mm (``_export.GRID_TOLERANCE_MM``; docs/data.md).
@@ -502,7 +502,9 @@ def _grid(slices, set_aside, use_positions, where) -> list[list[DicomSlice]]:
     ranked = sorted(slices, key=lambda s: _position(s, normal))
     columns: list[list[DicomSlice]] = []
     for s in ranked:
-        if columns and _position(s, normal) - _position(columns[-1][-1], normal) <= POSITION_TOLERANCE_MM:
+        # Measured from the slice's first (lowest) image, not its last: images 0.4 mm apart would
+        # otherwise chain into one "slice" that spans millimetres.
+        if columns and _position(s, normal) - _position(columns[-1][0], normal) <= POSITION_TOLERANCE_MM:
             columns[-1].append(s)
         else:
             columns.append([s])

@@ -452,7 +452,7 @@ def _positions(slices: list[DicomSlice], normal: np.ndarray, *, check: bool = Tr
     for group in groups:
         anchor = slices[group[0]]
         for i in group[1:]:
-            if not np.allclose(slices[i].image_position, anchor.image_position, atol=GRID_TOLERANCE_MM):
+            if not np.allclose(slices[i].image_position, anchor.image_position, atol=GRID_TOLERANCE_MM, rtol=0):
                 raise ExportError(
                     f"{slices[i].path}: ImagePositionPatient {tuple(slices[i].image_position)} is shifted "
                     f"in plane from {tuple(anchor.image_position)} of {anchor.path} at the same "

@@ -102,9 +102,14 @@ def test_nifti_written_the_same_whatever_the_input_order(tmp_path, make_dicom):
     [
         ({"depths": (0.0, 8.0, 20.0)}, "not evenly spaced"),
         ({"shift": np.array([0.0, 0.0, 0.0]) + 0.5 * _ROW}, "shifted in plane"),
+        # Just over the 0.01 mm grid tolerance on a coordinate of 30 mm: no relative slack on top of it.
+        ({"shift": 1.02 * 0.01 * _COL}, "shifted in plane"),
     ],
 )
 def test_nifti_refuses_slices_off_one_grid(tmp_path, make_dicom, kwargs, message):
+    from skcardio.io._export import GRID_TOLERANCE_MM
+
+    assert GRID_TOLERANCE_MM == 0.01  # the shifts above are sized for it
     paths = _stack(tmp_path, make_dicom, **kwargs)
     slices = [read_dicom(p, pixels=False) for p in paths]
     with pytest.raises(ExportError, match=message):
