@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_epicardium.py [ROOT] [--png DIR] [--patients ID,ID] [--epochs N]
-                                          [--epi-repeat K] [--models DIR] [--threads N]
+                                          [--base-channels N] [--epi-repeat K] [--models DIR] [--threads N]
                                           [--json FILE]
 
 ROOT defaults to ``../shared/data/final_data`` beside the repository, ``--png``
@@ -21,8 +21,8 @@ crops), as they are about a tenth of the slices.
 
 Folds. Held out in turn: each DICOM patient with QC-clean o-contours (all
 four, or ``--patients``); the model is trained on every other patient (DICOM
-and PNG), with ``--epochs`` epochs (a shorter schedule than the default 150:
-the 2 shared cores), and saved to ``--models`` (a fold whose file exists
+and PNG), with the estimator's default schedule (80 epochs, ``base_channels=16``;
+``--epochs`` and ``--base-channels`` change it), and saved to ``--models`` (a fold whose file exists
 there is loaded instead of retrained). Scored on the held-out patient:
 
 * epicardium Dice and APD (mm, ``skcardio.metrics``) on its QC-clean
@@ -227,9 +227,9 @@ def main() -> None:
     parser.add_argument("--png", default=str(SHARED / "sunnybrook_train_png"),
                         help="PNG training folder, or 'none' to train on the DICOM slices only")
     parser.add_argument("--patients", default="all", help="held-out patients, comma-separated (default all with QC-clean o-contours)")
-    parser.add_argument("--epochs", type=int, default=35)
+    parser.add_argument("--epochs", type=int, default=80, help="max_epochs (default 80, the estimator's default)")
     parser.add_argument("--epi-repeat", type=int, default=2)
-    parser.add_argument("--base-channels", type=int, default=8)
+    parser.add_argument("--base-channels", type=int, default=16, help="default 16, the estimator's default")
     parser.add_argument("--models", default="epicardium-models")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path)
