@@ -60,8 +60,8 @@ class PredictedRegion(StatelessMixin, TransformerMixin, BaseEstimator):
     ...         return np.asarray(X) > 0.5
     >>> X = np.zeros((1, 4, 4)); X[0, 1:3, 1:3] = 1.0
     >>> pairs = PredictedRegion(Bright().fit(X)).fit_transform(X)
-    >>> pairs.shape, pairs[0, 1].sum()
-    ((1, 2, 4, 4), np.float32(4.0))
+    >>> pairs.shape, pairs.dtype, float(pairs[0, 1].sum())
+    ((1, 2, 4, 4), dtype('float32'), 4.0)
     """
 
     def __init__(self, model):

@@ -150,8 +150,27 @@ def test_a_folder_mixing_good_and_hostile_files(tmp_path, make_dicom, capsys, _p
     assert "Traceback" not in err
 
 
+@pytest.fixture
+def _signals_not_ignored():
+    """Default dispositions for the signals these tests send themselves.
+
+    A test run started with ``nohup`` or ``&`` inherits SIGHUP / SIGINT ignored, and the CLI rightly
+    keeps an ignored signal ignored, so the tests would see no interruption at all.
+    """
+    names = [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {signum: signal.getsignal(signum) for signum in names}
+    for signum, handler in previous.items():
+        if handler is signal.SIG_IGN:
+            signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL)
+    yield
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
-def test_a_signal_while_working_leaves_out_unchanged_and_no_staging_folder(tmp_path, capsys, monkeypatch, signum, _predict):
+def test_a_signal_while_working_leaves_out_unchanged_and_no_staging_folder(
+    tmp_path, capsys, monkeypatch, signum, _predict, _signals_not_ignored
+):
     out = tmp_path / "out"
     out.mkdir()
     (out / "earlier.txt").write_text("mine")
@@ -170,7 +189,7 @@ def test_a_signal_while_working_leaves_out_unchanged_and_no_staging_folder(tmp_p
     assert _everything(out) == {"earlier.txt": b"mine"}
 
 
-def test_a_signal_while_publishing_waits_until_every_file_is_in_place(tmp_path, capsys, monkeypatch, _predict):
+def test_a_signal_while_publishing_waits_until_every_file_is_in_place(tmp_path, capsys, monkeypatch, _predict, _signals_not_ignored):
     out = tmp_path / "out"
     real_replace = os.replace
     sent = []
@@ -193,7 +212,7 @@ def test_a_signal_while_publishing_waits_until_every_file_is_in_place(tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_deferred_signals_are_raised_after_the_block():
+def test_deferred_signals_are_raised_after_the_block(_signals_not_ignored):
     with _output.catching_signals():
         with pytest.raises(_output.Interrupted) as info:
             with _output.deferred_signals():
