@@ -227,9 +227,12 @@ def main() -> None:
     parser.add_argument("--png", default=str(SHARED / "sunnybrook_train_png"),
                         help="PNG training folder, or 'none' to train on the DICOM slices only")
     parser.add_argument("--patients", default="all", help="held-out patients, comma-separated (default all with QC-clean o-contours)")
-    parser.add_argument("--epochs", type=int, default=80, help="max_epochs (default 80, the estimator's default)")
+    defaults = UNetSegmenter()
+    parser.add_argument("--epochs", type=int, default=defaults.max_epochs,
+                        help=f"max_epochs (default {defaults.max_epochs}, the estimator's default)")
     parser.add_argument("--epi-repeat", type=int, default=2)
-    parser.add_argument("--base-channels", type=int, default=16, help="default 16, the estimator's default")
+    parser.add_argument("--base-channels", type=int, default=defaults.base_channels,
+                        help=f"default {defaults.base_channels}, the estimator's default")
     parser.add_argument("--models", default="epicardium-models")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path)

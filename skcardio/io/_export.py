@@ -359,7 +359,7 @@ def _check_apart(slices: list[DicomSlice], positions: list[list[int]], normal: n
     image moved by a fraction of a millimetre would start a phase of its own
     and shift every later one, so nothing is guessed.
     """
-    depths = [float(np.dot(slices[group[0]].image_position, normal)) for group in positions]
+    depths = _depths(slices, positions, normal)
     for k in range(1, len(positions)):
         gap = depths[k] - depths[k - 1]
         if gap <= POSITION_TOLERANCE_MM:
@@ -369,6 +369,11 @@ def _check_apart(slices: list[DicomSlice], positions: list[list[int]], normal: n
                 f"position, within the {POSITION_TOLERANCE_MM} mm of one slice (read_cine), so the images of "
                 "these positions cannot be split into phases; correct the positions or pass one phase"
             )
+
+
+def _depths(slices: list[DicomSlice], positions: list[list[int]], normal: np.ndarray) -> np.ndarray:
+    """Position of each group along ``normal`` (mm), from its first slice."""
+    return np.array([np.dot(slices[group[0]].image_position, normal) for group in positions], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -403,7 +408,7 @@ def _grid(slices: list[DicomSlice], shape: tuple[int, int]) -> _Grid:
     normal = np.cross(row_dir, col_dir)
     positions = _positions(slices, normal)
     order = np.array([_phases(slices, group) for group in positions])
-    depths = np.array([np.dot(slices[group[0]].image_position, normal) for group in positions])
+    depths = _depths(slices, positions, normal)
     step = _slice_step(slices, positions, depths)
     affine = np.eye(4)
     affine[:3, 0] = row_dir * spacing[1]  # i: along a row, one column further
