@@ -62,8 +62,13 @@ from skcardio.segment import ThresholdSegmenter, UNetSegmenter, make_classical_p
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-def load_all(root: Path, png: Path):
-    """DICOM slices (with labels and QC) and PNG slices, as one training pool."""
+def load_all(root: Path, png: Path, png_labels: str = "as-given"):
+    """DICOM slices (with labels and QC) and PNG slices, as one training pool.
+
+    ``png_labels="polygon"`` brings the PNG masks (SegNetCMR's floor-and-fill
+    export) into the DICOM masks' centre-inside-polygon convention
+    (:func:`skcardio.io.polygon_mask_from_floor_fill`).
+    """
     dicom = load_dataset(root)
     report = check_records(dicom.frame)
     clean_o = dicom.has_region & np.array([not s.flags for s in report.slices])
@@ -80,6 +85,10 @@ def load_all(root: Path, png: Path):
         png_images, png_y, png_groups = pngs.images, pngs.y, np.asarray(pngs.groups)
     else:
         png_images, png_y, png_groups = _read_png_folder(png)
+    if png_labels == "polygon":
+        from skcardio.io import polygon_mask_from_floor_fill
+
+        png_y = polygon_mask_from_floor_fill(png_y)
     return dicom, clean_o, png_images, png_y, png_groups
 
 
@@ -226,6 +235,9 @@ def main() -> None:
     parser.add_argument("root", nargs="?", type=Path, default=SHARED / "final_data")
     parser.add_argument("--png", default=str(SHARED / "sunnybrook_train_png"),
                         help="PNG training folder, or 'none' to train on the DICOM slices only")
+    parser.add_argument("--png-labels", choices=("as-given", "polygon"), default="as-given",
+                        help="PNG blood-pool masks as given (floor-and-fill export) or in the DICOM masks' "
+                             "polygon convention (skcardio.io.polygon_mask_from_floor_fill)")
     parser.add_argument("--patients", default="all", help="held-out patients, comma-separated (default all with QC-clean o-contours)")
     defaults = UNetSegmenter()
     parser.add_argument("--epochs", type=int, default=defaults.max_epochs,
@@ -239,12 +251,12 @@ def main() -> None:
     parser.add_argument("--train-only", action="store_true", help="fit and save the fold models, score nothing")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    dicom, clean_o, *pngs = load_all(args.root, args.png)
+    dicom, clean_o, *pngs = load_all(args.root, args.png, args.png_labels)
     candidates = sorted(set(np.asarray(dicom.groups)[clean_o]))
     patients = candidates if args.patients == "all" else args.patients.split(",")
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch threads {args.threads}; "
           f"held out: {', '.join(patients)}; epochs {args.epochs}, base channels {args.base_channels}, "
-          f"epi-repeat {args.epi_repeat}", flush=True)
+          f"epi-repeat {args.epi_repeat}, PNG labels {args.png_labels}; load average {os.getloadavg()[0]:.1f}", flush=True)
     rows = []
     for patient in patients:
         rows.append(fold(dicom, clean_o, pngs, patient, args))

@@ -88,7 +88,7 @@ from skcardio.segment._unet_data import AugmentedSlices, robust_scale
 from skcardio.segment._unet_net import SegmentationLoss, UNet, WarmupCosine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_pretrained import DEFAULT_DATA, load_training_data  # noqa: E402
+from train_pretrained import DEFAULT_DATA, PNG_LABELS, load_training_data  # noqa: E402
 
 #: Pixel spacing (mm) assumed for the PNG slices, which have no header: that
 #: of the shared DICOMs (1.2891-1.3672 mm); Sunnybrook scans range 1.25-1.56 mm.
@@ -155,7 +155,7 @@ def leave_one_patient_out(folds: list[dict]) -> bool:
 
 
 def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int | None = None,
-               hold_out: list[str] | None = None) -> dict:
+               hold_out: list[str] | None = None, png_labels: str = "as-given") -> dict:
     """Fit one model per fold, save it, score every prediction-time option on its held-out patients.
 
     ``hold_out`` replaces the stratified folds by leave-one-patient-out folds, one per listed patient,
@@ -180,7 +180,8 @@ def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int |
         fold.update(fit_s=time.perf_counter() - start, epochs=len(model.net_.history), n_train=len(train),
                     load_before=load_before, load_after=load_average())
         model.save(models / f"fold_{fold['fold']}.pt")
-        (models / "folds.json").write_text(json.dumps({"params": params, "folds": folds}, indent=1, default=list))
+        (models / "folds.json").write_text(json.dumps({"params": params, "png_labels": png_labels, "folds": folds},
+                                                           indent=1, default=list))
         model.predict(X[test[:2]])  # warm-up: oneDNN builds its kernels once
         for option in INFERENCE:
             model.set_params(tta=option[0], refine=option[1], postprocess=option[2])
@@ -373,19 +374,23 @@ def main() -> None:
     parser.add_argument("--speed-slices", type=int, default=240, help="0: skip the prediction speed")
     parser.add_argument("--train-epochs", type=int, default=0, help="time this many epochs of the default fit")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--png-labels", choices=PNG_LABELS, default="as-given",
+                        help="train and score with the PNG labels as given or redrawn in the DICOM masks' "
+                             "polygon convention (skcardio.io.polygon_mask_from_floor_fill)")
     parser.add_argument("--json", help="write all results, per slice, to this file")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     params = parse_set(args.set)
-    data = load_training_data(Path(args.data).resolve())
+    data = load_training_data(Path(args.data).resolve(), args.png_labels)
     images, y, groups = data["images"], data["y"], data["groups"]
     # PNG slices (no header) get the nominal spacing, the DICOMs their own.
     data["spacing"] = np.where(np.isnan(data["spacing"]), NOMINAL_SPACING, data["spacing"])
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), torch {torch.__version__} "
           f"({torch.get_num_threads()} threads); {len(images)} slices of {len(set(groups))} patients; "
-          f"params {params or 'defaults'}; load {load_average()}", flush=True)
-    results: dict = {"params": params, "threads": torch.get_num_threads(), "date": time.strftime("%Y-%m-%d")}
+          f"params {params or 'defaults'}; PNG labels {args.png_labels}; load {load_average()}", flush=True)
+    results: dict = {"params": params, "png_labels": args.png_labels, "threads": torch.get_num_threads(),
+                     "date": time.strftime("%Y-%m-%d")}
     models = Path(args.models)
     if args.score_only:
         results["score_only"] = scored = score_only(data, Path(args.score_only), args.fold)
@@ -406,7 +411,7 @@ def main() -> None:
         hold_out = args.hold_out and args.hold_out.split(",")
         if hold_out == ["dicom"]:
             hold_out = sorted(set(groups[data["icontour"] != ""]))
-        results["cv"] = cv = grouped_cv(data, params, args.folds, models, args.fold, hold_out)
+        results["cv"] = cv = grouped_cv(data, params, args.folds, models, args.fold, hold_out, args.png_labels)
         # With --fold or --hold-out, only the held-out slices are scored: the tables cover those.
         scored = ~np.isnan(np.asarray(cv["options"][0]["dice"]))
         data = scored_part(data, cv["options"][0])[0]

@@ -41,6 +41,8 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
+#: How the PNG labels are used: the files' pixels, or redrawn as the DICOM masks are.
+PNG_LABELS = ("as-given", "polygon")
 DEFAULT_OUT = REPO / "skcardio" / "segment" / "data" / "unet_lv_pretrained.pt"
 
 
@@ -52,8 +54,13 @@ def sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def load_training_data(root: Path) -> dict:
+def load_training_data(root: Path, png_labels: str = "as-given") -> dict:
     """Both shared sources as one training set.
+
+    ``png_labels="polygon"`` redraws the PNG labels (SegNetCMR's floor-and-fill
+    export) in the DICOM masks' convention
+    (:func:`skcardio.io.polygon_mask_from_floor_fill`); ``"as-given"`` keeps
+    the files' pixels.
 
     Returns a dict: ``images`` (n, H, W) float32, ``y`` masks, ``groups``
     (Sunnybrook patient ids), ``pathology`` (group of each slice),
@@ -63,8 +70,15 @@ def load_training_data(root: Path) -> dict:
     """
     from skcardio.datasets import load_dataset, load_image_folder
 
+    if png_labels not in PNG_LABELS:
+        raise ValueError(f"png_labels must be one of {PNG_LABELS}, got {png_labels!r}")
     dicom = load_dataset(root / "final_data")
     png = load_image_folder(root / "sunnybrook_train_png" / "images", root / "sunnybrook_train_png" / "labels")
+    png_y = png.y
+    if png_labels == "polygon":
+        from skcardio.io import polygon_mask_from_floor_fill
+
+        png_y = polygon_mask_from_floor_fill(png.y)
     # Sunnybrook ids for both sources, one spelling: link.csv writes SC-HF-I-1,
     # the PNG names SC-HF-NI-03 (the grouped CV's folds depend on the ids).
     ids = np.concatenate([dicom.frame.original_id, png.groups])
@@ -76,7 +90,7 @@ def load_training_data(root: Path) -> dict:
     )
     return {
         "images": np.concatenate([dicom.images, png.images]).astype(np.float32),
-        "y": np.concatenate([dicom.y, png.y]),
+        "y": np.concatenate([dicom.y, png_y]),
         "groups": np.array([re.sub(r"-0+(?=[0-9])", "-", str(g)) for g in ids]),
         "pathology": np.concatenate([dicom.frame.pathology, png.frame.pathology]).astype(str),
         "spacing": np.concatenate([np.asarray(dicom.frame.pixel_spacing, float)[:, 0],
@@ -91,6 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="folder holding final_data and sunnybrook_train_png")
     parser.add_argument("--seed", type=int, default=0, help="random_state of the fit (default 0)")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
+    parser.add_argument("--png-labels", choices=PNG_LABELS, default="as-given",
+                        help="PNG labels as given or redrawn as the DICOM masks (default as-given)")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="model file to write (provenance: same name, .json)")
     args = parser.parse_args(argv)
 
@@ -101,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     root = Path(args.data).resolve()
-    data = load_training_data(root)
+    data = load_training_data(root, args.png_labels)
     images, masks, groups, pathology, files = (data[k] for k in ("images", "y", "groups", "pathology", "files"))
     patients = sorted(set(groups))
     print(f"{len(images)} slices of {len(patients)} patients; load {os.getloadavg()[0]:.2f}", flush=True)
@@ -120,6 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         "weights_bytes": out.stat().st_size,
         "recipe": {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()},
         "seed": args.seed,
+        "png_labels": args.png_labels,
         "training": {
             "slices": int(len(images)),
             "patients": patients,

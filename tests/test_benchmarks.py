@@ -198,3 +198,24 @@ def test_unet_benchmark_score_only_reads_hold_out_folds(bench_unet, tmp_path):
     assert np.isnan(np.asarray(only["dice"])[groups == "c"]).all()
     with pytest.raises(ValueError, match="no fold 1"):
         bench_unet.score_only(data, tmp_path, only=1)
+
+
+def test_training_data_png_labels_redrawn_only_for_png(shared_data_root, shared_png_root):
+    """--png-labels polygon changes the 204 PNG labels only, each towards the DICOM masks' convention."""
+    import sys
+
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        from train_pretrained import load_training_data
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    root = shared_data_root.parent
+    given, polygon = load_training_data(root), load_training_data(root, "polygon")
+    dicom = given["icontour"] != ""
+    assert dicom.sum() == 96 and (~dicom).sum() == 204
+    np.testing.assert_array_equal(given["y"][dicom], polygon["y"][dicom])
+    np.testing.assert_array_equal(given["images"], polygon["images"])
+    ratio = polygon["y"][~dicom].sum(axis=(1, 2)) / given["y"][~dicom].sum(axis=(1, 2))
+    assert (ratio < 1).all() and 0.93 < ratio.mean() < 0.98
+    with pytest.raises(ValueError, match="png_labels must be one of"):
+        load_training_data(root, "floor")

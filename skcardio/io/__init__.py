@@ -9,7 +9,7 @@ from ._contour import read_contour, write_contour
 from ._dicom import DicomSlice, read_dicom, read_header
 from ._export import group_by_phase, write_dicom_seg, write_nifti
 from ._limits import Limits, get_limits, limits_context, set_limits
-from ._mask import contour_to_mask, mask_to_contour
+from ._mask import contour_to_mask, mask_to_contour, polygon_mask_from_floor_fill
 from ._parallel import read_dicoms
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "group_by_phase",
     "limits_context",
     "mask_to_contour",
+    "polygon_mask_from_floor_fill",
     "read_cine",
     "read_contour",
     "read_dicom",

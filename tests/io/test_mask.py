@@ -140,3 +140,77 @@ def test_equal_objects_first_in_row_major_order():
     points = mask_to_contour(mask)
     np.testing.assert_array_equal(points.min(axis=0), [5.5, 0.5])
     np.testing.assert_array_equal(points.max(axis=0), [7.5, 2.5])
+
+
+def _floor_fill(points, shape):
+    """The SegNetCMR export: mark [int(y), int(x)] of every point, fill the outline."""
+    from scipy import ndimage
+
+    outline = np.zeros(shape, bool)
+    outline[np.floor(points[:, 1]).astype(int), np.floor(points[:, 0]).astype(int)] = True
+    return ndimage.binary_fill_holes(outline)
+
+
+def _half_grid_ellipse(cx, cy, a, b):
+    t = np.linspace(0, 2 * np.pi, 2000, endpoint=False)
+    return np.round(np.c_[cx + a * np.cos(t), cy + b * np.sin(t)] * 2) / 2
+
+
+def _dice(a, b):
+    return 2 * (a & b).sum() / (a.sum() + b.sum())
+
+
+@pytest.mark.parametrize("cx, cy, a, b", [(40.2, 38.7, 20, 14), (30.5, 31.0, 6, 8), (50.0, 45.5, 30, 30)])
+def test_floor_fill_correction_restores_area_and_centre(cx, cy, a, b):
+    from scipy import ndimage
+
+    from skcardio.io import polygon_mask_from_floor_fill
+
+    points = _half_grid_ellipse(cx, cy, a, b)
+    reference = contour_to_mask(points, (96, 96))
+    exported = _floor_fill(points, (96, 96))
+    corrected = polygon_mask_from_floor_fill(exported)
+    # The export is larger and sits up-left; the correction is closer in area, position and overlap.
+    assert exported.sum() > reference.sum()
+    assert abs(int(corrected.sum()) - int(reference.sum())) < (exported.sum() - reference.sum()) / 2
+    assert _dice(corrected, reference) > _dice(exported, reference)
+    before = np.subtract(ndimage.center_of_mass(exported), ndimage.center_of_mass(reference))
+    after = np.subtract(ndimage.center_of_mass(corrected), ndimage.center_of_mass(reference))
+    assert (before < 0).all()
+    assert np.abs(after).max() < np.abs(before).max()
+
+
+def test_floor_fill_correction_on_the_shared_contours(shared_data_root):
+    """The figures in the docstring: 96 i-contours, area 1.037 -> 0.994 of contour_to_mask's."""
+    from skcardio.io import polygon_mask_from_floor_fill, read_contour
+
+    ratios, dice_before, dice_after = [], [], []
+    for path in sorted(shared_data_root.glob("contourfiles/*/i-contours/*.txt")):
+        points = read_contour(path)
+        reference = contour_to_mask(points, (256, 256))
+        exported = _floor_fill(points, (256, 256))
+        corrected = polygon_mask_from_floor_fill(exported)
+        ratios.append((exported.sum() / reference.sum(), corrected.sum() / reference.sum()))
+        dice_before.append(_dice(exported, reference))
+        dice_after.append(_dice(corrected, reference))
+    assert len(ratios) == 96
+    before, after = np.mean(ratios, axis=0)
+    assert 1.03 < before < 1.045
+    assert 0.99 < after < 1.0
+    assert np.mean(dice_after) > np.mean(dice_before) + 0.005
+
+
+def test_floor_fill_correction_stack_empty_full_and_errors():
+    from skcardio.io import polygon_mask_from_floor_fill
+
+    exported = _floor_fill(_half_grid_ellipse(20.5, 20, 9, 7), (40, 40))
+    stack = np.stack([exported, np.zeros((40, 40), bool), np.ones((40, 40), bool)])
+    out = polygon_mask_from_floor_fill(stack.astype(np.uint8))
+    assert out.dtype == bool and out.shape == stack.shape
+    np.testing.assert_array_equal(out[0], polygon_mask_from_floor_fill(exported))
+    assert not out[1].any() and out[2].all()
+    assert polygon_mask_from_floor_fill(np.zeros((0, 4, 4), bool)).shape == (0, 4, 4)
+    with pytest.raises(ValueError, match=r"\(H, W\) or \(n, H, W\), got shape \(4,\)"):
+        polygon_mask_from_floor_fill(np.zeros(4, bool))
+    with pytest.raises(ValueError, match="must be binary"):
+        polygon_mask_from_floor_fill(np.full((4, 4), 0.5))
