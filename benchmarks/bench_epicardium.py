@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_epicardium.py [ROOT] [--png DIR] [--patients ID,ID] [--epochs N]
                                           [--base-channels N] [--epi-repeat K] [--models DIR] [--threads N]
-                                          [--json FILE]
+                                          [--png-labels as-given|polygon] [--json FILE]
 
 ROOT defaults to ``../shared/data/final_data`` beside the repository, ``--png``
 to ``../shared/data/sunnybrook_train_png``.
@@ -134,7 +134,16 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
     models.mkdir(parents=True, exist_ok=True)
     path = models / f"{patient}.pt"
     fit_s = None
+    # The folder's models were all trained with one kind of PNG label: refuse to mix or mislabel them.
+    labels_file = models / "png_labels.txt"
+    if labels_file.exists() and labels_file.read_text().strip() != args.png_labels:
+        raise SystemExit(f"{labels_file}: the models in {models} were trained with PNG labels "
+                         f"{labels_file.read_text().strip()!r}, this run asks for {args.png_labels!r}; "
+                         f"expected the same, or another --models folder")
     if path.exists():
+        if not labels_file.exists() and args.png_labels != "as-given":
+            raise SystemExit(f"{path}: trained before PNG labels were recorded (as given); "
+                             f"this run asks for {args.png_labels!r}: use another --models folder")
         model = UNetSegmenter.load(path)
     else:
         images, labels, groups = training_set(dicom, clean_o, *pngs, patient, args.epi_repeat)
@@ -145,6 +154,7 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
         model.fit(images, labels, groups=groups)
         fit_s = time.perf_counter() - start
         model.save(path)
+        labels_file.write_text(args.png_labels + "\n")
         print(f"{patient}: fitted on {len(images)} slices in {fit_s:.0f} s", flush=True)
     if args.train_only:
         return {"patient": patient, "fit_s": fit_s}
@@ -163,6 +173,7 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
     qc = check_myocardium(pool, epi)
     row = {
         "patient": patient,
+        "png_labels": args.png_labels,
         "n_slices": int(test.sum()),
         "n_epi": int(o.sum()),
         "fit_s": fit_s,

@@ -13,6 +13,10 @@ DATA defaults to ``../shared/data`` beside the repository; both shared sources
 are read (``final_data``: 5 DICOM patients; ``sunnybrook_train_png``: 12 PNG
 patients), 300 slices of 17 patients in the four Sunnybrook groups
 (heart failure with / without infarction, hypertrophy, normal).
+``--png-labels polygon`` trains and scores with the PNG labels redrawn in the
+DICOM masks' convention (:func:`skcardio.io.polygon_mask_from_floor_fill`;
+``folds.json`` records which); ``--score-only`` may score models against the
+other kind on purpose and says so.
 
 1. **Grouped CV.** ``StratifiedGroupKFold(--folds, shuffle=True,
    random_state=0)``: whole patients per fold, folds stratified by pathology
@@ -247,7 +251,13 @@ def score_only(data: dict, models: Path, only: int | None = None) -> dict:
     if np.isnan(scores["dice"]).any() and only is None and not leave_one_patient_out(saved["folds"]):
         raise ValueError(f"{models / 'folds.json'}: {int(np.isnan(scores['dice']).sum())} of {n} slices "
                          f"are in no fold's held_out patients; expected every slice held out once")
-    return {"models": str(models), "folds": saved["folds"], **{m: v.tolist() for m, v in scores.items()}}
+    # Scoring polygon-trained models against the PNG labels as given (or the reverse) is allowed, on purpose:
+    # say which labels trained them and which score them.
+    trained = saved.get("png_labels", "as-given")
+    print(f"models trained with PNG labels {trained}, scored against PNG labels {data.get('png_labels', 'as-given')}",
+          flush=True)
+    return {"models": str(models), "folds": saved["folds"], "trained_png_labels": trained,
+            **{m: v.tolist() for m, v in scores.items()}}
 
 
 def scored_part(data: dict, scores: dict, scored: np.ndarray | None = None) -> tuple[dict, dict]:

@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/train_pretrained.py [DATA] [--seed 0] [--threads 2]
+                                          [--png-labels as-given|polygon]
                                           [--out skcardio/segment/data/unet_lv_pretrained.pt]
 
 DATA defaults to ``../shared/data`` beside the repository: its ``final_data``
@@ -97,6 +98,7 @@ def load_training_data(root: Path, png_labels: str = "as-given") -> dict:
                                    np.asarray(png.frame.pixel_spacing, float).reshape(len(png.y), -1)[:, 0]]),
         "icontour": np.array([str(p) if p else "" for p in dicom.frame.icontour_path] + [""] * len(png.y)),
         "files": files,
+        "png_labels": png_labels,
     }
 
 
@@ -120,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     data = load_training_data(root, args.png_labels)
     images, masks, groups, pathology, files = (data[k] for k in ("images", "y", "groups", "pathology", "files"))
     patients = sorted(set(groups))
-    print(f"{len(images)} slices of {len(patients)} patients; load {os.getloadavg()[0]:.2f}", flush=True)
+    print(f"{len(images)} slices of {len(patients)} patients, PNG labels {args.png_labels}; load {os.getloadavg()[0]:.2f}", flush=True)
     model = UNetSegmenter(random_state=args.seed, verbose=1)
     start = time.perf_counter()
     model.fit(images, masks, groups=groups)

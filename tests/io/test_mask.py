@@ -180,17 +180,22 @@ def test_floor_fill_correction_restores_area_and_centre(cx, cy, a, b):
     assert np.abs(after).max() < np.abs(before).max()
 
 
+@pytest.mark.shared_data
 def test_floor_fill_correction_on_the_shared_contours(shared_data_root):
-    """The figures in the docstring: 96 i-contours, area 1.037 -> 0.994 of contour_to_mask's."""
+    """The docstring's figures: 96 i-contours, area 1.037 -> 0.994, centre 0.25 px up-left -> 0.13 down-right."""
+    from scipy import ndimage
+
     from skcardio.io import polygon_mask_from_floor_fill, read_contour
 
-    ratios, dice_before, dice_after = [], [], []
+    ratios, dice_before, dice_after, offsets = [], [], [], []
     for path in sorted(shared_data_root.glob("contourfiles/*/i-contours/*.txt")):
         points = read_contour(path)
         reference = contour_to_mask(points, (256, 256))
         exported = _floor_fill(points, (256, 256))
         corrected = polygon_mask_from_floor_fill(exported)
         ratios.append((exported.sum() / reference.sum(), corrected.sum() / reference.sum()))
+        centre = np.array(ndimage.center_of_mass(reference))
+        offsets.append((ndimage.center_of_mass(exported) - centre, ndimage.center_of_mass(corrected) - centre))
         dice_before.append(_dice(exported, reference))
         dice_after.append(_dice(corrected, reference))
     assert len(ratios) == 96
@@ -198,6 +203,19 @@ def test_floor_fill_correction_on_the_shared_contours(shared_data_root):
     assert 1.03 < before < 1.045
     assert 0.99 < after < 1.0
     assert np.mean(dice_after) > np.mean(dice_before) + 0.005
+    offset_before, offset_after = np.mean(offsets, axis=0)
+    assert (np.abs(offset_before + 0.25) < 0.03).all() and (np.abs(offset_after - 0.13) < 0.03).all()
+
+
+def test_floor_fill_correction_keeps_a_mask_it_would_empty():
+    from skcardio.io import polygon_mask_from_floor_fill
+
+    tiny = np.zeros((8, 8), bool)
+    tiny[3, 2:6] = True  # one row: its top edge is all there is
+    np.testing.assert_array_equal(polygon_mask_from_floor_fill(tiny), tiny)
+    square = np.zeros((8, 8), bool)
+    square[2:5, 2:5] = True
+    assert 0 < polygon_mask_from_floor_fill(square).sum() < square.sum()
 
 
 def test_floor_fill_correction_stack_empty_full_and_errors():
