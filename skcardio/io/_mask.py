@@ -104,6 +104,7 @@ def polygon_mask_from_floor_fill(masks: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray of the same shape, bool
+        The masks redrawn, each at most as large as given.
 
     Raises
     ------
