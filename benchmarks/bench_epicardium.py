@@ -45,6 +45,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -60,6 +61,9 @@ from skcardio.qc import check_records
 from skcardio.segment import ThresholdSegmenter, UNetSegmenter, make_classical_pipeline, myocardium_mask
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_pretrained import PNG_LABELS, redraw_png_labels  # noqa: E402
 
 
 def load_all(root: Path, png: Path, png_labels: str = "as-given"):
@@ -85,11 +89,7 @@ def load_all(root: Path, png: Path, png_labels: str = "as-given"):
         png_images, png_y, png_groups = pngs.images, pngs.y, np.asarray(pngs.groups)
     else:
         png_images, png_y, png_groups = _read_png_folder(png)
-    if png_labels == "polygon":
-        from skcardio.io import polygon_mask_from_floor_fill
-
-        png_y = polygon_mask_from_floor_fill(png_y)
-    return dicom, clean_o, png_images, png_y, png_groups
+    return dicom, clean_o, png_images, redraw_png_labels(png_y, png_labels), png_groups
 
 
 def _read_png_folder(png: Path):
@@ -136,12 +136,13 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
     fit_s = None
     # The folder's models were all trained with one kind of PNG label: refuse to mix or mislabel them.
     labels_file = models / "png_labels.txt"
-    if labels_file.exists() and labels_file.read_text().strip() != args.png_labels:
+    trained_with = labels_file.read_text().strip() if labels_file.exists() else None
+    if trained_with is not None and trained_with != args.png_labels:
         raise SystemExit(f"{labels_file}: the models in {models} were trained with PNG labels "
-                         f"{labels_file.read_text().strip()!r}, this run asks for {args.png_labels!r}; "
+                         f"{trained_with!r}, this run asks for {args.png_labels!r}; "
                          f"expected the same, or another --models folder")
     if path.exists():
-        if not labels_file.exists() and args.png_labels != "as-given":
+        if trained_with is None and args.png_labels != "as-given":
             raise SystemExit(f"{path}: trained before PNG labels were recorded (as given); "
                              f"this run asks for {args.png_labels!r}: use another --models folder")
         model = UNetSegmenter.load(path)
@@ -246,7 +247,7 @@ def main() -> None:
     parser.add_argument("root", nargs="?", type=Path, default=SHARED / "final_data")
     parser.add_argument("--png", default=str(SHARED / "sunnybrook_train_png"),
                         help="PNG training folder, or 'none' to train on the DICOM slices only")
-    parser.add_argument("--png-labels", choices=("as-given", "polygon"), default="as-given",
+    parser.add_argument("--png-labels", choices=PNG_LABELS, default="as-given",
                         help="PNG blood-pool masks as given (floor-and-fill export) or in the DICOM masks' "
                              "polygon convention (skcardio.io.polygon_mask_from_floor_fill)")
     parser.add_argument("--patients", default="all", help="held-out patients, comma-separated (default all with QC-clean o-contours)")

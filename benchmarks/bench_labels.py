@@ -35,6 +35,7 @@ import numpy as np
 from scipy import ndimage
 
 from skcardio.io import contour_to_mask, mask_to_contour, polygon_mask_from_floor_fill, read_contour
+from skcardio.metrics import dice_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_pretrained import DEFAULT_DATA, load_training_data  # noqa: E402
@@ -50,10 +51,6 @@ def floor_fill(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return ndimage.binary_fill_holes(outline)
 
 
-def dice(a: np.ndarray, b: np.ndarray) -> float:
-    return 2 * (a & b).sum() / (a.sum() + b.sum())
-
-
 def rasterisation_row(paths: list[Path]) -> str:
     rows = []
     for path in paths:
@@ -62,9 +59,9 @@ def rasterisation_row(paths: list[Path]) -> str:
         mask = floor_fill(points, (256, 256))
         corrected = polygon_mask_from_floor_fill(mask)
         centre = np.array(ndimage.center_of_mass(reference))
-        rows.append([mask.sum() / reference.sum(), dice(mask, reference),
+        rows.append([mask.sum() / reference.sum(), dice_score(reference, mask),
                      *(np.array(ndimage.center_of_mass(mask)) - centre),
-                     corrected.sum() / reference.sum(), dice(corrected, reference),
+                     corrected.sum() / reference.sum(), dice_score(reference, corrected),
                      *(np.array(ndimage.center_of_mass(corrected)) - centre)])
     m = np.mean(rows, axis=0)
     return (f"| {m[0]:.4f} | {m[1]:.4f} | {m[2]:+.2f}, {m[3]:+.2f} "

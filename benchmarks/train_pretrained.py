@@ -55,6 +55,21 @@ def sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def check_png_labels(png_labels: str) -> None:
+    if png_labels not in PNG_LABELS:
+        raise ValueError(f"png_labels must be one of {PNG_LABELS}, got {png_labels!r}")
+
+
+def redraw_png_labels(y: np.ndarray, png_labels: str) -> np.ndarray:
+    """The PNG masks as given, or redrawn in the DICOM masks' convention (``"polygon"``)."""
+    check_png_labels(png_labels)
+    if png_labels == "as-given":
+        return y
+    from skcardio.io import polygon_mask_from_floor_fill
+
+    return polygon_mask_from_floor_fill(y)
+
+
 def load_training_data(root: Path, png_labels: str = "as-given") -> dict:
     """Both shared sources as one training set.
 
@@ -71,15 +86,10 @@ def load_training_data(root: Path, png_labels: str = "as-given") -> dict:
     """
     from skcardio.datasets import load_dataset, load_image_folder
 
-    if png_labels not in PNG_LABELS:
-        raise ValueError(f"png_labels must be one of {PNG_LABELS}, got {png_labels!r}")
+    check_png_labels(png_labels)
     dicom = load_dataset(root / "final_data")
     png = load_image_folder(root / "sunnybrook_train_png" / "images", root / "sunnybrook_train_png" / "labels")
-    png_y = png.y
-    if png_labels == "polygon":
-        from skcardio.io import polygon_mask_from_floor_fill
-
-        png_y = polygon_mask_from_floor_fill(png.y)
+    png_y = redraw_png_labels(png.y, png_labels)
     # Sunnybrook ids for both sources, one spelling: link.csv writes SC-HF-I-1,
     # the PNG names SC-HF-NI-03 (the grouped CV's folds depend on the ids).
     ids = np.concatenate([dicom.frame.original_id, png.groups])

@@ -8,6 +8,7 @@ from skimage.draw import polygon2mask
 from skimage.measure import find_contours, label
 
 from .._numbers import is_int
+from ..utils._validation import check_mask
 from ._contour import check_polygon
 
 __all__ = ["contour_to_mask", "mask_to_contour", "polygon_mask_from_floor_fill"]
@@ -134,20 +135,19 @@ def polygon_mask_from_floor_fill(masks: np.ndarray) -> np.ndarray:
     >>> float(np.mean(before)), float(np.mean(after))
     (21.4375, -4.9375)
     """
-    masks = np.asarray(masks)
-    if masks.ndim not in (2, 3):
-        raise ValueError(f"masks must be (H, W) or (n, H, W), got shape {masks.shape}")
-    if masks.dtype != bool and not np.isin(masks, (0, 1)).all():
-        raise ValueError(f"masks must be binary (bool or 0/1), got values of dtype {masks.dtype} other than 0 and 1")
-    masks = masks.astype(bool)
-    if masks.ndim == 3:
-        return np.stack([polygon_mask_from_floor_fill(mask) for mask in masks]) if len(masks) else masks.copy()
-    if masks.all() or not masks.any():
-        return masks.copy()
-    signed = ndimage.distance_transform_edt(masks) - ndimage.distance_transform_edt(~masks)
+    shape = np.shape(masks)
+    stack = check_mask(masks, "masks")
+    return np.array([_redraw(mask) for mask in stack], dtype=bool).reshape(shape)
+
+
+def _redraw(mask: np.ndarray) -> np.ndarray:
+    """:func:`polygon_mask_from_floor_fill` of one bool ``(H, W)`` mask."""
+    if mask.all() or not mask.any():
+        return mask.copy()
+    signed = ndimage.distance_transform_edt(mask) - ndimage.distance_transform_edt(~mask)
     corrected = ndimage.shift(signed, (FLOOR_SHIFT, FLOOR_SHIFT), order=1, mode="nearest") >= FLOOR_LEVEL
     # A mask of a pixel or two would vanish: keep the export rather than lose the object.
-    return corrected if corrected.any() else masks.copy()
+    return corrected if corrected.any() else mask.copy()
 
 
 def mask_to_contour(mask: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@ import pytest
 from skimage.draw import disk
 
 from skcardio.io import contour_to_mask, mask_to_contour
+from skcardio.metrics import dice_score
 
 
 def test_integer_square_includes_boundary_centres():
@@ -156,10 +157,6 @@ def _half_grid_ellipse(cx, cy, a, b):
     return np.round(np.c_[cx + a * np.cos(t), cy + b * np.sin(t)] * 2) / 2
 
 
-def _dice(a, b):
-    return 2 * (a & b).sum() / (a.sum() + b.sum())
-
-
 @pytest.mark.parametrize("cx, cy, a, b", [(40.2, 38.7, 20, 14), (30.5, 31.0, 6, 8), (50.0, 45.5, 30, 30)])
 def test_floor_fill_correction_restores_area_and_centre(cx, cy, a, b):
     from scipy import ndimage
@@ -173,7 +170,7 @@ def test_floor_fill_correction_restores_area_and_centre(cx, cy, a, b):
     # The export is larger and sits up-left; the correction is closer in area, position and overlap.
     assert exported.sum() > reference.sum()
     assert abs(int(corrected.sum()) - int(reference.sum())) < (exported.sum() - reference.sum()) / 2
-    assert _dice(corrected, reference) > _dice(exported, reference)
+    assert dice_score(corrected, reference) > dice_score(exported, reference)
     before = np.subtract(ndimage.center_of_mass(exported), ndimage.center_of_mass(reference))
     after = np.subtract(ndimage.center_of_mass(corrected), ndimage.center_of_mass(reference))
     assert (before < 0).all()
@@ -196,8 +193,8 @@ def test_floor_fill_correction_on_the_shared_contours(shared_data_root):
         ratios.append((exported.sum() / reference.sum(), corrected.sum() / reference.sum()))
         centre = np.array(ndimage.center_of_mass(reference))
         offsets.append((ndimage.center_of_mass(exported) - centre, ndimage.center_of_mass(corrected) - centre))
-        dice_before.append(_dice(exported, reference))
-        dice_after.append(_dice(corrected, reference))
+        dice_before.append(dice_score(exported, reference))
+        dice_after.append(dice_score(corrected, reference))
     assert len(ratios) == 96
     before, after = np.mean(ratios, axis=0)
     assert 1.03 < before < 1.045
@@ -228,7 +225,7 @@ def test_floor_fill_correction_stack_empty_full_and_errors():
     np.testing.assert_array_equal(out[0], polygon_mask_from_floor_fill(exported))
     assert not out[1].any() and out[2].all()
     assert polygon_mask_from_floor_fill(np.zeros((0, 4, 4), bool)).shape == (0, 4, 4)
-    with pytest.raises(ValueError, match=r"\(H, W\) or \(n, H, W\), got shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"masks must be a \(H, W\) slice or an \(n, H, W\) stack of slices; got an array of shape \(4,\)"):
         polygon_mask_from_floor_fill(np.zeros(4, bool))
-    with pytest.raises(ValueError, match="must be binary"):
+    with pytest.raises(ValueError, match=r"masks must be a boolean mask .* values such as \[0.5\]"):
         polygon_mask_from_floor_fill(np.full((4, 4), 0.5))
