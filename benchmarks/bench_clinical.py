@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_clinical.py [ROOT] --cv-dir DIR [--threads 2] [--out FILE.json]
+    python benchmarks/bench_clinical.py [ROOT] --cv-dir DIR [--tta] [--threshold T] [--threads 2] [--out FILE.json]
     python benchmarks/bench_clinical.py [ROOT] --pretrained [--threads 2] [--out FILE.json]
     python benchmarks/bench_clinical.py [ROOT] --expert-only
 
@@ -28,7 +28,9 @@ measuring. With
 ``--pretrained``, every patient is segmented by the U-Net shipped with
 skcardio (``UNetSegmenter.pretrained()``, trained on patients that include
 these five: a check that figures reproduce and a timing, not an accuracy
-claim). ROOT may also be one patient's DICOM folder. Data: Sunnybrook
+claim). ``--tta`` and ``--threshold T`` change the models' prediction
+options (flip test-time augmentation; probability threshold, default the
+model's 0.5) for a sensitivity check. ROOT may also be one patient's DICOM folder. Data: Sunnybrook
 Cardiac Data (CC0), Radau et al. 2009.
 """
 
@@ -107,7 +109,10 @@ def main() -> None:
     parser.add_argument("--pretrained", action="store_true", help="segment every patient with the shipped U-Net")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch threads (default 2)")
     parser.add_argument("--out", type=Path, help="write every figure to this JSON file (after each patient)")
-    parser.add_argument("--no-tta", action="store_true", help="one network pass per image (as report --no-tta)")
+    tta = parser.add_mutually_exclusive_group()
+    tta.add_argument("--no-tta", action="store_true", help="one network pass per image (as report --no-tta)")
+    tta.add_argument("--tta", action="store_true", help="flip test-time augmentation (tta=True)")
+    parser.add_argument("--threshold", type=float, help="probability threshold of the masks (default: the model's)")
     args = parser.parse_args()
     if sum(map(bool, (args.cv_dir, args.expert_only, args.pretrained))) != 1:
         parser.error("give one of --cv-dir DIR, --pretrained or --expert-only")
@@ -131,8 +136,10 @@ def main() -> None:
                 print(f"{patient.name}: no fold model held it out ({models.get(patient.name)}), skipped")
                 continue
             model = shipped if shipped is not None else UNetSegmenter.load(models[patient.name])
-            if args.no_tta:
-                model.set_params(tta=False)
+            if args.no_tta or args.tta:
+                model.set_params(tta=args.tta)
+            if args.threshold is not None:
+                model.set_params(threshold=args.threshold)
             start, cpu = time.perf_counter(), cpu_seconds()  # the model file is read once per process in a report
             study = read_cine(patient.folder)
             stages["read"] = time.perf_counter() - start
@@ -147,7 +154,8 @@ def main() -> None:
                    seconds=time.perf_counter() - start, cpu_seconds=cpu_seconds() - cpu,
                    **{f"{name}_seconds": value for name, value in stages.items()}, load=os.getloadavg()[0])
         row.update(tta=bool(getattr(model, "tta", False)) if not args.expert_only else None,
-                   refine=bool(getattr(model, "refine", False)) if not args.expert_only else None)
+                   refine=bool(getattr(model, "refine", False)) if not args.expert_only else None,
+                   threshold=float(model.threshold) if not args.expert_only else None)
         rows.append(row)
         print_row(row, args.expert_only)
         if args.out:

@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_epicardium.py [ROOT] [--png DIR] [--patients ID,ID] [--epochs N]
                                           [--base-channels N] [--epi-repeat K] [--models DIR] [--threads N]
-                                          [--png-labels as-given|polygon] [--json FILE]
+                                          [--png-labels as-given|polygon] [--tta] [--json FILE]
 
 ROOT defaults to ``../shared/data/final_data`` beside the repository, ``--png``
 to ``../shared/data/sunnybrook_train_png``.
@@ -34,6 +34,9 @@ there is loaded instead of retrained). Scored on the held-out patient:
   o-contour slices (the end-diastolic slices Sunnybrook contours with both
   contours) from the predicted myocardium vs from the expert contours; slice
   thickness = the DICOM slice spacing of the patient (it cancels in the ratio).
+
+``--tta`` scores the same models with flip test-time augmentation
+(``UNetSegmenter(tta=True)``: the mean of the four flips' probabilities).
 
 Prints Markdown tables for ``benchmarks/README.md``; ``--json`` writes every
 per-slice value.
@@ -159,6 +162,7 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
         print(f"{patient}: fitted on {len(images)} slices in {fit_s:.0f} s", flush=True)
     if args.train_only:
         return {"patient": patient, "fit_s": fit_s}
+    model.set_params(tta=args.tta)
     from skcardio.analysis import blood_myocardium_ks
     from skcardio.preprocessing import PredictedRegion, RegionSelector
     from skcardio.qc import check_myocardium
@@ -175,6 +179,7 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
     row = {
         "patient": patient,
         "png_labels": args.png_labels,
+        "tta": args.tta,
         "n_slices": int(test.sum()),
         "n_epi": int(o.sum()),
         "fit_s": fit_s,
@@ -261,6 +266,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--train-only", action="store_true", help="fit and save the fold models, score nothing")
+    parser.add_argument("--tta", action="store_true", help="score with flip test-time augmentation (tta=True)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     dicom, clean_o, *pngs = load_all(args.root, args.png, args.png_labels)
@@ -268,7 +274,7 @@ def main() -> None:
     patients = candidates if args.patients == "all" else args.patients.split(",")
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch threads {args.threads}; "
           f"held out: {', '.join(patients)}; epochs {args.epochs}, base channels {args.base_channels}, "
-          f"epi-repeat {args.epi_repeat}, PNG labels {args.png_labels}; load average {os.getloadavg()[0]:.1f}", flush=True)
+          f"epi-repeat {args.epi_repeat}, PNG labels {args.png_labels}, tta {args.tta}; load average {os.getloadavg()[0]:.1f}", flush=True)
     rows = []
     for patient in patients:
         rows.append(fold(dicom, clean_o, pngs, patient, args))

@@ -6,7 +6,7 @@ Usage::
                                     [--skip-cv] [--overhead-epochs 4] [--repeat 2]
                                     [--speed-slices 240] [--train-epochs 0] [--threads 2]
                                     [--json FILE]
-    python benchmarks/bench_unet.py [DATA] --hold-out dicom|ID,ID,... [--models DIR] ...
+    python benchmarks/bench_unet.py [DATA] --hold-out dicom|ID,ID,... [--dicom-repeat K] [--models DIR] ...
     python benchmarks/bench_unet.py [DATA] --score-only DIR [--json FILE]
 
 DATA defaults to ``../shared/data`` beside the repository; both shared sources
@@ -22,7 +22,8 @@ other kind on purpose and says so.
    random_state=0)``: whole patients per fold, folds stratified by pathology
    group. Each fold fits ``UNetSegmenter(random_state=0)`` with the defaults
    (or ``--set`` changes, e.g. ``--set rotation=0 --set intensity_jitter=false``
-   for an augmentation ablation), saves it to ``--models DIR/fold_<k>.pt``
+   for an augmentation ablation, ``--set random_state=1`` for another seed:
+   the folds stay the same), saves it to ``--models DIR/fold_<k>.pt``
    with ``folds.json`` (held-out patients per fold), and predicts its
    held-out patients' whole images under every combination of the
    prediction-time options ``tta``, ``refine`` and ``postprocess`` (the same
@@ -30,7 +31,10 @@ other kind on purpose and says so.
    replaces the folds by leave-one-patient-out ones: one fold per listed
    patient (``dicom``: the five ``final_data`` patients, which
    ``bench_clinical.py --cv-dir`` measures), its model trained on every other
-   patient; only the listed patients are scored. Per slice: Dice,
+   patient; only the listed patients are scored. ``--dicom-repeat K`` puts the
+   training patients' DICOM slices K times in each training set (their expert
+   drew the contour files these scores and ``bench_clinical.py`` compare
+   with). Per slice: Dice,
    IoU, APD and good contour (APD < 5 mm), from :mod:`skcardio.metrics`.
    APD follows the MICCAI 2009 challenge's code (``definition="miccai2009"``)
    against the expert's i-contour file points on the DICOM slices, with their
@@ -158,12 +162,20 @@ def leave_one_patient_out(folds: list[dict]) -> bool:
     return all(len(fold["held_out"]) == 1 for fold in folds)
 
 
+def training_index(n: int, test: np.ndarray, icontour: np.ndarray, dicom_repeat: int = 1) -> np.ndarray:
+    """Indices of a fold's training slices: all but ``test``, the DICOM ones (with an i-contour file) ``dicom_repeat`` times."""
+    train = np.setdiff1d(np.arange(n), test)
+    dicom = train[icontour[train] != ""]
+    return np.concatenate([train, *[dicom] * (dicom_repeat - 1)])
+
+
 def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int | None = None,
-               hold_out: list[str] | None = None, png_labels: str = "as-given") -> dict:
+               hold_out: list[str] | None = None, png_labels: str = "as-given", dicom_repeat: int = 1) -> dict:
     """Fit one model per fold, save it, score every prediction-time option on its held-out patients.
 
     ``hold_out`` replaces the stratified folds by leave-one-patient-out folds, one per listed patient,
-    each model trained on every other patient.
+    each model trained on every other patient. ``dicom_repeat`` > 1 puts the training patients' DICOM
+    slices (those with an i-contour file) that many times in each fold's training set.
     """
     X, y, groups = data["images"], data["y"], data["groups"]
     spacing = data["spacing"]
@@ -176,16 +188,17 @@ def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int |
         if only is not None and fold["fold"] != only:
             continue
         test = np.array(fold["test_index"])
-        train = np.setdiff1d(np.arange(n), test)
-        model = UNetSegmenter(**params, random_state=0)
+        train = training_index(n, test, data["icontour"], dicom_repeat)
+        model = UNetSegmenter(**{"random_state": 0, **params})  # --set random_state=N for another seed
         load_before = load_average()
         start = time.perf_counter()
         model.fit(X[train], y[train], groups=groups[train])
         fold.update(fit_s=time.perf_counter() - start, epochs=len(model.net_.history), n_train=len(train),
                     load_before=load_before, load_after=load_average())
         model.save(models / f"fold_{fold['fold']}.pt")
-        (models / "folds.json").write_text(json.dumps({"params": params, "png_labels": png_labels, "folds": folds},
-                                                           indent=1, default=list))
+        (models / "folds.json").write_text(json.dumps({"params": params, "png_labels": png_labels,
+                                                       "dicom_repeat": dicom_repeat, "folds": folds},
+                                                      indent=1, default=list))
         model.predict(X[test[:2]])  # warm-up: oneDNN builds its kernels once
         for option in INFERENCE:
             model.set_params(tta=option[0], refine=option[1], postprocess=option[2])
@@ -308,7 +321,7 @@ def predict_speed(model: UNetSegmenter, images: np.ndarray, count: int) -> dict:
 
 def train_epochs(images, masks, params: dict, epochs: int) -> dict:
     """Seconds of each of ``epochs`` epochs of the default fit on every slice; the full fit extrapolated."""
-    model = UNetSegmenter(**{**params, "max_epochs": epochs}, random_state=0)
+    model = UNetSegmenter(**{"random_state": 0, **params, "max_epochs": epochs})
     load_before = load_average()
     start, start_cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
@@ -348,7 +361,7 @@ def bare_loop(images, masks, params: dict, epochs: int, seed: int = 0) -> float:
 
 def skorch_fit(images, masks, params: dict, epochs: int) -> float:
     start = time.perf_counter()
-    UNetSegmenter(**{**params, "max_epochs": epochs}, random_state=0).fit(images, masks)
+    UNetSegmenter(**{"random_state": 0, **params, "max_epochs": epochs}).fit(images, masks)
     return time.perf_counter() - start
 
 
@@ -387,6 +400,8 @@ def main() -> None:
     parser.add_argument("--png-labels", choices=PNG_LABELS, default="as-given",
                         help="train and score with the PNG labels as given or redrawn in the DICOM masks' "
                              "polygon convention (skcardio.io.polygon_mask_from_floor_fill)")
+    parser.add_argument("--dicom-repeat", type=int, default=1, metavar="K",
+                        help="put the training patients' DICOM slices K times in each fold's training set")
     parser.add_argument("--json", help="write all results, per slice, to this file")
     args = parser.parse_args()
 
@@ -398,8 +413,12 @@ def main() -> None:
     data["spacing"] = np.where(np.isnan(data["spacing"]), NOMINAL_SPACING, data["spacing"])
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), torch {torch.__version__} "
           f"({torch.get_num_threads()} threads); {len(images)} slices of {len(set(groups))} patients; "
-          f"params {params or 'defaults'}; PNG labels {args.png_labels}; load {load_average()}", flush=True)
-    results: dict = {"params": params, "png_labels": args.png_labels, "threads": torch.get_num_threads(),
+          f"params {params or 'defaults'}; PNG labels {args.png_labels}; DICOM repeat {args.dicom_repeat}; "
+          f"load {load_average()}", flush=True)
+    if args.dicom_repeat < 1:
+        parser.error(f"--dicom-repeat must be >= 1, got {args.dicom_repeat}")
+    results: dict = {"params": params, "png_labels": args.png_labels, "dicom_repeat": args.dicom_repeat,
+                     "threads": torch.get_num_threads(),
                      "date": time.strftime("%Y-%m-%d")}
     models = Path(args.models)
     if args.score_only:
@@ -421,7 +440,8 @@ def main() -> None:
         hold_out = args.hold_out and args.hold_out.split(",")
         if hold_out == ["dicom"]:
             hold_out = sorted(set(groups[data["icontour"] != ""]))
-        results["cv"] = cv = grouped_cv(data, params, args.folds, models, args.fold, hold_out, args.png_labels)
+        results["cv"] = cv = grouped_cv(data, params, args.folds, models, args.fold, hold_out, args.png_labels,
+                                            args.dicom_repeat)
         # With --fold or --hold-out, only the held-out slices are scored: the tables cover those.
         scored = ~np.isnan(np.asarray(cv["options"][0]["dice"]))
         data = scored_part(data, cv["options"][0])[0]

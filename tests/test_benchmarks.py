@@ -159,6 +159,14 @@ def test_unet_benchmark_hold_out_makes_one_fold_per_listed_patient(bench_unet):
     assert not bench_unet.leave_one_patient_out(stratified)
 
 
+def test_unet_benchmark_dicom_repeat_repeats_training_dicom_slices_only(bench_unet):
+    """--dicom-repeat K: the training patients' DICOM slices K times, PNG slices once, test slices never."""
+    icontour = np.array(["a.txt", "b.txt", "", "c.txt", "", ""])
+    test = np.array([1, 4])
+    assert bench_unet.training_index(6, test, icontour).tolist() == [0, 2, 3, 5]
+    assert sorted(bench_unet.training_index(6, test, icontour, 3).tolist()) == [0, 0, 0, 2, 3, 3, 3, 5]
+
+
 def test_unet_benchmark_score_only_reads_hold_out_folds(bench_unet, tmp_path):
     """--score-only DIR on --hold-out's folds.json scores the held-out patients only; other folds must cover all."""
     import json
