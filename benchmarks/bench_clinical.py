@@ -2,8 +2,10 @@
 
 Usage::
 
-    python benchmarks/bench_clinical.py [ROOT] --cv-dir DIR [--tta] [--threshold T] [--threads 2] [--out FILE.json]
-    python benchmarks/bench_clinical.py [ROOT] --pretrained [--threads 2] [--out FILE.json]
+    python benchmarks/bench_clinical.py [ROOT] --cv-dir DIR [--tta | --no-tta] [--threshold T] [--threads 2]
+                                        [--out FILE.json]
+    python benchmarks/bench_clinical.py [ROOT] --pretrained [--tta | --no-tta] [--threshold T] [--threads 2]
+                                        [--out FILE.json]
     python benchmarks/bench_clinical.py [ROOT] --expert-only
 
 For every DICOM patient of ROOT (default ../shared/data/final_data), the
@@ -30,7 +32,8 @@ skcardio (``UNetSegmenter.pretrained()``, trained on patients that include
 these five: a check that figures reproduce and a timing, not an accuracy
 claim). ``--tta`` and ``--threshold T`` change the models' prediction
 options (flip test-time augmentation; probability threshold, default the
-model's 0.5) for a sensitivity check. ROOT may also be one patient's DICOM folder. Data: Sunnybrook
+model's 0.5) for a sensitivity check; every row says which were used. ROOT
+may also be one patient's DICOM folder. Data: Sunnybrook
 Cardiac Data (CC0), Radau et al. 2009.
 """
 
@@ -116,6 +119,10 @@ def main() -> None:
     args = parser.parse_args()
     if sum(map(bool, (args.cv_dir, args.expert_only, args.pretrained))) != 1:
         parser.error("give one of --cv-dir DIR, --pretrained or --expert-only")
+    if args.expert_only and (args.tta or args.no_tta or args.threshold is not None):
+        parser.error("--tta, --no-tta and --threshold change a model's predictions; --expert-only uses none")
+    if args.threshold is not None and not 0 < args.threshold < 1:
+        parser.error(f"--threshold must be between 0 and 1 (exclusive), got {args.threshold}")
     print(f"load average {os.getloadavg()[0]:.1f} at the start", flush=True)
     import torch
 
@@ -168,6 +175,7 @@ def print_row(r: dict, expert_only: bool) -> None:
             f"EF {r['expert_ef_pct']:.1f} % (phases {r['expert_ed_phase']}/{r['expert_es_phase']}, "
             f"{r['expert_images']} images)")
     if not expert_only:
+        text += f" | tta {r['tta']}, threshold {r['threshold']}"
         text += (f" | model on expert images EDV {r['model_on_expert_edv_ml']:.1f} ({r['model_on_expert_edv_diff_pct']:+.1f} %) "
                  f"ESV {r['model_on_expert_esv_ml']:.1f} ({r['model_on_expert_esv_diff_pct']:+.1f} %) "
                  f"EF {r['model_on_expert_ef_pct']:.1f} ({r['model_on_expert_ef_diff_points']:+.1f}) "

@@ -162,7 +162,8 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
         print(f"{patient}: fitted on {len(images)} slices in {fit_s:.0f} s", flush=True)
     if args.train_only:
         return {"patient": patient, "fit_s": fit_s}
-    model.set_params(tta=args.tta)
+    if args.tta:  # otherwise the options saved with the model
+        model.set_params(tta=True)
     from skcardio.analysis import blood_myocardium_ks
     from skcardio.preprocessing import PredictedRegion, RegionSelector
     from skcardio.qc import check_myocardium
@@ -179,7 +180,7 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
     row = {
         "patient": patient,
         "png_labels": args.png_labels,
-        "tta": args.tta,
+        "tta": bool(model.tta),
         "n_slices": int(test.sum()),
         "n_epi": int(o.sum()),
         "fit_s": fit_s,

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_unet.py [DATA] [--folds 3] [--set NAME=VALUE ...] [--models DIR]
+    python benchmarks/bench_unet.py [DATA] [--folds 3] [--set NAME=VALUE ...] [--dicom-repeat K] [--models DIR]
                                     [--skip-cv] [--overhead-epochs 4] [--repeat 2]
                                     [--speed-slices 240] [--train-epochs 0] [--threads 2]
                                     [--json FILE]
@@ -32,9 +32,9 @@ other kind on purpose and says so.
    patient (``dicom``: the five ``final_data`` patients, which
    ``bench_clinical.py --cv-dir`` measures), its model trained on every other
    patient; only the listed patients are scored. ``--dicom-repeat K`` puts the
-   training patients' DICOM slices K times in each training set (their expert
-   drew the contour files these scores and ``bench_clinical.py`` compare
-   with). Per slice: Dice,
+   training patients' DICOM slices K times in each fold's training set, in
+   either kind of fold (their expert drew the contour files these scores and
+   ``bench_clinical.py`` compare with). Per slice: Dice,
    IoU, APD and good contour (APD < 5 mm), from :mod:`skcardio.metrics`.
    APD follows the MICCAI 2009 challenge's code (``definition="miccai2009"``)
    against the expert's i-contour file points on the DICOM slices, with their
@@ -163,7 +163,7 @@ def leave_one_patient_out(folds: list[dict]) -> bool:
 
 
 def training_index(n: int, test: np.ndarray, icontour: np.ndarray, dicom_repeat: int = 1) -> np.ndarray:
-    """Indices of a fold's training slices: all but ``test``, the DICOM ones (with an i-contour file) ``dicom_repeat`` times."""
+    """A fold's training slices: all but ``test``; the DICOM ones (with an i-contour file) ``dicom_repeat`` times."""
     train = np.setdiff1d(np.arange(n), test)
     dicom = train[icontour[train] != ""]
     return np.concatenate([train, *[dicom] * (dicom_repeat - 1)])
@@ -193,8 +193,9 @@ def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int |
         load_before = load_average()
         start = time.perf_counter()
         model.fit(X[train], y[train], groups=groups[train])
+        # n_train counts repeated slices (--dicom-repeat); n_train_distinct does not.
         fold.update(fit_s=time.perf_counter() - start, epochs=len(model.net_.history), n_train=len(train),
-                    load_before=load_before, load_after=load_average())
+                    n_train_distinct=len(set(train.tolist())), load_before=load_before, load_after=load_average())
         model.save(models / f"fold_{fold['fold']}.pt")
         (models / "folds.json").write_text(json.dumps({"params": params, "png_labels": png_labels,
                                                        "dicom_repeat": dicom_repeat, "folds": folds},
@@ -267,9 +268,10 @@ def score_only(data: dict, models: Path, only: int | None = None) -> dict:
     # Scoring polygon-trained models against the PNG labels as given (or the reverse) is allowed, on purpose:
     # say which labels trained them and which score them.
     trained = saved.get("png_labels", "as-given")
-    print(f"models trained with PNG labels {trained}, scored against PNG labels {data.get('png_labels', 'as-given')}",
-          flush=True)
+    print(f"models trained with PNG labels {trained} (DICOM repeat {saved.get('dicom_repeat', 1)}), "
+          f"scored against PNG labels {data.get('png_labels', 'as-given')}", flush=True)
     return {"models": str(models), "folds": saved["folds"], "trained_png_labels": trained,
+            "trained_dicom_repeat": saved.get("dicom_repeat", 1),
             **{m: v.tolist() for m, v in scores.items()}}
 
 
@@ -404,6 +406,11 @@ def main() -> None:
                         help="put the training patients' DICOM slices K times in each fold's training set")
     parser.add_argument("--json", help="write all results, per slice, to this file")
     args = parser.parse_args()
+    if args.dicom_repeat < 1:
+        parser.error(f"--dicom-repeat must be >= 1, got {args.dicom_repeat}")
+    if args.dicom_repeat != 1 and (args.score_only or args.skip_cv):
+        parser.error("--dicom-repeat changes the cross-validation's training sets; "
+                     "it does nothing with --score-only or --skip-cv")
 
     torch.set_num_threads(args.threads)
     params = parse_set(args.set)
@@ -415,11 +422,10 @@ def main() -> None:
           f"({torch.get_num_threads()} threads); {len(images)} slices of {len(set(groups))} patients; "
           f"params {params or 'defaults'}; PNG labels {args.png_labels}; DICOM repeat {args.dicom_repeat}; "
           f"load {load_average()}", flush=True)
-    if args.dicom_repeat < 1:
-        parser.error(f"--dicom-repeat must be >= 1, got {args.dicom_repeat}")
-    results: dict = {"params": params, "png_labels": args.png_labels, "dicom_repeat": args.dicom_repeat,
-                     "threads": torch.get_num_threads(),
+    results: dict = {"params": params, "png_labels": args.png_labels, "threads": torch.get_num_threads(),
                      "date": time.strftime("%Y-%m-%d")}
+    if not args.score_only:  # score-only records the scored models' own (trained_dicom_repeat)
+        results["dicom_repeat"] = args.dicom_repeat
     models = Path(args.models)
     if args.score_only:
         results["score_only"] = scored = score_only(data, Path(args.score_only), args.fold)
@@ -441,7 +447,7 @@ def main() -> None:
         if hold_out == ["dicom"]:
             hold_out = sorted(set(groups[data["icontour"] != ""]))
         results["cv"] = cv = grouped_cv(data, params, args.folds, models, args.fold, hold_out, args.png_labels,
-                                            args.dicom_repeat)
+                                        args.dicom_repeat)
         # With --fold or --hold-out, only the held-out slices are scored: the tables cover those.
         scored = ~np.isnan(np.asarray(cv["options"][0]["dice"]))
         data = scored_part(data, cv["options"][0])[0]
