@@ -420,8 +420,8 @@ def main() -> None:
     data["spacing"] = np.where(np.isnan(data["spacing"]), NOMINAL_SPACING, data["spacing"])
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), torch {torch.__version__} "
           f"({torch.get_num_threads()} threads); {len(images)} slices of {len(set(groups))} patients; "
-          f"params {params or 'defaults'}; PNG labels {args.png_labels}; DICOM repeat {args.dicom_repeat}; "
-          f"load {load_average()}", flush=True)
+          f"params {params or 'defaults'}; PNG labels {args.png_labels}"
+          + ("" if args.score_only else f"; DICOM repeat {args.dicom_repeat}") + f"; load {load_average()}", flush=True)
     results: dict = {"params": params, "png_labels": args.png_labels, "threads": torch.get_num_threads(),
                      "date": time.strftime("%Y-%m-%d")}
     if not args.score_only:  # score-only records the scored models' own (trained_dicom_repeat)
