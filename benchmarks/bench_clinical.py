@@ -160,9 +160,9 @@ def main() -> None:
                    images=int(study.images.shape[0] * study.images.shape[1]),
                    seconds=time.perf_counter() - start, cpu_seconds=cpu_seconds() - cpu,
                    **{f"{name}_seconds": value for name, value in stages.items()}, load=os.getloadavg()[0])
-        row.update(tta=bool(getattr(model, "tta", False)) if not args.expert_only else None,
-                   refine=bool(getattr(model, "refine", False)) if not args.expert_only else None,
-                   threshold=float(model.threshold) if not args.expert_only else None)
+        # The prediction options the masks were made with (none without a model).
+        row.update(dict.fromkeys(("tta", "refine", "threshold")) if args.expert_only else
+                   dict(tta=bool(model.tta), refine=bool(model.refine), threshold=float(model.threshold)))
         rows.append(row)
         print_row(row, args.expert_only)
         if args.out:

@@ -195,7 +195,7 @@ def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int |
         model.fit(X[train], y[train], groups=groups[train])
         # n_train counts repeated slices (--dicom-repeat); n_train_distinct does not.
         fold.update(fit_s=time.perf_counter() - start, epochs=len(model.net_.history), n_train=len(train),
-                    n_train_distinct=len(set(train.tolist())), load_before=load_before, load_after=load_average())
+                    n_train_distinct=np.unique(train).size, load_before=load_before, load_after=load_average())
         model.save(models / f"fold_{fold['fold']}.pt")
         (models / "folds.json").write_text(json.dumps({"params": params, "png_labels": png_labels,
                                                        "dicom_repeat": dicom_repeat, "folds": folds},
@@ -267,11 +267,11 @@ def score_only(data: dict, models: Path, only: int | None = None) -> dict:
                          f"are in no fold's held_out patients; expected every slice held out once")
     # Scoring polygon-trained models against the PNG labels as given (or the reverse) is allowed, on purpose:
     # say which labels trained them and which score them.
-    trained = saved.get("png_labels", "as-given")
-    print(f"models trained with PNG labels {trained} (DICOM repeat {saved.get('dicom_repeat', 1)}), "
+    trained, repeat = saved.get("png_labels", "as-given"), saved.get("dicom_repeat", 1)
+    print(f"models trained with PNG labels {trained} (DICOM repeat {repeat}), "
           f"scored against PNG labels {data.get('png_labels', 'as-given')}", flush=True)
     return {"models": str(models), "folds": saved["folds"], "trained_png_labels": trained,
-            "trained_dicom_repeat": saved.get("dicom_repeat", 1),
+            "trained_dicom_repeat": repeat,
             **{m: v.tolist() for m, v in scores.items()}}
 
 
