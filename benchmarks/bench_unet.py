@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_unet.py [DATA] [--folds 3] [--set NAME=VALUE ...] [--dicom-repeat K] [--models DIR]
+    python benchmarks/bench_unet.py [DATA] [--folds 3] [--set NAME=VALUE ...] [--dicom-repeat K]
+                                    [--balance none|group|patient] [--models DIR]
                                     [--skip-cv] [--overhead-epochs 4] [--repeat 2]
                                     [--speed-slices 240] [--train-epochs 0] [--threads 2]
                                     [--json FILE]
@@ -34,7 +35,10 @@ other kind on purpose and says so.
    patient; only the listed patients are scored. ``--dicom-repeat K`` puts the
    training patients' DICOM slices K times in each fold's training set, in
    either kind of fold (their expert drew the contour files these scores and
-   ``bench_clinical.py`` compare with). Per slice: Dice,
+   ``bench_clinical.py`` compare with). ``--balance group`` (``patient``)
+   gives every pathology group (patient) of a fold's training set the same
+   share of each epoch's draws, through ``UNetSegmenter.fit``'s
+   ``sample_weight``. Per slice: Dice,
    IoU, APD and good contour (APD < 5 mm), from :mod:`skcardio.metrics`.
    APD follows the MICCAI 2009 challenge's code (``definition="miccai2009"``)
    against the expert's i-contour file points on the DICOM slices, with their
@@ -169,13 +173,22 @@ def training_index(n: int, test: np.ndarray, icontour: np.ndarray, dicom_repeat:
     return np.concatenate([train, *[dicom] * (dicom_repeat - 1)])
 
 
+def balance_weights(labels: np.ndarray) -> np.ndarray:
+    """One weight per training slice giving each distinct label (group or patient) the same total weight."""
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    return 1.0 / counts[inverse]
+
+
 def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int | None = None,
-               hold_out: list[str] | None = None, png_labels: str = "as-given", dicom_repeat: int = 1) -> dict:
+               hold_out: list[str] | None = None, png_labels: str = "as-given", dicom_repeat: int = 1,
+               balance: str = "none") -> dict:
     """Fit one model per fold, save it, score every prediction-time option on its held-out patients.
 
     ``hold_out`` replaces the stratified folds by leave-one-patient-out folds, one per listed patient,
     each model trained on every other patient. ``dicom_repeat`` > 1 puts the training patients' DICOM
-    slices (those with an i-contour file) that many times in each fold's training set.
+    slices (those with an i-contour file) that many times in each fold's training set. ``balance``
+    ("group" or "patient") weights the training slices so that each pathology group or patient gets
+    the same share of the draws (``sample_weight``).
     """
     X, y, groups = data["images"], data["y"], data["groups"]
     spacing = data["spacing"]
@@ -192,13 +205,16 @@ def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int |
         model = UNetSegmenter(**{"random_state": 0, **params})  # --set random_state=N for another seed
         load_before = load_average()
         start = time.perf_counter()
-        model.fit(X[train], y[train], groups=groups[train])
+        weights = None if balance == "none" else balance_weights(
+            (data["pathology"] if balance == "group" else groups)[train])
+        model.fit(X[train], y[train], groups=groups[train], sample_weight=weights)
         # n_train counts repeated slices (--dicom-repeat); n_train_distinct does not.
         fold.update(fit_s=time.perf_counter() - start, epochs=len(model.net_.history), n_train=len(train),
                     n_train_distinct=np.unique(train).size, load_before=load_before, load_after=load_average())
         model.save(models / f"fold_{fold['fold']}.pt")
         (models / "folds.json").write_text(json.dumps({"params": params, "png_labels": png_labels,
-                                                       "dicom_repeat": dicom_repeat, "folds": folds},
+                                                       "dicom_repeat": dicom_repeat, "balance": balance,
+                                                       "folds": folds},
                                                       indent=1, default=list))
         model.predict(X[test[:2]])  # warm-up: oneDNN builds its kernels once
         for option in INFERENCE:
@@ -268,10 +284,11 @@ def score_only(data: dict, models: Path, only: int | None = None) -> dict:
     # Scoring polygon-trained models against the PNG labels as given (or the reverse) is allowed, on purpose:
     # say which labels trained them and which score them.
     trained, repeat = saved.get("png_labels", "as-given"), saved.get("dicom_repeat", 1)
-    print(f"models trained with PNG labels {trained} (DICOM repeat {repeat}), "
+    balance = saved.get("balance", "none")
+    print(f"models trained with PNG labels {trained} (DICOM repeat {repeat}, balance {balance}), "
           f"scored against PNG labels {data.get('png_labels', 'as-given')}", flush=True)
     return {"models": str(models), "folds": saved["folds"], "trained_png_labels": trained,
-            "trained_dicom_repeat": repeat,
+            "trained_dicom_repeat": repeat, "trained_balance": balance,
             **{m: v.tolist() for m, v in scores.items()}}
 
 
@@ -404,13 +421,16 @@ def main() -> None:
                              "polygon convention (skcardio.io.polygon_mask_from_floor_fill)")
     parser.add_argument("--dicom-repeat", type=int, default=1, metavar="K",
                         help="put the training patients' DICOM slices K times in each fold's training set")
+    parser.add_argument("--balance", choices=("none", "group", "patient"), default="none",
+                        help="give each pathology group (patient) of a training set the same share of the draws")
     parser.add_argument("--json", help="write all results, per slice, to this file")
     args = parser.parse_args()
     if args.dicom_repeat < 1:
         parser.error(f"--dicom-repeat must be >= 1, got {args.dicom_repeat}")
-    if args.dicom_repeat != 1 and (args.score_only or args.skip_cv):
-        parser.error("--dicom-repeat changes the cross-validation's training sets; "
-                     "it does nothing with --score-only or --skip-cv")
+    for flag, value, default in (("--dicom-repeat", args.dicom_repeat, 1), ("--balance", args.balance, "none")):
+        if value != default and (args.score_only or args.skip_cv):
+            parser.error(f"{flag} changes the cross-validation's training; it does nothing with --score-only "
+                         "or --skip-cv")
 
     torch.set_num_threads(args.threads)
     params = parse_set(args.set)
@@ -421,11 +441,12 @@ def main() -> None:
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), torch {torch.__version__} "
           f"({torch.get_num_threads()} threads); {len(images)} slices of {len(set(groups))} patients; "
           f"params {params or 'defaults'}; PNG labels {args.png_labels}"
-          + ("" if args.score_only else f"; DICOM repeat {args.dicom_repeat}") + f"; load {load_average()}", flush=True)
+          + ("" if args.score_only else f"; DICOM repeat {args.dicom_repeat}; balance {args.balance}")
+          + f"; load {load_average()}", flush=True)
     results: dict = {"params": params, "png_labels": args.png_labels, "threads": torch.get_num_threads(),
                      "date": time.strftime("%Y-%m-%d")}
-    if not args.score_only:  # score-only records the scored models' own (trained_dicom_repeat)
-        results["dicom_repeat"] = args.dicom_repeat
+    if not args.score_only:  # score-only records the scored models' own (trained_*)
+        results["dicom_repeat"], results["balance"] = args.dicom_repeat, args.balance
     models = Path(args.models)
     if args.score_only:
         results["score_only"] = scored = score_only(data, Path(args.score_only), args.fold)
@@ -447,7 +468,7 @@ def main() -> None:
         if hold_out == ["dicom"]:
             hold_out = sorted(set(groups[data["icontour"] != ""]))
         results["cv"] = cv = grouped_cv(data, params, args.folds, models, args.fold, hold_out, args.png_labels,
-                                        args.dicom_repeat)
+                                        args.dicom_repeat, args.balance)
         # With --fold or --hold-out, only the held-out slices are scored: the tables cover those.
         scored = ~np.isnan(np.asarray(cv["options"][0]["dice"]))
         data = scored_part(data, cv["options"][0])[0]

@@ -167,6 +167,14 @@ def test_unet_benchmark_dicom_repeat_repeats_training_dicom_slices_only(bench_un
     assert sorted(bench_unet.training_index(6, test, icontour, 3).tolist()) == [0, 0, 0, 2, 3, 3, 3, 5]
 
 
+def test_unet_benchmark_balance_gives_each_label_the_same_total_weight(bench_unet):
+    labels = np.array(["HYP", "N", "HYP", "HF", "HF", "HF"])
+    weights = bench_unet.balance_weights(labels)
+    np.testing.assert_allclose(weights, [1 / 2, 1, 1 / 2, 1 / 3, 1 / 3, 1 / 3])
+    totals = {label: weights[labels == label].sum() for label in set(labels)}
+    np.testing.assert_allclose(list(totals.values()), 1.0)
+
+
 def test_unet_benchmark_score_only_reads_hold_out_folds(bench_unet, tmp_path):
     """--score-only DIR on --hold-out's folds.json scores the held-out patients only; other folds must cover all."""
     import json

@@ -25,6 +25,7 @@ from ..utils._validation import (
     check_network_images,
     check_network_labels,
     check_network_masks,
+    check_sample_weight,
 )
 from ._base import DiceScoreMixin
 from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale, unzoom_window, zoom_crop
@@ -275,7 +276,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y, groups=None, sample_weight=None):
         """Train the U-Net on images and blood-pool masks.
 
         Parameters
@@ -293,6 +294,15 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
             and may come from training patients (a :class:`SkcardioWarning`
             says so). In ``GridSearchCV`` / ``cross_validate`` enable metadata
             routing and call ``set_fit_request(groups=True)`` to pass it.
+        sample_weight : array-like of shape (n,), default=None
+            Non-negative weight of each slice. Each epoch then draws as many
+            training crops as there are training slices, slice ``i`` with
+            probability proportional to ``sample_weight[i]`` (with
+            replacement; weight 0 = never drawn), instead of every slice once
+            in shuffled order. Use it to give each patient or pathology group
+            an equal share of the training, e.g. ``1 / slices of the slice's
+            group``. The validation slices (``validation_fraction``) are
+            scored unweighted.
 
         Returns
         -------
@@ -318,6 +328,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         X = self._check_images(X)
         y = self._check_masks(y, X) if self.target != "both" else check_network_labels(y, X)
         groups = self._check_groups(groups, len(X))
+        sample_weight = check_sample_weight(sample_weight, len(X))
         self._check_split(len(X), groups)
         device = self._resolve_device()
         rng = check_random_state(self.random_state)
@@ -332,6 +343,14 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         typical_area = float(np.median(areas[areas > 0])) if areas.any() else 0.0
         images = robust_scale(X)
         train, valid = self._split(len(X), groups, rng)
+        train_weights = None
+        if sample_weight is not None:
+            train_weights = sample_weight[train]
+            if not train_weights.any():
+                raise ValueError(
+                    f"sample_weight is 0 for all {len(train)} training slices (after holding out "
+                    f"validation_fraction={self.validation_fraction}); at least one must be positive"
+                )
         train_data = AugmentedSlices(
             images[train],
             y[train],
@@ -350,7 +369,9 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         workdir = self._make_checkpoint_dir() if valid_data is not None else None
         try:
             with _forked_rng(int(torch_seed), device):
-                net = build_net(self, len(train), valid_data, workdir, n_channels=n_channels, device=device)
+                net = build_net(
+                    self, len(train), valid_data, workdir, n_channels=n_channels, device=device, weights=train_weights
+                )
                 try:
                     net.fit(train_data, None)
                 except _FitInterrupted as interrupted:

@@ -15,6 +15,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Checkpoint, EarlyStopping, EpochScoring, LRScheduler, PrintLog, ProgressBar
 from skorch.helper import predefined_split
 from skorch.utils import Ansi
+from torch.utils.data import WeightedRandomSampler
 
 from ..exceptions import SkcardioError
 from ..metrics import dice_score
@@ -27,11 +28,16 @@ if TYPE_CHECKING:
 __all__ = ["build_net"]
 
 
-def build_net(model: UNetSegmenter, n_train: int, valid_data, workdir, *, n_channels: int, device: str) -> NeuralNet:
+def build_net(
+    model: UNetSegmenter, n_train: int, valid_data, workdir, *, n_channels: int, device: str, weights=None
+) -> NeuralNet:
     """The skorch net of ``model``'s parameters, with its callbacks (not initialised).
 
     ``valid_data`` (a skorch ``Dataset``, or None to train without validation)
     adds Dice scoring, the best-epoch checkpoint in ``workdir`` and early stopping.
+    ``weights`` (one per training slice, or None) draws each epoch's
+    ``n_train`` slices with replacement in proportion to them, from PyTorch's
+    global generator (seeded by the caller), instead of shuffling.
     """
     steps_per_epoch = -(-n_train // model.batch_size)
     callbacks = [
@@ -88,13 +94,21 @@ def build_net(model: UNetSegmenter, n_train: int, valid_data, workdir, *, n_chan
         lr=model.learning_rate,
         max_epochs=model.max_epochs,
         batch_size=model.batch_size,
-        iterator_train__shuffle=True,
+        **_train_order(weights, n_train),
         train_split=predefined_split(valid_data) if valid_data is not None else None,
         callbacks=callbacks,
         callbacks__print_log=_PlainPrintLog(),
         device=device,
         verbose=int(model.verbose > 0),
     )
+
+
+def _train_order(weights, n_train: int) -> dict:
+    """skorch's training-iterator arguments: shuffled slices, or weighted draws with replacement."""
+    if weights is None:
+        return {"iterator_train__shuffle": True}
+    sampler = WeightedRandomSampler(torch.as_tensor(weights, dtype=torch.float64), n_train, replacement=True)
+    return {"iterator_train__shuffle": False, "iterator_train__sampler": sampler}
 
 
 class _PlainPrintLog(PrintLog):

@@ -49,6 +49,7 @@ __all__ = [
     "check_contours_or_masks",
     "check_finite_images",
     "check_groups",
+    "check_sample_weight",
     "check_holdout",
     "check_mask",
     "check_mask_pair",
@@ -396,6 +397,27 @@ def check_groups(groups, n: int) -> np.ndarray | None:
             f"groups must have shape ({n},), one patient id per slice of X, got shape {groups.shape}"
         )
     return groups
+
+
+def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
+    """``sample_weight`` as ``n`` finite, non-negative float64 weights (one per slice), or None."""
+    if sample_weight is None:
+        return None
+    try:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"sample_weight must hold numbers, one per slice of X; {exc}") from None
+    if weights.shape != (n,):
+        raise ValueError(
+            f"sample_weight must have shape ({n},), one weight per slice of X, got shape {weights.shape}"
+        )
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    if bad.size:
+        raise ValueError(
+            f"sample_weight must be finite and >= 0, got {weights[bad[0]]} for slice {bad[0]} "
+            f"({bad.size} such slice(s))"
+        )
+    return weights
 
 
 def check_holdout(fraction: float | None, n: int, groups) -> None:

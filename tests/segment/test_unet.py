@@ -153,6 +153,60 @@ def test_same_random_state_gives_identical_predictions(discs):
     assert not np.array_equal(other.fit(X, y).predict_proba(X), first.predict_proba(X))
 
 
+def test_sample_weight_draws_each_epochs_slices_in_proportion(discs, monkeypatch):
+    X, y = discs[0][:8], discs[1][:8]
+    weights = np.array([0, 0, 0, 0, 1, 1, 1, 3], dtype=float)
+    drawn = []
+    original = AugmentedSlices.__getitem__
+
+    def recording(self, index):
+        drawn.append(int(index))
+        return original(self, index)
+
+    monkeypatch.setattr(AugmentedSlices, "__getitem__", recording)
+    first = UNetSegmenter(**TINY, max_epochs=50, validation_fraction=None).fit(X, y, sample_weight=weights)
+    first_draws = np.array(drawn)
+    assert first_draws.size == 50 * 8  # as many draws per epoch as slices, not as positive weights
+    assert set(first_draws) <= {4, 5, 6, 7}  # weight 0 is never drawn
+    share = np.bincount(first_draws, minlength=8)[4:] / first_draws.size
+    np.testing.assert_allclose(share, weights[4:] / weights.sum(), atol=0.06)
+    # Seeded draws: the same weights and seed give the same model, other weights another.
+    again = UNetSegmenter(**TINY, max_epochs=50, validation_fraction=None).fit(X, y, sample_weight=weights)
+    np.testing.assert_array_equal(first.predict_proba(X[:2]), again.predict_proba(X[:2]))
+
+
+def test_sample_weight_as_list_or_series_is_neither_copied_wrong_nor_overwritten(discs):
+    pd = pytest.importorskip("pandas")
+    X, y = discs[0][:8], discs[1][:8]
+    weights = np.array([1, 2, 0, 1, 1, 1, 2, 1], dtype=float)
+    kept = weights.copy()
+    fitted = [
+        UNetSegmenter(**TINY, max_epochs=1, validation_fraction=None).fit(X, y, sample_weight=w)
+        for w in (weights, list(weights), pd.Series(weights))
+    ]
+    np.testing.assert_array_equal(weights, kept)
+    first = fitted[0].predict_proba(X[:2])
+    for other in fitted[1:]:
+        np.testing.assert_array_equal(other.predict_proba(X[:2]), first)
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ([1.0] * 7, r"sample_weight must have shape \(8,\), one weight per slice of X, got shape \(7,\)"),
+        ([1.0] * 6 + [-1.0, np.nan], r"finite and >= 0, got -1.0 for slice 6 \(2 such slice\(s\)\)"),
+        (["a"] * 8, "sample_weight must hold numbers"),
+        ([0.0] * 8, "sample_weight is 0 for all 8 training slices"),
+    ],
+)
+def test_sample_weight_is_validated(weights, message, discs):
+    X, y = discs[0][:8], discs[1][:8]
+    model = UNetSegmenter(**TINY, max_epochs=1, validation_fraction=None)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y, sample_weight=weights)
+    assert not hasattr(model, "net_")  # nothing half-fitted
+
+
 def test_validation_holds_out_whole_patients_and_restores_best_epoch(discs, monkeypatch, tmp_path):
     X, y = discs
     groups = np.repeat(np.arange(8), 4)
@@ -530,7 +584,19 @@ def test_image_versions_of_the_table_checks(fitted, discs, tmp_path):
 
 _TABULAR = "UNetSegmenter takes image stacks (n, H, W); the check feeds a 2-D table"
 EXPECTED_FAILURES = {
-    name: _TABULAR for name in [*TABLE_CHECKS, "check_positive_only_tag_during_fit"]
+    name: _TABULAR
+    for name in [
+        *TABLE_CHECKS,
+        "check_positive_only_tag_during_fit",
+        # sample_weight's own behaviour on image stacks: test_sample_weight_*.
+        "check_sample_weights_pandas_series",
+        "check_sample_weights_not_an_array",
+        "check_sample_weights_list",
+        "check_all_zero_sample_weights_error",
+        "check_sample_weights_shape",
+        "check_sample_weights_not_overwritten",
+        "check_sample_weight_equivalence_on_dense_data",
+    ]
 }
 EXPECTED_FAILURES.update(
     {
