@@ -8,7 +8,7 @@ Usage::
                                     [--speed-slices 240] [--train-epochs 0] [--threads 2]
                                     [--json FILE]
     python benchmarks/bench_unet.py [DATA] --hold-out dicom|ID,ID,... [--dicom-repeat K] [--models DIR] ...
-    python benchmarks/bench_unet.py [DATA] --score-only DIR [--json FILE]
+    python benchmarks/bench_unet.py [DATA] --score-only DIR[,DIR...] [--json FILE]
 
 DATA defaults to ``../shared/data`` beside the repository; both shared sources
 are read (``final_data``: 5 DICOM patients; ``sunnybrook_train_png``: 12 PNG
@@ -51,6 +51,9 @@ other kind on purpose and says so.
    (``DIR/fold_<k>.pt`` and the held-out patients of ``DIR/folds.json``)
    with their own prediction options, without training, and stops; of
    leave-one-patient-out folds, only their patients are scored.
+   ``--score-only DIR1,DIR2,...`` (trainings of the same folds, e.g. two
+   seeds) scores their ensemble: the mean of the fold models' probabilities,
+   thresholded and post-processed as the first folder's model does.
 2. **Prediction speed.** The fold-0 model (defaults) predicts ``--speed-slices``
    whole 256 x 256 images (the first ones of the data, repeated if needed)
    with the default prediction options, best of 2: slices per second.
@@ -98,6 +101,7 @@ from skcardio.qc import assess_predictions
 from skcardio.segment import UNetSegmenter
 from skcardio.segment._unet_data import AugmentedSlices, robust_scale
 from skcardio.segment._unet_net import SegmentationLoss, UNet, WarmupCosine
+from skcardio.segment._unet_postprocess import keep_main_component
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_pretrained import DEFAULT_DATA, PNG_LABELS, load_training_data  # noqa: E402
@@ -253,12 +257,34 @@ def group_table(data: dict, option: dict) -> str:
     return "\n".join(lines)
 
 
-def score_only(data: dict, models: Path, only: int | None = None) -> dict:
+def ensemble_predict(models: list[UNetSegmenter], images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks and probabilities of the mean of ``models``' probabilities (the first model's threshold and
+    post-processing); one model: its own ``predict_with_proba``."""
+    if len(models) == 1:
+        return models[0].predict_with_proba(images)
+    proba = np.mean([model.predict_proba(images) for model in models], axis=0)
+    first = models[0]
+    masks = proba > first.threshold
+    if first.postprocess:
+        masks = np.array([keep_main_component(m, p) for m, p in zip(masks, proba)])
+    return masks & ~np.isnan(images), proba
+
+
+def score_only(data: dict, models: Path | list[Path], only: int | None = None) -> dict:
     """Re-score saved fold models on their held-out patients (their own prediction options), no training.
 
     ``only``: score that fold alone (e.g. to compare two trainings of one fold on the same patients).
+    Several folders (trainings of the same folds): each fold is predicted by the mean of their fold
+    models' probabilities, thresholded and post-processed as the first folder's model does.
     """
+    folders = [models] if isinstance(models, Path) else list(models)
+    models = folders[0]
     saved = json.loads((models / "folds.json").read_text())
+    for other in folders[1:]:
+        held = [fold["held_out"] for fold in json.loads((other / "folds.json").read_text())["folds"]]
+        if held != [fold["held_out"] for fold in saved["folds"]]:
+            raise ValueError(f"{other / 'folds.json'} holds out {held}, {models / 'folds.json'} "
+                             f"{[fold['held_out'] for fold in saved['folds']]}; an ensemble needs the same folds")
     if only is not None:
         saved["folds"] = [fold for fold in saved["folds"] if fold["fold"] == only]
         if not saved["folds"]:
@@ -267,8 +293,9 @@ def score_only(data: dict, models: Path, only: int | None = None) -> dict:
     scores = {m: np.full(n, np.nan) for m in ("dice", "iou", "apd_mm", "confidence")}
     for fold in saved["folds"]:
         test = np.flatnonzero(np.isin(data["groups"], fold["held_out"]))
-        model = UNetSegmenter.load(models / fold.get("model", f"fold_{fold['fold']}.pt"))
-        masks, proba = model.predict_with_proba(data["images"][test])
+        members = [UNetSegmenter.load(folder / fold.get("model", f"fold_{fold['fold']}.pt")) for folder in folders]
+        model = members[0]
+        masks, proba = ensemble_predict(members, data["images"][test])
         y = data["y"][test]
         scores["dice"][test] = dice_score(y, masks, per_slice=True)
         scores["iou"][test] = iou_score(y, masks, per_slice=True)
@@ -287,7 +314,7 @@ def score_only(data: dict, models: Path, only: int | None = None) -> dict:
     balance = saved.get("balance", "none")
     print(f"models trained with PNG labels {trained} (DICOM repeat {repeat}, balance {balance}), "
           f"scored against PNG labels {data.get('png_labels', 'as-given')}", flush=True)
-    return {"models": str(models), "folds": saved["folds"], "trained_png_labels": trained,
+    return {"models": ",".join(map(str, folders)), "folds": saved["folds"], "trained_png_labels": trained,
             "trained_dicom_repeat": repeat, "trained_balance": balance,
             **{m: v.tolist() for m, v in scores.items()}}
 
@@ -408,8 +435,9 @@ def main() -> None:
                         "one fold each, or 'dicom' for the five final_data patients")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="change a parameter")
     parser.add_argument("--models", default="unet_cv", help="folder for fold_<k>.pt and folds.json")
-    parser.add_argument("--score-only", metavar="DIR", help="re-score DIR/fold_<k>.pt on DIR/folds.json's "
-                        "held-out patients (no training) and stop")
+    parser.add_argument("--score-only", metavar="DIR[,DIR...]", help="re-score DIR/fold_<k>.pt on DIR/folds.json's "
+                        "held-out patients (no training) and stop; several DIRs (trainings of the same folds): "
+                        "the mean of their fold models' probabilities")
     parser.add_argument("--skip-cv", action="store_true", help="only speed and overhead (fold 0 model from --models)")
     parser.add_argument("--overhead-epochs", type=int, default=4, help="0: skip the skorch/bare comparison")
     parser.add_argument("--repeat", type=int, default=2)
@@ -449,7 +477,8 @@ def main() -> None:
         results["dicom_repeat"], results["balance"] = args.dicom_repeat, args.balance
     models = Path(args.models)
     if args.score_only:
-        results["score_only"] = scored = score_only(data, Path(args.score_only), args.fold)
+        folders = [Path(folder) for folder in args.score_only.split(",")]
+        results["score_only"] = scored = score_only(data, folders, args.fold)
         # Leave-one-patient-out folds score their patients only: the tables cover those.
         data, scored = scored_part(data, scored)
         groups = data["groups"]

@@ -237,3 +237,49 @@ def test_training_data_png_labels_redrawn_only_for_png(shared_data_root, shared_
     assert 0.93 < ratio.mean() < 0.98 and ratio.min() > 0.5
     with pytest.raises(ValueError, match="png_labels must be one of"):
         load_training_data(root, "floor")
+
+
+
+def test_unet_benchmark_score_only_averages_several_trainings_of_the_same_folds(bench_unet, tmp_path):
+    """--score-only DIR1,DIR2: each fold predicted by the mean of the folders' fold models' probabilities."""
+    import json
+    import shutil
+    import warnings
+
+    from skcardio.exceptions import DegenerateModelWarning
+    from skcardio.segment import UNetSegmenter
+
+    rng = np.random.default_rng(0)
+    masks = np.zeros((4, 32, 32), bool)
+    masks[:, 10:20, 12:22] = True
+    images = (100 * masks + rng.normal(0, 5, masks.shape)).astype(np.float32)
+    groups = np.array(["a", "a", "b", "b"])
+    data = {"images": images, "y": masks, "groups": groups, "icontour": np.array([""] * 4),
+            "spacing": np.ones(4), "pathology": np.array(["x"] * 4)}
+    folds = [{"fold": 0, "held_out": ["b"]}, {"fold": 1, "held_out": ["a"]}]
+    members = {}
+    for seed in (0, 1):
+        folder = tmp_path / f"seed{seed}"
+        folder.mkdir()
+        for fold in folds:
+            model = UNetSegmenter(depth=2, base_channels=4, crop_size=32, batch_size=4, max_epochs=3,
+                                  random_state=seed, postprocess=False)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DegenerateModelWarning)
+                model.fit(images[groups != fold["held_out"][0]], masks[groups != fold["held_out"][0]])
+            model.save(folder / f"fold_{fold['fold']}.pt")
+            members[seed, fold["fold"]] = model
+        (folder / "folds.json").write_text(json.dumps({"folds": folds}))
+    both = bench_unet.score_only(data, [tmp_path / "seed0", tmp_path / "seed1"])
+    test = groups == "b"
+    proba = (members[0, 0].predict_proba(images[test]) + members[1, 0].predict_proba(images[test])) / 2
+    expected = bench_unet.dice_score(masks[test], proba > 0.5, per_slice=True)
+    np.testing.assert_allclose(np.asarray(both["dice"])[test], expected)
+    single = bench_unet.score_only(data, tmp_path / "seed0")
+    np.testing.assert_allclose(np.asarray(single["dice"])[test],
+                               bench_unet.dice_score(masks[test], members[0, 0].predict(images[test]), per_slice=True))
+    # Trainings of other folds cannot be averaged.
+    shutil.copytree(tmp_path / "seed1", tmp_path / "other")
+    (tmp_path / "other" / "folds.json").write_text(json.dumps({"folds": folds[::-1]}))
+    with pytest.raises(ValueError, match="an ensemble needs the same folds"):
+        bench_unet.score_only(data, [tmp_path / "seed0", tmp_path / "other"])
