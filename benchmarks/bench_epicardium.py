@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_epicardium.py [ROOT] [--png DIR] [--patients ID,ID] [--epochs N]
                                           [--base-channels N] [--epi-repeat K] [--models DIR] [--threads N]
-                                          [--png-labels as-given|polygon] [--tta] [--json FILE]
+                                          [--png-labels as-given|polygon] [--tta | --no-flip] [--json FILE]
 
 ROOT defaults to ``../shared/data/final_data`` beside the repository, ``--png``
 to ``../shared/data/sunnybrook_train_png``.
@@ -37,6 +37,10 @@ there is loaded instead of retrained). Scored on the held-out patient:
 
 ``--tta`` scores the same models with flip test-time augmentation
 (``UNetSegmenter(tta=True)``: the mean of the four flips' probabilities).
+``--no-flip`` trains without random flips (``flip=False``), so that the
+network can learn where the expert's outline sits against the image: flips
+turn a displacement down into one up (``benchmarks/README.md``, "Label
+conventions").
 
 Prints Markdown tables for ``benchmarks/README.md``; ``--json`` writes every
 per-slice value.
@@ -149,10 +153,14 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
             raise SystemExit(f"{path}: trained before PNG labels were recorded (as given); "
                              f"this run asks for {args.png_labels!r}: use another --models folder")
         model = UNetSegmenter.load(path)
+        if model.flip != (not args.no_flip):
+            raise SystemExit(f"{path}: trained with flip={model.flip}, this run asks for flip={not args.no_flip}; "
+                             f"expected the same, or another --models folder")
     else:
         images, labels, groups = training_set(dicom, clean_o, *pngs, patient, args.epi_repeat)
         model = UNetSegmenter(
-            target="both", max_epochs=args.epochs, base_channels=args.base_channels, random_state=0, verbose=1
+            target="both", max_epochs=args.epochs, base_channels=args.base_channels, flip=not args.no_flip,
+            random_state=0, verbose=1,
         )
         start = time.perf_counter()
         model.fit(images, labels, groups=groups)
@@ -268,14 +276,20 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--train-only", action="store_true", help="fit and save the fold models, score nothing")
     parser.add_argument("--tta", action="store_true", help="score with flip test-time augmentation (tta=True)")
+    parser.add_argument("--no-flip", action="store_true",
+                        help="train without random flips (flip=False): a network trained with flips cannot learn "
+                             "a displacement of the labels against the image (see benchmarks/README.md)")
     args = parser.parse_args()
+    if args.no_flip and args.tta:
+        parser.error("--tta averages the four flips of each image; a model trained with --no-flip never saw them")
     torch.set_num_threads(args.threads)
     dicom, clean_o, *pngs = load_all(args.root, args.png, args.png_labels)
     candidates = sorted(set(np.asarray(dicom.groups)[clean_o]))
     patients = candidates if args.patients == "all" else args.patients.split(",")
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch threads {args.threads}; "
           f"held out: {', '.join(patients)}; epochs {args.epochs}, base channels {args.base_channels}, "
-          f"epi-repeat {args.epi_repeat}, PNG labels {args.png_labels}, tta {args.tta}; load average {os.getloadavg()[0]:.1f}", flush=True)
+          f"epi-repeat {args.epi_repeat}, PNG labels {args.png_labels}, flip {not args.no_flip}, tta {args.tta}; "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
     rows = []
     for patient in patients:
         rows.append(fold(dicom, clean_o, pngs, patient, args))
