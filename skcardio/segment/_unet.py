@@ -180,8 +180,12 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     ----------
     net_ : skorch.NeuralNet
         The trained network; ``net_.history`` holds the losses per epoch.
-        Under ``python -OO``, where skorch cannot be imported, a loaded model
-        holds a skorch-free stand-in that predicts identically.
+        A loaded model's net (:meth:`load`, :meth:`pretrained`) is for
+        prediction: it builds no optimizer (which would import
+        ``torch._dynamo``, about a second) and refuses to train; ``fit``
+        trains a new one. Under ``python -OO``, where skorch cannot be
+        imported, a loaded model holds a skorch-free stand-in that predicts
+        identically.
     n_channels_ : int
         Channels of the training images.
     best_epoch_ : int

@@ -103,7 +103,7 @@ class InferenceNet:
 def build_loaded_net(model: UNetSegmenter, *, n_channels: int, device: str):
     """The net a model file is loaded into: skorch's, or an :class:`InferenceNet` under ``-OO``."""
     if skorch_available():
-        return build_net(model, 1, None, None, n_channels=n_channels, device=device).initialize()
+        return build_net(model, 1, None, None, n_channels=n_channels, device=device, loaded=True).initialize()
     from ._unet_net import TARGETS, UNet
 
     module = UNet(

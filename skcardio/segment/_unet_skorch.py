@@ -29,7 +29,15 @@ __all__ = ["build_net"]
 
 
 def build_net(
-    model: UNetSegmenter, n_train: int, valid_data, workdir, *, n_channels: int, device: str, weights=None
+    model: UNetSegmenter,
+    n_train: int,
+    valid_data,
+    workdir,
+    *,
+    n_channels: int,
+    device: str,
+    weights=None,
+    loaded: bool = False,
 ) -> NeuralNet:
     """The skorch net of ``model``'s parameters, with its callbacks (not initialised).
 
@@ -38,6 +46,8 @@ def build_net(
     ``weights`` (one per training slice, or None) draws each epoch's
     ``n_train`` slices with replacement in proportion to them, from PyTorch's
     global generator (seeded by the caller), instead of shuffling.
+    ``loaded=True``: a net for saved weights, for prediction only: no
+    optimizer is built (:class:`_LoadedNet`).
     """
     steps_per_epoch = -(-n_train // model.batch_size)
     callbacks = [
@@ -81,7 +91,7 @@ def build_net(
             )
     if model.verbose >= 2:
         callbacks.append(("progress", ProgressBar()))
-    return _InterruptibleNet(
+    return (_LoadedNet if loaded else _InterruptibleNet)(
         module=UNet,
         module__in_channels=n_channels,
         module__base_channels=model.base_channels,
@@ -90,7 +100,8 @@ def build_net(
         criterion=SegmentationLoss,
         criterion__kind=model.loss,
         optimizer=torch.optim.AdamW,
-        optimizer__weight_decay=model.weight_decay,
+        # A loaded net builds no optimizer, and skorch refuses arguments of one it never built.
+        **({} if loaded else {"optimizer__weight_decay": model.weight_decay}),
         lr=model.learning_rate,
         max_epochs=model.max_epochs,
         batch_size=model.batch_size,
@@ -138,6 +149,26 @@ class _InterruptibleNet(NeuralNet):
             return super().fit_loop(*args, **kwargs)
         except KeyboardInterrupt as exc:
             raise _FitInterrupted(exc) from None
+
+
+class _LoadedNet(_InterruptibleNet):
+    """The net a model file is loaded into, for prediction: it has no optimizer.
+
+    Prediction never steps an optimizer, and building one (any
+    ``torch.optim`` optimizer) imports ``torch._dynamo``: about a second of
+    every ``skcardio predict`` or ``report`` call. ``optimizer_`` is None;
+    training it directly is refused (:meth:`UNetSegmenter.fit` trains a new net).
+    """
+
+    def initialize_optimizer(self, triggered_directly=None):
+        self.optimizer_ = None
+        return self
+
+    def partial_fit(self, *args, **kwargs):
+        raise SkcardioError(
+            "this skorch net holds weights loaded from a model file, for prediction only (it has no "
+            "optimizer); to train, call UNetSegmenter.fit, which builds a new net"
+        )
 
 
 class _BestCheckpoint(Checkpoint):

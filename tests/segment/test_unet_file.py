@@ -40,6 +40,27 @@ def test_save_load_roundtrip(fitted, discs, tmp_path):
     assert (loaded.depth_, loaded.crop_size_) == (fitted.depth_, fitted.crop_size_)
 
 
+def test_loading_builds_no_optimizer_and_refits_build_a_new_net(fitted, discs, tmp_path):
+    # Building any torch.optim optimizer imports torch._dynamo (about a second
+    # per CLI call); prediction never steps one.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from skcardio.segment import UNetSegmenter; import numpy as np; "
+        "m = UNetSegmenter.pretrained(); m.predict(np.zeros((1, 64, 64), np.float32)); "
+        "assert m.net_.optimizer_ is None; assert 'torch._dynamo' not in sys.modules, 'dynamo imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    X, y = discs
+    fitted.save(tmp_path / "model.pt")
+    loaded = UNetSegmenter.load(tmp_path / "model.pt")
+    with pytest.raises(SkcardioError, match="for prediction only .* call UNetSegmenter.fit"):
+        loaded.net_.partial_fit(X[:2], y[:2])
+    loaded.set_params(max_epochs=1).fit(X[:4], y[:4])  # a new net, with its optimizer
+    assert loaded.net_.optimizer_ is not None and len(loaded.net_.history) == 1
+
+
 def test_save_stores_the_fitted_network_not_pending_set_params(fitted, tmp_path):
     # set_params of the architecture only affects the next fit; save stored the
     # new values, so load failed (depth, base_channels) or refined with another

@@ -19,7 +19,7 @@ from skcardio.segment._unet_runtime import InferenceNet, import_skorch
 
 def test_inference_net_predicts_as_the_skorch_net():
     model = UNetSegmenter.pretrained()
-    assert type(model.net_).__name__ == "_InterruptibleNet"  # skorch's (normal interpreter)
+    assert type(model.net_).__name__ == "_LoadedNet"  # skorch's, for prediction (normal interpreter)
     trained = model.net_.module_
     module = type(trained)(
         in_channels=model.n_channels_,
