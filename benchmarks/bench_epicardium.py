@@ -189,6 +189,7 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
         "patient": patient,
         "png_labels": args.png_labels,
         "tta": bool(model.tta),
+        "flip": bool(model.flip),
         "n_slices": int(test.sum()),
         "n_epi": int(o.sum()),
         "fit_s": fit_s,

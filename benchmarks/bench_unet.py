@@ -259,9 +259,13 @@ def group_table(data: dict, option: dict) -> str:
 
 def ensemble_predict(models: list[UNetSegmenter], images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Masks and probabilities of the mean of ``models``' probabilities (the first model's threshold and
-    post-processing); one model: its own ``predict_with_proba``."""
+    post-processing); one model: its own ``predict_with_proba``. Images ``(n, H, W)``, blood-pool models."""
     if len(models) == 1:
         return models[0].predict_with_proba(images)
+    for model in models:
+        if model.target != "endocardium" or model.n_channels_ != 1 or images.ndim != 3:
+            raise ValueError(f"an ensemble here averages one-channel blood-pool models on images (n, H, W); got "
+                             f"target={model.target!r}, n_channels_={model.n_channels_}, images {images.shape}")
     proba = np.mean([model.predict_proba(images) for model in models], axis=0)
     first = models[0]
     masks = proba > first.threshold
@@ -314,7 +318,10 @@ def score_only(data: dict, models: Path | list[Path], only: int | None = None) -
     balance = saved.get("balance", "none")
     print(f"models trained with PNG labels {trained} (DICOM repeat {repeat}, balance {balance}), "
           f"scored against PNG labels {data.get('png_labels', 'as-given')}", flush=True)
-    return {"models": ",".join(map(str, folders)), "folds": saved["folds"], "trained_png_labels": trained,
+    members = [{"models": str(folder), **{key: json.loads((folder / "folds.json").read_text()).get(key)
+                                          for key in ("params", "png_labels", "dicom_repeat", "balance")}}
+               for folder in folders]
+    return {"models": ",".join(map(str, folders)), "members": members, "folds": saved["folds"], "trained_png_labels": trained,
             "trained_dicom_repeat": repeat, "trained_balance": balance,
             **{m: v.tolist() for m, v in scores.items()}}
 
@@ -455,6 +462,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.dicom_repeat < 1:
         parser.error(f"--dicom-repeat must be >= 1, got {args.dicom_repeat}")
+    if args.balance != "none" and args.dicom_repeat != 1:
+        parser.error("--balance weights each group's (patient's) slices to one share, which undoes --dicom-repeat; "
+                     "give one of them")
     for flag, value, default in (("--dicom-repeat", args.dicom_repeat, 1), ("--balance", args.balance, "none")):
         if value != default and (args.score_only or args.skip_cv):
             parser.error(f"{flag} changes the cross-validation's training; it does nothing with --score-only "

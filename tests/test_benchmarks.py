@@ -263,7 +263,7 @@ def test_unet_benchmark_score_only_averages_several_trainings_of_the_same_folds(
         folder.mkdir()
         for fold in folds:
             model = UNetSegmenter(depth=2, base_channels=4, crop_size=32, batch_size=4, max_epochs=3,
-                                  random_state=seed, postprocess=False)
+                                  random_state=seed)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DegenerateModelWarning)
                 model.fit(images[groups != fold["held_out"][0]], masks[groups != fold["held_out"][0]])
@@ -273,7 +273,9 @@ def test_unet_benchmark_score_only_averages_several_trainings_of_the_same_folds(
     both = bench_unet.score_only(data, [tmp_path / "seed0", tmp_path / "seed1"])
     test = groups == "b"
     proba = (members[0, 0].predict_proba(images[test]) + members[1, 0].predict_proba(images[test])) / 2
-    expected = bench_unet.dice_score(masks[test], proba > 0.5, per_slice=True)
+    kept = np.array([bench_unet.keep_main_component(p > 0.5, p) for p in proba])  # as predict post-processes
+    expected = bench_unet.dice_score(masks[test], kept, per_slice=True)
+    assert [member["models"] for member in both["members"]] == [str(tmp_path / "seed0"), str(tmp_path / "seed1")]
     np.testing.assert_allclose(np.asarray(both["dice"])[test], expected)
     single = bench_unet.score_only(data, tmp_path / "seed0")
     np.testing.assert_allclose(np.asarray(single["dice"])[test],

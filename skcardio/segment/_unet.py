@@ -182,7 +182,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         The trained network; ``net_.history`` holds the losses per epoch.
         A loaded model's net (:meth:`load`, :meth:`pretrained`) is for
         prediction: it builds no optimizer (which would import
-        ``torch._dynamo``, about a second) and refuses to train; ``fit``
+        ``torch._dynamo``, one to a few seconds) and refuses to train; ``fit``
         trains a new one. Under ``python -OO``, where skorch cannot be
         imported, a loaded model holds a skorch-free stand-in that predicts
         identically.
@@ -306,7 +306,10 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
             in shuffled order. Use it to give each patient or pathology group
             an equal share of the training, e.g. ``1 / slices of the slice's
             group``. The validation slices (``validation_fraction``) are
-            scored unweighted.
+            scored unweighted and draw nothing, so shares computed over all
+            slices are only approximate when validation holds patients out.
+            Weights, even all equal, always draw with replacement: unit
+            weights are not the same training as no weights.
 
         Returns
         -------
@@ -351,9 +354,10 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         if sample_weight is not None:
             train_weights = sample_weight[train]
             if not train_weights.any():
+                held = "" if valid is None else f" left after holding out {len(valid)} validation slices"
                 raise ValueError(
-                    f"sample_weight is 0 for all {len(train)} training slices (after holding out "
-                    f"validation_fraction={self.validation_fraction}); at least one must be positive"
+                    f"sample_weight is 0 for all {len(train)} training slices{held}; "
+                    f"at least one must be positive"
                 )
         train_data = AugmentedSlices(
             images[train],

@@ -155,8 +155,8 @@ class _LoadedNet(_InterruptibleNet):
     """The net a model file is loaded into, for prediction: it has no optimizer.
 
     Prediction never steps an optimizer, and building one (any
-    ``torch.optim`` optimizer) imports ``torch._dynamo``: about a second of
-    every ``skcardio predict`` or ``report`` call. ``optimizer_`` is None;
+    ``torch.optim`` optimizer) imports ``torch._dynamo``: one to a few
+    seconds of every ``skcardio predict`` or ``report`` call. ``optimizer_`` is None;
     training it directly is refused (:meth:`UNetSegmenter.fit` trains a new net).
     """
 
@@ -164,7 +164,15 @@ class _LoadedNet(_InterruptibleNet):
         self.optimizer_ = None
         return self
 
+    def fit(self, *args, **kwargs):
+        # Before skorch's fit re-initialises (and so replaces) the loaded weights.
+        self._refuse_training()
+
     def partial_fit(self, *args, **kwargs):
+        self._refuse_training()
+
+    @staticmethod
+    def _refuse_training():
         raise SkcardioError(
             "this skorch net holds weights loaded from a model file, for prediction only (it has no "
             "optimizer); to train, call UNetSegmenter.fit, which builds a new net"

@@ -21,7 +21,7 @@ Every subpackage validates its inputs here (scikit-learn keeps its own in
   (plots): :func:`check_slice_image`, :func:`check_slice_mask`; pixel
   spacing: :func:`check_spacing`;
   patients of the slices: :func:`check_groups`, and a held-out fraction of
-  them: :func:`check_holdout`;
+  them: :func:`check_holdout`; a weight per slice: :func:`check_sample_weight`;
 * slice records (``load_dataset(...).frame``, tables, mappings of columns or
   plain DICOM paths): :func:`is_records`, :func:`record_names`,
   :func:`check_records`, :func:`record_column`.
@@ -49,7 +49,6 @@ __all__ = [
     "check_contours_or_masks",
     "check_finite_images",
     "check_groups",
-    "check_sample_weight",
     "check_holdout",
     "check_mask",
     "check_mask_pair",
@@ -58,6 +57,7 @@ __all__ = [
     "check_network_images",
     "check_network_labels",
     "check_network_masks",
+    "check_sample_weight",
     "check_records",
     "check_slice_image",
     "check_slice_mask",
@@ -406,7 +406,11 @@ def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
     try:
         weights = np.asarray(sample_weight, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"sample_weight must hold numbers, one per slice of X; {exc}") from None
+        kind = type(sample_weight).__name__
+        raise ValueError(
+            f"sample_weight must hold numbers, one per slice of X; got a {kind} that does not convert to "
+            f"float ({exc})"
+        ) from None
     if weights.shape != (n,):
         raise ValueError(
             f"sample_weight must have shape ({n},), one weight per slice of X, got shape {weights.shape}"

@@ -173,6 +173,24 @@ def test_sample_weight_draws_each_epochs_slices_in_proportion(discs, monkeypatch
     # Seeded draws: the same weights and seed give the same model, other weights another.
     again = UNetSegmenter(**TINY, max_epochs=50, validation_fraction=None).fit(X, y, sample_weight=weights)
     np.testing.assert_array_equal(first.predict_proba(X[:2]), again.predict_proba(X[:2]))
+    other = UNetSegmenter(**TINY, max_epochs=50, validation_fraction=None).fit(X, y, sample_weight=weights[::-1])
+    assert not np.array_equal(other.predict_proba(X[:2]), first.predict_proba(X[:2]))
+
+
+def test_sample_weight_zero_on_every_slice_left_for_training_is_refused(discs):
+    X, y = discs[0][:8], discs[1][:8]
+    groups = np.repeat([0, 1], 4)
+    refused = []
+    for weighted in (0, 1):  # validation holds one of the two patients out: one of these trains on weight 0
+        model = UNetSegmenter(**TINY, max_epochs=1, validation_fraction=0.5)
+        try:
+            model.fit(X, y, groups=groups, sample_weight=(groups == weighted).astype(float))
+        except ValueError as error:
+            refused.append(str(error))
+    assert refused == [
+        "sample_weight is 0 for all 4 training slices left after holding out 4 validation slices; "
+        "at least one must be positive"
+    ]
 
 
 def test_sample_weight_as_list_or_series_is_neither_copied_wrong_nor_overwritten(discs):
@@ -359,6 +377,28 @@ def test_grid_search_with_group_kfold_in_parallel(tmp_path):
     # 2 candidates x 2 folds, each in its own checkpoint directory.
     checkpoints = sorted(tmp_path.glob("fit-*/params.pt"))
     assert len(checkpoints) == 4
+
+
+def test_sample_weight_reaches_fit_through_metadata_routing(discs, monkeypatch):
+    X, y = discs[0][:16], discs[1][:16]
+    groups = np.repeat(np.arange(4), 4)
+    weights = np.arange(16, dtype=float)
+    seen = []
+    original = UNetSegmenter.fit
+
+    def recording(self, X, y, groups=None, sample_weight=None):
+        seen.append(sample_weight)
+        return original(self, X, y, groups=groups, sample_weight=sample_weight)
+
+    monkeypatch.setattr(UNetSegmenter, "fit", recording)
+    with config_context(enable_metadata_routing=True):
+        # score() takes sample_weight too: say whether it is weighted, or scikit-learn refuses.
+        model = UNetSegmenter(**TINY, max_epochs=1, validation_fraction=None)
+        model.set_fit_request(groups=True, sample_weight=True).set_score_request(sample_weight=False)
+        cross_validate(model, X, y, cv=GroupKFold(n_splits=2), params={"groups": groups, "sample_weight": weights})
+    # Each fold's fit gets the weights of its own training slices: every slice trains in one of the two folds.
+    assert len(seen) == 2 and all(len(w) == 8 for w in seen)
+    assert sorted(np.concatenate(seen).tolist()) == weights.tolist()
 
 
 def test_cross_validate_with_scorers(discs):
@@ -588,7 +628,8 @@ EXPECTED_FAILURES = {
     for name in [
         *TABLE_CHECKS,
         "check_positive_only_tag_during_fit",
-        # sample_weight's own behaviour on image stacks: test_sample_weight_*.
+        # sample_weight's own behaviour on image stacks: test_sample_weight_*. (Unit weights
+        # would fail the equivalence check on images too: any weights draw with replacement.)
         "check_sample_weights_pandas_series",
         "check_sample_weights_not_an_array",
         "check_sample_weights_list",
