@@ -9,6 +9,7 @@ Usage::
                                     [--json FILE]
     python benchmarks/bench_unet.py [DATA] --hold-out dicom|ID,ID,... [--dicom-repeat K] [--models DIR] ...
     python benchmarks/bench_unet.py [DATA] --score-only DIR[,DIR...] [--json FILE]
+    python benchmarks/bench_unet.py --merge DIR,DIR,... --models OUT
 
 DATA defaults to ``../shared/data`` beside the repository; both shared sources
 are read (``final_data``: 5 DICOM patients; ``sunnybrook_train_png``: 12 PNG
@@ -54,6 +55,11 @@ other kind on purpose and says so.
    ``--score-only DIR1,DIR2,...`` (trainings of the same folds, e.g. two
    seeds) scores their ensemble: the mean of the fold models' probabilities,
    thresholded and post-processed as the first folder's model does.
+   ``--merge D0,D1,D2 --models OUT`` gathers folds trained one per run
+   (``--fold K --models DK``, e.g. side by side) into one folder that
+   ``--score-only OUT`` and ``bench_clinical.py --cv-dir OUT`` read: each
+   part's trained fold model copied to ``OUT/fold_<k>.pt``, one
+   ``folds.json``; the parts must share their training settings.
 2. **Prediction speed.** The fold-0 model (defaults) predicts ``--speed-slices``
    whole 256 x 256 images (the first ones of the data, repeated if needed)
    with the default prediction options, best of 2: slices per second.
@@ -80,6 +86,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 import warnings
@@ -255,6 +262,38 @@ def group_table(data: dict, option: dict) -> str:
             f"| {100 * np.mean(a < 5):.0f} % | {int((d < BAD_DICE).sum())} |"
         )
     return "\n".join(lines)
+
+
+#: folds.json settings that the parts of a merge must share.
+TRAINING_SETTINGS = ("params", "png_labels", "dicom_repeat", "balance")
+
+
+def merge_folds(parts: list[Path], out: Path) -> dict:
+    """Gather the trained folds of ``parts`` (one ``--fold K`` run each) into ``out``: copies and one folds.json."""
+    folds, settings = [], None
+    for part in parts:
+        saved = json.loads((part / "folds.json").read_text())
+        mine = {key: saved.get(key) for key in TRAINING_SETTINGS}
+        if settings is not None and mine != settings:
+            raise ValueError(f"{part / 'folds.json'} was trained with {mine}, {parts[0] / 'folds.json'} with "
+                             f"{settings}; expected the same settings in every part")
+        settings = mine
+        trained = [fold for fold in saved["folds"] if "fit_s" in fold]
+        if not trained:
+            raise ValueError(f"{part / 'folds.json'}: no trained fold (no fit_s); expected one --fold K run")
+        folds += trained
+    numbers = [fold["fold"] for fold in folds]
+    if len(set(numbers)) != len(numbers):
+        raise ValueError(f"folds {sorted(numbers)} of {', '.join(map(str, parts))}: a fold is in several parts")
+    out.mkdir(parents=True, exist_ok=True)
+    for part in parts:
+        for fold in json.loads((part / "folds.json").read_text())["folds"]:
+            if "fit_s" in fold:
+                shutil.copyfile(part / f"fold_{fold['fold']}.pt", out / f"fold_{fold['fold']}.pt")
+    merged = {**settings, "merged_from": [str(part) for part in parts],
+              "folds": sorted(folds, key=lambda fold: fold["fold"])}
+    (out / "folds.json").write_text(json.dumps(merged, indent=1, default=list))
+    return merged
 
 
 def ensemble_predict(models: list[UNetSegmenter], images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -458,8 +497,14 @@ def main() -> None:
                         help="put the training patients' DICOM slices K times in each fold's training set")
     parser.add_argument("--balance", choices=("none", "group", "patient"), default="none",
                         help="give each pathology group (patient) of a training set the same share of the draws")
+    parser.add_argument("--merge", metavar="DIR,DIR,...", help="gather the trained folds of these --fold K runs "
+                        "into --models and stop")
     parser.add_argument("--json", help="write all results, per slice, to this file")
     args = parser.parse_args()
+    if args.merge:
+        merged = merge_folds([Path(part) for part in args.merge.split(",")], Path(args.models))
+        print(f"{args.models}: folds {[fold['fold'] for fold in merged['folds']]} of {args.merge}")
+        return
     if args.dicom_repeat < 1:
         parser.error(f"--dicom-repeat must be >= 1, got {args.dicom_repeat}")
     if args.balance != "none" and args.dicom_repeat != 1:

@@ -175,6 +175,29 @@ def test_unet_benchmark_balance_gives_each_label_the_same_total_weight(bench_une
     np.testing.assert_allclose(list(totals.values()), 1.0)
 
 
+def test_unet_benchmark_merge_gathers_one_fold_per_part(bench_unet, tmp_path):
+    import json
+
+    settings = {"params": {"random_state": 1}, "png_labels": "as-given", "dicom_repeat": 1, "balance": "group"}
+    for k in (0, 1):
+        part = tmp_path / f"f{k}"
+        part.mkdir()
+        (part / f"fold_{k}.pt").write_bytes(f"model {k}".encode())
+        folds = [{"fold": j, "held_out": [f"p{j}"], **({"fit_s": 1.0} if j == k else {})} for j in (0, 1)]
+        (part / "folds.json").write_text(json.dumps({**settings, "folds": folds}))
+    merged = bench_unet.merge_folds([tmp_path / "f1", tmp_path / "f0"], tmp_path / "all")
+    saved = json.loads((tmp_path / "all" / "folds.json").read_text())
+    assert saved == merged and [fold["fold"] for fold in saved["folds"]] == [0, 1]
+    assert {key: saved[key] for key in settings} == settings
+    assert [(tmp_path / "all" / f"fold_{k}.pt").read_bytes() for k in (0, 1)] == [b"model 0", b"model 1"]
+    with pytest.raises(ValueError, match="a fold is in several parts"):
+        bench_unet.merge_folds([tmp_path / "f0", tmp_path / "f0"], tmp_path / "again")
+    other = json.loads((tmp_path / "f1" / "folds.json").read_text())
+    (tmp_path / "f1" / "folds.json").write_text(json.dumps({**other, "balance": "none"}))
+    with pytest.raises(ValueError, match="expected the same settings in every part"):
+        bench_unet.merge_folds([tmp_path / "f0", tmp_path / "f1"], tmp_path / "again")
+
+
 def test_unet_benchmark_score_only_reads_hold_out_folds(bench_unet, tmp_path):
     """--score-only DIR on --hold-out's folds.json scores the held-out patients only; other folds must cover all."""
     import json
