@@ -4,7 +4,8 @@ Usage::
 
     python benchmarks/bench_epicardium.py [ROOT] [--png DIR] [--patients ID,ID] [--epochs N]
                                           [--base-channels N] [--epi-repeat K] [--models DIR] [--threads N]
-                                          [--png-labels as-given|polygon] [--tta | --no-flip] [--json FILE]
+                                          [--png-labels as-given|polygon] [--tta | --no-flip] [--correct-offset]
+                                          [--json FILE]
 
 ROOT defaults to ``../shared/data/final_data`` beside the repository, ``--png``
 to ``../shared/data/sunnybrook_train_png``.
@@ -25,8 +26,11 @@ and PNG), with the estimator's default schedule (80 epochs, ``base_channels=16``
 ``--epochs`` and ``--base-channels`` change it), and saved to ``--models`` (a fold whose file exists
 there is loaded instead of retrained). Scored on the held-out patient:
 
-* epicardium Dice and APD (mm, ``skcardio.metrics``) on its QC-clean
-  o-contour slices; blood-pool Dice and APD on all its i-contour slices;
+* epicardium Dice and APD (mm, ``skcardio.metrics``, the MICCAI 2009
+  rule: to the expert's contour file points, as ``bench_unet.py`` does;
+  before 2026-12-07 this script measured to the outline of the expert's
+  mask, still printed beside it) on its QC-clean o-contour slices;
+  blood-pool Dice and APD on all its i-contour slices;
 * Otsu (``ThresholdSegmenter()``) and ``make_classical_pipeline()`` inside
   the predicted epicardium vs inside the expert o-contour (Dice against the
   i-contour, same slices);
@@ -37,7 +41,11 @@ there is loaded instead of retrained). Scored on the held-out patient:
 
 ``--tta`` scores the same models with flip test-time augmentation
 (``UNetSegmenter(tta=True)``: the mean of the four flips' probabilities).
-``--no-flip`` trains without random flips (``flip=False``), so that the
+``--correct-offset`` shifts each fold model's predictions by the labels'
+offset measured on that fold's training slices
+(``UNetSegmenter.calibrate_offset``, what ``correct_offset=True`` does at
+the end of ``fit``; the network is unchanged, so saved models need no
+retraining). ``--no-flip`` trains without random flips (``flip=False``), so that the
 network can learn where the expert's outline sits against the image: flips
 turn a displacement down into one up (``benchmarks/README.md``, "Label
 conventions").
@@ -63,6 +71,7 @@ import torch
 import skcardio.segment._unet_env  # noqa: F401, I001
 from skcardio.clinical import lv_mass
 from skcardio.datasets import load_dataset
+from skcardio.io import read_contour
 from skcardio.metrics import average_perpendicular_distance, dice_score
 from skcardio.qc import check_records
 from skcardio.segment import ThresholdSegmenter, UNetSegmenter, make_classical_pipeline, myocardium_mask
@@ -170,6 +179,9 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
         print(f"{patient}: fitted on {len(images)} slices in {fit_s:.0f} s", flush=True)
     if args.train_only:
         return {"patient": patient, "fit_s": fit_s}
+    if args.correct_offset:  # what fit(correct_offset=True) does, on the fold's own training slices
+        images, labels, _ = training_set(dicom, clean_o, *pngs, patient, args.epi_repeat)
+        model.calibrate_offset(images, labels)
     if args.tta:  # otherwise the options saved with the model
         model.set_params(tta=True)
     from skcardio.analysis import blood_myocardium_ks
@@ -190,15 +202,21 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
         "png_labels": args.png_labels,
         "tta": bool(model.tta),
         "flip": bool(model.flip),
+        "correct_offset": bool(args.correct_offset or model.correct_offset),
         "n_slices": int(test.sum()),
         "n_epi": int(o.sum()),
         "fit_s": fit_s,
         "predict_slices_per_s": float(test.sum() / predict_s),
         "instances": dicom.frame.instance[test][o].tolist(),
         "epi_dice": dice_score(truth_epi[o], epi[o], per_slice=True).tolist(),
-        "epi_apd_mm": average_perpendicular_distance(truth_epi[o], epi[o], spacing=spacing[o], per_slice=True).tolist(),
+        "label_offset": model.label_offset_.tolist(),
+        # APD by the challenge's rule: to the expert's contour file points (as bench_unet.py does) ...
+        "epi_apd_mm": contour_apd(dicom.frame.ocontour_path[test][o], truth_epi[o], epi[o], spacing[o]),
+        "pool_apd_mm": contour_apd(dicom.frame.icontour_path[test], truth_pool, pool, spacing),
+        # ... and to the outline of the expert's mask, as this script measured before 2026-12-07.
+        "epi_apd_mask_mm": average_perpendicular_distance(truth_epi[o], epi[o], spacing=spacing[o],
+                                                          per_slice=True).tolist(),
         "pool_dice": dice_score(truth_pool, pool, per_slice=True).tolist(),
-        "pool_apd_mm": average_perpendicular_distance(truth_pool, pool, spacing=spacing, per_slice=True).tolist(),
         "qc_flags": [list(f) for f in qc.flags[o]],
     }
     # Classical methods inside the predicted vs the expert region (same slices).
@@ -226,9 +244,17 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
     return row
 
 
+def contour_apd(paths: np.ndarray, truth: np.ndarray, masks: np.ndarray, spacing: np.ndarray) -> list[float]:
+    """MICCAI 2009 APD (mm) per slice to the expert's contour file points (to its mask where it has no file)."""
+    references = [read_contour(path) if path else mask for path, mask in zip(paths, truth)]
+    return average_perpendicular_distance(references, masks, spacing=spacing, per_slice=True,
+                                          definition="miccai2009").tolist()
+
+
 def summarise(rows: list[dict]) -> str:
     lines = [
-        "| held-out patient | o-contour slices | epi Dice | epi APD (mm) | pool Dice (all) | pool APD (mm) "
+        "| held-out patient | o-contour slices | epi Dice | epi APD (mm): contour files / mask | pool Dice (all) "
+        "| pool APD (mm) "
         "| Otsu expert / predicted | classical expert / predicted | KS expert / predicted "
         "| mass expert / predicted (g) | mass error |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -236,7 +262,8 @@ def summarise(rows: list[dict]) -> str:
     for r in rows:
         err = r["mass_predicted_g"] / r["mass_expert_g"] - 1
         lines.append(
-            f"| {r['patient']} | {r['n_epi']} | {np.mean(r['epi_dice']):.3f} | {np.mean(r['epi_apd_mm']):.2f} "
+            f"| {r['patient']} | {r['n_epi']} | {np.mean(r['epi_dice']):.3f} "
+            f"| {np.mean(r['epi_apd_mm']):.2f} / {np.mean(r['epi_apd_mask_mm']):.2f} "
             f"| {np.mean(r['pool_dice']):.3f} | {np.mean(r['pool_apd_mm']):.2f} "
             f"| {np.mean(r['otsu_expert_dice']):.3f} / {np.mean(r['otsu_predicted_dice']):.3f} "
             f"| {np.mean(r['classical_expert_dice']):.3f} / {np.mean(r['classical_predicted_dice']):.3f} "
@@ -246,7 +273,8 @@ def summarise(rows: list[dict]) -> str:
     numeric = [k for k in rows[0] if k.endswith(("_dice", "_apd_mm")) or k.startswith("ks_")]
     cat = {k: np.concatenate([r[k] for r in rows]) for k in numeric}
     lines.append(
-        f"| all | {sum(r['n_epi'] for r in rows)} | {cat['epi_dice'].mean():.3f} | {cat['epi_apd_mm'].mean():.2f} "
+        f"| all | {sum(r['n_epi'] for r in rows)} | {cat['epi_dice'].mean():.3f} "
+        f"| {cat['epi_apd_mm'].mean():.2f} / {cat['epi_apd_mask_mm'].mean():.2f} "
         f"| {cat['pool_dice'].mean():.3f} | {cat['pool_apd_mm'].mean():.2f} "
         f"| {cat['otsu_expert_dice'].mean():.3f} / {cat['otsu_predicted_dice'].mean():.3f} "
         f"| {cat['classical_expert_dice'].mean():.3f} / {cat['classical_predicted_dice'].mean():.3f} "
@@ -277,6 +305,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--train-only", action="store_true", help="fit and save the fold models, score nothing")
     parser.add_argument("--tta", action="store_true", help="score with flip test-time augmentation (tta=True)")
+    parser.add_argument("--correct-offset", action="store_true",
+                        help="shift predictions by the labels' offset measured on the fold's training slices "
+                             "(UNetSegmenter.calibrate_offset, what correct_offset=True does in fit)")
     parser.add_argument("--no-flip", action="store_true",
                         help="train without random flips (flip=False): a network trained with flips cannot learn "
                              "a displacement of the labels against the image (see benchmarks/README.md)")
@@ -289,7 +320,8 @@ def main() -> None:
     patients = candidates if args.patients == "all" else args.patients.split(",")
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch threads {args.threads}; "
           f"held out: {', '.join(patients)}; epochs {args.epochs}, base channels {args.base_channels}, "
-          f"epi-repeat {args.epi_repeat}, PNG labels {args.png_labels}, flip {not args.no_flip}, tta {args.tta}; "
+          f"epi-repeat {args.epi_repeat}, PNG labels {args.png_labels}, flip {not args.no_flip}, tta {args.tta}, "
+          f"correct offset {args.correct_offset}; "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
     rows = []
     for patient in patients:

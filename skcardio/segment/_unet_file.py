@@ -19,6 +19,8 @@ from .._files import replacing
 from ..exceptions import SkcardioError
 from ..io import get_limits
 from ..io._limits import read_regular
+from ._unet_net import TARGETS
+from ._unet_offset import MAX_OFFSET
 from ._unet_runtime import _forked_rng, build_loaded_net
 
 if TYPE_CHECKING:
@@ -60,6 +62,7 @@ def save_model(model: UNetSegmenter, path: str | os.PathLike) -> None:
         "n_channels": int(model.n_channels_),
         "best_epoch": int(model.best_epoch_),
         "typical_area": float(model.typical_area_),
+        "label_offset": np.asarray(getattr(model, "label_offset_", np.zeros((1, 2))), dtype=float).tolist(),
         "history": json.dumps(model.net_.history.to_list(), default=_jsonable),
         "state_dict": state,
     }
@@ -108,9 +111,30 @@ def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str) -
     net.module_.load_state_dict(payload["state_dict"])
     net.history.extend(history)
     model._set_fitted(
-        net, device_, n_channels, payload["best_epoch"], float(payload["typical_area"])
+        net,
+        device_,
+        n_channels,
+        payload["best_epoch"],
+        float(payload["typical_area"]),
+        _label_offset(path, payload, len(TARGETS[model.target])),
     )
     return model
+
+
+def _label_offset(path: str, payload: dict, n_targets: int) -> np.ndarray:
+    """The file's ``label_offset`` (n_targets, 2) pixels, zeros for files saved before it existed."""
+    if "label_offset" not in payload:
+        return np.zeros((n_targets, 2))
+    try:
+        offset = np.asarray(payload["label_offset"], dtype=float)
+    except (TypeError, ValueError):
+        offset = None
+    if offset is None or offset.shape != (n_targets, 2) or not np.all(np.abs(offset) <= MAX_OFFSET):
+        raise SkcardioError(
+            f"{path}: damaged model file: label_offset must be {n_targets} (row, col) pairs of pixels within "
+            f"+-{MAX_OFFSET:g}, got {str(payload['label_offset'])[:80]}"
+        )
+    return offset
 
 
 def _safe_detail(exc: BaseException) -> str:

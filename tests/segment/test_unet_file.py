@@ -65,6 +65,20 @@ def test_loading_builds_no_optimizer_and_refits_build_a_new_net(fitted, discs, t
     assert loaded.net_.optimizer_ is not None and len(loaded.net_.history) == 1
 
 
+def test_label_offset_survives_save_and_load_and_old_files_have_none(fitted, discs, saved_payload, tmp_path):
+    X, _ = discs
+    shifted = copy.deepcopy(fitted)
+    shifted.label_offset_ = np.array([[1.25, -0.5]])
+    shifted.save(tmp_path / "shifted.pt")
+    loaded = UNetSegmenter.load(tmp_path / "shifted.pt")
+    np.testing.assert_array_equal(loaded.label_offset_, [[1.25, -0.5]])
+    np.testing.assert_array_equal(loaded.predict_proba(X[:2]), shifted.predict_proba(X[:2]))
+    assert not np.array_equal(loaded.predict_proba(X[:2]), fitted.predict_proba(X[:2]))
+    old = {k: v for k, v in saved_payload.items() if k != "label_offset"}  # a file from before the offset
+    torch.save(old, tmp_path / "old.pt")
+    np.testing.assert_array_equal(UNetSegmenter.load(tmp_path / "old.pt").label_offset_, [[0.0, 0.0]])
+
+
 def test_save_stores_the_fitted_network_not_pending_set_params(fitted, tmp_path):
     # set_params of the architecture only affects the next fit; save stored the
     # new values, so load failed (depth, base_channels) or refined with another
@@ -173,6 +187,9 @@ def _edit_params(payload, **changes):
         (lambda p: {**p, "n_channels": 3}, "weights do not match .*n_channels=3.*wrong .*\\(8, 3, 3, 3\\)"),
         (lambda p: {**p, "state_dict": {}}, "weights do not match .*missing"),
         (lambda p: {**p, "state_dict": {**p["state_dict"], "extra.weight": torch.zeros(1)}}, "unexpected"),
+        (lambda p: {**p, "label_offset": [[1e9, 0.0]]}, r"label_offset must be 1 \(row, col\) pairs .*within \+-8"),
+        (lambda p: {**p, "label_offset": [[0.5, 0.5], [0.0, 0.0]]}, "label_offset must be 1 "),
+        (lambda p: {**p, "label_offset": "up"}, "label_offset must be .*got up"),
     ],
 )
 def test_load_reports_damaged_or_mismatched_files(damage, message, saved_payload, tmp_path):
