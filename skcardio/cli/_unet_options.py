@@ -19,6 +19,7 @@ UNET_PARAMS = {
     "validation_fraction": "validation_fraction",
     "patience": "patience",
     "device": "device",
+    "correct_offset": "correct_offset",
 }
 
 
@@ -43,6 +44,11 @@ def add_unet_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup
         help="early-stopping patience in epochs (default 30); needs --validation-fraction",
     )
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train (default auto)")
+    parser.add_argument(
+        "--correct-offset", action="store_const", const=True,
+        help="after training, measure how far the labels sit from the model's masks and shift every "
+             "prediction by it (a contouring convention's offset, which random flips keep the network from learning)",
+    )
     parser.add_argument(
         "--threads", type=positive_int, metavar="N",
         help="PyTorch CPU threads (default: PyTorch's choice, one per core)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import os
 import re
@@ -371,6 +372,19 @@ def test_train_on_dicoms_and_image_folders_of_other_sizes(tmp_path, capsys):
     assert "trained 1 epoch(s) on 18 slices of 5 patient(s)" in capsys.readouterr().out
     # padded to 300 x 280: the model segments images of any size
     assert UNetSegmenter.load(out).predict(load_sample().images[:1]).shape == (1, 256, 256)
+
+
+def test_train_correct_offset_saves_the_measured_offset(tmp_path, capsys):
+    out = tmp_path / "m.pt"
+    flags = ["--epochs", "1", "--depth", "2", "--base-channels", "4", "--crop-size", "32", "--quiet"]
+    assert main(["train", "--out", str(out), *flags]) == 0
+    assert not UNetSegmenter.load(out).correct_offset and not UNetSegmenter.load(out).label_offset_.any()
+    assert main(["train", "--out", str(out), "--correct-offset", *flags]) == 0
+    model = UNetSegmenter.load(out)
+    data = load_sample()
+    expected = copy.deepcopy(model).calibrate_offset(data.images, data.y).label_offset_
+    assert model.correct_offset
+    np.testing.assert_allclose(model.label_offset_, expected)  # measured on its training slices
 
 
 def test_train_refuses_a_folder_given_twice(tmp_path, capsys):
