@@ -81,6 +81,8 @@ def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str) -
         raise SkcardioError(f"{path}: damaged model file: 'history' must be a list of epoch records")
     # Files written before the target parameter existed segment the blood pool.
     params.setdefault("target", "endocardium")
+    # ... and, before correct_offset existed, shifted nothing.
+    params.setdefault("correct_offset", False)
     names = set(cls._get_param_names())
     missing, unknown = sorted(names - {"device"} - params.keys()), sorted(params.keys() - names)
     if missing or unknown:

@@ -74,9 +74,12 @@ def test_label_offset_survives_save_and_load_and_old_files_have_none(fitted, dis
     np.testing.assert_array_equal(loaded.label_offset_, [[1.25, -0.5]])
     np.testing.assert_array_equal(loaded.predict_proba(X[:2]), shifted.predict_proba(X[:2]))
     assert not np.array_equal(loaded.predict_proba(X[:2]), fitted.predict_proba(X[:2]))
-    old = {k: v for k, v in saved_payload.items() if k != "label_offset"}  # a file from before the offset
+    # A file from before the offset: neither the parameter nor the entry (the shipped model's case).
+    old = _edit_params({k: v for k, v in saved_payload.items() if k != "label_offset"}, correct_offset=_DROP)
     torch.save(old, tmp_path / "old.pt")
-    np.testing.assert_array_equal(UNetSegmenter.load(tmp_path / "old.pt").label_offset_, [[0.0, 0.0]])
+    loaded_old = UNetSegmenter.load(tmp_path / "old.pt")
+    assert loaded_old.correct_offset is False
+    np.testing.assert_array_equal(loaded_old.label_offset_, [[0.0, 0.0]])
 
 
 def test_save_stores_the_fitted_network_not_pending_set_params(fitted, tmp_path):
