@@ -270,7 +270,7 @@ def summarise(rows: list[dict]) -> str:
             f"| {np.nanmean(r['ks_expert']):.2f} / {np.nanmean(r['ks_predicted']):.2f} "
             f"| {r['mass_expert_g']:.1f} / {r['mass_predicted_g']:.1f} | {100 * err:+.1f} % |"
         )
-    numeric = [k for k in rows[0] if k.endswith(("_dice", "_apd_mm")) or k.startswith("ks_")]
+    numeric = [k for k in rows[0] if k.endswith(("_dice", "_apd_mm", "_apd_mask_mm")) or k.startswith("ks_")]
     cat = {k: np.concatenate([r[k] for r in rows]) for k in numeric}
     lines.append(
         f"| all | {sum(r['n_epi'] for r in rows)} | {cat['epi_dice'].mean():.3f} "
