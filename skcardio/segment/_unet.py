@@ -439,6 +439,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         Returns
         -------
         self : UNetSegmenter
+            The model, with :attr:`label_offset_` set.
         """
         check_is_fitted(self, "net_")
         X = self._check_images(X, channels=self.n_channels_)
