@@ -313,12 +313,14 @@ def ensemble_predict(models: list[UNetSegmenter], images: np.ndarray) -> tuple[n
     return masks & ~np.isnan(images), proba
 
 
-def score_only(data: dict, models: Path | list[Path], only: int | None = None) -> dict:
+def score_only(data: dict, models: Path | list[Path], only: int | None = None, correct_offset: bool = False) -> dict:
     """Re-score saved fold models on their held-out patients (their own prediction options), no training.
 
     ``only``: score that fold alone (e.g. to compare two trainings of one fold on the same patients).
     Several folders (trainings of the same folds): each fold is predicted by the mean of their fold
     models' probabilities, thresholded and post-processed as the first folder's model does.
+    ``correct_offset``: each fold model first measures the labels' offset on its fold's training slices
+    (every slice of the patients it did not hold out; ``UNetSegmenter.calibrate_offset``).
     """
     folders = [models] if isinstance(models, Path) else list(models)
     models = folders[0]
@@ -337,6 +339,11 @@ def score_only(data: dict, models: Path | list[Path], only: int | None = None) -
     for fold in saved["folds"]:
         test = np.flatnonzero(np.isin(data["groups"], fold["held_out"]))
         members = [UNetSegmenter.load(folder / fold.get("model", f"fold_{fold['fold']}.pt")) for folder in folders]
+        if correct_offset:
+            train = np.flatnonzero(~np.isin(data["groups"], fold["held_out"]))
+            for member in members:
+                member.calibrate_offset(data["images"][train], data["y"][train])
+            print(f"fold {fold['fold']}: label offsets {[m.label_offset_.round(2).tolist() for m in members]}")
         model = members[0]
         masks, proba = ensemble_predict(members, data["images"][test])
         y = data["y"][test]
@@ -360,7 +367,8 @@ def score_only(data: dict, models: Path | list[Path], only: int | None = None) -
     members = [{"models": str(folder), **{key: json.loads((folder / "folds.json").read_text()).get(key)
                                           for key in ("params", "png_labels", "dicom_repeat", "balance")}}
                for folder in folders]
-    return {"models": ",".join(map(str, folders)), "members": members, "folds": saved["folds"], "trained_png_labels": trained,
+    return {"models": ",".join(map(str, folders)), "members": members, "correct_offset": correct_offset,
+            "folds": saved["folds"], "trained_png_labels": trained,
             "trained_dicom_repeat": repeat, "trained_balance": balance,
             **{m: v.tolist() for m, v in scores.items()}}
 
@@ -497,6 +505,8 @@ def main() -> None:
                         help="put the training patients' DICOM slices K times in each fold's training set")
     parser.add_argument("--balance", choices=("none", "group", "patient"), default="none",
                         help="give each pathology group (patient) of a training set the same share of the draws")
+    parser.add_argument("--correct-offset", action="store_true", help="with --score-only: each fold model first "
+                        "measures the labels' offset on its training slices (UNetSegmenter.calibrate_offset)")
     parser.add_argument("--merge", metavar="DIR,DIR,...", help="gather the trained folds of these --fold K runs "
                         "into --models and stop")
     parser.add_argument("--json", help="write all results, per slice, to this file")
@@ -507,6 +517,8 @@ def main() -> None:
         return
     if args.dicom_repeat < 1:
         parser.error(f"--dicom-repeat must be >= 1, got {args.dicom_repeat}")
+    if args.correct_offset and not args.score_only:
+        parser.error("--correct-offset re-scores saved fold models; it needs --score-only DIR")
     if args.balance != "none" and args.dicom_repeat != 1:
         parser.error("--balance weights each group's (patient's) slices to one share, which undoes --dicom-repeat; "
                      "give one of them")
@@ -533,7 +545,7 @@ def main() -> None:
     models = Path(args.models)
     if args.score_only:
         folders = [Path(folder) for folder in args.score_only.split(",")]
-        results["score_only"] = scored = score_only(data, folders, args.fold)
+        results["score_only"] = scored = score_only(data, folders, args.fold, args.correct_offset)
         # Leave-one-patient-out folds score their patients only: the tables cover those.
         data, scored = scored_part(data, scored)
         groups = data["groups"]
