@@ -164,7 +164,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         shift every prediction by it (:attr:`label_offset_`). With random
         flips the network cannot learn a contouring convention's offset;
         on the Sunnybrook epicardium it took the leave-one-patient-out APD
-        from 2.72 to 2.44 mm (benchmarks/README.md).
+        from 2.72 to 2.45 mm (benchmarks/README.md).
     checkpoint_dir : str, path-like or None, default=None
         Where the best-epoch checkpoint is written during ``fit``: a fresh
         temporary directory by default, removed after ``fit``. A given
