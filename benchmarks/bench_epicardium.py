@@ -179,11 +179,11 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
         print(f"{patient}: fitted on {len(images)} slices in {fit_s:.0f} s", flush=True)
     if args.train_only:
         return {"patient": patient, "fit_s": fit_s}
-    if args.correct_offset:  # what fit(correct_offset=True) does, on the fold's own training slices
-        images, labels, _ = training_set(dicom, clean_o, *pngs, patient, args.epi_repeat)
-        model.calibrate_offset(images, labels)
     if args.tta:  # otherwise the options saved with the model
         model.set_params(tta=True)
+    if args.correct_offset:  # what fit(correct_offset=True) does, on the fold's own training slices,
+        images, labels, _ = training_set(dicom, clean_o, *pngs, patient, args.epi_repeat)
+        model.calibrate_offset(images, labels)  # with the prediction options it is scored with
     from skcardio.analysis import blood_myocardium_ks
     from skcardio.preprocessing import PredictedRegion, RegionSelector
     from skcardio.qc import check_myocardium

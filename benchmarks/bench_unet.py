@@ -339,8 +339,8 @@ def score_only(data: dict, models: Path | list[Path], only: int | None = None, c
     for fold in saved["folds"]:
         test = np.flatnonzero(np.isin(data["groups"], fold["held_out"]))
         members = [UNetSegmenter.load(folder / fold.get("model", f"fold_{fold['fold']}.pt")) for folder in folders]
-        if correct_offset:
-            train = np.flatnonzero(~np.isin(data["groups"], fold["held_out"]))
+        if correct_offset:  # on the fold's training set as fit saw it (DICOM repeats included)
+            train = training_index(len(data["images"]), test, data["icontour"], saved.get("dicom_repeat", 1))
             for member in members:
                 member.calibrate_offset(data["images"][train], data["y"][train])
             print(f"fold {fold['fold']}: label offsets {[m.label_offset_.round(2).tolist() for m in members]}")

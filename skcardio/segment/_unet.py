@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import _unet_env  # noqa: F401, I001  (must precede "import torch")
+import copy
 import os
 import shutil
 import tempfile
@@ -12,11 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..exceptions import DegenerateModelWarning, SkcardioWarning
+from ..exceptions import DegenerateModelWarning
 from ..utils._validation import (
     check_groups,
     check_holdout,
@@ -30,8 +30,9 @@ from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale, unzoom_w
 from ._unet_file import load_model, load_pretrained, save_model
 from ._unet_inference import network_proba
 from ._unet_net import TARGETS
-from ._unet_offset import estimate_label_offset, shift_proba
+from ._unet_offset import measure_label_offset, shift_proba
 from ._unet_params import validate_params
+from ._unet_split import validation_split
 from ._unet_postprocess import keep_main_component as _keep_main_component
 from ._unet_targets import _channels, mean_known_dice
 from ._unet_runtime import (
@@ -411,9 +412,12 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
                 DegenerateModelWarning,
                 stacklevel=2,
             )
-        self._set_fitted(net, device, n_channels, best_epoch, typical_area)
-        if self.correct_offset:
-            self.calibrate_offset(X[train], y[train])
+        offset = None
+        if self.correct_offset:  # measured on a copy: self changes only once everything succeeded
+            probe = copy.copy(self)
+            probe._set_fitted(net, device, n_channels, best_epoch, typical_area)
+            offset = measure_label_offset(probe, X[train], y[train])
+        self._set_fitted(net, device, n_channels, best_epoch, typical_area, offset)
         return self
 
     def calibrate_offset(self, X, y) -> UNetSegmenter:
@@ -422,9 +426,12 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         Sets :attr:`label_offset_` to the median, over the slices, of the
         label's centroid minus the predicted mask's centroid (rows, columns;
         per target, on slices where both are non-empty and the label is
-        known). ``fit`` calls it on its training slices when
-        ``correct_offset=True``; call it on the training slices of a model
-        trained without (it does not change the network). Why: random flips
+        known), with the model's current prediction options (``threshold``,
+        ``tta``, ...; changing them later does not measure again). ``fit``
+        does this on its training slices when ``correct_offset=True``; call
+        it on the training slices of a model trained without (the network is
+        the same): it changes the fitted state outside ``fit``, and
+        ``correct_offset`` keeps saying how the model was trained. Why: random flips
         (``flip=True``) turn a label drawn half a pixel below the image's
         edge into one drawn half a pixel above, so the network cannot learn
         a contouring convention's constant displacement.
@@ -440,13 +447,23 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         -------
         self : UNetSegmenter
             The model, with :attr:`label_offset_` set.
+
+        Raises
+        ------
+        ValueError
+            If the measured offset exceeds 8 pixels along an axis: labels
+            that far from the masks are misaligned, not a convention.
         """
         check_is_fitted(self, "net_")
-        X = self._check_images(X, channels=self.n_channels_)
-        y = self._check_masks(y, X) if self.target_ != "both" else check_network_labels(y, X)
-        self.label_offset_ = np.zeros_like(self.label_offset_)
-        self.label_offset_ = estimate_label_offset(self.predict(X), np.asarray(y))
+        self.label_offset_ = measure_label_offset(self, X, y)
         return self
+
+    def __setstate__(self, state):
+        # Pickles of models from before the label offset existed.
+        state.setdefault("correct_offset", False)
+        super().__setstate__(state)
+        if hasattr(self, "target_") and not hasattr(self, "label_offset_"):
+            self.label_offset_ = np.zeros((len(TARGETS[self.target_]), 2))
 
     def _set_fitted(
         self, net, device: str, n_channels: int, best_epoch: int, typical_area: float, label_offset=None
@@ -485,44 +502,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         check_holdout(self.validation_fraction, n, groups)
 
     def _split(self, n: int, groups, rng) -> tuple[np.ndarray, np.ndarray | None]:
-        """Training and validation indices; validation holds out whole groups.
-
-        ``groups`` has already been checked by ``check_groups``.
-        """
-        everything = np.arange(n)
-        if self.validation_fraction is None:
-            return everything, None
-        if n < 2:
-            warnings.warn(
-                "fit() got a single slice: nothing can be held out for validation, so "
-                "training uses it and keeps the last epoch.",
-                SkcardioWarning,
-                stacklevel=3,
-            )
-            return everything, None
-        seed = rng.randint(np.iinfo(np.int32).max)
-        if groups is None:
-            warnings.warn(
-                "fit() got no groups: validation slices are drawn at random and may "
-                "come from the training patients, so early stopping is optimistic. "
-                "Pass groups=<patient ids> (with metadata routing in GridSearchCV).",
-                SkcardioWarning,
-                stacklevel=3,
-            )
-            splitter = ShuffleSplit(1, test_size=self.validation_fraction, random_state=seed)
-        else:
-            if len(np.unique(groups)) < 2:
-                warnings.warn(
-                    "fit() got a single group: nothing can be held out for validation "
-                    "without mixing patients, so training uses all slices and keeps "
-                    "the last epoch.",
-                    SkcardioWarning,
-                    stacklevel=3,
-                )
-                return everything, None
-            splitter = GroupShuffleSplit(1, test_size=self.validation_fraction, random_state=seed)
-        train, valid = next(splitter.split(everything, groups=groups))
-        return train, valid
+        """Training and validation indices (:func:`validation_split`)."""
+        return validation_split(self.validation_fraction, n, groups, rng)
 
     def _make_checkpoint_dir(self) -> str:
         if self.checkpoint_dir is None:
@@ -554,8 +535,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         proba = self._network_proba(scaled)
         if self.refine:
             proba = self._refine_small(scaled, proba)
-        # Pickles of models fitted before the offset existed have none.
-        proba = shift_proba(proba, getattr(self, "label_offset_", 0))
+        proba = shift_proba(proba, self.label_offset_)
         outside = np.isnan(X).any(axis=1)
         proba[outside if proba.ndim == 3 else np.broadcast_to(outside[:, None], proba.shape)] = 0.0
         return proba

@@ -20,7 +20,7 @@ from ..exceptions import SkcardioError
 from ..io import get_limits
 from ..io._limits import read_regular
 from ._unet_net import TARGETS
-from ._unet_offset import MAX_OFFSET
+from ._unet_offset import MAX_OFFSET, check_label_offset
 from ._unet_runtime import _forked_rng, build_loaded_net
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def save_model(model: UNetSegmenter, path: str | os.PathLike) -> None:
         "n_channels": int(model.n_channels_),
         "best_epoch": int(model.best_epoch_),
         "typical_area": float(model.typical_area_),
-        "label_offset": np.asarray(getattr(model, "label_offset_", np.zeros((1, 2))), dtype=float).tolist(),
+        "label_offset": _saved_offset(path, model),
         "history": json.dumps(model.net_.history.to_list(), default=_jsonable),
         "state_dict": state,
     }
@@ -123,15 +123,23 @@ def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str) -
     return model
 
 
+def _saved_offset(path, model: UNetSegmenter) -> list:
+    """``model.label_offset_`` as the file stores it; refused where load would refuse it."""
+    offset = check_label_offset(model.label_offset_, len(TARGETS[model.target_]))
+    if offset is None:
+        raise SkcardioError(
+            f"{os.fspath(path)}: not saved: label_offset_ must be {len(TARGETS[model.target_])} (row, col) pairs "
+            f"of pixels within +-{MAX_OFFSET:g}, got {np.asarray(model.label_offset_).tolist()}"
+        )
+    return offset.tolist()
+
+
 def _label_offset(path: str, payload: dict, n_targets: int) -> np.ndarray:
     """The file's ``label_offset`` (n_targets, 2) pixels, zeros for files saved before it existed."""
     if "label_offset" not in payload:
         return np.zeros((n_targets, 2))
-    try:
-        offset = np.asarray(payload["label_offset"], dtype=float)
-    except (TypeError, ValueError):
-        offset = None
-    if offset is None or offset.shape != (n_targets, 2) or not np.all(np.abs(offset) <= MAX_OFFSET):
+    offset = check_label_offset(payload["label_offset"], n_targets)
+    if offset is None:
         raise SkcardioError(
             f"{path}: damaged model file: label_offset must be {n_targets} (row, col) pairs of pixels within "
             f"+-{MAX_OFFSET:g}, got {str(payload['label_offset'])[:80]}"

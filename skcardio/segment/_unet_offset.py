@@ -11,10 +11,12 @@ labels of its training slices, and every later prediction is shifted by it.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["MAX_OFFSET", "estimate_label_offset", "shift_proba"]
+__all__ = ["MAX_OFFSET", "check_label_offset", "estimate_label_offset", "measure_label_offset", "shift_proba"]
 
 #: Largest offset (pixels, per axis) a model may hold: a convention is a
 #: fraction of a pixel, a few pixels at most; a larger value is a fault.
@@ -61,6 +63,38 @@ def estimate_label_offset(masks: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return offsets
 
 
+def measure_label_offset(model, X, y) -> np.ndarray:
+    """:func:`estimate_label_offset` of fitted ``model``'s masks of ``X`` against ``y`` (checked).
+
+    Predicts with a copy whose offset is zero, so ``model`` is never left
+    half-changed (an interrupt, an error).
+    """
+    from ..utils._validation import check_network_labels
+
+    X = model._check_images(X, channels=model.n_channels_)
+    y = model._check_masks(y, X) if model.target_ != "both" else check_network_labels(y, X)
+    probe = copy.copy(model)
+    probe.label_offset_ = np.zeros((y.shape[1] if y.ndim == 4 else 1, 2))
+    offset = estimate_label_offset(probe.predict(X), np.asarray(y))
+    if np.abs(offset).max() > MAX_OFFSET:
+        raise ValueError(
+            f"the labels sit {offset.round(2).tolist()} (rows, cols) pixels from the model's masks; more than "
+            f"{MAX_OFFSET:g} pixels is not a contouring convention: check that the labels are aligned with the images"
+        )
+    return offset
+
+
+def check_label_offset(offset, n_targets: int) -> np.ndarray | None:
+    """``offset`` as a (n_targets, 2) float array of finite values within :data:`MAX_OFFSET`, else None."""
+    try:
+        offset = np.asarray(offset, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if offset.shape != (n_targets, 2) or not np.all(np.abs(offset) <= MAX_OFFSET):  # NaN fails too
+        return None
+    return offset
+
+
 def shift_proba(proba: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """``proba`` ((n, H, W) or (n, K, H, W)) moved by ``offset`` (K, 2) rows and columns, bilinearly.
 
@@ -74,9 +108,13 @@ def shift_proba(proba: np.ndarray, offset: np.ndarray) -> np.ndarray:
     >>> shift_proba(proba, np.array([[0.5, 0.0]]))[0, 2:4, 2].tolist()
     [0.5, 0.5]
     """
+    flat = proba[:, None] if proba.ndim == 3 else proba
+    if np.shape(offset) != (flat.shape[1], 2):
+        raise ValueError(
+            f"label offset must be one (row, col) pair per target, {flat.shape[1]}, got shape {np.shape(offset)}"
+        )
     if not np.any(offset):
         return proba
-    flat = proba[:, None] if proba.ndim == 3 else proba
     out = np.empty_like(flat)
     for target, (rows, cols) in enumerate(np.asarray(offset, dtype=float)):
         out[:, target] = ndimage.shift(flat[:, target], (0, rows, cols), order=1, mode="constant", cval=0.0)

@@ -248,6 +248,51 @@ def test_correct_offset_measures_a_label_displacement_that_flips_hide():
     np.testing.assert_array_equal(plain.predict_proba(X_test), model.predict_proba(X_test))
 
 
+def test_calibrate_offset_starts_from_no_shift_and_refuses_misaligned_labels(fitted, discs, monkeypatch):
+    from skcardio.segment import _unet_offset
+
+    X, y = discs
+    model = copy.deepcopy(fitted)
+    expected = model.calibrate_offset(X, y).label_offset_.copy()
+    model.label_offset_ = np.array([[3.0, 3.0]])  # a stale offset must not bias the new measurement
+    np.testing.assert_array_equal(model.calibrate_offset(X, y).label_offset_, expected)
+    monkeypatch.setattr(_unet_offset, "estimate_label_offset", lambda masks, labels: np.array([[12.0, 0.0]]))
+    with pytest.raises(ValueError, match=r"labels sit \[\[12.0, 0.0\]\] .* more than 8 pixels"):
+        model.calibrate_offset(X, y)
+    np.testing.assert_array_equal(model.label_offset_, expected)  # left as it was
+
+
+def test_offset_shifts_the_final_probabilities_after_tta_and_refine_and_before_the_region(fitted, discs):
+    from scipy import ndimage
+
+    X = discs[0][:3].copy()
+    X[:, :, :8] = np.nan  # outside the region
+    model = copy.deepcopy(fitted).set_params(tta=True, refine=True)
+    unshifted = model.predict_proba(X)
+    model.label_offset_ = np.array([[1.5, -2.0]])
+    expected = ndimage.shift(unshifted, (0, 1.5, -2.0), order=1)
+    expected[np.isnan(X)] = 0
+    np.testing.assert_allclose(model.predict_proba(X), expected, atol=1e-6)
+    assert not model.predict(X)[np.isnan(X)].any()
+
+
+def test_offset_of_both_targets_and_old_pickles(discs):
+    X, y = discs[0][:16], discs[1][:16]
+    labels = np.stack([y, np.roll(y, -2, axis=2)], axis=1).astype(np.int8)  # epicardium 2 columns left
+    model = UNetSegmenter(**TINY, target="both", max_epochs=40, validation_fraction=None, correct_offset=True)
+    model.fit(X, labels)
+    assert model.label_offset_.shape == (2, 2) and model.label_offset_[1, 1] < -1.0
+    # A pickle of a model fitted before the offset existed: neither the parameter nor the attribute.
+    old = copy.deepcopy(model)
+    del old.correct_offset, old.label_offset_
+    restored = pickle.loads(pickle.dumps(old))
+    assert restored.correct_offset is False and restored.label_offset_.shape == (2, 2)
+    assert clone(restored).get_params()["correct_offset"] is False
+    zeroed = copy.deepcopy(model)
+    zeroed.label_offset_ = np.zeros((2, 2))
+    np.testing.assert_array_equal(restored.predict_proba(X[:2]), zeroed.predict_proba(X[:2]))
+
+
 def test_calibrate_offset_needs_a_fitted_model_and_matching_labels(fitted, discs):
     X, y = discs
     with pytest.raises(NotFittedError):

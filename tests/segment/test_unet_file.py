@@ -82,6 +82,15 @@ def test_label_offset_survives_save_and_load_and_old_files_have_none(fitted, dis
     np.testing.assert_array_equal(loaded_old.label_offset_, [[0.0, 0.0]])
 
 
+def test_save_refuses_an_offset_that_load_would_refuse(fitted, tmp_path):
+    bad = copy.deepcopy(fitted)
+    for offset in ([[12.0, 0.0]], [[np.nan, 0.0]], [[0.0, 0.0], [0.0, 0.0]]):
+        bad.label_offset_ = np.array(offset)
+        with pytest.raises(SkcardioError, match=r"not saved: label_offset_ must be 1 \(row, col\) pairs"):
+            bad.save(tmp_path / "bad.pt")
+    assert not (tmp_path / "bad.pt").exists()
+
+
 def test_save_stores_the_fitted_network_not_pending_set_params(fitted, tmp_path):
     # set_params of the architecture only affects the next fit; save stored the
     # new values, so load failed (depth, base_channels) or refined with another

@@ -1,11 +1,12 @@
 """The label offset: estimated per target from masks and labels, applied to probabilities."""
 
 import numpy as np
+import pytest
 
 from skcardio.segment._unet_offset import estimate_label_offset, shift_proba
 
 
-def _square(top: int, left: int, size: int = 20) -> np.ndarray:
+def _square(top: int, left: int) -> np.ndarray:
     mask = np.zeros((40, 40))
     mask[top : top + 6, left : left + 6] = 1
     return mask
@@ -33,3 +34,5 @@ def test_shift_moves_each_target_by_its_own_offset_and_zero_is_a_no_op():
     np.testing.assert_array_equal(shifted[0, 1], _square(10, 7))
     assert shift_proba(proba, np.zeros((2, 2))) is proba
     assert shift_proba(proba[:, 0], np.array([[1.0, 1.0]])).shape == (1, 40, 40)
+    with pytest.raises(ValueError, match=r"one \(row, col\) pair per target, 2, got shape \(1, 2\)"):
+        shift_proba(proba, np.array([[1.0, 1.0]]))
