@@ -164,8 +164,9 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         labels against the network's masks (:meth:`calibrate_offset`) and
         shift every prediction by it (:attr:`label_offset_`). With random
         flips the network cannot learn a contouring convention's offset;
-        on the Sunnybrook epicardium it took the leave-one-patient-out APD
-        from 2.72 to 2.45 mm (benchmarks/README.md).
+        on the Sunnybrook epicardium (4 patients left out in turn, one
+        training each, APD to the contour files) it took the APD from 2.72
+        to 2.45 mm (benchmarks/README.md).
     checkpoint_dir : str, path-like or None, default=None
         Where the best-epoch checkpoint is written during ``fit``: a fresh
         temporary directory by default, removed after ``fit``. A given
