@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_epicardium.py [ROOT] [--png DIR] [--patients ID,ID] [--epochs N]
                                           [--base-channels N] [--epi-repeat K] [--models DIR] [--threads N]
                                           [--png-labels as-given|polygon] [--tta | --no-flip] [--correct-offset]
+                                          [--seed N]
                                           [--json FILE]
 
 ROOT defaults to ``../shared/data/final_data`` beside the repository, ``--png``
@@ -162,6 +163,9 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
             raise SystemExit(f"{path}: trained before PNG labels were recorded (as given); "
                              f"this run asks for {args.png_labels!r}: use another --models folder")
         model = UNetSegmenter.load(path)
+        if model.random_state != args.seed:
+            raise SystemExit(f"{path}: trained with random_state={model.random_state}, this run asks for "
+                             f"--seed {args.seed}; expected the same, or another --models folder")
         if model.flip != (not args.no_flip):
             raise SystemExit(f"{path}: trained with flip={model.flip}, this run asks for flip={not args.no_flip}; "
                              f"expected the same, or another --models folder")
@@ -169,7 +173,7 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
         images, labels, groups = training_set(dicom, clean_o, *pngs, patient, args.epi_repeat)
         model = UNetSegmenter(
             target="both", max_epochs=args.epochs, base_channels=args.base_channels, flip=not args.no_flip,
-            random_state=0, verbose=1,
+            correct_offset=args.correct_offset, random_state=args.seed, verbose=1,
         )
         start = time.perf_counter()
         model.fit(images, labels, groups=groups)
@@ -305,6 +309,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--train-only", action="store_true", help="fit and save the fold models, score nothing")
     parser.add_argument("--tta", action="store_true", help="score with flip test-time augmentation (tta=True)")
+    parser.add_argument("--seed", type=int, default=0, help="random_state of the fold models trained (default 0)")
     parser.add_argument("--correct-offset", action="store_true",
                         help="shift predictions by the labels' offset measured on the fold's training slices "
                              "(UNetSegmenter.calibrate_offset, what correct_offset=True does in fit)")
