@@ -250,9 +250,14 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
 
 def contour_apd(paths: np.ndarray, truth: np.ndarray, masks: np.ndarray, spacing: np.ndarray) -> list[float]:
     """MICCAI 2009 APD (mm) per slice to the expert's contour file points (to its mask where it has no file)."""
-    references = [read_contour(path) if path else mask for path, mask in zip(paths, truth)]
-    return average_perpendicular_distance(references, masks, spacing=spacing, per_slice=True,
-                                          definition="miccai2009").tolist()
+    apd = np.full(len(masks), np.nan)
+    has_file = np.asarray([bool(path) for path in paths])
+    files = [read_contour(path) for path in np.asarray(paths)[has_file]]
+    for where, references in ((has_file, files), (~has_file, truth[~has_file])):
+        if where.any():  # contour points and masks are scored in separate calls
+            apd[where] = average_perpendicular_distance(references, masks[where], spacing=spacing[where],
+                                                        per_slice=True, definition="miccai2009")
+    return apd.tolist()
 
 
 def summarise(rows: list[dict]) -> str:

@@ -74,6 +74,28 @@ def test_bare_loop_and_grid_search_agree_on_shared_data(bench, shared_data_root)
     assert 0.5 < min(bare.values()) < max(bare.values()) < 1.0
 
 
+def test_epicardium_benchmark_apd_is_to_the_contour_file_where_there_is_one(tmp_path):
+    """bench_epicardium scores APD to the expert's contour points (the MICCAI rule), to the mask without a file."""
+    from skcardio.metrics import average_perpendicular_distance
+
+    spec = importlib.util.spec_from_file_location("bench_epicardium", SCRIPT.with_name("bench_epicardium.py"))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    points = np.array([[10.0, 10.0], [20.0, 10.0], [20.0, 20.0], [10.0, 20.0]])  # x y, a square
+    contour = tmp_path / "IM-0001-0001-ocontour-manual.txt"
+    contour.write_text("\n".join(f"{x} {y}" for x, y in points))
+    truth = np.zeros((2, 32, 32), bool)
+    truth[:, 10:21, 10:21] = True
+    masks = np.zeros_like(truth)
+    masks[:, 11:22, 10:21] = True  # one row lower
+    spacing = np.ones((2, 2))
+    apd = bench.contour_apd(np.array([str(contour), ""]), truth, masks, spacing)
+    to_file = average_perpendicular_distance([points], masks[:1], spacing=spacing[:1], per_slice=True)
+    to_mask = average_perpendicular_distance(truth[1:], masks[1:], spacing=spacing[1:], per_slice=True)
+    np.testing.assert_allclose(apd, [to_file[0], to_mask[0]])
+    assert apd[0] != apd[1]  # the traced mask outline is not the drawn polygon
+
+
 def test_epicardium_benchmark_labels(shared_data_root):
     """bench_epicardium trains on other patients only, with epicardial labels only where QC trusts them."""
     spec = importlib.util.spec_from_file_location("bench_epicardium", SCRIPT.with_name("bench_epicardium.py"))
