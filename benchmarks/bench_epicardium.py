@@ -72,7 +72,6 @@ import torch
 import skcardio.segment._unet_env  # noqa: F401, I001
 from skcardio.clinical import lv_mass
 from skcardio.datasets import load_dataset
-from skcardio.io import read_contour
 from skcardio.metrics import average_perpendicular_distance, dice_score
 from skcardio.qc import check_records
 from skcardio.segment import ThresholdSegmenter, UNetSegmenter, make_classical_pipeline, myocardium_mask
@@ -80,6 +79,7 @@ from skcardio.segment import ThresholdSegmenter, UNetSegmenter, make_classical_p
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_unet import slice_apd  # noqa: E402  (APD to the contour files, as the grouped CV scores it)
 from train_pretrained import PNG_LABELS, redraw_png_labels  # noqa: E402
 
 
@@ -215,8 +215,8 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
         "epi_dice": dice_score(truth_epi[o], epi[o], per_slice=True).tolist(),
         "label_offset": model.label_offset_.tolist(),
         # APD by the challenge's rule: to the expert's contour file points (as bench_unet.py does) ...
-        "epi_apd_mm": contour_apd(dicom.frame.ocontour_path[test][o], truth_epi[o], epi[o], spacing[o]),
-        "pool_apd_mm": contour_apd(dicom.frame.icontour_path[test], truth_pool, pool, spacing),
+        "epi_apd_mm": slice_apd(truth_epi[o], epi[o], dicom.frame.ocontour_path[test][o], spacing[o]).tolist(),
+        "pool_apd_mm": slice_apd(truth_pool, pool, dicom.frame.icontour_path[test], spacing).tolist(),
         # ... and to the outline of the expert's mask, as this script measured before 2026-12-07.
         "epi_apd_mask_mm": average_perpendicular_distance(truth_epi[o], epi[o], spacing=spacing[o],
                                                           per_slice=True).tolist(),
@@ -246,18 +246,6 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
     row["mass_expert_g"] = lv_mass(myocardium_mask(truth_pool[o], truth_epi[o]), spacing[o], thickness)
     row["mass_predicted_g"] = lv_mass(myocardium_mask(pool[o], epi[o]), spacing[o], thickness)
     return row
-
-
-def contour_apd(paths: np.ndarray, truth: np.ndarray, masks: np.ndarray, spacing: np.ndarray) -> list[float]:
-    """MICCAI 2009 APD (mm) per slice to the expert's contour file points (to its mask where it has no file)."""
-    apd = np.full(len(masks), np.nan)
-    has_file = np.asarray([bool(path) for path in paths])
-    files = [read_contour(path) for path in np.asarray(paths)[has_file]]
-    for where, references in ((has_file, files), (~has_file, truth[~has_file])):
-        if where.any():  # contour points and masks are scored in separate calls
-            apd[where] = average_perpendicular_distance(references, masks[where], spacing=spacing[where],
-                                                        per_slice=True, definition="miccai2009")
-    return apd.tolist()
 
 
 def summarise(rows: list[dict]) -> str:

@@ -142,16 +142,21 @@ def parse_set(items: list[str]) -> dict:
     return params
 
 
-def slice_apd(y: np.ndarray, masks: np.ndarray, icontour: np.ndarray, spacing: np.ndarray) -> np.ndarray:
-    """MICCAI 2009 APD (mm) per slice: to the expert's contour file points where a slice has one, else its mask."""
+def slice_apd(y: np.ndarray, masks: np.ndarray, contours: np.ndarray, spacing: np.ndarray) -> np.ndarray:
+    """MICCAI 2009 APD (mm) per slice: to the expert's contour file points where a slice has one, else its mask.
+
+    ``contours``: a contour file path per slice (``""``: none); ``spacing``: one isotropic value or a
+    (row, col) pair per slice.
+    """
     apd = np.full(len(y), np.nan)
-    has_file = icontour != ""
-    expert = [read_contour(path) for path in icontour[has_file]]
+    has_file = np.asarray(contours) != ""
+    spacing = np.asarray(spacing, dtype=float)
+    spacing = np.column_stack([spacing, spacing]) if spacing.ndim == 1 else spacing
+    expert = [read_contour(path) for path in np.asarray(contours)[has_file]]
     for where, truth in ((has_file, expert), (~has_file, y[~has_file])):
-        if where.any():
+        if where.any():  # contour points and masks are scored in separate calls
             apd[where] = average_perpendicular_distance(
-                truth, masks[where], spacing=np.column_stack([spacing[where], spacing[where]]),
-                per_slice=True, definition="miccai2009")
+                truth, masks[where], spacing=spacing[where], per_slice=True, definition="miccai2009")
     return apd
 
 
@@ -270,7 +275,7 @@ TRAINING_SETTINGS = ("params", "png_labels", "dicom_repeat", "balance")
 
 def merge_folds(parts: list[Path], out: Path) -> dict:
     """Gather the trained folds of ``parts`` (one ``--fold K`` run each) into ``out``: copies and one folds.json."""
-    folds, settings = [], None
+    sources, settings = [], None  # (part, trained fold) pairs
     for part in parts:
         saved = json.loads((part / "folds.json").read_text())
         mine = {key: saved.get(key) for key in TRAINING_SETTINGS}
@@ -281,15 +286,14 @@ def merge_folds(parts: list[Path], out: Path) -> dict:
         trained = [fold for fold in saved["folds"] if "fit_s" in fold]
         if not trained:
             raise ValueError(f"{part / 'folds.json'}: no trained fold (no fit_s); expected one --fold K run")
-        folds += trained
+        sources += [(part, fold) for fold in trained]
+    folds = [fold for _, fold in sources]
     numbers = [fold["fold"] for fold in folds]
     if len(set(numbers)) != len(numbers):
         raise ValueError(f"folds {sorted(numbers)} of {', '.join(map(str, parts))}: a fold is in several parts")
     out.mkdir(parents=True, exist_ok=True)
-    for part in parts:
-        for fold in json.loads((part / "folds.json").read_text())["folds"]:
-            if "fit_s" in fold:
-                shutil.copyfile(part / f"fold_{fold['fold']}.pt", out / f"fold_{fold['fold']}.pt")
+    for part, fold in sources:
+        shutil.copyfile(part / f"fold_{fold['fold']}.pt", out / f"fold_{fold['fold']}.pt")
     merged = {**settings, "merged_from": [str(part) for part in parts],
               "folds": sorted(folds, key=lambda fold: fold["fold"])}
     (out / "folds.json").write_text(json.dumps(merged, indent=1, default=list))
@@ -324,9 +328,10 @@ def score_only(data: dict, models: Path | list[Path], only: int | None = None, c
     """
     folders = [models] if isinstance(models, Path) else list(models)
     models = folders[0]
-    saved = json.loads((models / "folds.json").read_text())
-    for other in folders[1:]:
-        held = [fold["held_out"] for fold in json.loads((other / "folds.json").read_text())["folds"]]
+    records = [json.loads((folder / "folds.json").read_text()) for folder in folders]
+    saved = records[0]
+    for other, record in zip(folders[1:], records[1:]):
+        held = [fold["held_out"] for fold in record["folds"]]
         if held != [fold["held_out"] for fold in saved["folds"]]:
             raise ValueError(f"{other / 'folds.json'} holds out {held}, {models / 'folds.json'} "
                              f"{[fold['held_out'] for fold in saved['folds']]}; an ensemble needs the same folds")
@@ -364,9 +369,8 @@ def score_only(data: dict, models: Path | list[Path], only: int | None = None, c
     balance = saved.get("balance", "none")
     print(f"models trained with PNG labels {trained} (DICOM repeat {repeat}, balance {balance}), "
           f"scored against PNG labels {data.get('png_labels', 'as-given')}", flush=True)
-    members = [{"models": str(folder), **{key: json.loads((folder / "folds.json").read_text()).get(key)
-                                          for key in ("params", "png_labels", "dicom_repeat", "balance")}}
-               for folder in folders]
+    members = [{"models": str(folder), **{key: record.get(key) for key in TRAINING_SETTINGS}}
+               for folder, record in zip(folders, records)]
     return {"models": ",".join(map(str, folders)), "members": members, "correct_offset": correct_offset,
             "folds": saved["folds"], "trained_png_labels": trained,
             "trained_dicom_repeat": repeat, "trained_balance": balance,

@@ -89,7 +89,7 @@ def test_epicardium_benchmark_apd_is_to_the_contour_file_where_there_is_one(tmp_
     masks = np.zeros_like(truth)
     masks[:, 11:22, 10:21] = True  # one row lower
     spacing = np.ones((2, 2))
-    apd = bench.contour_apd(np.array([str(contour), ""]), truth, masks, spacing)
+    apd = bench.slice_apd(truth, masks, np.array([str(contour), ""]), spacing)
     to_file = average_perpendicular_distance([points], masks[:1], spacing=spacing[:1], per_slice=True)
     to_mask = average_perpendicular_distance(truth[1:], masks[1:], spacing=spacing[1:], per_slice=True)
     np.testing.assert_allclose(apd, [to_file[0], to_mask[0]])

@@ -456,6 +456,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
             that far from the masks are misaligned, not a convention.
         """
         check_is_fitted(self, "net_")
+        X = self._check_images(X, channels=self.n_channels_)
+        y = self._check_masks(y, X) if self.target_ != "both" else check_network_labels(y, X)
         self.label_offset_ = measure_label_offset(self, X, y)
         return self
 

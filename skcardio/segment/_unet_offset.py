@@ -63,19 +63,15 @@ def estimate_label_offset(masks: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return offsets
 
 
-def measure_label_offset(model, X, y) -> np.ndarray:
-    """:func:`estimate_label_offset` of fitted ``model``'s masks of ``X`` against ``y`` (checked).
+def measure_label_offset(model, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """:func:`estimate_label_offset` of fitted ``model``'s masks of checked ``X`` against checked ``y``.
 
     Predicts with a copy whose offset is zero, so ``model`` is never left
     half-changed (an interrupt, an error).
     """
-    from ..utils._validation import check_network_labels
-
-    X = model._check_images(X, channels=model.n_channels_)
-    y = model._check_masks(y, X) if model.target_ != "both" else check_network_labels(y, X)
     probe = copy.copy(model)
-    probe.label_offset_ = np.zeros((y.shape[1] if y.ndim == 4 else 1, 2))
-    offset = estimate_label_offset(probe.predict(X), np.asarray(y))
+    probe.label_offset_ = np.zeros_like(model.label_offset_)
+    offset = estimate_label_offset(probe.predict(X), y)
     if np.abs(offset).max() > MAX_OFFSET:
         raise ValueError(
             f"the labels sit {offset.round(2).tolist()} (rows, cols) pixels from the model's masks; more than "
