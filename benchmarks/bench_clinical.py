@@ -3,9 +3,9 @@
 Usage::
 
     python benchmarks/bench_clinical.py [ROOT] --cv-dir DIR [--tta | --no-tta] [--threshold T] [--threads 2]
-                                        [--out FILE.json]
+                                        [--trim-boundary dicom|all|LEVEL] [--out FILE.json]
     python benchmarks/bench_clinical.py [ROOT] --pretrained [--tta | --no-tta] [--threshold T] [--threads 2]
-                                        [--out FILE.json]
+                                        [--trim-boundary dicom|all|LEVEL] [--out FILE.json]
     python benchmarks/bench_clinical.py [ROOT] --expert-only
 
 For every DICOM patient of ROOT (default ../shared/data/final_data), the
@@ -32,7 +32,14 @@ skcardio (``UNetSegmenter.pretrained()``, trained on patients that include
 these five: a check that figures reproduce and a timing, not an accuracy
 claim). ``--tta`` and ``--threshold T`` change the models' prediction
 options (flip test-time augmentation; probability threshold, default the
-model's 0.5) for a sensitivity check; every row says which were used. ROOT
+model's 0.5) for a sensitivity check; every row says which were used.
+``--trim-boundary`` trims every mask's dark rim
+(``skcardio.segment.trim_dark_boundary``) at a contrast level calibrated,
+for each fold model, on the expert labels of that fold's training patients
+only (``calibrate_boundary_level``; ``dicom``: their DICOM slices,
+``all``: their PNG slices too, with the labels the fold was trained on;
+``--pretrained`` calibrates on all five DICOM patients), or at a given
+LEVEL; the rows give the level used. ROOT
 may also be one patient's DICOM folder. Data: Sunnybrook
 Cardiac Data (CC0), Radau et al. 2009.
 """
@@ -43,14 +50,18 @@ import argparse
 import contextlib
 import csv
 import json
+import math
 import os
 import resource
 import time
 from pathlib import Path
 
+import numpy as np
+
 from skcardio.cli._report import find_patients
 from skcardio.clinical import measure_study, segment_study
 from skcardio.io import read_cine
+from skcardio.segment import calibrate_boundary_level, trim_dark_boundary
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "final_data"
 BARS = {"model_on_expert_ef": 4.0, "model_on_expert_volume_pct": 10.0, "auto_ef": 6.0}
@@ -91,17 +102,58 @@ def timing_network():
         _unet.network_proba = run
 
 
-def fold_models(cv_dir: Path, root: Path) -> dict[str, Path]:
-    """DICOM patient id -> the fold model that held it out."""
+def read_folds(cv_dir: Path, root: Path) -> tuple[dict[str, Path], dict[str, list[str]], str]:
+    """DICOM patient id -> the fold model that held it out, and -> that fold's held-out patients; PNG labels."""
     links = {row["original_id"]: row["patient_id"] for row in csv.DictReader((root / "link.csv").open())}
-    folds = json.loads((cv_dir / "folds.json").read_text())
-    folds = folds["folds"] if isinstance(folds, dict) else folds
-    models = {}
+    saved = json.loads((cv_dir / "folds.json").read_text())
+    folds = saved["folds"] if isinstance(saved, dict) else saved
+    models, held_out = {}, {}
     for fold in folds:
         for name in fold["held_out"]:
             patient = links.get(name, name)
             models[patient] = cv_dir / f"fold_{fold['fold']}.pt"
-    return models
+            held_out[patient] = list(fold["held_out"])
+    return models, held_out, saved.get("png_labels", "as-given") if isinstance(saved, dict) else "as-given"
+
+
+def fold_models(cv_dir: Path, root: Path) -> dict[str, Path]:
+    """DICOM patient id -> the fold model that held it out."""
+    return read_folds(cv_dir, root)[0]
+
+
+TRIM_SOURCES = ("dicom", "all")
+
+
+def trim_levels(how: str | None, patients: list[str], held_out: dict[str, list[str]] | None, data_root: Path,
+                png_labels: str) -> dict[str, float]:
+    """Patient -> the contrast level its masks are trimmed at.
+
+    ``held_out`` (from ``folds.json``): each patient's level is calibrated without its fold's held-out
+    patients, whose names must be training-data patients; a patient of no fold gets none. ``None``
+    (the shipped model, trained on every patient): calibrated on all of them.
+    """
+    if how is None:
+        return {}
+    if how not in TRIM_SOURCES:
+        return dict.fromkeys(patients, float(how))
+    from train_pretrained import load_training_data
+
+    data = load_training_data(data_root, png_labels)
+    usable = data["icontour"] != "" if how == "dicom" else np.ones(len(data["y"]), bool)
+    levels = {}
+    for patient in patients:
+        if held_out is not None and patient not in held_out:
+            continue  # no fold model holds it out: not segmented
+        names = [] if held_out is None else held_out[patient]
+        unknown = sorted(set(names) - set(data["groups"]))
+        if unknown:  # another spelling of a patient would leave its slices in the calibration
+            raise ValueError(f"{patient}: its fold holds out {unknown}, which name none of the training data's "
+                             f"patients (e.g. {sorted(set(data['groups']))[:3]}); the level would see them")
+        train = usable & ~np.isin(data["groups"], names)
+        levels[patient] = calibrate_boundary_level(data["images"][train], data["y"][train])
+        print(f"{patient}: boundary level {levels[patient]:.3f} from {int(train.sum())} training slices "
+              f"({how}, held out {names})", flush=True)
+    return levels
 
 
 def main() -> None:
@@ -116,6 +168,9 @@ def main() -> None:
     tta.add_argument("--no-tta", action="store_true", help="one network pass per image (as report --no-tta)")
     tta.add_argument("--tta", action="store_true", help="flip test-time augmentation (tta=True)")
     parser.add_argument("--threshold", type=float, help="probability threshold of the masks (default: the model's)")
+    parser.add_argument("--trim-boundary", metavar="dicom|all|LEVEL",
+                        help="trim the masks' dark rim at a level calibrated on each fold's training labels "
+                             "(dicom: DICOM slices; all: PNG slices too) or at LEVEL")
     args = parser.parse_args()
     if sum(map(bool, (args.cv_dir, args.expert_only, args.pretrained))) != 1:
         parser.error("give one of --cv-dir DIR, --pretrained or --expert-only")
@@ -123,16 +178,30 @@ def main() -> None:
         parser.error("--tta, --no-tta and --threshold change a model's predictions; --expert-only uses none")
     if args.threshold is not None and not 0 < args.threshold < 1:
         parser.error(f"--threshold must be between 0 and 1 (exclusive), got {args.threshold}")
+    if args.trim_boundary is not None and args.trim_boundary not in TRIM_SOURCES:
+        try:
+            finite = math.isfinite(float(args.trim_boundary))
+        except ValueError:
+            finite = False
+        if not finite:
+            parser.error(f"--trim-boundary must be one of {TRIM_SOURCES} or a finite number, got {args.trim_boundary!r}")
+    if args.expert_only and args.trim_boundary is not None:
+        parser.error("--trim-boundary trims a model's masks; --expert-only uses none")
     print(f"load average {os.getloadavg()[0]:.1f} at the start", flush=True)
     import torch
 
     torch.set_num_threads(args.threads)
     from skcardio.segment import UNetSegmenter
 
-    models = fold_models(args.cv_dir, args.root) if args.cv_dir else {}
+    models, held_out, png_labels = read_folds(args.cv_dir, args.root) if args.cv_dir else ({}, {}, "as-given")
     shipped = UNetSegmenter.pretrained() if args.pretrained else None
+    patients = list(find_patients([str(args.root)]))
+    # The training data beside ROOT when ROOT is a dataset folder, else the shared data.
+    data_root = (args.root if (args.root / "link.csv").is_file() else DEFAULT_ROOT).parent
+    levels = trim_levels(args.trim_boundary, [p.name for p in patients], held_out if args.cv_dir else None,
+                         data_root, png_labels)
     rows = []
-    for patient in find_patients([str(args.root)]):
+    for patient in patients:
         start, cpu = time.perf_counter(), cpu_seconds()
         study = read_cine(patient.folder)
         stages = {}
@@ -154,6 +223,11 @@ def main() -> None:
                 masks = segment_study(study, model)
             stages["segment"] = time.perf_counter() - start - stages["read"]
             stages["network"], stages["network_cpu"] = network
+            if patient.name in levels:
+                trim_start, shape = time.perf_counter(), masks.shape
+                masks = trim_dark_boundary(study.images.reshape(-1, *shape[-2:]), masks.reshape(-1, *shape[-2:]),
+                                           level=levels[patient.name]).reshape(shape)
+                stages["trim"] = time.perf_counter() - trim_start
         m = measure_study(study, masks, contours=patient.contours)
         row = m.row()
         row.update(model="pretrained" if shipped is not None else str(models.get(patient.name, "")),
@@ -163,6 +237,7 @@ def main() -> None:
         # The prediction options the masks were made with (none without a model).
         row.update(dict.fromkeys(("tta", "refine", "threshold")) if args.expert_only else
                    dict(tta=bool(model.tta), refine=bool(model.refine), threshold=float(model.threshold)))
+        row["boundary_level"] = levels.get(patient.name)
         rows.append(row)
         print_row(row, args.expert_only)
         if args.out:
@@ -175,7 +250,7 @@ def print_row(r: dict, expert_only: bool) -> None:
             f"EF {r['expert_ef_pct']:.1f} % (phases {r['expert_ed_phase']}/{r['expert_es_phase']}, "
             f"{r['expert_images']} images)")
     if not expert_only:
-        text += f" | tta {r['tta']}, threshold {r['threshold']}"
+        text += f" | tta {r['tta']}, threshold {r['threshold']}, boundary level {r.get('boundary_level')}"
         text += (f" | model on expert images EDV {r['model_on_expert_edv_ml']:.1f} ({r['model_on_expert_edv_diff_pct']:+.1f} %) "
                  f"ESV {r['model_on_expert_esv_ml']:.1f} ({r['model_on_expert_esv_diff_pct']:+.1f} %) "
                  f"EF {r['model_on_expert_ef_pct']:.1f} ({r['model_on_expert_ef_diff_points']:+.1f}) "

@@ -105,7 +105,7 @@ from skcardio.exceptions import DegenerateModelWarning
 from skcardio.io import read_contour
 from skcardio.metrics import average_perpendicular_distance, dice_score, iou_score
 from skcardio.qc import assess_predictions
-from skcardio.segment import UNetSegmenter
+from skcardio.segment import UNetSegmenter, calibrate_boundary_level, trim_dark_boundary
 from skcardio.segment._unet_data import AugmentedSlices, robust_scale
 from skcardio.segment._unet_net import SegmentationLoss, UNet, WarmupCosine
 from skcardio.segment._unet_postprocess import keep_main_component
@@ -317,7 +317,11 @@ def ensemble_predict(models: list[UNetSegmenter], images: np.ndarray) -> tuple[n
     return masks & ~np.isnan(images), proba
 
 
-def score_only(data: dict, models: Path | list[Path], only: int | None = None, correct_offset: bool = False) -> dict:
+TRIM_SOURCES = ("dicom", "all")
+
+
+def score_only(data: dict, models: Path | list[Path], only: int | None = None, correct_offset: bool = False,
+               trim_boundary: str | None = None) -> dict:
     """Re-score saved fold models on their held-out patients (their own prediction options), no training.
 
     ``only``: score that fold alone (e.g. to compare two trainings of one fold on the same patients).
@@ -325,7 +329,13 @@ def score_only(data: dict, models: Path | list[Path], only: int | None = None, c
     models' probabilities, thresholded and post-processed as the first folder's model does.
     ``correct_offset``: each fold model first measures the labels' offset on its fold's training slices
     (every slice of the patients it did not hold out; ``UNetSegmenter.calibrate_offset``).
+    ``trim_boundary`` (``"dicom"`` or ``"all"``): the masks' dark rim is trimmed
+    (``skcardio.segment.trim_dark_boundary``) at the contrast level calibrated on the expert labels of the
+    fold's training slices (``calibrate_boundary_level``; its DICOM slices, or all of them with the PNG
+    labels of ``data``, i.e. ``--png-labels``, which may differ from those the folds were trained on).
     """
+    if trim_boundary not in (None, *TRIM_SOURCES):
+        raise ValueError(f"trim_boundary must be one of {TRIM_SOURCES} or None, got {trim_boundary!r}")
     folders = [models] if isinstance(models, Path) else list(models)
     models = folders[0]
     records = [json.loads((folder / "folds.json").read_text()) for folder in folders]
@@ -351,6 +361,13 @@ def score_only(data: dict, models: Path | list[Path], only: int | None = None, c
             print(f"fold {fold['fold']}: label offsets {[m.label_offset_.round(2).tolist() for m in members]}")
         model = members[0]
         masks, proba = ensemble_predict(members, data["images"][test])
+        if trim_boundary is not None:
+            train = ~np.isin(data["groups"], fold["held_out"]) & (
+                (data["icontour"] != "") if trim_boundary == "dicom" else True)
+            fold["boundary_level"] = calibrate_boundary_level(data["images"][train], data["y"][train])
+            masks = trim_dark_boundary(data["images"][test], masks, level=fold["boundary_level"])
+            print(f"fold {fold['fold']}: boundary level {fold['boundary_level']:.3f} from {int(train.sum())} "
+                  f"training slices ({trim_boundary})", flush=True)
         y = data["y"][test]
         scores["dice"][test] = dice_score(y, masks, per_slice=True)
         scores["iou"][test] = iou_score(y, masks, per_slice=True)
@@ -372,6 +389,7 @@ def score_only(data: dict, models: Path | list[Path], only: int | None = None, c
     members = [{"models": str(folder), **{key: record.get(key) for key in TRAINING_SETTINGS}}
                for folder, record in zip(folders, records)]
     return {"models": ",".join(map(str, folders)), "members": members, "correct_offset": correct_offset,
+            "trim_boundary": trim_boundary,
             "folds": saved["folds"], "trained_png_labels": trained,
             "trained_dicom_repeat": repeat, "trained_balance": balance,
             **{m: v.tolist() for m, v in scores.items()}}
@@ -511,6 +529,8 @@ def main() -> None:
                         help="give each pathology group (patient) of a training set the same share of the draws")
     parser.add_argument("--correct-offset", action="store_true", help="with --score-only: each fold model first "
                         "measures the labels' offset on its training slices (UNetSegmenter.calibrate_offset)")
+    parser.add_argument("--trim-boundary", choices=TRIM_SOURCES, help="with --score-only: trim the masks' dark "
+                        "rim at the level calibrated on each fold's training labels (its DICOM slices, or all)")
     parser.add_argument("--merge", metavar="DIR,DIR,...", help="gather the trained folds of these --fold K runs "
                         "into --models and stop")
     parser.add_argument("--json", help="write all results, per slice, to this file")
@@ -521,8 +541,9 @@ def main() -> None:
         return
     if args.dicom_repeat < 1:
         parser.error(f"--dicom-repeat must be >= 1, got {args.dicom_repeat}")
-    if args.correct_offset and not args.score_only:
-        parser.error("--correct-offset re-scores saved fold models; it needs --score-only DIR")
+    for flag, value in (("--correct-offset", args.correct_offset), ("--trim-boundary", args.trim_boundary)):
+        if value and not args.score_only:
+            parser.error(f"{flag} re-scores saved fold models; it needs --score-only DIR")
     if args.balance != "none" and args.dicom_repeat != 1:
         parser.error("--balance weights each group's (patient's) slices to one share, which undoes --dicom-repeat; "
                      "give one of them")
@@ -549,7 +570,7 @@ def main() -> None:
     models = Path(args.models)
     if args.score_only:
         folders = [Path(folder) for folder in args.score_only.split(",")]
-        results["score_only"] = scored = score_only(data, folders, args.fold, args.correct_offset)
+        results["score_only"] = scored = score_only(data, folders, args.fold, args.correct_offset, args.trim_boundary)
         # Leave-one-patient-out folds score their patients only: the tables cover those.
         data, scored = scored_part(data, scored)
         groups = data["groups"]

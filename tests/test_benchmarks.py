@@ -330,3 +330,177 @@ def test_unet_benchmark_score_only_averages_several_trainings_of_the_same_folds(
     (tmp_path / "other" / "folds.json").write_text(json.dumps({"folds": folds[::-1]}))
     with pytest.raises(ValueError, match="an ensemble needs the same folds"):
         bench_unet.score_only(data, [tmp_path / "seed0", tmp_path / "other"])
+
+
+def _rimmed_slices(n=6, size=32):
+    """Bright discs fading into a dark wall over 4 px; expert masks drawn at contrast 0.3, and masks a pixel wider."""
+    rows, cols = np.mgrid[:size, :size]
+    images, pools, wide = [], [], []
+    for i in range(n):
+        r = np.hypot(rows - 16, cols - 15 - i % 3)
+        images.append(100 + 200 * np.clip((9 - r) / 4 + 0.3, 0, 1))
+        pools.append(r <= 9)
+        wide.append(r <= 10)
+    return np.array(images, np.float32), np.array(pools), np.array(wide)
+
+
+def ndi_erode(mask):
+    from scipy import ndimage as ndi
+
+    return ndi.binary_erosion(mask)
+
+
+def test_unet_benchmark_score_only_trims_at_the_level_of_the_fold_training_labels(bench_unet, tmp_path, monkeypatch):
+    """--trim-boundary: each fold's level from its training slices' labels (DICOM ones or all), then trimmed masks."""
+    import json
+
+    from skcardio.segment import calibrate_boundary_level
+
+    images, pools, wide = _rimmed_slices()
+    groups = np.array(["a", "a", "b", "b", "c", "c"])
+    # b, held out, has DICOM slices too: their contour files are read for the APD.
+    angles = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    for i in (2, 3):  # (x, y) of slice i's pool outline
+        points = [(15 + i % 3 + 9 * np.cos(t), 16 + 9 * np.sin(t)) for t in angles]
+        (tmp_path / f"b{i}.txt").write_text("".join(f"{x:.2f} {y:.2f}\n" for x, y in points))
+    icontour = np.array(["x.txt", "", str(tmp_path / "b2.txt"), str(tmp_path / "b3.txt"), "z.txt", ""])
+    # The expert of the DICOM slices drew one pixel inside the pool: their level differs from the PNGs';
+    # b's expert drew two pixels outside it, so a level that saw b's labels would differ again.
+    from scipy import ndimage as ndi
+
+    y = pools.copy()
+    y[icontour != ""] = [ndi_erode(p) for p in pools[icontour != ""]]
+    y[groups == "b"] = [ndi.binary_dilation(p, iterations=2) for p in pools[groups == "b"]]
+    data = {"images": images, "y": y, "groups": groups, "icontour": icontour,
+            "spacing": np.ones(6), "pathology": np.array(["x"] * 6)}
+
+    class Stub:
+        tta = refine = False
+        postprocess = True
+
+    monkeypatch.setattr(bench_unet.UNetSegmenter, "load", classmethod(lambda cls, path: Stub()))
+    monkeypatch.setattr(bench_unet, "ensemble_predict", lambda models, x: (wide[groups == "b"], np.zeros(x.shape)))
+    (tmp_path / "folds.json").write_text(json.dumps({"folds": [{"fold": 0, "held_out": ["b"]}]}))
+    untrimmed = bench_unet.score_only(data, tmp_path)
+    for source, train in (("dicom", (groups != "b") & (icontour != "")), ("all", groups != "b")):
+        scored = bench_unet.score_only(data, tmp_path, trim_boundary=source)
+        level = scored["folds"][0]["boundary_level"]
+        assert level == calibrate_boundary_level(images[train], y[train])
+        leaked = train | (groups == "b")
+        assert level != calibrate_boundary_level(images[leaked], y[leaked])  # b's labels are left out
+        assert scored["trim_boundary"] == source
+        held = groups == "b"
+        # Against b's wide labels the masks are too small already: trimming lowers the Dice.
+        assert (np.asarray(scored["dice"])[held] < np.asarray(untrimmed["dice"])[held]).all()
+    assert scored["folds"][0]["boundary_level"] != bench_unet.score_only(
+        data, tmp_path, trim_boundary="dicom")["folds"][0]["boundary_level"]
+
+
+def test_clinical_benchmark_calibrates_each_patient_without_its_fold(monkeypatch):
+    """bench_clinical --trim-boundary: a patient's level comes from the other patients' labels only."""
+    import sys
+    import types
+
+    from skcardio.segment import calibrate_boundary_level
+
+    spec = importlib.util.spec_from_file_location("bench_clinical", SCRIPT.with_name("bench_clinical.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    images, pools, _ = _rimmed_slices()
+    y = pools.copy()
+    y[:2] = [ndi_erode(p) for p in pools[:2]]  # patient A's expert draws tighter
+    groups = np.array(["A", "A", "B", "B", "C", "C"])
+    icontour = np.array(["a", "a", "b", "b", "", ""])
+    fake = types.ModuleType("train_pretrained")
+    fake.load_training_data = lambda root, png_labels: {"images": images, "y": y, "groups": groups,
+                                                        "icontour": icontour}
+    monkeypatch.setitem(sys.modules, "train_pretrained", fake)
+    held_out = {"P1": ["A"], "P2": ["B"]}
+    levels = module.trim_levels("dicom", ["P1", "P2"], held_out, module.DEFAULT_ROOT, "as-given")
+    assert levels["P1"] == calibrate_boundary_level(images[2:4], y[2:4])
+    assert levels["P2"] == calibrate_boundary_level(images[:2], y[:2])
+    assert levels["P1"] != levels["P2"]
+    every = module.trim_levels("all", ["P1"], held_out, module.DEFAULT_ROOT, "as-given")
+    assert every["P1"] == calibrate_boundary_level(images[2:], y[2:])
+    assert module.trim_levels("0.2", ["P1", "P2"], held_out, module.DEFAULT_ROOT, "as-given") == {"P1": 0.2, "P2": 0.2}
+    assert module.trim_levels(None, ["P1"], held_out, module.DEFAULT_ROOT, "as-given") == {}
+    # A patient of no fold is not segmented (no level); the shipped model's level sees every patient.
+    assert set(module.trim_levels("dicom", ["P1", "P3"], held_out, module.DEFAULT_ROOT, "as-given")) == {"P1"}
+    shipped = module.trim_levels("dicom", ["P3"], None, module.DEFAULT_ROOT, "as-given")
+    assert shipped["P3"] == calibrate_boundary_level(images[:4], y[:4])
+    # Held-out names that match no training patient (another spelling) would leak: refused.
+    with pytest.raises(ValueError, match=r"P1: its fold holds out \['SC-A'\], which name none"):
+        module.trim_levels("dicom", ["P1"], {"P1": ["SC-A"]}, module.DEFAULT_ROOT, "as-given")
+    # ...also when a fold-mate's name matches and only the patient's own is spelled otherwise.
+    with pytest.raises(ValueError, match=r"P1: its fold holds out \['SC-A'\], which name none"):
+        module.trim_levels("dicom", ["P1"], {"P1": ["SC-A", "B"]}, module.DEFAULT_ROOT, "as-given")
+
+
+def test_clinical_benchmark_maps_held_out_ids_to_dicom_patients(tmp_path):
+    """read_folds: folds.json's original ids (link.csv) -> the DICOM patient ids, with each fold's held-out list."""
+    import json
+
+    spec = importlib.util.spec_from_file_location("bench_clinical", SCRIPT.with_name("bench_clinical.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    (tmp_path / "link.csv").write_text("patient_id,original_id\nSCD1,SC-A-1\nSCD2,SC-A-2\n")
+    folds = [{"fold": 0, "held_out": ["SC-A-1", "SC-B-9"]}, {"fold": 1, "held_out": ["SC-A-2"]}]
+    (tmp_path / "folds.json").write_text(json.dumps({"png_labels": "polygon", "folds": folds}))
+    models, held_out, png_labels = module.read_folds(tmp_path, tmp_path)
+    assert models == {"SCD1": tmp_path / "fold_0.pt", "SC-B-9": tmp_path / "fold_0.pt", "SCD2": tmp_path / "fold_1.pt"}
+    assert held_out["SCD1"] == ["SC-A-1", "SC-B-9"] and held_out["SCD2"] == ["SC-A-2"]
+    assert png_labels == "polygon"
+
+
+def test_clinical_benchmark_trims_each_study_at_its_level(tmp_path, make_dicom, monkeypatch):
+    """bench_clinical --trim-boundary LEVEL: every mask of the held-out study trimmed; the rows say at which level."""
+    import json
+    import sys
+
+    from scipy import ndimage as ndi
+
+    from _cine_studies import write_study
+
+    from skcardio.segment import UNetSegmenter
+
+    spec = importlib.util.spec_from_file_location("bench_clinical", SCRIPT.with_name("bench_clinical.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    root = tmp_path / "data"
+    write_study(make_dicom, root / "dicoms" / "P1", n_phases=4, n_slices=3, shape=(48, 48))
+    (root / "link.csv").write_text("patient_id,original_id\nP1,O1\n")
+    folder = root / "contourfiles" / "O1" / "i-contours"
+    folder.mkdir(parents=True)
+    for s in range(3):  # the expert's squares on phases 0 and 2
+        for p, half in ((0, 6), (2, 4)):
+            points = [(24 - half, 24 - half), (24 + half, 24 - half), (24 + half, 24 + half), (24 - half, 24 + half)]
+            (folder / f"IM-0001-{s * 4 + p + 1:04d}-icontour-manual.txt").write_text(
+                "".join(f"{x} {y}\n" for x, y in points))
+    cv = tmp_path / "cv"
+    cv.mkdir()
+    (cv / "fold_0.pt").write_bytes(b"stub")
+    (cv / "folds.json").write_text(json.dumps({"folds": [{"fold": 0, "held_out": ["O1"]}]}))
+
+    class Wide:
+        tta = refine = False
+        threshold = 0.5
+
+        def predict(self, images):
+            return np.array([ndi.binary_dilation(image > 500) for image in images])
+
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, device="cpu": Wide()))
+    rows = {}
+    for flags in ([], ["--trim-boundary", "0.5"]):
+        out = tmp_path / f"rows{len(rows)}.json"
+        argv = ["bench_clinical.py", str(root), "--cv-dir", str(cv), "--threads", "1", "--out", str(out), *flags]
+        monkeypatch.setattr(sys, "argv", argv)
+        module.main()
+        (rows[len(flags)],) = json.loads(out.read_text())
+    assert rows[0]["boundary_level"] is None and rows[2]["boundary_level"] == 0.5
+    # The stand-in's masks reach one pixel into the wall; trimmed, they are the bright pools again.
+    from _cine_studies import expected_volumes
+
+    truth = expected_volumes(4, 3, shape=(48, 48))
+    assert rows[0]["edv_ml"] > truth.max() + 0.1
+    assert rows[2]["edv_ml"] == pytest.approx(truth.max(), abs=1e-6)
+    assert rows[2]["model_on_expert_edv_ml"] < rows[0]["model_on_expert_edv_ml"]

@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._arguments import positive_int
+from ._arguments import positive_int, unit_interval
 from ._output import check_destinations, out_dir, publish, staging
 from ._series import SERIES_CSV, check_extras
 from ._series import add_arguments as add_series_arguments
@@ -31,8 +31,12 @@ CSV_FIELDS = (
     "expert_ef_pct", "model_on_expert_ed_phase", "model_on_expert_es_phase", "model_on_expert_edv_ml",
     "model_on_expert_esv_ml", "model_on_expert_sv_ml", "model_on_expert_ef_pct",
     "model_on_expert_edv_diff_pct", "model_on_expert_esv_diff_pct", "model_on_expert_ef_diff_points",
-    "auto_edv_diff_pct", "auto_esv_diff_pct", "auto_ef_diff_points", "lv_mass_g", "seconds",
+    "auto_edv_diff_pct", "auto_esv_diff_pct", "auto_ef_diff_points", "lv_mass_g", "boundary_level", "seconds",
 )
+#: ``--trim-boundary`` without a level: skcardio.segment.SUNNYBROOK_BOUNDARY_LEVEL, looked up when
+#: used (importing skcardio.segment would slow every command's start).
+#: (Not a string: argparse would pass a string ``const`` through ``type``.)
+_EXPERT_LEVEL = object()
 #: Files written for each patient, in ``<folder>/``.
 PATIENT_FILES = ("volume_curve.png", "ed_es_overlay.png", "slices.csv")
 SUMMARY_FILES = ("report.csv", "report.json", "bland_altman.png")
@@ -70,6 +74,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-tta", action="store_true",
         help="one pass of the network per image instead of the mean over its four flips (about 4x faster)",
+    )
+    parser.add_argument(
+        "--trim-boundary", nargs="?", type=unit_interval, const=_EXPERT_LEVEL, metavar="LEVEL",
+        help="trim each blood-pool mask's rim pixels darker than LEVEL (0 to 1) on the scale myocardium 0, blood "
+        "pool 1 (skcardio.segment.trim_dark_boundary) before measuring; without LEVEL, where the Sunnybrook "
+        "experts' i-contours run (skcardio.segment.SUNNYBROOK_BOUNDARY_LEVEL, 0.145); before the inputs, write "
+        "--trim-boundary=LEVEL. The epicardium of a target 'both' model is not trimmed, so the rim joins the "
+        "myocardium (LV mass). Default: no trimming",
     )
     parser.add_argument("--no-plots", action="store_true", help="write no plot (no PNG file)")
     add_series_arguments(parser, masks="the masks the volumes count (kept slices; the others empty)")
@@ -156,6 +168,10 @@ def run(args: argparse.Namespace) -> int:
     names = list(SUMMARY_FILES) + [f"{p.name}/{f}" for p in patients for f in PATIENT_FILES]
     check_destinations(out, names + [SERIES_CSV] * (args.dicom_seg or args.nifti))  # before the slow part
     model = _load_model(args.model)
+    if args.trim_boundary is _EXPERT_LEVEL:
+        from ..segment import SUNNYBROOK_BOUNDARY_LEVEL
+
+        args.trim_boundary = SUNNYBROOK_BOUNDARY_LEVEL
     if args.no_tta:
         model.set_params(tta=False)
     if args.threads:
@@ -164,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     results = _measure_all(patients, model, args)
     with staging(out, "report") as stage:
-        entries = _write_outputs(stage, results, plots=not args.no_plots, dicom_seg=args.dicom_seg, nifti=args.nifti)
+        entries = _write_outputs(stage, results, plots=not args.no_plots, dicom_seg=args.dicom_seg, nifti=args.nifti,
+                                 boundary_level=args.trim_boundary)
         publish(stage, out, owned=_earlier_outputs(out))
     _print_table(entries)
     failed = [e for e in entries if e["row"]["status"] != "ok"]
@@ -201,6 +218,7 @@ class _Result:
     notes: list[str] = field(default_factory=list)
     seconds: float = math.nan
     mass_g: float = math.nan
+    boundary_level: float = math.nan  # the level the masks were trimmed at (--trim-boundary), NaN if not
 
 
 def _measure_all(patients: list[PatientInput], model, args) -> list[_Result]:
@@ -210,18 +228,18 @@ def _measure_all(patients: list[PatientInput], model, args) -> list[_Result]:
     progress = tqdm(total=len(patients), unit="patient", desc="report", disable=True if args.no_progress else None)
     for patient in patients:
         progress.set_postfix_str(patient.name)
-        results.append(_measure_one(patient, model, args.batch_size))
+        results.append(_measure_one(patient, model, args.batch_size, args.trim_boundary))
         progress.update()
     progress.close()
     return results
 
 
-def _measure_one(patient: PatientInput, model, batch_size: int) -> _Result:
+def _measure_one(patient: PatientInput, model, batch_size: int, boundary_level: float | None = None) -> _Result:
     from ..clinical import measure_study, segment_study
     from ..exceptions import SkcardioError
     from ..io import read_cine
 
-    result = _Result(patient)
+    result = _Result(patient, boundary_level=math.nan if boundary_level is None else boundary_level)
     start = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -233,6 +251,13 @@ def _measure_one(patient: PatientInput, model, batch_size: int) -> _Result:
         epicardium = None
         if masks.ndim == 5:  # a target="both" model: blood pool, epicardium
             masks, epicardium = masks[:, :, 0], masks[:, :, 1]
+        if boundary_level is not None:
+            from ..segment import trim_dark_boundary
+
+            try:
+                masks = trim_dark_boundary(study.images, masks, level=boundary_level)
+            except ValueError as exc:  # this patient's images, not the others'
+                raise SkcardioError(f"{patient.folder}: the masks could not be trimmed: {exc}") from None
         try:
             result.measurement = measure_study(study, masks, contours=patient.contours or None)
         except SkcardioError as exc:  # a bad contour: the automatic values still stand
@@ -262,7 +287,8 @@ def _ed_mass(measurement, epicardium) -> float:
     return lv_mass(myocardium, geometry.pixel_spacing, geometry.slice_spacing)
 
 
-def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_seg: bool = False, nifti: bool = False) -> list[dict]:
+def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_seg: bool = False, nifti: bool = False,
+                   boundary_level: float | None = None) -> list[dict]:
     from ._series import write_series_index
 
     entries, series_index = [], []
@@ -291,7 +317,7 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_se
     if dicom_seg or nifti:
         write_series_index(stage, series_index)
         files.add(SERIES_CSV)
-    summary = {"patients": entries, "files": sorted(files)}
+    summary = {"patients": entries, "files": sorted(files), "boundary_level": boundary_level}
     with (stage / "report.json").open("w", encoding="utf-8") as handle:
         json.dump(_jsonable(summary), handle, indent=1, allow_nan=False)
     return entries
@@ -355,7 +381,7 @@ def _entry(result: _Result) -> dict:
     m = result.measurement
     row.update(m.row())
     row["folder"], row["status"] = result.patient.name, "ok"
-    row["lv_mass_g"] = result.mass_g
+    row["lv_mass_g"], row["boundary_level"] = result.mass_g, result.boundary_level
     if result.expert_error:
         entry["expert_error"] = result.expert_error
     g = m.geometry
@@ -395,9 +421,12 @@ def _jsonable(value):
     return value
 
 
-def _format(value) -> str:
+def _format(value, field: str = "") -> str:
     if isinstance(value, float):
-        return "" if not math.isfinite(value) else f"{value:.2f}"
+        if not math.isfinite(value):
+            return ""
+        # The level as given (0.145, 0.1234); volumes, EF and the rest to two decimals.
+        return f"{value:.6g}" if field == "boundary_level" else f"{value:.2f}"
     return str(value)
 
 
@@ -406,7 +435,7 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _format(row.get(k, "")) for k in CSV_FIELDS})
+            writer.writerow({k: _format(row.get(k, ""), k) for k in CSV_FIELDS})
 
 
 def _write_slices_csv(path: Path, slices: list[dict]) -> None:

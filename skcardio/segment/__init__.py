@@ -8,13 +8,24 @@ Classical (the original analysis made into estimators):
 * :func:`make_classical_pipeline` -- the best configuration found by patient-grouped search.
 
 Learnt: :class:`UNetSegmenter` -- the blood pool, the epicardium or both from
-the whole image; :func:`myocardium_mask` -- epicardium minus blood pool.
+the whole image; :func:`myocardium_mask` -- epicardium minus blood pool;
+:func:`trim_dark_boundary` -- a blood pool's rim pixels that look like
+myocardium removed, at a contrast level :func:`calibrate_boundary_level`
+measures on expert labels; :class:`BoundaryTrimmer` -- any segmenter's
+masks trimmed so, the level learnt in ``fit``.
 
 All share the grid-searchable pre-processing (contrast stretching,
 normalisation, NaN-aware smoothing) and shape post-processing (border
 margin, opening, largest object, hole filling, convex hull, dilation).
 """
 
+from ._boundary_trim import (
+    SUNNYBROOK_BOUNDARY_LEVEL,
+    BoundaryTrimmer,
+    boundary_contrast,
+    calibrate_boundary_level,
+    trim_dark_boundary,
+)
 from ._classical import make_classical_pipeline
 from ._kmeans import KMeansSegmenter
 from ._myocardium import myocardium_mask
@@ -30,6 +41,11 @@ __all__ = [
     "THRESHOLD_METHODS",
     "threshold_region",
     "UNetSegmenter",
+    "SUNNYBROOK_BOUNDARY_LEVEL",
+    "BoundaryTrimmer",
+    "boundary_contrast",
+    "calibrate_boundary_level",
+    "trim_dark_boundary",
 ]
 
 

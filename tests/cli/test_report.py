@@ -332,3 +332,70 @@ def test_an_epicardium_model_is_refused_before_segmenting(tmp_path, make_dicom, 
         "blood pool that the volumes and EF are measured on; expected a model of target 'endocardium' or 'both'\n"
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize("level", [None, "0.5"])
+def test_trim_boundary_measures_the_pool_without_its_dark_rim(tmp_path, make_dicom, monkeypatch, level):
+    """--trim-boundary: masks one pixel into the wall are trimmed back to the bright pool before measuring."""
+    import numpy as np
+    from scipy import ndimage as ndi
+
+    from _cine_studies import expected_volumes
+
+    class Wide:
+        target_ = "endocardium"
+
+        def predict(self, images):
+            return np.array([ndi.binary_dilation(image > 500) for image in images])
+
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, device="cpu": Wide()))
+    write_study(make_dicom, tmp_path / "a", n_phases=4, n_slices=3, shape=(48, 48))
+    rows, reports = {}, {}
+    for trim in (False, True):
+        out = tmp_path / f"out_{trim}"
+        flags = ["--trim-boundary", *([level] if level else [])] if trim else []
+        argv = ["report", str(tmp_path / "a"), "--model", "wide.pt", "--out", str(out), "--no-plots", *flags]
+        assert main(argv) == 0
+        ((rows[trim],), reports[trim]) = read_rows(out), json.loads((out / "report.json").read_text())
+    truth = expected_volumes(4, 3, shape=(48, 48))
+    assert float(rows[False]["edv_ml"]) > truth.max() + 0.1  # the untrimmed masks overshoot
+    assert float(rows[True]["edv_ml"]) == pytest.approx(truth.max(), abs=0.006)
+    assert float(rows[True]["esv_ml"]) == pytest.approx(truth.min(), abs=0.006)
+    assert reports[False]["boundary_level"] is None
+    assert reports[True]["boundary_level"] == (0.5 if level else pytest.approx(0.145))
+    assert rows[False]["boundary_level"] == "" and float(rows[True]["boundary_level"]) == (0.5 if level else 0.145)
+
+
+def test_trim_boundary_level_reaches_the_trimming_and_a_both_model_gains_mass(tmp_path, make_dicom, monkeypatch):
+    """Level 0 trims nothing (the wall is at 0); a target="both" model's trimmed rim joins its myocardium."""
+    import numpy as np
+    from scipy import ndimage as ndi
+
+    class WideBoth:
+        target_ = "both"
+
+        def predict(self, images):
+            pool = np.array([ndi.binary_dilation(image > 500) for image in images])
+            epicardium = np.array([ndi.binary_dilation(p, iterations=4) for p in pool])
+            return np.stack([pool, epicardium], axis=1)
+
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, device="cpu": WideBoth()))
+    write_study(make_dicom, tmp_path / "a", n_phases=4, n_slices=3, shape=(48, 48))
+    rows = {}
+    for flags in ([], ["--trim-boundary=0"], ["--trim-boundary=0.5"]):
+        out = tmp_path / f"out{len(rows)}"
+        argv = ["report", str(tmp_path / "a"), "--model", "both.pt", "--out", str(out), "--no-plots", *flags]
+        assert main(argv) == 0
+        (rows[tuple(flags)],) = read_rows(out)
+    untrimmed, zero, half = rows[()], rows[("--trim-boundary=0",)], rows[("--trim-boundary=0.5",)]
+    assert zero["edv_ml"] == untrimmed["edv_ml"] and zero["lv_mass_g"] == untrimmed["lv_mass_g"]
+    assert float(half["edv_ml"]) < float(untrimmed["edv_ml"])
+    assert float(half["lv_mass_g"]) > float(untrimmed["lv_mass_g"])
+    assert [r["boundary_level"] for r in (untrimmed, zero, half)] == ["", "0", "0.5"]
+
+
+def test_trim_boundary_level_outside_zero_to_one_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", str(tmp_path), "--out", str(tmp_path / "out"), "--trim-boundary", "1.5"])
+    assert exit_info.value.code == 2
+    assert "--trim-boundary: expected a number between 0 and 1 (inclusive), got 1.5" in capsys.readouterr().err

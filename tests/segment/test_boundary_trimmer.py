@@ -1,0 +1,133 @@
+"""BoundaryTrimmer: a segmenter's masks trimmed at a level learnt in fit (scikit-learn conventions)."""
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import GroupKFold, cross_validate
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from _sklearn_checks import TABLE_CHECKS, claiming_2d
+
+from skcardio.segment import BoundaryTrimmer, ThresholdSegmenter, calibrate_boundary_level
+
+
+class Wide(BaseEstimator):
+    """Stands in for a segmenter that draws its pools too far out; counts its fits."""
+
+    def __init__(self, cut=110.0):
+        self.cut = cut
+
+    def fit(self, X, y, groups=None):
+        self.fits_ = getattr(self, "fits_", 0) + 1
+        self.groups_ = groups
+        return self
+
+    def predict(self, X):
+        return np.asarray(X) > self.cut
+
+
+def _pools(levels, size=32):
+    """One slice per level: a disc fading into the wall over 4 px, its expert outline drawn at that level."""
+    rows, cols = np.mgrid[:size, :size]
+    r = np.hypot(rows - 16, cols - 16)
+    X = np.array([100 + 200 * np.clip((9 - r) / 4 + level, 0, 1) for level in levels])
+    return X, np.broadcast_to(r <= 9, X.shape).copy()
+
+
+def test_fit_learns_the_labels_level_and_predict_trims_there():
+    X, y = _pools([0.3, 0.3])
+    trimmer = BoundaryTrimmer(Wide()).fit(X, y)
+    assert trimmer.level_ == calibrate_boundary_level(X, y)
+    assert trimmer.segmenter_.fits_ == 1 and not hasattr(trimmer.segmenter, "fits_")  # a clone was fitted
+    assert Wide().predict(X).sum() > y.sum()
+    np.testing.assert_array_equal(trimmer.predict(X), y)
+    assert trimmer.score(X, y) == 1.0
+
+
+def test_a_given_level_is_used_as_it_is():
+    X, y = _pools([0.3])
+    trimmer = BoundaryTrimmer(Wide(), level=0.9).fit(X, y)
+    assert trimmer.level_ == 0.9
+    assert trimmer.predict(X).sum() < y.sum()  # 0.9 cuts into the expert's pool
+
+
+def test_a_frozen_segmenter_is_not_refitted_and_fit_params_reach_the_segmenter():
+    X, y = _pools([0.3])
+    fitted = Wide().fit(X, y)
+    BoundaryTrimmer(FrozenEstimator(fitted)).fit(X, y)
+    assert fitted.fits_ == 1
+    trimmer = BoundaryTrimmer(Wide()).fit(X, y, groups=["p"])
+    assert trimmer.segmenter_.groups_ == ["p"]
+
+
+def test_grouped_cross_validation_calibrates_on_each_training_fold():
+    X, y = _pools([0.2, 0.2, 0.5, 0.5])
+    groups = np.array(["a", "a", "b", "b"])
+    result = cross_validate(BoundaryTrimmer(Wide()), X, y, groups=groups, cv=GroupKFold(2),
+                            return_estimator=True)
+    levels = sorted(est.level_ for est in result["estimator"])
+    assert levels == sorted([calibrate_boundary_level(X[:2], y[:2]), calibrate_boundary_level(X[2:], y[2:])])
+    assert levels[0] < levels[1]
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"level": "auto"}, 'level must be "calibrate" or a finite number'),
+        ({"level": float("inf")}, 'level must be "calibrate" or a finite number'),
+        ({"band": 0}, "band must be an int >= 1"),
+    ],
+)
+def test_bad_parameters_are_refused_in_fit_not_init(params, message):
+    X, y = _pools([0.3])
+    trimmer = BoundaryTrimmer(Wide(), **params)  # stores them only
+    with pytest.raises(ValueError, match=message):
+        trimmer.fit(X, y)
+
+
+def test_predict_before_fit_and_labels_of_another_shape_are_refused():
+    X, y = _pools([0.3])
+    with pytest.raises(NotFittedError):
+        BoundaryTrimmer(Wide()).predict(X)
+    with pytest.raises(ValueError, match="masks must have the images' shape"):
+        BoundaryTrimmer(Wide()).fit(X, y[:, :16])
+    with pytest.raises(ValueError, match="images must be finite"):
+        BoundaryTrimmer(Wide()).fit(np.where(y, np.nan, X), y)
+
+
+def test_labels_without_a_level_fail_before_the_segmenter_is_trained():
+    class MustNotFit(Wide):
+        def fit(self, X, y, groups=None):
+            raise AssertionError("the segmenter was trained before the labels were checked")
+
+    X, _ = _pools([0.3])
+    with pytest.raises(ValueError, match="has a measurable pool and wall level"):
+        BoundaryTrimmer(MustNotFit()).fit(X, np.zeros(X.shape, bool))
+
+
+def test_clone_keeps_the_parameters():
+    trimmer = BoundaryTrimmer(Wide(cut=5.0), level=0.2, band=3)
+    copy = clone(trimmer)
+    assert copy.get_params()["segmenter__cut"] == 5.0 and copy.level == 0.2 and copy.band == 3
+
+
+_NEEDS_IMAGES = "feeds a 2-D table; BoundaryTrimmer needs images (n, H, W) and masks of their shape"
+EXPECTED_FAILURES = {
+    **{name: _NEEDS_IMAGES for name in TABLE_CHECKS},
+    "check_positive_only_tag_during_fit": "feeds a 2-D table of negative values; the error is about the shape",
+    "check_estimators_empty_data_messages": "expects sklearn's message for a (n, 0) table; images get a shape error",
+    "check_fit2d_1sample": "expects sklearn's 1-sample message for a table",
+    "check_fit2d_1feature": "expects sklearn's 1-feature message for a table",
+    "check_estimators_nan_inf": "feeds a 2-D table with NaN; the shape error comes first (NaN images are refused: "
+                                "test_predict_before_fit_and_labels_of_another_shape_are_refused)",
+}
+
+
+@parametrize_with_checks(
+    [claiming_2d(BoundaryTrimmer)(ThresholdSegmenter())],
+    expected_failed_checks=lambda estimator: EXPECTED_FAILURES,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
