@@ -53,15 +53,17 @@ import json
 import math
 import os
 import resource
+import sys
 import time
 from pathlib import Path
-
-import numpy as np
 
 from skcardio.cli._report import find_patients
 from skcardio.clinical import measure_study, segment_study
 from skcardio.io import read_cine
 from skcardio.segment import calibrate_boundary_level, trim_dark_boundary
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_pretrained import TRIM_SOURCES, calibration_slices, load_training_data  # noqa: E402
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "final_data"
 BARS = {"model_on_expert_ef": 4.0, "model_on_expert_volume_pct": 10.0, "auto_ef": 6.0}
@@ -121,9 +123,6 @@ def fold_models(cv_dir: Path, root: Path) -> dict[str, Path]:
     return read_folds(cv_dir, root)[0]
 
 
-TRIM_SOURCES = ("dicom", "all")
-
-
 def trim_levels(how: str | None, patients: list[str], held_out: dict[str, list[str]] | None, data_root: Path,
                 png_labels: str) -> dict[str, float]:
     """Patient -> the contrast level its masks are trimmed at.
@@ -136,10 +135,7 @@ def trim_levels(how: str | None, patients: list[str], held_out: dict[str, list[s
         return {}
     if how not in TRIM_SOURCES:
         return dict.fromkeys(patients, float(how))
-    from train_pretrained import load_training_data
-
     data = load_training_data(data_root, png_labels)
-    usable = data["icontour"] != "" if how == "dicom" else np.ones(len(data["y"]), bool)
     levels = {}
     for patient in patients:
         if held_out is not None and patient not in held_out:
@@ -149,7 +145,7 @@ def trim_levels(how: str | None, patients: list[str], held_out: dict[str, list[s
         if unknown:  # another spelling of a patient would leave its slices in the calibration
             raise ValueError(f"{patient}: its fold holds out {unknown}, which name none of the training data's "
                              f"patients (e.g. {sorted(set(data['groups']))[:3]}); the level would see them")
-        train = usable & ~np.isin(data["groups"], names)
+        train = calibration_slices(data, names, how)
         levels[patient] = calibrate_boundary_level(data["images"][train], data["y"][train])
         print(f"{patient}: boundary level {levels[patient]:.3f} from {int(train.sum())} training slices "
               f"({how}, held out {names})", flush=True)
@@ -224,9 +220,8 @@ def main() -> None:
             stages["segment"] = time.perf_counter() - start - stages["read"]
             stages["network"], stages["network_cpu"] = network
             if patient.name in levels:
-                trim_start, shape = time.perf_counter(), masks.shape
-                masks = trim_dark_boundary(study.images.reshape(-1, *shape[-2:]), masks.reshape(-1, *shape[-2:]),
-                                           level=levels[patient.name]).reshape(shape)
+                trim_start = time.perf_counter()
+                masks = trim_dark_boundary(study.images, masks, level=levels[patient.name])
                 stages["trim"] = time.perf_counter() - trim_start
         m = measure_study(study, masks, contours=patient.contours)
         row = m.row()

@@ -111,7 +111,13 @@ from skcardio.segment._unet_net import SegmentationLoss, UNet, WarmupCosine
 from skcardio.segment._unet_postprocess import keep_main_component
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_pretrained import DEFAULT_DATA, PNG_LABELS, load_training_data  # noqa: E402
+from train_pretrained import (  # noqa: E402
+    DEFAULT_DATA,
+    PNG_LABELS,
+    TRIM_SOURCES,
+    calibration_slices,
+    load_training_data,
+)
 
 #: Pixel spacing (mm) assumed for the PNG slices, which have no header: that
 #: of the shared DICOMs (1.2891-1.3672 mm); Sunnybrook scans range 1.25-1.56 mm.
@@ -317,9 +323,6 @@ def ensemble_predict(models: list[UNetSegmenter], images: np.ndarray) -> tuple[n
     return masks & ~np.isnan(images), proba
 
 
-TRIM_SOURCES = ("dicom", "all")
-
-
 def score_only(data: dict, models: Path | list[Path], only: int | None = None, correct_offset: bool = False,
                trim_boundary: str | None = None) -> dict:
     """Re-score saved fold models on their held-out patients (their own prediction options), no training.
@@ -362,8 +365,7 @@ def score_only(data: dict, models: Path | list[Path], only: int | None = None, c
         model = members[0]
         masks, proba = ensemble_predict(members, data["images"][test])
         if trim_boundary is not None:
-            train = ~np.isin(data["groups"], fold["held_out"]) & (
-                (data["icontour"] != "") if trim_boundary == "dicom" else True)
+            train = calibration_slices(data, fold["held_out"], trim_boundary)
             fold["boundary_level"] = calibrate_boundary_level(data["images"][train], data["y"][train])
             masks = trim_dark_boundary(data["images"][test], masks, level=fold["boundary_level"])
             print(f"fold {fold['fold']}: boundary level {fold['boundary_level']:.3f} from {int(train.sum())} "

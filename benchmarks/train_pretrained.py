@@ -36,14 +36,17 @@ from pathlib import Path
 
 import numpy as np
 
-# Before PyTorch is imported: OpenMP threads spin only briefly, freed memory is kept.
+# Before PyTorch is imported (in main, so that the benchmarks importing this module's data
+# helpers do not pay for it): OpenMP threads spin only briefly, freed memory is kept.
 import skcardio.segment._unet_env  # noqa: F401, I001
-import torch
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 #: How the PNG labels are used: the files' pixels, or redrawn as the DICOM masks are.
 PNG_LABELS = ("as-given", "polygon")
+#: Which training slices calibrate the boundary level of ``--trim-boundary`` (bench_unet, bench_clinical):
+#: the DICOM slices, or every slice.
+TRIM_SOURCES = ("dicom", "all")
 DEFAULT_OUT = REPO / "skcardio" / "segment" / "data" / "unet_lv_pretrained.pt"
 
 
@@ -58,6 +61,18 @@ def sha256(path: str | os.PathLike) -> str:
 def check_png_labels(png_labels: str) -> None:
     if png_labels not in PNG_LABELS:
         raise ValueError(f"png_labels must be one of {PNG_LABELS}, got {png_labels!r}")
+
+
+def calibration_slices(data: dict, held_out: list[str], source: str) -> np.ndarray:
+    """Bool per slice of ``load_training_data``'s ``data``: those that calibrate a fold's boundary level.
+
+    Every slice of the patients the fold did not hold out (``source="all"``), or only their DICOM
+    slices (``"dicom"``, those with an i-contour file).
+    """
+    if source not in TRIM_SOURCES:
+        raise ValueError(f"source must be one of {TRIM_SOURCES}, got {source!r}")
+    usable = data["icontour"] != "" if source == "dicom" else np.ones(len(data["y"]), bool)
+    return usable & ~np.isin(data["groups"], held_out)
 
 
 def redraw_png_labels(y: np.ndarray, png_labels: str) -> np.ndarray:
@@ -123,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     import skorch
+    import torch
 
     import skcardio
     from skcardio.segment import UNetSegmenter

@@ -334,11 +334,12 @@ def test_unet_benchmark_score_only_averages_several_trainings_of_the_same_folds(
 
 def _rimmed_slices(n=6, size=32):
     """Bright discs fading into a dark wall over 4 px; expert masks drawn at contrast 0.3, and masks a pixel wider."""
-    rows, cols = np.mgrid[:size, :size]
+    from _ramp_discs import ramp_disc
+
     images, pools, wide = [], [], []
     for i in range(n):
-        r = np.hypot(rows - 16, cols - 15 - i % 3)
-        images.append(100 + 200 * np.clip((9 - r) / 4 + 0.3, 0, 1))
+        image, r = ramp_disc(0.3, size=size, radius=9, centre=(16, 15 + i % 3))
+        images.append(image)
         pools.append(r <= 9)
         wide.append(r <= 10)
     return np.array(images, np.float32), np.array(pools), np.array(wide)
@@ -398,9 +399,6 @@ def test_unet_benchmark_score_only_trims_at_the_level_of_the_fold_training_label
 
 def test_clinical_benchmark_calibrates_each_patient_without_its_fold(monkeypatch):
     """bench_clinical --trim-boundary: a patient's level comes from the other patients' labels only."""
-    import sys
-    import types
-
     from skcardio.segment import calibrate_boundary_level
 
     spec = importlib.util.spec_from_file_location("bench_clinical", SCRIPT.with_name("bench_clinical.py"))
@@ -411,10 +409,8 @@ def test_clinical_benchmark_calibrates_each_patient_without_its_fold(monkeypatch
     y[:2] = [ndi_erode(p) for p in pools[:2]]  # patient A's expert draws tighter
     groups = np.array(["A", "A", "B", "B", "C", "C"])
     icontour = np.array(["a", "a", "b", "b", "", ""])
-    fake = types.ModuleType("train_pretrained")
-    fake.load_training_data = lambda root, png_labels: {"images": images, "y": y, "groups": groups,
-                                                        "icontour": icontour}
-    monkeypatch.setitem(sys.modules, "train_pretrained", fake)
+    monkeypatch.setattr(module, "load_training_data", lambda root, png_labels: {
+        "images": images, "y": y, "groups": groups, "icontour": icontour})
     held_out = {"P1": ["A"], "P2": ["B"]}
     levels = module.trim_levels("dicom", ["P1", "P2"], held_out, module.DEFAULT_ROOT, "as-given")
     assert levels["P1"] == calibrate_boundary_level(images[2:4], y[2:4])

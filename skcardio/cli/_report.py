@@ -218,7 +218,6 @@ class _Result:
     notes: list[str] = field(default_factory=list)
     seconds: float = math.nan
     mass_g: float = math.nan
-    boundary_level: float = math.nan  # the level the masks were trimmed at (--trim-boundary), NaN if not
 
 
 def _measure_all(patients: list[PatientInput], model, args) -> list[_Result]:
@@ -239,7 +238,7 @@ def _measure_one(patient: PatientInput, model, batch_size: int, boundary_level: 
     from ..exceptions import SkcardioError
     from ..io import read_cine
 
-    result = _Result(patient, boundary_level=math.nan if boundary_level is None else boundary_level)
+    result = _Result(patient)
     start = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -294,6 +293,8 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_se
     entries, series_index = [], []
     for result in results:
         entry = _entry(result)
+        if result.measurement is not None:  # the level the masks were trimmed at (--trim-boundary)
+            entry["row"]["boundary_level"] = math.nan if boundary_level is None else boundary_level
         entry["files"] = _files_of(result, plots)
         if result.measurement is not None:
             folder = stage / result.patient.name
@@ -381,7 +382,7 @@ def _entry(result: _Result) -> dict:
     m = result.measurement
     row.update(m.row())
     row["folder"], row["status"] = result.patient.name, "ok"
-    row["lv_mass_g"], row["boundary_level"] = result.mass_g, result.boundary_level
+    row["lv_mass_g"] = result.mass_g
     if result.expert_error:
         entry["expert_error"] = result.expert_error
     g = m.geometry

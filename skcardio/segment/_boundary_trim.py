@@ -62,8 +62,10 @@ def _check_images_and_masks(images: ArrayLike, masks: ArrayLike) -> tuple[np.nda
     return images, check_slice_masks(masks.reshape(images.shape), len(images))
 
 
-def _interior_and_contrast(image: np.ndarray, mask: np.ndarray, band: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """The mask's interior (``band`` px inside its hole-filled outline) and the contrast map, or None.
+def _rim_and_contrast(
+    image: np.ndarray, mask: np.ndarray, band: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The hole-filled mask, its interior (``band`` px inside the outline) and the contrast map, or None.
 
     Holes are filled first so that the pixels around one (a papillary muscle
     inside the pool) count as interior, not as rim.
@@ -73,14 +75,14 @@ def _interior_and_contrast(image: np.ndarray, mask: np.ndarray, band: int) -> tu
     ring = ndi.binary_dilation(filled, iterations=MYOCARDIUM_RING) & ~filled
     pool_pixels = interior & mask
     if not pool_pixels.any() or not ring.any():
-        return interior, None
+        return filled, interior, None
     # float64 throughout: levels are compared with these values, and a float32 scale would
     # round a level between two neighbouring values onto one of them.
     image = image.astype(np.float64)
     pool, wall = np.median(image[pool_pixels]), np.median(image[ring])
     if not pool > wall:
-        return interior, None
-    return interior, (image - wall) / (pool - wall)
+        return filled, interior, None
+    return filled, interior, (image - wall) / (pool - wall)
 
 
 def boundary_contrast(image: ArrayLike, mask: ArrayLike, *, band: int = 2) -> np.ndarray | None:
@@ -122,7 +124,7 @@ def boundary_contrast(image: ArrayLike, mask: ArrayLike, *, band: int = 2) -> np
     if np.ndim(image) != 2:
         raise ValueError(f"image must be one (H, W) slice, got shape {np.shape(image)}")
     images, masks = _check_images_and_masks(np.asarray(image)[None], np.asarray(mask)[None])
-    return _interior_and_contrast(images[0], masks[0], band)[1]
+    return _rim_and_contrast(images[0], masks[0], band)[2]
 
 
 def calibrate_boundary_level(images: ArrayLike, masks: ArrayLike, *, band: int = 2) -> float:
@@ -175,10 +177,9 @@ def calibrate_boundary_level(images: ArrayLike, masks: ArrayLike, *, band: int =
     images, masks = _check_images_and_masks(images, masks)
     values, inside = [], []
     for image, mask in zip(images, masks):
-        interior, z = _interior_and_contrast(image, mask, band)
+        filled, interior, z = _rim_and_contrast(image, mask, band)
         if z is None:
             continue
-        filled = ndi.binary_fill_holes(mask)
         rim_in = mask & ~interior
         rim_out = ndi.binary_dilation(filled, iterations=band) & ~filled
         values += [z[rim_in], z[rim_out]]
@@ -264,7 +265,7 @@ def trim_dark_boundary(
     images, masks = _check_images_and_masks(images, masks)
     out = masks.copy()
     for i, (image, mask) in enumerate(zip(images, masks)):
-        interior, z = _interior_and_contrast(image, mask, band)
+        _, interior, z = _rim_and_contrast(image, mask, band)
         if z is None:
             continue
         kept = mask & ~(~interior & (z < level))
@@ -361,9 +362,14 @@ class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None; "
                 "expected the expert's masks (n, H, W)"
             )
-        images, masks = _check_images_and_masks(check_image_stack(X), y)
-        # The level first: it is cheap, and labels without one should fail before a long training.
-        level = calibrate_boundary_level(images, masks, band=band) if isinstance(self.level, str) else float(self.level)
+        images = check_image_stack(X)
+        # The level first (it validates X and y): cheap, and labels without one should fail
+        # before a long training.
+        if isinstance(self.level, str):
+            level = calibrate_boundary_level(images, y, band=band)
+        else:
+            _check_images_and_masks(images, y)
+            level = float(self.level)
         self.segmenter_, self.level_ = clone(self.segmenter).fit(X, y, **fit_params), level
         return self
 

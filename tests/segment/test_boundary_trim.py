@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _ramp_discs import ramp_disc
 
 from skcardio.segment import boundary_contrast, calibrate_boundary_level, trim_dark_boundary
 from skcardio.segment._boundary_trim import _best_split
@@ -15,9 +16,7 @@ def _square(size=30, lo=8, hi=22, pool=300.0, wall=100.0):
 
 def _radial(level, size=48, radius=14.0):
     """A disc fading from pool (1) to wall (0) over 4 px; the expert outline at contrast ``level``."""
-    rows, cols = np.mgrid[:size, :size]
-    r = np.hypot(rows - size / 2, cols - size / 2)
-    image = 100 + 200 * np.clip((radius - r) / 4 + level, 0, 1)
+    image, r = ramp_disc(level, size=size, radius=radius)
     return image, r <= radius
 
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _ramp_discs import ramp_disc
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
@@ -30,9 +31,8 @@ class Wide(BaseEstimator):
 
 def _pools(levels, size=32):
     """One slice per level: a disc fading into the wall over 4 px, its expert outline drawn at that level."""
-    rows, cols = np.mgrid[:size, :size]
-    r = np.hypot(rows - 16, cols - 16)
-    X = np.array([100 + 200 * np.clip((9 - r) / 4 + level, 0, 1) for level in levels])
+    X = np.array([ramp_disc(level, size=size, radius=9)[0] for level in levels])
+    r = ramp_disc(0, size=size, radius=9)[1]
     return X, np.broadcast_to(r <= 9, X.shape).copy()
 
 
