@@ -18,16 +18,19 @@ from ._output import out_dir, publish, safe_name, staging
 from ._problems import report_problems
 from ._series import add_arguments as add_series_arguments
 from ._series import check_extras, earlier_series_outputs, write_series_outputs
+from ._trim_option import add_trim_argument, level_text, trim_level
 
 __all__ = ["register", "collect_dicoms"]
 
 logger = logging.getLogger("skcardio.cli.predict")
 
 #: Columns of ``predictions.csv``: the mask's area, then the confidence and
-#: flags of :func:`skcardio.qc.assess_predictions` (flags as 0/1).
+#: flags of :func:`skcardio.qc.assess_predictions` (flags as 0/1), then the
+#: ``--trim-boundary`` level (empty without it).
 CSV_FIELDS = (
     "dicom_path", "output_stem", "area_px", "area_mm2", "contour_points",
     "confidence", "empty", "several_components", "touches_border", "implausible_area", "flagged",
+    "boundary_level",
 )
 
 #: What follows an output stem in the name of each file written for a slice.
@@ -68,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N", help="slices per batch (default 16)")
     parser.add_argument("--no-overlay", action="store_true", help="do not write overlay images")
     add_series_arguments(parser)
+    add_trim_argument(parser, note="The confidence is that of the untrimmed prediction; area and flags are the trimmed mask's. ")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
     parser.add_argument(
         "--threads", type=positive_int, metavar="N", help="PyTorch CPU threads (default: PyTorch's choice)"
@@ -178,10 +182,12 @@ def run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    args.trim_boundary = trim_level(args)
     out = Path(args.out)
     with staging(out, "predict") as stage:
         rows, failed, notes = _predict_into(stage, pairs, model, args)
-        series_failed = write_series_outputs(stage, rows, dicom_seg=args.dicom_seg, nifti=args.nifti)
+        series_failed = write_series_outputs(stage, rows, dicom_seg=args.dicom_seg, nifti=args.nifti,
+                                             boundary_level=args.trim_boundary)
         _write_csv(stage / "predictions.csv", rows)
         publish(stage, out, owned=_earlier_outputs(out) + earlier_series_outputs(out))
     print(
@@ -225,6 +231,8 @@ def _predict_into(
         for shape in dict.fromkeys(dicom.image.shape for dicom, _ in batch):
             same = [(dicom, stem) for dicom, stem in batch if dicom.image.shape == shape]
             done = _segment(model, same, failed)
+            if done and args.trim_boundary is not None:
+                done = _trim(done, args.trim_boundary, failed)
             if done:
                 masks = np.stack([mask for _, mask, _ in done])
                 proba = np.stack([p for _, _, p in done])
@@ -233,6 +241,7 @@ def _predict_into(
             for index, ((dicom, stem), mask, _) in enumerate(done):
                 row = _write_outputs(stage, stem, dicom, mask, overlay=not args.no_overlay, notes=notes)
                 row.update({name: _csv_value(values[index]) for name, values in quality.items()})
+                row["boundary_level"] = level_text(args.trim_boundary)
                 rows.append(row)
             progress.update(len(same))
     progress.close()
@@ -266,6 +275,20 @@ def _segment(model, same: list, failed: list[tuple[str, str]]):
         failed.append((str(same[0][0].path), f"cannot be segmented ({type(exc).__name__}: {_first_line(exc)})"))
         logger.debug("%s: cannot be segmented (%s)", same[0][0].path, _first_line(exc))
         return []
+
+
+def _trim(done: list, level: float, failed: list[tuple[str, str]]) -> list:
+    """``done`` with each mask's dark rim trimmed at ``level``; a slice that cannot be trimmed is skipped."""
+    from ..segment import trim_dark_boundary
+
+    kept = []
+    for (dicom, stem), mask, proba in done:
+        try:
+            trimmed = trim_dark_boundary(dicom.image[None], mask[None], level=level)[0]
+            kept.append(((dicom, stem), trimmed, proba))
+        except ValueError as exc:  # e.g. a non-finite pixel: this slice, not the batch
+            failed.append((str(dicom.path), f"cannot be trimmed ({_first_line(exc)})"))
+    return kept
 
 
 def _first_line(exc: BaseException) -> str:

@@ -14,10 +14,11 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._arguments import positive_int, unit_interval
+from ._arguments import positive_int
 from ._output import check_destinations, out_dir, publish, staging
 from ._series import SERIES_CSV, check_extras
 from ._series import add_arguments as add_series_arguments
+from ._trim_option import add_trim_argument, level_text, trim_level
 
 __all__ = ["register", "PatientInput", "find_patients", "CSV_FIELDS"]
 
@@ -33,10 +34,6 @@ CSV_FIELDS = (
     "model_on_expert_edv_diff_pct", "model_on_expert_esv_diff_pct", "model_on_expert_ef_diff_points",
     "auto_edv_diff_pct", "auto_esv_diff_pct", "auto_ef_diff_points", "lv_mass_g", "boundary_level", "seconds",
 )
-#: ``--trim-boundary`` without a level: skcardio.segment.SUNNYBROOK_BOUNDARY_LEVEL, looked up when
-#: used (importing skcardio.segment would slow every command's start).
-#: (Not a string: argparse would pass a string ``const`` through ``type``.)
-_EXPERT_LEVEL = object()
 #: Files written for each patient, in ``<folder>/``.
 PATIENT_FILES = ("volume_curve.png", "ed_es_overlay.png", "slices.csv")
 SUMMARY_FILES = ("report.csv", "report.json", "bland_altman.png")
@@ -73,15 +70,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--threads", type=positive_int, metavar="N", help="PyTorch CPU threads (default: PyTorch's choice)")
     parser.add_argument(
         "--no-tta", action="store_true",
-        help="one pass of the network per image instead of the mean over its four flips (about 4x faster)",
+        help="for a model that averages its four flips (tta=True; the pretrained one does not): one pass of the "
+        "network per image instead (about 4x faster)",
     )
-    parser.add_argument(
-        "--trim-boundary", nargs="?", type=unit_interval, const=_EXPERT_LEVEL, metavar="LEVEL",
-        help="trim each blood-pool mask's rim pixels darker than LEVEL (0 to 1) on the scale myocardium 0, blood "
-        "pool 1 (skcardio.segment.trim_dark_boundary) before measuring; without LEVEL, where the Sunnybrook "
-        "experts' i-contours run (skcardio.segment.SUNNYBROOK_BOUNDARY_LEVEL, 0.145); before the inputs, write "
-        "--trim-boundary=LEVEL. The epicardium of a target 'both' model is not trimmed, so the rim joins the "
-        "myocardium (LV mass). Default: no trimming",
+    add_trim_argument(
+        parser, note="The masks are trimmed before measuring; the epicardium of a target 'both' model is not, "
+        "so the rim joins the myocardium (LV mass). ",
     )
     parser.add_argument("--no-plots", action="store_true", help="write no plot (no PNG file)")
     add_series_arguments(parser, masks="the masks the volumes count (kept slices; the others empty)")
@@ -168,10 +162,7 @@ def run(args: argparse.Namespace) -> int:
     names = list(SUMMARY_FILES) + [f"{p.name}/{f}" for p in patients for f in PATIENT_FILES]
     check_destinations(out, names + [SERIES_CSV] * (args.dicom_seg or args.nifti))  # before the slow part
     model = _load_model(args.model)
-    if args.trim_boundary is _EXPERT_LEVEL:
-        from ..segment import SUNNYBROOK_BOUNDARY_LEVEL
-
-        args.trim_boundary = SUNNYBROOK_BOUNDARY_LEVEL
+    args.trim_boundary = trim_level(args)
     if args.no_tta:
         model.set_params(tta=False)
     if args.threads:
@@ -293,8 +284,8 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_se
     entries, series_index = [], []
     for result in results:
         entry = _entry(result)
-        if result.measurement is not None:  # the level the masks were trimmed at (--trim-boundary)
-            entry["row"]["boundary_level"] = math.nan if boundary_level is None else boundary_level
+        # The level asked for (--trim-boundary), on a failed patient's row too.
+        entry["row"]["boundary_level"] = math.nan if boundary_level is None else boundary_level
         entry["files"] = _files_of(result, plots)
         if result.measurement is not None:
             folder = stage / result.patient.name
@@ -303,7 +294,8 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_se
             if plots:
                 _patient_plots(folder, result)
             if dicom_seg or nifti:
-                index = _series_files(stage, result, entry, dicom_seg=dicom_seg, nifti=nifti)
+                index = _series_files(stage, result, entry, dicom_seg=dicom_seg, nifti=nifti,
+                                      boundary_level=boundary_level)
                 series_index += index
                 entry["series_files"] = index
                 entry["files"] += [row["file"] for row in index]
@@ -324,7 +316,8 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_se
     return entries
 
 
-def _series_files(stage: Path, result: _Result, entry: dict, *, dicom_seg: bool, nifti: bool) -> list[dict]:
+def _series_files(stage: Path, result: _Result, entry: dict, *, dicom_seg: bool, nifti: bool,
+                  boundary_level: float | None = None) -> list[dict]:
     """Write the masks the automatic volumes count as NIfTI / DICOM SEG per series; the ``series.csv`` rows.
 
     Slices that the selection left out are written empty, so that the files
@@ -346,7 +339,8 @@ def _series_files(stage: Path, result: _Result, entry: dict, *, dicom_seg: bool,
         groups = series_of(Path(name), masks.reshape(-1, *masks.shape[2:]), headers)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            index, errors = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti)
+            index, errors = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti,
+                                               boundary_level=boundary_level)
     # A remark on the sources comes once per SEG file (one per phase): said once, counted.
     remarks: dict[str, list[str]] = {}
     for w in caught:
@@ -427,7 +421,7 @@ def _format(value, field: str = "") -> str:
         if not math.isfinite(value):
             return ""
         # The level as given (0.145, 0.1234); volumes, EF and the rest to two decimals.
-        return f"{value:.6g}" if field == "boundary_level" else f"{value:.2f}"
+        return level_text(value) if field == "boundary_level" else f"{value:.2f}"
     return str(value)
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._trim_option import algorithm_name, level_text
+
 __all__ = [
     "SERIES_CSV", "SeriesMasks", "add_arguments", "check_extras", "earlier_series_outputs", "series_of",
     "write_series_files", "write_series_index", "write_series_outputs",
@@ -29,7 +31,8 @@ logger = logging.getLogger("skcardio.cli.predict")
 #: The index of the series files, in --out.
 SERIES_CSV = "series.csv"
 #: Its columns; ``phase`` is empty for a file covering every phase of the series.
-SERIES_FIELDS = ("series_uid", "series_number", "format", "phase", "slices", "file")
+#: ``boundary_level`` is the ``--trim-boundary`` level the masks were trimmed at (empty: not trimmed).
+SERIES_FIELDS = ("series_uid", "series_number", "format", "phase", "slices", "boundary_level", "file")
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, masks: str = "the masks") -> None:
@@ -61,8 +64,13 @@ def check_extras(args: argparse.Namespace) -> str | None:
     return None
 
 
-def write_series_outputs(stage: Path, rows: list[dict], *, dicom_seg: bool, nifti: bool) -> int:
-    """Write the series files of the slices in ``rows`` under ``stage``; return how many failed."""
+def write_series_outputs(
+    stage: Path, rows: list[dict], *, dicom_seg: bool, nifti: bool, boundary_level: float | None = None
+) -> int:
+    """Write the series files of the slices in ``rows`` under ``stage``; return how many failed.
+
+    ``boundary_level``: the level the masks were trimmed at (``--trim-boundary``), or None.
+    """
     if not (dicom_seg or nifti):
         return 0
     groups = []
@@ -70,7 +78,7 @@ def write_series_outputs(stage: Path, rows: list[dict], *, dicom_seg: bool, nift
         stems = [Path(row["output_stem"]) for row, _ in members]
         masks = np.stack([np.load(stage / f"{stem}_mask.npy") for stem in stems])
         groups.append(SeriesMasks(uid, number, stems[0].parent, masks, [header for _, header in members]))
-    index, errors = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti)
+    index, errors = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti, boundary_level=boundary_level)
     for error in errors:
         logger.error("%s", error)
     write_series_index(stage, index)
@@ -100,23 +108,28 @@ def series_of(folder: Path, masks: np.ndarray, geometry: list) -> list[SeriesMas
 
 
 def write_series_files(
-    stage: Path, groups: list[SeriesMasks], *, dicom_seg: bool, nifti: bool
+    stage: Path, groups: list[SeriesMasks], *, dicom_seg: bool, nifti: bool, boundary_level: float | None = None
 ) -> tuple[list[dict], list[str]]:
     """Write each series' NIfTI and/or DICOM SEG files under ``stage``.
 
-    Returns the rows of ``series.csv`` and one message per series file that
-    could not be written (naming the series and a file of it).
+    The files name the algorithm, and say whether the masks were trimmed at
+    ``boundary_level`` (``--trim-boundary``): the SEG's algorithm name and
+    the NIfTI header's ``descrip``. Returns the rows of ``series.csv`` and one
+    message per series file that could not be written (naming the series and
+    a file of it).
     """
     from ..exceptions import DicomReadError, ExportError
 
     index, errors, taken = [], [], set()
     writers = ([_write_nifti] if nifti else []) + ([_write_segs] if dicom_seg else [])
+    algorithm, level = algorithm_name(boundary_level), level_text(boundary_level)
     for group in groups:
         base = _unique_base(group.folder / (f"series{group.number}" if group.number else "series"), taken)
         for writer in writers:
             try:
-                for entry in writer(stage, base, group.masks, group.geometry):
-                    index.append({"series_uid": group.uid, "series_number": group.number, **entry})
+                for entry in writer(stage, base, group.masks, group.geometry, algorithm):
+                    index.append({"series_uid": group.uid, "series_number": group.number, **entry,
+                                  "boundary_level": level})
             except (ExportError, DicomReadError) as exc:
                 errors.append(
                     f"series {group.uid or '?'} ({len(group.geometry)} slice(s), e.g. {group.geometry[0].path}): {exc}"
@@ -170,16 +183,16 @@ def _unique_base(base: Path, taken: set) -> Path:
     return candidate
 
 
-def _write_nifti(stage: Path, base: Path, masks: np.ndarray, geometry: list) -> list[dict]:
+def _write_nifti(stage: Path, base: Path, masks: np.ndarray, geometry: list, algorithm: str) -> list[dict]:
     from ..io import write_nifti
 
     name = f"{base}_mask.nii.gz"
     (stage / name).parent.mkdir(parents=True, exist_ok=True)
-    write_nifti(masks, geometry, stage / name)
+    write_nifti(masks, geometry, stage / name, description=algorithm)
     return [{"format": "nifti", "phase": "", "slices": len(masks), "file": name}]
 
 
-def _write_segs(stage: Path, base: Path, masks: np.ndarray, geometry: list) -> list[dict]:
+def _write_segs(stage: Path, base: Path, masks: np.ndarray, geometry: list, algorithm: str) -> list[dict]:
     from ..io import group_by_phase, write_dicom_seg
 
     phases = group_by_phase(geometry)
@@ -190,7 +203,7 @@ def _write_segs(stage: Path, base: Path, masks: np.ndarray, geometry: list) -> l
             (stage / name).parent.mkdir(parents=True, exist_ok=True)
             write_dicom_seg(
                 masks[phase], [geometry[i].path for i in phase], stage / name,
-                algorithm="skcardio UNetSegmenter",
+                algorithm=algorithm,
             )
             entries.append({"format": "dicom-seg", "phase": k if len(phases) > 1 else "", "slices": len(phase), "file": name})
     except Exception:

@@ -82,9 +82,10 @@ def write_dicom_seg(
     path : str or path-like
         The file to write (written atomically: a failure leaves no file).
     label : str, default="LV blood pool"
-        The segment's label.
+        The segment's label, at most 64 characters.
     algorithm : str, default="skcardio"
-        The algorithm's name in the segment description.
+        The algorithm's name in the segment description, at most 64
+        characters (both are DICOM LO values).
     algorithm_family : str, default="ArtificialIntelligence"
         Its family, a name of DICOM CID 7162 in pydicom's ``codes.cid7162``
         (e.g. ``"HistogramAnalysis"`` for a threshold).
@@ -104,6 +105,9 @@ def write_dicom_seg(
         If the sources span several series, two lie at one position, their
         size differs from the masks', or highdicom refuses them (the message
         names the files).
+    ValueError
+        If ``label`` or ``algorithm`` is longer than 64 characters, or
+        ``algorithm_family`` is not a name of CID 7162.
 
     Warns
     -----
@@ -145,6 +149,9 @@ def write_dicom_seg(
 
     source_paths = [os.fspath(p) for p in source_paths]
     masks = check_slice_masks(masks, len(source_paths))
+    for name, value in (("label", label), ("algorithm", algorithm)):
+        if len(value) > 64:  # DICOM LO (SegmentLabel, SegmentAlgorithmName)
+            raise ValueError(f"{name} must be at most 64 characters (a DICOM LO value), got {len(value)}: {value!r}")
     if not hasattr(codes.cid7162, algorithm_family):
         raise ValueError(
             f"algorithm_family must be a name of DICOM CID 7162 (e.g. 'ArtificialIntelligence', "
@@ -155,6 +162,11 @@ def write_dicom_seg(
     with replacing(path, "wb") as handle:
         seg.save_as(handle, enforce_file_format=True)
     return Path(path)
+
+
+def _long_string(text: str, shorter: str) -> str:
+    """``text`` if it fits a DICOM LO value (64 characters), else ``shorter``."""
+    return text if len(text) <= 64 else shorter
 
 
 def _build_seg(hd, codes, masks, source_paths, path, label, algorithm, algorithm_family):
@@ -198,7 +210,7 @@ def _build_seg(hd, codes, masks, source_paths, path, label, algorithm, algorithm
             software_versions=__version__,
             device_serial_number="none",
             content_label="LVBLOODPOOL",
-            content_description=f"{label} masks by {algorithm}",
+            content_description=_long_string(f"{label} masks by {algorithm}", f"{label} masks"),
             # A frame per source image, empty or not: readers get every slice back.
             omit_empty_frames=False,
         )
@@ -213,7 +225,7 @@ def _build_seg(hd, codes, masks, source_paths, path, label, algorithm, algorithm
 
 
 def write_nifti(
-    masks: ArrayLike, geometry: Sequence[DicomSlice], path: str | os.PathLike
+    masks: ArrayLike, geometry: Sequence[DicomSlice], path: str | os.PathLike, *, description: str = ""
 ) -> Path:
     """Write the masks of slices of one series as a NIfTI-1 volume in scanner coordinates.
 
@@ -240,6 +252,9 @@ def write_nifti(
         ``slice_thickness``, ``trigger_time`` and ``instance_number``.
     path : str or path-like
         ``.nii`` or ``.nii.gz`` (gzip-compressed) file, written atomically.
+    description : str, default=""
+        Stored in the header's ``descrip`` field (e.g. the algorithm that
+        drew the masks): ASCII, at most 80 characters.
 
     Returns
     -------
@@ -255,6 +270,8 @@ def write_nifti(
         do not form one regular grid (different orientations or spacings,
         uneven gaps, shifted in plane, positions with different numbers of
         images); the message names the files and values.
+    ValueError
+        If ``description`` is not ASCII or longer than 80 characters.
 
     Examples
     --------
@@ -272,6 +289,8 @@ def write_nifti(
     True
     """
     nib = import_optional("nibabel", "nifti", "writing NIfTI")
+    if not (description.isascii() and len(description) <= 80):  # the header's 80-byte field
+        raise ValueError(f"description must be ASCII text of at most 80 characters, got {description!r}")
     geometry = list(geometry)
     masks = check_slice_masks(masks, len(geometry))
     grid = _grid(geometry, masks.shape[1:])
@@ -282,6 +301,7 @@ def write_nifti(
     image.set_qform(grid.affine, code=1)
     image.set_sform(grid.affine, code=1)
     image.header.set_xyzt_units("mm", "msec")
+    image.header["descrip"] = description
     if data.ndim == 4 and math.isfinite(grid.phase_step):
         image.header.set_zooms(image.header.get_zooms()[:3] + (grid.phase_step,))
     payload = image.to_bytes()

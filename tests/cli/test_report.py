@@ -84,7 +84,8 @@ def test_bad_patient_is_reported_and_the_batch_goes_on(model_path, tmp_path, mak
     write_study(make_dicom, folder / "good", n_phases=4, n_slices=2)
     write_study(make_dicom, folder / "bad", n_phases=4, n_slices=2, skip={(1, 1)}, patient_id="SYN009")
     out = tmp_path / "out"
-    assert main(["report", str(folder), "--model", str(model_path), "--out", str(out), "--no-plots"]) == 1
+    argv = ["report", str(folder), "--model", str(model_path), "--out", str(out), "--no-plots", "--trim-boundary=0.5"]
+    assert main(argv) == 1
     captured = capsys.readouterr()
     error_lines = [line for line in captured.err.splitlines() if "error" in line]
     assert len(error_lines) == 1
@@ -92,6 +93,7 @@ def test_bad_patient_is_reported_and_the_batch_goes_on(model_path, tmp_path, mak
     assert "reported 1 of 2 patient(s)" in captured.out
     rows = {row["folder"]: row for row in read_rows(out)}
     assert rows["good"]["status"] == "ok" and rows["bad"]["status"].startswith("error: ")
+    assert rows["good"]["boundary_level"] == rows["bad"]["boundary_level"] == "0.5"  # the level asked, on both
     assert not (out / "bad").exists() and not (out / "good" / "volume_curve.png").exists()
 
 

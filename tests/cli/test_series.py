@@ -96,3 +96,20 @@ def test_missing_library_is_an_error_before_predicting(model_path, tmp_path, mon
     assert _predict(model_path, tmp_path / "out", PATIENT, flags=("--nifti",)) == 2
     assert 'pip install "skcardio[nifti]"' in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_trimmed_masks_are_said_so_in_the_series_files(model_path, tmp_path):
+    files = [PATIENT / f"{n}.dcm" for n in (99, 119, 139, 159)]
+    names = {}
+    for flags in ((), ("--trim-boundary=0.3",)):
+        out = tmp_path / f"out{len(flags)}"
+        assert _predict(model_path, out, *files, flags=("--dicom-seg", "--nifti", *flags)) == 0
+        index = _index(out)
+        descrip = nib.load(out / "series300_mask.nii.gz").header["descrip"].item().decode()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            algorithm = hd.seg.segread(out / "series300_seg.dcm").SegmentSequence[0].SegmentAlgorithmName
+        names[flags] = ([r["boundary_level"] for r in index], descrip, algorithm)
+    assert names[()] == (["", ""], "skcardio UNetSegmenter", "skcardio UNetSegmenter")
+    trimmed = "skcardio UNetSegmenter, dark rim trimmed at 0.3"
+    assert names[("--trim-boundary=0.3",)] == (["0.3", "0.3"], trimmed, trimmed)

@@ -421,3 +421,75 @@ def test_predict_refuses_a_model_whose_masks_it_cannot_write(target, flags, expe
     err = capsys.readouterr().err
     assert err.startswith(f"skcardio predict: error: m.pt: {expected}") and err.count("\n") == 1, err
     assert not out.exists()
+
+
+class _Wide:
+    """A stand-in model whose masks reach one pixel into the dark wall around the bright pool."""
+
+    target_ = "endocardium"
+
+    def predict_with_proba(self, images):
+        from scipy import ndimage as ndi
+
+        masks = np.array([ndi.binary_dilation(image > 300) for image in images])
+        return masks, masks.astype(float)
+
+
+def _pool_dicoms(make_dicom, folder, n=3):
+    folder.mkdir(parents=True, exist_ok=True)
+    rows, cols = np.mgrid[:40, :40]
+    paths = []
+    for k in range(n):
+        image = np.where((rows - 20) ** 2 + (cols - 20) ** 2 <= (6 + k) ** 2, 500, 100).astype(np.int16)
+        paths.append(make_dicom(folder / f"{k + 1}.dcm", image, instance=k + 1))
+    return paths
+
+
+def test_predict_trim_boundary_trims_the_dark_rim_and_records_the_level(tmp_path, make_dicom, monkeypatch):
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, **kw: _Wide()))
+    paths = _pool_dicoms(make_dicom, tmp_path / "in")
+    rows = {}
+    for flags in ((), ("--trim-boundary",), ("--trim-boundary=0",)):
+        out = tmp_path / f"out{len(rows)}"
+        argv = ["predict", str(tmp_path / "in"), "--model", "m.pt", "--out", str(out), "--no-progress", *flags]
+        assert main(argv) == 0
+        rows[flags] = list(csv.DictReader((out / "predictions.csv").open(encoding="utf-8")))
+        if flags == ("--trim-boundary",):
+            masks = [np.load(out / f"{row['output_stem']}_mask.npy") for row in rows[flags]]
+    bright = [read_dicom(p).image > 300 for p in paths]
+    for mask, pool in zip(masks, bright):
+        np.testing.assert_array_equal(mask, pool)  # trimmed back to the bright pool
+    untrimmed, trimmed, zero = rows[()], rows[("--trim-boundary",)], rows[("--trim-boundary=0",)]
+    assert [int(r["area_px"]) for r in trimmed] == [int(p.sum()) for p in bright]
+    assert all(int(u["area_px"]) > int(t["area_px"]) for u, t in zip(untrimmed, trimmed))
+    assert [r["area_px"] for r in zero] == [r["area_px"] for r in untrimmed]  # level 0: the wall is at 0
+    assert {r["boundary_level"] for r in untrimmed} == {""}
+    assert {r["boundary_level"] for r in trimmed} == {"0.145"} and {r["boundary_level"] for r in zero} == {"0"}
+
+
+def test_predict_skips_a_slice_that_cannot_be_trimmed_and_writes_the_others(tmp_path, make_dicom, monkeypatch, capsys):
+    import skcardio.segment
+
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, **kw: _Wide()))
+    real = skcardio.segment.trim_dark_boundary
+
+    def fails_on_the_largest(images, masks, **kwargs):
+        if masks.sum() > 200:  # the third, widest disc
+            raise ValueError("images must be finite, got NaN")
+        return real(images, masks, **kwargs)
+
+    monkeypatch.setattr(skcardio.segment, "trim_dark_boundary", fails_on_the_largest)
+    paths = _pool_dicoms(make_dicom, tmp_path / "in")
+    out = tmp_path / "out"
+    argv = ["predict", *map(str, paths), "--model", "m.pt", "--out", str(out), "--no-progress", "--trim-boundary"]
+    assert main(argv) == 1
+    written = list(csv.DictReader((out / "predictions.csv").open(encoding="utf-8")))
+    assert [r["output_stem"] for r in written] == ["1", "2"]
+    assert f"{paths[2]}: cannot be trimmed (images must be finite, got NaN)" in capsys.readouterr().err
+
+
+def test_predict_trim_level_outside_zero_to_one_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(tmp_path), "--out", str(tmp_path / "out"), "--trim-boundary=-0.1"])
+    assert exit_info.value.code == 2
+    assert "--trim-boundary: expected a number between 0 and 1 (inclusive), got -0.1" in capsys.readouterr().err

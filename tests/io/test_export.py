@@ -300,3 +300,30 @@ def test_invalid_dates_are_written_empty(tmp_path, make_dicom, implicit):
     ds = _conformed(ds)
     assert ds.StudyDate in (None, "") and ds.ContentTime in (None, "")
     assert ds.SeriesDate == "20090101" and "PatientName" in ds
+
+
+def test_nifti_description_is_stored_and_a_long_one_refused(tmp_path, make_dicom):
+    paths = _stack(tmp_path, make_dicom)
+    slices = [read_dicom(p, pixels=False) for p in paths]
+    written = nib.load(write_nifti(_masks(len(paths)), slices, tmp_path / "m.nii", description="skcardio, rim at 0.2"))
+    assert written.header["descrip"].item() == b"skcardio, rim at 0.2"
+    assert nib.load(write_nifti(_masks(len(paths)), slices, tmp_path / "d.nii")).header["descrip"].item() == b""
+    for bad in ("x" * 81, "caf\u00e9"):
+        with pytest.raises(ValueError, match="description must be ASCII text of at most 80 characters"):
+            write_nifti(_masks(len(paths)), slices, tmp_path / "bad.nii", description=bad)
+    assert not (tmp_path / "bad.nii").exists()
+
+
+def test_seg_names_a_long_algorithm_and_refuses_one_over_64_characters(tmp_path, make_dicom):
+    # "LV blood pool masks by <algorithm>" went over the 64 characters of ContentDescription,
+    # and highdicom refused the whole SEG.
+    paths = _stack(tmp_path, make_dicom, phases=1)
+    algorithm = "skcardio UNetSegmenter, dark rim trimmed at 0.145"
+    seg, _, back = _read_seg(write_dicom_seg(_masks(len(paths)), paths, tmp_path / "seg.dcm", algorithm=algorithm), paths)
+    assert seg.SegmentSequence[0].SegmentAlgorithmName == algorithm
+    assert seg.ContentDescription == "LV blood pool masks"
+    short, _, _ = _read_seg(write_dicom_seg(_masks(len(paths)), paths, tmp_path / "short.dcm", algorithm="abc"), paths)
+    assert short.ContentDescription == "LV blood pool masks by abc"
+    with pytest.raises(ValueError, match="algorithm must be at most 64 characters .*got 65"):
+        write_dicom_seg(_masks(len(paths)), paths, tmp_path / "long.dcm", algorithm="a" * 65)
+    assert not (tmp_path / "long.dcm").exists()

@@ -1,0 +1,52 @@
+"""``--trim-boundary [LEVEL]`` of ``skcardio predict`` and ``report``, and how the outputs record it."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from ._arguments import unit_interval
+
+__all__ = ["add_trim_argument", "trim_level", "algorithm_name", "level_text"]
+
+#: ``--trim-boundary`` without a level: skcardio.segment.SUNNYBROOK_BOUNDARY_LEVEL, looked up when
+#: used (importing skcardio.segment would slow every command's start).
+#: (Not a string: argparse would pass a string ``const`` through ``type``.)
+_EXPERT_LEVEL = object()
+#: The algorithm named in the DICOM SEG files and NIfTI headers.
+ALGORITHM = "skcardio UNetSegmenter"
+
+
+def add_trim_argument(parser: argparse.ArgumentParser, *, note: str = "") -> None:
+    """Add ``--trim-boundary [LEVEL]``; ``note`` ends its help (what else it changes)."""
+    parser.add_argument(
+        "--trim-boundary", nargs="?", type=unit_interval, const=_EXPERT_LEVEL, metavar="LEVEL",
+        help="trim each blood-pool mask's rim pixels darker than LEVEL (0 to 1) on the scale myocardium 0, blood "
+        "pool 1 (skcardio.segment.trim_dark_boundary); without LEVEL, where the Sunnybrook experts' i-contours "
+        "run (skcardio.segment.SUNNYBROOK_BOUNDARY_LEVEL, 0.145); before the inputs, write "
+        f"--trim-boundary=LEVEL. The level is written to the CSV files and named in the SEG and NIfTI files. {note}"
+        "Default: no trimming",
+    )
+
+
+def trim_level(args: argparse.Namespace) -> float | None:
+    """The level ``--trim-boundary`` asks for, or None without the option."""
+    if args.trim_boundary is _EXPERT_LEVEL:
+        from ..segment import SUNNYBROOK_BOUNDARY_LEVEL
+
+        return SUNNYBROOK_BOUNDARY_LEVEL
+    return args.trim_boundary
+
+
+def level_text(level: float | None) -> str:
+    """The level as written in the CSV files: empty without trimming, else 6 significant digits."""
+    return "" if level is None or not math.isfinite(level) else f"{level:.6g}"
+
+
+def algorithm_name(level: float | None) -> str:
+    """The algorithm's name in the exported files, saying whether and where the masks were trimmed.
+
+    At most 64 characters (a DICOM LO value): ``"skcardio UNetSegmenter, dark
+    rim trimmed at 0.145"``.
+    """
+    return ALGORITHM if level is None else f"{ALGORITHM}, dark rim trimmed at {level_text(level)}"
