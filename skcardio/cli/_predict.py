@@ -139,11 +139,12 @@ def _natural_key(path: Path) -> tuple:
     )
 
 
-def _refused_target(target: str, dicom_seg: bool) -> str | None:
+def _refused_target(target: str, dicom_seg: bool, trim: bool = False) -> str | None:
     """Why a model of ``target`` cannot give this command's outputs, or None.
 
     The outputs are one mask per image, and a DICOM SEG's segment is coded as
-    the LV blood pool.
+    the LV blood pool; the trim's contrast scale runs from myocardium to
+    blood pool, so it applies to blood-pool masks only.
     """
     if target == "both":
         return ("a model of target 'both' gives two masks per image (blood pool, epicardium); predict "
@@ -151,6 +152,9 @@ def _refused_target(target: str, dicom_seg: bool) -> str | None:
     if target == "epicardium" and dicom_seg:
         return ("a model of target 'epicardium': --dicom-seg writes the segment as the LV blood pool; "
                 "leave --dicom-seg out")
+    if target == "epicardium" and trim:
+        return ("a model of target 'epicardium': --trim-boundary trims a blood pool's dark rim, and an "
+                "epicardial mask's rim is the myocardium; leave --trim-boundary out")
     return None
 
 
@@ -174,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"skcardio predict: error: {missing}", file=sys.stderr)
         return 2
     model = UNetSegmenter.pretrained() if model_file is None else UNetSegmenter.load(model_file)
-    refused = _refused_target(getattr(model, "target_", "endocardium"), args.dicom_seg)
+    refused = _refused_target(getattr(model, "target_", "endocardium"), args.dicom_seg, args.trim_boundary is not None)
     if refused:
         print(f"skcardio predict: error: {model_file}: {refused}", file=sys.stderr)
         return 2

@@ -404,6 +404,7 @@ def test_train_refuses_a_folder_given_twice(tmp_path, capsys):
 @pytest.mark.parametrize("target, flags, expected", [
     ("both", [], "a model of target 'both' gives two masks per image"),
     ("epicardium", ["--dicom-seg"], "a model of target 'epicardium': --dicom-seg writes the segment as the LV blood pool"),
+    ("epicardium", ["--trim-boundary"], "a model of target 'epicardium': --trim-boundary trims a blood pool's dark rim"),
 ])
 def test_predict_refuses_a_model_whose_masks_it_cannot_write(target, flags, expected, tmp_path, capsys, monkeypatch):
     # 'both' ended in a traceback from assess_predictions ((n, 2, H, W) masks); an epicardium
