@@ -282,7 +282,7 @@ def trim_dark_boundary(
 class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
     """A segmenter's blood pools with their dark rim trimmed at a level learnt from the labels.
 
-    ``fit`` fits a clone of ``segmenter`` and measures, on the same expert
+    ``fit`` fits a clone of ``estimator`` (a segmenter) and measures, on the same expert
     masks, the contrast level at which their outlines run
     (:func:`calibrate_boundary_level`); ``predict`` trims the segmenter's
     masks there (:func:`trim_dark_boundary`). Inside grouped
@@ -292,8 +292,8 @@ class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
 
     Parameters
     ----------
-    segmenter : estimator
-        Segments whole images ``(n, H, W)`` (finite, e.g.
+    estimator : estimator
+        A segmenter of whole images ``(n, H, W)`` (finite, e.g.
         :class:`UNetSegmenter`) into blood-pool masks.
     level : "calibrate" or float, default="calibrate"
         ``"calibrate"``: measured on ``fit``'s ``y``; a number: used as it
@@ -303,8 +303,8 @@ class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
 
     Attributes
     ----------
-    segmenter_ : estimator
-        The fitted clone of ``segmenter``.
+    estimator_ : estimator
+        The fitted clone of ``estimator``.
     level_ : float
         The level the masks are trimmed at.
 
@@ -332,8 +332,8 @@ class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
     (0.29, 0.907, 1.0)
     """
 
-    def __init__(self, segmenter, *, level: str | float = "calibrate", band: int = 2):
-        self.segmenter = segmenter
+    def __init__(self, estimator, *, level: str | float = "calibrate", band: int = 2):
+        self.estimator = estimator
         self.level = level
         self.band = band
 
@@ -370,7 +370,7 @@ class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
         else:
             _check_images_and_masks(images, y)
             level = float(self.level)
-        self.segmenter_, self.level_ = clone(self.segmenter).fit(X, y, **fit_params), level
+        self.estimator_, self.level_ = clone(self.estimator).fit(X, y, **fit_params), level
         return self
 
     def predict(self, X: ArrayLike) -> np.ndarray:
@@ -387,7 +387,7 @@ class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
             The trimmed masks.
         """
         check_is_fitted(self)
-        return trim_dark_boundary(X, self.segmenter_.predict(X), level=self.level_, band=self.band)
+        return trim_dark_boundary(X, self.estimator_.predict(X), level=self.level_, band=self.band)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

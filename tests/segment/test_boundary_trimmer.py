@@ -40,7 +40,7 @@ def test_fit_learns_the_labels_level_and_predict_trims_there():
     X, y = _pools([0.3, 0.3])
     trimmer = BoundaryTrimmer(Wide()).fit(X, y)
     assert trimmer.level_ == calibrate_boundary_level(X, y)
-    assert trimmer.segmenter_.fits_ == 1 and not hasattr(trimmer.segmenter, "fits_")  # a clone was fitted
+    assert trimmer.estimator_.fits_ == 1 and not hasattr(trimmer.estimator, "fits_")  # a clone was fitted
     assert Wide().predict(X).sum() > y.sum()
     np.testing.assert_array_equal(trimmer.predict(X), y)
     assert trimmer.score(X, y) == 1.0
@@ -59,7 +59,7 @@ def test_a_frozen_segmenter_is_not_refitted_and_fit_params_reach_the_segmenter()
     BoundaryTrimmer(FrozenEstimator(fitted)).fit(X, y)
     assert fitted.fits_ == 1
     trimmer = BoundaryTrimmer(Wide()).fit(X, y, groups=["p"])
-    assert trimmer.segmenter_.groups_ == ["p"]
+    assert trimmer.estimator_.groups_ == ["p"]
 
 
 def test_grouped_cross_validation_calibrates_on_each_training_fold():
@@ -110,7 +110,7 @@ def test_labels_without_a_level_fail_before_the_segmenter_is_trained():
 def test_clone_keeps_the_parameters():
     trimmer = BoundaryTrimmer(Wide(cut=5.0), level=0.2, band=3)
     copy = clone(trimmer)
-    assert copy.get_params()["segmenter__cut"] == 5.0 and copy.level == 0.2 and copy.band == 3
+    assert copy.get_params()["estimator__cut"] == 5.0 and copy.level == 0.2 and copy.band == 3
 
 
 _NEEDS_IMAGES = "feeds a 2-D table; BoundaryTrimmer needs images (n, H, W) and masks of their shape"
