@@ -71,7 +71,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N", help="slices per batch (default 16)")
     parser.add_argument("--no-overlay", action="store_true", help="do not write overlay images")
     add_series_arguments(parser)
-    add_trim_argument(parser, note="The confidence is that of the untrimmed prediction; area and flags are the trimmed mask's. ")
+    add_trim_argument(
+        parser, note="Masks, contours, areas and flags are the trimmed ones; the confidence is the untrimmed mask's "
+        "(the one its ranking of bad slices was measured on). ",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
     parser.add_argument(
         "--threads", type=positive_int, metavar="N", help="PyTorch CPU threads (default: PyTorch's choice)"
@@ -235,13 +238,17 @@ def _predict_into(
         for shape in dict.fromkeys(dicom.image.shape for dicom, _ in batch):
             same = [(dicom, stem) for dicom, stem in batch if dicom.image.shape == shape]
             done = _segment(model, same, failed)
+            untrimmed = [mask for _, mask, _ in done]
             if done and args.trim_boundary is not None:
-                done = _trim(done, args.trim_boundary, failed)
+                done, untrimmed = _trim(done, args.trim_boundary, failed)
             if done:
                 masks = np.stack([mask for _, mask, _ in done])
                 proba = np.stack([p for _, _, p in done])
                 spacing = [dicom.pixel_spacing for (dicom, _), _, _ in done]
                 quality = assess_predictions(masks, proba, pixel_spacing=spacing)
+                # The confidence of the network's own masks: the one whose ranking of bad slices was
+                # measured (a trimmed mask drops its least probable pixels and looks surer).
+                quality["confidence"] = assess_predictions(np.stack(untrimmed), proba)["confidence"]
             for index, ((dicom, stem), mask, _) in enumerate(done):
                 row = _write_outputs(stage, stem, dicom, mask, overlay=not args.no_overlay, notes=notes)
                 row.update({name: _csv_value(values[index]) for name, values in quality.items()})
@@ -281,18 +288,23 @@ def _segment(model, same: list, failed: list[tuple[str, str]]):
         return []
 
 
-def _trim(done: list, level: float, failed: list[tuple[str, str]]) -> list:
-    """``done`` with each mask's dark rim trimmed at ``level``; a slice that cannot be trimmed is skipped."""
+def _trim(done: list, level: float, failed: list[tuple[str, str]]) -> tuple[list, list[np.ndarray]]:
+    """``done`` with each mask's dark rim trimmed at ``level``, and the untrimmed masks of those kept.
+
+    A slice that cannot be trimmed is skipped with its reason.
+    """
     from ..segment import trim_dark_boundary
 
-    kept = []
+    kept, untrimmed = [], []
     for (dicom, stem), mask, proba in done:
         try:
             trimmed = trim_dark_boundary(dicom.image[None], mask[None], level=level)[0]
-            kept.append(((dicom, stem), trimmed, proba))
         except ValueError as exc:  # e.g. a non-finite pixel: this slice, not the batch
             failed.append((str(dicom.path), f"cannot be trimmed ({_first_line(exc)})"))
-    return kept
+            continue
+        kept.append(((dicom, stem), trimmed, proba))
+        untrimmed.append(mask)
+    return kept, untrimmed
 
 
 def _first_line(exc: BaseException) -> str:

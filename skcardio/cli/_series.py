@@ -122,14 +122,14 @@ def write_series_files(
 
     index, errors, taken = [], [], set()
     writers = ([_write_nifti] if nifti else []) + ([_write_segs] if dicom_seg else [])
-    algorithm, level = algorithm_name(boundary_level), level_text(boundary_level)
+    algorithm = algorithm_name(boundary_level)
     for group in groups:
         base = _unique_base(group.folder / (f"series{group.number}" if group.number else "series"), taken)
         for writer in writers:
             try:
                 for entry in writer(stage, base, group.masks, group.geometry, algorithm):
                     index.append({"series_uid": group.uid, "series_number": group.number, **entry,
-                                  "boundary_level": level})
+                                  "boundary_level": boundary_level})
             except (ExportError, DicomReadError) as exc:
                 errors.append(
                     f"series {group.uid or '?'} ({len(group.geometry)} slice(s), e.g. {group.geometry[0].path}): {exc}"
@@ -138,11 +138,11 @@ def write_series_files(
 
 
 def write_series_index(stage: Path, index: list[dict]) -> None:
-    """Write ``series.csv``, the list of the series files, in ``stage``."""
+    """Write ``series.csv``, the list of the series files, in ``stage`` (the level as text, empty for None)."""
     with (stage / SERIES_CSV).open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=SERIES_FIELDS)
         writer.writeheader()
-        writer.writerows(index)
+        writer.writerows({**row, "boundary_level": level_text(row.get("boundary_level"))} for row in index)
 
 
 def earlier_series_outputs(out: Path) -> list[str]:

@@ -49,6 +49,17 @@ _TOL_GAP = 0.01
 _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
 
+def _check_text(path, name: str, value, limit: int, where: str, forbidden: str = "") -> None:
+    """Refuse ``value`` unless it is printable ASCII text of at most ``limit`` characters (none of ``forbidden``)."""
+    if not (isinstance(value, str) and value.isascii() and value.isprintable() and len(value) <= limit
+            and not any(char in value for char in forbidden)):
+        banned = f", without {forbidden!r}" if forbidden else ""
+        raise ValueError(
+            f"{path}: {name} must be printable ASCII text of at most {limit} characters{banned} ({where}), "
+            f"got {value!r}"
+        )
+
+
 def write_dicom_seg(
     masks: ArrayLike,
     source_paths: Sequence[str | os.PathLike],
@@ -82,10 +93,10 @@ def write_dicom_seg(
     path : str or path-like
         The file to write (written atomically: a failure leaves no file).
     label : str, default="LV blood pool"
-        The segment's label, at most 64 characters.
+        The segment's label.
     algorithm : str, default="skcardio"
-        The algorithm's name in the segment description, at most 64
-        characters (both are DICOM LO values).
+        The algorithm's name in the segment description. Both are DICOM LO
+        values: printable ASCII, at most 64 characters, no backslash.
     algorithm_family : str, default="ArtificialIntelligence"
         Its family, a name of DICOM CID 7162 in pydicom's ``codes.cid7162``
         (e.g. ``"HistogramAnalysis"`` for a threshold).
@@ -106,7 +117,7 @@ def write_dicom_seg(
         size differs from the masks', or highdicom refuses them (the message
         names the files).
     ValueError
-        If ``label`` or ``algorithm`` is longer than 64 characters, or
+        If ``label`` or ``algorithm`` is not a valid LO value (above), or
         ``algorithm_family`` is not a name of CID 7162.
 
     Warns
@@ -150,8 +161,7 @@ def write_dicom_seg(
     source_paths = [os.fspath(p) for p in source_paths]
     masks = check_slice_masks(masks, len(source_paths))
     for name, value in (("label", label), ("algorithm", algorithm)):
-        if len(value) > 64:  # DICOM LO (SegmentLabel, SegmentAlgorithmName)
-            raise ValueError(f"{name} must be at most 64 characters (a DICOM LO value), got {len(value)}: {value!r}")
+        _check_text(path, name, value, 64, "a DICOM LO value (SegmentLabel, SegmentAlgorithmName)", "\\")
     if not hasattr(codes.cid7162, algorithm_family):
         raise ValueError(
             f"algorithm_family must be a name of DICOM CID 7162 (e.g. 'ArtificialIntelligence', "
@@ -164,9 +174,9 @@ def write_dicom_seg(
     return Path(path)
 
 
-def _long_string(text: str, shorter: str) -> str:
-    """``text`` if it fits a DICOM LO value (64 characters), else ``shorter``."""
-    return text if len(text) <= 64 else shorter
+def _long_string(*candidates: str) -> str:
+    """The first of ``candidates`` that fits a DICOM LO value (64 characters); the last one fits."""
+    return next(text for text in candidates if len(text) <= 64)
 
 
 def _build_seg(hd, codes, masks, source_paths, path, label, algorithm, algorithm_family):
@@ -210,7 +220,7 @@ def _build_seg(hd, codes, masks, source_paths, path, label, algorithm, algorithm
             software_versions=__version__,
             device_serial_number="none",
             content_label="LVBLOODPOOL",
-            content_description=_long_string(f"{label} masks by {algorithm}", f"{label} masks"),
+            content_description=_long_string(f"{label} masks by {algorithm}", f"{label} masks", label),
             # A frame per source image, empty or not: readers get every slice back.
             omit_empty_frames=False,
         )
@@ -254,7 +264,7 @@ def write_nifti(
         ``.nii`` or ``.nii.gz`` (gzip-compressed) file, written atomically.
     description : str, default=""
         Stored in the header's ``descrip`` field (e.g. the algorithm that
-        drew the masks): ASCII, at most 80 characters.
+        drew the masks): printable ASCII, at most 80 characters.
 
     Returns
     -------
@@ -271,7 +281,7 @@ def write_nifti(
         uneven gaps, shifted in plane, positions with different numbers of
         images); the message names the files and values.
     ValueError
-        If ``description`` is not ASCII or longer than 80 characters.
+        If ``description`` is not printable ASCII of at most 80 characters.
 
     Examples
     --------
@@ -289,8 +299,7 @@ def write_nifti(
     True
     """
     nib = import_optional("nibabel", "nifti", "writing NIfTI")
-    if not (description.isascii() and len(description) <= 80):  # the header's 80-byte field
-        raise ValueError(f"description must be ASCII text of at most 80 characters, got {description!r}")
+    _check_text(path, "description", description, 80, "the NIfTI header's descrip field")
     geometry = list(geometry)
     masks = check_slice_masks(masks, len(geometry))
     grid = _grid(geometry, masks.shape[1:])

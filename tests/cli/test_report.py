@@ -396,6 +396,35 @@ def test_trim_boundary_level_reaches_the_trimming_and_a_both_model_gains_mass(tm
     assert [r["boundary_level"] for r in (untrimmed, zero, half)] == ["", "0", "0.5"]
 
 
+def test_trim_boundary_reaches_the_series_files(tmp_path, make_dicom, monkeypatch):
+    """The series files hold the trimmed masks that the volumes count, and say at which level."""
+    hd = pytest.importorskip("highdicom")
+    nib = pytest.importorskip("nibabel")
+    import numpy as np
+    from scipy import ndimage as ndi
+
+    class WidePools(_PoolsOfEighty):
+        def predict(self, images):
+            return np.array([ndi.binary_dilation(mask) for mask in super().predict(images)])
+
+    _seg_study(make_dicom, tmp_path / "a")
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: WidePools()))
+    out = tmp_path / "out"
+    argv = ["report", str(tmp_path / "a"), "--out", str(out), "--no-progress", "--no-plots", "--dicom-seg", "--nifti",
+            "--trim-boundary=0.5"]
+    assert main(argv) == 0
+    index = list(csv.DictReader((out / "series.csv").open(encoding="utf-8")))
+    assert len(index) == 5 and {r["boundary_level"] for r in index} == {"0.5"}
+    report = json.loads((out / "report.json").read_text())
+    assert {f["boundary_level"] for f in report["patients"][0]["series_files"]} == {0.5}  # a number, as in the rows
+    volume = nib.load(out / "a" / "series5_mask.nii.gz")
+    assert volume.header["descrip"].item() == b"skcardio UNetSegmenter, dark rim trimmed at 0.5"
+    ml = np.asarray(volume.dataobj).astype(bool).sum(axis=(0, 1, 2)) * np.prod(volume.header.get_zooms()[:3]) / 1000
+    np.testing.assert_allclose(ml, report["patients"][0]["volumes_ml"]["automatic"], atol=0.006)  # the trimmed ones
+    seg = hd.seg.segread(out / "a" / "series5_phase01_seg.dcm")
+    assert seg.SegmentSequence[0].SegmentAlgorithmName == "skcardio UNetSegmenter, dark rim trimmed at 0.5"
+
+
 def test_trim_boundary_level_outside_zero_to_one_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["report", str(tmp_path), "--out", str(tmp_path / "out"), "--trim-boundary", "1.5"])

@@ -432,16 +432,18 @@ class _Wide:
     def predict_with_proba(self, images):
         from scipy import ndimage as ndi
 
-        masks = np.array([ndi.binary_dilation(image > 300) for image in images])
-        return masks, masks.astype(float)
+        pools = images > 300
+        masks = np.array([ndi.binary_dilation(pool) for pool in pools])
+        return masks, np.where(pools, 0.99, np.where(masks, 0.55, 0.0))  # less sure on the rim
 
 
-def _pool_dicoms(make_dicom, folder, n=3):
+def _pool_dicoms(make_dicom, folder, n=3, centre=(20, 20)):
     folder.mkdir(parents=True, exist_ok=True)
     rows, cols = np.mgrid[:40, :40]
     paths = []
     for k in range(n):
-        image = np.where((rows - 20) ** 2 + (cols - 20) ** 2 <= (6 + k) ** 2, 500, 100).astype(np.int16)
+        inside = (rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 <= (6 + k) ** 2
+        image = np.where(inside, 500, 100).astype(np.int16)
         paths.append(make_dicom(folder / f"{k + 1}.dcm", image, instance=k + 1))
     return paths
 
@@ -466,6 +468,22 @@ def test_predict_trim_boundary_trims_the_dark_rim_and_records_the_level(tmp_path
     assert [r["area_px"] for r in zero] == [r["area_px"] for r in untrimmed]  # level 0: the wall is at 0
     assert {r["boundary_level"] for r in untrimmed} == {""}
     assert {r["boundary_level"] for r in trimmed} == {"0.145"} and {r["boundary_level"] for r in zero} == {"0"}
+    # The confidence is the untrimmed mask's: the trim drops the rim's 0.55 and would raise it.
+    assert [r["confidence"] for r in trimmed] == [r["confidence"] for r in untrimmed]
+    assert all(0.8 < float(r["confidence"]) < 0.95 for r in trimmed)
+
+
+def test_predict_trim_flags_follow_the_trimmed_mask(tmp_path, make_dicom, monkeypatch):
+    # A pool one pixel from the left edge: only the untrimmed mask, one pixel wider, reaches it.
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, **kw: _Wide()))
+    _pool_dicoms(make_dicom, tmp_path / "in", n=1, centre=(20, 7))
+    border = {}
+    for flags in ((), ("--trim-boundary",)):
+        out = tmp_path / f"out{len(flags)}"
+        assert main(["predict", str(tmp_path / "in"), "--model", "m.pt", "--out", str(out), "--no-progress", *flags]) == 0
+        (row,) = csv.DictReader((out / "predictions.csv").open(encoding="utf-8"))
+        border[flags] = (row["touches_border"], row["flagged"])
+    assert border == {(): ("1", "1"), ("--trim-boundary",): ("0", "0")}
 
 
 def test_predict_skips_a_slice_that_cannot_be_trimmed_and_writes_the_others(tmp_path, make_dicom, monkeypatch, capsys):

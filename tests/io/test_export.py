@@ -308,8 +308,8 @@ def test_nifti_description_is_stored_and_a_long_one_refused(tmp_path, make_dicom
     written = nib.load(write_nifti(_masks(len(paths)), slices, tmp_path / "m.nii", description="skcardio, rim at 0.2"))
     assert written.header["descrip"].item() == b"skcardio, rim at 0.2"
     assert nib.load(write_nifti(_masks(len(paths)), slices, tmp_path / "d.nii")).header["descrip"].item() == b""
-    for bad in ("x" * 81, "caf\u00e9"):
-        with pytest.raises(ValueError, match="description must be ASCII text of at most 80 characters"):
+    for bad in ("x" * 81, "caf\u00e9", "a\x00b"):
+        with pytest.raises(ValueError, match=r"bad.nii: description must be printable ASCII text of at most 80 char"):
             write_nifti(_masks(len(paths)), slices, tmp_path / "bad.nii", description=bad)
     assert not (tmp_path / "bad.nii").exists()
 
@@ -324,6 +324,11 @@ def test_seg_names_a_long_algorithm_and_refuses_one_over_64_characters(tmp_path,
     assert seg.ContentDescription == "LV blood pool masks"
     short, _, _ = _read_seg(write_dicom_seg(_masks(len(paths)), paths, tmp_path / "short.dcm", algorithm="abc"), paths)
     assert short.ContentDescription == "LV blood pool masks by abc"
-    with pytest.raises(ValueError, match="algorithm must be at most 64 characters .*got 65"):
-        write_dicom_seg(_masks(len(paths)), paths, tmp_path / "long.dcm", algorithm="a" * 65)
+    longest, _, _ = _read_seg(write_dicom_seg(_masks(len(paths)), paths, tmp_path / "l.dcm", label="L" * 64), paths)
+    assert longest.SegmentSequence[0].SegmentLabel == longest.ContentDescription == "L" * 64
+    for kwargs in ({"algorithm": "a" * 65}, {"algorithm": "a\\b"}, {"label": "a\nb"}):
+        (name,) = kwargs
+        message = f"long.dcm: {name} must be printable ASCII text of at most 64 characters, without "
+        with pytest.raises(ValueError, match=re.escape(message)):
+            write_dicom_seg(_masks(len(paths)), paths, tmp_path / "long.dcm", **kwargs)
     assert not (tmp_path / "long.dcm").exists()
