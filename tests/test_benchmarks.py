@@ -500,3 +500,23 @@ def test_clinical_benchmark_trims_each_study_at_its_level(tmp_path, make_dicom, 
     assert rows[0]["edv_ml"] > truth.max() + 0.1
     assert rows[2]["edv_ml"] == pytest.approx(truth.max(), abs=1e-6)
     assert rows[2]["model_on_expert_edv_ml"] < rows[0]["model_on_expert_edv_ml"]
+
+
+def test_area_bias_ratios_per_group_and_for_the_small_pools():
+    spec = importlib.util.spec_from_file_location("bench_area_bias", SCRIPT.with_name("bench_area_bias.py"))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    labels = np.zeros((4, 10, 10), bool)
+    labels[0, :2, :5] = True  # 10 px
+    labels[1, :4, :5] = True  # 20 px
+    labels[2, :3, :10] = True  # 30 px
+    labels[3, :4, :10] = True  # 40 px
+    pred = labels.copy()
+    pred[0, 2, :5] = True  # the small pool of group A drawn 5 px too large
+    pred[3, 3] = False  # group B's large pool 10 px too small
+    ratios = bench.area_ratios(pred, labels, np.array(["A", "A", "B", "B"]))
+    assert ratios["A"] == {"all": 35 / 30, "small": 15 / 10}
+    assert ratios["B"] == {"all": 60 / 70, "small": 1.0}
+    assert ratios["all"] == {"all": 95 / 100, "small": 35 / 30}
+    with pytest.raises(ValueError, match="expected masks"):
+        bench.area_ratios(pred[:3], labels, np.array(["A", "A", "B", "B"]))

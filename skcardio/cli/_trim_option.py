@@ -17,16 +17,26 @@ _EXPERT_LEVEL = object()
 ALGORITHM = "skcardio UNetSegmenter"
 
 
-def add_trim_argument(parser: argparse.ArgumentParser, *, note: str = "") -> None:
-    """Add ``--trim-boundary [LEVEL]``; ``note`` ends its help (what else it changes)."""
+def add_trim_argument(parser: argparse.ArgumentParser, *, default: bool = False, note: str = "") -> None:
+    """Add ``--trim-boundary [LEVEL]``; ``note`` ends its help (what else it changes).
+
+    ``default=True``: the masks are trimmed at the experts' level unless
+    ``--no-trim-boundary`` (also added) is given.
+    """
     parser.add_argument(
         "--trim-boundary", nargs="?", type=unit_interval, const=_EXPERT_LEVEL, metavar="LEVEL",
+        default=_EXPERT_LEVEL if default else None,
         help="trim each blood-pool mask's rim pixels darker than LEVEL (0 to 1) on the scale myocardium 0, blood "
         "pool 1 (skcardio.segment.trim_dark_boundary); without LEVEL, where the Sunnybrook experts' i-contours "
         "run (skcardio.segment.SUNNYBROOK_BOUNDARY_LEVEL, 0.145); before the inputs, write "
         f"--trim-boundary=LEVEL. The level is written to the CSV files and named in the SEG and NIfTI files. {note}"
-        "Default: no trimming",
+        + ("Default: trimmed at 0.145" if default else "Default: no trimming"),
     )
+    if default:
+        parser.add_argument(
+            "--no-trim-boundary", dest="trim_boundary", action="store_const", const=None,
+            help="do not trim: the masks as the model draws them",
+        )
 
 
 def trim_level(args: argparse.Namespace) -> float | None:

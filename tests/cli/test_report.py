@@ -355,7 +355,7 @@ def test_trim_boundary_measures_the_pool_without_its_dark_rim(tmp_path, make_dic
     rows, reports = {}, {}
     for trim in (False, True):
         out = tmp_path / f"out_{trim}"
-        flags = ["--trim-boundary", *([level] if level else [])] if trim else []
+        flags = ["--trim-boundary", *([level] if level else [])] if trim else ["--no-trim-boundary"]
         argv = ["report", str(tmp_path / "a"), "--model", "wide.pt", "--out", str(out), "--no-plots", *flags]
         assert main(argv) == 0
         ((rows[trim],), reports[trim]) = read_rows(out), json.loads((out / "report.json").read_text())
@@ -384,12 +384,13 @@ def test_trim_boundary_level_reaches_the_trimming_and_a_both_model_gains_mass(tm
     monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, device="cpu": WideBoth()))
     write_study(make_dicom, tmp_path / "a", n_phases=4, n_slices=3, shape=(48, 48))
     rows = {}
-    for flags in ([], ["--trim-boundary=0"], ["--trim-boundary=0.5"]):
+    for flags in (["--no-trim-boundary"], ["--trim-boundary=0"], ["--trim-boundary=0.5"], []):
         out = tmp_path / f"out{len(rows)}"
         argv = ["report", str(tmp_path / "a"), "--model", "both.pt", "--out", str(out), "--no-plots", *flags]
         assert main(argv) == 0
         (rows[tuple(flags)],) = read_rows(out)
-    untrimmed, zero, half = rows[()], rows[("--trim-boundary=0",)], rows[("--trim-boundary=0.5",)]
+    untrimmed, zero, half = rows[("--no-trim-boundary",)], rows[("--trim-boundary=0",)], rows[("--trim-boundary=0.5",)]
+    assert rows[()]["boundary_level"] == "0.145"  # the default: the experts' level
     assert zero["edv_ml"] == untrimmed["edv_ml"] and zero["lv_mass_g"] == untrimmed["lv_mass_g"]
     assert float(half["edv_ml"]) < float(untrimmed["edv_ml"])
     assert float(half["lv_mass_g"]) > float(untrimmed["lv_mass_g"])
