@@ -18,9 +18,10 @@ area, untrimmed and trimmed, against two sets of labels:
   convention in which the DICOM experts drew (and the trim's level was
   measured);
 
-over all slices and over the small pools (expert area below the group's
+over all slices, over the small pools (expert area below the group's
 median: the end-systolic and apical slices, where an excess moves the
-end-systolic volume and so the ejection fraction most). A ratio above 1 is
+end-systolic volume and so the ejection fraction most) and over the large
+ones. A ratio above 1 is
 an overestimate. The PNG slices have no cine study, so this is how the
 volume bias of the groups without DICOMs (hypertrophy, normal, heart
 failure without infarction) can be seen here at all. Data: Sunnybrook
@@ -41,14 +42,14 @@ from train_pretrained import DEFAULT_DATA, load_training_data, redraw_png_labels
 
 #: Label sets compared against, and the slices each ratio is over.
 LABELS = ("as-given", "dicom-convention")
-PARTS = ("all", "small")
+PARTS = ("all", "small", "large")
 
 
 def area_ratios(pred: np.ndarray, labels: np.ndarray, pathology: np.ndarray) -> dict:
     """``{group: {part: ratio}}``: summed predicted over summed label area, per pathology group and ``"all"``.
 
     ``part`` ``"small"``: the slices whose label area is below the group's
-    median label area.
+    median label area; ``"large"``: the others.
     """
     pred, labels, pathology = np.asarray(pred, bool), np.asarray(labels, bool), np.asarray(pathology)
     if pred.shape != labels.shape or pred.ndim != 3 or len(pathology) != len(pred):
@@ -58,7 +59,8 @@ def area_ratios(pred: np.ndarray, labels: np.ndarray, pathology: np.ndarray) -> 
     for group in [*sorted(set(pathology.tolist())), "all"]:
         chosen = np.ones(len(pred), bool) if group == "all" else pathology == group
         area = labels[chosen].sum(axis=(1, 2))
-        parts = {"all": np.ones(len(area), bool), "small": area < np.median(area)}
+        small = area < np.median(area)
+        parts = {"all": np.ones(len(area), bool), "small": small, "large": ~small}
         out[group] = {part: float(pred[chosen][m].sum() / labels[chosen][m].sum()) for part, m in parts.items()}
     return out
 
@@ -106,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         for label in LABELS for name, pred in masks.items()
     }}
     print(f"{args.models}: predicted / expert area, untrimmed -> trimmed at {level:.3g}")
-    print("| labels | group | all slices | small pools |\n|---|---|---:|---:|")
+    print("| labels | group | all slices | small pools | large pools |\n|---|---|---:|---:|---:|")
     for label in LABELS:
         before, after = result["ratios"][f"untrimmed/{label}"], result["ratios"][f"trimmed/{label}"]
         for group in before:

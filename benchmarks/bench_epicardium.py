@@ -38,7 +38,10 @@ there is loaded instead of retrained). Scored on the held-out patient:
 * LV myocardial mass (``skcardio.clinical.lv_mass``) on the same QC-clean
   o-contour slices (the end-diastolic slices Sunnybrook contours with both
   contours) from the predicted myocardium vs from the expert contours; slice
-  thickness = the DICOM slice spacing of the patient (it cancels in the ratio).
+  thickness = the DICOM slice spacing of the patient (it cancels in the ratio);
+  with ``--trim-boundary LEVEL`` also with the predicted pool's dark rim
+  trimmed at LEVEL, as ``skcardio report`` does by default (0.145): the
+  rim joins the myocardium.
 
 ``--tta`` scores the same models with flip test-time augmentation
 (``UNetSegmenter(tta=True)``: the mean of the four flips' probabilities).
@@ -245,6 +248,12 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
     row["slice_spacing_mm"] = thickness
     row["mass_expert_g"] = lv_mass(myocardium_mask(truth_pool[o], truth_epi[o]), spacing[o], thickness)
     row["mass_predicted_g"] = lv_mass(myocardium_mask(pool[o], epi[o]), spacing[o], thickness)
+    if args.trim_boundary is not None:  # as skcardio report does: the pool's dark rim joins the myocardium
+        from skcardio.segment import trim_dark_boundary
+
+        trimmed = trim_dark_boundary(dicom.images[test][o], pool[o], level=args.trim_boundary)
+        row["boundary_level"] = args.trim_boundary
+        row["mass_predicted_trimmed_g"] = lv_mass(myocardium_mask(trimmed, epi[o]), spacing[o], thickness)
     return row
 
 
@@ -267,6 +276,9 @@ def summarise(rows: list[dict]) -> str:
             f"| {np.nanmean(r['ks_expert']):.2f} / {np.nanmean(r['ks_predicted']):.2f} "
             f"| {r['mass_expert_g']:.1f} / {r['mass_predicted_g']:.1f} | {100 * err:+.1f} % |"
         )
+        if "mass_predicted_trimmed_g" in r:
+            lines[-1] += (f" trimmed at {r['boundary_level']:g}: {r['mass_predicted_trimmed_g']:.1f} g, "
+                          f"{100 * (r['mass_predicted_trimmed_g'] / r['mass_expert_g'] - 1):+.1f} %")
     numeric = [k for k in rows[0] if k.endswith(("_dice", "_apd_mm", "_apd_mask_mm")) or k.startswith("ks_")]
     cat = {k: np.concatenate([r[k] for r in rows]) for k in numeric}
     lines.append(
@@ -306,6 +318,9 @@ def main() -> None:
     parser.add_argument("--correct-offset", action="store_true",
                         help="shift predictions by the labels' offset measured on the fold's training slices "
                              "(UNetSegmenter.calibrate_offset, what correct_offset=True does in fit)")
+    parser.add_argument("--trim-boundary", type=float, metavar="LEVEL",
+                        help="also give the LV mass with the predicted pool's dark rim trimmed at LEVEL "
+                             "(trim_dark_boundary; skcardio report's default is 0.145)")
     parser.add_argument("--no-flip", action="store_true",
                         help="train without random flips (flip=False): a network trained with flips cannot learn "
                              "a displacement of the labels against the image (see benchmarks/README.md)")

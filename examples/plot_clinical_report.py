@@ -5,7 +5,8 @@ LV function: the clinical functions on the images the sample holds
 :mod:`skcardio.clinical` turns blood-pool masks of a whole cine study
 (every slice at every phase, read by :func:`~skcardio.io.read_cine`) into
 volumes, EDV, ESV, stroke volume and ejection fraction; ``skcardio report``
-does it for folders of studies (:doc:`/clinical`).
+does it for folders of studies, after trimming each mask's dark rim
+(:func:`~skcardio.segment.trim_dark_boundary`; :doc:`/clinical`).
 
 The embedded sample does **not** hold a whole study: of the 200 to 260
 images of each of its three patients' cine studies (10 to 13 slice

@@ -515,8 +515,8 @@ def test_area_bias_ratios_per_group_and_for_the_small_pools():
     pred[0, 2, :5] = True  # the small pool of group A drawn 5 px too large
     pred[3, 3] = False  # group B's large pool 10 px too small
     ratios = bench.area_ratios(pred, labels, np.array(["A", "A", "B", "B"]))
-    assert ratios["A"] == {"all": 35 / 30, "small": 15 / 10}
-    assert ratios["B"] == {"all": 60 / 70, "small": 1.0}
-    assert ratios["all"] == {"all": 95 / 100, "small": 35 / 30}
+    assert ratios["A"] == {"all": 35 / 30, "small": 15 / 10, "large": 1.0}
+    assert ratios["B"] == {"all": 60 / 70, "small": 1.0, "large": 30 / 40}
+    assert ratios["all"] == {"all": 95 / 100, "small": 35 / 30, "large": 60 / 70}
     with pytest.raises(ValueError, match="expected masks"):
         bench.area_ratios(pred[:3], labels, np.array(["A", "A", "B", "B"]))

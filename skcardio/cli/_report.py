@@ -45,8 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "report",
         help="LV volumes, ejection fraction and plots per patient from cine DICOM studies",
         description=(
-            "Segment every image of each patient's short-axis cine study, keep the slices that hold "
-            "the left ventricle, and report end-diastolic and end-systolic volume, stroke volume, "
+            "Segment every image of each patient's short-axis cine study, trim each mask's dark rim "
+            "(--trim-boundary), keep the slices that hold the left ventricle, and report end-diastolic "
+            "and end-systolic volume, stroke volume, "
             "ejection fraction (and cardiac output when the DICOMs carry the heart rate). INPUT is a "
             "dataset folder with link.csv (every dicoms/<patient> folder; the expert i-contours give "
             "expert values and the model's values on the expert's images), a folder of patient "

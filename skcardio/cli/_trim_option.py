@@ -9,10 +9,12 @@ from ._arguments import unit_interval
 
 __all__ = ["add_trim_argument", "trim_level", "algorithm_name", "level_text"]
 
-#: ``--trim-boundary`` without a level: skcardio.segment.SUNNYBROOK_BOUNDARY_LEVEL, looked up when
-#: used (importing skcardio.segment would slow every command's start).
-#: (Not a string: argparse would pass a string ``const`` through ``type``.)
-_EXPERT_LEVEL = object()
+#: ``--trim-boundary`` without a level, and no option where trimming is the default:
+#: skcardio.segment.SUNNYBROOK_BOUNDARY_LEVEL, looked up when used (importing skcardio.segment would
+#: slow every command's start). ``--no-trim-boundary``: no trimming. Each a distinct object, not a
+#: string (argparse would pass a string ``const`` through ``type``) nor None: argparse tells that
+#: two options of a mutually exclusive group were both given only by values that are not the default.
+_EXPERT_LEVEL, _DEFAULT_LEVEL, _NO_TRIM = object(), object(), object()
 #: The algorithm named in the DICOM SEG files and NIfTI headers.
 ALGORITHM = "skcardio UNetSegmenter"
 
@@ -21,11 +23,12 @@ def add_trim_argument(parser: argparse.ArgumentParser, *, default: bool = False,
     """Add ``--trim-boundary [LEVEL]``; ``note`` ends its help (what else it changes).
 
     ``default=True``: the masks are trimmed at the experts' level unless
-    ``--no-trim-boundary`` (also added) is given.
+    ``--no-trim-boundary`` (also added, exclusive of ``--trim-boundary``) is given.
     """
-    parser.add_argument(
+    group = parser.add_mutually_exclusive_group() if default else parser
+    group.add_argument(
         "--trim-boundary", nargs="?", type=unit_interval, const=_EXPERT_LEVEL, metavar="LEVEL",
-        default=_EXPERT_LEVEL if default else None,
+        default=_DEFAULT_LEVEL if default else None,
         help="trim each blood-pool mask's rim pixels darker than LEVEL (0 to 1) on the scale myocardium 0, blood "
         "pool 1 (skcardio.segment.trim_dark_boundary); without LEVEL, where the Sunnybrook experts' i-contours "
         "run (skcardio.segment.SUNNYBROOK_BOUNDARY_LEVEL, 0.145); before the inputs, write "
@@ -33,19 +36,19 @@ def add_trim_argument(parser: argparse.ArgumentParser, *, default: bool = False,
         + ("Default: trimmed at 0.145" if default else "Default: no trimming"),
     )
     if default:
-        parser.add_argument(
-            "--no-trim-boundary", dest="trim_boundary", action="store_const", const=None,
-            help="do not trim: the masks as the model draws them",
+        group.add_argument(
+            "--no-trim-boundary", dest="trim_boundary", action="store_const", const=_NO_TRIM,
+            default=_DEFAULT_LEVEL, help="do not trim: the masks as the model draws them",
         )
 
 
 def trim_level(args: argparse.Namespace) -> float | None:
-    """The level ``--trim-boundary`` asks for, or None without the option."""
-    if args.trim_boundary is _EXPERT_LEVEL:
+    """The level the options ask for, or None for no trimming."""
+    if args.trim_boundary is _EXPERT_LEVEL or args.trim_boundary is _DEFAULT_LEVEL:
         from ..segment import SUNNYBROOK_BOUNDARY_LEVEL
 
         return SUNNYBROOK_BOUNDARY_LEVEL
-    return args.trim_boundary
+    return None if args.trim_boundary is _NO_TRIM else args.trim_boundary
 
 
 def level_text(level: float | None) -> str:

@@ -52,7 +52,9 @@ def read_rows(out):
 
 def test_dataset_report(model_path, dataset, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["report", str(dataset), "--model", str(model_path), "--out", str(out), "--no-progress"]) == 0
+    # --no-trim-boundary: compared below with measure_study on the model's own masks.
+    argv = ["report", str(dataset), "--model", str(model_path), "--out", str(out), "--no-progress", "--no-trim-boundary"]
+    assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "reported 2 of 2 patient(s)" in printed and "exp EF%" in printed
     rows = {row["folder"]: row for row in read_rows(out)}
@@ -146,7 +148,9 @@ def test_find_patients(tmp_path, dataset):
 def test_no_tta_is_one_pass(model_path, tmp_path, make_dicom):
     write_study(make_dicom, tmp_path / "a", n_phases=3, n_slices=2, shape=(64, 64))
     out = tmp_path / "out"
-    assert main(["report", str(tmp_path / "a"), "--model", str(model_path), "--out", str(out), "--no-tta", "--no-plots"]) == 0
+    argv = ["report", str(tmp_path / "a"), "--model", str(model_path), "--out", str(out), "--no-tta", "--no-plots",
+            "--no-trim-boundary"]
+    assert main(argv) == 0
     study = read_cine(tmp_path / "a")
     model = UNetSegmenter.load(model_path).set_params(tta=False)
     expected = measure_study(study, segment_study(study, model)).row()
@@ -171,7 +175,9 @@ def test_lv_mass_from_a_model_of_both_targets(dataset, tmp_path, monkeypatch):
 
     monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, device="cpu": Both()))
     out = tmp_path / "out"
-    assert main(["report", str(dataset), "--model", "both.pt", "--out", str(out), "--no-progress", "--no-plots"]) == 0
+    argv = ["report", str(dataset), "--model", "both.pt", "--out", str(out), "--no-progress", "--no-plots",
+            "--no-trim-boundary"]
+    assert main(argv) == 0
     rows = {row["folder"]: row for row in read_rows(out)}
     study = read_cine(dataset / "dicoms" / "P1")
     spacing, thickness = study.geometry.pixel_spacing, study.geometry.slice_spacing
@@ -221,7 +227,8 @@ def test_dicom_seg_and_nifti_read_back(tmp_path, make_dicom, monkeypatch, capsys
     files = _seg_study(make_dicom, tmp_path / "a")
     monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _PoolsOfEighty()))
     out = tmp_path / "out"
-    assert main(["report", str(tmp_path / "a"), "--out", str(out), "--no-progress", "--dicom-seg", "--nifti"]) == 0
+    argv = ["report", str(tmp_path / "a"), "--out", str(out), "--no-progress", "--dicom-seg", "--nifti", "--no-trim-boundary"]
+    assert main(argv) == 0
     assert "INFO" not in capsys.readouterr().err  # no line per source image from highdicom
     study = read_cine(tmp_path / "a")
     measured = measure_study(study, segment_study(study, _PoolsOfEighty()))
@@ -353,12 +360,16 @@ def test_trim_boundary_measures_the_pool_without_its_dark_rim(tmp_path, make_dic
     monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, device="cpu": Wide()))
     write_study(make_dicom, tmp_path / "a", n_phases=4, n_slices=3, shape=(48, 48))
     rows, reports = {}, {}
-    for trim in (False, True):
+    for trim in (False, True, None):  # None: no option, the default
         out = tmp_path / f"out_{trim}"
-        flags = ["--trim-boundary", *([level] if level else [])] if trim else ["--no-trim-boundary"]
+        flags = {True: ["--trim-boundary", *([level] if level else [])], False: ["--no-trim-boundary"], None: []}[trim]
         argv = ["report", str(tmp_path / "a"), "--model", "wide.pt", "--out", str(out), "--no-plots", *flags]
         assert main(argv) == 0
         ((rows[trim],), reports[trim]) = read_rows(out), json.loads((out / "report.json").read_text())
+    assert float(rows[None]["edv_ml"]) < float(rows[False]["edv_ml"])  # the default trims...
+    if level is None:  # ...at the experts' level, as a bare --trim-boundary does
+        assert rows[None]["edv_ml"] == rows[True]["edv_ml"] and rows[None]["esv_ml"] == rows[True]["esv_ml"]
+        assert rows[None]["boundary_level"] == "0.145"
     truth = expected_volumes(4, 3, shape=(48, 48))
     assert float(rows[False]["edv_ml"]) > truth.max() + 0.1  # the untrimmed masks overshoot
     assert float(rows[True]["edv_ml"]) == pytest.approx(truth.max(), abs=0.006)
@@ -424,6 +435,14 @@ def test_trim_boundary_reaches_the_series_files(tmp_path, make_dicom, monkeypatc
     np.testing.assert_allclose(ml, report["patients"][0]["volumes_ml"]["automatic"], atol=0.006)  # the trimmed ones
     seg = hd.seg.segread(out / "a" / "series5_phase01_seg.dcm")
     assert seg.SegmentSequence[0].SegmentAlgorithmName == "skcardio UNetSegmenter, dark rim trimmed at 0.5"
+
+
+@pytest.mark.parametrize("flags", [["--trim-boundary=0.3", "--no-trim-boundary"], ["--no-trim-boundary", "--trim-boundary"]])
+def test_trim_and_no_trim_together_are_a_usage_error(flags, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", str(tmp_path), "--out", str(tmp_path / "out"), *flags])
+    assert exit_info.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_trim_boundary_level_outside_zero_to_one_is_a_usage_error(tmp_path, capsys):
