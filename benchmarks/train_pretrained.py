@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/train_pretrained.py [DATA] [--seed 0] [--threads 2]
+    python benchmarks/train_pretrained.py [DATA] [--seed 0] [--epochs N] [--threads 2]
                                           [--png-labels as-given|polygon]
                                           [--out skcardio/segment/data/unet_lv_pretrained.pt]
 
@@ -11,7 +11,10 @@ DATA defaults to ``../shared/data`` beside the repository: its ``final_data``
 ``sunnybrook_train_png`` (12 PNG patients of all four Sunnybrook groups) are
 read with :func:`skcardio.datasets.load_dataset` and
 :func:`skcardio.datasets.load_image_folder` and trained on together, all 300
-slices of the 17 patients, with the default ``UNetSegmenter(random_state=SEED)``.
+slices of the 17 patients, with ``UNetSegmenter(random_state=SEED)`` and its
+defaults but ``max_epochs=N`` (default: the estimator's 80). The shipped
+model was trained with ``--epochs 160`` (benchmarks/README.md, "Longer
+training": better small pools, twice the training time of the default).
 
 Writes the model (``UNetSegmenter.save``) and, beside it with the suffix
 ``.json``, its provenance: the recipe (every parameter), the seed, the
@@ -131,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="folder holding final_data and sunnybrook_train_png")
     parser.add_argument("--seed", type=int, default=0, help="random_state of the fit (default 0)")
+    parser.add_argument("--epochs", type=int, help="max_epochs of the fit (default: UNetSegmenter's, 80)")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     parser.add_argument("--png-labels", choices=PNG_LABELS, default="as-given",
                         help="PNG labels as given or redrawn as the DICOM masks (default as-given)")
@@ -150,6 +154,8 @@ def main(argv: list[str] | None = None) -> None:
     patients = sorted(set(groups))
     print(f"{len(images)} slices of {len(patients)} patients, PNG labels {args.png_labels}; load {os.getloadavg()[0]:.2f}", flush=True)
     model = UNetSegmenter(random_state=args.seed, verbose=1)
+    if args.epochs is not None:
+        model.set_params(max_epochs=args.epochs)
     start = time.perf_counter()
     model.fit(images, masks, groups=groups)
     fit_s = time.perf_counter() - start

@@ -520,3 +520,29 @@ def test_area_bias_ratios_per_group_and_for_the_small_pools():
     assert ratios["all"] == {"all": 95 / 100, "small": 35 / 30, "large": 60 / 70}
     with pytest.raises(ValueError, match="expected masks"):
         bench.area_ratios(pred[:3], labels, np.array(["A", "A", "B", "B"]))
+
+
+def test_train_pretrained_epochs_reach_the_fit(monkeypatch, tmp_path):
+    """--epochs N trains with max_epochs=N; without it, the estimator's default."""
+    spec = importlib.util.spec_from_file_location("train_pretrained", SCRIPT.with_name("train_pretrained.py"))
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    from skcardio.segment import UNetSegmenter
+
+    class Fitted(Exception):
+        pass
+
+    def fit(self, X, y, groups=None):
+        raise Fitted(self.max_epochs)
+
+    tiny = {"images": np.zeros((2, 8, 8), np.float32), "y": np.zeros((2, 8, 8), bool), "groups": np.array(["a", "b"]),
+            "pathology": np.array(["N", "N"]), "files": []}
+    monkeypatch.setattr(script, "load_training_data", lambda root, png_labels: tiny)
+    monkeypatch.setattr(UNetSegmenter, "fit", fit)
+    import torch
+
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # the test process keeps its threads
+    for argv, expected in ((["--epochs", "160"], 160), ([], UNetSegmenter().max_epochs)):
+        with pytest.raises(Fitted) as fitted:
+            script.main([str(tmp_path), "--threads", "1", "--out", str(tmp_path / "m.pt"), *argv])
+        assert fitted.value.args == (expected,)

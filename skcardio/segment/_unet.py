@@ -726,8 +726,9 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     def pretrained(cls, *, device: str = "cpu") -> UNetSegmenter:
         """The U-Net shipped with skcardio, trained on the 17 shared Sunnybrook patients.
 
-        Trained by ``benchmarks/train_pretrained.py`` (default parameters,
-        ``random_state=0``) on all 300 expert-labelled slices of the shared
+        Trained by ``benchmarks/train_pretrained.py --epochs 160`` (default
+        parameters but ``max_epochs=160``, ``random_state=0``) on all 300
+        expert-labelled slices of the shared
         data (5 DICOM and 12 PNG patients). Recipe, seed and the SHA-256 of
         every data file and of the weights are in ``unet_lv_pretrained.json``;
         the weights are loaded with :meth:`load` once their SHA-256 matches.
