@@ -40,6 +40,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_pretrained import DEFAULT_DATA, load_training_data, redraw_png_labels  # noqa: E402
 
+from skcardio.cli._arguments import unit_interval  # noqa: E402
+
 #: Label sets compared against, and the slices each ratio is over.
 LABELS = ("as-given", "dicom-convention")
 PARTS = ("all", "small", "large")
@@ -55,6 +57,8 @@ def area_ratios(pred: np.ndarray, labels: np.ndarray, pathology: np.ndarray) -> 
     if pred.shape != labels.shape or pred.ndim != 3 or len(pathology) != len(pred):
         raise ValueError(f"expected masks (n, H, W) of one shape and n groups, got {pred.shape}, "
                          f"{labels.shape} and {len(pathology)}")
+    if "all" in pathology.tolist():
+        raise ValueError("a pathology group named 'all' would clash with the overall ratios; expected other names")
     out = {}
     for group in [*sorted(set(pathology.tolist())), "all"]:
         chosen = np.ones(len(pred), bool) if group == "all" else pathology == group
@@ -86,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("models", type=Path, help="folder with fold_<k>.pt and folds.json")
     parser.add_argument("root", nargs="?", default=DEFAULT_DATA, type=Path, help="folder holding final_data and sunnybrook_train_png")
-    parser.add_argument("--level", type=float, help="trim level (default SUNNYBROOK_BOUNDARY_LEVEL)")
+    parser.add_argument("--level", type=unit_interval, help="trim level, 0 to 1 (default SUNNYBROOK_BOUNDARY_LEVEL)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path, help="write the ratios to this file")
     args = parser.parse_args(argv)

@@ -73,6 +73,7 @@ import pydicom
 import torch
 
 import skcardio.segment._unet_env  # noqa: F401, I001
+from skcardio.cli._arguments import unit_interval
 from skcardio.clinical import lv_mass
 from skcardio.datasets import load_dataset
 from skcardio.metrics import average_perpendicular_distance, dice_score
@@ -251,7 +252,7 @@ def fold(dicom, clean_o, pngs, patient: str, args) -> dict:
     if args.trim_boundary is not None:  # as skcardio report does: the pool's dark rim joins the myocardium
         from skcardio.segment import trim_dark_boundary
 
-        trimmed = trim_dark_boundary(dicom.images[test][o], pool[o], level=args.trim_boundary)
+        trimmed = trim_dark_boundary(image, pool[o], level=args.trim_boundary)
         row["boundary_level"] = args.trim_boundary
         row["mass_predicted_trimmed_g"] = lv_mass(myocardium_mask(trimmed, epi[o]), spacing[o], thickness)
     return row
@@ -318,7 +319,7 @@ def main() -> None:
     parser.add_argument("--correct-offset", action="store_true",
                         help="shift predictions by the labels' offset measured on the fold's training slices "
                              "(UNetSegmenter.calibrate_offset, what correct_offset=True does in fit)")
-    parser.add_argument("--trim-boundary", type=float, metavar="LEVEL",
+    parser.add_argument("--trim-boundary", type=unit_interval, metavar="LEVEL",
                         help="also give the LV mass with the predicted pool's dark rim trimmed at LEVEL "
                              "(trim_dark_boundary; skcardio report's default is 0.145)")
     parser.add_argument("--no-flip", action="store_true",

@@ -42,6 +42,7 @@ import numpy as np
 # Before PyTorch is imported (in main, so that the benchmarks importing this module's data
 # helpers do not pay for it): OpenMP threads spin only briefly, freed memory is kept.
 import skcardio.segment._unet_env  # noqa: F401, I001
+from skcardio.cli._arguments import positive_int
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="folder holding final_data and sunnybrook_train_png")
     parser.add_argument("--seed", type=int, default=0, help="random_state of the fit (default 0)")
-    parser.add_argument("--epochs", type=int, help="max_epochs of the fit (default: UNetSegmenter's, 80)")
+    parser.add_argument("--epochs", type=positive_int, help="max_epochs of the fit (default: UNetSegmenter's, 80)")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     parser.add_argument("--png-labels", choices=PNG_LABELS, default="as-given",
                         help="PNG labels as given or redrawn as the DICOM masks (default as-given)")

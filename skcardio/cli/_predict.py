@@ -198,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
         _write_csv(stage / "predictions.csv", rows)
         publish(stage, out, owned=_earlier_outputs(out) + earlier_series_outputs(out))
     print(
-        f"segmented {len(rows)} slice(s) into {out}" + (f"; {len(failed)} unreadable" if failed else "")
+        f"segmented {len(rows)} slice(s) into {out}" + (f"; {len(failed)} skipped" if failed else "")
         + (f"; {series_failed} series file(s) not written (see the errors above)" if series_failed else "")
     )
     report_problems("skipped", failed)
@@ -246,9 +246,10 @@ def _predict_into(
                 proba = np.stack([p for _, _, p in done])
                 spacing = [dicom.pixel_spacing for (dicom, _), _, _ in done]
                 quality = assess_predictions(masks, proba, pixel_spacing=spacing)
-                # The confidence of the network's own masks: the one whose ranking of bad slices was
-                # measured (a trimmed mask drops its least probable pixels and looks surer).
-                quality["confidence"] = assess_predictions(np.stack(untrimmed), proba)["confidence"]
+                if args.trim_boundary is not None:
+                    # The confidence of the network's own masks: the one whose ranking of bad slices was
+                    # measured (a trimmed mask drops its least probable pixels and looks surer).
+                    quality["confidence"] = assess_predictions(np.stack(untrimmed), proba)["confidence"]
             for index, ((dicom, stem), mask, _) in enumerate(done):
                 row = _write_outputs(stage, stem, dicom, mask, overlay=not args.no_overlay, notes=notes)
                 row.update({name: _csv_value(values[index]) for name, values in quality.items()})
@@ -301,6 +302,7 @@ def _trim(done: list, level: float, failed: list[tuple[str, str]]) -> tuple[list
             trimmed = trim_dark_boundary(dicom.image[None], mask[None], level=level)[0]
         except ValueError as exc:  # e.g. a non-finite pixel: this slice, not the batch
             failed.append((str(dicom.path), f"cannot be trimmed ({_first_line(exc)})"))
+            logger.debug("%s: cannot be trimmed (%s)", dicom.path, _first_line(exc))
             continue
         kept.append(((dicom, stem), trimmed, proba))
         untrimmed.append(mask)

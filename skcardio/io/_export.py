@@ -49,15 +49,17 @@ _TOL_GAP = 0.01
 _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
 
-def _check_text(path, name: str, value, limit: int, where: str, forbidden: str = "") -> None:
-    """Refuse ``value`` unless it is printable ASCII text of at most ``limit`` characters (none of ``forbidden``)."""
-    if not (isinstance(value, str) and value.isascii() and value.isprintable() and len(value) <= limit
+#: The longest DICOM LO (Long String) value.
+_LO_MAX = 64
+
+
+def _check_text(path, name: str, value, limit: int, where: str, forbidden: str = "", least: int = 0) -> None:
+    """Refuse ``value`` unless it is printable ASCII of ``least`` to ``limit`` characters (none of ``forbidden``)."""
+    if not (isinstance(value, str) and value.isascii() and value.isprintable() and least <= len(value) <= limit
             and not any(char in value for char in forbidden)):
         banned = f", without {forbidden!r}" if forbidden else ""
-        raise ValueError(
-            f"{path}: {name} must be printable ASCII text of at most {limit} characters{banned} ({where}), "
-            f"got {value!r}"
-        )
+        size = f"of {least} to {limit} characters" if least else f"of at most {limit} characters"
+        raise ValueError(f"{path}: {name} must be printable ASCII text {size}{banned} ({where}), got {value!r}")
 
 
 def write_dicom_seg(
@@ -96,7 +98,7 @@ def write_dicom_seg(
         The segment's label.
     algorithm : str, default="skcardio"
         The algorithm's name in the segment description. Both are DICOM LO
-        values: printable ASCII, at most 64 characters, no backslash.
+        values: printable ASCII, 1 to 64 characters, no backslash.
     algorithm_family : str, default="ArtificialIntelligence"
         Its family, a name of DICOM CID 7162 in pydicom's ``codes.cid7162``
         (e.g. ``"HistogramAnalysis"`` for a threshold).
@@ -161,10 +163,11 @@ def write_dicom_seg(
     source_paths = [os.fspath(p) for p in source_paths]
     masks = check_slice_masks(masks, len(source_paths))
     for name, value in (("label", label), ("algorithm", algorithm)):
-        _check_text(path, name, value, 64, "a DICOM LO value (SegmentLabel, SegmentAlgorithmName)", "\\")
+        # Both are required (Type 1) values of the segment: not empty.
+        _check_text(path, name, value, _LO_MAX, "a DICOM LO value (SegmentLabel, SegmentAlgorithmName)", "\\", 1)
     if not hasattr(codes.cid7162, algorithm_family):
         raise ValueError(
-            f"algorithm_family must be a name of DICOM CID 7162 (e.g. 'ArtificialIntelligence', "
+            f"{path}: algorithm_family must be a name of DICOM CID 7162 (e.g. 'ArtificialIntelligence', "
             f"'HistogramAnalysis'), got {algorithm_family!r}"
         )
     with _quiet_source_warnings():
@@ -176,7 +179,7 @@ def write_dicom_seg(
 
 def _long_string(*candidates: str) -> str:
     """The first of ``candidates`` that fits a DICOM LO value (64 characters); the last one fits."""
-    return next(text for text in candidates if len(text) <= 64)
+    return next(text for text in candidates if len(text) <= _LO_MAX)
 
 
 def _build_seg(hd, codes, masks, source_paths, path, label, algorithm, algorithm_family):

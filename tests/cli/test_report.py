@@ -450,3 +450,13 @@ def test_trim_boundary_level_outside_zero_to_one_is_a_usage_error(tmp_path, caps
         main(["report", str(tmp_path), "--out", str(tmp_path / "out"), "--trim-boundary", "1.5"])
     assert exit_info.value.code == 2
     assert "--trim-boundary: expected a number between 0 and 1 (inclusive), got 1.5" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["report", "predict"])
+def test_trim_help_names_the_level_in_use(command, capsys):
+    from skcardio.segment import SUNNYBROOK_BOUNDARY_LEVEL
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"SUNNYBROOK_BOUNDARY_LEVEL, {SUNNYBROOK_BOUNDARY_LEVEL:g})" in help_text

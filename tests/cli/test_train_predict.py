@@ -97,7 +97,7 @@ def test_predict_reports_unreadable_files(model_path, tmp_path, capsys):
     bad.write_text("not a dicom")
     good = sorted((get_sample_path() / "dicoms" / "SCD0000201").glob("*.dcm"))[0]
     assert main(["predict", str(model_path), str(bad), str(good), "--out", str(tmp_path / "o"), "--no-progress"]) == 1
-    assert "1 unreadable" in capsys.readouterr().out
+    assert "1 skipped" in capsys.readouterr().out
     assert (tmp_path / "o" / f"{good.stem}_mask.npy").exists()
 
 

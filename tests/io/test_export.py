@@ -326,9 +326,9 @@ def test_seg_names_a_long_algorithm_and_refuses_one_over_64_characters(tmp_path,
     assert short.ContentDescription == "LV blood pool masks by abc"
     longest, _, _ = _read_seg(write_dicom_seg(_masks(len(paths)), paths, tmp_path / "l.dcm", label="L" * 64), paths)
     assert longest.SegmentSequence[0].SegmentLabel == longest.ContentDescription == "L" * 64
-    for kwargs in ({"algorithm": "a" * 65}, {"algorithm": "a\\b"}, {"label": "a\nb"}):
+    for kwargs in ({"algorithm": "a" * 65}, {"algorithm": "a\\b"}, {"label": "a\nb"}, {"label": ""}, {"algorithm": ""}):
         (name,) = kwargs
-        message = f"long.dcm: {name} must be printable ASCII text of at most 64 characters, without "
+        message = f"long.dcm: {name} must be printable ASCII text of 1 to 64 characters, without "
         with pytest.raises(ValueError, match=re.escape(message)):
             write_dicom_seg(_masks(len(paths)), paths, tmp_path / "long.dcm", **kwargs)
     assert not (tmp_path / "long.dcm").exists()
