@@ -189,12 +189,12 @@ def run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    args.trim_boundary = trim_level(args)
+    level = trim_level(args)
     out = Path(args.out)
     with staging(out, "predict") as stage:
-        rows, failed, notes = _predict_into(stage, pairs, model, args)
+        rows, failed, notes = _predict_into(stage, pairs, model, args, level)
         series_failed = write_series_outputs(stage, rows, dicom_seg=args.dicom_seg, nifti=args.nifti,
-                                             boundary_level=args.trim_boundary)
+                                             boundary_level=level)
         _write_csv(stage / "predictions.csv", rows)
         publish(stage, out, owned=_earlier_outputs(out) + earlier_series_outputs(out))
     print(
@@ -207,13 +207,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _predict_into(
-    stage: Path, pairs: list[tuple[Path, Path]], model, args: argparse.Namespace
+    stage: Path, pairs: list[tuple[Path, Path]], model, args: argparse.Namespace, level: float | None = None
 ) -> tuple[list[dict], list[tuple[str, str]], list[tuple[str, str]]]:
     """Write the outputs of every usable slice under ``stage``: CSV rows, skipped files and warnings.
 
     A file that cannot be read, is larger than ``max_predict_pixels`` or
     cannot be segmented (out of memory...) is skipped with its reason; the
-    others are all written.
+    others are all written. ``level``: the masks' dark rim is trimmed there
+    (``--trim-boundary``, resolved by :func:`trim_level`), or not at all.
     """
     from tqdm.auto import tqdm
 
@@ -239,21 +240,21 @@ def _predict_into(
             same = [(dicom, stem) for dicom, stem in batch if dicom.image.shape == shape]
             done = _segment(model, same, failed)
             untrimmed = [mask for _, mask, _ in done]
-            if done and args.trim_boundary is not None:
-                done, untrimmed = _trim(done, args.trim_boundary, failed)
+            if done and level is not None:
+                done, untrimmed = _trim(done, level, failed)
             if done:
                 masks = np.stack([mask for _, mask, _ in done])
                 proba = np.stack([p for _, _, p in done])
                 spacing = [dicom.pixel_spacing for (dicom, _), _, _ in done]
                 quality = assess_predictions(masks, proba, pixel_spacing=spacing)
-                if args.trim_boundary is not None:
+                if level is not None:
                     # The confidence of the network's own masks: the one whose ranking of bad slices was
                     # measured (a trimmed mask drops its least probable pixels and looks surer).
                     quality["confidence"] = assess_predictions(np.stack(untrimmed), proba)["confidence"]
             for index, ((dicom, stem), mask, _) in enumerate(done):
                 row = _write_outputs(stage, stem, dicom, mask, overlay=not args.no_overlay, notes=notes)
                 row.update({name: _csv_value(values[index]) for name, values in quality.items()})
-                row["boundary_level"] = level_text(args.trim_boundary)
+                row["boundary_level"] = level_text(level)
                 rows.append(row)
             progress.update(len(same))
     progress.close()
