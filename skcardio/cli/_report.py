@@ -165,17 +165,17 @@ def run(args: argparse.Namespace) -> int:
     names = list(SUMMARY_FILES) + [f"{p.name}/{f}" for p in patients for f in PATIENT_FILES]
     check_destinations(out, names + [SERIES_CSV] * (args.dicom_seg or args.nifti))  # before the slow part
     model = _load_model(args.model)
-    args.trim_boundary = trim_level(args)
+    level = trim_level(args)
     if args.no_tta:
         model.set_params(tta=False)
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
-    results = _measure_all(patients, model, args)
+    results = _measure_all(patients, model, args, level)
     with staging(out, "report") as stage:
         entries = _write_outputs(stage, results, plots=not args.no_plots, dicom_seg=args.dicom_seg, nifti=args.nifti,
-                                 boundary_level=args.trim_boundary)
+                                 boundary_level=level)
         publish(stage, out, owned=_earlier_outputs(out))
     _print_table(entries)
     failed = [e for e in entries if e["row"]["status"] != "ok"]
@@ -214,14 +214,14 @@ class _Result:
     mass_g: float = math.nan
 
 
-def _measure_all(patients: list[PatientInput], model, args) -> list[_Result]:
+def _measure_all(patients: list[PatientInput], model, args, level: float | None = None) -> list[_Result]:
     from tqdm.auto import tqdm
 
     results = []
     progress = tqdm(total=len(patients), unit="patient", desc="report", disable=True if args.no_progress else None)
     for patient in patients:
         progress.set_postfix_str(patient.name)
-        results.append(_measure_one(patient, model, args.batch_size, args.trim_boundary))
+        results.append(_measure_one(patient, model, args.batch_size, level))
         progress.update()
     progress.close()
     return results

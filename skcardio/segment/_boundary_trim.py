@@ -40,8 +40,8 @@ MYOCARDIUM_RING = 3
 _EIGHT = np.ones((3, 3), bool)  # 8-connectivity, as skcardio's other mask steps
 
 #: The level of the Sunnybrook experts' i-contours: ``calibrate_boundary_level`` on the 96 contoured
-#: DICOM slices of the five shared patients (0.14496..., ``band=2``), rounded; ``skcardio report
-#: --trim-boundary`` trims at it. tests/segment/test_boundary_trim.py re-measures it when the data is there.
+#: DICOM slices of the five shared patients (0.14496..., ``band=2``), rounded; ``skcardio report``
+#: trims at it by default. tests/segment/test_boundary_trim.py re-measures it when the data is there.
 SUNNYBROOK_BOUNDARY_LEVEL = 0.145
 
 
