@@ -104,7 +104,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from skcardio.exceptions import DegenerateModelWarning
 from skcardio.io import read_contour
 from skcardio.metrics import average_perpendicular_distance, dice_score, iou_score
-from skcardio.qc import assess_predictions
+from skcardio.qc import prediction_confidence
 from skcardio.segment import UNetSegmenter, calibrate_boundary_level, trim_dark_boundary
 from skcardio.segment._unet_data import AugmentedSlices, robust_scale
 from skcardio.segment._unet_net import SegmentationLoss, UNet, WarmupCosine
@@ -248,7 +248,7 @@ def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int |
             row["dice"][test] = dice_score(y[test], masks, per_slice=True)
             row["iou"][test] = iou_score(y[test], masks, per_slice=True)
             row["apd_mm"][test] = slice_apd(y[test], masks, data["icontour"][test], spacing[test])
-            row["confidence"][test] = assess_predictions(masks, proba)["confidence"]
+            row["confidence"][test] = prediction_confidence(masks, proba)
         print(f"fold {fold['fold']} {fold['held_out']}: fit {fold['fit_s']:.0f} s, "
               f"Dice {np.mean(scores[INFERENCE[-1]]['dice'][test]):.3f} (all options on); load {load_average()}",
               flush=True)
@@ -374,7 +374,7 @@ def score_only(data: dict, models: Path | list[Path], only: int | None = None, c
         scores["dice"][test] = dice_score(y, masks, per_slice=True)
         scores["iou"][test] = iou_score(y, masks, per_slice=True)
         scores["apd_mm"][test] = slice_apd(y, masks, data["icontour"][test], data["spacing"][test])
-        scores["confidence"][test] = assess_predictions(masks, proba)["confidence"]
+        scores["confidence"][test] = prediction_confidence(masks, proba)
         print(f"fold {fold['fold']} {fold['held_out']}: {len(test)} slices, Dice {scores['dice'][test].mean():.3f} "
               f"(tta={model.tta}, refine={model.refine}, postprocess={model.postprocess}); load {load_average()}",
               flush=True)

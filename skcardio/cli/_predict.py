@@ -218,7 +218,7 @@ def _predict_into(
     """
     from tqdm.auto import tqdm
 
-    from ..qc import assess_predictions
+    from ..qc import assess_predictions, prediction_confidence
 
     failed: list[tuple[str, str]] = []
     notes: list[tuple[str, str]] = []
@@ -250,7 +250,7 @@ def _predict_into(
                 if level is not None:
                     # The confidence of the network's own masks: the one whose ranking of bad slices was
                     # measured (a trimmed mask drops its least probable pixels and looks surer).
-                    quality["confidence"] = assess_predictions(np.stack(untrimmed), proba)["confidence"]
+                    quality["confidence"] = prediction_confidence(np.stack(untrimmed), proba)
             for index, ((dicom, stem), mask, _) in enumerate(done):
                 row = _write_outputs(stage, stem, dicom, mask, overlay=not args.no_overlay, notes=notes)
                 row.update({name: _csv_value(values[index]) for name, values in quality.items()})

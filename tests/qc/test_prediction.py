@@ -1,9 +1,9 @@
-"""assess_predictions: confidence and flags of predicted masks."""
+"""assess_predictions and prediction_confidence: confidence and flags of predicted masks."""
 
 import numpy as np
 import pytest
 
-from skcardio.qc import PREDICTION_FLAGS, assess_predictions
+from skcardio.qc import PREDICTION_FLAGS, assess_predictions, prediction_confidence
 from skcardio.qc._prediction import PLAUSIBLE_AREA_MM2
 
 
@@ -75,3 +75,18 @@ def test_shapes_are_checked():
         assess_predictions(np.zeros((2, 8, 8), bool), np.zeros((2, 8, 9)))
     with pytest.raises(ValueError, match=r"pixel_spacing must have shape .*got \(3, 2\)"):
         assess_predictions(np.zeros((2, 8, 8), bool), np.zeros((2, 8, 8)), pixel_spacing=np.ones((3, 2)))
+
+
+def test_prediction_confidence_is_assess_predictions_confidence():
+    rng = np.random.default_rng(0)
+    proba = (0.55 + 0.4 * rng.random((5, 40, 40))) * np.stack([_disc((40, 40), (20, 20), r) for r in (4, 8, 12, 16, 18)])
+    proba[1, 2:10, 28:38] = 0.8  # a second probable region: flagged, the confidence unaffected
+    masks = proba > 0.5
+    masks[3] = False  # an empty mask: 0
+    masks[4] = _disc((40, 40), (2, 20), 6)  # touching the border, probabilities not its own
+    expected = assess_predictions(masks, proba, pixel_spacing=(1.2, 1.2))
+    assert expected["several_components"][1] and expected["empty"][3] and expected["touches_border"][4]
+    np.testing.assert_array_equal(prediction_confidence(masks, proba), expected["confidence"])
+    assert prediction_confidence(masks, proba)[3] == 0.0
+    with pytest.raises(ValueError, match="same shape"):
+        prediction_confidence(masks, proba[:, :-1])
