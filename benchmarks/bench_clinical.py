@@ -39,7 +39,7 @@ for each fold model, on the expert labels of that fold's training patients
 only (``calibrate_boundary_level``; ``dicom``: their DICOM slices,
 ``all``: their PNG slices too, with the labels the fold was trained on;
 ``--pretrained`` calibrates on all five DICOM patients), or at a given
-LEVEL; the rows give the level used. ROOT
+LEVEL (0 to 1); the rows give the level used. ROOT
 may also be one patient's DICOM folder. Data: Sunnybrook
 Cardiac Data (CC0), Radau et al. 2009.
 """
@@ -50,13 +50,13 @@ import argparse
 import contextlib
 import csv
 import json
-import math
 import os
 import resource
 import sys
 import time
 from pathlib import Path
 
+from skcardio.cli._arguments import unit_interval
 from skcardio.cli._report import find_patients
 from skcardio.clinical import measure_study, segment_study
 from skcardio.io import read_cine
@@ -123,7 +123,22 @@ def fold_models(cv_dir: Path, root: Path) -> dict[str, Path]:
     return read_folds(cv_dir, root)[0]
 
 
-def trim_levels(how: str | None, patients: list[str], held_out: dict[str, list[str]] | None, data_root: Path,
+def trim_boundary_choice(text: str) -> str | float:
+    """``argparse`` type of ``--trim-boundary``: ``dicom`` or ``all`` (``TRIM_SOURCES``), or a LEVEL from 0 to 1.
+
+    The level is checked as the other benchmarks' and the CLI's levels are (``unit_interval``).
+    """
+    if text in TRIM_SOURCES:
+        return text
+    try:
+        return unit_interval(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected {' or '.join(TRIM_SOURCES)}, or a level between 0 and 1 (inclusive), got {text}"
+        ) from None
+
+
+def trim_levels(how: str | float | None, patients: list[str], held_out: dict[str, list[str]] | None, data_root: Path,
                 png_labels: str) -> dict[str, float]:
     """Patient -> the contrast level its masks are trimmed at.
 
@@ -164,9 +179,9 @@ def main() -> None:
     tta.add_argument("--no-tta", action="store_true", help="one network pass per image (as report --no-tta)")
     tta.add_argument("--tta", action="store_true", help="flip test-time augmentation (tta=True)")
     parser.add_argument("--threshold", type=float, help="probability threshold of the masks (default: the model's)")
-    parser.add_argument("--trim-boundary", metavar="dicom|all|LEVEL",
+    parser.add_argument("--trim-boundary", type=trim_boundary_choice, metavar="dicom|all|LEVEL",
                         help="trim the masks' dark rim at a level calibrated on each fold's training labels "
-                             "(dicom: DICOM slices; all: PNG slices too) or at LEVEL")
+                             "(dicom: DICOM slices; all: PNG slices too) or at LEVEL, 0 to 1")
     args = parser.parse_args()
     if sum(map(bool, (args.cv_dir, args.expert_only, args.pretrained))) != 1:
         parser.error("give one of --cv-dir DIR, --pretrained or --expert-only")
@@ -174,13 +189,6 @@ def main() -> None:
         parser.error("--tta, --no-tta and --threshold change a model's predictions; --expert-only uses none")
     if args.threshold is not None and not 0 < args.threshold < 1:
         parser.error(f"--threshold must be between 0 and 1 (exclusive), got {args.threshold}")
-    if args.trim_boundary is not None and args.trim_boundary not in TRIM_SOURCES:
-        try:
-            finite = math.isfinite(float(args.trim_boundary))
-        except ValueError:
-            finite = False
-        if not finite:
-            parser.error(f"--trim-boundary must be one of {TRIM_SOURCES} or a finite number, got {args.trim_boundary!r}")
     if args.expert_only and args.trim_boundary is not None:
         parser.error("--trim-boundary trims a model's masks; --expert-only uses none")
     print(f"load average {os.getloadavg()[0]:.1f} at the start", flush=True)

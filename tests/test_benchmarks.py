@@ -418,7 +418,7 @@ def test_clinical_benchmark_calibrates_each_patient_without_its_fold(monkeypatch
     assert levels["P1"] != levels["P2"]
     every = module.trim_levels("all", ["P1"], held_out, module.DEFAULT_ROOT, "as-given")
     assert every["P1"] == calibrate_boundary_level(images[2:], y[2:])
-    assert module.trim_levels("0.2", ["P1", "P2"], held_out, module.DEFAULT_ROOT, "as-given") == {"P1": 0.2, "P2": 0.2}
+    assert module.trim_levels(0.2, ["P1", "P2"], held_out, module.DEFAULT_ROOT, "as-given") == {"P1": 0.2, "P2": 0.2}
     assert module.trim_levels(None, ["P1"], held_out, module.DEFAULT_ROOT, "as-given") == {}
     # A patient of no fold is not segmented (no level); the shipped model's level sees every patient.
     assert set(module.trim_levels("dicom", ["P1", "P3"], held_out, module.DEFAULT_ROOT, "as-given")) == {"P1"}
@@ -430,6 +430,24 @@ def test_clinical_benchmark_calibrates_each_patient_without_its_fold(monkeypatch
     # ...also when a fold-mate's name matches and only the patient's own is spelled otherwise.
     with pytest.raises(ValueError, match=r"P1: its fold holds out \['SC-A'\], which name none"):
         module.trim_levels("dicom", ["P1"], {"P1": ["SC-A", "B"]}, module.DEFAULT_ROOT, "as-given")
+
+
+def test_clinical_benchmark_trim_boundary_is_a_source_or_a_level_from_0_to_1(monkeypatch, capsys):
+    """bench_clinical --trim-boundary: dicom, all, or a level checked as the other benchmarks' (unit_interval)."""
+    import sys
+
+    spec = importlib.util.spec_from_file_location("bench_clinical", SCRIPT.with_name("bench_clinical.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    choices = [module.trim_boundary_choice(text) for text in ("dicom", "all", "0", "0.145", "1")]
+    assert choices == ["dicom", "all", 0, 0.145, 1]
+    for level in ("1.5", "-0.1", "nan", "inf", "wide"):
+        monkeypatch.setattr(sys, "argv", ["bench_clinical.py", "--pretrained", "--trim-boundary", level])
+        with pytest.raises(SystemExit) as exit_info:
+            module.main()  # refused while parsing: nothing is read or loaded
+        assert exit_info.value.code == 2
+        expected = f"expected dicom or all, or a level between 0 and 1 (inclusive), got {level}"
+        assert f"argument --trim-boundary: {expected}" in capsys.readouterr().err
 
 
 def test_clinical_benchmark_maps_held_out_ids_to_dicom_patients(tmp_path):
