@@ -38,7 +38,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_pretrained import DEFAULT_DATA, load_training_data, redraw_png_labels  # noqa: E402
+from train_pretrained import (  # noqa: E402
+    DEFAULT_DATA,
+    fold_model_path,
+    folds_path,
+    load_folds,
+    load_training_data,
+    redraw_png_labels,
+)
 
 from skcardio.cli._arguments import unit_interval  # noqa: E402
 
@@ -73,15 +80,15 @@ def predict_held_out(data: dict, models: Path) -> np.ndarray:
     """Every slice's mask from the fold model of ``models`` that held its patient out."""
     from skcardio.segment import UNetSegmenter
 
-    saved = json.loads((models / "folds.json").read_text())
+    saved = load_folds(models)
     pred = np.zeros(data["y"].shape, bool)
     done = np.zeros(len(pred), bool)
     for fold in saved["folds"]:
         test = np.isin(data["groups"], fold["held_out"])
-        pred[test] = UNetSegmenter.load(models / fold.get("model", f"fold_{fold['fold']}.pt")).predict(data["images"][test])
+        pred[test] = UNetSegmenter.load(fold_model_path(models, fold)).predict(data["images"][test])
         done |= test
     if not done.all():
-        raise ValueError(f"{models / 'folds.json'}: {int((~done).sum())} slices are in no fold's held-out "
+        raise ValueError(f"{folds_path(models)}: {int((~done).sum())} slices are in no fold's held-out "
                          "patients; expected a grouped CV that holds every patient out once")
     return pred
 

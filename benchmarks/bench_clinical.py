@@ -63,7 +63,13 @@ from skcardio.io import read_cine
 from skcardio.segment import calibrate_boundary_level, trim_dark_boundary
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_pretrained import TRIM_SOURCES, calibration_slices, load_training_data  # noqa: E402
+from train_pretrained import (  # noqa: E402
+    TRIM_SOURCES,
+    calibration_slices,
+    fold_model_path,
+    load_folds,
+    load_training_data,
+)
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "final_data"
 BARS = {"model_on_expert_ef": 4.0, "model_on_expert_volume_pct": 10.0, "auto_ef": 6.0}
@@ -107,13 +113,13 @@ def timing_network():
 def read_folds(cv_dir: Path, root: Path) -> tuple[dict[str, Path], dict[str, list[str]], str]:
     """DICOM patient id -> the fold model that held it out, and -> that fold's held-out patients; PNG labels."""
     links = {row["original_id"]: row["patient_id"] for row in csv.DictReader((root / "link.csv").open())}
-    saved = json.loads((cv_dir / "folds.json").read_text())
+    saved = load_folds(cv_dir)
     folds = saved["folds"] if isinstance(saved, dict) else saved
     models, held_out = {}, {}
     for fold in folds:
         for name in fold["held_out"]:
             patient = links.get(name, name)
-            models[patient] = cv_dir / f"fold_{fold['fold']}.pt"
+            models[patient] = fold_model_path(cv_dir, fold)
             held_out[patient] = list(fold["held_out"])
     return models, held_out, saved.get("png_labels", "as-given") if isinstance(saved, dict) else "as-given"
 

@@ -116,6 +116,9 @@ from train_pretrained import (  # noqa: E402
     PNG_LABELS,
     TRIM_SOURCES,
     calibration_slices,
+    fold_model_path,
+    folds_path,
+    load_folds,
     load_training_data,
 )
 
@@ -233,11 +236,11 @@ def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int |
         # n_train counts repeated slices (--dicom-repeat); n_train_distinct does not.
         fold.update(fit_s=time.perf_counter() - start, epochs=len(model.net_.history), n_train=len(train),
                     n_train_distinct=np.unique(train).size, load_before=load_before, load_after=load_average())
-        model.save(models / f"fold_{fold['fold']}.pt")
-        (models / "folds.json").write_text(json.dumps({"params": params, "png_labels": png_labels,
-                                                       "dicom_repeat": dicom_repeat, "balance": balance,
-                                                       "folds": folds},
-                                                      indent=1, default=list))
+        model.save(fold_model_path(models, fold))
+        folds_path(models).write_text(json.dumps({"params": params, "png_labels": png_labels,
+                                                  "dicom_repeat": dicom_repeat, "balance": balance,
+                                                  "folds": folds},
+                                                 indent=1, default=list))
         model.predict(X[test[:2]])  # warm-up: oneDNN builds its kernels once
         for option in INFERENCE:
             model.set_params(tta=option[0], refine=option[1], postprocess=option[2])
@@ -283,15 +286,15 @@ def merge_folds(parts: list[Path], out: Path) -> dict:
     """Gather the trained folds of ``parts`` (one ``--fold K`` run each) into ``out``: copies and one folds.json."""
     sources, settings = [], None  # (part, trained fold) pairs
     for part in parts:
-        saved = json.loads((part / "folds.json").read_text())
+        saved = load_folds(part)
         mine = {key: saved.get(key) for key in TRAINING_SETTINGS}
         if settings is not None and mine != settings:
-            raise ValueError(f"{part / 'folds.json'} was trained with {mine}, {parts[0] / 'folds.json'} with "
+            raise ValueError(f"{folds_path(part)} was trained with {mine}, {folds_path(parts[0])} with "
                              f"{settings}; expected the same settings in every part")
         settings = mine
         trained = [fold for fold in saved["folds"] if "fit_s" in fold]
         if not trained:
-            raise ValueError(f"{part / 'folds.json'}: no trained fold (no fit_s); expected one --fold K run")
+            raise ValueError(f"{folds_path(part)}: no trained fold (no fit_s); expected one --fold K run")
         sources += [(part, fold) for fold in trained]
     folds = [fold for _, fold in sources]
     numbers = [fold["fold"] for fold in folds]
@@ -299,10 +302,10 @@ def merge_folds(parts: list[Path], out: Path) -> dict:
         raise ValueError(f"folds {sorted(numbers)} of {', '.join(map(str, parts))}: a fold is in several parts")
     out.mkdir(parents=True, exist_ok=True)
     for part, fold in sources:
-        shutil.copyfile(part / f"fold_{fold['fold']}.pt", out / f"fold_{fold['fold']}.pt")
+        shutil.copyfile(fold_model_path(part, fold), fold_model_path(out, fold))
     merged = {**settings, "merged_from": [str(part) for part in parts],
               "folds": sorted(folds, key=lambda fold: fold["fold"])}
-    (out / "folds.json").write_text(json.dumps(merged, indent=1, default=list))
+    folds_path(out).write_text(json.dumps(merged, indent=1, default=list))
     return merged
 
 
@@ -341,22 +344,22 @@ def score_only(data: dict, models: Path | list[Path], only: int | None = None, c
         raise ValueError(f"trim_boundary must be one of {TRIM_SOURCES} or None, got {trim_boundary!r}")
     folders = [models] if isinstance(models, Path) else list(models)
     models = folders[0]
-    records = [json.loads((folder / "folds.json").read_text()) for folder in folders]
+    records = [load_folds(folder) for folder in folders]
     saved = records[0]
     for other, record in zip(folders[1:], records[1:]):
         held = [fold["held_out"] for fold in record["folds"]]
         if held != [fold["held_out"] for fold in saved["folds"]]:
-            raise ValueError(f"{other / 'folds.json'} holds out {held}, {models / 'folds.json'} "
+            raise ValueError(f"{folds_path(other)} holds out {held}, {folds_path(models)} "
                              f"{[fold['held_out'] for fold in saved['folds']]}; an ensemble needs the same folds")
     if only is not None:
         saved["folds"] = [fold for fold in saved["folds"] if fold["fold"] == only]
         if not saved["folds"]:
-            raise ValueError(f"{models / 'folds.json'}: no fold {only}; expected one of its folds' numbers")
+            raise ValueError(f"{folds_path(models)}: no fold {only}; expected one of its folds' numbers")
     n = len(data["images"])
     scores = {m: np.full(n, np.nan) for m in ("dice", "iou", "apd_mm", "confidence")}
     for fold in saved["folds"]:
         test = np.flatnonzero(np.isin(data["groups"], fold["held_out"]))
-        members = [UNetSegmenter.load(folder / fold.get("model", f"fold_{fold['fold']}.pt")) for folder in folders]
+        members = [UNetSegmenter.load(fold_model_path(folder, fold)) for folder in folders]
         if correct_offset:  # on the fold's training set as fit saw it (DICOM repeats included)
             train = training_index(len(data["images"]), test, data["icontour"], saved.get("dicom_repeat", 1))
             for member in members:
@@ -380,7 +383,7 @@ def score_only(data: dict, models: Path | list[Path], only: int | None = None, c
               flush=True)
     # Leave-one-patient-out folds (--hold-out) score their patients only; other folds every slice.
     if np.isnan(scores["dice"]).any() and only is None and not leave_one_patient_out(saved["folds"]):
-        raise ValueError(f"{models / 'folds.json'}: {int(np.isnan(scores['dice']).sum())} of {n} slices "
+        raise ValueError(f"{folds_path(models)}: {int(np.isnan(scores['dice']).sum())} of {n} slices "
                          f"are in no fold's held_out patients; expected every slice held out once")
     # Scoring polygon-trained models against the PNG labels as given (or the reverse) is allowed, on purpose:
     # say which labels trained them and which score them.
@@ -609,7 +612,7 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(results, default=list))
     if args.speed_slices:
-        model = UNetSegmenter.load(models / "fold_0.pt")
+        model = UNetSegmenter.load(fold_model_path(models, 0))
         model.set_params(**{k: v for k, v in params.items() if k in ("tta", "refine", "postprocess", "threshold")})
         results["speed"] = speed = predict_speed(model, images, args.speed_slices)
         print(f"\npredict: {speed['slices_per_s']:.1f} slices/s ({speed['slices']} whole images, "

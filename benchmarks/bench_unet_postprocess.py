@@ -29,7 +29,6 @@ the most any such post-processing could reach. Prints Markdown for
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -45,7 +44,13 @@ from skcardio.segment import UNetSegmenter
 from skcardio.segment._unet_postprocess import _circularity, _fill_holes, component_scores
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_pretrained import DEFAULT_DATA, load_training_data  # noqa: E402
+from train_pretrained import (  # noqa: E402
+    DEFAULT_DATA,
+    fold_model_path,
+    folds_path,
+    load_folds,
+    load_training_data,
+)
 
 OPTIONS = [(tta, refine) for tta in (False, True) for refine in (False, True)]
 EXPONENTS = (0, 0.5, 1, 2, 3, 4)
@@ -59,14 +64,14 @@ def out_of_fold(data: dict, models: Path, cache: Path | None) -> dict:
         stored = np.load(cache)
         return {option: stored[f"tta{int(option[0])}_refine{int(option[1])}"] for option in OPTIONS} | {
             "fold": stored["fold"]}
-    saved = json.loads((models / "folds.json").read_text())
+    saved = load_folds(models)
     n = len(data["images"])
     proba = {option: np.zeros(data["images"].shape, np.float32) for option in OPTIONS}
     fold_of = np.full(n, -1)
     for fold in saved["folds"]:
         test = np.flatnonzero(np.isin(data["groups"], fold["held_out"]))
         fold_of[test] = fold["fold"]
-        model = UNetSegmenter.load(models / fold.get("model", f"fold_{fold['fold']}.pt"))
+        model = UNetSegmenter.load(fold_model_path(models, fold))
         for option in OPTIONS:
             start = time.perf_counter()
             proba[option][test] = model.set_params(tta=option[0], refine=option[1]).predict_proba(
@@ -74,7 +79,7 @@ def out_of_fold(data: dict, models: Path, cache: Path | None) -> dict:
             print(f"fold {fold['fold']} tta={option[0]} refine={option[1]}: {len(test)} slices, "
                   f"{time.perf_counter() - start:.0f} s; load {os.getloadavg()[0]:.1f}", flush=True)
     if (fold_of < 0).any():
-        raise ValueError(f"{models / 'folds.json'}: {int((fold_of < 0).sum())} slices are in no fold's held_out")
+        raise ValueError(f"{folds_path(models)}: {int((fold_of < 0).sum())} slices are in no fold's held_out")
     if cache is not None:
         np.savez(cache, fold=fold_of, **{f"tta{int(t)}_refine{int(r)}": p for (t, r), p in proba.items()})
     return proba | {"fold": fold_of}

@@ -62,6 +62,31 @@ def sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def folds_path(models: Path) -> Path:
+    """``folds.json`` of a grouped CV's models folder: its settings, and each fold's number and held-out patients.
+
+    The layout that ``bench_unet.py --models DIR`` writes, with each fold's model at :func:`fold_model_path`,
+    and that ``bench_unet.py --score-only``, bench_unet_postprocess, bench_area_bias and
+    ``bench_clinical.py --cv-dir`` read.
+    """
+    return models / "folds.json"
+
+
+def load_folds(models: Path) -> dict:
+    """The record of :func:`folds_path` (``{"folds": [...], ...}``)."""
+    return json.loads(folds_path(models).read_text())
+
+
+def fold_model_path(models: Path, fold: int | dict) -> Path:
+    """The saved model of one fold of a grouped CV's models folder (:func:`folds_path`): ``fold_<k>.pt``.
+
+    ``fold``: the number k, or the fold's entry of ``folds.json`` (its ``"fold"``; or the file its
+    ``"model"`` names, where it names one).
+    """
+    entry = {"fold": fold} if isinstance(fold, int) else fold
+    return models / entry.get("model", f"fold_{entry['fold']}.pt")
+
+
 def check_png_labels(png_labels: str) -> None:
     if png_labels not in PNG_LABELS:
         raise ValueError(f"png_labels must be one of {PNG_LABELS}, got {png_labels!r}")

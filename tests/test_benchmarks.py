@@ -564,3 +564,19 @@ def test_train_pretrained_epochs_reach_the_fit(monkeypatch, tmp_path):
         with pytest.raises(Fitted) as fitted:
             script.main([str(tmp_path), "--threads", "1", "--out", str(tmp_path / "m.pt"), *argv])
         assert fitted.value.args == (expected,)
+
+
+def test_train_pretrained_fold_paths_are_the_grouped_cv_layout(tmp_path):
+    """fold_model_path, folds_path, load_folds: the one layout the CV benchmarks write and read."""
+    import json
+
+    spec = importlib.util.spec_from_file_location("train_pretrained", SCRIPT.with_name("train_pretrained.py"))
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.fold_model_path(tmp_path, 3) == tmp_path / "fold_3.pt"
+    assert script.fold_model_path(tmp_path, {"fold": 1, "held_out": ["A"]}) == tmp_path / "fold_1.pt"
+    assert script.fold_model_path(tmp_path, {"fold": 1, "model": "other.pt"}) == tmp_path / "other.pt"
+    assert script.folds_path(tmp_path) == tmp_path / "folds.json"
+    record = {"png_labels": "as-given", "folds": [{"fold": 0, "held_out": ["A"]}]}
+    script.folds_path(tmp_path).write_text(json.dumps(record))
+    assert script.load_folds(tmp_path) == record
