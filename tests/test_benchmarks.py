@@ -18,15 +18,23 @@ from skcardio.datasets import get_sample_path, load_dataset
 from skcardio.preprocessing import RegionSelector
 from skcardio.segment import ThresholdSegmenter
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_classical.py"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_script(name: str):
+    """``benchmarks/<name>.py`` loaded as a fresh module.
+
+    The scripts are no package: each puts benchmarks/ on sys.path for what it imports from another script.
+    """
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_classical", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_classical")
 
 
 def _timing_configs(bench):
@@ -78,9 +86,7 @@ def test_epicardium_benchmark_apd_is_to_the_contour_file_where_there_is_one(tmp_
     """bench_epicardium scores APD to the expert's contour points (the MICCAI rule), to the mask without a file."""
     from skcardio.metrics import average_perpendicular_distance
 
-    spec = importlib.util.spec_from_file_location("bench_epicardium", SCRIPT.with_name("bench_epicardium.py"))
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script("bench_epicardium")
     points = np.array([[10.0, 10.0], [20.0, 10.0], [20.0, 20.0], [10.0, 20.0]])  # x y, a square
     contour = tmp_path / "IM-0001-0001-ocontour-manual.txt"
     contour.write_text("\n".join(f"{x} {y}" for x, y in points))
@@ -98,9 +104,7 @@ def test_epicardium_benchmark_apd_is_to_the_contour_file_where_there_is_one(tmp_
 
 def test_epicardium_benchmark_labels(shared_data_root):
     """bench_epicardium trains on other patients only, with epicardial labels only where QC trusts them."""
-    spec = importlib.util.spec_from_file_location("bench_epicardium", SCRIPT.with_name("bench_epicardium.py"))
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script("bench_epicardium")
     dicom, clean_o, *pngs = bench.load_all(shared_data_root, "none")
     groups = np.asarray(dicom.groups)
     assert clean_o.sum() == 37 and not clean_o[groups == "SCD0000501"].any()
@@ -118,9 +122,7 @@ def test_epicardium_benchmark_labels(shared_data_root):
 def test_unet_benchmark_times_epochs_and_extrapolates_the_full_fit():
     """bench_unet --train-epochs: one duration per epoch; the full fit is max_epochs x the median epoch."""
     pytest.importorskip("torch")
-    spec = importlib.util.spec_from_file_location("bench_unet", SCRIPT.with_name("bench_unet.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("bench_unet")
     rng = np.random.default_rng(0)
     masks = np.zeros((4, 32, 32), bool)
     masks[:, 10:20, 12:22] = True
@@ -138,9 +140,7 @@ def test_clinical_benchmark_times_the_network_prediction_runs():
     pytest.importorskip("torch")
     from skcardio.segment import UNetSegmenter, _unet
 
-    spec = importlib.util.spec_from_file_location("bench_clinical", SCRIPT.with_name("bench_clinical.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("bench_clinical")
     model = UNetSegmenter.pretrained().set_params(tta=True)  # four passes per image
     images = load_dataset(get_sample_path()).images[:1]
     run = _unet.network_proba
@@ -158,10 +158,7 @@ def test_clinical_benchmark_times_the_network_prediction_runs():
 @pytest.fixture(scope="module")
 def bench_unet():
     pytest.importorskip("torch")
-    spec = importlib.util.spec_from_file_location("bench_unet", SCRIPT.with_name("bench_unet.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_unet")
 
 
 def test_unet_benchmark_hold_out_makes_one_fold_per_listed_patient(bench_unet):
@@ -264,13 +261,7 @@ def test_unet_benchmark_score_only_reads_hold_out_folds(bench_unet, tmp_path):
 @pytest.mark.shared_data
 def test_training_data_png_labels_redrawn_only_for_png(shared_data_root, shared_png_root):
     """--png-labels polygon redraws the 204 PNG labels only, a few per cent smaller on average."""
-    import sys
-
-    sys.path.insert(0, str(SCRIPT.parent))
-    try:
-        from train_pretrained import load_training_data
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
+    load_training_data = load_script("train_pretrained").load_training_data
     root = shared_data_root.parent
     given, polygon = load_training_data(root), load_training_data(root, "polygon")
     dicom = given["icontour"] != ""
@@ -401,9 +392,7 @@ def test_clinical_benchmark_calibrates_each_patient_without_its_fold(monkeypatch
     """bench_clinical --trim-boundary: a patient's level comes from the other patients' labels only."""
     from skcardio.segment import calibrate_boundary_level
 
-    spec = importlib.util.spec_from_file_location("bench_clinical", SCRIPT.with_name("bench_clinical.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("bench_clinical")
     images, pools, _ = _rimmed_slices()
     y = pools.copy()
     y[:2] = [ndi_erode(p) for p in pools[:2]]  # patient A's expert draws tighter
@@ -436,9 +425,7 @@ def test_clinical_benchmark_trim_boundary_is_a_source_or_a_level_from_0_to_1(mon
     """bench_clinical --trim-boundary: dicom, all, or a level checked as the other benchmarks' (unit_interval)."""
     import sys
 
-    spec = importlib.util.spec_from_file_location("bench_clinical", SCRIPT.with_name("bench_clinical.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("bench_clinical")
     choices = [module.trim_boundary_choice(text) for text in ("dicom", "all", "0", "0.145", "1")]
     assert choices == ["dicom", "all", 0, 0.145, 1]
     for level in ("1.5", "-0.1", "nan", "inf", "wide"):
@@ -454,9 +441,7 @@ def test_clinical_benchmark_maps_held_out_ids_to_dicom_patients(tmp_path):
     """read_folds: folds.json's original ids (link.csv) -> the DICOM patient ids, with each fold's held-out list."""
     import json
 
-    spec = importlib.util.spec_from_file_location("bench_clinical", SCRIPT.with_name("bench_clinical.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("bench_clinical")
     (tmp_path / "link.csv").write_text("patient_id,original_id\nSCD1,SC-A-1\nSCD2,SC-A-2\n")
     folds = [{"fold": 0, "held_out": ["SC-A-1", "SC-B-9"]}, {"fold": 1, "held_out": ["SC-A-2"]}]
     (tmp_path / "folds.json").write_text(json.dumps({"png_labels": "polygon", "folds": folds}))
@@ -477,9 +462,7 @@ def test_clinical_benchmark_trims_each_study_at_its_level(tmp_path, make_dicom, 
 
     from skcardio.segment import UNetSegmenter
 
-    spec = importlib.util.spec_from_file_location("bench_clinical", SCRIPT.with_name("bench_clinical.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("bench_clinical")
     root = tmp_path / "data"
     write_study(make_dicom, root / "dicoms" / "P1", n_phases=4, n_slices=3, shape=(48, 48))
     (root / "link.csv").write_text("patient_id,original_id\nP1,O1\n")
@@ -521,9 +504,7 @@ def test_clinical_benchmark_trims_each_study_at_its_level(tmp_path, make_dicom, 
 
 
 def test_area_bias_ratios_per_group_and_for_the_small_pools():
-    spec = importlib.util.spec_from_file_location("bench_area_bias", SCRIPT.with_name("bench_area_bias.py"))
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script("bench_area_bias")
     labels = np.zeros((4, 10, 10), bool)
     labels[0, :2, :5] = True  # 10 px
     labels[1, :4, :5] = True  # 20 px
@@ -542,9 +523,7 @@ def test_area_bias_ratios_per_group_and_for_the_small_pools():
 
 def test_train_pretrained_epochs_reach_the_fit(monkeypatch, tmp_path):
     """--epochs N trains with max_epochs=N; without it, the estimator's default."""
-    spec = importlib.util.spec_from_file_location("train_pretrained", SCRIPT.with_name("train_pretrained.py"))
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("train_pretrained")
     from skcardio.segment import UNetSegmenter
 
     class Fitted(Exception):
@@ -570,9 +549,7 @@ def test_train_pretrained_fold_paths_are_the_grouped_cv_layout(tmp_path):
     """fold_model_path, folds_path, load_folds: the one layout the CV benchmarks write and read."""
     import json
 
-    spec = importlib.util.spec_from_file_location("train_pretrained", SCRIPT.with_name("train_pretrained.py"))
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("train_pretrained")
     assert script.fold_model_path(tmp_path, 3) == tmp_path / "fold_3.pt"
     assert script.fold_model_path(tmp_path, {"fold": 1, "held_out": ["A"]}) == tmp_path / "fold_1.pt"
     assert script.fold_model_path(tmp_path, {"fold": 1, "model": "other.pt"}) == tmp_path / "other.pt"
