@@ -47,7 +47,7 @@ other kind on purpose and says so.
    is traced from the label mask, about 0.2 px outside the drawn polygon) and
    no pixel spacing (the DICOMs' 1.3672 mm, ``NOMINAL_SPACING``, is used;
    both stated in every table); and the confidence of
-   :func:`skcardio.qc.assess_predictions`, with its AUROC for detecting
+   :func:`skcardio.qc.prediction_confidence` (``assess_predictions``'s), with its AUROC for detecting
    slices of Dice < 0.8. ``--score-only DIR`` re-scores saved fold models
    (``DIR/fold_<k>.pt`` and the held-out patients of ``DIR/folds.json``)
    with their own prediction options, without training, and stops; of
@@ -302,7 +302,9 @@ def merge_folds(parts: list[Path], out: Path) -> dict:
         raise ValueError(f"folds {sorted(numbers)} of {', '.join(map(str, parts))}: a fold is in several parts")
     out.mkdir(parents=True, exist_ok=True)
     for part, fold in sources:
-        shutil.copyfile(fold_model_path(part, fold), fold_model_path(out, fold))
+        # Always to fold_<k>.pt: a part's own "model" name may repeat in another part.
+        shutil.copyfile(fold_model_path(part, fold), fold_model_path(out, fold["fold"]))
+    folds = [{key: value for key, value in fold.items() if key != "model"} for fold in folds]
     merged = {**settings, "merged_from": [str(part) for part in parts],
               "folds": sorted(folds, key=lambda fold: fold["fold"])}
     folds_path(out).write_text(json.dumps(merged, indent=1, default=list))

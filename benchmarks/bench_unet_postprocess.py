@@ -18,7 +18,8 @@ pathology group, per fold) of:
 * the package's ranking (``keep_main_component``: x circularity);
 
 with the slices each change improves or worsens, the confidence AUROC of
-:func:`skcardio.qc.assess_predictions` for slices of Dice < 0.8, the
+:func:`skcardio.qc.prediction_confidence` (the confidence of
+``assess_predictions``) for slices of Dice < 0.8, the
 exponent of circularity chosen on two folds and scored on the third (all
 three rotations), both rankings at thresholds 0.2-0.9, and an oracle that
 knows the expert mask (best single component at the best of eight thresholds),
@@ -39,7 +40,7 @@ from scipy import ndimage
 from sklearn.metrics import roc_auc_score
 
 from skcardio.metrics import dice_score
-from skcardio.qc import assess_predictions
+from skcardio.qc import prediction_confidence
 from skcardio.segment import UNetSegmenter
 from skcardio.segment._unet_postprocess import _circularity, _fill_holes, component_scores
 
@@ -134,7 +135,7 @@ def main() -> None:
                             ("x circularity (now)", keep)):
             masks = masks_of(proba[option], rule)
             scores[label] = d = dice(masks)
-            auroc = "" if rule is None else f"{roc_auc_score(d < BAD_DICE, -assess_predictions(masks, proba[option])['confidence']):.3f}"
+            auroc = "" if rule is None else f"{roc_auc_score(d < BAD_DICE, -prediction_confidence(masks, proba[option])):.3f}"
             print(row(f"{name} | {label}", d, pathology, auroc))
         change = scores["x circularity (now)"] - scores["mass x mean x centre (before)"]
         print(f"|  | slices better / worse with circularity: {int((change > 1e-9).sum())} / "

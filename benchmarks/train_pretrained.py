@@ -35,6 +35,7 @@ import platform
 import re
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -65,26 +66,32 @@ def sha256(path: str | os.PathLike) -> str:
 def folds_path(models: Path) -> Path:
     """``folds.json`` of a grouped CV's models folder: its settings, and each fold's number and held-out patients.
 
-    The layout that ``bench_unet.py --models DIR`` writes, with each fold's model at :func:`fold_model_path`,
-    and that ``bench_unet.py --score-only``, bench_unet_postprocess, bench_area_bias and
-    ``bench_clinical.py --cv-dir`` read.
+    The layout that ``bench_unet.py --models DIR`` (and ``--merge``) writes, with each fold's model at
+    :func:`fold_model_path`, and that ``bench_unet.py --score-only``, bench_unet_postprocess,
+    bench_area_bias, ``bench_clinical.py --cv-dir`` and bench_clinical_postprocess read.
     """
     return models / "folds.json"
 
 
-def load_folds(models: Path) -> dict:
-    """The record of :func:`folds_path` (``{"folds": [...], ...}``)."""
+def load_folds(models: Path) -> dict | list:
+    """The record of :func:`folds_path`: ``{"folds": [...], ...}`` (older runs wrote the bare list of folds)."""
     return json.loads(folds_path(models).read_text())
 
 
-def fold_model_path(models: Path, fold: int | dict) -> Path:
+def fold_model_path(models: Path, fold: int | Mapping) -> Path:
     """The saved model of one fold of a grouped CV's models folder (:func:`folds_path`): ``fold_<k>.pt``.
 
     ``fold``: the number k, or the fold's entry of ``folds.json`` (its ``"fold"``; or the file its
-    ``"model"`` names, where it names one).
+    ``"model"`` names, where an older run's entry names one).
     """
-    entry = {"fold": fold} if isinstance(fold, int) else fold
-    return models / entry.get("model", f"fold_{entry['fold']}.pt")
+    if not isinstance(fold, Mapping):
+        return models / f"fold_{int(fold)}.pt"
+    if "model" in fold:
+        return models / fold["model"]
+    if "fold" not in fold:
+        raise ValueError(f"{folds_path(models)}: a fold entry without 'fold' or 'model': {fold!r}; "
+                         "expected e.g. {'fold': 0, 'held_out': [...]}")
+    return models / f"fold_{int(fold['fold'])}.pt"
 
 
 def check_png_labels(png_labels: str) -> None:

@@ -211,6 +211,15 @@ def test_unet_benchmark_merge_gathers_one_fold_per_part(bench_unet, tmp_path):
     assert [(tmp_path / "all" / f"fold_{k}.pt").read_bytes() for k in (0, 1)] == [b"model 0", b"model 1"]
     with pytest.raises(ValueError, match="a fold is in several parts"):
         bench_unet.merge_folds([tmp_path / "f0", tmp_path / "f0"], tmp_path / "again")
+    # Parts whose folds name the same model file: each still lands in its own fold_<k>.pt.
+    for k in (0, 1):
+        (tmp_path / f"f{k}" / "best.pt").write_bytes(f"best {k}".encode())
+        record = json.loads((tmp_path / f"f{k}" / "folds.json").read_text())
+        record["folds"] = [{**fold, "model": "best.pt"} for fold in record["folds"]]
+        (tmp_path / f"f{k}" / "folds.json").write_text(json.dumps(record))
+    merged = bench_unet.merge_folds([tmp_path / "f0", tmp_path / "f1"], tmp_path / "named")
+    assert [(tmp_path / "named" / f"fold_{k}.pt").read_bytes() for k in (0, 1)] == [b"best 0", b"best 1"]
+    assert not (tmp_path / "named" / "best.pt").exists() and all("model" not in fold for fold in merged["folds"])
     other = json.loads((tmp_path / "f1" / "folds.json").read_text())
     (tmp_path / "f1" / "folds.json").write_text(json.dumps({**other, "balance": "none"}))
     with pytest.raises(ValueError, match="expected the same settings in every part"):
@@ -557,3 +566,6 @@ def test_train_pretrained_fold_paths_are_the_grouped_cv_layout(tmp_path):
     record = {"png_labels": "as-given", "folds": [{"fold": 0, "held_out": ["A"]}]}
     script.folds_path(tmp_path).write_text(json.dumps(record))
     assert script.load_folds(tmp_path) == record
+    assert script.fold_model_path(tmp_path, np.int64(2)) == tmp_path / "fold_2.pt"
+    with pytest.raises(ValueError, match="a fold entry without 'fold' or 'model'"):
+        script.fold_model_path(tmp_path, {"held_out": ["A"]})

@@ -25,8 +25,9 @@ __all__ = ["register", "collect_dicoms"]
 logger = logging.getLogger("skcardio.cli.predict")
 
 #: Columns of ``predictions.csv``: the mask's area, then the confidence and
-#: flags of :func:`skcardio.qc.assess_predictions` (flags as 0/1), then the
-#: ``--trim-boundary`` level (empty without it).
+#: flags of :func:`skcardio.qc.assess_predictions` (flags as 0/1; with
+#: ``--trim-boundary`` the confidence is the untrimmed masks',
+#: :func:`skcardio.qc.prediction_confidence`), then the level (empty without it).
 CSV_FIELDS = (
     "dicom_path", "output_stem", "area_px", "area_mm2", "contour_points",
     "confidence", "empty", "several_components", "touches_border", "implausible_area", "flagged",

@@ -87,6 +87,8 @@ def test_prediction_confidence_is_assess_predictions_confidence():
     expected = assess_predictions(masks, proba, pixel_spacing=(1.2, 1.2))
     assert expected["several_components"][1] and expected["empty"][3] and expected["touches_border"][4]
     np.testing.assert_array_equal(prediction_confidence(masks, proba), expected["confidence"])
+    by_hand = [proba[i][masks[i]].mean() if masks[i].any() else 0.0 for i in range(5)]
+    np.testing.assert_allclose(prediction_confidence(masks, proba), by_hand)
     assert prediction_confidence(masks, proba)[3] == 0.0
     with pytest.raises(ValueError, match="same shape"):
         prediction_confidence(masks, proba[:, :-1])
