@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, masks: str = "the masks") 
     parser.add_argument(
         "--dicom-seg", action="store_true",
         help=f"also write {masks} of each series as a DICOM SEG referencing its images: "
-        "FOLDER/seriesN_seg.dcm, or one FOLDER/seriesN_phaseK_seg.dcm per cardiac phase when the "
+        "FOLDER/seriesN_seg.dcm, or one FOLDER/seriesN_phaseKK_seg.dcm (KK = 01, 02, ...) per cardiac phase when the "
         "series holds several images at one position (needs skcardio[dicomseg])",
     )
     parser.add_argument(
