@@ -559,15 +559,22 @@ def main() -> None:
             parser.error(f"{flag} changes the cross-validation's training; it does nothing with --score-only "
                          "or --skip-cv")
 
+    if args.set and args.score_only:
+        parser.error("--set changes the training; --score-only scores saved models with their own parameters")
+
     torch.set_num_threads(args.threads)
     params = parse_set(args.set)
+    if args.score_only:  # the header names the scored models' own training parameters
+        record = load_folds(Path(args.score_only.split(",")[0]))
+        params = record.get("params", {}) if isinstance(record, dict) else {}
     data = load_training_data(Path(args.data).resolve(), args.png_labels)
     images, y, groups = data["images"], data["y"], data["groups"]
     # PNG slices (no header) get the nominal spacing, the DICOMs their own.
     data["spacing"] = np.where(np.isnan(data["spacing"]), NOMINAL_SPACING, data["spacing"])
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), torch {torch.__version__} "
           f"({torch.get_num_threads()} threads); {len(images)} slices of {len(set(groups))} patients; "
-          f"params {params or 'defaults'}; PNG labels {args.png_labels}"
+          f"{'scored models trained with ' if args.score_only else ''}params {params or 'defaults'}; "
+          f"PNG labels {args.png_labels}"
           + ("" if args.score_only else f"; DICOM repeat {args.dicom_repeat}; balance {args.balance}")
           + f"; load {load_average()}", flush=True)
     results: dict = {"params": params, "png_labels": args.png_labels, "threads": torch.get_num_threads(),

@@ -285,6 +285,17 @@ def test_training_data_png_labels_redrawn_only_for_png(shared_data_root, shared_
 
 
 
+def test_unet_benchmark_refuses_set_with_score_only(bench_unet, tmp_path, monkeypatch, capsys):
+    """--score-only scores saved models with their own parameters: a --set beside it would be ignored, so refused."""
+    monkeypatch.setattr("sys.argv", ["bench_unet.py", str(tmp_path), "--score-only", str(tmp_path),
+                                     "--set", "max_epochs=160"])
+    with pytest.raises(SystemExit) as exit_info:
+        bench_unet.main()  # refused before any data is read
+    assert exit_info.value.code == 2
+    assert "--set changes the training; --score-only scores saved models with their own parameters" in (
+        capsys.readouterr().err)
+
+
 def test_unet_benchmark_score_only_averages_several_trainings_of_the_same_folds(bench_unet, tmp_path):
     """--score-only DIR1,DIR2: each fold predicted by the mean of the folders' fold models' probabilities."""
     import json
