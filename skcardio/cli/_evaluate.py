@@ -324,7 +324,7 @@ def _folds(groups: np.ndarray, n_splits: int) -> tuple[list[tuple[np.ndarray, np
         logger.warning("only %d patient: cannot split by patient; scoring in-sample", n_patients)
         return [(everything, everything)], "in-sample (a single patient)"
     if n_splits > n_patients:
-        logger.info("--cv %d > %d patients: using %d folds", n_splits, n_patients, n_patients)
+        logger.info("%d folds asked (--cv, default 5) but %d patients: using %d folds", n_splits, n_patients, n_patients)
         n_splits = n_patients
     folds = list(GroupKFold(n_splits=n_splits).split(everything, groups=groups))
     return folds, f"{n_splits}-fold patient-grouped CV ({n_patients} patients)"

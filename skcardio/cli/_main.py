@@ -7,6 +7,7 @@ import importlib
 import logging
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
 
 from ..exceptions import SkcardioError
@@ -93,7 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     reset_record(getattr(args, "out", None) or getattr(args, "csv", None))
     try:
-        with catching_signals():
+        with catching_signals(), warnings.catch_warnings():
+            warnings.showwarning = _warning_printer(args.command)
             return int(args.func(args) or 0)
     except SkcardioError as exc:
         # Bad input data: one clear line naming the file, not a traceback.
@@ -108,6 +110,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = signal.Signals(signum).name
         print(f"skcardio {args.command}: interrupted ({name}); {interruption_state()}", file=sys.stderr)
         return 128 + signum
+
+
+def _warning_printer(command: str):
+    """``warnings.showwarning`` for the command line: one line naming the command, as its errors do.
+
+    Python's own format adds the warning's source file, line and code, which
+    speak to a developer, not to the user of ``skcardio COMMAND``.
+    """
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"skcardio {command}: warning: {message}", file=sys.stderr if file is None else file)
+
+    return show
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="segment the blood pool of DICOM slices (the shipped pretrained U-Net, or a model from 'skcardio train')",
         description=(
             "Segment the left-ventricle blood pool of every DICOM file given (folders are "
-            "searched recursively for *.dcm) with the pretrained U-Net shipped with skcardio "
+            "searched recursively for *.dcm, or for every file when none is named so) with the pretrained U-Net shipped with skcardio "
             "(UNetSegmenter.pretrained()), or with a model written by 'skcardio train' given as "
             "--model FILE or as a first argument ending in .pt. For "
             "each slice, writes to --out: STEM_mask.png (0/255), STEM_mask.npy (bool), "
@@ -83,6 +83,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _dicom_files(folder: Path) -> list[Path]:
+    """A folder's DICOM files by the rule ``report`` follows (:func:`skcardio.io.find_dicom_files`)."""
+    from ..exceptions import StudyError
+    from ..io import find_dicom_files
+
+    try:
+        return find_dicom_files(folder)
+    except StudyError:
+        raise FileNotFoundError(f"{folder}: folder holds no file; expected DICOM files (*.dcm, or files without "
+                                "that extension when none has it)") from None
+
+
 def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
     """``(dicom file, output stem)`` pairs for files and folders, in a stable order.
 
@@ -96,7 +108,11 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
     Raises
     ------
     FileNotFoundError
-        If an input does not exist or a folder has no ``*.dcm`` file.
+        If an input does not exist or a folder holds no file. A folder's
+        DICOMs are its ``*.dcm`` files, or every file that is not hidden
+        when none is named so (scanners often write names without an
+        extension), as :func:`skcardio.io.find_dicom_files` finds them for
+        ``skcardio report``.
     ValueError
         If two inputs would write to the same output stem.
     """
@@ -104,9 +120,7 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
     for text in inputs:
         path = Path(text)
         if path.is_dir():
-            files = sorted(path.rglob("*.dcm"), key=_natural_key)
-            if not files:
-                raise FileNotFoundError(f"{path}: folder has no *.dcm file")
+            files = sorted(_dicom_files(path), key=_natural_key)
             name = path.resolve().name
             # relative_to the path given, not resolved: a linked file may lead anywhere.
             pairs += [(f, _stem(name, *f.relative_to(path).parent.parts, f.stem)) for f in files]

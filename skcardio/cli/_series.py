@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser, *, masks: str = "the masks") 
     parser.add_argument(
         "--dicom-seg", action="store_true",
         help=f"also write {masks} of each series as a DICOM SEG referencing its images: "
-        "FOLDER/seriesN_seg.dcm, or one FOLDER/seriesN_phaseKK_seg.dcm (KK = 01, 02, ...) per cardiac phase when the "
+        "FOLDER/seriesN_seg.dcm, or one FOLDER/seriesN_phaseKK_seg.dcm per cardiac phase (KK = 00, 01, ...: phases "
+        "in trigger-time order, counted from 0 as in report.csv) when the "
         "series holds several images at one position (needs skcardio[dicomseg])",
     )
     parser.add_argument(
@@ -198,7 +199,8 @@ def _write_segs(stage: Path, base: Path, masks: np.ndarray, geometry: list, algo
     phases = group_by_phase(geometry)
     entries = []
     try:
-        for k, phase in enumerate(phases, start=1):
+        # Counted from 0, as report.csv's ed_phase / es_phase and the volume curve count them.
+        for k, phase in enumerate(phases):
             name = f"{base}_seg.dcm" if len(phases) == 1 else f"{base}_phase{k:02d}_seg.dcm"
             (stage / name).parent.mkdir(parents=True, exist_ok=True)
             write_dicom_seg(

@@ -219,3 +219,22 @@ def test_staging_under_proc_is_an_output_error():
     with pytest.raises(OutputError, match="writing /proc/x.pt failed: cannot create a file in /proc"):
         with atomic_file(Path("/proc/x.pt"), "test"):
             pass  # pragma: no cover
+
+
+def test_warnings_are_one_line_naming_the_command(monkeypatch, capsys):
+    """A warning during a command is 'skcardio COMMAND: warning: ...', without Python's source file and line."""
+    import warnings
+
+    from skcardio.cli import _qc, main
+    from skcardio.exceptions import SkcardioWarning
+
+    def warn(args):
+        warnings.warn("3 slices share one position", SkcardioWarning, stacklevel=2)
+        return 0
+
+    monkeypatch.setattr(_qc, "run", warn)
+    assert main(["qc"]) == 0
+    err = capsys.readouterr().err
+    assert err == "skcardio qc: warning: 3 slices share one position\n"
+    # Outside the command, Python's own display is back.
+    assert warnings.showwarning is not None and warnings.showwarning.__name__ != "show"

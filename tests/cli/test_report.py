@@ -239,7 +239,7 @@ def test_dicom_seg_and_nifti_read_back(tmp_path, make_dicom, monkeypatch, capsys
     index = list(csv.DictReader((out / "series.csv").open(encoding="utf-8")))
     assert [(r["format"], r["phase"], r["slices"], r["file"]) for r in index] == [
         ("nifti", "", "16", "a/series5_mask.nii.gz"),
-        *[("dicom-seg", str(p + 1), "4", f"a/series5_phase{p + 1:02d}_seg.dcm") for p in range(4)],
+        *[("dicom-seg", str(p), "4", f"a/series5_phase{p:02d}_seg.dcm") for p in range(4)],
     ]
     report = json.loads((out / "report.json").read_text())
     assert {r["file"] for r in index} | {"series.csv"} <= set(report["files"])
@@ -264,7 +264,7 @@ def test_dicom_seg_and_nifti_read_back(tmp_path, make_dicom, monkeypatch, capsys
     # DICOM SEG: one per phase, referencing that phase's images, each frame on its image's plane.
     for p in range(4):
         sources = [read_dicom(files[p, s], pixels=False) for s in range(4)]
-        seg = hd.seg.segread(out / "a" / f"series5_phase{p + 1:02d}_seg.dcm")
+        seg = hd.seg.segread(out / "a" / f"series5_phase{p:02d}_seg.dcm")
         uids = [pydicom.dcmread(files[p, s], stop_before_pixels=True).SOPInstanceUID for s in range(4)]
         assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == pydicom.dcmread(files[p, 0]).SeriesInstanceUID
         assert sorted(i.ReferencedSOPInstanceUID for i in seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence) == sorted(uids)
@@ -433,7 +433,7 @@ def test_trim_boundary_reaches_the_series_files(tmp_path, make_dicom, monkeypatc
     assert volume.header["descrip"].item() == b"skcardio UNetSegmenter, dark rim trimmed at 0.5"
     ml = np.asarray(volume.dataobj).astype(bool).sum(axis=(0, 1, 2)) * np.prod(volume.header.get_zooms()[:3]) / 1000
     np.testing.assert_allclose(ml, report["patients"][0]["volumes_ml"]["automatic"], atol=0.006)  # the trimmed ones
-    seg = hd.seg.segread(out / "a" / "series5_phase01_seg.dcm")
+    seg = hd.seg.segread(out / "a" / "series5_phase00_seg.dcm")
     assert seg.SegmentSequence[0].SegmentAlgorithmName == "skcardio UNetSegmenter, dark rim trimmed at 0.5"
 
 

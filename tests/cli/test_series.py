@@ -75,8 +75,8 @@ def test_cine_folder_one_seg_per_phase_and_nifti_refused(model_path, tmp_path, c
     index = _index(out)
     # Images 108 and 119 share a position (ED and ES): two phases, two SEG files.
     assert [(r["format"], r["phase"], r["slices"], r["file"]) for r in index] == [
-        ("dicom-seg", "1", "4", "SCD0000101/series300_phase01_seg.dcm"),
-        ("dicom-seg", "2", "1", "SCD0000101/series300_phase02_seg.dcm"),
+        ("dicom-seg", "0", "4", "SCD0000101/series300_phase00_seg.dcm"),
+        ("dicom-seg", "1", "1", "SCD0000101/series300_phase01_seg.dcm"),
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

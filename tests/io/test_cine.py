@@ -234,3 +234,12 @@ def test_real_studies(shared_data_root):
         assert sorted(g.instance_numbers.ravel()) == list(range(1, 20 * n_slices + 1))
         assert (np.diff(g.instance_numbers, axis=0) == 1).all()
         assert study.set_aside == () and study.notes == ()
+
+
+def test_selected_slices_are_said_not_to_be_a_cine_study():
+    """The embedded sample holds contoured slices only: the error says it is not a complete cine study."""
+    from skcardio.datasets import get_sample_path
+
+    with pytest.raises(StudyError, match=r"a phase is missing or extra; most positions hold a single image, so "
+                                         r"these look like selected slices, not a complete cine study"):
+        read_cine(get_sample_path() / "dicoms" / "SCD0000101")

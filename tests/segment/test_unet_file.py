@@ -346,3 +346,25 @@ def test_files_without_a_target_load_as_blood_pool_models(saved_payload, tmp_pat
     loaded = UNetSegmenter.load(tmp_path / "old.pt")
     assert loaded.target_ == "endocardium"
     assert loaded.predict(make_discs(2, seed=5)[0]).shape == (2, 64, 64)
+
+
+def test_frozen_pretrained_model_is_scored_in_grouped_cv_without_training(monkeypatch):
+    """docs/unet.md: FrozenEstimator(pretrained()) in a Pipeline is scored by cross_validate, never refitted."""
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import GroupKFold, cross_validate
+    from sklearn.pipeline import make_pipeline
+
+    from skcardio.datasets import load_sample
+    from skcardio.metrics import dice_scorer
+    from skcardio.preprocessing import DicomLoader
+
+    def no_training(self, *args, **kwargs):
+        raise AssertionError("the frozen model was refitted")
+
+    sample = load_sample()
+    pipeline = make_pipeline(DicomLoader(), FrozenEstimator(UNetSegmenter.pretrained()))
+    monkeypatch.setattr(UNetSegmenter, "fit", no_training)
+    scores = cross_validate(pipeline, sample.frame, sample.y, groups=sample.groups, cv=GroupKFold(3),
+                            scoring=dice_scorer, error_score="raise")
+    # The sample's patients are in the model's training data: a smoke test, not an accuracy figure.
+    assert len(scores["test_score"]) == 3 and scores["test_score"].min() >= 0.85
