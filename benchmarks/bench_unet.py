@@ -509,6 +509,13 @@ def overhead(images, masks, params: dict, epochs: int, repeat: int) -> dict:
             "ratio": min(skorch) / min(bare), "loads": loads}
 
 
+def _scored_models(score_only: str | None) -> str:
+    """The header's words before the parameters: whose parameters they are."""
+    if not score_only:
+        return ""
+    return "scored models (the first folder's) trained with " if "," in score_only else "scored models trained with "
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA))
@@ -573,7 +580,7 @@ def main() -> None:
     data["spacing"] = np.where(np.isnan(data["spacing"]), NOMINAL_SPACING, data["spacing"])
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s), torch {torch.__version__} "
           f"({torch.get_num_threads()} threads); {len(images)} slices of {len(set(groups))} patients; "
-          f"{'scored models trained with ' if args.score_only else ''}params {params or 'defaults'}; "
+          f"{_scored_models(args.score_only)}params {params or 'defaults'}; "
           f"PNG labels {args.png_labels}"
           + ("" if args.score_only else f"; DICOM repeat {args.dicom_repeat}; balance {args.balance}")
           + f"; load {load_average()}", flush=True)

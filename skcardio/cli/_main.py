@@ -10,7 +10,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from ..exceptions import SkcardioError
+from ..exceptions import SkcardioError, SkcardioWarning
 from ._output import catching_signals, interruption_state, reset_record
 
 # Sub-command modules, in the order shown by ``skcardio --help``. A module is
@@ -93,9 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     reset_record(getattr(args, "out", None) or getattr(args, "csv", None))
+    # Only the display changes (not showwarning, not the filters): callers that
+    # record warnings or route them to logging still get them.
+    python_format, warnings.formatwarning = warnings.formatwarning, _warning_format(args.command)
     try:
-        with catching_signals(), warnings.catch_warnings():
-            warnings.showwarning = _warning_printer(args.command)
+        with catching_signals():
             return int(args.func(args) or 0)
     except SkcardioError as exc:
         # Bad input data: one clear line naming the file, not a traceback.
@@ -110,19 +112,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = signal.Signals(signum).name
         print(f"skcardio {args.command}: interrupted ({name}); {interruption_state()}", file=sys.stderr)
         return 128 + signum
+    finally:
+        warnings.formatwarning = python_format
 
 
-def _warning_printer(command: str):
-    """``warnings.showwarning`` for the command line: one line naming the command, as its errors do.
+def _warning_format(command: str):
+    """``warnings.formatwarning`` for the command line: one line naming the command, as its errors do.
 
     Python's own format adds the warning's source file, line and code, which
-    speak to a developer, not to the user of ``skcardio COMMAND``.
+    speak to a developer, not to the user of ``skcardio COMMAND``; a warning
+    that is not skcardio's keeps its category's name, so it is not taken for one.
     """
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        print(f"skcardio {command}: warning: {message}", file=sys.stderr if file is None else file)
+    def format_warning(message, category, filename, lineno, line=None) -> str:
+        origin = "" if issubclass(category, SkcardioWarning) else f"{category.__name__}: "
+        return f"skcardio {command}: warning: {origin}{message}\n"
 
-    return show
+    return format_warning
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="segment the blood pool of DICOM slices (the shipped pretrained U-Net, or a model from 'skcardio train')",
         description=(
             "Segment the left-ventricle blood pool of every DICOM file given (folders are "
-            "searched recursively for *.dcm, or for every file when none is named so) with the pretrained U-Net shipped with skcardio "
+            "searched recursively for *.dcm; name files without that extension directly) with the pretrained U-Net shipped with skcardio "
             "(UNetSegmenter.pretrained()), or with a model written by 'skcardio train' given as "
             "--model FILE or as a first argument ending in .pt. For "
             "each slice, writes to --out: STEM_mask.png (0/255), STEM_mask.npy (bool), "
@@ -83,18 +83,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _dicom_files(folder: Path) -> list[Path]:
-    """A folder's DICOM files by the rule ``report`` follows (:func:`skcardio.io.find_dicom_files`)."""
-    from ..exceptions import StudyError
-    from ..io import find_dicom_files
-
-    try:
-        return find_dicom_files(folder)
-    except StudyError:
-        raise FileNotFoundError(f"{folder}: folder holds no file; expected DICOM files (*.dcm, or files without "
-                                "that extension when none has it)") from None
-
-
 def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
     """``(dicom file, output stem)`` pairs for files and folders, in a stable order.
 
@@ -108,11 +96,9 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
     Raises
     ------
     FileNotFoundError
-        If an input does not exist or a folder holds no file. A folder's
-        DICOMs are its ``*.dcm`` files, or every file that is not hidden
-        when none is named so (scanners often write names without an
-        extension), as :func:`skcardio.io.find_dicom_files` finds them for
-        ``skcardio report``.
+        If an input does not exist or a folder has no ``*.dcm`` file (a
+        folder's other files, outputs of an earlier run among them, are not
+        read: files without the extension are named directly).
     ValueError
         If two inputs would write to the same output stem.
     """
@@ -120,12 +106,17 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
     for text in inputs:
         path = Path(text)
         if path.is_dir():
-            files = sorted(_dicom_files(path), key=_natural_key)
+            files = sorted(path.rglob("*.dcm"), key=_natural_key)
+            if not files:
+                raise FileNotFoundError(
+                    f"{path}: folder has no *.dcm file; name DICOM files without that extension directly "
+                    f"(e.g. {path}/*), or use skcardio report, which reads every file of a study's folder"
+                )
             name = path.resolve().name
             # relative_to the path given, not resolved: a linked file may lead anywhere.
-            pairs += [(f, _stem(name, *f.relative_to(path).parent.parts, f.stem)) for f in files]
+            pairs += [(f, _stem(name, *f.relative_to(path).parent.parts, _without_dcm(f.name))) for f in files]
         elif path.exists():
-            pairs.append((path, _stem(path.stem)))
+            pairs.append((path, _stem(_without_dcm(path.name))))
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
     stems: dict[Path, Path] = {}
@@ -147,13 +138,18 @@ def _stem(*parts: str) -> Path:
     return Path(*(safe_name(part) for part in parts))
 
 
+def _without_dcm(name: str) -> str:
+    """A file name without its ``.dcm`` (any case) only: ``1.2.840.1`` and ``1.2.840.10`` stay apart."""
+    return name[:-4] if name.lower().endswith(".dcm") else name
+
+
 def _natural_key(path: Path) -> tuple:
     """Sort ``2.dcm`` before ``10.dcm``, and any names together (``1.dcm``, ``a.dcm``, ``IM-0001-0048.dcm``)."""
     # Each part becomes [text, number, text, ...], always starting with text,
     # so numbers are only ever compared with numbers (int < str raised TypeError).
     return tuple(
         [int(chunk) if i % 2 else chunk for i, chunk in enumerate(re.split(r"(\d+)", part))]
-        for part in path.with_suffix("").parts
+        for part in (*path.parts[:-1], _without_dcm(path.name))
     )
 
 

@@ -239,6 +239,12 @@ def _measure_one(patient: PatientInput, model, batch_size: int, boundary_level: 
             warnings.simplefilter("always")
             study = read_cine(patient.folder)
         result.notes = [str(w.message) for w in caught]
+        if study.geometry.n_phases < 2:  # ED = ES: an EF of 0, not a measurement
+            raise SkcardioError(
+                f"{patient.folder}: one image per slice position ({study.geometry.n_slices} positions): "
+                "selected slices, not a complete cine study; volumes over the cycle and EF need every "
+                "cardiac phase at every slice position"
+            )
         result.study = study
         masks = segment_study(study, model, batch_size=batch_size)
         epicardium = None

@@ -490,6 +490,14 @@ def _files(slices, describe=None, limit: int = 4) -> str:
     return ", ".join(names) + more
 
 
+# Most positions holding one image: selected slices (e.g. the contoured ones of the embedded
+# sample), not a cine study; say so, as "a phase is missing" alone sends the user looking for one.
+_SELECTED_SLICES = (
+    "; most positions hold a single image, so these look like selected slices, not a complete cine "
+    "study (every cardiac phase at every slice position)"
+)
+
+
 def _grid(slices, set_aside, use_positions, where) -> list[list[DicomSlice]]:
     """``grid[phase][slice]``: positions clustered and ascending, phases by trigger time."""
     normal = _normal(slices[0]) if use_positions else None
@@ -520,20 +528,12 @@ def _grid(slices, set_aside, use_positions, where) -> list[list[DicomSlice]]:
             f"position {_position(c[0], normal):.2f} mm has {len(c)} ({_files(c)})" for c in odd[:3]
         )
         raise StudyError(
-            f"{where}: {len(odd)} slice position(s) do not have the {n_phases} phases of the other "
+            f"{where}: {len(odd)} slice position(s) do not have the {n_phases} phase(s) of the other "
             f"{len(columns) - len(odd)}: {details}; a phase is missing or extra"
             + (f" (unreadable file(s) in the folder: {_names(unreadable)})" if unreadable else "")
             + (_SELECTED_SLICES if n_phases == 1 else "")
         )
     return [[column[p] for column in columns] for p in range(n_phases)]
-
-
-# Most positions holding one image: selected slices (e.g. the contoured ones of the embedded
-# sample), not a cine study; say so, as "a phase is missing" alone sends the user looking for one.
-_SELECTED_SLICES = (
-    "; most positions hold a single image, so these look like selected slices, not a complete cine "
-    "study (every cardiac phase at every slice position)"
-)
 
 
 def _time_key(s: DicomSlice) -> tuple:

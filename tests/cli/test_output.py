@@ -222,7 +222,9 @@ def test_staging_under_proc_is_an_output_error():
 
 
 def test_warnings_are_one_line_naming_the_command(monkeypatch, capsys):
-    """A warning during a command is 'skcardio COMMAND: warning: ...', without Python's source file and line."""
+    """A warning during a command is 'skcardio COMMAND: warning: ...', without Python's source file and line;
+    callers that record warnings still get them."""
+    import sys
     import warnings
 
     from skcardio.cli import _qc, main
@@ -230,11 +232,19 @@ def test_warnings_are_one_line_naming_the_command(monkeypatch, capsys):
 
     def warn(args):
         warnings.warn("3 slices share one position", SkcardioWarning, stacklevel=2)
+        warnings.warn("a library's remark", UserWarning, stacklevel=2)
         return 0
 
     monkeypatch.setattr(_qc, "run", warn)
-    assert main(["qc"]) == 0
-    err = capsys.readouterr().err
-    assert err == "skcardio qc: warning: 3 slices share one position\n"
-    # Outside the command, Python's own display is back.
-    assert warnings.showwarning is not None and warnings.showwarning.__name__ != "show"
+    python_format = warnings.formatwarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        # What Python's display does outside pytest, which records warnings instead.
+        monkeypatch.setattr(warnings, "showwarning", lambda message, category, filename, lineno, file=None, line=None:
+                            sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line)))
+        assert main(["qc"]) == 0
+    assert capsys.readouterr().err == ("skcardio qc: warning: 3 slices share one position\n"
+                                       "skcardio qc: warning: UserWarning: a library's remark\n")
+    assert warnings.formatwarning is python_format  # restored after the command
+    with pytest.warns(SkcardioWarning, match="3 slices share one position"):
+        assert main(["qc"]) == 0

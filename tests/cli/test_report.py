@@ -99,6 +99,16 @@ def test_bad_patient_is_reported_and_the_batch_goes_on(model_path, tmp_path, mak
     assert not (out / "bad").exists() and not (out / "good" / "volume_curve.png").exists()
 
 
+def test_one_phase_is_not_a_cine_study(model_path, tmp_path, make_dicom, capsys):
+    """Selected slices, one image per position: refused by name, not reported as an EF of 0."""
+    write_study(make_dicom, tmp_path / "slices", n_phases=1, n_slices=3)
+    assert main(["report", str(tmp_path / "slices"), "--model", str(model_path), "--out", str(tmp_path / "o"),
+                 "--no-progress", "--no-plots"]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'slices'}: one image per slice position (3 positions): selected slices, not a complete " \
+           "cine study" in err
+
+
 def test_rerun_removes_stale_outputs(model_path, tmp_path, make_dicom):
     write_study(make_dicom, tmp_path / "a", n_phases=3, n_slices=2)
     out = tmp_path / "out"

@@ -133,28 +133,33 @@ def test_collect_dicoms_sorts_any_mix_of_names(tmp_path):
     assert stems == ["2", "10", "A/1", "IM-0001-0007", "IM-0001-0048", "a"]
 
 
-def test_collect_dicoms_takes_files_without_extension_as_report_does(tmp_path):
-    """Scanner exports often have no .dcm: then every file that is not hidden, as find_dicom_files (report)."""
+def test_collect_dicoms_folder_without_dcm_says_how_to_name_the_files(tmp_path):
+    """Scanner exports often have no .dcm: the folder is refused with the way to pass them (named directly)."""
     (tmp_path / "IM0002").write_bytes(b"")
-    (tmp_path / "IM0010").write_bytes(b"")
-    (tmp_path / ".DS_Store").write_bytes(b"")
-    assert [file.name for file, _ in collect_dicoms([str(tmp_path)])] == ["IM0002", "IM0010"]
-    (tmp_path / "IM0003.dcm").write_bytes(b"")  # a *.dcm beside them: the *.dcm files only
-    assert [file.name for file, _ in collect_dicoms([str(tmp_path)])] == ["IM0003.dcm"]
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(FileNotFoundError, match=r"empty: folder holds no file; expected DICOM files"):
-        collect_dicoms([str(tmp_path / "empty")])
+    with pytest.raises(FileNotFoundError, match=r"folder has no \*\.dcm file; name DICOM files without that "
+                                                 r"extension directly"):
+        collect_dicoms([str(tmp_path)])
+    assert [file.name for file, _ in collect_dicoms([str(tmp_path / "IM0002")])] == ["IM0002"]
+
+
+def test_collect_dicoms_keeps_uid_names_apart(tmp_path):
+    """Only a .dcm is taken off a name: UID-named files (1.2.840...1 and ...10) keep distinct outputs."""
+    for name in ("1.2.840.10008.1", "1.2.840.10008.10", "1.2.840.10008.2", "X.DCM"):
+        (tmp_path / name).write_bytes(b"")
+    stems = [str(stem) for _, stem in collect_dicoms([str(path) for path in sorted(tmp_path.iterdir())])]
+    assert stems == ["1.2.840.10008.1", "1.2.840.10008.10", "1.2.840.10008.2", "X"]
 
 
 def test_predict_reads_dicoms_without_extension(model_path, tmp_path):
-    """The sample's DICOMs copied without their .dcm are predicted like the originals."""
+    """The sample's DICOMs copied without their .dcm and named directly are predicted like the originals."""
     import shutil
 
     folder = tmp_path / "export"
     folder.mkdir()
     for dicom in sorted((get_sample_path() / "dicoms" / "SCD0000201").glob("*.dcm"))[:2]:
         shutil.copyfile(dicom, folder / dicom.stem)
-    assert main(["predict", str(model_path), str(folder), "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    files = [str(file) for file in sorted(folder.iterdir())]
+    assert main(["predict", str(model_path), *files, "--out", str(tmp_path / "out"), "--no-progress"]) == 0
     rows = list(csv.DictReader((tmp_path / "out" / "predictions.csv").open()))
     assert len(rows) == 2 and all((tmp_path / "out" / f"{row['output_stem']}_mask.npy").exists() for row in rows)
 

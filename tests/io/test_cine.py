@@ -82,7 +82,7 @@ def test_one_series_per_slice_is_joined(tmp_path, make_dicom):
 
 def test_missing_phase_is_an_error_naming_files(tmp_path, make_dicom):
     write_study(make_dicom, tmp_path / "p", n_phases=4, n_slices=3, skip={(2, 1)})
-    with pytest.raises(StudyError, match=r"1 slice position\(s\) do not have the 4 phases of the other 2: "
+    with pytest.raises(StudyError, match=r"1 slice position\(s\) do not have the 4 phase\(s\) of the other 2: "
                                          r"position .* mm has 3 \(5\.dcm, 6\.dcm, 8\.dcm\); a phase is missing"):
         read_cine(tmp_path / "p")
 
