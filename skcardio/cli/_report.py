@@ -99,7 +99,8 @@ def find_patients(inputs: list[str]) -> list[PatientInput]:
     """The studies named by the command line, in order.
 
     A folder with ``link.csv`` is a dataset: one study per ``dicoms/<id>``
-    folder, with the i-contours of ``contourfiles/``. A folder holding
+    folder, with the i-contours of ``contourfiles/``; one such ``dicoms/<id>``
+    folder given alone is that patient, with its contours. A folder holding
     DICOM files directly is one study; otherwise each of its subfolders is.
 
     Raises
@@ -114,6 +115,8 @@ def find_patients(inputs: list[str]) -> list[PatientInput]:
             raise FileNotFoundError(f"{path}: no such folder (expected a dataset root or a DICOM folder)")
         if (path / "link.csv").is_file():
             patients += _dataset_patients(path)
+        elif _in_dataset(path):  # ROOT/dicoms/<id>: that patient with its expert contours
+            patients += [p for p in _dataset_patients(path.parent.parent) if p.folder.name == path.name]
         elif any(p.is_file() and not p.name.startswith(".") for p in path.iterdir()):
             patients.append(PatientInput(path, path.resolve().name))
         else:
@@ -122,6 +125,11 @@ def find_patients(inputs: list[str]) -> list[PatientInput]:
                 raise FileNotFoundError(f"{path}: no file or subfolder, expected DICOM files")
             patients += [PatientInput(p, p.name) for p in subfolders]
     return _unique_names(patients)
+
+
+def _in_dataset(path: Path) -> bool:
+    """Whether ``path`` is a patient's ``dicoms/<id>`` folder of a ``link.csv`` dataset."""
+    return path.parent.name == "dicoms" and (path.parent.parent / "link.csv").is_file()
 
 
 def _dataset_patients(root: Path) -> list[PatientInput]:

@@ -81,6 +81,17 @@ def test_dataset_report(model_path, dataset, tmp_path, capsys):
     assert sorted(report["files"]) == sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
 
 
+def test_one_patient_folder_of_a_dataset_keeps_its_expert_contours(model_path, dataset, tmp_path):
+    """ROOT/dicoms/P1 alone is P1 with the i-contours of ROOT's link.csv: the expert columns are filled."""
+    out = tmp_path / "one"
+    argv = ["report", str(dataset / "dicoms" / "P1"), "--model", str(model_path), "--out", str(out), "--no-progress",
+            "--no-plots"]
+    assert main(argv) == 0
+    (row,) = read_rows(out)
+    assert row["folder"] == "P1" and row["expert_ed_phase"] == "0" and row["expert_es_phase"] == "3"
+    assert float(row["expert_edv_ml"]) == pytest.approx(3 * 19 * 19 * 1.5 * 1.5 * 8 / 1000, abs=0.006)
+
+
 def test_bad_patient_is_reported_and_the_batch_goes_on(model_path, tmp_path, make_dicom, capsys):
     folder = tmp_path / "patients"
     write_study(make_dicom, folder / "good", n_phases=4, n_slices=2)
