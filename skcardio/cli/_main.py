@@ -95,8 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     reset_record(getattr(args, "out", None) or getattr(args, "csv", None))
     # Only the display changes (not showwarning, not the filters): callers that
     # record warnings or route them to logging still get them.
-    python_format, warnings.formatwarning = warnings.formatwarning, _warning_format(args.command)
+    # A process-wide setting, as warnings filters are: commands run one at a time per process.
+    python_format = warnings.formatwarning
     try:
+        warnings.formatwarning = _warning_format(args.command)
         with catching_signals():
             return int(args.func(args) or 0)
     except SkcardioError as exc:

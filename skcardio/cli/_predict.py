@@ -106,11 +106,12 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
     for text in inputs:
         path = Path(text)
         if path.is_dir():
-            files = sorted(path.rglob("*.dcm"), key=_natural_key)
+            # *.dcm in any case; a folder named so is listed too, to be reported, not passed over.
+            files = sorted((f for f in path.rglob("*") if f.name.lower().endswith(".dcm")), key=_natural_key)
             if not files:
                 raise FileNotFoundError(
-                    f"{path}: folder has no *.dcm file; name DICOM files without that extension directly "
-                    f"(e.g. {path}/*), or use skcardio report, which reads every file of a study's folder"
+                    f"{path}: folder has no *.dcm file; name DICOM files without that extension one by one, "
+                    "or use skcardio report, which reads every file of a study's folder"
                 )
             name = path.resolve().name
             # relative_to the path given, not resolved: a linked file may lead anywhere.
@@ -140,17 +141,19 @@ def _stem(*parts: str) -> Path:
 
 def _without_dcm(name: str) -> str:
     """A file name without its ``.dcm`` (any case) only: ``1.2.840.1`` and ``1.2.840.10`` stay apart."""
-    return name[:-4] if name.lower().endswith(".dcm") else name
+    stem = Path(name)
+    return stem.stem if stem.suffix.lower() == ".dcm" else name
 
 
 def _natural_key(path: Path) -> tuple:
     """Sort ``2.dcm`` before ``10.dcm``, and any names together (``1.dcm``, ``a.dcm``, ``IM-0001-0048.dcm``)."""
     # Each part becomes [text, number, text, ...], always starting with text,
     # so numbers are only ever compared with numbers (int < str raised TypeError).
-    return tuple(
+    natural = tuple(
         [int(chunk) if i % 2 else chunk for i, chunk in enumerate(re.split(r"(\d+)", part))]
         for part in (*path.parts[:-1], _without_dcm(path.name))
     )
+    return natural, path.parts  # 01.dcm and 1.dcm: by name, not by the file system's listing order
 
 
 def _refused_target(target: str, dicom_seg: bool, trim: bool = False) -> str | None:

@@ -7,6 +7,7 @@ import csv
 import json
 import logging
 import math
+import os
 import re
 import sys
 import time
@@ -51,7 +52,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "ejection fraction (and cardiac output when the DICOMs carry the heart rate). INPUT is a "
             "dataset folder with link.csv (every dicoms/<patient> folder; the expert i-contours give "
             "expert values and the model's values on the expert's images), a folder of patient "
-            "folders, or one patient's DICOM folder. Writes report.csv, report.json, "
+            "folders, or one patient's DICOM folder (a dataset's dicoms/<patient> folder keeps its expert "
+            "contours); each a whole cine study, every phase at every slice position. Writes report.csv, report.json, "
             "bland_altman.png (when expert values exist) and per patient FOLDER/volume_curve.png, "
             "FOLDER/ed_es_overlay.png and FOLDER/slices.csv to --out, all at the end. With "
             "--dicom-seg and --nifti, also the masks the volumes count (the kept slices; the others "
@@ -116,7 +118,7 @@ def find_patients(inputs: list[str]) -> list[PatientInput]:
         if (path / "link.csv").is_file():
             patients += _dataset_patients(path)
         elif _in_dataset(path):  # ROOT/dicoms/<id>: that patient with its expert contours
-            patients += [p for p in _dataset_patients(path.parent.parent) if p.folder.name == path.name]
+            patients.append(_dataset_patient(path))
         elif any(p.is_file() and not p.name.startswith(".") for p in path.iterdir()):
             patients.append(PatientInput(path, path.resolve().name))
         else:
@@ -128,11 +130,27 @@ def find_patients(inputs: list[str]) -> list[PatientInput]:
 
 
 def _in_dataset(path: Path) -> bool:
-    """Whether ``path`` is a patient's ``dicoms/<id>`` folder of a ``link.csv`` dataset."""
+    """Whether ``path`` is a patient's ``dicoms/<id>`` folder of a ``link.csv`` dataset (``.`` and
+    relative names too: the absolute path, links not followed)."""
+    path = Path(os.path.abspath(path))
     return path.parent.name == "dicoms" and (path.parent.parent / "link.csv").is_file()
 
 
-def _dataset_patients(root: Path) -> list[PatientInput]:
+def _dataset_patient(folder: Path) -> PatientInput:
+    """One patient's ``dicoms/<id>`` folder with its contours; without them if the dataset cannot be read."""
+    from ..exceptions import DatasetError
+
+    absolute = Path(os.path.abspath(folder))
+    try:
+        contours = _expert_contours(absolute.parent.parent).get(absolute.name, {})
+    except DatasetError as exc:  # the folder named is measured all the same
+        logger.warning("%s: expert contours not read: %s", folder, exc)
+        contours = {}
+    return PatientInput(folder, absolute.name, contours)
+
+
+def _expert_contours(root: Path) -> dict[str, dict[int, str]]:
+    """Patient id -> {instance number: i-contour file} of a ``link.csv`` dataset."""
     from ..datasets import scan_layout
 
     layout = scan_layout(root)
@@ -142,6 +160,11 @@ def _dataset_patients(root: Path) -> list[PatientInput]:
     for files in layout.slices:
         if files.icontour_path:
             contours.setdefault(files.patient_id, {})[files.instance] = files.icontour_path
+    return contours
+
+
+def _dataset_patients(root: Path) -> list[PatientInput]:
+    contours = _expert_contours(root)
     folders = sorted(p for p in (root / "dicoms").iterdir() if p.is_dir()) if (root / "dicoms").is_dir() else []
     if not folders:
         raise FileNotFoundError(f"{root}: no dicoms/<patient> folder")

@@ -66,13 +66,13 @@ def _predict(model):
 def test_names_from_inputs_stay_inside_out(tmp_path, capsys, _predict):
     inputs = tmp_path / "in"
     inputs.mkdir()
-    for name in ("..dcm", "a\x01b.dcm", "ok.dcm"):
+    for name in ("..dcm", ".dcm", "a\x01b.dcm", "ok.dcm", "UP.DCM"):
         shutil.copy(SAMPLE[0], inputs / name)
     out = tmp_path / "out"
     assert _predict(inputs, "--out", out) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]  # nothing beside out
     stems = [row["output_stem"] for row in csv.DictReader((out / "predictions.csv").open())]
-    assert sorted(stems) == ["in/_", "in/a_b", "in/ok"]
+    assert sorted(stems) == ["in/.dcm", "in/UP", "in/_", "in/a_b", "in/ok"]  # *.dcm in any case
     assert (out / "in" / "__mask.npy").is_file() and (out / "in" / "a_b_mask.png").is_file()
     shutil.copy(SAMPLE[0], tmp_path / "..dcm")
     assert _predict(tmp_path / "..dcm", "--out", out) == 0  # given directly

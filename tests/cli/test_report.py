@@ -81,7 +81,7 @@ def test_dataset_report(model_path, dataset, tmp_path, capsys):
     assert sorted(report["files"]) == sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
 
 
-def test_one_patient_folder_of_a_dataset_keeps_its_expert_contours(model_path, dataset, tmp_path):
+def test_one_patient_folder_of_a_dataset_keeps_its_expert_contours(model_path, dataset, tmp_path, monkeypatch, caplog):
     """ROOT/dicoms/P1 alone is P1 with the i-contours of ROOT's link.csv: the expert columns are filled."""
     out = tmp_path / "one"
     argv = ["report", str(dataset / "dicoms" / "P1"), "--model", str(model_path), "--out", str(out), "--no-progress",
@@ -90,6 +90,19 @@ def test_one_patient_folder_of_a_dataset_keeps_its_expert_contours(model_path, d
     (row,) = read_rows(out)
     assert row["folder"] == "P1" and row["expert_ed_phase"] == "0" and row["expert_es_phase"] == "3"
     assert float(row["expert_edv_ml"]) == pytest.approx(3 * 19 * 19 * 1.5 * 1.5 * 8 / 1000, abs=0.006)
+    # Named relatively, from inside the folder: the same patient, the same contours.
+    monkeypatch.chdir(dataset / "dicoms" / "P1")
+    assert main(["report", ".", "--model", str(model_path), "--out", str(tmp_path / "dot"), "--no-progress",
+                 "--no-plots"]) == 0
+    (dot,) = read_rows(tmp_path / "dot")
+    assert dot["expert_ef_pct"] == row["expert_ef_pct"] != ""
+    # A link.csv that cannot be read costs the expert columns, not the patient.
+    (dataset / "link.csv").write_text("bad header\n")
+    assert main(["report", str(dataset / "dicoms" / "P1"), "--model", str(model_path), "--out", str(tmp_path / "bad"),
+                 "--no-progress", "--no-plots"]) == 0
+    (bad,) = read_rows(tmp_path / "bad")
+    assert bad["status"] == "ok" and bad["expert_ef_pct"] == ""
+    assert "expert contours not read" in caplog.text and "link.csv, line 1" in caplog.text
 
 
 def test_bad_patient_is_reported_and_the_batch_goes_on(model_path, tmp_path, make_dicom, capsys):
@@ -118,6 +131,8 @@ def test_one_phase_is_not_a_cine_study(model_path, tmp_path, make_dicom, capsys)
     err = capsys.readouterr().err
     assert f"{tmp_path / 'slices'}: one image per slice position (3 positions): selected slices, not a complete " \
            "cine study" in err
+    (row,) = read_rows(tmp_path / "o")
+    assert row["status"].startswith("error: ") and row["ef_pct"] == ""
 
 
 def test_rerun_removes_stale_outputs(model_path, tmp_path, make_dicom):

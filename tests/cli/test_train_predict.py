@@ -137,7 +137,7 @@ def test_collect_dicoms_folder_without_dcm_says_how_to_name_the_files(tmp_path):
     """Scanner exports often have no .dcm: the folder is refused with the way to pass them (named directly)."""
     (tmp_path / "IM0002").write_bytes(b"")
     with pytest.raises(FileNotFoundError, match=r"folder has no \*\.dcm file; name DICOM files without that "
-                                                 r"extension directly"):
+                                                 r"extension one by one"):
         collect_dicoms([str(tmp_path)])
     assert [file.name for file, _ in collect_dicoms([str(tmp_path / "IM0002")])] == ["IM0002"]
 
