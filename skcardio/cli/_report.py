@@ -117,8 +117,8 @@ def find_patients(inputs: list[str]) -> list[PatientInput]:
             raise FileNotFoundError(f"{path}: no such folder (expected a dataset root or a DICOM folder)")
         if (path / "link.csv").is_file():
             patients += _dataset_patients(path)
-        elif _in_dataset(path):  # ROOT/dicoms/<id>: that patient with its expert contours
-            patients.append(_dataset_patient(path))
+        elif (root := _dataset_root(path)) is not None:  # ROOT/dicoms/<id>: that patient with its contours
+            patients.append(_dataset_patient(path, root))
         elif any(p.is_file() and not p.name.startswith(".") for p in path.iterdir()):
             patients.append(PatientInput(path, path.resolve().name))
         else:
@@ -129,24 +129,25 @@ def find_patients(inputs: list[str]) -> list[PatientInput]:
     return _unique_names(patients)
 
 
-def _in_dataset(path: Path) -> bool:
-    """Whether ``path`` is a patient's ``dicoms/<id>`` folder of a ``link.csv`` dataset (``.`` and
-    relative names too: the absolute path, links not followed)."""
-    path = Path(os.path.abspath(path))
-    return path.parent.name == "dicoms" and (path.parent.parent / "link.csv").is_file()
+def _dataset_root(path: Path) -> Path | None:
+    """The ``link.csv`` dataset whose ``dicoms/<id>`` folder ``path`` is, or None (``.`` and relative
+    names too: the absolute path, links not followed)."""
+    absolute = Path(os.path.abspath(path))
+    root = absolute.parent.parent
+    return root if absolute.parent.name == "dicoms" and (root / "link.csv").is_file() else None
 
 
-def _dataset_patient(folder: Path) -> PatientInput:
-    """One patient's ``dicoms/<id>`` folder with its contours; without them if the dataset cannot be read."""
+def _dataset_patient(folder: Path, root: Path) -> PatientInput:
+    """One patient's ``dicoms/<id>`` folder of ``root`` with its contours; without them if ``root`` cannot be read."""
     from ..exceptions import DatasetError
 
-    absolute = Path(os.path.abspath(folder))
+    name = Path(os.path.abspath(folder)).name
     try:
-        contours = _expert_contours(absolute.parent.parent).get(absolute.name, {})
+        contours = _expert_contours(root).get(name, {})
     except DatasetError as exc:  # the folder named is measured all the same
         logger.warning("%s: expert contours not read: %s", folder, exc)
         contours = {}
-    return PatientInput(folder, absolute.name, contours)
+    return PatientInput(folder, name, contours)
 
 
 def _expert_contours(root: Path) -> dict[str, dict[int, str]]:

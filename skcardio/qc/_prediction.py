@@ -89,7 +89,7 @@ def assess_predictions(
     with np.errstate(invalid="ignore"):
         implausible = (area_px > 0) & ((area_mm2 < low) | (area_mm2 > high))
     result = {
-        "confidence": prediction_confidence(masks, proba),
+        "confidence": _confidence(masks, proba, area_px),
         "empty": area_px == 0,
         "several_components": np.array([_several(p, m, threshold) for p, m in zip(proba, masks)], dtype=bool),
         "touches_border": border,
@@ -136,9 +136,14 @@ def prediction_confidence(masks: ArrayLike, proba: ArrayLike) -> np.ndarray:
     array([0.95, 0.  ])
     """
     masks, proba = check_masks_and_proba(masks, proba)
+    return _confidence(masks, proba, masks.sum(axis=(1, 2)))
+
+
+def _confidence(masks: np.ndarray, proba: np.ndarray, area_px: np.ndarray) -> np.ndarray:
+    """The mean probability inside each checked mask of ``area_px`` pixels (0 when empty)."""
     # The mean probability inside the mask ranked bad slices better (AUROC
     # 0.93) than the soft Dice of probabilities and mask (0.77) on grouped CV.
-    return (proba * masks).sum(axis=(1, 2)) / np.maximum(masks.sum(axis=(1, 2)), 1)
+    return (proba * masks).sum(axis=(1, 2)) / np.maximum(area_px, 1)
 
 
 def _several(proba: np.ndarray, mask: np.ndarray, threshold: float) -> bool:
