@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..exceptions import SkcardioWarning
 from ..io import CineGeometry
 from ..utils._validation import check_cine_masks
 
@@ -175,6 +177,9 @@ def cardiac_function(
 
     End-diastole is the phase of largest volume and end-systole that of the
     smallest, unless given; NaN volumes (phases not segmented) are ignored.
+    With a single finite volume (one phase measured, e.g. a study of selected
+    slices) ED and ES are that phase, and SV, EF and cardiac output are NaN
+    with a :class:`~skcardio.exceptions.SkcardioWarning`, not an EF of 0.
 
     Parameters
     ----------
@@ -208,6 +213,17 @@ def cardiac_function(
     edv, esv = float(volumes[ed]), float(volumes[es])
     sv = edv - esv
     ef = 100.0 * sv / edv if edv > 0 else math.nan
+    if np.isfinite(volumes).sum() < 2:
+        # One measured phase makes ED = ES and an EF of exactly 0: a number a
+        # cohort table would average in, though nothing was measured.
+        warnings.warn(
+            f"only 1 of {len(volumes)} phase(s) has a volume, so end-diastole and end-systole "
+            f"are the same phase ({ed}); SV, EF and cardiac output are NaN (they need "
+            "at least two phases of the cycle)",
+            SkcardioWarning,
+            stacklevel=2,
+        )
+        sv = ef = math.nan
     rate = float(heart_rate)
     output = sv * rate / 1000.0 if math.isfinite(rate) else math.nan
     return CardiacFunction(edv, esv, sv, ef, ed, es, rate, output)

@@ -10,6 +10,7 @@ import pytest
 from _cine_studies import expected_volumes, write_study
 
 from skcardio.clinical import measure_study, segment_study
+from skcardio.exceptions import SkcardioWarning
 from skcardio.io import read_cine
 
 
@@ -48,3 +49,13 @@ def test_no_slice_kept_gives_nan(tmp_path, make_dicom):
     measurement = measure_study(study, np.zeros(study.images.shape, bool))
     assert np.isnan(measurement.volumes).all() and math.isnan(measurement.function.ef)
     assert measurement.function.ed_phase == -1
+
+
+def test_one_phase_study_has_no_ef(tmp_path, make_dicom):
+    # Selected slices of one phase are a study too; its "EF" must not read 0.
+    write_study(make_dicom, tmp_path / "p", n_phases=1, n_slices=3)
+    study = read_cine(tmp_path / "p")
+    with pytest.warns(SkcardioWarning, match="only 1 of 1 phase"):
+        measurement = measure_study(study, Bright().predict(study.images))
+    assert np.isfinite(measurement.volumes).all()
+    assert math.isnan(measurement.function.ef) and math.isnan(measurement.row()["ef_pct"])

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from skcardio.clinical import cardiac_function, lv_volumes, slice_areas
+from skcardio.exceptions import SkcardioWarning
 from skcardio.io import CineGeometry
 
 
@@ -86,6 +87,26 @@ def test_cardiac_function():
 def test_cardiac_function_bad_phases(kwargs, message):
     with pytest.raises(ValueError, match=message):
         cardiac_function([10.0, 5.0, 7.0, np.nan], **kwargs)
+
+
+@pytest.mark.parametrize("volumes", [[42.0], [np.nan, 42.0, np.nan]])
+def test_one_measured_phase_gives_no_ef(volumes):
+    # ED = ES = the one phase: an EF of 0 would look like a measurement.
+    with pytest.warns(SkcardioWarning, match=r"only 1 of \d phase\(s\) has a volume.*EF and cardiac output are NaN"):
+        f = cardiac_function(volumes, heart_rate=60)
+    phase = int(np.nanargmax(volumes))
+    assert (f.edv, f.esv, f.ed_phase, f.es_phase) == (42.0, 42.0, phase, phase)
+    assert math.isnan(f.sv) and math.isnan(f.ef) and math.isnan(f.cardiac_output)
+
+
+def test_two_equal_volumes_are_an_ef_of_zero():
+    # Two measured phases of one volume: a measured (absent) contraction, no warning.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = cardiac_function([50.0, 50.0])
+    assert (f.sv, f.ef) == (0.0, 0.0)
 
 
 def test_cardiac_function_needs_a_volume():
