@@ -85,10 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    if not logging.getLogger().handlers:  # as logging.basicConfig: leave a caller's set-up alone
+        handler = logging.StreamHandler()
+        handler.setFormatter(_CommandFormatter())
+        logging.getLogger().addHandler(handler)
+        logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    global _command
+    _command = args.command
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
@@ -116,6 +119,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + signum
     finally:
         warnings.formatwarning = python_format
+        _command = None
+
+
+#: The running command, named by log lines (None between commands).
+_command: str | None = None
+
+
+class _CommandFormatter(logging.Formatter):
+    """Log lines in the form of the command's warnings and errors: ``skcardio COMMAND: warning: ...``.
+
+    Progress (INFO) reads ``skcardio COMMAND: ...``; with ``--verbose`` a
+    debug line also names its logger, for the developer it is meant for.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = f"skcardio {_command}" if _command else "skcardio"
+        message = record.getMessage()
+        if record.exc_info:
+            message = f"{message}\n{self.formatException(record.exc_info)}"
+        if record.levelno >= logging.WARNING:
+            return f"{prefix}: {record.levelname.lower()}: {message}"
+        if record.levelno < logging.INFO:
+            return f"{prefix}: debug: {record.name}: {message}"
+        return f"{prefix}: {message}"
 
 
 def _warning_format(command: str):

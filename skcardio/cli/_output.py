@@ -265,8 +265,12 @@ def publish(stage: Path, out: Path, *, owned: Iterable[str | os.PathLike] = ()) 
     with deferred_signals():
         _Mover(stage, out).run(names, stale)
         _record.out, _record.state = out, "published"
+    if stale:  # one line, not one per file: a re-run can remove thousands
+        first = sorted(stale)[0]
+        more = f" ({first} and {len(stale) - 1} more)" if len(stale) > 1 else f" ({first})"
+        logger.info("removed %d file(s) left in %s by an earlier run%s", len(stale), out, more)
     for name in stale:
-        logger.info("removed %s, left in %s by an earlier run", name, out)
+        logger.debug("removed %s", name)
     return [str(name) for name in names]
 
 

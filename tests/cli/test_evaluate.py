@@ -334,7 +334,7 @@ def test_rerun_removes_stale_outputs_only(tmp_path, caplog):
     (out / "notes.txt").write_text("mine")
     (out / "scores_mine.png").write_text("not evaluate's")  # not a method's name: kept
 
-    caplog.set_level("INFO", logger="skcardio.cli")
+    caplog.set_level("DEBUG", logger="skcardio.cli")
     assert main(["evaluate", "--method", "otsu", "--out", str(out), *QUIET]) == 0
     assert set(_listing(out)) == {
         "per_slice.csv", "summary.csv", "histograms.png", "thresholds.png",
@@ -342,6 +342,9 @@ def test_rerun_removes_stale_outputs_only(tmp_path, caplog):
     }
     assert {r["method"] for r in _rows(out / "per_slice.csv")} == {"otsu"}
     assert "removed overlays_li.png" in caplog.text and "removed scores_li.png" in caplog.text
+    # One INFO line for the lot; the names one by one only at DEBUG (--verbose).
+    summary = [r.getMessage() for r in caplog.records if r.levelname == "INFO" and "earlier run" in r.getMessage()]
+    assert summary == [f"removed 2 file(s) left in {out} by an earlier run (overlays_li.png and 1 more)"]
 
     # --no-plots: plots of the earlier run no longer match the CSV files either.
     assert main(["evaluate", "--method", "otsu", "--out", str(out), "--no-plots", *QUIET]) == 0

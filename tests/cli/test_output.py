@@ -248,3 +248,35 @@ def test_warnings_are_one_line_naming_the_command(monkeypatch, capsys):
     assert warnings.formatwarning is python_format  # restored after the command
     with pytest.warns(SkcardioWarning, match="3 slices share one position"):
         assert main(["qc"]) == 0
+
+
+def test_log_lines_read_like_the_commands_warnings(monkeypatch, capsys):
+    """Log lines are 'skcardio COMMAND: ...' (warnings 'skcardio COMMAND: warning: ...'), as the
+    command's warnings and errors, not 'WARNING skcardio.cli...:'; a caller's logging set-up is left alone."""
+    import logging
+
+    from skcardio.cli import _qc, main
+
+    def log(args):
+        logging.getLogger("skcardio.cli.qc").info("3 slices read")
+        logging.getLogger("skcardio.cli.qc").warning("%s: unreadable", "a.dcm")
+        logging.getLogger("skcardio.cli.qc").debug("detail")
+        return 0
+
+    monkeypatch.setattr(_qc, "run", log)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # outside pytest, which installs its own
+    level = root.level
+    try:
+        root.setLevel(logging.WARNING)
+        assert main(["qc"]) == 0
+        assert len(root.handlers) == 1
+        assert capsys.readouterr().err == "skcardio qc: 3 slices read\nskcardio qc: warning: a.dcm: unreadable\n"
+        # Set up once, as logging.basicConfig; the next command names itself.
+        root.setLevel(logging.DEBUG)
+        assert main(["qc"]) == 0 and len(root.handlers) == 1
+        assert capsys.readouterr().err.splitlines()[-1] == "skcardio qc: debug: skcardio.cli.qc: detail"
+        logging.getLogger("skcardio.cli.qc").warning("after")  # between commands
+        assert capsys.readouterr().err == "skcardio: warning: after\n"
+    finally:
+        root.setLevel(level)  # setLevel, not an attribute: it also clears the loggers' caches
