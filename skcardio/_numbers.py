@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
-__all__ = ["check_real", "is_int", "is_nonnegative_int", "is_number"]
+import numpy as np
+
+__all__ = ["check_bool", "check_real", "is_int", "is_nonnegative_int", "is_number"]
 
 
 def is_int(value) -> bool:
@@ -28,6 +30,15 @@ def check_real(name: str, value, expected: str, accept) -> None:
     """Raise ValueError unless ``value`` is a finite real number for which ``accept`` holds."""
     if not (is_number(value) and _fits_a_float(value) and accept(value)):
         raise ValueError(f"{name} must be {expected}, got {value!r}")
+
+
+def check_bool(name: str, value) -> None:
+    """Raise ValueError unless ``value`` is True or False (NumPy's included).
+
+    Truthiness is not enough: ``"no"`` would switch an option on.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 def _fits_a_float(value) -> bool:

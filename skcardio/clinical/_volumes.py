@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._numbers import check_real, is_number
 from ..exceptions import SkcardioWarning
 from ..io import CineGeometry
 from ..utils._validation import check_cine_masks
@@ -207,6 +208,14 @@ def cardiac_function(
     volumes = np.asarray(volumes, float)
     if volumes.ndim != 1 or not np.isfinite(volumes).any():
         raise ValueError(f"volumes must be a 1-D array with at least one finite value, got {volumes!r}")
+    bad = np.isinf(volumes) | (volumes < 0)
+    if bad.any():
+        raise ValueError(
+            f"volumes must be numbers >= 0 in mL (NaN for a phase not segmented), got {float(volumes[bad][0])!r} "
+            f"at phase {int(np.argmax(bad))}"
+        )
+    if not (is_number(heart_rate) and math.isnan(heart_rate)):  # NaN: unknown
+        check_real("heart_rate", heart_rate, "a positive number of beats per minute, or NaN", lambda v: v > 0)
     finite = np.where(np.isfinite(volumes), volumes, np.nan)
     ed = int(np.nanargmax(finite)) if ed_phase is None else _phase(ed_phase, volumes, "ed_phase")
     es = int(np.nanargmin(finite)) if es_phase is None else _phase(es_phase, volumes, "es_phase")
@@ -224,6 +233,13 @@ def cardiac_function(
             stacklevel=2,
         )
         sv = ef = math.nan
+    if sv < 0:
+        warnings.warn(
+            f"the end-systolic volume (phase {es}, {esv:.4g} mL) exceeds the end-diastolic one (phase {ed}, "
+            f"{edv:.4g} mL): EF {ef:.3g} %; were ed_phase and es_phase swapped?",
+            SkcardioWarning,
+            stacklevel=2,
+        )
     rate = float(heart_rate)
     output = sv * rate / 1000.0 if math.isfinite(rate) else math.nan
     return CardiacFunction(edv, esv, sv, ef, ed, es, rate, output)

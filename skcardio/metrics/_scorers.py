@@ -18,7 +18,8 @@ than the prediction:
   challenge does; other slices against the outline of ``y``.
 
 A fitted search object (``GridSearchCV``, e.g. in nested cross-validation) is
-scored through its ``best_estimator_``.
+scored through its ``best_estimator_``, a ``FrozenEstimator`` through the
+estimator it wraps.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import make_scorer
 from sklearn.pipeline import Pipeline
 
@@ -64,11 +66,22 @@ fraction_iou75_scorer = make_scorer(fraction_iou_above, threshold=0.75)
 
 def _predict(estimator, X) -> tuple[object, np.ndarray]:
     """Return (input of the final step, prediction), transforming ``X`` only once."""
-    estimator = getattr(estimator, "best_estimator_", estimator)
+    estimator = _inner(estimator)
     if isinstance(estimator, Pipeline) and len(estimator) > 1:
         Xt = estimator[:-1].transform(X)
         return Xt, estimator[-1].predict(Xt)
     return X, estimator.predict(X)
+
+
+def _inner(estimator):
+    """The fitted estimator that predicts: a search's ``best_estimator_``, a FrozenEstimator's ``estimator``."""
+    while True:
+        if hasattr(estimator, "best_estimator_"):
+            estimator = estimator.best_estimator_
+        elif isinstance(estimator, FrozenEstimator):
+            estimator = estimator.estimator
+        else:
+            return estimator
 
 
 def _images_of(Xt) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.morphology import convex_hull_image, disk
 
-from .._numbers import is_nonnegative_int
+from .._numbers import check_bool, is_nonnegative_int
 from ..io._mask import largest_component
 
 __all__ = ["postprocess_mask", "validate_postprocess_params", "largest_component"]
@@ -23,8 +23,7 @@ def validate_postprocess_params(**params) -> None:
         if not is_nonnegative_int(params[name]):
             raise ValueError(f"{name} must be an int >= 0 (pixels), got {params[name]!r}")
     for name in _BOOL_PARAMS:
-        if not isinstance(params[name], (bool, np.bool_)):
-            raise ValueError(f"{name} must be True or False, got {params[name]!r}")
+        check_bool(name, params[name])
 
 
 @functools.lru_cache(maxsize=32)

@@ -8,7 +8,7 @@ from skimage.feature import canny
 from skimage.filters import threshold_otsu
 from skimage.segmentation import flood
 
-from .._numbers import is_nonnegative_int, is_number
+from .._numbers import check_bool, is_nonnegative_int, is_number
 from ._base import BaseSegmenter, DegenerateSliceError, StatelessMixin, fill_doc
 from ._preprocess import smooth_in_region
 
@@ -112,8 +112,7 @@ class RegionGrowingSegmenter(StatelessMixin, BaseSegmenter):
         self.dilation = dilation
 
     def _validate_own_params(self) -> None:
-        if not isinstance(self.edges, (bool, np.bool_)):
-            raise ValueError(f"edges must be True or False, got {self.edges!r}")
+        check_bool("edges", self.edges)
         if self.tolerance is None:
             if not self.edges:
                 raise ValueError(

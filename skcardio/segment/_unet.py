@@ -501,6 +501,12 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
             raise ValueError("device='cuda' was requested but CUDA is not available")
         return self.device
 
+    def _check_fitted_params(self) -> None:
+        """Fitted, and today's parameters valid: ``set_params`` after ``fit`` (a threshold of 1.5,
+        ``postprocess="no"``) would otherwise predict nonsense, or ``save`` a file ``load`` refuses."""
+        check_is_fitted(self, "net_")
+        self._validate_params_values(training=False)
+
     def _check_split(self, n: int, groups) -> None:
         check_holdout(self.validation_fraction, n, groups)
 
@@ -529,7 +535,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         ndarray of shape (n, H, W), or (n, 2, H, W) for ``target="both"``, float32
             0 where the input is NaN (in any channel).
         """
-        check_is_fitted(self, "net_")
+        self._check_fitted_params()
         return self._proba(self._check_images(X, channels=self.n_channels_))
 
     def _proba(self, X: np.ndarray) -> np.ndarray:
@@ -622,7 +628,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         proba : ndarray of the same shape, float32
             As :meth:`predict_proba`.
         """
-        check_is_fitted(self, "net_")
+        self._check_fitted_params()
         X = self._check_images(X, channels=self.n_channels_)
         proba = self._proba(X)
         masks = proba > self.threshold
@@ -688,7 +694,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         OSError
             If the file cannot be written (the error names ``path``).
         """
-        check_is_fitted(self, "net_")
+        self._check_fitted_params()
         save_model(self, path)
 
     @classmethod

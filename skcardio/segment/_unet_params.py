@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._numbers import check_real as _check_real
-from .._numbers import is_int, is_number
+from .._numbers import check_bool, is_int, is_number
 from ._unet_net import TARGETS, SegmentationLoss
 
 if TYPE_CHECKING:
@@ -63,6 +63,8 @@ def validate_params(model: UNetSegmenter, *, training: bool = True) -> None:
     if model.patience is not None and (not is_int(model.patience) or model.patience < 1):
         raise ValueError(f"patience must be a positive integer or None, got {model.patience!r}")
     _check_real("threshold", model.threshold, "a number in (0, 1)", lambda v: 0 < v < 1)
+    for name in ("flip", "intensity_jitter", "tta", "refine", "postprocess", "correct_offset"):
+        check_bool(name, getattr(model, name))
     if model.device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {model.device!r}")
     if not is_int(model.verbose) or model.verbose < 0:

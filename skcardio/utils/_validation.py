@@ -359,12 +359,23 @@ def check_mask_pair(first: ArrayLike, second: ArrayLike, names: tuple[str, str])
 
 
 def check_masks_and_proba(masks: ArrayLike, proba: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Masks (bool) and their probabilities (float64), both ``(n, H, W)``."""
-    masks = np.asarray(masks, dtype=bool)
+    """Masks (bool) and their probabilities (float64 in [0, 1]), both ``(n, H, W)``.
+
+    Probabilities outside [0, 1] or NaN are refused: a confidence computed
+    from them (1.97, NaN) would pass quality control unflagged.
+    """
+    masks = np.asarray(masks)
     proba = np.asarray(proba, dtype=np.float64)
     if masks.ndim != 3 or proba.shape != masks.shape:
         raise ValueError(
             f"masks and proba must have the same shape (n, H, W), got {masks.shape} and {proba.shape}"
+        )
+    masks = check_slice_masks(masks, len(masks))
+    outside = ~((proba >= 0) & (proba <= 1))  # NaN included
+    if outside.any():
+        raise ValueError(
+            f"proba must be probabilities in [0, 1] (predict_proba's output), got {float(proba[outside][0])!r} "
+            f"in {int(outside.any(axis=(1, 2)).sum())} slice(s), first slice {int(np.argmax(outside.any(axis=(1, 2))))}"
         )
     return masks, proba
 

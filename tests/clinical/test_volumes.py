@@ -109,6 +109,27 @@ def test_two_equal_volumes_are_an_ef_of_zero():
     assert (f.sv, f.ef) == (0.0, 0.0)
 
 
+@pytest.mark.parametrize(
+    "volumes, kwargs, message",
+    [
+        ([100.0, -20.0, 50.0], {}, "volumes must be numbers >= 0 in mL .*got -20.0 at phase 1"),
+        ([100.0, np.inf, 50.0], {}, "got inf at phase 1"),  # was dropped as if NaN
+        ([100.0, 50.0], {"heart_rate": -60}, "heart_rate must be a positive number .*got -60"),
+        ([100.0, 50.0], {"heart_rate": np.inf}, "heart_rate must be .*got inf"),
+        ([100.0, 50.0], {"heart_rate": "70"}, "heart_rate must be .*got '70'"),
+    ],
+)
+def test_cardiac_function_refuses_impossible_values(volumes, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        cardiac_function(volumes, **kwargs)
+
+
+def test_swapped_phases_warn_of_a_negative_ef():
+    with pytest.warns(SkcardioWarning, match=r"end-systolic volume \(phase 0, 150 mL\) exceeds .*swapped\?"):
+        f = cardiac_function([150.0, 120.0, 60.0], ed_phase=2, es_phase=0)
+    assert f.ef == pytest.approx(-150.0)
+
+
 def test_cardiac_function_needs_a_volume():
     with pytest.raises(ValueError, match="at least one finite value"):
         cardiac_function([np.nan, np.nan])

@@ -292,6 +292,19 @@ def test_nested_cross_validation_scores_the_best_estimator(data):
     assert (result["test_iou"] > 0.8).all()
 
 
+def test_ks_scorer_sees_through_a_frozen_pipeline(data, pipe):
+    # FrozenEstimator (scoring a trained model under grouped CV) hid the pipeline: the KS scorer
+    # then got the pipeline's input instead of the segmenter's.
+    from sklearn.frozen import FrozenEstimator
+
+    X, y, groups = data
+    frozen = FrozenEstimator(pipe)
+    assert ks_scorer(frozen, X, y) == ks_scorer(pipe, X, y)
+    result = cross_validate(frozen, X, y, groups=groups, cv=GroupKFold(n_splits=2), scoring=ks_scorer,
+                            error_score="raise")
+    assert np.isfinite(result["test_score"]).all()
+
+
 @pytest.mark.shared_data
 def test_scorers_on_real_records(shared_data_root):
     from skcardio.datasets import load_dataset

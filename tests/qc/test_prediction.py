@@ -77,6 +77,20 @@ def test_shapes_are_checked():
         assess_predictions(np.zeros((2, 8, 8), bool), np.zeros((2, 8, 8)), pixel_spacing=np.ones((3, 2)))
 
 
+@pytest.mark.parametrize("function", [assess_predictions, prediction_confidence])
+def test_probabilities_outside_zero_one_and_non_binary_masks_are_refused(function):
+    # Unchecked, proba * 2 gave a confidence of 1.97 and NaN a NaN confidence, neither flagged.
+    masks = np.zeros((3, 8, 8), bool)
+    masks[:, 2:6, 2:6] = True
+    proba = masks * 0.9
+    for bad, value in ((proba * 2, "1.8"), (np.where(masks, np.nan, 0.0), "nan"), (proba - 1, "-1.0")):
+        with pytest.raises(ValueError, match=rf"proba must be probabilities in \[0, 1\].*got {value} in 3 slice"):
+            function(masks, bad)
+    with pytest.raises(ValueError, match=r"masks must be boolean .*values such as \[0.0, 0.5\]"):
+        function(masks * 0.5, proba)  # was read as True wherever non-zero
+    assert function(masks.astype(np.uint8), proba) is not None  # 0/1 numbers are masks
+
+
 def test_prediction_confidence_is_assess_predictions_confidence():
     rng = np.random.default_rng(0)
     proba = (0.55 + 0.4 * rng.random((5, 40, 40))) * np.stack([_disc((40, 40), (20, 20), r) for r in (4, 8, 12, 16, 18)])
