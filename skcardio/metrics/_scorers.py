@@ -35,7 +35,7 @@ from sklearn.pipeline import Pipeline
 
 from ..exceptions import SkcardioWarning
 from ..io import contour_to_mask, mask_to_contour, read_contour
-from ..utils._validation import is_records, record_names
+from ..utils._validation import is_records, record_names, spacing_array
 from ._distance import (
     average_perpendicular_distance,
     check_definition,
@@ -96,7 +96,7 @@ def _images_of(Xt) -> np.ndarray:
 
 def _spacing_of(X, default: ArrayLike | None) -> ArrayLike:
     if is_records(X) and "pixel_spacing" in record_names(X):
-        return np.stack([np.asarray(value, dtype=np.float64) for value in X["pixel_spacing"]])
+        return spacing_array(X["pixel_spacing"])
     if default is not None:
         return default
     warnings.warn(

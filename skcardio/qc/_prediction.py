@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import ndimage
 
-from ..utils._validation import check_masks_and_proba
+from ..utils._validation import check_masks_and_proba, spacing_array
 
 __all__ = ["PREDICTION_FLAGS", "assess_predictions", "prediction_confidence"]
 
@@ -158,7 +158,7 @@ def _several(proba: np.ndarray, mask: np.ndarray, threshold: float) -> bool:
 def _spacing(pixel_spacing, n: int) -> np.ndarray:
     if pixel_spacing is None:
         return np.full((n, 2), np.nan)
-    spacing = np.asarray(pixel_spacing, dtype=np.float64)
+    spacing = spacing_array(pixel_spacing)
     if spacing.ndim == 0:
         spacing = np.full((n, 2), float(spacing))
     spacing = np.broadcast_to(spacing, (n, 2)) if spacing.shape == (2,) else spacing

@@ -63,6 +63,7 @@ __all__ = [
     "check_slice_mask",
     "check_slice_masks",
     "check_spacing",
+    "spacing_array",
     "is_records",
     "record_column",
     "record_names",
@@ -535,20 +536,34 @@ def check_images_like_masks(images: ArrayLike, shape: tuple[int, int, int]) -> n
     return images.astype(np.float64, copy=False)
 
 
-def check_spacing(spacing: ArrayLike, n_slices: int) -> np.ndarray:
-    """Broadcast pixel spacing to ``(n, 2)`` (row spacing, column spacing) in mm.
+def spacing_array(spacing) -> np.ndarray:
+    """Pixel spacing as a float64 array: numbers, pairs, or a column holding one pair per slice.
 
-    ``spacing`` may be a scalar (square pixels, same for all slices), a pair
-    ``(row, col)`` for all slices, or one pair per slice ``(n, 2)``.
+    A DataFrame's ``pixel_spacing`` column holds one array per row, which
+    ``np.asarray(..., float)`` refuses; such a column is stacked to ``(n, 2)``.
     """
     try:
-        spacing = np.asarray(spacing, dtype=np.float64)
+        return np.asarray(spacing, dtype=np.float64)
+    except (TypeError, ValueError):
+        pass
+    try:
+        return np.stack([np.asarray(pair, dtype=np.float64) for pair in spacing])
     except (TypeError, ValueError):
         # ``!r:.80`` truncates the repr: a long per-slice list stays readable.
         raise ValueError(
             f"spacing must be numbers (pixel spacing in mm): a scalar, a (row, col) pair "
             f"or one pair per slice; got {spacing!r:.80}."
         ) from None
+
+
+def check_spacing(spacing: ArrayLike, n_slices: int) -> np.ndarray:
+    """Broadcast pixel spacing to ``(n, 2)`` (row spacing, column spacing) in mm.
+
+    ``spacing`` may be a scalar (square pixels, same for all slices), a pair
+    ``(row, col)`` for all slices, or one pair per slice ``(n, 2)``, also as
+    a table column of pairs (``load_dataset(..., as_frame=True).frame.pixel_spacing``).
+    """
+    spacing = spacing_array(spacing)
     if spacing.ndim == 0:
         spacing = np.full((n_slices, 2), float(spacing))
     elif spacing.shape == (2,):

@@ -106,3 +106,15 @@ def test_prediction_confidence_is_assess_predictions_confidence():
     assert prediction_confidence(masks, proba)[3] == 0.0
     with pytest.raises(ValueError, match="same shape"):
         prediction_confidence(masks, proba[:, :-1])
+
+
+def test_spacing_as_a_table_column_of_pairs():
+    # A DataFrame's pixel_spacing column (one array per row) raised "setting an array element with a sequence".
+    pd = pytest.importorskip("pandas")
+    masks = np.stack([_disc(), _disc()])
+    low, high = PLAUSIBLE_AREA_MM2
+    area_px = masks[0].sum()
+    # The first slice's pixels make the pool too small to be plausible, the second's do not.
+    column = pd.Series([np.full(2, np.sqrt(low / area_px) / 2), np.full(2, np.sqrt(low / area_px) * 2)])
+    flags = assess_predictions(masks, masks * 0.9, pixel_spacing=column)["implausible_area"]
+    assert flags.tolist() == [True, False]

@@ -275,3 +275,15 @@ def test_io_does_not_import_scipy_sparse_or_sklearn():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_spacing_from_a_table_column_of_pairs():
+    # load_dataset(..., as_frame=True).frame.pixel_spacing holds one array per row; the metrics,
+    # lv_mass and assess_predictions refused it ("spacing must be numbers", "setting an array element").
+    pd = pytest.importorskip("pandas")
+    from skcardio.utils._validation import check_spacing
+
+    column = pd.Series([np.array([1.25, 1.25]), np.array([1.5, 1.4])], index=[7, 3])
+    np.testing.assert_array_equal(check_spacing(column, 2), [[1.25, 1.25], [1.5, 1.4]])
+    with pytest.raises(ValueError, match="spacing must be numbers .*got 0 +abc"):
+        check_spacing(pd.Series(["abc", "de"]), 2)
