@@ -33,12 +33,17 @@ from skcardio.metrics import apd_scorer, dice_scorer, iou_scorer
 from skcardio.preprocessing import DicomLoader
 from skcardio.segment import make_classical_pipeline
 
+from sklearn.pipeline import make_pipeline
+
 X = DicomLoader(region="o-contour").fit_transform(data.frame)
 print(X.shape)
 
+# The loader inside the pipeline, so that the scorers get the slice records:
+# the distance scorer then reads each slice's pixel spacing (APD in mm). On
+# the arrays ``X`` alone it would warn and measure in pixels.
 scores = cross_validate(
-    make_classical_pipeline(),
-    X,
+    make_pipeline(DicomLoader(region="o-contour"), make_classical_pipeline()),
+    data.frame,
     data.y,
     groups=data.groups,
     cv=GroupKFold(n_splits=3),
