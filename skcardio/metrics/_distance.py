@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike
 from scipy.spatial.distance import directed_hausdorff
 from skimage.measure import find_contours
 
+from .._numbers import check_real
 from ..io import mask_to_contour
 from ..utils._validation import check_contours_or_masks, check_spacing
 from ._miccai import miccai_apd
@@ -419,6 +420,7 @@ def good_contour_rate(
     >>> good_contour_rate(y_true, y_pred, spacing=1.25)
     0.5
     """
+    check_real("threshold", threshold, "a distance > 0 (mm)", lambda v: v > 0)
     apd = average_perpendicular_distance(
         y_true, y_pred, spacing=spacing, per_slice=True, definition=definition
     )

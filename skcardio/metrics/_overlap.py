@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._numbers import check_real
 from ..utils._validation import check_masks
 
 __all__ = ["iou_score", "dice_score", "fraction_iou_above"]
@@ -145,4 +146,6 @@ def fraction_iou_above(
     >>> fraction_iou_above(y_true, y_pred)
     0.5
     """
+    # Beyond [0, 1] every slice would silently count as bad (or good).
+    check_real("threshold", threshold, "an IoU in [0, 1]", lambda v: 0 <= v <= 1)
     return float(np.mean(iou_score(y_true, y_pred, per_slice=True) > threshold))

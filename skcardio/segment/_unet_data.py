@@ -93,8 +93,13 @@ def _percentiles(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     low, high = np.empty((2, *flat.shape[:2]))  # float64, as np.percentile gives
     clean = ~has_nan
     low[clean], high[clean] = np.percentile(flat[clean], SCALE_PERCENTILES, axis=-1)
-    with np.errstate(all="ignore"):  # an all-NaN image: NaN, then 0
-        low[has_nan], high[has_nan] = np.nanpercentile(flat[has_nan], SCALE_PERCENTILES, axis=-1)
+    # An all-NaN image has no percentiles (NaN, then 0): left out of nanpercentile, which would
+    # warn "All-NaN slice encountered" to the user of predict.
+    empty = np.isnan(flat).all(axis=-1)
+    low[empty] = high[empty] = np.nan
+    partial = has_nan & ~empty
+    if partial.any():
+        low[partial], high[partial] = np.nanpercentile(flat[partial], SCALE_PERCENTILES, axis=-1)
     return low, high
 
 

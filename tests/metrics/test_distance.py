@@ -221,6 +221,9 @@ def test_good_contour_rate():
     # the threshold is strict: APD equal to it is not good
     assert good_contour_rate(y_true, y_pred, definition="geometric", spacing=2.0, threshold=6.0) == pytest.approx(1 / 3)
     assert good_contour_rate(y_true, y_pred, definition="geometric", spacing=2.0, threshold=6.001) == pytest.approx(2 / 3)
+    for bad in (-1, 0, float("inf")):  # -1 returned 0.0 for any masks
+        with pytest.raises(ValueError, match=f"threshold must be a distance > 0 \\(mm\\), got {bad!r}"):
+            good_contour_rate(y_true, y_pred, spacing=1.0, threshold=bad)
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,9 @@ def test_fraction_iou_above_is_strict():
     y_pred[2] = False
     assert fraction_iou_above(y_true, y_pred) == pytest.approx(1 / 3)
     assert fraction_iou_above(y_true, y_pred, threshold=0.7) == pytest.approx(2 / 3)
+    for bad in (1.5, -0.1, float("nan"), "0.7"):  # 1.5 returned 0.0 for any masks
+        with pytest.raises(ValueError, match=f"threshold must be an IoU in \\[0, 1\\], got {bad!r}"):
+            fraction_iou_above(y_true, y_pred, threshold=bad)
 
 
 mask_pairs = st.integers(1, 4).flatmap(
