@@ -28,12 +28,11 @@ print(data.summary)
 # arrays of shape ``(n, 2, H, W)``; the pipeline's ``RegionSelector`` sets the
 # pixels outside the region to NaN.
 from sklearn.model_selection import GroupKFold, cross_validate
+from sklearn.pipeline import make_pipeline
 
 from skcardio.metrics import apd_scorer, dice_scorer, iou_scorer
 from skcardio.preprocessing import DicomLoader
 from skcardio.segment import make_classical_pipeline
-
-from sklearn.pipeline import make_pipeline
 
 X = DicomLoader(region="o-contour").fit_transform(data.frame)
 print(X.shape)
