@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import ndimage as ndi
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, _routing_enabled, process_routing
 from sklearn.utils.validation import check_is_fitted
 
 from .._numbers import check_real, is_nonnegative_int
@@ -347,7 +348,10 @@ class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
         y : array-like of shape (n, H, W), bool
             Expert blood-pool masks.
         **fit_params : dict
-            Passed to the segmenter's ``fit`` (e.g. ``groups``).
+            Passed to the segmenter's ``fit`` (e.g. ``groups``). With
+            scikit-learn's metadata routing enabled, only what the segmenter
+            requested (``set_fit_request(groups=True)``) reaches it, as in
+            ``cross_validate(..., params={"groups": groups})``.
 
         Returns
         -------
@@ -370,8 +374,22 @@ class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
         else:
             _check_images_and_masks(images, y)
             level = float(self.level)
+        if _routing_enabled():
+            fit_params = process_routing(self, "fit", **fit_params).estimator.fit
         self.estimator_, self.level_ = clone(self.estimator).fit(X, y, **fit_params), level
         return self
+
+    def get_metadata_routing(self) -> MetadataRouter:
+        """How ``fit``'s metadata (e.g. ``groups``) reaches the wrapped segmenter.
+
+        Returns
+        -------
+        MetadataRouter
+            ``fit``'s metadata routed to the segmenter's ``fit``.
+        """
+        return MetadataRouter(owner=type(self).__name__).add(
+            estimator=self.estimator, method_mapping=MethodMapping().add(caller="fit", callee="fit")
+        )
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """The segmenter's masks of ``X`` with their dark rim trimmed at ``level_``.

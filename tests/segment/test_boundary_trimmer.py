@@ -72,6 +72,24 @@ def test_grouped_cross_validation_calibrates_on_each_training_fold():
     assert levels[0] < levels[1]
 
 
+def test_metadata_routing_passes_groups_to_the_segmenter_that_requests_them():
+    # cross_validate(..., params={"groups": g}) with routing on: the wrapped segmenter got nothing
+    # (a U-Net's validation split then mixed patients).
+    from sklearn import config_context
+
+    X, y = _pools([0.2, 0.2, 0.5, 0.5, 0.3, 0.3])
+    groups = np.array(["a", "a", "b", "b", "c", "c"])
+    with config_context(enable_metadata_routing=True):
+        segmenter = Wide().set_fit_request(groups=True)
+        result = cross_validate(BoundaryTrimmer(segmenter), X, y, cv=GroupKFold(3), params={"groups": groups},
+                                return_estimator=True)
+        seen = [sorted(set(est.estimator_.groups_)) for est in result["estimator"]]
+        assert sorted(seen) == [["a", "b"], ["a", "c"], ["b", "c"]]
+        # A segmenter that did not request groups is not given them, as scikit-learn's own meta-estimators do.
+        with pytest.raises(ValueError, match="groups"):
+            BoundaryTrimmer(Wide()).fit(X, y, groups=groups)
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
