@@ -74,7 +74,7 @@ def lv_volumes(
         Blood-pool masks (expert, U-Net, classical...).
     geometry : CineGeometry
         The study's geometry (pixel spacing, slice positions).
-    slices : array-like of shape (n_slices,), bool, default=None
+    slices : array-like of shape (n_slices,), bool, or of slice indices, default=None
         Slices to count (e.g. :attr:`SliceSelection.keep`); all by default.
     observed : array-like of shape (n_phases, n_slices), bool, default=None
         Which images were segmented at all (expert contours exist only on
@@ -105,10 +105,7 @@ def lv_volumes(
     areas = slice_areas(masks, geometry)
     weights = geometry.disc_thickness.copy()
     if slices is not None:
-        slices = np.asarray(slices, bool)
-        if slices.shape != (geometry.n_slices,):
-            raise ValueError(f"slices must have shape ({geometry.n_slices},), got {slices.shape}")
-        weights = weights * slices
+        weights = weights * _slice_mask(slices, geometry.n_slices)
     volumes = areas @ weights / 1000.0
     if observed is not None:
         observed = np.asarray(observed, bool)
@@ -243,6 +240,24 @@ def cardiac_function(
     rate = float(heart_rate)
     output = sv * rate / 1000.0 if math.isfinite(rate) else math.nan
     return CardiacFunction(edv, esv, sv, ef, ed, es, rate, output)
+
+
+def _slice_mask(slices, n_slices: int) -> np.ndarray:
+    """``slices`` as a bool mask of the study's slices: a mask of ``n_slices`` or slice indices."""
+    slices = np.asarray(slices)
+    if slices.dtype == bool:
+        if slices.shape != (n_slices,):
+            raise ValueError(f"slices as a bool mask must have shape ({n_slices},), got {slices.shape}")
+        return slices
+    if slices.size == 0:  # [] reads as float: no slice
+        slices = slices.astype(int)
+    if not (np.issubdtype(slices.dtype, np.integer) and slices.ndim == 1):
+        raise ValueError(f"slices must be a bool mask of {n_slices} slices or slice indices, got {slices!r}")
+    if slices.size and not (0 <= slices.min() and slices.max() < n_slices):
+        raise ValueError(f"slice indices must be from 0 to {n_slices - 1}, got {slices.tolist()}")
+    mask = np.zeros(n_slices, bool)
+    mask[slices] = True
+    return mask
 
 
 def _phase(phase, volumes: np.ndarray, name: str) -> int:

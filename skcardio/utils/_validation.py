@@ -328,11 +328,22 @@ def check_slice_masks(masks: ArrayLike, n: int) -> np.ndarray:
 
 
 def check_cine_masks(masks: ArrayLike, n_slices: int) -> np.ndarray:
-    """A cine study's bool masks ``(n_phases, n_slices, H, W)``, ``n_slices`` those of its geometry."""
+    """A cine study's masks ``(n_phases, n_slices, H, W)`` as bool (bool, or numbers all 0 or 1).
+
+    ``n_slices`` is that of the study's geometry.
+    """
     masks = np.asarray(masks)
-    if masks.ndim != 4 or masks.dtype != bool:
+    if masks.ndim == 5 and masks.shape[2] == 2:
+        # segment_study with a target="both" model gives blood pool and epicardium per image.
         raise ValueError(
-            f"masks must be a bool array of shape (n_phases, n_slices, H, W), got {masks.dtype} of shape {masks.shape}"
+            f"masks must have shape (n_phases, n_slices, H, W), got {masks.shape}: two masks per image "
+            "(a target='both' model); pass the blood pools, masks[:, :, 0]"
+        )
+    if masks.ndim != 4:
+        raise ValueError(f"masks must have shape (n_phases, n_slices, H, W), got {masks.dtype} of shape {masks.shape}")
+    if masks.dtype != bool:
+        masks = check_slice_masks(masks.reshape(-1, *masks.shape[2:]), masks.shape[0] * masks.shape[1]).reshape(
+            masks.shape
         )
     if masks.shape[1] != n_slices:
         raise ValueError(f"masks have {masks.shape[1]} slice(s), the geometry {n_slices}")

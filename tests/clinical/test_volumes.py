@@ -54,8 +54,9 @@ def test_observed_makes_unsegmented_phases_nan():
 @pytest.mark.parametrize(
     "masks, message",
     [
-        (np.ones((2, 3, 4, 4), np.uint8), "bool array of shape"),
-        (np.ones((3, 4, 4), bool), "bool array of shape"),
+        (np.full((2, 3, 4, 4), 2, np.uint8), "masks must be boolean .*values such as \\[2\\]"),
+        (np.ones((3, 4, 4), bool), "must have shape \\(n_phases, n_slices, H, W\\)"),
+        (np.ones((2, 3, 2, 4, 4), bool), "two masks per image .*pass the blood pools, masks\\[:, :, 0\\]"),
         (np.ones((2, 2, 4, 4), bool), "masks have 2 slice"),
     ],
 )
@@ -133,3 +134,19 @@ def test_swapped_phases_warn_of_a_negative_ef():
 def test_cardiac_function_needs_a_volume():
     with pytest.raises(ValueError, match="at least one finite value"):
         cardiac_function([np.nan, np.nan])
+
+
+def test_masks_of_zeros_and_ones_and_slices_as_indices():
+    # The metrics take 0/1 masks; lv_volumes refused them, and index lists of slices.
+    g = geometry([0.0, 8.0, 16.0, 24.0])
+    masks = np.zeros((2, 4, 4, 4), bool)
+    masks[:, :, 1:3, 1:3] = True
+    expected = lv_volumes(masks, g, slices=np.array([False, True, True, False]))
+    np.testing.assert_array_equal(lv_volumes(masks.astype(np.uint8), g, slices=[1, 2]), expected)
+    np.testing.assert_array_equal(lv_volumes(masks, g, slices=np.array([2, 1])), expected)
+    assert (lv_volumes(masks, g, slices=[]) == 0).all()
+    for bad, message in (([1, 4], "slice indices must be from 0 to 3, got \\[1, 4\\]"),
+                         ([0.5], "bool mask of 4 slices or slice indices"),
+                         (np.ones(3, bool), "bool mask must have shape \\(4,\\)")):
+        with pytest.raises(ValueError, match=message):
+            lv_volumes(masks, g, slices=bad)

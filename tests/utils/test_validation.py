@@ -204,8 +204,11 @@ def test_slice_masks_one_per_source():
 def test_cine_masks():
     masks = np.zeros((3, 2, 4, 4), bool)
     assert check_cine_masks(masks, 2) is masks
-    with pytest.raises(ValueError, match=r"bool array of shape \(n_phases, n_slices, H, W\), got uint8"):
-        check_cine_masks(masks.astype(np.uint8), 2)
+    assert check_cine_masks(masks.astype(np.uint8), 2).dtype == bool  # 0/1 numbers are masks
+    with pytest.raises(ValueError, match=r"masks must be boolean .*got dtype float64 with values such as \[0.0, 0.5\]"):
+        check_cine_masks(masks + 0.5 * np.eye(4), 2)
+    with pytest.raises(ValueError, match=r"must have shape \(n_phases, n_slices, H, W\), got bool of shape \(2, 4, 4\)"):
+        check_cine_masks(masks[0], 2)
     with pytest.raises(ValueError, match=r"masks have 2 slice\(s\), the geometry 5"):
         check_cine_masks(masks, 5)
 
