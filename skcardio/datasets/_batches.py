@@ -18,7 +18,9 @@ class BatchIterator:
     Each epoch visits every sample once in a new random order; ``next_batch``
     crosses epoch boundaries, like the original analysis's ``next_batch``.
     Batches never mix two epochs: the last batch of an epoch may be smaller
-    unless ``drop_last=True``.
+    unless ``drop_last=True``. As a PyTorch ``DataLoader``, ``len()`` is the
+    number of batches in an epoch and a ``for`` loop runs to the end of the
+    current epoch (a whole epoch on a fresh iterator).
 
     Parameters
     ----------
@@ -49,6 +51,10 @@ class BatchIterator:
     >>> xb, yb = batches.next_batch()
     >>> bool((yb == xb * 10).all()), len(xb)
     (True, 2)
+    >>> len(batches), [len(xb) for xb, yb in BatchIterator(X, y, batch_size=2)]  # an epoch: 3 batches
+    (3, [2, 2, 1])
+    >>> [len(xb) for xb, yb in batches]  # a loop ends the current epoch (one batch was taken)
+    [2, 1]
     """
 
     def __init__(self, X, y=None, *, batch_size=8, shuffle=True, drop_last=False, random_state=None):
@@ -71,6 +77,15 @@ class BatchIterator:
         self._rng = check_random_state(random_state)
         self.epoch = 0
         self._batches: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        """Batches per epoch."""
+        n = len(self.X)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self) -> Iterator:
+        """The batches left in the current epoch (``epochs(1)``)."""
+        return self.epochs(1)
 
     def _new_epoch(self) -> None:
         n = len(self.X)

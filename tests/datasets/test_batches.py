@@ -76,3 +76,12 @@ def test_iter_batches_validates_when_called(kwargs, match):
 def test_epochs_validates_when_called(n_epochs):
     with pytest.raises(ValueError, match="n_epochs must be a non-negative integer"):
         BatchIterator(np.arange(3)).epochs(n_epochs)
+
+
+@pytest.mark.parametrize("drop_last, sizes", [(False, [3, 3, 1]), (True, [3, 3])])
+def test_len_is_batches_per_epoch_and_a_loop_runs_one_epoch(drop_last, sizes):
+    # len() and iter() raised TypeError, unlike a PyTorch DataLoader.
+    batches = BatchIterator(np.arange(7), np.arange(7), batch_size=3, drop_last=drop_last, random_state=0)
+    assert len(batches) == len(sizes)
+    assert [len(xb) for xb, _ in batches] == sizes and batches.epoch == 1
+    assert [len(xb) for xb, _ in batches] == sizes and batches.epoch == 2
