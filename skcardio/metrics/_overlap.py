@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._numbers import check_real
-from ..utils._validation import check_masks
+from ..utils._validation import check_masks, check_sample_weight
 
 __all__ = ["iou_score", "dice_score", "fraction_iou_above"]
 
@@ -37,12 +37,20 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return np.where(denominator == 0, 1.0, ratio)
 
 
-def _reduce(values: np.ndarray, per_slice: bool) -> float | np.ndarray:
-    return values if per_slice else float(values.mean())
+def _reduce(values: np.ndarray, per_slice: bool, sample_weight: ArrayLike | None) -> float | np.ndarray:
+    """The per-slice scores, or their (weighted) mean."""
+    weights = check_sample_weight(sample_weight, len(values))
+    if per_slice:
+        if weights is not None:
+            raise ValueError("sample_weight weighs the mean over slices; with per_slice=True, weigh the scores yourself")
+        return values
+    if weights is not None and weights.sum() == 0:
+        raise ValueError(f"sample_weight must not be all zero, got {len(weights)} zero weight(s)")
+    return float(np.average(values, weights=weights))
 
 
 def iou_score(
-    y_true: ArrayLike, y_pred: ArrayLike, *, per_slice: bool = False
+    y_true: ArrayLike, y_pred: ArrayLike, *, per_slice: bool = False, sample_weight: ArrayLike | None = None
 ) -> float | np.ndarray:
     """Intersection over union (Jaccard index) of boolean masks, per slice.
 
@@ -55,6 +63,9 @@ def iou_score(
         single ``(H, W)`` slice counts as ``n = 1``.
     per_slice : bool, default=False
         Return the ``(n,)`` per-slice scores instead of their mean.
+    sample_weight : array-like of shape (n,), default=None
+        Weights of the slices in the mean (e.g. routed by scikit-learn's
+        metadata routing to a scorer); ``None``: every slice counts the same.
 
     Returns
     -------
@@ -76,11 +87,11 @@ def iou_score(
     0.5
     """
     intersection, n_true, n_pred = _counts(y_true, y_pred)
-    return _reduce(_ratio(intersection, n_true + n_pred - intersection), per_slice)
+    return _reduce(_ratio(intersection, n_true + n_pred - intersection), per_slice, sample_weight)
 
 
 def dice_score(
-    y_true: ArrayLike, y_pred: ArrayLike, *, per_slice: bool = False
+    y_true: ArrayLike, y_pred: ArrayLike, *, per_slice: bool = False, sample_weight: ArrayLike | None = None
 ) -> float | np.ndarray:
     """Dice coefficient of boolean masks, per slice.
 
@@ -93,6 +104,9 @@ def dice_score(
         Expert and predicted masks: bool, or numbers that are all 0 or 1.
     per_slice : bool, default=False
         Return the ``(n,)`` per-slice scores instead of their mean.
+    sample_weight : array-like of shape (n,), default=None
+        Weights of the slices in the mean (e.g. routed by scikit-learn's
+        metadata routing to a scorer); ``None``: every slice counts the same.
 
     Returns
     -------
@@ -114,7 +128,7 @@ def dice_score(
     0.6667
     """
     intersection, n_true, n_pred = _counts(y_true, y_pred)
-    return _reduce(_ratio(2.0 * intersection, n_true + n_pred), per_slice)
+    return _reduce(_ratio(2.0 * intersection, n_true + n_pred), per_slice, sample_weight)
 
 
 def fraction_iou_above(

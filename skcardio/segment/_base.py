@@ -115,16 +115,7 @@ class DiceScoreMixin:
         """
         from ..metrics import dice_score  # noqa: PLC0415  (metrics imports nothing from here)
 
-        per_slice = np.atleast_1d(dice_score(y, self.predict(X), per_slice=True))
-        if sample_weight is None:
-            return float(per_slice.mean())
-        weights = np.asarray(sample_weight, dtype=float)
-        if weights.shape != per_slice.shape or not np.all(np.isfinite(weights) & (weights >= 0)):
-            raise ValueError(
-                f"sample_weight must hold one finite weight >= 0 per slice, shape {per_slice.shape}, "
-                f"got shape {weights.shape}"
-            )
-        return float(np.average(per_slice, weights=weights))
+        return dice_score(y, self.predict(X), sample_weight=sample_weight)
 
 
 class BaseSegmenter(DiceScoreMixin, BaseEstimator):

@@ -102,3 +102,36 @@ def test_properties(pair):
     assert iou_score(y_true, y_true) == 1.0
     # the mean is the mean of the per-slice scores
     assert iou_score(y_true, y_pred) == pytest.approx(iou.mean())
+
+
+@pytest.mark.parametrize("metric", [iou_score, dice_score])
+def test_sample_weight_weighs_the_mean_over_slices(metric):
+    # Scorers routed sample_weight to metrics that had no such argument (TypeError).
+    y_true = _masks((3, 4, 4), np.s_[0:2, 0:2], np.s_[0:2, 0:2], np.s_[0:1, 0:1])
+    y_pred = y_true.copy()
+    y_pred[1, 1, 1] = False
+    y_pred[2] = False
+    scores = metric(y_true, y_pred, per_slice=True)
+    assert metric(y_true, y_pred, sample_weight=[1, 2, 1]) == pytest.approx((scores[0] + 2 * scores[1]) / 4)
+    assert metric(y_true, y_pred, sample_weight=None) == pytest.approx(scores.mean())
+    with pytest.raises(ValueError, match="with per_slice=True, weigh the scores yourself"):
+        metric(y_true, y_pred, per_slice=True, sample_weight=[1, 1, 1])
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(3,\)"):
+        metric(y_true, y_pred, sample_weight=[1, 1])
+
+
+def test_scorer_with_routed_sample_weight():
+    from sklearn import config_context
+    from sklearn.base import BaseEstimator
+    from sklearn.metrics import make_scorer
+
+    class Same(BaseEstimator):
+        def predict(self, X):
+            return np.asarray(X)
+
+    y = _masks((2, 4, 4), np.s_[0:2, 0:2], np.s_[0:1, 0:1])
+    pred = y.copy()
+    pred[1] = False
+    with config_context(enable_metadata_routing=True):
+        scorer = make_scorer(dice_score).set_score_request(sample_weight=True)
+        assert scorer(Same(), pred, y, sample_weight=[1, 0]) == 1.0

@@ -89,11 +89,19 @@ def test_score_weights_slices_like_sklearn_scores(synthetic):
     assert seg.score(images, truth, sample_weight=None) == seg.score(images, truth)
 
 
-@pytest.mark.parametrize("weights", [[1.0], [1.0, -1.0], [1.0, np.nan]])
-def test_score_refuses_bad_sample_weight(synthetic, weights):
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        ([1.0], r"sample_weight must have shape \(2,\), one weight per slice"),
+        ([1.0, -1.0], "sample_weight must be finite and >= 0, got -1.0 for slice 1"),
+        ([1.0, np.nan], "sample_weight must be finite and >= 0, got nan for slice 1"),
+        ([0.0, 0.0], "sample_weight must not be all zero"),
+    ],
+)
+def test_score_refuses_bad_sample_weight(synthetic, weights, message):
     images, truth = _one_right_one_wrong(synthetic)
     seg = ThresholdSegmenter().fit(images)
-    with pytest.raises(ValueError, match="sample_weight must hold one finite weight >= 0 per slice"):
+    with pytest.raises(ValueError, match=message):
         seg.score(images, truth, sample_weight=weights)
 
 
