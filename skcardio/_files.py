@@ -52,7 +52,7 @@ def replacing(path: str | os.PathLike, mode: str = "w", **open_kwargs) -> Iterat
     """
     path = Path(path)
     try:
-        fd, tmp = new_file(path.parent, f".{path.name}.", ".tmp")
+        fd, tmp = new_file(path.parent, f".{_temporary_start(path.name)}.", ".tmp")
     except OSError as exc:  # name the file asked for, not the temporary one
         raise OSError(exc.errno, exc.strerror, os.fspath(path)) from None
     try:
@@ -61,3 +61,14 @@ def replacing(path: str | os.PathLike, mode: str = "w", **open_kwargs) -> Iterat
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+#: Bytes that :func:`replacing` adds around a name for its temporary file: ``.NAME.<12 hex digits>.tmp``.
+_TEMPORARY_EXTRA = len(".") + len(".") + 12 + len(".tmp")
+
+
+def _temporary_start(name: str) -> str:
+    """``name``, cut so that the temporary file named after it fits in 255 bytes (a name that fits can be written)."""
+    while len(os.fsencode(name)) + _TEMPORARY_EXTRA > 255:
+        name = name[:-1]
+    return name

@@ -15,9 +15,9 @@ import numpy as np
 
 from .._methods import THRESHOLD_METHODS
 from ._arguments import seed
-from ._output import OutputError, check_destinations, out_dir, publish, staging
+from ._output import OutputError, check_destinations, check_outside_inputs, out_dir, publish, staging
 from ._problems import report_problems, skipped_files
-from ._sources import add_source_arguments, load_sources
+from ._sources import add_source_arguments, load_sources, source_paths
 from ._unet_options import UNET_PARAMS, OptionError, add_unet_arguments, make_unet
 
 __all__ = ["register", "METHODS"]
@@ -74,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", required=True, type=out_dir, metavar="DIR",
         help="folder for the CSV files and plots (created); written only when every output is ready, "
-        "replacing the files of an earlier evaluate run there",
+        "replacing the files of an earlier evaluate run there; outside every ROOT",
     )
     parser.add_argument(
         "--exclude-qc", action="store_true", help="leave out slices flagged by quality control"
@@ -166,6 +166,7 @@ def _evaluate(args: argparse.Namespace, unet) -> int:
     out = Path(args.out)
     # Before the slow part: a folder squatting on an output name fails now, not after minutes.
     check_destinations(out, _output_names(methods, plots=not args.no_plots, regions=regions))
+    check_outside_inputs(out, source_paths(args.roots))
     expert_regions = regions and not predicted
     data, source = load_sources(args.roots, require="o-contour" if expert_regions else None, groups=args.groups)
     # Without the expert region, its absence is no fault of the slice.

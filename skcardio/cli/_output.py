@@ -6,20 +6,23 @@ to the destination, and calls :func:`publish` last. Until :func:`publish` runs,
 the destination is untouched, whatever fails or interrupts the command;
 :func:`publish` moves everything or, undoing its steps, nothing, with
 SIGINT/SIGTERM/SIGHUP held meanwhile. Nothing is written, replaced or deleted
-through a symbolic link inside ``--out``, and names derived from input files
-go through :func:`safe_name`.
+through a symbolic link inside ``--out``; no output is one of the command's
+inputs or lies inside an input folder (:func:`check_outside_inputs`); names
+derived from input files go through :func:`safe_name`, and
+:func:`unique_names` makes them distinct and short enough for a file system.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import os
 import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,8 +30,9 @@ from .._files import new_file
 from ..exceptions import SkcardioError
 
 __all__ = [
-    "OutputError", "out_dir", "out_file", "check_destinations", "staging", "publish", "atomic_file",
-    "safe_name", "Interrupted", "catching_signals", "deferred_signals", "interruption_state", "reset_record",
+    "OutputError", "out_dir", "out_file", "check_destinations", "check_outside_inputs", "staging", "publish",
+    "atomic_file", "safe_name", "fit_name", "unique_names", "NAME_MAX", "Interrupted", "catching_signals",
+    "deferred_signals", "interruption_state", "reset_record",
 ]
 
 logger = logging.getLogger("skcardio.cli")
@@ -85,8 +89,15 @@ def _folder_problem(path: Path, *, staged: bool = False) -> str | None:
     return None
 
 
+def _check_not_empty(text: str, expected: str) -> None:
+    # Path("") is ".": an empty argument (an unset shell variable) would write into the current folder.
+    if not text:
+        raise argparse.ArgumentTypeError(f"an empty path; expected {expected}")
+
+
 def out_dir(text: str) -> str:
-    """argparse ``type`` of a ``--out DIR``: an existing folder or one that can be created."""
+    """argparse ``type`` of a ``--out DIR``: an existing folder or one that can be created (not ``""``)."""
+    _check_not_empty(text, "the name of the output folder")
     problem = _folder_problem(Path(text), staged=True)
     if problem:
         raise argparse.ArgumentTypeError(f"{text}: {problem}")
@@ -94,7 +105,8 @@ def out_dir(text: str) -> str:
 
 
 def out_file(text: str) -> str:
-    """argparse ``type`` of an output file: not a folder, in a folder that exists or can be created."""
+    """argparse ``type`` of an output file: not a folder, in a folder that exists or can be created (not ``""``)."""
+    _check_not_empty(text, "the name of the output file")
     path = Path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text}: is a directory, expected a file name")
@@ -132,6 +144,44 @@ def check_destinations(out: Path, names: Iterable[str | os.PathLike]) -> None:
                 raise OutputError(
                     f"{parent} is a file, expected a directory to hold {dest}; {out} left unchanged"
                 )
+
+
+def check_outside_inputs(
+    out: str | os.PathLike, inputs: Iterable[str | os.PathLike], names: Iterable[str | os.PathLike] = (),
+    *, option: str = "--out",
+) -> None:
+    """Raise :class:`OutputError` if an output would replace an input or land inside an input folder.
+
+    ``out`` (the ``--out`` folder or file) must not be one of ``inputs`` nor
+    lie inside one, and no output ``names`` (relative to the folder ``out``)
+    may either: a command must never change what it reads (a dataset's
+    ``link.csv``, an input image), nor read its own outputs back on the next
+    run. Paths are compared after resolving symbolic links; ``out`` holding an
+    input (``predict in/1.dcm --out in``) is fine as long as no output is one.
+    """
+    real_out = Path(os.path.realpath(out))
+    given: dict[Path, str] = {}
+    for text in inputs:
+        given.setdefault(Path(os.path.realpath(text)), os.fspath(text))
+
+    def holder(path: Path) -> Path | None:
+        return next((p for p in (path, *path.parents) if p in given), None)
+
+    found = holder(real_out)
+    if found is not None:
+        where = "is the input" if found == real_out else "lies inside the input folder"
+        raise OutputError(
+            f"{option} {os.fspath(out)}: {where} {given[found]}; the outputs would change what the command reads "
+            "(or be read back as inputs next time): expected a path outside every input"
+        )
+    for name in names:
+        found = holder(real_out / name)
+        if found is not None:
+            where = "would replace the input" if found == real_out / name else "would be written inside the input folder"
+            raise OutputError(
+                f"{Path(out) / name}: {where} {given[found]}; expected an {option} whose outputs stay "
+                f"outside every input; {os.fspath(out)} left unchanged"
+            )
 
 
 class _Record:
@@ -265,6 +315,7 @@ def publish(stage: Path, out: Path, *, owned: Iterable[str | os.PathLike] = ()) 
     with deferred_signals():
         _Mover(stage, out).run(names, stale)
         _record.out, _record.state = out, "published"
+        _remove_emptied_folders(out, stale)
     if stale:  # one line, not one per file: a re-run can remove thousands
         first = sorted(stale)[0]
         more = f" ({first} and {len(stale) - 1} more)" if len(stale) > 1 else f" ({first})"
@@ -272,6 +323,16 @@ def publish(stage: Path, out: Path, *, owned: Iterable[str | os.PathLike] = ()) 
     for name in stale:
         logger.debug("removed %s", name)
     return [str(name) for name in names]
+
+
+def _remove_emptied_folders(out: Path, stale: list[Path]) -> None:
+    """Remove the folders below ``out`` that held stale files and are now empty (never ``out`` itself)."""
+    for name in stale:
+        for folder in list((out / name).parents)[: len(name.parts) - 1]:  # deepest first
+            try:
+                folder.rmdir()  # fails on a folder that still holds something
+            except OSError:
+                break
 
 
 def _files_under(folder: Path) -> list[Path]:
@@ -381,6 +442,88 @@ def safe_name(name: str) -> str:
 
 
 _UNSAFE = set("/\\:")
+
+#: The longest file name, in bytes, that common file systems accept (ext4, APFS, NTFS: 255).
+NAME_MAX = 255
+#: What :func:`fit_name` puts after the start of a name it shortens: ``~`` and 8 hexadecimal digits.
+_DIGEST_CHARS = 9
+
+
+def fit_name(name: str, room: int = 0) -> str:
+    """``name`` if it and ``room`` more bytes fit in :data:`NAME_MAX` bytes, else its start, ``~`` and a hash.
+
+    The hash (8 hexadecimal digits of the SHA-1 of the whole name) keeps two
+    long names with the same start apart, and gives the same name on every
+    run. ``room`` is kept for what the caller appends (``_overlay.png``).
+
+    Examples
+    --------
+    >>> fit_name("48"), len(fit_name("L" * 300)), fit_name("L" * 300)[-9:]
+    ('48', 255, '~5ef107de')
+    >>> len(fit_name("L" * 300, room=12).encode()) + 12
+    255
+    """
+    limit = NAME_MAX - room
+    encoded = name.encode("utf-8", "surrogateescape")
+    if len(encoded) <= limit:
+        return name
+    digest = hashlib.sha1(encoded).hexdigest()[:8]
+    start, used = 0, 0
+    while used + len(name[start].encode("utf-8", "surrogateescape")) <= limit - _DIGEST_CHARS:  # whole characters
+        used += len(name[start].encode("utf-8", "surrogateescape"))
+        start += 1
+    return f"{name[:start]}~{digest}"
+
+
+def unique_names(
+    names: Sequence[Path], *, room: int = 0, taken: Iterable[str] = ()
+) -> list[tuple[Path, str]]:
+    """Output names for ``names`` (relative paths): each fits a file system, no two are the same file.
+
+    Every part goes through :func:`fit_name` (the last part keeping ``room``
+    bytes for the caller's suffixes). Names are compared ignoring case (``X``
+    and ``x`` are one file on macOS and Windows); the first of equal names
+    keeps it, each later one gets ``_2``, ``_3``... on its last part: the
+    first free one, a name of the list or of ``taken`` counting as used even
+    when it comes later, so a folder really called ``x_2`` keeps its name.
+
+    Returns
+    -------
+    list of (Path, str)
+        The name for each of ``names``, in order, and why it differs from the
+        name given (``""`` when it does not).
+
+    Examples
+    --------
+    >>> [str(n) for n, _ in unique_names([Path("x_y"), Path("x_y"), Path("x_y_2")])]
+    ['x_y', 'x_y_3', 'x_y_2']
+    >>> name, why = unique_names([Path("P1/1"), Path("p1/1")])[1]
+    >>> str(name), why
+    ('p1/1_2', 'p1/1 is already the name of another output')
+    """
+    fitted = [Path(*(fit_name(part, room if i == len(name.parts) - 1 else 0) for i, part in enumerate(name.parts)))
+              for name in names]
+    keys = [str(name).lower() for name in fitted]
+    reserved = {name.lower() for name in taken}
+    used = set(keys) | reserved
+    first: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        first.setdefault(key, i)
+    result = []
+    for i, (name, fit, key) in enumerate(zip(names, fitted, keys)):
+        if first[key] == i and key not in reserved:
+            result.append((fit, "" if fit == name else f"the name is too long for a file system (at most {NAME_MAX} bytes)"))
+            continue
+        k = 2
+        while True:
+            suffix = f"_{k}"
+            candidate = fit.parent / (fit_name(name.name, room + len(suffix)) + suffix)
+            if str(candidate).lower() not in used:
+                break
+            k += 1
+        used.add(str(candidate).lower())
+        result.append((candidate, f"{fit} is already the name of another output"))
+    return result
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import io
 import logging
 import os
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ._arguments import positive_int
-from ._output import out_dir, publish, safe_name, staging
+from ._output import check_outside_inputs, out_dir, publish, safe_name, staging, unique_names
 from ._problems import report_problems
 from ._series import add_arguments as add_series_arguments
 from ._series import check_extras, earlier_series_outputs, write_series_outputs
@@ -55,9 +56,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "several_components, touches_border, implausible_area, flagged) of every mask. "
             "With --dicom-seg and --nifti, also the masks of each series in these standard "
             "formats, placed by the DICOM geometry and listed in series.csv. Files inside a folder argument "
-            "keep the folder's name and their path inside it (e.g. SCD0000101/48_mask.png). --out is written only once every slice "
+            "keep the folder's name and their path inside it (e.g. SCD0000101/48_mask.png); a file whose "
+            "name another's outputs already take (compared ignoring case) gets _2, _3..., a name too long "
+            "for a file name is shortened with a hash, each said in a warning. A DICOM SEG is skipped (not an "
+            "image). --out must lie outside the input folders. --out is written only once every slice "
             "is done; the slice files listed by an earlier predictions.csv there and not "
-            "written again are removed."
+            "written again are removed. When no slice could be segmented, --out is left as it was."
         ),
     )
     parser.add_argument(
@@ -68,7 +72,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--model", metavar="FILE",
         help="model file written by 'skcardio train' (default: the shipped pretrained U-Net)",
     )
-    parser.add_argument("--out", required=True, type=out_dir, metavar="DIR", help="output folder (created)")
+    parser.add_argument(
+        "--out", required=True, type=out_dir, metavar="DIR", help="output folder (created), outside the input folders"
+    )
     parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N", help="slices per batch (default 16)")
     parser.add_argument("--no-overlay", action="store_true", help="do not write overlay images")
     add_series_arguments(parser)
@@ -83,7 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
+def collect_dicoms(inputs: list[str], notes: list[tuple[str, str]] | None = None) -> list[tuple[Path, Path]]:
     """``(dicom file, output stem)`` pairs for files and folders, in a stable order.
 
     A file ``a/b/48.dcm`` given directly has the stem ``48``; inside a folder
@@ -91,7 +97,12 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
     folder's name), so slices of different patients never share an output.
     Each part of a stem goes through :func:`~skcardio.cli._output.safe_name`
     (``..dcm`` gives ``_``, control characters become ``_``), so no output
-    lands outside ``--out``.
+    lands outside ``--out``. Stems are then made distinct, ignoring case, and
+    short enough for a file name by :func:`~skcardio.cli._output.unique_names`:
+    a later file whose stem is taken (``k/a/P1/1.dcm`` and ``k/b/P1/1.dcm``
+    both give ``P1/1``; ``X.dcm`` and ``X.DCM`` both ``X``) gets ``P1/1_2``,
+    and a name too long gets its start and a hash; each such change is
+    appended to ``notes`` as ``(file, what)``.
 
     Raises
     ------
@@ -99,8 +110,6 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
         If an input does not exist or a folder has no ``*.dcm`` file (a
         folder's other files, outputs of an earlier run among them, are not
         read: files without the extension are named directly).
-    ValueError
-        If two inputs would write to the same output stem.
     """
     pairs: list[tuple[Path, Path]] = []
     for text in inputs:
@@ -120,15 +129,18 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
             pairs.append((path, _stem(_without_dcm(path.name))))
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
-    stems: dict[Path, Path] = {}
+    room = max(len(suffix) for suffix in _SUFFIXES)
+    holders = {}  # the first file of each stem, named when a later one is renamed
     for file, stem in pairs:
-        if stem in stems:
-            raise ValueError(
-                f"{file} and {stems[stem]} would both write outputs named {stem}; "
-                "pass their folders instead, or run them separately"
-            )
-        stems[stem] = file
-    return pairs
+        holders.setdefault(str(stem).lower(), file)
+    named = []
+    for (file, stem), (unique, why) in zip(pairs, unique_names([stem for _, stem in pairs], room=room)):
+        if why and notes is not None:
+            holder = holders[str(stem).lower()]
+            why += f" ({holder})" if holder != file else ""
+            notes.append((str(file), f"outputs named {unique}: {why}"))
+        named.append((file, unique))
+    return named
 
 
 def _stem(*parts: str) -> Path:
@@ -176,7 +188,8 @@ def _refused_target(target: str, dicom_seg: bool, trim: bool = False) -> str | N
 
 
 def run(args: argparse.Namespace) -> int:
-    """Predict and write the outputs; exit code 1 if some files were skipped (listed at the end)."""
+    """Predict and write the outputs; exit code 1 if some files were skipped (listed at the end) or none
+    could be segmented (--out then left as it was), 2 for unusable inputs, model or --out."""
     from ..segment import UNetSegmenter
 
     inputs, model_file = list(args.inputs), args.model
@@ -185,11 +198,15 @@ def run(args: argparse.Namespace) -> int:
     if not inputs:
         print("skcardio predict: error: no DICOM file or folder given after the model", file=sys.stderr)
         return 2
+    renamed: list[tuple[str, str]] = []
     try:
-        pairs = collect_dicoms(inputs)
-    except (FileNotFoundError, ValueError) as exc:
+        pairs = collect_dicoms(inputs, renamed)
+    except FileNotFoundError as exc:
         print(f"skcardio predict: error: {exc}", file=sys.stderr)
         return 2
+    # --out inside an input folder: the next run would segment this one's outputs (OutputError: exit 2).
+    out = Path(args.out)
+    check_outside_inputs(out, inputs, [f"{stem}{suffix}" for _, stem in pairs for suffix in _SUFFIXES])
     missing = check_extras(args)
     if missing:
         print(f"skcardio predict: error: {missing}", file=sys.stderr)
@@ -204,20 +221,22 @@ def run(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     level = trim_level(args)
-    out = Path(args.out)
+    series_failed = 0
     with staging(out, "predict") as stage:
         rows, failed, notes = _predict_into(stage, pairs, model, args, level)
-        series_failed = write_series_outputs(stage, rows, dicom_seg=args.dicom_seg, nifti=args.nifti,
-                                             boundary_level=level)
-        _write_csv(stage / "predictions.csv", rows)
-        publish(stage, out, owned=_earlier_outputs(out) + earlier_series_outputs(out))
+        if rows:  # nothing segmented: --out keeps the earlier run's outputs
+            series_failed = write_series_outputs(stage, rows, dicom_seg=args.dicom_seg, nifti=args.nifti,
+                                                 boundary_level=level)
+            _write_csv(stage / "predictions.csv", rows)
+            publish(stage, out, owned=_earlier_outputs(out) + earlier_series_outputs(out))
     print(
-        f"segmented {len(rows)} slice(s) into {out}" + (f"; {len(failed)} skipped" if failed else "")
+        (f"segmented {len(rows)} slice(s) into {out}" if rows else f"segmented no slice: {out} left unchanged")
+        + (f"; {len(failed)} skipped" if failed else "")
         + (f"; {series_failed} series file(s) not written (see the errors above)" if series_failed else "")
     )
     report_problems("skipped", failed)
-    report_problems("warning", notes)
-    return 1 if failed or series_failed else 0
+    report_problems("warning", renamed + notes)
+    return 1 if failed or series_failed or not rows else 0
 
 
 def _predict_into(
@@ -266,13 +285,26 @@ def _predict_into(
                     # measured (a trimmed mask drops its least probable pixels and looks surer).
                     quality["confidence"] = prediction_confidence(np.stack(untrimmed), proba)
             for index, ((dicom, stem), mask, _) in enumerate(done):
-                row = _write_outputs(stage, stem, dicom, mask, overlay=not args.no_overlay, notes=notes)
+                try:
+                    row = _write_outputs(stage, stem, dicom, mask, overlay=not args.no_overlay, notes=notes)
+                except OSError as exc:
+                    if exc.errno != errno.ENAMETOOLONG:
+                        raise  # disk full...: the whole run fails, --out unchanged
+                    _remove_outputs(stage, stem)  # this slice, not the batch
+                    failed.append((str(dicom.path), f"its output path {stem}_... is too long for the file system "
+                                                    f"({exc.strerror}); give a shorter folder"))
+                    continue
                 row.update({name: _csv_value(values[index]) for name, values in quality.items()})
                 row["boundary_level"] = level_text(level)
                 rows.append(row)
             progress.update(len(same))
     progress.close()
     return rows, failed, notes
+
+
+#: SOP classes of DICOM files that are not images to segment: Segmentation Storage (a DICOM SEG, as
+#: --dicom-seg writes) and its label-map form.
+_NOT_IMAGES = {"1.2.840.10008.5.1.4.1.1.66.4": "DICOM SEG", "1.2.840.10008.5.1.4.1.1.66.7": "DICOM SEG"}
 
 
 def _read(file: Path):
@@ -284,11 +316,32 @@ def _read(file: Path):
         dicom = read_dicom(file)
     except SkcardioError as exc:
         return None, str(exc).removeprefix(f"{file}: ")
+    kind = _not_an_image(file)
+    if kind:
+        return None, f"{kind}, not an image: predict segments MR images (an output of --dicom-seg given as input?)"
     limits = get_limits()
     if dicom.image.size > limits.max_predict_pixels:
         rows, cols = dicom.image.shape
         return None, "an image of " + limits.refusal("max_predict_pixels", f"{rows} x {cols} = {dicom.image.size} pixels")
     return dicom, ""
+
+
+def _not_an_image(file: Path) -> str:
+    """What the DICOM ``file`` holds if it is a segmentation rather than an image (``"DICOM SEG"``), else ``""``.
+
+    Called once :func:`~skcardio.io.read_dicom` has read the file (a bounded
+    regular file): only its header is read again, up to the pixel data.
+    """
+    import pydicom
+
+    try:
+        header = pydicom.dcmread(file, stop_before_pixels=True, specific_tags=["SOPClassUID", "Modality"])
+    except Exception:  # read_dicom read it: a second look that fails decides nothing
+        return ""
+    sop_class = str(getattr(header, "SOPClassUID", "") or header.file_meta.get("MediaStorageSOPClassUID", ""))
+    if sop_class in _NOT_IMAGES:
+        return _NOT_IMAGES[sop_class]
+    return "DICOM SEG (Modality SEG)" if str(getattr(header, "Modality", "")).strip().upper() == "SEG" else ""
 
 
 def _segment(model, same: list, failed: list[tuple[str, str]]):
@@ -355,6 +408,15 @@ def _earlier_outputs(out: Path) -> list[str]:
     # Only stems inside out: a hand-edited CSV must not delete files elsewhere.
     stems = [s for s in stems if s and not Path(s).is_absolute() and ".." not in Path(s).parts]
     return [f"{stem}{suffix}" for stem in stems for suffix in _SUFFIXES]
+
+
+def _remove_outputs(stage: Path, stem: Path) -> None:
+    """Delete the files of ``stem`` already written in ``stage`` (a slice whose outputs failed part-way)."""
+    for suffix in _SUFFIXES:
+        try:
+            (stage / f"{stem}{suffix}").unlink(missing_ok=True)
+        except OSError:
+            pass  # a path too long was never created
 
 
 def _write_outputs(out: Path, stem: Path, dicom, mask: np.ndarray, *, overlay: bool, notes: list | None = None) -> dict:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ._arguments import unit_interval
-from ._output import atomic_file, out_file
+from ._output import atomic_file, check_outside_inputs, out_file
 from ._problems import report_problems, skipped_files
 
 __all__ = ["register"]
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "folders, contours without a DICOM, misnamed or stray files and folders).",
     )
     parser.add_argument("root", nargs="?", help="dataset folder with link.csv (default: the embedded sample)")
-    parser.add_argument("--csv", type=out_file, metavar="FILE", help="also write the per-slice table as CSV")
+    parser.add_argument("--csv", type=out_file, metavar="FILE", help="also write the per-slice table as CSV (outside the dataset folder)")
     parser.add_argument("--only-flagged", action="store_true", help="print only slices with a flag")
     parser.add_argument(
         "--max-outside", type=unit_interval, default=0.01, metavar="FRACTION",
@@ -38,8 +38,12 @@ def run(args: argparse.Namespace) -> int:
     from ..datasets import get_sample_path
     from ..qc import check_dataset
 
-    # --csv was tried for writing when the options were parsed (out_file).
-    report = check_dataset(args.root or get_sample_path(), max_outside_fraction=args.max_outside)
+    root = args.root or get_sample_path()
+    # --csv was tried for writing when the options were parsed (out_file); inside the dataset it is refused
+    # (OutputError, exit 2): it could replace link.csv or a contour file.
+    if args.csv:
+        check_outside_inputs(args.csv, [root], option="--csv")
+    report = check_dataset(root, max_outside_fraction=args.max_outside)
     print(report.format_table(only_flagged=args.only_flagged))
     if report.skipped:
         print()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import json
 import logging
 import math
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._arguments import positive_int
-from ._output import check_destinations, out_dir, publish, staging
+from ._output import check_destinations, check_outside_inputs, out_dir, publish, staging, unique_names
+from ._problems import report_problems
 from ._series import SERIES_CSV, check_extras
 from ._series import add_arguments as add_series_arguments
 from ._trim_option import add_trim_argument, level_text, trim_level
@@ -57,8 +59,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "bland_altman.png (when expert values exist) and per patient FOLDER/volume_curve.png, "
             "FOLDER/ed_es_overlay.png and FOLDER/slices.csv to --out, all at the end. With "
             "--dicom-seg and --nifti, also the masks the volumes count (the kept slices; the others "
-            "empty) of each series in these standard formats, in FOLDER and listed in series.csv. A "
-            "patient that cannot be read is reported and skipped; the exit status is then 1."
+            "empty) of each series in these standard formats, in FOLDER and listed in series.csv. FOLDER is "
+            "the patient folder's name, made unique with _2, _3... A dataset's dicoms/ entry that is a link "
+            "out of the dataset or a loop is skipped, as qc does. A "
+            "patient that cannot be read is reported and skipped; the exit status is then 1. When no "
+            "patient can be measured, --out is left as it was. --out must lie outside the input folders."
         ),
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="dataset root, folder of patient folders, or DICOM folder")
@@ -68,7 +73,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "UNetSegmenter.pretrained()); a model of target 'both' (blood pool and epicardium) also gives the "
         "LV mass at end-diastole; one of target 'epicardium' is refused (no blood pool)",
     )
-    parser.add_argument("--out", required=True, type=out_dir, metavar="DIR", help="output folder (created)")
+    parser.add_argument(
+        "--out", required=True, type=out_dir, metavar="DIR", help="output folder (created), outside the input folders"
+    )
     parser.add_argument("--batch-size", type=positive_int, default=20, metavar="N", help="images per batch (default 20)")
     parser.add_argument("--threads", type=positive_int, metavar="N", help="PyTorch CPU threads (default: PyTorch's choice)")
     parser.add_argument(
@@ -97,13 +104,18 @@ class PatientInput:
     contours: dict[int, str] = field(default_factory=dict)
 
 
-def find_patients(inputs: list[str]) -> list[PatientInput]:
+def find_patients(inputs: list[str], skipped: list[tuple[str, str]] | None = None) -> list[PatientInput]:
     """The studies named by the command line, in order.
 
     A folder with ``link.csv`` is a dataset: one study per ``dicoms/<id>``
     folder, with the i-contours of ``contourfiles/``; one such ``dicoms/<id>``
     folder given alone is that patient, with its contours. A folder holding
     DICOM files directly is one study; otherwise each of its subfolders is.
+    A dataset's ``dicoms/<id>`` entry that is a symbolic link is followed as
+    :func:`~skcardio.datasets.scan_layout` follows one: never out of the
+    dataset folder, never round a loop (a link to a folder that holds it);
+    such an entry is appended to ``skipped`` as ``(path, reason)``. Output
+    folder names are made unique by :func:`~skcardio.cli._output.unique_names`.
 
     Raises
     ------
@@ -111,12 +123,13 @@ def find_patients(inputs: list[str]) -> list[PatientInput]:
         If an input is not a folder or holds no study.
     """
     patients: list[PatientInput] = []
+    skipped = [] if skipped is None else skipped
     for text in inputs:
         path = Path(text)
         if not path.is_dir():
             raise FileNotFoundError(f"{path}: no such folder (expected a dataset root or a DICOM folder)")
         if (path / "link.csv").is_file():
-            patients += _dataset_patients(path)
+            patients += _dataset_patients(path, skipped)
         elif (root := _dataset_root(path)) is not None:  # ROOT/dicoms/<id>: that patient with its contours
             patients.append(_dataset_patient(path, root))
         elif any(p.is_file() and not p.name.startswith(".") for p in path.iterdir()):
@@ -164,28 +177,72 @@ def _expert_contours(root: Path) -> dict[str, dict[int, str]]:
     return contours
 
 
-def _dataset_patients(root: Path) -> list[PatientInput]:
+def _dataset_patients(root: Path, skipped: list[tuple[str, str]]) -> list[PatientInput]:
+    """Every ``dicoms/<id>`` folder of the dataset ``root``; links out of it or looping are put in ``skipped``."""
     contours = _expert_contours(root)
-    folders = sorted(p for p in (root / "dicoms").iterdir() if p.is_dir()) if (root / "dicoms").is_dir() else []
+    folders, refused = [], []
+    if (root / "dicoms").is_dir():
+        for entry in sorted((root / "dicoms").iterdir()):
+            problem = _link_problem(root, entry)
+            if problem:
+                refused.append((str(entry), problem))
+            elif entry.is_dir():
+                folders.append(entry)
+    skipped += refused
     if not folders:
-        raise FileNotFoundError(f"{root}: no dicoms/<patient> folder")
+        also = f" ({len(refused)} entr(ies) skipped: {refused[0][0]}: {refused[0][1]}...)" if refused else ""
+        raise FileNotFoundError(f"{root}: no dicoms/<patient> folder{also}")
     return [PatientInput(p, p.name, contours.get(p.name, {})) for p in folders]
 
 
+def _link_problem(root: Path, entry: Path) -> str:
+    """Why the ``dicoms/`` entry ``entry`` of ``root``, a symbolic link, is not followed (``""``: it is).
+
+    The rules :func:`~skcardio.datasets.scan_layout` applies to a linked
+    folder (its helpers are private to skcardio.datasets): no link leading out
+    of the dataset folder, no link loop, no broken link; and, as a study is
+    read with its subfolders, no link to a folder that holds the entry
+    (``dicoms/LOOP -> ../dicoms`` would report every patient again).
+    """
+    if not entry.is_symlink():
+        return ""
+    try:
+        target = entry.resolve(strict=True)
+    except RuntimeError:  # a loop (Python < 3.13)
+        return "not a readable folder: symbolic link loop (a link that leads back to itself)"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "not a readable folder: symbolic link loop (a link that leads back to itself)"
+        if exc.errno == errno.ENOENT:
+            return "not a readable folder: does not exist (a broken link)"
+        return f"not a readable folder: {exc.strerror or exc}"
+    real_root = root.resolve()
+    if target != real_root and real_root not in target.parents:
+        return f"a link leading out of the dataset folder (to {target}); not followed"
+    holder = entry.parent.resolve()
+    if target == holder or target in holder.parents:
+        return f"a link to {target}, a folder that holds it (a loop); not followed"
+    return ""
+
+
 def _unique_names(patients: list[PatientInput]) -> list[PatientInput]:
-    """Output folder names: safe characters, made unique with a suffix."""
-    seen: dict[str, int] = {}
-    for patient in patients:
-        base = re.sub(r"[^A-Za-z0-9._-]", "_", patient.name).lstrip(".") or "patient"
-        seen[base] = seen.get(base, 0) + 1
-        patient.name = base if seen[base] == 1 else f"{base}_{seen[base]}"
+    """Output folder names: safe characters, made unique with a suffix (``x_y``, ``x_y_2``...).
+
+    A name already taken (by an earlier patient, by a later patient's own
+    folder name, by a summary file) is never given twice.
+    """
+    bases = [Path(re.sub(r"[^A-Za-z0-9._-]", "_", p.name).lstrip(".") or "patient") for p in patients]
+    for patient, (name, _) in zip(patients, unique_names(bases, taken=[*SUMMARY_FILES, SERIES_CSV])):
+        patient.name = str(name)
     return patients
 
 
 def run(args: argparse.Namespace) -> int:
-    """Report every patient; 0 if all were measured, 1 if some failed, 2 on unusable inputs or model."""
+    """Report every patient; 0 if all were measured, 1 if some failed or dataset entries were skipped (none
+    measured: --out left as it was), 2 on unusable inputs, model or --out."""
+    skipped: list[tuple[str, str]] = []
     try:
-        patients = find_patients(args.inputs)
+        patients = find_patients(args.inputs, skipped)
     except FileNotFoundError as exc:
         print(f"skcardio report: error: {exc}", file=sys.stderr)
         return 2
@@ -196,6 +253,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     names = list(SUMMARY_FILES) + [f"{p.name}/{f}" for p in patients for f in PATIENT_FILES]
     check_destinations(out, names + [SERIES_CSV] * (args.dicom_seg or args.nifti))  # before the slow part
+    check_outside_inputs(out, [*args.inputs, *(p.folder for p in patients)], names)
     model = _load_model(args.model)
     level = trim_level(args)
     if args.no_tta:
@@ -205,9 +263,13 @@ def run(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     results = _measure_all(patients, model, args, level)
+    if all(result.measurement is None for result in results):  # nothing to show: the earlier run's outputs stay
+        print(f"reported 0 of {len(results)} patient(s) (see the errors above): {out} left unchanged")
+        report_problems("skipped", skipped)
+        return 1
     with staging(out, "report") as stage:
         entries = _write_outputs(stage, results, plots=not args.no_plots, dicom_seg=args.dicom_seg, nifti=args.nifti,
-                                 boundary_level=level)
+                                 boundary_level=level, skipped=skipped)
         publish(stage, out, owned=_earlier_outputs(out))
     _print_table(entries)
     failed = [e for e in entries if e["row"]["status"] != "ok"]
@@ -216,7 +278,8 @@ def run(args: argparse.Namespace) -> int:
         f"reported {len(entries) - len(failed)} of {len(entries)} patient(s) into {out}"
         + (f"; {series_failed} series file(s) not written (see the errors above)" if series_failed else "")
     )
-    return 1 if failed or series_failed else 0
+    report_problems("skipped", skipped)
+    return 1 if failed or series_failed or skipped else 0
 
 
 def _load_model(path: str | None):
@@ -319,7 +382,7 @@ def _ed_mass(measurement, epicardium) -> float:
 
 
 def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_seg: bool = False, nifti: bool = False,
-                   boundary_level: float | None = None) -> list[dict]:
+                   boundary_level: float | None = None, skipped: list[tuple[str, str]] = ()) -> list[dict]:
     from ._series import write_series_index
 
     entries, series_index = [], []
@@ -351,7 +414,8 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_se
     if dicom_seg or nifti:
         write_series_index(stage, series_index)
         files.add(SERIES_CSV)
-    summary = {"patients": entries, "files": sorted(files), "boundary_level": boundary_level}
+    summary = {"patients": entries, "files": sorted(files), "boundary_level": boundary_level,
+               "skipped": [{"path": path, "reason": reason} for path, reason in skipped]}
     with (stage / "report.json").open("w", encoding="utf-8") as handle:
         json.dump(_jsonable(summary), handle, indent=1, allow_nan=False)
     return entries

@@ -8,7 +8,7 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["add_source_arguments", "load_sources", "ROOT_HELP"]
+__all__ = ["add_source_arguments", "load_sources", "source_paths", "ROOT_HELP"]
 
 ROOT_HELP = (
     "dataset folder, repeatable: a DICOM layout (link.csv, dicoms/, contourfiles/) or an image folder "
@@ -39,6 +39,13 @@ def is_image_folder(root: str | os.PathLike) -> bool:
     """A folder holding ``images/`` and ``labels/`` and no ``link.csv``."""
     root = Path(root)
     return (root / "images").is_dir() and (root / "labels").is_dir() and not (root / "link.csv").exists()
+
+
+def source_paths(roots: list[str]) -> list[str]:
+    """The folders that :func:`load_sources` reads for ``roots``: the ROOTs, or the embedded sample without any."""
+    from ..datasets import get_sample_path
+
+    return list(roots) or [str(get_sample_path())]
 
 
 def load_sources(roots: list[str], *, require: str | None = None, groups: re.Pattern | None = None):

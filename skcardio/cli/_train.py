@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 from ._arguments import seed
-from ._output import atomic_file, out_file
+from ._output import atomic_file, check_outside_inputs, out_file
 from ._problems import report_problems, skipped_files
-from ._sources import add_source_arguments, load_sources
+from ._sources import add_source_arguments, load_sources, source_paths
 from ._unet_options import OptionError, add_unet_arguments, make_unet
 
 __all__ = ["register"]
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_source_arguments(parser)
     parser.add_argument(
         "--out", required=True, type=out_file, metavar="MODEL",
-        help="file to write the model to, once training is done (replaced whole, never half-written)",
+        help="file to write the model to, once training is done (replaced whole, never half-written), outside every ROOT",
     )
     add_unet_arguments(parser)
     parser.add_argument("--seed", type=seed, default=0, help="random_state, 0 <= SEED < 2**32 (default 0)")
@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     1 when files were skipped as unreadable: the model is written, the files listed at the end).
 
     A ``--validation-fraction`` that would hold out every patient of the
-    dataset is reported once the data are loaded (exit code 2). A fit that
+    dataset is reported once the data are loaded (exit code 2); an ``--out``
+    inside a ROOT (an input image, say) before anything is read (exit code 2). A fit that
     diverges raises ``SkcardioError`` and an interrupted fit (Ctrl-C)
     ``KeyboardInterrupt``, both before anything is written: ``--out`` is left
     as it was (``main`` reports them in one line, exit 2 and 130).
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     except OptionError as exc:
         print(f"skcardio train: error: {exc}", file=sys.stderr)
         return 2
+    check_outside_inputs(args.out, source_paths(args.roots))  # a model written over an input image: exit 2
     data, source = load_sources(args.roots, groups=args.groups)
     patients = len(set(data.groups))
     try:

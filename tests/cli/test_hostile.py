@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import os
 import shutil
 import signal
@@ -239,3 +240,107 @@ def test_qc_and_evaluate_list_unreadable_files_and_exit_1(make_layout, capsys):
     # to the geometric definition for those slices, said once, instead of failing the run.
     assert "non-square pixels" in err and "geometric definition" in err
     assert (root.parent / "ev" / "per_slice.csv").is_file()
+
+
+def test_a_run_that_segments_nothing_leaves_out_as_it_was(tmp_path, capsys, _predict):
+    """Every input failing is no reason to delete the earlier run's outputs (exit 1, nothing removed)."""
+    out = tmp_path / "out"
+    assert _predict(SAMPLE[0], "--out", out) == 0
+    before = _everything(out)
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "t.dcm").write_text("not a DICOM")
+    assert _predict(tmp_path / "bad" / "t.dcm", "--out", out) == 1
+    captured = capsys.readouterr()
+    assert f"segmented no slice: {out} left unchanged; 1 skipped" in captured.out
+    assert f"{tmp_path / 'bad' / 't.dcm'}: not a DICOM file" in captured.err and "removed" not in captured.err
+    assert _everything(out) == before
+    # Into a new folder: nothing created at all.
+    assert _predict(tmp_path / "bad" / "t.dcm", "--out", tmp_path / "new") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "out"]
+
+
+def test_a_name_too_long_for_the_file_system_is_shortened(tmp_path, capsys, _predict):
+    """A valid 245-character name: its outputs get its start and a hash, the batch goes on (it aborted, exit 2)."""
+    folder = tmp_path / "ln"
+    folder.mkdir()
+    long = "L" * 245
+    shutil.copy(SAMPLE[0], folder / f"{long}.dcm")
+    shutil.copy(SAMPLE[1], folder / "ok.dcm")
+    out = tmp_path / "out"
+    assert _predict(folder, "--out", out, "--no-overlay") == 0
+    rows = {row["dicom_path"]: row["output_stem"] for row in csv.DictReader((out / "predictions.csv").open())}
+    stem = rows[str(folder / f"{long}.dcm")]
+    assert stem.startswith("ln/" + "L" * 200) and "~" in stem and len(stem) - 3 + len("_overlay.png") == 255
+    assert (out / f"{stem}_mask.npy").is_file() and (out / f"{stem}_mask.png").is_file()
+    assert rows[str(folder / "ok.dcm")] == "ln/ok"
+    err = capsys.readouterr().err
+    assert f"  {folder / long}.dcm: outputs named {stem}: the name is too long for a file system" in err
+    # The same name on the next run: the earlier outputs are replaced, not doubled.
+    written = sorted(p.name for p in (out / "ln").iterdir())
+    assert _predict(folder, "--out", out, "--no-overlay") == 0
+    assert sorted(p.name for p in (out / "ln").iterdir()) == written
+
+
+def test_a_path_too_long_skips_that_slice_only(tmp_path, capsys, monkeypatch, _predict):
+    real = predict_module._write_outputs
+
+    def too_long(stage, stem, *args, **kwargs):
+        if stem.name == SAMPLE[0].stem:
+            (stage / f"{stem}_mask.npy").write_bytes(b"partial")
+            raise OSError(errno.ENAMETOOLONG, "File name too long", str(stage / f"{stem}_overlay.png"))
+        return real(stage, stem, *args, **kwargs)
+
+    monkeypatch.setattr(predict_module, "_write_outputs", too_long)
+    out = tmp_path / "out"
+    assert _predict(*SAMPLE[:2], "--out", out) == 1
+    err = capsys.readouterr().err
+    assert f"  {SAMPLE[0]}: its output path {SAMPLE[0].stem}_... is too long for the file system" in err
+    assert not (out / f"{SAMPLE[0].stem}_mask.npy").exists() and (out / f"{SAMPLE[1].stem}_mask.npy").is_file()
+
+
+def test_inputs_with_the_same_output_name_are_all_predicted(tmp_path, capsys, _predict):
+    """k/a/P1/1.dcm and k/b/P1/1.dcm, X.dcm and X.DCM: the later one gets _2 (the whole batch was refused)."""
+    for folder, source in (("a", SAMPLE[0]), ("b", SAMPLE[1])):
+        (tmp_path / "k" / folder / "P1").mkdir(parents=True)
+        shutil.copy(source, tmp_path / "k" / folder / "P1" / "1.dcm")
+    (tmp_path / "xx").mkdir()
+    shutil.copy(SAMPLE[0], tmp_path / "xx" / "X.dcm")
+    shutil.copy(SAMPLE[1], tmp_path / "xx" / "X.DCM")
+    out = tmp_path / "out"
+    first, second = tmp_path / "k" / "a" / "P1", tmp_path / "k" / "b" / "P1"
+    assert _predict(first, second, tmp_path / "xx", "--out", out) == 0
+    rows = {row["dicom_path"]: row["output_stem"] for row in csv.DictReader((out / "predictions.csv").open())}
+    assert rows == {str(first / "1.dcm"): "P1/1", str(second / "1.dcm"): "P1/1_2",
+                    str(tmp_path / "xx" / "X.DCM"): "xx/X", str(tmp_path / "xx" / "X.dcm"): "xx/X_2"}
+    assert np.load(out / "P1" / "1_2_mask.npy").shape == (256, 256)
+    err = capsys.readouterr().err
+    assert f"  {second / '1.dcm'}: outputs named P1/1_2: P1/1 is already the name of another output ({first / '1.dcm'})" in err
+
+
+def test_out_inside_an_input_folder_is_refused(tmp_path, capsys, _predict):
+    """predict io --out io/res read its own series SEG files back on the next run."""
+    folder = tmp_path / "io"
+    folder.mkdir()
+    for file in SAMPLE[:2]:
+        shutil.copy(file, folder / file.name)
+    before = _everything(folder)
+    assert _predict(folder, "--out", folder / "res") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"skcardio predict: error: --out {folder / 'res'}: lies inside the input folder {folder}")
+    # Outputs landing in the input folder from outside it: refused too.
+    assert _predict(folder, "--out", tmp_path) == 2
+    assert "would be written inside the input folder" in capsys.readouterr().err
+    assert _everything(folder) == before and sorted(p.name for p in tmp_path.iterdir()) == ["io"]
+    # An input file inside --out is fine while no output is an input.
+    assert _predict(folder / SAMPLE[0].name, "--out", folder) == 0
+    assert (folder / f"{SAMPLE[0].stem}_mask.npy").is_file()
+
+
+def test_a_dicom_seg_is_not_an_image(tmp_path, make_dicom, capsys, _predict):
+    seg = make_dicom(tmp_path / "series1_seg.dcm", np.zeros((16, 16), np.uint16),
+                     SOPClassUID="1.2.840.10008.5.1.4.1.1.66.4", Modality="SEG")
+    out = tmp_path / "out"
+    assert _predict(seg, SAMPLE[0], "--out", out) == 1
+    err = capsys.readouterr().err
+    assert f"  {seg}: DICOM SEG, not an image: predict segments MR images" in err
+    assert [row["dicom_path"] for row in csv.DictReader((out / "predictions.csv").open())] == [str(SAMPLE[0])]

@@ -3,6 +3,7 @@
 import argparse
 import errno
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -10,7 +11,18 @@ from pathlib import Path
 import pytest
 
 from skcardio.cli import _output, main
-from skcardio.cli._output import OutputError, atomic_file, out_dir, out_file, publish, staging
+from skcardio.cli._output import (
+    NAME_MAX,
+    OutputError,
+    atomic_file,
+    check_outside_inputs,
+    fit_name,
+    out_dir,
+    out_file,
+    publish,
+    staging,
+    unique_names,
+)
 
 
 def _stage_with(tmp_path: Path, files: dict[str, str], name: str = "stage") -> Path:
@@ -34,6 +46,85 @@ def test_out_dir_and_out_file(tmp_path):
         out_file(str(tmp_path))
     with pytest.raises(argparse.ArgumentTypeError, match="afile: exists and is not a directory"):
         out_file(str(tmp_path / "afile" / "m.pt"))
+
+
+@pytest.mark.parametrize("check", [out_dir, out_file])
+def test_an_empty_out_is_refused(check, tmp_path, monkeypatch):
+    """Path("") is "."; --out "" (an unset shell variable) wrote into the current folder."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(argparse.ArgumentTypeError, match="an empty path; expected the name of the output"):
+        check("")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["predict", "x.dcm"], ["report", "x"], ["evaluate"], ["train"], ["qc", "--csv"]])
+def test_every_command_refuses_an_empty_out(command, capsys):
+    argv = command + ([""] if command[-1] == "--csv" else ["--out", ""])
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2 and "an empty path" in capsys.readouterr().err
+
+
+def test_check_outside_inputs(tmp_path):
+    data = tmp_path / "data"
+    (data / "images").mkdir(parents=True)
+    (data / "images" / "a.png").write_bytes(b"input")
+    (tmp_path / "link").symlink_to(data)
+    for out, says in [
+        (data / "images" / "a.png", f"--out {data / 'images' / 'a.png'}: lies inside the input folder {data};"),
+        (data / "res", "lies inside the input folder"),
+        (tmp_path / "link" / "res", f"lies inside the input folder {data}"),  # through a link
+        (data, f"--out {data}: is the input {data};"),
+    ]:
+        with pytest.raises(OutputError, match=re.escape(says)):
+            check_outside_inputs(out, [str(data)])
+    with pytest.raises(OutputError, match=re.escape(f"--csv {data / 'q.csv'}: lies inside")):
+        check_outside_inputs(data / "q.csv", [data], option="--csv")
+    # --out may hold an input file given directly, as long as no output is one or lies in an input folder.
+    check_outside_inputs(data / "images", [data / "images" / "a.png"], ["a_mask.png"])
+    with pytest.raises(OutputError, match=re.escape(f"{data / 'images' / 'a.png'}: would replace the input")):
+        check_outside_inputs(data / "images", [data / "images" / "a.png"], ["a.png"])
+    with pytest.raises(OutputError, match=re.escape(f"{tmp_path / 'data' / 'x.npy'}: would be written inside the "
+                                                    f"input folder {data}; expected an --out whose outputs stay "
+                                                    f"outside every input; {tmp_path} left unchanged")):
+        check_outside_inputs(tmp_path, [data], ["report.csv", "data/x.npy"])
+    check_outside_inputs(tmp_path / "out", [data], ["data/x.npy"])
+
+
+def test_unique_names_never_gives_a_name_twice():
+    """"x y" and "x_y" both become x_y: the second gets the first free suffix, not the one a later folder has."""
+    names = [Path("x_y"), Path("x_y"), Path("x_y_2"), Path("X_Y"), Path("report.csv")]
+    got = unique_names(names, taken=["report.csv"])
+    assert [str(name) for name, _ in got] == ["x_y", "x_y_3", "x_y_2", "X_Y_4", "report.csv_2"]
+    assert [why for _, why in got] == ["", "x_y is already the name of another output", "",
+                                       "X_Y is already the name of another output",
+                                       "report.csv is already the name of another output"]
+    # Only the last part gets the suffix: two P1/1 from two folders named P1.
+    assert [str(n) for n, _ in unique_names([Path("P1/1"), Path("P1/1"), Path("P1/2")])] == ["P1/1", "P1/1_2", "P1/2"]
+
+
+def test_long_names_are_shortened_the_same_way_every_time():
+    long = "L" * 245
+    name = fit_name(long, room=len("_overlay.png"))
+    assert len((name + "_overlay.png").encode()) == NAME_MAX and name.startswith("L" * 200)
+    assert fit_name(long, room=12) == name != fit_name("L" * 244 + "M", room=12)  # the hash keeps them apart
+    assert fit_name("é" * 200) != "é" * 200 and len(fit_name("é" * 200).encode()) <= NAME_MAX  # bytes, not characters
+    ((first, why), (second, _)) = unique_names([Path("d") / long, Path("d") / long], room=12)
+    assert first == Path("d") / name and "too long" in why
+    assert len((second.name + "_overlay.png").encode()) <= NAME_MAX and second != first
+
+
+def test_publish_removes_the_folders_it_emptied(tmp_path):
+    out = tmp_path / "out"
+    (out / "old" / "deep").mkdir(parents=True)
+    (out / "old" / "deep" / "x.npy").write_text("before")
+    (out / "kept").mkdir()
+    (out / "kept" / "a.csv").write_text("before")
+    (out / "kept" / "mine.txt").write_text("the user's")
+    (out / "empty").mkdir()  # not emptied by this run: left
+    stage = _stage_with(tmp_path, {"new.csv": "after"})
+    publish(stage, out, owned=["old/deep/x.npy", "kept/a.csv"])
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["empty", "kept", "kept/mine.txt", "new.csv"]
 
 
 def test_publish_checks_every_destination_before_moving(tmp_path):
@@ -104,6 +195,37 @@ def test_train_and_qc_check_their_output_path_first(tmp_path, capsys):
     assert "afile: exists and is not a directory" in capsys.readouterr().err
     assert main(["qc", "--csv", str(tmp_path / "new" / "qc.csv")]) == 0
     assert (tmp_path / "new" / "qc.csv").is_file()
+
+
+def test_no_command_writes_over_or_inside_its_inputs(tmp_path, monkeypatch, capsys):
+    """qc --csv DS/link.csv broke the dataset; train --out IMGROOT/images/x.png replaced an input image."""
+    import shutil
+
+    from skcardio.datasets import get_sample_path
+    from skcardio.segment import UNetSegmenter
+
+    def no_fit(*args, **kwargs):  # pragma: no cover - reached only if the check misses
+        raise AssertionError("trained although the model would replace an input")
+
+    monkeypatch.setattr(UNetSegmenter, "fit", no_fit)
+    dataset = tmp_path / "DS"
+    shutil.copytree(get_sample_path(), dataset)
+    link = (dataset / "link.csv").read_bytes()
+    images = tmp_path / "IMG"
+    for sub in ("images", "labels"):
+        (images / sub).mkdir(parents=True)
+        (images / sub / "a.png").write_bytes(b"an input image")
+    for argv, option, target, folder in [
+        (["qc", str(dataset), "--csv"], "--csv", dataset / "link.csv", dataset),
+        (["qc", "--csv"], "--csv", get_sample_path() / "qc.csv", get_sample_path()),  # the embedded sample
+        (["train", str(images), "--epochs", "1", "--out"], "--out", images / "images" / "a.png", images),
+        (["evaluate", str(dataset), "--no-plots", "--out"], "--out", dataset / "results", dataset),
+    ]:
+        assert main([*argv, str(target)]) == 2, argv
+        err = capsys.readouterr().err
+        assert f"skcardio {argv[0]}: error: {option} {target}: lies inside the input folder {folder}" in err, err
+    assert (dataset / "link.csv").read_bytes() == link and (images / "images" / "a.png").read_bytes() == b"an input image"
+    assert not (dataset / "results").exists() and not (get_sample_path() / "qc.csv").exists()
 
 
 @pytest.fixture

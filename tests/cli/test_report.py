@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 
 import pytest
 
@@ -131,8 +132,8 @@ def test_one_phase_is_not_a_cine_study(model_path, tmp_path, make_dicom, capsys)
     err = capsys.readouterr().err
     assert f"{tmp_path / 'slices'}: one image per slice position (3 positions): selected slices, not a complete " \
            "cine study" in err
-    (row,) = read_rows(tmp_path / "o")
-    assert row["status"].startswith("error: ") and row["ef_pct"] == ""
+    # Nothing measured: nothing written (an earlier run's outputs there would be kept).
+    assert not (tmp_path / "o").exists()
 
 
 def test_rerun_removes_stale_outputs(model_path, tmp_path, make_dicom):
@@ -144,6 +145,44 @@ def test_rerun_removes_stale_outputs(model_path, tmp_path, make_dicom):
     assert main(["report", str(tmp_path / "a"), "--model", str(model_path), "--out", str(out), "--no-plots"]) == 0
     assert not (out / "a" / "volume_curve.png").exists() and (out / "a" / "slices.csv").is_file()
     assert (out / "mine.txt").read_text() == "kept"
+
+
+def test_a_run_that_measures_nothing_leaves_out_as_it_was(model_path, tmp_path, make_dicom, capsys):
+    """report bad --out o removed the earlier good/ outputs and left good/ empty."""
+    write_study(make_dicom, tmp_path / "good", n_phases=3, n_slices=2)
+    write_study(make_dicom, tmp_path / "bad", n_phases=1, n_slices=2)
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path / "good"), "--model", str(model_path), "--out", str(out), "--no-plots"]) == 0
+    before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert "good/slices.csv" in before
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "bad"), "--model", str(model_path), "--out", str(out), "--no-plots"]) == 1
+    captured = capsys.readouterr()
+    assert f"reported 0 of 1 patient(s) (see the errors above): {out} left unchanged" in captured.out
+    assert "skcardio report: error: bad: " in captured.err and "removed" not in captured.err
+    assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_a_rerun_removes_the_folders_it_emptied(model_path, tmp_path, make_dicom):
+    for name in ("a", "b"):
+        write_study(make_dicom, tmp_path / "in" / name, n_phases=3, n_slices=2)
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path / "in" / "a"), "--model", str(model_path), "--out", str(out), "--no-plots"]) == 0
+    assert main(["report", str(tmp_path / "in" / "b"), "--model", str(model_path), "--out", str(out), "--no-plots"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["b", "report.csv", "report.json"]  # no empty a/
+
+
+def test_outputs_inside_a_patient_folder_are_refused(model_path, tmp_path, make_dicom, capsys):
+    """report a --out . from a's parent wrote a/slices.csv among a's DICOM files."""
+    write_study(make_dicom, tmp_path / "a", n_phases=3, n_slices=2)
+    before = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert main(["report", str(tmp_path / "a"), "--model", str(model_path), "--out", str(tmp_path), "--no-plots"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"skcardio report: error: {tmp_path / 'a'}/") and \
+        f": would be written inside the input folder {tmp_path / 'a'}" in err
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == before
+    assert main(["report", str(tmp_path / "a"), "--model", str(model_path), "--out", str(tmp_path / "a" / "r")]) == 2
+    assert "lies inside the input folder" in capsys.readouterr().err and not (tmp_path / "a" / "r").exists()
 
 
 def test_pretrained_model_by_default(model_path, tmp_path, make_dicom, monkeypatch):
@@ -179,6 +218,49 @@ def test_find_patients(tmp_path, dataset):
     patients = find_patients([str(dataset), str(dataset / "dicoms"), str(tmp_path / "one")])
     assert [p.name for p in patients] == ["P1", "P2", "P1_2", "P2_2", "one"]
     assert sorted(patients[0].contours) == [1, 4, 7, 10, 13, 16] and patients[2].contours == {}
+
+
+def test_folder_names_never_give_two_patients_one_output_folder(tmp_path):
+    """"x y", "x_y" and "x_y_2" gave x_y, x_y_2 and x_y_2 again: two patients' files in one folder."""
+    for name in ("x y", "x_y", "x_y_2", "report.csv"):
+        (tmp_path / "p" / name).mkdir(parents=True)
+        (tmp_path / "p" / name / "1.dcm").write_bytes(b"")
+    patients = find_patients([str(tmp_path / "p")])
+    assert {p.folder.name: p.name for p in patients} == {
+        "x y": "x_y", "x_y": "x_y_3", "x_y_2": "x_y_2", "report.csv": "report.csv_2"
+    }
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_dataset_links_out_of_the_dataset_or_looping_are_skipped(model_path, dataset, tmp_path, make_dicom, capsys):
+    """As scan_layout (and qc) follow them: dicoms/EXT -> a study elsewhere and dicoms/LOOP -> ../dicoms are
+    not reported (P1 was reported twice, the study elsewhere once); each is listed, exit status 1."""
+    write_study(make_dicom, tmp_path / "elsewhere" / "study", n_phases=3, n_slices=2)
+    (dataset / "dicoms" / "EXT").symlink_to(tmp_path / "elsewhere" / "study")
+    (dataset / "dicoms" / "LOOP").symlink_to("../dicoms")
+    (dataset / "dicoms" / "GONE").symlink_to("nowhere")
+    (dataset / "dicoms" / "SELF").symlink_to("SELF")
+    (dataset / "dicoms" / "SAME").symlink_to("P2")  # inside the dataset: followed, as scan_layout does
+    skipped = []
+    patients = find_patients([str(dataset)], skipped)
+    assert [p.name for p in patients] == ["P1", "P2", "SAME"]
+    assert skipped == [
+        (str(dataset / "dicoms" / "EXT"),
+         f"a link leading out of the dataset folder (to {tmp_path / 'elsewhere' / 'study'}); not followed"),
+        (str(dataset / "dicoms" / "GONE"), "not a readable folder: does not exist (a broken link)"),
+        (str(dataset / "dicoms" / "LOOP"), f"a link to {dataset / 'dicoms'}, a folder that holds it (a loop); not followed"),
+        (str(dataset / "dicoms" / "SELF"), "not a readable folder: symbolic link loop (a link that leads back to itself)"),
+    ]
+    (dataset / "dicoms" / "SAME").unlink()
+    out = tmp_path / "out"
+    assert main(["report", str(dataset), "--model", str(model_path), "--out", str(out), "--no-plots",
+                 "--no-progress"]) == 1
+    captured = capsys.readouterr()
+    assert "reported 2 of 2 patient(s)" in captured.out
+    assert "4 file(s) skipped:" in captured.err and f"  {dataset / 'dicoms' / 'LOOP'}: a link to" in captured.err
+    assert [row["folder"] for row in read_rows(out)] == ["P1", "P2"]
+    report = json.loads((out / "report.json").read_text())
+    assert [item["path"] for item in report["skipped"]] == [str(dataset / "dicoms" / n) for n in ("EXT", "GONE", "LOOP", "SELF")]
 
 
 def test_no_tta_is_one_pass(model_path, tmp_path, make_dicom):

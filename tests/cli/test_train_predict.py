@@ -91,6 +91,20 @@ def test_written_contour_matches_mask_and_input_format(tmp_path):
     assert contour_to_mask(expert, (256, 256)).sum() == sample.y[0].sum()
 
 
+def test_outputs_of_a_name_shortened_to_fit_are_all_written(tmp_path):
+    """The longest suffix and the contour's temporary file fit beside a stem that unique_names shortened."""
+    from skcardio.cli._output import unique_names
+
+    mask = np.zeros((256, 256), bool)
+    mask[120:140, 115:135] = True
+    dicom = read_dicom(sorted((get_sample_path() / "dicoms" / "SCD0000101").glob("*.dcm"))[0])
+    ((stem, _),) = unique_names([tmp_path.joinpath("L" * 245).relative_to(tmp_path)], room=len("_overlay.png"))
+    _write_outputs(tmp_path, stem, dicom, mask, overlay=True)
+    assert sorted(p.name[len(stem.name):] for p in tmp_path.iterdir()) == [
+        "_contour.txt", "_mask.npy", "_mask.png", "_overlay.png"
+    ]
+
+
 def test_predict_reports_unreadable_files(model_path, tmp_path, capsys):
     bad = tmp_path / "in" / "broken.dcm"
     bad.parent.mkdir()
@@ -120,8 +134,12 @@ def test_collect_dicoms_keeps_patients_apart(tmp_path):
     stems = [str(stem) for _, stem in pairs]
     name = tmp_path.name
     assert stems == [f"{name}/p1/2", f"{name}/p1/10", f"{name}/p2/2", f"{name}/p2/10"]
-    with pytest.raises(ValueError, match="would both write outputs named 2"):
-        collect_dicoms([str(tmp_path / "p1" / "2.dcm"), str(tmp_path / "p2" / "2.dcm")])
+    # Two files of the same name given directly: the second gets the first free suffix, said in a note.
+    notes = []
+    pairs = collect_dicoms([str(tmp_path / "p1" / "2.dcm"), str(tmp_path / "p2" / "2.dcm")], notes)
+    assert [str(stem) for _, stem in pairs] == ["2", "2_2"]
+    assert notes == [(str(tmp_path / "p2" / "2.dcm"),
+                      f"outputs named 2_2: 2 is already the name of another output ({tmp_path / 'p1' / '2.dcm'})")]
 
 
 def test_collect_dicoms_sorts_any_mix_of_names(tmp_path):
