@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._folders import walk_folder
 from ._arguments import positive_int
 from ._output import out_dir, publish, safe_name, staging
 from ._problems import report_problems
@@ -83,7 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
+def collect_dicoms(inputs: list[str], unreadable: list[tuple[str, str]] | None = None) -> list[tuple[Path, Path]]:
     """``(dicom file, output stem)`` pairs for files and folders, in a stable order.
 
     A file ``a/b/48.dcm`` given directly has the stem ``48``; inside a folder
@@ -91,7 +92,9 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
     folder's name), so slices of different patients never share an output.
     Each part of a stem goes through :func:`~skcardio.cli._output.safe_name`
     (``..dcm`` gives ``_``, control characters become ``_``), so no output
-    lands outside ``--out``.
+    lands outside ``--out``. A folder that cannot be read (permission
+    denied, at any depth) is appended to ``unreadable`` as ``(folder,
+    reason)``; the files of the others are listed.
 
     Raises
     ------
@@ -99,6 +102,8 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
         If an input does not exist or a folder has no ``*.dcm`` file (a
         folder's other files, outputs of an earlier run among them, are not
         read: files without the extension are named directly).
+    OSError
+        If a folder cannot be read and ``unreadable`` is None.
     ValueError
         If two inputs would write to the same output stem.
     """
@@ -107,8 +112,13 @@ def collect_dicoms(inputs: list[str]) -> list[tuple[Path, Path]]:
         path = Path(text)
         if path.is_dir():
             # *.dcm in any case; a folder named so is listed too, to be reported, not passed over.
-            files = sorted((f for f in path.rglob("*") if f.name.lower().endswith(".dcm")), key=_natural_key)
-            if not files:
+            entries, problems = walk_folder(path)
+            if problems and unreadable is None:
+                raise OSError(f"{problems[0][0]}: {problems[0][1]}")
+            if problems:
+                unreadable += problems
+            files = sorted((f for f in entries if f.name.lower().endswith(".dcm")), key=_natural_key)
+            if not files and not problems:
                 raise FileNotFoundError(
                     f"{path}: folder has no *.dcm file; name DICOM files without that extension one by one, "
                     "or use skcardio report, which reads every file of a study's folder"
@@ -185,8 +195,9 @@ def run(args: argparse.Namespace) -> int:
     if not inputs:
         print("skcardio predict: error: no DICOM file or folder given after the model", file=sys.stderr)
         return 2
+    unreadable: list[tuple[str, str]] = []  # folders: reported with the files skipped
     try:
-        pairs = collect_dicoms(inputs)
+        pairs = collect_dicoms(inputs, unreadable)
     except (FileNotFoundError, ValueError) as exc:
         print(f"skcardio predict: error: {exc}", file=sys.stderr)
         return 2
@@ -207,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     with staging(out, "predict") as stage:
         rows, failed, notes = _predict_into(stage, pairs, model, args, level)
+        failed = unreadable + failed
         series_failed = write_series_outputs(stage, rows, dicom_seg=args.dicom_seg, nifti=args.nifti,
                                              boundary_level=level)
         _write_csv(stage / "predictions.csv", rows)

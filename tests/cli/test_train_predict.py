@@ -142,6 +142,23 @@ def test_collect_dicoms_folder_without_dcm_says_how_to_name_the_files(tmp_path):
     assert [file.name for file, _ in collect_dicoms([str(tmp_path / "IM0002")])] == ["IM0002"]
 
 
+def test_collect_dicoms_reports_unreadable_folders(tmp_path, monkeypatch):
+    """A folder that cannot be listed is returned with the reason, not passed over (Path.rglob's way)."""
+    from _hostile import deny_folders
+
+    for name in ("p/1.dcm", "p/extra/2.dcm", "q/3.dcm"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    deny_folders(monkeypatch, tmp_path / "p" / "extra", tmp_path / "q")
+    unreadable = []
+    pairs = collect_dicoms([str(tmp_path / "p"), str(tmp_path / "q")], unreadable)
+    assert [file.name for file, _ in pairs] == ["1.dcm"]  # q: no *.dcm seen, but no "folder has no *.dcm" error
+    denied = "cannot read folder: permission denied"
+    assert unreadable == [(str(tmp_path / "p" / "extra"), denied), (str(tmp_path / "q"), denied)]
+    with pytest.raises(OSError, match=re.escape(f"{tmp_path / 'p' / 'extra'}: {denied}")):
+        collect_dicoms([str(tmp_path / "p")])
+
+
 def test_collect_dicoms_keeps_uid_names_apart(tmp_path):
     """Only a .dcm is taken off a name: UID-named files (1.2.840...1 and ...10) keep distinct outputs."""
     for name in ("1.2.840.10008.1", "1.2.840.10008.10", "1.2.840.10008.2", "X.DCM"):
