@@ -421,6 +421,28 @@ def test_train_on_dicoms_and_image_folders_of_other_sizes(tmp_path, capsys):
     assert UNetSegmenter.load(out).predict(load_sample().images[:1]).shape == (1, 256, 256)
 
 
+def test_train_skips_bad_files_of_an_image_folder_and_exits_1(tmp_path, capsys):
+    import tifffile
+
+    from _image_folders import write_image_folder
+
+    names = ["SC-N-2-IM-0001-0001.png", "SC-N-2-IM-0001-0002.png", "SC-N-3-IM-0001-0001.png"]
+    root = write_image_folder(tmp_path / "png", names, shape=(32, 32))
+    image = np.full((32, 32), 50, np.float32)
+    image[0, 0] = np.inf  # was "ValueError: X contains infinite values", no file named
+    tifffile.imwrite(root / "images" / "SC-N-3-IM-0001-0002.tif", image)
+    (root / "labels" / "SC-N-3-IM-0001-0002.png").write_bytes((root / "labels" / names[0]).read_bytes())
+    Image.fromarray(np.arange(32 * 32, dtype=np.uint8).reshape(32, 32)).save(root / "labels" / names[1])  # not binary
+    out = tmp_path / "m.pt"
+    flags = ["--epochs", "1", "--depth", "2", "--base-channels", "4", "--crop-size", "32", "--quiet"]
+    assert main(["train", str(root), "--out", str(out), *flags]) == 1  # was 2: the whole folder refused
+    captured = capsys.readouterr()
+    assert "trained 1 epoch(s) on 2 slices of 2 patient(s)" in captured.out and out.is_file()
+    assert "2 file(s) skipped:" in captured.err
+    assert f"  {root / 'images' / 'SC-N-3-IM-0001-0002.tif'}: 1 infinite pixel value(s)" in captured.err
+    assert f"  {root / 'labels' / names[1]}: label is not binary" in captured.err
+
+
 def test_train_correct_offset_saves_the_measured_offset(tmp_path, capsys, monkeypatch):
     from skcardio.segment import _unet_offset
 
