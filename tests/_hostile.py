@@ -184,3 +184,35 @@ def png_bomb(path: Path, side: int = 8000) -> Path:
     header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
     Path(path).write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
     return path
+
+
+def deny_folders(monkeypatch, *folders) -> None:
+    """Make each of ``folders`` behave as a folder of mode 000 does for a user other than root.
+
+    ``os.scandir`` (behind ``os.walk``, ``Path.iterdir`` and ``Path.rglob``) raises
+    ``PermissionError`` for them, and ``os.stat`` / ``os.lstat`` (behind ``Path.is_dir``,
+    ``os.path.isdir``...) for anything inside them, so the tests see unreadable folders when
+    run as root too.
+    """
+    import errno
+    import os
+
+    denied = {os.path.abspath(folder) for folder in folders}
+
+    def refused(path, inside: bool) -> bool:
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            return False  # a file descriptor
+        path = os.path.abspath(os.fsdecode(path))
+        return any(path.startswith(folder + os.sep) for folder in denied) or (not inside and path in denied)
+
+    def guard(function, inside: bool):
+        def guarded(path=".", *args, **kwargs):
+            if refused(path, inside):
+                raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+            return function(path, *args, **kwargs)
+
+        return guarded
+
+    monkeypatch.setattr(os, "scandir", guard(os.scandir, inside=False))
+    monkeypatch.setattr(os, "stat", guard(os.stat, inside=True))
+    monkeypatch.setattr(os, "lstat", guard(os.lstat, inside=True))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._folders import walk_folder
 from ._arguments import positive_int
 from ._output import check_outside_inputs, out_dir, publish, safe_name, staging, unique_names
 from ._problems import report_problems
@@ -89,7 +90,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def collect_dicoms(inputs: list[str], notes: list[tuple[str, str]] | None = None) -> list[tuple[Path, Path]]:
+def collect_dicoms(
+    inputs: list[str], notes: list[tuple[str, str]] | None = None, *, unreadable: list[tuple[str, str]] | None = None
+) -> list[tuple[Path, Path]]:
     """``(dicom file, output stem)`` pairs for files and folders, in a stable order.
 
     A file ``a/b/48.dcm`` given directly has the stem ``48``; inside a folder
@@ -102,7 +105,9 @@ def collect_dicoms(inputs: list[str], notes: list[tuple[str, str]] | None = None
     a later file whose stem is taken (``k/a/P1/1.dcm`` and ``k/b/P1/1.dcm``
     both give ``P1/1``; ``X.dcm`` and ``X.DCM`` both ``X``) gets ``P1/1_2``,
     and a name too long gets its start and a hash; each such change is
-    appended to ``notes`` as ``(file, what)``.
+    appended to ``notes`` as ``(file, what)``. A folder that cannot be read
+    (permission denied, at any depth) is appended to ``unreadable`` as
+    ``(folder, reason)``; the files of the others are listed.
 
     Raises
     ------
@@ -110,14 +115,21 @@ def collect_dicoms(inputs: list[str], notes: list[tuple[str, str]] | None = None
         If an input does not exist or a folder has no ``*.dcm`` file (a
         folder's other files, outputs of an earlier run among them, are not
         read: files without the extension are named directly).
+    OSError
+        If a folder cannot be read and ``unreadable`` is None.
     """
     pairs: list[tuple[Path, Path]] = []
     for text in inputs:
         path = Path(text)
         if path.is_dir():
             # *.dcm in any case; a folder named so is listed too, to be reported, not passed over.
-            files = sorted((f for f in path.rglob("*") if f.name.lower().endswith(".dcm")), key=_natural_key)
-            if not files:
+            entries, problems = walk_folder(path)
+            if problems and unreadable is None:
+                raise OSError(f"{problems[0][0]}: {problems[0][1]}")
+            if problems:
+                unreadable += problems
+            files = sorted((f for f in entries if f.name.lower().endswith(".dcm")), key=_natural_key)
+            if not files and not problems:
                 raise FileNotFoundError(
                     f"{path}: folder has no *.dcm file; name DICOM files without that extension one by one, "
                     "or use skcardio report, which reads every file of a study's folder"
@@ -199,8 +211,9 @@ def run(args: argparse.Namespace) -> int:
         print("skcardio predict: error: no DICOM file or folder given after the model", file=sys.stderr)
         return 2
     renamed: list[tuple[str, str]] = []
+    unreadable: list[tuple[str, str]] = []  # folders: reported with the files skipped
     try:
-        pairs = collect_dicoms(inputs, renamed)
+        pairs = collect_dicoms(inputs, renamed, unreadable=unreadable)
     except FileNotFoundError as exc:
         print(f"skcardio predict: error: {exc}", file=sys.stderr)
         return 2
@@ -224,6 +237,7 @@ def run(args: argparse.Namespace) -> int:
     series_failed = 0
     with staging(out, "predict") as stage:
         rows, failed, notes = _predict_into(stage, pairs, model, args, level)
+        failed = unreadable + failed
         if rows:  # nothing segmented: --out keeps the earlier run's outputs
             series_failed = write_series_outputs(stage, rows, dicom_seg=args.dicom_seg, nifti=args.nifti,
                                                  boundary_level=level)

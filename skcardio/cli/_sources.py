@@ -53,7 +53,8 @@ def load_sources(roots: list[str], *, require: str | None = None, groups: re.Pat
 
     Without ROOT, the embedded sample. ``require`` is passed to
     :func:`~skcardio.datasets.load_dataset`; image folders have no
-    o-contour, so ``require="o-contour"`` refuses them (``DatasetError``).
+    o-contour, so ``require="o-contour"`` refuses them (``DatasetError``);
+    their bad files are skipped (``on_error="skip"``), as a layout's.
     A folder given twice is refused: its patients would count twice.
     """
     from ..datasets import concat_datasets, get_sample_path, load_dataset, load_image_folder
@@ -64,6 +65,7 @@ def load_sources(roots: list[str], *, require: str | None = None, groups: re.Pat
     _check_distinct(roots)
     loaded = {}
     for root in roots:
+        _check_readable(root)
         if is_image_folder(root):
             if require is not None:
                 raise DatasetError(
@@ -71,7 +73,8 @@ def load_sources(roots: list[str], *, require: str | None = None, groups: re.Pat
                     "with link.csv (the classical methods segment inside the o-contour: use --method unet)"
                 )
             kwargs = {} if groups is None else {"groups": groups}
-            loaded[root] = load_image_folder(Path(root) / "images", Path(root) / "labels", **kwargs)
+            # A bad file is an error item (listed at the end, exit 1), as a bad DICOM of a layout.
+            loaded[root] = load_image_folder(Path(root) / "images", Path(root) / "labels", on_error="skip", **kwargs)
         else:
             loaded[root] = _load_layout(root, require)
     if len(loaded) == 1:
@@ -92,6 +95,19 @@ def _load_layout(root: str, require: str | None):
             "labels/ folders); expected one of them"
         )
     return load_dataset(root, require=require)
+
+
+def _check_readable(root: str) -> None:
+    """Refuse a ROOT folder that cannot be listed, naming it (telling its kind would raise PermissionError)."""
+    from .._folders import folder_problem, list_folder
+    from ..exceptions import DatasetError
+
+    try:
+        list_folder(root)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # said by the loaders, in their words
+    except OSError as exc:
+        raise DatasetError(f"{root}: {folder_problem(exc)}; expected a dataset folder") from None
 
 
 def _check_distinct(roots: list[str]) -> None:

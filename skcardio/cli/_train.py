@@ -29,9 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "of DICOM dataset folders and labelled image folders, in any mix, and save it with "
             "UNetSegmenter.save (weights and parameters only: loading never runs code from the "
             "file). Every patient of every ROOT is its own group (an id found in two ROOTs "
-            "becomes ROOT:id); images of different sizes are padded to the largest (NaN: no "
-            "data); 8-bit images and scanner units train together (each image is scaled by its "
-            "own percentiles). Without ROOT, trains on the embedded Sunnybrook sample. Options "
+            "becomes ROOT:id); images of different ROOTs are padded to the largest size (NaN: no "
+            "data), while within one ROOT the images whose size differs from its most common one "
+            "are left out with a warning; 8-bit images and scanner units train together (each image "
+            "is scaled by its own percentiles). A bad file (unreadable, a label that is not binary, "
+            "an image without its label...) is skipped, listed at the end, and the exit status is 1. "
+            "Without ROOT, trains on the embedded Sunnybrook sample. Options "
             "left out keep the estimator's defaults."
         ),
     )

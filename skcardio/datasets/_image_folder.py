@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._folders import folder_problem, list_folder
 from .._optional import import_optional
 from ..exceptions import DatasetError
 from ..io import get_limits
@@ -34,6 +35,9 @@ logger = logging.getLogger("skcardio.datasets")
 
 #: File name endings read as images or labels (compared in lower case).
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
+
+#: Values of ``on_error``: a bad file raises, or is skipped (an error item of ``skipped``).
+ON_ERROR = ("raise", "skip")
 
 #: Default ``groups`` pattern: Sunnybrook exports such as
 #: ``SC-HF-I-40-IM-0001-0028.dcm.png`` -> patient ``SC-HF-I-40``, pathology
@@ -74,6 +78,7 @@ def load_image_folder(
     *,
     groups: str | re.Pattern | Callable[[str], str] = SUNNYBROOK_NAME,
     target: str = "i-contour",
+    on_error: str = "raise",
     as_frame: bool = False,
 ) -> Bunch:
     """Load a folder of 2-D images and a folder of their binary label masks.
@@ -103,6 +108,13 @@ def load_image_folder(
         What the labels outline (recorded in the Bunch, so that datasets
         of different targets are not mixed): the endocardium (blood pool)
         or the epicardium.
+    on_error : {"raise", "skip"}, default="raise"
+        What a bad file does (see Raises): ``"raise"`` stops with a
+        :class:`DatasetError` naming it; ``"skip"`` leaves out its image
+        and label and records it in ``skipped`` as an error item
+        (``Skipped.error``), as :func:`load_dataset` does with a bad DICOM
+        (``skcardio train`` and ``evaluate`` skip, list these items at the
+        end and exit with status 1).
     as_frame : bool, default=False
         If True, ``frame`` is a pandas DataFrame, as in :func:`load_dataset`.
 
@@ -129,8 +141,9 @@ def load_image_folder(
         groups : ndarray (n,) object
             Patient ids.
         skipped : list of Skipped
-            Files not read (other extensions, hidden files, folders) and
-            images whose size differs from the most common one.
+            Files not read (other extensions, hidden files, folders),
+            images whose size differs from the most common one, and with
+            ``on_error="skip"`` the bad files (``error`` True).
         summary : str
             Counts of patients, images and skipped files.
         target : str
@@ -141,12 +154,14 @@ def load_image_folder(
     Raises
     ------
     DatasetError
-        Naming the file: a folder is missing or holds no image; an image
-        without a label or a label without an image; two files with the
-        same name but for the extension; a file that cannot be read as one
-        2-D image; colour channels that differ; an image and its label of
-        different sizes; a label that is not binary; a name that ``groups``
-        does not match.
+        Naming the folder: a folder is missing, cannot be read or holds no
+        image; with ``on_error="skip"``, no pair is left. Naming the file
+        (with ``on_error="raise"``): an image without a label or a label
+        without an image; two files with the same name but for the
+        extension; a file that cannot be read as one 2-D image; colour
+        channels that differ; infinite pixel values; an image and its label
+        of different sizes; a label that is not binary (or holds NaN); a
+        name that ``groups`` does not match.
 
     Examples
     --------
@@ -165,13 +180,30 @@ def load_image_folder(
     """
     if target not in _TARGETS:
         raise ValueError(f"target must be one of {_TARGETS}, got {target!r}")
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
     pandas = import_optional("pandas", "pandas", "as_frame=True") if as_frame else None
     name_of = _group_function(groups)
     skipped: list[Skipped] = []
-    images = _index(images_dir, "images", skipped)
-    labels = _index(labels_dir, "labels", skipped)
-    pairs = _pair(images, labels, images_dir, labels_dir, name_of)
-    read = [(pair, *_read_pair(pair)) for pair in pairs]
+    skip = skipped if on_error == "skip" else None
+    images = _index(images_dir, "images", skipped, skip)
+    labels = _index(labels_dir, "labels", skipped, skip)
+    pairs = _pair(images, labels, images_dir, labels_dir, name_of, skip)
+    read = []
+    for pair in pairs:
+        try:
+            read.append((pair, *_read_pair(pair)))
+        except DatasetError as exc:
+            if skip is None:
+                raise
+            # Every error of _read_pair starts with the file at fault.
+            path = pair.label_path if str(exc).startswith(f"{pair.label_path}: ") else pair.image_path
+            _fault(skip, path, str(exc).removeprefix(f"{path}: "), pair.patient_id)
+    if not read:
+        raise DatasetError(
+            f"{os.fspath(images_dir)}: no usable image with its label; {len(skipped)} item(s) skipped: "
+            f"{_reason_counts(skipped)}"
+        )
     read = _common_shape(read, skipped)
     bunch = _bunch(read, target, skipped, images_dir)
     _log(bunch)
@@ -180,13 +212,23 @@ def load_image_folder(
     return bunch
 
 
+def _fault(skip: list[Skipped] | None, path: str, reason: str, patient_id: str = "") -> None:
+    """A bad file: a ``DatasetError`` naming it, or (``on_error="skip"``) an error item of ``skip``."""
+    if skip is None:
+        raise DatasetError(f"{path}: {reason}")
+    skip.append(Skipped(path, reason, patient_id, True))
+
+
 def _group_function(groups) -> Callable[[str], tuple[str, str, int]]:
-    """``name -> (patient_id, pathology, instance)`` from the ``groups`` argument."""
+    """``name -> (patient_id, pathology, instance)`` from the ``groups`` argument.
+
+    Its ``DatasetError`` gives the reason only: the caller puts the file's path first.
+    """
     if callable(groups) and not isinstance(groups, re.Pattern):
         def from_callable(name: str) -> tuple[str, str, int]:
             patient = groups(name)
             if not isinstance(patient, str) or not patient:
-                raise DatasetError(f"{name}: groups({name!r}) returned {patient!r}; expected a non-empty patient id string")
+                raise DatasetError(f"groups({name!r}) returned {patient!r}; expected a non-empty patient id string")
             return patient, sunnybrook_pathology(patient), -1
         return from_callable
     if isinstance(groups, str):
@@ -202,13 +244,13 @@ def _group_function(groups) -> Callable[[str], tuple[str, str, int]]:
         match = pattern.search(name)
         if match is None:
             raise DatasetError(
-                f"{name}: name does not match the groups pattern {pattern.pattern!r}; pass groups= "
+                f"name does not match the groups pattern {pattern.pattern!r}; pass groups= "
                 "a pattern or a function that finds the patient in every file name"
             )
         found = match.groupdict()
         patient = found.get("patient") or (match.group(1) if pattern.groups else match.group(0))
         if not patient:
-            raise DatasetError(f"{name}: the groups pattern {pattern.pattern!r} matched an empty patient id")
+            raise DatasetError(f"the groups pattern {pattern.pattern!r} matched an empty patient id")
         pathology = found.get("pathology") or sunnybrook_pathology(patient)
         instance = int(found["instance"]) if found.get("instance") else -1
         return patient, pathology, instance
@@ -216,14 +258,23 @@ def _group_function(groups) -> Callable[[str], tuple[str, str, int]]:
     return from_pattern
 
 
-def _index(folder, what: str, skipped: list[Skipped]) -> dict[str, str]:
-    """Map file name without extension -> path, for the image files of ``folder``."""
+def _index(folder, what: str, skipped: list[Skipped], skip: list[Skipped] | None) -> dict[str, str | None]:
+    """Map file name without extension -> path, for the image files of ``folder``.
+
+    A name held by several files (``a.png`` and ``a.jpg``) is bad (see
+    :func:`_fault`); when they are skipped, it maps to None.
+    """
     path = Path(folder)
-    if not path.is_dir():
-        state = "is not a folder" if path.exists() else "no such folder"
-        raise DatasetError(f"{os.fspath(folder)}: {state}; expected the folder of {what}")
-    found: dict[str, str] = {}
-    for entry in sorted(os.scandir(path), key=lambda e: e.name):
+    try:
+        entries = list_folder(path)
+    except NotADirectoryError:
+        raise DatasetError(f"{os.fspath(folder)}: is not a folder; expected the folder of {what}") from None
+    except FileNotFoundError:
+        raise DatasetError(f"{os.fspath(folder)}: no such folder; expected the folder of {what}") from None
+    except OSError as exc:
+        raise DatasetError(f"{os.fspath(folder)}: {folder_problem(exc)}; expected the folder of {what}") from None
+    by_stem: dict[str, list[str]] = {}
+    for entry in entries:
         stem, suffix = os.path.splitext(entry.name)
         if entry.name.startswith(".") or suffix.lower() not in IMAGE_SUFFIXES:
             skipped.append(Skipped(entry.path, f"not a {'/'.join(IMAGE_SUFFIXES)} file"))
@@ -231,35 +282,63 @@ def _index(folder, what: str, skipped: list[Skipped]) -> dict[str, str]:
         if not entry.is_file():
             skipped.append(Skipped(entry.path, "not a regular file (a pipe, socket or device)", error=True))
             continue
-        if stem in found:
-            raise DatasetError(
-                f"{entry.path}: same name as {found[stem]} but for the extension; expected one file per {what[:-1]}"
-            )
-        found[stem] = entry.path
-    if not found:
+        by_stem.setdefault(stem, []).append(entry.path)
+    if not by_stem:
         raise DatasetError(f"{path}: no {what} found; expected {'/'.join(IMAGE_SUFFIXES)} files")
+    found: dict[str, str | None] = {}
+    for stem, paths in by_stem.items():
+        if len(paths) == 1:
+            found[stem] = paths[0]
+            continue
+        found[stem] = None  # every one of them is bad: which one is meant?
+        for path in reversed(paths):  # the error of on_error="raise" names the later one, beside the first
+            others = ", ".join(other for other in paths if other != path)
+            _fault(skip, path, f"same name as {others} but for the extension; expected one file per {what[:-1]}")
     return found
 
 
-def _pair(images: dict, labels: dict, images_dir, labels_dir, name_of) -> list[_Pair]:
-    """Pair images and labels by name; every file must have its partner."""
+def _pair(images: dict, labels: dict, images_dir, labels_dir, name_of, skip: list[Skipped] | None) -> list[_Pair]:
+    """Pair images and labels by name; a file without its partner is bad (see :func:`_fault`)."""
     for mine, theirs, folder, what in ((images, labels, labels_dir, "label"), (labels, images, images_dir, "image")):
-        alone = sorted(set(mine) - set(theirs))
-        if alone:
+        alone = sorted(stem for stem in set(mine) - set(theirs) if mine[stem] is not None)
+        if alone and skip is None:
             listed = ", ".join(mine[stem] for stem in alone[:3]) + (f" and {len(alone) - 3} more" if len(alone) > 3 else "")
             raise DatasetError(f"{listed}: no {what} with the same name in {os.fspath(folder)}")
+        for stem in alone:
+            _fault(skip, mine[stem], f"no {what} with the same name in {os.fspath(folder)}")
+        for stem in sorted(stem for stem in set(mine) & set(theirs) if mine[stem] is not None and theirs[stem] is None):
+            _fault(skip, mine[stem], f"not used: its {what} is ambiguous (several files named {stem} but for the "
+                   f"extension in {os.fspath(folder)})")
     pairs = []
     for stem in images:
+        if images[stem] is None or labels.get(stem) is None:
+            continue
         name = os.path.basename(images[stem])
-        patient, pathology, instance = name_of(name)
+        try:
+            patient, pathology, instance = name_of(name)
+        except DatasetError as exc:
+            _fault(skip, images[stem], str(exc))
+            continue
         pairs.append(_Pair(name, images[stem], labels[stem], patient, pathology, instance))
     pairs.sort(key=lambda p: (p.patient_id, p.instance, p.name))
     return pairs
 
 
 def _read_pair(pair: _Pair) -> tuple[np.ndarray, np.ndarray]:
+    """The image (float32) and label mask of a pair; a ``DatasetError`` starting with the file at fault."""
     image = _read_gray(pair.image_path)
+    infinite = int(np.isinf(image).sum()) if image.dtype.kind == "f" else 0
+    if infinite:
+        raise DatasetError(
+            f"{pair.image_path}: {infinite} infinite pixel value(s); expected finite intensities "
+            "(NaN marks pixels without data)"
+        )
     label = _read_gray(pair.label_path)
+    if label.dtype.kind == "f" and not np.isfinite(label).all():
+        raise DatasetError(
+            f"{pair.label_path}: label holds {int((~np.isfinite(label)).sum())} non-finite value(s) (NaN or inf); "
+            "expected 0 and one other value (1 or 255)"
+        )
     if label.shape != image.shape:
         raise DatasetError(
             f"{pair.label_path}: label of {label.shape[0]}x{label.shape[1]} pixels, its image {pair.image_path} "

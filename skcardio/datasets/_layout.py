@@ -28,6 +28,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._folders import folder_problem, list_folder
 from ..exceptions import DatasetError
 from ..io import get_limits
 from ..io._limits import quote, read_regular, shorten, special_file
@@ -124,14 +125,16 @@ def scan_layout(root: str | os.PathLike) -> Layout:
     Raises
     ------
     DatasetError
-        If ``root`` is not a folder (the ``link.csv`` file itself, say),
-        ``link.csv`` is missing, is not UTF-8 text, is not valid CSV (a
+        If ``root`` is not a folder (the ``link.csv`` file itself, say) or
+        cannot be read, ``link.csv`` is missing, is not UTF-8 text, is not valid CSV (a
         field over the csv module's size limit) or its header is wrong, or
-        an id in it would leave ``root`` (``..``, absolute paths, path
-        separators), or it exceeds a limit of :func:`skcardio.io.get_limits`
+        it exceeds a limit of :func:`skcardio.io.get_limits`
         (``max_text_bytes``, ``max_line_chars``, ``max_link_rows``).
-        Linked folders and files that are links leading out of ``root``, or
-        looping, are skipped as errors (``Skipped.error``), not followed.
+        A row whose id would leave ``root`` (``..``, absolute paths, path
+        separators), linked folders and files that are links leading out of
+        ``root`` or looping, and folders that cannot be read (permission
+        denied) are skipped as errors (``Skipped.error``), not followed;
+        the rest is scanned.
 
     Examples
     --------
@@ -155,7 +158,11 @@ def scan_layout(root: str | os.PathLike) -> Layout:
         )
     if not root.exists():
         raise DatasetError(f"{os.fspath(given)}: no such folder; expected the dataset folder that holds link.csv")
-    if not link.is_file():
+    try:
+        list_folder(root)
+    except OSError as exc:
+        raise DatasetError(f"{os.fspath(given)}: {folder_problem(exc)}; expected the dataset folder that holds link.csv") from None
+    if not os.path.isfile(link):
         from ._sunnybrook import is_sunnybrook_layout, scan_sunnybrook  # the download's own layout
 
         if is_sunnybrook_layout(root):
@@ -197,8 +204,10 @@ def _read_link(link: Path, skipped: list[Skipped]) -> tuple[list[tuple[str, str]
             skipped.append(Skipped(where, f"malformed link row {shorten(repr(row))}, expected 'patient_id,original_id'"))
             continue
         ids = {"dicoms": row[0].strip(), "contourfiles": row[1].strip()}
-        for value in ids.values():
-            _check_safe_id(value, where)
+        unsafe = " and ".join(filter(None, map(unsafe_id, ids.values())))
+        if unsafe:
+            skipped.append(Skipped(where, f"link row {shorten(repr(row))}: {unsafe}", error=True))
+            continue
         clash = _already_linked(ids, linked)
         if clash:
             skipped.append(Skipped(where, f"duplicate link row {shorten(repr(row))}: {clash}", ids["dicoms"]))
@@ -296,9 +305,13 @@ def _outside(root: Path, path: Path) -> Path | None:
     return None if target == root or root in target.parents else target
 
 
-def _check_safe_id(value: str, where: str) -> None:
-    # An id is joined to root as a folder name: refuse anything that could
-    # point elsewhere (parent folders, absolute paths, drive letters).
+def unsafe_id(value: str) -> str:
+    """Why the id ``value`` of a patient table row is refused, or ``""`` when it is a plain folder name.
+
+    An id is joined to the dataset folder as a folder name: anything that
+    could point elsewhere (parent folders, absolute paths, drive letters) is
+    refused; the row is then skipped as an error item.
+    """
     unsafe = (
         value in (".", "..")
         or "/" in value
@@ -307,10 +320,16 @@ def _check_safe_id(value: str, where: str) -> None:
         or ":" in value
         or "\x00" in value
     )
-    if unsafe:
-        raise DatasetError(
-            f"{where}: id {value!r} would leave the dataset root; expected a plain folder name"
-        )
+    return f"id {shorten(repr(value))} would leave the dataset root; expected a plain folder name" if unsafe else ""
+
+
+def list_entries(folder: Path, skipped: list[Skipped], patient_id: str = "") -> list[os.DirEntry]:
+    """The entries of ``folder`` by name; none when it cannot be read, recorded as an error item naming it."""
+    try:
+        return list_folder(folder)
+    except OSError as exc:
+        skipped.append(Skipped(str(folder), folder_problem(exc), patient_id, True))
+        return []
 
 
 def _scan_patient(root: Path, patient_id: str, original_id: str, layout: Layout) -> bool:
@@ -322,7 +341,7 @@ def _scan_patient(root: Path, patient_id: str, original_id: str, layout: Layout)
         if elsewhere is not None:
             # A planted link must not make the tools read (or report on) files elsewhere.
             problems[folder] = (f"linked folder is a link leading out of the dataset folder (to {elsewhere}); not followed", True)
-        elif not folder.is_dir():
+        elif not os.path.isdir(folder):  # Path.is_dir raises PermissionError in a folder that cannot be read
             problem = _path_problem(folder)
             problems[folder] = (f"linked folder {problem}", problem != "does not exist")
     if problems:
@@ -368,7 +387,7 @@ def _report_strays(contour_dir: Path, skipped: list[Skipped], patient_id: str) -
     beside the folders would otherwise make contours vanish without a word.
     """
     folders = {name: kind for kind, name in CONTOUR_FOLDERS.items()}
-    for entry in sorted(os.scandir(contour_dir), key=lambda e: e.name):
+    for entry in list_entries(contour_dir, skipped, patient_id):
         if entry.name not in folders:
             reason = "not an i-contours or o-contours folder, the only entries read here"
         elif not entry.is_dir():
@@ -383,9 +402,9 @@ def _index(
 ) -> dict[int, str]:
     """Map instance number -> path for files of ``folder`` matching ``pattern``."""
     found: dict[int, str] = {}
-    if not folder.is_dir() or _outside(root, folder) is not None:
+    if not os.path.isdir(folder) or _outside(root, folder) is not None:
         return found
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+    for entry in list_entries(folder, skipped, patient_id):
         problem, error = _entry_problem(root, entry, pattern, what)
         if problem:
             skipped.append(Skipped(entry.path, problem, patient_id, error))
@@ -423,10 +442,10 @@ def _report_unlinked(
     linked = {"dicoms": {p for p, _ in pairs}, "contourfiles": {o for _, o in pairs}}
     for sub, names in linked.items():
         folder = root / sub
-        if not folder.is_dir():
+        if not os.path.isdir(folder):
             skipped.append(Skipped(str(folder), "folder missing"))
             continue
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        for entry in list_entries(folder, skipped):
             if entry.name in names:
                 continue
             line = rejected.get((sub, entry.name))

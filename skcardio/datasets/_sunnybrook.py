@@ -28,7 +28,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..exceptions import DatasetError
-from ._layout import Layout, Skipped, SliceFiles, _check_safe_id, _entry_problem, _index, _link_rows
+from ._layout import (
+    Layout,
+    Skipped,
+    SliceFiles,
+    _entry_problem,
+    _index,
+    _link_rows,
+    _path_problem,
+    list_entries,
+    unsafe_id,
+)
 
 __all__ = ["is_sunnybrook_layout", "scan_sunnybrook"]
 
@@ -47,7 +57,7 @@ _ID_NUMBER = re.compile(r"(.*?)([0-9]+)")
 def is_sunnybrook_layout(root: str | os.PathLike) -> bool:
     """Whether ``root`` holds the download's ``SCD_DeidentifiedImages`` and ``SCD_ManualContours``."""
     root = Path(root)
-    return (root / IMAGES).is_dir() and (root / CONTOURS).is_dir()
+    return os.path.isdir(root / IMAGES) and os.path.isdir(root / CONTOURS)
 
 
 def scan_sunnybrook(root: str | os.PathLike) -> Layout:
@@ -70,14 +80,15 @@ def scan_sunnybrook(root: str | os.PathLike) -> Layout:
     ------
     DatasetError
         If ``scd_patientdata.csv`` is missing, not UTF-8 CSV, lacks the
-        ``PatientID`` or ``OriginalID`` column, or an id in it would leave
-        ``root``.
+        ``PatientID`` or ``OriginalID`` column. A row whose id would leave
+        ``root`` and folders that cannot be read are skipped as errors
+        (``Skipped.error``).
     """
     root = Path(root).resolve()
     layout = Layout()
     pairs = _read_patients(root / PATIENT_TABLE, layout.skipped)
     layout.n_linked = len(pairs)
-    contour_folders = _contour_folders(root / CONTOURS)
+    contour_folders = _contour_folders(root / CONTOURS, layout.skipped)
     for patient_id, original_id in pairs:
         folder = contour_folders.get(_id_key(original_id))
         if _scan_patient(root, root / IMAGES / patient_id, folder, patient_id, original_id, layout):
@@ -89,7 +100,7 @@ def scan_sunnybrook(root: str | os.PathLike) -> Layout:
 
 def _read_patients(table: Path, skipped: list[Skipped]) -> list[tuple[str, str]]:
     """``(PatientID, OriginalID)`` of every row of the patient table."""
-    if not table.is_file():
+    if not os.path.isfile(table):
         raise DatasetError(
             f"{table.parent}: no {PATIENT_TABLE} found, expected {table} (PatientID,OriginalID,... "
             "as shipped with the download; save the .xlsx version as CSV)"
@@ -111,8 +122,10 @@ def _read_patients(table: Path, skipped: list[Skipped]) -> list[tuple[str, str]]
         if not all(ids):
             skipped.append(Skipped(where, f"row {row!r} lacks a PatientID or OriginalID"))
             continue
-        for value in ids:
-            _check_safe_id(value, where)
+        unsafe = " and ".join(filter(None, map(unsafe_id, ids)))
+        if unsafe:
+            skipped.append(Skipped(where, f"row {row!r}: {unsafe}", error=True))
+            continue
         if ids[0] in seen:
             skipped.append(Skipped(where, f"duplicate row for PatientID {ids[0]!r} (first on line {seen[ids[0]]})", ids[0]))
             continue
@@ -127,9 +140,9 @@ def _id_key(original_id: str) -> str:
     return f"{match.group(1)}{int(match.group(2))}" if match else original_id
 
 
-def _contour_folders(folder: Path) -> dict[str, Path]:
-    """Contour folders by :func:`_id_key` of their names."""
-    return {_id_key(entry.name): Path(entry.path) for entry in os.scandir(folder) if entry.is_dir()}
+def _contour_folders(folder: Path, skipped: list[Skipped]) -> dict[str, Path]:
+    """Contour folders by :func:`_id_key` of their names (none, recorded, if ``folder`` cannot be read)."""
+    return {_id_key(entry.name): Path(entry.path) for entry in list_entries(folder, skipped) if entry.is_dir()}
 
 
 @dataclass
@@ -142,14 +155,13 @@ def _scan_patient(
     root: Path, patient_dir: Path, contour_dir: Path | None, patient_id: str, original_id: str, layout: Layout
 ) -> bool:
     skipped = layout.skipped
-    if not patient_dir.is_dir():
-        skipped.append(Skipped(str(patient_dir), "linked folder does not exist", patient_id))
-        return False
-    if contour_dir is None or not (contour_dir / EXPERT).is_dir():
-        where = contour_dir / EXPERT if contour_dir else Path(patient_dir.parents[1], CONTOURS, original_id)
-        skipped.append(Skipped(str(where), "linked folder does not exist", patient_id))
-        return False
-    contours = _contour_files(root, contour_dir / EXPERT, skipped, patient_id)
+    expert = contour_dir / EXPERT if contour_dir else Path(patient_dir.parents[1], CONTOURS, original_id)
+    for folder in (patient_dir, expert):
+        if not os.path.isdir(folder):  # Path.is_dir raises PermissionError in a folder that cannot be read
+            problem = _path_problem(folder)
+            skipped.append(Skipped(str(folder), f"linked folder {problem}", patient_id, problem != "does not exist"))
+            return False
+    contours = _contour_files(root, expert, skipped, patient_id)
     numbers = set(contours["i"]) | set(contours["o"])
     series = _series_of(root, patient_dir, skipped, patient_id)
     chosen = _contoured_series(series, numbers, patient_dir, skipped, patient_id)
@@ -179,7 +191,7 @@ def _contour_files(root: Path, folder: Path, skipped: list[Skipped], patient_id:
     """i- and o-contour files by image number; p1/p2 files counted into one entry."""
     found: dict[str, dict[int, str]] = {"i": {}, "o": {}}
     papillary = 0
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+    for entry in list_entries(folder, skipped, patient_id):
         problem, error = _entry_problem(root, entry, CONTOUR, "contour")
         if problem:
             skipped.append(Skipped(entry.path, problem, patient_id, error))
@@ -197,7 +209,7 @@ def _contour_files(root: Path, folder: Path, skipped: list[Skipped], patient_id:
 def _series_of(root: Path, patient_dir: Path, skipped: list[Skipped], patient_id: str) -> list[_Series]:
     """The series folders of a patient with their images by number; stray entries recorded."""
     series = []
-    for entry in sorted(os.scandir(patient_dir), key=lambda e: e.name):
+    for entry in list_entries(patient_dir, skipped, patient_id):
         if not entry.is_dir():
             skipped.append(Skipped(entry.path, "not a series folder, the only entries read here", patient_id))
             continue
@@ -242,7 +254,7 @@ def _contoured_series(series: list[_Series], numbers: set[int], patient_dir: Pat
 def _report_unlisted(root: Path, pairs, contour_folders: dict[str, Path], skipped: list[Skipped]) -> None:
     patients = {p for p, _ in pairs}
     originals = {_id_key(o) for _, o in pairs}
-    for entry in sorted(os.scandir(root / IMAGES), key=lambda e: e.name):
+    for entry in list_entries(root / IMAGES, skipped):
         if entry.is_dir() and entry.name not in patients:
             skipped.append(Skipped(entry.path, f"not listed in {PATIENT_TABLE}"))
     for key, folder in sorted(contour_folders.items()):

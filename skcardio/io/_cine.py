@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._folders import walk_folder
 from ..exceptions import DicomReadError, SkcardioWarning, StudyError
 from ._dicom import DicomSlice
 from ._parallel import read_dicoms
@@ -225,7 +226,9 @@ def find_dicom_files(folder: str | os.PathLike) -> list[Path]:
     Raises
     ------
     StudyError
-        If ``folder`` is not a folder or holds no file.
+        If ``folder`` is not a folder or holds no file, or if it or one of
+        its subfolders cannot be read (permission denied...): the study
+        would be incomplete. The message names the folder.
 
     Examples
     --------
@@ -237,15 +240,19 @@ def find_dicom_files(folder: str | os.PathLike) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise StudyError(f"{folder}: not a folder")
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not _hidden(p, folder))
+    entries, problems = walk_folder(folder, hidden=False)
+    if problems:
+        unreadable, reason = problems[0]
+        more = f" (and {len(problems) - 1} more folder(s))" if len(problems) > 1 else ""
+        raise StudyError(
+            f"{unreadable}: {reason}{more}; expected every folder of the study {folder} to be readable "
+            "(its images would be missing)"
+        )
+    files = [p for p in entries if p.is_file()]
     dcm = [p for p in files if p.suffix.lower() == ".dcm"]
     if not (dcm or files):
         raise StudyError(f"{folder}: no file found, expected the DICOM files of one cine study")
     return dcm or files
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def read_cine(

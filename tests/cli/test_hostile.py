@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _hostile import deflate_bomb, large_slice, rle_bomb
+from _hostile import deflate_bomb, deny_folders, large_slice, rle_bomb
 
 from skcardio.cli import _output, main
 from skcardio.cli import _predict as predict_module
@@ -149,6 +149,20 @@ def test_a_folder_mixing_good_and_hostile_files(tmp_path, make_dicom, capsys, _p
         assert f"  {folder / name}: " in err and says in err, name
     assert "no_spacing.dcm: no PixelSpacing (0028,0030): area_mm2 left blank" in err
     assert "Traceback" not in err
+
+
+def test_an_unreadable_subfolder_is_reported_and_the_rest_predicted(tmp_path, capsys, monkeypatch, _predict):
+    folder = tmp_path / "P1"
+    (folder / "extra").mkdir(parents=True)
+    shutil.copy(SAMPLE[0], folder / "1.dcm")
+    shutil.copy(SAMPLE[1], folder / "extra" / "2.dcm")
+    deny_folders(monkeypatch, folder / "extra")
+    out = tmp_path / "out"
+    assert _predict(folder, "--out", out) == 1  # was 0, extra/2.dcm left out without a word
+    err = capsys.readouterr().err
+    assert f"1 file(s) skipped:\n  {folder / 'extra'}: cannot read folder: permission denied" in err
+    rows = list(csv.DictReader((out / "predictions.csv").open()))
+    assert [row["output_stem"] for row in rows] == ["P1/1"]
 
 
 @pytest.fixture

@@ -143,3 +143,40 @@ def test_qc_lists_stray_contour_folder(capsys, tmp_path):
     printed = capsys.readouterr().out
     assert f"{folder / 'o-contour'}: not an i-contours or o-contours folder" in printed
     assert "; 1 dataset item(s) skipped, not checked" in printed
+
+
+@pytest.mark.parametrize("denied", ["dicoms/SCD0000101", "contourfiles/SC-HF-I-1/i-contours"])
+def test_qc_lists_an_unreadable_folder_and_checks_the_rest(capsys, tmp_path, monkeypatch, denied):
+    # Was a PermissionError traceback (os.scandir in scan_layout).
+    import shutil
+
+    from _hostile import deny_folders
+
+    from skcardio.datasets import get_sample_path
+
+    root = tmp_path / "sample"
+    shutil.copytree(get_sample_path(), root)
+    deny_folders(monkeypatch, root / denied)
+    assert main(["qc", str(root)]) == 1
+    captured = capsys.readouterr()
+    assert f"1 file(s) skipped:\n  {root / denied}: cannot read folder: permission denied" in captured.err
+    assert "Traceback" not in captured.err
+    checked = "10 contoured slice(s)" if denied.startswith("dicoms") else "14 contoured slice(s)"
+    assert checked in captured.out  # SCD0000201 and SCD0000301 (and SCD0000101's o-contoured slices)
+
+
+def test_qc_skips_a_link_row_leaving_the_dataset(capsys, tmp_path):
+    # One such row aborted the whole dataset (exit 2), while other malformed rows were skipped.
+    import shutil
+
+    from skcardio.datasets import get_sample_path
+
+    root = tmp_path / "sample"
+    shutil.copytree(get_sample_path(), root)
+    with (root / "link.csv").open("a") as handle:
+        handle.write("../etc,O99\n")
+    assert main(["qc", str(root)]) == 1
+    captured = capsys.readouterr()
+    assert "15 contoured slice(s) checked" in captured.out
+    assert (f"1 file(s) skipped:\n  {root / 'link.csv'}:5: link row ['../etc', 'O99']: id '../etc' would leave "
+            "the dataset root; expected a plain folder name") in captured.err

@@ -6,7 +6,9 @@ import csv
 import json
 import math
 import os
+import warnings
 
+import numpy as np
 import pytest
 
 from _cine_studies import write_study
@@ -205,6 +207,31 @@ def test_unreadable_model_is_one_line(tmp_path, make_dicom, capsys):
     err = capsys.readouterr().err
     assert err.startswith("skcardio report: error: ") and "m.pt" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_unreadable_subfolder_fails_the_patient(tmp_path, make_dicom, capsys, monkeypatch):
+    """Path.rglob passed over it: the volumes came from 2 of the 3 slices, exit 0, no word."""
+    from _hostile import deny_folders
+
+    files = write_study(make_dicom, tmp_path / "P1", n_phases=2, n_slices=3)
+    (tmp_path / "P1" / "extra").mkdir()
+    for (_, slice_), path in files.items():
+        if slice_ == 2:
+            path.rename(tmp_path / "P1" / "extra" / path.name)
+    deny_folders(monkeypatch, tmp_path / "P1" / "extra")
+    model = tmp_path / "tiny.pt"  # one epoch: what it finds does not matter here
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rng = np.random.default_rng(0)
+        UNetSegmenter(depth=2, base_channels=4, crop_size=32, max_epochs=1, batch_size=4, random_state=0).fit(
+            rng.normal(size=(4, 32, 32)).astype(np.float32), rng.random((4, 32, 32)) > 0.5
+        ).save(model)
+    argv = ["report", str(tmp_path / "P1"), "--model", str(model), "--out", str(tmp_path / "out"), "--no-plots", "--no-progress"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"skcardio report: error: P1: {tmp_path / 'P1' / 'extra'}: cannot read folder: permission denied" in err
+    (row,) = read_rows(tmp_path / "out")
+    assert row["status"].startswith("error: ") and row["edv_ml"] == ""
 
 
 def test_missing_input(tmp_path, capsys):

@@ -69,3 +69,26 @@ def test_all_shared_patients(shared_data_root, shared_png_root):
     png = data.frame.source == str(shared_png_root)
     assert png.sum() == 204 and np.isnan(data.frame.pixel_spacing[png]).all()
     assert (data.frame.dicom_path[png] == "").all() and (data.frame.image_path[~png] == "").all()
+
+
+def test_bad_files_of_an_image_folder_are_skipped_not_fatal(tmp_path):
+    # One bad file aborted train and evaluate; now it is an error item (listed, exit 1), as a bad DICOM.
+    pngs = write_image_folder(tmp_path / "png", ["SC-N-2-IM-0001-0001.png", "SC-N-2-IM-0001-0002.png"])
+    (pngs / "images" / "SC-N-2-IM-0001-0002.png").write_bytes(b"broken")
+    (pngs / "images" / "whatever.png").write_bytes((pngs / "labels" / "SC-N-2-IM-0001-0001.png").read_bytes())
+    (pngs / "labels" / "whatever.png").write_bytes((pngs / "labels" / "SC-N-2-IM-0001-0001.png").read_bytes())
+    data, _ = load_sources([str(pngs)])
+    assert len(data.frame) == 1
+    errors = {item.path: item.reason for item in data.skipped if item.error}
+    assert sorted(errors) == [str(pngs / "images" / "SC-N-2-IM-0001-0002.png"), str(pngs / "images" / "whatever.png")]
+    assert errors[str(pngs / "images" / "SC-N-2-IM-0001-0002.png")].startswith("unreadable image (pillow: ")
+    assert errors[str(pngs / "images" / "whatever.png")].startswith("name does not match the groups pattern")
+
+
+def test_an_unreadable_root_is_named(tmp_path, monkeypatch):
+    from _hostile import deny_folders
+
+    pngs = write_image_folder(tmp_path / "png", ["SC-N-2-IM-0001-0001.png"])
+    deny_folders(monkeypatch, pngs)
+    with pytest.raises(DatasetError, match=re.escape(f"{pngs}: cannot read folder: permission denied; expected a dataset folder")):
+        load_sources([str(pngs)])

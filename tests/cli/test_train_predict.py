@@ -160,6 +160,23 @@ def test_collect_dicoms_folder_without_dcm_says_how_to_name_the_files(tmp_path):
     assert [file.name for file, _ in collect_dicoms([str(tmp_path / "IM0002")])] == ["IM0002"]
 
 
+def test_collect_dicoms_reports_unreadable_folders(tmp_path, monkeypatch):
+    """A folder that cannot be listed is returned with the reason, not passed over (Path.rglob's way)."""
+    from _hostile import deny_folders
+
+    for name in ("p/1.dcm", "p/extra/2.dcm", "q/3.dcm"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    deny_folders(monkeypatch, tmp_path / "p" / "extra", tmp_path / "q")
+    unreadable = []
+    pairs = collect_dicoms([str(tmp_path / "p"), str(tmp_path / "q")], unreadable=unreadable)
+    assert [file.name for file, _ in pairs] == ["1.dcm"]  # q: no *.dcm seen, but no "folder has no *.dcm" error
+    denied = "cannot read folder: permission denied"
+    assert unreadable == [(str(tmp_path / "p" / "extra"), denied), (str(tmp_path / "q"), denied)]
+    with pytest.raises(OSError, match=re.escape(f"{tmp_path / 'p' / 'extra'}: {denied}")):
+        collect_dicoms([str(tmp_path / "p")])
+
+
 def test_collect_dicoms_keeps_uid_names_apart(tmp_path):
     """Only a .dcm is taken off a name: UID-named files (1.2.840...1 and ...10) keep distinct outputs."""
     for name in ("1.2.840.10008.1", "1.2.840.10008.10", "1.2.840.10008.2", "X.DCM"):
@@ -420,6 +437,28 @@ def test_train_on_dicoms_and_image_folders_of_other_sizes(tmp_path, capsys):
     assert "trained 1 epoch(s) on 18 slices of 5 patient(s)" in capsys.readouterr().out
     # padded to 300 x 280: the model segments images of any size
     assert UNetSegmenter.load(out).predict(load_sample().images[:1]).shape == (1, 256, 256)
+
+
+def test_train_skips_bad_files_of_an_image_folder_and_exits_1(tmp_path, capsys):
+    import tifffile
+
+    from _image_folders import write_image_folder
+
+    names = ["SC-N-2-IM-0001-0001.png", "SC-N-2-IM-0001-0002.png", "SC-N-3-IM-0001-0001.png"]
+    root = write_image_folder(tmp_path / "png", names, shape=(32, 32))
+    image = np.full((32, 32), 50, np.float32)
+    image[0, 0] = np.inf  # was "ValueError: X contains infinite values", no file named
+    tifffile.imwrite(root / "images" / "SC-N-3-IM-0001-0002.tif", image)
+    (root / "labels" / "SC-N-3-IM-0001-0002.png").write_bytes((root / "labels" / names[0]).read_bytes())
+    Image.fromarray(np.arange(32 * 32, dtype=np.uint8).reshape(32, 32)).save(root / "labels" / names[1])  # not binary
+    out = tmp_path / "m.pt"
+    flags = ["--epochs", "1", "--depth", "2", "--base-channels", "4", "--crop-size", "32", "--quiet"]
+    assert main(["train", str(root), "--out", str(out), *flags]) == 1  # was 2: the whole folder refused
+    captured = capsys.readouterr()
+    assert "trained 1 epoch(s) on 2 slices of 2 patient(s)" in captured.out and out.is_file()
+    assert "2 file(s) skipped:" in captured.err
+    assert f"  {root / 'images' / 'SC-N-3-IM-0001-0002.tif'}: 1 infinite pixel value(s)" in captured.err
+    assert f"  {root / 'labels' / names[1]}: label is not binary" in captured.err
 
 
 def test_train_correct_offset_saves_the_measured_offset(tmp_path, capsys, monkeypatch):

@@ -6,7 +6,7 @@ from sklearn.model_selection import GroupKFold
 
 from _contour_shapes import SQUARE_I, SQUARE_O
 
-from skcardio.datasets import FRAME_DTYPE, load_dataset
+from skcardio.datasets import FRAME_DTYPE, load_dataset, scan_layout
 from skcardio.exceptions import DatasetError
 
 
@@ -91,8 +91,10 @@ def test_nothing_dropped_silently(make_layout, caplog):
 @pytest.mark.parametrize("bad_id", ["..", "../outside", "/etc", "a/b", "C:evil"])
 def test_ids_leaving_root_refused(make_layout, bad_id):
     root = make_layout({"P1": ("O1", {5: {"i": SQUARE_I}})}, link_rows=[f"P1,{bad_id}"])
-    with pytest.raises(DatasetError, match="would leave the dataset root"):
+    with pytest.raises(DatasetError, match=r"no usable slice .* 1 x link row"):  # the only row is skipped
         load_dataset(root)
+    [item] = [s for s in scan_layout(root).skipped if s.error]
+    assert item.error and "would leave the dataset root" in item.reason
 
 
 def test_missing_link_csv(tmp_path):

@@ -1,3 +1,4 @@
+import os
 import re
 
 import imageio.v3 as iio
@@ -233,3 +234,98 @@ def test_image_bombs_and_oversized_files_are_refused_before_decoding(folder):
     expected = r"an image file of \d+ bytes exceeds the limit max_file_bytes=100"
     with limits_context(max_file_bytes=100), pytest.raises(DatasetError, match=expected):
         _load(root)
+
+
+def test_name_not_matching_the_groups_pattern_names_the_file_with_its_folder(folder):
+    root = folder("whatever.png", _image(), _label())
+    with pytest.raises(DatasetError, match=re.escape(f"{root / 'images' / 'whatever.png'}: name does not match")):
+        _load(root)
+
+
+def test_unreadable_folder_is_an_error_naming_it(folder, monkeypatch):
+    from _hostile import deny_folders
+
+    root = folder("SC-N-2-IM-0001-0001.png", _image(), _label())
+    deny_folders(monkeypatch, root / "labels")
+    for on_error in ("raise", "skip"):  # without its labels, no image can be used
+        with pytest.raises(DatasetError, match=re.escape(
+            f"{root / 'labels'}: cannot read folder: permission denied; expected the folder of labels"
+        )):
+            _load(root, on_error=on_error)
+
+
+def test_infinite_pixels_are_refused_naming_the_file(folder):
+    root = folder("SC-N-2-IM-0001-0001.png", _image(), _label())
+    image = _image().astype(np.float32)
+    image[0, 0], image[1, 1] = np.inf, np.nan
+    tifffile.imwrite(root / "images" / "SC-N-2-IM-0001-0002.tif", image)
+    iio.imwrite(root / "labels" / "SC-N-2-IM-0001-0002.png", _label())
+    # Was "ValueError: X contains infinite values" from the estimator, without a file name.
+    with pytest.raises(DatasetError, match=r"images/SC-N-2-IM-0001-0002\.tif: 1 infinite pixel value\(s\)"):
+        _load(root)
+    image[0, 0] = 7
+    tifffile.imwrite(root / "images" / "SC-N-2-IM-0001-0002.tif", image)
+    assert np.isnan(_load(root).images[1, 1, 1])  # NaN: a pixel without data, kept
+    (root / "labels" / "SC-N-2-IM-0001-0002.png").unlink()
+    label = _label().astype(np.float32)
+    label[0, 0] = np.nan
+    tifffile.imwrite(root / "labels" / "SC-N-2-IM-0001-0002.tif", label)
+    with pytest.raises(DatasetError, match=r"labels/SC-N-2-IM-0001-0002\.tif: label holds 1 non-finite value\(s\)"):
+        _load(root)
+
+
+def test_on_error_skip_leaves_out_each_bad_file_and_loads_the_rest(folder):
+    # Each of these aborted the whole dataset (on_error="raise", still the default, stops at the first).
+    folder("SC-N-2-IM-0001-0001.png", _image(1), _label())
+    folder("SC-N-2-IM-0001-0002.png", _image(2), _label())
+    non_binary = _label()
+    non_binary[0, 0] = 7
+    folder("SC-N-3-IM-0001-0001.png", _image(3), non_binary)
+    folder("SC-N-3-IM-0001-0002.png", _image(4), _label(shape=(12, 11)))
+    root = folder("SC-N-3-IM-0001-0003.png", label=_label())
+    (root / "images" / "SC-N-3-IM-0001-0003.png").write_bytes(b"not a png")
+    folder("whatever.png", _image(5), _label())
+    infinite = _image(6).astype(np.float32)
+    infinite[0, 0] = -np.inf
+    tifffile.imwrite(root / "images" / "SC-N-3-IM-0001-0004.tif", infinite)
+    iio.imwrite(root / "labels" / "SC-N-3-IM-0001-0004.png", _label())
+    folder("SC-N-3-IM-0001-0005.png", _image(7))  # no label
+    folder("SC-N-3-IM-0001-0006.png", label=_label())  # no image
+    folder("SC-N-3-IM-0001-0007.png", _image(8), _label())
+    iio.imwrite(root / "labels" / "SC-N-3-IM-0001-0007.jpg", _label())  # two labels for one image
+    folder("SC-N-4-IM-0001-0001.png", _image(shape=(8, 8)), _label(shape=(8, 8)))  # another size: not an error
+    with pytest.raises(DatasetError):
+        _load(root)
+    data = _load(root, on_error="skip")
+    assert data.frame.image_path.tolist() == [str(root / "images" / f"SC-N-2-IM-0001-000{n}.png") for n in (1, 2)]
+    errors = {os.path.relpath(s.path, root): s.reason for s in data.skipped if s.error}
+    assert errors == {
+        "labels/SC-N-3-IM-0001-0001.png": "label is not binary: 2 non-zero values (7, 255); expected 0 and one "
+        "other value (1 or 255); a JPEG label is rarely binary, save labels as PNG",
+        "labels/SC-N-3-IM-0001-0002.png": f"label of 12x11 pixels, its image {root / 'images' / 'SC-N-3-IM-0001-0002.png'} "
+        "has 12x10; expected the same size",
+        "images/SC-N-3-IM-0001-0003.png": errors.get("images/SC-N-3-IM-0001-0003.png", "missing"),
+        "images/SC-N-3-IM-0001-0004.tif": "1 infinite pixel value(s); expected finite intensities "
+        "(NaN marks pixels without data)",
+        "images/SC-N-3-IM-0001-0005.png": f"no label with the same name in {root / 'labels'}",
+        "labels/SC-N-3-IM-0001-0006.png": f"no image with the same name in {root / 'images'}",
+        "labels/SC-N-3-IM-0001-0007.jpg": f"same name as {root / 'labels' / 'SC-N-3-IM-0001-0007.png'} but for the "
+        "extension; expected one file per label",
+        "labels/SC-N-3-IM-0001-0007.png": f"same name as {root / 'labels' / 'SC-N-3-IM-0001-0007.jpg'} but for the "
+        "extension; expected one file per label",
+        "images/SC-N-3-IM-0001-0007.png": "not used: its label is ambiguous (several files named SC-N-3-IM-0001-0007 "
+        f"but for the extension in {root / 'labels'})",
+        "images/whatever.png": errors.get("images/whatever.png", "missing"),
+    }
+    assert errors["images/SC-N-3-IM-0001-0003.png"].startswith("unreadable image (pillow: ")
+    assert errors["images/whatever.png"].startswith("name does not match the groups pattern")
+    [other_size] = [s for s in data.skipped if "SC-N-4" in s.path]
+    assert not other_size.error and "differs from the dataset's (12, 10)" in other_size.reason
+
+
+def test_on_error_skip_with_nothing_left_and_bad_values(folder):
+    root = folder("whatever.png", _image(), _label())
+    with pytest.raises(DatasetError, match=r"images: no usable image with its label; 1 item\(s\) skipped: 1 x name does"):
+        _load(root, on_error="skip")
+    with pytest.raises(ValueError, match=r"on_error must be one of \('raise', 'skip'\), got 'ignore'"):
+        _load(root, on_error="ignore")

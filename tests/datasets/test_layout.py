@@ -4,6 +4,7 @@ import logging
 import os
 
 import pytest
+from _hostile import deny_folders
 
 from _contour_shapes import SQUARE_I, SQUARE_O
 
@@ -255,3 +256,67 @@ def test_many_skipped_items_are_logged_bounded(make_layout, caplog):
     assert len(data.skipped) == 500
     assert len(caplog.records) < 30
     assert "... and 480 more skipped: malformed link row" in caplog.text
+
+
+# Folders that cannot be read (were a PermissionError traceback in qc, evaluate, train and report)
+
+DENIED = "cannot read folder: permission denied"
+
+
+def _two_patients(make_layout):
+    both = {5: {"i": SQUARE_I, "o": SQUARE_O}, 6: {"i": SQUARE_I, "o": SQUARE_O}}
+    return make_layout({"P1": ("O1", dict(both)), "P2": ("O2", dict(both))})
+
+
+@pytest.mark.parametrize(
+    "denied, p1_slices",
+    [
+        ("dicoms/P1", 0),  # no DICOM: its contours have none
+        ("contourfiles/O1/i-contours", 2),  # the o-contours still make both slices
+        ("contourfiles/O1", 0),  # neither contour folder seen: no slice
+    ],
+)
+def test_unreadable_folder_is_an_error_item_and_the_rest_is_scanned(make_layout, monkeypatch, denied, p1_slices):
+    root = _two_patients(make_layout)
+    deny_folders(monkeypatch, root / denied)
+    layout = scan_layout(root)
+    [item] = [s for s in layout.skipped if s.error]
+    assert (item.path, item.reason, item.patient_id) == (str(root / denied), DENIED, "P1")
+    assert [s.instance for s in layout.slices if s.patient_id == "P2"] == [5, 6]
+    assert sum(s.patient_id == "P1" for s in layout.slices) == p1_slices
+    if denied.endswith("i-contours"):
+        assert not any(s.icontour_path for s in layout.slices if s.patient_id == "P1")
+
+
+def test_unreadable_dicoms_folder_names_it_and_each_patient(make_layout, monkeypatch):
+    root = _two_patients(make_layout)
+    deny_folders(monkeypatch, root / "dicoms")
+    layout = scan_layout(root)
+    assert layout.slices == []
+    errors = {os.path.relpath(s.path, root): s.reason for s in layout.skipped if s.error}
+    assert errors == {
+        "dicoms": DENIED,
+        "dicoms/P1": "linked folder cannot be read (Permission denied)",
+        "dicoms/P2": "linked folder cannot be read (Permission denied)",
+    }
+
+
+def test_unreadable_dataset_folder_is_a_dataset_error(make_layout, monkeypatch):
+    root = _two_patients(make_layout)
+    deny_folders(monkeypatch, root)
+    with pytest.raises(DatasetError, match=f"{root}: {DENIED}; expected the dataset folder that holds link.csv"):
+        scan_layout(root)
+
+
+@pytest.mark.parametrize("bad_id", ["..", "../etc", "/etc", "a/b", "C:evil", "a\\b"])
+def test_a_row_whose_id_would_leave_the_root_is_an_error_item(make_layout, bad_id):
+    # One such row aborted the whole dataset, while other malformed rows were skipped.
+    root = make_layout({"P1": ("O1", {5: {"i": SQUARE_I}})}, link_rows=["P1,O1", f"{bad_id},O99", f"P3,{bad_id}"])
+    layout = scan_layout(root)
+    assert [s.patient_id for s in layout.slices] == ["P1"]
+    rows = {s.path: s for s in layout.skipped if "link.csv" in s.path}
+    assert set(rows) == {f"{root / 'link.csv'}:3", f"{root / 'link.csv'}:4"}
+    assert all(item.error for item in rows.values())
+    expected = f"id {bad_id!r} would leave the dataset root; expected a plain folder name"
+    assert rows[f"{root / 'link.csv'}:3"].reason == f"link row {[bad_id, 'O99']!r}: {expected}"
+    assert rows[f"{root / 'link.csv'}:4"].reason.endswith(expected)

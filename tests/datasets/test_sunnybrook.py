@@ -1,11 +1,13 @@
 """The Sunnybrook Cardiac Data as downloaded (SCD_DeidentifiedImages + SCD_ManualContours)."""
 
 import csv
+import os
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _hostile import deny_folders
 from conftest import write_contour_text, write_dicom
 
 from _contour_shapes import SQUARE_I, SQUARE_O
@@ -88,6 +90,42 @@ def test_missing_patient_table_names_it(tmp_path):
 def test_neither_layout_names_both(tmp_path):
     with pytest.raises(DatasetError, match="no link.csv found.*SCD_DeidentifiedImages"):
         load_dataset(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "denied",
+    [
+        "SCD_DeidentifiedImages/SCD0000101/CINESAX_300",
+        "SCD_DeidentifiedImages/SCD0000101",
+        "SCD_ManualContours/SC-HF-I-01/contours-manual/IRCCI-expert",
+        "SCD_ManualContours",
+        "SCD_DeidentifiedImages",
+    ],
+)
+def test_unreadable_folders_are_error_items(tmp_path, monkeypatch, denied):
+    # Were a PermissionError traceback (os.scandir) or, for a parent, "does not exist".
+    root = _synthetic(tmp_path / "scd")
+    deny_folders(monkeypatch, root / denied)
+    layout = scan_layout(root)
+    errors = {os.path.relpath(s.path, root): s.reason for s in layout.skipped if s.error}
+    assert errors.pop(denied) == "cannot read folder: permission denied"
+    if denied in ("SCD_ManualContours", "SCD_DeidentifiedImages"):  # and the patient's folder in it
+        [(path, reason)] = errors.items()
+        assert path.startswith(denied) and reason == "linked folder cannot be read (Permission denied)"
+    else:
+        assert errors == {}
+    assert not any("CINESAX_300" in s.dicom_path for s in layout.slices)  # (the decoy holds the numbers too)
+
+
+def test_a_row_whose_id_would_leave_the_root_is_an_error_item(tmp_path):
+    root = _synthetic(tmp_path / "scd")
+    with open(root / "scd_patientdata.csv", "a") as table:
+        table.write("../etc,SC-N-9,Male,50,Normal\n")
+    layout = scan_layout(root)
+    assert [s.instance for s in layout.slices] == [2, 3]
+    [item] = [s for s in layout.skipped if s.error]
+    assert item.path == f"{root / 'scd_patientdata.csv'}:3"
+    assert "id '../etc' would leave the dataset root; expected a plain folder name" in item.reason
 
 
 @pytest.fixture

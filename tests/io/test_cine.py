@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from _hostile import deny_folders
 from pydicom.uid import generate_uid
 
 from _cine_studies import NORMAL, phantom, write_study
@@ -219,6 +222,30 @@ def test_find_dicom_files(tmp_path, make_dicom):
     (tmp_path / "empty").mkdir()
     with pytest.raises(StudyError, match="no file found"):
         find_dicom_files(tmp_path / "empty")
+
+
+def test_hidden_folders_are_not_read(tmp_path, make_dicom):
+    write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=2)
+    (tmp_path / "p" / ".snapshots").mkdir()
+    (tmp_path / "p" / ".snapshots" / "1.dcm").write_bytes(b"x")
+    assert [p.name for p in find_dicom_files(tmp_path / "p")] == ["1.dcm", "2.dcm", "3.dcm", "4.dcm"]
+
+
+def test_unreadable_subfolder_is_an_error_naming_it(tmp_path, make_dicom, monkeypatch):
+    # Path.rglob passed over a folder it could not list: the study lost a slice without a word.
+    files = write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=3)
+    (tmp_path / "p" / "extra").mkdir()
+    for (_, slice_), path in files.items():
+        if slice_ == 2:
+            path.rename(tmp_path / "p" / "extra" / path.name)
+    assert read_cine(tmp_path / "p").images.shape[:2] == (2, 3)
+    deny_folders(monkeypatch, tmp_path / "p" / "extra")
+    expected = re.escape(f"{tmp_path / 'p' / 'extra'}: cannot read folder: permission denied; expected every folder of the study")
+    with pytest.raises(StudyError, match=expected):
+        read_cine(tmp_path / "p")
+    deny_folders(monkeypatch, tmp_path / "p")
+    with pytest.raises(StudyError, match=re.escape(f"{tmp_path / 'p'}: cannot read folder: permission denied")):
+        find_dicom_files(tmp_path / "p")
 
 
 @pytest.mark.shared_data
