@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._folders import folder_problem, list_folder
 from ._arguments import positive_int
 from ._output import check_destinations, check_outside_inputs, out_dir, publish, staging, unique_names
 from ._problems import report_problems
@@ -128,14 +129,19 @@ def find_patients(inputs: list[str], skipped: list[tuple[str, str]] | None = Non
         path = Path(text)
         if not path.is_dir():
             raise FileNotFoundError(f"{path}: no such folder (expected a dataset root or a DICOM folder)")
-        if (path / "link.csv").is_file():
+        if os.path.isfile(path / "link.csv"):  # not Path.is_file: it raises inside an unreadable folder
             patients += _dataset_patients(path, skipped)
         elif (root := _dataset_root(path)) is not None:  # ROOT/dicoms/<id>: that patient with its contours
             patients.append(_dataset_patient(path, root))
-        elif any(p.is_file() and not p.name.startswith(".") for p in path.iterdir()):
-            patients.append(PatientInput(path, path.resolve().name))
         else:
-            subfolders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+            try:
+                entries = [e for e in list_folder(path) if not e.name.startswith(".")]
+            except OSError as exc:  # the folder given itself cannot be read
+                raise FileNotFoundError(f"{path}: {folder_problem(exc)}") from None
+            if any(e.is_file() for e in entries):
+                patients.append(PatientInput(path, path.resolve().name))
+                continue
+            subfolders = sorted(Path(e.path) for e in entries if e.is_dir())
             if not subfolders:
                 raise FileNotFoundError(f"{path}: no file or subfolder, expected DICOM files")
             patients += [PatientInput(p, p.name) for p in subfolders]

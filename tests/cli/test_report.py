@@ -234,6 +234,16 @@ def test_unreadable_subfolder_fails_the_patient(tmp_path, make_dicom, capsys, mo
     assert "reported 0 of 1 patient(s)" in captured.out and not (tmp_path / "out").exists()
 
 
+def test_unreadable_input_folder_is_an_error_not_a_traceback(tmp_path, make_dicom, capsys, monkeypatch):
+    from _hostile import deny_folders
+
+    write_study(make_dicom, tmp_path / "P1", n_phases=2, n_slices=2)
+    deny_folders(monkeypatch, tmp_path / "P1")
+    assert main(["report", str(tmp_path / "P1"), "--out", str(tmp_path / "out"), "--no-plots", "--no-progress"]) == 2
+    assert f"{tmp_path / 'P1'}: cannot read folder: permission denied" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_missing_input(tmp_path, capsys):
     assert main(["report", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 2
     assert "nope: no such folder" in capsys.readouterr().err
