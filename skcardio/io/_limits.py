@@ -58,6 +58,11 @@ class Limits:
         Characters in one line of a contour file or ``link.csv``.
     max_contour_points : int, default 100000
         Points in one contour file (expert contours hold a few hundred).
+    max_contour_coordinate : int, default 100000
+        Largest ``|x|`` or ``|y|`` of a contour point, in pixels: far beyond
+        any image (DICOM ``Rows`` and ``Columns`` are at most 65535). Drawing
+        and measuring a contour takes time and memory in proportion to its
+        extent: a point at 1e300 would need more than any memory holds.
     max_link_rows : int, default 100000
         Rows of a ``link.csv`` (one per patient).
     max_model_bytes : int, default 256 MiB
@@ -85,6 +90,7 @@ class Limits:
     max_text_bytes: int = 16 * _MiB
     max_line_chars: int = 4096
     max_contour_points: int = 100_000
+    max_contour_coordinate: int = 100_000
     max_link_rows: int = 100_000
     max_model_bytes: int = 256 * _MiB
     max_model_parameters: int = 50_000_000

@@ -186,6 +186,22 @@ def test_physical_values_at_the_bounds_are_read(tmp_path, make_dicom, kwargs):
     assert read_dicom(path).image.shape == (4, 4)
 
 
+def test_contour_coordinate_limit(tmp_path):
+    """A point at 1e300 made evaluate fail on the whole run (a sample count of -2**63 in its metrics)."""
+    from conftest import write_contour_text
+
+    path = write_contour_text(tmp_path / "c.txt", [(1, 1), (10, 1), (10, 10)])
+    path.write_text("1 1\n1e300 1e300\n2e300 1\n")
+    with pytest.raises(ContourReadError, match=r"c\.txt, line 2: '1e300 1e300': a coordinate of 1e\+300 pixels in "
+                                               r"magnitude exceeds the limit max_contour_coordinate=100000"):
+        read_contour(path)
+    path.write_text("-100000 0\n0 100000\n100000 0\n")  # at the limit: read
+    assert np.abs(read_contour(path)).max() == 100_000
+    with limits_context(max_contour_coordinate=99_999):
+        with pytest.raises(ContourReadError, match=r"line 1: '-100000 0': a coordinate of 100000 pixels"):
+            read_contour(path)
+
+
 def test_contour_point_limit_and_long_lines(tmp_path):
     path = many_points_contour(tmp_path / "c.txt", 1000)
     with limits_context(max_contour_points=999):
