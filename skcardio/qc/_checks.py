@@ -14,7 +14,7 @@ from .._numbers import is_number
 from ..datasets import Skipped, scan_layout
 from ..exceptions import SkcardioError
 from ..io import contour_to_mask, read_contour, read_dicom
-from ._geometry import count_self_crossings, polygon_area
+from ._geometry import count_self_crossings, outside_image, polygon_area
 
 __all__ = ["SliceQC", "QCReport", "check_dataset", "check_records"]
 
@@ -426,10 +426,8 @@ def _outside_fraction(inner: np.ndarray, outer: np.ndarray) -> float:
 
 def _polygon_flags(kind: str, points: np.ndarray, shape: tuple[int, int]) -> list[str]:
     flags = []
-    rows, cols = shape
-    if rows:
-        x, y = points[:, 0], points[:, 1]
-        outside = (x < -0.5) | (x > cols - 0.5) | (y < -0.5) | (y > rows - 0.5)
+    if shape[0]:
+        outside = outside_image(points, shape)
         if outside.any():
             flags.append(f"points_outside_image: {int(outside.sum())} {kind}-contour point(s)")
     if polygon_area(points) < 1.0:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..io._mask import polygon_area  # the shoelace formula, shared with mask_to_contour
+from ..io._mask import outside_image, polygon_area  # shared with mask_to_contour and expert_masks
 
-__all__ = ["polygon_area", "count_self_crossings"]
+__all__ = ["polygon_area", "count_self_crossings", "outside_image"]
 
 
 #: Edge pairs tested at a time by :func:`count_self_crossings`: about 130 bytes each, so under 20 MB
