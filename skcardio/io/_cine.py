@@ -93,7 +93,8 @@ class CineGeometry:
         How the header's ``SpacingBetweenSlices`` / ``SliceThickness``
         compare with the measured spacing (one sentence).
     slice_thickness : float
-        Median ``SliceThickness`` in mm (NaN if absent).
+        Median ``SliceThickness`` in mm (NaN if absent; values outside
+        0.001-100 mm are left out, with a warning).
     normal : (float, float, float)
         Unit normal of the stack (NaNs without orientation).
     trigger_times : ndarray of shape (n_phases, n_slices)
@@ -107,6 +108,8 @@ class CineGeometry:
     heart_rate : float, default=NaN
         Beats per minute: median ``HeartRate`` of the images, else 60000 /
         median ``NominalInterval`` (R-R interval, ms); NaN if neither.
+        Values outside 10-1000 bpm (an interval of 60-6000 ms) are left
+        out, with a warning; 0 means unknown.
     heart_rate_source : str, default=""
         ``"HeartRate"``, ``"NominalInterval"`` or ``""``.
     position_source : str, default="ImagePositionPatient"
@@ -290,13 +293,19 @@ def read_cine(
         If the files hold several patients, no usable image, slice positions
         with different numbers of phases (a missing or extra phase),
         duplicate images (same position and trigger time), mixed image sizes
-        or pixel spacings; the message names the files.
+        or pixel spacings, files without ``PixelSpacing``, neighbouring
+        slice positions more than 100 mm apart, or (one slice position) a
+        ``SpacingBetweenSlices`` or ``SliceThickness`` outside 0.001-100 mm;
+        the message names the files.
 
     Warns
     -----
     SkcardioWarning
-        Irregular gaps between slices, or a ``SpacingBetweenSlices`` that
-        disagrees with the positions (the positions are used).
+        Irregular gaps between slices, a ``SpacingBetweenSlices`` that
+        disagrees with the positions (the positions are used), or header
+        values outside their physical range, ignored (``SpacingBetweenSlices``
+        and ``SliceThickness`` beside several positions, ``HeartRate``,
+        ``NominalInterval``; ``docs/security.md``).
 
     Examples
     --------
