@@ -25,7 +25,7 @@ DESIGN = ROOT / "docs" / "design.md"
 SHARED_INTERNAL = {
     "skcardio.io._limits": {"read_regular", "quote", "shorten", "special_file"},
     "skcardio.io._parallel": {"check_study_bytes"},
-    "skcardio.io._mask": {"polygon_area", "largest_component"},
+    "skcardio.io._mask": {"polygon_area", "largest_component", "outside_image"},
     "skcardio.io._contour": {"check_polygon"},
     "skcardio.datasets._dataset": {"reason_kind"},
     "skcardio.metrics._distance": {"square_pixels"},

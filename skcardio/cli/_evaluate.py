@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .._methods import THRESHOLD_METHODS
+from ..exceptions import SkcardioError
 from ._arguments import seed
 from ._output import OutputError, check_destinations, check_outside_inputs, out_dir, publish, staging
 from ._problems import report_problems, skipped_files
@@ -37,6 +38,8 @@ CSV_FIELDS = (
 )
 
 _GOOD_APD_MM = 5.0
+#: What measuring one slice's distances can raise (SkcardioError: its contour file, read again).
+_SLICE_ERRORS = (ValueError, MemoryError, SkcardioError)
 _IOU_PASS = 0.75
 
 
@@ -188,7 +191,7 @@ def _evaluate(args: argparse.Namespace, unet) -> int:
         folds, cv_label = _folds(subset.groups, args.cv)
 
     predictions, fold_of, messages = _predict_all(methods, subset, folds, args, unet)
-    results = {m: _slice_metrics(subset, predictions[m]) for m in methods}
+    results = {m: _slice_metrics(subset, predictions[m], m, problems) for m in methods}
 
     print(_header(source, subset, flags, keep, cv_label, exclude_qc=args.exclude_qc))
     if predicted:
@@ -397,24 +400,31 @@ def _fold_message(method: str, fold: int, message: Warning, subset: _Subset, tes
     return f"{method}, fold {fold}: {len(failed)} slice(s) could not be segmented and got empty masks: {listed}"
 
 
-def _slice_metrics(subset: _Subset, y_pred: np.ndarray) -> dict[str, np.ndarray]:
-    from ..io import mask_to_contour, read_contour
-    from ..metrics import dice_score, hausdorff_distance, iou_score, ks_score
+def _slice_metrics(
+    subset: _Subset, y_pred: np.ndarray, method: str = "", problems: list[tuple[str, str]] | None = None
+) -> dict[str, np.ndarray]:
+    """Every metric of every slice; a slice whose distances cannot be measured gets NaN and a line in ``problems``."""
+    from ..metrics import dice_score, iou_score, ks_score
 
     y = subset.y
     pvalue, statistic = ks_score(y, y_pred, images=subset.images, per_slice=True, return_statistic=True)
     # Distances in mm only where the pixel spacing is known (not for image folders): NaN elsewhere.
-    known = subset.known_spacing
+    known = np.flatnonzero(subset.known_spacing)
     apd, hausdorff = np.full(len(y), np.nan), np.full(len(y), np.nan)
-    if known.any():
-        # Against the expert's points (the i-contour files y was drawn from), as the challenge;
-        # the mask's outline where the records name no file.
-        paths = subset.frame["icontour_path"] if "icontour_path" in subset.frame.dtype.names else [""] * len(y)
-        experts = [read_contour(path) if path else mask_to_contour(mask) for path, mask in zip(paths, y)]
-        experts = [experts[i] for i in np.flatnonzero(known)]
-        spacing = subset.spacing[known]
-        apd[known] = _apd(experts, y_pred[known], spacing, [subset.label(i) for i in np.flatnonzero(known)])
-        hausdorff[known] = hausdorff_distance(experts, y_pred[known], spacing=spacing, per_slice=True)
+    if known.size:
+        try:
+            apd[known], hausdorff[known] = _distances(subset, y_pred, known)
+        except _SLICE_ERRORS:
+            # One slice (an outline too long to trace in memory, a contour file changed since it was
+            # loaded) must not sink the others' distances: slice by slice, naming the one that fails.
+            for i in known:
+                try:
+                    (apd[i],), (hausdorff[i],) = _distances(subset, y_pred, np.array([i]), quiet=True)
+                except _SLICE_ERRORS as exc:
+                    where = subset.frame["icontour_path"][i] if "icontour_path" in subset.frame.dtype.names else ""
+                    reason = f"{method}: APD and Hausdorff distance of {subset.label(i)} not measured"
+                    if problems is not None:
+                        problems.append((str(where or subset.label(i)), f"{reason} ({type(exc).__name__}: {exc})"))
     return {
         "iou": iou_score(y, y_pred, per_slice=True),
         "dice": dice_score(y, y_pred, per_slice=True),
@@ -422,15 +432,32 @@ def _slice_metrics(subset: _Subset, y_pred: np.ndarray) -> dict[str, np.ndarray]
         "ks_statistic": statistic,
         "apd_mm": apd,
         "hausdorff_mm": hausdorff,
-        "good_contour": np.where(known, apd < _GOOD_APD_MM, np.nan),
+        "good_contour": np.where(np.isnan(apd), np.nan, apd < _GOOD_APD_MM),
     }
 
 
-def _apd(experts: list, y_pred: np.ndarray, spacing: np.ndarray, labels: list[str]) -> np.ndarray:
+def _distances(subset: _Subset, y_pred: np.ndarray, index: np.ndarray, *, quiet: bool = False):
+    """APD and Hausdorff distance (mm) of the slices ``index``, against the expert's points.
+
+    The i-contour files y was drawn from, as the challenge; the mask's outline
+    where the records name no file.
+    """
+    from ..io import mask_to_contour, read_contour
+    from ..metrics import hausdorff_distance
+
+    paths = subset.frame["icontour_path"] if "icontour_path" in subset.frame.dtype.names else [""] * len(subset.y)
+    experts = [read_contour(paths[i]) if paths[i] else mask_to_contour(subset.y[i]) for i in index]
+    spacing = subset.spacing[index]
+    apd = _apd(experts, y_pred[index], spacing, [subset.label(i) for i in index], quiet=quiet)
+    return apd, hausdorff_distance(experts, y_pred[index], spacing=spacing, per_slice=True)
+
+
+def _apd(experts: list, y_pred: np.ndarray, spacing: np.ndarray, labels: list[str], *, quiet: bool = False) -> np.ndarray:
     """Per-slice MICCAI 2009 APD; the exact geometric APD where pixels are not square.
 
     The challenge's rules measure in pixels, so they need square pixels: one
-    anisotropic slice must not sink the whole evaluation, and is named.
+    anisotropic slice must not sink the whole evaluation, and is named
+    (unless ``quiet``: a slice measured alone after another failed).
     """
     from ..metrics import average_perpendicular_distance
     from ..metrics._distance import square_pixels
@@ -446,7 +473,7 @@ def _apd(experts: list, y_pred: np.ndarray, spacing: np.ndarray, labels: list[st
                 per_slice=True,
                 definition=definition,
             )
-    if not square.all():
+    if not square.all() and not quiet:
         names = ", ".join([labels[i] for i in np.flatnonzero(~square)][:5])
         print(
             f"warning: {int((~square).sum())} slice(s) with non-square pixels ({names}"

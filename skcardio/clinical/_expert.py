@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 
-from ..exceptions import StudyError
+from ..exceptions import SkcardioWarning, StudyError
 from ..io import CineStudy, contour_to_mask, read_contour
+from ..io._mask import outside_image, polygon_area
 
 __all__ = ["expert_masks"]
 
@@ -32,7 +34,10 @@ def expert_masks(study: CineStudy, contours: Mapping[int, str | os.PathLike]) ->
     observed : ndarray of shape (n_phases, n_slices), bool
         Which images have a contour: pass it to
         :func:`~skcardio.clinical.lv_volumes` so that the expert's volumes
-        use their own phases and slices.
+        use their own phases and slices. A contour that encloses no pixel
+        of its image (drawn outside it, or of zero area) is left out, with a
+        warning: counted, it would add an area of 0 to the expert's volume
+        and the model's area on that image to the model's.
 
     Raises
     ------
@@ -40,6 +45,12 @@ def expert_masks(study: CineStudy, contours: Mapping[int, str | os.PathLike]) ->
         If a contour's instance number is not an image of the study.
     ContourReadError
         If a contour file is malformed (naming the file and line).
+
+    Warns
+    -----
+    SkcardioWarning
+        For each contour left out as enclosing no pixel of its image, naming
+        the file, the image size and why.
 
     Examples
     --------
@@ -65,6 +76,21 @@ def expert_masks(study: CineStudy, contours: Mapping[int, str | os.PathLike]) ->
                 f"(instances {instances.min()}-{instances.max()})"
             )
         phase, slice_ = where[0]
-        masks[phase, slice_] = contour_to_mask(read_contour(path), study.images.shape[2:])
+        points = read_contour(path)
+        mask = contour_to_mask(points, study.images.shape[2:])
+        if not mask.any():
+            warnings.warn(f"{path}: {_no_pixel(points, mask.shape)}", SkcardioWarning, stacklevel=2)
+            continue
+        masks[phase, slice_] = mask
         observed[phase, slice_] = True
     return masks, observed
+
+
+def _no_pixel(points: np.ndarray, shape: tuple[int, int]) -> str:
+    """Why a contour encloses no pixel of its image (the tests of quality control), and that it is left out."""
+    outside = int(np.count_nonzero(outside_image(points, shape)))
+    if outside:
+        why = f"{outside} of its {len(points)} point(s) lie outside the {shape[0]}x{shape[1]} image"
+    else:
+        why = f"it encloses no pixel centre of the {shape[0]}x{shape[1]} image (area {polygon_area(points):.3g} px²)"
+    return f"the contour encloses no pixel of its image ({why}): left out of the expert's images and volumes"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..exceptions import StudyError
 from ..io import CineGeometry, CineStudy
 from ._expert import expert_masks
 from ._slices import SliceSelection, select_lv_slices
@@ -218,6 +219,15 @@ def measure_study(
     StudyMeasurement
         Automatic volumes and function, and the expert's where contours were given.
 
+    Raises
+    ------
+    StudyError
+        If a contour's instance number is not an image of the study, or no
+        contour encloses a pixel of its image (each is left out by
+        :func:`expert_masks`, with a warning).
+    ContourReadError
+        If a contour file is malformed.
+
     Examples
     --------
     The two contoured phases of one slice of the embedded sample, with the
@@ -248,6 +258,10 @@ def measure_study(
     expert = {}
     if contours:
         truth, observed = expert_masks(study, contours)
+        if not observed.any():  # each left out with a warning: no expert volume to compare with
+            raise StudyError(
+                f"{study.patient_id}: none of the {len(contours)} expert contour(s) encloses a pixel of its image"
+            )
         expert_volumes = lv_volumes(truth, geometry, observed=observed)
         reference = cardiac_function(expert_volumes, heart_rate=rate)
         model_volumes = lv_volumes(masks & observed[:, :, None, None], geometry, observed=observed)

@@ -15,6 +15,7 @@ import numpy as np
 from .._folders import walk_folder
 from ..exceptions import DicomReadError, SkcardioWarning, StudyError
 from ._dicom import DicomSlice
+from ._limits import HEART_RATE_BPM, SLICE_SPACING_MM, PhysicalRange
 from ._parallel import read_dicoms
 
 __all__ = ["CineGeometry", "CineStudy", "SetAside", "find_dicom_files", "read_cine"]
@@ -93,7 +94,8 @@ class CineGeometry:
         How the header's ``SpacingBetweenSlices`` / ``SliceThickness``
         compare with the measured spacing (one sentence).
     slice_thickness : float
-        Median ``SliceThickness`` in mm (NaN if absent).
+        Median ``SliceThickness`` in mm (NaN if absent; values outside
+        0.001-100 mm are left out, with a warning).
     normal : (float, float, float)
         Unit normal of the stack (NaNs without orientation).
     trigger_times : ndarray of shape (n_phases, n_slices)
@@ -107,6 +109,8 @@ class CineGeometry:
     heart_rate : float, default=NaN
         Beats per minute: median ``HeartRate`` of the images, else 60000 /
         median ``NominalInterval`` (R-R interval, ms); NaN if neither.
+        Values outside 10-1000 bpm (an interval of 60-6000 ms) are left
+        out, with a warning; 0 means unknown.
     heart_rate_source : str, default=""
         ``"HeartRate"``, ``"NominalInterval"`` or ``""``.
     position_source : str, default="ImagePositionPatient"
@@ -296,13 +300,19 @@ def read_cine(
         If the files hold several patients, no usable image, slice positions
         with different numbers of phases (a missing or extra phase),
         duplicate images (same position and trigger time), mixed image sizes
-        or pixel spacings; the message names the files.
+        or pixel spacings, files without ``PixelSpacing``, neighbouring
+        slice positions more than 100 mm apart, or (one slice position) a
+        ``SpacingBetweenSlices`` or ``SliceThickness`` outside 0.001-100 mm;
+        the message names the files.
 
     Warns
     -----
     SkcardioWarning
-        Irregular gaps between slices, or a ``SpacingBetweenSlices`` that
-        disagrees with the positions (the positions are used).
+        Irregular gaps between slices, a ``SpacingBetweenSlices`` that
+        disagrees with the positions (the positions are used), or header
+        values outside their physical range, ignored (``SpacingBetweenSlices``
+        and ``SliceThickness`` beside several positions, ``HeartRate``,
+        ``NominalInterval``; ``docs/security.md``).
 
     Examples
     --------
@@ -329,7 +339,7 @@ def read_cine(
     _check_uniform(slices, where)
     grid = _grid(slices, set_aside, use_positions, where)
     notes: list[str] = []
-    geometry = _geometry(grid, slices, use_positions, notes)
+    geometry = _geometry(grid, use_positions, notes, where)
     images = np.stack([np.stack([s.image for s in row]) for row in grid]).astype(np.float32, copy=False)
     for note in notes:
         warnings.warn(f"{where}: {note}", SkcardioWarning, stacklevel=2)
@@ -479,6 +489,13 @@ def _orientation_reason(s: DicomSlice, reference: np.ndarray) -> str:
 
 def _check_uniform(slices, where) -> None:
     """One image size and one pixel spacing in the stack, or an error naming the odd files."""
+    unknown = [s for s in slices if not all(map(math.isfinite, s.pixel_spacing))]
+    if unknown:  # NaN != NaN: counted below, each would be a spacing of its own
+        which = "any file" if len(unknown) == len(slices) else f"{len(unknown)} of {len(slices)} files: {_files(unknown)}"
+        raise StudyError(
+            f"{where}: no PixelSpacing (0028,0030) in {which}; areas and volumes in mm need the pixel spacing "
+            "of every image"
+        )
     checks = (("image size", lambda s: s.shape), ("pixel spacing", lambda s: tuple(round(v, 4) for v in s.pixel_spacing)))
     for name, value in checks:
         counts = Counter(value(s) for s in slices)
@@ -560,15 +577,20 @@ def _check_duplicates(column, normal, where) -> None:
             )
 
 
-def _geometry(grid, slices, use_positions, notes: list[str]) -> CineGeometry:
+def _geometry(grid, use_positions, notes: list[str], where: str) -> CineGeometry:
     first = grid[0]
     normal = _normal(first[0]) if use_positions else None
     positions = np.array([_position(s, normal) for s in first])
+    _check_gaps(positions, first, use_positions, where)
     flat = [s for row in grid for s in row]
-    header_gap = _median([s.spacing_between_slices for s in flat])
-    thickness = _median([s.slice_thickness for s in flat])
+    # One slice position: the header's distance (SpacingBetweenSlices, else SliceThickness) is the
+    # slice spacing, and one out of range an error; with several, the positions are (only noted).
+    one = len(positions) < 2
+    header_gap = _header_distance(flat, "spacing_between_slices", "SpacingBetweenSlices", one, where, notes)
+    used = one and not math.isfinite(header_gap)
+    thickness = _header_distance(flat, "slice_thickness", "SliceThickness", used, where, notes)
     spacing, source, check = _spacing(positions, header_gap, thickness, first, use_positions, notes)
-    heart_rate, hr_source = _heart_rate(flat)
+    heart_rate, hr_source = _heart_rate(flat, notes)
     return CineGeometry(
         pixel_spacing=tuple(float(v) for v in first[0].pixel_spacing),
         slice_positions=positions,
@@ -585,6 +607,52 @@ def _geometry(grid, slices, use_positions, notes: list[str]) -> CineGeometry:
         heart_rate_source=hr_source,
         position_source="ImagePositionPatient" if use_positions else "SliceLocation",
     )
+
+
+def _check_gaps(positions: np.ndarray, first: list[DicomSlice], use_positions: bool, where: str) -> None:
+    """Refuse neighbouring slices further apart than any heart (positions of 1e300 mm, two stacks)."""
+    gaps = np.diff(positions)
+    far = [i for i, gap in enumerate(gaps) if gap not in SLICE_SPACING_MM]
+    if far:
+        i, source = far[0], "ImagePositionPatient" if use_positions else "SliceLocation"
+        raise StudyError(
+            f"{where}: neighbouring slice positions {positions[i]:.6g} mm ({Path(first[i].path).name}) and "
+            f"{positions[i + 1]:.6g} mm ({Path(first[i + 1].path).name}) lie {gaps[i]:.6g} mm apart along "
+            f"the stack normal ({source}): {SLICE_SPACING_MM.expected()}"
+        )
+
+
+def _screened(flat, attribute: str, plausible: PhysicalRange, to_range=None) -> tuple[list[float], list[DicomSlice]]:
+    """The present values of an optional element within ``plausible`` (through ``to_range``), and the files out of it."""
+    present = [s for s in flat if math.isfinite(getattr(s, attribute))]
+    convert = to_range or (lambda value: value)
+    inside = [convert(getattr(s, attribute)) in plausible for s in present]
+    kept = [getattr(s, attribute) for s, ok in zip(present, inside) if ok]
+    return kept, [s for s, ok in zip(present, inside) if not ok]
+
+
+def _found(element: str, odd: list[DicomSlice], attribute: str, unit: str, n_files: int) -> str:
+    """``'HeartRate 1e+09 bpm in 3 of 20 file(s) (1.dcm, ...)'``: the values out of range and their files."""
+    values = sorted({getattr(s, attribute) for s in odd})
+    listed = ", ".join(f"{v:g}" for v in values[:3]) + (" ..." if len(values) > 3 else "")
+    return f"{element} {listed} {unit} in {len(odd)} of {n_files} file(s) ({_files(odd)})"
+
+
+def _header_distance(flat, attribute: str, element: str, used: bool, where: str, notes: list[str]) -> float:
+    """Median SpacingBetweenSlices or SliceThickness in mm (NaN if absent), within ``SLICE_SPACING_MM``.
+
+    Values out of range are an error when ``used`` (they would be the slice
+    spacing), else left out with a note.
+    """
+    values, odd = _screened(flat, attribute, SLICE_SPACING_MM)
+    if odd:
+        found = _found(element, odd, attribute, "mm", len(flat))
+        if used:
+            raise StudyError(
+                f"{where}: one slice position, whose slice spacing would be {found}: {SLICE_SPACING_MM.expected()}"
+            )
+        notes.append(f"{found} ignored: {SLICE_SPACING_MM.expected()}")
+    return _median(values)
 
 
 def _median(values) -> float:
@@ -624,11 +692,22 @@ def _spacing(positions, header_gap, thickness, first, use_positions, notes) -> t
     return spacing, source, check
 
 
-def _heart_rate(flat) -> tuple[float, str]:
-    rate = _median([s.heart_rate for s in flat])
-    if math.isfinite(rate) and rate > 0:
-        return rate, "HeartRate"
-    interval = _median([s.nominal_interval for s in flat])
-    if math.isfinite(interval) and interval > 0:
-        return 60000.0 / interval, "NominalInterval"
+def _heart_rate(flat, notes: list[str]) -> tuple[float, str]:
+    """Median HeartRate, else 60000 / median NominalInterval; values beyond ``HEART_RATE_BPM`` left out with a note.
+
+    0 (written by scanners without ECG) means unknown, as an absent element.
+    """
+    rates, odd = _screened([s for s in flat if s.heart_rate != 0], "heart_rate", HEART_RATE_BPM)
+    if odd:
+        notes.append(f"{_found('HeartRate', odd, 'heart_rate', 'bpm', len(flat))} ignored: {HEART_RATE_BPM.expected()}")
+    if rates:
+        return _median(rates), "HeartRate"
+    known = [s for s in flat if s.nominal_interval != 0]
+    intervals, odd = _screened(known, "nominal_interval", HEART_RATE_BPM, lambda interval: 60000.0 / interval)
+    if odd:
+        found = _found("NominalInterval", odd, "nominal_interval", "ms (R-R interval)", len(flat))
+        shortest, longest = 60000.0 / HEART_RATE_BPM.high, 60000.0 / HEART_RATE_BPM.low
+        notes.append(f"{found} ignored: {HEART_RATE_BPM.expected()}, an interval of {shortest:g}-{longest:g} ms")
+    if intervals:
+        return 60000.0 / _median(intervals), "NominalInterval"
     return math.nan, ""

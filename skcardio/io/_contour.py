@@ -53,8 +53,9 @@ def read_contour(path: PathLike) -> np.ndarray:
         so stray ``\\r``, ``\\f`` or NUL characters show), or there are
         fewer than 3 points (the message gives their lines); or if the file
         exceeds a limit of :func:`skcardio.io.get_limits` (``max_text_bytes``,
-        ``max_line_chars``, ``max_contour_points``), checked before the
-        points are parsed.
+        ``max_line_chars``, ``max_contour_points``, checked before the
+        points are parsed; ``max_contour_coordinate``, a point's ``|x|`` or
+        ``|y|``, as each line is).
 
     Examples
     --------
@@ -133,6 +134,13 @@ def _parse_line(line: str, path: str, number: int) -> tuple[float, float]:
     if not (math.isfinite(x) and math.isfinite(y)):
         raise ContourReadError(
             f"{path}, line {number}: coordinates must be finite, got {quote(line)}"
+        )
+    limits = get_limits()
+    if max(abs(x), abs(y)) > limits.max_contour_coordinate:
+        # Drawing or measuring the contour would take memory in proportion to its extent.
+        raise ContourReadError(
+            f"{path}, line {number}: {quote(line)}: "
+            + limits.refusal("max_contour_coordinate", f"a coordinate of {max(abs(x), abs(y)):g} pixels in magnitude")
         )
     return x, y
 

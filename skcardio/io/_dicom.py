@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import struct
 import sys
 import warnings
@@ -14,7 +13,7 @@ from io import BytesIO
 
 import numpy as np
 import pydicom
-from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
+from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import DataElement
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.filereader import _read_file_meta_info
@@ -26,9 +25,10 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
-from ..exceptions import DicomReadError
+from ..exceptions import DicomReadError, SkcardioWarning
 from ._fastdicom import scan_header, split_text
-from ._limits import get_limits, read_regular
+from ._limits import PATIENT_COORDINATE_MM, PIXEL_SPACING_MM, get_limits, read_regular
+from ._values import _check_orientation, _check_range, _floats, _int, _name, _number, _tag_name, _texts
 
 __all__ = ["DicomSlice", "read_dicom", "read_header"]
 
@@ -60,17 +60,21 @@ class DicomSlice:
     instance_number : int or None
         ``InstanceNumber``.
     pixel_spacing : tuple of float
-        ``(row spacing, column spacing)`` in mm; ``(nan, nan)`` if absent
-        (``ImagerPixelSpacing``, measured at a projection detector, is not
-        used in its place).
+        ``(row spacing, column spacing)`` in mm, each within 0.001-50 mm;
+        ``(nan, nan)`` if absent (``ImagerPixelSpacing``, measured at a
+        projection detector, is not used in its place).
     slice_thickness, slice_location, trigger_time : float
         In mm, mm and ms; NaN if absent.
     image_position : tuple of float
-        ``ImagePositionPatient`` (x, y, z) in mm; NaNs if absent.
+        ``ImagePositionPatient`` (x, y, z) in mm, each within +-1e5 mm; NaNs
+        if absent.
     image_orientation : tuple of float
-        ``ImageOrientationPatient`` (6 direction cosines); NaNs if absent.
-        A numeric element that is present but malformed (not plain decimal
-        numbers, or not as many as above) raises :class:`DicomReadError`.
+        ``ImageOrientationPatient`` (6 direction cosines: the row and the
+        column direction, two unit vectors that are not parallel); NaNs if
+        absent. A numeric element that is present but malformed (not plain
+        decimal numbers, or not as many as above) raises
+        :class:`DicomReadError`, as do the values above out of their range
+        (``skcardio.io._limits``: physical bounds, docs/security.md).
     rescale_slope, rescale_intercept : float
         The values applied (1 and 0 when the tags are absent, or when a
         Modality LUT Sequence is applied instead).
@@ -131,7 +135,8 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
         If False, return ``image=None`` without decoding the pixels (fast
         header-only read). The file is checked as for a full read (required
         elements present, pixel data complete), so a file that passes here
-        fails a full read only if its compressed pixel data cannot be decoded.
+        fails a full read only if its compressed (or 1-bit) pixel data
+        cannot be decoded into one ``(Rows, Columns)`` frame.
 
     Returns
     -------
@@ -149,8 +154,13 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
         (PhotometricInterpretation other than MONOCHROME1/2, e.g. RGB or
         PALETTE COLOR; float pixel data),
         has a malformed numeric element (e.g. a PixelSpacing without exactly
-        2 numbers), or uses a compressed transfer syntax that no installed
-        decoder handles. The message names the file and the cause.
+        2 numbers) or a non-physical one (a PixelSpacing beyond 0.001-50 mm,
+        an ImagePositionPatient coordinate beyond +-1e5 mm, an
+        ImageOrientationPatient whose row and column vectors are zero,
+        parallel or not of unit length), uses a compressed transfer syntax
+        that no installed decoder handles, or pixel data that decode to
+        other than one ``(Rows, Columns)`` frame. The message names the file
+        and the cause.
 
     Examples
     --------
@@ -375,12 +385,12 @@ def _make_slice(ds, image: np.ndarray | None, path: str, photometric: str) -> Di
             # brighter on a viewer is higher here (as for MONOCHROME2).
             image = modality(np.array(_stored_range(ds, path), np.float32)).sum() - image
     spacing = _floats(ds, "PixelSpacing", 2, path)
-    if not all(value > 0 for value in spacing if not math.isnan(value)):
-        # Areas and distances in mm would be 0 or negative: no physical sense.
-        received = "\\".join(_texts(ds, "PixelSpacing"))
-        raise DicomReadError(
-            f"{path}: {_name('PixelSpacing')} must hold 2 positive distances in mm, got {received!r}"
-        )
+    position = _floats(ds, "ImagePositionPatient", 3, path)
+    orientation = _floats(ds, "ImageOrientationPatient", 6, path)
+    # Areas of 0 or 1e400 mm², a normal of NaNs: no physical sense, refused here, once.
+    _check_range(ds, "PixelSpacing", spacing, PIXEL_SPACING_MM, path)
+    _check_range(ds, "ImagePositionPatient", position, PATIENT_COORDINATE_MM, path)
+    _check_orientation(ds, orientation, path)
     return DicomSlice(
         image=image,
         path=path,
@@ -390,8 +400,8 @@ def _make_slice(ds, image: np.ndarray | None, path: str, photometric: str) -> Di
         slice_thickness=_number(ds, "SliceThickness", math.nan, path),
         slice_location=_number(ds, "SliceLocation", math.nan, path),
         trigger_time=_number(ds, "TriggerTime", math.nan, path),
-        image_position=_floats(ds, "ImagePositionPatient", 3, path),
-        image_orientation=_floats(ds, "ImageOrientationPatient", 6, path),
+        image_position=position,
+        image_orientation=orientation,
         rescale_slope=slope,
         rescale_intercept=intercept,
         shape=(_int(ds, "Rows", 0, path), _int(ds, "Columns", 0, path)),
@@ -624,7 +634,9 @@ def _pixels(ds: pydicom.Dataset, path: str) -> np.ndarray:
         )
     try:
         # Compressed (or unusual) layouts go through pydicom's handlers.
-        return np.asarray(ds.pixel_array, dtype=np.float32)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            image = ds.pixel_array
     except (NotImplementedError, RuntimeError) as exc:
         raise DicomReadError(
             f"{path}: cannot decode pixel data with transfer syntax "
@@ -632,6 +644,16 @@ def _pixels(ds: pydicom.Dataset, path: str) -> np.ndarray:
         ) from exc
     except (ValueError, AttributeError, EOFError, struct.error, TypeError, KeyError, IndexError) as exc:
         raise DicomReadError(f"{path}: corrupt pixel data ({_describe(exc)})") from exc
+    said = "; ".join(str(w.message) for w in caught)
+    shape = (_int(ds, "Rows", 0, path), _int(ds, "Columns", 0, path))
+    if image.shape != shape:  # e.g. 1-bit data long enough for 16 frames: pydicom returns them all
+        raise DicomReadError(
+            f"{path}: the pixel data decode to an array of shape {image.shape}, expected one frame of "
+            f"(Rows, Columns) = {shape} (BitsAllocated {bits})" + (f"; pydicom: {said}" if said else "")
+        )
+    for w in caught:  # pydicom's words, with the file they are about
+        warnings.warn(f"{path}: {w.message}", SkcardioWarning, stacklevel=2)
+    return np.asarray(image, dtype=np.float32)
 
 
 def _decode_native(data, rows: int, cols: int, bits: int, bits_stored: int, signed: bool, little_endian: bool) -> np.ndarray:
@@ -654,90 +676,3 @@ def _mask_bits(image: np.ndarray, bits_stored: int, signed: bool) -> np.ndarray:
         sign = 1 << (bits_stored - 1)
         image = (image ^ sign) - sign
     return image
-
-
-#: Characters of DICOM decimal (DS) and integer (IS) strings. Python's float()
-#: takes exactly the DS grammar once limited to these: no '1_0' (as 10), 'nan',
-#: 'inf' or non-ASCII digits. (Cheaper than a full-grammar regex; this runs
-#: ~15 times per slice.)
-_NUMERIC_CHARS = re.compile(r"[-+.0-9eE]+")
-
-
-def _texts(ds, keyword: str) -> list[str]:
-    """An element's values as strings; [] when absent or empty.
-
-    pydicom gives one value as a scalar and several as a list, the fast path a
-    str or a list: both become the same list, so both paths parse alike.
-    Both have already stripped the padding.
-    """
-    value = ds.get(keyword)
-    if type(value) is list and (not value or type(value[0]) is str):  # the fast path's
-        return value
-    if isinstance(value, str):
-        return [value] if value else []
-    if isinstance(value, (int, float)):
-        return [str(value)]
-    if value is None:
-        return []
-    if isinstance(value, bytes):  # a numeric string stored under a binary VR
-        text = value.decode("latin-1").strip("\0 ")
-        return [part.strip() for part in text.split("\\")] if text else []
-    # pydicom's MultiValue, or a plain list of ints for several binary numbers
-    # (e.g. a US with 2 values): the count checks below name what is wrong.
-    return [str(item) for item in value]
-
-
-def _numbers(ds, keyword: str, n: int, path: str) -> tuple[float, ...] | None:
-    """The n numbers of an element; None when absent, an error when malformed."""
-    texts = _texts(ds, keyword)
-    if not texts:
-        return None
-    values = ()
-    if len(texts) == n and _NUMERIC_CHARS.fullmatch("".join(texts)):
-        try:
-            values = tuple(map(float, texts))
-        except ValueError:
-            pass  # e.g. '1e', '.', '1-2': reported below
-    if not (values and all(map(math.isfinite, values))):
-        received = "\\".join(texts)
-        raise DicomReadError(
-            f"{path}: {_name(keyword)} must hold {n} finite decimal number(s) separated by "
-            f"'\\', got {len(texts)} value(s): {received!r}"
-        )
-    return values
-
-
-def _floats(ds, keyword: str, n: int, path: str) -> tuple[float, ...]:
-    """n numbers; NaNs when absent."""
-    return _numbers(ds, keyword, n, path) or (math.nan,) * n
-
-
-def _number(ds, keyword: str, default, path: str):
-    """One number; ``default`` when absent."""
-    values = _numbers(ds, keyword, 1, path)
-    return default if values is None else values[0]
-
-
-def _int(ds, keyword: str, default, path: str):
-    """One integer; ``default`` when absent."""
-    value = ds.get(keyword)
-    if type(value) is int:  # US values, already binary integers in both paths
-        return value
-    values = _numbers(ds, keyword, 1, path)
-    if values is None:
-        return default
-    if not values[0].is_integer():
-        raise DicomReadError(f"{path}: {_name(keyword)} must be an integer, got {values[0]!r}")
-    return int(values[0])
-
-
-def _name(keyword: str) -> str:
-    """'PixelSpacing (0028,0030)': how error messages name an element."""
-    return _tag_name(tag_for_keyword(keyword))
-
-
-def _tag_name(tag: int) -> str:
-    """'PixelSpacing (0028,0030)' from the tag; '(0029,1010)' for a private one."""
-    number = f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
-    keyword = keyword_for_tag(tag)
-    return f"{keyword} {number}" if keyword else number

@@ -30,6 +30,7 @@ from ..exceptions import ExportError, SkcardioWarning
 from ..utils._validation import check_slice_masks
 from ._cine import POSITION_TOLERANCE_MM
 from ._dicom import DicomSlice, read_header
+from ._limits import SLICE_SPACING_MM
 
 __all__ = ["SEGMENT_LABEL", "group_by_phase", "write_dicom_seg", "write_nifti"]
 
@@ -517,10 +518,10 @@ def _phases(slices: list[DicomSlice], group: list[int]) -> list[int]:
 
 
 def _slice_step(slices: list[DicomSlice], positions: list[list[int]], depths: np.ndarray) -> float:
-    """The regular gap between positions (mm); the slice thickness for one position."""
+    """The regular gap between positions (mm); the slice thickness for one position (1 mm if absent or not physical)."""
     if len(positions) == 1:
         thickness = slices[positions[0][0]].slice_thickness
-        return thickness if math.isfinite(thickness) and thickness > 0 else 1.0
+        return thickness if thickness in SLICE_SPACING_MM else 1.0
     gaps = np.diff(depths)
     step = float(gaps.mean())
     if np.abs(gaps - step).max() > max(GRID_TOLERANCE_MM, _TOL_GAP * step):

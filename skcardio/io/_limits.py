@@ -1,4 +1,4 @@
-"""Resource limits on inputs, checked before anything is allocated; reading regular files only.
+"""Resource limits on inputs, checked before anything is allocated; physical ranges of header values; regular files only.
 
 Every reader of skcardio checks the size an input claims (bytes, pixels,
 points, rows, network size) against :class:`Limits` before allocating it, so
@@ -7,6 +7,12 @@ that a hostile or broken file (a decompression bomb, ``/dev/zero``, a
 naming the file and the limit, instead of exhausting memory. The defaults are
 far above any cine-MRI data; raise them with :func:`set_limits`,
 :func:`limits_context` or ``SKCARDIO_<NAME>`` environment variables.
+
+The :class:`PhysicalRange` constants bound what a header value can mean
+(a pixel spacing, a slice distance, a patient coordinate, a heart rate):
+fixed, generous physical bounds, not resources, so they are not raised. A
+value beyond them is a broken or hostile file, which would otherwise give
+volumes of 0 or of 10^300 mL, or a cardiac output of millions of L/min.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-__all__ = ["Limits", "get_limits", "set_limits", "limits_context", "read_regular", "quote", "shorten"]
+__all__ = ["Limits", "get_limits", "set_limits", "limits_context", "read_regular", "quote", "shorten", "PhysicalRange"]
 
 _MiB = 1 << 20
 
@@ -52,6 +58,11 @@ class Limits:
         Characters in one line of a contour file or ``link.csv``.
     max_contour_points : int, default 100000
         Points in one contour file (expert contours hold a few hundred).
+    max_contour_coordinate : int, default 100000
+        Largest ``|x|`` or ``|y|`` of a contour point, in pixels: far beyond
+        any image (DICOM ``Rows`` and ``Columns`` are at most 65535). Drawing
+        and measuring a contour takes time and memory in proportion to its
+        extent: a point at 1e300 would need more than any memory holds.
     max_link_rows : int, default 100000
         Rows of a ``link.csv`` (one per patient).
     max_model_bytes : int, default 256 MiB
@@ -79,6 +90,7 @@ class Limits:
     max_text_bytes: int = 16 * _MiB
     max_line_chars: int = 4096
     max_contour_points: int = 100_000
+    max_contour_coordinate: int = 100_000
     max_link_rows: int = 100_000
     max_model_bytes: int = 256 * _MiB
     max_model_parameters: int = 50_000_000
@@ -109,6 +121,73 @@ class Limits:
             f"{received} exceeds the limit {name}={getattr(self, name)} (raise it with "
             f"skcardio.io.set_limits({name}=...) or the environment variable SKCARDIO_{name.upper()})"
         )
+
+
+@dataclass(frozen=True)
+class PhysicalRange:
+    """The values a physical quantity of a cine MRI header can take; beyond them the file is broken.
+
+    Unlike :class:`Limits` (resources, which a user may raise), these are
+    fixed bounds of physics and anatomy, set generously: far outside what any
+    scanner writes, well inside what keeps the arithmetic finite and the
+    results meaningful. Each is checked in one place (``docs/security.md``).
+
+    Parameters
+    ----------
+    quantity : str
+        What the values are, e.g. ``"pixel spacings"``.
+    low, high : float
+        The smallest and the largest plausible value (both included).
+    unit : str
+        The unit of ``low`` and ``high``, e.g. ``"mm"``.
+    why : str
+        Why these bounds, quoted in errors.
+
+    Examples
+    --------
+    >>> from skcardio.io._limits import PIXEL_SPACING_MM
+    >>> 1.37 in PIXEL_SPACING_MM, 1e-300 in PIXEL_SPACING_MM, float("nan") in PIXEL_SPACING_MM
+    (True, False, False)
+    """
+
+    quantity: str
+    low: float
+    high: float
+    unit: str
+    why: str
+
+    def __contains__(self, value: float) -> bool:
+        return self.low <= value <= self.high  # False for NaN
+
+    def expected(self) -> str:
+        """``'expected <quantity> within [low, high] <unit> (<why>)'``: the tail of an error message."""
+        return f"expected {self.quantity} within [{self.low:g}, {self.high:g}] {self.unit} ({self.why})"
+
+
+#: In-plane pixel size (``PixelSpacing``). Cine MRI pixels measure 1-2 mm, small-animal MRI ones
+#: 0.05 mm; at 1e-300 mm every area is 0, at 1e200 mm every area overflows.
+PIXEL_SPACING_MM = PhysicalRange(
+    "pixel spacings", 0.001, 50.0, "mm",
+    "cine MRI pixels measure 1-2 mm, small-animal ones 0.05 mm; a 256-pixel image of 50 mm pixels is 13 m wide",
+)
+#: Distance between slices: ``SpacingBetweenSlices``, ``SliceThickness`` and the gaps between the
+#: slice positions. Short-axis slices lie 5-10 mm apart; a whole left ventricle is about 100 mm long.
+SLICE_SPACING_MM = PhysicalRange(
+    "slice distances", 0.001, 100.0, "mm",
+    "short-axis slices lie 5-10 mm apart and are as thick; the whole left ventricle is about 100 mm long",
+)
+#: Each ``ImagePositionPatient`` coordinate: patient coordinates are measured from a point in the
+#: scanner, within a metre or two of the patient; 100 m leaves room for any origin convention.
+PATIENT_COORDINATE_MM = PhysicalRange(
+    "ImagePositionPatient coordinates", -1e5, 1e5, "mm",
+    "patient coordinates lie within a metre or two of the scanner's origin; 100 m is beyond any scanner room",
+)
+#: ``HeartRate``, and 60000 / ``NominalInterval`` (the R-R interval in ms): human hearts beat 25-300
+#: times a minute, a mouse's up to 700; 10-1000 bpm is an R-R interval of 60-6000 ms.
+HEART_RATE_BPM = PhysicalRange(
+    "heart rates", 10.0, 1000.0, "beats per minute",
+    "human hearts beat 25-300 times a minute, a mouse's up to 700",
+)
 
 
 def _from_environment() -> Limits:

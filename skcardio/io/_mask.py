@@ -225,6 +225,19 @@ def largest_component(mask: np.ndarray) -> np.ndarray:
     return labels == sizes.argmax()
 
 
+def outside_image(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Which ``(x, y)`` points lie beyond the image's edge, bool per point.
+
+    The edge is the outer edge of the border pixels: x outside
+    ``[-0.5, columns - 0.5]`` or y outside ``[-0.5, rows - 0.5]``. The one
+    test of quality control's ``points_outside_image`` flag and of the
+    expert contours left out of a study's volumes.
+    """
+    rows, cols = shape
+    x, y = points[:, 0], points[:, 1]
+    return (x < -0.5) | (x > cols - 0.5) | (y < -0.5) | (y > rows - 0.5)
+
+
 def polygon_area(points: np.ndarray) -> float:
     """Unsigned area of a closed polygon (shoelace formula), in pixels².
 

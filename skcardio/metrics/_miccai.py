@@ -118,8 +118,8 @@ def _edge_steps(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.minimum(x[moves], x[moves + 1]), np.minimum(y[moves], y[moves + 1])
 
 
-def _pixels_inside(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, y)`` of the pixels MATLAB's ``poly2mask`` sets (its documented algorithm).
+def _column_runs(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pixels MATLAB's ``poly2mask`` sets (its documented algorithm), as runs of rows per column.
 
     Each pixel is split into 5 x 5 subpixels; the vertices move to the nearest
     subpixel corner; the polygon becomes a path along subpixel edges (rule of
@@ -129,6 +129,11 @@ def _pixels_inside(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     keeps the pixels on its right and bottom sides only (MATLAB's example:
     the square with corners (4, 4) and (10, 10) sets columns and rows 5-10).
     No image bounds: pixels at negative coordinates count too.
+
+    Returns ``(column, start, stop)``: rows ``start`` to ``stop - 1`` of
+    ``column`` are inside. Runs, not a raster of the bounding box: memory
+    follows the outline's length, not its area (a contour 10^5 pixels
+    across would need a raster of 10^10 pixels).
     """
     scale = SUBPIXELS
     grid = _round_half_away_array(scale * (points - 0.5) + 1.0)
@@ -140,14 +145,27 @@ def _pixels_inside(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # subpixel row ye toggles every pixel row whose centre subpixel lies below it.
     centre = (xe + (scale - 1) // 2) % scale == 0
     cols = (xe[centre] + (scale - 1) // 2) // scale
-    first_row = -((-(ye[centre] + (scale - 1) // 2)) // scale)
+    rows = -((-(ye[centre] + (scale - 1) // 2)) // scale)
     if cols.size == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    c0, r0 = cols.min(), first_row.min()
-    toggles = np.zeros((first_row.max() - r0 + 1, cols.max() - c0 + 1), np.int64)
-    np.add.at(toggles, (first_row - r0, cols - c0), 1)
-    rows, columns = np.nonzero(np.cumsum(toggles, axis=0) % 2 == 1)
-    return columns + c0, rows + r0
+        return (np.empty(0, np.int64),) * 3
+    # Down each column, the toggles open and close runs in turn (even-odd rule); an
+    # unclosed run reaches the lowest toggled row of the polygon.
+    order = np.lexsort((rows, cols))
+    cols, rows = cols[order], rows[order]
+    same_next = cols[1:] == cols[:-1]
+    first = np.flatnonzero(np.r_[True, ~same_next])
+    rank = np.arange(cols.size) - np.repeat(first, np.diff(np.r_[first, cols.size]))
+    stops = np.where(np.r_[same_next, False], np.r_[rows[1:], 0], rows.max() + 1)
+    opening = (rank % 2 == 0) & (stops > rows)
+    return cols[opening], rows[opening], stops[opening]
+
+
+def _pixels_inside(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` of every pixel :func:`_column_runs` sets (memory in proportion to their number)."""
+    cols, starts, stops = _column_runs(points)
+    lengths = stops - starts
+    rows = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
+    return np.repeat(cols, lengths), rows
 
 
 def polygon_centroid(points: np.ndarray) -> np.ndarray:
@@ -164,10 +182,15 @@ def polygon_centroid(points: np.ndarray) -> np.ndarray:
         The mean of the covered pixel centres; the mean of the vertices when
         the polygon covers no pixel centre.
     """
-    x, y = _pixels_inside(points)
-    if x.size == 0:
+    cols, starts, stops = _column_runs(points)
+    lengths = stops - starts
+    count = int(lengths.sum())
+    if count == 0:
         return points.mean(axis=0)
-    return np.array([x.mean(), y.mean()])
+    # Exact integer sums (rows start..stop-1 add up to (start + stop - 1) * length / 2).
+    sum_x = int(np.dot(cols, lengths))
+    sum_y = int(np.sum((starts + stops - 1) * lengths // 2))  # the product is always even
+    return np.array([sum_x / count, sum_y / count])
 
 
 def _round_half_away(value: float) -> int:
@@ -176,8 +199,8 @@ def _round_half_away(value: float) -> int:
 
 
 def _covers(points: np.ndarray, x: int, y: int) -> bool:
-    xs, ys = _pixels_inside(points)
-    return bool(np.any((xs == x) & (ys == y)))
+    cols, starts, stops = _column_runs(points)
+    return bool(np.any((cols == x) & (starts <= y) & (y < stops)))
 
 
 def _fitted_slopes(prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray) -> np.ndarray:

@@ -145,6 +145,44 @@ def test_qc_flagged_slices_reported_and_excluded(tmp_path, capsys):
     assert len(rows) == 11 and not any(r["qc_flags"] for r in rows)
 
 
+def test_one_bad_contour_does_not_sink_the_run(tmp_path, capsys, monkeypatch):
+    """A contour point at 1e300 stopped the whole run ("Number of samples, -9223372036854775808")."""
+    from skcardio import metrics
+    from skcardio.io import read_contour
+
+    root = tmp_path / "data"
+    shutil.copytree(get_sample_path(), root)
+    folder = root / "contourfiles" / "SC-HF-I-1" / "i-contours"
+    (folder / "IM-0001-0099-icontour-manual.txt").write_text("1e300 1e300\n2e300 1\n1 2e300\n")
+    argv = ["evaluate", str(root), "--no-plots", "--no-progress", "--out"]
+    assert main([*argv, str(tmp_path / "a")]) == 1
+    err = capsys.readouterr().err
+    assert ("IM-0001-0099-icontour-manual.txt, line 1: '1e300 1e300': a coordinate of 1e+300 pixels in magnitude "
+            "exceeds the limit max_contour_coordinate=100000") in err
+    rows = _rows(tmp_path / "a" / "per_slice.csv")
+    assert len(rows) == 11 and ("SCD0000101", "99") not in {(r["patient_id"], r["instance"]) for r in rows}
+
+    # A slice whose distances fail (an outline too long to trace in memory): NaN and named; the others measured.
+    target = folder / "IM-0001-0119-icontour-manual.txt"
+    points, original = read_contour(target), metrics.hausdorff_distance
+
+    def hausdorff_distance(y_true, y_pred, **kwargs):
+        if any(np.array_equal(contour, points) for contour in y_true):
+            raise MemoryError("Unable to allocate 298. GiB")
+        return original(y_true, y_pred, **kwargs)
+
+    monkeypatch.setattr(metrics, "hausdorff_distance", hausdorff_distance)
+    assert main([*argv, str(tmp_path / "b")]) == 1
+    err = capsys.readouterr().err
+    assert (f"  {target}: otsu: APD and Hausdorff distance of SCD0000101/119 not measured (MemoryError: Unable to "
+            "allocate 298. GiB)") in err
+    rows = {(r["patient_id"], r["instance"]): r for r in _rows(tmp_path / "b" / "per_slice.csv")}
+    assert len(rows) == 11
+    assert (rows["SCD0000101", "119"]["apd_mm"], rows["SCD0000101", "119"]["hausdorff_mm"]) == ("nan", "nan")
+    others = [r for key, r in rows.items() if key != ("SCD0000101", "119")]
+    assert all(np.isfinite(float(r["apd_mm"])) and np.isfinite(float(r["hausdorff_mm"])) for r in others)
+
+
 @pytest.mark.parametrize("method", ["kmeans", "region-growing", "classical", "multiotsu"])
 def test_other_methods(tmp_path, method, capsys):
     out = tmp_path / "out"

@@ -122,6 +122,7 @@ def test_a_folder_mixing_good_and_hostile_files(tmp_path, make_dicom, capsys, _p
     image = np.full((16, 16), 100, np.int16)
     make_dicom(folder / "slope.dcm", image, slope=1e36)
     make_dicom(folder / "spacing.dcm", image, spacing=(0, 0))
+    make_dicom(folder / "huge_spacing.dcm", image, spacing=(1e200, 1e200))  # was an area of inf: "no PixelSpacing"
     make_dicom(folder / "no_spacing.dcm", image, PixelSpacing=None)
     large_slice(folder / "large.dcm", 4096)
     (folder / "text.dcm").write_text("not a DICOM")
@@ -140,11 +141,12 @@ def test_a_folder_mixing_good_and_hostile_files(tmp_path, make_dicom, capsys, _p
         "fifo.dcm": "is a pipe (FIFO)",
         "loop.dcm": "symbolic link loop",
         "slope.dcm": "RescaleSlope (0028,1053) 1e+36",
-        "spacing.dcm": "PixelSpacing (0028,0030) must hold 2 positive distances in mm",
+        "spacing.dcm": "PixelSpacing (0028,0030) '0.0\\\\0.0' is not physical: expected pixel spacings within",
+        "huge_spacing.dcm": "PixelSpacing (0028,0030) '1e+200\\\\1e+200' is not physical",
         "large.dcm": "an image of 4096 x 4096 = 16777216 pixels exceeds the limit max_predict_pixels",
         "text.dcm": "not a DICOM file",
     }
-    assert "8 file(s) skipped:" in err and "1 warning(s):" in err
+    assert "9 file(s) skipped:" in err and "1 warning(s):" in err
     for name, says in expected.items():
         assert f"  {folder / name}: " in err and says in err, name
     assert "no_spacing.dcm: no PixelSpacing (0028,0030): area_mm2 left blank" in err

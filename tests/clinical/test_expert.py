@@ -13,7 +13,7 @@ import pytest
 from _cine_studies import write_study
 
 from skcardio.clinical import cardiac_function, expert_masks, lv_volumes, measure_study
-from skcardio.exceptions import ContourReadError, StudyError
+from skcardio.exceptions import ContourReadError, SkcardioWarning, StudyError
 from skcardio.io import read_cine
 
 PATIENTS = ["SCD0000101", "SCD0000201", "SCD0000301", "SCD0000401", "SCD0000501"]
@@ -103,3 +103,39 @@ def test_contour_of_an_unknown_instance(tmp_path, make_dicom):
     path.write_text("1 1\nx 1\n5 5\n")
     with pytest.raises(ContourReadError, match="c.txt"):
         expert_masks(study, {1: path})
+
+
+def test_contour_enclosing_no_pixel_is_left_out_with_a_warning(tmp_path, make_dicom):
+    """Counted, a contour outside the image added 0 to the expert's volume and the model's area to the model's:
+    a model-vs-expert EF difference of +27.4 points instead of +1.4 on a real study."""
+    write_study(make_dicom, tmp_path / "p", n_phases=4, n_slices=3)
+    study = read_cine(tmp_path / "p")
+    paths = {}
+    for instance in (1, 3, 5, 7):  # phases 0 and 2 of slices 0 and 1
+        paths[instance] = tmp_path / f"{instance}.txt"
+        paths[instance].write_text("10 10\n20 10\n20 20\n10 20\n")
+    paths[7].write_text("300 300\n350 300\n350 350\n")  # phase 2 of slice 1, outside the 48 x 48 image
+    with pytest.warns(SkcardioWarning) as caught:
+        masks, observed = expert_masks(study, paths)
+    assert [str(w.message) for w in caught] == [
+        f"{paths[7]}: the contour encloses no pixel of its image (3 of its 3 point(s) lie outside the 48x48 image): "
+        "left out of the expert's images and volumes"
+    ]
+    assert caught[0].filename == __file__  # stacklevel: the caller's line
+    np.testing.assert_array_equal(observed.nonzero(), ([0, 0, 2], [0, 1, 0]))
+    # The model finds the square on every contoured image and a disc on the one left out.
+    model = masks.copy()
+    model[2, 1, 20:30, 20:30] = True
+    with pytest.warns(SkcardioWarning, match=r"7\.txt: the contour encloses no pixel"):
+        row = measure_study(study, model, contours=paths).row()
+    assert row["expert_images"] == 3
+    assert row["model_on_expert_esv_ml"] == row["expert_esv_ml"] and row["model_on_expert_ef_diff_points"] == 0
+
+    paths[7].write_text("10.2 10.2\n10.6 10.2\n10.6 10.6\n")  # inside, between pixel centres
+    with pytest.warns(SkcardioWarning, match=r"it encloses no pixel centre of the 48x48 image \(area 0\.08 px²\)"):
+        _, observed = expert_masks(study, paths)
+    assert observed.sum() == 3
+    with pytest.warns(SkcardioWarning), pytest.raises(
+        StudyError, match=r"SYN001: none of the 1 expert contour\(s\) encloses a pixel of its image"
+    ):
+        measure_study(study, model, contours={7: paths[7]})

@@ -270,3 +270,99 @@ def test_selected_slices_are_said_not_to_be_a_cine_study():
     with pytest.raises(StudyError, match=r"a phase is missing or extra; most positions hold a single image, so "
                                          r"these look like selected slices, not a complete cine study"):
         read_cine(get_sample_path() / "dicoms" / "SCD0000101")
+
+
+def _set(files, **tags):
+    """Set (None: delete) header elements in every file of ``files`` (a list or write_study's dict)."""
+    import pydicom
+
+    for path in files.values() if isinstance(files, dict) else files:
+        ds = pydicom.dcmread(path)
+        for keyword, value in tags.items():
+            if value is None:
+                ds.pop(keyword, None)
+            else:
+                setattr(ds, keyword, value)
+        ds.save_as(path)
+
+
+@pytest.mark.parametrize("value", [-10, 0, 1e300])
+def test_one_position_with_a_non_physical_spacing_is_an_error(tmp_path, make_dicom, value):
+    """The header gives a single position's spacing: -10 gave negative volumes (ED and ES swapped), 0 volumes of 0."""
+    files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=1)
+    _set(files, SpacingBetweenSlices=value, SliceThickness=value)
+    said = re.escape(f"{value:g}")
+    with pytest.raises(StudyError, match=rf"p: one slice position, whose slice spacing would be SpacingBetweenSlices "
+                                         rf"{said} mm in 3 of 3 file\(s\) \(1\.dcm, 2\.dcm, 3\.dcm\): expected slice "
+                                         r"distances within \[0\.001, 100\] mm"):
+        read_cine(tmp_path / "p")
+    _set(files, SpacingBetweenSlices=None)  # then SliceThickness would be used
+    with pytest.raises(StudyError, match=rf"whose slice spacing would be SliceThickness {said} mm in 3 of 3"):
+        read_cine(tmp_path / "p")
+
+
+def test_non_physical_header_spacing_beside_positions_is_ignored_with_a_warning(tmp_path, make_dicom):
+    files = write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=3)
+    _set(files, SpacingBetweenSlices=-10, SliceThickness=0)
+    with pytest.warns(SkcardioWarning) as caught:
+        g = read_cine(tmp_path / "p").geometry
+    said = [str(w.message) for w in caught]
+    assert len(said) == 2 and all(w.filename == __file__ for w in caught)  # stacklevel: the caller's line
+    assert said[0].endswith("SpacingBetweenSlices -10 mm in 6 of 6 file(s) (1.dcm, 3.dcm, 5.dcm, 2.dcm and 2 more) "
+                            "ignored: expected slice distances within [0.001, 100] mm (short-axis slices lie 5-10 mm "
+                            "apart and are as thick; the whole left ventricle is about 100 mm long)")
+    assert "SliceThickness 0 mm in 6 of 6 file(s)" in said[1]
+    assert (g.slice_spacing, g.spacing_source) == (pytest.approx(8.0), "ImagePositionPatient")
+    assert np.isnan(g.slice_thickness) and g.spacing_check == "no SpacingBetweenSlices or SliceThickness to compare with"
+
+
+def test_slices_further_apart_than_any_heart_are_an_error(tmp_path, make_dicom):
+    """A position of 1e300 is refused by read_dicom; one 29 m away gave a slice spacing of metres."""
+    write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=3, gaps=[8.0, 29_000.0])
+    with pytest.raises(StudyError, match=r"neighbouring slice positions .* mm \(3\.dcm\) and .* mm \(5\.dcm\) lie "
+                                         r"29000 mm apart along the stack normal \(ImagePositionPatient\): expected "
+                                         r"slice distances within \[0\.001, 100\] mm"):
+        read_cine(tmp_path / "p")
+    write_study(make_dicom, tmp_path / "q", n_phases=2, n_slices=2, spacing=100.0)  # at the bound: read
+    assert read_cine(tmp_path / "q").geometry.slice_spacing == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize(
+    "tags, rate, source, says",
+    [
+        # A cardiac output of 19,552,793 L/min.
+        ({"HeartRate": 1e9, "NominalInterval": 800}, 75.0, "NominalInterval",
+         ["HeartRate 1e+09 bpm in 4 of 4 file(s) (1.dcm, 3.dcm, 2.dcm, 4.dcm) ignored: expected heart rates within "
+          "[10, 1000] beats per minute"]),
+        ({"HeartRate": 5, "NominalInterval": 1}, np.nan, "",
+         ["HeartRate 5 bpm in 4 of 4 file(s)",
+          "NominalInterval 1 ms (R-R interval) in 4 of 4 file(s) (1.dcm, 3.dcm, 2.dcm, 4.dcm) ignored: expected "
+          "heart rates within [10, 1000] beats per minute (human hearts beat 25-300 times a minute, a mouse's up to "
+          "700), an interval of 60-6000 ms"]),
+        ({"HeartRate": 1000, "NominalInterval": 6000}, 1000.0, "HeartRate", []),  # the bounds are in
+        ({"HeartRate": 0, "NominalInterval": 6000}, 10.0, "NominalInterval", []),  # 0: no ECG, as absent
+    ],
+)
+def test_non_physical_heart_rate_is_ignored_with_a_warning(tmp_path, make_dicom, tags, rate, source, says):
+    import warnings
+
+    files = write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=2, heart_rate=None)
+    _set(files, **tags)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        g = read_cine(tmp_path / "p").geometry
+    assert all(w.category is SkcardioWarning for w in caught)
+    assert len(caught) == len(says) and all(text in str(w.message) for w, text in zip(caught, says))
+    assert g.heart_rate == pytest.approx(rate, nan_ok=True) and g.heart_rate_source == source
+
+
+def test_missing_pixel_spacing_is_named(tmp_path, make_dicom):
+    """NaN != NaN: the error spoke of 'mixed pixel spacings: (nan, nan) in 1 file(s), other values in 6'."""
+    files = write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=2)
+    _set([files[1, 1]], PixelSpacing=None)
+    with pytest.raises(StudyError, match=r"no PixelSpacing \(0028,0030\) in 1 of 4 files: 4\.dcm; areas and volumes "
+                                         r"in mm need the pixel spacing of every image"):
+        read_cine(tmp_path / "p")
+    _set(files, PixelSpacing=None)
+    with pytest.raises(StudyError, match=r"p: no PixelSpacing \(0028,0030\) in any file; areas"):
+        read_cine(tmp_path / "p")

@@ -110,6 +110,25 @@ def test_multiframe_refused(tmp_path, make_dicom):
         read_dicom(path)
 
 
+def test_pixel_data_of_several_frames_refused(tmp_path, make_dicom):
+    """1-bit data long enough for 16 frames: pydicom decodes all 16, and predict saw 16 channels."""
+    import warnings
+
+    path = make_dicom(tmp_path / "b.dcm", np.zeros((64, 64), np.int16), BitsAllocated=1, BitsStored=1, HighBit=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pydicom's warning, without the file's name, is in the error
+        with pytest.raises(DicomReadError, match=r"b\.dcm: the pixel data decode to an array of shape \(16, 64, 64\), "
+                                                 r"expected one frame of \(Rows, Columns\) = \(64, 64\) \(BitsAllocated "
+                                                 r"1\); pydicom: The number of bytes of pixel data is sufficient to "
+                                                 r"contain 16 frames"):
+            read_dicom(path)
+    # One frame's bytes (64 x 64 bits) are a 1-bit image of (Rows, Columns).
+    ds = pydicom.dcmread(path)
+    ds.PixelData = np.packbits(np.eye(64, dtype=np.uint8), bitorder="little").tobytes()
+    ds.save_as(path)
+    np.testing.assert_array_equal(read_dicom(path).image, np.eye(64))
+
+
 def test_compressed_without_decoder(tmp_path, make_dicom):
     # JPEG 2000 needs pylibjpeg-openjpeg / gdcm / pillow with openjpeg: none is a dependency.
     pytest.importorskip("pydicom")

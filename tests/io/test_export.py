@@ -87,6 +87,18 @@ def test_nifti_single_slice_is_one_slice_volume(tmp_path, make_dicom):
     np.testing.assert_allclose(volume.affine[:3, 3], [-10.0, 20.0, 30.0])
 
 
+@pytest.mark.parametrize("thickness", [1e300, -8.0])
+def test_nifti_single_slice_of_a_non_physical_thickness_is_1_mm_thick(tmp_path, make_dicom, thickness):
+    """A SliceThickness of 1e300 was inf in the affine (float32), as a PixelSpacing of 1e200 was."""
+    path = _stack(tmp_path, make_dicom, depths=(0.0,), phases=1)[0]
+    ds = pydicom.dcmread(path)
+    ds.SliceThickness = thickness
+    ds.save_as(path)
+    volume = nib.load(write_nifti(_masks(1), [read_dicom(path, pixels=False)], tmp_path / "one.nii"))
+    assert np.isfinite(volume.affine).all() and np.isfinite(volume.header.get_qform()).all()
+    np.testing.assert_allclose(volume.affine[:3, 2], _NORMAL * [-1, -1, 1], atol=1e-6)
+
+
 def test_nifti_written_the_same_whatever_the_input_order(tmp_path, make_dicom):
     paths = _stack(tmp_path, make_dicom)
     slices = [read_dicom(p, pixels=False) for p in paths]

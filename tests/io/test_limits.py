@@ -138,17 +138,68 @@ def test_study_limit_stops_reading(tmp_path, make_dicom):
     [
         (dict(slope=1e36), r"RescaleSlope \(0028,1053\) 1e\+36 and RescaleIntercept \(0028,1052\) 0\.0 map the stored values to "
                            r"\[-3\.28e\+40, 3\.28e\+40\]: expected values within \+-1e\+15"),
-        (dict(slope=1, intercept=-1e20), r"map the stored values to \[-1e\+20, -1e\+20\]"),
-        (dict(spacing=(0, 0.7)), r"PixelSpacing \(0028,0030\) must hold 2 positive distances in mm, got '0\.0\\\\0\.7'"),
-        (dict(spacing=(-1, -1)), r"PixelSpacing \(0028,0030\) must hold 2 positive distances in mm, got '-1\.0\\\\-1\.0'"),
+        (dict(slope=1, intercept=-1e20), r"RescaleSlope .* map the stored values to \[-1e\+20, -1e\+20\]"),
+        (dict(spacing=(0, 0.7)), r"PixelSpacing \(0028,0030\) '0\.0\\\\0\.7' is not physical: expected pixel "
+                                 r"spacings within \[0\.001, 50\] mm \(cine MRI pixels measure 1-2 mm"),
+        (dict(spacing=(-1, -1)), r"PixelSpacing \(0028,0030\) '-1\.0\\\\-1\.0' is not physical"),
+        # Areas of 0 (0 slices kept by report) and of inf (predict's area_mm2 said "no PixelSpacing").
+        (dict(spacing=(1e-300, 1e-300)), r"PixelSpacing \(0028,0030\) '1e-300\\\\1e-300' is not physical"),
+        (dict(spacing=(1e200, 1e200)), r"PixelSpacing \(0028,0030\) '1e\+200\\\\1e\+200' is not physical"),
+        # A slice spacing of 1.6e302 mm in report; inf in the affine of predict --nifti.
+        (dict(ImagePositionPatient=[0, 0, 1e300]), r"ImagePositionPatient \(0020,0032\) '0\.0\\\\0\.0\\\\1e\+300' is not "
+                                                   r"physical: expected ImagePositionPatient coordinates within "
+                                                   r"\[-100000, 100000\] mm"),
+        (dict(ImageOrientationPatient=[1, 0, 0, 1, 0, 0]), r"ImageOrientationPatient \(0020,0037\) row and column vectors "
+                                                           r"are zero or parallel: got '1\.0\\\\0\.0\\\\0\.0\\\\1\.0"),
+        (dict(ImageOrientationPatient=[0] * 6), r"ImageOrientationPatient \(0020,0037\) row and column vectors are zero "
+                                                r"or parallel: got '0(\.0)?\\\\0"),
+        (dict(ImageOrientationPatient=[1e300, 0, 0, 0, 1e300, 0]), r"ImageOrientationPatient \(0020,0037\) '1e\+300.*' "
+                                                                   r"holds vectors of lengths 1e\+300 and 1e\+300: "
+                                                                   r"expected two unit vectors"),
     ],
-    ids=["slope-overflow", "huge-intercept", "zero-spacing", "negative-spacing"],
+    ids=["slope-overflow", "huge-intercept", "zero-spacing", "negative-spacing", "tiny-spacing", "huge-spacing",
+         "far-position", "parallel-orientation", "zero-orientation", "huge-orientation"],
 )
 def test_non_physical_values_are_errors(tmp_path, make_dicom, kwargs, says):
+    from skcardio.io._dicom import _read_pydicom
+
     path = make_dicom(tmp_path / "a.dcm", np.zeros((4, 4), np.int16), **kwargs)
     for pixels in (True, False):
-        with pytest.raises(DicomReadError, match=says):
+        with pytest.raises(DicomReadError, match=rf"a\.dcm: {says}"):
             read_dicom(path, pixels=pixels)
+        with pytest.raises(DicomReadError, match=rf"a\.dcm: {says}"):  # pydicom's path says the same
+            _read_pydicom(str(path), pixels)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(spacing=(0.001, 50)),  # the physical ranges' own bounds are in
+        dict(ImagePositionPatient=[-1e5, 1e5, 0]),
+        dict(ImageOrientationPatient=[0.6, 0.8, 0, 0, 0, -1]),  # oblique
+        dict(ImageOrientationPatient=[0.7071, 0.7071, 0, 0, 0, -1]),  # rounded to 4 decimals
+        dict(ImageOrientationPatient=[1, 0, 0, 0, 0.95, 0.31]),  # lengths 1 and 0.999
+    ],
+)
+def test_physical_values_at_the_bounds_are_read(tmp_path, make_dicom, kwargs):
+    path = make_dicom(tmp_path / "a.dcm", np.zeros((4, 4), np.int16), **kwargs)
+    assert read_dicom(path).image.shape == (4, 4)
+
+
+def test_contour_coordinate_limit(tmp_path):
+    """A point at 1e300 made evaluate fail on the whole run (a sample count of -2**63 in its metrics)."""
+    from conftest import write_contour_text
+
+    path = write_contour_text(tmp_path / "c.txt", [(1, 1), (10, 1), (10, 10)])
+    path.write_text("1 1\n1e300 1e300\n2e300 1\n")
+    with pytest.raises(ContourReadError, match=r"c\.txt, line 2: '1e300 1e300': a coordinate of 1e\+300 pixels in "
+                                               r"magnitude exceeds the limit max_contour_coordinate=100000"):
+        read_contour(path)
+    path.write_text("-100000 0\n0 100000\n100000 0\n")  # at the limit: read
+    assert np.abs(read_contour(path)).max() == 100_000
+    with limits_context(max_contour_coordinate=99_999):
+        with pytest.raises(ContourReadError, match=r"line 1: '-100000 0': a coordinate of 100000 pixels"):
+            read_contour(path)
 
 
 def test_contour_point_limit_and_long_lines(tmp_path):

@@ -91,6 +91,60 @@ def test_rule_2_pixels_of_matlab_poly2mask():
             assert set(x) == set(range(first + shift, 4 + shift))
 
 
+def _dense_pixels_inside(points):
+    """The raster of the polygon's bounding box that ``_pixels_inside`` filled before it kept runs (the reference)."""
+    from skcardio.metrics._miccai import SUBPIXELS, _edge_steps, _round_half_away_array
+
+    grid = _round_half_away_array(SUBPIXELS * (points - 0.5) + 1.0)
+    ring = np.vstack([grid, grid[:1]])
+    steps = [_edge_steps(a, b) for a, b in zip(ring[:-1], ring[1:])]
+    xe = np.concatenate([x for x, _ in steps]).astype(np.int64)
+    ye = np.concatenate([y for _, y in steps]).astype(np.int64)
+    centre = (xe + (SUBPIXELS - 1) // 2) % SUBPIXELS == 0
+    cols = (xe[centre] + (SUBPIXELS - 1) // 2) // SUBPIXELS
+    first_row = -((-(ye[centre] + (SUBPIXELS - 1) // 2)) // SUBPIXELS)
+    if cols.size == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    c0, r0 = cols.min(), first_row.min()
+    toggles = np.zeros((first_row.max() - r0 + 1, cols.max() - c0 + 1), np.int64)
+    np.add.at(toggles, (first_row - r0, cols - c0), 1)
+    rows, columns = np.nonzero(np.cumsum(toggles, axis=0) % 2 == 1)
+    return columns + c0, rows + r0
+
+
+def test_rule_2_pixels_kept_as_runs_are_those_of_the_raster():
+    """Runs per column give the raster's pixels and centroid exactly, in memory that follows the outline."""
+    import tracemalloc
+
+    from skcardio.metrics._miccai import _covers
+
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        k = int(rng.integers(3, 25))
+        if trial % 3 == 0:  # self-crossing, anywhere
+            points = rng.uniform(-20, 60, (k, 2))
+        elif trial % 3 == 1:  # on the half-pixel grid of contour files: ties on pixel centres and subpixels
+            points = np.round(rng.uniform(-5, 40, (k, 2)) * 2) / 2
+        else:  # star-shaped, as outlines are
+            angles, radii = np.sort(rng.uniform(0, 2 * np.pi, k)), rng.uniform(1, 20, k)
+            points = np.c_[20 + radii * np.cos(angles), 20 + radii * np.sin(angles)]
+        x, y = _dense_pixels_inside(points)
+        got_x, got_y = _pixels_inside(points)
+        assert sorted(zip(got_x.tolist(), got_y.tolist())) == sorted(zip(x.tolist(), y.tolist()))
+        expected = np.array([x.mean(), y.mean()]) if x.size else points.mean(axis=0)
+        np.testing.assert_array_equal(polygon_centroid(points), expected)  # bit for bit
+        for px, py in rng.integers(-5, 45, (3, 2)):
+            assert _covers(points, px, py) == bool(np.any((x == px) & (y == py)))
+    # 2 x 10^5 pixels a side (max_contour_coordinate): the raster would take 298 GiB.
+    square = np.array([[-1e5, -1e5], [1e5, -1e5], [1e5, 1e5], [-1e5, 1e5]])
+    tracemalloc.start()
+    try:
+        np.testing.assert_array_equal(polygon_centroid(square), [0.0, 0.0])
+        assert tracemalloc.get_traced_memory()[1] < 200 * 2**20
+    finally:
+        tracemalloc.stop()
+
+
 def test_rule_5_points_near_the_normal_compete_on_distance_to_the_vertex():
     # The automatic vertex (20, -5) has a horizontal tangent: its normal is x = 20.
     # Two expert points of its sector lie within 0.5 px of it: (20.4, 0) (0.4 px

@@ -51,6 +51,21 @@ def test_clean_and_faulty_slices(make_layout, make_dicom):
     assert "8 contoured slice(s) checked, 7 flagged" in report.summary()
 
 
+def test_a_tangle_is_flagged_without_counting_its_crossings(make_layout, monkeypatch):
+    """Counting the crossings of a contour of thousands of long edges would take minutes: flagged uncounted."""
+    from skcardio.qc import _checks
+
+    tangle = np.random.default_rng(0).uniform(2, 30, (200, 2))
+    root = make_layout({"P1": ("O1", {1: {"i": tangle, "o": SQUARE_O}, 2: {"i": SQUARE_I, "o": SQUARE_O}})})
+    assert _checks._MAX_CROSSING_PAIRS == 10**7  # as docs/data.md and check_records say
+    monkeypatch.setattr(_checks, "_MAX_CROSSING_PAIRS", 1000)  # a tangle of 200 points has more pairs
+    first, second = check_dataset(root).slices
+    crossing = [f for f in first.flags if f.startswith("self_crossing")]
+    assert len(crossing) == 1 and crossing[0].startswith("self_crossing: i-contour, not counted (")
+    assert crossing[0].endswith("pairs of overlapping edges to test among 200 points, more than max_pairs=1000)")
+    assert second.flags == []  # a square pairs few edges: counted (none)
+
+
 def test_tolerance(make_layout):
     root = make_layout({"P1": ("O1", {1: {"i": [(10, 10), (24, 10), (24, 20), (10, 20)], "o": SQUARE_O}})})
     # The i-contour's right edge at x=24 lies on the o-contour: touching is inside.
