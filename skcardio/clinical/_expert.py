@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .._numbers import is_int
 from ..exceptions import SkcardioWarning, StudyError
 from ..io import CineStudy, contour_to_mask, read_contour
 from ..io._mask import outside_image, polygon_area
@@ -41,6 +42,8 @@ def expert_masks(study: CineStudy, contours: Mapping[int, str | os.PathLike]) ->
 
     Raises
     ------
+    ValueError
+        If a key is not an int (e.g. the string ``"108"``).
     StudyError
         If a contour's instance number is not an image of the study.
     ContourReadError
@@ -68,6 +71,11 @@ def expert_masks(study: CineStudy, contours: Mapping[int, str | os.PathLike]) ->
     instances = study.geometry.instance_numbers
     masks = np.zeros(study.images.shape, bool)
     observed = np.zeros(instances.shape, bool)
+    for instance, path in contours.items():
+        if not is_int(instance):  # "108" never equals an instance number: say so, not "not an image"
+            raise ValueError(
+                f"{path}: contours must be keyed by the image's InstanceNumber as an int, got {instance!r}"
+            )
     for instance, path in sorted(contours.items()):
         where = np.argwhere(instances == instance)
         if len(where) != 1:

@@ -103,6 +103,10 @@ def test_contour_of_an_unknown_instance(tmp_path, make_dicom):
     path.write_text("1 1\nx 1\n5 5\n")
     with pytest.raises(ContourReadError, match="c.txt"):
         expert_masks(study, {1: path})
+    # A string key never matches: it read "not an image of the study (instances 1-4)" for "1".
+    path.write_text("1 1\n5 1\n5 5\n")
+    with pytest.raises(ValueError, match=r"c\.txt: contours must be keyed by the image's InstanceNumber as an int, got '1'"):
+        expert_masks(study, {"1": path, 2: path})
 
 
 def test_contour_enclosing_no_pixel_is_left_out_with_a_warning(tmp_path, make_dicom):
