@@ -167,9 +167,12 @@ def scan_layout(root: str | os.PathLike) -> Layout:
 
         if is_sunnybrook_layout(root):
             return scan_sunnybrook(root)
+        hint = ""
+        if os.path.isdir(root / "images") and os.path.isdir(root / "labels"):
+            hint = f"; {root} holds images/ and labels/: an image folder, read by load_image_folder"
         raise DatasetError(
             f"{root}: no link.csv found, expected {link} (or the Sunnybrook download's "
-            "SCD_DeidentifiedImages/ and SCD_ManualContours/ folders)"
+            f"SCD_DeidentifiedImages/ and SCD_ManualContours/ folders){hint}"
         )
     layout = Layout()
     pairs, rejected = _read_link(link, layout.skipped)

@@ -88,7 +88,12 @@ def test_missing_patient_table_names_it(tmp_path):
 
 
 def test_neither_layout_names_both(tmp_path):
-    with pytest.raises(DatasetError, match="no link.csv found.*SCD_DeidentifiedImages"):
+    with pytest.raises(DatasetError, match="no link.csv found.*SCD_DeidentifiedImages.*folders\\)$"):
+        load_dataset(tmp_path)
+    # An image folder (sunnybrook_train_png's layout) given to load_dataset: say which loader reads it.
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labels").mkdir()
+    with pytest.raises(DatasetError, match="holds images/ and labels/: an image folder, read by load_image_folder$"):
         load_dataset(tmp_path)
 
 
