@@ -74,7 +74,7 @@ class _Pair:
 
 def load_image_folder(
     images_dir: str | os.PathLike,
-    labels_dir: str | os.PathLike,
+    labels_dir: str | os.PathLike | None = None,
     *,
     groups: str | re.Pattern | Callable[[str], str] = SUNNYBROOK_NAME,
     target: str = "i-contour",
@@ -96,6 +96,8 @@ def load_image_folder(
         Folders of the images and of the label masks (0 = background, one
         other value such as 1 or 255 = the structure; JPEG's lossy
         compression usually breaks that, so save labels as PNG or TIFF).
+        Without ``labels_dir``, ``images_dir`` is a folder that holds both,
+        as ``images/`` and ``labels/`` (the ROOT of ``skcardio train ROOT``).
     groups : str, compiled pattern or callable, default=SUNNYBROOK_NAME
         The patient of each image, from its file name, so that
         patient-grouped CV never splits a patient. A regular expression is
@@ -177,9 +179,13 @@ def load_image_folder(
     >>> data = load_image_folder(root / "images", root / "labels")
     >>> data.images.shape, int(data.y.sum()), data.groups.tolist(), data.frame.pathology.tolist()
     ((1, 8, 8), 9, ['SC-N-2'], ['N'])
+    >>> load_image_folder(root).summary == data.summary  # root/images and root/labels
+    True
     """
     if target not in _TARGETS:
         raise ValueError(f"target must be one of {_TARGETS}, got {target!r}")
+    if labels_dir is None:  # one folder holding images/ and labels/
+        images_dir, labels_dir = Path(images_dir) / "images", Path(images_dir) / "labels"
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
     pandas = import_optional("pandas", "pandas", "as_frame=True") if as_frame else None

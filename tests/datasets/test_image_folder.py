@@ -329,3 +329,10 @@ def test_on_error_skip_with_nothing_left_and_bad_values(folder):
         _load(root, on_error="skip")
     with pytest.raises(ValueError, match=r"on_error must be one of \('raise', 'skip'\), got 'ignore'"):
         _load(root, on_error="ignore")
+
+
+def test_one_root_holding_images_and_labels(tmp_path):
+    from skcardio.exceptions import DatasetError
+
+    with pytest.raises(DatasetError, match=re.escape(str(tmp_path / "images"))):
+        load_image_folder(tmp_path)  # no images/ under it: named
