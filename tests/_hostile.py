@@ -189,7 +189,7 @@ def png_bomb(path: Path, side: int = 8000) -> Path:
 def deny_folders(monkeypatch, *folders) -> None:
     """Make each of ``folders`` behave as a folder of mode 000 does for a user other than root.
 
-    ``os.scandir`` (behind ``os.walk``, ``Path.iterdir`` and ``Path.rglob``) raises
+    ``os.scandir`` and ``os.listdir`` (behind ``os.walk``, ``Path.iterdir`` and ``Path.rglob``) raise
     ``PermissionError`` for them, and ``os.stat`` / ``os.lstat`` (behind ``Path.is_dir``,
     ``os.path.isdir``...) for anything inside them, so the tests see unreadable folders when
     run as root too.
@@ -214,5 +214,6 @@ def deny_folders(monkeypatch, *folders) -> None:
         return guarded
 
     monkeypatch.setattr(os, "scandir", guard(os.scandir, inside=False))
+    monkeypatch.setattr(os, "listdir", guard(os.listdir, inside=False))  # Path.iterdir before Python 3.13
     monkeypatch.setattr(os, "stat", guard(os.stat, inside=True))
     monkeypatch.setattr(os, "lstat", guard(os.lstat, inside=True))

@@ -187,8 +187,12 @@ def _dataset_patients(root: Path, skipped: list[tuple[str, str]]) -> list[Patien
     """Every ``dicoms/<id>`` folder of the dataset ``root``; links out of it or looping are put in ``skipped``."""
     contours = _expert_contours(root)
     folders, refused = [], []
-    if (root / "dicoms").is_dir():
-        for entry in sorted((root / "dicoms").iterdir()):
+    if os.path.isdir(root / "dicoms"):
+        try:
+            entries = [Path(e.path) for e in list_folder(root / "dicoms")]
+        except OSError as exc:
+            raise FileNotFoundError(f"{root / 'dicoms'}: {folder_problem(exc)}") from None
+        for entry in entries:
             problem = _link_problem(root, entry)
             if problem:
                 refused.append((str(entry), problem))

@@ -253,6 +253,12 @@ def _slice_mask(slices, n_slices: int) -> np.ndarray:
         slices = slices.astype(int)
     if not (np.issubdtype(slices.dtype, np.integer) and slices.ndim == 1):
         raise ValueError(f"slices must be a bool mask of {n_slices} slices or slice indices, got {slices!r}")
+    if len(slices) == n_slices and np.isin(slices, (0, 1)).all():
+        # Before indices were accepted, keep.astype(int) was a mask: refuse rather than reread it.
+        raise ValueError(
+            f"slices {slices.tolist()} could be a mask of 0/1 or slice indices: pass a bool mask "
+            "(slices.astype(bool)) or the indices of the slices to count (np.flatnonzero(slices))"
+        )
     if slices.size and not (0 <= slices.min() and slices.max() < n_slices):
         raise ValueError(f"slice indices must be from 0 to {n_slices - 1}, got {slices.tolist()}")
     mask = np.zeros(n_slices, bool)

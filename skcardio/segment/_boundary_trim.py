@@ -387,8 +387,11 @@ class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
         MetadataRouter
             ``fit``'s metadata routed to the segmenter's ``fit``.
         """
-        return MetadataRouter(owner=type(self).__name__).add(
-            estimator=self.estimator, method_mapping=MethodMapping().add(caller="fit", callee="fit")
+        # add_self_request: its own requests (score's sample_weight) are kept as well.
+        return (
+            MetadataRouter(owner=type(self).__name__)
+            .add_self_request(self)
+            .add(estimator=self.estimator, method_mapping=MethodMapping().add(caller="fit", callee="fit"))
         )
 
     def predict(self, X: ArrayLike) -> np.ndarray:

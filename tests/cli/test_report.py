@@ -244,6 +244,14 @@ def test_unreadable_input_folder_is_an_error_not_a_traceback(tmp_path, make_dico
     assert not (tmp_path / "out").exists()
 
 
+def test_dataset_whose_dicoms_folder_cannot_be_read(dataset, tmp_path, capsys, monkeypatch):
+    from _hostile import deny_folders
+
+    deny_folders(monkeypatch, dataset / "dicoms")
+    assert main(["report", str(dataset), "--out", str(tmp_path / "out"), "--no-plots", "--no-progress"]) == 2
+    assert f"{dataset / 'dicoms'}: cannot read folder: permission denied" in capsys.readouterr().err
+
+
 def test_missing_input(tmp_path, capsys):
     assert main(["report", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 2
     assert "nope: no such folder" in capsys.readouterr().err

@@ -147,6 +147,7 @@ def test_masks_of_zeros_and_ones_and_slices_as_indices():
     assert (lv_volumes(masks, g, slices=[]) == 0).all()
     for bad, message in (([1, 4], "slice indices must be from 0 to 3, got \\[1, 4\\]"),
                          ([0.5], "bool mask of 4 slices or slice indices"),
-                         (np.ones(3, bool), "bool mask must have shape \\(4,\\)")):
+                         (np.ones(3, bool), "bool mask must have shape \\(4,\\)"),
+                         ([1, 1, 0, 1], "could be a mask of 0/1 or slice indices")):
         with pytest.raises(ValueError, match=message):
             lv_volumes(masks, g, slices=bad)

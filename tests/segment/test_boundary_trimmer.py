@@ -88,6 +88,11 @@ def test_metadata_routing_passes_groups_to_the_segmenter_that_requests_them():
         # A segmenter that did not request groups is not given them, as scikit-learn's own meta-estimators do.
         with pytest.raises(ValueError, match="groups"):
             BoundaryTrimmer(Wide()).fit(X, y, groups=groups)
+        # Its own score's request is kept beside the segmenter's fit request.
+        weights = np.arange(1.0, 7.0)
+        trimmer = BoundaryTrimmer(Wide().set_fit_request(groups=True)).set_score_request(sample_weight=True)
+        result = cross_validate(trimmer, X, y, cv=GroupKFold(3), params={"groups": groups, "sample_weight": weights})
+        assert np.isfinite(result["test_score"]).all()
 
 
 @pytest.mark.parametrize(
