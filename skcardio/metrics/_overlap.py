@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._numbers import check_real
-from ..utils._validation import check_masks, check_sample_weight
+from ..utils._validation import check_masks, mean_over_slices
 
 __all__ = ["iou_score", "dice_score", "fraction_iou_above"]
 
@@ -39,14 +39,11 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 def _reduce(values: np.ndarray, per_slice: bool, sample_weight: ArrayLike | None) -> float | np.ndarray:
     """The per-slice scores, or their (weighted) mean."""
-    weights = check_sample_weight(sample_weight, len(values))
     if per_slice:
-        if weights is not None:
+        if sample_weight is not None:
             raise ValueError("sample_weight weighs the mean over slices; with per_slice=True, weigh the scores yourself")
         return values
-    if weights is not None and weights.sum() == 0:
-        raise ValueError(f"sample_weight must not be all zero, got {len(weights)} zero weight(s)")
-    return float(np.average(values, weights=weights))
+    return mean_over_slices(values, sample_weight)
 
 
 def iou_score(

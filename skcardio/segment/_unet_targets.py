@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..metrics import dice_score
+from ..utils._validation import mean_over_slices
 
 __all__ = ["mean_known_dice"]
 
@@ -24,4 +25,4 @@ def mean_known_dice(labels: np.ndarray, pred: np.ndarray, sample_weight=None) ->
     per_slice = np.zeros(known.shape)
     per_slice[known] = per_map
     per_slice = per_slice.sum(axis=1) / known.sum(axis=1)
-    return float(np.average(per_slice, weights=sample_weight))
+    return mean_over_slices(per_slice, sample_weight)

@@ -63,6 +63,7 @@ __all__ = [
     "check_slice_mask",
     "check_slice_masks",
     "check_spacing",
+    "mean_over_slices",
     "spacing_array",
     "is_records",
     "record_column",
@@ -445,6 +446,14 @@ def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
             f"({bad.size} such slice(s))"
         )
     return weights
+
+
+def mean_over_slices(values: np.ndarray, sample_weight) -> float:
+    """The mean of per-slice ``values``, weighted by :func:`check_sample_weight`'s weights (not all zero)."""
+    weights = check_sample_weight(sample_weight, len(values))
+    if weights is not None and weights.sum() == 0:
+        raise ValueError(f"sample_weight must not be all zero, got {len(weights)} zero weight(s)")
+    return float(np.average(values, weights=weights))
 
 
 def check_holdout(fraction: float | None, n: int, groups) -> None:
