@@ -138,6 +138,8 @@ class _CommandFormatter(logging.Formatter):
         message = record.getMessage()
         if record.exc_info:
             message = f"{message}\n{self.formatException(record.exc_info)}"
+        if not record.name.startswith("skcardio"):  # another library's: not taken for skcardio's
+            message = f"{record.name}: {message}"
         if record.levelno >= logging.WARNING:
             return f"{prefix}: {record.levelname.lower()}: {message}"
         if record.levelno < logging.INFO:

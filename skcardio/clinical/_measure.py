@@ -6,6 +6,7 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -259,8 +260,10 @@ def measure_study(
     if contours:
         truth, observed = expert_masks(study, contours)
         if not observed.any():  # each left out with a warning: no expert volume to compare with
+            first = sorted(contours.items())[0][1]
             raise StudyError(
-                f"{study.patient_id}: none of the {len(contours)} expert contour(s) encloses a pixel of its image"
+                f"{study.patient_id or 'the study'} ({Path(study.geometry.paths[0, 0]).parent}): none of the "
+                f"{len(contours)} expert contour(s) encloses a pixel of its image, e.g. {first}"
             )
         expert_volumes = lv_volumes(truth, geometry, observed=observed)
         reference = cardiac_function(expert_volumes, heart_rate=rate)

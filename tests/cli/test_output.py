@@ -400,5 +400,7 @@ def test_log_lines_read_like_the_commands_warnings(monkeypatch, capsys):
         assert capsys.readouterr().err.splitlines()[-1] == "skcardio qc: debug: skcardio.cli.qc: detail"
         logging.getLogger("skcardio.cli.qc").warning("after")  # between commands
         assert capsys.readouterr().err == "skcardio: warning: after\n"
+        logging.getLogger("pydicom").warning("odd tag")  # another library's line names it
+        assert capsys.readouterr().err == "skcardio: warning: pydicom: odd tag\n"
     finally:
         root.setLevel(level)  # setLevel, not an attribute: it also clears the loggers' caches

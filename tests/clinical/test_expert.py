@@ -140,6 +140,8 @@ def test_contour_enclosing_no_pixel_is_left_out_with_a_warning(tmp_path, make_di
         _, observed = expert_masks(study, paths)
     assert observed.sum() == 3
     with pytest.warns(SkcardioWarning), pytest.raises(
-        StudyError, match=r"SYN001: none of the 1 expert contour\(s\) encloses a pixel of its image"
+        StudyError,
+        match=rf"SYN001 \({re.escape(str(Path(study.geometry.paths[0, 0]).parent))}\): none of the 1 expert contour\(s\) "
+        rf"encloses a pixel of its image, e.g. {re.escape(str(paths[7]))}",
     ):
         measure_study(study, model, contours={7: paths[7]})
