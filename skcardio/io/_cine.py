@@ -586,7 +586,9 @@ def _geometry(grid, use_positions, notes: list[str], where: str) -> CineGeometry
     # One slice position: the header's distance (SpacingBetweenSlices, else SliceThickness) is the
     # slice spacing, and one out of range an error; with several, the positions are (only noted).
     one = len(positions) < 2
-    header_gap = _header_distance(flat, "spacing_between_slices", "SpacingBetweenSlices", one, where, notes)
+    # SpacingBetweenSlices is never an error: out of range it is noted and SliceThickness used instead
+    # (some vendors write it negative: its size is the spacing).
+    header_gap = _header_distance(flat, "spacing_between_slices", "SpacingBetweenSlices", False, where, notes, abs)
     used = one and not math.isfinite(header_gap)
     thickness = _header_distance(flat, "slice_thickness", "SliceThickness", used, where, notes)
     spacing, source, check = _spacing(positions, header_gap, thickness, first, use_positions, notes)
@@ -638,13 +640,17 @@ def _found(element: str, odd: list[DicomSlice], attribute: str, unit: str, n_fil
     return f"{element} {listed} {unit} in {len(odd)} of {n_files} file(s) ({_files(odd)})"
 
 
-def _header_distance(flat, attribute: str, element: str, used: bool, where: str, notes: list[str]) -> float:
+def _header_distance(
+    flat, attribute: str, element: str, used: bool, where: str, notes: list[str], size=None
+) -> float:
     """Median SpacingBetweenSlices or SliceThickness in mm (NaN if absent), within ``SLICE_SPACING_MM``.
 
     Values out of range are an error when ``used`` (they would be the slice
-    spacing), else left out with a note.
+    spacing), else left out with a note. ``size`` (e.g. ``abs``) maps a
+    value to the distance it stands for before both.
     """
-    values, odd = _screened(flat, attribute, SLICE_SPACING_MM)
+    values, odd = _screened(flat, attribute, SLICE_SPACING_MM, size)
+    values = [size(v) for v in values] if size else values
     if odd:
         found = _found(element, odd, attribute, "mm", len(flat))
         if used:
