@@ -28,7 +28,17 @@ from pydicom.uid import (
 from ..exceptions import DicomReadError, SkcardioWarning
 from ._fastdicom import scan_header, split_text
 from ._limits import PATIENT_COORDINATE_MM, PIXEL_SPACING_MM, get_limits, read_regular
-from ._values import _check_orientation, _check_range, _floats, _int, _name, _number, _tag_name, _texts
+from ._values import (
+    _check_range,
+    _floats,
+    _int,
+    _name,
+    _number,
+    _orientation_or_absent,
+    _position_or_absent,
+    _tag_name,
+    _texts,
+)
 
 __all__ = ["DicomSlice", "read_dicom", "read_header"]
 
@@ -387,10 +397,11 @@ def _make_slice(ds, image: np.ndarray | None, path: str, photometric: str) -> Di
     spacing = _floats(ds, "PixelSpacing", 2, path)
     position = _floats(ds, "ImagePositionPatient", 3, path)
     orientation = _floats(ds, "ImageOrientationPatient", 6, path)
-    # Areas of 0 or 1e400 mm², a normal of NaNs: no physical sense, refused here, once.
+    # Areas of 0 or 1e400 mm²: no physical sense, refused here, once. A position or orientation
+    # without one is read as absent (warned): one slice is segmented without them.
     _check_range(ds, "PixelSpacing", spacing, PIXEL_SPACING_MM, path)
-    _check_range(ds, "ImagePositionPatient", position, PATIENT_COORDINATE_MM, path)
-    _check_orientation(ds, orientation, path)
+    position = _position_or_absent(ds, position, PATIENT_COORDINATE_MM, path)
+    orientation = _orientation_or_absent(ds, orientation, path)
     return DicomSlice(
         image=image,
         path=path,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 import numpy as np
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
 
-from ..exceptions import DicomReadError
+from ..exceptions import DicomReadError, SkcardioWarning
 from ._limits import PhysicalRange
 
 #: Characters of DICOM decimal (DS) and integer (IS) strings. Python's float()
@@ -116,21 +117,42 @@ def _check_range(ds, keyword: str, values: tuple[float, ...], plausible: Physica
 _MIN_SINE, _LENGTH_TOLERANCE = 0.01, 0.1
 
 
-def _check_orientation(ds, orientation: tuple[float, ...], path: str) -> None:
-    """Refuse row and column directions that span no plane (their cross product is the stack's normal)."""
+def _position_or_absent(ds, position: tuple[float, ...], plausible: PhysicalRange, path: str) -> tuple[float, ...]:
+    """``ImagePositionPatient``, or NaNs with a warning when out of ``plausible``.
+
+    Not an error: one slice is segmented without its position; the study
+    reader and the exporters, which need it, then find it absent.
+    """
+    if all(value in plausible for value in position if not math.isnan(value)):
+        return position
+    received = "\\".join(_texts(ds, "ImagePositionPatient"))
+    _absent(f"{path}: {_name('ImagePositionPatient')} {received!r} is not physical: {plausible.expected()}")
+    return (math.nan,) * 3
+
+
+def _orientation_or_absent(ds, orientation: tuple[float, ...], path: str) -> tuple[float, ...]:
+    """``ImageOrientationPatient``, or NaNs with a warning for directions that span no plane.
+
+    Their cross product is the stack's normal; some derived or anonymised
+    exports write ``0\\0\\0\\0\\0\\0``. As for the position, not an error.
+    """
     if math.isnan(orientation[0]):
-        return  # absent
+        return orientation  # absent
     received = "\\".join(_texts(ds, "ImageOrientationPatient"))
     scale = max(map(abs, orientation))  # scaled first: cosines of 1e300 or 1e-300 cannot overflow here
     row, col = (np.array(orientation[k : k + 3]) / (scale or 1.0) for k in (0, 3))
     lengths = np.linalg.norm(row), np.linalg.norm(col)
     if min(lengths) == 0 or np.linalg.norm(np.cross(row, col)) < _MIN_SINE * lengths[0] * lengths[1]:
-        raise DicomReadError(
-            f"{path}: {_name('ImageOrientationPatient')} row and column vectors are zero or parallel: "
-            f"got {received!r}, expected two perpendicular unit vectors (direction cosines)"
-        )
-    if not all(abs(scale * length - 1) <= _LENGTH_TOLERANCE for length in lengths):
-        raise DicomReadError(
-            f"{path}: {_name('ImageOrientationPatient')} {received!r} holds vectors of lengths "
-            f"{scale * lengths[0]:.3g} and {scale * lengths[1]:.3g}: expected two unit vectors (direction cosines)"
-        )
+        problem = f"row and column vectors are zero or parallel: got {received!r}"
+    elif not all(abs(scale * length - 1) <= _LENGTH_TOLERANCE for length in lengths):
+        problem = f"{received!r} holds vectors of lengths {scale * lengths[0]:.3g} and {scale * lengths[1]:.3g}"
+    else:
+        return orientation
+    _absent(f"{path}: {_name('ImageOrientationPatient')} {problem}: expected two perpendicular unit vectors "
+            "(direction cosines)")
+    return (math.nan,) * 6
+
+
+def _absent(message: str) -> None:
+    # 6: the caller of read_dicom (_absent, the check, _make_slice, _read_fast or _read_pydicom, read_dicom).
+    warnings.warn(f"{message}; read as absent", SkcardioWarning, stacklevel=6)

@@ -16,7 +16,7 @@ from _hostile import (
     rle_bomb,
 )
 
-from skcardio.exceptions import ContourReadError, DicomReadError
+from skcardio.exceptions import ContourReadError, DicomReadError, SkcardioWarning
 from skcardio.io import Limits, get_limits, limits_context, read_contour, read_dicom, read_dicoms, set_limits
 from skcardio.io._limits import _from_environment, quote, read_regular
 
@@ -145,20 +145,8 @@ def test_study_limit_stops_reading(tmp_path, make_dicom):
         # Areas of 0 (0 slices kept by report) and of inf (predict's area_mm2 said "no PixelSpacing").
         (dict(spacing=(1e-300, 1e-300)), r"PixelSpacing \(0028,0030\) '1e-300\\\\1e-300' is not physical"),
         (dict(spacing=(1e200, 1e200)), r"PixelSpacing \(0028,0030\) '1e\+200\\\\1e\+200' is not physical"),
-        # A slice spacing of 1.6e302 mm in report; inf in the affine of predict --nifti.
-        (dict(ImagePositionPatient=[0, 0, 1e300]), r"ImagePositionPatient \(0020,0032\) '0\.0\\\\0\.0\\\\1e\+300' is not "
-                                                   r"physical: expected ImagePositionPatient coordinates within "
-                                                   r"\[-100000, 100000\] mm"),
-        (dict(ImageOrientationPatient=[1, 0, 0, 1, 0, 0]), r"ImageOrientationPatient \(0020,0037\) row and column vectors "
-                                                           r"are zero or parallel: got '1\.0\\\\0\.0\\\\0\.0\\\\1\.0"),
-        (dict(ImageOrientationPatient=[0] * 6), r"ImageOrientationPatient \(0020,0037\) row and column vectors are zero "
-                                                r"or parallel: got '0(\.0)?\\\\0"),
-        (dict(ImageOrientationPatient=[1e300, 0, 0, 0, 1e300, 0]), r"ImageOrientationPatient \(0020,0037\) '1e\+300.*' "
-                                                                   r"holds vectors of lengths 1e\+300 and 1e\+300: "
-                                                                   r"expected two unit vectors"),
     ],
-    ids=["slope-overflow", "huge-intercept", "zero-spacing", "negative-spacing", "tiny-spacing", "huge-spacing",
-         "far-position", "parallel-orientation", "zero-orientation", "huge-orientation"],
+    ids=["slope-overflow", "huge-intercept", "zero-spacing", "negative-spacing", "tiny-spacing", "huge-spacing"],
 )
 def test_non_physical_values_are_errors(tmp_path, make_dicom, kwargs, says):
     from skcardio.io._dicom import _read_pydicom
@@ -169,6 +157,39 @@ def test_non_physical_values_are_errors(tmp_path, make_dicom, kwargs, says):
             read_dicom(path, pixels=pixels)
         with pytest.raises(DicomReadError, match=rf"a\.dcm: {says}"):  # pydicom's path says the same
             _read_pydicom(str(path), pixels)
+
+
+@pytest.mark.parametrize(
+    "kwargs, says",
+    [
+        # A slice spacing of 1.6e302 mm in report; inf in the affine of predict --nifti.
+        (dict(ImagePositionPatient=[0, 0, 1e300]), r"ImagePositionPatient \(0020,0032\) '0\.0\\\\0\.0\\\\1e\+300' is not "
+                                                   r"physical: expected ImagePositionPatient coordinates within "
+                                                   r"\[-100000, 100000\] mm"),
+        (dict(ImageOrientationPatient=[1, 0, 0, 1, 0, 0]), r"ImageOrientationPatient \(0020,0037\) row and column vectors "
+                                                           r"are zero or parallel: got '1\.0\\\\0\.0\\\\0\.0\\\\1\.0"),
+        # Written by some derived or anonymised exports: such a slice is still segmented.
+        (dict(ImageOrientationPatient=[0] * 6), r"ImageOrientationPatient \(0020,0037\) row and column vectors are zero "
+                                                r"or parallel: got '0(\.0)?\\\\0"),
+        (dict(ImageOrientationPatient=[1e300, 0, 0, 0, 1e300, 0]), r"ImageOrientationPatient \(0020,0037\) '1e\+300.*' "
+                                                                   r"holds vectors of lengths 1e\+300 and 1e\+300: "
+                                                                   r"expected two perpendicular unit vectors"),
+    ],
+    ids=["far-position", "parallel-orientation", "zero-orientation", "huge-orientation"],
+)
+def test_non_physical_position_or_orientation_is_read_as_absent(tmp_path, make_dicom, kwargs, says):
+    from skcardio.io._dicom import _read_pydicom
+
+    path = make_dicom(tmp_path / "a.dcm", np.zeros((4, 4), np.int16), **kwargs)
+    for read in (read_dicom, lambda p, pixels: _read_pydicom(str(p), pixels)):
+        for pixels in (True, False):
+            with pytest.warns(SkcardioWarning, match=rf"a\.dcm: {says}.*; read as absent$"):
+                dicom = read(path, pixels=pixels)
+            key = "image_position" if "Position" in says else "image_orientation"
+            assert np.isnan(getattr(dicom, key)).all()
+    with pytest.warns(SkcardioWarning) as caught:
+        read_dicom(path)
+    assert caught[0].filename == __file__  # the caller's line
 
 
 @pytest.mark.parametrize(
