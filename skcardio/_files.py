@@ -9,7 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["new_file", "replacing"]
+__all__ = ["NAME_MAX", "new_file", "replacing"]
+
+#: The longest file name, in bytes, that common file systems accept (ext4, APFS, NTFS: 255).
+NAME_MAX = 255
 
 _FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -68,7 +71,7 @@ _TEMPORARY_EXTRA = len(".") + len(".") + 12 + len(".tmp")
 
 
 def _temporary_start(name: str) -> str:
-    """``name``, cut so that the temporary file named after it fits in 255 bytes (a name that fits can be written)."""
-    while len(os.fsencode(name)) + _TEMPORARY_EXTRA > 255:
+    """``name``, cut so that the temporary file named after it fits in :data:`NAME_MAX` bytes (a name that fits can be written)."""
+    while len(os.fsencode(name)) + _TEMPORARY_EXTRA > NAME_MAX:
         name = name[:-1]
     return name

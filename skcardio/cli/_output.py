@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .._files import new_file
+from .._files import NAME_MAX, new_file
 from ..exceptions import SkcardioError
 
 __all__ = [
@@ -443,8 +443,6 @@ def safe_name(name: str) -> str:
 
 _UNSAFE = set("/\\:")
 
-#: The longest file name, in bytes, that common file systems accept (ext4, APFS, NTFS: 255).
-NAME_MAX = 255
 #: What :func:`fit_name` puts after the start of a name it shortens: ``~`` and 8 hexadecimal digits.
 _DIGEST_CHARS = 9
 
