@@ -329,15 +329,23 @@ def _read(file: Path):
     try:
         dicom = read_dicom(file)
     except SkcardioError as exc:
-        return None, str(exc).removeprefix(f"{file}: ")
+        reason = str(exc).removeprefix(f"{file}: ")
+        # A SEG of several slices (--dicom-seg's usual output) is refused for its frames first; read_dicom
+        # got as far as its header, so the file is a regular one within the limits.
+        kind = _not_an_image(file) if "NumberOfFrames" in reason else ""
+        return None, _not_an_image_reason(kind) if kind else reason
     kind = _not_an_image(file)
     if kind:
-        return None, f"{kind}, not an image: predict segments MR images (an output of --dicom-seg given as input?)"
+        return None, _not_an_image_reason(kind)
     limits = get_limits()
     if dicom.image.size > limits.max_predict_pixels:
         rows, cols = dicom.image.shape
         return None, "an image of " + limits.refusal("max_predict_pixels", f"{rows} x {cols} = {dicom.image.size} pixels")
     return dicom, ""
+
+
+def _not_an_image_reason(kind: str) -> str:
+    return f"{kind}, not an image: predict segments MR images (an output of --dicom-seg given as input?)"
 
 
 def _not_an_image(file: Path) -> str:
