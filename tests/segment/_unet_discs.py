@@ -6,6 +6,9 @@ import numpy as np
 
 #: Settings that train in well under a second on 64 x 64 images.
 TINY = dict(depth=3, base_channels=8, crop_size=48, batch_size=8, random_state=0)
+#: Even smaller: one epoch of a 2-level network, for tests that only need *a* fitted model.
+TINIEST = dict(depth=2, base_channels=4, crop_size=32, batch_size=4, max_epochs=1, random_state=0,
+               validation_fraction=None)
 
 
 def make_discs(n: int, *, size: int = 64, seed: int = 0):

@@ -22,17 +22,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from _sklearn_checks import TABLE_CHECKS
-from _unet_discs import TINY, make_discs
+from _unet_discs import TINIEST, TINY, make_discs
 
 from skcardio.exceptions import DegenerateModelWarning, SkcardioError, SkcardioWarning
 from skcardio.metrics import dice_score, dice_scorer, iou_scorer
 from skcardio.segment import UNetSegmenter
 from skcardio.segment._unet_data import AugmentedSlices, robust_scale, unzoom_window, zoom_crop
-
-#: Even smaller: one epoch of a 2-level network, for tests that only need *a* fitted model.
-TINIEST = dict(depth=2, base_channels=4, crop_size=32, batch_size=4, max_epochs=1, random_state=0,
-               validation_fraction=None)
-
 
 # One PyTorch thread per test process: CI runs ``pytest -n 2`` on 2 cores.
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -502,67 +497,6 @@ def test_pipeline_after_dicom_loader():
     assert pred.shape == (2, 256, 256) and pred.dtype == bool
 
 
-@pytest.mark.parametrize(
-    "params, message",
-    [
-        ({"depth": 0}, "depth must be a positive integer"),
-        ({"crop_size": 50}, "multiple of 2 \\*\\* \\(depth - 1\\)"),
-        ({"loss": "focal"}, "loss must be one of"),
-        ({"zoom_range": (1.2, 0.8)}, "zoom_range"),
-        ({"validation_fraction": 1.5}, "validation_fraction"),
-        ({"threshold": 1.0}, "threshold"),
-        ({"device": "tpu"}, "device"),
-        ({"learning_rate": -1.0}, "learning_rate must be a positive finite number, got -1.0"),
-        ({"learning_rate": float("nan")}, "learning_rate must be a positive finite number, got nan"),
-        ({"learning_rate": "fast"}, "learning_rate must be a positive finite number, got 'fast'"),
-        ({"weight_decay": -1e-4}, "weight_decay must be a finite number >= 0, got -0.0001"),
-        ({"weight_decay": float("inf")}, "weight_decay must be a finite number >= 0, got inf"),
-        ({"zoom_range": (1.0,)}, "zoom_range must be two numbers \\(low, high\\).*got \\(1.0,\\)"),
-        ({"zoom_range": "ab"}, "zoom_range must be two numbers .*got 'ab'"),
-        ({"zoom_range": 1.2}, "zoom_range must be two numbers .*got 1.2"),
-        ({"rotation": -5}, "rotation must be a finite number of degrees >= 0, got -5"),
-        ({"validation_fraction": "a"}, "validation_fraction must be a number in \\(0, 1\\) or None, got 'a'"),
-        ({"validation_fraction": float("nan")}, "validation_fraction must be .*got nan"),
-        ({"threshold": "x"}, "threshold must be a number in \\(0, 1\\), got 'x'"),
-        ({"patience": 0.5}, "patience must be a positive integer or None, got 0.5"),
-        ({"verbose": -1}, "verbose must be an integer >= 0, got -1"),
-        # "no" is truthy: unchecked, it switched post-processing on.
-        ({"postprocess": "no"}, "postprocess must be True or False, got 'no'"),
-        ({"tta": "yes"}, "tta must be True or False, got 'yes'"),
-        ({"flip": "False"}, "flip must be True or False, got 'False'"),
-        ({"refine": None}, "refine must be True or False, got None"),
-        ({"intensity_jitter": 1}, "intensity_jitter must be True or False, got 1"),
-        ({"correct_offset": "x"}, "correct_offset must be True or False, got 'x'"),
-    ],
-)
-def test_invalid_params(params, message, discs):
-    X, y = discs
-    with pytest.raises(ValueError, match=message):
-        UNetSegmenter(**params).fit(X[:2], y[:2])
-
-
-@pytest.mark.parametrize(
-    "params, message",
-    [
-        ({"threshold": 1.5}, "threshold must be a number in \\(0, 1\\), got 1.5"),
-        ({"threshold": float("nan")}, "threshold must be .*got nan"),
-        ({"postprocess": "no"}, "postprocess must be True or False"),
-        ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
-    ],
-)
-def test_prediction_and_save_check_parameters_changed_after_fit(params, message, fitted, discs, tmp_path):
-    # set_params after fit: predict gave all-empty masks for threshold=1.5, and save wrote
-    # a file that load then refused.
-    X, _ = discs
-    model = copy.deepcopy(fitted).set_params(**params)
-    for call in (model.predict, model.predict_proba, model.predict_with_proba, lambda X: model.score(X, X > 0)):
-        with pytest.raises(ValueError, match=message):
-            call(X[:1])
-    with pytest.raises(ValueError, match=message):
-        model.save(tmp_path / "m.pt")
-    assert not (tmp_path / "m.pt").exists()
-
-
 def test_invalid_inputs(fitted, discs):
     X, y = discs
     with pytest.raises(ValueError, match="shape \\(n, H, W\\) or \\(n, C, H, W\\)"):
@@ -911,81 +845,3 @@ def test_verbose_prints_epoch_loss_and_time_without_colour_codes(discs, capsys):
 
 
 # ------------------------------------------------------------ target="both"
-
-
-def _rings(n: int, seed: int = 0):
-    """Images of a bright pool inside a grey ring, and (n, 2, H, W) labels (pool, epicardium)."""
-    X, pool = make_discs(n, seed=seed)
-    epi = np.array([ndimage.binary_dilation(p, iterations=4) for p in pool])
-    X = X + 80 * (epi & ~pool)
-    return X, np.stack([pool, epi], axis=1)
-
-
-@pytest.fixture(scope="module")
-def fitted_both():
-    X, y = _rings(16)
-    labels = y.astype(np.int8)
-    labels[::2, 1] = -1  # half the slices have no epicardial label
-    return UNetSegmenter(**TINY, target="both", max_epochs=20, validation_fraction=None).fit(X, labels)
-
-
-def test_both_targets_predict_two_channels(fitted_both):
-    X, y = _rings(6, seed=3)
-    masks, proba = fitted_both.predict(X), fitted_both.predict_proba(X)
-    assert masks.shape == proba.shape == (6, 2, 64, 64) and masks.dtype == bool
-    assert fitted_both.net_.module_.head.out_channels == 2 and fitted_both.target_ == "both"
-    # Learnt something of both, though half the epicardia were unlabelled.
-    assert dice_score(y[:, 0], masks[:, 0]) > 0.5 and dice_score(y[:, 1], masks[:, 1]) > 0.5
-    # score averages the known channels of each slice
-    unknown = y.astype(float)
-    unknown[:, 1] = np.nan
-    assert fitted_both.score(X, unknown) == pytest.approx(dice_score(y[:, 0], masks[:, 0]))
-    both = np.mean([dice_score(y[:, c], masks[:, c], per_slice=True) for c in (0, 1)], axis=0).mean()
-    assert fitted_both.score(X, y) == pytest.approx(both)
-
-
-def test_both_targets_nan_pixels_are_background(fitted_both):
-    X, _ = _rings(2, seed=4)
-    X[:, :, :32] = np.nan
-    assert not fitted_both.predict(X)[:, :, :, :32].any()
-    assert not fitted_both.predict_proba(X)[:, :, :, :32].any()
-
-
-@pytest.mark.filterwarnings("ignore::skcardio.exceptions.DegenerateModelWarning")  # two epochs
-def test_both_targets_with_validation_and_groups():
-    X, y = _rings(8)
-    labels = y.astype(np.float32)
-    labels[:4, 1] = np.nan
-    model = UNetSegmenter(**{**TINIEST, "max_epochs": 2, "validation_fraction": 0.5}, target="both")
-    model.fit(X, labels, groups=np.repeat([0, 1, 2, 3], 2))
-    assert "valid_dice" in model.net_.history[-1]
-
-
-def test_epicardium_target_is_a_single_mask():
-    X, y = _rings(4)
-    model = UNetSegmenter(**TINIEST, target="epicardium").fit(X, y[:, 1])
-    assert model.predict(X).shape == (4, 64, 64)
-
-
-@pytest.mark.parametrize(
-    "change, message",
-    [
-        (lambda y: y[:, 0], r"shape \(4, 2, 64, 64\) for target='both'"),
-        (lambda y: np.where(y, 2, 0), r"0/1 \(or -1 / NaN for an unknown label\), got .* e\.g\. 2"),
-        (lambda y: np.concatenate([y[:, :1], np.where(np.arange(64) < 5, -1, y[:, 1:])], 1),
-         r"y\[0, 1\] is partly unknown"),
-        (lambda y: np.where(np.arange(4)[:, None, None, None] == 2, -1, y), "slice 2 of y has no known label"),
-        (lambda y: y.astype(str), "boolean, integer or float"),
-    ],
-)
-def test_both_targets_refuses_bad_labels(change, message):
-    X, y = _rings(4)
-    with pytest.raises(ValueError, match=message):
-        UNetSegmenter(**TINIEST, target="both").fit(X, change(y.astype(np.int8)))
-
-
-@pytest.mark.parametrize("target", ["myocardium", None, ["both"]])
-def test_refuses_unknown_target(target):
-    X, y = _rings(2)
-    with pytest.raises(ValueError, match="target must be one of"):
-        UNetSegmenter(**TINIEST, target=target).fit(X, y[:, 0])
