@@ -77,14 +77,15 @@ class DicomSlice:
         In mm, mm and ms; NaN if absent.
     image_position : tuple of float
         ``ImagePositionPatient`` (x, y, z) in mm, each within +-1e5 mm; NaNs
-        if absent.
+        if absent, or out of that range (with a ``SkcardioWarning``).
     image_orientation : tuple of float
         ``ImageOrientationPatient`` (6 direction cosines: the row and the
         column direction, two unit vectors that are not parallel); NaNs if
-        absent. A numeric element that is present but malformed (not plain
-        decimal numbers, or not as many as above) raises
-        :class:`DicomReadError`, as do the values above out of their range
-        (``skcardio.io._limits``: physical bounds, docs/security.md).
+        absent, or not such vectors (with a ``SkcardioWarning``). A numeric
+        element that is present but malformed (not plain decimal numbers, or
+        not as many as above) raises :class:`DicomReadError`, as does a pixel
+        spacing out of its range (``skcardio.io._limits``: physical bounds,
+        docs/security.md).
     rescale_slope, rescale_intercept : float
         The values applied (1 and 0 when the tags are absent, or when a
         Modality LUT Sequence is applied instead).

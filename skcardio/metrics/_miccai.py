@@ -118,6 +118,26 @@ def _edge_steps(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.minimum(x[moves], x[moves + 1]), np.minimum(y[moves], y[moves + 1])
 
 
+def _toggles(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(column, row)`` of each pixel where the polygon's subpixel path toggles inside and outside.
+
+    Walking down a column, every pixel from a toggle's row on changes side
+    (even-odd rule); :func:`_column_runs` turns these into runs.
+    """
+    scale = SUBPIXELS
+    grid = _round_half_away_array(scale * (points - 0.5) + 1.0)
+    ring = np.vstack([grid, grid[:1]])
+    steps = [_edge_steps(a, b) for a, b in zip(ring[:-1], ring[1:])]
+    xe = np.concatenate([x for x, _ in steps]).astype(np.int64)
+    ye = np.concatenate([y for _, y in steps]).astype(np.int64)
+    # Only steps across a pixel's centre subpixel column count; a step at
+    # subpixel row ye toggles every pixel row whose centre subpixel lies below it.
+    centre = (xe + (scale - 1) // 2) % scale == 0
+    cols = (xe[centre] + (scale - 1) // 2) // scale
+    rows = -((-(ye[centre] + (scale - 1) // 2)) // scale)
+    return cols, rows
+
+
 def _column_runs(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pixels MATLAB's ``poly2mask`` sets (its documented algorithm), as runs of rows per column.
 
@@ -135,17 +155,7 @@ def _column_runs(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     follows the outline's length, not its area (a contour 10^5 pixels
     across would need a raster of 10^10 pixels).
     """
-    scale = SUBPIXELS
-    grid = _round_half_away_array(scale * (points - 0.5) + 1.0)
-    ring = np.vstack([grid, grid[:1]])
-    steps = [_edge_steps(a, b) for a, b in zip(ring[:-1], ring[1:])]
-    xe = np.concatenate([x for x, _ in steps]).astype(np.int64)
-    ye = np.concatenate([y for _, y in steps]).astype(np.int64)
-    # Only steps across a pixel's centre subpixel column count; a step at
-    # subpixel row ye toggles every pixel row whose centre subpixel lies below it.
-    centre = (xe + (scale - 1) // 2) % scale == 0
-    cols = (xe[centre] + (scale - 1) // 2) // scale
-    rows = -((-(ye[centre] + (scale - 1) // 2)) // scale)
+    cols, rows = _toggles(points)
     if cols.size == 0:
         return (np.empty(0, np.int64),) * 3
     # Down each column, the toggles open and close runs in turn (even-odd rule); an

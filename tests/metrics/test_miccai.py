@@ -93,16 +93,10 @@ def test_rule_2_pixels_of_matlab_poly2mask():
 
 def _dense_pixels_inside(points):
     """The raster of the polygon's bounding box that ``_pixels_inside`` filled before it kept runs (the reference)."""
-    from skcardio.metrics._miccai import SUBPIXELS, _edge_steps, _round_half_away_array
+    from skcardio.metrics._miccai import _toggles
 
-    grid = _round_half_away_array(SUBPIXELS * (points - 0.5) + 1.0)
-    ring = np.vstack([grid, grid[:1]])
-    steps = [_edge_steps(a, b) for a, b in zip(ring[:-1], ring[1:])]
-    xe = np.concatenate([x for x, _ in steps]).astype(np.int64)
-    ye = np.concatenate([y for _, y in steps]).astype(np.int64)
-    centre = (xe + (SUBPIXELS - 1) // 2) % SUBPIXELS == 0
-    cols = (xe[centre] + (SUBPIXELS - 1) // 2) // SUBPIXELS
-    first_row = -((-(ye[centre] + (SUBPIXELS - 1) // 2)) // SUBPIXELS)
+    # The same toggles as _column_runs; what differs is how they become pixels.
+    cols, first_row = _toggles(points)
     if cols.size == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     c0, r0 = cols.min(), first_row.min()
