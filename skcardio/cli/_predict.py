@@ -316,54 +316,20 @@ def _predict_into(
     return rows, failed, notes
 
 
-#: SOP classes of DICOM files that are not images to segment: Segmentation Storage (a DICOM SEG, as
-#: --dicom-seg writes) and its label-map form.
-_NOT_IMAGES = {"1.2.840.10008.5.1.4.1.1.66.4": "DICOM SEG", "1.2.840.10008.5.1.4.1.1.66.7": "DICOM SEG"}
-
-
 def _read(file: Path):
-    """``(DicomSlice, "")``, or ``(None, reason)`` for a file predict cannot segment."""
+    """``(DicomSlice, "")``, or ``(None, reason)`` for a file predict cannot segment (a DICOM SEG among them)."""
     from ..exceptions import SkcardioError
     from ..io import get_limits, read_dicom
 
     try:
         dicom = read_dicom(file)
     except SkcardioError as exc:
-        reason = str(exc).removeprefix(f"{file}: ")
-        # A SEG of several slices (--dicom-seg's usual output) is refused for its frames first; read_dicom
-        # got as far as its header, so the file is a regular one within the limits.
-        kind = _not_an_image(file) if "NumberOfFrames" in reason else ""
-        return None, _not_an_image_reason(kind) if kind else reason
-    kind = _not_an_image(file)
-    if kind:
-        return None, _not_an_image_reason(kind)
+        return None, str(exc).removeprefix(f"{file}: ")
     limits = get_limits()
     if dicom.image.size > limits.max_predict_pixels:
         rows, cols = dicom.image.shape
         return None, "an image of " + limits.refusal("max_predict_pixels", f"{rows} x {cols} = {dicom.image.size} pixels")
     return dicom, ""
-
-
-def _not_an_image_reason(kind: str) -> str:
-    return f"{kind}, not an image: predict segments MR images (an output of --dicom-seg given as input?)"
-
-
-def _not_an_image(file: Path) -> str:
-    """What the DICOM ``file`` holds if it is a segmentation rather than an image (``"DICOM SEG"``), else ``""``.
-
-    Called once :func:`~skcardio.io.read_dicom` has read the file (a bounded
-    regular file): only its header is read again, up to the pixel data.
-    """
-    import pydicom
-
-    try:
-        header = pydicom.dcmread(file, stop_before_pixels=True, specific_tags=["SOPClassUID", "Modality"])
-    except Exception:  # read_dicom read it: a second look that fails decides nothing
-        return ""
-    sop_class = str(getattr(header, "SOPClassUID", "") or header.file_meta.get("MediaStorageSOPClassUID", ""))
-    if sop_class in _NOT_IMAGES:
-        return _NOT_IMAGES[sop_class]
-    return "DICOM SEG (Modality SEG)" if str(getattr(header, "Modality", "")).strip().upper() == "SEG" else ""
 
 
 def _segment(model, same: list, failed: list[tuple[str, str]]):

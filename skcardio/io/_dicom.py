@@ -163,7 +163,8 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
         If the file is missing, not DICOM, truncated, lacks Rows, Columns,
         BitsAllocated or PixelData, is not a single-frame grayscale image
         (PhotometricInterpretation other than MONOCHROME1/2, e.g. RGB or
-        PALETTE COLOR; float pixel data),
+        PALETTE COLOR; float pixel data; a DICOM SEG, by its SOPClassUID or
+        its Modality ``SEG``),
         has a malformed numeric element (e.g. a PixelSpacing without exactly
         2 numbers) or a non-physical one (a PixelSpacing beyond 0.001-50 mm,
         an ImagePositionPatient coordinate beyond +-1e5 mm, an
@@ -295,6 +296,7 @@ def _read_fast(data: bytes, path: str, pixels: bool) -> DicomSlice | None:
     if scanned is None:
         return None
     header, offset, length = scanned
+    _check_not_segmentation(header, path)
     rows, cols, bits = header.get("Rows"), header.get("Columns"), header.get("BitsAllocated")
     stored = bits if header.get("BitsStored") is None else header["BitsStored"]
     single = header.get("SamplesPerPixel") in (None, 1) and header.get("NumberOfFrames") in (None, "", "1")
@@ -324,6 +326,7 @@ def _read_pydicom(path: str, pixels: bool, data: bytes | None = None) -> DicomSl
     ``data``: the file's bytes when already read (else they are read here).
     """
     ds = _dcmread(path, _read_bytes(path) if data is None else data)
+    _check_not_segmentation(ds, path)  # before _check_image, which would name a SEG's frames
     _check_image(ds, path)
     photometric = _photometric(ds, path)  # refused before any decoding
     return _make_slice(ds, _pixels(ds, path) if pixels else None, path, photometric)
@@ -452,8 +455,14 @@ _TAGS = [
     "PixelRepresentation", "SamplesPerPixel", "NumberOfFrames", "PhotometricInterpretation",
     "PlanarConfiguration", "HighBit", "PixelData", "ModalityLUTSequence",
     "FloatPixelData", "DoubleFloatPixelData", "ImageType", "SeriesInstanceUID", "SeriesNumber",
-    "SpacingBetweenSlices", "HeartRate", "NominalInterval",
+    "SpacingBetweenSlices", "HeartRate", "NominalInterval", "SOPClassUID", "Modality",
 ]
+#: SOP classes of files that hold a segmentation, not an image: Segmentation
+#: Storage (a DICOM SEG, as ``--dicom-seg`` writes) and its label-map form.
+_SEGMENTATIONS = {
+    "1.2.840.10008.5.1.4.1.1.66.4": "Segmentation Storage",
+    "1.2.840.10008.5.1.4.1.1.66.7": "Label Map Segmentation Storage",
+}
 #: Elements an image cannot be decoded without.
 _REQUIRED = ("Rows", "Columns", "BitsAllocated", "PixelData")
 #: Uncompressed transfer syntaxes: PixelData holds rows * columns samples as is.
@@ -568,6 +577,21 @@ def _check_part10(path: str, data: bytes) -> None:
         raise DicomReadError(
             f"{path}: not a DICOM file: expected 'DICM' at byte 128 (DICOM Part 10 file), "
             f"got {found}; a raw data set without that header must be re-saved as a Part 10 file"
+        )
+
+
+def _check_not_segmentation(header, path: str) -> None:
+    """Refuse a DICOM SEG: its pixel data are a mask (often 1-bit, several frames), not an image.
+
+    ``header``: a pydicom Dataset or the fast path's dict of values.
+    """
+    sop_class = str(header.get("SOPClassUID") or "").strip()
+    modality = header.get("Modality") or ""
+    if sop_class in _SEGMENTATIONS or (isinstance(modality, str) and modality.strip().upper() == "SEG"):
+        what = _SEGMENTATIONS.get(sop_class, "Modality SEG")
+        raise DicomReadError(
+            f"{path}: a DICOM SEG ({what}), not an image: expected an MR image (a segmentation, "
+            f"such as skcardio's --dicom-seg output, cannot be read as one)"
         )
 
 

@@ -358,10 +358,10 @@ def test_a_dicom_seg_is_not_an_image(tmp_path, make_dicom, capsys, _predict):
     out = tmp_path / "out"
     assert _predict(seg, SAMPLE[0], "--out", out) == 1
     err = capsys.readouterr().err
-    assert f"  {seg}: DICOM SEG, not an image: predict segments MR images" in err
+    assert f"  {seg}: a DICOM SEG (Segmentation Storage), not an image: expected an MR image" in err
     assert [row["dicom_path"] for row in csv.DictReader((out / "predictions.csv").open())] == [str(SAMPLE[0])]
     # A SEG of several frames (what --dicom-seg writes for a series) is named as such too, not by its frames.
     frames = make_dicom(tmp_path / "series2_seg.dcm", np.zeros((16, 16), np.uint16),
                         SOPClassUID="1.2.840.10008.5.1.4.1.1.66.4", Modality="SEG", NumberOfFrames=3)
     assert _predict(frames, SAMPLE[0], "--out", out) == 1
-    assert f"  {frames}: DICOM SEG, not an image: predict segments MR images" in capsys.readouterr().err
+    assert f"  {frames}: a DICOM SEG (Segmentation Storage), not an image" in capsys.readouterr().err
