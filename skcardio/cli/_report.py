@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import errno
 import json
 import logging
 import math
@@ -209,27 +208,21 @@ def _link_problem(root: Path, entry: Path) -> str:
     """Why the ``dicoms/`` entry ``entry`` of ``root``, a symbolic link, is not followed (``""``: it is).
 
     The rules :func:`~skcardio.datasets.scan_layout` applies to a linked
-    folder (its helpers are private to skcardio.datasets): no link leading out
-    of the dataset folder, no link loop, no broken link; and, as a study is
-    read with its subfolders, no link to a folder that holds the entry
-    (``dicoms/LOOP -> ../dicoms`` would report every patient again).
+    folder (:func:`~skcardio.datasets._layout.folder_refusal`): no link
+    leading out of the dataset folder, no link loop, no broken link; and, as
+    a study is read with its subfolders, no link to a folder that holds the
+    entry (``dicoms/LOOP -> ../dicoms`` would report every patient again).
     """
+    from ..datasets._layout import folder_refusal
+
     if not entry.is_symlink():
         return ""
-    try:
-        target = entry.resolve(strict=True)
-    except RuntimeError:  # a loop (Python < 3.13)
-        return "not a readable folder: symbolic link loop (a link that leads back to itself)"
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "not a readable folder: symbolic link loop (a link that leads back to itself)"
-        if exc.errno == errno.ENOENT:
-            return "not a readable folder: does not exist (a broken link)"
-        return f"not a readable folder: {exc.strerror or exc}"
-    real_root = root.resolve()
-    if target != real_root and real_root not in target.parents:
-        return f"a link leading out of the dataset folder (to {target}); not followed"
-    holder = entry.parent.resolve()
+    code, reason = folder_refusal(root.resolve(), entry)
+    if code == "outside":
+        return reason
+    if code and code != "not a folder":  # a link to a file is left out as a file is, not refused
+        return f"not a readable folder: {reason}"
+    target, holder = entry.resolve(), entry.parent.resolve()
     if target == holder or target in holder.parents:
         return f"a link to {target}, a folder that holds it (a loop); not followed"
     return ""

@@ -282,21 +282,64 @@ def _check_line_lengths(link: Path, text: str, most: int) -> None:
             )
 
 
+_LOOP = "symbolic link loop (a link that leads back to itself)"
+
+
 def _path_problem(path: Path, exc: BaseException | None = None) -> str:
     """Why ``path`` is not an existing folder, in words: missing, a link loop, a file..."""
+    code, reason = _folder_state(path)
+    if code not in ("", "not a folder"):  # os.stat failed: it says why
+        return reason
+    if isinstance(exc, RuntimeError):  # Path.resolve's loop (Python < 3.13)
+        return _LOOP
+    return reason or f"cannot be read ({exc})"
+
+
+def _folder_state(path: Path) -> tuple[str, str]:
+    """Why ``path`` is not a folder, as ``(code, words)`` (see :func:`folder_refusal`); ``("", "")`` when it is one."""
     try:
         info = os.stat(path)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            return "symbolic link loop (a link that leads back to itself)"
+            return "loop", _LOOP
         if error.errno == errno.ENOENT:
-            return "does not exist" + (" (a broken link)" if os.path.islink(path) else "")
-        return f"cannot be read ({error.strerror or error})"
-    if exc is not None and isinstance(exc, RuntimeError):
-        return "symbolic link loop (a link that leads back to itself)"
-    if not stat.S_ISDIR(info.st_mode):
-        return "is a file, expected a folder" if stat.S_ISREG(info.st_mode) else f"{special_file(info.st_mode)}, expected a folder"
-    return f"cannot be read ({exc})"
+            return ("broken", "does not exist (a broken link)") if os.path.islink(path) else ("missing", "does not exist")
+        return "unreadable", f"cannot be read ({error.strerror or error})"
+    if stat.S_ISDIR(info.st_mode):
+        return "", ""
+    kind = "is a file" if stat.S_ISREG(info.st_mode) else special_file(info.st_mode)
+    return "not a folder", f"{kind}, expected a folder"
+
+
+def folder_refusal(root: Path, path: Path) -> tuple[str, str]:
+    """Why the folder ``path`` of the dataset folder ``root`` is not followed, as a code and in words.
+
+    The rules :func:`scan_layout` applies to a linked patient folder, shared
+    with ``skcardio report``, which reads a dataset's ``dicoms/`` entries.
+
+    Parameters
+    ----------
+    root : Path
+        The dataset folder, resolved (:meth:`pathlib.Path.resolve`).
+    path : Path
+        A folder under ``root``, or a link in it.
+
+    Returns
+    -------
+    code : str
+        ``""`` when ``path`` is a folder to follow; else ``"outside"`` (a
+        link leading out of ``root``: checked first, so that nothing is read
+        or said of what lies there), ``"loop"`` (a link loop), ``"broken"``
+        (a broken link), ``"missing"``, ``"unreadable"`` (permission denied)
+        or ``"not a folder"`` (a file, a pipe...).
+    reason : str
+        The same in words for the caller to put after the folder's name
+        (``"does not exist (a broken link)"``); ``""`` when ``code`` is.
+    """
+    elsewhere = _outside(root, path)
+    if elsewhere is not None:
+        return "outside", f"a link leading out of the dataset folder (to {elsewhere}); not followed"
+    return _folder_state(path)
 
 
 def _outside(root: Path, path: Path) -> Path | None:
@@ -340,13 +383,12 @@ def _scan_patient(root: Path, patient_id: str, original_id: str, layout: Layout)
     contour_dir = root / "contourfiles" / original_id
     problems = {}
     for folder in (dicom_dir, contour_dir):
-        elsewhere = _outside(root, folder)
-        if elsewhere is not None:
-            # A planted link must not make the tools read (or report on) files elsewhere.
-            problems[folder] = (f"linked folder is a link leading out of the dataset folder (to {elsewhere}); not followed", True)
-        elif not os.path.isdir(folder):  # Path.is_dir raises PermissionError in a folder that cannot be read
-            problem = _path_problem(folder)
-            problems[folder] = (f"linked folder {problem}", problem != "does not exist")
+        # A planted link must not make the tools read (or report on) files elsewhere.
+        code, reason = folder_refusal(root, folder)
+        if code:
+            # A folder only missing is not a fault of the files: not an error item.
+            subject = "linked folder is" if code == "outside" else "linked folder"
+            problems[folder] = (f"{subject} {reason}", code != "missing")
     if problems:
         for folder, (reason, error) in problems.items():
             layout.skipped.append(Skipped(str(folder), reason, patient_id, error))
@@ -423,8 +465,8 @@ def _index(
 def _entry_problem(root: Path, entry: os.DirEntry, pattern: re.Pattern, what: str) -> tuple[str, bool]:
     """Why ``entry`` is not a file of ``what`` to read (``""`` when it is one), and whether that is an error."""
     if entry.is_symlink():
-        if _path_problem(Path(entry.path)).startswith("symbolic link loop"):
-            return "not a readable file: symbolic link loop (a link that leads back to itself)", True
+        if _folder_state(Path(entry.path))[0] == "loop":
+            return f"not a readable file: {_LOOP}", True
         elsewhere = _outside(root, Path(entry.path))
         if elsewhere is not None:
             return f"a link leading out of the dataset folder (to {elsewhere}); not followed", True

@@ -227,6 +227,34 @@ def test_link_loops_and_pipes_are_reported_as_such(make_layout, tmp_path):
     assert item.reason == "linked folder symbolic link loop (a link that leads back to itself)" and item.error
 
 
+@posix_only
+def test_folder_refusal_codes_and_words(tmp_path):
+    """The one rule set of scan_layout's linked folders and report's dicoms/ entries."""
+    from skcardio.datasets._layout import folder_refusal
+
+    tmp_path = tmp_path.resolve()  # the reasons name resolved targets
+    root = tmp_path / "root"
+    (root / "real").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (root / "file").write_text("x")
+    os.mkfifo(root / "pipe")
+    links = {"inside": "real", "out": tmp_path / "elsewhere", "out_gone": tmp_path / "gone", "gone": "nowhere", "self": "self"}
+    for name, target in links.items():
+        (root / name).symlink_to(target)
+    assert {name: folder_refusal(root, root / name) for name in [*links, "real", "file", "pipe", "missing"]} == {
+        "inside": ("", ""),
+        "real": ("", ""),
+        "out": ("outside", f"a link leading out of the dataset folder (to {tmp_path / 'elsewhere'}); not followed"),
+        # Out of the dataset is said first: nothing is said of what lies there.
+        "out_gone": ("outside", f"a link leading out of the dataset folder (to {tmp_path / 'gone'}); not followed"),
+        "gone": ("broken", "does not exist (a broken link)"),
+        "self": ("loop", "symbolic link loop (a link that leads back to itself)"),
+        "file": ("not a folder", "is a file, expected a folder"),
+        "pipe": ("not a folder", "is a pipe (FIFO), expected a folder"),
+        "missing": ("missing", "does not exist"),
+    }
+
+
 def test_link_csv_row_and_line_limits(make_layout):
     from _hostile import many_rows_link
 
