@@ -35,7 +35,7 @@ from ._layout import (
     _entry_problem,
     _index,
     _link_rows,
-    _path_problem,
+    folder_refusal,
     list_entries,
     unsafe_id,
 )
@@ -157,9 +157,11 @@ def _scan_patient(
     skipped = layout.skipped
     expert = contour_dir / EXPERT if contour_dir else Path(patient_dir.parents[1], CONTOURS, original_id)
     for folder in (patient_dir, expert):
-        if not os.path.isdir(folder):  # Path.is_dir raises PermissionError in a folder that cannot be read
-            problem = _path_problem(folder)
-            skipped.append(Skipped(str(folder), f"linked folder {problem}", patient_id, problem != "does not exist"))
+        # As scan_layout: a planted link must not make the tools read files elsewhere.
+        code, reason = folder_refusal(root, folder)
+        if code:
+            subject = "linked folder is" if code == "outside" else "linked folder"
+            skipped.append(Skipped(str(folder), f"{subject} {reason}", patient_id, code != "missing"))
             return False
     contours = _contour_files(root, expert, skipped, patient_id)
     numbers = set(contours["i"]) | set(contours["o"])
@@ -214,6 +216,10 @@ def _series_of(root: Path, patient_dir: Path, skipped: list[Skipped], patient_id
             skipped.append(Skipped(entry.path, "not a series folder, the only entries read here", patient_id))
             continue
         folder = Path(entry.path)
+        code, reason = folder_refusal(root, folder)
+        if code:  # a series folder linked out of the dataset (or a loop): named, not read
+            skipped.append(Skipped(entry.path, f"series folder {reason}", patient_id, True))
+            continue
         series.append(_Series(folder, _index(root, folder, SERIES_DICOM, skipped, patient_id, "DICOM")))
     return series
 

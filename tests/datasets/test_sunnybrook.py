@@ -182,3 +182,31 @@ def test_download_layout_gives_the_same_96_slices(sunnybrook_copy, shared_data_r
     # skcardio qc reads it too, with the same findings.
     flags = [[s.flags for s in check_dataset(root).slices] for root in (sunnybrook_copy, shared_data_root)]
     assert flags[0] == flags[1] and sum(map(bool, flags[0])) == 59
+
+
+@pytest.mark.parametrize("linked", ["patient", "series", "contours"])
+def test_folders_linked_out_of_the_download_are_not_read(tmp_path, linked):
+    """As in a link.csv dataset: a planted link must not make the tools read files elsewhere."""
+    root = _synthetic(tmp_path / "scd")
+    patient = root / "SCD_DeidentifiedImages" / "SCD0000101"
+    folder = {
+        "patient": patient,
+        "series": patient / "CINESAX_300",
+        "contours": root / "SCD_ManualContours" / "SC-HF-I-01" / "contours-manual" / "IRCCI-expert",
+    }[linked]
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(folder, elsewhere)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    layout = scan_layout(root)
+    # Nothing read from there (with the SAX series refused, the decoy series is the contoured one).
+    assert [s.dicom_path for s in layout.slices if "CINESAX_300" in s.dicom_path] == []
+    assert len(layout.slices) == (2 if linked == "series" else 0)
+    [item] = [s for s in layout.skipped if s.error]
+    assert item.path == str(folder)
+    assert item.reason.endswith(f"a link leading out of the dataset folder (to {elsewhere}); not followed")
+    # The same link inside the download is followed.
+    inside = root / "SCD_DeidentifiedImages" / "moved"
+    shutil.move(elsewhere, inside)
+    folder.unlink()
+    folder.symlink_to(inside, target_is_directory=True)
+    assert [s.instance for s in scan_layout(root).slices] == [2, 3]
