@@ -122,12 +122,12 @@ def run(args: argparse.Namespace) -> int:
     from ..exceptions import DatasetError, SkcardioError
 
     try:
-        unet = _unet(args)
-    except (OptionError, SkcardioError) as exc:  # SkcardioError: an unreadable --model file
+        unet, region_model = _unet(args), _region_model(args)
+    except (OptionError, SkcardioError) as exc:  # SkcardioError: an unreadable --model or --region-model file
         print(f"skcardio evaluate: error: {exc}", file=sys.stderr)
         return 2
     try:
-        return _evaluate(args, unet)
+        return _evaluate(args, unet, region_model)
     except (OutputError, DatasetError) as exc:
         print(f"skcardio evaluate: error: {exc}", file=sys.stderr)
         return 2
@@ -158,13 +158,34 @@ def _unet(args: argparse.Namespace):
     return make_unet(args, random_state=args.random_state, verbose=0)
 
 
-def _evaluate(args: argparse.Namespace, unet) -> int:
+def _region_model(args: argparse.Namespace):
+    """The epicardium U-Net of ``--region predicted``, loaded and checked before any data are read; else None.
+
+    Raises OptionError for a missing, unneeded or unsuitable --region-model.
+    """
+    if args.region != "predicted":
+        if args.region_model:
+            raise OptionError("argument --region-model: needs --region predicted (without it the methods "
+                              "segment inside the expert o-contour)")
+        return None
+    if not args.region_model:
+        raise OptionError("argument --region: predicted needs --region-model FILE (a saved epicardium U-Net)")
+    from ..preprocessing import PredictedRegion
+    from ..segment import UNetSegmenter
+
+    model = UNetSegmenter.load(args.region_model)
+    try:
+        PredictedRegion(model)._check_model()  # its target: an endocardium model is refused now, not after loading
+    except ValueError as exc:
+        raise OptionError(f"argument --region-model: {args.region_model}: {exc}") from None
+    return model
+
+
+def _evaluate(args: argparse.Namespace, unet, region_model=None) -> int:
     from ..exceptions import SkcardioError
 
     methods = list(dict.fromkeys(args.method or ["otsu"]))
-    predicted = getattr(args, "region", "o-contour") == "predicted"
-    if predicted and not args.region_model:
-        raise SkcardioError("--region predicted needs --region-model FILE (a saved epicardium U-Net)")
+    predicted = region_model is not None
     regions = not set(methods) <= set(WHOLE_IMAGE_METHODS)
     out = Path(args.out)
     # Before the slow part: a folder squatting on an output name fails now, not after minutes.
@@ -175,7 +196,7 @@ def _evaluate(args: argparse.Namespace, unet) -> int:
     # Without the expert region, its absence is no fault of the slice.
     flags = _qc_flags(data.frame, regions=expert_regions)
     if predicted and regions:
-        _predict_regions(data, args.region_model)
+        _predict_regions(data, region_model, args.region_model)
     keep = np.array([not f for f in flags]) if args.exclude_qc else np.ones(len(flags), bool)
     if not keep.any():
         raise SkcardioError("every slice is QC-flagged: --exclude-qc leaves nothing to evaluate")
@@ -214,13 +235,11 @@ def _evaluate(args: argparse.Namespace, unet) -> int:
     return 1 if problems else 0
 
 
-def _predict_regions(data, model_path: str) -> None:
-    """Replace the expert o-contour regions of ``data`` by the epicardium a saved U-Net predicts."""
+def _predict_regions(data, model, model_path: str) -> None:
+    """Replace the expert o-contour regions of ``data`` by the epicardium ``model`` (read from ``model_path``) predicts."""
     from ..exceptions import SkcardioError
     from ..preprocessing import PredictedRegion
-    from ..segment import UNetSegmenter
 
-    model = UNetSegmenter.load(model_path)
     try:
         pairs = PredictedRegion(model).fit_transform(data.images)
     except ValueError as exc:

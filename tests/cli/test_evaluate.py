@@ -539,6 +539,31 @@ def test_predicted_region(tmp_path, capsys, monkeypatch):
         assert "missing_ocontour" not in by_slice[row["patient_id"], row["instance"]]["qc_flags"]
 
 
-def test_predicted_region_needs_a_model(tmp_path, capsys):
-    assert main(["evaluate", "--region", "predicted", "--out", str(tmp_path / "o")]) == 1
-    assert "--region predicted needs --region-model FILE" in capsys.readouterr().err
+def test_region_model_options_are_checked_before_any_data_are_read(tmp_path, capsys, monkeypatch):
+    """Exit 2 in one line, as for other options that do not go together, without loading the dataset."""
+    from skcardio.segment import UNetSegmenter
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("the dataset was loaded")
+
+    monkeypatch.setattr("skcardio.cli._evaluate.load_sources", no_loading)
+    out = str(tmp_path / "o")
+    assert main(["evaluate", "--region", "predicted", "--out", out]) == 2
+    assert "skcardio evaluate: error: argument --region: predicted needs --region-model FILE" in capsys.readouterr().err
+    # A model file without --region predicted was silently ignored (the expert o-contour used).
+    assert main(["evaluate", "--region-model", "m.pt", "--out", out]) == 2
+    assert "argument --region-model: needs --region predicted" in capsys.readouterr().err
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a model")
+    assert main(["evaluate", "--region", "predicted", "--region-model", str(junk), "--out", out]) == 2
+    assert f"skcardio evaluate: error: {junk}" in capsys.readouterr().err
+    # A blood-pool model cannot give the region.
+    X = np.zeros((4, 32, 32), np.float32)
+    y = np.zeros((4, 32, 32), bool)
+    X[:, 8:24, 8:24], y[:, 10:22, 10:22] = 1, True
+    endo = tmp_path / "endo.pt"
+    UNetSegmenter(depth=2, base_channels=4, max_epochs=1, crop_size=32, random_state=0).fit(X, y).save(endo)
+    assert main(["evaluate", "--region", "predicted", "--region-model", str(endo), "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert f"argument --region-model: {endo}: PredictedRegion needs a model that predicts the epicardium" in err
+    assert not (tmp_path / "o").exists()
