@@ -302,8 +302,9 @@ def read_cine(
         duplicate images (same position and trigger time), mixed image sizes
         or pixel spacings, files without ``PixelSpacing``, neighbouring
         slice positions more than 100 mm apart, or (one slice position) a
-        ``SpacingBetweenSlices`` or ``SliceThickness`` outside 0.001-100 mm;
-        the message names the files.
+        ``SliceThickness`` outside 0.001-100 mm where it would be the
+        spacing (an out-of-range ``SpacingBetweenSlices`` is ignored with a
+        warning, and ``SliceThickness`` used); the message names the files.
 
     Warns
     -----
