@@ -29,6 +29,7 @@ SHARED_INTERNAL = {
     "skcardio.io._contour": {"check_polygon"},
     "skcardio.datasets._dataset": {"reason_kind"},
     "skcardio.datasets._layout": {"folder_refusal"},
+    "skcardio.datasets._sunnybrook": {"is_sunnybrook_layout"},
     "skcardio.metrics._distance": {"square_pixels"},
     "skcardio.segment._unet_runtime": {"import_skorch"},
 }

@@ -41,6 +41,8 @@ _GOOD_APD_MM = 5.0
 #: What measuring one slice's distances can raise (SkcardioError: its contour file, read again).
 _SLICE_ERRORS = (ValueError, MemoryError, SkcardioError)
 _IOU_PASS = 0.75
+#: Patient-grouped folds without --cv.
+_DEFAULT_CV = 5
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,9 +72,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "no training, no folds",
     )
     parser.add_argument(
-        "--cv", type=_n_splits, default=5, metavar="N",
-        help="patient-grouped folds (GroupKFold), at most the number of patients (default 5); "
-        "0 fits and scores on all slices (in-sample)",
+        "--cv", type=_n_splits, metavar="N",
+        help="patient-grouped folds (GroupKFold; default 5, fewer when there are fewer patients); "
+        "0 fits and scores on all slices (in-sample); not with --model",
     )
     parser.add_argument(
         "--out", required=True, type=out_dir, metavar="DIR",
@@ -83,8 +85,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--exclude-qc", action="store_true", help="leave out slices flagged by quality control"
     )
     parser.add_argument(
-        "--random-state", type=seed, default=0, metavar="SEED",
-        help="seed of k-means and of the U-Net, 0 <= SEED < 2**32 (default 0)"
+        "--random-state", type=seed, metavar="SEED",
+        help="seed of k-means and of the U-Net, 0 <= SEED < 2**32 (default 0); not with --model"
     )
     parser.add_argument(
         "--region", choices=("o-contour", "predicted"), default="o-contour",
@@ -123,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         unet, region_model = _unet(args), _region_model(args)
+        args.cv = _DEFAULT_CV if args.cv is None else args.cv
+        args.random_state = 0 if args.random_state is None else args.random_state
     except (OptionError, SkcardioError) as exc:  # SkcardioError: an unreadable --model or --region-model file
         print(f"skcardio evaluate: error: {exc}", file=sys.stderr)
         return 2
@@ -150,12 +154,20 @@ def _unet(args: argparse.Namespace):
     if args.model:
         if set(methods) != {"unet"}:
             raise OptionError("argument --model: scores a U-Net file alone; expected --method unet and no other method")
+        # Given with --model, these would be silently ignored: no folds, no training.
+        given += [f"--{name.replace('_', '-')}" for name in ("cv", "random_state") if getattr(args, name) is not None]
         if given:
             raise OptionError(f"argument {given[0]}: trains a U-Net per fold; it does not apply to --model")
         from ..segment import UNetSegmenter
 
-        return UNetSegmenter.load(args.model)
-    return make_unet(args, random_state=args.random_state, verbose=0)
+        model = UNetSegmenter.load(args.model)
+        if model.target_ != "endocardium":
+            raise OptionError(
+                f"argument --model: {args.model}: a model of target {model.target_!r}; evaluate scores the "
+                "blood pool against the i-contour: expected a model of target 'endocardium'"
+            )
+        return model
+    return make_unet(args, random_state=0 if args.random_state is None else args.random_state, verbose=0)
 
 
 def _region_model(args: argparse.Namespace):
@@ -168,6 +180,9 @@ def _region_model(args: argparse.Namespace):
             raise OptionError("argument --region-model: needs --region predicted (without it the methods "
                               "segment inside the expert o-contour)")
         return None
+    if set(args.method or ["otsu"]) <= set(WHOLE_IMAGE_METHODS):
+        raise OptionError("argument --region: predicted has no effect with --method unet alone (it segments "
+                          "whole images); expected a classical --method beside it")
     if not args.region_model:
         raise OptionError("argument --region: predicted needs --region-model FILE (a saved epicardium U-Net)")
     from ..preprocessing import PredictedRegion
@@ -210,6 +225,8 @@ def _evaluate(args: argparse.Namespace, unet, region_model=None) -> int:
         cv_label = f"no training: model {args.model} scored on every slice"
     else:
         folds, cv_label = _folds(subset.groups, args.cv)
+        if unet is not None:
+            _check_holdouts(unet, folds, subset.groups)
 
     predictions, fold_of, messages = _predict_all(methods, subset, folds, args, unet)
     results = {m: _slice_metrics(subset, predictions[m], m, problems) for m in methods}
@@ -351,6 +368,17 @@ def _folds(groups: np.ndarray, n_splits: int) -> tuple[list[tuple[np.ndarray, np
         n_splits = n_patients
     folds = list(GroupKFold(n_splits=n_splits).split(everything, groups=groups))
     return folds, f"{n_splits}-fold patient-grouped CV ({n_patients} patients)"
+
+
+def _check_holdouts(unet, folds, groups: np.ndarray) -> None:
+    """Refuse a --validation-fraction that leaves some fold no patient to train on, before any training."""
+    from ..exceptions import DatasetError
+
+    for k, (train, _) in enumerate(folds):
+        try:
+            unet._check_split(len(train), groups[train])
+        except ValueError as exc:
+            raise DatasetError(f"fold {k} ({len(set(groups[train]))} training patient(s)): {exc}") from None
 
 
 def _make_estimator(method: str, random_state: int):

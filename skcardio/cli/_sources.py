@@ -55,28 +55,26 @@ def load_sources(roots: list[str], *, require: str | None = None, groups: re.Pat
     :func:`~skcardio.datasets.load_dataset`; image folders have no
     o-contour, so ``require="o-contour"`` refuses them (``DatasetError``);
     their bad files are skipped (``on_error="skip"``), as a layout's.
-    A folder given twice is refused: its patients would count twice.
+    Every ROOT's kind is checked before any is loaded: a folder given twice
+    (its patients would count twice), one that is neither kind, an image
+    folder where ``require`` asks for contours, and ``groups`` without an
+    image folder (it would be silently ignored) are refused first.
     """
     from ..datasets import concat_datasets, get_sample_path, load_dataset, load_image_folder
-    from ..exceptions import DatasetError
 
+    _check_groups(roots, groups)
     if not roots:
         return load_dataset(get_sample_path(), require=require), "embedded sample"
     _check_distinct(roots)
+    images = {root: _is_images(root, require) for root in roots}
     loaded = {}
     for root in roots:
-        _check_readable(root)
-        if is_image_folder(root):
-            if require is not None:
-                raise DatasetError(
-                    f"{root}: an image folder has labels only, no {require}; expected a DICOM layout "
-                    "with link.csv (the classical methods segment inside the o-contour: use --method unet)"
-                )
+        if images[root]:
             kwargs = {} if groups is None else {"groups": groups}
             # A bad file is an error item (listed at the end, exit 1), as a bad DICOM of a layout.
             loaded[root] = load_image_folder(Path(root) / "images", Path(root) / "labels", on_error="skip", **kwargs)
         else:
-            loaded[root] = _load_layout(root, require)
+            loaded[root] = load_dataset(root, require=require)
     if len(loaded) == 1:
         return loaded[roots[0]], os.fspath(roots[0])
     data = concat_datasets(loaded)
@@ -84,17 +82,40 @@ def load_sources(roots: list[str], *, require: str | None = None, groups: re.Pat
     return data, ", ".join(os.fspath(r) for r in roots)
 
 
-def _load_layout(root: str, require: str | None):
-    from ..datasets import load_dataset
+def _check_groups(roots: list[str], groups: re.Pattern | None) -> None:
+    """Refuse ``--groups`` when no ROOT is an image folder: DICOM layouts take the patient from link.csv."""
     from ..exceptions import DatasetError
 
-    path = Path(root)
-    if path.is_dir() and not (path / "link.csv").exists():
+    if groups is not None and not any(is_image_folder(root) for root in roots):
+        given = ", ".join(map(os.fspath, roots)) or "the embedded sample"
         raise DatasetError(
-            f"{root}: neither a DICOM dataset folder (no link.csv) nor an image folder (no images/ and "
-            "labels/ folders); expected one of them"
+            f"--groups {groups.pattern!r}: finds the patient in image-folder file names, but no ROOT is an "
+            f"image folder ({given}); DICOM layouts take the patient from link.csv: leave --groups out"
         )
-    return load_dataset(root, require=require)
+
+
+def _is_images(root: str, require: str | None) -> bool:
+    """Whether ``root`` is an image folder (else a DICOM layout); a ROOT of neither kind, or unusable, refused."""
+    from ..exceptions import DatasetError
+
+    _check_readable(root)
+    if is_image_folder(root):
+        if require is not None:
+            raise DatasetError(
+                f"{root}: an image folder has labels only, no {require}; expected a DICOM layout "
+                "with link.csv (the classical methods segment inside the o-contour: use --method unet)"
+            )
+        return True
+    from ..datasets._sunnybrook import is_sunnybrook_layout
+
+    path = Path(root)
+    if path.is_dir() and not (path / "link.csv").exists() and not is_sunnybrook_layout(path):
+        raise DatasetError(
+            f"{root}: neither a DICOM dataset folder (no link.csv, nor the Sunnybrook download's "
+            "SCD_DeidentifiedImages/ and SCD_ManualContours/) nor an image folder (no images/ and labels/ "
+            "folders); expected one of them"
+        )
+    return False
 
 
 def _check_readable(root: str) -> None:

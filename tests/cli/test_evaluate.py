@@ -541,7 +541,6 @@ def test_predicted_region(tmp_path, capsys, monkeypatch):
 
 def test_region_model_options_are_checked_before_any_data_are_read(tmp_path, capsys, monkeypatch):
     """Exit 2 in one line, as for other options that do not go together, without loading the dataset."""
-    from skcardio.segment import UNetSegmenter
 
     def no_loading(*args, **kwargs):
         raise AssertionError("the dataset was loaded")
@@ -558,12 +557,58 @@ def test_region_model_options_are_checked_before_any_data_are_read(tmp_path, cap
     assert main(["evaluate", "--region", "predicted", "--region-model", str(junk), "--out", out]) == 2
     assert f"skcardio evaluate: error: {junk}" in capsys.readouterr().err
     # A blood-pool model cannot give the region.
-    X = np.zeros((4, 32, 32), np.float32)
-    y = np.zeros((4, 32, 32), bool)
-    X[:, 8:24, 8:24], y[:, 10:22, 10:22] = 1, True
-    endo = tmp_path / "endo.pt"
-    UNetSegmenter(depth=2, base_channels=4, max_epochs=1, crop_size=32, random_state=0).fit(X, y).save(endo)
+    endo = _tiny_model(tmp_path / "endo.pt")
     assert main(["evaluate", "--region", "predicted", "--region-model", str(endo), "--out", out]) == 2
     err = capsys.readouterr().err
     assert f"argument --region-model: {endo}: PredictedRegion needs a model that predicts the epicardium" in err
     assert not (tmp_path / "o").exists()
+
+
+def _tiny_model(path, target="endocardium"):
+    """A 1-epoch U-Net of ``target`` saved to ``path`` (what it predicts does not matter here)."""
+    from skcardio.segment import UNetSegmenter
+
+    X = np.zeros((4, 32, 32), np.float32)
+    y = np.zeros((4, 32, 32), bool)
+    X[:, 8:24, 8:24], y[:, 10:22, 10:22] = 1, True
+    labels = np.stack([y, y], axis=1) if target == "both" else y
+    model = UNetSegmenter(target=target, depth=2, base_channels=4, max_epochs=1, crop_size=32, random_state=0)
+    model.fit(X, labels).save(path)
+    return path
+
+
+def test_options_a_model_file_would_ignore_are_refused(tmp_path, capsys):
+    """--cv and --random-state with --model (no folds, no training), --region predicted with --method unet
+    alone (whole images), a model of another target: one line, exit 2, nothing written."""
+    model = _tiny_model(tmp_path / "m.pt")
+    out = tmp_path / "o"
+    base = ["evaluate", "--method", "unet", "--model", str(model), "--out", str(out)]
+    assert main([*base, "--cv", "3"]) == 2
+    assert "argument --cv: trains a U-Net per fold; it does not apply to --model" in capsys.readouterr().err
+    assert main([*base, "--random-state", "7"]) == 2
+    assert "argument --random-state: trains a U-Net per fold" in capsys.readouterr().err
+    assert main(["evaluate", "--method", "unet", "--region", "predicted", "--region-model", str(model),
+                 "--out", str(out)]) == 2
+    assert "argument --region: predicted has no effect with --method unet alone" in capsys.readouterr().err
+    for target in ("epicardium", "both"):
+        other = _tiny_model(tmp_path / f"{target}.pt", target)
+        assert main(["evaluate", "--method", "unet", "--model", str(other), "--out", str(out)]) == 2
+        assert (f"argument --model: {other}: a model of target '{target}'; evaluate scores the blood pool "
+                "against the i-contour") in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_validation_fraction_no_fold_can_train_with_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    from skcardio.segment import UNetSegmenter
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a fold was trained")
+
+    monkeypatch.setattr(UNetSegmenter, "fit", no_training)
+    out = tmp_path / "o"
+    # The sample's 3 patients in 3 folds: 2 training patients each, and 0.6 would hold both out.
+    argv = ["evaluate", "--method", "unet", *TINY_UNET, "--cv", "3", "--validation-fraction", "0.6", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skcardio evaluate: error: fold 0 (2 training patient(s)): validation_fraction=0.6")
+    assert not out.exists()

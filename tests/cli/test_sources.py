@@ -92,3 +92,55 @@ def test_an_unreadable_root_is_named(tmp_path, monkeypatch):
     deny_folders(monkeypatch, pngs)
     with pytest.raises(DatasetError, match=re.escape(f"{pngs}: cannot read folder: permission denied; expected a dataset folder")):
         load_sources([str(pngs)])
+
+
+def test_every_root_is_checked_before_any_is_loaded(tmp_path, monkeypatch):
+    """A refused later ROOT costs no loading of the earlier ones (a large first ROOT took minutes)."""
+    import skcardio.datasets
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("a ROOT was loaded")
+
+    monkeypatch.setattr(skcardio.datasets, "load_dataset", no_loading)
+    pngs = write_image_folder(tmp_path / "png", ["SC-N-2-IM-0001-0001.png"])
+    with pytest.raises(DatasetError, match="an image folder has labels only, no o-contour"):
+        load_sources([str(get_sample_path()), str(pngs)], require="o-contour")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="empty: neither a DICOM dataset folder"):
+        load_sources([str(get_sample_path()), str(tmp_path / "empty")])
+
+
+def test_groups_without_an_image_folder_is_refused(tmp_path):
+    """--groups only reads image-folder file names: with DICOM layouts alone it was silently ignored."""
+    pattern = re.compile("SCD")
+    with pytest.raises(DatasetError, match=r"--groups 'SCD': finds the patient in image-folder file names, "
+                                           r"but no ROOT is an image folder \(.*sunnybrook_sample\)"):
+        load_sources([str(get_sample_path())], groups=pattern)
+    with pytest.raises(DatasetError, match=r"no ROOT is an image folder \(the embedded sample\)"):
+        load_sources([], groups=pattern)
+
+
+def test_the_sunnybrook_download_layout_is_a_root(tmp_path):
+    """Documented as a ROOT of train and evaluate; the kind check refused it for want of link.csv."""
+    import shutil
+
+    from skcardio.datasets import load_sample
+
+    sample = load_sample()
+    root = tmp_path / "scd"
+    rows = ""
+    for patient, original in sorted(set(zip(sample.frame.patient_id, sample.frame.original_id))):
+        rows += f"{patient},{original}\n"
+        for record in sample.frame[sample.frame.patient_id == patient]:
+            series = root / "SCD_DeidentifiedImages" / patient / "CINESAX_300"
+            series.mkdir(parents=True, exist_ok=True)
+            shutil.copy(record["dicom_path"], series / f"IM-0003-{record['instance']:04d}.dcm")
+            expert = root / "SCD_ManualContours" / original / "contours-manual" / "IRCCI-expert"
+            expert.mkdir(parents=True, exist_ok=True)
+            for kind in ("i", "o"):
+                path = record[f"{kind}contour_path"]
+                if path:
+                    shutil.copy(path, expert / f"IM-0001-{record['instance']:04d}-{kind}contour-manual.txt")
+    (root / "scd_patientdata.csv").write_text("PatientID,OriginalID\n" + rows)
+    data, source = load_sources([str(root)], require="o-contour")
+    assert source == str(root) and len(data.frame) == 12  # as the sample's link.csv layout
