@@ -250,8 +250,8 @@ def _group_function(groups) -> Callable[[str], tuple[str, str, int]]:
         match = pattern.search(name)
         if match is None:
             raise DatasetError(
-                f"name does not match the groups pattern {pattern.pattern!r}; pass groups= "
-                "a pattern or a function that finds the patient in every file name"
+                f"name does not match the groups pattern {pattern.pattern!r}; expected a pattern (groups=, "
+                "or --groups REGEX on the command line) or a function that finds the patient in every file name"
             )
         found = match.groupdict()
         patient = found.get("patient") or (match.group(1) if pattern.groups else match.group(0))
