@@ -11,6 +11,10 @@ import math
 
 #: Seeds accepted by ``numpy.random.RandomState`` (``random_state``).
 SEED_LIMIT = 2**32
+#: Most PyTorch CPU threads ``--threads`` accepts: far above any machine's
+#: cores, far below the C int (2**31 - 1) past which ``torch.set_num_threads``
+#: fails with a traceback.
+MAX_THREADS = 1024
 
 
 def positive_int(text: str) -> int:
@@ -18,6 +22,17 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def threads(text: str) -> int:
+    """``argparse`` type of ``--threads``: an integer from 1 to :data:`MAX_THREADS`."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer number of threads, got {text}") from None
+    if not 1 <= value <= MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"expected a number of threads from 1 to {MAX_THREADS}, got {text}")
     return value
 
 

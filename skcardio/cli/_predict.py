@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .._folders import walk_folder
-from ._arguments import positive_int
+from ._arguments import MAX_THREADS, positive_int, threads
 from ._output import check_outside_inputs, out_dir, publish, safe_name, staging, unique_names
 from ._problems import report_problems
 from ._series import add_arguments as add_series_arguments
@@ -67,7 +67,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "inputs", nargs="+", metavar="DICOM_OR_DIR",
-        help="DICOM files or folders; a first argument ending in .pt is the model file (as --model)",
+        help="DICOM files or folders; a first argument ending in .pt is the model file (as --model), "
+        "and a second model file is refused",
     )
     parser.add_argument(
         "--model", metavar="FILE",
@@ -85,7 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
     parser.add_argument(
-        "--threads", type=positive_int, metavar="N", help="PyTorch CPU threads (default: PyTorch's choice)"
+        "--threads", type=threads, metavar="N", help=f"PyTorch CPU threads, 1 to {MAX_THREADS} (default: PyTorch's choice)"
     )
     parser.set_defaults(func=run)
 
@@ -201,12 +202,22 @@ def _refused_target(target: str, dicom_seg: bool, trim: bool = False) -> str | N
 
 def run(args: argparse.Namespace) -> int:
     """Predict and write the outputs; exit code 1 if some files were skipped (listed at the end) or none
-    could be segmented (--out then left as it was), 2 for unusable inputs, model or --out."""
+    could be segmented (--out then left as it was), 2 for unusable inputs, model or --out, and for a
+    second model file (an input ending in .pt besides --model or a first .pt argument)."""
     from ..segment import UNetSegmenter
 
     inputs, model_file = list(args.inputs), args.model
     if model_file is None and inputs[0].endswith(".pt"):  # the form 'predict MODEL.pt DICOM...'
         model_file = inputs.pop(0)
+    second = next((text for text in inputs if text.endswith(".pt")), None)
+    if model_file is not None and second is not None:  # it would be read as a DICOM and skipped
+        given = "--model" if args.model is not None else "the first argument"
+        print(
+            f"skcardio predict: error: {second}: a second model file; the model is {model_file} ({given}), "
+            "and predict takes one model file, then DICOM files or folders",
+            file=sys.stderr,
+        )
+        return 2
     if not inputs:
         print("skcardio predict: error: no DICOM file or folder given after the model", file=sys.stderr)
         return 2

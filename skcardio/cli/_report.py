@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._folders import folder_problem, list_folder
-from ._arguments import positive_int
+from ._arguments import MAX_THREADS, positive_int, threads
 from ._output import check_destinations, check_outside_inputs, out_dir, publish, staging, unique_names
 from ._problems import report_problems
 from ._series import SERIES_CSV, check_extras
@@ -77,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", required=True, type=out_dir, metavar="DIR", help="output folder (created), outside the input folders"
     )
     parser.add_argument("--batch-size", type=positive_int, default=20, metavar="N", help="images per batch (default 20)")
-    parser.add_argument("--threads", type=positive_int, metavar="N", help="PyTorch CPU threads (default: PyTorch's choice)")
+    parser.add_argument("--threads", type=threads, metavar="N", help=f"PyTorch CPU threads, 1 to {MAX_THREADS} (default: PyTorch's choice)")
     parser.add_argument(
         "--no-tta", action="store_true",
         help="for a model that averages its four flips (tta=True; the pretrained one does not): one pass of the "

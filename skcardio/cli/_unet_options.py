@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._arguments import fraction, positive_float, positive_int
+from ._arguments import MAX_THREADS, fraction, positive_float, positive_int, threads
 
 __all__ = ["add_unet_arguments", "make_unet", "OptionError"]
 
@@ -50,8 +50,8 @@ def add_unet_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup
              "prediction by it (a contouring convention's offset, which random flips keep the network from learning)",
     )
     parser.add_argument(
-        "--threads", type=positive_int, metavar="N",
-        help="PyTorch CPU threads (default: PyTorch's choice, one per core)",
+        "--threads", type=threads, metavar="N",
+        help=f"PyTorch CPU threads, 1 to {MAX_THREADS} (default: PyTorch's choice, one per core)",
     )
 
 
@@ -59,9 +59,12 @@ def make_unet(args: argparse.Namespace, *, random_state: int, verbose: int):
     """The UNetSegmenter the options describe; options left out keep the estimator's defaults.
 
     Combinations (``--patience`` without ``--validation-fraction``,
-    ``--crop-size`` for ``--depth``, ``--device cuda`` without CUDA) are
-    checked here, before any data are loaded: :class:`OptionError`, as is
-    training under ``python -OO``, where skorch cannot be imported.
+    ``--crop-size`` for ``--depth``, ``--device cuda`` without CUDA) and
+    the estimator's bounds (``--depth`` at most 16, ``--batch-size`` at most
+    2**16, a network of ``--depth`` and ``--base-channels`` within
+    ``max_model_parameters``, so that its model file loads) are checked
+    here, before any data are loaded: :class:`OptionError`, as is training
+    under ``python -OO``, where skorch cannot be imported.
     ``--threads`` is applied to PyTorch.
     """
     from ..segment import UNetSegmenter

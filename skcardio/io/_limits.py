@@ -69,7 +69,8 @@ class Limits:
         Size of a model file, and the uncompressed size of its records.
     max_model_parameters : int, default 50 million
         Weights of the network a model file describes, counted before it is
-        built (the default U-Net holds about 0.5 million).
+        built (the default U-Net holds about 0.5 million); ``fit`` refuses to
+        train a larger one, whose file could not be loaded.
     max_predict_pixels : int, default 2**22 (e.g. 2048 x 2048)
         Pixels of one image that ``skcardio predict`` segments (the U-Net's
         memory grows with the image: a larger slice is reported and skipped).

@@ -31,7 +31,7 @@ from ._unet_file import load_model, load_pretrained, save_model
 from ._unet_inference import network_proba
 from ._unet_net import TARGETS
 from ._unet_offset import measure_label_offset, shift_proba
-from ._unet_params import validate_params
+from ._unet_params import check_network_size, validate_params
 from ._unet_split import validation_split
 from ._unet_postprocess import keep_main_component as _keep_main_component
 from ._unet_targets import _channels, mean_known_dice
@@ -98,9 +98,14 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
           (e.g. slices with an i-contour but no o-contour). Each slice needs
           at least one known channel.
     depth : int, default=4
-        Resolution levels of the U-Net (``depth - 1`` poolings).
+        Resolution levels of the U-Net (``depth - 1`` poolings), at most 16.
     base_channels : int, default=16
-        Feature maps at full resolution, doubled at each level below.
+        Feature maps at full resolution, doubled at each level below. With
+        ``depth``, the channels of ``X`` and the target, it sets the weights
+        of the network, which ``fit`` refuses above the limit
+        ``max_model_parameters`` (:func:`skcardio.io.get_limits`, 50
+        million by default; the default network has 0.48 million), as
+        ``load`` refuses such a model file.
     learning_rate : float, default=3e-3
         Peak learning rate of AdamW: linear warm-up over the first 10 % of
         the steps, then cosine decay to 0.
@@ -109,7 +114,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     max_epochs : int, default=80
         Passes over the training slices (one random crop per slice and pass).
     batch_size : int, default=8
-        Crops per training step.
+        Crops per training step, at most 2**16 (65536).
     loss : {"dice_bce", "dice", "bce"}, default="dice_bce"
         Soft Dice plus binary cross-entropy, or either alone.
     crop_size : int, default=128
@@ -347,6 +352,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
                 "expected blood-pool masks of shape (n, H, W)"
             )
         X = self._check_images(X)
+        check_network_size(self, X.shape[1])  # validated for 1 channel; X may have more
         y = self._check_masks(y, X) if self.target != "both" else check_network_labels(y, X)
         groups = self._check_groups(groups, len(X))
         sample_weight = check_sample_weight(sample_weight, len(X))

@@ -21,6 +21,7 @@ from ..io import get_limits
 from ..io._limits import read_regular
 from ._unet_net import TARGETS
 from ._unet_offset import MAX_OFFSET, check_label_offset
+from ._unet_params import network_size_refusal
 from ._unet_runtime import _forked_rng, build_loaded_net
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str) -
     n_channels = payload["n_channels"]
     if n_channels < 1:
         raise SkcardioError(f"{path}: damaged model file: n_channels is {n_channels}, expected >= 1")
-    _check_size(path, n_channels, model.base_channels, model.depth)
+    _check_size(path, n_channels, model)
     # Building the network initialises weights from PyTorch's global RNG:
     # fork it so that loading leaves the caller's random state alone.
     with _forked_rng(0, device_):
@@ -157,41 +158,18 @@ def _safe_detail(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-#: Deepest network a model file may describe: 2 ** (depth - 1) must divide
-#: the image size, and 16 levels already need images of 32768 pixels.
-_MAX_DEPTH = 16
-
-
-def _n_parameters(n_channels: int, base_channels: int, depth: int) -> int:
-    """Weights of :class:`~skcardio.segment._unet_net.UNet`, counted without building it."""
-
-    def block(inputs: int, outputs: int) -> int:  # two 3x3 convolutions and batch norms
-        return 9 * inputs * outputs + 9 * outputs * outputs + 4 * outputs
-
-    widths = [base_channels * 2**level for level in range(depth)]
-    total, channels = 0, n_channels
-    for width in widths:
-        total, channels = total + block(channels, width), width
-    for width in reversed(widths[:-1]):  # transposed 2x2 convolution, then a block
-        total, channels = total + 4 * channels * width + width + block(2 * width, width), width
-    return total + channels + 1  # the 1x1 head
-
-
-def _check_size(path: str, n_channels: int, base_channels: int, depth: int) -> None:
+def _check_size(path: str, n_channels: int, model: UNetSegmenter) -> None:
     """Refuse, before building it, a network larger than ``max_model_parameters``.
 
-    Values such as 10**8 channels or depth 40 would otherwise allocate
-    hundreds of GB while the network is built, before its weights are read.
+    Values such as 10**8 channels would otherwise allocate hundreds of GB
+    while the network is built, before its weights are read (the depth is
+    already bounded by :func:`~skcardio.segment._unet_params.validate_params`).
+    ``fit`` refuses the same networks with the same rule
+    (:func:`~skcardio.segment._unet_params.network_size_refusal`).
     """
-    limits = get_limits()
-    if depth > _MAX_DEPTH:
-        raise SkcardioError(f"{path}: the model file describes a U-Net of depth {depth}, expected at most {_MAX_DEPTH}")
-    count = _n_parameters(n_channels, base_channels, depth)
-    if count > limits.max_model_parameters:
-        raise SkcardioError(
-            f"{path}: the model file describes a U-Net (n_channels={n_channels}, base_channels={base_channels}, "
-            f"depth={depth}) of {count} weights: " + limits.refusal("max_model_parameters", f"{count} weights")
-        )
+    refusal = network_size_refusal(n_channels, model.base_channels, model.depth, len(TARGETS[model.target]))
+    if refusal:
+        raise SkcardioError(f"{path}: the model file describes {refusal}")
 
 
 def _check_finite(path: str, state: dict) -> None:

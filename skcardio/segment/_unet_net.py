@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["UNet", "SegmentationLoss", "WarmupCosine", "TARGETS"]
+__all__ = ["UNet", "SegmentationLoss", "WarmupCosine", "TARGETS", "MAX_DEPTH", "n_parameters"]
 
 #: ``UNetSegmenter(target=...)`` values -> the masks predicted, in channel order.
 TARGETS = {
@@ -17,6 +17,46 @@ TARGETS = {
     "epicardium": ("epicardium",),
     "both": ("blood pool", "epicardium"),
 }
+
+#: Deepest U-Net that ``UNetSegmenter`` trains and that a model file may
+#: describe: ``2 ** (depth - 1)`` must divide the image size, and 16 levels
+#: already need images of 32768 pixels a side.
+MAX_DEPTH = 16
+
+
+def n_parameters(in_channels: int, base_channels: int, depth: int, out_channels: int = 1) -> int:
+    """Weights (trainable parameters) of ``UNet(in_channels, base_channels, depth, out_channels)``, without building it.
+
+    Exact, in closed form: a network of 10**8 channels is counted without
+    allocating it, so that it can be refused first.
+
+    Parameters
+    ----------
+    in_channels, base_channels, depth, out_channels : int
+        As for :class:`UNet`.
+
+    Returns
+    -------
+    int
+        ``sum(p.numel() for p in UNet(...).parameters())``.
+
+    Examples
+    --------
+    >>> from skcardio.segment._unet_net import n_parameters
+    >>> n_parameters(1, 16, 4)  # the default network
+    482449
+    """
+
+    def block(inputs: int, outputs: int) -> int:  # two 3x3 convolutions without bias, two batch norms
+        return 9 * inputs * outputs + 9 * outputs * outputs + 4 * outputs
+
+    widths = [base_channels * 2**level for level in range(depth)]
+    total, channels = 0, in_channels
+    for width in widths:
+        total, channels = total + block(channels, width), width
+    for width in reversed(widths[:-1]):  # transposed 2x2 convolution with bias, then a block
+        total, channels = total + 4 * channels * width + width + block(2 * width, width), width
+    return total + channels * out_channels + out_channels  # the 1x1 head, with bias
 
 
 def _conv_block(in_channels: int, out_channels: int) -> nn.Sequential:

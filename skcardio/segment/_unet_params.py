@@ -8,19 +8,43 @@ import numpy as np
 
 from .._numbers import check_real as _check_real
 from .._numbers import check_bool, is_int, is_number
-from ._unet_net import TARGETS, SegmentationLoss
+from ..io import get_limits
+from ._unet_net import MAX_DEPTH, TARGETS, SegmentationLoss, n_parameters
 
 if TYPE_CHECKING:
     from ._unet import UNetSegmenter
 
-__all__ = ["validate_params"]
+__all__ = ["validate_params", "check_network_size", "network_size_refusal", "MAX_BATCH_SIZE"]
+
+#: Largest ``batch_size`` that ``fit`` accepts. A batch never holds more
+#: crops than the training slices (a larger value trains on one batch per
+#: epoch), and 2**16 crops of the default 128 pixels are 4 GiB of input
+#: alone, their activations tens of times more; torch's sampler fails with a
+#: traceback, after the data are read, on values beyond a C long (2**63 - 1).
+MAX_BATCH_SIZE = 2**16
 
 
 def validate_params(model: UNetSegmenter, *, training: bool = True) -> None:
     """Raise ValueError naming the first parameter with an invalid value.
 
-    ``training=False`` (``load``) skips the minimum crop size: it protects
-    training batches only, and files saved before the rule may break it.
+    Parameters
+    ----------
+    model : UNetSegmenter
+        The estimator whose parameters are checked.
+    training : bool, default=True
+        ``True`` (``fit``) also refuses a crop size below ``2 ** depth``, a
+        ``batch_size`` above :data:`MAX_BATCH_SIZE` and a network that
+        ``load`` would refuse (:func:`check_network_size`, for one input
+        channel; ``fit`` checks again with its images' channels).
+        ``False`` (``load``, and ``predict`` or ``save`` after
+        ``set_params``) skips them: the first two protect training only,
+        files saved before the minimum crop size may break it, and ``load``
+        counts the weights of the file's own network.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, the value received and what is expected.
     """
     if not isinstance(model.target, str) or model.target not in TARGETS:
         raise ValueError(f"target must be one of {tuple(TARGETS)}, got {model.target!r}")
@@ -28,6 +52,18 @@ def validate_params(model: UNetSegmenter, *, training: bool = True) -> None:
         value = getattr(model, name)
         if not is_int(value) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    # Before 2 ** (depth - 1) below: for a depth of 10**12 it ran for over a minute, then raised MemoryError.
+    if model.depth > MAX_DEPTH:
+        raise ValueError(
+            f"depth must be at most {MAX_DEPTH} (2 ** (depth - 1) must divide the image size, and depth "
+            f"{MAX_DEPTH} already needs images of {2 ** (MAX_DEPTH - 1)} pixels a side), got {model.depth}"
+        )
+    if training and model.batch_size > MAX_BATCH_SIZE:
+        raise ValueError(
+            f"batch_size must be at most {MAX_BATCH_SIZE} (crops per training batch), got {model.batch_size}"
+        )
+    if training:
+        check_network_size(model, n_channels=1)
     multiple = 2 ** (model.depth - 1)
     if model.crop_size % multiple:
         raise ValueError(
@@ -69,3 +105,62 @@ def validate_params(model: UNetSegmenter, *, training: bool = True) -> None:
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {model.device!r}")
     if not is_int(model.verbose) or model.verbose < 0:
         raise ValueError(f"verbose must be an integer >= 0, got {model.verbose!r}")
+
+
+def network_size_refusal(n_channels: int, base_channels: int, depth: int, n_outputs: int) -> str | None:
+    """Why a U-Net of this size is refused (``max_model_parameters``), or None when it is not.
+
+    The one rule for the network's size, shared by ``fit`` (before training)
+    and ``load`` (before building a file's network): a model that trains is
+    a model whose file loads under the same limits.
+
+    Parameters
+    ----------
+    n_channels : int
+        Input channels.
+    base_channels, depth : int
+        As for :class:`~skcardio.segment.UNetSegmenter`; ``depth`` at most
+        :data:`~skcardio.segment._unet_net.MAX_DEPTH`.
+    n_outputs : int
+        Output maps: the number of masks of the target.
+
+    Returns
+    -------
+    str or None
+        ``"a U-Net (n_channels=..., base_channels=..., depth=...) of N
+        weights: N weights exceeds the limit max_model_parameters=..."`` and
+        how to raise the limit; None within the limit.
+    """
+    limits = get_limits()
+    count = n_parameters(int(n_channels), int(base_channels), int(depth), int(n_outputs))
+    if count <= limits.max_model_parameters:
+        return None
+    return (
+        f"a U-Net (n_channels={n_channels}, base_channels={base_channels}, depth={depth}) of {count} weights: "
+        + limits.refusal("max_model_parameters", f"{count} weights")
+    )
+
+
+def check_network_size(model: UNetSegmenter, n_channels: int) -> None:
+    """Raise ValueError if ``model`` would train a network whose model file ``load`` refuses.
+
+    Parameters
+    ----------
+    model : UNetSegmenter
+        Its ``depth``, ``base_channels`` and ``target`` already checked.
+    n_channels : int
+        Channels of the training images (1 before they are known: the fewest).
+
+    Raises
+    ------
+    ValueError
+        ``"base_channels and depth give a U-Net (n_channels=1,
+        base_channels=256, depth=4) of N weights: N weights exceeds the limit
+        max_model_parameters=50000000 (raise it with ...); UNetSegmenter.load
+        would refuse the model file"``.
+    """
+    refusal = network_size_refusal(n_channels, model.base_channels, model.depth, len(TARGETS[model.target]))
+    if refusal:
+        raise ValueError(
+            f"base_channels and depth give {refusal}; UNetSegmenter.load would refuse the model file"
+        )

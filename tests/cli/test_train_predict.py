@@ -426,6 +426,24 @@ def test_predict_with_only_a_model_file_is_refused(model_path, tmp_path, capsys)
     assert "no DICOM file or folder given after the model" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "args, given",
+    [(["--model", "a.pt", "b.pt", "x.dcm"], "--model"), (["a.pt", "x.dcm", "b.pt"], "the first argument"),
+     (["a.pt", "b.pt"], "the first argument")],
+    ids=["--model", "first", "only-models"],
+)
+def test_predict_refuses_a_second_model_file(args, given, tmp_path, capsys, monkeypatch):
+    # b.pt was read as a DICOM and skipped as "not a DICOM file" (exit 1).
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(UNetSegmenter, "load", lambda *a, **k: pytest.fail("a model was loaded"))
+    assert main(["predict", *args, "--out", "out"]) == 2
+    assert capsys.readouterr().err == (
+        f"skcardio predict: error: b.pt: a second model file; the model is a.pt ({given}), and predict "
+        "takes one model file, then DICOM files or folders\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_train_on_dicoms_and_image_folders_of_other_sizes(tmp_path, capsys):
     from _image_folders import write_image_folder
 

@@ -25,3 +25,50 @@ def test_training_without_skorch_is_one_error_line(command, tmp_path, capsys, mo
         "which cannot be imported under python -OO\n"
     ), err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", [["train"], ["evaluate", "--method", "unet"]])
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        # torch's sampler failed with a traceback once the data were loaded (exit 1).
+        (["--batch-size", "99999999999999999999"],
+         "batch_size must be at most 65536 (crops per training batch), got 99999999999999999999"),
+        # Trained, then saved to a file that load refuses (depth above 16).
+        (["--depth", "17", "--crop-size", str(2**17)], "depth must be at most 16 (2 ** (depth - 1) must divide the "
+         "image size, and depth 16 already needs images of 32768 pixels a side), got 17"),
+        # Hours of training, then a file of more than max_model_parameters weights that load refuses.
+        (["--depth", "4", "--base-channels", "256"],
+         "base_channels and depth give a U-Net (n_channels=1, base_channels=256, depth=4) of 123103489 weights: "
+         "123103489 weights exceeds the limit max_model_parameters=50000000 (raise it with "
+         "skcardio.io.set_limits(max_model_parameters=...) or the environment variable "
+         "SKCARDIO_MAX_MODEL_PARAMETERS); UNetSegmenter.load would refuse the model file"),
+    ],
+    ids=["batch-size", "depth", "weights"],
+)
+def test_training_options_load_would_refuse_are_one_error_line_before_any_data(
+    flags, expected, command, tmp_path, capsys, monkeypatch
+):
+    def no_loading(*args, **kwargs):  # pragma: no cover - reached only if the check comes too late
+        raise AssertionError("data loaded before the options were refused")
+
+    monkeypatch.setattr("skcardio.cli._train.load_sources", no_loading)
+    monkeypatch.setattr("skcardio.cli._evaluate.load_sources", no_loading)
+    out = tmp_path / "out"
+    assert main([*command, "--out", str(out), "--epochs", "1", *flags]) == 2
+    assert capsys.readouterr().err == f"skcardio {command[0]}: error: {expected}\n"
+    assert not out.exists()
+
+
+def test_the_model_parameter_limit_of_the_environment_applies_to_training(tmp_path, capsys, monkeypatch):
+    # SKCARDIO_MAX_MODEL_PARAMETERS=1000 skcardio train ... trained and saved a file predict then refused.
+    from skcardio.io import limits_context
+
+    monkeypatch.setattr("skcardio.cli._train.load_sources", lambda *a, **k: pytest.fail("data loaded"))
+    out = tmp_path / "lim.pt"
+    with limits_context(max_model_parameters=1000):
+        code = main(["train", "--epochs", "1", "--depth", "2", "--base-channels", "4", "--crop-size", "32",
+                     "--out", str(out)])
+    assert code == 2
+    assert "of 1677 weights: 1677 weights exceeds the limit max_model_parameters=1000" in capsys.readouterr().err
+    assert not out.exists()

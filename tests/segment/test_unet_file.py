@@ -289,6 +289,32 @@ def test_architecture_values_are_bounded_before_the_network_is_built(fitted, tmp
     path = rewrite_model(tmp_path / "m.pt", tmp_path / "channels.pt", n_channels=10**9)
     with pytest.raises(SkcardioError, match="exceeds the limit max_model_parameters"):
         UNetSegmenter.load(path)
+    # The depth is refused before 2 ** (depth - 1) is computed for the crop size.
+    path = rewrite_model(tmp_path / "m.pt", tmp_path / "deep.pt", params={"depth": 10**12})
+    with pytest.raises(SkcardioError, match=r"deep\.pt: invalid parameter in the model file: depth must be at most 16 "
+                       r"\(2 \*\* \(depth - 1\) must divide .*\), got 1000000000000"):
+        UNetSegmenter.load(path)
+
+
+def test_fit_and_load_refuse_the_same_networks_in_the_same_words(fitted, discs, tmp_path):
+    # fit trained networks whose files load then refused (max_model_parameters).
+    from skcardio.io import limits_context
+    from skcardio.segment._unet_net import n_parameters
+
+    X, y = discs
+    fitted.save(tmp_path / "m.pt")
+    count = n_parameters(1, fitted.base_channels_, fitted.depth_)
+    with limits_context(max_model_parameters=count - 1):
+        with pytest.raises(SkcardioError) as loading:
+            UNetSegmenter.load(tmp_path / "m.pt")
+        with pytest.raises(ValueError) as fitting:
+            copy.deepcopy(fitted).set_params(max_epochs=1).fit(X[:2], y[:2])
+    described = (f"a U-Net (n_channels=1, base_channels=8, depth=3) of {count} weights: {count} weights exceeds "
+                 f"the limit max_model_parameters={count - 1} (raise it with ")
+    assert str(loading.value).startswith(f"{tmp_path / 'm.pt'}: the model file describes {described}")
+    assert str(fitting.value).startswith(f"base_channels and depth give {described}")
+    with limits_context(max_model_parameters=count):
+        UNetSegmenter.load(tmp_path / "m.pt")
 
 
 def test_non_finite_weights_are_refused(fitted, tmp_path):

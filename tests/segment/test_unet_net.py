@@ -48,3 +48,15 @@ def test_single_target_loss_unchanged_by_the_channel_axis():
     logits, target = torch.randn(4, 8, 8), (torch.rand(4, 8, 8) > 0.7).float()
     loss = SegmentationLoss()
     assert torch.allclose(loss(logits, target), loss(logits[:, None], target[:, None]))
+
+
+@pytest.mark.parametrize(
+    "in_channels, base_channels, depth, out_channels",
+    [(1, 16, 4, 1), (1, 4, 1, 1), (3, 4, 2, 2), (2, 5, 3, 2), (1, 2, 6, 1)],
+)
+def test_n_parameters_counts_the_weights_of_the_built_network(in_channels, base_channels, depth, out_channels):
+    # fit and load refuse networks by this count, before building them.
+    from skcardio.segment._unet_net import n_parameters
+
+    net = UNet(in_channels, base_channels, depth, out_channels)
+    assert n_parameters(in_channels, base_channels, depth, out_channels) == sum(p.numel() for p in net.parameters())

@@ -1,10 +1,14 @@
 """UNetSegmenter's parameter checks: in fit, and at predict and save time after set_params."""
 
 import copy
+import re
 
+import numpy as np
 import pytest
 
+from skcardio.io import limits_context
 from skcardio.segment import UNetSegmenter
+from skcardio.segment._unet_net import MAX_DEPTH, n_parameters
 
 # One PyTorch thread per test process: CI runs ``pytest -n 2`` on 2 cores.
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -14,6 +18,13 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
     "params, message",
     [
         ({"depth": 0}, "depth must be a positive integer"),
+        # Beyond the deepest network a model file may describe: load refused the trained file.
+        ({"depth": 17, "crop_size": 2**17}, "depth must be at most 16 \\(2 \\*\\* \\(depth - 1\\) must divide .*, got 17"),
+        # 2 ** (depth - 1) of the crop-size check never finished.
+        ({"depth": 10**12}, "depth must be at most 16 .*got 1000000000000"),
+        # torch's sampler failed after the data were read (exit 1 from skcardio train).
+        ({"batch_size": 2**16 + 1}, "batch_size must be at most 65536 \\(crops per training batch\\), got 65537"),
+        ({"batch_size": 10**20}, "batch_size must be at most 65536 .*got 100000000000000000000"),
         ({"crop_size": 50}, "multiple of 2 \\*\\* \\(depth - 1\\)"),
         ({"loss": "focal"}, "loss must be one of"),
         ({"zoom_range": (1.2, 0.8)}, "zoom_range"),
@@ -69,3 +80,47 @@ def test_prediction_and_save_check_parameters_changed_after_fit(params, message,
     with pytest.raises(ValueError, match=message):
         model.save(tmp_path / "m.pt")
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_fit_refuses_a_network_whose_model_file_load_would_refuse(discs):
+    # Trained for hours, then saved to a file that no command could load (max_model_parameters).
+    X, y = discs
+    count = n_parameters(1, 4, 2)
+    model = UNetSegmenter(depth=2, base_channels=4, crop_size=32, max_epochs=1, validation_fraction=None)
+    expected = (
+        f"base_channels and depth give a U-Net (n_channels=1, base_channels=4, depth=2) of {count} weights: "
+        f"{count} weights exceeds the limit max_model_parameters={count - 1} (raise it with "
+        "skcardio.io.set_limits(max_model_parameters=...) or the environment variable "
+        "SKCARDIO_MAX_MODEL_PARAMETERS); UNetSegmenter.load would refuse the model file"
+    )
+    with limits_context(max_model_parameters=count - 1), pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        model.fit(X[:2], y[:2])
+    assert not hasattr(model, "net_")
+    with limits_context(max_model_parameters=count):
+        model._validate_params_values()  # the limit itself is allowed
+
+
+def test_the_network_size_counts_the_targets_and_the_channels_of_x(discs):
+    X, y = discs
+    one, more = n_parameters(1, 4, 2), n_parameters(3, 4, 2)
+    model = UNetSegmenter(depth=2, base_channels=4, crop_size=32, max_epochs=1, validation_fraction=None)
+    with limits_context(max_model_parameters=one):
+        model._validate_params_values()
+        with pytest.raises(ValueError, match=rf"a U-Net \(n_channels=3, base_channels=4, depth=2\) of {more} weights"):
+            model.fit(np.repeat(X[:2, None], 3, axis=1), y[:2])  # checked again once X's channels are known
+        with pytest.raises(ValueError, match=f"of {n_parameters(1, 4, 2, 2)} weights"):
+            model.set_params(target="both")._validate_params_values()  # two output maps
+
+
+def test_depth_and_batch_size_at_their_bounds_are_accepted():
+    model = UNetSegmenter(depth=MAX_DEPTH, base_channels=1, crop_size=2**MAX_DEPTH, batch_size=2**16)
+    with limits_context(max_model_parameters=n_parameters(1, 1, MAX_DEPTH)):  # 31.9 billion weights
+        model._validate_params_values()
+
+
+def test_bounds_for_training_only_leave_a_fitted_model_usable(fitted, discs):
+    # A saved file's batch_size or size is not training: predict and save check the rest.
+    X, _ = discs
+    model = copy.deepcopy(fitted).set_params(batch_size=10**20)
+    with limits_context(max_model_parameters=1):
+        assert model.predict(X[:1]).shape == X[:1].shape
