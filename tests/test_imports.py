@@ -28,8 +28,7 @@ SHARED_INTERNAL = {
     "skcardio.io._mask": {"polygon_area", "largest_component", "outside_image"},
     "skcardio.io._contour": {"check_polygon"},
     "skcardio.datasets._dataset": {"reason_kind"},
-    "skcardio.datasets._layout": {"folder_refusal"},
-    "skcardio.datasets._sunnybrook": {"is_sunnybrook_layout"},
+    "skcardio.datasets._layout": {"folder_refusal", "layout_kind"},
     "skcardio.metrics._distance": {"square_pixels"},
     "skcardio.segment._unet_runtime": {"import_skorch"},
 }

@@ -41,8 +41,8 @@ _GOOD_APD_MM = 5.0
 #: What measuring one slice's distances can raise (SkcardioError: its contour file, read again).
 _SLICE_ERRORS = (ValueError, MemoryError, SkcardioError)
 _IOU_PASS = 0.75
-#: Patient-grouped folds without --cv.
-_DEFAULT_CV = 5
+#: Patient-grouped folds without --cv; the seed without --random-state.
+_DEFAULT_CV, _DEFAULT_SEED = 5, 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         unet, region_model = _unet(args), _region_model(args)
         args.cv = _DEFAULT_CV if args.cv is None else args.cv
-        args.random_state = 0 if args.random_state is None else args.random_state
+        args.random_state = _DEFAULT_SEED if args.random_state is None else args.random_state
     except (OptionError, SkcardioError) as exc:  # SkcardioError: an unreadable --model or --region-model file
         print(f"skcardio evaluate: error: {exc}", file=sys.stderr)
         return 2
@@ -154,7 +154,8 @@ def _unet(args: argparse.Namespace):
     if args.model:
         if set(methods) != {"unet"}:
             raise OptionError("argument --model: scores a U-Net file alone; expected --method unet and no other method")
-        # Given with --model, these would be silently ignored: no folds, no training.
+        # Given with --model, these would be silently ignored: no folds, no training (--threads serves prediction).
+        given = [option for option in given if option != "--threads"]
         given += [f"--{name.replace('_', '-')}" for name in ("cv", "random_state") if getattr(args, name) is not None]
         if given:
             raise OptionError(f"argument {given[0]}: trains a U-Net per fold; it does not apply to --model")
@@ -166,8 +167,12 @@ def _unet(args: argparse.Namespace):
                 f"argument --model: {args.model}: a model of target {model.target_!r}; evaluate scores the "
                 "blood pool against the i-contour: expected a model of target 'endocardium'"
             )
+        if args.threads:
+            import torch
+
+            torch.set_num_threads(args.threads)
         return model
-    return make_unet(args, random_state=0 if args.random_state is None else args.random_state, verbose=0)
+    return make_unet(args, random_state=_DEFAULT_SEED if args.random_state is None else args.random_state, verbose=0)
 
 
 def _region_model(args: argparse.Namespace):
@@ -190,7 +195,8 @@ def _region_model(args: argparse.Namespace):
 
     model = UNetSegmenter.load(args.region_model)
     try:
-        PredictedRegion(model)._check_model()  # its target: an endocardium model is refused now, not after loading
+        # fit checks the model (fitted, of an epicardium target): refused now, not after loading the data.
+        PredictedRegion(model).fit(np.zeros((1, 1, 1), np.float32))
     except ValueError as exc:
         raise OptionError(f"argument --region-model: {args.region_model}: {exc}") from None
     return model
@@ -242,11 +248,10 @@ def _evaluate(args: argparse.Namespace, unet, region_model=None) -> int:
     with staging(out, "evaluate") as stage:
         _write_per_slice(stage / "per_slice.csv", methods, subset, fold_of, results)
         _write_summary(stage / "summary.csv", results, subset.flagged)
-        if not args.no_plots:
-            _plots(stage, methods, subset, predictions, results)
+        not_drawn = [] if args.no_plots else _plots(stage, methods, subset, predictions, results)
         # Every name evaluate can write: those not written now are stale.
         publish(stage, out, owned=_output_names(METHODS, plots=True, regions=True))
-    written = _output_names(methods, plots=not args.no_plots, regions=regions)
+    written = [name for name in _output_names(methods, plots=not args.no_plots, regions=regions) if name not in not_drawn]
     print(f"\nwrote {', '.join(written)} to {out}", file=sys.stderr)
     report_problems("skipped", problems)
     return 1 if problems else 0
@@ -655,8 +660,12 @@ def _write_summary(path: Path, results, flagged: np.ndarray) -> None:
         writer.writerows({k: _format(v) for k, v in row.items()} for row in rows)
 
 
-def _plots(out: Path, methods, subset: _Subset, predictions, results) -> None:
-    """Histograms and a thresholds grid (with regions), and per method: scores and overlays."""
+def _plots(out: Path, methods, subset: _Subset, predictions, results) -> list[str]:
+    """Histograms and a thresholds grid (with regions), and per method: scores and overlays; the names not drawn.
+
+    The region plots use the slices whose region is not empty (a predicted
+    epicardium may be); with none, they are not drawn (a warning says so).
+    """
     from matplotlib.figure import Figure
 
     from ..analysis import (
@@ -668,11 +677,17 @@ def _plots(out: Path, methods, subset: _Subset, predictions, results) -> None:
     )
 
     labels = [subset.label(i) for i in range(len(subset.y))]
-    if subset.uses_regions:  # intensity plots inside the o-contour
-        dist = intensity_distributions(subset.X[:, 0], subset.y, subset.regions)
+    not_drawn = []
+    with_region = subset.regions.any(axis=(1, 2)) if subset.uses_regions else np.zeros(len(subset.y), bool)
+    if subset.uses_regions and not with_region.any():
+        not_drawn = ["histograms.png", "thresholds.png"]
+        logger.warning("every region is empty (no epicardium predicted): %s not drawn", " and ".join(not_drawn))
+    elif subset.uses_regions:  # intensity plots inside the o-contour
+        dist = intensity_distributions(subset.X[with_region, 0], subset.y[with_region], subset.regions[with_region])
         plot_intensity_histograms(dist.blood, dist.myocardium, path=out / "histograms.png",
                                   title="Blood pool vs myocardium, all evaluated slices")
-        worst = int(np.argmin(results[methods[0]]["iou"]))
+        candidates = np.flatnonzero(with_region)
+        worst = int(candidates[np.argmin(np.asarray(results[methods[0]]["iou"])[candidates])])
         plot_threshold_grid(subset.X[worst, 0], subset.regions[worst], true_mask=subset.y[worst],
                             title=f"Thresholds inside the o-contour: {labels[worst]} (lowest {methods[0]} IoU)",
                             path=out / "thresholds.png")
@@ -693,3 +708,4 @@ def _plots(out: Path, methods, subset: _Subset, predictions, results) -> None:
                          title=f"{labels[i]} IoU {metrics['iou'][i]:.2f}")
         figure.suptitle(f"{method}: worst and best slices by IoU")
         figure.savefig(out / overlays_name, dpi=100)
+    return not_drawn

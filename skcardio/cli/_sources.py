@@ -62,11 +62,12 @@ def load_sources(roots: list[str], *, require: str | None = None, groups: re.Pat
     """
     from ..datasets import concat_datasets, get_sample_path, load_dataset, load_image_folder
 
-    _check_groups(roots, groups)
     if not roots:
+        _check_groups(roots, [], groups)
         return load_dataset(get_sample_path(), require=require), "embedded sample"
     _check_distinct(roots)
     images = {root: _is_images(root, require) for root in roots}
+    _check_groups(roots, [root for root in roots if images[root]], groups)
     loaded = {}
     for root in roots:
         if images[root]:
@@ -82,20 +83,21 @@ def load_sources(roots: list[str], *, require: str | None = None, groups: re.Pat
     return data, ", ".join(os.fspath(r) for r in roots)
 
 
-def _check_groups(roots: list[str], groups: re.Pattern | None) -> None:
+def _check_groups(roots: list[str], image_folders: list[str], groups: re.Pattern | None) -> None:
     """Refuse ``--groups`` when no ROOT is an image folder: DICOM layouts take the patient from link.csv."""
     from ..exceptions import DatasetError
 
-    if groups is not None and not any(is_image_folder(root) for root in roots):
+    if groups is not None and not image_folders:
         given = ", ".join(map(os.fspath, roots)) or "the embedded sample"
         raise DatasetError(
-            f"--groups {groups.pattern!r}: finds the patient in image-folder file names, but no ROOT is an "
+            f"--groups '{groups.pattern}': finds the patient in image-folder file names, but no ROOT is an "
             f"image folder ({given}); DICOM layouts take the patient from link.csv: leave --groups out"
         )
 
 
 def _is_images(root: str, require: str | None) -> bool:
     """Whether ``root`` is an image folder (else a DICOM layout); a ROOT of neither kind, or unusable, refused."""
+    from ..datasets._layout import layout_kind
     from ..exceptions import DatasetError
 
     _check_readable(root)
@@ -106,10 +108,7 @@ def _is_images(root: str, require: str | None) -> bool:
                 "with link.csv (the classical methods segment inside the o-contour: use --method unet)"
             )
         return True
-    from ..datasets._sunnybrook import is_sunnybrook_layout
-
-    path = Path(root)
-    if path.is_dir() and not (path / "link.csv").exists() and not is_sunnybrook_layout(path):
+    if not layout_kind(root):
         raise DatasetError(
             f"{root}: neither a DICOM dataset folder (no link.csv, nor the Sunnybrook download's "
             "SCD_DeidentifiedImages/ and SCD_ManualContours/) nor an image folder (no images/ and labels/ "
@@ -119,14 +118,19 @@ def _is_images(root: str, require: str | None) -> bool:
 
 
 def _check_readable(root: str) -> None:
-    """Refuse a ROOT folder that cannot be listed, naming it (telling its kind would raise PermissionError)."""
+    """Refuse a ROOT that is missing, a file, or a folder that cannot be listed, naming it.
+
+    First of the checks: telling an unreadable folder's kind would raise PermissionError.
+    """
     from .._folders import folder_problem, list_folder
     from ..exceptions import DatasetError
 
     try:
         list_folder(root)
     except (FileNotFoundError, NotADirectoryError):
-        return  # said by the loaders, in their words
+        from ..datasets import scan_layout
+
+        scan_layout(root)  # refuses a missing ROOT or a file at once, in its words (link.csv given: its folder named)
     except OSError as exc:
         raise DatasetError(f"{root}: {folder_problem(exc)}; expected a dataset folder") from None
 

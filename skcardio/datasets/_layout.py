@@ -162,11 +162,12 @@ def scan_layout(root: str | os.PathLike) -> Layout:
         list_folder(root)
     except OSError as exc:
         raise DatasetError(f"{os.fspath(given)}: {folder_problem(exc)}; expected the dataset folder that holds link.csv") from None
-    if not os.path.isfile(link):
-        from ._sunnybrook import is_sunnybrook_layout, scan_sunnybrook  # the download's own layout
+    kind = layout_kind(root)
+    if kind == "sunnybrook":
+        from ._sunnybrook import scan_sunnybrook  # the download's own layout
 
-        if is_sunnybrook_layout(root):
-            return scan_sunnybrook(root)
+        return scan_sunnybrook(root)
+    if not kind:
         hint = ""
         if os.path.isdir(root / "images") and os.path.isdir(root / "labels"):
             hint = f"; {root} holds images/ and labels/: an image folder, read by load_image_folder"
@@ -311,6 +312,33 @@ def _folder_state(path: Path) -> tuple[str, str]:
     return "not a folder", f"{kind}, expected a folder"
 
 
+def layout_kind(root: str | os.PathLike) -> str:
+    """Which DICOM layout the folder ``root`` holds: ``"link.csv"``, ``"sunnybrook"`` (the download's), or ``""``.
+
+    Only the names are looked at (nothing is read): the command line tells
+    every ROOT's kind before loading any.
+    """
+    from ._sunnybrook import is_sunnybrook_layout
+
+    if os.path.isfile(Path(root) / "link.csv"):
+        return "link.csv"
+    return "sunnybrook" if is_sunnybrook_layout(root) else ""
+
+
+def refused_folder(root: Path, folder: Path, what: str, patient_id: str = "") -> Skipped | None:
+    """The skipped item of a ``folder`` of ``root`` not followed (:func:`folder_refusal`), named ``what``; else None.
+
+    ``what`` starts the reason (``"linked folder is a link leading out of
+    the dataset folder (to /x); not followed"``). A folder only missing is
+    no fault of the files: not an error item.
+    """
+    code, reason = folder_refusal(root, folder)
+    if not code:
+        return None
+    verb = {"outside": " is", "loop": " is a"}.get(code, "")
+    return Skipped(str(folder), f"{what}{verb} {reason}", patient_id, code != "missing")
+
+
 def folder_refusal(root: Path, path: Path) -> tuple[str, str]:
     """Why the folder ``path`` of the dataset folder ``root`` is not followed, as a code and in words.
 
@@ -381,17 +409,10 @@ def list_entries(folder: Path, skipped: list[Skipped], patient_id: str = "") -> 
 def _scan_patient(root: Path, patient_id: str, original_id: str, layout: Layout) -> bool:
     dicom_dir = root / "dicoms" / patient_id
     contour_dir = root / "contourfiles" / original_id
-    problems = {}
-    for folder in (dicom_dir, contour_dir):
-        # A planted link must not make the tools read (or report on) files elsewhere.
-        code, reason = folder_refusal(root, folder)
-        if code:
-            # A folder only missing is not a fault of the files: not an error item.
-            subject = "linked folder is" if code == "outside" else "linked folder"
-            problems[folder] = (f"{subject} {reason}", code != "missing")
-    if problems:
-        for folder, (reason, error) in problems.items():
-            layout.skipped.append(Skipped(str(folder), reason, patient_id, error))
+    # A planted link must not make the tools read (or report on) files elsewhere.
+    refused = [refused_folder(root, folder, "linked folder", patient_id) for folder in (dicom_dir, contour_dir)]
+    if any(refused):
+        layout.skipped += [item for item in refused if item]
         return False
     dicoms = _index(root, dicom_dir, DICOM_PATTERN, layout.skipped, patient_id, "DICOM")
     _report_strays(contour_dir, layout.skipped, patient_id)

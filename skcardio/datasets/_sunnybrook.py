@@ -37,6 +37,7 @@ from ._layout import (
     _link_rows,
     folder_refusal,
     list_entries,
+    refused_folder,
     unsafe_id,
 )
 
@@ -142,7 +143,15 @@ def _id_key(original_id: str) -> str:
 
 def _contour_folders(folder: Path, skipped: list[Skipped]) -> dict[str, Path]:
     """Contour folders by :func:`_id_key` of their names (none, recorded, if ``folder`` cannot be read)."""
-    return {_id_key(entry.name): Path(entry.path) for entry in list_entries(folder, skipped) if entry.is_dir()}
+    return {_id_key(entry.name): Path(entry.path) for entry in list_entries(folder, skipped) if _is_dir(entry)}
+
+
+def _is_dir(entry) -> bool:
+    """``entry.is_dir()``, True for a link loop (which raises): the patient scan then reports it by name."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return True
 
 
 @dataclass
@@ -158,10 +167,9 @@ def _scan_patient(
     expert = contour_dir / EXPERT if contour_dir else Path(patient_dir.parents[1], CONTOURS, original_id)
     for folder in (patient_dir, expert):
         # As scan_layout: a planted link must not make the tools read files elsewhere.
-        code, reason = folder_refusal(root, folder)
-        if code:
-            subject = "linked folder is" if code == "outside" else "linked folder"
-            skipped.append(Skipped(str(folder), f"{subject} {reason}", patient_id, code != "missing"))
+        refused = refused_folder(root, folder, "linked folder", patient_id)
+        if refused:
+            skipped.append(refused)
             return False
     contours = _contour_files(root, expert, skipped, patient_id)
     numbers = set(contours["i"]) | set(contours["o"])
@@ -212,13 +220,13 @@ def _series_of(root: Path, patient_dir: Path, skipped: list[Skipped], patient_id
     """The series folders of a patient with their images by number; stray entries recorded."""
     series = []
     for entry in list_entries(patient_dir, skipped, patient_id):
-        if not entry.is_dir():
+        folder = Path(entry.path)
+        if folder_refusal(root, folder)[0] == "not a folder":
             skipped.append(Skipped(entry.path, "not a series folder, the only entries read here", patient_id))
             continue
-        folder = Path(entry.path)
-        code, reason = folder_refusal(root, folder)
-        if code:  # a series folder linked out of the dataset (or a loop): named, not read
-            skipped.append(Skipped(entry.path, f"series folder {reason}", patient_id, True))
+        refused = refused_folder(root, folder, "series folder", patient_id)  # linked out, a loop, broken
+        if refused:
+            skipped.append(refused)
             continue
         series.append(_Series(folder, _index(root, folder, SERIES_DICOM, skipped, patient_id, "DICOM")))
     return series
@@ -261,7 +269,7 @@ def _report_unlisted(root: Path, pairs, contour_folders: dict[str, Path], skippe
     patients = {p for p, _ in pairs}
     originals = {_id_key(o) for _, o in pairs}
     for entry in list_entries(root / IMAGES, skipped):
-        if entry.is_dir() and entry.name not in patients:
+        if _is_dir(entry) and entry.name not in patients:
             skipped.append(Skipped(entry.path, f"not listed in {PATIENT_TABLE}"))
     for key, folder in sorted(contour_folders.items()):
         if key not in originals:

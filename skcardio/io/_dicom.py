@@ -583,9 +583,12 @@ def _check_part10(path: str, data: bytes) -> None:
 def _check_not_segmentation(header, path: str) -> None:
     """Refuse a DICOM SEG: its pixel data are a mask (often 1-bit, several frames), not an image.
 
-    ``header``: a pydicom Dataset or the fast path's dict of values.
+    ``header``: a pydicom Dataset or the fast path's dict of values. Without
+    a SOPClassUID, the file meta's MediaStorageSOPClassUID says the class.
     """
-    sop_class = str(header.get("SOPClassUID") or "").strip()
+    meta = getattr(header, "file_meta", None)
+    media_class = (meta if meta is not None else header).get("MediaStorageSOPClassUID")
+    sop_class = str(header.get("SOPClassUID") or media_class or "").strip()
     modality = header.get("Modality") or ""
     if sop_class in _SEGMENTATIONS or (isinstance(modality, str) and modality.strip().upper() == "SEG"):
         what = _SEGMENTATIONS.get(sop_class, "Modality SEG")

@@ -114,13 +114,14 @@ def scan_header(data: bytes) -> tuple[dict, int, int] | None:
 def _scan(data: bytes):
     if data[128:132] != b"DICM":
         raise _Unsupported
-    pos, syntax = _file_meta(data, 132)
+    pos, syntax, media_class = _file_meta(data, 132)
     if syntax not in (EXPLICIT_LE, IMPLICIT_LE) or data[pos : pos + 2] == b"\0\0":
         # Group 0000 first is a command set, which pydicom reads (and checks)
         # in implicit VR whatever the syntax: pydicom decides.
         raise _Unsupported
     explicit = syntax == EXPLICIT_LE
-    values: dict = {}
+    # The file meta's SOP class stands in for an absent SOPClassUID (read_dicom refuses a DICOM SEG by it).
+    values: dict = {"MediaStorageSOPClassUID": media_class}
     while pos < len(data):
         tag, vr, length, pos = _element_header(data, pos, explicit)
         if tag in _DECLINE:
@@ -164,16 +165,18 @@ def _check_trailing(data: bytes, pos: int, explicit: bool) -> None:
         raise _Unsupported
 
 
-def _file_meta(data: bytes, pos: int) -> tuple[int, str]:
-    syntax = None
+def _file_meta(data: bytes, pos: int) -> tuple[int, str, str]:
+    """The position after the file meta group, its transfer syntax and its MediaStorageSOPClassUID."""
+    syntax, media_class = None, ""
     while pos + 8 <= len(data) and struct.unpack_from("<H", data, pos)[0] == 0x0002:
         tag, _, length, pos = _element_header(data, pos, True)
-        if tag == 0x00020010:
-            syntax = data[pos : pos + length].decode("ascii").rstrip("\0 ")
+        if tag in (0x00020002, 0x00020010):
+            text = data[pos : pos + length].decode("ascii").rstrip("\0 ")
+            syntax, media_class = (text, media_class) if tag == 0x00020010 else (syntax, text)
         pos += length
     if syntax is None:
         raise _Unsupported
-    return pos, syntax
+    return pos, syntax, media_class
 
 
 def _element_header(data: bytes, pos: int, explicit: bool):

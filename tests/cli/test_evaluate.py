@@ -464,7 +464,7 @@ def test_unet_model_file_scored_without_training(tmp_path, capsys):
     model.save(tmp_path / "m.pt")
     out = tmp_path / "out"
     argv = ["evaluate", str(pngs), "--method", "unet", "--model", str(tmp_path / "m.pt"), "--out", str(out),
-            "--no-progress"]
+            "--no-progress", "--threads", "1"]  # --threads serves the prediction too
     assert main(argv) == 0
     assert f"no training: model {tmp_path / 'm.pt'} scored on every slice" in capsys.readouterr().out
     rows = _rows(out / "per_slice.csv")
@@ -587,6 +587,8 @@ def test_options_a_model_file_would_ignore_are_refused(tmp_path, capsys):
     assert "argument --cv: trains a U-Net per fold; it does not apply to --model" in capsys.readouterr().err
     assert main([*base, "--random-state", "7"]) == 2
     assert "argument --random-state: trains a U-Net per fold" in capsys.readouterr().err
+    assert main([*base, "--epochs", "3"]) == 2
+    assert "argument --epochs: trains a U-Net per fold" in capsys.readouterr().err
     assert main(["evaluate", "--method", "unet", "--region", "predicted", "--region-model", str(model),
                  "--out", str(out)]) == 2
     assert "argument --region: predicted has no effect with --method unet alone" in capsys.readouterr().err
@@ -612,3 +614,32 @@ def test_a_validation_fraction_no_fold_can_train_with_is_refused_before_training
     err = capsys.readouterr().err
     assert err.startswith("skcardio evaluate: error: fold 0 (2 training patient(s)): validation_fraction=0.6")
     assert not out.exists()
+
+
+def test_empty_predicted_regions_are_no_traceback(tmp_path, capsys, monkeypatch, caplog):
+    """A region model that finds no epicardium: the region plots are not drawn (said), the rest is written."""
+    from sklearn.base import BaseEstimator
+
+    from skcardio.segment import UNetSegmenter
+
+    class Nothing(BaseEstimator):
+        target_ = "epicardium"
+
+        def fit(self, X, y=None):
+            return self
+
+        def __sklearn_is_fitted__(self):
+            return True
+
+        def predict(self, images):
+            return np.zeros(np.shape(images), bool)
+
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, device="cpu": Nothing()))
+    out = tmp_path / "o"
+    code = main(["evaluate", "--region", "predicted", "--region-model", "m.pt", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code in (0, 1) and "Traceback" not in err
+    assert "every region is empty (no epicardium predicted): histograms.png and thresholds.png not drawn" in caplog.text
+    written = {p.name for p in out.iterdir()}
+    assert {"per_slice.csv", "summary.csv"} <= written and not {"histograms.png", "thresholds.png"} & written
+    assert "thresholds.png" not in err.split("wrote", 1)[1]

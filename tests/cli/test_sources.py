@@ -108,16 +108,24 @@ def test_every_root_is_checked_before_any_is_loaded(tmp_path, monkeypatch):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetError, match="empty: neither a DICOM dataset folder"):
         load_sources([str(get_sample_path()), str(tmp_path / "empty")])
+    with pytest.raises(DatasetError, match="missing: no such folder"):
+        load_sources([str(get_sample_path()), str(tmp_path / "missing")])
+    (tmp_path / "file.dcm").write_bytes(b"")
+    with pytest.raises(DatasetError, match=r"file\.dcm: is a file"):
+        load_sources([str(get_sample_path()), str(tmp_path / "file.dcm")])
 
 
 def test_groups_without_an_image_folder_is_refused(tmp_path):
     """--groups only reads image-folder file names: with DICOM layouts alone it was silently ignored."""
-    pattern = re.compile("SCD")
-    with pytest.raises(DatasetError, match=r"--groups 'SCD': finds the patient in image-folder file names, "
+    pattern = re.compile(r"SC-(\d+)")
+    with pytest.raises(DatasetError, match=r"--groups 'SC-\(\\d\+\)': finds the patient in image-folder file names, "
                                            r"but no ROOT is an image folder \(.*sunnybrook_sample\)"):
         load_sources([str(get_sample_path())], groups=pattern)
     with pytest.raises(DatasetError, match=r"no ROOT is an image folder \(the embedded sample\)"):
         load_sources([], groups=pattern)
+    # A ROOT that is not there is said to be missing, not to be no image folder.
+    with pytest.raises(DatasetError, match="nosuch: no such folder"):
+        load_sources([str(tmp_path / "nosuch")], groups=pattern)
 
 
 def test_the_sunnybrook_download_layout_is_a_root(tmp_path):

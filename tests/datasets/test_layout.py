@@ -224,7 +224,7 @@ def test_link_loops_and_pipes_are_reported_as_such(make_layout, tmp_path):
     (root / "contourfiles" / "O1").rename(tmp_path / "O1")
     (root / "contourfiles" / "O1").symlink_to(root / "contourfiles" / "O1")
     [item] = [s for s in scan_layout(root).skipped if s.path.endswith("O1")]
-    assert item.reason == "linked folder symbolic link loop (a link that leads back to itself)" and item.error
+    assert item.reason == "linked folder is a symbolic link loop (a link that leads back to itself)" and item.error
 
 
 @posix_only

@@ -210,3 +210,31 @@ def test_folders_linked_out_of_the_download_are_not_read(tmp_path, linked):
     folder.unlink()
     folder.symlink_to(inside, target_is_directory=True)
     assert [s.instance for s in scan_layout(root).slices] == [2, 3]
+
+
+@pytest.mark.parametrize("where", ["series", "patient", "unlisted"])
+def test_a_link_loop_is_reported_not_a_traceback(tmp_path, where):
+    root = _synthetic(tmp_path / "scd")
+    images = root / "SCD_DeidentifiedImages"
+    loop = {"series": images / "SCD0000101" / "LOOP", "patient": images / "SCD0000101",
+            "unlisted": images / "SCD0009902"}[where]
+    if where == "patient":
+        shutil.rmtree(loop)
+    loop.symlink_to(loop)
+    layout = scan_layout(root)
+    reasons = {s.path: s.reason for s in layout.skipped}
+    if where == "unlisted":
+        assert reasons[str(loop)] == "not listed in scd_patientdata.csv"
+    else:
+        what = "series folder" if where == "series" else "linked folder"
+        assert reasons[str(loop)] == f"{what} is a symbolic link loop (a link that leads back to itself)"
+    assert [s.instance for s in layout.slices] == ([] if where == "patient" else [2, 3])
+
+
+def test_a_series_folder_linked_out_is_named_in_words(tmp_path):
+    root = _synthetic(tmp_path / "scd")
+    series = root / "SCD_DeidentifiedImages" / "SCD0000101" / "CINE2CH_500"
+    shutil.move(series, tmp_path / "elsewhere")
+    series.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    [item] = [s for s in scan_layout(root).skipped if s.error]
+    assert item.reason == f"series folder is a link leading out of the dataset folder (to {tmp_path / 'elsewhere'}); not followed"

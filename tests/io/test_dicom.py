@@ -208,6 +208,24 @@ def test_dicom_seg_refused_by_both_paths(tmp_path, make_dicom, tags, what, pixel
             reader(path, pixels=pixels)
 
 
+@pytest.mark.parametrize("pixels", [True, False])
+def test_dicom_seg_named_only_by_its_file_meta_is_refused(tmp_path, make_dicom, pixels):
+    """No SOPClassUID in the data set: the file meta's MediaStorageSOPClassUID tells the class."""
+    from skcardio.io._dicom import _read_pydicom
+
+    path = make_dicom(tmp_path / "seg.dcm", np.zeros((16, 16), np.uint16), Modality="OT")
+    ds = pydicom.dcmread(path)
+    del ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.66.4"
+    ds.save_as(path)
+    for reader in (read_dicom, lambda p, pixels: _read_pydicom(str(p), pixels)):
+        with pytest.raises(DicomReadError, match=r"seg\.dcm: a DICOM SEG \(Segmentation Storage\), not an image"):
+            reader(path, pixels=pixels)
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"  # MR Image Storage: an image
+    ds.save_as(path)
+    assert read_dicom(path).image.shape == (16, 16)
+
+
 def test_an_image_with_its_sop_class_is_read(tmp_path, make_dicom):
     """MR Image Storage (and any modality but SEG) reads as before."""
     path = make_dicom(tmp_path / "mr.dcm", np.arange(16, dtype=np.uint16).reshape(4, 4),
