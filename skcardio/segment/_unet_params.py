@@ -48,6 +48,13 @@ def validate_params(model: UNetSegmenter, *, training: bool = True) -> None:
     """
     if not isinstance(model.target, str) or model.target not in TARGETS:
         raise ValueError(f"target must be one of {tuple(TARGETS)}, got {model.target!r}")
+    _check_architecture(model, training)
+    _check_training(model)
+    _check_prediction(model)
+
+
+def _check_architecture(model: UNetSegmenter, training: bool) -> None:
+    """The sizes: integers, depth and network within what ``load`` accepts, crop size fitting the depth."""
     for name in ("depth", "base_channels", "max_epochs", "batch_size", "crop_size"):
         value = getattr(model, name)
         if not is_int(value) or value < 1:
@@ -76,6 +83,10 @@ def validate_params(model: UNetSegmenter, *, training: bool = True) -> None:
             f"crop_size must be at least 2 ** depth = {2 * multiple} (depth={model.depth}) so that "
             f"the bottleneck of a crop is at least 2 x 2 pixels, got {model.crop_size}"
         )
+
+
+def _check_training(model: UNetSegmenter) -> None:
+    """The optimiser, loss, augmentation and validation settings."""
     _check_real("learning_rate", model.learning_rate, "a positive finite number", lambda v: v > 0)
     _check_real("weight_decay", model.weight_decay, "a finite number >= 0", lambda v: v >= 0)
     if model.loss not in SegmentationLoss.KINDS:
@@ -98,6 +109,10 @@ def validate_params(model: UNetSegmenter, *, training: bool = True) -> None:
         )
     if model.patience is not None and (not is_int(model.patience) or model.patience < 1):
         raise ValueError(f"patience must be a positive integer or None, got {model.patience!r}")
+
+
+def _check_prediction(model: UNetSegmenter) -> None:
+    """The threshold, the on/off options, the device and verbosity."""
     _check_real("threshold", model.threshold, "a number in (0, 1)", lambda v: 0 < v < 1)
     for name in ("flip", "intensity_jitter", "tta", "refine", "postprocess", "correct_offset"):
         check_bool(name, getattr(model, name))
