@@ -36,6 +36,14 @@ def threads(text: str) -> int:
     return value
 
 
+def apply_threads(count: int | None) -> None:
+    """Give PyTorch ``count`` CPU threads (a ``--threads`` value); None leaves PyTorch's choice."""
+    if count:
+        import torch
+
+        torch.set_num_threads(count)
+
+
 def positive_float(text: str) -> float:
     """``argparse`` type: a finite number > 0."""
     value = _float(text)

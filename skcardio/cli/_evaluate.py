@@ -15,7 +15,7 @@ import numpy as np
 
 from .._methods import THRESHOLD_METHODS
 from ..exceptions import SkcardioError
-from ._arguments import seed
+from ._arguments import apply_threads, seed
 from ._output import OutputError, check_destinations, check_outside_inputs, out_dir, publish, staging
 from ._problems import report_problems, skipped_files
 from ._sources import add_source_arguments, load_sources, source_paths
@@ -167,10 +167,7 @@ def _unet(args: argparse.Namespace):
                 f"argument --model: {args.model}: a model of target {model.target_!r}; evaluate scores the "
                 "blood pool against the i-contour: expected a model of target 'endocardium'"
             )
-        if args.threads:
-            import torch
-
-            torch.set_num_threads(args.threads)
+        apply_threads(args.threads)
         return model
     return make_unet(args, random_state=_DEFAULT_SEED if args.random_state is None else args.random_state, verbose=0)
 
@@ -678,7 +675,7 @@ def _plots(out: Path, methods, subset: _Subset, predictions, results) -> list[st
 
     labels = [subset.label(i) for i in range(len(subset.y))]
     not_drawn = []
-    with_region = subset.regions.any(axis=(1, 2)) if subset.uses_regions else np.zeros(len(subset.y), bool)
+    with_region = subset.regions.any(axis=(1, 2))
     if subset.uses_regions and not with_region.any():
         not_drawn = ["histograms.png", "thresholds.png"]
         logger.warning("every region is empty (no epicardium predicted): %s not drawn", " and ".join(not_drawn))

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .._folders import walk_folder
-from ._arguments import MAX_THREADS, positive_int, threads
+from ._arguments import MAX_THREADS, apply_threads, positive_int, threads
 from ._output import check_outside_inputs, out_dir, publish, safe_name, staging, unique_names
 from ._problems import report_problems
 from ._series import add_arguments as add_series_arguments
@@ -240,10 +240,7 @@ def run(args: argparse.Namespace) -> int:
     if refused:
         print(f"skcardio predict: error: {model_file}: {refused}", file=sys.stderr)
         return 2
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    apply_threads(args.threads)
     level = trim_level(args)
     series_failed = 0
     with staging(out, "predict") as stage:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._folders import folder_problem, list_folder
-from ._arguments import MAX_THREADS, positive_int, threads
+from ._arguments import MAX_THREADS, apply_threads, positive_int, threads
 from ._output import check_destinations, check_outside_inputs, out_dir, publish, staging, unique_names
 from ._problems import report_problems
 from ._series import SERIES_CSV, check_extras
@@ -261,10 +261,7 @@ def run(args: argparse.Namespace) -> int:
     level = trim_level(args)
     if args.no_tta:
         model.set_params(tta=False)
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    apply_threads(args.threads)
     results = _measure_all(patients, model, args, level)
     if all(result.measurement is None for result in results):  # nothing to show: the earlier run's outputs stay
         print(f"reported 0 of {len(results)} patient(s) (see the errors above): {out} left unchanged")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._arguments import MAX_THREADS, fraction, positive_float, positive_int, threads
+from ._arguments import MAX_THREADS, apply_threads, fraction, positive_float, positive_int, threads
 
 __all__ = ["add_unet_arguments", "make_unet", "OptionError"]
 
@@ -89,8 +89,5 @@ def make_unet(args: argparse.Namespace, *, random_state: int, verbose: int):
         model._resolve_device()
     except ValueError as exc:
         raise OptionError(str(exc)) from None
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    apply_threads(args.threads)
     return model

@@ -333,8 +333,11 @@ def refused_folder(root: Path, folder: Path, what: str, patient_id: str = "") ->
     no fault of the files: not an error item.
     """
     code, reason = folder_refusal(root, folder)
-    if not code:
-        return None
+    return refusal_item(folder, code, reason, what, patient_id) if code else None
+
+
+def refusal_item(folder: Path, code: str, reason: str, what: str, patient_id: str = "") -> Skipped:
+    """The skipped item of :func:`folder_refusal`'s ``(code, reason)`` for ``folder``, named ``what``."""
     verb = {"outside": " is", "loop": " is a"}.get(code, "")
     return Skipped(str(folder), f"{what}{verb} {reason}", patient_id, code != "missing")
 

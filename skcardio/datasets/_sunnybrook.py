@@ -37,6 +37,7 @@ from ._layout import (
     _link_rows,
     folder_refusal,
     list_entries,
+    refusal_item,
     refused_folder,
     unsafe_id,
 )
@@ -221,14 +222,13 @@ def _series_of(root: Path, patient_dir: Path, skipped: list[Skipped], patient_id
     series = []
     for entry in list_entries(patient_dir, skipped, patient_id):
         folder = Path(entry.path)
-        if folder_refusal(root, folder)[0] == "not a folder":
+        code, reason = folder_refusal(root, folder)
+        if code == "not a folder":
             skipped.append(Skipped(entry.path, "not a series folder, the only entries read here", patient_id))
-            continue
-        refused = refused_folder(root, folder, "series folder", patient_id)  # linked out, a loop, broken
-        if refused:
-            skipped.append(refused)
-            continue
-        series.append(_Series(folder, _index(root, folder, SERIES_DICOM, skipped, patient_id, "DICOM")))
+        elif code:  # linked out, a loop, broken
+            skipped.append(refusal_item(folder, code, reason, "series folder", patient_id))
+        else:
+            series.append(_Series(folder, _index(root, folder, SERIES_DICOM, skipped, patient_id, "DICOM")))
     return series
 
 

@@ -502,18 +502,13 @@ def test_classical_methods_refuse_an_image_folder(tmp_path, capsys):
     assert f"{pngs}: an image folder has labels only, no o-contour" in err and "use --method unet" in err
 
 
-def test_predicted_region(tmp_path, capsys, monkeypatch):
-    """--region predicted: with a model that predicts the expert o-contours, the scores are those of
-    --region o-contour on the same slices; slices without o-contour are evaluated too."""
-    from skcardio.datasets import load_dataset
-    from skcardio.segment import UNetSegmenter
-
-    data = load_dataset(get_sample_path())
-    regions = {image.tobytes(): region for image, region in zip(data.images, data.regions)}
-
+def _load_epicardium_model(monkeypatch, predict):
+    """Make ``UNetSegmenter.load`` give a fitted epicardium model whose ``predict(images)`` is ``predict``."""
     from sklearn.base import BaseEstimator
 
-    class Oracle(BaseEstimator):
+    from skcardio.segment import UNetSegmenter
+
+    class Fake(BaseEstimator):
         target_ = "epicardium"
 
         def fit(self, X, y=None):
@@ -523,9 +518,19 @@ def test_predicted_region(tmp_path, capsys, monkeypatch):
             return True
 
         def predict(self, images):
-            return np.array([regions[image.tobytes()] for image in images])
+            return predict(images)
 
-    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, device="cpu": Oracle()))
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, device="cpu": Fake()))
+
+
+def test_predicted_region(tmp_path, capsys, monkeypatch):
+    """--region predicted: with a model that predicts the expert o-contours, the scores are those of
+    --region o-contour on the same slices; slices without o-contour are evaluated too."""
+    from skcardio.datasets import load_dataset
+
+    data = load_dataset(get_sample_path())
+    regions = {image.tobytes(): region for image, region in zip(data.images, data.regions)}
+    _load_epicardium_model(monkeypatch, lambda images: np.array([regions[image.tobytes()] for image in images]))
     expert, predicted = tmp_path / "expert", tmp_path / "predicted"
     assert main(["evaluate", "--out", str(expert), "--no-plots"]) == 0
     assert main(["evaluate", "--region", "predicted", "--region-model", "m.pt", "--out", str(predicted),
@@ -618,23 +623,7 @@ def test_a_validation_fraction_no_fold_can_train_with_is_refused_before_training
 
 def test_empty_predicted_regions_are_no_traceback(tmp_path, capsys, monkeypatch, caplog):
     """A region model that finds no epicardium: the region plots are not drawn (said), the rest is written."""
-    from sklearn.base import BaseEstimator
-
-    from skcardio.segment import UNetSegmenter
-
-    class Nothing(BaseEstimator):
-        target_ = "epicardium"
-
-        def fit(self, X, y=None):
-            return self
-
-        def __sklearn_is_fitted__(self):
-            return True
-
-        def predict(self, images):
-            return np.zeros(np.shape(images), bool)
-
-    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, device="cpu": Nothing()))
+    _load_epicardium_model(monkeypatch, lambda images: np.zeros(np.shape(images), bool))
     out = tmp_path / "o"
     code = main(["evaluate", "--region", "predicted", "--region-model", "m.pt", "--out", str(out)])
     err = capsys.readouterr().err
