@@ -1,6 +1,6 @@
-"""Argument types shared by the subcommands.
+"""Argument types shared by the subcommands, and the one declaration of ``--threads``.
 
-Each raises ``argparse.ArgumentTypeError`` (or ``ValueError``), which argparse
+Each type raises ``argparse.ArgumentTypeError`` (or ``ValueError``), which argparse
 reports as a one-line usage error with exit status 2.
 """
 
@@ -34,6 +34,26 @@ def threads(text: str) -> int:
     if not 1 <= value <= MAX_THREADS:
         raise argparse.ArgumentTypeError(f"expected a number of threads from 1 to {MAX_THREADS}, got {text}")
     return value
+
+
+def add_threads_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup, note: str = "") -> None:
+    """Add ``--threads`` (:func:`threads`), the one declaration every command uses.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser or argparse._ArgumentGroup
+        Where the option goes.
+    note : str, default=""
+        Appended to the help, for a command where the option does not always
+        apply (``"; with --method unet only"``).
+    """
+    # "PyTorch's choice", not a number: it depends on the machine and on the environment (OMP_NUM_THREADS).
+    parser.add_argument(
+        "--threads",
+        type=threads,
+        metavar="N",
+        help=f"PyTorch CPU threads, 1 to {MAX_THREADS} (default: PyTorch's choice){note}",
+    )
 
 
 def apply_threads(count: int | None) -> None:

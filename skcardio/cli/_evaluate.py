@@ -15,7 +15,7 @@ import numpy as np
 
 from .._methods import THRESHOLD_METHODS
 from ..exceptions import SkcardioError
-from ._arguments import apply_threads, seed
+from ._arguments import add_threads_argument, apply_threads, seed
 from ._output import OutputError, check_destinations, check_outside_inputs, out_dir, publish, staging
 from ._problems import report_problems, skipped_files
 from ._sources import add_source_arguments, load_sources, source_paths
@@ -100,6 +100,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-plots", action="store_true", help="write the CSV files only")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar (shown only when stderr is a terminal)")
+    # Outside the training group: --threads serves --model's predictions too.
+    add_threads_argument(parser, note="; with --method unet only (training, or scoring --model)")
     add_unet_arguments(parser.add_argument_group(
         "U-Net training, with --method unet and no --model (options left out keep the estimator's defaults)"
     ))
@@ -123,10 +125,9 @@ def run(args: argparse.Namespace) -> int:
     files were skipped as unreadable or without PixelSpacing (listed at the end)."""
     from ..exceptions import DatasetError, SkcardioError
 
+    fold_options = _fill_fold_defaults(args)
     try:
-        unet, region_model = _unet(args), _region_model(args)
-        args.cv = _DEFAULT_CV if args.cv is None else args.cv
-        args.random_state = _DEFAULT_SEED if args.random_state is None else args.random_state
+        unet, region_model = _unet(args, fold_options), _region_model(args)
     except (OptionError, SkcardioError) as exc:  # SkcardioError: an unreadable --model or --region-model file
         print(f"skcardio evaluate: error: {exc}", file=sys.stderr)
         return 2
@@ -140,9 +141,24 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
-def _unet(args: argparse.Namespace):
+def _fill_fold_defaults(args: argparse.Namespace) -> list[str]:
+    """Give ``--cv`` and ``--random-state`` their defaults where left out; return the ones given.
+
+    The one place the defaults are set. The names are taken first because
+    ``--model`` refuses these options when the user gave them (:func:`_unet`),
+    not when a default fills them in.
+    """
+    given = [f"--{name.replace('_', '-')}" for name in ("cv", "random_state") if getattr(args, name) is not None]
+    args.cv = _DEFAULT_CV if args.cv is None else args.cv
+    args.random_state = _DEFAULT_SEED if args.random_state is None else args.random_state
+    return given
+
+
+def _unet(args: argparse.Namespace, fold_options: list[str]):
     """The U-Net to evaluate: a loaded --model, an unfitted template, or None without --method unet.
 
+    ``fold_options`` are the fold options the user gave (``--cv``,
+    ``--random-state``: :func:`_fill_fold_defaults`), which ``--model`` refuses.
     Raises OptionError for options that do not go together.
     """
     methods = args.method or ["otsu"]
@@ -156,7 +172,7 @@ def _unet(args: argparse.Namespace):
             raise OptionError("argument --model: scores a U-Net file alone; expected --method unet and no other method")
         # Given with --model, these would be silently ignored: no folds, no training (--threads serves prediction).
         given = [option for option in given if option != "--threads"]
-        given += [f"--{name.replace('_', '-')}" for name in ("cv", "random_state") if getattr(args, name) is not None]
+        given += fold_options
         if given:
             raise OptionError(f"argument {given[0]}: trains a U-Net per fold; it does not apply to --model")
         from ..segment import UNetSegmenter
@@ -169,7 +185,7 @@ def _unet(args: argparse.Namespace):
             )
         apply_threads(args.threads)
         return model
-    return make_unet(args, random_state=_DEFAULT_SEED if args.random_state is None else args.random_state, verbose=0)
+    return make_unet(args, random_state=args.random_state, verbose=0)
 
 
 def _region_model(args: argparse.Namespace):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .._folders import walk_folder
-from ._arguments import MAX_THREADS, apply_threads, positive_int, threads
+from ._arguments import add_threads_argument, apply_threads, positive_int
 from ._output import check_outside_inputs, out_dir, publish, safe_name, staging, unique_names
 from ._problems import report_problems
 from ._series import add_arguments as add_series_arguments
@@ -85,9 +85,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(the one its ranking of bad slices was measured on). ",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
-    parser.add_argument(
-        "--threads", type=threads, metavar="N", help=f"PyTorch CPU threads, 1 to {MAX_THREADS} (default: PyTorch's choice)"
-    )
+    add_threads_argument(parser)
     parser.set_defaults(func=run)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._folders import folder_problem, list_folder
-from ._arguments import MAX_THREADS, apply_threads, positive_int, threads
+from ._arguments import add_threads_argument, apply_threads, positive_int
 from ._output import check_destinations, check_outside_inputs, out_dir, publish, staging, unique_names
 from ._problems import report_problems
 from ._series import SERIES_CSV, check_extras
@@ -77,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", required=True, type=out_dir, metavar="DIR", help="output folder (created), outside the input folders"
     )
     parser.add_argument("--batch-size", type=positive_int, default=20, metavar="N", help="images per batch (default 20)")
-    parser.add_argument("--threads", type=threads, metavar="N", help=f"PyTorch CPU threads, 1 to {MAX_THREADS} (default: PyTorch's choice)")
+    add_threads_argument(parser)
     parser.add_argument(
         "--no-tta", action="store_true",
         help="for a model that averages its four flips (tta=True; the pretrained one does not): one pass of the "
@@ -191,8 +191,9 @@ def _dataset_patients(root: Path, skipped: list[tuple[str, str]]) -> list[Patien
             entries = [Path(e.path) for e in list_folder(root / "dicoms")]
         except OSError as exc:
             raise FileNotFoundError(f"{root / 'dicoms'}: {folder_problem(exc)}") from None
+        resolved = root.resolve()  # once, not per entry
         for entry in entries:
-            problem = _link_problem(root, entry)
+            problem = _link_problem(resolved, entry)
             if problem:
                 refused.append((str(entry), problem))
             elif entry.is_dir():
@@ -205,26 +206,24 @@ def _dataset_patients(root: Path, skipped: list[tuple[str, str]]) -> list[Patien
 
 
 def _link_problem(root: Path, entry: Path) -> str:
-    """Why the ``dicoms/`` entry ``entry`` of ``root``, a symbolic link, is not followed (``""``: it is).
+    """Why the ``dicoms/`` entry ``entry`` of ``root`` (resolved), a symbolic link, is not followed (``""``: it is).
 
     The rules :func:`~skcardio.datasets.scan_layout` applies to a linked
     folder (:func:`~skcardio.datasets._layout.folder_refusal`): no link
     leading out of the dataset folder, no link loop, no broken link; and, as
-    a study is read with its subfolders, no link to a folder that holds the
-    entry (``dicoms/LOOP -> ../dicoms`` would report every patient again).
+    a study is read with its subfolders (``recursive``), no link to a folder
+    that holds the entry (``dicoms/LOOP -> ../dicoms`` would report every
+    patient again).
     """
     from ..datasets._layout import folder_refusal
 
     if not entry.is_symlink():
         return ""
-    code, reason = folder_refusal(root.resolve(), entry)
-    if code == "outside":
+    code, reason = folder_refusal(root, entry, recursive=True)
+    if code in ("outside", "holder"):
         return reason
     if code and code != "not a folder":  # a link to a file is left out as a file is, not refused
         return f"not a readable folder: {reason}"
-    target, holder = entry.resolve(), entry.parent.resolve()
-    if target == holder or target in holder.parents:
-        return f"a link to {target}, a folder that holds it (a loop); not followed"
     return ""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._arguments import MAX_THREADS, apply_threads, fraction, positive_float, positive_int, threads
+from ._arguments import apply_threads, fraction, positive_float, positive_int
 
 __all__ = ["add_unet_arguments", "make_unet", "OptionError"]
 
@@ -28,7 +28,12 @@ class OptionError(ValueError):
 
 
 def add_unet_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """Add the options of :data:`UNET_PARAMS` and ``--threads``."""
+    """Add the options of :data:`UNET_PARAMS`.
+
+    Not ``--threads``, which :func:`make_unet` reads too: the command adds it
+    (:func:`~skcardio.cli._arguments.add_threads_argument`) where its help
+    belongs (``evaluate --model`` uses it, without training).
+    """
     parser.add_argument("--epochs", type=positive_int, metavar="N", help="training epochs (max_epochs)")
     parser.add_argument("--depth", type=positive_int, metavar="N", help="U-Net resolution levels")
     parser.add_argument("--base-channels", type=positive_int, metavar="N", help="feature maps at full resolution")
@@ -49,10 +54,6 @@ def add_unet_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup
         help="after training, measure how far the labels sit from the model's masks and shift every "
              "prediction by it (a contouring convention's offset, which random flips keep the network from learning)",
     )
-    parser.add_argument(
-        "--threads", type=threads, metavar="N",
-        help=f"PyTorch CPU threads, 1 to {MAX_THREADS} (default: PyTorch's choice, one per core)",
-    )
 
 
 def make_unet(args: argparse.Namespace, *, random_state: int, verbose: int):
@@ -65,7 +66,7 @@ def make_unet(args: argparse.Namespace, *, random_state: int, verbose: int):
     ``max_model_parameters``, so that its model file loads) are checked
     here, before any data are loaded: :class:`OptionError`, as is training
     under ``python -OO``, where skorch cannot be imported.
-    ``--threads`` is applied to PyTorch.
+    ``--threads`` (added by the command) is applied to PyTorch.
     """
     from ..segment import UNetSegmenter
     from ..segment._unet_runtime import import_skorch

@@ -342,7 +342,7 @@ def refusal_item(folder: Path, code: str, reason: str, what: str, patient_id: st
     return Skipped(str(folder), f"{what}{verb} {reason}", patient_id, code != "missing")
 
 
-def folder_refusal(root: Path, path: Path) -> tuple[str, str]:
+def folder_refusal(root: Path, path: Path, *, recursive: bool = False) -> tuple[str, str]:
     """Why the folder ``path`` of the dataset folder ``root`` is not followed, as a code and in words.
 
     The rules :func:`scan_layout` applies to a linked patient folder, shared
@@ -354,6 +354,11 @@ def folder_refusal(root: Path, path: Path) -> tuple[str, str]:
         The dataset folder, resolved (:meth:`pathlib.Path.resolve`).
     path : Path
         A folder under ``root``, or a link in it.
+    recursive : bool, default=False
+        True where the folder is read with its subfolders (``skcardio
+        report`` reads a study so): a link to a folder that holds ``path``
+        is then refused too, as it would read ``path`` again
+        (``dicoms/LOOP -> ../dicoms`` would report every patient twice).
 
     Returns
     -------
@@ -361,25 +366,44 @@ def folder_refusal(root: Path, path: Path) -> tuple[str, str]:
         ``""`` when ``path`` is a folder to follow; else ``"outside"`` (a
         link leading out of ``root``: checked first, so that nothing is read
         or said of what lies there), ``"loop"`` (a link loop), ``"broken"``
-        (a broken link), ``"missing"``, ``"unreadable"`` (permission denied)
-        or ``"not a folder"`` (a file, a pipe...).
+        (a broken link), ``"missing"``, ``"unreadable"`` (permission denied),
+        ``"not a folder"`` (a file, a pipe...) or, when ``recursive``,
+        ``"holder"`` (a link to a folder that holds ``path``).
     reason : str
         The same in words for the caller to put after the folder's name
         (``"does not exist (a broken link)"``); ``""`` when ``code`` is.
     """
-    elsewhere = _outside(root, path)
-    if elsewhere is not None:
-        return "outside", f"a link leading out of the dataset folder (to {elsewhere}); not followed"
-    return _folder_state(path)
+    target = _resolved(path)  # once: the holder test below needs it too
+    if target is not None and not _inside(root, target):
+        return "outside", _leading_out(target)
+    code, reason = _folder_state(path)
+    if recursive and not code and target is not None and _inside(target, path.parent.resolve()):
+        return "holder", f"a link to {target}, a folder that holds it (a loop); not followed"
+    return code, reason
+
+
+def _leading_out(target: Path) -> str:
+    """Why a link to ``target``, outside the dataset folder, is not followed: the words for folders and files alike."""
+    return f"a link leading out of the dataset folder (to {target}); not followed"
 
 
 def _outside(root: Path, path: Path) -> Path | None:
     """Where ``path`` leads if that is outside ``root`` (through a link), else None."""
+    target = _resolved(path)
+    return None if target is None or _inside(root, target) else target
+
+
+def _resolved(path: Path) -> Path | None:
+    """``path`` with every link followed; None for a loop (reported by :func:`_folder_state`)."""
     try:
-        target = path.resolve()
-    except (RuntimeError, OSError):
-        return None  # a loop: reported by _path_problem
-    return None if target == root or root in target.parents else target
+        return path.resolve()
+    except (RuntimeError, OSError):  # RuntimeError: Path.resolve's loop (Python < 3.13)
+        return None
+
+
+def _inside(folder: Path, path: Path) -> bool:
+    """Whether the resolved ``path`` is the resolved ``folder`` or lies in it."""
+    return path == folder or folder in path.parents
 
 
 def unsafe_id(value: str) -> str:
@@ -493,7 +517,7 @@ def _entry_problem(root: Path, entry: os.DirEntry, pattern: re.Pattern, what: st
             return f"not a readable file: {_LOOP}", True
         elsewhere = _outside(root, Path(entry.path))
         if elsewhere is not None:
-            return f"a link leading out of the dataset folder (to {elsewhere}); not followed", True
+            return _leading_out(elsewhere), True
     if entry.is_dir():
         return f"is a folder, expected {what} files only", False
     if not entry.is_file():

@@ -43,3 +43,21 @@ def test_every_threads_option_refuses_out_of_range_values(command, value, tmp_pa
         f"{MAX_THREADS}, got {value}\n"
     ), err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "report"])
+def test_every_threads_help_gives_the_range_and_the_default(command, capsys):
+    # One declaration (add_threads_argument): the same words in every command's --help.
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"--threads N PyTorch CPU threads, 1 to {MAX_THREADS} (default: PyTorch's choice)" in help_text
+
+
+def test_evaluate_threads_help_is_not_under_the_training_options(capsys):
+    # evaluate --model uses --threads for its predictions: the group "... and no --model" would mislead.
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "(default: PyTorch's choice); with --method unet only (training, or scoring --model)" in help_text
+    assert help_text.index("--threads N PyTorch") < help_text.index("U-Net training, with --method unet and no --model")

@@ -237,6 +237,20 @@ def test_random_state_is_a_seed(tmp_path, capsys, value, expected):
     assert "Traceback" not in err and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("flags, cv, seed", [([], 5, 0), (["--cv", "3", "--random-state", "7"], 3, 7)])
+def test_cv_and_random_state_defaults_reach_the_folds_and_the_unet(flags, cv, seed, tmp_path, monkeypatch):
+    # The help promises --random-state "default 0" for k-means and the U-Net alike, and 5 folds.
+    seen = {}
+
+    def record(args, unet, region_model=None):
+        seen.update(cv=args.cv, seed=args.random_state, unet_seed=unet.random_state)
+        return 0
+
+    monkeypatch.setattr("skcardio.cli._evaluate._evaluate", record)
+    assert main(["evaluate", "--method", "unet", "--method", "kmeans", *flags, "--out", str(tmp_path / "o")]) == 0
+    assert seen == {"cv": cv, "seed": seed, "unet_seed": seed}
+
+
 def test_method_names_match_the_segmenters():
     from skcardio.segment import THRESHOLD_METHODS
 

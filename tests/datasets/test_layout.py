@@ -255,6 +255,29 @@ def test_folder_refusal_codes_and_words(tmp_path):
     }
 
 
+@posix_only
+def test_folder_refusal_recursive_also_refuses_a_link_to_a_folder_holding_it(tmp_path):
+    """skcardio report reads a study with its subfolders: dicoms/LOOP -> ../dicoms would read every patient again."""
+    from skcardio.datasets._layout import folder_refusal
+
+    root = tmp_path.resolve() / "root"
+    (root / "dicoms" / "P1").mkdir(parents=True)
+    (root / "dicoms" / "f.dcm").write_text("x")
+    links = {"LOOP": "../dicoms", "ROOT": "..", "SAME": "P1", "FILE": "f.dcm", "OUT": "../.."}
+    for name, target in links.items():
+        (root / "dicoms" / name).symlink_to(target)
+    refusals = {name: folder_refusal(root, root / "dicoms" / name, recursive=True) for name in links}
+    assert refusals == {
+        "LOOP": ("holder", f"a link to {root / 'dicoms'}, a folder that holds it (a loop); not followed"),
+        "ROOT": ("holder", f"a link to {root}, a folder that holds it (a loop); not followed"),
+        "SAME": ("", ""),
+        "FILE": ("not a folder", "is a file, expected a folder"),
+        "OUT": ("outside", f"a link leading out of the dataset folder (to {tmp_path.resolve()}); not followed"),
+    }
+    # scan_layout reads a patient folder's files only: the link is no loop for it.
+    assert folder_refusal(root, root / "dicoms" / "LOOP") == ("", "")
+
+
 def test_link_csv_row_and_line_limits(make_layout):
     from _hostile import many_rows_link
 
