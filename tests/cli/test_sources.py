@@ -40,15 +40,17 @@ def test_single_root_not_concatenated(tmp_path):
     assert source == str(pngs) and "source" not in data.frame.dtype.names
 
 
-def test_refused(tmp_path):
+def test_refused(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetError, match="empty: neither a DICOM dataset folder .* nor an image folder"):
         load_sources([str(tmp_path / "empty")])
     pngs = write_image_folder(tmp_path / "png", ["SC-N-2-IM-0001-0001.png"])
     with pytest.raises(DatasetError, match="an image folder has labels only, no o-contour"):
         load_sources([str(pngs)], require="o-contour")
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as info:
         _parse(["--groups", "("])
+    assert info.value.code == 2  # argparse's usage error, not a crash
+    assert "error: argument --groups: invalid regular expression '(': " in capsys.readouterr().err
 
 
 def test_same_patient_ids_in_two_folders_kept_apart(tmp_path):

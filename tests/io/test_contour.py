@@ -21,7 +21,8 @@ def test_reads_x_y(tmp_path):
 
 
 def test_blank_lines_ignored(tmp_path):
-    assert read_contour(_write(tmp_path, "1 1\n\n2 1\n2 2\n\n")).shape == (3, 2)
+    points = read_contour(_write(tmp_path, "1 1\n\n2 1\n \t\n2 2\n\n"))
+    np.testing.assert_array_equal(points, [[1.0, 1.0], [2.0, 1.0], [2.0, 2.0]])
 
 
 def test_real_contour(shared_data_root):
@@ -102,12 +103,28 @@ def test_write_round_trip(tmp_path):
     np.testing.assert_array_equal(read_contour(tmp_path / "out.txt"), points)
 
 
-@pytest.mark.parametrize("bad", [np.zeros((2, 2)), np.zeros((3, 3)), np.array([[0, 0], [1, np.nan], [2, 2]])])
-def test_write_refuses_bad_points_and_leaves_nothing(tmp_path, bad):
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.zeros((2, 2)), r"^a polygon needs at least 3 points, got 2$"),
+        (np.zeros((3, 3)), r"^points must have shape \(n_points, 2\), got \(3, 3\)$"),
+        (np.zeros(6), r"^points must have shape \(n_points, 2\), got \(6,\)$"),
+        (np.array([[0, 0], [1, np.nan], [2, 2]]), r"^points must be finite, got NaN or inf$"),
+        (np.array([[0, 0], [1, np.inf], [2, 2]]), r"^points must be finite, got NaN or inf$"),
+    ],
+)
+@pytest.mark.parametrize("existing", [False, True])
+def test_write_refuses_bad_points_and_leaves_nothing(tmp_path, bad, message, existing):
     target = tmp_path / "out.txt"
-    with pytest.raises(ValueError):
+    before = b"1.00 1.00\n4.00 1.00\n4.00 4.00\n"
+    if existing:
+        target.write_bytes(before)
+    with pytest.raises(ValueError, match=message):
         write_contour(target, bad)
-    assert list(tmp_path.iterdir()) == []
+    # No new file (no temporary left behind), and an existing contour untouched.
+    assert [p.name for p in tmp_path.iterdir()] == (["out.txt"] if existing else [])
+    if existing:
+        assert target.read_bytes() == before
 
 
 def _write_bytes(tmp_path, data, name="c.txt"):
@@ -122,7 +139,8 @@ def test_utf8_byte_order_mark_ignored(tmp_path):
 
 
 def test_crlf_line_ends(tmp_path):
-    assert read_contour(_write_bytes(tmp_path, b"1 1\r\n5 1\r\n5 5\r\n")).shape == (3, 2)
+    points = read_contour(_write_bytes(tmp_path, b"1 1\r\n5.5 1\r\n5 5.25\r\n"))
+    np.testing.assert_array_equal(points, [[1.0, 1.0], [5.5, 1.0], [5.0, 5.25]])
 
 
 @pytest.mark.parametrize("separator", [b"\x0c", b"\x0b", b"\x1c", b"\x1d", b"\x1e", b"\r"])

@@ -33,6 +33,7 @@ def test_fast_path_matches_pydicom_on_real_data(shared_data_root):
     from skcardio.io._fastdicom import scan_header
 
     paths = sorted((shared_data_root / "dicoms").glob("*/*.dcm"))[::25]
+    assert paths, f"no DICOM file under {shared_data_root / 'dicoms'}"
     for path in paths:
         assert scan_header(path.read_bytes()) is not None, f"{path} left the fast path"
         _same(read_dicom(path), _pydicom_view(path))

@@ -102,13 +102,16 @@ def test_empty_rule():
 def test_four_dimensional_images_use_channel_zero():
     rng = np.random.default_rng(3)
     images = rng.normal(size=(2, 8, 8))
-    region = np.ones_like(images)
+    # Channel 1 varies over the masked pixels (a constant one would leave the
+    # ranks, hence the KS score, of a channel mean unchanged).
+    other = rng.normal(size=images.shape) * 10
     masks_true = rng.random(images.shape) > 0.5
     masks_pred = rng.random(images.shape) > 0.5
-    stacked = np.stack([images, region], axis=1)
-    assert ks_score(masks_true, masks_pred, images=stacked) == ks_score(
-        masks_true, masks_pred, images=images
-    )
+    stacked = np.stack([images, other], axis=1)
+    expected = ks_score(masks_true, masks_pred, images=images, return_statistic=True)
+    assert ks_score(masks_true, masks_pred, images=stacked, return_statistic=True) == expected
+    for mixed in (other, (images + other) / 2):  # what channel 1 or a channel mean would give
+        assert ks_score(masks_true, masks_pred, images=mixed, return_statistic=True) != expected
 
 
 def test_image_shape_error():

@@ -175,7 +175,7 @@ def test_mapping_columns_of_different_lengths_refused(sample):
 
 def test_mapping_with_scalar_column(sample):
     table = {"instance": 5, "dicom_path": list(sample.frame.dicom_path[:2])}
-    assert DicomLoader().fit_transform(table).shape == (2, 256, 256)
+    np.testing.assert_array_equal(DicomLoader().fit_transform(table), sample.images[:2])
 
 
 def test_mapping_with_one_contour_path_shared_by_all(sample):

@@ -86,7 +86,9 @@ def test_score_weights_slices_like_sklearn_scores(synthetic):
     assert second == 0.0 and first > 0.9
     assert seg.score(images, truth) == pytest.approx((first + second) / 2)
     assert seg.score(images, truth, sample_weight=[3, 1]) == pytest.approx(0.75 * first)
-    assert seg.score(images, truth, sample_weight=None) == seg.score(images, truth)
+    # Weights are relative (scaling them changes nothing) and a zero weight drops the slice.
+    assert seg.score(images, truth, sample_weight=[2, 2]) == pytest.approx((first + second) / 2)
+    assert seg.score(images, truth, sample_weight=[1, 0]) == pytest.approx(first)
 
 
 @pytest.mark.parametrize(
