@@ -1,9 +1,10 @@
 """Outputs written all or nothing, confined to ``--out``: staged in a temporary folder, moved in on success.
 
 A command checks its ``--out`` path while parsing (:func:`out_dir`,
-:func:`out_file`), writes every output into :func:`staging`'s fresh folder next
-to the destination, and calls :func:`publish` last. Until :func:`publish` runs,
-the destination is untouched, whatever fails or interrupts the command;
+:func:`out_file`), writes every output into :func:`staging`'s fresh hidden
+folder inside ``--out`` (so that every move is on one file system, whatever is
+mounted there), and calls :func:`publish` last. Until :func:`publish` runs,
+the outputs there are untouched, whatever fails or interrupts the command;
 :func:`publish` moves everything or, undoing its steps, nothing, with
 SIGINT/SIGTERM/SIGHUP held meanwhile. Nothing is written, replaced or deleted
 through a symbolic link inside ``--out``; no output is one of the command's
@@ -20,6 +21,7 @@ import logging
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,13 +31,21 @@ from pathlib import Path
 from .._files import NAME_MAX, new_file
 from ..exceptions import SkcardioError
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, so the staging folders of killed runs are left (never published)
+    fcntl = None
+
 __all__ = [
     "OutputError", "out_dir", "out_file", "check_destinations", "check_outside_inputs", "staging", "publish",
     "atomic_file", "safe_name", "fit_name", "unique_names", "NAME_MAX", "Interrupted", "catching_signals",
-    "deferred_signals", "interruption_state", "reset_record",
+    "deferred_signals", "interruption_state", "reset_record", "STAGE_PREFIX",
 ]
 
 logger = logging.getLogger("skcardio.cli")
+
+#: The start of the name of :func:`staging`'s folders in ``--out``; no output's first part starts with it.
+STAGE_PREFIX = ".skcardio-staging-"
 
 
 class OutputError(SkcardioError):
@@ -66,27 +76,64 @@ def _write_problem(folder: Path) -> str | None:
     return None
 
 
-def _folder_problem(path: Path, *, staged: bool = False) -> str | None:
+def _folder_problem(path: Path) -> str | None:
     """Why ``path`` cannot be (or become) a writable folder, or None.
 
-    A file is created and removed where the outputs will go (and, if
-    ``staged``, where :func:`staging` puts its folder, next to ``path``), so
-    that a read-only or special file system fails now, not once the work is
-    done.
+    A file is created and removed in ``path``, or in the nearest existing
+    folder above it where ``path`` will be created: all that the outputs need,
+    since :func:`staging` puts its folder inside ``path``. A read-only or
+    special file system fails now, not once the work is done.
     """
     if path.exists() and not path.is_dir():
         return "exists and is not a directory"
+    if path.is_symlink() and not path.exists():
+        return f"is a symbolic link to {os.readlink(path)}, which does not exist"
     ancestor = _existing_ancestor(path)
     if not ancestor.is_dir():
         return f"{ancestor} is a file, expected a directory"
-    folders = [ancestor]
-    if staged:
-        folders.insert(0, _existing_ancestor(path.absolute().parent))
-    for folder in dict.fromkeys(folders):
-        problem = _write_problem(folder)
-        if problem:
-            return problem
+    return _write_problem(ancestor)
+
+
+def _dotdot_problem(path: Path) -> str | None:
+    """Why a ``..`` in ``path`` cannot be followed, or None.
+
+    The system resolves ``o/..`` only once ``o`` exists, and ``Path`` keeps
+    the ``..`` (after a link, it is not the link's folder): ``o/../o2`` with
+    ``o`` missing would fail only when the outputs are moved in.
+    """
+    parts = path.parts
+    for i, part in enumerate(parts):
+        if part == ".." and i and not os.path.exists(Path(*parts[:i])):
+            return (f"{Path(*parts[:i])} does not exist, so the '..' after it cannot be followed; "
+                    "expected a path without '..' after a missing folder")
     return None
+
+
+#: What a path that is not a regular file is, for :func:`_special_file_problem`.
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"),
+)
+
+
+def _special_file_problem(path: Path) -> str | None:
+    """What ``path`` is if it exists and is neither a regular file nor a link to one, else None.
+
+    An output file is moved onto its name: that would replace a device
+    (``/dev/null``), a FIFO or a socket by a regular file, or fail only at the
+    end through a link such as ``/proc/self/fd/1``. A missing name, or a link
+    to nothing, is fine: only the link itself is replaced.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((word for test, word in _KINDS if test(mode)), "not a regular file")
+    if path.is_symlink():
+        return f"is a symbolic link to {os.readlink(path)}, which is {kind}; expected a regular file or a new name"
+    return f"is {kind}; expected a regular file or a new name"
 
 
 def _check_not_empty(text: str, expected: str) -> None:
@@ -98,18 +145,32 @@ def _check_not_empty(text: str, expected: str) -> None:
 def out_dir(text: str) -> str:
     """argparse ``type`` of a ``--out DIR``: an existing folder or one that can be created (not ``""``)."""
     _check_not_empty(text, "the name of the output folder")
-    problem = _folder_problem(Path(text), staged=True)
+    problem = _dotdot_problem(Path(text)) or _folder_problem(Path(text))
     if problem:
         raise argparse.ArgumentTypeError(f"{text}: {problem}")
     return text
 
 
 def out_file(text: str) -> str:
-    """argparse ``type`` of an output file: not a folder, in a folder that exists or can be created (not ``""``)."""
+    """argparse ``type`` of an output file: a new name or a regular file, in a folder that exists or can be created.
+
+    Refused: ``""``, a name ending in a separator, ``.`` or ``..`` (``Path``
+    would drop the ``/`` of ``newdir/`` and write a file ``newdir``), a
+    folder, and a device, FIFO or socket (or a link to one), which the moved
+    file would replace.
+    """
     _check_not_empty(text, "the name of the output file")
     path = Path(text)
+    last = os.path.basename(text)
+    if not last:
+        raise argparse.ArgumentTypeError(f"{text}: ends with a path separator, which names a folder; expected a file name")
+    if last in (".", ".."):
+        raise argparse.ArgumentTypeError(f"{text}: names a folder, expected a file name")
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text}: is a directory, expected a file name")
+    problem = _special_file_problem(path) or _dotdot_problem(path)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text}: {problem}")
     problem = _folder_problem(path.absolute().parent)
     if problem:
         raise argparse.ArgumentTypeError(f"{text}: folder {path.parent}: {problem}")
@@ -129,6 +190,9 @@ def check_destinations(out: Path, names: Iterable[str | os.PathLike]) -> None:
         parts = Path(name).parts
         if Path(name).is_absolute() or not parts or any(part in (".", "..") for part in parts):
             raise OutputError(f"{name!r}: an output name must stay inside {out}; {out} left unchanged")
+        if _is_stage_name(parts[0]):
+            raise OutputError(f"{name!r}: {STAGE_PREFIX}* is reserved for skcardio's staging folders; "
+                              f"{out} left unchanged")
         dest = out / name
         if dest.is_dir() and not dest.is_symlink():
             raise OutputError(
@@ -270,19 +334,27 @@ def deferred_signals() -> Iterator[None]:
 
 @contextmanager
 def staging(out: Path, command: str) -> Iterator[Path]:
-    """A fresh temporary folder next to ``out`` (same file system), always removed at the end.
+    """A fresh hidden folder inside ``out`` (created if missing), always removed at the end.
+
+    Inside ``out``, not beside it: :func:`publish`'s moves stay on one file
+    system even when ``out`` is a mount (a Docker bind mount, ``/dev/shm``),
+    and only ``out`` needs to be writable. Its name starts with
+    :data:`STAGE_PREFIX`; it is locked while the command runs, so that the
+    folders that killed runs (SIGKILL) left are told apart and removed here.
 
     An ``OSError`` inside the block (disk full, ...) becomes an
-    :class:`OutputError`; ``out`` is then as before. The folder is removed
-    with signals held, so that a second Ctrl-C cannot leave it behind.
+    :class:`OutputError`; ``out`` is then as before, and removed again if this
+    call created it and nothing was published. The folder is removed with
+    signals held, so that a second Ctrl-C cannot leave it behind.
     """
-    parent = _existing_ancestor(out.absolute().parent)
+    made = _make_out(out)
     try:
-        stage = Path(tempfile.mkdtemp(dir=parent, prefix=f".skcardio-{command}-"))
-    except OSError as exc:
-        raise OutputError(
-            f"cannot create a temporary folder in {parent} for the outputs of {out}: {exc.strerror or exc}"
-        ) from exc
+        stage, lock = _new_stage(out, command)
+    except BaseException as exc:
+        _remove_if_empty(made)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot create a temporary folder in {out} for its outputs: {exc.strerror or exc}") from exc
+        raise
     _record.out, _record.state = out, "staged"
     try:
         yield stage
@@ -291,6 +363,98 @@ def staging(out: Path, command: str) -> Iterator[Path]:
     finally:
         with deferred_signals():
             shutil.rmtree(stage, ignore_errors=True)
+            _unlock(lock)
+            _remove_if_empty(made)
+
+
+def _make_out(out: Path) -> list[Path]:
+    """Create ``out`` and its missing parents; return the folders created, deepest last."""
+    missing = []
+    folder = out
+    while not os.path.lexists(folder):
+        missing.append(folder)
+        folder = folder.parent
+    made: list[Path] = []
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except OSError as exc:
+            _remove_if_empty(made)
+            raise OutputError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from exc
+        made.append(folder)
+    return made
+
+
+def _remove_if_empty(made: list[Path]) -> None:
+    """Remove the folders of ``made`` that are (still) empty, deepest first: a run that published nothing."""
+    for folder in reversed(made):
+        try:
+            folder.rmdir()  # fails on a folder that holds something: this run's outputs, or another's
+        except OSError:
+            break
+
+
+def _is_stage_name(name: str) -> bool:
+    return name.startswith(STAGE_PREFIX)
+
+
+def _new_stage(out: Path, command: str) -> tuple[Path, int | None]:
+    """A fresh staging folder in ``out`` and the descriptor locking it, after the stale ones are removed."""
+    # out is locked meanwhile: another run clearing stale folders never sees ours before it is locked.
+    out_lock = _lock(out, wait=True)
+    try:
+        _remove_stale_stages(out)
+        stage = Path(tempfile.mkdtemp(dir=out, prefix=f"{STAGE_PREFIX}{command}-"))
+        return stage, _lock(stage, wait=False)
+    finally:
+        _unlock(out_lock)
+
+
+def _lock(folder: Path, *, wait: bool) -> int | None:
+    """A descriptor of ``folder`` holding its exclusive ``flock``; None where it is held or locks are unsupported.
+
+    The system releases the lock when the process ends, even by SIGKILL: a
+    staging folder that nobody holds is a killed run's.
+    """
+    if fcntl is None:
+        return None
+    try:
+        handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except OSError:  # held by a running command; or a file system without flock (some NFS)
+        os.close(handle)
+        return None
+    return handle
+
+
+def _unlock(handle: int | None) -> None:
+    if handle is not None:
+        os.close(handle)  # releases the flock
+
+
+def _remove_stale_stages(out: Path) -> None:
+    """Remove the staging folders in ``out`` that no running command holds: left by killed runs.
+
+    Only real folders named :data:`STAGE_PREFIX`... whose lock this process
+    gets; where locks are unsupported, none (they are never published).
+    """
+    try:
+        with os.scandir(out) as entries:
+            stale = [Path(e.path) for e in entries if _is_stage_name(e.name) and e.is_dir(follow_symlinks=False)]
+    except OSError:  # out writable but not listable: they stay, harmless
+        return
+    for folder in stale:
+        lock = _lock(folder, wait=False)
+        if lock is None:
+            continue
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+            logger.debug("removed %s, left by a killed run", folder)
+        finally:
+            _unlock(lock)
 
 
 def publish(stage: Path, out: Path, *, owned: Iterable[str | os.PathLike] = ()) -> list[str]:
@@ -344,10 +508,14 @@ def _files_under(folder: Path) -> list[Path]:
 
 
 def _stale_files(out: Path, owned: Iterable[str | os.PathLike], produced: set[Path]) -> list[Path]:
-    """The owned names not produced this time that are regular files reached without a link."""
+    """The owned names not produced this time that are regular files reached without a link.
+
+    Never one in a staging folder (this run's, another running command's):
+    an earlier run's list of outputs is read from ``out``, and may be edited.
+    """
     stale = []
     for name in sorted({Path(n) for n in owned} - produced):
-        if name.is_absolute() or any(part in ("", ".", "..") for part in name.parts):
+        if name.is_absolute() or any(part in ("", ".", "..") for part in name.parts) or _is_stage_name(name.parts[0]):
             continue
         dest = out / name
         if not os.path.lexists(dest):
@@ -428,7 +596,8 @@ def safe_name(name: str) -> str:
 
     Separators (``/``, ``\\``), ``:`` and control characters become ``_``;
     a name of dots only (``.``, ``..``, the stem of ``..dcm``) gets its dots
-    replaced too, so that no output lands beside ``--out``.
+    replaced too, so that no output lands beside ``--out``, and so does the
+    first dot of a name starting with :data:`STAGE_PREFIX`.
 
     Examples
     --------
@@ -438,6 +607,8 @@ def safe_name(name: str) -> str:
     cleaned = "".join("_" if ch in _UNSAFE or ord(ch) < 32 or ord(ch) == 127 else ch for ch in name)
     if cleaned.strip(".") == "":
         cleaned = "_" * max(len(cleaned), 1)
+    if _is_stage_name(cleaned):  # would be taken for a staging folder, and removed by the next run
+        cleaned = "_" + cleaned[1:]
     return cleaned
 
 
@@ -542,6 +713,10 @@ def atomic_file(path: Path, command: str) -> Iterator[Path]:
     _record.out, _record.state = path, "staged"
     try:
         yield Path(tmp)
+        # Checked while parsing (out_file); again here, as the work may take hours.
+        problem = _special_file_problem(path)
+        if problem:
+            raise OutputError(f"{path}: {problem}; nothing written")
         with deferred_signals():
             folder.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, path)

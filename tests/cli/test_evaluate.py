@@ -313,7 +313,8 @@ def _listing(folder: Path) -> dict[str, bytes]:
 
 
 def _leftover_stages(folder: Path) -> list[str]:
-    return [p.name for p in folder.iterdir() if p.name.startswith(".skcardio-")]
+    """Staging folders left anywhere under ``folder`` (they are made inside ``--out``)."""
+    return [p.name for p in folder.rglob(".skcardio-*")]
 
 
 @pytest.mark.parametrize("out, problem", [

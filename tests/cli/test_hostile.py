@@ -202,7 +202,8 @@ def test_a_signal_while_working_leaves_out_unchanged_and_no_staging_folder(
     assert capsys.readouterr().err.endswith(
         f"skcardio predict: interrupted ({name}); {out} left unchanged (nothing of this run was written there)\n"
     )
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no hidden staging folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in out.iterdir()) == ["earlier.txt"]  # no hidden staging folder
     assert _everything(out) == {"earlier.txt": b"mine"}
 
 

@@ -20,6 +20,7 @@ from skcardio.cli._output import (
     out_dir,
     out_file,
     publish,
+    safe_name,
     staging,
     unique_names,
 )
@@ -162,13 +163,13 @@ def test_staging_removes_its_folder(tmp_path):
     out = tmp_path / "not" / "yet"
     with pytest.raises(OutputError, match=f"writing the outputs failed, {out} left unchanged"):
         with staging(out, "test") as stage:
-            assert stage.parent == tmp_path  # next to out: its nearest existing folder
+            assert stage.parent == out and out.is_dir()  # inside out, created for it
             (stage / "a").write_text("x")
             raise OSError("disk full")
     with pytest.raises(KeyboardInterrupt):
         with staging(out, "test") as stage:
             raise KeyboardInterrupt
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # out and its parent removed again: nothing was published
 
 
 def test_atomic_file(tmp_path):
@@ -253,9 +254,10 @@ def _no_file_system(*args, **kwargs):
 def test_staging_that_cannot_start_is_an_output_error(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "mkdtemp", _no_file_system)
     out = tmp_path / "out"
-    with pytest.raises(OutputError, match=f"cannot create a temporary folder in {tmp_path} for the outputs of {out}: Read-only"):
+    with pytest.raises(OutputError, match=f"cannot create a temporary folder in {out} for its outputs: Read-only"):
         with staging(out, "test"):
             pass  # pragma: no cover
+    assert list(tmp_path.iterdir()) == []  # out, created for the outputs, removed again
 
 
 def test_atomic_file_that_cannot_start_is_an_output_error(tmp_path, monkeypatch):
@@ -335,7 +337,7 @@ def test_out_on_a_special_file_system_is_one_line(tmp_path, capsys, command):
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
 def test_staging_under_proc_is_an_output_error():
-    with pytest.raises(OutputError, match="cannot create a temporary folder in /proc for the outputs of /proc/x"):
+    with pytest.raises(OutputError, match="cannot create the output folder /proc/x: "):
         with staging(Path("/proc/x"), "test"):
             pass  # pragma: no cover
     with pytest.raises(OutputError, match="writing /proc/x.pt failed: cannot create a file in /proc"):
@@ -404,3 +406,268 @@ def test_log_lines_read_like_the_commands_warnings(monkeypatch, capsys):
         assert capsys.readouterr().err == "skcardio: warning: pydicom: odd tag\n"
     finally:
         root.setLevel(level)  # setLevel, not an attribute: it also clears the loggers' caches
+
+
+def _fifo(folder: Path) -> Path:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("needs POSIX named pipes")
+    fifo = folder / "pipe"
+    os.mkfifo(fifo)
+    return fifo
+
+
+def test_out_file_refuses_a_fifo_a_device_or_a_link_to_one(tmp_path):
+    """Moved onto such a name, the output replaced the special file itself (as root: /dev/null)."""
+    import socket
+
+    fifo = _fifo(tmp_path)
+    with pytest.raises(argparse.ArgumentTypeError,
+                       match=re.escape(f"{fifo}: is a named pipe (FIFO); expected a regular file or a new name")):
+        out_file(str(fifo))
+    link = tmp_path / "null"
+    link.symlink_to(os.devnull)
+    with pytest.raises(argparse.ArgumentTypeError,
+                       match=re.escape(f"{link}: is a symbolic link to {os.devnull}, which is a character device")):
+        out_file(str(link))
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(tmp_path / "sock"))
+        with pytest.raises(argparse.ArgumentTypeError, match="sock: is a socket"):
+            out_file(str(tmp_path / "sock"))
+    # A regular file, a link to one, a link to nothing: fine (the link itself is replaced, never its target).
+    (tmp_path / "f").write_text("x")
+    (tmp_path / "to_f").symlink_to(tmp_path / "f")
+    (tmp_path / "dangling").symlink_to(tmp_path / "missing")
+    for name in ("f", "to_f", "dangling"):
+        assert out_file(str(tmp_path / name)) == str(tmp_path / name)
+
+
+def test_qc_and_train_leave_a_fifo_and_dev_null_alone(tmp_path, monkeypatch, capsys):
+    from skcardio.segment import UNetSegmenter
+
+    monkeypatch.setattr(UNetSegmenter, "fit", lambda *a, **k: pytest.fail("trained although --out was refused"))
+    fifo = _fifo(tmp_path)
+    link = tmp_path / "null"
+    link.symlink_to(os.devnull)
+    for argv, target, says in [
+        (["qc", "--csv"], fifo, "is a named pipe (FIFO)"),
+        (["train", "--epochs", "1", "--out"], link, f"is a symbolic link to {os.devnull}, which is a character device"),
+    ]:
+        with pytest.raises(SystemExit) as exit_info:
+            main([*argv, str(target)])
+        assert exit_info.value.code == 2
+        assert f"skcardio {argv[0]}: error: argument {argv[-1]}: {target}: {says}" in capsys.readouterr().err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and os.readlink(link) == os.devnull
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+def test_atomic_file_never_replaces_a_special_file(tmp_path):
+    """Checked again at the end: the name may have changed while the command ran."""
+    fifo = _fifo(tmp_path)
+    with pytest.raises(OutputError, match=re.escape(f"{fifo}: is a named pipe (FIFO); expected a regular file")):
+        with atomic_file(fifo, "test") as tmp:
+            tmp.write_text("the model")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and [p.name for p in tmp_path.iterdir()] == ["pipe"]
+
+
+@pytest.mark.parametrize("name, says", [
+    (f"newdir{os.sep}", "ends with a path separator, which names a folder; expected a file name"),
+    (f"newdir{os.sep}.", "names a folder, expected a file name"),
+    (f"newdir{os.sep}..", "names a folder, expected a file name"),
+])
+def test_out_file_naming_a_folder_is_refused(name, says, tmp_path, monkeypatch):
+    """Path drops the trailing separator: --csv newdir/ wrote a file named newdir."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(argparse.ArgumentTypeError, match=re.escape(f"{name}: {says}")):
+        out_file(name)
+
+
+def test_qc_and_train_refuse_a_file_name_ending_in_a_separator(tmp_path, monkeypatch, capsys):
+    from skcardio.segment import UNetSegmenter
+
+    monkeypatch.setattr(UNetSegmenter, "fit", lambda *a, **k: pytest.fail("trained although --out was refused"))
+    monkeypatch.chdir(tmp_path)
+    for argv in (["qc", "--csv", "newdir/"], ["train", "--epochs", "1", "--out", "models/"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        assert f"{argv[-1]}: ends with a path separator" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def _outside_is_read_only(out: Path, monkeypatch) -> None:
+    """No file or folder can be created outside ``out`` (a writable folder in an unwritable one)."""
+    real_new_file, real_mkdtemp = _output.new_file, tempfile.mkdtemp
+
+    def new_file(folder, *args, **kwargs):
+        if Path(folder).resolve() != out.resolve():
+            _no_file_system()
+        return real_new_file(folder, *args, **kwargs)
+
+    def mkdtemp(*args, dir=None, **kwargs):
+        if dir is None or not Path(dir).resolve().is_relative_to(out.resolve()):
+            _no_file_system()
+        return real_mkdtemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(_output, "new_file", new_file)
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+
+
+def test_only_out_needs_to_be_writable(tmp_path, monkeypatch):
+    """--out . in a user folder under an unwritable one was refused: the check tried the parent."""
+    out = tmp_path / "mine"
+    out.mkdir()
+    _outside_is_read_only(out, monkeypatch)
+    monkeypatch.chdir(out)
+    assert out_dir(".") == "."
+    with staging(Path("."), "test") as stage:
+        (stage / "a.csv").write_text("new")
+        publish(stage, Path("."))
+    assert [p.name for p in out.iterdir()] == ["a.csv"]
+
+
+def _cross_device(out: Path, monkeypatch) -> None:
+    """``out`` is another file system than its parent: a move in or out of it fails as the system's would."""
+    def inside(path) -> bool:
+        return Path(os.path.abspath(path)).is_relative_to(out)
+
+    for name in ("replace", "rename"):
+        real = getattr(os, name)
+
+        def move(source, dest, *args, real=real, **kwargs):
+            if inside(source) != inside(dest):
+                raise OSError(errno.EXDEV, "Invalid cross-device link")
+            return real(source, dest, *args, **kwargs)
+
+        monkeypatch.setattr(os, name, move)
+
+
+def test_staging_and_publish_stay_on_outs_file_system(tmp_path, monkeypatch):
+    """--out a bind mount, /dev/shm or a link to another disk: publishing from a folder beside it failed at the end."""
+    out = tmp_path / "mount"
+    out.mkdir()
+    (out / "a.csv").write_text("earlier")
+    (out / "old.png").write_text("earlier")
+    _cross_device(out, monkeypatch)
+    with staging(out, "test") as stage:
+        assert stage.parent == out and stage.name.startswith(".skcardio-staging-test-")
+        (stage / "a.csv").write_text("new")
+        (stage / "sub").mkdir()
+        (stage / "sub" / "b.npy").write_text("new")
+        assert publish(stage, out, owned=["old.png"]) == ["a.csv", "sub/b.npy"]
+    assert {str(p.relative_to(out)): p.read_text() for p in out.rglob("*") if p.is_file()} == {
+        "a.csv": "new", "sub/b.npy": "new"
+    }
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "sub"]  # the staging folder gone, never published
+
+
+def test_staging_keeps_an_existing_out_and_removes_one_it_created(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("the user's")
+    with pytest.raises(OutputError, match="disk full"):
+        with staging(out, "test") as stage:
+            (stage / "a.csv").write_text("x")
+            raise OSError("disk full")
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with staging(empty, "test"):
+        pass  # predict with no slice segmented: publishes nothing
+    with staging(tmp_path / "new" / "deeper", "test"):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "out"]
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="needs a tmpfs at /dev/shm")
+def test_evaluate_into_a_link_to_another_file_system(tmp_path, capsys):
+    """As a Docker bind mount: the work was lost to 'Invalid cross-device link' at the very end."""
+    if os.stat("/dev/shm").st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("/dev/shm is on the same file system as the test folder")
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as elsewhere:
+        out = tmp_path / "out"
+        out.symlink_to(elsewhere)
+        assert main(["evaluate", "--method", "otsu", "--no-plots", "--cv", "0", "--no-progress", "--out", str(out)]) == 0
+        assert sorted(os.listdir(elsewhere)) == ["per_slice.csv", "summary.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+_KILLED_RUN = """
+import os, sys
+from pathlib import Path
+from skcardio.cli._output import staging
+with staging(Path(sys.argv[1]), "test") as stage:
+    (stage / "half.npy").write_text("half written")
+    os.kill(os.getpid(), 9)
+"""
+
+
+@pytest.mark.skipif(_output.fcntl is None, reason="needs flock")
+def test_the_next_run_removes_only_the_staging_folders_of_killed_runs(tmp_path):
+    import fcntl
+    import subprocess
+    import sys
+
+    import skcardio
+
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(Path(skcardio.__file__).parents[1])}
+    killed = subprocess.run([sys.executable, "-c", _KILLED_RUN, str(out)], env=env, timeout=120)
+    assert killed.returncode == -9
+    (left,) = out.iterdir()
+    assert left.name.startswith(".skcardio-staging-test-") and (left / "half.npy").exists()
+    # Kept: a running command's folder (locked), a link, another name; a listed output is never taken from them.
+    running = out / ".skcardio-staging-running"
+    running.mkdir()
+    (running / "x.npy").write_text("being written")
+    (tmp_path / "target").mkdir()
+    (out / ".skcardio-staging-link").symlink_to(tmp_path / "target")
+    (out / ".skcardio-mine").mkdir()
+    handle = os.open(running, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        with staging(out, "test") as stage:
+            (stage / "a.csv").write_text("new")
+            publish(stage, out, owned=[".skcardio-staging-running/x.npy"])
+    finally:
+        os.close(handle)
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".skcardio-mine", ".skcardio-staging-link", ".skcardio-staging-running", "a.csv"
+    ]
+    assert (running / "x.npy").read_text() == "being written"
+
+
+def test_no_output_is_named_like_a_staging_folder(tmp_path):
+    """The next run would take it for a killed run's staging folder and remove it."""
+    assert safe_name(".skcardio-staging-x") == "_skcardio-staging-x" and safe_name(".skcardio-x") == ".skcardio-x"
+    stage = _stage_with(tmp_path, {".skcardio-staging-x/a.csv": "x"})
+    with pytest.raises(OutputError, match=r"\.skcardio-staging-\* is reserved for skcardio's staging folders"):
+        publish(stage, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_dotdot_after_a_missing_folder_is_refused_while_parsing(tmp_path, monkeypatch, capsys):
+    """--out o/../o2 with o missing failed only when the outputs were moved in (mkdir o/..)."""
+    monkeypatch.chdir(tmp_path)
+    says = "o does not exist, so the '..' after it cannot be followed"
+    for check, name in [(out_dir, "o/../o2"), (out_file, "o/../q.csv")]:
+        with pytest.raises(argparse.ArgumentTypeError, match=re.escape(f"{name}: {says}")):
+            check(name)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", "--out", "o/../o2"])
+    assert exit_info.value.code == 2 and f"argument --out: o/../o2: {says}" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    Path("o").mkdir()  # now the system resolves it
+    assert out_dir("o/../o2") == "o/../o2" and out_file("o/../q.csv") == "o/../q.csv"
+    with staging(Path("o/../o2"), "test") as stage:
+        (stage / "a.csv").write_text("x")
+        publish(stage, Path("o/../o2"))
+    assert (tmp_path / "o2" / "a.csv").read_text() == "x"
+
+
+def test_out_dir_linked_to_nothing_is_refused_while_parsing(tmp_path):
+    """No folder can be created in it: the staging folder would fail once the work is done."""
+    out = tmp_path / "out"
+    out.symlink_to(tmp_path / "gone")
+    with pytest.raises(argparse.ArgumentTypeError,
+                       match=re.escape(f"{out}: is a symbolic link to {tmp_path / 'gone'}, which does not exist")):
+        out_dir(str(out))

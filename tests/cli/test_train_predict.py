@@ -218,7 +218,7 @@ def test_predict_rerun_replaces_the_earlier_outputs(model_path, tmp_path, capsys
     assert {"predictions.csv", "notes.txt", f"{single.stem}_mask.npy", f"{single.stem}_mask.png"} <= left
     assert not any(name.startswith("SCD0000101") for name in left)
     assert [r["output_stem"] for r in csv.DictReader((out / "predictions.csv").open())] == [single.stem]
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".skcardio-")]
+    assert not list(tmp_path.rglob(".skcardio-*"))  # no staging folder, beside out or in it
 
 
 def test_predict_out_is_a_file(model_path, tmp_path, capsys):
