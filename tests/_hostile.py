@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -217,3 +219,38 @@ def deny_folders(monkeypatch, *folders) -> None:
     monkeypatch.setattr(os, "listdir", guard(os.listdir, inside=False))  # Path.iterdir before Python 3.13
     monkeypatch.setattr(os, "stat", guard(os.stat, inside=True))
     monkeypatch.setattr(os, "lstat", guard(os.lstat, inside=True))
+
+
+@contextmanager
+def planted_fifo(path: Path, patience: float = 60.0) -> Iterator[dict]:
+    """A FIFO planted at ``path``; yields ``{"released": bool}``, True if a reader blocked on it had to be freed.
+
+    A command that opens the FIFO to read would wait for a writer forever.
+    After ``patience`` seconds (longer than the command takes), a reader
+    still waiting is let go (an empty write end is opened and closed), so
+    a failing test ends instead of hanging.
+    """
+    import os
+    import threading
+
+    os.mkfifo(path)
+    state = {"released": False}
+    done = threading.Event()
+
+    def release() -> None:
+        if done.wait(patience):
+            return
+        while not done.is_set():
+            try:  # succeeds only while a reader has the FIFO open
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+                state["released"] = True
+            except OSError:  # nobody reading (ENXIO), or the FIFO replaced (ENOENT)
+                done.wait(0.2)
+
+    thread = threading.Thread(target=release, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        done.set()
+        thread.join()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import logging
 import os
 import sys
@@ -18,6 +19,7 @@ from ..exceptions import SkcardioError
 from ._arguments import add_threads_argument, apply_threads, seed
 from ._output import OutputError, check_destinations, check_outside_inputs, out_dir, publish, staging
 from ._problems import report_problems, skipped_files
+from ._records import record_files
 from ._sources import add_source_arguments, load_sources, source_paths
 from ._unet_options import UNET_PARAMS, OptionError, add_unet_arguments, make_unet
 
@@ -41,6 +43,10 @@ _GOOD_APD_MM = 5.0
 #: What measuring one slice's distances can raise (SkcardioError: its contour file, read again).
 _SLICE_ERRORS = (ValueError, MemoryError, SkcardioError)
 _IOU_PASS = 0.75
+#: evaluate's record in --out, ``{"files": [...]}``: every file the run wrote, itself included. A re-run
+#: removes only the files an earlier record lists that it does not write again; a file that merely has
+#: an output's name (``overlays_unet.png``) may be the user's.
+RECORD = "evaluate.json"
 #: Patient-grouped folds without --cv; the seed without --random-state.
 _DEFAULT_CV, _DEFAULT_SEED = 5, 0
 
@@ -57,8 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "whole images and uses every slice with an i-contour or label, image folders included. "
             "The U-Net is trained on each fold's training patients (the U-Net options), or, with "
             "--model, a trained model file is scored on every slice without training. Prints a "
-            "per-method summary (mean ± sd over slices) and writes per_slice.csv, summary.csv "
-            "and plots to --out. Without ROOT, runs on the embedded Sunnybrook sample."
+            "per-method summary (mean ± sd over slices) and writes per_slice.csv, summary.csv, "
+            "plots and evaluate.json (the list of the files written) to --out. Without ROOT, runs on the "
+            "embedded Sunnybrook sample."
         ),
     )
     add_source_arguments(parser)
@@ -78,8 +85,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--out", required=True, type=out_dir, metavar="DIR",
-        help="folder for the CSV files and plots (created); written only when every output is ready, "
-        "replacing the files of an earlier evaluate run there; outside every ROOT",
+        help="folder for the CSV files and plots (created); written only when every output is ready; "
+        "the files that an earlier evaluate's evaluate.json there lists and this run does not write are "
+        "removed, no other file; outside every ROOT",
     )
     parser.add_argument(
         "--exclude-qc", action="store_true", help="leave out slices flagged by quality control"
@@ -262,9 +270,9 @@ def _evaluate(args: argparse.Namespace, unet, region_model=None) -> int:
         _write_per_slice(stage / "per_slice.csv", methods, subset, fold_of, results)
         _write_summary(stage / "summary.csv", results, subset.flagged)
         not_drawn = [] if args.no_plots else _plots(stage, methods, subset, predictions, results)
-        # Every name evaluate can write: those not written now are stale.
-        publish(stage, out, owned=_output_names(METHODS, plots=True, regions=True))
-    written = [name for name in _output_names(methods, plots=not args.no_plots, regions=regions) if name not in not_drawn]
+        written = [n for n in _output_names(methods, plots=not args.no_plots, regions=regions) if n not in not_drawn]
+        _write_record(stage / RECORD, written)
+        publish(stage, out, owned=_earlier_outputs(out))
     print(f"\nwrote {', '.join(written)} to {out}", file=sys.stderr)
     report_problems("skipped", problems)
     return 1 if problems else 0
@@ -308,7 +316,25 @@ def _output_names(methods, *, plots: bool, regions: bool) -> list[str]:
         names += ["histograms.png", "thresholds.png"]
     if plots:
         names += [name for m in methods for name in _method_plot_names(m)]
-    return names
+    return [*names, RECORD]
+
+
+def _write_record(path: Path, written: list[str]) -> None:
+    """Write evaluate's record: the files of this run (``written``, the record among them)."""
+    with path.open("w", encoding="utf-8") as handle:
+        json.dump({"files": written}, handle, indent=1)
+        handle.write("\n")
+
+
+def _earlier_outputs(out: Path) -> list[str]:
+    """The files that an earlier evaluate's record in ``out`` lists: the only ones a re-run may remove.
+
+    Only names evaluate writes count: a hand-edited record cannot remove
+    the user's other files. Without a readable record nothing is removed
+    (an ``--out`` written before evaluate kept one keeps its files).
+    """
+    possible = set(_output_names(METHODS, plots=True, regions=True))
+    return [name for name in record_files(out / RECORD) or [] if name in possible]
 
 
 def _method_plot_names(method: str) -> tuple[str, str]:

@@ -7,7 +7,6 @@ import csv
 import errno
 import io
 import logging
-import os
 import re
 import sys
 from pathlib import Path
@@ -18,8 +17,9 @@ from .._folders import walk_folder
 from ._arguments import add_threads_argument, apply_threads, positive_int
 from ._output import check_outside_inputs, out_dir, publish, safe_name, staging, unique_names
 from ._problems import report_problems
+from ._records import RecordError, inside_out, kept_warning, read_record
 from ._series import add_arguments as add_series_arguments
-from ._series import check_extras, earlier_series_outputs, write_series_outputs
+from ._series import check_extras, check_series_index, earlier_series_outputs, write_series_outputs
 from ._trim_option import add_trim_argument, level_text, trim_level
 
 __all__ = ["register", "collect_dicoms"]
@@ -62,7 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "for a file name is shortened with a hash, each said in a warning. A DICOM SEG is skipped (not an "
             "image). --out must lie outside the input folders. --out is written only once every slice "
             "is done; the slice files listed by an earlier predictions.csv there and not "
-            "written again are removed. When no slice could be segmented, --out is left as it was."
+            "written again are removed, and so are the series files of an earlier predict's series.csv "
+            "(never those of a series.csv that skcardio report's report.json lists); no other file. When no "
+            "slice could be segmented, --out is left as it was."
         ),
     )
     parser.add_argument(
@@ -233,6 +235,8 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         print(f"skcardio predict: error: {missing}", file=sys.stderr)
         return 2
+    # Another command's series.csv must not be replaced: its series files would be tracked by nobody.
+    check_series_index(out, "predict", writes=args.dicom_seg or args.nifti)
     model = UNetSegmenter.pretrained() if model_file is None else UNetSegmenter.load(model_file)
     refused = _refused_target(getattr(model, "target_", "endocardium"), args.dicom_seg, args.trim_boundary is not None)
     if refused:
@@ -383,25 +387,15 @@ def _csv_value(value) -> str | int:
 
 
 def _earlier_outputs(out: Path) -> list[str]:
-    """Slice files that the ``predictions.csv`` of an earlier run in ``out`` lists."""
-    from ..exceptions import SkcardioError
-    from ..io._limits import read_regular
-
+    """Slice files that the ``predictions.csv`` of an earlier run in ``out`` lists (none if it cannot be trusted)."""
     path = out / "predictions.csv"
-    if not os.path.lexists(path):
-        return []
-    if path.is_symlink():  # never followed: a planted link must not decide what is deleted
-        logger.warning("%s is a symbolic link: not read; files of the earlier run are kept", path)
-        return []
     try:
-        text = read_regular(str(path), SkcardioError, "CSV", "max_text_bytes").decode("utf-8")
-        stems = [row.get("output_stem") for row in csv.DictReader(io.StringIO(text, newline=""))]
-    except (SkcardioError, csv.Error, UnicodeDecodeError) as exc:
-        logger.warning("%s: unreadable (%s); files of the earlier run are kept", path, exc)
+        text = read_record(path, "CSV")
+        stems = [] if text is None else [row.get("output_stem") for row in csv.DictReader(io.StringIO(text, newline=""))]
+    except (RecordError, csv.Error) as exc:
+        kept_warning(path, exc)
         return []
-    # Only stems inside out: a hand-edited CSV must not delete files elsewhere.
-    stems = [s for s in stems if s and not Path(s).is_absolute() and ".." not in Path(s).parts]
-    return [f"{stem}{suffix}" for stem in stems for suffix in _SUFFIXES]
+    return [f"{stem}{suffix}" for stem in inside_out(stems) for suffix in _SUFFIXES]
 
 
 def _remove_outputs(stage: Path, stem: Path) -> None:

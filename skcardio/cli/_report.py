@@ -19,7 +19,8 @@ from .._folders import folder_problem, list_folder
 from ._arguments import add_threads_argument, apply_threads, positive_int
 from ._output import check_destinations, check_outside_inputs, out_dir, publish, staging, unique_names
 from ._problems import report_problems
-from ._series import SERIES_CSV, check_extras
+from ._records import record_files
+from ._series import SERIES_CSV, check_extras, check_series_index
 from ._series import add_arguments as add_series_arguments
 from ._trim_option import add_trim_argument, level_text, trim_level
 
@@ -57,9 +58,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "folders, or one patient's DICOM folder (a dataset's dicoms/<patient> folder keeps its expert "
             "contours); each a whole cine study, every phase at every slice position. Writes report.csv, report.json, "
             "bland_altman.png (when expert values exist) and per patient FOLDER/volume_curve.png, "
-            "FOLDER/ed_es_overlay.png and FOLDER/slices.csv to --out, all at the end. With "
+            "FOLDER/ed_es_overlay.png and FOLDER/slices.csv to --out, all at the end; the files that an earlier "
+            "report's report.json there lists and this run does not write are removed, no other file. With "
             "--dicom-seg and --nifti, also the masks the volumes count (the kept slices; the others "
-            "empty) of each series in these standard formats, in FOLDER and listed in series.csv. FOLDER is "
+            "empty) of each series in these standard formats, in FOLDER and listed in series.csv (refused where "
+            "--out holds a series.csv of skcardio predict). FOLDER is "
             "the patient folder's name, made unique with _2, _3... A dataset's dicoms/ entry that is a link "
             "out of the dataset or a loop is skipped, as qc does. A "
             "patient that cannot be read is reported and skipped; the exit status is then 1. When no "
@@ -255,6 +258,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     names = list(SUMMARY_FILES) + [f"{p.name}/{f}" for p in patients for f in PATIENT_FILES]
     check_destinations(out, names + [SERIES_CSV] * (args.dicom_seg or args.nifti))  # before the slow part
+    # predict's series.csv must not be replaced: its series files would be tracked by nobody.
+    check_series_index(out, "report", writes=args.dicom_seg or args.nifti)
     check_outside_inputs(out, [*args.inputs, *(p.folder for p in patients)], names)
     model = _load_model(args.model)
     level = trim_level(args)
@@ -579,17 +584,12 @@ def _bland_altman(path: Path, rows: list[dict]) -> None:
 
 
 def _earlier_outputs(out: Path) -> list[str]:
-    """Files listed by an earlier ``report.json`` in ``out`` (only names inside ``out``)."""
-    path = out / "report.json"
-    try:
-        names = json.loads(path.read_text(encoding="utf-8")).get("files", [])
-    except FileNotFoundError:
-        return list(SUMMARY_FILES)
-    except (OSError, ValueError, AttributeError) as exc:
-        logger.warning("%s: unreadable (%s); files of the earlier run are kept", path, exc)
-        return list(SUMMARY_FILES)
-    names = [n for n in names if isinstance(n, str) and n and not Path(n).is_absolute() and ".." not in Path(n).parts]
-    return sorted(set(names) | set(SUMMARY_FILES))
+    """The files that the ``report.json`` of an earlier report in ``out`` lists: the only ones a re-run removes.
+
+    Without a readable ``report.json`` nothing is removed: a file that merely
+    has the name of an output (``bland_altman.png``) may be the user's.
+    """
+    return record_files(out / "report.json") or []
 
 
 def _print_table(entries: list[dict]) -> None:

@@ -5,31 +5,38 @@ staged: the masks are read back from the staged ``STEM_mask.npy`` files,
 grouped by ``SeriesInstanceUID``, and written next to the slice files of the
 series. ``report`` splits each study's masks with :func:`series_of` and calls
 :func:`write_series_files`, writing into the patient's folder. Both list the
-files in ``series.csv``.
+files in ``series.csv``; which command's it is decides who may remove or
+replace it (:func:`series_index_owner`, :func:`check_series_index`).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import logging
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ._output import OutputError
+from ._records import RecordError, inside_out, kept_warning, read_record, record_files
 from ._trim_option import algorithm_name, level_text
 
 __all__ = [
-    "SERIES_CSV", "SeriesMasks", "add_arguments", "check_extras", "earlier_series_outputs", "series_of",
-    "write_series_files", "write_series_index", "write_series_outputs",
+    "SERIES_CSV", "SeriesMasks", "add_arguments", "check_extras", "check_series_index", "earlier_series_outputs",
+    "series_index_owner", "series_of", "write_series_files", "write_series_index", "write_series_outputs",
 ]
 
 logger = logging.getLogger("skcardio.cli.predict")
 
 #: The index of the series files, in --out.
 SERIES_CSV = "series.csv"
+#: ``report``'s record of the files it wrote: a ``series.csv`` it lists is ``report``'s, not ``predict``'s.
+REPORT_RECORD = "report.json"
 #: Its columns; ``phase`` is empty for a file covering every phase of the series.
 #: ``boundary_level`` is the ``--trim-boundary`` level the masks were trimmed at (empty: not trimmed).
 SERIES_FIELDS = ("series_uid", "series_number", "format", "phase", "slices", "boundary_level", "file")
@@ -146,20 +153,70 @@ def write_series_index(stage: Path, index: list[dict]) -> None:
         writer.writerows({**row, "boundary_level": level_text(row.get("boundary_level"))} for row in index)
 
 
+def series_index_owner(out: Path) -> str | None:
+    """Which command's list of series files ``out/series.csv`` is.
+
+    Both commands write a ``series.csv``. ``report`` lists it in
+    ``report.json``, its record of every file it wrote; ``predict`` keeps no
+    other record. So a ``series.csv`` that ``report.json`` lists is
+    ``report``'s, and any other is ``predict``'s (as every ``series.csv``
+    was taken to be before: records of earlier versions keep working).
+
+    Returns
+    -------
+    str or None
+        ``"report"``, ``"predict"``, ``"unknown"`` when a ``report.json`` is
+        there but cannot be read (a warning says so: neither command then
+        removes or replaces it), or None when there is no ``series.csv``.
+    """
+    if not os.path.lexists(out / SERIES_CSV):
+        return None
+    listed = record_files(out / REPORT_RECORD)
+    if listed is None:
+        return "unknown"
+    return "report" if SERIES_CSV in listed else "predict"
+
+
+def check_series_index(out: Path, command: str, *, writes: bool) -> None:
+    """Raise :class:`~skcardio.cli._output.OutputError` if ``command`` would replace another's ``series.csv``.
+
+    Replacing it would leave the series files it lists untracked (never
+    removed by a later run) while the other command's record still names
+    it. Called before the slow part; ``writes``: whether this run writes a
+    ``series.csv`` (``--dicom-seg`` or ``--nifti``).
+    """
+    owner = series_index_owner(out) if writes else None
+    if owner in (None, command):
+        return
+    path, record = out / SERIES_CSV, out / REPORT_RECORD
+    if owner == "unknown":
+        whose = f"whose list of series files it is cannot be told ({record} cannot be read, see the warning above)"
+    elif owner == "report":
+        whose = f"it lists the series files of an earlier 'skcardio report' ({record} names it)"
+    else:
+        whose = f"no {record} lists it: it lists the series files of an earlier 'skcardio predict' (or is not skcardio's)"
+    raise OutputError(
+        f"{path}: {whose}; {command} --dicom-seg/--nifti would replace it: expected another --out; {out} left unchanged"
+    )
+
+
 def earlier_series_outputs(out: Path) -> list[str]:
-    """The series files (and ``series.csv``) that an earlier run's ``series.csv`` in ``out`` lists."""
+    """The series files (and ``series.csv``) that an earlier ``predict``'s ``series.csv`` in ``out`` lists.
+
+    Nothing when ``series.csv`` is ``report``'s or of unknown origin
+    (:func:`series_index_owner`), or cannot be trusted (a link, a pipe, too
+    large: a warning): the files are then kept.
+    """
     path = out / SERIES_CSV
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            files = [row.get("file") for row in csv.DictReader(handle)]
-    except FileNotFoundError:
+    if series_index_owner(out) != "predict":
         return []
-    except (OSError, csv.Error, UnicodeDecodeError) as exc:
-        logger.warning("%s: unreadable (%s); series files of the earlier run are kept", path, exc)
-        return [SERIES_CSV]
-    # Only files inside out: a hand-edited CSV must not delete files elsewhere.
-    files = [f for f in files if f and not Path(f).is_absolute() and ".." not in Path(f).parts]
-    return [SERIES_CSV, *files]
+    try:
+        text = read_record(path, "CSV")
+        files = [] if text is None else [row.get("file") for row in csv.DictReader(io.StringIO(text, newline=""))]
+    except (RecordError, csv.Error) as exc:
+        kept_warning(path, exc)
+        return []
+    return [SERIES_CSV, *inside_out(files)]
 
 
 def _by_series(rows: list[dict]) -> dict[tuple[str, str], list]:

@@ -1,6 +1,8 @@
 """``skcardio evaluate`` end to end, on the embedded sample and altered copies."""
 
 import csv
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _hostile import planted_fifo
 
 from _image_folders import write_image_folder
 
@@ -68,8 +71,9 @@ def test_sample_two_methods(tmp_path, capsys, monkeypatch):
     assert f"{otsu_iou:.3f} ±" in table_rows[0]
 
     expected = {"per_slice.csv", "summary.csv", "histograms.png", "thresholds.png",
-                "scores_otsu.png", "overlays_otsu.png", "scores_li.png", "overlays_li.png"}
+                "scores_otsu.png", "overlays_otsu.png", "scores_li.png", "overlays_li.png", "evaluate.json"}
     assert {p.name for p in out.iterdir()} == expected
+    assert set(json.loads((out / "evaluate.json").read_text())["files"]) == expected  # its record
     assert all((out / name).stat().st_size > 1000 for name in expected if name.endswith(".png"))
 
 
@@ -88,7 +92,7 @@ def test_scores_match_the_library(tmp_path):
     got = [by_slice[(p, int(i))] for p, i in zip(data.frame.patient_id, data.frame.instance)]
     np.testing.assert_allclose(got, expected, rtol=1e-5)
     assert {r["fold"] for r in rows} == {"0"}
-    assert {p.name for p in out.iterdir()} == {"per_slice.csv", "summary.csv"}
+    assert {p.name for p in out.iterdir()} == {"per_slice.csv", "summary.csv", "evaluate.json"}
 
 
 def test_apd_falls_back_to_geometric_exactly_where_the_metric_refuses_miccai2009(capsys):
@@ -391,7 +395,7 @@ def test_rerun_removes_stale_outputs_only(tmp_path, caplog):
     assert main(["evaluate", "--method", "otsu", "--out", str(out), *QUIET]) == 0
     assert set(_listing(out)) == {
         "per_slice.csv", "summary.csv", "histograms.png", "thresholds.png",
-        "scores_otsu.png", "overlays_otsu.png", "notes.txt", "scores_mine.png",
+        "scores_otsu.png", "overlays_otsu.png", "notes.txt", "scores_mine.png", "evaluate.json",
     }
     assert {r["method"] for r in _rows(out / "per_slice.csv")} == {"otsu"}
     assert "removed overlays_li.png" in caplog.text and "removed scores_li.png" in caplog.text
@@ -401,8 +405,53 @@ def test_rerun_removes_stale_outputs_only(tmp_path, caplog):
 
     # --no-plots: plots of the earlier run no longer match the CSV files either.
     assert main(["evaluate", "--method", "otsu", "--out", str(out), "--no-plots", *QUIET]) == 0
-    assert set(_listing(out)) == {"per_slice.csv", "summary.csv", "notes.txt", "scores_mine.png"}
+    assert set(_listing(out)) == {"per_slice.csv", "summary.csv", "notes.txt", "scores_mine.png", "evaluate.json"}
     assert _leftover_stages(tmp_path) == []
+
+
+def test_files_merely_named_like_outputs_are_kept(tmp_path):
+    """evaluate deleted a user's histograms.png and overlays_unet.png as "left by an earlier run"."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("histograms.png", "overlays_unet.png"):
+        (out / name).write_text("mine")
+    assert main(["evaluate", "--method", "otsu", "--no-plots", "--out", str(out), *QUIET]) == 0
+    assert _listing(out)["histograms.png"] == _listing(out)["overlays_unet.png"] == b"mine"
+    # The record lists this run's files only; the next run removes none of the user's either.
+    assert json.loads((out / "evaluate.json").read_text()) == {
+        "files": ["per_slice.csv", "summary.csv", "evaluate.json"]
+    }
+    assert main(["evaluate", "--method", "li", "--no-plots", "--out", str(out), *QUIET]) == 0
+    assert _listing(out)["histograms.png"] == _listing(out)["overlays_unet.png"] == b"mine"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links and FIFOs")
+def test_a_record_names_only_evaluate_files_to_remove(tmp_path, caplog):
+    """A hand-edited record cannot remove another file; a link or a pipe in its place is not read."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "outside.txt").write_text("mine")
+    for name in ("notes.txt", "scores_li.png"):
+        (out / name).write_text("mine")
+    record = {"files": ["notes.txt", "../outside.txt", str(tmp_path / "outside.txt"), "scores_li.png"]}
+    (out / "evaluate.json").write_text(json.dumps(record))
+    assert main(["evaluate", "--no-plots", "--out", str(out), *QUIET]) == 0
+    assert set(_listing(out)) == {"per_slice.csv", "summary.csv", "evaluate.json", "notes.txt"}
+    assert (tmp_path / "outside.txt").read_text() == "mine"
+
+    (out / "scores_li.png").write_text("mine")
+    (tmp_path / "planted.json").write_text(json.dumps({"files": ["scores_li.png"]}))
+    (out / "evaluate.json").unlink()
+    (out / "evaluate.json").symlink_to(tmp_path / "planted.json")
+    assert main(["evaluate", "--no-plots", "--out", str(out), *QUIET]) == 0
+    assert (out / "scores_li.png").read_text() == "mine" and not (out / "evaluate.json").is_symlink()
+    assert f"{out / 'evaluate.json'}: not read as the record of an earlier run (a symbolic link" in caplog.text
+
+    (out / "evaluate.json").unlink()
+    with planted_fifo(out / "evaluate.json") as fifo:
+        assert main(["evaluate", "--no-plots", "--out", str(out), *QUIET]) == 0
+    assert not fifo["released"] and (out / "scores_li.png").read_text() == "mine"
+    assert "is a pipe (FIFO), expected a regular JSON file" in caplog.text
 
 
 def test_failed_slices_named_by_patient_and_instance(tmp_path, capsys):
@@ -463,7 +512,7 @@ def test_unet_cv_on_dicoms_and_an_image_folder(tmp_path, capsys):
     patient_folds = {(r["patient_id"], r["fold"]) for r in rows}
     assert len(patient_folds) == 5 and {f for _, f in patient_folds} == {"0", "1"}
     assert all(0 <= float(r["dice"]) <= 1 for r in rows)
-    assert {p.name for p in out.iterdir()} == {"per_slice.csv", "summary.csv"}
+    assert {p.name for p in out.iterdir()} == {"per_slice.csv", "summary.csv", "evaluate.json"}
 
 
 @pytest.mark.filterwarnings("ignore:the trained model finds no blood pool")  # 2 epochs: plumbing only
@@ -487,7 +536,8 @@ def test_unet_model_file_scored_without_training(tmp_path, capsys):
     np.testing.assert_allclose([float(r["dice"]) for r in rows], expected, atol=1e-5)
     assert {r["fold"] for r in rows} == {"0"}
     # no o-contour: no intensity plots inside it
-    assert {p.name for p in out.iterdir()} == {"per_slice.csv", "summary.csv", "scores_unet.png", "overlays_unet.png"}
+    assert {p.name for p in out.iterdir()} == {"per_slice.csv", "summary.csv", "scores_unet.png", "overlays_unet.png",
+                                               "evaluate.json"}
 
 
 @pytest.mark.parametrize("flags, expected", [

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _hostile import deflate_bomb, deny_folders, large_slice, rle_bomb
+from _hostile import deflate_bomb, deny_folders, large_slice, planted_fifo, rle_bomb
 
 from skcardio.cli import _output, main
 from skcardio.cli import _predict as predict_module
@@ -165,6 +165,26 @@ def test_an_unreadable_subfolder_is_reported_and_the_rest_predicted(tmp_path, ca
     assert f"1 file(s) skipped:\n  {folder / 'extra'}: cannot read folder: permission denied" in err
     rows = list(csv.DictReader((out / "predictions.csv").open()))
     assert [row["output_stem"] for row in rows] == ["P1/1"]
+
+
+def test_a_link_or_a_pipe_planted_as_series_csv_is_not_read(tmp_path, caplog, _predict):
+    """series.csv was read through a link (deciding what was deleted) and a FIFO hung predict after all the work."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("mine")
+    planted = tmp_path / "planted.csv"
+    planted.write_text("file\nmine.txt\n")
+    (out / "series.csv").symlink_to(planted)
+    assert _predict(SAMPLE[0], "--out", out) == 0
+    assert (out / "mine.txt").read_text() == "mine" and planted.read_text() == "file\nmine.txt\n"
+    assert f"{out / 'series.csv'}: not read as the record of an earlier run (a symbolic link" in caplog.text
+
+    (out / "series.csv").unlink()
+    with planted_fifo(out / "series.csv") as fifo:
+        assert _predict(SAMPLE[0], "--out", out) == 0
+    assert not fifo["released"], "predict waited on the FIFO"
+    assert "is a pipe (FIFO), expected a regular CSV file" in caplog.text
+    assert (out / "series.csv").is_fifo() and (out / "mine.txt").read_text() == "mine"  # not predict's: kept
 
 
 @pytest.fixture

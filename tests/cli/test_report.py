@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _hostile import planted_fifo
 
 from _cine_studies import write_study
 
@@ -370,6 +371,10 @@ class _PoolsOfEighty:
         masks[masks.sum(axis=(1, 2)) < 80] = False
         return masks
 
+    def predict_with_proba(self, images):  # as predict asks it
+        masks = self.predict(images)
+        return masks, masks.astype("float32")
+
 
 def _seg_study(make_dicom, folder, **tags):
     from pydicom.uid import generate_uid
@@ -623,3 +628,95 @@ def test_trim_help_names_the_level_in_use(command, capsys):
         main([command, "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert f"SUNNYBROOK_BOUNDARY_LEVEL, {SUNNYBROOK_BOUNDARY_LEVEL:g})" in help_text
+
+
+# Which files of an earlier run a re-run removes: only those its own record lists.
+
+
+def _report_a(tmp_path, out, *flags):
+    return main(["report", str(tmp_path / "a"), "--out", str(out), "--no-progress", "--no-plots", *flags])
+
+
+def _files(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_files_merely_named_like_outputs_are_kept(tmp_path, make_dicom, monkeypatch):
+    """Without a report.json listing it, bland_altman.png was deleted as "left by an earlier run"."""
+    write_study(make_dicom, tmp_path / "a", n_phases=3, n_slices=2)
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _PoolsOfEighty()))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "bland_altman.png").write_text("mine")
+    assert _report_a(tmp_path, out) == 0
+    assert (out / "bland_altman.png").read_text() == "mine"
+    assert "bland_altman.png" not in json.loads((out / "report.json").read_text())["files"]
+    # Nor with a report.json that does not list it (the earlier run drew no Bland-Altman plot).
+    assert _report_a(tmp_path, out) == 0
+    assert (out / "bland_altman.png").read_text() == "mine"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links and FIFOs")
+def test_a_link_or_a_pipe_planted_as_report_json_is_not_read(tmp_path, make_dicom, monkeypatch, caplog):
+    """A FIFO hung report after all the work; a link was followed and decided what was deleted."""
+    write_study(make_dicom, tmp_path / "a", n_phases=3, n_slices=2)
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _PoolsOfEighty()))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("mine")
+    planted = tmp_path / "planted.json"
+    planted.write_text(json.dumps({"files": ["mine.txt"]}))
+    (out / "report.json").symlink_to(planted)
+    assert _report_a(tmp_path, out) == 0
+    assert (out / "mine.txt").read_text() == "mine" and json.loads(planted.read_text()) == {"files": ["mine.txt"]}
+    assert not (out / "report.json").is_symlink()  # replaced by the output, its target untouched
+    assert f"{out / 'report.json'}: not read as the record of an earlier run (a symbolic link" in caplog.text
+
+    (out / "report.json").unlink()
+    with planted_fifo(out / "report.json") as fifo:
+        assert _report_a(tmp_path, out) == 0
+    assert not fifo["released"], "report waited on the FIFO"
+    assert "is a pipe (FIFO), expected a regular JSON file" in caplog.text
+    assert (out / "mine.txt").read_text() == "mine" and (out / "report.json").is_file()
+
+
+def test_report_and_predict_keep_to_their_own_series_files(tmp_path, make_dicom, monkeypatch, capsys):
+    """Both write a series.csv: one command removed (or replaced) the other's series files through it."""
+    pytest.importorskip("nibabel")
+    write_study(make_dicom, tmp_path / "a", n_phases=2, n_slices=3)
+    write_study(make_dicom, tmp_path / "stack", n_phases=1, n_slices=3, series_number=7)
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _PoolsOfEighty()))
+
+    def predict(out, *flags):
+        return main(["predict", str(tmp_path / "stack"), "--out", str(out), "--no-progress", *flags])
+
+    shared = tmp_path / "shared"
+    assert _report_a(tmp_path, shared, "--nifti") == 0
+    reported = _files(shared)
+    assert {"series.csv", "a/series5_mask.nii.gz"} <= set(json.loads(reported["report.json"])["files"])
+    # predict's re-run removes its own earlier files, not report's series files...
+    assert predict(shared) == 0
+    assert {name: data for name, data in _files(shared).items() if name in reported} == reported
+    # ... nor replaces report's series.csv: refused before any work.
+    before = _files(shared)
+    capsys.readouterr()
+    assert predict(shared, "--nifti") == 2
+    assert f"{shared / 'series.csv'}: it lists the series files of an earlier 'skcardio report' " \
+        f"({shared / 'report.json'} names it); predict --dicom-seg/--nifti would replace it" in capsys.readouterr().err
+    assert _files(shared) == before
+
+    # The other way round: predict's series.csv first.
+    other = tmp_path / "other"
+    assert predict(other, "--nifti") == 0
+    predicted = _files(other)
+    assert {"series.csv", "stack/series7_mask.nii.gz"} <= set(predicted)
+    assert _report_a(tmp_path, other, "--nifti") == 2
+    assert f"{other / 'series.csv'}: no {other / 'report.json'} lists it" in capsys.readouterr().err
+    assert _files(other) == predicted
+    assert _report_a(tmp_path, other) == 0  # without series files: predict's are left alone
+    assert {name: data for name, data in _files(other).items() if name in predicted} == predicted
+    # predict's own re-run still removes its own series files, and nothing of report's.
+    report_files = set(json.loads((other / "report.json").read_text())["files"])
+    assert predict(other) == 0
+    assert not (other / "series.csv").exists() and not (other / "stack" / "series7_mask.nii.gz").exists()
+    assert all((other / name).is_file() for name in report_files)
