@@ -580,3 +580,19 @@ def test_train_pretrained_fold_paths_are_the_grouped_cv_layout(tmp_path):
     assert script.fold_model_path(tmp_path, np.int64(2)) == tmp_path / "fold_2.pt"
     with pytest.raises(ValueError, match="a fold entry without 'fold' or 'model'"):
         script.fold_model_path(tmp_path, {"held_out": ["A"]})
+
+
+def test_unet_groupnorm_benchmark_swaps_every_batch_norm_and_keeps_the_weight_count(monkeypatch):
+    from torch import nn
+
+    from skcardio.segment import _unet_net
+
+    script = load_script("bench_unet_groupnorm")
+    monkeypatch.setattr(_unet_net, "_conv_block", _unet_net._conv_block)  # undone after the test
+    script.use_group_norm()
+    net = _unet_net.UNet(base_channels=16, depth=4)
+    kinds = {type(m) for m in net.modules()}
+    assert nn.GroupNorm in kinds and nn.BatchNorm2d not in kinds
+    norms = [m for m in net.modules() if isinstance(m, nn.GroupNorm)]
+    assert [m.num_groups for m in norms[:2]] == [8, 8] and len(norms) == 2 * (4 + 3)
+    assert sum(p.numel() for p in net.parameters()) == _unet_net.n_parameters(1, 16, 4)
