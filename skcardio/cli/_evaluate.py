@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .._methods import THRESHOLD_METHODS
+from .._text import readable, text_file
 from ..exceptions import SkcardioError
 from ._arguments import add_threads_argument, apply_threads, seed
 from ._output import OutputError, check_destinations, check_outside_inputs, out_dir, publish, staging
@@ -230,9 +231,10 @@ def _evaluate(args: argparse.Namespace, unet, region_model=None) -> int:
     predicted = region_model is not None
     regions = not set(methods) <= set(WHOLE_IMAGE_METHODS)
     out = Path(args.out)
-    # Before the slow part: a folder squatting on an output name fails now, not after minutes.
-    check_destinations(out, _output_names(methods, plots=not args.no_plots, regions=regions))
+    # Before the slow part: a folder squatting on an output name fails now, not after minutes; --out
+    # that is an input first, as that is the mistake to name.
     check_outside_inputs(out, source_paths(args.roots))
+    check_destinations(out, _output_names(methods, plots=not args.no_plots, regions=regions))
     expert_regions = regions and not predicted
     data, source = load_sources(args.roots, require="o-contour" if expert_regions else None, groups=args.groups)
     # Without the expert region, its absence is no fault of the slice.
@@ -371,10 +373,11 @@ class _Subset:
         self.known_spacing = np.isfinite(self.spacing).all(axis=1)
 
     def label(self, i: int) -> str:
+        """``patient/instance`` of slice ``i``, readable (plots cannot draw a file name that is not UTF-8)."""
         instance = int(self.frame.instance[i])
         if instance < 0:  # an image-folder name without an instance number
-            return f"{self.frame.patient_id[i]}/{os.path.basename(self.frame.image_path[i])}"
-        return f"{self.frame.patient_id[i]}/{instance}"
+            return readable(f"{self.frame.patient_id[i]}/{os.path.basename(self.frame.image_path[i])}")
+        return readable(f"{self.frame.patient_id[i]}/{instance}")
 
 
 def _qc_flags(frame, *, regions: bool = True) -> list[str]:
@@ -672,7 +675,7 @@ def _format(value) -> object:
 
 
 def _write_per_slice(path: Path, methods, subset: _Subset, fold_of, results) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with text_file(path) as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_FIELDS)
         for method in methods:
@@ -693,7 +696,7 @@ def _write_summary(path: Path, results, flagged: np.ndarray) -> None:
         if selection.any()
         for row in _summary_rows(results, selection)
     ]
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with text_file(path) as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows({k: _format(v) for k, v in row.items()} for row in rows)

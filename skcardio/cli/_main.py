@@ -10,6 +10,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+from .._text import readable_streams
 from ..exceptions import SkcardioError, SkcardioWarning
 from ._output import catching_signals, interruption_state, reset_record
 
@@ -83,6 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
          3 x missing_ocontour
     0
     """
+    # Names that are not UTF-8 (undecodable bytes of a file name) print as \xNN, never as a traceback.
+    with readable_streams():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    """:func:`main`, its streams set up."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not logging.getLogger().handlers:  # as logging.basicConfig: leave a caller's set-up alone

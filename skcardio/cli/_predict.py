@@ -14,12 +14,27 @@ from pathlib import Path
 import numpy as np
 
 from .._folders import walk_folder
+from .._text import readable, text_file
 from ._arguments import add_threads_argument, apply_threads, positive_int
-from ._output import check_outside_inputs, out_dir, publish, safe_name, staging, unique_names
+from ._output import (
+    check_destinations,
+    check_outside_inputs,
+    out_dir,
+    publish,
+    safe_name,
+    staging,
+    unique_names,
+)
 from ._problems import report_problems
 from ._records import RecordError, inside_out, kept_warning, read_record
+from ._series import (
+    SERIES_CSV,
+    check_extras,
+    check_series_index,
+    earlier_series_outputs,
+    write_series_outputs,
+)
 from ._series import add_arguments as add_series_arguments
-from ._series import check_extras, check_series_index, earlier_series_outputs, write_series_outputs
 from ._trim_option import add_trim_argument, level_text, trim_level
 
 __all__ = ["register", "collect_dicoms"]
@@ -60,7 +75,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "keep the folder's name and their path inside it (e.g. SCD0000101/48_mask.png); a file whose "
             "name another's outputs already take (compared ignoring case) gets _2, _3..., a name too long "
             "for a file name is shortened with a hash, each said in a warning. A DICOM SEG is skipped (not an "
-            "image). --out must lie outside the input folders. --out is written only once every slice "
+            "image). --out must lie outside the input folders; a folder where an output file goes is refused "
+            "before any slice is segmented. --out is written only once every slice "
             "is done; the slice files listed by an earlier predictions.csv there and not "
             "written again are removed, and so are the series files of an earlier predict's series.csv "
             "(never those of a series.csv that skcardio report's report.json lists); no other file. When no "
@@ -100,7 +116,8 @@ def collect_dicoms(
     argument ``d``, ``d/x/48.dcm`` has the stem ``d/x/48`` (``d`` being the
     folder's name), so slices of different patients never share an output.
     Each part of a stem goes through :func:`~skcardio.cli._output.safe_name`
-    (``..dcm`` gives ``_``, control characters become ``_``), so no output
+    (``..dcm`` gives ``_``, control characters become ``_``, a byte of a name that is
+    not UTF-8 ``_xNN``), so no output
     lands outside ``--out``. Stems are then made distinct, ignoring case, and
     short enough for a file name by :func:`~skcardio.cli._output.unique_names`:
     a later file whose stem is taken (``k/a/P1/1.dcm`` and ``k/b/P1/1.dcm``
@@ -157,11 +174,13 @@ def collect_dicoms(
 
 
 def _stem(*parts: str) -> Path:
-    """An output stem from its parts, each made safe (see :func:`safe_name`).
+    """An output stem from its parts, each made readable, then safe (see :func:`safe_name`).
 
     Parts as strings, not a Path: ``Path("d") / "."`` (the stem of ``..dcm``) would drop the part.
+    A byte that is not UTF-8 becomes ``_xNN`` (:func:`readable`'s ``\\xNN``, its backslash made ``_``),
+    so that ``predictions.csv`` names the output files as they are.
     """
-    return Path(*(safe_name(part) for part in parts))
+    return Path(*(safe_name(readable(part)) for part in parts))
 
 
 def _without_dcm(name: str) -> str:
@@ -231,6 +250,8 @@ def run(args: argparse.Namespace) -> int:
     # --out inside an input folder: the next run would segment this one's outputs (OutputError: exit 2).
     out = Path(args.out)
     check_outside_inputs(out, inputs, [f"{stem}{suffix}" for _, stem in pairs for suffix in _SUFFIXES])
+    # Before the slow part, as report and evaluate: a folder squatting on an output name fails now.
+    check_destinations(out, _output_names(pairs, args))
     missing = check_extras(args)
     if missing:
         print(f"skcardio predict: error: {missing}", file=sys.stderr)
@@ -250,7 +271,7 @@ def run(args: argparse.Namespace) -> int:
         failed = unreadable + failed
         if rows:  # nothing segmented: --out keeps the earlier run's outputs
             series_failed = write_series_outputs(stage, rows, dicom_seg=args.dicom_seg, nifti=args.nifti,
-                                                 boundary_level=level)
+                                                 boundary_level=level, out=out)
             _write_csv(stage / "predictions.csv", rows)
             publish(stage, out, owned=_earlier_outputs(out) + earlier_series_outputs(out))
     print(
@@ -261,6 +282,13 @@ def run(args: argparse.Namespace) -> int:
     report_problems("skipped", failed)
     report_problems("warning", renamed + notes)
     return 1 if failed or series_failed or not rows else 0
+
+
+def _output_names(pairs: list[tuple[Path, Path]], args: argparse.Namespace) -> list[str]:
+    """The files predict may write in ``--out`` (not the series files, named once their headers are read)."""
+    suffixes = [suffix for suffix in _SUFFIXES if not (args.no_overlay and suffix == "_overlay.png")]
+    names = ["predictions.csv"] + [f"{stem}{suffix}" for _, stem in pairs for suffix in suffixes]
+    return names + [SERIES_CSV] * (args.dicom_seg or args.nifti)
 
 
 def _predict_into(
@@ -447,7 +475,7 @@ def _overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with text_file(path) as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
         writer.writeheader()
         writer.writerows(rows)

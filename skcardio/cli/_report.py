@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._folders import folder_problem, list_folder
+from .._text import readable, text_file
 from ._arguments import add_threads_argument, apply_threads, positive_int
 from ._output import check_destinations, check_outside_inputs, out_dir, publish, staging, unique_names
 from ._problems import report_problems
@@ -59,13 +60,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "contours); each a whole cine study, every phase at every slice position. Writes report.csv, report.json, "
             "bland_altman.png (when expert values exist) and per patient FOLDER/volume_curve.png, "
             "FOLDER/ed_es_overlay.png and FOLDER/slices.csv to --out, all at the end; the files that an earlier "
-            "report's report.json there lists and this run does not write are removed, no other file. With "
+            "report's report.json there lists and this run does not write are removed, no other file. In a folder "
+            "of patient folders, an entry whose name starts with '.' is not a patient: the summary names those "
+            "left out. With "
             "--dicom-seg and --nifti, also the masks the volumes count (the kept slices; the others "
             "empty) of each series in these standard formats, in FOLDER and listed in series.csv (refused where "
             "--out holds a series.csv of skcardio predict). FOLDER is "
             "the patient folder's name, made unique with _2, _3... A dataset's dicoms/ entry that is a link "
             "out of the dataset or a loop is skipped, as qc does. A "
-            "patient that cannot be read is reported and skipped; the exit status is then 1. When no "
+            "patient that cannot be read, or of whom no slice is kept as holding the left ventricle (no "
+            "volume), is reported and skipped; the exit status is then 1. When no "
             "patient can be measured, --out is left as it was. --out must lie outside the input folders."
         ),
     )
@@ -107,7 +111,9 @@ class PatientInput:
     contours: dict[int, str] = field(default_factory=dict)
 
 
-def find_patients(inputs: list[str], skipped: list[tuple[str, str]] | None = None) -> list[PatientInput]:
+def find_patients(
+    inputs: list[str], skipped: list[tuple[str, str]] | None = None, *, hidden: list[str] | None = None
+) -> list[PatientInput]:
     """The studies named by the command line, in order.
 
     A folder with ``link.csv`` is a dataset: one study per ``dicoms/<id>``
@@ -117,8 +123,12 @@ def find_patients(inputs: list[str], skipped: list[tuple[str, str]] | None = Non
     A dataset's ``dicoms/<id>`` entry that is a symbolic link is followed as
     :func:`~skcardio.datasets.scan_layout` follows one: never out of the
     dataset folder, never round a loop (a link to a folder that holds it);
-    such an entry is appended to ``skipped`` as ``(path, reason)``. Output
-    folder names are made unique by :func:`~skcardio.cli._output.unique_names`.
+    such an entry is appended to ``skipped`` as ``(path, reason)``. In a
+    folder of patient folders, an entry whose name starts with ``.`` is not
+    a patient (``.git``, ``.DS_Store``; :func:`~skcardio.io.read_cine` does
+    not enter hidden folders either): its path is appended to ``hidden``,
+    for the summary to say. Output folder names are made unique by
+    :func:`~skcardio.cli._output.unique_names`.
 
     Raises
     ------
@@ -137,17 +147,35 @@ def find_patients(inputs: list[str], skipped: list[tuple[str, str]] | None = Non
             patients.append(_dataset_patient(path, root))
         else:
             try:
-                entries = [e for e in list_folder(path) if not e.name.startswith(".")]
+                entries = list_folder(path)
             except OSError as exc:  # the folder given itself cannot be read
                 raise FileNotFoundError(f"{path}: {folder_problem(exc)}") from None
-            if any(e.is_file() for e in entries):
+            shown = [e for e in entries if not e.name.startswith(".")]
+            if any(e.is_file() for e in shown):  # one study: read_cine leaves its hidden entries out
                 patients.append(PatientInput(path, path.resolve().name))
                 continue
-            subfolders = sorted(Path(e.path) for e in entries if e.is_dir())
+            left_out = [e.path for e in entries if e.name.startswith(".")]
+            subfolders = sorted(Path(e.path) for e in shown if e.is_dir())
             if not subfolders:
-                raise FileNotFoundError(f"{path}: no file or subfolder, expected DICOM files")
+                also = f" ({_hidden_note(left_out)})" if left_out else ""
+                raise FileNotFoundError(f"{path}: no file or subfolder, expected DICOM files{also}")
+            if hidden is not None:
+                hidden += left_out
             patients += [PatientInput(p, p.name) for p in subfolders]
     return _unique_names(patients)
+
+
+def _hidden_note(hidden: list[str]) -> str:
+    """Words on the hidden entries left out (a few named), for the summary; ``""`` when none."""
+    if not hidden:
+        return ""
+    listed = ", ".join(hidden[:_LISTED_HIDDEN]) + (", ..." if len(hidden) > _LISTED_HIDDEN else "")
+    entries = "entry" if len(hidden) == 1 else "entries"
+    return f"{len(hidden)} hidden {entries} (name starting with '.') left out: {listed}"
+
+
+#: Hidden entries the summary names; the others are counted.
+_LISTED_HIDDEN = 3
 
 
 def _dataset_root(path: Path) -> Path | None:
@@ -246,8 +274,9 @@ def run(args: argparse.Namespace) -> int:
     """Report every patient; 0 if all were measured, 1 if some failed or dataset entries were skipped (none
     measured: --out left as it was), 2 on unusable inputs, model or --out."""
     skipped: list[tuple[str, str]] = []
+    hidden: list[str] = []
     try:
-        patients = find_patients(args.inputs, skipped)
+        patients = find_patients(args.inputs, skipped, hidden=hidden)
     except FileNotFoundError as exc:
         print(f"skcardio report: error: {exc}", file=sys.stderr)
         return 2
@@ -257,10 +286,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out)
     names = list(SUMMARY_FILES) + [f"{p.name}/{f}" for p in patients for f in PATIENT_FILES]
+    # --out that is an input first: that, not a patient folder squatting on an output name, is the mistake.
+    check_outside_inputs(out, [*args.inputs, *(p.folder for p in patients)], names)
     check_destinations(out, names + [SERIES_CSV] * (args.dicom_seg or args.nifti))  # before the slow part
     # predict's series.csv must not be replaced: its series files would be tracked by nobody.
     check_series_index(out, "report", writes=args.dicom_seg or args.nifti)
-    check_outside_inputs(out, [*args.inputs, *(p.folder for p in patients)], names)
     model = _load_model(args.model)
     level = trim_level(args)
     if args.no_tta:
@@ -268,12 +298,13 @@ def run(args: argparse.Namespace) -> int:
     apply_threads(args.threads)
     results = _measure_all(patients, model, args, level)
     if all(result.measurement is None for result in results):  # nothing to show: the earlier run's outputs stay
-        print(f"reported 0 of {len(results)} patient(s) (see the errors above): {out} left unchanged")
+        print(f"reported 0 of {len(results)} patient(s) (see the errors above): {out} left unchanged"
+              + (f"; {_hidden_note(hidden)}" if hidden else ""))
         report_problems("skipped", skipped)
         return 1
     with staging(out, "report") as stage:
         entries = _write_outputs(stage, results, plots=not args.no_plots, dicom_seg=args.dicom_seg, nifti=args.nifti,
-                                 boundary_level=level, skipped=skipped)
+                                 boundary_level=level, skipped=skipped, out=out)
         publish(stage, out, owned=_earlier_outputs(out))
     _print_table(entries)
     failed = [e for e in entries if e["row"]["status"] != "ok"]
@@ -281,6 +312,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"reported {len(entries) - len(failed)} of {len(entries)} patient(s) into {out}"
         + (f"; {series_failed} series file(s) not written (see the errors above)" if series_failed else "")
+        + (f"; {_hidden_note(hidden)}" if hidden else "")
     )
     report_problems("skipped", skipped)
     return 1 if failed or series_failed or skipped else 0
@@ -362,14 +394,42 @@ def _measure_one(patient: PatientInput, model, batch_size: int, boundary_level: 
             result.expert_error = str(exc)
             print(f"skcardio report: warning: {patient.name}: expert values left out: {exc}", file=sys.stderr)
             result.measurement = measure_study(study, masks)
+        _check_volumes(patient, result.measurement)
         result.mass_g = _ed_mass(result.measurement, epicardium)
     except SkcardioError as exc:
+        result.measurement = None  # no volume: a failed patient, as one that cannot be read
         result.error = str(exc)
         print(f"skcardio report: error: {patient.name}: {exc}", file=sys.stderr)
     for note in result.notes:
         print(f"skcardio report: warning: {note}", file=sys.stderr)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _check_volumes(patient: PatientInput, measurement) -> None:
+    """Raise ``SkcardioError`` naming the slices' reasons if the study has no volume (no slice kept).
+
+    A report of NaN volumes with status ``ok`` read as a success; the
+    selection's reason for each slice says what to look at (a segmenter that
+    finds no blood pool, a stack off the LV axis).
+    """
+    import numpy as np
+
+    from ..exceptions import SkcardioError
+
+    if np.isfinite(measurement.volumes).any():
+        return
+    reasons = measurement.selection.reasons
+    listed = "; ".join(f"slice {s}: {reason}" for s, reason in enumerate(reasons[:_LISTED_REASONS]))
+    more = "; ..." if len(reasons) > _LISTED_REASONS else ""
+    raise SkcardioError(
+        f"{patient.folder}: no volume measured: none of the {len(reasons)} slice(s) was kept as holding the "
+        f"left ventricle ({listed}{more})"
+    )
+
+
+#: Slices whose selection reason the error of a study without volume lists.
+_LISTED_REASONS = 3
 
 
 def _ed_mass(measurement, epicardium) -> float:
@@ -386,7 +446,8 @@ def _ed_mass(measurement, epicardium) -> float:
 
 
 def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_seg: bool = False, nifti: bool = False,
-                   boundary_level: float | None = None, skipped: list[tuple[str, str]] = ()) -> list[dict]:
+                   boundary_level: float | None = None, skipped: list[tuple[str, str]] = (),
+                   out: Path | None = None) -> list[dict]:
     from ._series import write_series_index
 
     entries, series_index = [], []
@@ -403,7 +464,7 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_se
                 _patient_plots(folder, result)
             if dicom_seg or nifti:
                 index = _series_files(stage, result, entry, dicom_seg=dicom_seg, nifti=nifti,
-                                      boundary_level=boundary_level)
+                                      boundary_level=boundary_level, out=out)
                 series_index += index
                 entry["series_files"] = index
                 entry["files"] += [row["file"] for row in index]
@@ -420,18 +481,18 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_se
         files.add(SERIES_CSV)
     summary = {"patients": entries, "files": sorted(files), "boundary_level": boundary_level,
                "skipped": [{"path": path, "reason": reason} for path, reason in skipped]}
-    with (stage / "report.json").open("w", encoding="utf-8") as handle:
+    with text_file(stage / "report.json") as handle:
         json.dump(_jsonable(summary), handle, indent=1, allow_nan=False)
     return entries
 
 
 def _series_files(stage: Path, result: _Result, entry: dict, *, dicom_seg: bool, nifti: bool,
-                  boundary_level: float | None = None) -> list[dict]:
+                  boundary_level: float | None = None, out: Path | None = None) -> list[dict]:
     """Write the masks the automatic volumes count as NIfTI / DICOM SEG per series; the ``series.csv`` rows.
 
     Slices that the selection left out are written empty, so that the files
     give the reported volumes. Errors and warnings are printed once per
-    patient and kept in ``entry``.
+    patient and kept in ``entry``; they name the files in ``out``, where ``stage`` is published.
     """
     from ..exceptions import SkcardioError
     from ..io import read_dicom
@@ -449,7 +510,7 @@ def _series_files(stage: Path, result: _Result, entry: dict, *, dicom_seg: bool,
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             index, errors = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti,
-                                               boundary_level=boundary_level)
+                                               boundary_level=boundary_level, out=out)
     # A remark on the sources comes once per SEG file (one per phase): said once, counted.
     remarks: dict[str, list[str]] = {}
     for w in caught:
@@ -513,11 +574,13 @@ def _finite(value) -> bool:
 
 
 def _jsonable(value):
-    """NaN -> None (JSON has no NaN), numpy scalars -> Python."""
+    """NaN -> None (JSON has no NaN), numpy scalars -> Python, text -> :func:`readable` (a file name not UTF-8)."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {readable(k) if isinstance(k, str) else k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
+    if isinstance(value, str):
+        return readable(value)
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -535,7 +598,7 @@ def _format(value, field: str = "") -> str:
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with text_file(path) as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
@@ -543,7 +606,7 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 
 def _write_slices_csv(path: Path, slices: list[dict]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with text_file(path) as handle:
         writer = csv.DictWriter(handle, fieldnames=list(slices[0]) if slices else ["slice"])
         writer.writeheader()
         writer.writerows(slices)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._text import text_file
 from ._output import OutputError
 from ._records import RecordError, inside_out, kept_warning, read_record, record_files
 from ._trim_option import algorithm_name, level_text
@@ -73,11 +74,13 @@ def check_extras(args: argparse.Namespace) -> str | None:
 
 
 def write_series_outputs(
-    stage: Path, rows: list[dict], *, dicom_seg: bool, nifti: bool, boundary_level: float | None = None
+    stage: Path, rows: list[dict], *, dicom_seg: bool, nifti: bool, boundary_level: float | None = None,
+    out: Path | None = None,
 ) -> int:
     """Write the series files of the slices in ``rows`` under ``stage``; return how many failed.
 
-    ``boundary_level``: the level the masks were trimmed at (``--trim-boundary``), or None.
+    ``boundary_level``: the level the masks were trimmed at (``--trim-boundary``), or None. ``out``:
+    where ``stage`` will be published, named in the errors (see :func:`write_series_files`).
     """
     if not (dicom_seg or nifti):
         return 0
@@ -86,7 +89,8 @@ def write_series_outputs(
         stems = [Path(row["output_stem"]) for row, _ in members]
         masks = np.stack([np.load(stage / f"{stem}_mask.npy") for stem in stems])
         groups.append(SeriesMasks(uid, number, stems[0].parent, masks, [header for _, header in members]))
-    index, errors = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti, boundary_level=boundary_level)
+    index, errors = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti, boundary_level=boundary_level,
+                                       out=out)
     for error in errors:
         logger.error("%s", error)
     write_series_index(stage, index)
@@ -116,7 +120,8 @@ def series_of(folder: Path, masks: np.ndarray, geometry: list) -> list[SeriesMas
 
 
 def write_series_files(
-    stage: Path, groups: list[SeriesMasks], *, dicom_seg: bool, nifti: bool, boundary_level: float | None = None
+    stage: Path, groups: list[SeriesMasks], *, dicom_seg: bool, nifti: bool, boundary_level: float | None = None,
+    out: Path | None = None,
 ) -> tuple[list[dict], list[str]]:
     """Write each series' NIfTI and/or DICOM SEG files under ``stage``.
 
@@ -124,7 +129,9 @@ def write_series_files(
     ``boundary_level`` (``--trim-boundary``): the SEG's algorithm name and
     the NIfTI header's ``descrip``. Returns the rows of ``series.csv`` and one
     message per series file that could not be written (naming the series and
-    a file of it).
+    a file of it). A message names an output by its path in ``out``, where
+    ``stage`` is published (relative to ``out`` when None), not in ``stage``,
+    which is gone when the message is read.
     """
     from ..exceptions import DicomReadError, ExportError
 
@@ -140,14 +147,20 @@ def write_series_files(
                                   "boundary_level": boundary_level})
             except (ExportError, DicomReadError) as exc:
                 errors.append(
-                    f"series {group.uid or '?'} ({len(group.geometry)} slice(s), e.g. {group.geometry[0].path}): {exc}"
+                    f"series {group.uid or '?'} ({len(group.geometry)} slice(s), e.g. {group.geometry[0].path}): "
+                    + _as_published(str(exc), stage, out)
                 )
     return index, errors
 
 
+def _as_published(text: str, stage: Path, out: Path | None) -> str:
+    """``text`` with each path inside ``stage`` named where it is published: in ``out``, or relative to it."""
+    return text.replace(f"{stage}{os.sep}", "" if out is None else f"{out}{os.sep}")
+
+
 def write_series_index(stage: Path, index: list[dict]) -> None:
     """Write ``series.csv``, the list of the series files, in ``stage`` (the level as text, empty for None)."""
-    with (stage / SERIES_CSV).open("w", newline="", encoding="utf-8") as handle:
+    with text_file(stage / SERIES_CSV) as handle:
         writer = csv.DictWriter(handle, fieldnames=SERIES_FIELDS)
         writer.writeheader()
         writer.writerows({**row, "boundary_level": level_text(row.get("boundary_level"))} for row in index)

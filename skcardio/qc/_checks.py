@@ -11,6 +11,7 @@ import numpy as np
 
 from .._files import replacing
 from .._numbers import is_number
+from .._text import READABLE
 from ..datasets import Skipped, scan_layout
 from ..exceptions import SkcardioError
 from ..io import contour_to_mask, read_contour, read_dicom
@@ -214,7 +215,8 @@ class QCReport:
     def to_csv(self, path: str | os.PathLike) -> None:
         """Write one row per slice (``flags`` joined by ``"; "``), atomically.
 
-        A failure leaves ``path`` as it was.
+        A failure leaves ``path`` as it was. A byte of a file name that is
+        not UTF-8 is written ``\\xNN``.
 
         Parameters
         ----------
@@ -222,7 +224,7 @@ class QCReport:
             The CSV file to write (replaced if it exists).
         """
         names = [f.name for f in fields(SliceQC)]
-        with replacing(path, "w", newline="", encoding="utf-8") as stream:
+        with replacing(path, "w", newline="", encoding="utf-8", errors=READABLE) as stream:
             writer = csv.DictWriter(stream, fieldnames=names)
             writer.writeheader()
             for s in self.slices:

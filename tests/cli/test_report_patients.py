@@ -1,0 +1,79 @@
+"""Which patients ``skcardio report`` counts as reported, and what its summary says it left out."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+
+from _cine_studies import write_study
+
+from skcardio.cli import main
+from skcardio.segment import UNetSegmenter
+
+
+class _NothingIn40:
+    """A stand-in segmenter: the phantom's bright disc, but nothing at all in 40 x 40 images."""
+
+    def predict(self, images):
+        masks = np.asarray(images) > 500
+        if masks.shape[1:] == (40, 40):
+            masks[:] = False
+        return masks
+
+
+def _rows(out):
+    with open(out / "report.csv", newline="", encoding="utf-8") as handle:
+        return {row["folder"]: row for row in csv.DictReader(handle)}
+
+
+def test_hidden_folders_are_left_out_and_said(tmp_path, make_dicom, monkeypatch, capsys):
+    # "reported 1 of 1" with no word of the folder named "..." beside A.
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _NothingIn40()))
+    root = tmp_path / "in"
+    write_study(make_dicom, root / "A", n_phases=4, n_slices=4)
+    write_study(make_dicom, root / "...", n_phases=4, n_slices=4)
+    (root / ".git").mkdir()
+    (root / ".DS_Store").write_bytes(b"")
+    out = tmp_path / "out"
+    assert main(["report", str(root), "--out", str(out), "--no-progress", "--no-plots"]) == 0
+    printed = capsys.readouterr().out
+    assert (f"reported 1 of 1 patient(s) into {out}; 3 hidden entries (name starting with '.') left out: "
+            f"{root}/..., {root}/.DS_Store, {root}/.git\n") in printed
+    assert list(_rows(out)) == ["A"]
+
+
+def test_a_folder_of_hidden_entries_only_says_so(tmp_path, capsys):
+    (tmp_path / "in" / ".cache").mkdir(parents=True)
+    assert main(["report", str(tmp_path / "in"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"skcardio report: error: {tmp_path}/in: no file or subfolder, expected DICOM files (1 hidden "
+                   f"entry (name starting with '.') left out: {tmp_path}/in/.cache)\n")
+
+
+def test_a_patient_without_volume_is_a_failure(tmp_path, make_dicom, monkeypatch, capsys):
+    # "reported 2 of 2", exit 0, for a patient of whom no slice was kept and no volume measured.
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _NothingIn40()))
+    root = tmp_path / "in"
+    write_study(make_dicom, root / "A", n_phases=4, n_slices=4)
+    write_study(make_dicom, root / "B", n_phases=4, n_slices=4, shape=(40, 40))
+    out = tmp_path / "out"
+    assert main(["report", str(root), "--out", str(out), "--no-progress", "--no-plots"]) == 1
+    captured = capsys.readouterr()
+    assert f"reported 1 of 2 patient(s) into {out}\n" in captured.out
+    reason = (f"{root}/B: no volume measured: none of the 4 slice(s) was kept as holding the left ventricle "
+              "(slice 0: excluded: blood pool found in 0 of 4 phases (< 50 %); slice 1: excluded: blood pool "
+              "found in 0 of 4 phases (< 50 %); slice 2: excluded: blood pool found in 0 of 4 phases (< 50 %); ...)")
+    assert f"skcardio report: error: B: {reason}\n" in captured.err
+    rows = _rows(out)
+    assert rows["A"]["status"] == "ok" and rows["B"]["status"] == f"error: {reason}"
+    assert rows["B"]["edv_ml"] == "" and not (out / "B").exists()
+
+
+def test_no_patient_with_volumes_leaves_out_unchanged(tmp_path, make_dicom, monkeypatch, capsys):
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _NothingIn40()))
+    write_study(make_dicom, tmp_path / "B", n_phases=4, n_slices=4, shape=(40, 40))
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path / "B"), "--out", str(out), "--no-progress"]) == 1
+    assert f"reported 0 of 1 patient(s) (see the errors above): {out} left unchanged" in capsys.readouterr().out
+    assert not out.exists()
