@@ -587,7 +587,7 @@ def test_evaluate_into_a_link_to_another_file_system(tmp_path, capsys):
         out = tmp_path / "out"
         out.symlink_to(elsewhere)
         assert main(["evaluate", "--method", "otsu", "--no-plots", "--cv", "0", "--no-progress", "--out", str(out)]) == 0
-        assert sorted(os.listdir(elsewhere)) == ["per_slice.csv", "summary.csv"]
+        assert sorted(os.listdir(elsewhere)) == ["evaluate.json", "per_slice.csv", "summary.csv"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
