@@ -107,7 +107,7 @@ from skcardio.metrics import average_perpendicular_distance, dice_score, iou_sco
 from skcardio.qc import prediction_confidence
 from skcardio.segment import UNetSegmenter, calibrate_boundary_level, trim_dark_boundary
 from skcardio.segment._unet_data import AugmentedSlices, robust_scale
-from skcardio.segment._unet_net import SegmentationLoss, UNet, WarmupCosine
+from skcardio.segment._unet_net import SegmentationLoss, UNet, WarmupCosine, precision_context
 from skcardio.segment._unet_postprocess import keep_main_component
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -138,14 +138,17 @@ def load_average() -> float:
 
 
 def parse_set(items: list[str]) -> dict:
-    """``NAME=VALUE`` strings -> parameters (JSON values; ``1,1`` is a tuple)."""
+    """``NAME=VALUE`` strings -> parameters (JSON values; ``1,1`` is a tuple; other text a string)."""
     params = {}
     for item in items:
         name, _, text = item.partition("=")
         try:
             value = json.loads(text.lower() if text.lower() in ("true", "false", "null") else text)
         except json.JSONDecodeError:
-            value = tuple(float(v) for v in text.split(","))
+            try:
+                value = tuple(float(v) for v in text.split(","))
+            except ValueError:  # precision=bfloat16, loss=dice: a plain string
+                value = text
         params[name] = value
     UNetSegmenter(**params)  # unknown names fail here, before any training
     return params
@@ -478,14 +481,20 @@ def bare_loop(images, masks, params: dict, epochs: int, seed: int = 0) -> float:
         loader = torch.utils.data.DataLoader(data, batch_size=p["batch_size"], shuffle=True)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupCosine(epochs * len(loader)))
         net.train()
-        for _ in range(epochs):
-            for x, y in loader:
-                optimizer.zero_grad()
-                loss = criterion(net(x), y)
-                loss.backward()
-                optimizer.step()
-                schedule.step()
+        # The estimator's precision (bfloat16 autocast or not), so both loops compute the same.
+        with precision_context(p["precision"], "cpu"):
+            _bare_epochs(net, loader, criterion, optimizer, schedule, epochs)
     return time.perf_counter() - start
+
+
+def _bare_epochs(net, loader, criterion, optimizer, schedule, epochs: int) -> None:
+    for _ in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = criterion(net(x), y)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
 
 
 def skorch_fit(images, masks, params: dict, epochs: int) -> float:
@@ -629,7 +638,7 @@ def main() -> None:
         Path(args.json).write_text(json.dumps(results, default=list))
     if args.speed_slices:
         model = UNetSegmenter.load(fold_model_path(models, 0))
-        model.set_params(**{k: v for k, v in params.items() if k in ("tta", "refine", "postprocess", "threshold")})
+        model.set_params(**{k: v for k, v in params.items() if k in ("tta", "refine", "postprocess", "threshold", "precision")})
         results["speed"] = speed = predict_speed(model, images, args.speed_slices)
         print(f"\npredict: {speed['slices_per_s']:.1f} slices/s ({speed['slices']} whole images, "
               f"best of 2: {[round(s, 2) for s in speed['seconds']]} s, CPU "

@@ -1,11 +1,16 @@
-"""Names of the threshold methods, in a module that imports nothing.
+"""Names offered as choices, in a module that imports nothing.
 
-The one list: :class:`skcardio.segment.ThresholdSegmenter`, the threshold grid
-plot and ``skcardio evaluate`` all read it, and the command-line parser can
-offer it as choices without importing scikit-image.
+The one list of each: :class:`skcardio.segment.ThresholdSegmenter`, the
+threshold grid plot and ``skcardio evaluate`` read the threshold methods;
+:class:`skcardio.segment.UNetSegmenter` and ``skcardio train`` the
+precisions. The command-line parser offers them as choices without
+importing scikit-image or PyTorch.
 """
 
-__all__ = ["THRESHOLD_METHODS"]
+__all__ = ["THRESHOLD_METHODS", "PRECISIONS"]
 
 #: ``skimage.filters.threshold_<name>``; ``multiotsu`` keeps the brightest class.
 THRESHOLD_METHODS = ("otsu", "li", "yen", "isodata", "mean", "minimum", "triangle", "multiotsu")
+
+#: ``UNetSegmenter(precision=...)``: what the network's convolutions compute in.
+PRECISIONS = ("float32", "bfloat16")

@@ -596,3 +596,8 @@ def test_unet_groupnorm_benchmark_swaps_every_batch_norm_and_keeps_the_weight_co
     norms = [m for m in net.modules() if isinstance(m, nn.GroupNorm)]
     assert [m.num_groups for m in norms[:2]] == [8, 8] and len(norms) == 2 * (4 + 3)
     assert sum(p.numel() for p in net.parameters()) == _unet_net.n_parameters(1, 16, 4)
+
+
+def test_unet_benchmark_set_reads_numbers_tuples_booleans_and_plain_strings(bench_unet):
+    params = bench_unet.parse_set(["max_epochs=3", "zoom_range=1,1", "flip=False", "precision=bfloat16", "loss=\"dice\""])
+    assert params == {"max_epochs": 3, "zoom_range": (1.0, 1.0), "flip": False, "precision": "bfloat16", "loss": "dice"}

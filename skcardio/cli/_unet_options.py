@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from .._methods import PRECISIONS
 from ._arguments import apply_threads, fraction, positive_float, positive_int
 
 __all__ = ["add_unet_arguments", "make_unet", "OptionError"]
@@ -19,6 +20,7 @@ UNET_PARAMS = {
     "validation_fraction": "validation_fraction",
     "patience": "patience",
     "device": "device",
+    "precision": "precision",
     "correct_offset": "correct_offset",
 }
 
@@ -49,6 +51,11 @@ def add_unet_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup
         help="early-stopping patience in epochs (default 30); needs --validation-fraction",
     )
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train (default auto)")
+    parser.add_argument(
+        "--precision", choices=PRECISIONS,
+        help="what the convolutions compute in (default float32); bfloat16 is faster on a CPU with native "
+             "bfloat16 (AVX-512 BF16, AMX): check the trained model's score (docs/unet.md)",
+    )
     parser.add_argument(
         "--correct-offset", action="store_const", const=True,
         help="after training, measure how far the labels sit from the model's masks and shift every "

@@ -29,7 +29,7 @@ from ._base import DiceScoreMixin
 from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale, unzoom_window, zoom_crop
 from ._unet_file import load_model, load_pretrained, save_model
 from ._unet_inference import network_proba
-from ._unet_net import TARGETS
+from ._unet_net import TARGETS, precision_context
 from ._unet_offset import measure_label_offset, shift_proba
 from ._unet_params import check_network_size, validate_params
 from ._unet_split import validation_split
@@ -155,23 +155,19 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         more), a ``crop_size`` window around it is zoomed (up to 3x) so the
         pool has the typical training size and predicted again; inside the
         window the probability is the mean of both passes (a two-scale
-        ensemble). Off by default: with small hearts in the training data it
-        cost 0.006 Dice on the 17-patient grouped CV (docs/unet.md).
+        ensemble). Off by default: it cost 0.006 grouped-CV Dice (docs/unet.md).
     postprocess : bool, default=True
         Keep only the connected component with the largest probability mass
         times mean probability, weighted by a broad Gaussian prior for the
         image centre (standard deviation a quarter of the image side) and by
         its circularity, and fill its holes (NaN input pixels stay
-        background). Circularity, added 2026-12-06, took the 17-patient
-        grouped CV from 0.878 to 0.887 Dice (benchmarks/README.md).
+        background).
     correct_offset : bool, default=False
         After training, measure the constant displacement of the training
         labels against the network's masks (:meth:`calibrate_offset`) and
         shift every prediction by it (:attr:`label_offset_`). With random
-        flips the network cannot learn a contouring convention's offset;
-        on the Sunnybrook epicardium (4 patients left out in turn, one
-        training each, APD to the contour files) it took the APD from 2.72
-        to 2.45 mm (benchmarks/README.md).
+        flips the network cannot learn a contouring convention's offset
+        (Sunnybrook epicardium: APD 2.72 -> 2.45 mm, docs/epicardium.md).
     checkpoint_dir : str, path-like or None, default=None
         Where the best-epoch checkpoint is written during ``fit``: a fresh
         temporary directory by default, removed after ``fit``. A given
@@ -179,6 +175,11 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         fits (``GridSearchCV(n_jobs=2)``) never overwrite each other.
     device : {"auto", "cpu", "cuda"}, default="auto"
         ``"auto"`` uses CUDA when available.
+    precision : {"float32", "bfloat16"}, default="float32"
+        ``"bfloat16"``: the convolutions compute in bfloat16 (autocast), in
+        training and prediction; weights, optimizer and loss stay float32.
+        Faster on CPUs with native bfloat16 (AVX-512 BF16, AMX), slower
+        where it is emulated; measured against float32 in docs/unet.md.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order, augmentation and the
         validation split. With an int, two CPU fits give identical
@@ -269,6 +270,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         correct_offset: bool = False,
         checkpoint_dir: str | os.PathLike | None = None,
         device: str = "auto",
+        precision: str = "float32",
         random_state=None,
         verbose: int = 0,
     ):
@@ -294,6 +296,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         self.correct_offset = correct_offset
         self.checkpoint_dir = checkpoint_dir
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -396,7 +399,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
             valid_data = Dataset(padded, masks)
         workdir = self._make_checkpoint_dir() if valid_data is not None else None
         try:
-            with _forked_rng(int(torch_seed), device):
+            with _forked_rng(int(torch_seed), device), precision_context(self.precision, device):
                 net = build_net(
                     self, len(train), valid_data, workdir, n_channels=n_channels, device=device, weights=train_weights
                 )
@@ -411,7 +414,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
                 shutil.rmtree(workdir, ignore_errors=True)
         best_epoch = _best_epoch(net)
         _check_converged(net, best_epoch)
-        problem = degenerate_predictions(net.module_, images[train], y[train], multiple, threshold=self.threshold)
+        with precision_context(self.precision, device):
+            problem = degenerate_predictions(net.module_, images[train], y[train], multiple, threshold=self.threshold)
         if problem:
             warnings.warn(
                 f"the trained model {problem} on its own training images: it is useless as it is; "
@@ -560,12 +564,18 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         padded, (height, width) = pad_to_multiple(scaled, self._multiple)
         # Test-time augmentation: the mean over the four flips of the image.
         flips = [(), (-2,), (-1,), (-2, -1)] if self.tta else [()]
+        with precision_context(self.precision, self.device_):
+            proba = self._flipped_proba(padded, flips)
+        return proba[..., :height, :width] / len(flips)
+
+    def _flipped_proba(self, padded: np.ndarray, flips: list[tuple]) -> np.ndarray:
+        """Sum of the network's probabilities over ``flips`` of ``padded``, each flipped back."""
         proba = np.float32(0.0)
         for axes in flips:
             # Batch norm folded into the convolutions, no skorch (nor its RNG draw).
             view_proba = network_proba(self.net_.module_, np.flip(padded, axes) if axes else padded)
             proba += np.flip(view_proba, axes) if axes else view_proba
-        return proba[..., :height, :width] / len(flips)
+        return proba
 
     def _refine_small(self, scaled: np.ndarray, proba: np.ndarray) -> np.ndarray:
         """Predict small blood pools again on a crop zoomed to the typical training size.
@@ -685,9 +695,9 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
 
         ``depth``, ``base_channels`` and ``crop_size`` are stored as at fit
         time (``depth_``...: a ``set_params`` since affects the next fit
-        only); the others as they are now (``threshold``, ``tta``, ``refine``
-        and ``postprocess`` act on prediction), so the loaded model predicts
-        as this one does. The file is written atomically: if saving fails, no
+        only); the others as they are now (``threshold``, ``tta``, ``refine``,
+        ``postprocess`` and ``precision`` act on prediction), so the loaded
+        model predicts as this one does. The file is written atomically: if saving fails, no
         partial file is left and an existing file keeps its content.
 
         Parameters

@@ -84,6 +84,8 @@ def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str) -
     params.setdefault("target", "endocardium")
     # ... and, before correct_offset existed, shifted nothing.
     params.setdefault("correct_offset", False)
+    # ... and, before precision existed, computed in float32.
+    params.setdefault("precision", "float32")
     names = set(cls._get_param_names())
     missing, unknown = sorted(names - {"device"} - params.keys()), sorted(params.keys() - names)
     if missing or unknown:

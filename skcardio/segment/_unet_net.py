@@ -9,7 +9,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["UNet", "SegmentationLoss", "WarmupCosine", "TARGETS", "MAX_DEPTH", "n_parameters"]
+from .._methods import PRECISIONS
+
+__all__ = [
+    "UNet", "SegmentationLoss", "WarmupCosine", "TARGETS", "MAX_DEPTH", "PRECISIONS", "n_parameters",
+    "autocast_dtype", "precision_context",
+]
 
 #: ``UNetSegmenter(target=...)`` values -> the masks predicted, in channel order.
 TARGETS = {
@@ -22,6 +27,30 @@ TARGETS = {
 #: describe: ``2 ** (depth - 1)`` must divide the image size, and 16 levels
 #: already need images of 32768 pixels a side.
 MAX_DEPTH = 16
+
+def autocast_dtype(precision: str) -> torch.dtype | None:
+    """The dtype the network's convolutions compute in for ``precision`` (None: float32, no autocast).
+
+    Examples
+    --------
+    >>> from skcardio.segment._unet_net import autocast_dtype
+    >>> autocast_dtype("float32") is None
+    True
+    >>> autocast_dtype("bfloat16")
+    torch.bfloat16
+    """
+    return torch.bfloat16 if precision == "bfloat16" else None
+
+
+def precision_context(precision: str, device: str) -> torch.autocast:
+    """``torch.autocast`` for ``precision`` on ``device`` (disabled for float32).
+
+    Around training and prediction alike: the convolutions compute in
+    bfloat16 while the weights, the optimizer, the loss and the returned
+    logits stay float32 (:meth:`UNet.forward` returns float32).
+    """
+    dtype = autocast_dtype(precision)
+    return torch.autocast(device_type=device, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
 
 
 def n_parameters(in_channels: int, base_channels: int, depth: int, out_channels: int = 1) -> int:
@@ -129,7 +158,8 @@ class UNet(nn.Module):
         skips.pop()  # the bottleneck output is not a skip connection
         for upsample, decoder in zip(self.upsamplers, self.decoders):
             x = decoder(torch.cat([upsample(x), skips.pop()], dim=1))
-        logits = self.head(x)
+        # Float32 even under bfloat16 autocast (precision_context): the loss and the sigmoid stay precise.
+        logits = self.head(x).float()
         return logits[:, 0] if self.out_channels == 1 else logits
 
 

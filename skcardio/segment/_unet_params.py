@@ -9,7 +9,7 @@ import numpy as np
 from .._numbers import check_real as _check_real
 from .._numbers import check_bool, is_int, is_number
 from ..io import get_limits
-from ._unet_net import MAX_DEPTH, TARGETS, SegmentationLoss, n_parameters
+from ._unet_net import MAX_DEPTH, PRECISIONS, TARGETS, SegmentationLoss, n_parameters
 
 if TYPE_CHECKING:
     from ._unet import UNetSegmenter
@@ -112,12 +112,14 @@ def _check_training(model: UNetSegmenter) -> None:
 
 
 def _check_prediction(model: UNetSegmenter) -> None:
-    """The threshold, the on/off options, the device and verbosity."""
+    """The threshold, the on/off options, the device, the precision and verbosity."""
     _check_real("threshold", model.threshold, "a number in (0, 1)", lambda v: 0 < v < 1)
     for name in ("flip", "intensity_jitter", "tta", "refine", "postprocess", "correct_offset"):
         check_bool(name, getattr(model, name))
     if model.device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {model.device!r}")
+    if not isinstance(model.precision, str) or model.precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {model.precision!r}")
     if not is_int(model.verbose) or model.verbose < 0:
         raise ValueError(f"verbose must be an integer >= 0, got {model.verbose!r}")
 

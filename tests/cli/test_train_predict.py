@@ -618,3 +618,16 @@ def test_predict_trim_level_outside_zero_to_one_is_a_usage_error(tmp_path, capsy
         main(["predict", str(tmp_path), "--out", str(tmp_path / "out"), "--trim-boundary=-0.1"])
     assert exit_info.value.code == 2
     assert "--trim-boundary: expected a number between 0 and 1 (inclusive), got -0.1" in capsys.readouterr().err
+
+
+def test_train_precision_reaches_the_saved_model(tmp_path, capsys):
+    flags = ["--epochs", "1", "--depth", "2", "--base-channels", "4", "--crop-size", "32", "--quiet"]
+    out = tmp_path / "m.pt"
+    assert main(["train", "--out", str(out), *flags]) == 0
+    assert UNetSegmenter.load(out).precision == "float32"
+    assert main(["train", "--out", str(out), "--precision", "bfloat16", *flags]) == 0
+    assert UNetSegmenter.load(out).precision == "bfloat16"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--out", str(out), "--precision", "float16", *flags])
+    assert exit_info.value.code == 2
+    assert "argument --precision: invalid choice: 'float16'" in capsys.readouterr().err

@@ -250,9 +250,9 @@ def test_pretrained_model_loads_and_segments_the_sample():
     # (its accuracy on unseen patients is the grouped CV of benchmarks/README.md).
     assert dice_score(sample.y, model.predict(sample.images)) >= 0.85
     record = json.loads(PRETRAINED.with_suffix(".json").read_text())
-    # A record written before the target and correct_offset parameters existed describes a
-    # blood-pool model without an offset correction.
-    recipe = {"target": "endocardium", "correct_offset": False, **record["recipe"]}
+    # A record written before the target, correct_offset and precision parameters existed
+    # describes a blood-pool model without an offset correction, trained in float32.
+    recipe = {"target": "endocardium", "correct_offset": False, "precision": "float32", **record["recipe"]}
     # The default recipe trained twice as long (README, "Pretrained U-Net"); it trained every epoch.
     defaults = json.loads(json.dumps(UNetSegmenter().get_params()))
     assert recipe == {**defaults, "random_state": record["seed"], "max_epochs": 160}

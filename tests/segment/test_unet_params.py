@@ -52,6 +52,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
         ({"refine": None}, "refine must be True or False, got None"),
         ({"intensity_jitter": 1}, "intensity_jitter must be True or False, got 1"),
         ({"correct_offset": "x"}, "correct_offset must be True or False, got 'x'"),
+        ({"precision": "float16"}, "precision must be one of \\('float32', 'bfloat16'\\), got 'float16'"),
+        ({"precision": None}, "precision must be one of .*got None"),
     ],
 )
 def test_invalid_params(params, message, discs):
@@ -67,6 +69,7 @@ def test_invalid_params(params, message, discs):
         ({"threshold": float("nan")}, "threshold must be .*got nan"),
         ({"postprocess": "no"}, "postprocess must be True or False"),
         ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+        ({"precision": "half"}, "precision must be one of .*got 'half'"),
     ],
 )
 def test_prediction_and_save_check_parameters_changed_after_fit(params, message, fitted, discs, tmp_path):
