@@ -178,8 +178,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     precision : {"float32", "bfloat16"}, default="float32"
         ``"bfloat16"``: the convolutions compute in bfloat16 (autocast), in
         training and prediction; weights, optimizer and loss stay float32.
-        Faster on CPUs with native bfloat16 (AVX-512 BF16, AMX), slower
-        where it is emulated; measured against float32 in docs/unet.md.
+        Faster on a CPU with native bfloat16 (AVX-512 BF16, AMX); where it is
+        emulated, expected slower. Measured against float32 in docs/unet.md.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order, augmentation and the
         validation split. With an int, two CPU fits give identical
