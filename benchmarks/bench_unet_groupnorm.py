@@ -5,7 +5,7 @@ Usage::
     python benchmarks/bench_unet_groupnorm.py [bench_unet.py's arguments]
 
 Every ``BatchNorm2d`` of the U-Net (two per convolution block) becomes
-``GroupNorm(min(8, channels), channels)``: statistics per image and group of
+``GroupNorm(gcd(8, channels), channels)`` (``min(8, channels)`` for every width measured): statistics per image and group of
 channels instead of per batch, so a slice is normalised the same way in
 training and prediction, whatever the other crops of its batch (the argument
 made for instance and group normalisation in MONAI's and nnU-Net's defaults).
@@ -18,6 +18,7 @@ not with ``UNetSegmenter.load``. Measured 2026-12-07 (benchmarks/README.md,
 
 from __future__ import annotations
 
+import math
 import runpy
 import sys
 from pathlib import Path
@@ -30,14 +31,19 @@ from skcardio.segment import _unet_net
 GROUPS = 8
 
 
+def _groups(channels: int) -> int:
+    # GroupNorm needs the channels to divide evenly (base_channels=12: 4 groups of 3).
+    return math.gcd(GROUPS, channels)
+
+
 def group_norm_block(in_channels: int, out_channels: int) -> nn.Sequential:
     """``_unet_net._conv_block`` with ``GroupNorm`` where it has ``BatchNorm2d``."""
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
-        nn.GroupNorm(min(GROUPS, out_channels), out_channels),
+        nn.GroupNorm(_groups(out_channels), out_channels),
         nn.ReLU(inplace=True),
         nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
-        nn.GroupNorm(min(GROUPS, out_channels), out_channels),
+        nn.GroupNorm(_groups(out_channels), out_channels),
         nn.ReLU(inplace=True),
     )
 

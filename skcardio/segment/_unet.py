@@ -472,8 +472,9 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         return self
 
     def __setstate__(self, state):
-        # Pickles of models from before the label offset existed.
+        # Pickles of models from before the label offset (and the precision) existed.
         state.setdefault("correct_offset", False)
+        state.setdefault("precision", "float32")
         super().__setstate__(state)
         if hasattr(self, "target_") and not hasattr(self, "label_offset_"):
             self.label_offset_ = np.zeros((len(TARGETS[self.target_]), 2))

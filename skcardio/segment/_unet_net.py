@@ -48,9 +48,16 @@ def precision_context(precision: str, device: str) -> torch.autocast:
     Around training and prediction alike: the convolutions compute in
     bfloat16 while the weights, the optimizer, the loss and the returned
     logits stay float32 (:meth:`UNet.forward` returns float32).
+
+    Without autocast's cache of bfloat16 weight copies: the cache lives
+    until the outermost autocast block ends, so around a whole ``fit`` every
+    step would run on the copies of the first step's weights (the network
+    never learned, only its batch norms did).
     """
     dtype = autocast_dtype(precision)
-    return torch.autocast(device_type=device, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
+    return torch.autocast(
+        device_type=device, dtype=dtype or torch.bfloat16, enabled=dtype is not None, cache_enabled=False
+    )
 
 
 def n_parameters(in_channels: int, base_channels: int, depth: int, out_channels: int = 1) -> int:
