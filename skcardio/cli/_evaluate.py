@@ -274,7 +274,8 @@ def _evaluate(args: argparse.Namespace, unet, region_model=None) -> int:
         not_drawn = [] if args.no_plots else _plots(stage, methods, subset, predictions, results)
         written = [n for n in _output_names(methods, plots=not args.no_plots, regions=regions) if n not in not_drawn]
         _write_record(stage / RECORD, written)
-        publish(stage, out, owned=_earlier_outputs(out))
+        # Read with out locked: another run's record, half published, would leave files listed by none.
+        publish(stage, out, owned=lambda: _earlier_outputs(out))
     print(f"\nwrote {', '.join(written)} to {out}", file=sys.stderr)
     report_problems("skipped", problems)
     return 1 if problems else 0

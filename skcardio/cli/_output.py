@@ -6,7 +6,9 @@ folder inside ``--out`` (so that every move is on one file system, whatever is
 mounted there), and calls :func:`publish` last. Until :func:`publish` runs,
 the outputs there are untouched, whatever fails or interrupts the command;
 :func:`publish` moves everything or, undoing its steps, nothing, with
-SIGINT/SIGTERM/SIGHUP held meanwhile. Nothing is written, replaced or deleted
+SIGINT/SIGTERM/SIGHUP held meanwhile and ``--out`` locked (``flock``) from
+the reading of the earlier run's record on, so that two runs into one
+``--out`` publish one after the other. Nothing is written, replaced or deleted
 through a symbolic link inside ``--out``; no output is one of the command's
 inputs or lies inside an input folder (:func:`check_outside_inputs`); names
 derived from input files go through :func:`safe_name`, and
@@ -24,8 +26,9 @@ import signal
 import stat
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from .._files import NAME_MAX, new_file
@@ -39,13 +42,16 @@ except ImportError:  # Windows: no flock, so the staging folders of killed runs 
 __all__ = [
     "OutputError", "out_dir", "out_file", "check_destinations", "check_outside_inputs", "staging", "publish",
     "atomic_file", "safe_name", "fit_name", "unique_names", "NAME_MAX", "Interrupted", "catching_signals",
-    "deferred_signals", "interruption_state", "reset_record", "STAGE_PREFIX",
+    "deferred_signals", "interruption_state", "reset_record", "STAGE_PREFIX", "KEPT_PREFIX",
 ]
 
 logger = logging.getLogger("skcardio.cli")
 
 #: The start of the name of :func:`staging`'s folders in ``--out``; no output's first part starts with it.
 STAGE_PREFIX = ".skcardio-staging-"
+#: The start of the name a staging folder takes when :func:`publish` could not restore ``--out``: it holds the
+#: earlier outputs moved aside, so no run removes it (it is not a :data:`STAGE_PREFIX` folder) nor writes into it.
+KEPT_PREFIX = ".skcardio-kept-"
 
 
 class OutputError(SkcardioError):
@@ -190,9 +196,9 @@ def check_destinations(out: Path, names: Iterable[str | os.PathLike]) -> None:
         parts = Path(name).parts
         if Path(name).is_absolute() or not parts or any(part in (".", "..") for part in parts):
             raise OutputError(f"{name!r}: an output name must stay inside {out}; {out} left unchanged")
-        if _is_stage_name(parts[0]):
-            raise OutputError(f"{name!r}: {STAGE_PREFIX}* is reserved for skcardio's staging folders; "
-                              f"{out} left unchanged")
+        if _is_reserved_name(parts[0]):
+            prefix = STAGE_PREFIX if _is_stage_name(parts[0]) else KEPT_PREFIX
+            raise OutputError(f"{name!r}: {prefix}* is reserved for skcardio's staging folders; {out} left unchanged")
         dest = out / name
         if dest.is_dir() and not dest.is_symlink():
             raise OutputError(
@@ -334,7 +340,7 @@ def deferred_signals() -> Iterator[None]:
 
 @contextmanager
 def staging(out: Path, command: str) -> Iterator[Path]:
-    """A fresh hidden folder inside ``out`` (created if missing), always removed at the end.
+    """A fresh hidden folder inside ``out`` (created if missing), removed at the end.
 
     Inside ``out``, not beside it: :func:`publish`'s moves stay on one file
     system even when ``out`` is a mount (a Docker bind mount, ``/dev/shm``),
@@ -345,7 +351,9 @@ def staging(out: Path, command: str) -> Iterator[Path]:
     An ``OSError`` inside the block (disk full, ...) becomes an
     :class:`OutputError`; ``out`` is then as before, and removed again if this
     call created it and nothing was published. The folder is removed with
-    signals held, so that a second Ctrl-C cannot leave it behind.
+    signals held, so that a second Ctrl-C cannot leave it behind; it is kept
+    only when :func:`publish` could not restore ``out``, as it then holds
+    earlier outputs (renamed :data:`KEPT_PREFIX`..., named in the error).
     """
     made = _make_out(out)
     try:
@@ -356,13 +364,18 @@ def staging(out: Path, command: str) -> Iterator[Path]:
             raise OutputError(f"cannot create a temporary folder in {out} for its outputs: {exc.strerror or exc}") from exc
         raise
     _record.out, _record.state = out, "staged"
+    kept = None
     try:
         yield stage
+    except _NotRestored as exc:
+        kept = exc.kept  # it holds earlier outputs that publish could not put back: never deleted
+        raise
     except OSError as exc:
         raise OutputError(f"writing the outputs failed, {out} left unchanged: {exc}") from exc
     finally:
         with deferred_signals():
-            shutil.rmtree(stage, ignore_errors=True)
+            if kept is None:
+                shutil.rmtree(stage, ignore_errors=True)
             _unlock(lock)
             _remove_if_empty(made)
 
@@ -398,6 +411,11 @@ def _is_stage_name(name: str) -> bool:
     return name.startswith(STAGE_PREFIX)
 
 
+def _is_reserved_name(name: str) -> bool:
+    """Whether ``name`` is a staging folder's, or a kept one's: never an output, never removed as stale."""
+    return name.startswith((STAGE_PREFIX, KEPT_PREFIX))
+
+
 def _new_stage(out: Path, command: str) -> tuple[Path, int | None]:
     """A fresh staging folder in ``out`` and the descriptor locking it, after the stale ones are removed."""
     # out is locked meanwhile: another run clearing stale folders never sees ours before it is locked.
@@ -405,29 +423,64 @@ def _new_stage(out: Path, command: str) -> tuple[Path, int | None]:
     try:
         _remove_stale_stages(out)
         stage = Path(tempfile.mkdtemp(dir=out, prefix=f"{STAGE_PREFIX}{command}-"))
-        return stage, _lock(stage, wait=False)
+        return stage, _lock_stage(stage, required=out_lock is not None)
     finally:
         _unlock(out_lock)
 
 
+def _lock_stage(stage: Path, *, required: bool) -> int | None:
+    """The descriptor locking the new ``stage``; None where locks do not work.
+
+    Where ``out`` could be locked (``required``), locks work there: a stage
+    left unlocked (no descriptor left, EMFILE) would be taken for a killed
+    run's and removed by a concurrent run, so that is an :class:`OutputError`.
+    """
+    try:
+        return _flock(stage, wait=False)
+    except OSError as exc:
+        if not required:
+            return None
+        with suppress(OSError):
+            stage.rmdir()  # still empty; rmtree would need a descriptor, which may be what is missing
+        raise OutputError(
+            f"cannot lock the staging folder {stage}: {exc.strerror or exc}; unlocked, a concurrent run into "
+            f"{stage.parent} could remove it; {stage.parent} left unchanged"
+        ) from exc
+
+
 def _lock(folder: Path, *, wait: bool) -> int | None:
-    """A descriptor of ``folder`` holding its exclusive ``flock``; None where it is held or locks are unsupported.
+    """A descriptor of ``folder`` holding its exclusive ``flock``; None where it is held or cannot be taken.
 
     The system releases the lock when the process ends, even by SIGKILL: a
     staging folder that nobody holds is a killed run's.
     """
+    try:
+        return _flock(folder, wait=wait)
+    except OSError:  # held by a running command; a file system without flock (some NFS); no descriptor left
+        return None
+
+
+def _flock(folder: Path, *, wait: bool) -> int | None:
+    """A descriptor of ``folder`` holding its exclusive ``flock`` (None without ``fcntl``); OSError if it cannot."""
     if fcntl is None:
         return None
-    try:
-        handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return None
+    handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-    except OSError:  # held by a running command; or a file system without flock (some NFS)
+    except BaseException:  # an interruption while waiting, too: the descriptor is not leaked
         os.close(handle)
-        return None
+        raise
     return handle
+
+
+@contextmanager
+def _holding(out: Path) -> Iterator[None]:
+    """Hold ``out``'s lock in the block; where it cannot be taken (no ``flock``), go on without it."""
+    lock = _lock(out, wait=True)
+    try:
+        yield
+    finally:
+        _unlock(lock)
 
 
 def _unlock(handle: int | None) -> None:
@@ -457,29 +510,56 @@ def _remove_stale_stages(out: Path) -> None:
             _unlock(lock)
 
 
-def publish(stage: Path, out: Path, *, owned: Iterable[str | os.PathLike] = ()) -> list[str]:
+_Owned = Iterable[str | os.PathLike]
+
+
+def publish(stage: Path, out: Path, *, owned: _Owned | Callable[[], _Owned] = ()) -> list[str]:
     """Move every file of ``stage`` into ``out`` and delete the stale ones, all or nothing; return the names moved.
 
-    ``owned`` lists the files (relative to ``out``) that the command writes
-    under some options; those present in ``out`` but not produced this time
-    are left from an earlier run and removed, so that ``out`` never mixes two
-    runs. Files not in ``owned`` are never touched; neither is anything
-    reached through a symbolic link in ``out`` (a stale name on such a path,
-    or that is itself a link, is left with a warning).
+    Parameters
+    ----------
+    stage : Path
+        The folder of this run's outputs (:func:`staging`'s).
+    out : Path
+        Where they go.
+    owned : iterable of path-like, or callable returning one
+        The files (relative to ``out``) that the command writes under some
+        options; those present in ``out`` but not produced this time are left
+        from an earlier run and removed, so that ``out`` never mixes two runs.
+        Files not in ``owned`` are never touched; neither is anything reached
+        through a symbolic link in ``out`` (a stale name on such a path, or
+        that is itself a link, is left with a warning), nor a stale name that
+        is the same file as an output (``P1/x.png`` and ``p1/x.png`` on a file
+        system that ignores case). A callable, which reads the earlier run's
+        record, is called with ``out`` locked.
 
-    The files replaced or removed are first moved aside: if a move fails,
-    every step is undone and ``out`` is as before (:class:`OutputError`).
-    SIGINT, SIGTERM and SIGHUP are held until every move is done, so an
-    interruption leaves either the earlier outputs or this run's, never a mix.
+    Returns
+    -------
+    list of str
+        The names of the files moved in, relative to ``out``.
+
+    Notes
+    -----
+    ``out`` is locked (``flock``) from the reading of the earlier record to
+    the last move: a run publishing into the same ``out`` waits, then reads
+    the record this one wrote, so no file is left listed by no record. Where
+    locks do not work, it goes on unlocked. The files replaced or removed are
+    first moved aside: if a move fails, every step is undone and ``out`` is
+    as before (:class:`OutputError`); if a step cannot be undone, the staging
+    folder, which holds the earlier files, is kept (renamed
+    :data:`KEPT_PREFIX`...) and named. SIGINT, SIGTERM and SIGHUP are held
+    from the first move to the last, so an interruption leaves either the
+    earlier outputs or this run's, never a mix.
     """
     names = sorted(_files_under(stage))
-    # Every destination is checked before anything moves: a clash leaves out unchanged.
-    check_destinations(out, names)
-    stale = _stale_files(out, owned, set(names))
-    with deferred_signals():
-        _Mover(stage, out).run(names, stale)
-        _record.out, _record.state = out, "published"
-        _remove_emptied_folders(out, stale)
+    with _holding(out):
+        # Every destination is checked before anything moves: a clash leaves out unchanged.
+        check_destinations(out, names)
+        stale = _stale_files(out, owned() if callable(owned) else owned, set(names))
+        with deferred_signals():
+            stale = _Mover(stage, out).run(names, stale)
+            _record.out, _record.state = out, "published"
+            _remove_emptied_folders(out, stale)
     if stale:  # one line, not one per file: a re-run can remove thousands
         first = sorted(stale)[0]
         more = f" ({first} and {len(stale) - 1} more)" if len(stale) > 1 else f" ({first})"
@@ -510,12 +590,14 @@ def _files_under(folder: Path) -> list[Path]:
 def _stale_files(out: Path, owned: Iterable[str | os.PathLike], produced: set[Path]) -> list[Path]:
     """The owned names not produced this time that are regular files reached without a link.
 
-    Never one in a staging folder (this run's, another running command's):
-    an earlier run's list of outputs is read from ``out``, and may be edited.
+    Never one in a staging folder (this run's, another running command's)
+    or a kept one: an earlier run's list of outputs is read from ``out``, and
+    may be edited.
     """
     stale = []
     for name in sorted({Path(n) for n in owned} - produced):
-        if name.is_absolute() or any(part in ("", ".", "..") for part in name.parts) or _is_stage_name(name.parts[0]):
+        parts = name.parts
+        if name.is_absolute() or any(part in ("", ".", "..") for part in parts) or _is_reserved_name(parts[0]):
             continue
         dest = out / name
         if not os.path.lexists(dest):
@@ -528,6 +610,19 @@ def _stale_files(out: Path, owned: Iterable[str | os.PathLike], produced: set[Pa
     return stale
 
 
+class _NotRestored(OutputError):
+    """:func:`publish` failed and could not restore ``out``; ``kept`` holds the earlier files it had moved aside."""
+
+    def __init__(self, message: str, kept: Path) -> None:
+        super().__init__(message)
+        self.kept = kept
+
+
+def _fold(name: Path) -> str:
+    """``name`` as a file system that ignores case (and Unicode normalisation) compares it."""
+    return unicodedata.normalize("NFC", str(name)).casefold()
+
+
 class _Mover:
     """The moves of :func:`publish`, undone in reverse order if one fails."""
 
@@ -537,7 +632,8 @@ class _Mover:
         self.done: list[tuple[Path, Path | None, Path | None]] = []  # (dest, moved aside to, came from)
         self.created: list[Path] = []
 
-    def run(self, names: list[Path], stale: list[Path]) -> None:
+    def run(self, names: list[Path], stale: list[Path]) -> list[Path]:
+        """Move ``names`` in and the ``stale`` files aside; return those removed (no output among them)."""
         step = ""
         try:
             for i, name in enumerate(names):
@@ -547,13 +643,48 @@ class _Mover:
                 previous = self._move_aside(dest, f"{i}")
                 self.done.append((dest, previous, self.stage / name))
                 os.replace(self.stage / name, dest)
+            # Checked once the outputs are in: only then is a name that ignores case the new file.
+            folded = {_fold(name): name for name in names}
+            stale = [name for name in stale if not self._is_output(name, folded)]
             for i, name in enumerate(stale):
                 dest = self.out / name
                 step = f"removing {dest}, left by an earlier run, failed"
                 self.done.append((dest, self._move_aside(dest, f"stale{i}"), None))
         except OSError as exc:
-            undone = self._undo()
-            raise OutputError(f"{step}: {exc.strerror or exc}; {undone}") from exc
+            raise self._failed(f"{step}: {exc.strerror or exc}") from exc
+        return stale
+
+    def _is_output(self, name: Path, folded: dict[str, Path]) -> bool:
+        """Whether the stale ``name`` is a file just moved in under another case (``folded``: by :func:`_fold`)."""
+        output = folded.get(_fold(name))
+        try:
+            return output is not None and os.path.samefile(self.out / name, self.out / output)
+        except OSError:  # gone, or unreadable: not known to be an output, removed as before
+            return False
+
+    def _failed(self, what: str) -> OutputError:
+        """The error after a failed move: every step undone, else the staging folder kept and named."""
+        failures = self._undo()
+        if not failures:
+            return OutputError(f"{what}; {self.out} restored as it was")
+        kept, note = self._keep()
+        listed = ", ".join(
+            f"{dest} ({reason})" if previous is None
+            else f"{dest} ({reason}; its earlier version is {kept / previous.relative_to(self.stage)})"
+            for dest, reason, previous in failures
+        )
+        return _NotRestored(f"{what}; {self.out} could not be fully restored: {listed}; the files moved aside "
+                            f"and this run's outputs are kept in {kept}{note}", kept)
+
+    def _keep(self) -> tuple[Path, str]:
+        """Rename the staging folder so that no run removes it; return where it is, and a note if not renamed."""
+        kept = self.stage.with_name(KEPT_PREFIX + self.stage.name.removeprefix(STAGE_PREFIX))
+        try:
+            os.rename(self.stage, kept)
+        except OSError as exc:
+            return self.stage, (f" (it could not be renamed {kept.name}: {exc.strerror or exc}; a later run into "
+                                f"{self.stage.parent} removes it: move it elsewhere first)")
+        return kept, ""
 
     def _move_aside(self, dest: Path, key: str) -> Path | None:
         if not os.path.lexists(dest):
@@ -571,7 +702,8 @@ class _Mover:
             path.mkdir()
             self.created.append(path)
 
-    def _undo(self) -> str:
+    def _undo(self) -> list[tuple[Path, str, Path | None]]:
+        """Undo the steps done, last first; return ``(path, why, its earlier version aside)`` of each that failed."""
         failures = []
         for dest, previous, source in reversed(self.done):
             try:
@@ -580,15 +712,13 @@ class _Mover:
                 if previous is not None:
                     os.replace(previous, dest)
             except OSError as exc:
-                failures.append(f"{dest} ({exc.strerror or exc})")
+                failures.append((dest, exc.strerror or str(exc), previous))
         for folder in reversed(self.created):
             try:
                 folder.rmdir()
             except OSError as exc:
-                failures.append(f"{folder} ({exc.strerror or exc})")
-        if failures:
-            return f"{self.out} could not be fully restored: {', '.join(failures)}"
-        return f"{self.out} restored as it was"
+                failures.append((folder, exc.strerror or str(exc), None))
+        return failures
 
 
 def safe_name(name: str) -> str:
@@ -597,7 +727,7 @@ def safe_name(name: str) -> str:
     Separators (``/``, ``\\``), ``:`` and control characters become ``_``;
     a name of dots only (``.``, ``..``, the stem of ``..dcm``) gets its dots
     replaced too, so that no output lands beside ``--out``, and so does the
-    first dot of a name starting with :data:`STAGE_PREFIX`.
+    first dot of a name starting with :data:`STAGE_PREFIX` or :data:`KEPT_PREFIX`.
 
     Examples
     --------
@@ -607,7 +737,7 @@ def safe_name(name: str) -> str:
     cleaned = "".join("_" if ch in _UNSAFE or ord(ch) < 32 or ord(ch) == 127 else ch for ch in name)
     if cleaned.strip(".") == "":
         cleaned = "_" * max(len(cleaned), 1)
-    if _is_stage_name(cleaned):  # would be taken for a staging folder, and removed by the next run
+    if _is_reserved_name(cleaned):  # would be taken for a staging folder (and removed by the next run) or a kept one
         cleaned = "_" + cleaned[1:]
     return cleaned
 

@@ -273,7 +273,7 @@ def run(args: argparse.Namespace) -> int:
             series_failed = write_series_outputs(stage, rows, dicom_seg=args.dicom_seg, nifti=args.nifti,
                                                  boundary_level=level, out=out)
             _write_csv(stage / "predictions.csv", rows)
-            publish(stage, out, owned=_earlier_outputs(out) + earlier_series_outputs(out))
+            publish(stage, out, owned=lambda: _owned_now(out, writes_series=args.dicom_seg or args.nifti))
     print(
         (f"segmented {len(rows)} slice(s) into {out}" if rows else f"segmented no slice: {out} left unchanged")
         + (f"; {len(failed)} skipped" if failed else "")
@@ -412,6 +412,16 @@ def _first_line(exc: BaseException) -> str:
 def _csv_value(value) -> str | int:
     """A flag as 0/1, the confidence with three decimals."""
     return int(value) if isinstance(value, (bool, np.bool_)) else f"{float(value):.3f}"
+
+
+def _owned_now(out: Path, *, writes_series: bool) -> list[str]:
+    """The files of an earlier predict in ``out`` (:func:`publish` calls it with ``out`` locked).
+
+    ``series.csv`` is checked again: a report into the same ``out`` may
+    have published one since the check before the slow part.
+    """
+    check_series_index(out, "predict", writes=writes_series)
+    return _earlier_outputs(out) + earlier_series_outputs(out)
 
 
 def _earlier_outputs(out: Path) -> list[str]:

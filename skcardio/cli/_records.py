@@ -8,7 +8,10 @@ those that the command's own record lists: ``predictions.csv`` and
 removed, whatever its name. A record is read as the other inputs are
 (:func:`~skcardio.io._limits.read_regular`): a bounded regular file, never
 through a symbolic link, never blocking on a pipe planted in its place.
-One that cannot be trusted is a warning, and the earlier run's files are kept.
+One that cannot be trusted is a warning, and the earlier run's files are kept;
+so is a ``report.json`` that another program wrote (without ``report``'s
+``"written_by"`` mark). The commands read them with ``--out`` locked
+(:func:`~skcardio.cli._output.publish`'s callable ``owned``).
 """
 
 from __future__ import annotations
@@ -71,26 +74,46 @@ def inside_out(names: Iterable[object]) -> list[str]:
     ]
 
 
-def record_files(path: Path) -> list[str] | None:
+def record_files(path: Path, *, written_by: str | None = None, legacy_key: str | None = None) -> list[str] | None:
     """The files a JSON record (``report.json``, ``evaluate.json``) lists under ``"files"``, inside ``--out``.
+
+    Parameters
+    ----------
+    path : Path
+        The record, inside ``--out``.
+    written_by : str, optional
+        The mark the record must carry under ``"written_by"``: a file of that
+        name written by another tool does not decide what is removed.
+    legacy_key : str, optional
+        A record without any ``"written_by"`` (written before the mark was)
+        is taken if it holds a list under this key.
 
     Returns
     -------
     list of str or None
         ``[]`` when there is no record; None when there is one that cannot
-        be read or holds no list of files (a warning says so: the caller
-        keeps every file).
+        be read, holds no list of files or lacks the mark (a warning says so:
+        the caller keeps every file).
     """
     try:
         text = read_record(path, "JSON")
-        record = {"files": []} if text is None else json.loads(text)
+        record = {"files": [], "written_by": written_by} if text is None else json.loads(text)
         names = record.get("files") if isinstance(record, dict) else None
         if not isinstance(names, list):
             raise ValueError("no list under 'files'")
+        if written_by is not None and not _marked(record, written_by, legacy_key):
+            raise ValueError(f'no "written_by": "{written_by}": written by another program')
     except (RecordError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
         kept_warning(path, exc)
         return None
     return inside_out(names)
+
+
+def _marked(record: dict, written_by: str, legacy_key: str | None) -> bool:
+    """Whether ``record`` carries the mark ``written_by``, or is an unmarked one of before, with ``legacy_key``."""
+    if "written_by" in record:
+        return record["written_by"] == written_by
+    return legacy_key is not None and isinstance(record.get(legacy_key), list)
 
 
 def kept_warning(path: Path, exc: Exception) -> None:

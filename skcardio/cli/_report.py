@@ -42,6 +42,11 @@ CSV_FIELDS = (
 #: Files written for each patient, in ``<folder>/``.
 PATIENT_FILES = ("volume_curve.png", "ed_es_overlay.png", "slices.csv")
 SUMMARY_FILES = ("report.csv", "report.json", "bland_altman.png")
+#: ``report.json``'s ``"written_by"``: a ``report.json`` of another program, without it, removes nothing.
+WRITTEN_BY = "skcardio report"
+#: The series files report writes in a patient's folder (``_series.write_series_files``): ``series5_mask.nii.gz``,
+#: ``series5-2_seg.dcm``, ``series5_phase03_seg.dcm``, ``series_seg.dcm`` (no SeriesNumber).
+_SERIES_FILE = re.compile(r"series(-?\d+)?(-\d+)?(_mask\.nii\.gz|_seg\.dcm|_phase\d+_seg\.dcm)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -305,7 +310,7 @@ def run(args: argparse.Namespace) -> int:
     with staging(out, "report") as stage:
         entries = _write_outputs(stage, results, plots=not args.no_plots, dicom_seg=args.dicom_seg, nifti=args.nifti,
                                  boundary_level=level, skipped=skipped, out=out)
-        publish(stage, out, owned=_earlier_outputs(out))
+        publish(stage, out, owned=lambda: _owned_now(out, writes_series=args.dicom_seg or args.nifti))
     _print_table(entries)
     failed = [e for e in entries if e["row"]["status"] != "ok"]
     series_failed = sum(len(e.get("series_errors", [])) for e in entries)
@@ -479,7 +484,7 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_se
     if dicom_seg or nifti:
         write_series_index(stage, series_index)
         files.add(SERIES_CSV)
-    summary = {"patients": entries, "files": sorted(files), "boundary_level": boundary_level,
+    summary = {"written_by": WRITTEN_BY, "patients": entries, "files": sorted(files), "boundary_level": boundary_level,
                "skipped": [{"path": path, "reason": reason} for path, reason in skipped]}
     with text_file(stage / "report.json") as handle:
         json.dump(_jsonable(summary), handle, indent=1, allow_nan=False)
@@ -646,13 +651,43 @@ def _bland_altman(path: Path, rows: list[dict]) -> None:
     )
 
 
+def _owned_now(out: Path, *, writes_series: bool) -> list[str]:
+    """The files of an earlier report in ``out`` (:func:`publish` calls it with ``out`` locked).
+
+    ``series.csv`` is checked again: a predict into the same ``out`` may
+    have published one since the check before the slow part.
+    """
+    check_series_index(out, "report", writes=writes_series)
+    return _earlier_outputs(out)
+
+
 def _earlier_outputs(out: Path) -> list[str]:
     """The files that the ``report.json`` of an earlier report in ``out`` lists: the only ones a re-run removes.
 
     Without a readable ``report.json`` nothing is removed: a file that merely
-    has the name of an output (``bland_altman.png``) may be the user's.
+    has the name of an output (``bland_altman.png``) may be the user's. Nor
+    with one of another program: it must carry ``"written_by": "skcardio
+    report"`` (or, written before that mark, a ``"patients"`` list). Of the
+    names listed, only those report writes count (:func:`_is_report_output`),
+    as for evaluate: a hand-edited record cannot remove the user's other files.
     """
-    return record_files(out / "report.json") or []
+    listed = record_files(out / "report.json", written_by=WRITTEN_BY, legacy_key="patients") or []
+    return [name for name in listed if _is_report_output(name)]
+
+
+def _is_report_output(name: str) -> bool:
+    """Whether report writes a file named ``name``: a summary file, ``series.csv``, or a patient's file or series file.
+
+    Examples
+    --------
+    >>> [_is_report_output(n) for n in ("report.csv", "P1/slices.csv", "P1/series5_phase02_seg.dcm", "notes.txt",
+    ...                                  "P1/notes.txt", "a/b/slices.csv")]
+    [True, True, True, False, False, False]
+    """
+    parts = Path(name).parts
+    if len(parts) == 1:
+        return parts[0] in SUMMARY_FILES or parts[0] == SERIES_CSV
+    return len(parts) == 2 and (parts[1] in PATIENT_FILES or _SERIES_FILE.fullmatch(parts[1]) is not None)
 
 
 def _print_table(entries: list[dict]) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _hostile import planted_fifo
+from _locks import locked_by_another, needs_flock
 
 from _image_folders import write_image_folder
 
@@ -697,3 +698,15 @@ def test_empty_predicted_regions_are_no_traceback(tmp_path, capsys, monkeypatch,
     written = {p.name for p in out.iterdir()}
     assert {"per_slice.csv", "summary.csv"} <= written and not {"histograms.png", "thresholds.png"} & written
     assert "thresholds.png" not in err.split("wrote", 1)[1]
+
+
+@needs_flock
+def test_the_earlier_record_is_read_with_out_locked(tmp_path, monkeypatch):
+    """Read unlocked, a concurrent run's half-published evaluate.json replaced another's: files listed by none."""
+    from skcardio.cli import _evaluate
+
+    seen = []
+    real = _evaluate._earlier_outputs
+    monkeypatch.setattr(_evaluate, "_earlier_outputs", lambda out: seen.append(locked_by_another(out)) or real(out))
+    assert main(["evaluate", "--method", "otsu", "--out", str(tmp_path / "out"), "--no-plots", *QUIET]) == 0
+    assert seen == [True]

@@ -2,13 +2,16 @@
 
 import argparse
 import errno
+import json
 import os
 import re
 import stat
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
+from _locks import locked_by_another, needs_flock
 
 from skcardio.cli import _output, main
 from skcardio.cli._output import (
@@ -671,3 +674,187 @@ def test_out_dir_linked_to_nothing_is_refused_while_parsing(tmp_path):
     with pytest.raises(argparse.ArgumentTypeError,
                        match=re.escape(f"{out}: is a symbolic link to {tmp_path / 'gone'}, which does not exist")):
         out_dir(str(out))
+
+
+# Two runs into one --out, case-insensitive file systems, locks that cannot be taken, moves that cannot be undone.
+
+
+@needs_flock
+def test_out_is_locked_from_reading_the_record_to_the_last_move(tmp_path, monkeypatch):
+    """out was locked only while the staging folder was made: a concurrent run read a half-published record."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.csv").write_text("before")
+    seen = []
+    real_replace = os.replace
+
+    def replace(source, dest):
+        seen.append(("move", locked_by_another(out)))
+        return real_replace(source, dest)
+
+    def owned():
+        seen.append(("record", locked_by_another(out)))
+        return ["old.csv"]
+
+    monkeypatch.setattr(os, "replace", replace)
+    with staging(out, "test") as stage:
+        (stage / "a.csv").write_text("new")
+        publish(stage, out, owned=owned)
+    assert {step for step, _ in seen} == {"record", "move"} and all(locked for _, locked in seen)
+    assert not locked_by_another(out)  # released
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv"]
+
+
+@needs_flock
+def test_a_run_publishing_meanwhile_waits_then_removes_what_the_other_wrote(tmp_path, monkeypatch):
+    """B read the record while A's moves were in flight: A's outputs were mixed with B's, or listed by no record."""
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def record():  # each run's record lists its files, as evaluate.json does
+        return json.loads((out / "rec.json").read_text()) if (out / "rec.json").exists() else []
+
+    listed_a = '["a.csv", "only_a.csv", "rec.json"]'
+    stage_a = _stage_with(tmp_path, {"a.csv": "A", "only_a.csv": "A", "rec.json": listed_a}, "stage_a")
+    stage_b = _stage_with(tmp_path, {"a.csv": "B", "rec.json": '["a.csv", "rec.json"]'}, "stage_b")
+    run_b = threading.Thread(target=publish, args=(stage_b, out), kwargs={"owned": record})
+    real_replace = os.replace
+
+    def replace(source, dest):
+        if Path(source) == stage_a / "a.csv":  # A's first move: B publishes now
+            run_b.start()
+            run_b.join(timeout=0.5)  # B waits for out's lock (before: it was done by now)
+        return real_replace(source, dest)
+
+    monkeypatch.setattr(os, "replace", replace)
+    publish(stage_a, out, owned=record)
+    run_b.join(timeout=60)
+    assert not run_b.is_alive()
+    assert {p.name: p.read_text() for p in out.iterdir()} == {"a.csv": "B", "rec.json": '["a.csv", "rec.json"]'}
+
+
+def test_publish_goes_on_unlocked_where_flock_is_unsupported(tmp_path, monkeypatch):
+    """On a file system without flock (some NFS), staging and publish work as before, unlocked."""
+
+    class NoFlock:
+        LOCK_EX, LOCK_NB = 2, 4
+
+        @staticmethod
+        def flock(handle, operation):
+            raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    monkeypatch.setattr(_output, "fcntl", NoFlock)
+    out = tmp_path / "out"
+    with staging(out, "test") as stage:
+        (stage / "a.csv").write_text("new")
+        assert publish(stage, out, owned=lambda: ["old.csv"]) == ["a.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv"]
+
+
+def test_a_stale_name_that_is_an_output_under_another_case_is_kept(tmp_path, monkeypatch):
+    """Where case is ignored, P1/x.png (listed by the record) is p1/x.png (written now): it was moved aside, deleted."""
+    out = tmp_path / "out"
+    (out / "P1").mkdir(parents=True)
+    (out / "P1" / "volume_curve.png").write_text("earlier")
+    stage = _stage_with(tmp_path, {"p1/volume_curve.png": "new"})
+    real_replace = os.replace
+
+    def replace(source, dest):  # as such a file system: once moved in, the new file is P1/volume_curve.png too
+        real_replace(source, dest)
+        if Path(dest) == out / "p1" / "volume_curve.png":
+            (out / "P1" / "volume_curve.png").unlink()
+            os.link(dest, out / "P1" / "volume_curve.png")
+
+    monkeypatch.setattr(os, "replace", replace)
+    publish(stage, out, owned=["P1/volume_curve.png"])
+    assert (out / "P1" / "volume_curve.png").read_text() == "new"
+
+
+def test_a_stale_name_differing_in_case_only_is_removed_where_case_counts(tmp_path):
+    out = tmp_path / "out"
+    (out / "P1").mkdir(parents=True)
+    (out / "P1" / "volume_curve.png").write_text("earlier")
+    stage = _stage_with(tmp_path, {"p1/volume_curve.png": "new"})
+    publish(stage, out, owned=["P1/volume_curve.png"])
+    assert {str(p.relative_to(out)): p.read_text() for p in out.rglob("*") if p.is_file()} == {
+        "p1/volume_curve.png": "new"
+    }
+
+
+@needs_flock
+def test_a_staging_folder_that_cannot_be_locked_is_an_output_error(tmp_path, monkeypatch):
+    """Left unlocked (no descriptor left), a concurrent run would take it for a killed run's and remove it."""
+    real_open = os.open
+
+    def open_(path, flags, *args, **kwargs):
+        if os.path.basename(path).startswith(_output.STAGE_PREFIX):
+            raise OSError(errno.EMFILE, "Too many open files")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+    out = tmp_path / "out"
+    stage = rf"{re.escape(str(out))}/\.skcardio-staging-test-\w+"
+    expected = rf"^cannot lock the staging folder {stage}: Too many open files; unlocked, a concurrent run"
+    with pytest.raises(OutputError, match=expected):
+        with staging(out, "test"):
+            pass  # pragma: no cover
+    assert list(tmp_path.iterdir()) == []  # the folder removed, and out, created for it
+
+
+def _undo_fails(out: Path, monkeypatch) -> None:
+    """The stale old.csv cannot be moved aside, nor the earlier new.csv put back: out cannot be restored."""
+    real_replace = os.replace
+
+    def replace(source, dest):
+        if Path(source) == out / "old.csv" or (Path(dest) == out / "new.csv" and ".replaced-" in str(source)):
+            _no_file_system()
+        return real_replace(source, dest)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def _publish_new_csv(out: Path) -> None:
+    with staging(out, "test") as stage:
+        (stage / "new.csv").write_text("after")
+        publish(stage, out, owned=["old.csv"])
+
+
+def test_earlier_outputs_that_cannot_be_put_back_are_kept_and_named(tmp_path, monkeypatch):
+    """They were left in the staging folder, which was then deleted; the message said only "not fully restored"."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.csv").write_text("before")
+    (out / "new.csv").write_text("earlier")
+    _undo_fails(out, monkeypatch)
+    with pytest.raises(OutputError) as raised:
+        _publish_new_csv(out)
+    (kept,) = [p for p in out.iterdir() if p.name.startswith(".skcardio-kept-test-")]
+    (earlier,) = kept.glob(".replaced-*/0")
+    assert earlier.read_text() == "earlier" and (kept / "new.csv").read_text() == "after"
+    assert str(raised.value).endswith(
+        f"{out} could not be fully restored: {out / 'new.csv'} (Read-only file system; its earlier version is "
+        f"{earlier}); the files moved aside and this run's outputs are kept in {kept}"
+    )
+    monkeypatch.undo()
+    # No later run removes it, nor does a record listing a file there make one.
+    with staging(out, "test") as stage:
+        (stage / "a.csv").write_text("x")
+        publish(stage, out, owned=[str(earlier.relative_to(out))])
+    assert earlier.read_text() == "earlier"
+    with pytest.raises(OutputError, match=r"\.skcardio-kept-\* is reserved for skcardio's staging folders"):
+        publish(_stage_with(tmp_path, {f"{kept.name}/x.csv": "x"}), out)
+
+
+def test_a_kept_folder_that_cannot_be_renamed_stays_under_its_name(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.csv").write_text("before")
+    (out / "new.csv").write_text("earlier")
+    _undo_fails(out, monkeypatch)
+    monkeypatch.setattr(os, "rename", _no_file_system)
+    with pytest.raises(OutputError, match=r"kept in .*/\.skcardio-staging-test-\w+ \(it could not be renamed "
+                       r"\.skcardio-kept-test-\w+: Read-only file system; a later run into .* removes it"):
+        _publish_new_csv(out)
+    (stage,) = [p for p in out.iterdir() if p.name.startswith(".skcardio-staging-test-")]
+    (earlier,) = stage.glob(".replaced-*/0")
+    assert earlier.read_text() == "earlier"

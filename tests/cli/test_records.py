@@ -69,3 +69,20 @@ def test_only_relative_names_inside_out_count(tmp_path):
     assert inside_out(names) == ["a.csv", "P1/s.csv"]
     (tmp_path / "report.json").write_text(json.dumps({"files": names}))
     assert record_files(tmp_path / "report.json") == ["a.csv", "P1/s.csv"]
+
+
+@pytest.mark.parametrize("record, taken", [
+    ({"written_by": "skcardio report", "files": ["a.csv"]}, True),
+    ({"patients": [], "files": ["a.csv"]}, True),  # written before the mark: taken by the shape of the record
+    ({"files": ["a.csv"]}, False),  # another program's report.json
+    ({"written_by": "another tool", "patients": [], "files": ["a.csv"]}, False),
+    ({"patients": "P1", "files": ["a.csv"]}, False),
+])
+def test_a_record_without_the_mark_asked_for_keeps_every_file(tmp_path, caplog, record, taken):
+    (tmp_path / "report.json").write_text(json.dumps(record))
+    with caplog.at_level(logging.WARNING):
+        listed = record_files(tmp_path / "report.json", written_by="skcardio report", legacy_key="patients")
+    assert listed == (["a.csv"] if taken else None)
+    assert (f'{tmp_path / "report.json"}: not read as the record of an earlier run (no "written_by": '
+            f'"skcardio report": written by another program); the files of that run are kept' in caplog.text) != taken
+    assert record_files(tmp_path / "missing.json", written_by="skcardio report") == []

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pytest
 from _hostile import planted_fifo
+from _locks import locked_by_another, needs_flock
 
 from _cine_studies import phantom, write_study
 
@@ -726,3 +727,49 @@ def test_report_and_predict_keep_to_their_own_series_files(tmp_path, make_dicom,
     assert predict(other) == 0
     assert not (other / "series.csv").exists() and not (other / "stack" / "series7_mask.nii.gz").exists()
     assert all((other / name).is_file() for name in report_files)
+
+
+def test_report_removes_only_the_files_report_writes_that_its_own_record_lists(tmp_path, caplog):
+    """Any report.json with a "files" list decided what report removed: another program's, or a hand-edited one."""
+    from skcardio.cli._report import _earlier_outputs
+
+    ours = ["report.csv", "report.json", "bland_altman.png", "series.csv", "P1/volume_curve.png",
+            "P1/ed_es_overlay.png", "P1/slices.csv", "P1/series5_mask.nii.gz", "P1/series5-2_seg.dcm",
+            "P1/series_phase03_seg.dcm"]
+    others = ["notes.txt", "P1/notes.txt", "a/b/slices.csv", "P1/series5_mask.nii", "P1/series5.dcm", "slices.csv"]
+    for record in ({"written_by": "skcardio report", "patients": []}, {"patients": []}):  # today's, and before the mark
+        (tmp_path / "report.json").write_text(json.dumps({**record, "files": ours + others}))
+        assert _earlier_outputs(tmp_path) == ours
+    (tmp_path / "report.json").write_text(json.dumps({"files": ours}))  # another program's
+    assert _earlier_outputs(tmp_path) == []
+    assert 'no "written_by": "skcardio report": written by another program' in caplog.text
+
+
+def test_another_programs_report_json_removes_nothing(tmp_path, make_dicom, monkeypatch):
+    write_study(make_dicom, tmp_path / "a", n_phases=3, n_slices=2)
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _PoolsOfEighty()))
+    out = tmp_path / "out"
+    (out / "x").mkdir(parents=True)
+    (out / "x" / "slices.csv").write_text("another program's")
+    (out / "report.json").write_text(json.dumps({"files": ["x/slices.csv"]}))
+    assert _report_a(tmp_path, out) == 0
+    assert (out / "x" / "slices.csv").read_text() == "another program's"
+    assert json.loads((out / "report.json").read_text())["written_by"] == "skcardio report"
+
+
+@needs_flock
+def test_report_and_predict_read_the_earlier_record_with_out_locked(tmp_path, make_dicom, monkeypatch):
+    """Read unlocked, a concurrent run's half-published record replaced another's: files listed by no record."""
+    from skcardio.cli import _predict, _report
+
+    write_study(make_dicom, tmp_path / "a", n_phases=3, n_slices=2)
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _PoolsOfEighty()))
+    seen = []
+    for module in (_report, _predict):
+        real = module._earlier_outputs
+        monkeypatch.setattr(module, "_earlier_outputs",
+                            lambda out, real=real, name=module.__name__: seen.append((name, locked_by_another(out)))
+                            or real(out))
+    assert _report_a(tmp_path, tmp_path / "r") == 0
+    assert main(["predict", str(tmp_path / "a"), "--out", str(tmp_path / "p"), "--no-progress"]) == 0
+    assert seen == [("skcardio.cli._report", True), ("skcardio.cli._predict", True)]
