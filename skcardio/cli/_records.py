@@ -24,7 +24,11 @@ from pathlib import Path
 
 from ..exceptions import SkcardioError
 
-__all__ = ["RecordError", "read_record", "inside_out", "record_files", "kept_warning"]
+__all__ = ["RecordError", "read_record", "inside_out", "record_files", "kept_warning", "REPORT_WRITTEN_BY"]
+
+#: ``report.json``'s ``"written_by"``: a ``report.json`` of another program, without it, removes nothing
+#: and owns no ``series.csv``.
+REPORT_WRITTEN_BY = "skcardio report"
 
 logger = logging.getLogger("skcardio.cli")
 

@@ -20,7 +20,7 @@ from .._text import readable, text_file
 from ._arguments import add_threads_argument, apply_threads, positive_int
 from ._output import check_destinations, check_outside_inputs, out_dir, publish, staging, unique_names
 from ._problems import report_problems
-from ._records import record_files
+from ._records import REPORT_WRITTEN_BY, record_files
 from ._series import SERIES_CSV, check_extras, check_series_index
 from ._series import add_arguments as add_series_arguments
 from ._trim_option import add_trim_argument, level_text, trim_level
@@ -42,8 +42,8 @@ CSV_FIELDS = (
 #: Files written for each patient, in ``<folder>/``.
 PATIENT_FILES = ("volume_curve.png", "ed_es_overlay.png", "slices.csv")
 SUMMARY_FILES = ("report.csv", "report.json", "bland_altman.png")
-#: ``report.json``'s ``"written_by"``: a ``report.json`` of another program, without it, removes nothing.
-WRITTEN_BY = "skcardio report"
+#: ``report.json``'s ``"written_by"`` (one name, shared with the series.csv ownership check).
+WRITTEN_BY = REPORT_WRITTEN_BY
 #: The series files report writes in a patient's folder (``_series.write_series_files``): ``series5_mask.nii.gz``,
 #: ``series5-2_seg.dcm``, ``series5_phase03_seg.dcm``, ``series_seg.dcm`` (no SeriesNumber).
 _SERIES_FILE = re.compile(r"series(-?\d+)?(-\d+)?(_mask\.nii\.gz|_seg\.dcm|_phase\d+_seg\.dcm)")

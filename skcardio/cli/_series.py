@@ -24,7 +24,7 @@ import numpy as np
 
 from .._text import text_file
 from ._output import OutputError
-from ._records import RecordError, inside_out, kept_warning, read_record, record_files
+from ._records import REPORT_WRITTEN_BY, RecordError, inside_out, kept_warning, read_record, record_files
 from ._trim_option import algorithm_name, level_text
 
 __all__ = [
@@ -179,12 +179,14 @@ def series_index_owner(out: Path) -> str | None:
     -------
     str or None
         ``"report"``, ``"predict"``, ``"unknown"`` when a ``report.json`` is
-        there but cannot be read (a warning says so: neither command then
-        removes or replaces it), or None when there is no ``series.csv``.
+        there but cannot be read or was not written by ``report`` (a warning
+        says so: neither command then removes or replaces it), or None when
+        there is no ``series.csv``.
     """
     if not os.path.lexists(out / SERIES_CSV):
         return None
-    listed = record_files(out / REPORT_RECORD)
+    # Only a report.json that report wrote: another program's must not make report replace predict's index.
+    listed = record_files(out / REPORT_RECORD, written_by=REPORT_WRITTEN_BY, legacy_key="patients")
     if listed is None:
         return "unknown"
     return "report" if SERIES_CSV in listed else "predict"

@@ -773,3 +773,22 @@ def test_report_and_predict_read_the_earlier_record_with_out_locked(tmp_path, ma
     assert _report_a(tmp_path, tmp_path / "r") == 0
     assert main(["predict", str(tmp_path / "a"), "--out", str(tmp_path / "p"), "--no-progress"]) == 0
     assert seen == [("skcardio.cli._report", True), ("skcardio.cli._predict", True)]
+
+
+def test_another_programs_report_json_does_not_give_report_predicts_series_index(
+    tmp_path, make_dicom, monkeypatch, capsys
+):
+    """A report.json that skcardio report did not write listed series.csv: report then replaced predict's."""
+    pytest.importorskip("nibabel")
+    write_study(make_dicom, tmp_path / "a", n_phases=2, n_slices=3)
+    write_study(make_dicom, tmp_path / "stack", n_phases=1, n_slices=3, series_number=7)
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _PoolsOfEighty()))
+    out = tmp_path / "out"
+    assert main(["predict", str(tmp_path / "stack"), "--out", str(out), "--no-progress", "--nifti"]) == 0
+    (out / "report.json").write_text(json.dumps({"files": ["series.csv"], "tool": "another program"}))
+    before = _files(out)
+    capsys.readouterr()
+    assert _report_a(tmp_path, out, "--nifti") == 2
+    err = capsys.readouterr().err
+    assert "series.csv" in err and "report" in err
+    assert _files(out) == before
