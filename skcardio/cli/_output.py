@@ -338,6 +338,11 @@ def deferred_signals() -> Iterator[None]:
         raise Interrupted(signum)
 
 
+def _drop_pending_signal() -> None:
+    global _pending
+    _pending = None
+
+
 @contextmanager
 def staging(out: Path, command: str) -> Iterator[Path]:
     """A fresh hidden folder inside ``out`` (created if missing), removed at the end.
@@ -369,6 +374,9 @@ def staging(out: Path, command: str) -> Iterator[Path]:
         yield stage
     except _NotRestored as exc:
         kept = exc.kept  # it holds earlier outputs that publish could not put back: never deleted
+        # A Ctrl-C held during those moves must not turn this error, which names the kept folder,
+        # into "interrupted: out left unchanged".
+        _drop_pending_signal()
         raise
     except OSError as exc:
         raise OutputError(f"writing the outputs failed, {out} left unchanged: {exc}") from exc

@@ -5,6 +5,7 @@ import errno
 import json
 import os
 import re
+import signal
 import stat
 import tempfile
 import threading
@@ -16,8 +17,10 @@ from _locks import locked_by_another, needs_flock
 from skcardio.cli import _output, main
 from skcardio.cli._output import (
     NAME_MAX,
+    Interrupted,
     OutputError,
     atomic_file,
+    catching_signals,
     check_outside_inputs,
     fit_name,
     out_dir,
@@ -858,3 +861,25 @@ def test_a_kept_folder_that_cannot_be_renamed_stays_under_its_name(tmp_path, mon
     (stage,) = [p for p in out.iterdir() if p.name.startswith(".skcardio-staging-test-")]
     (earlier,) = stage.glob(".replaced-*/0")
     assert earlier.read_text() == "earlier"
+
+
+def test_a_signal_during_moves_that_cannot_be_undone_does_not_hide_the_kept_folder(tmp_path, monkeypatch):
+    """Ctrl-C during such a publish ended as "interrupted: out left unchanged", the kept folder unnamed."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.csv").write_text("before")
+    (out / "new.csv").write_text("earlier")
+    _undo_fails(out, monkeypatch)
+    failing_replace = os.replace
+
+    def replace(source, dest):
+        if Path(source) == out / "old.csv":
+            os.kill(os.getpid(), signal.SIGINT)  # held by publish until its moves are over
+        return failing_replace(source, dest)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with catching_signals(), pytest.raises(OutputError) as raised:
+        _publish_new_csv(out)
+    assert not isinstance(raised.value, Interrupted)
+    (kept,) = [p for p in out.iterdir() if p.name.startswith(".skcardio-kept-test-")]
+    assert f"kept in {kept}" in str(raised.value)
