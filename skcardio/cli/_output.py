@@ -474,7 +474,14 @@ def _flock(folder: Path, *, wait: bool) -> int | None:
         return None
     handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise
+            # Another command is publishing into the same folder: say why nothing seems to happen.
+            logger.warning("waiting for another skcardio command that is writing to %s", folder)
+            fcntl.flock(handle, fcntl.LOCK_EX)
     except BaseException:  # an interruption while waiting, too: the descriptor is not leaked
         os.close(handle)
         raise

@@ -883,3 +883,26 @@ def test_a_signal_during_moves_that_cannot_be_undone_does_not_hide_the_kept_fold
     assert not isinstance(raised.value, Interrupted)
     (kept,) = [p for p in out.iterdir() if p.name.startswith(".skcardio-kept-test-")]
     assert f"kept in {kept}" in str(raised.value)
+
+
+@needs_flock
+def test_a_command_waiting_for_another_ones_lock_says_so(tmp_path, caplog):
+    """flock OUT skcardio ... --out OUT (or a slow run beside) waited silently."""
+    import fcntl
+
+    out = tmp_path / "out"
+    out.mkdir()
+    held = os.open(out, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # another run publishing
+    releaser = threading.Timer(0.3, os.close, (held,))
+    releaser.start()
+    with caplog.at_level("WARNING", logger="skcardio.cli"):
+        handle = _output._lock(out, wait=True)
+    releaser.join()
+    assert handle is not None
+    os.close(handle)
+    assert f"waiting for another skcardio command that is writing to {out}" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="skcardio.cli"):
+        os.close(_output._lock(out, wait=True))  # free: no message
+    assert "waiting" not in caplog.text
