@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import errno
-import io
 import logging
 import re
 import sys
@@ -26,7 +25,7 @@ from ._output import (
     unique_names,
 )
 from ._problems import report_problems
-from ._records import RecordError, inside_out, kept_warning, read_record
+from ._records import record_column
 from ._series import (
     SERIES_CSV,
     check_extras,
@@ -426,14 +425,8 @@ def _owned_now(out: Path, *, writes_series: bool) -> list[str]:
 
 def _earlier_outputs(out: Path) -> list[str]:
     """Slice files that the ``predictions.csv`` of an earlier run in ``out`` lists (none if it cannot be trusted)."""
-    path = out / "predictions.csv"
-    try:
-        text = read_record(path, "CSV")
-        stems = [] if text is None else [row.get("output_stem") for row in csv.DictReader(io.StringIO(text, newline=""))]
-    except (RecordError, csv.Error) as exc:
-        kept_warning(path, exc)
-        return []
-    return [f"{stem}{suffix}" for stem in inside_out(stems) for suffix in _SUFFIXES]
+    stems = record_column(out / "predictions.csv", "output_stem") or []
+    return [f"{stem}{suffix}" for stem in stems for suffix in _SUFFIXES]
 
 
 def _remove_outputs(stage: Path, stem: Path) -> None:

@@ -16,6 +16,8 @@ so is a ``report.json`` that another program wrote (without ``report``'s
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import os
@@ -24,7 +26,9 @@ from pathlib import Path
 
 from ..exceptions import SkcardioError
 
-__all__ = ["RecordError", "read_record", "inside_out", "record_files", "kept_warning", "REPORT_WRITTEN_BY"]
+__all__ = [
+    "RecordError", "read_record", "inside_out", "record_files", "record_column", "kept_warning", "REPORT_WRITTEN_BY",
+]
 
 #: ``report.json``'s ``"written_by"``: a ``report.json`` of another program, without it, removes nothing
 #: and owns no ``series.csv``.
@@ -111,6 +115,31 @@ def record_files(path: Path, *, written_by: str | None = None, legacy_key: str |
         kept_warning(path, exc)
         return None
     return inside_out(names)
+
+
+def record_column(path: Path, column: str) -> list[str] | None:
+    """The values of ``column`` in a CSV record (``predictions.csv``, ``series.csv``) that lie inside ``--out``.
+
+    Parameters
+    ----------
+    path : Path
+        The record, inside ``--out``.
+    column : str
+        The column naming the files (``"output_stem"``, ``"file"``).
+
+    Returns
+    -------
+    list of str or None
+        ``[]`` when there is no record; None when there is one that cannot
+        be trusted (a warning says so: the caller keeps every file).
+    """
+    try:
+        text = read_record(path, "CSV")
+        values = [] if text is None else [row.get(column) for row in csv.DictReader(io.StringIO(text, newline=""))]
+    except (RecordError, csv.Error) as exc:
+        kept_warning(path, exc)
+        return None
+    return inside_out(values)
 
 
 def _marked(record: dict, written_by: str, legacy_key: str | None) -> bool:

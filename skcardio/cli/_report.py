@@ -42,8 +42,6 @@ CSV_FIELDS = (
 #: Files written for each patient, in ``<folder>/``.
 PATIENT_FILES = ("volume_curve.png", "ed_es_overlay.png", "slices.csv")
 SUMMARY_FILES = ("report.csv", "report.json", "bland_altman.png")
-#: ``report.json``'s ``"written_by"`` (one name, shared with the series.csv ownership check).
-WRITTEN_BY = REPORT_WRITTEN_BY
 #: The series files report writes in a patient's folder (``_series.write_series_files``): ``series5_mask.nii.gz``,
 #: ``series5-2_seg.dcm``, ``series5_phase03_seg.dcm``, ``series_seg.dcm`` (no SeriesNumber).
 _SERIES_FILE = re.compile(r"series(-?\d+)?(-\d+)?(_mask\.nii\.gz|_seg\.dcm|_phase\d+_seg\.dcm)")
@@ -484,7 +482,7 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_se
     if dicom_seg or nifti:
         write_series_index(stage, series_index)
         files.add(SERIES_CSV)
-    summary = {"written_by": WRITTEN_BY, "patients": entries, "files": sorted(files), "boundary_level": boundary_level,
+    summary = {"written_by": REPORT_WRITTEN_BY, "patients": entries, "files": sorted(files), "boundary_level": boundary_level,
                "skipped": [{"path": path, "reason": reason} for path, reason in skipped]}
     with text_file(stage / "report.json") as handle:
         json.dump(_jsonable(summary), handle, indent=1, allow_nan=False)
@@ -671,7 +669,7 @@ def _earlier_outputs(out: Path) -> list[str]:
     names listed, only those report writes count (:func:`_is_report_output`),
     as for evaluate: a hand-edited record cannot remove the user's other files.
     """
-    listed = record_files(out / "report.json", written_by=WRITTEN_BY, legacy_key="patients") or []
+    listed = record_files(out / "report.json", written_by=REPORT_WRITTEN_BY, legacy_key="patients") or []
     return [name for name in listed if _is_report_output(name)]
 
 

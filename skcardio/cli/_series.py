@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import logging
 import os
 from collections import defaultdict
@@ -24,7 +23,7 @@ import numpy as np
 
 from .._text import text_file
 from ._output import OutputError
-from ._records import REPORT_WRITTEN_BY, RecordError, inside_out, kept_warning, read_record, record_files
+from ._records import REPORT_WRITTEN_BY, record_column, record_files
 from ._trim_option import algorithm_name, level_text
 
 __all__ = [
@@ -222,16 +221,10 @@ def earlier_series_outputs(out: Path) -> list[str]:
     (:func:`series_index_owner`), or cannot be trusted (a link, a pipe, too
     large: a warning): the files are then kept.
     """
-    path = out / SERIES_CSV
     if series_index_owner(out) != "predict":
         return []
-    try:
-        text = read_record(path, "CSV")
-        files = [] if text is None else [row.get("file") for row in csv.DictReader(io.StringIO(text, newline=""))]
-    except (RecordError, csv.Error) as exc:
-        kept_warning(path, exc)
-        return []
-    return [SERIES_CSV, *inside_out(files)]
+    files = record_column(out / SERIES_CSV, "file")
+    return [] if files is None else [SERIES_CSV, *files]
 
 
 def _by_series(rows: list[dict]) -> dict[tuple[str, str], list]:

@@ -9,11 +9,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._methods import PRECISIONS
-
 __all__ = [
-    "UNet", "SegmentationLoss", "WarmupCosine", "TARGETS", "MAX_DEPTH", "PRECISIONS", "n_parameters",
-    "autocast_dtype", "precision_context",
+    "UNet", "SegmentationLoss", "WarmupCosine", "TARGETS", "MAX_DEPTH", "n_parameters", "autocast_dtype",
+    "precision_context",
 ]
 
 #: ``UNetSegmenter(target=...)`` values -> the masks predicted, in channel order.
@@ -27,6 +25,7 @@ TARGETS = {
 #: describe: ``2 ** (depth - 1)`` must divide the image size, and 16 levels
 #: already need images of 32768 pixels a side.
 MAX_DEPTH = 16
+
 
 def autocast_dtype(precision: str) -> torch.dtype | None:
     """The dtype the network's convolutions compute in for ``precision`` (None: float32, no autocast).

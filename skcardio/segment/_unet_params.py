@@ -8,8 +8,9 @@ import numpy as np
 
 from .._numbers import check_real as _check_real
 from .._numbers import check_bool, is_int, is_number
+from .._methods import PRECISIONS
 from ..io import get_limits
-from ._unet_net import MAX_DEPTH, PRECISIONS, TARGETS, SegmentationLoss, n_parameters
+from ._unet_net import MAX_DEPTH, TARGETS, SegmentationLoss, n_parameters
 
 if TYPE_CHECKING:
     from ._unet import UNetSegmenter
