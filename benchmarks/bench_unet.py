@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_unet.py [DATA] [--folds 3] [--set NAME=VALUE ...] [--dicom-repeat K]
-                                    [--balance none|group|patient] [--models DIR]
+                                    [--balance none|group|patient] [--patient-fraction F] [--models DIR]
                                     [--skip-cv] [--overhead-epochs 4] [--repeat 2]
                                     [--speed-slices 240] [--train-epochs 0] [--threads 2]
                                     [--json FILE]
@@ -84,6 +84,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shutil
@@ -201,6 +202,21 @@ def training_index(n: int, test: np.ndarray, icontour: np.ndarray, dicom_repeat:
     return np.concatenate([train, *[dicom] * (dicom_repeat - 1)])
 
 
+def patient_subset(train: np.ndarray, groups: np.ndarray, pathology: np.ndarray, fraction: float) -> np.ndarray:
+    """``train``'s slices of ``ceil(fraction * n)`` of each pathology group's ``n`` patients.
+
+    The patients are the first ones of a seeded permutation per group, so a smaller fraction keeps a
+    subset of a larger one's patients (nested training sets: the learning curve's points differ only
+    by the patients added).
+    """
+    rng = np.random.default_rng(0)
+    kept = []
+    for group in np.unique(pathology[train]):
+        patients = np.unique(groups[train][pathology[train] == group])
+        kept += rng.permutation(patients)[:math.ceil(fraction * len(patients))].tolist()
+    return train[np.isin(groups[train], kept)]
+
+
 def balance_weights(labels: np.ndarray) -> np.ndarray:
     """One weight per training slice giving each distinct label (group or patient) the same total weight."""
     _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
@@ -209,14 +225,17 @@ def balance_weights(labels: np.ndarray) -> np.ndarray:
 
 def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int | None = None,
                hold_out: list[str] | None = None, png_labels: str = "as-given", dicom_repeat: int = 1,
-               balance: str = "none") -> dict:
+               balance: str = "none", patient_fraction: float = 1.0) -> dict:
     """Fit one model per fold, save it, score every prediction-time option on its held-out patients.
 
     ``hold_out`` replaces the stratified folds by leave-one-patient-out folds, one per listed patient,
     each model trained on every other patient. ``dicom_repeat`` > 1 puts the training patients' DICOM
     slices (those with an i-contour file) that many times in each fold's training set. ``balance``
     ("group" or "patient") weights the training slices so that each pathology group or patient gets
-    the same share of the draws (``sample_weight``).
+    the same share of the draws (``sample_weight``). ``patient_fraction`` < 1 trains each fold on a
+    stratified share of its training patients (:func:`patient_subset`) for as many optimiser steps as
+    the whole fold would take (``max_epochs`` scaled by the ratio of slices), so the points of a learning
+    curve differ in data, not in training length.
     """
     X, y, groups = data["images"], data["y"], data["groups"]
     spacing = data["spacing"]
@@ -230,7 +249,14 @@ def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int |
             continue
         test = np.array(fold["test_index"])
         train = training_index(n, test, data["icontour"], dicom_repeat)
-        model = UNetSegmenter(**{"random_state": 0, **params})  # --set random_state=N for another seed
+        fold_params = {"random_state": 0, **params}  # --set random_state=N for another seed
+        if patient_fraction < 1:
+            subset = patient_subset(train, groups, data["pathology"], patient_fraction)
+            epochs = fold_params.get("max_epochs", UNetSegmenter().max_epochs)
+            fold_params["max_epochs"] = round(epochs * len(train) / len(subset))
+            fold.update(train_patients=sorted(set(groups[subset])), max_epochs=fold_params["max_epochs"])
+            train = subset
+        model = UNetSegmenter(**fold_params)
         load_before = load_average()
         start = time.perf_counter()
         weights = None if balance == "none" else balance_weights(
@@ -242,7 +268,7 @@ def grouped_cv(data: dict, params: dict, n_folds: int, models: Path, only: int |
         model.save(fold_model_path(models, fold))
         folds_path(models).write_text(json.dumps({"params": params, "png_labels": png_labels,
                                                   "dicom_repeat": dicom_repeat, "balance": balance,
-                                                  "folds": folds},
+                                                  "patient_fraction": patient_fraction, "folds": folds},
                                                  indent=1, default=list))
         model.predict(X[test[:2]])  # warm-up: oneDNN builds its kernels once
         for option in INFERENCE:
@@ -282,7 +308,7 @@ def group_table(data: dict, option: dict) -> str:
 
 
 #: folds.json settings that the parts of a merge must share.
-TRAINING_SETTINGS = ("params", "png_labels", "dicom_repeat", "balance")
+TRAINING_SETTINGS = ("params", "png_labels", "dicom_repeat", "balance", "patient_fraction")
 
 
 def merge_folds(parts: list[Path], out: Path) -> dict:
@@ -550,6 +576,9 @@ def main() -> None:
                         help="put the training patients' DICOM slices K times in each fold's training set")
     parser.add_argument("--balance", choices=("none", "group", "patient"), default="none",
                         help="give each pathology group (patient) of a training set the same share of the draws")
+    parser.add_argument("--patient-fraction", type=float, default=1.0, metavar="F",
+                        help="learning curve: train each fold on ceil(F * n) of each group's n training patients, "
+                             "for the whole fold's number of optimiser steps")
     parser.add_argument("--correct-offset", action="store_true", help="with --score-only: each fold model first "
                         "measures the labels' offset on its training slices (UNetSegmenter.calibrate_offset)")
     parser.add_argument("--trim-boundary", choices=TRIM_SOURCES, help="with --score-only: trim the masks' dark "
@@ -567,10 +596,13 @@ def main() -> None:
     for flag, value in (("--correct-offset", args.correct_offset), ("--trim-boundary", args.trim_boundary)):
         if value and not args.score_only:
             parser.error(f"{flag} re-scores saved fold models; it needs --score-only DIR")
+    if not 0 < args.patient_fraction <= 1:
+        parser.error(f"--patient-fraction must be in (0, 1], got {args.patient_fraction}")
     if args.balance != "none" and args.dicom_repeat != 1:
         parser.error("--balance weights each group's (patient's) slices to one share, which undoes --dicom-repeat; "
                      "give one of them")
-    for flag, value, default in (("--dicom-repeat", args.dicom_repeat, 1), ("--balance", args.balance, "none")):
+    for flag, value, default in (("--dicom-repeat", args.dicom_repeat, 1), ("--balance", args.balance, "none"),
+                                 ("--patient-fraction", args.patient_fraction, 1.0)):
         if value != default and (args.score_only or args.skip_cv):
             parser.error(f"{flag} changes the cross-validation's training; it does nothing with --score-only "
                          "or --skip-cv")
@@ -597,6 +629,7 @@ def main() -> None:
                      "date": time.strftime("%Y-%m-%d")}
     if not args.score_only:  # score-only records the scored models' own (trained_*)
         results["dicom_repeat"], results["balance"] = args.dicom_repeat, args.balance
+        results["patient_fraction"] = args.patient_fraction
     models = Path(args.models)
     if args.score_only:
         folders = [Path(folder) for folder in args.score_only.split(",")]
@@ -619,7 +652,7 @@ def main() -> None:
         if hold_out == ["dicom"]:
             hold_out = sorted(set(groups[data["icontour"] != ""]))
         results["cv"] = cv = grouped_cv(data, params, args.folds, models, args.fold, hold_out, args.png_labels,
-                                        args.dicom_repeat, args.balance)
+                                        args.dicom_repeat, args.balance, args.patient_fraction)
         # With --fold or --hold-out, only the held-out slices are scored: the tables cover those.
         scored = ~np.isnan(np.asarray(cv["options"][0]["dice"]))
         data = scored_part(data, cv["options"][0])[0]
