@@ -623,7 +623,8 @@ def main() -> None:
           f"({torch.get_num_threads()} threads); {len(images)} slices of {len(set(groups))} patients; "
           f"{_scored_models(args.score_only)}params {params or 'defaults'}; "
           f"PNG labels {args.png_labels}"
-          + ("" if args.score_only else f"; DICOM repeat {args.dicom_repeat}; balance {args.balance}")
+          + ("" if args.score_only else f"; DICOM repeat {args.dicom_repeat}; balance {args.balance}; "
+                                        f"patient fraction {args.patient_fraction}")
           + f"; load {load_average()}", flush=True)
     results: dict = {"params": params, "png_labels": args.png_labels, "threads": torch.get_num_threads(),
                      "date": time.strftime("%Y-%m-%d")}
