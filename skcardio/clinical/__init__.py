@@ -6,11 +6,11 @@ U-Net, classical) with the study's :class:`~skcardio.io.CineGeometry` (from
 from myocardium masks: :func:`lv_mass` (``docs/epicardium.md``).
 """
 
-from ._expert import expert_masks
+from ._expert import expert_areas, expert_masks
 from ._mass import MYOCARDIUM_DENSITY, lv_mass
 from ._measure import StudyMeasurement, measure_study, segment_study
 from ._slices import SliceSelection, select_lv_slices
-from ._volumes import CardiacFunction, cardiac_function, lv_volumes, slice_areas
+from ._volumes import CardiacFunction, cardiac_function, lv_volumes, slice_areas, volumes_from_areas
 
 __all__ = [
     "MYOCARDIUM_DENSITY",
@@ -18,6 +18,7 @@ __all__ = [
     "SliceSelection",
     "StudyMeasurement",
     "cardiac_function",
+    "expert_areas",
     "expert_masks",
     "lv_mass",
     "lv_volumes",
@@ -25,4 +26,5 @@ __all__ = [
     "segment_study",
     "select_lv_slices",
     "slice_areas",
+    "volumes_from_areas",
 ]

@@ -12,9 +12,9 @@ import numpy as np
 
 from ..exceptions import StudyError
 from ..io import CineGeometry, CineStudy
-from ._expert import expert_masks
+from ._expert import read_expert
 from ._slices import SliceSelection, select_lv_slices
-from ._volumes import CardiacFunction, cardiac_function, lv_volumes
+from ._volumes import CardiacFunction, cardiac_function, lv_volumes, volumes_from_areas
 
 __all__ = ["StudyMeasurement", "segment_study", "measure_study"]
 
@@ -101,8 +101,9 @@ class StudyMeasurement:
     expert_masks : ndarray (n_phases, n_slices, H, W) bool or None, default=None
         The expert's masks (:func:`expert_masks`), False where not contoured.
     expert_volumes : ndarray (n_phases,) or None, default=None
-        Volumes from the expert's contours on their own phases and slices
-        (NaN at phases without any contour).
+        Volumes from the expert's contours (their polygons' areas,
+        :func:`expert_areas`) on their own phases and slices (NaN at phases
+        without any contour).
     expert : CardiacFunction or None, default=None
         The expert's function (ED/ES = the contoured phases of largest and
         smallest volume).
@@ -198,7 +199,9 @@ def measure_study(
     The automatic volumes count the slices chosen by
     :func:`select_lv_slices`. With
     ``contours`` (instance number -> i-contour file), the expert's volumes
-    are computed on their own phases and slices, and the automatic masks of
+    are computed on their own phases and slices from the polygons' areas
+    (:func:`expert_areas`: as drawn, not the masks, which count about half a
+    boundary pixel more), and the automatic masks of
     exactly those images give the "model on the expert's images" volumes,
     whose ED and ES are the expert's phases.
 
@@ -258,14 +261,16 @@ def measure_study(
     function = cardiac_function(volumes, heart_rate=rate) if np.isfinite(volumes).any() else _no_function(rate)
     expert = {}
     if contours:
-        truth, observed = expert_masks(study, contours)
+        truth, areas, observed = read_expert(study, contours)
         if not observed.any():  # each left out with a warning: no expert volume to compare with
             first = sorted(contours.items())[0][1]
             raise StudyError(
                 f"{study.patient_id or 'the study'} ({Path(study.geometry.paths[0, 0]).parent}): none of the "
                 f"{len(contours)} expert contour(s) encloses a pixel of its image, e.g. {first}"
             )
-        expert_volumes = lv_volumes(truth, geometry, observed=observed)
+        # The expert's volumes from the polygons as drawn (not their masks, which count half a
+        # boundary pixel more); the model's from its masks on the same images.
+        expert_volumes = volumes_from_areas(areas, geometry, observed=observed)
         reference = cardiac_function(expert_volumes, heart_rate=rate)
         model_volumes = lv_volumes(masks & observed[:, :, None, None], geometry, observed=observed)
         expert = dict(

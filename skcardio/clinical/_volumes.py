@@ -14,7 +14,7 @@ from ..exceptions import SkcardioWarning
 from ..io import CineGeometry
 from ..utils._validation import check_cine_masks
 
-__all__ = ["CardiacFunction", "slice_areas", "lv_volumes", "cardiac_function"]
+__all__ = ["CardiacFunction", "slice_areas", "lv_volumes", "volumes_from_areas", "cardiac_function"]
 
 
 def slice_areas(masks: ArrayLike, geometry: CineGeometry) -> np.ndarray:
@@ -102,7 +102,56 @@ def lv_volumes(
     >>> lv_volumes(masks, geometry).round(2)  # 317 pixels x 1.5625 mm² x 8 mm x 5 (or 3) slices
     array([19.81, 11.89])
     """
-    areas = slice_areas(masks, geometry)
+    return volumes_from_areas(slice_areas(masks, geometry), geometry, slices=slices, observed=observed)
+
+
+def volumes_from_areas(
+    areas: ArrayLike,
+    geometry: CineGeometry,
+    *,
+    slices: ArrayLike | None = None,
+    observed: ArrayLike | None = None,
+) -> np.ndarray:
+    """Volume of every phase in mL from the blood-pool area of every image, by summation of discs.
+
+    The formula of :func:`lv_volumes`, on areas already measured (e.g. the
+    expert's polygon areas, :func:`~skcardio.clinical.expert_areas`).
+
+    Parameters
+    ----------
+    areas : array-like of shape (n_phases, n_slices)
+        Areas in mm².
+    geometry : CineGeometry
+        The study's geometry (slice positions).
+    slices : array-like of shape (n_slices,), bool, or of slice indices, default=None
+        Slices to count; all by default.
+    observed : array-like of shape (n_phases, n_slices), bool, default=None
+        Which images were measured: a phase with none has volume NaN.
+
+    Returns
+    -------
+    ndarray of shape (n_phases,)
+        Volumes in mL.
+
+    Examples
+    --------
+    Two slices 8 mm apart, areas in mm² at two phases:
+
+    >>> import numpy as np
+    >>> from skcardio.clinical import volumes_from_areas
+    >>> from skcardio.io import CineGeometry
+    >>> geometry = CineGeometry((1.25, 1.25), np.array([0.0, 8.0]), 8.0, "ImagePositionPatient", "",
+    ...                         8.0, (0.0, 0.0, 1.0), np.zeros((2, 2)), np.ones((2, 2), int),
+    ...                         np.empty((2, 2), object), ("1",))
+    >>> volumes_from_areas([[1000.0, 500.0], [600.0, 0.0]], geometry)  # (1000 + 500) x 8 / 1000 mL
+    array([12. ,  4.8])
+    """
+    areas = np.asarray(areas, float)
+    if areas.ndim != 2 or areas.shape[1] != geometry.n_slices:
+        raise ValueError(
+            f"areas must have shape (n_phases, n_slices) with the geometry's {geometry.n_slices} slice(s), "
+            f"got {areas.shape}"
+        )
     weights = geometry.disc_thickness.copy()
     if slices is not None:
         weights = weights * _slice_mask(slices, geometry.n_slices)

@@ -79,7 +79,8 @@ def test_dataset_report(model_path, dataset, tmp_path, capsys):
     for key in ("expert_edv_ml", "expert_esv_ml", "expert_ef_pct", "model_on_expert_ef_pct", "edv_ml", "ef_pct"):
         value, want = rows["P1"][key], expected[key]
         assert (value == "" and math.isnan(want)) or float(value) == pytest.approx(want, abs=0.006), key
-    assert float(rows["P1"]["expert_edv_ml"]) == pytest.approx(3 * 19 * 19 * 1.5 * 1.5 * 8 / 1000, abs=0.006)
+    # The expert's volume from the 18 x 18 px squares as drawn (their masks hold 19 x 19 pixel centres).
+    assert float(rows["P1"]["expert_edv_ml"]) == pytest.approx(3 * 18 * 18 * 1.5 * 1.5 * 8 / 1000, abs=0.006)
     assert rows["P1"]["expert_ed_phase"] == "0" and rows["P1"]["expert_es_phase"] == "3"
     assert rows["P2"]["expert_ef_pct"] == "" and rows["P2"]["heart_rate_bpm"] == "60.00"
     report = json.loads((out / "report.json").read_text())
@@ -100,7 +101,7 @@ def test_one_patient_folder_of_a_dataset_keeps_its_expert_contours(model_path, d
     assert main(argv) == 0
     (row,) = read_rows(out)
     assert row["folder"] == "P1" and row["expert_ed_phase"] == "0" and row["expert_es_phase"] == "3"
-    assert float(row["expert_edv_ml"]) == pytest.approx(3 * 19 * 19 * 1.5 * 1.5 * 8 / 1000, abs=0.006)
+    assert float(row["expert_edv_ml"]) == pytest.approx(3 * 18 * 18 * 1.5 * 1.5 * 8 / 1000, abs=0.006)  # polygons as drawn
     # Named relatively, from inside the folder: the same patient, the same contours.
     monkeypatch.chdir(dataset / "dicoms" / "P1")
     assert main(["report", ".", "--model", str(model_path), "--out", str(tmp_path / "dot"), "--no-progress",
