@@ -569,6 +569,11 @@ def _entry(result: _Result) -> dict:
         trigger_times_ms=g.trigger_times.round(2).tolist(),
         slices=m.selection.table(g),
     )
+    if m.expert_observed is not None:
+        # Which slices the expert contoured (at how many phases): tells a difference in the slices
+        # counted from a difference in segmentation when the automatic volumes differ from the expert's.
+        for slice_row, count in zip(entry["slices"], m.expert_observed.sum(axis=0)):
+            slice_row["expert_contours"] = int(count)
     return entry
 
 

@@ -91,6 +91,11 @@ def test_dataset_report(model_path, dataset, tmp_path, capsys):
                  "P1/slices.csv", "P2/volume_curve.png"]:
         assert (out / name).is_file(), name
     assert sorted(report["files"]) == sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    # Which slices the expert contoured, at how many phases (P1: all 3 slices at phases 0 and 3; P2: no contours).
+    with (out / "P1" / "slices.csv").open() as handle:
+        assert [row["expert_contours"] for row in csv.DictReader(handle)] == ["2", "2", "2"]
+    with (out / "P2" / "slices.csv").open() as handle:
+        assert "expert_contours" not in csv.DictReader(handle).fieldnames
 
 
 def test_one_patient_folder_of_a_dataset_keeps_its_expert_contours(model_path, dataset, tmp_path, monkeypatch, caplog):
