@@ -178,7 +178,7 @@ def _coverage_warning(study: CineStudy, observed: np.ndarray) -> str:
     """Say which slices the expert contoured at some of the contoured phases but not at others ("" if none).
 
     Such a slice counts 0 in the volume of a phase without its contour (a missing mid-ventricular
-    contour moved a real study's expert EF by 12 points), and nothing else would tell.
+    contour of SCD0000101 moves its expert EF from 26.2 to 37.7 %), and nothing else would tell.
     """
     phases = np.flatnonzero(observed.any(axis=1))
     seen = observed[phases]
