@@ -77,7 +77,7 @@ def expert_masks(study: CineStudy, contours: Mapping[int, str | os.PathLike]) ->
 
 
 def expert_areas(study: CineStudy, contours: Mapping[int, str | os.PathLike]) -> tuple[np.ndarray, np.ndarray]:
-    """Areas of the expert's contours in mm², as the expert drew them.
+    """Measure the expert's contours: their areas in mm², as the expert drew them.
 
     The area of each contour's polygon (shoelace formula) x row x column
     pixel spacing: what the expert's volumes are made of
