@@ -13,6 +13,7 @@ __all__ = [
     "StudyError",
     "SkcardioWarning",
     "DegenerateModelWarning",
+    "DeviceWarning",
 ]
 
 
@@ -57,6 +58,29 @@ class DegenerateModelWarning(SkcardioWarning):
     slices, the network finds no blood pool in most slices that have one, or
     marks more than half of the image: such a model is useless, typically
     after too short a training.
+
+    Attributes
+    ----------
+    problem : str
+        What is useless about the model, e.g. ``"finds no blood pool in 8
+        of the 8 slices that have one"``.
+    max_epochs : int
+        The fit's ``max_epochs``, which the message advises to raise
+        (``skcardio train`` and ``evaluate`` name their option ``--epochs``
+        instead).
+    """
+
+    problem: str = ""
+    max_epochs: int | None = None
+
+
+class DeviceWarning(SkcardioWarning):
+    """A model is put on another device than the one its ``device`` parameter names.
+
+    Raised by ``UNetSegmenter.load`` and ``UNetSegmenter.pretrained`` for a
+    model file saved with ``device="cuda"`` on a machine without CUDA: the
+    network is loaded on the CPU (``device_ == "cpu"``) and predicts there,
+    while the ``device`` parameter stays ``"cuda"``.
     """
 
 

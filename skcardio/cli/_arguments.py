@@ -1,4 +1,4 @@
-"""Argument types shared by the subcommands, and the one declaration of ``--threads``.
+"""Argument types shared by the subcommands, and the one declaration of ``--threads`` and of ``--device``.
 
 Each type raises ``argparse.ArgumentTypeError`` (or ``ValueError``), which argparse
 reports as a one-line usage error with exit status 2.
@@ -15,6 +15,8 @@ SEED_LIMIT = 2**32
 #: cores, far below the C int (2**31 - 1) past which ``torch.set_num_threads``
 #: fails with a traceback.
 MAX_THREADS = 1024
+#: Values of ``--device``: UNetSegmenter's ``device``.
+DEVICES = ("auto", "cpu", "cuda")
 
 
 def positive_int(text: str) -> int:
@@ -62,6 +64,46 @@ def apply_threads(count: int | None) -> None:
         import torch
 
         torch.set_num_threads(count)
+
+
+def add_device_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup, note: str = "") -> None:
+    """Add ``--device``, the one declaration every command that trains or loads a U-Net uses.
+
+    Left out, the value is None: the command uses ``"auto"`` (:func:`device_option`), and
+    ``evaluate`` can tell the option given from its default.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser or argparse._ArgumentGroup
+        Where the option goes.
+    note : str, default=""
+        Appended to the help, for a command where the option does not always apply.
+    """
+    parser.add_argument(
+        "--device", choices=DEVICES,
+        help=f"where PyTorch runs the U-Net: auto (CUDA when available), cpu or cuda (default auto){note}",
+    )
+
+
+def device_option(args: argparse.Namespace) -> str:
+    """The ``--device`` of ``args``, ``"auto"`` when left out.
+
+    Raises
+    ------
+    ValueError
+        ``argument --device: ...`` in the estimator's words, for ``cuda``
+        where CUDA is not available: the command reports it (exit 2) before
+        reading any data or model.
+    """
+    device = args.device or "auto"
+    if device == "cuda":
+        from ..segment._unet_runtime import resolve_device
+
+        try:
+            resolve_device(device)
+        except ValueError as exc:
+            raise ValueError(f"argument --device: {exc}") from None
+    return device
 
 
 def positive_float(text: str) -> float:

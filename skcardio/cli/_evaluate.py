@@ -17,12 +17,12 @@ import numpy as np
 from .._methods import THRESHOLD_METHODS
 from .._text import readable, text_file
 from ..exceptions import SkcardioError
-from ._arguments import add_threads_argument, apply_threads, seed
+from ._arguments import add_device_argument, add_threads_argument, apply_threads, device_option, seed
 from ._output import OutputError, check_destinations, check_outside_inputs, out_dir, publish, staging
 from ._problems import report_problems, skipped_files
 from ._records import record_files
 from ._sources import add_source_arguments, load_sources, source_paths
-from ._unet_options import UNET_PARAMS, OptionError, add_unet_arguments, make_unet
+from ._unet_options import UNET_PARAMS, OptionError, add_unet_arguments, make_unet, warning_text
 
 __all__ = ["register", "METHODS"]
 
@@ -48,6 +48,8 @@ _IOU_PASS = 0.75
 #: removes only the files an earlier record lists that it does not write again; a file that merely has
 #: an output's name (``overlays_unet.png``) may be the user's.
 RECORD = "evaluate.json"
+#: Options of how PyTorch runs, not of training: they serve the predictions of --model and --region-model too.
+_RUNTIME_OPTIONS = ("--threads", "--device")
 #: Patient-grouped folds without --cv; the seed without --random-state.
 _DEFAULT_CV, _DEFAULT_SEED = 5, 0
 
@@ -109,8 +111,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-plots", action="store_true", help="write the CSV files only")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar (shown only when stderr is a terminal)")
-    # Outside the training group: --threads serves --model's predictions too.
-    add_threads_argument(parser, note="; with --method unet only (training, or scoring --model)")
+    # Outside the training group: --threads and --device serve the predictions of --model and --region-model too.
+    runtime_note = "; with --method unet (training, or scoring --model) or --region-model only"
+    add_threads_argument(parser, note=runtime_note)
+    add_device_argument(parser, note=runtime_note)
     add_unet_arguments(parser.add_argument_group(
         "U-Net training, with --method unet and no --model (options left out keep the estimator's defaults)"
     ))
@@ -171,22 +175,31 @@ def _unet(args: argparse.Namespace, fold_options: list[str]):
     Raises OptionError for options that do not go together.
     """
     methods = args.method or ["otsu"]
-    given = [f"--{option.replace('_', '-')}" for option in (*UNET_PARAMS, "threads") if getattr(args, option) is not None]
+    given = [
+        f"--{option.replace('_', '-')}"
+        for option in (*UNET_PARAMS, "threads", "device")
+        if getattr(args, option) is not None
+    ]
     if "unet" not in methods:
-        if args.model or given:
-            raise OptionError(f"argument {'--model' if args.model else given[0]}: needs --method unet")
+        if args.model:
+            raise OptionError("argument --model: needs --method unet")
+        refused = [option for option in given if not (option in _RUNTIME_OPTIONS and args.region_model)]
+        if refused:
+            serves = " or --region-model" if refused[0] in _RUNTIME_OPTIONS else ""
+            raise OptionError(f"argument {refused[0]}: needs --method unet{serves}")
         return None
     if args.model:
         if set(methods) != {"unet"}:
             raise OptionError("argument --model: scores a U-Net file alone; expected --method unet and no other method")
-        # Given with --model, these would be silently ignored: no folds, no training (--threads serves prediction).
-        given = [option for option in given if option != "--threads"]
+        # Given with --model, these would be silently ignored: no folds, no training (--threads and
+        # --device serve prediction).
+        given = [option for option in given if option not in _RUNTIME_OPTIONS]
         given += fold_options
         if given:
             raise OptionError(f"argument {given[0]}: trains a U-Net per fold; it does not apply to --model")
         from ..segment import UNetSegmenter
 
-        model = UNetSegmenter.load(args.model)
+        model = UNetSegmenter.load(args.model, device=_device(args))
         if model.target_ != "endocardium":
             raise OptionError(
                 f"argument --model: {args.model}: a model of target {model.target_!r}; evaluate scores the "
@@ -215,13 +228,22 @@ def _region_model(args: argparse.Namespace):
     from ..preprocessing import PredictedRegion
     from ..segment import UNetSegmenter
 
-    model = UNetSegmenter.load(args.region_model)
+    model = UNetSegmenter.load(args.region_model, device=_device(args))
     try:
         # fit checks the model (fitted, of an epicardium target): refused now, not after loading the data.
         PredictedRegion(model).fit(np.zeros((1, 1, 1), np.float32))
     except ValueError as exc:
         raise OptionError(f"argument --region-model: {args.region_model}: {exc}") from None
+    apply_threads(args.threads)
     return model
+
+
+def _device(args: argparse.Namespace) -> str:
+    """``--device`` for loading a model file (``"auto"`` when left out); OptionError for cuda without CUDA."""
+    try:
+        return device_option(args)
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
 
 
 def _evaluate(args: argparse.Namespace, unet, region_model=None) -> int:
@@ -490,7 +512,7 @@ def _fold_message(method: str, fold: int, message: Warning, subset: _Subset, tes
     """A warning of one fold; failed slices named patient/instance, not by position in the fold."""
     failed = getattr(message, "failed_slices", None)
     if not failed:
-        return f"{method}, fold {fold}: {message}"
+        return f"{method}, fold {fold}: {warning_text(message)}"
     listed = ", ".join(f"{subset.label(test[i])} ({reason})" for i, reason in failed.items())
     return f"{method}, fold {fold}: {len(failed)} slice(s) could not be segmented and got empty masks: {listed}"
 

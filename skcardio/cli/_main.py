@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from .._text import readable_streams
 from ..exceptions import SkcardioError, SkcardioWarning
 from ._output import catching_signals, interruption_state, reset_record
+from ._unet_options import warning_text
 
 # Sub-command modules, in the order shown by ``skcardio --help``. A module is
 # imported lazily only if present so that heavy dependencies (torch) are not
@@ -161,11 +162,13 @@ def _warning_format(command: str):
     Python's own format adds the warning's source file, line and code, which
     speak to a developer, not to the user of ``skcardio COMMAND``; a warning
     that is not skcardio's keeps its category's name, so it is not taken for one.
+    Advice in the Python API's terms is given in the command line's
+    (:func:`~skcardio.cli._unet_options.warning_text`: ``--epochs``, not ``max_epochs``).
     """
 
     def format_warning(message, category, filename, lineno, line=None) -> str:
         origin = "" if issubclass(category, SkcardioWarning) else f"{category.__name__}: "
-        return f"skcardio {command}: warning: {origin}{message}\n"
+        return f"skcardio {command}: warning: {origin}{warning_text(message)}\n"
 
     return format_warning
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._folders import walk_folder
 from .._text import readable, text_file
-from ._arguments import add_threads_argument, apply_threads, positive_int
+from ._arguments import add_device_argument, add_threads_argument, apply_threads, device_option, positive_int
 from ._output import (
     check_destinations,
     check_outside_inputs,
@@ -102,6 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(the one its ranking of bad slices was measured on). ",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
+    add_device_argument(parser)
     add_threads_argument(parser)
     parser.set_defaults(func=run)
 
@@ -224,6 +225,11 @@ def run(args: argparse.Namespace) -> int:
     second model file (an input ending in .pt besides --model or a first .pt argument)."""
     from ..segment import UNetSegmenter
 
+    try:
+        device = device_option(args)  # --device cuda without CUDA: refused before anything is read
+    except ValueError as exc:
+        print(f"skcardio predict: error: {exc}", file=sys.stderr)
+        return 2
     inputs, model_file = list(args.inputs), args.model
     if model_file is None and inputs[0].endswith(".pt"):  # the form 'predict MODEL.pt DICOM...'
         model_file = inputs.pop(0)
@@ -257,7 +263,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     # Another command's series.csv must not be replaced: its series files would be tracked by nobody.
     check_series_index(out, "predict", writes=args.dicom_seg or args.nifti)
-    model = UNetSegmenter.pretrained() if model_file is None else UNetSegmenter.load(model_file)
+    if model_file is None:
+        model = UNetSegmenter.pretrained(device=device)
+    else:
+        model = UNetSegmenter.load(model_file, device=device)
     refused = _refused_target(getattr(model, "target_", "endocardium"), args.dicom_seg, args.trim_boundary is not None)
     if refused:
         print(f"skcardio predict: error: {model_file}: {refused}", file=sys.stderr)

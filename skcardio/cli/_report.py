@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .._folders import folder_problem, list_folder
 from .._text import readable, text_file
-from ._arguments import add_threads_argument, apply_threads, positive_int
+from ._arguments import add_device_argument, add_threads_argument, apply_threads, device_option, positive_int
 from ._output import check_destinations, check_outside_inputs, out_dir, publish, staging, unique_names
 from ._problems import report_problems
 from ._records import REPORT_WRITTEN_BY, record_files
@@ -87,6 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", required=True, type=out_dir, metavar="DIR", help="output folder (created), outside the input folders"
     )
     parser.add_argument("--batch-size", type=positive_int, default=20, metavar="N", help="images per batch (default 20)")
+    add_device_argument(parser)
     add_threads_argument(parser)
     parser.add_argument(
         "--no-tta", action="store_true",
@@ -276,6 +277,11 @@ def _unique_names(patients: list[PatientInput]) -> list[PatientInput]:
 def run(args: argparse.Namespace) -> int:
     """Report every patient; 0 if all were measured, 1 if some failed or dataset entries were skipped (none
     measured: --out left as it was), 2 on unusable inputs, model or --out."""
+    try:
+        device = device_option(args)  # --device cuda without CUDA: refused before anything is read
+    except ValueError as exc:
+        print(f"skcardio report: error: {exc}", file=sys.stderr)
+        return 2
     skipped: list[tuple[str, str]] = []
     hidden: list[str] = []
     try:
@@ -294,7 +300,7 @@ def run(args: argparse.Namespace) -> int:
     check_destinations(out, names + [SERIES_CSV] * (args.dicom_seg or args.nifti))  # before the slow part
     # predict's series.csv must not be replaced: its series files would be tracked by nobody.
     check_series_index(out, "report", writes=args.dicom_seg or args.nifti)
-    model = _load_model(args.model)
+    model = _load_model(args.model, device)
     level = trim_level(args)
     if args.no_tta:
         model.set_params(tta=False)
@@ -321,12 +327,12 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed or series_failed or skipped else 0
 
 
-def _load_model(path: str | None):
-    """The model from ``--model``, else the pretrained U-Net shipped with skcardio."""
+def _load_model(path: str | None, device: str = "auto"):
+    """The model from ``--model``, else the pretrained U-Net shipped with skcardio, on ``device`` (``--device``)."""
     from ..exceptions import SkcardioError
     from ..segment import UNetSegmenter
 
-    model = UNetSegmenter.pretrained() if path is None else UNetSegmenter.load(path)
+    model = UNetSegmenter.pretrained(device=device) if path is None else UNetSegmenter.load(path, device=device)
     if getattr(model, "target_", None) == "epicardium":
         # Its masks would be reported as blood-pool volumes, and written as "LV blood pool" SEGs.
         raise SkcardioError(

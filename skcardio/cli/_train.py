@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from ._arguments import add_threads_argument, seed
+from ._arguments import add_device_argument, add_threads_argument, seed
 from ._output import atomic_file, check_outside_inputs, out_file
 from ._problems import report_problems, skipped_files
 from ._sources import add_source_arguments, load_sources, source_paths
@@ -44,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="file to write the model to, once training is done (replaced whole, never half-written), outside every ROOT",
     )
     add_unet_arguments(parser)
+    add_device_argument(parser)
     add_threads_argument(parser)
     parser.add_argument("--seed", type=seed, default=0, help="random_state, 0 <= SEED < 2**32 (default 0)")
     parser.add_argument("--quiet", action="store_true", help="do not print the table of epochs")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from .._methods import PRECISIONS
-from ._arguments import apply_threads, fraction, positive_float, positive_int
+from ._arguments import apply_threads, device_option, fraction, positive_float, positive_int
 
-__all__ = ["add_unet_arguments", "make_unet", "OptionError"]
+__all__ = ["add_unet_arguments", "make_unet", "OptionError", "warning_text"]
 
 #: Command-line option -> UNetSegmenter parameter.
 UNET_PARAMS = {
@@ -19,7 +19,6 @@ UNET_PARAMS = {
     "learning_rate": "learning_rate",
     "validation_fraction": "validation_fraction",
     "patience": "patience",
-    "device": "device",
     "precision": "precision",
     "correct_offset": "correct_offset",
 }
@@ -32,9 +31,10 @@ class OptionError(ValueError):
 def add_unet_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     """Add the options of :data:`UNET_PARAMS`.
 
-    Not ``--threads``, which :func:`make_unet` reads too: the command adds it
-    (:func:`~skcardio.cli._arguments.add_threads_argument`) where its help
-    belongs (``evaluate --model`` uses it, without training).
+    Not ``--threads`` nor ``--device``, which :func:`make_unet` reads too: the
+    command adds them (:func:`~skcardio.cli._arguments.add_threads_argument`,
+    :func:`~skcardio.cli._arguments.add_device_argument`) where their help
+    belongs (``evaluate --model`` uses them, without training).
     """
     parser.add_argument("--epochs", type=positive_int, metavar="N", help="training epochs (max_epochs)")
     parser.add_argument("--depth", type=positive_int, metavar="N", help="U-Net resolution levels")
@@ -50,7 +50,6 @@ def add_unet_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup
         "--patience", type=positive_int, metavar="N",
         help="early-stopping patience in epochs (default 30); needs --validation-fraction",
     )
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train (default auto)")
     parser.add_argument(
         "--precision", choices=PRECISIONS,
         help="what the convolutions compute in (default float32); bfloat16 is faster on a CPU with native "
@@ -73,6 +72,7 @@ def make_unet(args: argparse.Namespace, *, random_state: int, verbose: int):
     ``max_model_parameters``, so that its model file loads) are checked
     here, before any data are loaded: :class:`OptionError`, as is training
     under ``python -OO``, where skorch cannot be imported.
+    ``--device`` (added by the command) is the model's ``device``, and
     ``--threads`` (added by the command) is applied to PyTorch.
     """
     from ..segment import UNetSegmenter
@@ -91,11 +91,27 @@ def make_unet(args: argparse.Namespace, *, random_state: int, verbose: int):
         )
     params = {param: getattr(args, option) for option, param in UNET_PARAMS.items()}
     params = {name: value for name, value in params.items() if value is not None}
-    model = UNetSegmenter(**params, random_state=random_state, verbose=verbose)
     try:
+        device = device_option(args)
+        model = UNetSegmenter(**params, device=device, random_state=random_state, verbose=verbose)
         model._validate_params_values()
-        model._resolve_device()
     except ValueError as exc:
         raise OptionError(str(exc)) from None
     apply_threads(args.threads)
     return model
+
+
+def warning_text(message: Warning | str) -> str:
+    """A warning's text as the command line says it.
+
+    A :class:`~skcardio.exceptions.DegenerateModelWarning` advises raising
+    ``max_epochs``; the commands' option is ``--epochs``. Any other warning
+    keeps its text.
+    """
+    from ..exceptions import DegenerateModelWarning
+
+    if isinstance(message, DegenerateModelWarning) and message.problem and message.max_epochs is not None:
+        from ..segment._unet_runtime import degenerate_message
+
+        return degenerate_message(message.problem, f"--epochs {message.max_epochs}")
+    return str(message)

@@ -11,12 +11,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..exceptions import DegenerateModelWarning
+from ..exceptions import DegenerateModelWarning, DeviceWarning
 from ..utils._validation import (
     check_groups,
     check_holdout,
@@ -42,7 +41,9 @@ from ._unet_runtime import (
     _forked_rng,
     Dataset,
     build_net,
+    degenerate_message,
     degenerate_predictions,
+    resolve_device,
 )
 
 __all__ = ["UNetSegmenter"]
@@ -51,6 +52,26 @@ __all__ = ["UNetSegmenter"]
 _MIN_REFINE_ZOOM = 1.25
 #: Largest zoom of the refinement pass (a 10-pixel apex becomes 30 pixels).
 _MAX_REFINE_ZOOM = 3.0
+
+
+def _check_device_argument(device) -> None:
+    """Raise ValueError unless ``device`` is a ``load`` / ``pretrained`` device argument."""
+    if device is not None and device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or None (the saved device), got {device!r}")
+
+
+def _cpu_fallback(model: UNetSegmenter, source: str) -> str | None:
+    """The :class:`DeviceWarning` of a model saved for CUDA and loaded on the CPU, else None.
+
+    Only the saved ``device="cuda"`` gets there without CUDA: asked for, it raises.
+    """
+    if model.device == "cuda" and model.device_ == "cpu":
+        return (
+            f"{source}: saved with device='cuda', but CUDA is not available: loaded on the CPU "
+            "(device_='cpu'), where it predicts; its device parameter stays 'cuda', so fitting it or a "
+            "clone here raises: pass device='cpu' or 'auto' to load it as such"
+        )
+    return None
 
 
 class UNetSegmenter(DiceScoreMixin, BaseEstimator):
@@ -174,7 +195,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         directory gets a new unique sub-directory per fit (kept), so parallel
         fits (``GridSearchCV(n_jobs=2)``) never overwrite each other.
     device : {"auto", "cpu", "cuda"}, default="auto"
-        ``"auto"`` uses CUDA when available.
+        Where ``fit`` trains: ``"auto"`` uses CUDA when available;
+        ``"cuda"`` without CUDA raises. A saved model keeps it (:meth:`load`).
     precision : {"float32", "bfloat16"}, default="float32"
         ``"bfloat16"``: the convolutions compute in bfloat16 (autocast), in
         training and prediction; weights, optimizer and loss stay float32.
@@ -209,7 +231,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         Median blood-pool area of the training masks, in pixels (the target
         size of the ``refine`` pass).
     device_ : str
-        Device the network was trained on.
+        Device the network is on, ``"cpu"`` or ``"cuda"``: where ``fit``
+        trained it, or where :meth:`load` put it.
     depth_ : int
         ``depth`` at fit time: prediction pads images to a multiple of
         ``2 ** (depth_ - 1)``, whatever ``set_params`` changed since.
@@ -417,12 +440,10 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         with precision_context(self.precision, device):
             problem = degenerate_predictions(net.module_, images[train], y[train], multiple, threshold=self.threshold)
         if problem:
-            warnings.warn(
-                f"the trained model {problem} on its own training images: it is useless as it is; "
-                f"train longer (max_epochs={self.max_epochs}) or on more data, or check the masks",
-                DegenerateModelWarning,
-                stacklevel=2,
-            )
+            warning = DegenerateModelWarning(degenerate_message(problem, f"max_epochs={self.max_epochs}"))
+            # For callers that word the advice their own way (skcardio train: --epochs).
+            warning.problem, warning.max_epochs = problem, int(self.max_epochs)
+            warnings.warn(warning, stacklevel=2)
         offset = None
         if self.correct_offset:  # measured on a copy: self changes only once everything succeeded
             probe = copy.copy(self)
@@ -506,11 +527,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         validate_params(self, training=training)
 
     def _resolve_device(self) -> str:
-        if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        if self.device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device='cuda' was requested but CUDA is not available")
-        return self.device
+        """Where ``fit`` trains (:func:`~skcardio.segment._unet_runtime.resolve_device`)."""
+        return resolve_device(self.device)
 
     def _check_fitted_params(self) -> None:
         """Fitted, and today's parameters valid: ``set_params`` after ``fit`` (a threshold of 1.5,
@@ -715,20 +733,33 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         save_model(self, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, device: str = "cpu") -> UNetSegmenter:
+    def load(cls, path: str | os.PathLike, *, device: str | None = None) -> UNetSegmenter:
         """Load a model written by :meth:`save`, without unpickling code.
+
+        The weights are read onto the CPU, whatever device they were saved
+        from, then moved where the model's ``device`` says. The loaded
+        model's parameters are the saved ones, ``device`` included, unless
+        ``device`` is given: ``clone`` (``cross_validate``,
+        ``GridSearchCV``) then trains where the saved model would have.
 
         Parameters
         ----------
         path : str or path-like
             A model file written by :meth:`save`.
-        device : {"cpu", "cuda", "auto"}, default="cpu"
-            Where to put the network.
+        device : {"auto", "cpu", "cuda"} or None, default=None
+            Where to put the network, and the loaded model's ``device``
+            parameter. None keeps the saved ``device`` (``"auto"``, CUDA
+            when available, for files saved without one); a saved
+            ``"cuda"`` where CUDA is not available loads on the CPU with a
+            :class:`~skcardio.exceptions.DeviceWarning`, the parameter
+            staying ``"cuda"`` (so that fitting the model or a clone there
+            raises, as ``fit`` does for ``device="cuda"``).
 
         Returns
         -------
         UNetSegmenter
-            Fitted, ready for :meth:`predict`.
+            Fitted, ready for :meth:`predict`; ``device_`` is where the
+            network is.
 
         Raises
         ------
@@ -740,13 +771,22 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         ValueError
             If ``device`` is not one of the above, or is ``"cuda"`` without
             CUDA.
+
+        Warns
+        -----
+        DeviceWarning
+            If the file says ``device="cuda"``, ``device`` is None and CUDA
+            is not available: the model is loaded on the CPU.
         """
-        if device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
-        return load_model(cls, path, device)
+        _check_device_argument(device)
+        model = load_model(cls, path, device)
+        fallback = _cpu_fallback(model, os.fspath(path))
+        if fallback:
+            warnings.warn(fallback, DeviceWarning, stacklevel=2)
+        return model
 
     @classmethod
-    def pretrained(cls, *, device: str = "cpu") -> UNetSegmenter:
+    def pretrained(cls, *, device: str | None = None) -> UNetSegmenter:
         """The U-Net shipped with skcardio, trained on the 17 shared Sunnybrook patients.
 
         Trained by ``benchmarks/train_pretrained.py --epochs 160`` (default
@@ -759,8 +799,10 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
 
         Parameters
         ----------
-        device : {"cpu", "cuda", "auto"}, default="cpu"
-            Where to put the network.
+        device : {"auto", "cpu", "cuda"} or None, default=None
+            Where to put the network, and the model's ``device`` parameter,
+            as for :meth:`load`: None keeps the shipped model's ``"auto"``
+            (CUDA when available).
 
         Returns
         -------
@@ -771,6 +813,9 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         ------
         SkcardioError
             If the shipped file is missing, damaged or not the one recorded.
+        ValueError
+            If ``device`` is not one of the above, or is ``"cuda"`` without
+            CUDA.
 
         Examples
         --------
@@ -780,9 +825,12 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         >>> model.predict(load_sample().images[:2]).shape
         (2, 256, 256)
         """
-        if device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
-        return load_pretrained(cls, device)
+        _check_device_argument(device)
+        model = load_pretrained(cls, device)
+        fallback = _cpu_fallback(model, "the pretrained model")
+        if fallback:
+            warnings.warn(fallback, DeviceWarning, stacklevel=2)
+        return model
 
     # ------------------------------------------------------------ checking
     # The checks live with all the others in skcardio.utils._validation.

@@ -22,7 +22,7 @@ from ..io._limits import read_regular
 from ._unet_net import TARGETS
 from ._unet_offset import MAX_OFFSET, check_label_offset
 from ._unet_params import network_size_refusal
-from ._unet_runtime import _forked_rng, build_loaded_net
+from ._unet_runtime import _forked_rng, build_loaded_net, loaded_device, resolve_device
 
 if TYPE_CHECKING:
     from ._unet import UNetSegmenter
@@ -72,8 +72,13 @@ def save_model(model: UNetSegmenter, path: str | os.PathLike) -> None:
         torch.save(payload, handle)
 
 
-def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str) -> UNetSegmenter:
-    """Read a model file into a fitted ``cls`` (see :meth:`UNetSegmenter.load`)."""
+def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str | None) -> UNetSegmenter:
+    """Read a model file into a fitted ``cls`` (see :meth:`UNetSegmenter.load`).
+
+    ``device`` None keeps the file's ``device`` parameter, and loads a saved
+    ``"cuda"`` on the CPU where CUDA is not available (the caller warns);
+    a given ``device`` replaces it and must be usable (:func:`resolve_device`).
+    """
     path = os.fspath(path)
     payload = _read_model_file(path)
     params = _decode_json(path, payload, "params", dict)
@@ -86,8 +91,10 @@ def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str) -
     params.setdefault("correct_offset", False)
     # ... and, before precision existed, computed in float32.
     params.setdefault("precision", "float32")
+    # ... and files without a device take the estimator's default.
+    params.setdefault("device", "auto")
     names = set(cls._get_param_names())
-    missing, unknown = sorted(names - {"device"} - params.keys()), sorted(params.keys() - names)
+    missing, unknown = sorted(names - params.keys()), sorted(params.keys() - names)
     if missing or unknown:
         raise SkcardioError(
             f"{path}: the model file's parameters do not match UNetSegmenter's"
@@ -96,13 +103,15 @@ def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str) -
         )
     if isinstance(params["zoom_range"], list):
         params["zoom_range"] = tuple(params["zoom_range"])
-    params["device"] = device
+    if device is not None:
+        params["device"] = device
     model = cls(**params)
     try:
         model._validate_params_values(training=False)
     except ValueError as exc:
         raise SkcardioError(f"{path}: invalid parameter in the model file: {exc}") from exc
-    device_ = model._resolve_device()
+    # Validated above: a damaged file's device is refused before it is resolved.
+    device_ = loaded_device(model.device) if device is None else resolve_device(model.device)
     n_channels = payload["n_channels"]
     if n_channels < 1:
         raise SkcardioError(f"{path}: damaged model file: n_channels is {n_channels}, expected >= 1")
@@ -296,7 +305,7 @@ def _jsonable(value):
     raise TypeError(f"cannot store {type(value).__name__} in a model file")
 
 
-def load_pretrained(cls: type[UNetSegmenter], device: str) -> UNetSegmenter:
+def load_pretrained(cls: type[UNetSegmenter], device: str | None) -> UNetSegmenter:
     """Load :data:`PRETRAINED` after checking its SHA-256 against its provenance record."""
     record = PRETRAINED.with_suffix(".json")
     try:

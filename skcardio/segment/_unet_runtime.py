@@ -31,12 +31,66 @@ from ._unet_inference import network_proba
 if TYPE_CHECKING:
     from ._unet import UNetSegmenter
 
-__all__ = ["Dataset", "InferenceNet", "build_net", "build_loaded_net", "degenerate_predictions"]
+__all__ = [
+    "Dataset",
+    "InferenceNet",
+    "build_net",
+    "build_loaded_net",
+    "degenerate_message",
+    "degenerate_predictions",
+    "loaded_device",
+    "resolve_device",
+]
 
 #: Training slices predicted by :func:`degenerate_predictions` (evenly spaced).
 _DEGENERATE_SAMPLE = 32
 #: Fraction of slices found empty (or of the image covered) that makes a model degenerate.
 _DEGENERATE_FRACTION = 0.5
+
+
+def resolve_device(device: str) -> str:
+    """The device a ``device`` parameter puts the network on, for ``fit`` and for an explicit request.
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda"}
+        ``"auto"`` is ``"cuda"`` when CUDA is available, else ``"cpu"``.
+
+    Returns
+    -------
+    str
+        ``"cpu"`` or ``"cuda"``.
+
+    Raises
+    ------
+    ValueError
+        For ``"cuda"`` where CUDA is not available.
+    """
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was requested but CUDA is not available")
+    return device
+
+
+def loaded_device(device: str) -> str:
+    """Where a model file saved with ``device`` is loaded: as :func:`resolve_device`, but ``"cuda"``
+    without CUDA gives ``"cpu"`` (the caller warns), so that any model file loads on a CPU-only machine."""
+    if device == "cuda" and not torch.cuda.is_available():
+        return "cpu"
+    return resolve_device(device)
+
+
+def degenerate_message(problem: str, epochs: str) -> str:
+    """The text of a :class:`~skcardio.exceptions.DegenerateModelWarning`.
+
+    ``epochs`` names the setting to raise as the caller knows it:
+    ``"max_epochs=2"`` for the Python API, ``"--epochs 2"`` on the command line.
+    """
+    return (
+        f"the trained model {problem} on its own training images: it is useless as it is; "
+        f"train longer ({epochs}) or on more data, or check the masks"
+    )
 
 
 def import_skorch(module: str = "skcardio.segment._unet_skorch"):

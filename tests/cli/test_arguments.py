@@ -2,6 +2,7 @@
 
 import argparse
 
+import numpy as np
 import pytest
 
 from skcardio.cli import main
@@ -59,5 +60,98 @@ def test_evaluate_threads_help_is_not_under_the_training_options(capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
-    assert "(default: PyTorch's choice); with --method unet only (training, or scoring --model)" in help_text
+    assert ("(default: PyTorch's choice); with --method unet (training, or scoring --model) or --region-model only"
+            in help_text)
     assert help_text.index("--threads N PyTorch") < help_text.index("U-Net training, with --method unet and no --model")
+
+
+# ----------------------------------------------------------------- --device
+
+#: Every command that trains or loads a U-Net, as far as its first argument.
+_DEVICE_COMMANDS = {
+    "train": ["train"],
+    "evaluate": ["evaluate", "--method", "unet"],
+    "evaluate --model": ["evaluate", "--method", "unet", "--model", "m.pt"],
+    "evaluate --region-model": ["evaluate", "--region", "predicted", "--region-model", "m.pt"],
+    "predict": ["predict", "x.dcm"],
+    "report": ["report", "study"],
+}
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "report"])
+def test_every_device_help_gives_the_choices_and_the_default(command, capsys):
+    # One declaration (add_device_argument); predict and report had no --device (the model on the CPU).
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert ("--device {auto,cpu,cuda} where PyTorch runs the U-Net: auto (CUDA when available), cpu or cuda "
+            "(default auto)") in help_text
+
+
+@pytest.mark.parametrize("command", _DEVICE_COMMANDS.values(), ids=_DEVICE_COMMANDS.keys())
+def test_every_device_option_refuses_cuda_without_cuda_before_reading_anything(command, tmp_path, capsys, monkeypatch):
+    import torch
+
+    from skcardio.segment import UNetSegmenter
+
+    def no_reading(*args, **kwargs):  # pragma: no cover - reached only if the option is accepted
+        raise AssertionError("data or model read although --device cuda cannot be used")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr("skcardio.cli._train.load_sources", no_reading)
+    monkeypatch.setattr("skcardio.cli._evaluate.load_sources", no_reading)
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(no_reading))
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(no_reading))
+    monkeypatch.chdir(tmp_path)
+    assert main([*command, "--out", "out", "--device", "cuda"]) == 2
+    assert capsys.readouterr().err == (
+        f"skcardio {command[0]}: error: argument --device: device='cuda' was requested but CUDA is not available\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("given, expected", [([], "auto"), (["--device", "cpu"], "cpu"), (["--device", "auto"], "auto")])
+@pytest.mark.parametrize("command", ["predict", "predict --model", "report", "report --model", "evaluate --model",
+                                     "evaluate --region-model"])
+def test_commands_load_their_model_on_the_device_given(command, given, expected, tmp_path, make_dicom, monkeypatch,
+                                                       capsys):
+    # predict and report loaded every model with UNetSegmenter.load(path) / pretrained(): on the CPU.
+    from _cine_studies import write_study
+
+    from skcardio.exceptions import SkcardioError
+    from skcardio.segment import UNetSegmenter
+
+    asked = []
+
+    def loading(cls, path=None, *, device):
+        asked.append(device)
+        raise SkcardioError("loaded no further")
+
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(loading))
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(loading))
+    monkeypatch.chdir(tmp_path)
+    name, _, option = command.partition(" ")
+    if name == "predict":
+        (tmp_path / "in").mkdir()
+        make_dicom(tmp_path / "in" / "1.dcm", np.zeros((8, 8), np.int16))
+        argv = ["predict", "in"]
+    elif name == "report":
+        write_study(make_dicom, tmp_path / "study", n_phases=2, n_slices=2)
+        argv = ["report", "study"]
+    else:
+        argv = ["evaluate", "--method", "unet"] if option == "--model" else ["evaluate", "--region", "predicted"]
+    argv += [option, "m.pt"] if option else []
+    assert main([*argv, "--out", "out", "--no-progress", *given]) == 2
+    assert "loaded no further" in capsys.readouterr().err
+    assert asked == [expected]
+
+
+def test_evaluate_device_needs_a_u_net(capsys, tmp_path):
+    for argv, expected in [
+        (["--device", "cpu"], "argument --device: needs --method unet or --region-model"),
+        (["--threads", "1"], "argument --threads: needs --method unet or --region-model"),
+        (["--method", "unet", "--model", "m.pt", "--device", "cpu", "--depth", "2"],
+         "argument --depth: trains a U-Net per fold; it does not apply to --model"),
+    ]:
+        assert main(["evaluate", *argv, "--out", str(tmp_path / "out")]) == 2
+        assert capsys.readouterr().err == f"skcardio evaluate: error: {expected}\n"

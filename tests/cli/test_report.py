@@ -211,7 +211,7 @@ def test_pretrained_model_by_default(model_path, tmp_path, make_dicom, monkeypat
 
     monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(pretrained))
     assert main(["report", str(tmp_path / "a"), "--out", str(tmp_path / "out"), "--no-plots"]) == 0
-    assert calls == [{}] and (tmp_path / "out" / "report.csv").is_file()
+    assert calls == [{"device": "auto"}] and (tmp_path / "out" / "report.csv").is_file()
 
 
 def test_unreadable_model_is_one_line(tmp_path, make_dicom, capsys):

@@ -273,7 +273,7 @@ def test_train_rejects_bad_options_as_usage_errors(flag, value, expected, tmp_pa
         # A 1 x 1 bottleneck failed in batch norm for a batch of one crop.
         (["--crop-size", "4"], ("crop_size must be at least 2 \\*\\* depth = 8 \\(depth=3\\) so that the "
                                 "bottleneck of a crop is at least 2 x 2 pixels, got 4")),
-        (["--device", "cuda"], "device='cuda' was requested but CUDA is not available"),
+        (["--device", "cuda"], "argument --device: device='cuda' was requested but CUDA is not available"),
     ],
 )
 def test_train_reports_invalid_combinations_in_one_line(flags, expected, tmp_path, capsys, monkeypatch):

@@ -72,3 +72,48 @@ def test_the_model_parameter_limit_of_the_environment_applies_to_training(tmp_pa
     assert code == 2
     assert "of 1677 weights: 1677 weights exceeds the limit max_model_parameters=1000" in capsys.readouterr().err
     assert not out.exists()
+
+
+#: A tiny U-Net, one epoch: the warning is the point, not the model.
+_TINY = ["--epochs", "1", "--depth", "2", "--base-channels", "4", "--crop-size", "32", "--threads", "1"]
+
+
+@pytest.mark.parametrize("command", [["train"], ["evaluate", "--method", "unet", "--cv", "2", "--no-plots",
+                                                 "--no-progress"]], ids=["train", "evaluate"])
+def test_a_useless_model_is_told_to_train_longer_with_epochs_not_max_epochs(command, tmp_path, capsys, monkeypatch):
+    # The advice named max_epochs=1, which is no option of the command line.
+    import sys
+    import warnings
+
+    from skcardio.exceptions import DegenerateModelWarning
+    from skcardio.segment import _unet
+
+    monkeypatch.setattr(_unet, "degenerate_predictions", lambda *args, **kwargs: "finds no blood pool in 8 of "
+                        "the 8 slices that have one")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        # What Python's display does outside pytest, which records warnings instead.
+        monkeypatch.setattr(warnings, "showwarning", lambda message, category, filename, lineno, file=None, line=None:
+                            sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line)))
+        assert main([*command, "--out", str(tmp_path / "out"), *_TINY]) == 0
+    err = capsys.readouterr().err
+    advice = ("the trained model finds no blood pool in 8 of the 8 slices that have one on its own training "
+              "images: it is useless as it is; train longer (--epochs 1) or on more data, or check the masks")
+    assert (f"skcardio train: warning: {advice}\n" if command == ["train"] else f"unet, fold 0: {advice}\n") in err
+    assert "max_epochs" not in err
+    # The Python API's words are unchanged, and a caller recording the warning gets them.
+    with pytest.warns(DegenerateModelWarning, match=r"train longer \(max_epochs=1\)") as caught:
+        assert main(["train", "--out", str(tmp_path / "again"), *_TINY, "--quiet"]) == 0
+    assert (caught[0].message.problem, caught[0].message.max_epochs) == (
+        "finds no blood pool in 8 of the 8 slices that have one", 1
+    )
+
+
+def test_warning_text_leaves_other_warnings_alone():
+    from skcardio.cli._unet_options import warning_text
+    from skcardio.exceptions import DegenerateModelWarning, SkcardioWarning
+
+    assert warning_text(SkcardioWarning("3 slices share one position")) == "3 slices share one position"
+    # Raised by other code without the attributes: its own text.
+    assert warning_text(DegenerateModelWarning("max_epochs=3")) == "max_epochs=3"
+    assert warning_text("plain text") == "plain text"

@@ -753,6 +753,10 @@ def test_fit_warns_when_the_model_is_degenerate(discs, monkeypatch):
     assert seen == [("UNet", 8, 0.3)]  # the trained network itself, judged at the model's threshold
     assert issubclass(DegenerateModelWarning, SkcardioWarning)
     assert caught[0].filename == __file__  # stacklevel=2: the caller of fit
+    # What skcardio train rewords (--epochs): the problem and the epochs, apart from the text.
+    assert (caught[0].message.problem, caught[0].message.max_epochs) == (
+        "finds no blood pool in 8 of the 8 slices that have one", TINIEST["max_epochs"]
+    )
 
 
 @pytest.mark.filterwarnings("ignore::skcardio.exceptions.DegenerateModelWarning")  # 2 epochs

@@ -15,7 +15,7 @@ import torch
 
 from _unet_discs import make_discs
 
-from skcardio.exceptions import SkcardioError
+from skcardio.exceptions import DeviceWarning, SkcardioError
 from skcardio.metrics import dice_score
 from skcardio.segment import UNetSegmenter
 from skcardio.segment._unet_file import PRETRAINED
@@ -34,7 +34,7 @@ def test_save_load_roundtrip(fitted, discs, tmp_path):
     assert torch.equal(torch.get_rng_state(), state)
     np.testing.assert_array_equal(loaded.predict(X[:4]), fitted.predict(X[:4]))
     np.testing.assert_allclose(loaded.predict_proba(X[:4]), fitted.predict_proba(X[:4]), atol=1e-6)
-    assert loaded.get_params() == {**fitted.get_params(), "device": "cpu"}
+    assert loaded.get_params() == fitted.get_params()  # device="auto" included
     assert len(loaded.net_.history) == len(fitted.net_.history)
     assert loaded.best_epoch_ == fitted.best_epoch_
     assert (loaded.depth_, loaded.crop_size_) == (fitted.depth_, fitted.crop_size_)
@@ -193,6 +193,8 @@ def _edit_params(payload, **changes):
         (lambda p: _edit_params(p, bogus=1), "parameters do not match UNetSegmenter's; unknown: bogus"),
         (lambda p: _edit_params(p, depth=_DROP), "parameters do not match UNetSegmenter's; missing: depth"),
         (lambda p: _edit_params(p, depth=0), "invalid parameter in the model file: depth must be"),
+        (lambda p: _edit_params(p, device="tpu"),
+         "invalid parameter in the model file: device must be 'auto', 'cpu' or 'cuda', got 'tpu'"),
         (lambda p: _edit_params(p, depth=2), "weights do not match the network described by the file "
                                              "\\(depth=2, base_channels=8, n_channels=1\\): unexpected \\(26\\)"),
         (lambda p: _edit_params(p, base_channels=4), "weights do not match .* wrong"),
@@ -394,3 +396,84 @@ def test_frozen_pretrained_model_is_scored_in_grouped_cv_without_training(monkey
                             scoring=dice_scorer, error_score="raise")
     # The sample's patients are in the model's training data: a smoke test, not an accuracy figure.
     assert len(scores["test_score"]) == 3 and scores["test_score"].min() >= 0.85
+
+
+# ----------------------------------------------------------------- device
+
+
+def test_load_and_pretrained_keep_the_saved_device(fitted, saved_payload, tmp_path, monkeypatch):
+    """The device parameter came back "cpu" whatever was saved: clone(pretrained()) in cross_validate
+    trained on the CPU where a GPU was available."""
+    from sklearn.base import clone
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    fitted.save(tmp_path / "auto.pt")
+    loaded = UNetSegmenter.load(tmp_path / "auto.pt")
+    assert (loaded.device, loaded.device_) == ("auto", "cpu")
+    assert clone(loaded).get_params()["device"] == "auto"
+    shipped = UNetSegmenter.pretrained()
+    assert (shipped.device, shipped.device_) == ("auto", "cpu")
+    assert clone(shipped).get_params()["device"] == "auto"
+    # An explicit device replaces the saved one.
+    assert UNetSegmenter.load(tmp_path / "auto.pt", device="cpu").get_params()["device"] == "cpu"
+    assert UNetSegmenter.pretrained(device="cpu").device == "cpu"
+    # Files saved without a device parameter take the estimator's default.
+    torch.save(_edit_params(dict(saved_payload), device=_DROP), tmp_path / "old.pt")
+    assert UNetSegmenter.load(tmp_path / "old.pt").device == "auto"
+
+
+def test_load_puts_an_auto_model_on_cuda_where_available(fitted, tmp_path, monkeypatch):
+    """Where CUDA is available, "auto" (the saved default) loads the network there (no GPU here: the
+    device the network is built on is recorded, and the network built on the CPU)."""
+    import contextlib
+
+    from skcardio.segment import _unet_file
+
+    fitted.save(tmp_path / "auto.pt")
+    built_on = []
+
+    def build(model, *, n_channels, device):
+        built_on.append(device)
+        return real_build(model, n_channels=n_channels, device="cpu")
+
+    real_build = _unet_file.build_loaded_net
+    monkeypatch.setattr(_unet_file, "build_loaded_net", build)
+    monkeypatch.setattr(_unet_file, "_forked_rng", lambda seed, device: contextlib.nullcontext())
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    loaded = UNetSegmenter.load(tmp_path / "auto.pt")
+    assert (built_on, loaded.device, loaded.device_) == (["cuda"], "auto", "cuda")
+    assert UNetSegmenter.pretrained().device_ == "cuda"
+    assert UNetSegmenter.load(tmp_path / "auto.pt", device="cpu").device_ == "cpu"
+    assert built_on == ["cuda", "cuda", "cpu"]
+
+
+def test_a_model_saved_for_cuda_loads_on_the_cpu_with_a_warning(fitted, discs, saved_payload, tmp_path, monkeypatch):
+    from sklearn.base import clone
+
+    X, y = discs
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    path = tmp_path / "gpu.pt"
+    torch.save(_edit_params(dict(saved_payload), device="cuda"), path)
+    with pytest.warns(DeviceWarning, match=re.escape(
+        f"{path}: saved with device='cuda', but CUDA is not available: loaded on the CPU (device_='cpu')"
+    )) as caught:
+        loaded = UNetSegmenter.load(path)
+    assert caught[0].filename == __file__  # stacklevel=2: the caller of load
+    assert (loaded.device, loaded.device_) == ("cuda", "cpu")
+    assert next(loaded.net_.module_.parameters()).device.type == "cpu"
+    np.testing.assert_array_equal(loaded.predict(X[:4]), fitted.predict(X[:4]))
+    # As fit refuses device="cuda" without CUDA, so does the refit of a clone.
+    with pytest.raises(ValueError, match="device='cuda' was requested but CUDA is not available"):
+        clone(loaded).set_params(max_epochs=1).fit(X[:4], y[:4])
+    # Asked for by the caller: no warning; "cuda" itself is refused, as by fit.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert UNetSegmenter.load(path, device="auto").get_params()["device"] == "auto"
+    with pytest.raises(ValueError, match="device='cuda' was requested but CUDA is not available"):
+        UNetSegmenter.load(path, device="cuda")
+    with pytest.raises(ValueError, match="device must be 'auto', 'cpu', 'cuda' or None .*, got 'gpu'"):
+        UNetSegmenter.load(path, device="gpu")
+    with pytest.raises(ValueError, match="got 'gpu'"):
+        UNetSegmenter.pretrained(device="gpu")
