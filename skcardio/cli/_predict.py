@@ -31,6 +31,7 @@ from ._series import (
     check_extras,
     check_series_index,
     earlier_series_outputs,
+    not_written,
     write_series_outputs,
 )
 from ._series import add_arguments as add_series_arguments
@@ -264,7 +265,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     apply_threads(args.threads)
     level = trim_level(args)
-    series_failed = 0
+    series_failed = []
     with staging(out, "predict") as stage:
         rows, failed, notes = _predict_into(stage, pairs, model, args, level)
         failed = unreadable + failed
@@ -276,7 +277,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         (f"segmented {len(rows)} slice(s) into {out}" if rows else f"segmented no slice: {out} left unchanged")
         + (f"; {len(failed)} skipped" if failed else "")
-        + (f"; {series_failed} series file(s) not written (see the errors above)" if series_failed else "")
+        + (f"; {not_written(series_failed)}" if series_failed else "")
     )
     report_problems("skipped", failed)
     report_problems("warning", renamed + notes)

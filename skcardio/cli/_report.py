@@ -21,7 +21,7 @@ from ._arguments import add_threads_argument, apply_threads, positive_int
 from ._output import check_destinations, check_outside_inputs, out_dir, publish, staging, unique_names
 from ._problems import report_problems
 from ._records import REPORT_WRITTEN_BY, record_files
-from ._series import SERIES_CSV, check_extras, check_series_index
+from ._series import SERIES_CSV, SeriesFailure, check_extras, check_series_index, not_written
 from ._series import add_arguments as add_series_arguments
 from ._trim_option import add_trim_argument, level_text, trim_level
 
@@ -305,16 +305,16 @@ def run(args: argparse.Namespace) -> int:
               + (f"; {_hidden_note(hidden)}" if hidden else ""))
         report_problems("skipped", skipped)
         return 1
+    series_failed: list[SeriesFailure] = []
     with staging(out, "report") as stage:
         entries = _write_outputs(stage, results, plots=not args.no_plots, dicom_seg=args.dicom_seg, nifti=args.nifti,
-                                 boundary_level=level, skipped=skipped, out=out)
+                                 boundary_level=level, skipped=skipped, out=out, series_failed=series_failed)
         publish(stage, out, owned=lambda: _owned_now(out, writes_series=args.dicom_seg or args.nifti))
     _print_table(entries)
     failed = [e for e in entries if e["row"]["status"] != "ok"]
-    series_failed = sum(len(e.get("series_errors", [])) for e in entries)
     print(
         f"reported {len(entries) - len(failed)} of {len(entries)} patient(s) into {out}"
-        + (f"; {series_failed} series file(s) not written (see the errors above)" if series_failed else "")
+        + (f"; {not_written(series_failed)}" if series_failed else "")
         + (f"; {_hidden_note(hidden)}" if hidden else "")
     )
     report_problems("skipped", skipped)
@@ -450,7 +450,11 @@ def _ed_mass(measurement, epicardium) -> float:
 
 def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_seg: bool = False, nifti: bool = False,
                    boundary_level: float | None = None, skipped: list[tuple[str, str]] = (),
-                   out: Path | None = None) -> list[dict]:
+                   out: Path | None = None, series_failed: list[SeriesFailure] | None = None) -> list[dict]:
+    """Write every file of the run under ``stage``; return the patients' entries of ``report.json``.
+
+    The series files that could not be written are appended to ``series_failed``.
+    """
     from ._series import write_series_index
 
     entries, series_index = [], []
@@ -467,7 +471,7 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_se
                 _patient_plots(folder, result)
             if dicom_seg or nifti:
                 index = _series_files(stage, result, entry, dicom_seg=dicom_seg, nifti=nifti,
-                                      boundary_level=boundary_level, out=out)
+                                      boundary_level=boundary_level, out=out, failures=series_failed)
                 series_index += index
                 entry["series_files"] = index
                 entry["files"] += [row["file"] for row in index]
@@ -490,12 +494,14 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_se
 
 
 def _series_files(stage: Path, result: _Result, entry: dict, *, dicom_seg: bool, nifti: bool,
-                  boundary_level: float | None = None, out: Path | None = None) -> list[dict]:
+                  boundary_level: float | None = None, out: Path | None = None,
+                  failures: list[SeriesFailure] | None = None) -> list[dict]:
     """Write the masks the automatic volumes count as NIfTI / DICOM SEG per series; the ``series.csv`` rows.
 
     Slices that the selection left out are written empty, so that the files
     give the reported volumes. Errors and warnings are printed once per
     patient and kept in ``entry``; they name the files in ``out``, where ``stage`` is published.
+    The files not written are appended to ``failures``.
     """
     from ..exceptions import SkcardioError
     from ..io import read_dicom
@@ -503,17 +509,20 @@ def _series_files(stage: Path, result: _Result, entry: dict, *, dicom_seg: bool,
 
     m, name = result.measurement, result.patient.name
     masks = m.masks & m.selection.keep[None, :, None, None]
-    index, errors, caught = [], [], []
+    index, failed, caught = [], [], []
     try:  # the files were read moments ago; one may have gone since
         headers = [read_dicom(path, pixels=False) for path in m.geometry.paths.ravel()]  # phase by phase, as masks
     except SkcardioError as exc:
-        errors.append(f"no series file written: {exc}")
+        failed.append(SeriesFailure(f"no series file written: {exc}", "series", None, scope="patient(s)"))
     else:
         groups = series_of(Path(name), masks.reshape(-1, *masks.shape[2:]), headers)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            index, errors = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti,
+            index, failed = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti,
                                                boundary_level=boundary_level, out=out)
+    if failures is not None:
+        failures += failed
+    errors = [failure.message for failure in failed]
     # A remark on the sources comes once per SEG file (one per phase): said once, counted.
     remarks: dict[str, list[str]] = {}
     for w in caught:

@@ -467,7 +467,7 @@ def test_series_file_that_cannot_be_written(tmp_path, make_dicom, monkeypatch, c
     captured = capsys.readouterr()
     errors = [line for line in captured.err.splitlines() if "error" in line]
     assert len(errors) == 1 and errors[0].startswith("skcardio report: error: a: series ") and "no StudyInstanceUID" in errors[0]
-    assert "1 series file(s) not written" in captured.out
+    assert "2 DICOM SEG file(s) of 1 series not written" in captured.out  # a SEG per phase
     assert (out / "report.csv").is_file() and (out / "a" / "series5_mask.nii.gz").is_file()
     assert not list(out.rglob("*_seg.dcm"))
     assert "no StudyInstanceUID" in json.loads((out / "report.json").read_text())["patients"][0]["series_errors"][0]
