@@ -269,9 +269,15 @@ def test_missing_input(tmp_path, capsys):
 def test_find_patients(tmp_path, dataset):
     (tmp_path / "one").mkdir()
     (tmp_path / "one" / "1.dcm").write_bytes(b"")
-    patients = find_patients([str(dataset), str(dataset / "dicoms"), str(tmp_path / "one")])
-    assert [p.name for p in patients] == ["P1", "P2", "P1_2", "P2_2", "one"]
-    assert sorted(patients[0].contours) == [1, 4, 7, 10, 13, 16] and patients[2].contours == {}
+    patients = find_patients([str(dataset), str(tmp_path / "one")])
+    assert [p.name for p in patients] == ["P1", "P2", "one"]
+    assert sorted(patients[0].contours) == [1, 4, 7, 10, 13, 16]
+    patients = find_patients([str(dataset / "dicoms")])  # a folder of patient folders: no contours
+    assert [p.name for p in patients] == ["P1", "P2"] and patients[0].contours == {}
+    # The same studies twice (they were reported as P1, P2, P1_2, P2_2) are refused.
+    with pytest.raises(ValueError, match=rf"^{dataset / 'dicoms' / 'P1'}: given twice \(as a study of {dataset} and "
+                                         rf"of {dataset / 'dicoms'}\)"):
+        find_patients([str(dataset), str(dataset / "dicoms"), str(tmp_path / "one")])
 
 
 def test_folder_names_never_give_two_patients_one_output_folder(tmp_path):
