@@ -1,4 +1,5 @@
-"""Atomic writes: ``new_file`` (a fresh, uniquely named file that follows the umask) and ``replacing``."""
+"""Atomic writes: ``new_file`` (a fresh, uniquely named file that follows the umask) and ``replacing``;
+``picture_format``, which tells a picture file (PNG, JPEG, TIFF) given where DICOM is read."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["NAME_MAX", "new_file", "replacing"]
+__all__ = ["NAME_MAX", "PICTURE_SUFFIXES", "new_file", "picture_format", "replacing"]
 
 #: The longest file name, in bytes, that common file systems accept (ext4, APFS, NTFS: 255).
 NAME_MAX = 255
@@ -75,3 +76,35 @@ def _temporary_start(name: str) -> str:
     while len(os.fsencode(name)) + _TEMPORARY_EXTRA > NAME_MAX:
         name = name[:-1]
     return name
+
+
+#: The first bytes of picture files (PNG, JPEG, TIFF and BigTIFF in either byte order).
+_PICTURE_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"),
+    (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"II+\x00", "TIFF"), (b"MM\x00+", "TIFF"),
+)
+#: Their file name extensions (those :func:`~skcardio.datasets.load_image_folder` reads).
+PICTURE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
+
+
+def picture_format(head: bytes, name: str | os.PathLike = "") -> str | None:
+    """``"PNG"``, ``"JPEG"`` or ``"TIFF"`` when a file is a picture, not DICOM; else None.
+
+    ``head`` is the file's first bytes (132 tell a DICOM Part 10 file: with
+    ``DICM`` at byte 128 it is DICOM, whatever its preamble, which may be a
+    TIFF header); a picture is told by its signature, or, when the bytes
+    say nothing, by the extension of ``name`` (``.png``, ``.jpg``, ``.jpeg``,
+    ``.tif``, ``.tiff``, any case).
+
+    Examples
+    --------
+    >>> from skcardio._files import picture_format
+    >>> picture_format(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(24), "SC-N-2-IM-0001-0048.dcm.png")
+    'PNG'
+    >>> picture_format(bytes(128) + b"DICM", "scan.png") is None
+    True
+    """
+    if head[128:132] == b"DICM":
+        return None
+    found = next((kind for signature, kind in _PICTURE_SIGNATURES if head.startswith(signature)), None)
+    return found or PICTURE_SUFFIXES.get(os.path.splitext(os.fspath(name))[1].lower())

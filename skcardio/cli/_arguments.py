@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 
 #: Seeds accepted by ``numpy.random.RandomState`` (``random_state``).
 SEED_LIMIT = 2**32
@@ -146,3 +147,29 @@ def _float(text: str, expected: str = "a number") -> float:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected {expected}, got {text}") from None
+
+
+def file_identity(path: str | os.PathLike) -> tuple:
+    """What ``path`` is, to tell two names of one file or folder: its device and inode (links, ``DIR`` and
+    ``./DIR``, hard links alike), else (a broken link, a loop) its resolved path."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ("path", os.path.realpath(path))
+    return ("inode", info.st_dev, info.st_ino)
+
+
+def repeated_input(inputs: list[str]) -> tuple[str, str] | None:
+    """The first input that names the same file or folder as an earlier one, with that one; None if none.
+
+    Inputs that do not exist are passed over: each command says so in its words.
+    """
+    seen: dict[tuple, str] = {}
+    for text in inputs:
+        if not os.path.lexists(text):
+            continue
+        key = file_identity(text)
+        if key in seen:
+            return text, seen[key]
+        seen[key] = text
+    return None

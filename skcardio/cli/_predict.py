@@ -6,15 +6,25 @@ import argparse
 import csv
 import errno
 import logging
+import os
 import re
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from .._files import picture_format
 from .._folders import walk_folder
 from .._text import readable, text_file
-from ._arguments import add_device_argument, add_threads_argument, apply_threads, device_option, positive_int
+from ._arguments import (
+    add_device_argument,
+    add_threads_argument,
+    apply_threads,
+    device_option,
+    file_identity,
+    positive_int,
+    repeated_input,
+)
 from ._output import (
     check_destinations,
     check_outside_inputs,
@@ -31,6 +41,7 @@ from ._series import (
     check_extras,
     check_series_index,
     earlier_series_outputs,
+    not_written,
     write_series_outputs,
 )
 from ._series import add_arguments as add_series_arguments
@@ -61,7 +72,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="segment the blood pool of DICOM slices (the shipped pretrained U-Net, or a model from 'skcardio train')",
         description=(
             "Segment the left-ventricle blood pool of every DICOM file given (folders are "
-            "searched recursively for *.dcm; name files without that extension directly) with the pretrained U-Net shipped with skcardio "
+            "searched recursively for *.dcm; name files without that extension directly; each file once: one reached "
+            "twice is refused; pictures such as PNG are not read: see UNetSegmenter.predict) with the pretrained U-Net "
+            "shipped with skcardio "
             "(UNetSegmenter.pretrained()), or with a model written by 'skcardio train' given as "
             "--model FILE or as a first argument ending in .pt. For "
             "each slice, writes to --out: STEM_mask.png (0/255), STEM_mask.npy (bool), "
@@ -133,12 +146,23 @@ def collect_dicoms(
         If an input does not exist or a folder has no ``*.dcm`` file (a
         folder's other files, outputs of an earlier run among them, are not
         read: files without the extension are named directly).
+    ValueError
+        If a file given is a picture (PNG, JPEG, TIFF, by its signature or
+        name) or a folder holds pictures and no ``*.dcm`` file: the message
+        says where pictures are read and segmented. If one file would be
+        read twice: an input given twice (``DIR DIR``, ``DIR ./DIR``), a file
+        given besides the folder that holds it, or two names of one file
+        (links); it would be segmented twice and counted as another cardiac
+        phase of its position. The message names both paths.
     OSError
         If a folder cannot be read and ``unreadable`` is None.
     """
+    _check_distinct_inputs(inputs)
     pairs: list[tuple[Path, Path]] = []
+    origins: list[str] = []  # the input each file comes from
     for text in inputs:
         path = Path(text)
+        before = len(pairs)
         if path.is_dir():
             # *.dcm in any case; a folder named so is listed too, to be reported, not passed over.
             entries, problems = walk_folder(path)
@@ -148,6 +172,12 @@ def collect_dicoms(
                 unreadable += problems
             files = sorted((f for f in entries if f.name.lower().endswith(".dcm")), key=_natural_key)
             if not files and not problems:
+                pictures = [f for f in entries if picture_format(b"", f.name) and f.is_file()]
+                if pictures:
+                    raise ValueError(
+                        f"{path}: folder has no *.dcm file but {len(pictures)} picture(s) (PNG/JPEG/TIFF, e.g. "
+                        f"{pictures[0].name}): {_PICTURES}"
+                    )
                 raise FileNotFoundError(
                     f"{path}: folder has no *.dcm file; name DICOM files without that extension one by one, "
                     "or use skcardio report, which reads every file of a study's folder"
@@ -156,9 +186,14 @@ def collect_dicoms(
             # relative_to the path given, not resolved: a linked file may lead anywhere.
             pairs += [(f, _stem(name, *f.relative_to(path).parent.parts, _without_dcm(f.name))) for f in files]
         elif path.exists():
+            picture = _picture(path)
+            if picture:
+                raise ValueError(f"{path}: a {picture} image, not a DICOM file: {_PICTURES}")
             pairs.append((path, _stem(_without_dcm(path.name))))
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
+        origins += [text] * (len(pairs) - before)
+    _check_distinct_files([file for file, _ in pairs], origins)
     room = max(len(suffix) for suffix in _SUFFIXES)
     holders = {}  # the first file of each stem, named when a later one is renamed
     for file, stem in pairs:
@@ -171,6 +206,61 @@ def collect_dicoms(
             notes.append((str(file), f"outputs named {unique}: {why}"))
         named.append((file, unique))
     return named
+
+
+#: Where pictures go instead, said when predict is given one (or a folder of them).
+_PICTURES = (
+    "predict reads DICOM files only. Segment pictures in Python with UNetSegmenter.pretrained().predict(images), "
+    "the images read with skcardio.datasets.load_image_folder (a folder of images/ and labels/ of the same names; "
+    "docs/data.md, 'Image folders') or, without labels, with imageio; 'skcardio evaluate ROOT --method unet "
+    "--model FILE' scores a model on such a ROOT"
+)
+
+
+def _picture(path: Path) -> str | None:
+    """The picture format of the file ``path`` (:func:`skcardio._files.picture_format`), or None.
+
+    Only a regular file is opened (a pipe would wait for a writer); one that
+    cannot be read, or another kind of file, is None here: reading it says why.
+    """
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(132)
+    except OSError:
+        return None
+    return picture_format(head, path.name)
+
+
+#: What reading one file twice does, said by the refusals.
+_TWICE = ("an image given twice would be segmented twice, and its series files (--dicom-seg, --nifti) would "
+          "count it as another cardiac phase")
+
+
+def _check_distinct_inputs(inputs: list[str]) -> None:
+    """Refuse an input that names the same file or folder as an earlier one (``DIR DIR``, ``DIR ./DIR``)."""
+    repeated = repeated_input(inputs)
+    if repeated:
+        raise ValueError(
+            f"{repeated[0]}: given twice (also as {repeated[1]}); expected each DICOM file or folder once: {_TWICE}"
+        )
+
+
+def _check_distinct_files(files: list[Path], origins: list[str]) -> None:
+    """Refuse two of ``files`` that are one file (a file given besides its folder, two links to it)."""
+    seen: dict[tuple, int] = {}
+    for i, file in enumerate(files):
+        key = file_identity(file)
+        if key not in seen:
+            seen[key] = i
+            continue
+        j = seen[key]
+        if origins[i] == origins[j]:
+            where, fix = f"both in {origins[i]}", "name the files of the folder one by one, each once"
+        else:
+            where, fix = f"from the inputs {origins[j]} and {origins[i]}", "leave one of the inputs out"
+        raise ValueError(f"{file}: the same file as {files[j]} ({where}); expected each DICOM file once: {_TWICE}; {fix}")
 
 
 def _stem(*parts: str) -> Path:
@@ -249,7 +339,7 @@ def run(args: argparse.Namespace) -> int:
     unreadable: list[tuple[str, str]] = []  # folders: reported with the files skipped
     try:
         pairs = collect_dicoms(inputs, renamed, unreadable=unreadable)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:  # a missing input, one file given twice
         print(f"skcardio predict: error: {exc}", file=sys.stderr)
         return 2
     # --out inside an input folder: the next run would segment this one's outputs (OutputError: exit 2).
@@ -273,7 +363,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     apply_threads(args.threads)
     level = trim_level(args)
-    series_failed = 0
+    series_failed = []
     with staging(out, "predict") as stage:
         rows, failed, notes = _predict_into(stage, pairs, model, args, level)
         failed = unreadable + failed
@@ -285,7 +375,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         (f"segmented {len(rows)} slice(s) into {out}" if rows else f"segmented no slice: {out} left unchanged")
         + (f"; {len(failed)} skipped" if failed else "")
-        + (f"; {series_failed} series file(s) not written (see the errors above)" if series_failed else "")
+        + (f"; {not_written(series_failed)}" if series_failed else "")
     )
     report_problems("skipped", failed)
     report_problems("warning", renamed + notes)

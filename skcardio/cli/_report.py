@@ -17,11 +17,19 @@ from pathlib import Path
 
 from .._folders import folder_problem, list_folder
 from .._text import readable, text_file
-from ._arguments import add_device_argument, add_threads_argument, apply_threads, device_option, positive_int
+from ._arguments import (
+    add_device_argument,
+    add_threads_argument,
+    apply_threads,
+    device_option,
+    file_identity,
+    positive_int,
+    repeated_input,
+)
 from ._output import check_destinations, check_outside_inputs, out_dir, publish, staging, unique_names
 from ._problems import report_problems
 from ._records import REPORT_WRITTEN_BY, record_files
-from ._series import SERIES_CSV, check_extras, check_series_index
+from ._series import SERIES_CSV, SeriesFailure, check_extras, check_series_index, not_written
 from ._series import add_arguments as add_series_arguments
 from ._trim_option import add_trim_argument, level_text, trim_level
 
@@ -60,7 +68,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "dataset folder with link.csv (every dicoms/<patient> folder; the expert i-contours give "
             "expert values and the model's values on the expert's images), a folder of patient "
             "folders, or one patient's DICOM folder (a dataset's dicoms/<patient> folder keeps its expert "
-            "contours); each a whole cine study, every phase at every slice position. Writes report.csv, report.json, "
+            "contours); each a whole cine study, every phase at every slice position, and each given once (a study "
+            "that two inputs give is refused). Writes report.csv, report.json, "
             "bland_altman.png (when expert values exist) and per patient FOLDER/volume_curve.png, "
             "FOLDER/ed_es_overlay.png and FOLDER/slices.csv to --out, all at the end; the files that an earlier "
             "report's report.json there lists and this run does not write are removed, no other file. In a folder "
@@ -138,35 +147,84 @@ def find_patients(
     ------
     FileNotFoundError
         If an input is not a folder or holds no study.
+    ValueError
+        If one study would be reported twice: an input given twice
+        (``DIR DIR``, ``DIR ./DIR``), or a study's folder given besides a
+        folder that holds it (a dataset and its ``dicoms/<id>``); the message
+        names both.
     """
+    repeated = repeated_input(inputs)
+    if repeated:
+        raise ValueError(f"{repeated[0]}: given twice (also as {repeated[1]}); expected each folder once: {_TWICE}")
     patients: list[PatientInput] = []
+    origins: list[str] = []  # the input each study comes from
     skipped = [] if skipped is None else skipped
     for text in inputs:
-        path = Path(text)
-        if not path.is_dir():
-            raise FileNotFoundError(f"{path}: no such folder (expected a dataset root or a DICOM folder)")
-        if os.path.isfile(path / "link.csv"):  # not Path.is_file: it raises inside an unreadable folder
-            patients += _dataset_patients(path, skipped)
-        elif (root := _dataset_root(path)) is not None:  # ROOT/dicoms/<id>: that patient with its contours
-            patients.append(_dataset_patient(path, root))
-        else:
-            try:
-                entries = list_folder(path)
-            except OSError as exc:  # the folder given itself cannot be read
-                raise FileNotFoundError(f"{path}: {folder_problem(exc)}") from None
-            shown = [e for e in entries if not e.name.startswith(".")]
-            if any(e.is_file() for e in shown):  # one study: read_cine leaves its hidden entries out
-                patients.append(PatientInput(path, path.resolve().name))
-                continue
-            left_out = [e.path for e in entries if e.name.startswith(".")]
-            subfolders = sorted(Path(e.path) for e in shown if e.is_dir())
-            if not subfolders:
-                also = f" ({_hidden_note(left_out)})" if left_out else ""
-                raise FileNotFoundError(f"{path}: no file or subfolder, expected DICOM files{also}")
-            if hidden is not None:
-                hidden += left_out
-            patients += [PatientInput(p, p.name) for p in subfolders]
+        found = _patients_of(Path(text), skipped, hidden)
+        patients += found
+        origins += [text] * len(found)
+    _check_distinct_studies(patients, origins)
     return _unique_names(patients)
+
+
+def _patients_of(path: Path, skipped: list[tuple[str, str]], hidden: list[str] | None) -> list[PatientInput]:
+    """The studies of one input of :func:`find_patients`."""
+    if not path.is_dir():
+        raise FileNotFoundError(_not_a_folder(path))
+    if os.path.isfile(path / "link.csv"):  # not Path.is_file: it raises inside an unreadable folder
+        return _dataset_patients(path, skipped)
+    if (root := _dataset_root(path)) is not None:  # ROOT/dicoms/<id>: that patient with its contours
+        return [_dataset_patient(path, root)]
+    try:
+        entries = list_folder(path)
+    except OSError as exc:  # the folder given itself cannot be read
+        raise FileNotFoundError(f"{path}: {folder_problem(exc)}") from None
+    shown = [e for e in entries if not e.name.startswith(".")]
+    if any(e.is_file() for e in shown):  # one study: read_cine leaves its hidden entries out
+        return [PatientInput(path, path.resolve().name)]
+    left_out = [e.path for e in entries if e.name.startswith(".")]
+    subfolders = sorted(Path(e.path) for e in shown if e.is_dir())
+    if not subfolders:
+        also = f" ({_hidden_note(left_out)})" if left_out else ""
+        raise FileNotFoundError(f"{path}: no file or subfolder, expected DICOM files{also}")
+    if hidden is not None:
+        hidden += left_out
+    return [PatientInput(p, p.name) for p in subfolders]
+
+
+#: What reporting one study twice does, said by the refusals.
+_TWICE = "a study given twice would be measured and reported twice, as two patients"
+
+
+def _not_a_folder(path: Path) -> str:
+    """Why ``path``, given as a study or dataset, is not one: missing, or a file (give the folder that holds it)."""
+    if os.path.lexists(path) and not os.path.exists(path):
+        return f"{path}: a broken link (expected a dataset root or a DICOM folder)"
+    if not os.path.exists(path):
+        return f"{path}: no such folder (expected a dataset root or a DICOM folder)"
+    from ..io._limits import special_file
+
+    holder = Path(os.path.abspath(path)).parent
+    kind = "is a file" if os.path.isfile(path) else special_file(os.stat(path).st_mode)
+    return (f"{path}: {kind}; expected a dataset root or a DICOM folder: report measures a whole study, "
+            f"give the folder that holds its images ({holder})")
+
+
+def _check_distinct_studies(patients: list[PatientInput], origins: list[str]) -> None:
+    """Refuse a study folder that two inputs both give (a dataset and one of its ``dicoms/<id>`` folders).
+
+    Within one input, a dataset's ``dicoms/<id>`` entry that links to another
+    patient's folder stays that patient, as :func:`~skcardio.datasets.scan_layout` reads it.
+    """
+    seen: dict[tuple, int] = {}
+    for i, patient in enumerate(patients):
+        key = file_identity(patient.folder)
+        j = seen.setdefault(key, i)
+        if origins[j] != origins[i]:
+            raise ValueError(
+                f"{patient.folder}: given twice (as a study of {origins[j]} and of {origins[i]}); expected each "
+                f"study once: {_TWICE}; leave one of the inputs out"
+            )
 
 
 def _hidden_note(hidden: list[str]) -> str:
@@ -286,7 +344,7 @@ def run(args: argparse.Namespace) -> int:
     hidden: list[str] = []
     try:
         patients = find_patients(args.inputs, skipped, hidden=hidden)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:  # an input that is no study, a study given twice
         print(f"skcardio report: error: {exc}", file=sys.stderr)
         return 2
     missing = check_extras(args)
@@ -311,16 +369,16 @@ def run(args: argparse.Namespace) -> int:
               + (f"; {_hidden_note(hidden)}" if hidden else ""))
         report_problems("skipped", skipped)
         return 1
+    series_failed: list[SeriesFailure] = []
     with staging(out, "report") as stage:
         entries = _write_outputs(stage, results, plots=not args.no_plots, dicom_seg=args.dicom_seg, nifti=args.nifti,
-                                 boundary_level=level, skipped=skipped, out=out)
+                                 boundary_level=level, skipped=skipped, out=out, series_failed=series_failed)
         publish(stage, out, owned=lambda: _owned_now(out, writes_series=args.dicom_seg or args.nifti))
     _print_table(entries)
     failed = [e for e in entries if e["row"]["status"] != "ok"]
-    series_failed = sum(len(e.get("series_errors", [])) for e in entries)
     print(
         f"reported {len(entries) - len(failed)} of {len(entries)} patient(s) into {out}"
-        + (f"; {series_failed} series file(s) not written (see the errors above)" if series_failed else "")
+        + (f"; {not_written(series_failed)}" if series_failed else "")
         + (f"; {_hidden_note(hidden)}" if hidden else "")
     )
     report_problems("skipped", skipped)
@@ -456,7 +514,11 @@ def _ed_mass(measurement, epicardium) -> float:
 
 def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_seg: bool = False, nifti: bool = False,
                    boundary_level: float | None = None, skipped: list[tuple[str, str]] = (),
-                   out: Path | None = None) -> list[dict]:
+                   out: Path | None = None, series_failed: list[SeriesFailure] | None = None) -> list[dict]:
+    """Write every file of the run under ``stage``; return the patients' entries of ``report.json``.
+
+    The series files that could not be written are appended to ``series_failed``.
+    """
     from ._series import write_series_index
 
     entries, series_index = [], []
@@ -473,7 +535,7 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_se
                 _patient_plots(folder, result)
             if dicom_seg or nifti:
                 index = _series_files(stage, result, entry, dicom_seg=dicom_seg, nifti=nifti,
-                                      boundary_level=boundary_level, out=out)
+                                      boundary_level=boundary_level, out=out, failures=series_failed)
                 series_index += index
                 entry["series_files"] = index
                 entry["files"] += [row["file"] for row in index]
@@ -496,12 +558,14 @@ def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_se
 
 
 def _series_files(stage: Path, result: _Result, entry: dict, *, dicom_seg: bool, nifti: bool,
-                  boundary_level: float | None = None, out: Path | None = None) -> list[dict]:
+                  boundary_level: float | None = None, out: Path | None = None,
+                  failures: list[SeriesFailure] | None = None) -> list[dict]:
     """Write the masks the automatic volumes count as NIfTI / DICOM SEG per series; the ``series.csv`` rows.
 
     Slices that the selection left out are written empty, so that the files
     give the reported volumes. Errors and warnings are printed once per
     patient and kept in ``entry``; they name the files in ``out``, where ``stage`` is published.
+    The files not written are appended to ``failures``.
     """
     from ..exceptions import SkcardioError
     from ..io import read_dicom
@@ -509,17 +573,20 @@ def _series_files(stage: Path, result: _Result, entry: dict, *, dicom_seg: bool,
 
     m, name = result.measurement, result.patient.name
     masks = m.masks & m.selection.keep[None, :, None, None]
-    index, errors, caught = [], [], []
+    index, failed, caught = [], [], []
     try:  # the files were read moments ago; one may have gone since
         headers = [read_dicom(path, pixels=False) for path in m.geometry.paths.ravel()]  # phase by phase, as masks
     except SkcardioError as exc:
-        errors.append(f"no series file written: {exc}")
+        failed.append(SeriesFailure(f"no series file written: {exc}", "series", None, scope="patient(s)"))
     else:
         groups = series_of(Path(name), masks.reshape(-1, *masks.shape[2:]), headers)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            index, errors = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti,
+            index, failed = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti,
                                                boundary_level=boundary_level, out=out)
+    if failures is not None:
+        failures += failed
+    errors = [failure.message for failure in failed]
     # A remark on the sources comes once per SEG file (one per phase): said once, counted.
     remarks: dict[str, list[str]] = {}
     for w in caught:

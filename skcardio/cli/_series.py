@@ -27,8 +27,9 @@ from ._records import REPORT_WRITTEN_BY, record_column, record_files
 from ._trim_option import algorithm_name, level_text
 
 __all__ = [
-    "SERIES_CSV", "SeriesMasks", "add_arguments", "check_extras", "check_series_index", "earlier_series_outputs",
-    "series_index_owner", "series_of", "write_series_files", "write_series_index", "write_series_outputs",
+    "SERIES_CSV", "SeriesFailure", "SeriesMasks", "add_arguments", "check_extras", "check_series_index",
+    "earlier_series_outputs", "not_written", "series_index_owner", "series_of", "write_series_files",
+    "write_series_index", "write_series_outputs",
 ]
 
 logger = logging.getLogger("skcardio.cli.predict")
@@ -75,25 +76,57 @@ def check_extras(args: argparse.Namespace) -> str | None:
 def write_series_outputs(
     stage: Path, rows: list[dict], *, dicom_seg: bool, nifti: bool, boundary_level: float | None = None,
     out: Path | None = None,
-) -> int:
-    """Write the series files of the slices in ``rows`` under ``stage``; return how many failed.
+) -> list[SeriesFailure]:
+    """Write the series files of the slices in ``rows`` under ``stage``; return those not written (logged).
 
     ``boundary_level``: the level the masks were trimmed at (``--trim-boundary``), or None. ``out``:
     where ``stage`` will be published, named in the errors (see :func:`write_series_files`).
     """
     if not (dicom_seg or nifti):
-        return 0
+        return []
     groups = []
     for (uid, number), members in _by_series(rows).items():
         stems = [Path(row["output_stem"]) for row, _ in members]
         masks = np.stack([np.load(stage / f"{stem}_mask.npy") for stem in stems])
         groups.append(SeriesMasks(uid, number, stems[0].parent, masks, [header for _, header in members]))
-    index, errors = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti, boundary_level=boundary_level,
-                                       out=out)
-    for error in errors:
-        logger.error("%s", error)
+    index, failures = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti, boundary_level=boundary_level,
+                                         out=out)
+    for failure in failures:
+        logger.error("%s", failure.message)
     write_series_index(stage, index)
-    return len(errors)
+    return failures
+
+
+@dataclass(frozen=True)
+class SeriesFailure:
+    """The files of one format of one series that could not be written.
+
+    ``what`` is the format's name (``"DICOM SEG"``, ``"NIfTI"``; ``"series"``
+    when the series themselves could not be told), ``files`` how many files
+    were not written (a DICOM SEG per cardiac phase), None when unknown, and
+    ``scope`` what one failure covers (a series; a patient for ``report``
+    when its series could not be told).
+    """
+
+    message: str
+    what: str
+    files: int | None
+    scope: str = "series"
+
+
+def not_written(failures: list[SeriesFailure]) -> str:
+    """What ``failures`` left unwritten, for a command's summary line; ``""`` when nothing.
+
+    >>> not_written([SeriesFailure("...", "DICOM SEG", 20), SeriesFailure("...", "NIfTI", 1)])
+    '20 DICOM SEG file(s) of 1 series, 1 NIfTI file(s) of 1 series not written (see the errors above)'
+    """
+    parts = []
+    for what, scope in dict.fromkeys((f.what, f.scope) for f in failures):
+        same = [f for f in failures if (f.what, f.scope) == (what, scope)]
+        counts = [f.files for f in same]
+        files = "" if None in counts else f"{sum(counts)} "
+        parts.append(f"{files}{what} file(s) of {len(same)} {scope}")
+    return f"{', '.join(parts)} not written (see the errors above)" if parts else ""
 
 
 @dataclass
@@ -126,15 +159,16 @@ def write_series_files(
 
     The files name the algorithm, and say whether the masks were trimmed at
     ``boundary_level`` (``--trim-boundary``): the SEG's algorithm name and
-    the NIfTI header's ``descrip``. Returns the rows of ``series.csv`` and one
-    message per series file that could not be written (naming the series and
-    a file of it). A message names an output by its path in ``out``, where
-    ``stage`` is published (relative to ``out`` when None), not in ``stage``,
-    which is gone when the message is read.
+    the NIfTI header's ``descrip``. Returns the rows of ``series.csv`` and a
+    :class:`SeriesFailure` per format of a series that could not be written,
+    its message naming the series and a file of it, and how many files were
+    not written (a series' DICOM SEG files are written all or none). A message names an
+    output by its path in ``out``, where ``stage`` is published (relative to
+    ``out`` when None), not in ``stage``, which is gone when the message is read.
     """
     from ..exceptions import DicomReadError, ExportError
 
-    index, errors, taken = [], [], set()
+    index, failures, taken = [], [], set()
     writers = ([_write_nifti] if nifti else []) + ([_write_segs] if dicom_seg else [])
     algorithm = algorithm_name(boundary_level)
     for group in groups:
@@ -145,11 +179,23 @@ def write_series_files(
                     index.append({"series_uid": group.uid, "series_number": group.number, **entry,
                                   "boundary_level": boundary_level})
             except (ExportError, DicomReadError) as exc:
-                errors.append(
-                    f"series {group.uid or '?'} ({len(group.geometry)} slice(s), e.g. {group.geometry[0].path}): "
-                    + _as_published(str(exc), stage, out)
-                )
-    return index, errors
+                message = (f"series {group.uid or '?'} ({len(group.geometry)} slice(s), e.g. {group.geometry[0].path}): "
+                           + _as_published(str(exc), stage, out))
+                failures.append(SeriesFailure(message, *_planned(writer, group.geometry)))
+    return index, failures
+
+
+def _planned(writer, geometry: list) -> tuple[str, int | None]:
+    """The format ``writer`` writes, and how many files it writes for ``geometry`` (None: cannot be told)."""
+    from ..exceptions import ExportError
+    from ..io import group_by_phase
+
+    if writer is _write_nifti:
+        return "NIfTI", 1
+    try:
+        return "DICOM SEG", len(group_by_phase(geometry))  # one per phase
+    except ExportError:
+        return "DICOM SEG", None
 
 
 def _as_published(text: str, stage: Path, out: Path | None) -> str:

@@ -25,6 +25,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from .._files import picture_format
 from ..exceptions import DicomReadError, SkcardioWarning
 from ._fastdicom import scan_header, split_text
 from ._limits import PATIENT_COORDINATE_MM, PIXEL_SPACING_MM, get_limits, read_regular
@@ -569,11 +570,19 @@ def _check_part10(path: str, data: bytes) -> None:
 
     pydicom refuses them too (we never pass force=True: without the marker
     any bytes parse as *something*); checking first gives a message that says
-    what was expected rather than pydicom's hint about ``force=True``.
+    what was expected rather than pydicom's hint about ``force=True``. A
+    picture (PNG, JPEG, TIFF: :func:`skcardio._files.picture_format`) is named as such, with
+    where pictures are read, not told to be re-saved as DICOM.
     """
     head = data[:132]
     if head[128:132] != b"DICM":
         found = f"{len(head)} byte(s) in all" if len(head) < 132 else f"{head[128:132]!r}"
+        picture = picture_format(head, path)
+        if picture:
+            raise DicomReadError(
+                f"{path}: not a DICOM file but a {picture} image: expected 'DICM' at byte 128 (DICOM Part 10 "
+                f"file), got {found}; pictures with label masks are read with skcardio.datasets.load_image_folder"
+            )
         raise DicomReadError(
             f"{path}: not a DICOM file: expected 'DICM' at byte 128 (DICOM Part 10 file), "
             f"got {found}; a raw data set without that header must be re-saved as a Part 10 file"

@@ -117,6 +117,7 @@ def write_dicom_seg(
         If a source file cannot be read.
     ExportError
         If the sources span several series, two lie at one position, their
+        orientations differ by more than 1e-4 (a direction cosine), their
         size differs from the masks', or highdicom refuses them (the message
         names the files).
     ValueError
@@ -135,6 +136,10 @@ def write_dicom_seg(
     Invalid dates (DA, DT, TM values such as ``00000000``, left by
     anonymisation) are written empty in the SEG instead of copied, and
     absent type 2 patient and study elements (e.g. ``PatientName``) empty.
+    Sources whose ``ImageOrientationPatient`` values differ by scanner
+    rounding (at most 1e-4 per direction cosine, as :func:`write_nifti`
+    accepts) are written with the first source's orientation, which
+    highdicom requires to be shared exactly; the source files are not changed.
 
     Examples
     --------
@@ -184,8 +189,10 @@ def _long_string(*candidates: str) -> str:
 
 
 def _build_seg(hd, codes, masks, source_paths, path, label, algorithm, algorithm_family):
+    # read_header gives fresh datasets: what is changed below is highdicom's copy, never the source files.
     sources = [_conformed(read_header(p)) for p in source_paths]
     _check_seg_sources(sources, source_paths, masks.shape[1:])
+    _share_orientation(sources, source_paths, path)
     frames = {str(ds.get("FrameOfReferenceUID", "")) for ds in sources}
     if len(frames) > 1:
         first = sources[0].FrameOfReferenceUID
@@ -586,6 +593,45 @@ def _check_seg_sources(sources, paths: list[str], shape: tuple[int, int]) -> Non
         size = (int(ds.get("Rows", 0)), int(ds.get("Columns", 0)))
         if size != tuple(shape):
             raise ExportError(f"{path}: image of {size[0]}x{size[1]} pixels, but its mask is {shape[0]}x{shape[1]}")
+
+
+def _orientation(ds) -> np.ndarray | None:
+    """``ImageOrientationPatient`` as 6 finite floats, or None when absent or not so."""
+    try:
+        value = np.asarray([float(v) for v in ds.ImageOrientationPatient], dtype=np.float64)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+    return value if value.shape == (6,) and np.isfinite(value).all() else None
+
+
+def _share_orientation(sources, paths: list[str], path) -> None:
+    """Give every source the first one's ``ImageOrientationPatient`` when all lie within ``_TOL_COSINE`` of it.
+
+    highdicom requires one orientation and compares the values exactly,
+    while scanners round each image's direction cosines on their own
+    (-0.307716 and -0.307715 in the series of two shared patients);
+    :func:`write_nifti` takes images within that tolerance for one
+    orientation (read_cine too, within ``ORIENTATION_TOLERANCE``), so the
+    SEG does too. Only highdicom's copies of the headers change. Orientations
+    further apart are refused, naming the tolerance; sources without a
+    usable orientation are left to highdicom.
+    """
+    first = _orientation(sources[0])
+    if first is None:
+        return
+    for ds, source in zip(sources[1:], paths[1:]):
+        value = _orientation(ds)
+        if value is None:
+            return
+        if np.abs(value - first).max() > _TOL_COSINE:
+            raise ExportError(
+                f"{path}: no DICOM SEG of sources in different orientations: ImageOrientationPatient "
+                f"{tuple(value.tolist())} of {source} differs from {tuple(first.tolist())} of {paths[0]} by "
+                f"{np.abs(value - first).max():.2g}, more than the {_TOL_COSINE:g} tolerance (direction cosines) "
+                "within which one SEG takes them for one orientation"
+            )
+    for ds in sources[1:]:
+        ds.ImageOrientationPatient = list(sources[0].ImageOrientationPatient)
 
 
 @contextmanager

@@ -173,7 +173,7 @@ def test_qc_prints_and_writes_such_names(tmp_path, capsys):
 
 
 def _turned_study(make_dicom, folder):
-    """A study whose second slice lies in another orientation: highdicom refuses a SEG of the phase."""
+    """A study whose second slice lies in another orientation: no SEG of the phase can be built."""
     import pydicom
     from pydicom.uid import generate_uid
 
@@ -192,7 +192,7 @@ def test_a_seg_that_cannot_be_built_is_named_in_out(tmp_path, make_dicom, monkey
     argv = ["predict", str(tmp_path / "in3"), "--model", "m.pt", "--out", str(out), "--no-progress", "--dicom-seg"]
     assert main(argv) == 1
     (error,) = [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
-    assert f": {out}/in3/P/series5_phase00_seg.dcm: highdicom cannot build a SEG" in error, error
+    assert f": {out}/in3/P/series5_phase00_seg.dcm: no DICOM SEG of sources in different orientations" in error, error
     assert ".skcardio-predict-" not in error
 
 

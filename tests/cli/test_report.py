@@ -274,9 +274,15 @@ def test_missing_input(tmp_path, capsys):
 def test_find_patients(tmp_path, dataset):
     (tmp_path / "one").mkdir()
     (tmp_path / "one" / "1.dcm").write_bytes(b"")
-    patients = find_patients([str(dataset), str(dataset / "dicoms"), str(tmp_path / "one")])
-    assert [p.name for p in patients] == ["P1", "P2", "P1_2", "P2_2", "one"]
-    assert sorted(patients[0].contours) == [1, 4, 7, 10, 13, 16] and patients[2].contours == {}
+    patients = find_patients([str(dataset), str(tmp_path / "one")])
+    assert [p.name for p in patients] == ["P1", "P2", "one"]
+    assert sorted(patients[0].contours) == [1, 4, 7, 10, 13, 16]
+    patients = find_patients([str(dataset / "dicoms")])  # a folder of patient folders: no contours
+    assert [p.name for p in patients] == ["P1", "P2"] and patients[0].contours == {}
+    # The same studies twice (they were reported as P1, P2, P1_2, P2_2) are refused.
+    with pytest.raises(ValueError, match=rf"^{dataset / 'dicoms' / 'P1'}: given twice \(as a study of {dataset} and "
+                                         rf"of {dataset / 'dicoms'}\)"):
+        find_patients([str(dataset), str(dataset / "dicoms"), str(tmp_path / "one")])
 
 
 def test_folder_names_never_give_two_patients_one_output_folder(tmp_path):
@@ -472,7 +478,7 @@ def test_series_file_that_cannot_be_written(tmp_path, make_dicom, monkeypatch, c
     captured = capsys.readouterr()
     errors = [line for line in captured.err.splitlines() if "error" in line]
     assert len(errors) == 1 and errors[0].startswith("skcardio report: error: a: series ") and "no StudyInstanceUID" in errors[0]
-    assert "1 series file(s) not written" in captured.out
+    assert "2 DICOM SEG file(s) of 1 series not written" in captured.out  # a SEG per phase
     assert (out / "report.csv").is_file() and (out / "a" / "series5_mask.nii.gz").is_file()
     assert not list(out.rglob("*_seg.dcm"))
     assert "no StudyInstanceUID" in json.loads((out / "report.json").read_text())["patients"][0]["series_errors"][0]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import numpy as np
+import pytest
 
 from _cine_studies import write_study
 
 from skcardio.cli import main
+from skcardio.cli._report import find_patients
 from skcardio.segment import UNetSegmenter
 
 
@@ -77,3 +80,50 @@ def test_no_patient_with_volumes_leaves_out_unchanged(tmp_path, make_dicom, monk
     assert main(["report", str(tmp_path / "B"), "--out", str(out), "--no-progress"]) == 1
     assert f"reported 0 of 1 patient(s) (see the errors above): {out} left unchanged" in capsys.readouterr().out
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "inputs, expected",
+    [
+        (["in/A", "in/A"], "in/A: given twice (also as in/A); expected each folder once: a study given twice would "
+                           "be measured and reported twice, as two patients"),
+        (["in/A", "./in/A/"], "./in/A/: given twice (also as in/A)"),
+        (["in", "in/A"], "in/A: given twice (as a study of in and of in/A); expected each study once: a study given "
+                         "twice would be measured and reported twice, as two patients; leave one of the inputs out"),
+        (["data", "data/dicoms/P1"], "data/dicoms/P1: given twice (as a study of data and of data/dicoms/P1)"),
+    ],
+)
+def test_a_study_given_twice_is_refused_naming_both(tmp_path, make_dicom, make_layout, monkeypatch, capsys,
+                                                     inputs, expected):
+    """report DIR DIR reported the study twice, as DIR and DIR_2."""
+    write_study(make_dicom, tmp_path / "in" / "A", n_phases=2, n_slices=2)
+    write_study(make_dicom, tmp_path / "in" / "B", n_phases=2, n_slices=2)
+    make_layout({"P1": ("O1", {5: {}}), "P2": ("O2", {5: {}})})
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="^" + re.escape(expected)):
+        find_patients(inputs)
+    assert main(["report", *inputs, "--out", "out"]) == 2
+    assert capsys.readouterr().err.startswith(f"skcardio report: error: {expected}")
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in find_patients(["in/A", "in/B"])] == ["A", "B"]  # two studies: taken
+
+
+def test_a_file_given_as_a_study_is_named_a_file_with_its_folder(tmp_path, make_dicom, capsys):
+    """'48.dcm: no such folder' for a file that exists: report reads a study's folder."""
+    files = write_study(make_dicom, tmp_path / "A", n_phases=2, n_slices=2)
+    assert main(["report", str(files[0, 1]), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (
+        f"skcardio report: error: {files[0, 1]}: is a file; expected a dataset root or a DICOM folder: report "
+        f"measures a whole study, give the folder that holds its images ({tmp_path / 'A'})\n"
+    )
+    assert main(["report", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (f"skcardio report: error: {tmp_path / 'nope'}: no such folder (expected a "
+                                       "dataset root or a DICOM folder)\n")
+
+
+@pytest.mark.shared_data
+def test_a_shared_dicom_given_as_a_study_names_its_folder(shared_data_root, tmp_path, capsys):
+    image = shared_data_root / "dicoms" / "SCD0000101" / "48.dcm"
+    assert main(["report", str(image), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert f"{image}: is a file;" in err and f"give the folder that holds its images ({image.parent})" in err

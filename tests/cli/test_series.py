@@ -8,11 +8,17 @@ import sys
 import warnings
 
 import numpy as np
+import pydicom
 import pytest
+from pydicom.uid import generate_uid
+
+from _cine_studies import write_study
 
 from skcardio.cli import main
+from skcardio.cli._series import SeriesFailure, not_written
 from skcardio.datasets import get_sample_path
 from skcardio.io import read_dicom, read_header
+from skcardio.segment import UNetSegmenter
 
 hd = pytest.importorskip("highdicom")
 nib = pytest.importorskip("nibabel")
@@ -113,3 +119,72 @@ def test_trimmed_masks_are_said_so_in_the_series_files(model_path, tmp_path):
     assert names[()] == (["", ""], "skcardio UNetSegmenter", "skcardio UNetSegmenter")
     trimmed = "skcardio UNetSegmenter, dark rim trimmed at 0.3"
     assert names[("--trim-boundary=0.3",)] == (["0.3", "0.3"], trimmed, trimmed)
+
+
+class _Threshold:
+    """A stand-in for the pretrained U-Net: the phantom's bright disc, found in no time."""
+
+    def predict(self, images):
+        return np.asarray(images) > 500
+
+    def predict_with_proba(self, images):
+        masks = self.predict(images)
+        return masks, masks.astype("float32")
+
+
+def _run(command, folder, out, *flags):
+    argv = [command, str(folder), "--out", str(out), "--no-progress", *flags]
+    if command == "report":
+        argv += ["--no-plots", "--no-trim-boundary"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return main(argv)
+
+
+@pytest.mark.parametrize("command", ["predict", "report"])
+def test_orientations_rounded_apart_give_every_phase_its_seg(tmp_path, make_dicom, monkeypatch, capsys, command):
+    """SCD0000301 and SCD0000401 carry orientations 1e-6 apart: highdicom refused every SEG of them."""
+    files = write_study(make_dicom, tmp_path / "a", n_phases=4, n_slices=4,
+                        StudyInstanceUID=generate_uid(), FrameOfReferenceUID=generate_uid())
+    for key in ((0, 1), (1, 2), (3, 3)):
+        ds = pydicom.dcmread(files[key])
+        ds.ImageOrientationPatient = [float(ds.ImageOrientationPatient[0]) + 1e-6, *ds.ImageOrientationPatient[1:]]
+        ds.save_as(files[key], enforce_file_format=True)
+    before = {path: path.read_bytes() for path in files.values()}
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _Threshold()))
+    assert _run(command, tmp_path / "a", tmp_path / "out", "--dicom-seg") == 0
+    assert "not written" not in capsys.readouterr().out
+    segs = sorted(p.name for p in (tmp_path / "out" / "a").glob("*_seg.dcm"))
+    assert segs == [f"series5_phase{k:02d}_seg.dcm" for k in range(4)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seg = hd.seg.segread(tmp_path / "out" / "a" / "series5_phase01_seg.dcm")
+    sources = {item.ReferencedSOPInstanceUID for item in seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence}
+    assert sources == {read_header(files[1, s]).SOPInstanceUID for s in range(4)}
+    assert {path: path.read_bytes() for path in files.values()} == before  # the sources are not rewritten
+
+
+@pytest.mark.parametrize("command", ["predict", "report"])
+def test_summary_counts_the_seg_files_not_written(tmp_path, make_dicom, monkeypatch, capsys, command):
+    """It said '1 series file(s) not written' where a SEG per phase, 4 files, was not written."""
+    write_study(make_dicom, tmp_path / "a", n_phases=4, n_slices=3)  # no StudyInstanceUID: no SEG
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _Threshold()))
+    assert _run(command, tmp_path / "a", tmp_path / "out", "--dicom-seg", "--nifti") == 1
+    summary = capsys.readouterr().out.splitlines()[-1]
+    assert summary.endswith("; 4 DICOM SEG file(s) of 1 series not written (see the errors above)")
+    assert (tmp_path / "out" / "a" / "series5_mask.nii.gz").is_file()
+
+
+def test_not_written_names_each_format_and_its_count():
+    failures = [SeriesFailure("a", "DICOM SEG", 20), SeriesFailure("b", "NIfTI", 1), SeriesFailure("c", "DICOM SEG", 12)]
+    assert not_written(failures) == (
+        "32 DICOM SEG file(s) of 2 series, 1 NIfTI file(s) of 1 series not written (see the errors above)"
+    )
+    # A series whose phases cannot be told: its SEG files are not counted.
+    assert not_written([SeriesFailure("a", "DICOM SEG", 20), SeriesFailure("b", "DICOM SEG", None)]) == (
+        "DICOM SEG file(s) of 2 series not written (see the errors above)"
+    )
+    assert not_written([SeriesFailure("a", "series", None, scope="patient(s)")]) == (
+        "series file(s) of 1 patient(s) not written (see the errors above)"
+    )
+    assert not_written([]) == ""

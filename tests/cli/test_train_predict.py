@@ -49,8 +49,13 @@ def test_train_prints_epochs_unless_quiet(tmp_path, capsys):
 
 
 def test_predict_folder_and_file(model_path, tmp_path):
+    import shutil
+
     patient = get_sample_path() / "dicoms" / "SCD0000101"
-    single = sorted(patient.glob("*.dcm"))[0]
+    # A copy: the file itself beside its folder is refused (one image segmented twice).
+    single = tmp_path / "one" / sorted(patient.glob("*.dcm"))[0].name
+    single.parent.mkdir()
+    shutil.copyfile(sorted(patient.glob("*.dcm"))[0], single)
     out = tmp_path / "out"
     assert main(["predict", str(model_path), str(patient), str(single), "--out", str(out), "--no-progress"]) == 0
 
@@ -158,6 +163,94 @@ def test_collect_dicoms_folder_without_dcm_says_how_to_name_the_files(tmp_path):
                                                  r"extension one by one"):
         collect_dicoms([str(tmp_path)])
     assert [file.name for file, _ in collect_dicoms([str(tmp_path / "IM0002")])] == ["IM0002"]
+
+
+@pytest.mark.parametrize(
+    "inputs, expected",
+    [
+        (["d", "d"], r"^d: given twice \(also as d\); expected each DICOM file or folder once: an image given twice "
+                     r"would be segmented twice, and its series files .* would count it as another cardiac phase$"),
+        (["d", "./d/"], r"^\./d/: given twice \(also as d\)"),
+        (["d/2.dcm", "d/2.dcm"], r"^d/2\.dcm: given twice \(also as d/2\.dcm\)"),
+        (["d", "d/2.dcm"], r"^d/2\.dcm: the same file as d/2\.dcm \(from the inputs d and d/2\.dcm\); expected each "
+                           r"DICOM file once: .*; leave one of the inputs out$"),
+        (["e", "d"], r"^d/1\.dcm: the same file as e/hard\.dcm \(from the inputs e and d\)"),
+        (["l"], r"^l/b\.dcm: the same file as l/a\.dcm \(both in l\); .*; name the files of the folder one by one"),
+    ],
+)
+def test_collect_dicoms_refuses_a_file_read_twice(tmp_path, monkeypatch, inputs, expected):
+    """predict DIR DIR segmented every image twice, and series.csv listed each one's copy as another phase."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("d/1.dcm", "d/2.dcm"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "e").mkdir()
+    os.link(tmp_path / "d" / "1.dcm", tmp_path / "e" / "hard.dcm")  # another name of one file
+    (tmp_path / "l").mkdir()
+    (tmp_path / "l" / "a.dcm").write_bytes(b"")
+    (tmp_path / "l" / "b.dcm").symlink_to("a.dcm")
+    with pytest.raises(ValueError, match=expected):
+        collect_dicoms(inputs)
+    assert len(collect_dicoms(["d", "l/a.dcm"])) == 3  # distinct files: taken
+
+
+def test_predict_refuses_a_folder_and_its_file_before_reading_any(tmp_path, capsys):
+    folder = get_sample_path() / "dicoms" / "SCD0000101"
+    first = sorted(folder.glob("*.dcm"))[0]
+    out = tmp_path / "out"
+    argv = ["predict", str(folder), str(first), "--out", str(out), "--dicom-seg", "--nifti", "--no-progress"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"skcardio predict: error: {first}: the same file as {first} (from the inputs {folder} and {first}); "
+        "expected each DICOM file once: an image given twice would be segmented twice, and its series files "
+        "(--dicom-seg, --nifti) would count it as another cardiac phase; leave one of the inputs out\n"
+    )
+    assert main(["predict", str(folder), str(folder), "--out", str(out), "--no-progress"]) == 2
+    assert f"error: {folder}: given twice (also as {folder})" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def _picture(path, kind):
+    """A small grey picture file at ``path``, written by Pillow as ``kind`` (PNG, JPEG, TIFF) whatever its name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.arange(64, dtype=np.uint8).reshape(8, 8)).save(path, format=kind)
+    return path
+
+
+_NOT_DICOM = ("not a DICOM file: predict reads DICOM files only. Segment pictures in Python with "
+              "UNetSegmenter.pretrained().predict(images), the images read with skcardio.datasets.load_image_folder")
+
+
+@pytest.mark.parametrize("name, kind", [("a.dcm.png", "PNG"), ("scan.dcm", "JPEG"), ("x", "TIFF"), ("y.jpg", "JPEG")])
+def test_predict_names_a_picture_and_where_pictures_go(tmp_path, capsys, name, kind):
+    """A PNG was 'not a DICOM file ... must be re-saved as a Part 10 file': wrong advice for a picture."""
+    path = _picture(tmp_path / "in" / name, kind)
+    assert main(["predict", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"skcardio predict: error: {path}: a {kind} image, {_NOT_DICOM}") and "Part 10" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_predict_names_a_folder_of_pictures(tmp_path, capsys):
+    """The Sunnybrook PNG export's images/: 'folder has no *.dcm file', though every name holds .dcm."""
+    for n in (28, 40):
+        _picture(tmp_path / "images" / f"SC-HF-I-40-IM-0001-{n:04d}.dcm.png", "PNG")
+    (tmp_path / "images" / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match=re.escape(
+            f"{tmp_path / 'images'}: folder has no *.dcm file but 2 picture(s) (PNG/JPEG/TIFF, e.g. "
+            f"SC-HF-I-40-IM-0001-0028.dcm.png): {_NOT_DICOM.removeprefix('not a DICOM file: ')}")):
+        collect_dicoms([str(tmp_path / "images")])
+    assert main(["predict", str(tmp_path / "images"), "--out", str(tmp_path / "out")]) == 2
+    assert "skcardio.datasets.load_image_folder" in capsys.readouterr().err
+
+
+@pytest.mark.shared_data
+def test_predict_names_the_shared_png_export(shared_png_root, tmp_path, capsys):
+    image = sorted((shared_png_root / "images").glob("*.dcm.png"))[0]
+    for given in (image, shared_png_root / "images"):
+        assert main(["predict", str(given), "--out", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err
+        assert "predict reads DICOM files only" in err and "load_image_folder" in err and "Part 10" not in err
 
 
 def test_collect_dicoms_reports_unreadable_folders(tmp_path, monkeypatch):

@@ -1,4 +1,6 @@
 
+import re
+
 import numpy as np
 import pydicom
 import pytest
@@ -176,6 +178,18 @@ def test_not_dicom_message_says_what_was_expected(tmp_path):
     with pytest.raises(DicomReadError, match=r"raw\.dcm: not a DICOM file: expected 'DICM' at byte 128") as info:
         read_dicom(path)
     assert "force" not in str(info.value)  # read_dicom has no force option
+
+
+@pytest.mark.parametrize("name, kind", [("a.dcm.png", "PNG"), ("b.dcm", "JPEG"), ("c.tif", "TIFF")])
+def test_a_picture_is_named_as_one_not_told_to_be_resaved(tmp_path, name, kind):
+    """A PNG was told that 'a raw data set without that header must be re-saved as a Part 10 file'."""
+    from PIL import Image
+
+    path = tmp_path / name
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(path, format=kind)
+    with pytest.raises(DicomReadError, match=rf"{re.escape(name)}: not a DICOM file but a {kind} image: expected "
+                                             r"'DICM' at byte 128 .* read with skcardio\.datasets\.load_image_folder$"):
+        read_dicom(path)
 
 
 def test_float_pixel_data_refused_with_a_clear_message(tmp_path, make_dicom):

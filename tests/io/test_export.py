@@ -235,6 +235,40 @@ def test_seg_refuses_two_series_and_one_position_twice(tmp_path, make_dicom):
     assert not (tmp_path / "seg.dcm").exists()
 
 
+def _tilt_orientation(path, by):
+    """Move the first direction cosine of ``path``'s ImageOrientationPatient by ``by``, as scanners round it."""
+    ds = pydicom.dcmread(path)
+    ds.ImageOrientationPatient = [float(ds.ImageOrientationPatient[0]) + by, *ds.ImageOrientationPatient[1:]]
+    ds.save_as(path, enforce_file_format=True)
+    return [float(v) for v in ds.ImageOrientationPatient]
+
+
+def test_seg_takes_orientations_rounded_differently_for_one(tmp_path, make_dicom):
+    """Two shared patients' images differ by 1e-6 in a direction cosine: highdicom refused the whole SEG."""
+    paths = _stack(tmp_path, make_dicom, phases=1)
+    tilted = _tilt_orientation(paths[1], 1e-6)
+    before = {p: p.read_bytes() for p in paths}
+    masks = _masks(len(paths))
+    seg, _, back = _read_seg(write_dicom_seg(masks, paths, tmp_path / "seg.dcm"), paths)
+    np.testing.assert_array_equal(back, masks)
+    shared = seg.SharedFunctionalGroupsSequence[0].PlaneOrientationSequence[0].ImageOrientationPatient
+    np.testing.assert_allclose([float(v) for v in shared], [*_ROW, *_COL], atol=1e-6)
+    # The caller's files are not changed.
+    assert {p: p.read_bytes() for p in paths} == before
+    assert [float(v) for v in pydicom.dcmread(paths[1]).ImageOrientationPatient] == tilted
+
+
+def test_seg_refuses_orientations_beyond_the_tolerance_naming_it(tmp_path, make_dicom):
+    paths = _stack(tmp_path, make_dicom, phases=1)
+    _tilt_orientation(paths[2], 1e-3)
+    with pytest.raises(ExportError, match=rf"^{re.escape(str(tmp_path / 'seg.dcm'))}: no DICOM SEG of sources in "
+                                          rf"different orientations: ImageOrientationPatient .* of "
+                                          rf"{re.escape(str(paths[2]))} differs from .* of {re.escape(str(paths[0]))} "
+                                          r"by 0\.001, more than the 0\.0001 tolerance"):
+        write_dicom_seg(_masks(len(paths)), paths, tmp_path / "seg.dcm")
+    assert not (tmp_path / "seg.dcm").exists()
+
+
 def test_seg_refuses_masks_of_another_size(tmp_path, make_dicom):
     paths = _stack(tmp_path, make_dicom, phases=1)
     with pytest.raises(ExportError, match="image of 6x5 pixels, but its mask is 6x6"):
@@ -282,6 +316,25 @@ def test_real_cine_series_round_trips(shared_data_root, tmp_path):
         warnings.simplefilter("ignore")  # the source UIDs' leading zeros, on reading back
         _, _, back = _read_seg(path, sources)
     np.testing.assert_array_equal(back, masks[phases[3]])
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("patient", ["SCD0000301", "SCD0000401"])
+def test_real_series_rounded_to_two_orientations_give_a_seg(shared_data_root, tmp_path, patient):
+    """These patients' images carry two orientations 1e-6 apart (-0.307716 / -0.307715 in SCD0000301)."""
+    paths = sorted((shared_data_root / "dicoms" / patient).glob("*.dcm"), key=lambda p: int(p.stem))
+    geometry = [read_dicom(p, pixels=False) for p in paths]
+    assert len({s.image_orientation for s in geometry}) == 2
+    phases = group_by_phase(geometry)
+    phase = next(p for p in phases if len({geometry[i].image_orientation for i in p}) == 2)
+    sources = [paths[i] for i in phase]
+    masks = _masks(len(sources), shape=geometry[0].shape)
+    with pytest.warns(SkcardioWarning, match="different FrameOfReferenceUIDs"):
+        path = write_dicom_seg(masks, sources, tmp_path / "seg.dcm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the source UIDs' leading zeros, on reading back
+        _, _, back = _read_seg(path, sources)
+    np.testing.assert_array_equal(back, masks)
 
 
 def test_masks_must_be_boolean(tmp_path, make_dicom):
