@@ -26,12 +26,14 @@ def read_dicoms(
     Parameters
     ----------
     paths : sequence of str or path-like
-        DICOM files.
+        DICOM files. A single path is refused (a string would be read
+        character by character): pass ``[path]``, or use :func:`read_dicom`.
     n_jobs : int, default=None
         Processes used by :class:`joblib.Parallel` (``None`` means 1 unless in
         a :func:`joblib.parallel_config` context, ``-1`` means all cores).
     memory : str, path-like or joblib.Memory, default=None
-        Cache folder (or :class:`joblib.Memory`). Entries are keyed on each
+        Cache folder (or :class:`joblib.Memory`, or an object with its
+        ``cache`` method, as scikit-learn's ``Pipeline`` takes). Entries are keyed on each
         file's path, size and modification time, so an edited file is read
         again. ``None`` disables caching.
     pixels : bool, default=True
@@ -44,6 +46,9 @@ def read_dicoms(
 
     Raises
     ------
+    TypeError
+        If ``paths`` is a single path rather than a sequence of them, or
+        ``memory`` is none of the above.
     DicomReadError
         For the first file that cannot be read, naming it; or, naming the
         file that crossed it, when the decoded images together exceed
@@ -58,6 +63,11 @@ def read_dicoms(
     >>> [s.image.shape for s in slices]
     [(256, 256), (256, 256)]
     """
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise TypeError(
+            f"read_dicoms takes a sequence of DICOM paths, got a single path {os.fsdecode(paths)!r}; "
+            "pass [path], or read one slice with read_dicom(path)"
+        )
     paths = [os.fspath(p) for p in paths]
     reader = _cached_reader(memory)
     limits = get_limits()  # passed on: worker processes do not share set_limits
@@ -102,6 +112,11 @@ def _signature(path: str) -> tuple[int, int]:
 def _cached_reader(memory):
     if memory is None:
         return _read
-    if not isinstance(memory, Memory):
+    if isinstance(memory, (str, os.PathLike)):
         memory = Memory(location=os.fspath(memory), verbose=0)
+    elif not callable(getattr(memory, "cache", None)):
+        raise TypeError(
+            "memory must be None, a cache folder (str or path-like) or a joblib.Memory, "
+            f"got {memory!r} ({type(memory).__name__})"
+        )
     return memory.cache(_read)

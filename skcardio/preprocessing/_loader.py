@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, check_memory
 
+from .._numbers import is_int
 from .._stateless import StatelessMixin
 from ..io import contour_to_mask, read_contour, read_dicoms
 from ..utils._validation import check_records, is_records, record_column
+from ._image_output import ImageOutputMixin
 
 __all__ = ["DicomLoader"]
 
 _REGIONS = (None, "o-contour", "i-contour")
 
 
-class DicomLoader(StatelessMixin, TransformerMixin, BaseEstimator):
+class DicomLoader(StatelessMixin, ImageOutputMixin, TransformerMixin, BaseEstimator):
     """Load DICOM slices as an image array, optionally with a region channel.
 
-    Stateless transformer: ``fit`` only validates parameters, ``transform``
-    reads the files of the given slice records; it works without ``fit``,
-    like scikit-learn's ``FunctionTransformer``.
+    Stateless transformer: ``fit`` only validates parameters and records,
+    ``transform`` validates them too and reads the files of the given slice
+    records; it works without ``fit``, like scikit-learn's
+    ``FunctionTransformer``.
 
     Parameters
     ----------
@@ -31,9 +36,11 @@ class DicomLoader(StatelessMixin, TransformerMixin, BaseEstimator):
         :class:`RegionSelector`. Records must then have the contour column
         (``ocontour_path`` / ``icontour_path``) filled for every slice.
     n_jobs : int, default=None
-        Processes used to read files (see :func:`skcardio.io.read_dicoms`).
+        Processes used to read files (see :func:`skcardio.io.read_dicoms`):
+        ``None`` or a nonzero int, ``-1`` for every core.
     memory : str, path-like or joblib.Memory, default=None
-        Cache for decoded slices; ``None`` disables caching.
+        Cache for decoded slices (a folder, or a :class:`joblib.Memory` or
+        an object with its ``cache`` method); ``None`` disables caching.
 
     Attributes
     ----------
@@ -57,7 +64,7 @@ class DicomLoader(StatelessMixin, TransformerMixin, BaseEstimator):
         self.memory = memory
 
     def fit(self, X, y=None):
-        """Validate parameters; nothing is learned from ``X``.
+        """Validate the parameters and the records; nothing is learned from ``X``.
 
         Parameters
         ----------
@@ -100,9 +107,15 @@ class DicomLoader(StatelessMixin, TransformerMixin, BaseEstimator):
         return np.stack([images, np.stack(regions)], axis=1)
 
     def _check_region(self, X) -> list[str]:
-        """Check ``region`` and the records (before any file is read); the DICOM paths."""
+        """Check the parameters and the records (before any file is read); the DICOM paths."""
         if self.region not in _REGIONS:
             raise ValueError(f"region must be one of {_REGIONS}, got {self.region!r}")
+        if not (self.n_jobs is None or (is_int(self.n_jobs) and self.n_jobs != 0)):
+            raise ValueError(
+                f"DicomLoader(n_jobs={self.n_jobs!r}): n_jobs must be None or a nonzero int "
+                "(processes reading the files, -1 for every core)"
+            )
+        _check_memory(self.memory)
         paths = check_records(X)
         if self.region is not None and not is_records(X):
             raise ValueError(
@@ -126,6 +139,19 @@ class DicomLoader(StatelessMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.transformer_tags.preserves_dtype = []  # file paths in, float32 images out
         return tags
+
+
+def _check_memory(memory) -> None:
+    """``memory`` is None, a folder or joblib.Memory-like; checked without creating the folder."""
+    if isinstance(memory, (str, os.PathLike)):
+        return  # a folder: sklearn's check_memory would create it here, in fit
+    try:
+        check_memory(memory)  # None, or an object with joblib.Memory's cache method
+    except ValueError:
+        raise ValueError(
+            f"DicomLoader(memory={memory!r}): memory must be None, a cache folder (str or path-like) "
+            f"or a joblib.Memory, got type {type(memory).__name__}"
+        ) from None
 
 
 def _stack(images: list[np.ndarray], paths: list[str]) -> np.ndarray:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from .._stateless import StatelessMixin
 from ..utils._validation import check_finite_images
+from ._image_output import ImageOutputMixin
 
 __all__ = ["PredictedRegion"]
 
@@ -15,7 +17,7 @@ __all__ = ["PredictedRegion"]
 _EPICARDIUM_CHANNEL = {"epicardium": None, "both": 1}
 
 
-class PredictedRegion(StatelessMixin, TransformerMixin, BaseEstimator):
+class PredictedRegion(StatelessMixin, ImageOutputMixin, TransformerMixin, BaseEstimator):
     """Add the epicardial region predicted by a fitted model to each image.
 
     The classical segmenters threshold inside the epicardial region (the
@@ -32,12 +34,20 @@ class PredictedRegion(StatelessMixin, TransformerMixin, BaseEstimator):
     fitted and predicts the epicardium. Train it on other patients than the
     ones the pipeline is scored on.
 
+    ``cross_validate``, ``GridSearchCV`` and any other ``clone`` of the
+    pipeline copy the model's parameters, not its weights: the copy is not
+    fitted and ``fit`` raises ``NotFittedError``. Wrap the fitted model in
+    :class:`sklearn.frozen.FrozenEstimator`,
+    ``PredictedRegion(FrozenEstimator(model))``, and clones keep it as it is.
+
     Parameters
     ----------
     model : UNetSegmenter
         Fitted, with ``target="epicardium"`` or ``"both"`` (e.g.
-        ``UNetSegmenter.load(path)``). Any fitted estimator whose ``predict``
-        returns epicardium masks ``(n, H, W)`` works too.
+        ``UNetSegmenter.load(path)``), or such a model wrapped in
+        :class:`sklearn.frozen.FrozenEstimator` (needed under
+        cross-validation). Any fitted estimator whose ``predict`` returns
+        epicardium masks ``(n, H, W)`` works too.
 
     Attributes
     ----------
@@ -62,6 +72,13 @@ class PredictedRegion(StatelessMixin, TransformerMixin, BaseEstimator):
     >>> pairs = PredictedRegion(Bright().fit(X)).fit_transform(X)
     >>> pairs.shape, pairs.dtype, float(pairs[0, 1].sum())
     ((1, 2, 4, 4), dtype('float32'), 4.0)
+
+    Frozen, the fitted model survives ``clone`` (as in cross-validation):
+
+    >>> from sklearn.base import clone
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> clone(PredictedRegion(FrozenEstimator(Bright().fit(X)))).fit_transform(X).shape
+    (1, 2, 4, 4)
     """
 
     def __init__(self, model):
@@ -83,7 +100,7 @@ class PredictedRegion(StatelessMixin, TransformerMixin, BaseEstimator):
             This transformer.
         """
         self._check_model()
-        check_finite_images(X)
+        check_finite_images(X, "PredictedRegion", _FINITE_REASON)
         self.n_features_in_ = 1
         return self
 
@@ -102,14 +119,17 @@ class PredictedRegion(StatelessMixin, TransformerMixin, BaseEstimator):
             epicardium, 0 outside.
         """
         channel = self._check_model()
-        images = check_finite_images(X)
+        images = check_finite_images(X, "PredictedRegion", _FINITE_REASON)
         masks = np.asarray(self.model.predict(images))
         region = masks if channel is None else masks[:, channel]
         return np.stack([images, region.astype(np.float32)], axis=1)
 
     def _check_model(self) -> int | None:
         """The epicardium channel of the model's predictions (None: they are the epicardium)."""
-        check_is_fitted(self.model)
+        try:
+            check_is_fitted(self.model)
+        except NotFittedError as error:
+            raise NotFittedError(self._not_fitted_message(error)) from None
         target = getattr(self.model, "target_", getattr(self.model, "target", None))
         if target not in _EPICARDIUM_CHANNEL:
             raise ValueError(
@@ -118,6 +138,33 @@ class PredictedRegion(StatelessMixin, TransformerMixin, BaseEstimator):
             )
         return _EPICARDIUM_CHANNEL[target]
 
+    def _not_fitted_message(self, error: NotFittedError) -> str:
+        """Why the model is not fitted, and what to do: fit it, or freeze it if ``clone`` unfitted it."""
+        name = type(self.model).__name__
+        if getattr(self, "_model_unfitted_by_clone", False):
+            return (
+                f"This {name} instance is not fitted yet: this PredictedRegion is a clone of one whose "
+                f"{name} was fitted, and clone() (used by cross_validate, GridSearchCV, ...) copies a "
+                "model's parameters, not its weights. Wrap the fitted model in "
+                "sklearn.frozen.FrozenEstimator so that clones keep it: "
+                "PredictedRegion(FrozenEstimator(model))."
+            )
+        return (
+            f"PredictedRegion needs a fitted model: {error} Fit it first (on other patients than "
+            "those the pipeline is scored on) or load one (UNetSegmenter.load(path)); a fitted model "
+            "inside cross-validation goes in sklearn.frozen.FrozenEstimator, "
+            "PredictedRegion(FrozenEstimator(model))."
+        )
+
+    def __sklearn_clone__(self):
+        # clone() makes an unfitted copy of a fitted model: note it (also through clones of
+        # clones, as GridSearchCV makes) so that the NotFittedError can say why.
+        copy = super().__sklearn_clone__()
+        copy._model_unfitted_by_clone = getattr(self, "_model_unfitted_by_clone", False) or (
+            _is_fitted(self.model) and not _is_fitted(copy.model)
+        )
+        return copy
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
@@ -125,3 +172,18 @@ class PredictedRegion(StatelessMixin, TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
+
+
+#: Why PredictedRegion needs finite images, for the message that refuses NaN or infinity.
+_FINITE_REASON = (
+    "it predicts the region itself from whole images: give it the images, not images with NaN "
+    "outside a region (RegionSelector's output)"
+)
+
+
+def _is_fitted(model) -> bool:
+    try:
+        check_is_fitted(model)
+    except (NotFittedError, TypeError):  # TypeError: not an estimator
+        return False
+    return True

@@ -9,11 +9,12 @@ from sklearn.utils.validation import check_is_fitted
 from .._numbers import is_number
 from .._stateless import StatelessMixin
 from ..utils._validation import check_image_region_pairs
+from ._image_output import ImageOutputMixin
 
 __all__ = ["RegionSelector"]
 
 
-class RegionSelector(StatelessMixin, TransformerMixin, BaseEstimator):
+class RegionSelector(StatelessMixin, ImageOutputMixin, TransformerMixin, BaseEstimator):
     """Keep only the pixels inside a region; set the others to ``fill_value``.
 
     The original analysis's ``select_region``: thresholds are then computed

@@ -25,7 +25,7 @@ from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, _routi
 from sklearn.utils.validation import check_is_fitted
 
 from .._numbers import check_real, is_nonnegative_int
-from ..utils._validation import check_finite_images, check_image_stack, check_slice_masks
+from ..utils._validation import check_finite_images, check_slice_masks
 from ._base import DiceScoreMixin
 
 __all__ = [
@@ -52,14 +52,26 @@ def _check_band(band) -> int:
     return int(band)
 
 
-def _check_images_and_masks(images: ArrayLike, masks: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Images and masks of one shape ``(..., H, W)`` (at least 3-D), as ``(n, H, W)`` float32 and bool."""
+#: Why the rim steps need finite pixels, for the message that refuses NaN or infinity.
+_FINITE_REASON = (
+    "the pool's and the wall's levels are measured on the pixels inside and around each mask "
+    "(NaN outside a region, as RegionSelector gives, hides the wall)"
+)
+
+
+def _check_images_and_masks(
+    images: ArrayLike, masks: ArrayLike, owner: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images and masks of one shape ``(..., H, W)`` (at least 3-D), as ``(n, H, W)`` float32 and bool.
+
+    ``owner`` is the function or estimator named if the images are not finite.
+    """
     images, masks = np.asarray(images), np.asarray(masks)
     if masks.shape != images.shape:
         raise ValueError(f"masks must have the images' shape {images.shape}, got {masks.shape}")
     if images.ndim < 3:
         raise ValueError(f"expected images of shape (..., H, W) with n >= 1 slice, e.g. (n, H, W), got shape {images.shape}")
-    images = check_finite_images(images.reshape(-1, *images.shape[-2:]))
+    images = check_finite_images(images.reshape(-1, *images.shape[-2:]), owner, _FINITE_REASON)
     return images, check_slice_masks(masks.reshape(images.shape), len(images))
 
 
@@ -124,7 +136,7 @@ def boundary_contrast(image: ArrayLike, mask: ArrayLike, *, band: int = 2) -> np
     band = _check_band(band)
     if np.ndim(image) != 2:
         raise ValueError(f"image must be one (H, W) slice, got shape {np.shape(image)}")
-    images, masks = _check_images_and_masks(np.asarray(image)[None], np.asarray(mask)[None])
+    images, masks = _check_images_and_masks(np.asarray(image)[None], np.asarray(mask)[None], "boundary_contrast")
     return _rim_and_contrast(images[0], masks[0], band)[2]
 
 
@@ -175,7 +187,11 @@ def calibrate_boundary_level(images: ArrayLike, masks: ArrayLike, *, band: int =
     True
     """
     band = _check_band(band)
-    images, masks = _check_images_and_masks(images, masks)
+    return _calibrate(*_check_images_and_masks(images, masks, "calibrate_boundary_level"), band)
+
+
+def _calibrate(images: np.ndarray, masks: np.ndarray, band: int) -> float:
+    """:func:`calibrate_boundary_level` on checked images and masks."""
     values, inside = [], []
     for image, mask in zip(images, masks):
         filled, interior, z = _rim_and_contrast(image, mask, band)
@@ -263,7 +279,7 @@ def trim_dark_boundary(
     check_real("level", level, "a finite number (a contrast level)", lambda value: True)
     band = _check_band(band)
     shape = np.shape(masks)
-    images, masks = _check_images_and_masks(images, masks)
+    images, masks = _check_images_and_masks(images, masks, "trim_dark_boundary")
     out = masks.copy()
     for i, (image, mask) in enumerate(zip(images, masks)):
         _, interior, z = _rim_and_contrast(image, mask, band)
@@ -291,11 +307,20 @@ class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
     patients only. An already fitted segmenter is kept as it is when
     wrapped in :class:`sklearn.frozen.FrozenEstimator`.
 
+    ``X`` goes to the segmenter as it is; the rim is measured on its
+    images, which must be finite: whole images ``(n, H, W)``, or
+    ``(n, C, H, W)`` arrays whose channel 0 is the image, such as the
+    ``[image, region]`` pairs of ``DicomLoader(region="o-contour")`` and
+    ``PredictedRegion`` (for a classical pipeline that starts with
+    ``RegionSelector``). Not images with NaN outside a region (the wall
+    around each mask must be seen), nor slice records (load them first).
+
     Parameters
     ----------
     estimator : estimator
-        A segmenter of whole images ``(n, H, W)`` (finite, e.g.
-        :class:`UNetSegmenter`) into blood-pool masks.
+        A segmenter of ``X`` into blood-pool masks ``(n, H, W)``: e.g.
+        :class:`UNetSegmenter` on whole images, or
+        ``make_classical_pipeline()`` on ``[image, region]`` pairs.
     level : "calibrate" or float, default="calibrate"
         ``"calibrate"``: measured on ``fit``'s ``y``; a number: used as it
         is (e.g. ``SUNNYBROOK_BOUNDARY_LEVEL``).
@@ -343,8 +368,9 @@ class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n, H, W)
-            Finite images.
+        X : array-like of shape (n, H, W) or (n, C, H, W)
+            Finite images, or arrays whose channel 0 is the (finite) image,
+            e.g. ``[image, region]`` pairs.
         y : array-like of shape (n, H, W), bool
             Expert blood-pool masks.
         **fit_params : dict
@@ -366,14 +392,10 @@ class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None; "
                 "expected the expert's masks (n, H, W)"
             )
-        images = check_image_stack(X)
         # The level first (it validates X and y): cheap, and labels without one should fail
         # before a long training.
-        if isinstance(self.level, str):
-            level = calibrate_boundary_level(images, y, band=band)
-        else:
-            _check_images_and_masks(images, y)
-            level = float(self.level)
+        images, masks = _check_images_and_masks(self._images(X), y, type(self).__name__)
+        level = _calibrate(images, masks, band) if isinstance(self.level, str) else float(self.level)
         if _routing_enabled():
             fit_params = process_routing(self, "fit", **fit_params).estimator.fit
         self.estimator_, self.level_ = clone(self.estimator).fit(X, y, **fit_params), level
@@ -399,8 +421,8 @@ class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n, H, W)
-            Finite images.
+        X : array-like of shape (n, H, W) or (n, C, H, W)
+            As in :meth:`fit`.
 
         Returns
         -------
@@ -408,7 +430,12 @@ class BoundaryTrimmer(DiceScoreMixin, MetaEstimatorMixin, BaseEstimator):
             The trimmed masks.
         """
         check_is_fitted(self)
-        return trim_dark_boundary(X, self.estimator_.predict(X), level=self.level_, band=self.band)
+        images = self._images(X)  # before the segmenter runs: NaN would fail only after it
+        return trim_dark_boundary(images, self.estimator_.predict(X), level=self.level_, band=self.band)
+
+    def _images(self, X) -> np.ndarray:
+        """The finite images ``(n, H, W)`` the rim is measured on: ``X``, or channel 0 of ``(n, C, H, W)``."""
+        return check_finite_images(X, type(self).__name__, _FINITE_REASON, channels=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -8,7 +8,9 @@ Every subpackage validates its inputs here (scikit-learn keeps its own in
   ``[image, region]`` pairs ``(n, 2, H, W)``), :func:`check_images_like_masks`
   (metrics and analysis: images under masks of a given shape),
   :func:`check_network_images` (the U-Net: ``(n, H, W)`` or ``(n, C, H, W)``),
-  :func:`check_finite_images` (``PredictedRegion``: finite ``(n, H, W)``);
+  :func:`check_finite_images` (``PredictedRegion``, ``BoundaryTrimmer``: finite
+  ``(n, H, W)``); slice records, DICOM paths and text are refused by each with
+  a message that points at ``DicomLoader``;
 * masks: :func:`as_stack`, :func:`check_mask`, :func:`check_masks`, and masks
   or contours: :func:`check_contours_or_masks`; U-Net targets:
   :func:`check_network_masks`, :func:`check_network_labels` (two channels,
@@ -38,6 +40,8 @@ from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from .._numbers import is_number
 
 __all__ = [
     "as_stack",
@@ -85,6 +89,35 @@ def _is_sparse(X) -> bool:
     return sparse is not None and sparse.issparse(X)
 
 
+def _image_array(X, expected: str, loader: str = "DicomLoader()") -> np.ndarray:
+    """``np.asarray(X)``, refusing slice records, DICOM paths and text where images were expected.
+
+    NumPy would otherwise fail on them with its own casting message, or take
+    records for a 1-D array of shape ``(n,)``. ``expected`` names the images
+    expected, ``loader`` the DicomLoader that makes them.
+    """
+    how = (
+        f"load the images first: {loader}.fit_transform(X), or {loader} as the first step of "
+        "a pipeline (skcardio.preprocessing.DicomLoader)"
+    )
+    if (isinstance(X, np.void) and X.dtype.names is not None) or is_records(X):
+        names = X.dtype.names if isinstance(X, np.void) else record_names(X)
+        shown = ", ".join(repr(name) for name in names[:4]) + (", ..." if len(names) > 4 else "")
+        raise ValueError(f"expected {expected}, got slice records ({type(X).__name__} with fields {shown}); {how}")
+    if isinstance(X, (str, bytes, os.PathLike)):
+        raise ValueError(f"expected {expected}, got a single path or text {X!r:.120}; {how}")
+    array = np.asarray(X)
+    # A sequence of paths; text of an image's shape gets the caller's dtype message.
+    if array.ndim <= 1 and array.dtype.kind in "USO":
+        text = next((v for v in array.ravel() if isinstance(v, (str, bytes, os.PathLike))), None)
+        if text is not None:
+            text = text.item() if isinstance(text, np.generic) else text  # np.str_('...') -> '...'
+            raise ValueError(
+                f"expected {expected}, got {type(X).__name__} holding paths or text such as {text!r:.120}; {how}"
+            )
+    return array
+
+
 def check_image_stack(X: ArrayLike) -> np.ndarray:
     """Return ``X`` as a floating ``(n, H, W)`` array; NaN marks outside the region.
 
@@ -105,7 +138,7 @@ def check_image_stack(X: ArrayLike) -> np.ndarray:
             "sparse input is not supported: expected dense images (n, H, W), "
             f"got {type(X).__name__}"
         )
-    X = np.asarray(X)
+    X = _image_array(X, "images of shape (n, H, W)")
     if np.iscomplexobj(X):
         raise ValueError(f"Complex data not supported: expected real-valued images, got {X.dtype}")
     if X.ndim != 3:
@@ -135,7 +168,7 @@ def check_image_region_pairs(X) -> np.ndarray:
             f"sparse input is not supported: expected dense [image, region] arrays, "
             f"got {type(X).__name__}"
         )
-    X = np.asarray(X)
+    X = _image_array(X, "[image, region] arrays of shape (n, 2, H, W)", "DicomLoader(region='o-contour')")
     if X.size == 0:
         # sklearn's standard messages ("0 sample(s)", "0 feature(s)").
         from sklearn.utils.validation import check_array
@@ -164,9 +197,12 @@ def check_network_images(X, channels: int | None = None) -> np.ndarray:
         raise TypeError(
             "sparse input is not supported: X must be dense images (n, H, W) or (n, C, H, W)"
         )
+    X = _image_array(X, "images of shape (n, H, W) or (n, C, H, W)")
     if np.iscomplexobj(X):
         raise ValueError("Complex data not supported: X must be real-valued images")
-    X = np.asarray(X, dtype=np.float32)
+    if X.dtype.kind in "US":  # NumPy would convert "1.5" and fail on other text
+        raise ValueError(f"X must be real-valued images (int or float), got dtype {X.dtype}")
+    X = X.astype(np.float32, copy=False)
     given = X.shape  # the error names what was passed, not the channel axis added here
     if X.ndim == 3:
         X = X[:, np.newaxis]
@@ -181,13 +217,32 @@ def check_network_images(X, channels: int | None = None) -> np.ndarray:
     return X
 
 
-def check_finite_images(X) -> np.ndarray:
-    """Return ``X`` as finite float32 images ``(n, H, W)`` (no NaN region: one is predicted)."""
-    images = np.asarray(X, dtype=np.float32)
+def check_finite_images(X, owner: str, reason: str, *, channels: bool = False) -> np.ndarray:
+    """Return ``X`` as finite float32 images ``(n, H, W)``.
+
+    ``owner`` (the estimator or function checking) and ``reason`` (why it
+    needs finite pixels) are named when NaN or infinity is found. With
+    ``channels``, ``(n, C, H, W)`` arrays are taken too and give their
+    channel 0, the image (as in the ``[image, region]`` pairs of
+    ``DicomLoader(region=...)`` and ``PredictedRegion``).
+    """
+    shapes = "(n, H, W) or (n, C, H, W)" if channels else "(n, H, W)"
+    if _is_sparse(X):
+        raise TypeError(f"sparse input is not supported: expected dense images {shapes}, got {type(X).__name__}")
+    images = _image_array(X, f"images of shape {shapes}")
+    if np.iscomplexobj(images):
+        raise ValueError(f"Complex data not supported: expected real-valued images, got {images.dtype}")
+    images = images.astype(np.float32, copy=False)
+    if channels and images.ndim == 4 and images.shape[1] > 0:
+        images = images[:, 0]
     if images.ndim != 3 or 0 in images.shape:
-        raise ValueError(f"expected images of shape (n, H, W), got shape {images.shape}")
-    if not np.isfinite(images).all():
-        raise ValueError("images must be finite: a predicted region replaces NaN regions, it does not take them")
+        raise ValueError(f"expected images of shape {shapes}, got shape {np.shape(X)}")
+    bad = ~np.isfinite(images).all(axis=(1, 2))
+    if bad.any():
+        raise ValueError(
+            f"{owner}: images must be finite, got NaN or infinite values in {int(bad.sum())} of "
+            f"{len(images)} slice(s) (first: slice {int(np.argmax(bad))}); {reason}"
+        )
     return images
 
 
@@ -561,19 +616,44 @@ def spacing_array(spacing) -> np.ndarray:
 
     A DataFrame's ``pixel_spacing`` column holds one array per row, which
     ``np.asarray(..., float)`` refuses; such a column is stacked to ``(n, 2)``.
+    Only real numbers are taken: text (``"1"``, which NumPy would convert) and
+    bools are refused, as are None and anything else.
     """
-    try:
-        return np.asarray(spacing, dtype=np.float64)
-    except (TypeError, ValueError):
-        pass
-    try:
-        return np.stack([np.asarray(pair, dtype=np.float64) for pair in spacing])
-    except (TypeError, ValueError):
+    array = _real_numbers(spacing)
+    if array is None:
         # ``!r:.80`` truncates the repr: a long per-slice list stays readable.
         raise ValueError(
             f"spacing must be numbers (pixel spacing in mm): a scalar, a (row, col) pair "
             f"or one pair per slice; got {spacing!r:.80}."
-        ) from None
+        )
+    return array
+
+
+def _real_numbers(value) -> np.ndarray | None:
+    """``value`` as a float64 array if it holds only real numbers (nested sequences of one shape), else None."""
+    if is_number(value):
+        try:
+            return np.asarray(float(value))
+        except OverflowError:  # an int beyond float64: infinite, refused as such by check_spacing
+            return np.asarray(math.inf if value > 0 else -math.inf)
+    if value is None or isinstance(value, (str, bytes, Mapping)):
+        return None
+    if isinstance(value, (list, tuple)):  # item by item: NumPy would make [True, 1.0] floats
+        items, shape = list(value), (len(value),)
+    else:
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError):  # ragged
+            return None
+        if array.dtype.kind in "iuf":
+            return array.astype(np.float64)
+        if array.dtype.kind != "O" or array.ndim == 0:
+            return None  # text, bools, complex, dates, or one object that is not a number
+        items, shape = list(array.ravel()), array.shape
+    parts = [_real_numbers(item) for item in items]
+    if any(part is None for part in parts) or len({part.shape for part in parts}) > 1:
+        return None
+    return np.stack(parts).reshape(shape + parts[0].shape) if parts else np.zeros(shape)
 
 
 def check_spacing(spacing: ArrayLike, n_slices: int) -> np.ndarray:

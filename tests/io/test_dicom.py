@@ -1,5 +1,6 @@
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pydicom
@@ -170,6 +171,30 @@ def test_read_dicoms_names_bad_file(tmp_path, make_dicom):
     bad.write_text("nope")
     with pytest.raises(DicomReadError, match=r"bad\.dcm"):
         read_dicoms([good, bad])
+
+
+@pytest.mark.parametrize("as_type", [str, Path, lambda path: str(path).encode()])
+def test_read_dicoms_refuses_a_single_path_naming_it(tmp_path, make_dicom, as_type):
+    # A string was read character by character: "DicomReadError: /: is a folder".
+    path = make_dicom(tmp_path / "one.dcm", np.zeros((4, 4), np.int16))
+    with pytest.raises(TypeError, match=r"sequence of DICOM paths, got a single path '.*one\.dcm'; pass \[path\]"):
+        read_dicoms(as_type(path))
+    assert len(read_dicoms([path])) == 1  # as a list, it is read
+
+
+def test_read_dicoms_takes_memory_like_objects_and_refuses_others(tmp_path, make_dicom):
+    path = make_dicom(tmp_path / "one.dcm", np.zeros((4, 4), np.int16))
+
+    class Cache:  # joblib.Memory's interface, as scikit-learn's Pipeline(memory=...) takes
+        calls = 0
+
+        def cache(self, func):
+            Cache.calls += 1
+            return func
+
+    assert read_dicoms([path], memory=Cache())[0].image.shape == (4, 4) and Cache.calls == 1
+    with pytest.raises(TypeError, match=r"memory must be None, a cache folder .* got 5 \(int\)"):
+        read_dicoms([path], memory=5)
 
 
 def test_not_dicom_message_says_what_was_expected(tmp_path):

@@ -235,12 +235,29 @@ def test_good_contour_rate():
         ((1.0, np.nan), "finite and positive"),
         ("wide", r"spacing must be numbers .*got 'wide'"),
         ((1.0, "wide"), r"spacing must be numbers .*got \(1.0, 'wide'\)"),
+        # Text NumPy converts to numbers, and bools, were taken as 1 mm.
+        ("1", r"spacing must be numbers .*got '1'"),
+        (("1", "1.0"), r"spacing must be numbers .*got \('1', '1.0'\)"),
+        (np.array(["1", "1"]), r"spacing must be numbers"),
+        (True, r"spacing must be numbers .*got True"),
     ],
 )
 def test_spacing_errors(spacing, match):
     masks = np.zeros((2, 5, 5), bool)
     with pytest.raises(ValueError, match=match):
         _geometric_apd(masks, masks, spacing=spacing)
+
+
+@pytest.mark.parametrize(
+    "metric", [average_perpendicular_distance, hausdorff_distance, good_contour_rate,
+               partial(average_perpendicular_distance, definition="geometric")]
+)
+def test_text_spacing_is_refused_by_every_distance(metric):
+    # docs/metrics.md: anything but finite positive numbers raises ValueError; spacing="1" gave 1 mm.
+    masks = np.zeros((2, 5, 5), bool)
+    masks[:, 1:4, 1:4] = True
+    with pytest.raises(ValueError, match="spacing must be numbers .*got '1'"):
+        metric(masks, masks, spacing="1")
 
 
 @pytest.mark.shared_data

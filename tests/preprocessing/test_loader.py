@@ -215,3 +215,29 @@ def test_tags_describe_the_behaviour(sample):
     assert not tags.input_tags.two_d_array and tags.input_tags.string
     assert tags.transformer_tags.preserves_dtype == []  # paths in, float32 out
     assert DicomLoader().transform(sample.frame).dtype == np.float32
+
+
+@pytest.mark.parametrize("n_jobs", ["two", 0, 1.5, True])
+def test_n_jobs_checked_in_fit_and_transform(sample, n_jobs):
+    # n_jobs="two" passed fit; transform then failed with joblib's "n_jobs could not be converted to int".
+    for call in (lambda loader: loader.fit(sample.frame), lambda loader: loader.transform(sample.frame)):
+        with pytest.raises(ValueError, match=rf"^DicomLoader\(n_jobs={n_jobs!r}\): n_jobs must be None or a nonzero int"):
+            call(DicomLoader(n_jobs=n_jobs))
+
+
+@pytest.mark.parametrize("memory", [5, 2.0, ["cache"], object()])
+def test_memory_checked_in_fit_and_transform(sample, memory):
+    # memory=5 passed fit; transform then failed with a bare "expected str, bytes or os.PathLike object".
+    for call in (lambda loader: loader.fit(sample.frame), lambda loader: loader.transform(sample.frame)):
+        with pytest.raises(ValueError, match=r"^DicomLoader\(memory=.*\): memory must be None, a cache folder"):
+            call(DicomLoader(memory=memory))
+
+
+def test_valid_n_jobs_and_memory_are_taken_and_fit_creates_no_folder(sample, tmp_path):
+    from joblib import Memory
+
+    folder = tmp_path / "cache"
+    for memory in (None, str(folder), folder, Memory(None, verbose=0)):
+        DicomLoader(n_jobs=-1, memory=memory).fit(sample.frame)
+    DicomLoader(n_jobs=np.int64(1)).fit(sample.frame)
+    assert not folder.exists()  # checked, not created: transform creates it when it reads

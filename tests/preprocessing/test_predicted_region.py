@@ -79,3 +79,60 @@ def test_refuses_unfitted_or_blood_pool_models_and_bad_images(sample):
     nan[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="finite"):
         step.transform(nan)
+
+
+def test_cross_validation_needs_a_frozen_model_and_says_so(sample):
+    # cross_validate clones the pipeline, and the clone of a fitted model is not fitted: the error was
+    # sklearn's bare "This UNetSegmenter instance is not fitted yet", with nothing about FrozenEstimator.
+    from sklearn.model_selection import GroupKFold, cross_validate
+
+    model = _Oracle(sample.regions).fit(sample.images)
+    cv = GroupKFold(2)
+    plain = make_pipeline(PredictedRegion(model), RegionSelector(), ThresholdSegmenter())
+    with pytest.raises(NotFittedError, match=r"is a clone .*FrozenEstimator\(model\)"):
+        cross_validate(plain, sample.images, sample.y, groups=sample.groups, cv=cv, error_score="raise")
+
+
+def test_clones_of_clones_still_name_the_cause(sample):
+    # GridSearchCV clones the estimator, then clones that clone for each candidate.
+    from sklearn.base import clone
+
+    step = clone(clone(PredictedRegion(_Oracle(sample.regions).fit(None))))
+    with pytest.raises(NotFittedError, match=r"_Oracle was fitted, and clone\(\) .*FrozenEstimator"):
+        step.fit(sample.images)
+
+
+def test_a_frozen_model_survives_cross_validation(sample):
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
+
+    class _Slices(_Oracle):
+        """An oracle whose predict picks the regions of the slices it is given (by their images)."""
+
+        def __init__(self, regions=None, target="epicardium", images=None):
+            super().__init__(regions, target)
+            self.images = images
+
+        def predict(self, X):
+            index = [int(np.flatnonzero((self.images == image).all(axis=(1, 2)))[0]) for image in X]
+            return self.regions[index]
+
+    frozen = FrozenEstimator(_Slices(sample.regions, images=sample.images).fit(None))
+    pipe = make_pipeline(PredictedRegion(frozen), RegionSelector(), ThresholdSegmenter())
+    cv = GroupKFold(2)
+    scores = cross_validate(pipe, sample.images, sample.y, groups=sample.groups, cv=cv, error_score="raise")
+    assert np.isfinite(scores["test_score"]).all()
+    search = GridSearchCV(pipe, {"thresholdsegmenter__method": ["otsu", "mean"]}, cv=cv, error_score="raise")
+    assert search.fit(sample.images, sample.y, groups=sample.groups).best_params_
+
+
+def test_an_unfitted_model_not_cloned_is_asked_to_be_fitted(sample):
+    with pytest.raises(NotFittedError, match=r"^PredictedRegion needs a fitted model: .*Fit it first"):
+        PredictedRegion(_Oracle(sample.regions)).fit(sample.images)
+
+
+def test_nan_images_are_refused_naming_predicted_region(sample):
+    nan = sample.images.copy()
+    nan[2, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"^PredictedRegion: images must be finite.*\(first: slice 2\)"):
+        PredictedRegion(_Oracle(sample.regions).fit(None)).fit(nan)

@@ -153,3 +153,15 @@ def test_no_scikit_learn_method_is_shadowed(cls):
     shadowed = (ours & set(dir(BaseEstimator))) - _ESTIMATOR_API - set(dir(object))
     # BaseSegmenter._validate_params once meant something else than sklearn's.
     assert not shadowed, shadowed
+
+
+@pytest.mark.parametrize("segmenter", [ThresholdSegmenter(), KMeansSegmenter(), RegionGrowingSegmenter()])
+def test_slice_records_and_paths_are_refused_pointing_at_dicomloader(segmenter):
+    # They said "expected images of shape (n, H, W), got shape (15,)" without saying what to do.
+    from skcardio.datasets import load_sample
+
+    frame = load_sample().frame
+    with pytest.raises(ValueError, match=r"^expected images of shape \(n, H, W\), got slice records .*DicomLoader"):
+        segmenter.fit(frame)
+    with pytest.raises(ValueError, match=r"^expected images of shape \(n, H, W\), got list holding paths .*DicomLoader"):
+        segmenter.fit(list(frame.dicom_path))

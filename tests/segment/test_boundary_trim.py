@@ -179,8 +179,10 @@ def test_trim_and_calibration_refuse_mismatched_or_bad_input():
         calibrate_boundary_level(image[None], np.full((1, 30, 30), 2))
     bad = image.copy()
     bad[0, 0] = np.nan
-    with pytest.raises(ValueError, match="images must be finite"):
+    with pytest.raises(ValueError, match="^calibrate_boundary_level: images must be finite"):
         calibrate_boundary_level(bad[None], (image > 200)[None])
+    with pytest.raises(ValueError, match="^trim_dark_boundary: images must be finite"):
+        trim_dark_boundary(bad[None], (image > 200)[None], level=0.1)
 
 
 def test_trim_takes_a_cine_stack_and_keeps_its_shape():

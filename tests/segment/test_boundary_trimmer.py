@@ -116,8 +116,44 @@ def test_predict_before_fit_and_labels_of_another_shape_are_refused():
         BoundaryTrimmer(Wide()).predict(X)
     with pytest.raises(ValueError, match="masks must have the images' shape"):
         BoundaryTrimmer(Wide()).fit(X, y[:, :16])
-    with pytest.raises(ValueError, match="images must be finite"):
+    with pytest.raises(ValueError, match="BoundaryTrimmer: images must be finite"):
         BoundaryTrimmer(Wide()).fit(np.where(y, np.nan, X), y)
+
+
+def test_nan_images_are_refused_naming_the_boundary_trimmer():
+    # The message was PredictedRegion's ("a predicted region replaces NaN regions"), a step never used.
+    X, y = _pools([0.3, 0.3])
+    inside = np.where(ramp_disc(0, size=32, radius=9)[1] <= 13, X, np.nan)  # RegionSelector's output
+    for call in (lambda: BoundaryTrimmer(ThresholdSegmenter()).fit(inside, y),
+                 lambda: BoundaryTrimmer(Wide()).fit(X, y).predict(inside)):
+        with pytest.raises(ValueError, match=r"^BoundaryTrimmer: images must be finite.*in 2 of 2 slice") as error:
+            call()
+        assert "PredictedRegion" not in str(error.value) and "predicted region" not in str(error.value)
+
+
+def test_image_region_pairs_go_to_the_segmenter_and_channel_zero_is_trimmed_on():
+    from sklearn.pipeline import make_pipeline
+
+    from skcardio.preprocessing import RegionSelector
+    from skcardio.segment import trim_dark_boundary
+
+    X, y = _pools([0.3, 0.3, 0.5])
+    region = np.broadcast_to(ramp_disc(0, size=32, radius=9)[1] <= 13, X.shape)
+    pairs = np.stack([X, region], axis=1)  # as DicomLoader(region="o-contour") gives
+    classical = make_pipeline(RegionSelector(), ThresholdSegmenter())
+    trimmer = BoundaryTrimmer(classical).fit(pairs, y)
+    assert trimmer.level_ == calibrate_boundary_level(X, y)
+    masks = clone(classical).fit(pairs, y).predict(pairs)
+    np.testing.assert_array_equal(trimmer.predict(pairs), trim_dark_boundary(X, masks, level=trimmer.level_))
+    assert BoundaryTrimmer(classical, level=0.9).fit(pairs, y).predict(pairs).sum() < masks.sum()  # trimmed
+
+
+def test_slice_records_are_refused_pointing_at_dicomloader():
+    from skcardio.datasets import load_sample
+
+    data = load_sample()
+    with pytest.raises(ValueError, match=r"got slice records .*DicomLoader"):
+        BoundaryTrimmer(ThresholdSegmenter()).fit(data.frame, data.y)
 
 
 def test_labels_without_a_level_fail_before_the_segmenter_is_trained():

@@ -420,6 +420,21 @@ def test_pipeline_after_dicom_loader():
     assert pred.shape == (2, 256, 256) and pred.dtype == bool
 
 
+def test_slice_records_and_paths_are_refused_pointing_at_dicomloader():
+    # They gave NumPy's "Cannot cast array data from dtype((numpy.record, ..." and, for paths,
+    # "could not convert string to float"; the classical segmenters say what was expected.
+    from skcardio.datasets import load_sample
+
+    data = load_sample()
+    with pytest.raises(ValueError, match=r"got slice records \(recarray with fields 'patient_id'.*DicomLoader"):
+        UNetSegmenter(max_epochs=1).fit(data.frame, data.y)  # refused before any training
+    model = UNetSegmenter.pretrained()
+    for X in (data.frame, list(data.frame.dicom_path), data.frame.dicom_path[0]):
+        with pytest.raises(ValueError, match=r"^expected images of shape \(n, H, W\) or \(n, C, H, W\), got .*"
+                                             r"(slice records|path).*DicomLoader\(\)"):
+            model.predict(X)
+
+
 def test_invalid_inputs(fitted, discs):
     X, y = discs
     with pytest.raises(ValueError, match="shape \\(n, H, W\\) or \\(n, C, H, W\\)"):

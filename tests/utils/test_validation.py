@@ -184,11 +184,100 @@ def test_network_labels_reject_bad_labels(y, match):
 
 
 def test_finite_images():
-    assert check_finite_images([[[1, 2]]]).dtype == np.float32
+    assert check_finite_images([[[1, 2]]], "Owner", "why").dtype == np.float32
     with pytest.raises(ValueError, match=r"\(n, H, W\), got shape \(2, 2\)"):
-        check_finite_images(np.zeros((2, 2)))
+        check_finite_images(np.zeros((2, 2)), "Owner", "why")
     with pytest.raises(ValueError, match="images must be finite"):
-        check_finite_images(np.full((1, 2, 2), np.nan))
+        check_finite_images(np.full((1, 2, 2), np.nan), "Owner", "why")
+    with pytest.raises(TypeError, match="sparse input is not supported"):
+        check_finite_images(sparse.csr_matrix(np.eye(3)), "Owner", "why")
+
+
+def test_finite_images_name_who_needs_them_and_why():
+    # BoundaryTrimmer's NaN images were refused with PredictedRegion's reason.
+    images = np.zeros((3, 2, 2))
+    images[1, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"^BoundaryTrimmer: images must be finite, got NaN or infinite "
+                                         r"values in 1 of 3 slice\(s\) \(first: slice 1\); the wall$"):
+        check_finite_images(images, "BoundaryTrimmer", "the wall")
+
+
+def test_finite_images_take_channel_zero_of_channels_when_asked():
+    pairs = np.stack([np.full((2, 3, 3), 5.0), np.full((2, 3, 3), np.nan)], axis=1)  # region channel not checked
+    np.testing.assert_array_equal(check_finite_images(pairs, "Owner", "why", channels=True), np.full((2, 3, 3), 5.0))
+    with pytest.raises(ValueError, match=r"\(n, H, W\), got shape \(2, 2, 3, 3\)"):
+        check_finite_images(pairs, "Owner", "why")
+    with pytest.raises(ValueError, match=r"\(n, H, W\) or \(n, C, H, W\), got shape \(2, 0, 3, 3\)"):
+        check_finite_images(np.zeros((2, 0, 3, 3)), "Owner", "why", channels=True)
+
+
+def _records_and_paths():
+    """Slice records and DICOM paths in the forms a user might pass where images are expected."""
+    frame = load_sample().frame
+    paths = list(frame.dicom_path)
+    from pathlib import Path
+
+    return {
+        "records": frame,
+        "one record": frame[0],
+        "mapping": {"dicom_path": paths},
+        "paths": paths,
+        "path objects": [Path(path) for path in paths],
+        "path array": np.array(paths),
+        "one path": paths[0],
+        "one Path": Path(paths[0]),
+    }
+
+
+_IMAGE_CHECKS = {
+    "check_image_stack": check_image_stack,
+    "check_image_region_pairs": check_image_region_pairs,
+    "check_network_images": check_network_images,
+    "check_finite_images": lambda X: check_finite_images(X, "Owner", "why"),
+}
+
+
+@pytest.mark.parametrize("kind", list(_records_and_paths()))
+@pytest.mark.parametrize("check", list(_IMAGE_CHECKS))
+def test_image_checks_refuse_records_and_paths_pointing_at_dicomloader(check, kind):
+    # Records gave "Cannot cast array data from dtype((numpy.record, ..." in the U-Net, or a
+    # shape (15,) error without a hint; paths "could not convert string to float".
+    X = _records_and_paths()[kind]
+    expected = "slice records" if "record" in kind or kind == "mapping" else "path"
+    with pytest.raises(ValueError, match=r"^expected .*images|^expected \[image, region\]") as error:
+        _IMAGE_CHECKS[check](X)
+    assert expected in str(error.value) and "DicomLoader(" in str(error.value)
+
+
+def test_a_table_of_records_is_refused_as_records():
+    pd = pytest.importorskip("pandas")
+    frame = load_sample(as_frame=True).frame
+    assert isinstance(frame, pd.DataFrame)
+    with pytest.raises(ValueError, match=r"got slice records \(DataFrame with fields 'patient_id'.*DicomLoader"):
+        check_network_images(frame)
+
+
+def test_text_of_an_images_shape_gets_the_dtype_message():
+    with pytest.raises(ValueError, match=r"real-valued images \(int or float\), got dtype <U3"):
+        check_network_images(np.full((1, 2, 2), "1.5"))  # NumPy would convert it
+
+
+@pytest.mark.parametrize("spacing", ["1", b"1", ["1", "1"], np.array(["1.0", "1.0"]), True, [True, 1.0], None,
+                                     [1.0, None], {"row": 1.0}])
+def test_spacing_must_be_numbers_not_text_or_bools(spacing):
+    # NumPy converts "1" to 1.0: spacing="1" was taken as 1 mm.
+    with pytest.raises(ValueError, match="spacing must be numbers"):
+        check_spacing(spacing, 1)
+
+
+def test_spacing_takes_numbers_of_any_kind():
+    from fractions import Fraction
+
+    assert check_spacing(np.float32(0.5), 1).tolist() == [[0.5, 0.5]]
+    assert check_spacing([Fraction(1, 2), 2], 1).tolist() == [[0.5, 2.0]]
+    assert check_spacing(np.array([1, 2], dtype=object), 1).tolist() == [[1.0, 2.0]]
+    with pytest.raises(ValueError, match="finite and positive"):
+        check_spacing(10**400, 1)  # beyond float64: infinite
 
 
 def test_slice_masks_one_per_source():
