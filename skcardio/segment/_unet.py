@@ -25,15 +25,16 @@ from ..utils._validation import (
     check_sample_weight,
 )
 from ._base import DiceScoreMixin
-from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale, unzoom_window, zoom_crop
-from ._unet_file import load_model, load_pretrained, save_model
+from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale
+from ._unet_file import cpu_fallback, load_model, load_pretrained, save_model
 from ._unet_inference import network_proba
 from ._unet_net import TARGETS, precision_context
 from ._unet_offset import measure_label_offset, shift_proba
 from ._unet_params import check_network_size, validate_params
 from ._unet_split import validation_split
 from ._unet_postprocess import keep_main_component as _keep_main_component
-from ._unet_targets import _channels, mean_known_dice
+from ._unet_refine import refine_small
+from ._unet_targets import mean_known_dice
 from ._unet_runtime import (
     _best_epoch,
     _check_converged,
@@ -48,30 +49,6 @@ from ._unet_runtime import (
 
 __all__ = ["UNetSegmenter"]
 
-#: Blood pools needing less zoom than this to reach the typical size are not refined.
-_MIN_REFINE_ZOOM = 1.25
-#: Largest zoom of the refinement pass (a 10-pixel apex becomes 30 pixels).
-_MAX_REFINE_ZOOM = 3.0
-
-
-def _check_device_argument(device) -> None:
-    """Raise ValueError unless ``device`` is a ``load`` / ``pretrained`` device argument."""
-    if device is not None and device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or None (the saved device), got {device!r}")
-
-
-def _cpu_fallback(model: UNetSegmenter, source: str) -> str | None:
-    """The :class:`DeviceWarning` of a model saved for CUDA and loaded on the CPU, else None.
-
-    Only the saved ``device="cuda"`` gets there without CUDA: asked for, it raises.
-    """
-    if model.device == "cuda" and model.device_ == "cpu":
-        return (
-            f"{source}: saved with device='cuda', but CUDA is not available: loaded on the CPU "
-            "(device_='cpu'), where it predicts; its device parameter stays 'cuda', so fitting it or a "
-            "clone here raises: pass device='cpu' or 'auto' to load it as such"
-        )
-    return None
 
 
 class UNetSegmenter(DiceScoreMixin, BaseEstimator):
@@ -572,7 +549,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         scaled = robust_scale(X)
         proba = self._network_proba(scaled)
         if self.refine:
-            proba = self._refine_small(scaled, proba)
+            proba = refine_small(self, scaled, proba)
         proba = shift_proba(proba, self.label_offset_)
         outside = np.isnan(X).any(axis=1)
         proba[outside if proba.ndim == 3 else np.broadcast_to(outside[:, None], proba.shape)] = 0.0
@@ -594,36 +571,6 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
             # Batch norm folded into the convolutions, no skorch (nor its RNG draw).
             view_proba = network_proba(self.net_.module_, np.flip(padded, axes) if axes else padded)
             proba += np.flip(view_proba, axes) if axes else view_proba
-        return proba
-
-    def _refine_small(self, scaled: np.ndarray, proba: np.ndarray) -> np.ndarray:
-        """Predict small blood pools again on a crop zoomed to the typical training size.
-
-        The network is most accurate at the scale it saw most in training; a
-        blood pool much smaller than the median training one (apical slices,
-        small or hypertrophied hearts) is cut out around its centre, zoomed
-        by up to ``_MAX_REFINE_ZOOM`` and predicted again, and the
-        probabilities inside the crop become the mean of both passes.
-        """
-        plans = []
-        # Planned on the first target (the blood pool for "both"); every target is refined.
-        for index, slice_proba in enumerate(proba if proba.ndim == 3 else proba[:, 0]):
-            pool = _keep_main_component(slice_proba > self.threshold, slice_proba)
-            if not pool.any():
-                continue
-            zoom = min(np.sqrt(self.typical_area_ / pool.sum()), _MAX_REFINE_ZOOM)
-            if zoom >= _MIN_REFINE_ZOOM:
-                plans.append((index, np.argwhere(pool).mean(axis=0), zoom))
-        if not plans:
-            return proba
-        crops = np.stack([zoom_crop(scaled[i], centre, zoom, self.crop_size_) for i, centre, zoom in plans])
-        for (index, centre, zoom), crop_proba in zip(plans, self._network_proba(crops)):
-            for target, window in zip(_channels(proba[index]), _channels(crop_proba)):
-                back = unzoom_window(window, centre, zoom, target.shape)
-                inside = ~np.isnan(back)
-                # The mean of both scales, not the zoomed one alone: an apex whose
-                # texture the zoomed view does not recognise keeps its first answer.
-                target[inside] = (target[inside] + back[inside]) / 2
         return proba
 
     def predict(self, X) -> np.ndarray:
@@ -778,10 +725,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
             If the file says ``device="cuda"``, ``device`` is None and CUDA
             is not available: the model is loaded on the CPU.
         """
-        _check_device_argument(device)
         model = load_model(cls, path, device)
-        fallback = _cpu_fallback(model, os.fspath(path))
-        if fallback:
+        if fallback := cpu_fallback(model, os.fspath(path)):
             warnings.warn(fallback, DeviceWarning, stacklevel=2)
         return model
 
@@ -825,10 +770,8 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         >>> model.predict(load_sample().images[:2]).shape
         (2, 256, 256)
         """
-        _check_device_argument(device)
         model = load_pretrained(cls, device)
-        fallback = _cpu_fallback(model, "the pretrained model")
-        if fallback:
+        if fallback := cpu_fallback(model, "the pretrained model"):
             warnings.warn(fallback, DeviceWarning, stacklevel=2)
         return model
 

@@ -72,6 +72,26 @@ def save_model(model: UNetSegmenter, path: str | os.PathLike) -> None:
         torch.save(payload, handle)
 
 
+def check_device_argument(device) -> None:
+    """Raise ValueError unless ``device`` is a ``load`` / ``pretrained`` device argument."""
+    if device is not None and device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or None (the saved device), got {device!r}")
+
+
+def cpu_fallback(model: UNetSegmenter, source: str) -> str | None:
+    """The :class:`DeviceWarning` of a model saved for CUDA and loaded on the CPU, else None.
+
+    Only the saved ``device="cuda"`` gets there without CUDA: asked for, it raises.
+    """
+    if model.device == "cuda" and model.device_ == "cpu":
+        return (
+            f"{source}: saved with device='cuda', but CUDA is not available: loaded on the CPU "
+            "(device_='cpu'), where it predicts; its device parameter stays 'cuda', so fitting it or a "
+            "clone here raises: pass device='cpu' or 'auto' to load it as such"
+        )
+    return None
+
+
 def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str | None) -> UNetSegmenter:
     """Read a model file into a fitted ``cls`` (see :meth:`UNetSegmenter.load`).
 
@@ -79,6 +99,7 @@ def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str | 
     ``"cuda"`` on the CPU where CUDA is not available (the caller warns);
     a given ``device`` replaces it and must be usable (:func:`resolve_device`).
     """
+    check_device_argument(device)
     path = os.fspath(path)
     payload = _read_model_file(path)
     params = _decode_json(path, payload, "params", dict)
@@ -307,6 +328,7 @@ def _jsonable(value):
 
 def load_pretrained(cls: type[UNetSegmenter], device: str | None) -> UNetSegmenter:
     """Load :data:`PRETRAINED` after checking its SHA-256 against its provenance record."""
+    check_device_argument(device)
     record = PRETRAINED.with_suffix(".json")
     try:
         expected = json.loads(record.read_text(encoding="utf-8"))["weights_sha256"]
