@@ -18,10 +18,11 @@ from .._methods import THRESHOLD_METHODS
 from .._text import readable, text_file
 from ..exceptions import SkcardioError
 from ._arguments import add_device_argument, add_threads_argument, apply_threads, device_option, seed
-from ._output import OutputError, check_destinations, check_outside_inputs, out_dir, publish, staging
+from ._output import OutputError, check_destinations, check_outside_inputs, out_dir
 from ._problems import report_problems, skipped_files
 from ._records import record_files
 from ._sources import add_source_arguments, load_sources, source_paths
+from ._staging import publish, staging
 from ._unet_options import UNET_PARAMS, OptionError, add_unet_arguments, make_unet, warning_text
 
 __all__ = ["register", "METHODS"]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from .._text import readable_streams
 from ..exceptions import SkcardioError, SkcardioWarning
-from ._output import catching_signals, interruption_state, reset_record
+from ._interruptions import catching_signals, interruption_state, reset_record
 from ._unet_options import warning_text
 
 # Sub-command modules, in the order shown by ``skcardio --help``. A module is

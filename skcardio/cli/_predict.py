@@ -25,15 +25,8 @@ from ._arguments import (
     positive_int,
     repeated_input,
 )
-from ._output import (
-    check_destinations,
-    check_outside_inputs,
-    out_dir,
-    publish,
-    safe_name,
-    staging,
-    unique_names,
-)
+from ._output import check_destinations, check_outside_inputs, out_dir
+from ._output_names import safe_name, unique_names
 from ._problems import report_problems
 from ._records import record_column
 from ._series import (
@@ -45,6 +38,7 @@ from ._series import (
     write_series_outputs,
 )
 from ._series import add_arguments as add_series_arguments
+from ._staging import publish, staging
 from ._trim_option import add_trim_argument, level_text, trim_level
 
 __all__ = ["register", "collect_dicoms"]
@@ -128,11 +122,11 @@ def collect_dicoms(
     A file ``a/b/48.dcm`` given directly has the stem ``48``; inside a folder
     argument ``d``, ``d/x/48.dcm`` has the stem ``d/x/48`` (``d`` being the
     folder's name), so slices of different patients never share an output.
-    Each part of a stem goes through :func:`~skcardio.cli._output.safe_name`
+    Each part of a stem goes through :func:`~skcardio.cli._output_names.safe_name`
     (``..dcm`` gives ``_``, control characters become ``_``, a byte of a name that is
     not UTF-8 ``_xNN``), so no output
     lands outside ``--out``. Stems are then made distinct, ignoring case, and
-    short enough for a file name by :func:`~skcardio.cli._output.unique_names`:
+    short enough for a file name by :func:`~skcardio.cli._output_names.unique_names`:
     a later file whose stem is taken (``k/a/P1/1.dcm`` and ``k/b/P1/1.dcm``
     both give ``P1/1``; ``X.dcm`` and ``X.DCM`` both ``X``) gets ``P1/1_2``,
     and a name too long gets its start and a hash; each such change is

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from ._arguments import unit_interval
-from ._output import atomic_file, check_outside_inputs, out_file
+from ._output import check_outside_inputs, out_file
 from ._problems import report_problems, skipped_files
+from ._staging import atomic_file
 
 __all__ = ["register"]
 

@@ -1,7 +1,7 @@
 """The records of an earlier run in ``--out``: which files a command wrote there, read with care.
 
 A re-run removes the files of its command's earlier run that it does not
-write again (:func:`~skcardio.cli._output.publish`'s ``owned``), and only
+write again (:func:`~skcardio.cli._staging.publish`'s ``owned``), and only
 those that the command's own record lists: ``predictions.csv`` and
 ``series.csv`` for ``predict``, ``report.json`` for ``report``,
 ``evaluate.json`` for ``evaluate``. A file that no record lists is never
@@ -11,7 +11,7 @@ through a symbolic link, never blocking on a pipe planted in its place.
 One that cannot be trusted is a warning, and the earlier run's files are kept;
 so is a ``report.json`` that another program wrote (without ``report``'s
 ``"written_by"`` mark). The commands read them with ``--out`` locked
-(:func:`~skcardio.cli._output.publish`'s callable ``owned``).
+(:func:`~skcardio.cli._staging.publish`'s callable ``owned``).
 """
 
 from __future__ import annotations

@@ -26,11 +26,13 @@ from ._arguments import (
     positive_int,
     repeated_input,
 )
-from ._output import check_destinations, check_outside_inputs, out_dir, publish, staging, unique_names
+from ._output import check_destinations, check_outside_inputs, out_dir
+from ._output_names import unique_names
 from ._problems import report_problems
 from ._records import REPORT_WRITTEN_BY, record_files
 from ._series import SERIES_CSV, SeriesFailure, check_extras, check_series_index, not_written
 from ._series import add_arguments as add_series_arguments
+from ._staging import publish, staging
 from ._trim_option import add_trim_argument, level_text, trim_level
 
 __all__ = ["register", "PatientInput", "find_patients", "CSV_FIELDS"]
@@ -141,7 +143,7 @@ def find_patients(
     a patient (``.git``, ``.DS_Store``; :func:`~skcardio.io.read_cine` does
     not enter hidden folders either): its path is appended to ``hidden``,
     for the summary to say. Output folder names are made unique by
-    :func:`~skcardio.cli._output.unique_names`.
+    :func:`~skcardio.cli._output_names.unique_names`.
 
     Raises
     ------

@@ -9,9 +9,10 @@ import time
 from pathlib import Path
 
 from ._arguments import add_device_argument, add_threads_argument, seed
-from ._output import atomic_file, check_outside_inputs, out_file
+from ._output import check_outside_inputs, out_file
 from ._problems import report_problems, skipped_files
 from ._sources import add_source_arguments, load_sources, source_paths
+from ._staging import atomic_file
 from ._unet_options import OptionError, add_unet_arguments, make_unet
 
 __all__ = ["register"]

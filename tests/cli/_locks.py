@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from skcardio.cli import _output
+from skcardio.cli import _staging
 
-needs_flock = pytest.mark.skipif(_output.fcntl is None, reason="needs flock")
+needs_flock = pytest.mark.skipif(_staging.fcntl is None, reason="needs flock")
 
 
 def locked_by_another(folder: Path) -> bool:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from _hostile import deflate_bomb, deny_folders, large_slice, planted_fifo, rle_bomb
 
-from skcardio.cli import _output, main
+from skcardio.cli import _interruptions, main
 from skcardio.cli import _predict as predict_module
 from skcardio.datasets import get_sample_path
 from skcardio.io import limits_context
@@ -251,9 +251,9 @@ def test_a_signal_while_publishing_waits_until_every_file_is_in_place(tmp_path, 
 
 
 def test_deferred_signals_are_raised_after_the_block(_signals_not_ignored):
-    with _output.catching_signals():
-        with pytest.raises(_output.Interrupted) as info:
-            with _output.deferred_signals():
+    with _interruptions.catching_signals():
+        with pytest.raises(_interruptions.Interrupted) as info:
+            with _interruptions.deferred_signals():
                 os.kill(os.getpid(), signal.SIGTERM)
                 done = True
         assert done and info.value.signum == signal.SIGTERM

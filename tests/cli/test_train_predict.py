@@ -98,7 +98,7 @@ def test_written_contour_matches_mask_and_input_format(tmp_path):
 
 def test_outputs_of_a_name_shortened_to_fit_are_all_written(tmp_path):
     """The longest suffix and the contour's temporary file fit beside a stem that unique_names shortened."""
-    from skcardio.cli._output import unique_names
+    from skcardio.cli._output_names import unique_names
 
     mask = np.zeros((256, 256), bool)
     mask[120:140, 115:135] = True
