@@ -186,6 +186,21 @@ def test_unet_benchmark_dicom_repeat_repeats_training_dicom_slices_only(bench_un
     assert sorted(bench_unet.training_index(6, test, icontour, 3).tolist()) == [0, 0, 0, 2, 3, 3, 3, 5]
 
 
+def test_unet_benchmark_patient_subset_is_stratified_and_nested(bench_unet):
+    """--patient-fraction: ceil(F * n) patients of each group, a smaller share inside a larger one."""
+    groups = np.repeat(["a1", "a2", "a3", "b1", "b2", "c1"], 2)  # 3 patients of group a, 2 of b, 1 of c
+    pathology = np.array([g[0] for g in groups])
+    train = np.arange(len(groups))
+    third = bench_unet.patient_subset(train, groups, pathology, 0.333)
+    two_thirds = bench_unet.patient_subset(train, groups, pathology, 0.666)
+    assert sorted(set(pathology[third])) == ["a", "b", "c"]  # every group kept
+    assert [len(set(groups[third][pathology[third] == g])) for g in "abc"] == [1, 1, 1]
+    assert [len(set(groups[two_thirds][pathology[two_thirds] == g])) for g in "abc"] == [2, 2, 1]
+    assert set(third) <= set(two_thirds)  # nested
+    assert all((groups[i] in set(groups[third])) == (i in third) for i in train)  # whole patients
+    np.testing.assert_array_equal(bench_unet.patient_subset(train, groups, pathology, 1.0), train)
+
+
 def test_unet_benchmark_balance_gives_each_label_the_same_total_weight(bench_unet):
     labels = np.array(["HYP", "N", "HYP", "HF", "HF", "HF"])
     weights = bench_unet.balance_weights(labels)
