@@ -151,22 +151,25 @@ def _float(text: str, expected: str = "a number") -> float:
 
 def file_identity(path: str | os.PathLike) -> tuple:
     """What ``path`` is, to tell two names of one file or folder: its device and inode (links, ``DIR`` and
-    ``./DIR``, hard links alike), else (a broken link, a loop) its resolved path."""
+    ``./DIR``, hard links alike), else (a broken link, a loop: no file) the link itself, by its absolute
+    path with its folder resolved: two links to one missing target are not one file."""
     try:
         info = os.stat(path)
     except OSError:
-        return ("path", os.path.realpath(path))
+        folder, name = os.path.split(os.path.abspath(path))
+        return ("path", os.path.join(os.path.realpath(folder), name))
     return ("inode", info.st_dev, info.st_ino)
 
 
 def repeated_input(inputs: list[str]) -> tuple[str, str] | None:
     """The first input that names the same file or folder as an earlier one, with that one; None if none.
 
-    Inputs that do not exist are passed over: each command says so in its words.
+    Inputs that lead to no file (missing, a broken link, a loop) are passed over: each command says so
+    in its words.
     """
     seen: dict[tuple, str] = {}
     for text in inputs:
-        if not os.path.lexists(text):
+        if not os.path.exists(text):
             continue
         key = file_identity(text)
         if key in seen:

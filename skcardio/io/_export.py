@@ -288,7 +288,8 @@ def write_nifti(
         If nibabel is not installed (``pip install "skcardio[nifti]"``).
     ExportError
         If a slice lacks its position, orientation or spacing, or the slices
-        do not form one regular grid (different orientations or spacings,
+        do not form one regular grid (different orientations, a direction
+        cosine more than 1e-4 from the first slice's, or spacings,
         uneven gaps, shifted in plane, positions with different numbers of
         images); the message names the files and values.
     ValueError
@@ -411,6 +412,13 @@ def _check_apart(slices: list[DicomSlice], positions: list[list[int]], normal: n
             )
 
 
+def _one_orientation(orientation, reference) -> bool:
+    """Whether two ``ImageOrientationPatient`` values are one orientation: no direction cosine more than
+    ``_TOL_COSINE`` apart (scanner rounding). The one test of :func:`write_nifti` and :func:`write_dicom_seg`,
+    so that ``--nifti --dicom-seg`` never writes one and refuses the other."""
+    return bool(np.abs(np.subtract(orientation, reference, dtype=np.float64)).max() <= _TOL_COSINE)
+
+
 def _depths(slices: list[DicomSlice], positions: list[list[int]], normal: np.ndarray) -> np.ndarray:
     """Position of each group along ``normal`` (mm), from its first slice."""
     return np.array([np.dot(slices[group[0]].image_position, normal) for group in positions], dtype=np.float64)
@@ -434,10 +442,11 @@ def _grid(slices: list[DicomSlice], shape: tuple[int, int]) -> _Grid:
     orientation = np.array(first.image_orientation)
     spacing = np.array(first.pixel_spacing)
     for s in slices[1:]:
-        if not np.allclose(s.image_orientation, orientation, atol=_TOL_COSINE):
+        if not _one_orientation(s.image_orientation, orientation):
             raise ExportError(
                 f"{s.path}: ImageOrientationPatient {tuple(s.image_orientation)} differs from "
-                f"{tuple(orientation)} of {first.path}: one NIfTI volume needs one orientation"
+                f"{tuple(orientation.tolist())} of {first.path} by more than the {_TOL_COSINE:g} tolerance (direction "
+                "cosines): one NIfTI volume needs one orientation"
             )
         if not np.allclose(s.pixel_spacing, spacing, atol=_TOL_COSINE):
             raise ExportError(
@@ -612,7 +621,7 @@ def _share_orientation(sources, paths: list[str], path) -> None:
     (-0.307716 and -0.307715 in the series of two shared patients);
     :func:`write_nifti` takes images within that tolerance for one
     orientation (read_cine too, within ``ORIENTATION_TOLERANCE``), so the
-    SEG does too. Only highdicom's copies of the headers change. Orientations
+    SEG does too, by the same test (:func:`_one_orientation`). Only highdicom's copies of the headers change. Orientations
     further apart are refused, naming the tolerance; sources without a
     usable orientation are left to highdicom.
     """
@@ -623,7 +632,7 @@ def _share_orientation(sources, paths: list[str], path) -> None:
         value = _orientation(ds)
         if value is None:
             return
-        if np.abs(value - first).max() > _TOL_COSINE:
+        if not _one_orientation(value, first):
             raise ExportError(
                 f"{path}: no DICOM SEG of sources in different orientations: ImageOrientationPatient "
                 f"{tuple(value.tolist())} of {source} differs from {tuple(first.tolist())} of {paths[0]} by "

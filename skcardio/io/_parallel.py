@@ -65,7 +65,7 @@ def read_dicoms(
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         raise TypeError(
-            f"read_dicoms takes a sequence of DICOM paths, got a single path {os.fsdecode(paths)!r}; "
+            f"read_dicoms takes a sequence of DICOM paths, got a single path {str(os.fsdecode(paths))!r}; "
             "pass [path], or read one slice with read_dicom(path)"
         )
     paths = [os.fspath(p) for p in paths]

@@ -37,6 +37,7 @@ import math
 import os
 import sys
 from collections.abc import Mapping
+from decimal import Decimal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -105,7 +106,8 @@ def _image_array(X, expected: str, loader: str = "DicomLoader()") -> np.ndarray:
         shown = ", ".join(repr(name) for name in names[:4]) + (", ..." if len(names) > 4 else "")
         raise ValueError(f"expected {expected}, got slice records ({type(X).__name__} with fields {shown}); {how}")
     if isinstance(X, (str, bytes, os.PathLike)):
-        raise ValueError(f"expected {expected}, got a single path or text {X!r:.120}; {how}")
+        shown = str(X) if isinstance(X, str) else X  # numpy.str_ as its text
+        raise ValueError(f"expected {expected}, got a single path or text {shown!r:.120}; {how}")
     array = np.asarray(X)
     # A sequence of paths; text of an image's shape gets the caller's dtype message.
     if array.ndim <= 1 and array.dtype.kind in "USO":
@@ -616,8 +618,10 @@ def spacing_array(spacing) -> np.ndarray:
 
     A DataFrame's ``pixel_spacing`` column holds one array per row, which
     ``np.asarray(..., float)`` refuses; such a column is stacked to ``(n, 2)``.
-    Only real numbers are taken: text (``"1"``, which NumPy would convert) and
-    bools are refused, as are None and anything else.
+    Only real numbers are taken, ``decimal.Decimal`` included (pydicom's
+    ``PixelSpacing`` values with ``pydicom.config.DS_decimal(True)``): text
+    (``"1"``, which NumPy would convert) and bools are refused, as are None
+    and anything else.
     """
     array = _real_numbers(spacing)
     if array is None:
@@ -636,6 +640,8 @@ def _real_numbers(value) -> np.ndarray | None:
             return np.asarray(float(value))
         except OverflowError:  # an int beyond float64: infinite, refused as such by check_spacing
             return np.asarray(math.inf if value > 0 else -math.inf)
+    if isinstance(value, Decimal):  # pydicom's DSdecimal (config.DS_decimal(True)) too: not a numbers.Real
+        return np.asarray(math.nan if value.is_nan() else float(value))  # a signalling NaN cannot be made a float
     if value is None or isinstance(value, (str, bytes, Mapping)):
         return None
     if isinstance(value, (list, tuple)):  # item by item: NumPy would make [True, 1.0] floats
@@ -742,7 +748,7 @@ def _check_column_lengths(X: Mapping, n: int) -> None:
 def _check_plain_paths(X) -> None:
     """``X`` is a 1-D sequence of paths (not one path, not numbers)."""
     if isinstance(X, (str, os.PathLike)):
-        raise ValueError(f"expected a sequence of DICOM paths, got a single path {os.fspath(X)!r}")
+        raise ValueError(f"expected a sequence of DICOM paths, got a single path {str(os.fspath(X))!r}")
     values = np.asarray(X, dtype=object)
     bad = [v for v in values.ravel() if not isinstance(v, (str, os.PathLike))][:1]
     if values.ndim != 1 or bad:

@@ -1,12 +1,13 @@
 """Argument types shared by the subcommands: out-of-range values are usage errors (exit 2)."""
 
 import argparse
+import os
 
 import numpy as np
 import pytest
 
 from skcardio.cli import main
-from skcardio.cli._arguments import MAX_THREADS, threads
+from skcardio.cli._arguments import MAX_THREADS, file_identity, repeated_input, threads
 
 
 def test_threads_accepts_1_to_max_threads():
@@ -155,3 +156,26 @@ def test_evaluate_device_needs_a_u_net(capsys, tmp_path):
     ]:
         assert main(["evaluate", *argv, "--out", str(tmp_path / "out")]) == 2
         assert capsys.readouterr().err == f"skcardio evaluate: error: {expected}\n"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_two_broken_links_to_one_missing_target_are_missing_not_given_twice(tmp_path, monkeypatch, capsys):
+    """predict a b and report a b, a and b broken links to one missing file, said 'b: given twice (also as a)'."""
+    from skcardio.cli._predict import collect_dicoms
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("a", "b", "d/x.dcm", "d/y.dcm"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).symlink_to(tmp_path / "gone")
+    assert repeated_input(["a", "b"]) is None and repeated_input(["a", "./a"]) is None  # missing: each says so
+    assert file_identity("a") != file_identity("b")
+    assert file_identity("a") == file_identity("./a") == file_identity(tmp_path / "d" / ".." / "a")
+    assert main(["predict", "a", "b", "--out", "out"]) == 2
+    assert capsys.readouterr().err == "skcardio predict: error: a: no such file or folder\n"
+    assert main(["report", "a", "b", "--out", "out"]) == 2
+    assert capsys.readouterr().err == ("skcardio report: error: a: a broken link (expected a dataset root or a DICOM "
+                                       "folder)\n")
+    # In one folder too: two broken links are two files that cannot be read, not one file twice.
+    assert [str(file) for file, _ in collect_dicoms(["d"])] == ["d/x.dcm", "d/y.dcm"]
+    (tmp_path / "c").symlink_to("a")  # c -> a -> gone: still no file
+    assert file_identity("c") != file_identity("a")

@@ -1,9 +1,12 @@
-"""Which patients ``skcardio report`` counts as reported, and what its summary says it left out."""
+"""Which studies ``skcardio report`` finds in its inputs (``skcardio.cli._report_patients``), each once, which it
+counts as reported, and what its summary says it left out."""
 
 from __future__ import annotations
 
 import csv
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +14,7 @@ import pytest
 from _cine_studies import write_study
 
 from skcardio.cli import main
-from skcardio.cli._report import find_patients
+from skcardio.cli._report_patients import find_patients
 from skcardio.segment import UNetSegmenter
 
 
@@ -106,6 +109,79 @@ def test_a_study_given_twice_is_refused_naming_both(tmp_path, make_dicom, make_l
     assert capsys.readouterr().err.startswith(f"skcardio report: error: {expected}")
     assert not (tmp_path / "out").exists()
     assert [p.name for p in find_patients(["in/A", "in/B"])] == ["A", "B"]  # two studies: taken
+
+
+def _study(folder):
+    """A study folder as find_patients sees it (it reads no image): one file."""
+    folder.mkdir(parents=True)
+    (folder / "1.dcm").write_bytes(b"")
+
+
+@pytest.mark.parametrize(
+    "inputs, inner, outer",
+    [
+        (["R", "R/P1"], ("R/P1/cine", "R/P1"), ("R/P1", "R")),
+        (["R", "R/P1/cine"], ("R/P1/cine", "R/P1/cine"), ("R/P1", "R")),
+        (["R/P1/cine", "R"], ("R/P1/cine", "R/P1/cine"), ("R/P1", "R")),
+        pytest.param(["R/P1", "Q"], ("Q/link", "Q"), ("R/P1/cine", "R/P1"),
+                     marks=pytest.mark.skipif(os.name != "posix", reason="symbolic links")),
+    ],
+    ids=["R R/P1", "R R/P1/cine", "R/P1/cine R", "R/P1 Q (Q/link->R/P1/cine/x)"],
+)
+def test_a_study_inside_another_inputs_study_is_refused_naming_both(tmp_path, monkeypatch, capsys, inputs, inner,
+                                                                    outer):
+    """report R R/P1, P1 keeping its images in P1/cine: read_cine reads P1 with its subfolders, and the one study
+    was reported twice, as two identical patients."""
+    _study(tmp_path / "R" / "P1" / "cine")
+    if "Q" in inputs:
+        (tmp_path / "R" / "P1" / "cine" / "x").mkdir()
+        (tmp_path / "Q").mkdir()
+        (tmp_path / "Q" / "link").symlink_to(tmp_path / "R" / "P1" / "cine" / "x")
+    monkeypatch.chdir(tmp_path)
+    expected = (f"{inner[0]}: a study (of the input {inner[1]}) inside the study {outer[0]} (of the input "
+                f"{outer[1]}), which is read with its subfolders: both hold the same images; expected each study "
+                "once: a study given twice would be measured and reported twice, as two patients; leave one of the "
+                "inputs out")
+    with pytest.raises(ValueError, match="^" + re.escape(expected) + "$"):
+        find_patients(inputs)
+    assert main(["report", *inputs, "--out", "out"]) == 2
+    assert capsys.readouterr().err == f"skcardio report: error: {expected}\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_study_in_a_hidden_folder_of_another_is_not_inside_it(tmp_path, monkeypatch):
+    """read_cine does not enter hidden folders: R/P1/.old/cine holds images that R/P1 does not."""
+    _study(tmp_path / "R" / "P1")
+    _study(tmp_path / "R" / "P1" / ".old" / "cine")
+    monkeypatch.chdir(tmp_path)
+    assert [p.folder for p in find_patients(["R", "R/P1/.old/cine"])] == [Path("R/P1"), Path("R/P1/.old/cine")]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("P1", "R/P2: the same study as R/P1 (both in R, one by a link)"),
+        ("P1/cine", "R/P2: inside the study R/P1, which is read with its subfolders (both in R, one by a link)"),
+    ],
+    ids=["P2->P1", "P2->P1/cine"],
+)
+def test_a_link_to_a_sibling_study_in_a_folder_of_patient_folders_is_refused(tmp_path, monkeypatch, capsys, target,
+                                                                             expected):
+    """R/P2 -> P1 was measured as a second patient from P1's images, where predict refuses such a link (a
+    dataset's dicoms/<id> links stay patients, as scan_layout reads them: test_report.py)."""
+    _study(tmp_path / "R" / "P1" / "cine")
+    (tmp_path / "R" / "P2").symlink_to(target)
+    monkeypatch.chdir(tmp_path)
+    expected += ("; expected each study once: a study given twice would be measured and reported twice, as two "
+                 "patients; remove the link, or give R's studies one by one, each once")
+    with pytest.raises(ValueError, match="^" + re.escape(expected) + "$"):
+        find_patients(["R"])
+    assert main(["report", "R", "--out", "out"]) == 2
+    assert capsys.readouterr().err == f"skcardio report: error: {expected}\n"
+    (tmp_path / "R" / "P2").unlink()
+    _study(tmp_path / "R" / "P2")
+    assert [p.name for p in find_patients(["R"])] == ["P1", "P2"]  # two studies: taken
 
 
 def test_a_file_given_as_a_study_is_named_a_file_with_its_folder(tmp_path, make_dicom, capsys):

@@ -173,11 +173,13 @@ def test_read_dicoms_names_bad_file(tmp_path, make_dicom):
         read_dicoms([good, bad])
 
 
-@pytest.mark.parametrize("as_type", [str, Path, lambda path: str(path).encode()])
+@pytest.mark.parametrize("as_type", [str, Path, lambda path: str(path).encode(), lambda path: np.str_(path)],
+                         ids=["str", "Path", "bytes", "numpy.str_"])
 def test_read_dicoms_refuses_a_single_path_naming_it(tmp_path, make_dicom, as_type):
-    # A string was read character by character: "DicomReadError: /: is a folder".
+    # A string was read character by character: "DicomReadError: /: is a folder". A numpy.str_ was named
+    # "np.str_('.../one.dcm')".
     path = make_dicom(tmp_path / "one.dcm", np.zeros((4, 4), np.int16))
-    with pytest.raises(TypeError, match=r"sequence of DICOM paths, got a single path '.*one\.dcm'; pass \[path\]"):
+    with pytest.raises(TypeError, match=r"sequence of DICOM paths, got a single path '[^']*one\.dcm'; pass \[path\]"):
         read_dicoms(as_type(path))
     assert len(read_dicoms([path])) == 1  # as a list, it is read
 

@@ -244,15 +244,21 @@ def _tilt_orientation(path, by):
 
 
 def test_seg_takes_orientations_rounded_differently_for_one(tmp_path, make_dicom):
-    """Two shared patients' images differ by 1e-6 in a direction cosine: highdicom refused the whole SEG."""
+    """Two shared patients' images differ by 1e-6 in a direction cosine: highdicom refused the whole SEG.
+
+    Tilted here by 5e-5, within the 1e-4 tolerance but far from equal, so that the SEG's orientation tells
+    which source's it is: the first one's, exactly.
+    """
     paths = _stack(tmp_path, make_dicom, phases=1)
-    tilted = _tilt_orientation(paths[1], 1e-6)
+    tilted = _tilt_orientation(paths[1], 5e-5)
+    first = [float(v) for v in pydicom.dcmread(paths[0]).ImageOrientationPatient]
+    assert first == [*_ROW, *_COL] and tilted != first
     before = {p: p.read_bytes() for p in paths}
     masks = _masks(len(paths))
     seg, _, back = _read_seg(write_dicom_seg(masks, paths, tmp_path / "seg.dcm"), paths)
     np.testing.assert_array_equal(back, masks)
     shared = seg.SharedFunctionalGroupsSequence[0].PlaneOrientationSequence[0].ImageOrientationPatient
-    np.testing.assert_allclose([float(v) for v in shared], [*_ROW, *_COL], atol=1e-6)
+    assert [float(v) for v in shared] == first
     # The caller's files are not changed.
     assert {p: p.read_bytes() for p in paths} == before
     assert [float(v) for v in pydicom.dcmread(paths[1]).ImageOrientationPatient] == tilted
@@ -267,6 +273,27 @@ def test_seg_refuses_orientations_beyond_the_tolerance_naming_it(tmp_path, make_
                                           r"by 0\.001, more than the 0\.0001 tolerance"):
         write_dicom_seg(_masks(len(paths)), paths, tmp_path / "seg.dcm")
     assert not (tmp_path / "seg.dcm").exists()
+
+
+@pytest.mark.parametrize("by, one", [(5e-5, True), (9.9e-5, True), (1.05e-4, False), (1e-3, False)])
+def test_nifti_and_seg_take_the_same_orientations_for_one(tmp_path, make_dicom, by, one):
+    """write_nifti took orientations 1.05e-4 apart (np.allclose: 1e-4 plus 1e-5 of the value), write_dicom_seg
+    refused them (1e-4 at most): --nifti --dicom-seg wrote one file and not the other."""
+    paths = _stack(tmp_path, make_dicom, phases=1)
+    ds = pydicom.dcmread(paths[1])  # the second direction cosine, 0.8: the relative part of allclose was 8e-6
+    ds.ImageOrientationPatient = [ds.ImageOrientationPatient[0], float(ds.ImageOrientationPatient[1]) + by,
+                                  *ds.ImageOrientationPatient[2:]]
+    ds.save_as(paths[1], enforce_file_format=True)
+    masks = _masks(len(paths))
+    written = []
+    for write, sources, name in ((write_nifti, [read_dicom(p, pixels=False) for p in paths], "m.nii"),
+                                 (write_dicom_seg, paths, "seg.dcm")):
+        try:
+            write(masks, sources, tmp_path / name)
+        except ExportError as exc:
+            assert "more than the 0.0001 tolerance (direction cosines)" in str(exc)
+        written.append((tmp_path / name).exists())
+    assert written == [one, one]
 
 
 def test_seg_refuses_masks_of_another_size(tmp_path, make_dicom):

@@ -99,7 +99,8 @@ def test_cached_and_parallel(sample, tmp_path):
     np.testing.assert_array_equal(loader.transform(sample.frame), sample.images)
 
 
-@pytest.mark.parametrize("X, match", [([], "0 sample"), (np.zeros((3, 2)), "DICOM paths"), ("a.dcm", "single path")])
+@pytest.mark.parametrize("X, match", [([], "0 sample"), (np.zeros((3, 2)), "DICOM paths"), ("a.dcm", "single path"),
+                                      (np.str_("a.dcm"), "a single path 'a.dcm'$")])
 def test_bad_input(X, match):
     with pytest.raises(ValueError, match=match):
         DicomLoader().fit(X)

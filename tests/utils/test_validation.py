@@ -114,8 +114,9 @@ def test_records_and_paths():
     assert check_records(frame) == list(frame.dicom_path)
     assert check_records(["a.dcm", "b.dcm"]) == ["a.dcm", "b.dcm"]
     assert record_column(["a.dcm"], "icontour_path", required=False) is None
-    with pytest.raises(ValueError, match="a single path 'a.dcm'"):
-        check_records("a.dcm")
+    for path in ("a.dcm", np.str_("a.dcm")):  # a numpy.str_ was shown as np.str_('a.dcm')
+        with pytest.raises(ValueError, match="a single path 'a.dcm'"):
+            check_records(path)
     with pytest.raises(ValueError, match="lack the column 'ocontour_path'"):
         record_column({"dicom_path": ["a.dcm"]}, "ocontour_path")
 
@@ -225,6 +226,7 @@ def _records_and_paths():
         "path objects": [Path(path) for path in paths],
         "path array": np.array(paths),
         "one path": paths[0],
+        "one numpy.str_ path": np.str_(paths[0]),
         "one Path": Path(paths[0]),
     }
 
@@ -247,6 +249,8 @@ def test_image_checks_refuse_records_and_paths_pointing_at_dicomloader(check, ki
     with pytest.raises(ValueError, match=r"^expected .*images|^expected \[image, region\]") as error:
         _IMAGE_CHECKS[check](X)
     assert expected in str(error.value) and "DicomLoader(" in str(error.value)
+    if isinstance(X, str):  # named as text: a numpy.str_ was shown as np.str_('...')
+        assert f"got a single path or text {repr(str(X))[:120]}; " in str(error.value)
 
 
 def test_a_table_of_records_is_refused_as_records():
@@ -271,13 +275,24 @@ def test_spacing_must_be_numbers_not_text_or_bools(spacing):
 
 
 def test_spacing_takes_numbers_of_any_kind():
+    from decimal import Decimal
     from fractions import Fraction
+
+    from pydicom.multival import MultiValue
+    from pydicom.valuerep import DSdecimal
 
     assert check_spacing(np.float32(0.5), 1).tolist() == [[0.5, 0.5]]
     assert check_spacing([Fraction(1, 2), 2], 1).tolist() == [[0.5, 2.0]]
     assert check_spacing(np.array([1, 2], dtype=object), 1).tolist() == [[1.0, 2.0]]
     with pytest.raises(ValueError, match="finite and positive"):
         check_spacing(10**400, 1)  # beyond float64: infinite
+    # Decimals: PixelSpacing read with pydicom.config.DS_decimal(True) is a MultiValue of DSdecimal, refused
+    # ("spacing must be numbers ...; got [1.5, 1.25]") though taken before; a non-finite one as any number.
+    assert check_spacing(Decimal("0.5"), 1).tolist() == [[0.5, 0.5]]
+    assert check_spacing(MultiValue(DSdecimal, ["1.5", "1.25"]), 2).tolist() == [[1.5, 1.25], [1.5, 1.25]]
+    for value in (Decimal("NaN"), Decimal("sNaN"), Decimal("-Infinity")):
+        with pytest.raises(ValueError, match="finite and positive"):
+            check_spacing(value, 1)
 
 
 def test_slice_masks_one_per_source():
