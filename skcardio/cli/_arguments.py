@@ -10,14 +10,14 @@ import argparse
 import math
 import os
 
+from .._methods import DEVICES
+
 #: Seeds accepted by ``numpy.random.RandomState`` (``random_state``).
 SEED_LIMIT = 2**32
 #: Most PyTorch CPU threads ``--threads`` accepts: far above any machine's
 #: cores, far below the C int (2**31 - 1) past which ``torch.set_num_threads``
 #: fails with a traceback.
 MAX_THREADS = 1024
-#: Values of ``--device``: UNetSegmenter's ``device``.
-DEVICES = ("auto", "cpu", "cuda")
 
 
 def positive_int(text: str) -> int:

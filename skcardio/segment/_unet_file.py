@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .._files import replacing
+from .._methods import DEVICES
 from ..exceptions import SkcardioError
 from ..io import get_limits
 from ..io._limits import read_regular
@@ -74,7 +75,7 @@ def save_model(model: UNetSegmenter, path: str | os.PathLike) -> None:
 
 def check_device_argument(device) -> None:
     """Raise ValueError unless ``device`` is a ``load`` / ``pretrained`` device argument."""
-    if device is not None and device not in ("auto", "cpu", "cuda"):
+    if device is not None and device not in DEVICES:
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or None (the saved device), got {device!r}")
 
 

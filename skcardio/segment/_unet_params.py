@@ -8,7 +8,7 @@ import numpy as np
 
 from .._numbers import check_real as _check_real
 from .._numbers import check_bool, is_int, is_number
-from .._methods import PRECISIONS
+from .._methods import DEVICES, PRECISIONS
 from ..io import get_limits
 from ._unet_net import MAX_DEPTH, TARGETS, SegmentationLoss, n_parameters
 
@@ -117,7 +117,7 @@ def _check_prediction(model: UNetSegmenter) -> None:
     _check_real("threshold", model.threshold, "a number in (0, 1)", lambda v: 0 < v < 1)
     for name in ("flip", "intensity_jitter", "tta", "refine", "postprocess", "correct_offset"):
         check_bool(name, getattr(model, name))
-    if model.device not in ("auto", "cpu", "cuda"):
+    if model.device not in DEVICES:
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {model.device!r}")
     if not isinstance(model.precision, str) or model.precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {model.precision!r}")
