@@ -114,9 +114,16 @@ def _cached_reader(memory):
         return _read
     if isinstance(memory, (str, os.PathLike)):
         memory = Memory(location=os.fspath(memory), verbose=0)
-    elif not callable(getattr(memory, "cache", None)):
+    elif not is_cache(memory):
         raise TypeError(
             "memory must be None, a cache folder (str or path-like) or a joblib.Memory, "
             f"got {memory!r} ({type(memory).__name__})"
         )
     return memory.cache(_read)
+
+
+def is_cache(memory) -> bool:
+    """Whether ``memory`` is a ``memory`` argument :func:`read_dicoms` takes: None, a cache folder (str or
+    path-like), or an object with a ``cache`` method (:class:`joblib.Memory`, as scikit-learn's ``Pipeline``
+    takes). Nothing is created: :class:`~skcardio.preprocessing.DicomLoader` checks its parameter in ``fit``."""
+    return memory is None or isinstance(memory, (str, os.PathLike)) or callable(getattr(memory, "cache", None))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, check_memory
+from sklearn.utils.validation import check_is_fitted
 
 from .._numbers import is_int
 from .._stateless import StatelessMixin
 from ..io import contour_to_mask, read_contour, read_dicoms
+from ..io._parallel import is_cache
 from ..utils._validation import check_records, is_records, record_column
 from ._image_output import ImageOutputMixin
 
@@ -142,16 +141,12 @@ class DicomLoader(StatelessMixin, ImageOutputMixin, TransformerMixin, BaseEstima
 
 
 def _check_memory(memory) -> None:
-    """``memory`` is None, a folder or joblib.Memory-like; checked without creating the folder."""
-    if isinstance(memory, (str, os.PathLike)):
-        return  # a folder: sklearn's check_memory would create it here, in fit
-    try:
-        check_memory(memory)  # None, or an object with joblib.Memory's cache method
-    except ValueError:
+    """``memory`` is what :func:`~skcardio.io.read_dicoms` takes (checked without creating the folder)."""
+    if not is_cache(memory):
         raise ValueError(
             f"DicomLoader(memory={memory!r}): memory must be None, a cache folder (str or path-like) "
             f"or a joblib.Memory, got type {type(memory).__name__}"
-        ) from None
+        )
 
 
 def _stack(images: list[np.ndarray], paths: list[str]) -> np.ndarray:
