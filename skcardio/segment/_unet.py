@@ -146,14 +146,15 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
     tta : bool, default=False
         Test-time augmentation: average the probabilities predicted for the
         image and its three flips (4x the inference time). Off by default:
-        on the 17-patient grouped CV it added 0.003 Dice for 3.2x the time.
+        on the 17-patient grouped CV it changed Dice by -0.003 for 3.2x the
+        time (docs/unet.md).
     refine : bool, default=False
         Second pass for small blood pools: when the predicted pool is
         smaller than the median training pool (by a linear factor of 1.25 or
         more), a ``crop_size`` window around it is zoomed (up to 3x) so the
         pool has the typical training size and predicted again; inside the
         window the probability is the mean of both passes (a two-scale
-        ensemble). Off by default: it cost 0.006 grouped-CV Dice (docs/unet.md).
+        ensemble). Off by default: it cost 0.012 grouped-CV Dice (docs/unet.md).
     postprocess : bool, default=True
         Keep only the connected component with the largest probability mass
         times mean probability, weighted by a broad Gaussian prior for the
