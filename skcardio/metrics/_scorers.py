@@ -35,7 +35,7 @@ from sklearn.pipeline import Pipeline
 
 from ..exceptions import SkcardioWarning
 from ..io import contour_to_mask, mask_to_contour, read_contour
-from ..utils._validation import is_records, record_names, spacing_array
+from ..utils._validation import check_mask, is_records, record_names, spacing_array
 from ._distance import (
     average_perpendicular_distance,
     check_definition,
@@ -126,8 +126,14 @@ def _expert_contour(mask: np.ndarray, paths: Iterable[str]) -> np.ndarray:
 def _experts_of(X, y_true) -> object:
     """Expert contours for the distances: the records' contour files where ``y`` came from them."""
     y_true = np.asarray(y_true)
-    if not is_records(X) or y_true.ndim != 3 or y_true.dtype != bool:
+    if not is_records(X) or y_true.ndim != 3:
         return y_true
+    # 0/1 numbers are masks too: the same masks as uint8 or float must be
+    # measured against the same contour files as bool ones.
+    try:
+        y_true = check_mask(y_true, "y_true")
+    except ValueError:
+        return y_true  # the metric says what is wrong with it
     fields = [name for name in _CONTOUR_FIELDS if name in record_names(X)]
     if not fields or len(X[fields[0]]) != len(y_true):
         return y_true

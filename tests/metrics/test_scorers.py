@@ -329,6 +329,10 @@ def test_scorers_on_real_records(shared_data_root):
         -average_perpendicular_distance(y, y_pred, spacing=spacing)
     )
     assert values["neg_hausdorff"] == pytest.approx(-hausdorff_distance(experts, y_pred, spacing=spacing))
+    # The same masks as 0/1 numbers are the same expert contours.
+    for dtype in (np.uint8, np.float64):
+        assert apd_scorer(pipe, frame, y.astype(dtype)) == values["neg_apd"]
+        assert hausdorff_scorer(pipe, frame, y.astype(dtype)) == values["neg_hausdorff"]
     # A y not drawn from the records' files is measured as a mask (its outline).
     moved = np.roll(y, 1, axis=2)
     assert make_distance_scorer("apd")(pipe, frame, moved) == pytest.approx(
