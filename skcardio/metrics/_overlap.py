@@ -129,7 +129,7 @@ def dice_score(
 
 
 def fraction_iou_above(
-    y_true: ArrayLike, y_pred: ArrayLike, *, threshold: float = 0.75
+    y_true: ArrayLike, y_pred: ArrayLike, *, threshold: float = 0.75, sample_weight: ArrayLike | None = None
 ) -> float:
     """Fraction of slices whose IoU is strictly above ``threshold``.
 
@@ -142,6 +142,10 @@ def fraction_iou_above(
         Expert and predicted masks.
     threshold : float, default=0.75
         IoU a slice must exceed to count.
+    sample_weight : array-like of shape (n,), default=None
+        Weights of the slices (e.g. routed by scikit-learn's metadata routing
+        to a scorer): the weighted share of slices above ``threshold``;
+        ``None``: every slice counts the same.
 
     Returns
     -------
@@ -159,4 +163,5 @@ def fraction_iou_above(
     """
     # Beyond [0, 1] every slice would silently count as bad (or good).
     check_real("threshold", threshold, "an IoU in [0, 1]", lambda v: 0 <= v <= 1)
-    return float(np.mean(iou_score(y_true, y_pred, per_slice=True) > threshold))
+    above = iou_score(y_true, y_pred, per_slice=True) > threshold
+    return float(mean_over_slices(above.astype(float), sample_weight))

@@ -24,6 +24,7 @@ estimator it wraps.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable, Iterable
 
@@ -320,7 +321,9 @@ def get_scorers() -> dict[str, Callable]:
     Returns
     -------
     dict
-        A new dict on each call (safe to modify).
+        A new dict of new scorer objects on each call (safe to modify, and
+        ``set_score_request`` on one of them leaves the module's scorers as
+        they are).
 
     Examples
     --------
@@ -328,7 +331,7 @@ def get_scorers() -> dict[str, Callable]:
     >>> sorted(get_scorers())
     ['dice', 'fraction_iou75', 'good_contour', 'iou', 'ks', 'neg_apd', 'neg_hausdorff']
     """
-    return {
+    scorers = {
         "iou": iou_scorer,
         "dice": dice_scorer,
         "fraction_iou75": fraction_iou75_scorer,
@@ -337,6 +340,9 @@ def get_scorers() -> dict[str, Callable]:
         "neg_hausdorff": hausdorff_scorer,
         "good_contour": good_contour_scorer,
     }
+    # Copies, as sklearn.metrics.get_scorer gives: a metadata request set on
+    # one must not change the module-level scorer for the rest of the session.
+    return {name: copy.deepcopy(scorer) for name, scorer in scorers.items()}
 
 
 #: Every scorer by name (a module-level dict; :func:`get_scorers` returns a copy).

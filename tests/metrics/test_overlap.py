@@ -135,3 +135,28 @@ def test_scorer_with_routed_sample_weight():
     with config_context(enable_metadata_routing=True):
         scorer = make_scorer(dice_score).set_score_request(sample_weight=True)
         assert scorer(Same(), pred, y, sample_weight=[1, 0]) == 1.0
+
+
+def test_fraction_iou_above_weighs_slices():
+    from sklearn import config_context
+    from sklearn.base import BaseEstimator
+
+    from skcardio.metrics import get_scorers
+
+    class Same(BaseEstimator):
+        def predict(self, X):
+            return np.asarray(X)
+
+    # IoU 1.0, 0.5 and 1.0: two of three slices above 0.75.
+    y = _masks((3, 4, 4), np.s_[0:2, 0:2], np.s_[0:2, 0:2], np.s_[0:1, 0:1])
+    pred = y.copy()
+    pred[1, 0] = False
+    assert fraction_iou_above(y, pred) == pytest.approx(2 / 3)
+    assert fraction_iou_above(y, pred, sample_weight=[1, 2, 1]) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(3,\)"):
+        fraction_iou_above(y, pred, sample_weight=[1, 1])
+    # The scorer accepts a routed weight (it raised TypeError in every fold).
+    with config_context(enable_metadata_routing=True):
+        scorer = get_scorers()["fraction_iou75"].set_score_request(sample_weight=True)
+        assert scorer(Same(), pred, y, sample_weight=[0, 1, 0]) == 0.0
+

@@ -385,3 +385,16 @@ def test_grid_search_on_real_records_with_several_scorers(shared_data_root):
     assert results["split0_test_ks"][1] == pytest.approx(
         ks_score(data.y[test], y_pred, images=li[:-1].transform(data.frame[test]))
     )
+
+
+def test_get_scorers_gives_copies():
+    from sklearn import config_context
+
+    with config_context(enable_metadata_routing=True):
+        # The module's scorers keep their (empty) requests: sklearn's get_scorer copies too.
+        changed = get_scorers()["iou"].set_score_request(sample_weight=True)
+        assert changed.get_metadata_routing().score.requests["sample_weight"] is True
+        for scorer in (iou_scorer, SCORERS["iou"], get_scorers()["iou"]):
+            assert scorer.get_metadata_routing().score.requests["sample_weight"] is None
+    assert get_scorers()["iou"] is not get_scorers()["iou"]
+
