@@ -66,11 +66,17 @@ fraction_iou75_scorer = make_scorer(fraction_iou_above, threshold=0.75)
 
 
 def _predict(estimator, X) -> tuple[object, np.ndarray]:
-    """Return (input of the final step, prediction), transforming ``X`` only once."""
+    """Return (input of the segmenter, prediction), transforming ``X`` only once.
+
+    Nested pipelines (``make_pipeline(DicomLoader(), make_classical_pipeline())``)
+    are descended into, so that the images are those the innermost final step
+    sees, as in the flat pipeline doing the same.
+    """
     estimator = _inner(estimator)
-    if isinstance(estimator, Pipeline) and len(estimator) > 1:
-        Xt = estimator[:-1].transform(X)
-        return Xt, estimator[-1].predict(Xt)
+    while isinstance(estimator, Pipeline):
+        if len(estimator) > 1:
+            X = estimator[:-1].transform(X)
+        estimator = _inner(estimator[-1])
     return X, estimator.predict(X)
 
 

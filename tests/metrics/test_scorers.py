@@ -398,3 +398,25 @@ def test_get_scorers_gives_copies():
             assert scorer.get_metadata_routing().score.requests["sample_weight"] is None
     assert get_scorers()["iou"] is not get_scorers()["iou"]
 
+
+def test_ks_images_through_nested_pipelines(data):
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y, _ = data
+    # Regions smaller than some pools: the NaN outside them change the KS samples.
+    X = X.copy()
+    X[::2, 1] = np.roll(X[::2, 1], 9, axis=-1)
+    flat = make_pipeline(FunctionTransformer(), NanOutside(), MeanThreshold()).fit(X, y)
+    expected = ks_score(y, flat.predict(X), images=flat[:-1].transform(X))
+    nested = [
+        make_pipeline(FunctionTransformer(), make_pipeline(NanOutside(), MeanThreshold())),
+        make_pipeline(make_pipeline(FunctionTransformer(), NanOutside()), make_pipeline(MeanThreshold())),
+        make_pipeline(make_pipeline(FunctionTransformer(), make_pipeline(NanOutside(), MeanThreshold()))),
+    ]
+    assert expected != ks_score(y, flat.predict(X), images=X)
+    for pipe in nested:
+        pipe.fit(X, y)
+        # The images are the innermost segmenter's input (NaN outside the region), as in the flat pipeline.
+        assert ks_scorer(pipe, X, y) == expected
+        assert make_multimetric_scorer(["ks", "dice"])(pipe, X, y)["ks"] == expected
+
