@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from .._stateless import StatelessMixin
@@ -47,7 +49,11 @@ class PredictedRegion(StatelessMixin, ImageOutputMixin, TransformerMixin, BaseEs
         ``UNetSegmenter.load(path)``), or such a model wrapped in
         :class:`sklearn.frozen.FrozenEstimator` (needed under
         cross-validation). Any fitted estimator whose ``predict`` returns
-        epicardium masks ``(n, H, W)`` works too.
+        epicardium masks ``(n, H, W)`` works too, and so do a fitted
+        ``Pipeline`` or search (``GridSearchCV``...) whose final or best
+        estimator is such a model: the ``target`` checked is the innermost
+        estimator's; one without a ``target`` is taken to predict the
+        epicardium.
 
     Attributes
     ----------
@@ -122,6 +128,11 @@ class PredictedRegion(StatelessMixin, ImageOutputMixin, TransformerMixin, BaseEs
         images = check_finite_images(X, "PredictedRegion", _FINITE_REASON)
         masks = np.asarray(self.model.predict(images))
         region = masks if channel is None else masks[:, channel]
+        if region.shape != images.shape:
+            raise ValueError(
+                f"PredictedRegion needs epicardium masks of shape {images.shape} from the model's "
+                f"predict, got shape {masks.shape} from a {type(self.model).__name__}"
+            )
         return np.stack([images, region.astype(np.float32)], axis=1)
 
     def _check_model(self) -> int | None:
@@ -130,11 +141,12 @@ class PredictedRegion(StatelessMixin, ImageOutputMixin, TransformerMixin, BaseEs
             check_is_fitted(self.model)
         except NotFittedError as error:
             raise NotFittedError(self._not_fitted_message(error)) from None
-        target = getattr(self.model, "target_", getattr(self.model, "target", None))
+        final = _final_estimator(self.model)
+        target = getattr(final, "target_", getattr(final, "target", "epicardium"))
         if target not in _EPICARDIUM_CHANNEL:
             raise ValueError(
                 f"PredictedRegion needs a model that predicts the epicardium "
-                f"(target='epicardium' or 'both'), got a {type(self.model).__name__} with target={target!r}"
+                f"(target='epicardium' or 'both'), got a {_described(self.model, final)} with target={target!r}"
             )
         return _EPICARDIUM_CHANNEL[target]
 
@@ -187,3 +199,24 @@ def _is_fitted(model) -> bool:
     except (NotFittedError, TypeError):  # TypeError: not an estimator
         return False
     return True
+
+
+def _final_estimator(model):
+    """The estimator that predicts inside searches, ``FrozenEstimator`` and pipelines."""
+    while True:
+        if hasattr(model, "best_estimator_"):
+            model = model.best_estimator_
+        elif isinstance(model, FrozenEstimator):
+            model = model.estimator
+        elif isinstance(model, Pipeline):
+            model = model[-1]
+        else:
+            return model
+
+
+def _described(model, final) -> str:
+    """``UNetSegmenter``, or ``Pipeline whose final estimator is a UNetSegmenter``."""
+    if final is model:
+        return type(model).__name__
+    return f"{type(model).__name__} whose final estimator is a {type(final).__name__}"
+

@@ -136,3 +136,41 @@ def test_nan_images_are_refused_naming_predicted_region(sample):
     nan[2, 0, 0] = np.nan
     with pytest.raises(ValueError, match=r"^PredictedRegion: images must be finite.*\(first: slice 2\)"):
         PredictedRegion(_Oracle(sample.regions).fit(None)).fit(nan)
+
+
+class _Untargeted(BaseEstimator):
+    """An estimator with no ``target``: its predictions are taken as the epicardium."""
+
+    def __init__(self, regions=None):
+        self.regions = regions
+
+    def fit(self, X, y=None):
+        self.fitted_ = True
+        return self
+
+    def predict(self, X):
+        return self.regions
+
+
+@pytest.mark.parametrize("target", ["epicardium", "both"])
+def test_pipelines_and_searches_around_the_model(sample, target):
+    from sklearn.model_selection import GridSearchCV
+
+    images = sample.images
+    expected = PredictedRegion(_Oracle(sample.regions, target).fit(images)).fit_transform(images)
+    pipeline = make_pipeline(_Oracle(sample.regions, target)).fit(images)
+    search = GridSearchCV(_Oracle(sample.regions, target), {"target": [target]}, cv=2,
+                          scoring=lambda *args: 0.0).fit(images)
+    for model in (pipeline, search, make_pipeline(_Untargeted(sample.regions)).fit(images)):
+        np.testing.assert_array_equal(PredictedRegion(model).fit_transform(images), expected)
+
+
+def test_wrapped_blood_pool_models_and_wrong_shapes_are_refused(sample):
+    images = sample.images
+    wrapped = make_pipeline(_Oracle(sample.regions, "endocardium")).fit(images)
+    with pytest.raises(ValueError, match="a Pipeline whose final estimator is a _Oracle with target='endocardium'"):
+        PredictedRegion(wrapped).fit(images)
+    # An estimator without a target that does not predict (n, H, W) masks.
+    stacked = _Untargeted(np.stack([sample.regions] * 2, axis=1)).fit(images)
+    with pytest.raises(ValueError, match=rf"epicardium masks of shape \({len(images)}, 256, 256\).*got shape"):
+        PredictedRegion(stacked).fit_transform(images)
