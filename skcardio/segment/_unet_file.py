@@ -320,8 +320,9 @@ def _check_state_dict(path: str, state: dict, expected: dict, model: UNetSegment
 
 
 def _jsonable(value):
-    if isinstance(value, np.generic):
-        return value.item()
+    # NumPy values from parameter grids (np.array([0.9, 1.1]) as zoom_range).
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     raise TypeError(f"cannot store {type(value).__name__} in a model file")

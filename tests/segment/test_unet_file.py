@@ -110,6 +110,15 @@ def test_save_stores_the_fitted_network_not_pending_set_params(fitted, tmp_path)
     assert loaded.threshold == 0.4  # prediction-time parameters are saved as they are
 
 
+def test_save_stores_numpy_parameters(fitted, tmp_path):
+    # A zoom_range given as an array trained, then save raised TypeError.
+    model = copy.deepcopy(fitted).set_params(zoom_range=np.array([0.9, 1.1]), rotation=np.float32(5))
+    model.save(tmp_path / "model.pt")
+    loaded = UNetSegmenter.load(tmp_path / "model.pt")
+    assert loaded.zoom_range == (0.9, 1.1)  # as a zoom_range given as a tuple loads
+    assert loaded.rotation == 5.0
+
+
 def test_load_accepts_a_crop_size_allowed_when_it_was_saved(saved_payload, tmp_path):
     # Files of earlier versions may have crop_size == 2 ** (depth - 1); they predict fine.
     path = tmp_path / "old.pt"
