@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._numbers import is_int, is_nonnegative_int
+from .._numbers import check_bool, is_int, is_nonnegative_int
 
 __all__ = ["BatchIterator", "iter_batches"]
 
@@ -67,13 +67,16 @@ class BatchIterator:
             raise ValueError(f"X and y must have the same length, got {len(self.X)} and {len(self.y)}")
         if not is_int(batch_size) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        # Truthiness is not enough: shuffle="no" would shuffle.
+        check_bool("shuffle", shuffle)
+        check_bool("drop_last", drop_last)
         if len(self.X) == 0:
             raise ValueError("X is empty: there is nothing to batch")
         if drop_last and batch_size > len(self.X):
             raise ValueError(f"drop_last=True with batch_size={batch_size} > {len(self.X)} samples yields nothing")
         self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.drop_last = drop_last
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
         self._rng = check_random_state(random_state)
         self.epoch = 0
         self._batches: list[np.ndarray] = []

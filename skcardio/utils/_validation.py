@@ -787,5 +787,9 @@ def record_column(X, name: str, *, required: bool = True) -> list[str] | None:
 
 
 def _missing(value) -> bool:
-    """None, or NaN as tables read from CSV (e.g. pandas) hold for an empty cell."""
-    return value is None or (isinstance(value, (float, np.floating)) and np.isnan(value))
+    """None, NaN, or pandas' NA: what tables read from CSV hold for an empty cell."""
+    if value is None or (isinstance(value, (float, np.floating)) and np.isnan(value)):
+        return True
+    # pandas.NA (nullable string columns, frame.convert_dtypes()), without importing pandas.
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and value is getattr(pandas, "NA", None)

@@ -49,6 +49,8 @@ def test_drop_last():
         ({"X": np.arange(3), "batch_size": True}, "positive integer, got True"),  # was batches of 1
         ({"X": 5.0}, "X must be an array of samples .*got a scalar"),  # was len() TypeError
         ({"X": np.arange(3), "y": 1}, "y must be an array of samples .*got a scalar"),
+        ({"X": np.arange(3), "shuffle": "no"}, "shuffle must be True or False, got 'no'"),  # was shuffled
+        ({"X": np.arange(3), "drop_last": "no"}, "drop_last must be True or False, got 'no'"),
     ],
 )
 def test_bad_arguments(kwargs, match):

@@ -168,6 +168,18 @@ def test_nan_contour_in_table_is_missing(sample):
     assert X.shape == (len(both), 2, 256, 256)
 
 
+def test_pandas_na_contour_is_missing(sample):
+    # A nullable string column (frame.convert_dtypes()) holds pandas.NA: it raised a bare TypeError.
+    pd = pytest.importorskip("pandas")
+    frame = sample.frame[:3]
+    table = pd.DataFrame(
+        {"dicom_path": list(frame.dicom_path), "ocontour_path": [p or None for p in frame.ocontour_path]}
+    ).convert_dtypes()
+    assert table["ocontour_path"].isna().any()
+    with pytest.raises(ValueError, match=r"no o-contour for this slice"):
+        DicomLoader(region="o-contour").fit_transform(table)
+
+
 def test_mapping_columns_of_different_lengths_refused(sample):
     table = {"dicom_path": list(sample.frame.dicom_path[:3]), "icontour_path": list(sample.frame.icontour_path[:2])}
     with pytest.raises(ValueError, match=r"'icontour_path' has 2 .*'dicom_path' has 3"):
