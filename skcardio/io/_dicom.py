@@ -105,6 +105,9 @@ class DicomSlice:
         ``HeartRate`` in beats per minute; NaN if absent.
     nominal_interval : float, default=NaN
         ``NominalInterval`` (the R-R interval) in ms; NaN if absent.
+    sop_instance_uid : str, default=""
+        ``SOPInstanceUID``, which a DICOM SEG references the image by (empty
+        string if absent).
 
     Examples
     --------
@@ -134,6 +137,7 @@ class DicomSlice:
     image_type: tuple[str, ...] = ()
     heart_rate: float = math.nan
     nominal_interval: float = math.nan
+    sop_instance_uid: str = ""
 
 
 def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
@@ -432,6 +436,7 @@ def _make_slice(ds, image: np.ndarray | None, path: str, photometric: str) -> Di
         image_type=tuple(_texts(ds, "ImageType")),
         heart_rate=_number(ds, "HeartRate", math.nan, path),
         nominal_interval=_number(ds, "NominalInterval", math.nan, path),
+        sop_instance_uid="\\".join(_texts(ds, "SOPInstanceUID")),
     )
 
 
@@ -461,7 +466,7 @@ _TAGS = [
     "PixelRepresentation", "SamplesPerPixel", "NumberOfFrames", "PhotometricInterpretation",
     "PlanarConfiguration", "HighBit", "PixelData", "ModalityLUTSequence",
     "FloatPixelData", "DoubleFloatPixelData", "ImageType", "SeriesInstanceUID", "SeriesNumber",
-    "SpacingBetweenSlices", "HeartRate", "NominalInterval", "SOPClassUID", "Modality",
+    "SpacingBetweenSlices", "HeartRate", "NominalInterval", "SOPClassUID", "Modality", "SOPInstanceUID",
 ]
 #: SOP classes of files that hold a segmentation, not an image: Segmentation
 #: Storage (a DICOM SEG, as ``--dicom-seg`` writes) and its label-map form.
