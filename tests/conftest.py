@@ -41,6 +41,7 @@ def write_dicom(path, pixels, *, slope=None, intercept=None, spacing=(0.7, 0.8),
 
     ``pixels`` is written as-is (int16 or uint16, ``[row, col]``); ``syntax``
     overrides the transfer syntax UID (its pixel bytes are then left as given).
+    ``HighBit`` follows ``BitsStored`` (``BitsStored - 1``) unless given.
     """
     import numpy as np
     from pydicom.dataset import FileDataset, FileMetaDataset
@@ -75,6 +76,8 @@ def write_dicom(path, pixels, *, slope=None, intercept=None, spacing=(0.7, 0.8),
         ds.RescaleIntercept = intercept
     for key, value in tags.items():
         setattr(ds, key, value)
+    if "HighBit" not in tags and isinstance(ds.BitsStored, int):
+        ds.HighBit = ds.BitsStored - 1  # as the standard requires (read_dicom refuses another)
     if pixel_data:
         ds.PixelData = pixels.astype(pixels.dtype.newbyteorder("<")).tobytes()
     ds.save_as(str(path), enforce_file_format=True)

@@ -86,7 +86,8 @@ def load_image_folder(
     An image and its label have the same file name up to the extension
     (``a.png`` pairs with ``a.png`` or ``a.tif``). PNG, TIFF and JPEG are read
     with imageio; RGB(A) files whose colour channels are equal (and whose
-    alpha, if any, is opaque) become one channel. Intensities are kept as
+    alpha, if any, is opaque; no pixel made transparent by a PNG's ``tRNS``
+    chunk either) become one channel. Intensities are kept as
     stored (8-bit exports are not scanner units). Such files carry no pixel
     spacing: it is NaN, and distances computed from it are NaN too.
 
@@ -160,8 +161,10 @@ def load_image_folder(
         image; with ``on_error="skip"``, no pair is left. Naming the file
         (with ``on_error="raise"``): an image without a label or a label
         without an image; two files with the same name but for the
-        extension; a file that cannot be read as one 2-D image; colour
-        channels that differ; infinite pixel values; an image and its label
+        extension; a file that cannot be read as one 2-D image, or whose
+        header claims more than ``max_image_pixels``; colour channels that
+        differ, a CMYK (or other non-RGB) colour model, transparent pixels
+        (an alpha channel, or a PNG's tRNS chunk); infinite pixel values; an image and its label
         of different sizes; a label that is not binary (or holds NaN); a
         name that ``groups`` does not match.
 
@@ -363,7 +366,12 @@ def _read_gray(path: str) -> np.ndarray:
     plugin, kind = ("tifffile", "TIFF") if tiff else ("pillow", "PNG or JPEG")
     # A regular file of at most max_file_bytes, its claimed size checked before decoding.
     data = read_regular(path, DatasetError, "image", "max_file_bytes")
-    _check_pixels(path, data, tiff)
+    header = _check_pixels(path, data, tiff)
+    if header is not None and header.colour_model:
+        raise DatasetError(
+            f"{path}: {header.colour_model} colour image ({_COLOUR_MODELS[header.colour_model]}); expected "
+            "grayscale (one channel, or three equal R, G, B channels): convert it to grayscale first"
+        )
     try:
         array = np.asarray(iio.imread(data, plugin=plugin))
     except Exception as exc:  # OSError, ValueError, decoder-specific errors
@@ -371,6 +379,8 @@ def _read_gray(path: str) -> np.ndarray:
         raise DatasetError(
             f"{path}: unreadable image ({plugin}: {detail}); expected a valid, complete {kind} file"
         ) from exc
+    if header is not None and header.transparency is not None:
+        _check_colour_key(path, data)
     if array.ndim == 3 and array.shape[-1] in (2, 3, 4):
         array = _merge_channels(array, path)
     if array.ndim != 2 or 0 in array.shape:
@@ -380,29 +390,64 @@ def _read_gray(path: str) -> np.ndarray:
     return array
 
 
-def _check_pixels(path: str, data: bytes, tiff: bool) -> None:
+@dataclass(frozen=True)
+class _Header:
+    """What an image file's header claims, read before decoding it."""
+
+    #: Values (pixels x bands x pages), at least.
+    values: int
+    #: How to say the size in a message.
+    claimed: str
+    #: A colour model other than grayscale or RGB(A) (a key of _COLOUR_MODELS), or "".
+    colour_model: str = ""
+    #: A PNG tRNS chunk's colour key (a palette's alpha table, a gray value or an RGB triple), or None.
+    transparency: object = None
+    #: Whether Pillow refuses to open it (a decompression bomb by its guard).
+    beyond_pillow: bool = False
+
+
+#: Colour models refused (decoded as 3 or 4 channels, the 4th no alpha), and what they are.
+_COLOUR_MODELS = {
+    "CMYK": "cyan, magenta, yellow and black ink: its 4th channel is not transparency",
+    "YCbCr": "luma and two chroma channels",
+    "LAB": "CIE L*a*b*",
+    "HSV": "hue, saturation and value",
+}
+
+
+def _check_pixels(path: str, data: bytes, tiff: bool) -> _Header | None:
     """Refuse an image whose header claims more than ``max_image_pixels`` (all pages), before decoding.
 
     A PNG of a few KB can claim 65535 x 65535 pixels of zeros. A header that
-    cannot be read is left to the decoder, which reports it.
+    cannot be read is left to the decoder, which reports it (None).
     """
     import warnings
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a damaged header's warnings: the decoder reports the damage
-            pixels, claimed = _claimed_size(data, tiff)
+            header = _claimed_size(data, tiff)
     except Exception:  # noqa: BLE001 (any header the decoder will refuse in its own words)
-        return
+        return None
     limits = get_limits()
-    if pixels > limits.max_image_pixels:
+    if header.values > limits.max_image_pixels:
         raise DatasetError(
-            f"{path}: the header claims {claimed}: " + limits.refusal("max_image_pixels", f"{pixels} values")
+            f"{path}: the header claims {header.claimed}: "
+            + limits.refusal("max_image_pixels", f"{header.values} values")
         )
+    if header.beyond_pillow:  # max_image_pixels raised above what Pillow opens
+        from PIL import Image
+
+        raise DatasetError(
+            f"{path}: the header claims {header.claimed}: more than Pillow opens (2 x PIL.Image.MAX_IMAGE_PIXELS = "
+            f"{2 * Image.MAX_IMAGE_PIXELS} pixels, its decompression-bomb guard); expected at most that many "
+            "(raise PIL.Image.MAX_IMAGE_PIXELS too)"
+        )
+    return header
 
 
-def _claimed_size(data: bytes, tiff: bool) -> tuple[int, str]:
-    """Values (pixels x bands x pages) an image file's header claims, and how to say it."""
+def _claimed_size(data: bytes, tiff: bool) -> _Header:
+    """What an image file's header claims (see :class:`_Header`)."""
     import io
 
     if tiff:
@@ -410,13 +455,66 @@ def _claimed_size(data: bytes, tiff: bool) -> tuple[int, str]:
 
         with tifffile.TiffFile(io.BytesIO(data)) as handle:
             pixels = sum(int(np.prod(page.shape)) for page in handle.pages)
-            return pixels, f"{len(handle.pages)} page(s) of {handle.pages[0].shape}"
+            cmyk = handle.pages[0].photometric == tifffile.PHOTOMETRIC.SEPARATED
+            return _Header(pixels, f"{len(handle.pages)} page(s) of {handle.pages[0].shape}", "CMYK" if cmyk else "")
+    from PIL import Image
+
+    try:
+        image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        # Above 2 x MAX_IMAGE_PIXELS Pillow opens no header: the size is in its message (and a PNG's IHDR).
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = int(found.group(1)) if found else 2 * Image.MAX_IMAGE_PIXELS + 1
+        width, height = _png_size(data)
+        claimed = f"{width} x {height} pixels" if width * height == pixels else f"{pixels} pixels"
+        return _Header(pixels, claimed, beyond_pillow=True)
+    with image:
+        frames, bands = getattr(image, "n_frames", 1), len(image.getbands())
+        claimed = f"{image.width} x {image.height} x {bands} band(s) x {frames} frame(s)"
+        colour_model = image.mode if image.mode in _COLOUR_MODELS else ""
+        return _Header(image.width * image.height * bands * frames, claimed, colour_model,
+                       image.info.get("transparency"))
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG's IHDR chunk; (0, 0) if ``data`` does not start as a PNG."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR" or len(data) < 24:
+        return 0, 0
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _check_colour_key(path: str, data: bytes) -> None:
+    """Refuse pixels that a PNG's tRNS chunk makes transparent (imageio decodes them as opaque).
+
+    A palette's alpha table, or the gray value or RGB triple that stands for
+    a transparent pixel: transparency as an alpha channel is (see
+    :func:`_merge_channels`). A key that no pixel has changes nothing.
+    """
+    import io
+
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as image:
-        frames, bands = getattr(image, "n_frames", 1), len(image.getbands())
-        claimed = f"{image.width} x {image.height} x {bands} band(s) x {frames} frame(s)"
-        return image.width * image.height * bands * frames, claimed
+        key, values = image.info.get("transparency"), np.asarray(image)
+        mode = image.mode
+    if key is None:
+        return
+    if mode == "P":  # the alpha of each palette entry: bytes, or the one transparent index
+        alpha = np.full(256, 255, np.uint8)
+        if isinstance(key, bytes):
+            alpha[: len(key)] = np.frombuffer(key[:256], np.uint8)
+        else:
+            alpha[int(key)] = 0
+        transparent, what = int((alpha[values] < 255).sum()), "alpha values of palette entries"
+    elif values.ndim == 3:  # an RGB triple
+        transparent, what = int((values[..., : len(key)] == np.asarray(key)).all(axis=-1).sum()), f"colour {key}"
+    else:
+        transparent, what = int((values == (bool(key) if values.dtype == bool else key)).sum()), f"gray value {key}"
+    if transparent:
+        raise DatasetError(
+            f"{path}: transparent pixels ({transparent} pixel(s) made transparent by the PNG's tRNS chunk: {what}); "
+            "expected an opaque image"
+        )
 
 
 def _merge_channels(array: np.ndarray, path: str) -> np.ndarray:

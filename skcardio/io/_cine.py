@@ -567,15 +567,32 @@ def _time_key(s: DicomSlice) -> tuple:
 
 
 def _check_duplicates(column, normal, where) -> None:
-    """Two images at one position and one trigger time (or, without trigger times, one instance number)."""
-    for a, b in zip(column, column[1:]):
+    """Refuse two images of one phase at one position (see :func:`duplicate_images`)."""
+    found = duplicate_images(column, _position(column[0], normal), lambda s: Path(s.path).name)
+    if found:
+        raise StudyError(f"{where}: {found}")
+
+
+def duplicate_images(images: Sequence[DicomSlice], position: float, name=lambda s: s.path) -> str:
+    """Why two of ``images`` (all at one slice position) are one image twice, or "" when none are.
+
+    Two images at one position with one trigger time (or, without trigger
+    times, one instance number) are one phase twice: a copy. The one test
+    of duplicates, for :func:`read_cine` and the DICOM SEG and NIfTI exports
+    (``skcardio.io._export``); the reason names the two files by ``name``
+    and the ``position`` (mm).
+    """
+    ordered = sorted(images, key=_time_key)
+    for a, b in zip(ordered, ordered[1:]):
         timed = math.isfinite(a.trigger_time) and math.isfinite(b.trigger_time)
         if (a.trigger_time == b.trigger_time) if timed else (a.instance_number == b.instance_number):
-            raise StudyError(
-                f"{where}: duplicate images: {Path(a.path).name} and {Path(b.path).name} share slice position "
-                f"{_position(a, normal):.2f} mm and trigger time {a.trigger_time:g} ms; expected one image per "
-                "position and phase (remove the copy)"
+            shared = (f"trigger time {a.trigger_time:g} ms" if timed
+                      else f"InstanceNumber {a.instance_number} (no trigger time tells them apart)")
+            return (
+                f"duplicate images: {name(a)} and {name(b)} share slice position {position:.2f} mm and {shared}; "
+                "expected one image per position and phase (remove the copy)"
             )
+    return ""
 
 
 def _geometry(grid, use_positions, notes: list[str], where: str) -> CineGeometry:

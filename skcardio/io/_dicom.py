@@ -105,6 +105,9 @@ class DicomSlice:
         ``HeartRate`` in beats per minute; NaN if absent.
     nominal_interval : float, default=NaN
         ``NominalInterval`` (the R-R interval) in ms; NaN if absent.
+    sop_instance_uid : str, default=""
+        ``SOPInstanceUID``, which a DICOM SEG references the image by (empty
+        string if absent).
 
     Examples
     --------
@@ -134,6 +137,7 @@ class DicomSlice:
     image_type: tuple[str, ...] = ()
     heart_rate: float = math.nan
     nominal_interval: float = math.nan
+    sop_instance_uid: str = ""
 
 
 def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
@@ -146,9 +150,9 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     pixels : bool, default=True
         If False, return ``image=None`` without decoding the pixels (fast
         header-only read). The file is checked as for a full read (required
-        elements present, pixel data complete), so a file that passes here
-        fails a full read only if its compressed (or 1-bit) pixel data
-        cannot be decoded into one ``(Rows, Columns)`` frame.
+        elements present, uncompressed pixel data of exactly one frame), so a
+        file that passes here fails a full read only if its compressed pixel
+        data cannot be decoded into one ``(Rows, Columns)`` frame.
 
     Returns
     -------
@@ -162,7 +166,10 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     ------
     DicomReadError
         If the file is missing, not DICOM, truncated, lacks Rows, Columns,
-        BitsAllocated or PixelData, is not a single-frame grayscale image
+        BitsAllocated or PixelData, has uncompressed pixel data longer than
+        one frame of the header's size (beyond the one padding byte to even
+        length), a PixelRepresentation other than 0 or 1 or a HighBit other
+        than BitsStored - 1, is not a single-frame grayscale image
         (PhotometricInterpretation other than MONOCHROME1/2, e.g. RGB or
         PALETTE COLOR; float pixel data; a DICOM SEG, by its SOPClassUID or
         its Modality ``SEG``),
@@ -301,10 +308,12 @@ def _read_fast(data: bytes, path: str, pixels: bool) -> DicomSlice | None:
     rows, cols, bits = header.get("Rows"), header.get("Columns"), header.get("BitsAllocated")
     stored = bits if header.get("BitsStored") is None else header["BitsStored"]
     single = header.get("SamplesPerPixel") in (None, 1) and header.get("NumberOfFrames") in (None, "", "1")
-    # Anything unusual (missing or odd values, short pixel data) is left to
-    # the pydicom path, which checks it and names what is wrong.
+    # Anything unusual (missing or odd values, pixel data short or longer than
+    # one frame, a non-standard PixelRepresentation or HighBit) is left to the
+    # pydicom path, which checks it and names what is wrong.
     usual = rows and cols and bits in (8, 16, 32) and 0 < stored <= bits and single
-    if not (usual and rows * cols * bits // 8 <= length):
+    standard = header.get("PixelRepresentation") in (None, 0, 1) and header.get("HighBit") in (None, stored - 1)
+    if not (usual and standard and _frame_bytes(rows, cols, bits) <= length <= _padded(rows, cols, bits)):
         return None
     _check_pixels(path, rows, cols)  # before float32 decoding quadruples 8-bit data
     try:
@@ -427,6 +436,7 @@ def _make_slice(ds, image: np.ndarray | None, path: str, photometric: str) -> Di
         image_type=tuple(_texts(ds, "ImageType")),
         heart_rate=_number(ds, "HeartRate", math.nan, path),
         nominal_interval=_number(ds, "NominalInterval", math.nan, path),
+        sop_instance_uid="\\".join(_texts(ds, "SOPInstanceUID")),
     )
 
 
@@ -456,7 +466,7 @@ _TAGS = [
     "PixelRepresentation", "SamplesPerPixel", "NumberOfFrames", "PhotometricInterpretation",
     "PlanarConfiguration", "HighBit", "PixelData", "ModalityLUTSequence",
     "FloatPixelData", "DoubleFloatPixelData", "ImageType", "SeriesInstanceUID", "SeriesNumber",
-    "SpacingBetweenSlices", "HeartRate", "NominalInterval", "SOPClassUID", "Modality",
+    "SpacingBetweenSlices", "HeartRate", "NominalInterval", "SOPClassUID", "Modality", "SOPInstanceUID",
 ]
 #: SOP classes of files that hold a segmentation, not an image: Segmentation
 #: Storage (a DICOM SEG, as ``--dicom-seg`` writes) and its label-map form.
@@ -632,7 +642,8 @@ def _check_image(ds: pydicom.Dataset, path: str) -> None:
             f"{path}: expected Rows, Columns, BitsAllocated >= 1 and 1 <= BitsStored <= BitsAllocated, "
             f"got Rows={rows}, Columns={cols}, BitsAllocated={bits}, BitsStored={stored}"
         )
-    expected = (rows * cols * bits + 7) // 8
+    _check_bit_layout(ds, stored, path)
+    expected = _frame_bytes(rows, cols, bits)
     syntax = _syntax(ds, path)
     if syntax in _NATIVE and ds["PixelData"].is_undefined_length:
         # PS3.5 A.4: only encapsulated (compressed) pixel data has an undefined
@@ -646,6 +657,49 @@ def _check_image(ds: pydicom.Dataset, path: str) -> None:
         raise DicomReadError(
             f"{path}: truncated pixel data: {len(ds.PixelData)} bytes, expected "
             f"{expected} for {rows}x{cols} at {bits} bits"
+        )
+    if syntax in _NATIVE and len(ds.PixelData) > _padded(rows, cols, bits):
+        # Never decoded as its first frame's bytes: a header whose Rows or
+        # BitsAllocated was changed (128 rows of 256-row data, 8 bits of 16-bit
+        # data) would give part of the image, or its bytes interleaved, as an image.
+        padding = " (and the one padding byte to even length)" if expected % 2 else ""
+        raise DicomReadError(
+            f"{path}: pixel data longer than the header declares: {len(ds.PixelData)} bytes, expected "
+            f"{expected}{padding} for one frame of Rows={rows}, Columns={cols}, BitsAllocated={bits}, "
+            f"SamplesPerPixel={samples}, NumberOfFrames={frames}; the header does not describe these "
+            "pixel data (were Rows, Columns or BitsAllocated changed?)"
+        )
+
+
+def _frame_bytes(rows: int, cols: int, bits: int) -> int:
+    """The bytes of one native frame of one sample (1-bit pixels packed)."""
+    return (rows * cols * bits + 7) // 8
+
+
+def _padded(rows: int, cols: int, bits: int) -> int:
+    """The most native pixel data one such frame may hold: DICOM pads an odd length with one byte."""
+    expected = _frame_bytes(rows, cols, bits)
+    return expected + expected % 2
+
+
+def _check_bit_layout(ds, stored: int, path: str) -> None:
+    """Refuse a PixelRepresentation or HighBit outside the standard: the pixels would be misread.
+
+    The decoders (skcardio's and pydicom's) take the stored bits as the lowest
+    ``BitsStored`` bits, signed only for PixelRepresentation 1, as the
+    standard requires (HighBit = BitsStored - 1); a file saying otherwise
+    would be decoded as something other than what it claims.
+    """
+    representation = _int(ds, "PixelRepresentation", 0, path)
+    if representation not in (0, 1):
+        raise DicomReadError(
+            f"{path}: PixelRepresentation (0028,0103) {representation}: expected 0 (unsigned) or 1 (two's complement)"
+        )
+    high = _int(ds, "HighBit", stored - 1, path)
+    if high != stored - 1:
+        raise DicomReadError(
+            f"{path}: HighBit (0028,0102) {high} with BitsStored {stored}: expected HighBit = BitsStored - 1 = "
+            f"{stored - 1} (the stored bits are the lowest bits of each sample, as the DICOM standard requires)"
         )
 
 
@@ -694,7 +748,7 @@ def _pixels(ds: pydicom.Dataset, path: str) -> np.ndarray:
         raise DicomReadError(f"{path}: corrupt pixel data ({_describe(exc)})") from exc
     said = "; ".join(str(w.message) for w in caught)
     shape = (_int(ds, "Rows", 0, path), _int(ds, "Columns", 0, path))
-    if image.shape != shape:  # e.g. 1-bit data long enough for 16 frames: pydicom returns them all
+    if image.shape != shape:  # e.g. compressed data of several frames: pydicom returns them all
         raise DicomReadError(
             f"{path}: the pixel data decode to an array of shape {image.shape}, expected one frame of "
             f"(Rows, Columns) = {shape} (BitsAllocated {bits})" + (f"; pydicom: {said}" if said else "")

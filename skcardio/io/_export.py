@@ -28,7 +28,7 @@ from .._files import replacing
 from .._optional import import_optional
 from ..exceptions import ExportError, SkcardioWarning
 from ..utils._validation import check_slice_masks
-from ._cine import POSITION_TOLERANCE_MM
+from ._cine import POSITION_TOLERANCE_MM, duplicate_images
 from ._dicom import DicomSlice, read_header
 from ._limits import SLICE_SPACING_MM
 
@@ -116,7 +116,8 @@ def write_dicom_seg(
     DicomReadError
         If a source file cannot be read.
     ExportError
-        If the sources span several series, two lie at one position, their
+        If the sources span several series, two lie at one position or
+        share a ``SOPInstanceUID``, their
         orientations differ by more than 1e-4 (a direction cosine), their
         size differs from the masks', or highdicom refuses them (the message
         names the files).
@@ -291,7 +292,9 @@ def write_nifti(
         do not form one regular grid (different orientations, a direction
         cosine more than 1e-4 from the first slice's, or spacings,
         uneven gaps, shifted in plane, positions with different numbers of
-        images); the message names the files and values.
+        images), or two are one image twice (one position and
+        ``TriggerTime``, as :func:`group_by_phase` refuses them); the
+        message names the files and values.
     ValueError
         If ``description`` is not printable ASCII of at most 80 characters.
 
@@ -360,7 +363,12 @@ def group_by_phase(geometry: Sequence[DicomSlice]) -> list[list[int]]:
         If a slice lacks its ``ImagePositionPatient`` or ``ImageOrientationPatient``,
         or, in a series with several images at a position, two positions lie
         0.01-0.5 mm apart: one slice for :func:`~skcardio.io.read_cine`, whose
-        images could not be ranked into phases together.
+        images could not be ranked into phases together. If two slices are
+        one image twice (at one position with one ``TriggerTime``, or without
+        one, one ``InstanceNumber``: a copy, refused as ``read_cine`` refuses
+        it, instead of ranked as a phase of its own that shifts the later
+        ones) or share a ``SOPInstanceUID`` (by which a DICOM SEG references
+        its sources); the message names both files.
 
     Examples
     --------
@@ -384,6 +392,7 @@ def group_by_phase(geometry: Sequence[DicomSlice]) -> list[list[int]]:
     positions = _positions(geometry, normal, check=False)
     if any(len(group) > 1 for group in positions):  # a cine: a position's images are its phases
         _check_apart(geometry, positions, normal)
+    _check_distinct_uids((s.sop_instance_uid, s.path) for s in geometry)
     phases: list[list[int]] = []
     for group in positions:
         for rank, i in enumerate(_phases(geometry, group)):
@@ -391,6 +400,23 @@ def group_by_phase(geometry: Sequence[DicomSlice]) -> list[list[int]]:
                 phases.append([])
             phases[rank].append(i)
     return [sorted(phase) for phase in phases]
+
+
+def _check_distinct_uids(images) -> None:
+    """Refuse two images, ``(SOPInstanceUID, path)`` pairs, with one UID ("": unknown, not compared).
+
+    A DICOM SEG references its sources by SOPInstanceUID: a viewer would lay
+    a mask on whichever image of that UID it holds.
+    """
+    seen: dict[str, str] = {}
+    for uid, path in images:
+        if uid and uid in seen:
+            raise ExportError(
+                f"duplicate images: {seen[uid]} and {path} share SOPInstanceUID {uid}: expected one image per "
+                "SOPInstanceUID, by which a DICOM SEG references its sources (remove the copy, or give each "
+                "image its own UID)"
+            )
+        seen.setdefault(uid, path)
 
 
 def _check_apart(slices: list[DicomSlice], positions: list[list[int]], normal: np.ndarray) -> None:
@@ -501,6 +527,10 @@ def _positions(slices: list[DicomSlice], normal: np.ndarray, *, check: bool = Tr
         if depth[i] - depth[groups[-1][0]] > GRID_TOLERANCE_MM:
             groups.append([])
         groups[-1].append(int(i))
+    for group in groups:  # a copy would be ranked as a phase of its own, shifting the later ones
+        found = duplicate_images([slices[i] for i in group], float(depth[group[0]]))
+        if found:
+            raise ExportError(found)
     if not check:
         return groups
     for group in groups:
@@ -590,6 +620,7 @@ def _vr(element) -> str | None:
 
 def _check_seg_sources(sources, paths: list[str], shape: tuple[int, int]) -> None:
     first = sources[0]
+    _check_distinct_uids((str(ds.get("SOPInstanceUID", "") or ""), path) for ds, path in zip(sources, paths))
     for ds, path in zip(sources, paths):
         missing = [k for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID") if not ds.get(k)]
         if missing:

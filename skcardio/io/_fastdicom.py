@@ -43,6 +43,7 @@ WANTED = {
     0x00280011: "Columns",
     0x00280100: "BitsAllocated",
     0x00280101: "BitsStored",
+    0x00280102: "HighBit",
     0x00280103: "PixelRepresentation",
     0x00280002: "SamplesPerPixel",
     0x00280008: "NumberOfFrames",
@@ -54,6 +55,8 @@ WANTED = {
     0x00180088: "SpacingBetweenSlices",
     0x00181088: "HeartRate",
     0x00181062: "NominalInterval",
+    # A DICOM SEG references its sources by this:
+    0x00080018: "SOPInstanceUID",
     # A DICOM SEG is refused, not read as an image:
     0x00080016: "SOPClassUID",
     0x00080060: "Modality",
@@ -68,10 +71,10 @@ _VR = {
     0x00080005: b"CS", 0x00100020: b"LO", 0x00200013: b"IS", 0x00280030: b"DS",
     0x00180050: b"DS", 0x00201041: b"DS", 0x00181060: b"DS", 0x00200032: b"DS",
     0x00200037: b"DS", 0x00281053: b"DS", 0x00281052: b"DS", 0x00280010: b"US",
-    0x00280011: b"US", 0x00280100: b"US", 0x00280101: b"US", 0x00280103: b"US",
+    0x00280011: b"US", 0x00280100: b"US", 0x00280101: b"US", 0x00280102: b"US", 0x00280103: b"US",
     0x00280002: b"US", 0x00280008: b"IS", 0x00280004: b"CS", 0x00080008: b"CS",
     0x0020000E: b"UI", 0x00200011: b"IS", 0x00180088: b"DS", 0x00181088: b"IS",
-    0x00181062: b"IS", 0x00080016: b"UI", 0x00080060: b"CS",
+    0x00181062: b"IS", 0x00080016: b"UI", 0x00080060: b"CS", 0x00080018: b"UI",
 }
 _LONG_VR = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
 #: The other VR codes of PS3.5 6.2 (2-byte length). Any other two bytes are
