@@ -10,15 +10,16 @@ __all__ = ["report_problems", "skipped_files"]
 _LISTED = 50
 
 
-def report_problems(kind: str, problems: list[tuple[str, str]]) -> None:
+def report_problems(kind: str, problems: list[tuple[str, str]], label: str | None = None) -> None:
     """Print ``(file, reason)`` pairs to stderr at the end of a run, at most 50 of them.
 
     ``kind`` is ``"skipped"`` (files left out: the command exits 1) or
-    ``"warning"``.
+    ``"warning"``; ``label`` replaces the heading's words for them
+    (``"3 <label>:"``).
     """
     if not problems:
         return
-    label = "file(s) skipped" if kind == "skipped" else "warning(s)"
+    label = label or ("file(s) skipped" if kind == "skipped" else "warning(s)")
     print(f"{len(problems)} {label}:", file=sys.stderr)
     for path, reason in problems[:_LISTED]:
         print(f"  {path}: {reason}", file=sys.stderr)

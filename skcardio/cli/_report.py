@@ -74,7 +74,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "the patient folder's name, made unique with _2, _3... A dataset's dicoms/ entry that is a link "
             "out of the dataset or a loop is skipped, as qc does. A "
             "patient that cannot be read, or of whom no slice is kept as holding the left ventricle (no "
-            "volume), is reported and skipped; the exit status is then 1. When no "
+            "volume), is reported and skipped; the exit status is then 1. Every file of a study's folder is "
+            "read whatever its name; one that cannot be read as a DICOM image is set aside, the study measured "
+            "without it and listed at the end (the count and the first names; report.json lists each): the "
+            "exit status is then 1 too. When no "
             "patient can be measured, --out is left as it was. --out must lie outside the input folders."
         ),
     )
@@ -141,6 +144,9 @@ def run(args: argparse.Namespace) -> int:
         model.set_params(tta=False)
     apply_threads(args.threads)
     results = _measure_all(patients, model, args, level)
+    _warn_same_patient(results)
+    incomplete = [(str(r.patient.folder), _unreadable_files(r.study)) for r in results
+                  if r.measurement is not None and any(a.unreadable for a in r.study.set_aside)]
     if all(result.measurement is None for result in results):  # nothing to show: the earlier run's outputs stay
         print(f"reported 0 of {len(results)} patient(s) (see the errors above): {out} left unchanged"
               + (f"; {hidden_note(hidden)}" if hidden else ""))
@@ -159,7 +165,9 @@ def run(args: argparse.Namespace) -> int:
         + (f"; {hidden_note(hidden)}" if hidden else "")
     )
     report_problems("skipped", skipped)
-    return 1 if failed or series_failed or skipped else 0
+    # Measured without files that could not be read: maybe without some of its images, so not a success.
+    report_problems("skipped", incomplete, label="patient(s) measured without some of their files")
+    return 1 if failed or series_failed or skipped or incomplete else 0
 
 
 def _load_model(path: str | None, device: str = "auto"):
@@ -213,7 +221,10 @@ def _measure_one(patient: PatientInput, model, batch_size: int, boundary_level: 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             study = read_cine(patient.folder)
-        result.notes = [str(w.message) for w in caught]
+        result.notes = [str(w.message) for w in caught]  # unreadable files among them (read_cine warns)
+        grouped_out = [a for a in study.set_aside if not a.unreadable]
+        if grouped_out:
+            result.notes.append(f"{patient.folder}: {_set_aside_note(grouped_out)}")
         if study.geometry.n_phases < 2:  # ED = ES: an EF of 0, not a measurement
             raise SkcardioError(
                 f"{patient.folder}: one image per slice position ({study.geometry.n_slices} positions): "
@@ -248,6 +259,46 @@ def _measure_one(patient: PatientInput, model, batch_size: int, boundary_level: 
         print(f"skcardio report: warning: {note}", file=sys.stderr)
     result.seconds = time.perf_counter() - start
     return result
+
+
+#: Files set aside that a console line names; the others are counted (report.json lists each).
+_LISTED_SET_ASIDE = 3
+
+
+def _set_aside_note(items) -> str:
+    """Files read and left out by :func:`~skcardio.io.read_cine`'s grouping rules, a few named, the rest counted."""
+    named = ", ".join(f"{Path(a.path).name} ({a.reason})" for a in items[:_LISTED_SET_ASIDE])
+    more = f" and {len(items) - _LISTED_SET_ASIDE} more" if len(items) > _LISTED_SET_ASIDE else ""
+    return (f"{len(items)} file(s) set aside, not images of the stack measured: {named}{more} (report.json's "
+            "set_aside lists each with its reason)")
+
+
+def _unreadable_files(study) -> str:
+    """The files of ``study`` set aside as unreadable, for the list at the end: counted, the first named."""
+    unreadable = [a for a in study.set_aside if a.unreadable]
+    named = ", ".join(Path(a.path).name for a in unreadable[:_LISTED_SET_ASIDE])
+    more = f" and {len(unreadable) - _LISTED_SET_ASIDE} more" if len(unreadable) > _LISTED_SET_ASIDE else ""
+    used = study.geometry.n_phases * study.geometry.n_slices
+    return (f"{len(unreadable)} file(s) cannot be read as DICOM images ({named}{more}); measured on the {used} "
+            "images read; report.json's set_aside lists each with its reason")
+
+
+def _warn_same_patient(results: list[_Result]) -> None:
+    """Warn when two measured studies have one PatientID: the table shows it on both rows, which look alike."""
+    by_id: dict[str, list[_Result]] = {}
+    for result in results:
+        if result.measurement is not None:
+            by_id.setdefault(result.study.patient_id, []).append(result)
+    for patient_id, same in by_id.items():
+        if len(same) < 2:
+            continue
+        folders = ", ".join(f"{r.patient.folder} (folder {r.patient.name})" for r in same)
+        note = (f"patient ID {patient_id or '(none)'} in {len(same)} studies: {folders}; the table shows the same "
+                "ID on their rows, report.csv's folder column tells them apart (the same patient twice, or a "
+                "PatientID that is not unique?)")
+        print(f"skcardio report: warning: {note}", file=sys.stderr)
+        for result in same:
+            result.notes.append(note)
 
 
 def _check_volumes(patient: PatientInput, measurement) -> None:

@@ -39,7 +39,10 @@ def expert_masks(study: CineStudy, contours: Mapping[int, str | os.PathLike]) ->
         use their own phases and slices. A contour that encloses no pixel
         of its image (drawn outside it, or of zero area) is left out, with a
         warning: counted, it would add an area of 0 to the expert's volume
-        and the model's area on that image to the model's.
+        and the model's area on that image to the model's. So is a contour
+        with a point beyond the image's edge (quality control's
+        ``points_outside_image``): its polygon's area, the expert's volume,
+        is not that of its mask on the image, the model's.
 
     Raises
     ------
@@ -53,8 +56,9 @@ def expert_masks(study: CineStudy, contours: Mapping[int, str | os.PathLike]) ->
     Warns
     -----
     SkcardioWarning
-        For each contour left out as enclosing no pixel of its image, naming
-        the file, the image size and why; and once when the expert
+        For each contour left out as enclosing no pixel of its image or
+        going beyond its edge, naming the file, the image size and how many
+        points lie outside; and once when the expert
         contoured some slice at only some of the contoured phases (naming
         the slices, images and phases): that slice counts 0 in the volume of
         a phase without its contour.
@@ -101,8 +105,8 @@ def expert_areas(study: CineStudy, contours: Mapping[int, str | os.PathLike]) ->
         The contour's area in mm² on each contoured image, 0 elsewhere.
     observed : ndarray of shape (n_phases, n_slices), bool
         Which images have a contour, as :func:`expert_masks` gives it (a
-        contour enclosing no pixel of its image is left out, with a
-        warning).
+        contour enclosing no pixel of its image, or with a point beyond its
+        edge, is left out, with a warning).
 
     Raises
     ------
@@ -139,7 +143,7 @@ def read_expert(
     """Masks, polygon areas (mm²) and ``observed`` of the contours, each file read once.
 
     Warns (:class:`SkcardioWarning`) for each contour enclosing no pixel
-    (left out), and once when the contoured slices differ between the
+    or beyond the image's edge (left out, :func:`_left_out`), and once when the contoured slices differ between the
     contoured phases (:func:`_coverage_warning`).
     """
     instances = study.geometry.instance_numbers
@@ -161,8 +165,11 @@ def read_expert(
         phase, slice_ = where[0]
         points = read_contour(path)
         mask = contour_to_mask(points, study.images.shape[2:])
-        if not mask.any():
-            warnings.warn(f"{path}: {_no_pixel(points, mask.shape)}", SkcardioWarning, stacklevel=3)
+        # A point beyond the image's edge: the polygon's area (the expert's volume) is not that of the
+        # image's mask (the model's), and a contour 1e5 px across gave an EDV of 7.5e8 mL.
+        problem = _left_out(points, mask)
+        if problem:
+            warnings.warn(f"{path}: {problem}", SkcardioWarning, stacklevel=3)
             continue
         masks[phase, slice_] = mask
         areas[phase, slice_] = polygon_area(points)
@@ -199,11 +206,25 @@ def _coverage_warning(study: CineStudy, observed: np.ndarray) -> str:
     )
 
 
-def _no_pixel(points: np.ndarray, shape: tuple[int, int]) -> str:
-    """Why a contour encloses no pixel of its image (the tests of quality control), and that it is left out."""
+def _left_out(points: np.ndarray, mask: np.ndarray) -> str:
+    """Why a contour is left out of the expert's images and volumes, ``""`` if it is not.
+
+    Points beyond the image's edge (:func:`~skcardio.io._mask.outside_image`, the test of quality control's
+    ``points_outside_image`` flag), or no pixel centre enclosed.
+    """
+    shape = mask.shape
     outside = int(np.count_nonzero(outside_image(points, shape)))
     if outside:
         why = f"{outside} of its {len(points)} point(s) lie outside the {shape[0]}x{shape[1]} image"
-    else:
+        if mask.any():
+            return (f"the contour goes beyond its image ({why}; polygon area {polygon_area(points):.3g} px², "
+                    f"{int(mask.sum())} pixel(s) inside the image): {_LEFT_OUT}")
+    elif not mask.any():
         why = f"it encloses no pixel centre of the {shape[0]}x{shape[1]} image (area {polygon_area(points):.3g} px²)"
-    return f"the contour encloses no pixel of its image ({why}): left out of the expert's images and volumes"
+    else:
+        return ""
+    return f"the contour encloses no pixel of its image ({why}): {_LEFT_OUT}"
+
+
+#: What happens to a contour :func:`_left_out` gives a reason for.
+_LEFT_OUT = "left out of the expert's images and volumes"

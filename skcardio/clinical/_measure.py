@@ -227,8 +227,9 @@ def measure_study(
     ------
     StudyError
         If a contour's instance number is not an image of the study, or no
-        contour encloses a pixel of its image (each is left out by
-        :func:`expert_masks`, with a warning).
+        contour is left once those enclosing no pixel of their image or going
+        beyond its edge are left out (by :func:`expert_masks`, each with a
+        warning).
     ContourReadError
         If a contour file is malformed.
 
@@ -266,7 +267,8 @@ def measure_study(
             first = sorted(contours.items())[0][1]
             raise StudyError(
                 f"{study.patient_id or 'the study'} ({Path(study.geometry.paths[0, 0]).parent}): none of the "
-                f"{len(contours)} expert contour(s) encloses a pixel of its image, e.g. {first}"
+                f"{len(contours)} expert contour(s) lies within its image and encloses a pixel of it (each left "
+                f"out with a warning), e.g. {first}"
             )
         # The expert's volumes from the polygons as drawn (not their masks, which count half a
         # boundary pixel more); the model's from its masks on the same images.

@@ -12,9 +12,9 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._optional import import_optional
-from ..exceptions import DatasetError, SkcardioError
-from ..io import contour_to_mask, read_contour, read_dicoms
-from ..io._parallel import check_study_bytes
+from ..exceptions import DatasetError, DicomReadError, SkcardioError
+from ..io import contour_to_mask, read_contour
+from ..io._parallel import read_dicoms_or_errors
 from ._layout import Skipped, SliceFiles, scan_layout
 
 __all__ = ["load_dataset", "sunnybrook_pathology", "FRAME_DTYPE", "CITATION", "PATHOLOGY_GROUPS"]
@@ -226,22 +226,15 @@ def _select(slices, needed, skipped):
 
 def _read(files_list, needed, n_jobs, memory, skipped) -> list[_Slice]:
     """Read DICOMs and contours; keep slices whose needed contours all read."""
+    # One pass: a bad file is skipped, not fatal; the images together stay within max_study_bytes.
     try:
-        metas = read_dicoms([f.dicom_path for f in files_list], n_jobs=n_jobs, memory=memory)
-    except SkcardioError:
-        # Fall back to one by one so that a single bad file is skipped, not
-        # fatal; the images together stay within max_study_bytes.
-        metas, total = [], 0
-        for files in files_list:
-            metas.append(_try_read(files, skipped, memory))
-            total += 0 if metas[-1] is None else metas[-1].image.nbytes
-            try:
-                check_study_bytes(total, files.dicom_path)
-            except SkcardioError as exc:
-                raise DatasetError(str(exc)) from None
+        read = read_dicoms_or_errors([f.dicom_path for f in files_list], n_jobs=n_jobs, memory=memory)
+    except DicomReadError as exc:  # the limit: no more files read
+        raise DatasetError(str(exc)) from None
     slices = []
-    for files, meta in zip(files_list, metas):
-        if meta is None:
+    for files, meta in zip(files_list, read):
+        if isinstance(meta, DicomReadError):
+            skipped.append(Skipped(files.dicom_path, f"unreadable DICOM: {meta}", files.patient_id, True))
             continue
         masks = _read_masks(files, meta.image.shape, needed, skipped)
         # An unreadable target or required contour makes the slice unusable
@@ -265,14 +258,6 @@ def _read_masks(files: SliceFiles, shape, needed, skipped) -> dict:
             skipped.append(Skipped(path, f"unreadable contour ({effect}): {exc}", files.patient_id, True))
             setattr(files, key, "")
     return masks
-
-
-def _try_read(files: SliceFiles, skipped, memory=None):
-    try:
-        return read_dicoms([files.dicom_path], memory=memory)[0]
-    except SkcardioError as exc:
-        skipped.append(Skipped(files.dicom_path, f"unreadable DICOM: {exc}", files.patient_id, True))
-        return None
 
 
 def _common_shape(slices: list[_Slice], skipped) -> list[_Slice]:

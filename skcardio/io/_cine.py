@@ -16,7 +16,7 @@ from .._folders import walk_folder
 from ..exceptions import DicomReadError, SkcardioWarning, StudyError
 from ._dicom import DicomSlice
 from ._limits import HEART_RATE_BPM, SLICE_SPACING_MM, PhysicalRange
-from ._parallel import read_dicoms
+from ._parallel import read_dicoms_or_errors
 
 __all__ = ["CineGeometry", "CineStudy", "SetAside", "find_dicom_files", "read_cine"]
 
@@ -33,6 +33,10 @@ ORIENTATION_TOLERANCE = 0.01
 GAP_TOLERANCE = 0.1
 #: ImageType values that mark a localiser (scout) image.
 LOCALISER_TYPES = frozenset({"LOCALIZER", "LOCALISER", "SCOUT"})
+#: How the reason of a file set aside as unreadable starts (:attr:`SetAside.unreadable`).
+UNREADABLE = "unreadable"
+#: Files set aside as unreadable that the warning of :func:`read_cine` names; the others are counted.
+_LISTED_UNREADABLE = 3
 
 
 @dataclass(frozen=True)
@@ -58,15 +62,32 @@ class SetAside:
     >>> for name in ("108.dcm", "119.dcm"):
     ...     _ = shutil.copy(sample / name, folder)
     >>> _ = (folder / "cut.dcm").write_bytes((sample / "99.dcm").read_bytes()[:400])
-    >>> study = read_cine(folder)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     study = read_cine(folder)
+    >>> [w.category.__name__ for w in caught], "1 of 3 file(s) cannot be read" in str(caught[0].message)
+    (['SkcardioWarning'], True)
     >>> study.images.shape, [a.path == str(folder / "cut.dcm") for a in study.set_aside]
     ((2, 1, 256, 256), [True])
     >>> study.set_aside[0].reason.split(": ")[0], "missing required element(s) Rows" in study.set_aside[0].reason
     ('unreadable', True)
+    >>> study.set_aside[0].unreadable
+    True
     """
 
     path: str
     reason: str
+
+    @property
+    def unreadable(self) -> bool:
+        """Whether the file could not be read as a DICOM image (its reason starts with ``"unreadable"``).
+
+        The others were read and left out by the grouping rules (a
+        localiser, another orientation or series...): the study is whole
+        without them. An unreadable file may have been one of its images.
+        """
+        return self.reason.startswith(UNREADABLE)
 
 
 @dataclass(frozen=True)
@@ -214,8 +235,15 @@ class CineStudy:
 def find_dicom_files(folder: str | os.PathLike) -> list[Path]:
     """The DICOM files of a folder and its subfolders, in a stable order.
 
-    Files named ``*.dcm`` (any case); when there is none, every file that is
-    not hidden (scanners often write names without an extension).
+    Every entry that is not hidden (name starting with ``.``) nor a folder,
+    whatever its name: scanners write ``*.dcm``, ``*.IMA``, names without
+    an extension, and one study may mix them (a name was never a sign of
+    what a file holds). Entries that are no regular file (pipes, devices,
+    broken links, links to folders, which are not entered) are listed too,
+    so that :func:`read_cine` names them, set aside as unreadable, instead
+    of passing over them in silence; so is any file that is not DICOM (a
+    ``notes.txt``). Hidden entries are left out and hidden folders not
+    entered.
 
     Parameters
     ----------
@@ -252,11 +280,11 @@ def find_dicom_files(folder: str | os.PathLike) -> list[Path]:
             f"{unreadable}: {reason}{more}; expected every folder of the study {folder} to be readable "
             "(its images would be missing)"
         )
-    files = [p for p in entries if p.is_file()]
-    dcm = [p for p in files if p.suffix.lower() == ".dcm"]
-    if not (dcm or files):
+    # Folders are walked (links to folders are listed, not entered): every other entry is a file to read.
+    files = [p for p in entries if p.is_symlink() or not p.is_dir()]
+    if not files:
         raise StudyError(f"{folder}: no file found, expected the DICOM files of one cine study")
-    return dcm or files
+    return files
 
 
 def read_cine(
@@ -272,7 +300,8 @@ def read_cine(
     :data:`POSITION_TOLERANCE_MM`) and ordered by trigger time at each
     position: phase ``p`` is the ``p``-th image in time of every slice.
 
-    Set aside (and listed in ``set_aside``): unreadable files, localisers
+    Set aside (and listed in ``set_aside``): unreadable files (with a
+    warning: they may have been images of the study), localisers
     (``ImageType`` containing LOCALIZER or SCOUT), images of another
     orientation than the largest series, and other series that repeat the
     slice positions of the largest one. A series of the same orientation at
@@ -296,6 +325,10 @@ def read_cine(
 
     Raises
     ------
+    DicomReadError
+        If the images together exceed ``max_study_bytes``
+        (:func:`skcardio.io.get_limits`), naming the file that crossed it:
+        no more files are read then.
     StudyError
         If the files hold several patients, no usable image, slice positions
         with different numbers of phases (a missing or extra phase),
@@ -309,7 +342,8 @@ def read_cine(
     Warns
     -----
     SkcardioWarning
-        Irregular gaps between slices, a ``SpacingBetweenSlices`` that
+        Files that cannot be read (set aside: counted, the first named with
+        the reason), irregular gaps between slices, a ``SpacingBetweenSlices`` that
         disagrees with the positions (the positions are used), or header
         values outside their physical range, ignored (``SpacingBetweenSlices``
         and ``SliceThickness`` beside several positions, ``HeartRate``,
@@ -333,13 +367,13 @@ def read_cine(
     slices, set_aside = _read_all(paths, n_jobs, memory)
     if not slices:
         raise StudyError(f"{where}: no readable DICOM image among {len(paths)} file(s): {_reasons(set_aside)}")
+    notes: list[str] = [_unreadable_note(set_aside, len(paths))] if set_aside else []
     _check_one_patient(slices, where)
     slices = _drop_localisers(slices, set_aside)
     slices, use_positions = _drop_unplaced(slices, set_aside)
     slices = _main_stack(slices, set_aside, use_positions, where)
     _check_uniform(slices, where)
     grid = _grid(slices, set_aside, use_positions, where)
-    notes: list[str] = []
     geometry = _geometry(grid, use_positions, notes, where)
     images = np.stack([np.stack([s.image for s in row]) for row in grid]).astype(np.float32, copy=False)
     for note in notes:
@@ -348,17 +382,27 @@ def read_cine(
 
 
 def _read_all(paths: list[Path], n_jobs, memory) -> tuple[list[DicomSlice], list[SetAside]]:
-    try:
-        return read_dicoms(paths, n_jobs=n_jobs, memory=memory), []
-    except DicomReadError:
-        pass  # one by one, so that a bad file is set aside, not fatal
+    """The slices of ``paths``; a file that cannot be read is set aside, the images together within ``max_study_bytes``."""
     slices, set_aside = [], []
-    for path in paths:
-        try:
-            slices.append(read_dicoms([path], memory=memory)[0])
-        except DicomReadError as exc:
-            set_aside.append(SetAside(os.fspath(path), f"unreadable: {exc}"))
+    for path, item in zip(paths, read_dicoms_or_errors(paths, n_jobs=n_jobs, memory=memory)):
+        if isinstance(item, DicomReadError):
+            set_aside.append(SetAside(os.fspath(path), f"{UNREADABLE}: {item}"))
+        else:
+            slices.append(item)
     return slices, set_aside
+
+
+def _unreadable_note(unreadable: list[SetAside], n_files: int) -> str:
+    """``'2 of 240 file(s) cannot be read as DICOM images, set aside: 1.dcm (...), 7.dcm; ...'``."""
+    first = unreadable[0]
+    why = first.reason.removeprefix(f"{UNREADABLE}: ").removeprefix(f"{first.path}: ")
+    names = [f"{Path(first.path).name} ({why})"]
+    names += [Path(a.path).name for a in unreadable[1:_LISTED_UNREADABLE]]
+    more = f" and {len(unreadable) - _LISTED_UNREADABLE} more" if len(unreadable) > _LISTED_UNREADABLE else ""
+    return (
+        f"{len(unreadable)} of {n_files} file(s) cannot be read as DICOM images, set aside: {', '.join(names)}{more} "
+        "(set_aside lists each with its reason); the study is read without them, and may lack images"
+    )
 
 
 def _reasons(set_aside: list[SetAside]) -> str:
@@ -548,7 +592,7 @@ def _grid(slices, set_aside, use_positions, where) -> list[list[DicomSlice]]:
     n_phases = counts.most_common(1)[0][0]
     odd = [c for c in columns if len(c) != n_phases]
     if odd:
-        unreadable = [a for a in set_aside if a.reason.startswith("unreadable")]
+        unreadable = [a for a in set_aside if a.unreadable]
         details = "; ".join(
             f"position {_position(c[0], normal):.2f} mm has {len(c)} ({_files(c)})" for c in odd[:3]
         )

@@ -50,8 +50,9 @@ class Limits:
         65535 x 65535 is refused, a 4096 x 4096 image is read.
     max_study_bytes : int, default 4 GiB
         Decoded float32 bytes of all the images that one call to
-        :func:`~skcardio.io.read_dicoms` or
-        :func:`~skcardio.datasets.load_dataset` holds at once.
+        :func:`~skcardio.io.read_dicoms`, :func:`~skcardio.io.read_cine` or
+        :func:`~skcardio.datasets.load_dataset` holds at once (a file set
+        aside as unreadable is not counted, the others are).
     max_text_bytes : int, default 16 MiB
         Size of a contour file or a ``link.csv``.
     max_line_chars : int, default 4096
@@ -340,6 +341,8 @@ def read_regular(path: str, error: type[Exception], what: str, limit: str) -> by
 def open_problem(exc: OSError) -> str:
     """What an ``OSError`` of opening an input means, in words."""
     if exc.errno == errno.ENOENT:
+        if exc.filename is not None and os.path.islink(exc.filename):  # listed in its folder, yet "no such file"
+            return f"a broken link (to {os.readlink(exc.filename)}, which does not exist)"
         return "no such file"
     if exc.errno == errno.ELOOP:
         return "symbolic link loop (a link that points back to itself)"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from functools import partial
 
 from joblib import Memory, Parallel, delayed
 
@@ -11,7 +12,7 @@ from ..exceptions import DicomReadError
 from ._dicom import DicomSlice, read_dicom
 from ._limits import Limits, get_limits, limits_context
 
-__all__ = ["read_dicoms"]
+__all__ = ["read_dicoms", "read_dicoms_or_errors"]
 
 
 def read_dicoms(
@@ -68,20 +69,63 @@ def read_dicoms(
             f"read_dicoms takes a sequence of DICOM paths, got a single path {str(os.fsdecode(paths))!r}; "
             "pass [path], or read one slice with read_dicom(path)"
         )
+    return list(_read_each(paths, n_jobs, memory, pixels, keep_going=False))
+
+
+def read_dicoms_or_errors(
+    paths: Sequence[str | os.PathLike],
+    *,
+    n_jobs: int | None = None,
+    memory: str | os.PathLike | Memory | None = None,
+) -> list[DicomSlice | DicomReadError]:
+    """Read DICOM slices as :func:`read_dicoms` does, a file that cannot be read giving its error instead.
+
+    For readers that set a bad file aside and go on (:func:`~skcardio.io.read_cine`,
+    :func:`~skcardio.datasets.load_dataset`): one pass, in parallel, with the
+    running total of the images read checked against ``max_study_bytes``
+    as :func:`read_dicoms` checks it. Exceeding it is not one bad file: it
+    stops the reading.
+
+    Returns
+    -------
+    list of DicomSlice or DicomReadError
+        In the order of ``paths``: the slice, or the error naming the file.
+
+    Raises
+    ------
+    DicomReadError
+        Naming the file that crossed it, when the images read together
+        exceed ``max_study_bytes``: no more files are read then.
+    """
+    return list(_read_each(paths, n_jobs, memory, True, keep_going=True))
+
+
+def _read_each(paths, n_jobs, memory, pixels: bool, *, keep_going: bool) -> Iterator[DicomSlice | DicomReadError]:
+    """The slices of ``paths`` in order (or, with ``keep_going``, the error of a file that cannot be read),
+    the running total of their images checked against ``max_study_bytes``."""
     paths = [os.fspath(p) for p in paths]
     reader = _cached_reader(memory)
+    task = partial(_read_or_error, reader) if keep_going else reader
     limits = get_limits()  # passed on: worker processes do not share set_limits
     # Group files into a few large batches: a process round-trip per file
     # costs more than parsing it. As a generator, so that the study's size is
     # checked as the slices come, not once all are in memory.
-    slices, total = [], 0
+    total = 0
     for dicom in Parallel(n_jobs=n_jobs, batch_size="auto", return_as="generator")(
-        delayed(reader)(path, *_signature(path), pixels, limits) for path in paths
+        delayed(task)(path, *_signature(path), pixels, limits) for path in paths
     ):
-        total += 0 if dicom.image is None else dicom.image.nbytes
-        check_study_bytes(total, dicom.path)
-        slices.append(dicom)
-    return slices
+        if isinstance(dicom, DicomSlice):
+            total += 0 if dicom.image is None else dicom.image.nbytes
+            check_study_bytes(total, dicom.path)
+        yield dicom
+
+
+def _read_or_error(reader, path: str, *args) -> DicomSlice | DicomReadError:
+    """``reader``'s slice, or its error: a bad file is one result, not the end of the pass."""
+    try:
+        return reader(path, *args)
+    except DicomReadError as exc:
+        return exc
 
 
 def check_study_bytes(total: int, path: str) -> None:

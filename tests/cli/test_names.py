@@ -111,7 +111,7 @@ def test_report_writes_such_names_in_its_csv_and_json(tmp_path, make_dicom, monk
     assert report["patients"][1]["source"] == f"{tmp_path}/in/B\\xff"
 
 
-def test_report_of_a_study_whose_files_have_such_names(tmp_path, make_dicom, monkeypatch):
+def test_report_of_a_study_whose_files_have_such_names(tmp_path, make_dicom, monkeypatch, capsys):
     monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _Pools()))
     study = undecodable(tmp_path, b"P\xff", directory=True)
     write_study(make_dicom, tmp_path / "staged", n_phases=4, n_slices=4)
@@ -120,7 +120,12 @@ def test_report_of_a_study_whose_files_have_such_names(tmp_path, make_dicom, mon
     with open(os.path.join(study, "junk\udcfe.dcm"), "wb") as handle:  # set aside, named in report.json
         handle.write(b"not a DICOM file")
     out = tmp_path / "out"
-    assert main(["report", study, "--out", str(out), "--no-progress", "--no-plots"]) == 0
+    # The file that cannot be read is named on the console (exit status 1), its name readable.
+    assert main(["report", study, "--out", str(out), "--no-progress", "--no-plots"]) == 1
+    assert capsys.readouterr().err.endswith(
+        f"  {tmp_path}/P\\xff: 1 file(s) cannot be read as DICOM images (junk\\xfe.dcm); measured on the 16 images "
+        "read; report.json's set_aside lists each with its reason\n"
+    )
     (row,) = read_csv(out / "report.csv")
     assert row["folder"] == "P_" and row["status"] == "ok"
     assert (out / "P_" / "slices.csv").is_file()

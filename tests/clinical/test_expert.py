@@ -168,9 +168,45 @@ def test_contour_enclosing_no_pixel_is_left_out_with_a_warning(tmp_path, make_di
     with pytest.warns(SkcardioWarning), pytest.raises(
         StudyError,
         match=rf"SYN001 \({re.escape(str(Path(study.geometry.paths[0, 0]).parent))}\): none of the 1 expert contour\(s\) "
-        rf"encloses a pixel of its image, e.g. {re.escape(str(paths[7]))}",
+        rf"lies within its image and encloses a pixel of it \(each left out with a warning\), "
+        rf"e.g. {re.escape(str(paths[7]))}",
     ):
         measure_study(study, model, contours={7: paths[7]})
+
+
+@pytest.mark.parametrize(
+    "points, says",
+    [
+        # Within max_contour_coordinate: the shoelace area of the polygon gave an expert EDV of 7.5e8 mL, EF 100.
+        ("1e5 1e5\n-1e5 1e5\n-1e5 -1e5\n1e5 -1e5\n", "the contour goes beyond its image (4 of its 4 point(s) lie "
+         "outside the 48x48 image; polygon area 4e+10 px², 2304 pixel(s) inside the image)"),
+        # One corner a pixel past the edge: its polygon is not its mask either.
+        ("10 10\n20 10\n20 48\n10 20\n", "the contour goes beyond its image (1 of its 4 point(s) lie outside the "
+         "48x48 image; polygon area 240 px², 270 pixel(s) inside the image)"),
+    ],
+    ids=["huge", "one-point"],
+)
+def test_contour_beyond_the_image_is_left_out_with_a_warning(tmp_path, make_dicom, points, says):
+    """Its polygon's area was the expert's, its clipped mask the model's: an absurd expert EDV and EF, no word."""
+    write_study(make_dicom, tmp_path / "p", n_phases=4, n_slices=3)
+    study = read_cine(tmp_path / "p")
+    paths = {}
+    for instance in (1, 3, 5, 7):  # phases 0 and 2 of slices 0 and 1
+        paths[instance] = tmp_path / f"{instance}.txt"
+        paths[instance].write_text("10 10\n20 10\n20 20\n10 20\n")
+    paths[1].write_text(points)  # phase 0 of slice 0
+    with pytest.warns(SkcardioWarning) as caught:
+        areas, observed = expert_areas(study, paths)
+    assert str(caught[0].message) == f"{paths[1]}: {says}: left out of the expert's images and volumes"
+    assert caught[0].filename == __file__ and "contoured 1 slice" in str(caught[1].message)
+    np.testing.assert_array_equal(observed.nonzero(), ([0, 2, 2], [1, 0, 1]))
+    assert areas.max() == pytest.approx(100 * 1.5 * 1.5)
+    model = np.zeros(study.images.shape, bool)
+    model[:, :, 10:21, 10:21] = True
+    with pytest.warns(SkcardioWarning, match="goes beyond its image"), pytest.warns(SkcardioWarning, match="contoured"):
+        m = measure_study(study, model, contours=paths)
+    assert m.expert.edv == pytest.approx(2 * 100 * 1.5 * 1.5 * 8 / 1000)  # phase 2: two squares; not 7.5e8 mL
+    assert m.row()["expert_images"] == 3
 
 
 def test_a_slice_contoured_at_one_phase_only_is_named(tmp_path, make_dicom):

@@ -123,6 +123,22 @@ def test_unreadable_dicom_skipped(make_layout):
     assert any("unreadable DICOM" in s.reason for s in data.skipped)
 
 
+def test_study_byte_limit_with_an_unreadable_dicom(make_layout):
+    """One pass reads the files, a bad one skipped: the images together still stay within max_study_bytes."""
+    from skcardio.io import limits_context
+
+    root = make_layout({"P1": ("O1", {n: {"i": SQUARE_I} for n in range(1, 5)})})
+    (root / "dicoms" / "P1" / "1.dcm").write_text("garbage")
+    one = 32 * 32 * 4
+    with limits_context(max_study_bytes=2 * one):
+        with pytest.raises(DatasetError, match=rf"4\.dcm: with this image, the images read take {3 * one} bytes: "
+                                               rf"their size exceeds the limit max_study_bytes={2 * one}"):
+            load_dataset(root)
+    with limits_context(max_study_bytes=3 * one):
+        data = load_dataset(root)
+    assert data.frame.instance.tolist() == [2, 3, 4] and any("unreadable DICOM" in s.reason for s in data.skipped)
+
+
 def test_size_mismatch_skipped(make_layout, make_dicom):
     root = make_layout({"P1": ("O1", {5: {"i": SQUARE_I}, 6: {"i": SQUARE_I}, 7: {"i": SQUARE_I}})})
     make_dicom(root / "dicoms" / "P1" / "7.dcm", np.zeros((40, 40), np.int16), instance=7)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -137,10 +138,32 @@ def test_truncated_file_is_named(tmp_path, make_dicom):
 def test_truncated_extra_file_is_set_aside(tmp_path, make_dicom):
     write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=2)
     (tmp_path / "p" / "junk.dcm").write_bytes(b"\0" * 200)
-    study = read_cine(tmp_path / "p")
+    with pytest.warns(SkcardioWarning) as caught:  # set aside without a word: the study could lack images
+        study = read_cine(tmp_path / "p")
     assert study.images.shape[:2] == (3, 2)
     (item,) = study.set_aside
     assert item.path.endswith("junk.dcm") and item.reason.startswith("unreadable: ") and "DICM" in item.reason
+    assert item.unreadable
+    (warning,) = caught
+    assert warning.filename == __file__  # stacklevel: the caller's line
+    assert str(warning.message).startswith(
+        f"{tmp_path / 'p'}: 1 of 7 file(s) cannot be read as DICOM images, set aside: junk.dcm (not a DICOM file: "
+    )
+    assert str(warning.message).endswith("(set_aside lists each with its reason); the study is read without them, "
+                                         "and may lack images")
+    assert study.notes == (str(warning.message).split(": ", 1)[1],)
+
+
+def test_many_unreadable_files_are_counted_in_one_warning(tmp_path, make_dicom):
+    files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=3)
+    for n in range(1, 5):
+        (tmp_path / "p" / f"junk{n}.dcm").write_bytes(b"x")
+    with pytest.warns(SkcardioWarning) as caught:
+        study = read_cine(tmp_path / "p")
+    assert study.images.shape[:2] == (3, 3) and len(files) == 9
+    (warning,) = caught
+    assert re.search(r"4 of 13 file\(s\) cannot be read as DICOM images, set aside: junk1\.dcm \(.*\), junk2\.dcm, "
+                     r"junk3\.dcm and 1 more \(set_aside lists", str(warning.message))
 
 
 def test_duplicate_image_is_an_error(tmp_path, make_dicom):
@@ -216,12 +239,66 @@ def test_find_dicom_files(tmp_path, make_dicom):
     (tmp_path / "a" / ".hidden").write_bytes(b"x")
     assert [p.name for p in find_dicom_files(tmp_path / "a")] == ["IM0001"]
     (tmp_path / "a" / "1.DCM").write_bytes(b"x")
-    assert [p.name for p in find_dicom_files(tmp_path / "a")] == ["1.DCM"]
+    # Every file whatever its name: IM0001 was dropped (silently) once a *.dcm file came beside it.
+    assert [p.name for p in find_dicom_files(tmp_path / "a")] == ["1.DCM", "IM0001"]
     with pytest.raises(StudyError, match="not a folder"):
         find_dicom_files(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
     with pytest.raises(StudyError, match="no file found"):
         find_dicom_files(tmp_path / "empty")
+
+
+def test_files_of_any_name_are_read(tmp_path, make_dicom):
+    """A slice of *.DICOM files beside *.dcm ones was dropped without a word (a study of 2 slices, not 3); so were
+    240 files without an extension beside one stray *.dcm file (only the stray one read)."""
+    files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=3)
+    for (_, slice_), path in files.items():
+        if slice_ == 1:
+            path.rename(path.with_suffix(".DICOM"))
+        elif slice_ == 2:
+            path.rename(path.with_suffix(""))
+    study = read_cine(tmp_path / "p")
+    assert study.images.shape[:2] == (3, 3) and study.set_aside == ()
+    assert sorted(p.rsplit("/", 1)[1] for p in study.geometry.paths[:, 1]) == ["4.DICOM", "5.DICOM", "6.DICOM"]
+
+
+def test_special_entries_are_set_aside_and_named(tmp_path, make_dicom):
+    """A pipe, a broken link and a link to a folder were passed over in silence (not listed anywhere)."""
+    import os
+
+    write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=2)
+    os.mkfifo(tmp_path / "p" / "pipe")
+    (tmp_path / "p" / "gone.dcm").symlink_to(tmp_path / "nowhere.dcm")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "p" / "more").symlink_to(tmp_path / "elsewhere")
+    with pytest.warns(SkcardioWarning, match=r"3 of 7 file\(s\) cannot be read as DICOM images"):
+        study = read_cine(tmp_path / "p")
+    assert study.images.shape[:2] == (2, 2)
+    reasons = {a.path.rsplit("/", 1)[1]: a.reason for a in study.set_aside}
+    assert set(reasons) == {"pipe", "gone.dcm", "more"} and all(a.unreadable for a in study.set_aside)
+    assert "is a pipe (FIFO), expected a regular DICOM file" in reasons["pipe"]
+    assert f"gone.dcm: a broken link (to {tmp_path / 'nowhere.dcm'}, which does not exist)" in reasons["gone.dcm"]
+    assert "is a folder, expected a regular DICOM file" in reasons["more"]
+
+
+@pytest.mark.parametrize("junk", [False, True])
+def test_study_byte_limit_is_kept(tmp_path, make_dicom, junk):
+    """The limit error made read_cine re-read every file one by one with no running total: a 63 MB study was read
+    under a limit of 10 MB (and so, with an unreadable file beside the images, in any case)."""
+    from skcardio.exceptions import DicomReadError
+    from skcardio.io import limits_context
+
+    write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=2)
+    if junk:
+        (tmp_path / "p" / "0junk.dcm").write_bytes(b"x")
+    one = 48 * 48 * 4  # bytes of one float32 image
+    with limits_context(max_study_bytes=4 * one):
+        with pytest.raises(DicomReadError, match=rf"with this image, the images read take {5 * one} bytes: their size "
+                                                 rf"exceeds the limit max_study_bytes={4 * one} \(raise it with"):
+            read_cine(tmp_path / "p")
+    with limits_context(max_study_bytes=6 * one), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert read_cine(tmp_path / "p").images.shape[:2] == (3, 2)
 
 
 def test_hidden_folders_are_not_read(tmp_path, make_dicom):
