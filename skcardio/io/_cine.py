@@ -35,6 +35,8 @@ GAP_TOLERANCE = 0.1
 LOCALISER_TYPES = frozenset({"LOCALIZER", "LOCALISER", "SCOUT"})
 #: How the reason of a file set aside as unreadable starts (:attr:`SetAside.unreadable`).
 UNREADABLE = "unreadable"
+#: How the reason of a file set aside as not DICOM at all (or a DICOMDIR) starts.
+NOT_AN_IMAGE = "not a DICOM image"
 #: Files set aside as unreadable that the warning of :func:`read_cine` names; the others are counted.
 _LISTED_UNREADABLE = 3
 
@@ -301,7 +303,9 @@ def read_cine(
     position: phase ``p`` is the ``p``-th image in time of every slice.
 
     Set aside (and listed in ``set_aside``): unreadable files (with a
-    warning: they may have been images of the study), localisers
+    warning: they may have been images of the study), files that are not
+    DICOM at all (no 'DICM' at byte 128: a ``notes.txt``) and a DICOMDIR
+    (reason starting ``"not a DICOM image"``, no warning), localisers
     (``ImageType`` containing LOCALIZER or SCOUT), images of another
     orientation than the largest series, and other series that repeat the
     slice positions of the largest one. A series of the same orientation at
@@ -367,7 +371,8 @@ def read_cine(
     slices, set_aside = _read_all(paths, n_jobs, memory)
     if not slices:
         raise StudyError(f"{where}: no readable DICOM image among {len(paths)} file(s): {_reasons(set_aside)}")
-    notes: list[str] = [_unreadable_note(set_aside, len(paths))] if set_aside else []
+    unreadable = [a for a in set_aside if a.unreadable]
+    notes: list[str] = [_unreadable_note(unreadable, len(paths))] if unreadable else []
     _check_one_patient(slices, where)
     slices = _drop_localisers(slices, set_aside)
     slices, use_positions = _drop_unplaced(slices, set_aside)
@@ -386,10 +391,24 @@ def _read_all(paths: list[Path], n_jobs, memory) -> tuple[list[DicomSlice], list
     slices, set_aside = [], []
     for path, item in zip(paths, read_dicoms_or_errors(paths, n_jobs=n_jobs, memory=memory)):
         if isinstance(item, DicomReadError):
-            set_aside.append(SetAside(os.fspath(path), f"{UNREADABLE}: {item}"))
+            set_aside.append(SetAside(os.fspath(path), _unread_reason(Path(path), item)))
         else:
             slices.append(item)
     return slices, set_aside
+
+
+def _unread_reason(path: Path, error: DicomReadError) -> str:
+    """Why ``path`` was set aside: ``unreadable: ...`` only where it may have been an image of the study.
+
+    A file that is not DICOM at all (no 'DICM' at byte 128: a ``notes.txt``,
+    a picture) and a DICOMDIR (the index of a DICOM medium, never an image)
+    are set aside as not part of the study, like a localiser.
+    """
+    if path.name.upper() == "DICOMDIR":
+        return f"{NOT_AN_IMAGE}: a DICOMDIR (the index of a DICOM medium, no image)"
+    if str(error).startswith(f"{os.fspath(path)}: not a DICOM file"):
+        return f"{NOT_AN_IMAGE}: {error}"
+    return f"{UNREADABLE}: {error}"
 
 
 def _unreadable_note(unreadable: list[SetAside], n_files: int) -> str:

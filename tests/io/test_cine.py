@@ -6,6 +6,7 @@ import re
 import warnings
 
 import numpy as np
+import pydicom
 import pytest
 from _hostile import deny_folders
 from pydicom.uid import generate_uid
@@ -279,6 +280,28 @@ def test_special_entries_are_set_aside_and_named(tmp_path, make_dicom):
     assert "is a pipe (FIFO), expected a regular DICOM file" in reasons["pipe"]
     assert f"gone.dcm: a broken link (to {tmp_path / 'nowhere.dcm'}, which does not exist)" in reasons["gone.dcm"]
     assert "is a folder, expected a regular DICOM file" in reasons["more"]
+
+
+def test_files_that_are_not_dicom_are_set_aside_without_a_warning(tmp_path, make_dicom):
+    """A notes.txt or a DICOMDIR cannot have been an image: set aside, not counted as unreadable, no warning."""
+    write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=2)
+    (tmp_path / "p" / "notes.txt").write_text("acquired on the old scanner\n")
+    image = sorted((tmp_path / "p").iterdir())[0]
+    (tmp_path / "p" / "cut.dcm").write_bytes(image.read_bytes()[:300])  # DICOM, cut short: may be an image
+    index = pydicom.dcmread(image)
+    del index.PixelData, index.Rows, index.Columns
+    index.save_as(tmp_path / "p" / "DICOMDIR")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study = read_cine(tmp_path / "p")
+    assert study.images.shape[:2] == (2, 2)
+    reasons = {a.path.rsplit("/", 1)[1]: a for a in study.set_aside}
+    assert set(reasons) == {"notes.txt", "DICOMDIR", "cut.dcm"}
+    assert [name for name, a in reasons.items() if a.unreadable] == ["cut.dcm"]
+    assert reasons["notes.txt"].reason.startswith("not a DICOM image: ")
+    assert "expected 'DICM' at byte 128" in reasons["notes.txt"].reason
+    assert reasons["DICOMDIR"].reason == "not a DICOM image: a DICOMDIR (the index of a DICOM medium, no image)"
+    assert [str(w.message).split(": ", 1)[1][:45] for w in caught] == ["1 of 7 file(s) cannot be read as DICOM images"]
 
 
 @pytest.mark.parametrize("junk", [False, True])
