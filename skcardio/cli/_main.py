@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Left-ventricle segmentation of cardiac MRI DICOM slices.",
     )
     parser.add_argument("--version", action="version", version=f"skcardio {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log skcardio's debug messages (other libraries' stay hidden)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:
         try:
@@ -94,11 +94,7 @@ def _main(argv: Sequence[str] | None) -> int:
     """:func:`main`, its streams set up."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not logging.getLogger().handlers:  # as logging.basicConfig: leave a caller's set-up alone
-        handler = logging.StreamHandler()
-        handler.setFormatter(_CommandFormatter())
-        logging.getLogger().addHandler(handler)
-        logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    _set_up_logging(verbose=args.verbose)
     global _command
     _command = args.command
     if getattr(args, "func", None) is None:
@@ -135,6 +131,38 @@ def _main(argv: Sequence[str] | None) -> int:
 _command: str | None = None
 
 
+def _set_up_logging(*, verbose: bool) -> None:
+    """Show skcardio's progress (INFO; DEBUG with ``--verbose``) and every library's warnings.
+
+    One handler on the root logger, as ``logging.basicConfig`` (a caller's
+    own set-up, any handler there, is left alone), installed once. Only the
+    ``skcardio`` logger's level is set, never the root's: another library's
+    INFO lines (torch's "FakeTensor cache stats" at exit) stay hidden, even
+    under a root level set lower elsewhere (:class:`_SkcardioOrWarning`).
+    """
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if isinstance(h.formatter, _CommandFormatter)]
+    if root.handlers and not ours:
+        return
+    if not ours:
+        handler = logging.StreamHandler()
+        handler.setFormatter(_CommandFormatter())
+        handler.addFilter(_SkcardioOrWarning())
+        root.addHandler(handler)
+    logging.getLogger("skcardio").setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+class _SkcardioOrWarning(logging.Filter):
+    """skcardio's records, and other libraries' warnings and errors (not their INFO or DEBUG lines)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _is_skcardio(record) or record.levelno >= logging.WARNING
+
+
+def _is_skcardio(record: logging.LogRecord) -> bool:
+    return record.name == "skcardio" or record.name.startswith("skcardio.")
+
+
 class _CommandFormatter(logging.Formatter):
     """Log lines in the form of the command's warnings and errors: ``skcardio COMMAND: warning: ...``.
 
@@ -147,7 +175,7 @@ class _CommandFormatter(logging.Formatter):
         message = record.getMessage()
         if record.exc_info:
             message = f"{message}\n{self.formatException(record.exc_info)}"
-        if not record.name.startswith("skcardio"):  # another library's: not taken for skcardio's
+        if not _is_skcardio(record):  # another library's: not taken for skcardio's
             message = f"{record.name}: {message}"
         if record.levelno >= logging.WARNING:
             return f"{prefix}: {record.levelname.lower()}: {message}"
