@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import numbers
 import signal
 import sys
 import warnings
 from collections.abc import Sequence
 
-from .._text import readable_streams
+from .._text import printable, printable_streams, readable_streams
 from ..exceptions import SkcardioError, SkcardioWarning
 from ._interruptions import catching_signals, interruption_state, reset_record
 from ._unet_options import warning_text
@@ -85,8 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
          3 x missing_ocontour
     0
     """
-    # Names that are not UTF-8 (undecodable bytes of a file name) print as \xNN, never as a traceback.
-    with readable_streams():
+    # Names that are not UTF-8 (undecodable bytes of a file name) print as \xNN, never as a traceback;
+    # control characters (ESC, \r, C1) of names and values as escapes, never acted on by the terminal.
+    with readable_streams(), printable_streams():
         return _main(argv)
 
 
@@ -111,7 +113,7 @@ def _main(argv: Sequence[str] | None) -> int:
             return int(args.func(args) or 0)
     except SkcardioError as exc:
         # Bad input data: one clear line naming the file, not a traceback.
-        print(f"skcardio {args.command}: error: {exc}", file=sys.stderr)
+        print(f"skcardio {args.command}: error: {printable(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         # Ctrl-C, SIGTERM or SIGHUP: outputs are staged and published all at
@@ -120,7 +122,7 @@ def _main(argv: Sequence[str] | None) -> int:
         # shell's usual status, 128 + the signal number.
         signum = getattr(exc, "signum", signal.SIGINT)
         name = signal.Signals(signum).name
-        print(f"skcardio {args.command}: interrupted ({name}); {interruption_state()}", file=sys.stderr)
+        print(f"skcardio {args.command}: interrupted ({name}); {printable(interruption_state())}", file=sys.stderr)
         return 128 + signum
     finally:
         warnings.formatwarning = python_format
@@ -172,7 +174,7 @@ class _CommandFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         prefix = f"skcardio {_command}" if _command else "skcardio"
-        message = record.getMessage()
+        message = _printable_message(record)
         if record.exc_info:
             message = f"{message}\n{self.formatException(record.exc_info)}"
         if not _is_skcardio(record):  # another library's: not taken for skcardio's
@@ -182,6 +184,21 @@ class _CommandFormatter(logging.Formatter):
         if record.levelno < logging.INFO:
             return f"{prefix}: debug: {record.name}: {message}"
         return f"{prefix}: {message}"
+
+
+def _printable_message(record: logging.LogRecord) -> str:
+    """The record's message, the values put into it (``%s`` arguments: ids, paths) with every
+    control character escaped, newlines included; the message's own lines are kept."""
+    args = record.args
+    if isinstance(args, tuple):
+        args = tuple(a if isinstance(a, numbers.Number) else printable(a) for a in args)
+    elif isinstance(args, dict):  # logger.info("%(name)s", {"name": ...})
+        args = {k: v if isinstance(v, numbers.Number) else printable(v) for k, v in args.items()}
+    try:
+        message = str(record.msg) % args if args else str(record.msg)
+    except (TypeError, ValueError, KeyError):  # as the record would: logging reports the call's error
+        message = record.getMessage()
+    return printable(message, newlines=True)
 
 
 def _warning_format(command: str):
@@ -196,7 +213,7 @@ def _warning_format(command: str):
 
     def format_warning(message, category, filename, lineno, line=None) -> str:
         origin = "" if issubclass(category, SkcardioWarning) else f"{category.__name__}: "
-        return f"skcardio {command}: warning: {origin}{warning_text(message)}\n"
+        return f"skcardio {command}: warning: {origin}{printable(warning_text(message))}\n"
 
     return format_warning
 

@@ -393,3 +393,48 @@ def test_other_libraries_info_lines_stay_hidden(monkeypatch, capsys, verbose):
     finally:
         root.setLevel(levels[0])
         skcardio.setLevel(levels[1])
+
+
+def test_warnings_log_lines_and_errors_show_control_characters_escaped(monkeypatch, capsys):
+    """What a command prints of a name or value (an id with ESC, a newline, \\r, the C1 CSI) is escaped:
+    a warning, a log line's values and an error stay one line each and cannot recolour or overwrite the
+    terminal; a log message's own lines (a summary) are kept."""
+    import logging
+    import sys
+    import warnings
+
+    from skcardio.cli import _qc, main
+    from skcardio.exceptions import DatasetError, SkcardioWarning
+
+    name = "P\x1b[31m\r\n\x9b2J.dcm"
+    shown = "P\\x1b[31m\\r\\n\\x9b2J.dcm"
+
+    def run(args):
+        warnings.warn(f"{name}: odd value", SkcardioWarning, stacklevel=2)
+        logging.getLogger("skcardio.datasets").warning("skipped %s: %s", name, f"{name}: unreadable")
+        logging.getLogger("skcardio.datasets").info("%d slice(s) in %s", 3, name)
+        logging.getLogger("skcardio.datasets").info("3 patient(s)\n1 item(s) skipped:\n     1 x unreadable DICOM")
+        print(f"a line quoting {name} unescaped")  # missed by a command: ESC, \r and C1 are still escaped
+        raise DatasetError(f"{name}: not a dataset\nsecond line")
+
+    monkeypatch.setattr(_qc, "run", run)
+    monkeypatch.setattr(warnings, "showwarning", lambda message, category, filename, lineno, file=None, line=None:
+                        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line)))
+    root, skcardio = logging.getLogger(), logging.getLogger("skcardio")
+    monkeypatch.setattr(root, "handlers", [])  # outside pytest, which installs its own
+    level = skcardio.level
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            assert main(["qc"]) == 2
+    finally:
+        skcardio.setLevel(level)
+    captured = capsys.readouterr()
+    assert captured.out == "a line quoting P\\x1b[31m\\r\n\\x9b2J.dcm unescaped\n"
+    assert captured.err.splitlines() == [
+        f"skcardio qc: warning: {shown}: odd value",
+        f"skcardio qc: warning: skipped {shown}: {shown}: unreadable",
+        f"skcardio qc: 3 slice(s) in {shown}",
+        "skcardio qc: 3 patient(s)", "1 item(s) skipped:", "     1 x unreadable DICOM",
+        f"skcardio qc: error: {shown}: not a dataset\\nsecond line",
+    ]
