@@ -8,9 +8,11 @@ excluded), the process's peak resident memory (``VmHWM`` of
 ``ru_maxrss`` would include the parent's memory at fork time) and the first
 line of the outcome.
 
-    python benchmarks/bench_hostile.py [--work DIR]
+    python benchmarks/bench_hostile.py [--work DIR] [--only REGEX]
 
-With ``--work DIR``, files written by an earlier run there are reused.
+With ``--work DIR``, files written by an earlier run there are reused. With
+``--only REGEX``, only the cases whose name matches run (``--only APD``: the
+contour distances, which need no files).
 
 The table is in docs/security.md.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,16 +56,36 @@ SETUP = {
     "read": "from skcardio.io import read_dicom, read_contour",
     "load": "from skcardio.segment import UNetSegmenter",
     "cli": "from skcardio.cli import main\nimport skcardio.cli._predict, skcardio.segment, skcardio.qc",
+    "apd": f"""
+import numpy as np
+from skcardio.metrics import average_perpendicular_distance as apd
+def circles(n_auto, n_expert):
+    t, ta = (np.linspace(0, 2 * np.pi, k, endpoint=False) for k in (n_expert, n_auto))
+    return [np.c_[128 + 30 * np.cos(t), 128 + 30 * np.sin(t)]], [np.c_[128 + 28 * np.cos(ta), 128 + 28 * np.sin(ta)]]
+stored = np.load({str(ROOT / "tests/metrics/data/miccai2009_pairs.npz")!r})
+autos = np.split(stored["auto"] / 100.0, np.cumsum(stored["auto_sizes"])[:-1])
+experts = np.split(stored["expert"] / 100.0, np.cumsum(stored["expert_sizes"])[:-1])
+experts = [experts[i] for i in stored["pair_slice"]]
+""",
+}
+
+#: Contour distances (kind "apd"): the expert contour at max_contour_points, and typical slices.
+APD_CASES = {
+    "MICCAI APD, 800 vertices against a 100,000-point expert contour": (
+        "apd", 'outcome = f"APD {apd(*circles(800, 100_000)):.3f} px"'),
+    "geometric APD, 800 vertices against a 100,000-point expert contour": (
+        "apd", 'outcome = f"APD {apd(*circles(800, 100_000), definition=\'geometric\'):.3f} px"'),
+    "MICCAI APD, the 1,728 challenge pairs (median 181 x 222 points)": (
+        "apd", 'apd(experts, autos, per_slice=True)\n'
+        'outcome = f"{1e3 * (time.perf_counter() - start) / len(autos):.2f} ms per pair"'),
 }
 
 
-def _cases(work: Path, model: Path) -> dict[str, str]:
-
+def _write_once(work: Path, model: Path) -> None:
     import _hostile as h
 
     if not (work / ".ready").exists():
-        _write_files(h, work, model)
-    return _case_code(work, model)
+        _write_files(h, work, _tiny_model(model))
 
 
 def _write_files(h, work: Path, model: Path) -> None:
@@ -154,11 +177,15 @@ def _tiny_model(path: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", help="folder for the hostile files (default: a temporary one, removed)")
+    parser.add_argument("--only", metavar="REGEX", default="", help="run only the cases whose name matches")
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="skcardio-hostile-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        cases = _cases(work, _tiny_model(work / "tiny.pt"))
+        file_cases = {k: v for k, v in _case_code(work, work / "tiny.pt").items() if re.search(args.only, k)}
+        if file_cases:
+            _write_once(work, work / "tiny.pt")
+        cases = {**file_cases, **{k: v for k, v in APD_CASES.items() if re.search(args.only, k)}}
         print("| case | seconds | peak MB | outcome |\n|---|---:|---:|---|")
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         for name, (kind, code) in cases.items():

@@ -1,4 +1,4 @@
-"""File names that are not valid UTF-8, written readably: each such byte as ``\\xNN``.
+"""Text from files, written readably: file names that are not UTF-8, and control characters.
 
 On Linux a file name is bytes. Python decodes the bytes that are not UTF-8
 into lone surrogates (``b"\\xff"`` becomes ``"\\udcff"``, PEP 383), which UTF-8
@@ -8,6 +8,14 @@ run's outputs. The command line writes every file through :func:`text_file`
 and prints inside :func:`readable_streams`, both with the error handler
 :data:`READABLE`; JSON values go through :func:`readable` (a JSON string
 cannot hold a raw backslash escape).
+
+Ids, file names and values read from files may hold control characters
+(ESC starts a terminal's colour and cursor sequences, ``\\r`` returns to the
+start of the line, a newline starts a line of its own). The console shows
+them escaped (:func:`printable`): :func:`printable_streams` escapes every
+control character but the newline in what the command line prints, and
+tables, lists, errors, warnings and log lines escape the newlines of the
+values they quote. CSV and JSON outputs keep the true values.
 """
 
 from __future__ import annotations
@@ -15,12 +23,13 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
 
-__all__ = ["READABLE", "readable", "readable_streams", "text_file"]
+__all__ = ["READABLE", "console_stream", "printable", "printable_streams", "readable", "readable_streams", "text_file"]
 
 #: The codec error handler that writes a byte kept by ``surrogateescape`` as ``\xNN``, any other
 #: character the encoding lacks as ``\uNNNN`` (as ``backslashreplace`` does).
@@ -112,3 +121,99 @@ def readable_streams() -> Iterator[None]:
                 stream.reconfigure(errors=errors)
             except (ValueError, io.UnsupportedOperation):  # closed meanwhile
                 pass
+
+
+#: Characters a terminal acts on instead of showing them: the C0 controls (newline and tab included),
+#: DEL, the C1 controls (U+009B is a CSI, as "ESC [" is), the line and paragraph separators, and the
+#: bidirectional embedding, override and isolate controls (which reorder the text after them).
+_CONTROLS = "\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[{_CONTROLS}]")
+_CONTROL_BUT_NEWLINE = re.compile(f"(?!\n)[{_CONTROLS}]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_control(match: re.Match) -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}")
+
+
+def printable(value: object, *, newlines: bool = False) -> str:
+    """``value`` as text for a terminal: each control character written as a backslash escape.
+
+    The console boundary of the command line: ids, file names and messages
+    quoting them go through it, so a hostile name cannot recolour the
+    terminal, return to the start of a line and overwrite it, or start a
+    line of its own. Escapes are those of :func:`repr` (``\\n``, ``\\r``,
+    ``\\t``, ``\\x1b``, ``\\x9b``, ``\\u202e``); other characters,
+    letters of every script included, are kept. CSV and JSON outputs keep
+    the true values: this is for what is printed.
+
+    Parameters
+    ----------
+    value : object
+        Text, a path, or anything :class:`str` takes (an exception).
+    newlines : bool, default=False
+        Keep newlines (text that skcardio laid out in lines, as a whole);
+        a value quoted in a line (an id, a path) has them escaped too.
+
+    Returns
+    -------
+    str
+        The text, each C0 or C1 control character, DEL, U+2028, U+2029 and
+        bidirectional control escaped.
+
+    Examples
+    --------
+    >>> from skcardio._text import printable
+    >>> print(printable("X\\x1b[31mRED\\x1b[0m"), printable("A\\nB\\r"), printable("Zoë_01"))
+    X\\x1b[31mRED\\x1b[0m A\\nB\\r Zoë_01
+    >>> print(printable("line 1\\nline\\t2", newlines=True))
+    line 1
+    line\\t2
+    """
+    text = os.fspath(value) if isinstance(value, os.PathLike) else value
+    if not isinstance(text, str):
+        text = os.fsdecode(text) if isinstance(text, bytes) else str(text)
+    return (_CONTROL_BUT_NEWLINE if newlines else _CONTROL).sub(_escape_control, text)
+
+
+class _PrintableStream:
+    """A text stream whose writes have their control characters, newlines apart, escaped."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(printable(text, newlines=True))
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+def console_stream(stream: IO[str]) -> IO[str]:
+    """The stream :func:`printable_streams` wraps, for the writer that needs ``\\r`` (a progress bar)."""
+    return stream.stream if isinstance(stream, _PrintableStream) else stream
+
+
+@contextmanager
+def printable_streams() -> Iterator[None]:
+    """Inside the block, ``sys.stdout`` and ``sys.stderr`` write control characters escaped, newlines apart.
+
+    Whatever prints (a table, a warning, a log line, a traceback, another
+    library), an ESC, ``\\r`` or C1 control from a file's contents or name
+    reaches the terminal as ``\\x1b``, ``\\r``, ``\\x9b`` (:func:`printable`).
+    Newlines pass: those of values quoted in a line are escaped where the line
+    is made. The streams are put back after the block.
+    """
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = (s if s is None or isinstance(s, _PrintableStream) else _PrintableStream(s) for s in saved)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved

@@ -37,3 +37,43 @@ def test_readable_streams_print_such_names_and_are_put_back(monkeypatch):
     strict.flush()
     assert strict.buffer.getvalue() == b"P\\xff\\xfe.dcm\n"
     assert sys.stderr.getvalue() == NAME + "\n"
+
+
+def test_printable_escapes_control_characters_as_repr_does():
+    from skcardio._text import printable
+
+    assert printable("X\x1b[31mRED\x1b[0m") == "X\\x1b[31mRED\\x1b[0m"  # ESC: colours, cursor moves
+    assert printable("A\nB\rC\tD\x00E\x7fF") == "A\\nB\\rC\\tD\\x00E\\x7fF"  # C0 and DEL
+    assert printable("\x9b2J\x85") == "\\x9b2J\\x85"  # C1: a CSI on its own, NEL
+    assert printable("a\u2028b\u202egnp.exe") == "a\\u2028b\\u202egnp.exe"  # a line separator, a right-to-left override
+    # Letters of every script, symbols, backslashes and the escapes of undecodable bytes are kept.
+    for text in ("Zoë Ångström", "患者-01", "Ω≈ç √ 🫀", "C:\\data\\P1", NAME):
+        assert printable(text) == text
+    assert printable("one\ntwo\r\x1b", newlines=True) == "one\ntwo\\r\\x1b"
+    assert printable(ValueError("P\n1.dcm: bad")) == "P\\n1.dcm: bad"
+    from pathlib import PurePosixPath
+
+    assert printable(PurePosixPath("/d/P\x1b1.dcm")) == "/d/P\\x1b1.dcm"
+    assert printable(b"P\x1b\xff") == "P\\x1b" + "\udcff"  # a bytes name as os.fsdecode gives it
+
+
+def test_printable_streams_escape_what_is_printed_and_are_put_back(monkeypatch):
+    from skcardio._text import console_stream, printable_streams
+
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    with printable_streams():
+        print("P\x1b[2J1\r\x9bX")
+        print("a\tb", "c", sep="\n", file=sys.stderr)
+        sys.stderr.writelines(["\x07\n"])
+        assert sys.stderr.getvalue == err.getvalue and sys.stderr.encoding == err.encoding  # the stream's
+        assert console_stream(sys.stderr) is err and console_stream(err) is err
+        with printable_streams():  # nested: not wrapped twice
+            assert console_stream(sys.stdout) is out
+    assert sys.stdout is out and sys.stderr is err
+    assert out.getvalue() == "P\\x1b[2J1\\r\\x9bX\n"
+    assert err.getvalue() == "a\\tb\nc\n\\x07\n"
+    monkeypatch.setattr(sys, "stdout", None)  # pythonw: no console
+    with printable_streams():
+        assert sys.stdout is None

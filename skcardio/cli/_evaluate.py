@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .._methods import THRESHOLD_METHODS
-from .._text import readable, text_file
+from .._text import console_stream, printable, readable, text_file
 from ..exceptions import SkcardioError
 from ._arguments import add_device_argument, add_threads_argument, apply_threads, device_option, seed
 from ._output import OutputError, check_destinations, check_outside_inputs, out_dir
@@ -143,15 +143,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         unet, region_model = _unet(args, fold_options), _region_model(args)
     except (OptionError, SkcardioError) as exc:  # SkcardioError: an unreadable --model or --region-model file
-        print(f"skcardio evaluate: error: {exc}", file=sys.stderr)
+        print(f"skcardio evaluate: error: {printable(exc)}", file=sys.stderr)
         return 2
     try:
         return _evaluate(args, unet, region_model)
     except (OutputError, DatasetError) as exc:
-        print(f"skcardio evaluate: error: {exc}", file=sys.stderr)
+        print(f"skcardio evaluate: error: {printable(exc)}", file=sys.stderr)
         return 2
     except SkcardioError as exc:
-        print(f"skcardio evaluate: error: {exc}", file=sys.stderr)
+        print(f"skcardio evaluate: error: {printable(exc)}", file=sys.stderr)
         return 1
 
 
@@ -285,11 +285,11 @@ def _evaluate(args: argparse.Namespace, unet, region_model=None) -> int:
 
     print(_header(source, subset, flags, keep, cv_label, exclude_qc=args.exclude_qc))
     if predicted:
-        print(f"Regions: the epicardium predicted by {args.region_model}, not the expert o-contour.\n")
+        print(f"Regions: the epicardium predicted by {printable(args.region_model)}, not the expert o-contour.\n")
     _print_tables(results, subset.flagged)
     _print_flags(data.frame, flags, keep)
     for message in messages:
-        print(f"warning: {message}", file=sys.stderr)
+        print(f"warning: {printable(message)}", file=sys.stderr)
 
     with staging(out, "evaluate") as stage:
         _write_per_slice(stage / "per_slice.csv", methods, subset, fold_of, results)
@@ -299,7 +299,7 @@ def _evaluate(args: argparse.Namespace, unet, region_model=None) -> int:
         _write_record(stage / RECORD, written)
         # Read with out locked: another run's record, half published, would leave files listed by none.
         publish(stage, out, owned=lambda: _earlier_outputs(out))
-    print(f"\nwrote {', '.join(written)} to {out}", file=sys.stderr)
+    print(f"\nwrote {', '.join(written)} to {printable(out)}", file=sys.stderr)
     report_problems("skipped", problems)
     return 1 if problems else 0
 
@@ -486,7 +486,8 @@ def _predict_all(methods, subset: _Subset, folds, args, unet=None):
     predictions = {m: np.zeros(subset.y.shape, bool) for m in methods}
     fold_of = np.zeros(len(subset.y), int)
     messages = []
-    with tqdm(total=len(methods) * len(folds), desc="evaluate", unit="fold", file=sys.stderr,
+    # The bar writes "\r" itself: to the stream under printable_streams().
+    with tqdm(total=len(methods) * len(folds), desc="evaluate", unit="fold", file=console_stream(sys.stderr),
               disable=True if args.no_progress else None) as bar:  # None: no bar when not a terminal
         for method in methods:
             template = unet if method == "unet" else _make_estimator(method, args.random_state)
@@ -592,7 +593,7 @@ def _apd(experts: list, y_pred: np.ndarray, spacing: np.ndarray, labels: list[st
                 definition=definition,
             )
     if not square.all() and not quiet:
-        names = ", ".join([labels[i] for i in np.flatnonzero(~square)][:5])
+        names = ", ".join([printable(labels[i]) for i in np.flatnonzero(~square)][:5])
         print(
             f"warning: {int((~square).sum())} slice(s) with non-square pixels ({names}"
             f"{', ...' if (~square).sum() > 5 else ''}): APD by the geometric definition, "
@@ -672,7 +673,7 @@ def _header(
     )
     return (
         f"{len(subset.y)} slice(s) {slices} from {len(set(subset.groups))} patient(s) "
-        f"({source}); {cv_label}; {qc}\n"
+        f"({printable(source)}); {cv_label}; {qc}\n"
         f"{how} APD: average "
         "perpendicular distance (MICCAI 2009), empty predictions left out of its mean and counted "
         f"as not good.{no_mm}\n"
@@ -684,10 +685,10 @@ def _print_flags(frame, flags: list[str], keep: np.ndarray) -> None:
     if not flagged:
         return
     counts = Counter(flag for i in flagged for flag in flags[i].split("; "))
-    print(f"\nQC-flagged slices ({len(flagged)}; {', '.join(f'{n} x {f}' for f, n in counts.items())}):")
+    print(f"\nQC-flagged slices ({len(flagged)}; {', '.join(f'{n} x {printable(f)}' for f, n in counts.items())}):")
     for i in flagged:
         state = "evaluated" if keep[i] else "excluded"
-        print(f"  {frame.patient_id[i]}/{frame.instance[i]}: {flags[i]} ({state})")
+        print(f"  {printable(frame.patient_id[i])}/{frame.instance[i]}: {printable(flags[i])} ({state})")
 
 
 def _format(value) -> object:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import numbers
 import signal
 import sys
 import warnings
 from collections.abc import Sequence
 
-from .._text import readable_streams
+from .._text import printable, printable_streams, readable_streams
 from ..exceptions import SkcardioError, SkcardioWarning
 from ._interruptions import catching_signals, interruption_state, reset_record
 from ._unet_options import warning_text
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Left-ventricle segmentation of cardiac MRI DICOM slices.",
     )
     parser.add_argument("--version", action="version", version=f"skcardio {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log skcardio's debug messages (other libraries' stay hidden)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:
         try:
@@ -85,8 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
          3 x missing_ocontour
     0
     """
-    # Names that are not UTF-8 (undecodable bytes of a file name) print as \xNN, never as a traceback.
-    with readable_streams():
+    # Names that are not UTF-8 (undecodable bytes of a file name) print as \xNN, never as a traceback;
+    # control characters (ESC, \r, C1) of names and values as escapes, never acted on by the terminal.
+    with readable_streams(), printable_streams():
         return _main(argv)
 
 
@@ -94,11 +96,7 @@ def _main(argv: Sequence[str] | None) -> int:
     """:func:`main`, its streams set up."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not logging.getLogger().handlers:  # as logging.basicConfig: leave a caller's set-up alone
-        handler = logging.StreamHandler()
-        handler.setFormatter(_CommandFormatter())
-        logging.getLogger().addHandler(handler)
-        logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    _set_up_logging(verbose=args.verbose)
     global _command
     _command = args.command
     if getattr(args, "func", None) is None:
@@ -115,7 +113,7 @@ def _main(argv: Sequence[str] | None) -> int:
             return int(args.func(args) or 0)
     except SkcardioError as exc:
         # Bad input data: one clear line naming the file, not a traceback.
-        print(f"skcardio {args.command}: error: {exc}", file=sys.stderr)
+        print(f"skcardio {args.command}: error: {printable(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         # Ctrl-C, SIGTERM or SIGHUP: outputs are staged and published all at
@@ -124,7 +122,7 @@ def _main(argv: Sequence[str] | None) -> int:
         # shell's usual status, 128 + the signal number.
         signum = getattr(exc, "signum", signal.SIGINT)
         name = signal.Signals(signum).name
-        print(f"skcardio {args.command}: interrupted ({name}); {interruption_state()}", file=sys.stderr)
+        print(f"skcardio {args.command}: interrupted ({name}); {printable(interruption_state())}", file=sys.stderr)
         return 128 + signum
     finally:
         warnings.formatwarning = python_format
@@ -133,6 +131,38 @@ def _main(argv: Sequence[str] | None) -> int:
 
 #: The running command, named by log lines (None between commands).
 _command: str | None = None
+
+
+def _set_up_logging(*, verbose: bool) -> None:
+    """Show skcardio's progress (INFO; DEBUG with ``--verbose``) and every library's warnings.
+
+    One handler on the root logger, as ``logging.basicConfig`` (a caller's
+    own set-up, any handler there, is left alone), installed once. Only the
+    ``skcardio`` logger's level is set, never the root's: another library's
+    INFO lines (torch's "FakeTensor cache stats" at exit) stay hidden, even
+    under a root level set lower elsewhere (:class:`_SkcardioOrWarning`).
+    """
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if isinstance(h.formatter, _CommandFormatter)]
+    if root.handlers and not ours:
+        return
+    if not ours:
+        handler = logging.StreamHandler()
+        handler.setFormatter(_CommandFormatter())
+        handler.addFilter(_SkcardioOrWarning())
+        root.addHandler(handler)
+    logging.getLogger("skcardio").setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+class _SkcardioOrWarning(logging.Filter):
+    """skcardio's records, and other libraries' warnings and errors (not their INFO or DEBUG lines)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _is_skcardio(record) or record.levelno >= logging.WARNING
+
+
+def _is_skcardio(record: logging.LogRecord) -> bool:
+    return record.name == "skcardio" or record.name.startswith("skcardio.")
 
 
 class _CommandFormatter(logging.Formatter):
@@ -144,16 +174,31 @@ class _CommandFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         prefix = f"skcardio {_command}" if _command else "skcardio"
-        message = record.getMessage()
+        message = _printable_message(record)
         if record.exc_info:
             message = f"{message}\n{self.formatException(record.exc_info)}"
-        if not record.name.startswith("skcardio"):  # another library's: not taken for skcardio's
+        if not _is_skcardio(record):  # another library's: not taken for skcardio's
             message = f"{record.name}: {message}"
         if record.levelno >= logging.WARNING:
             return f"{prefix}: {record.levelname.lower()}: {message}"
         if record.levelno < logging.INFO:
             return f"{prefix}: debug: {record.name}: {message}"
         return f"{prefix}: {message}"
+
+
+def _printable_message(record: logging.LogRecord) -> str:
+    """The record's message, the values put into it (``%s`` arguments: ids, paths) with every
+    control character escaped, newlines included; the message's own lines are kept."""
+    args = record.args
+    if isinstance(args, tuple):
+        args = tuple(a if isinstance(a, numbers.Number) else printable(a) for a in args)
+    elif isinstance(args, dict):  # logger.info("%(name)s", {"name": ...})
+        args = {k: v if isinstance(v, numbers.Number) else printable(v) for k, v in args.items()}
+    try:
+        message = str(record.msg) % args if args else str(record.msg)
+    except (TypeError, ValueError, KeyError):  # as the record would: logging reports the call's error
+        message = record.getMessage()
+    return printable(message, newlines=True)
 
 
 def _warning_format(command: str):
@@ -168,7 +213,7 @@ def _warning_format(command: str):
 
     def format_warning(message, category, filename, lineno, line=None) -> str:
         origin = "" if issubclass(category, SkcardioWarning) else f"{category.__name__}: "
-        return f"skcardio {command}: warning: {origin}{warning_text(message)}\n"
+        return f"skcardio {command}: warning: {origin}{printable(warning_text(message))}\n"
 
     return format_warning
 

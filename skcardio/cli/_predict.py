@@ -15,7 +15,7 @@ import numpy as np
 
 from .._files import picture_format
 from .._folders import walk_folder
-from .._text import readable, text_file
+from .._text import console_stream, printable, readable, text_file
 from ._arguments import (
     add_device_argument,
     add_threads_argument,
@@ -312,7 +312,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         device = device_option(args)  # --device cuda without CUDA: refused before anything is read
     except ValueError as exc:
-        print(f"skcardio predict: error: {exc}", file=sys.stderr)
+        print(f"skcardio predict: error: {printable(exc)}", file=sys.stderr)
         return 2
     inputs, model_file = list(args.inputs), args.model
     if model_file is None and inputs[0].endswith(".pt"):  # the form 'predict MODEL.pt DICOM...'
@@ -321,7 +321,7 @@ def run(args: argparse.Namespace) -> int:
     if model_file is not None and second is not None:  # it would be read as a DICOM and skipped
         given = "--model" if args.model is not None else "the first argument"
         print(
-            f"skcardio predict: error: {second}: a second model file; the model is {model_file} ({given}), "
+            f"skcardio predict: error: {printable(second)}: a second model file; the model is {printable(model_file)} ({given}), "
             "and predict takes one model file, then DICOM files or folders",
             file=sys.stderr,
         )
@@ -334,7 +334,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         pairs = collect_dicoms(inputs, renamed, unreadable=unreadable)
     except (FileNotFoundError, ValueError) as exc:  # a missing input, one file given twice
-        print(f"skcardio predict: error: {exc}", file=sys.stderr)
+        print(f"skcardio predict: error: {printable(exc)}", file=sys.stderr)
         return 2
     # --out inside an input folder: the next run would segment this one's outputs (OutputError: exit 2).
     out = Path(args.out)
@@ -343,7 +343,7 @@ def run(args: argparse.Namespace) -> int:
     check_destinations(out, _output_names(pairs, args))
     missing = check_extras(args)
     if missing:
-        print(f"skcardio predict: error: {missing}", file=sys.stderr)
+        print(f"skcardio predict: error: {printable(missing)}", file=sys.stderr)
         return 2
     # Another command's series.csv must not be replaced: its series files would be tracked by nobody.
     check_series_index(out, "predict", writes=args.dicom_seg or args.nifti)
@@ -353,7 +353,7 @@ def run(args: argparse.Namespace) -> int:
         model = UNetSegmenter.load(model_file, device=device)
     refused = _refused_target(getattr(model, "target_", "endocardium"), args.dicom_seg, args.trim_boundary is not None)
     if refused:
-        print(f"skcardio predict: error: {model_file}: {refused}", file=sys.stderr)
+        print(f"skcardio predict: error: {printable(model_file)}: {printable(refused)}", file=sys.stderr)
         return 2
     apply_threads(args.threads)
     level = trim_level(args)
@@ -367,7 +367,7 @@ def run(args: argparse.Namespace) -> int:
             _write_csv(stage / "predictions.csv", rows)
             publish(stage, out, owned=lambda: _owned_now(out, writes_series=args.dicom_seg or args.nifti))
     print(
-        (f"segmented {len(rows)} slice(s) into {out}" if rows else f"segmented no slice: {out} left unchanged")
+        (f"segmented {len(rows)} slice(s) into {printable(out)}" if rows else f"segmented no slice: {printable(out)} left unchanged")
         + (f"; {len(failed)} skipped" if failed else "")
         + (f"; {not_written(series_failed)}" if series_failed else "")
     )
@@ -401,7 +401,9 @@ def _predict_into(
     notes: list[tuple[str, str]] = []
     rows = []
     # disable=None: tqdm shows no bar when stderr is not a terminal (redirected logs).
-    progress = tqdm(total=len(pairs), unit="slice", disable=True if args.no_progress else None, desc="predict")
+    # The bar writes "\r" itself: to the stream under printable_streams().
+    progress = tqdm(total=len(pairs), unit="slice", disable=True if args.no_progress else None, desc="predict",
+                    file=console_stream(sys.stderr))
     for begin in range(0, len(pairs), args.batch_size):
         batch = []
         for file, stem in pairs[begin : begin + args.batch_size]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from .._text import printable
+
 __all__ = ["report_problems", "skipped_files"]
 
 #: Problems listed one by one at the end of a run; the rest are counted.
@@ -22,7 +24,8 @@ def report_problems(kind: str, problems: list[tuple[str, str]], label: str | Non
     label = label or ("file(s) skipped" if kind == "skipped" else "warning(s)")
     print(f"{len(problems)} {label}:", file=sys.stderr)
     for path, reason in problems[:_LISTED]:
-        print(f"  {path}: {reason}", file=sys.stderr)
+        # One line each, whatever the name and the message quoting it hold (a newline, ESC).
+        print(f"  {printable(path)}: {printable(reason)}", file=sys.stderr)
     if len(problems) > _LISTED:
         print(f"  ... and {len(problems) - _LISTED} more", file=sys.stderr)
 

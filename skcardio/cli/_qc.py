@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .._text import printable
 from ._arguments import unit_interval
 from ._output import check_outside_inputs, out_file
 from ._problems import report_problems, skipped_files
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         # Through a temporary file: a failure leaves no partial CSV (OutputError, exit 2).
         with atomic_file(Path(args.csv), "qc") as tmp:
             report.to_csv(tmp)
-        print(f"wrote {args.csv}", file=sys.stderr)
+        print(f"wrote {printable(args.csv)}", file=sys.stderr)
     problems = skipped_files(report.skipped) + [
         (s.dicom_path, flag) for s in report.slices for flag in s.flags if flag.startswith("unreadable_")
     ]

@@ -152,4 +152,4 @@ def _marked(record: dict, written_by: str, legacy_key: str | None) -> bool:
 def kept_warning(path: Path, exc: Exception) -> None:
     """Warn that the record ``path`` is not used (``exc`` says why) and the earlier run's files are kept."""
     reason = str(exc).removeprefix(f"{path}: ")
-    logger.warning(f"{path}: not read as the record of an earlier run ({reason}); the files of that run are kept")
+    logger.warning("%s: not read as the record of an earlier run (%s); the files of that run are kept", path, reason)

@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._text import readable, text_file
+from .._text import console_stream, printable, readable, text_file
 from ._arguments import add_device_argument, add_threads_argument, apply_threads, device_option, positive_int
 from ._output import check_destinations, check_outside_inputs, out_dir
 from ._problems import report_problems
@@ -118,18 +118,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         device = device_option(args)  # --device cuda without CUDA: refused before anything is read
     except ValueError as exc:
-        print(f"skcardio report: error: {exc}", file=sys.stderr)
+        print(f"skcardio report: error: {printable(exc)}", file=sys.stderr)
         return 2
     skipped: list[tuple[str, str]] = []
     hidden: list[str] = []
     try:
         patients = find_patients(args.inputs, skipped, hidden=hidden)
     except (FileNotFoundError, ValueError) as exc:  # an input that is no study, a study given twice
-        print(f"skcardio report: error: {exc}", file=sys.stderr)
+        print(f"skcardio report: error: {printable(exc)}", file=sys.stderr)
         return 2
     missing = check_extras(args)
     if missing:
-        print(f"skcardio report: error: {missing}", file=sys.stderr)
+        print(f"skcardio report: error: {printable(missing)}", file=sys.stderr)
         return 2
     out = Path(args.out)
     names = list(SUMMARY_FILES) + [f"{p.name}/{f}" for p in patients for f in PATIENT_FILES]
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     incomplete = [(str(r.patient.folder), _unreadable_files(r.study)) for r in results
                   if r.measurement is not None and any(a.unreadable for a in r.study.set_aside)]
     if all(result.measurement is None for result in results):  # nothing to show: the earlier run's outputs stay
-        print(f"reported 0 of {len(results)} patient(s) (see the errors above): {out} left unchanged"
+        print(f"reported 0 of {len(results)} patient(s) (see the errors above): {printable(out)} left unchanged"
               + (f"; {hidden_note(hidden)}" if hidden else ""))
         report_problems("skipped", skipped)
         return 1
@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     _print_table(entries)
     failed = [e for e in entries if e["row"]["status"] != "ok"]
     print(
-        f"reported {len(entries) - len(failed)} of {len(entries)} patient(s) into {out}"
+        f"reported {len(entries) - len(failed)} of {len(entries)} patient(s) into {printable(out)}"
         + (f"; {not_written(series_failed)}" if series_failed else "")
         + (f"; {hidden_note(hidden)}" if hidden else "")
     )
@@ -201,9 +201,11 @@ def _measure_all(patients: list[PatientInput], model, args, level: float | None 
     from tqdm.auto import tqdm
 
     results = []
-    progress = tqdm(total=len(patients), unit="patient", desc="report", disable=True if args.no_progress else None)
+    # The bar writes "\r" itself: to the stream under printable_streams(), the patient's name made printable.
+    progress = tqdm(total=len(patients), unit="patient", desc="report", disable=True if args.no_progress else None,
+                    file=console_stream(sys.stderr))
     for patient in patients:
-        progress.set_postfix_str(patient.name)
+        progress.set_postfix_str(printable(patient.name))
         results.append(_measure_one(patient, model, args.batch_size, level))
         progress.update()
     progress.close()
@@ -247,16 +249,17 @@ def _measure_one(patient: PatientInput, model, batch_size: int, boundary_level: 
             result.measurement = measure_study(study, masks, contours=patient.contours or None)
         except SkcardioError as exc:  # a bad contour: the automatic values still stand
             result.expert_error = str(exc)
-            print(f"skcardio report: warning: {patient.name}: expert values left out: {exc}", file=sys.stderr)
+            print(f"skcardio report: warning: {printable(patient.name)}: expert values left out: {printable(exc)}",
+                  file=sys.stderr)
             result.measurement = measure_study(study, masks)
         _check_volumes(patient, result.measurement)
         result.mass_g = _ed_mass(result.measurement, epicardium)
     except SkcardioError as exc:
         result.measurement = None  # no volume: a failed patient, as one that cannot be read
         result.error = str(exc)
-        print(f"skcardio report: error: {patient.name}: {exc}", file=sys.stderr)
+        print(f"skcardio report: error: {printable(patient.name)}: {printable(exc)}", file=sys.stderr)
     for note in result.notes:
-        print(f"skcardio report: warning: {note}", file=sys.stderr)
+        print(f"skcardio report: warning: {printable(note)}", file=sys.stderr)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -421,10 +424,10 @@ def _series_files(stage: Path, result: _Result, entry: dict, *, dicom_seg: bool,
         remarks.setdefault(re.sub(r"\d+", "#", str(w.message)), []).append(str(w.message))
     for same in remarks.values():
         note = same[0] + (f" (and {len(same) - 1} more like it)" if len(same) > 1 else "")
-        print(f"skcardio report: warning: {name}: {note}", file=sys.stderr)
+        print(f"skcardio report: warning: {printable(name)}: {printable(note)}", file=sys.stderr)
         entry["notes"].append(note)
     for error in errors:
-        print(f"skcardio report: error: {name}: {error}", file=sys.stderr)
+        print(f"skcardio report: error: {printable(name)}: {printable(error)}", file=sys.stderr)
     if errors:
         entry["series_errors"] = errors
     return index
@@ -609,6 +612,7 @@ def _print_table(entries: list[dict]) -> None:
             lines.append([row["patient_id"], "failed"] + [""] * (len(columns) - 2))
             continue
         lines.append([fmt.format(row[key]) if _finite(row[key]) or isinstance(row[key], str) else "-" for _, key, fmt in columns])
+    lines = [[printable(cell) for cell in line] for line in lines]  # a patient id: one line, aligned
     widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
     for line in lines:
         print("  ".join(cell.rjust(width) for cell, width in zip(line, widths)))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._folders import folder_problem, list_folder
+from .._text import printable
 from ._arguments import file_identity, repeated_input
 from ._output_names import unique_names
 from ._series import SERIES_CSV
@@ -176,7 +177,7 @@ def hidden_note(hidden: list[str]) -> str:
     """Words on the hidden entries left out (a few named), for the summary; ``""`` when none."""
     if not hidden:
         return ""
-    listed = ", ".join(hidden[:_LISTED_HIDDEN]) + (", ..." if len(hidden) > _LISTED_HIDDEN else "")
+    listed = ", ".join(printable(name) for name in hidden[:_LISTED_HIDDEN]) + (", ..." if len(hidden) > _LISTED_HIDDEN else "")
     entries = "entry" if len(hidden) == 1 else "entries"
     return f"{len(hidden)} hidden {entries} (name starting with '.') left out: {listed}"
 

@@ -79,7 +79,7 @@ def load_sources(roots: list[str], *, require: str | None = None, groups: re.Pat
     if len(loaded) == 1:
         return loaded[roots[0]], os.fspath(roots[0])
     data = concat_datasets(loaded)
-    logging.getLogger("skcardio.datasets").info("%s", data.summary)
+    logging.getLogger("skcardio.datasets").info(data.summary)  # the message: its lines are kept (names escaped)
     return data, ", ".join(os.fspath(r) for r in roots)
 
 

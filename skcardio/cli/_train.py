@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from .._text import printable
 from ._arguments import add_device_argument, add_threads_argument, seed
 from ._output import check_outside_inputs, out_file
 from ._problems import report_problems, skipped_files
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         model = make_unet(args, random_state=args.seed, verbose=0 if args.quiet else 1)
     except OptionError as exc:
-        print(f"skcardio train: error: {exc}", file=sys.stderr)
+        print(f"skcardio train: error: {printable(exc)}", file=sys.stderr)
         return 2
     check_outside_inputs(args.out, source_paths(args.roots))  # a model written over an input image: exit 2
     data, source = load_sources(args.roots, groups=args.groups)
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         model._check_split(len(data.y), data.groups)  # needs the number of patients
     except ValueError as exc:
-        print(f"skcardio train: error: {exc}", file=sys.stderr)
+        print(f"skcardio train: error: {printable(exc)}", file=sys.stderr)
         return 2
     logger.info("training on %d slices of %d patients from %s", len(data.y), patients, source)
     start = time.perf_counter()
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         model.save(tmp)
     print(
         f"trained {len(model.net_.history)} epoch(s) on {len(data.y)} slices of {patients} "
-        f"patient(s) in {elapsed:.0f} s (kept epoch {model.best_epoch_}); wrote {args.out}"
+        f"patient(s) in {elapsed:.0f} s (kept epoch {model.best_epoch_}); wrote {printable(args.out)}"
     )
     problems = skipped_files(data.skipped)
     report_problems("skipped", problems)

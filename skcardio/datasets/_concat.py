@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._text import printable
 from ..exceptions import DatasetError, SkcardioWarning
 
 __all__ = ["concat_datasets"]
@@ -177,7 +178,7 @@ def _summary(named: dict[str, Bunch], bunch: Bunch) -> str:
     lines = []
     for name, part in named.items():
         first, *rest = part.summary.splitlines()
-        lines.append(f"{name}: {first}")
+        lines.append(f"{printable(name)}: {first}")
         lines += [f"  {line}" for line in rest]
     shapes = sorted({b.images.shape[1:] for b in named.values()})
     padded = f"; padded from {', '.join(f'{h}x{w}' for h, w in shapes)}" if len(shapes) > 1 else ""

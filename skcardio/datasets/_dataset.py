@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._optional import import_optional
+from .._text import printable
 from ..exceptions import DatasetError, DicomReadError, SkcardioError
 from ..io import contour_to_mask, read_contour
 from ..io._parallel import read_dicoms_or_errors
@@ -310,14 +311,15 @@ def _summary(bunch: Bunch, n_linked: int) -> str:
         f"{int(bunch.has_region.sum())} with an o-contour",
         f"{len(bunch.skipped)} item(s) skipped" + (":" if bunch.skipped else ""),
     ]
-    lines += [f"  {count:4d} x {reason}" for reason, count in reasons.most_common()]
+    # Text to print: a reason's control characters escaped (it may quote a name), its lines kept.
+    lines += [f"  {count:4d} x {printable(reason)}" for reason, count in reasons.most_common()]
     return "\n".join(lines)
 
 
 def _reason_counts(skipped) -> str:
     """'3 x unreadable DICOM, 1 x no o-contour for this slice': why items were skipped."""
     reasons = Counter(reason_kind(s.reason) for s in skipped)
-    return ", ".join(f"{count} x {reason}" for reason, count in reasons.most_common()) or "none"
+    return ", ".join(f"{count} x {printable(reason)}" for reason, count in reasons.most_common()) or "none"
 
 
 def reason_kind(reason: str) -> str:
@@ -354,7 +356,9 @@ def _log(bunch: Bunch) -> None:
     for kind, count in logged.items():
         if count > _LOGGED_PER_REASON:
             logger.warning("... and %d more skipped: %s (listed in the result's skipped)", count - _LOGGED_PER_REASON, kind)
-    logger.info("%s", bunch.summary)
+    # The summary is the message, not a "%s" value: the command line escapes the values of a log
+    # line, newlines included, and keeps the lines of its message (the summary's are escaped already).
+    logger.info(bunch.summary)
 
 
 def _expected(reason: str) -> bool:

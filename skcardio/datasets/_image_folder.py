@@ -15,6 +15,7 @@ from sklearn.utils import Bunch
 
 from .._folders import folder_problem, list_folder
 from .._optional import import_optional
+from .._text import printable
 from ..exceptions import DatasetError
 from ..io import get_limits
 from ..io._limits import read_regular
@@ -582,10 +583,10 @@ def _bunch(read: list, target: str, skipped: list[Skipped], images_dir) -> Bunch
 
 
 def _summary(bunch: Bunch, images_dir) -> str:
-    pathologies = Counter(p or "unknown" for p in dict(zip(bunch.groups, bunch.frame.pathology)).values())
+    pathologies = Counter(printable(p) or "unknown" for p in dict(zip(bunch.groups, bunch.frame.pathology)).values())
     lines = [
         f"{len(set(bunch.groups))} patient(s) ({', '.join(f'{n} {p}' for p, n in sorted(pathologies.items()))}), "
-        f"{len(bunch.frame)} labelled image(s) ({bunch.target}) from {os.fspath(images_dir)}; "
+        f"{len(bunch.frame)} labelled image(s) ({bunch.target}) from {printable(images_dir)}; "
         "pixel spacing unknown (NaN): no distances in mm",
         f"{len(bunch.skipped)} item(s) skipped" + (f": {_reason_counts(bunch.skipped)}" if bunch.skipped else ""),
     ]

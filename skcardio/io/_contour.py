@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import math
 import os
 import re
@@ -47,7 +48,7 @@ def read_contour(path: PathLike) -> np.ndarray:
     ------
     ContourReadError
         If the file is missing, not a regular file (a pipe, a device), not
-        UTF-8 or empty (the message says which lines are blank), a line does
+        UTF-8 (the message gives the line and the byte's position) or empty (the message says which lines are blank), a line does
         not hold exactly two finite numbers (the message gives the line
         number and quotes the line with :func:`repr`, cut to 80 characters,
         so stray ``\\r``, ``\\f`` or NUL characters show), or there are
@@ -68,11 +69,18 @@ def read_contour(path: PathLike) -> np.ndarray:
     path = os.fspath(path)
     # Bytes, not read_text(): universal newlines would also end a line at a lone "\r".
     data = read_regular(path, ContourReadError, "contour", "max_text_bytes")
+    # A byte-order mark written by some editors is not data.
+    bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
     try:
-        # utf-8-sig: a byte-order mark written by some editors is not data.
-        text = data.decode("utf-8-sig")
+        text = data[len(bom):].decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ContourReadError(f"{path}: cannot read contour file ({exc})") from exc
+        # As link.csv's: the line, and the byte's position in the file (the BOM counted).
+        position = len(bom) + exc.start
+        line = data.count(b"\n", 0, position) + 1
+        raise ContourReadError(
+            f"{path}, line {line}: is not UTF-8 text: byte 0x{data[position]:02x} at position {position} "
+            f"({exc.reason}); expected a UTF-8 text file of 'x y' points"
+        ) from exc
     # Split on "\n" only: str.splitlines() also breaks at \x0b, \x0c and
     # \x1c-\x1e, which would shift the line numbers in error messages.
     lines = (line.removesuffix("\r") for line in text.split("\n"))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import struct
 import sys
 import warnings
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -502,12 +504,32 @@ def _dcmread(path: str, data: bytes) -> pydicom.Dataset:
         raise DicomReadError(f"{path}: not a DICOM file ({exc})") from exc
     except _PARSE_ERRORS as exc:
         raise _corrupt(path, exc) from exc
-    with warnings.catch_warnings():
-        # Non-conformant UIDs (a component with a leading zero, common in
-        # anonymised data) still identify a series: no warning per file.
-        warnings.filterwarnings("ignore", message="Invalid value for VR UI", category=UserWarning)
+    with _quiet_invalid_uids():
         _convert_values(ds, path)
     return ds
+
+
+_INVALID_UID = "Invalid value for VR UI"
+
+
+class _DropInvalidUids(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_INVALID_UID)
+
+
+@contextmanager
+def _quiet_invalid_uids():
+    """Non-conformant UIDs (a component with a leading zero, common in anonymised
+    data) still identify a series: no remark per file. pydicom both warns and logs
+    each one (``warn_and_log``): the warning is ignored, the log record dropped."""
+    logger, drop = logging.getLogger("pydicom"), _DropInvalidUids()  # one per call: threads add and remove their own
+    logger.addFilter(drop)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_INVALID_UID, category=UserWarning)
+            yield
+    finally:
+        logger.removeFilter(drop)
 
 
 def _convert_values(ds: pydicom.Dataset, path: str) -> None:

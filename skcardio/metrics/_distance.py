@@ -47,9 +47,11 @@ _SAMPLING_PX = 0.1
 # Row and column spacing may differ by this (relative) for definition="miccai2009".
 _SQUARE_RTOL = 1e-3
 
-# Vertices processed at once when intersecting normals with the expert
-# contour: bounds the (points x segments) work arrays for speckled masks.
-_CHUNK = 1024
+# (Vertex, expert segment) pairs processed at once when intersecting normals
+# with the expert contour: bounds the work arrays (about 2 MB each) whatever
+# the lengths of the contours (a fixed 1024 vertices against a 100,000-point
+# expert contour held 7.6 GB).
+_CHUNK_PAIRS = 2**17
 
 # Slack on the segment parameter s (a fraction of the segment's length) when
 # testing whether a normal meets a segment. On pixel outlines normals often
@@ -100,9 +102,10 @@ def _perpendicular_distances(auto: list[np.ndarray], expert: list[np.ndarray]) -
     segments = np.concatenate([np.roll(c, -1, axis=0) for c in expert]) - starts
     squared_lengths = np.einsum("ij,ij->i", segments, segments)
     distances = np.empty(len(points))
-    for begin in range(0, len(points), _CHUNK):
-        p = points[begin : begin + _CHUNK, np.newaxis]
-        n = normals[begin : begin + _CHUNK, np.newaxis]
+    chunk = max(1, _CHUNK_PAIRS // max(len(starts), 1))
+    for begin in range(0, len(points), chunk):
+        p = points[begin : begin + chunk, np.newaxis]
+        n = normals[begin : begin + chunk, np.newaxis]
         to_start = starts[np.newaxis] - p
         # Solve p + t n = a + s d for every (vertex, segment) pair.
         denominator = _cross(n, segments[np.newaxis])
@@ -119,7 +122,7 @@ def _perpendicular_distances(auto: list[np.ndarray], expert: list[np.ndarray]) -
         # the intersection (0 for a vertex on it), not a miss.
         on_line = parallel & (np.abs(_cross(to_start, n)) <= 1e-9 * (1.0 + np.linalg.norm(to_start, axis=2)))
         along_normal = np.where(hits, np.abs(t), np.where(on_line, to_segment, np.inf)).min(axis=1)
-        distances[begin : begin + _CHUNK] = np.where(
+        distances[begin : begin + chunk] = np.where(
             np.isfinite(along_normal), along_normal, to_segment.min(axis=1)
         )
     return distances

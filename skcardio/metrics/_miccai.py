@@ -93,28 +93,40 @@ def _round_half_away_array(values: np.ndarray) -> np.ndarray:
     return np.sign(values) * np.floor(np.abs(values) + 0.5)
 
 
-def _edge_steps(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Horizontal unit steps ``(x, y)`` of one edge traced on the integer subpixel grid.
+#: Subpixel points traced at once by :func:`_toggles` (a longer edge is traced alone).
+TRACE_POINTS = 2**18
 
-    The edge is traced one unit at a time along its longer axis, from its
-    left (or, if steeper than 45 degrees, its lower) end, the other
-    coordinate rounded (halves away from zero). Each change of x between
-    consecutive points is a horizontal step, recorded at the smaller x and
-    the smaller y of the two points (so the direction of travel does not
-    matter).
+
+def _edge_steps(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal unit steps ``(x, y)`` of edges traced on the integer subpixel grid.
+
+    Each edge (row of ``start`` to the same row of ``stop``) is traced one
+    unit at a time along its longer axis, from its left (or, if steeper than
+    45 degrees, its lower) end, the other coordinate rounded (halves away
+    from zero). Each change of x between consecutive points of an edge is a
+    horizontal step, recorded at the smaller x and the smaller y of the two
+    points (so the direction of travel does not matter). Steps come edge by
+    edge, in order. Memory: one value per traced point of all the edges.
     """
-    (x1, y1), (x2, y2) = start, stop
-    if abs(x2 - x1) >= abs(y2 - y1):
-        if x1 > x2:
-            (x1, y1), (x2, y2) = (x2, y2), (x1, y1)
-        x = np.arange(x1, x2 + 1, dtype=np.float64)
-        y = _round_half_away_array(y1 + (y2 - y1) / (x2 - x1) * (x - x1)) if x2 != x1 else np.array([y1])
-    else:
-        if y1 > y2:
-            (x1, y1), (x2, y2) = (x2, y2), (x1, y1)
-        y = np.arange(y1, y2 + 1, dtype=np.float64)
-        x = _round_half_away_array(x1 + (x2 - x1) / (y2 - y1) * (y - y1))
-    moves = np.flatnonzero(np.diff(x) != 0)
+    x1, y1, x2, y2 = start[:, 0], start[:, 1], stop[:, 0], stop[:, 1]
+    wide = np.abs(x2 - x1) >= np.abs(y2 - y1)
+    flip = np.where(wide, x1 > x2, y1 > y2)
+    x1, x2 = np.where(flip, x2, x1), np.where(flip, x1, x2)
+    y1, y2 = np.where(flip, y2, y1), np.where(flip, y1, y2)
+    # The traced coordinate runs from `first` to `last`; the other is fitted.
+    first, last = np.where(wide, x1, y1), np.where(wide, x2, y2)
+    base, other_last = np.where(wide, y1, x1), np.where(wide, y2, x2)
+    counts = (last - first).astype(np.int64) + 1
+    edge = np.repeat(np.arange(len(counts)), counts)
+    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    traced = first[edge] + offset
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # A point edge (one traced point, 0 / 0 here) has no step.
+        slope = (other_last - base) / (last - first)
+    fitted = _round_half_away_array(base[edge] + slope[edge] * (traced - first[edge]))
+    x = np.where(wide[edge], traced, fitted)
+    y = np.where(wide[edge], fitted, traced)
+    moves = np.flatnonzero((edge[1:] == edge[:-1]) & (x[1:] != x[:-1]))
     return np.minimum(x[moves], x[moves + 1]), np.minimum(y[moves], y[moves + 1])
 
 
@@ -122,20 +134,30 @@ def _toggles(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(column, row)`` of each pixel where the polygon's subpixel path toggles inside and outside.
 
     Walking down a column, every pixel from a toggle's row on changes side
-    (even-odd rule); :func:`_column_runs` turns these into runs.
+    (even-odd rule); :func:`_column_runs` turns these into runs. The edges
+    are traced in batches of about :data:`TRACE_POINTS` subpixel points.
     """
     scale = SUBPIXELS
     grid = _round_half_away_array(scale * (points - 0.5) + 1.0)
-    ring = np.vstack([grid, grid[:1]])
-    steps = [_edge_steps(a, b) for a, b in zip(ring[:-1], ring[1:])]
-    xe = np.concatenate([x for x, _ in steps]).astype(np.int64)
-    ye = np.concatenate([y for _, y in steps]).astype(np.int64)
-    # Only steps across a pixel's centre subpixel column count; a step at
-    # subpixel row ye toggles every pixel row whose centre subpixel lies below it.
-    centre = (xe + (scale - 1) // 2) % scale == 0
-    cols = (xe[centre] + (scale - 1) // 2) // scale
-    rows = -((-(ye[centre] + (scale - 1) // 2)) // scale)
-    return cols, rows
+    starts, stops = grid, np.roll(grid, -1, axis=0)
+    traced = np.abs(stops - starts).max(axis=1) + 1
+    ends = np.cumsum(traced)
+    cols, rows = [], []
+    begin = 0
+    while begin < len(grid):
+        done = ends[begin - 1] if begin else 0.0
+        end = max(int(np.searchsorted(ends, done + TRACE_POINTS, side="right")), begin + 1)
+        xe, ye = _edge_steps(starts[begin:end], stops[begin:end])
+        xe, ye = xe.astype(np.int64), ye.astype(np.int64)
+        # Only steps across a pixel's centre subpixel column count; a step at
+        # subpixel row ye toggles every pixel row whose centre subpixel lies below it.
+        centre = (xe + (scale - 1) // 2) % scale == 0
+        cols.append((xe[centre] + (scale - 1) // 2) // scale)
+        rows.append(-((-(ye[centre] + (scale - 1) // 2)) // scale))
+        begin = end
+    if not cols:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(cols), np.concatenate(rows)
 
 
 def _column_runs(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -267,42 +289,106 @@ def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> tuple[np.ndarray, 
         line, NaN for a dropped vertex.
     counted : ndarray of shape (n',), bool
         The vertices the APD averages: not dropped and not 0 (rule 8).
+
+    Notes
+    -----
+    Each vertex is compared with every expert point, in blocks of vertices
+    of at most :data:`CHUNK_PAIRS` (vertex, point) pairs (one vertex at a
+    time when the expert contour alone has more points): memory follows the
+    contours' lengths, not their product (800 vertices against 100,000
+    expert points held 4 GB at once). Each vertex's result does not depend
+    on the block it is in.
     """
     auto = _drop_closing_point(np.asarray(auto, dtype=np.float64))
     expert = _drop_closing_point(np.asarray(expert, dtype=np.float64))
     expert_centre = polygon_centroid(expert)
     rounded = (_round_half_away(expert_centre[0]), _round_half_away(expert_centre[1]))
     auto_centre = expert_centre if _covers(auto, *rounded) else polygon_centroid(auto)
-    in_sector = _sectors(_angles(auto, auto_centre), _angles(expert, expert_centre))
+    auto_deg, expert_deg = _angles(auto, auto_centre), _angles(expert, expert_centre)
 
     index = np.arange(len(auto))
     prev, cur, nxt = _neighbours(auto, index)
     same = (prev == cur).all(1) & (nxt == cur).all(1)
     slope = _fitted_slopes(prev, cur, nxt)
-    xc, yc = cur[:, :1], cur[:, 1:]
-    ex, ey = expert[None, :, 0], expert[None, :, 1]
 
-    # Normal line A x + B y + C = 0 and the expert points' distances to it.
+    # Normal line A x + B y + C = 0 through each vertex.
     vertical = np.abs(slope) < 0.01 * (1.0 - _TIE)
     horizontal = ~vertical & (np.abs(slope) > 100 * (1.0 + _TIE))
     with np.errstate(divide="ignore", invalid="ignore"):
         a_n = np.where(vertical, 1.0, np.where(horizontal, 0.0, -1.0 / slope))
     b_n = np.where(vertical, 0.0, np.where(horizontal, 1.0, -1.0))
     c_n = np.where(vertical, -cur[:, 0], np.where(horizontal, -cur[:, 1], cur[:, 1] - a_n * cur[:, 0]))
+    normals = np.column_stack([a_n, b_n, c_n])
+    first = _first_occurrences(expert)
+
+    distance = np.empty(len(auto))
+    valid = np.empty(len(auto), dtype=bool)
+    rows = max(1, CHUNK_PAIRS // max(len(expert), 1))
+    for begin in range(0, len(auto), rows):
+        block = slice(begin, begin + rows)
+        distance[block], valid[block] = _block_distances(
+            cur[block], normals[block], auto_deg[block], expert, expert_deg, first
+        )
+    # Rule 8: zeros (and their round-off) do not count.
+    distance = np.where(distance <= _ZERO_PX, 0.0, distance)
+    distances = np.where(same, 0.0, np.where(valid, distance, np.nan))
+    return distances, valid & (distances > 0)
+
+
+#: At most this many (vertex, expert point) pairs are held at once by
+#: :func:`miccai_distances` (about 1 MB per float64 work array; typical slices,
+#: a few hundred points each, take one block).
+CHUNK_PAIRS = 2**17
+
+
+def _first_occurrences(expert: np.ndarray) -> np.ndarray:
+    """For each expert point, the index of the first point with the same coordinates (rule 5).
+
+    Equal as ``==`` compares (``-0.0 == 0.0``); a point with a NaN coordinate
+    equals none, and maps to 0 (as ``argmax`` of no match).
+    """
+    m = len(expert)
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    # Stable: among equal points, contour order, so each group starts at its first occurrence.
+    order = np.lexsort((expert[:, 1], expert[:, 0]))
+    ordered = expert[order]
+    starts = np.r_[True, (ordered[1:] != ordered[:-1]).any(axis=1)]
+    first = np.empty(m, dtype=np.int64)
+    first[order] = order[np.flatnonzero(starts)][np.cumsum(starts) - 1]
+    first[np.isnan(expert).any(axis=1)] = 0
+    return first
+
+
+def _block_distances(
+    cur: np.ndarray, normals: np.ndarray, auto_deg: np.ndarray, expert: np.ndarray, expert_deg: np.ndarray,
+    first: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rules 3 and 5-7 for a block of vertices: the distance to the crossing, and whether it is kept."""
+    in_sector = _sectors(auto_deg, expert_deg)
+    xc, yc = cur[:, :1], cur[:, 1:]
+    ex, ey = expert[None, :, 0], expert[None, :, 1]
+    a_n, b_n, c_n = normals.T
+
+    # The expert points' distances to the normal. For a vertical (A, B = 1, 0)
+    # or horizontal (0, 1) normal this is |x - xc| or |y - yc|, bit for bit.
     with np.errstate(invalid="ignore"):
-        general = np.abs(a_n[:, None] * ex + b_n[:, None] * ey + c_n[:, None]) / np.sqrt(a_n**2 + b_n**2)[:, None]
-    to_normal = np.where(vertical[:, None], np.abs(ex - xc), np.where(horizontal[:, None], np.abs(ey - yc), general))
-    to_normal = np.where(in_sector, to_normal, np.inf)
+        to_normal = np.abs(a_n[:, None] * ex + b_n[:, None] * ey + c_n[:, None])
+        to_normal /= np.sqrt(a_n**2 + b_n**2)[:, None]
+    to_normal[~in_sector] = np.inf
 
     # Rule 5: the chosen expert point; of equals, the first (MATLAB's min).
     nearest = _first_minimum(to_normal)
     close = to_normal <= NEAR_NORMAL_PX + _TIE
-    to_vertex = np.hypot(ex - xc, ey - yc)
-    nearest_close = _first_minimum(np.where(close, to_vertex, np.inf))
-    chosen = np.where(close.sum(1) >= 2, nearest_close, nearest)
+    contested = close.sum(1) >= 2
+    chosen = nearest
+    if contested.any():
+        to_vertex = np.hypot(ex - xc[contested], ey - yc[contested])
+        to_vertex[~close[contested]] = np.inf
+        chosen = nearest.copy()
+        chosen[contested] = _first_minimum(to_vertex)
     # First occurrence of the chosen point's coordinates in the expert contour.
-    equal = (expert[None, :, :] == expert[chosen][:, None, :]).all(2)
-    chosen = np.argmax(equal, axis=1)
+    chosen = first[chosen]
 
     # Rule 6: the expert line through the chosen point.
     r_prev, r_cur, r_next = _neighbours(expert, chosen)
@@ -315,13 +401,10 @@ def miccai_distances(auto: np.ndarray, expert: np.ndarray) -> tuple[np.ndarray, 
 
     # Rule 7: crossing of the two lines, kept if near a sector point.
     cross_x, cross_y = _solve_2x2(a_n, b_n, -c_n, a_r, b_r, -c_r)
-    to_sector = np.where(in_sector, np.hypot(ex - cross_x[:, None], ey - cross_y[:, None]), np.inf)
+    to_sector = np.hypot(ex - cross_x[:, None], ey - cross_y[:, None])
+    to_sector[~in_sector] = np.inf
     valid = (to_sector.min(axis=1) < MAX_CROSSING_PX - _TIE) & in_sector.any(1)
-    distance = np.hypot(cur[:, 0] - cross_x, cur[:, 1] - cross_y)
-    # Rule 8: zeros (and their round-off) do not count.
-    distance = np.where(distance <= _ZERO_PX, 0.0, distance)
-    distances = np.where(same, 0.0, np.where(valid, distance, np.nan))
-    return distances, valid & (distances > 0)
+    return np.hypot(cur[:, 0] - cross_x, cur[:, 1] - cross_y), valid
 
 
 def _first_minimum(values: np.ndarray) -> np.ndarray:

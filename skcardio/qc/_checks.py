@@ -11,7 +11,7 @@ import numpy as np
 
 from .._files import replacing
 from .._numbers import is_number
-from .._text import READABLE
+from .._text import READABLE, printable
 from ..datasets import Skipped, scan_layout
 from ..exceptions import SkcardioError
 from ..io import contour_to_mask, read_contour, read_dicom
@@ -148,7 +148,7 @@ class QCReport:
             f"{len(self.slices)} contoured slice(s) checked, {int(self.flagged.sum())} flagged; "
             f"{len(self.skipped)} dataset item(s) skipped, not checked"
         ]
-        lines += [f"  {count:4d} x {flag}" for flag, count in sorted(self.flag_counts().items())]
+        lines += [f"  {count:4d} x {printable(flag)}" for flag, count in sorted(self.flag_counts().items())]
         return "\n".join(lines)
 
     def format_table(self, *, only_flagged: bool = False) -> str:
@@ -162,7 +162,9 @@ class QCReport:
         Returns
         -------
         str
-            A header line, a rule, then one line per slice.
+            A header line, a rule, then one line per slice. Control characters
+            of an id (ESC, a newline) are shown escaped (``\\x1b``, ``\\n``), so
+            a line is one slice; :meth:`to_csv` writes the true values.
         """
         header = f"{'patient_id':<12} {'inst':>5} {'i':>2} {'o':>2} {'i_area':>8} {'o_area':>8} {'i_out_o':>8}  flags"
         lines = [header, "-" * len(header)]
@@ -170,9 +172,9 @@ class QCReport:
             if only_flagged and s.ok:
                 continue
             lines.append(
-                f"{s.patient_id:<12} {s.instance:>5} {'y' if s.has_icontour else '-':>2} "
+                f"{printable(s.patient_id):<12} {s.instance:>5} {'y' if s.has_icontour else '-':>2} "
                 f"{'y' if s.has_ocontour else '-':>2} {s.i_area_px:>8.1f} {s.o_area_px:>8.1f} "
-                f"{s.i_outside_o_fraction:>8.3f}  {'; '.join(s.flags) or 'ok'}"
+                f"{s.i_outside_o_fraction:>8.3f}  {printable('; '.join(s.flags)) or 'ok'}"
             )
         return "\n".join(lines)
 
@@ -191,7 +193,8 @@ class QCReport:
         Returns
         -------
         str
-            Patient, path and reason of each item; ``""`` if none.
+            Patient, path and reason of each item, their control characters
+            escaped as in :meth:`format_table`; ``""`` if none.
         """
         if not self.skipped:
             return ""
@@ -204,9 +207,9 @@ class QCReport:
             kind = reason_kind(item.reason)
             counts[kind] += 1
             if max_per_reason is None or counts[kind] <= max_per_reason:
-                lines.append(f"{item.patient_id or '-':<12} {item.path}: {item.reason}")
+                lines.append(f"{printable(item.patient_id) or '-':<12} {printable(item.path)}: {printable(item.reason)}")
         lines += [
-            f"{'-':<12} ... and {count - max_per_reason} more: {kind}"
+            f"{'-':<12} ... and {count - max_per_reason} more: {printable(kind)}"
             for kind, count in counts.items()
             if max_per_reason is not None and count > max_per_reason
         ]

@@ -7,13 +7,20 @@ to a strict standard output (a UTF-8 locale's, pytest's capture), raised
 ``UnicodeEncodeError`` and lost the run's outputs. An output that could not
 be written is named where it would be in ``--out``, not in the temporary
 staging folder, gone by the time the message is read.
+
+Control characters in ids, names and the messages quoting them (ESC, which
+starts a terminal's colour and cursor sequences, ``\\r``, a newline, the C1
+CSI ``\\x9b``) are printed escaped, never acted on by the terminal; the CSV
+files keep the true values.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
+import re
 import shutil
 import sys
 
@@ -218,3 +225,85 @@ def test_report_names_a_series_file_in_out(tmp_path, make_dicom, monkeypatch, ca
     assert ".skcardio-report-" not in err
     series_errors = json.loads((out / "report.json").read_text(encoding="utf-8"))["patients"][0]["series_errors"]
     assert f"{out}/a/series5_phase00_seg.dcm: highdicom" in series_errors[0]
+
+
+#: Control characters a terminal acts on: every C0 control but the newline, DEL, every C1 control.
+_RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+#: A patient folder and id, and a file name, that recolour the terminal, return to the start of the
+#: line (to overwrite it), start a line of their own, and clear the screen (CSI as one C1 character).
+HOSTILE = "P\x1b[31m\r\n\x9b2J"
+HOSTILE_SHOWN = "P\\x1b[31m\\r\\n\\x9b2J"
+
+
+def _names_ok():
+    if sys.platform == "win32":
+        pytest.skip("such names are refused by Windows")
+
+
+def test_qc_prints_control_characters_of_ids_and_names_escaped(tmp_path, capsys):
+    _names_ok()
+    root = tmp_path / "sample"
+    shutil.copytree(get_sample_path(), root)
+    (root / "dicoms" / "SCD0000101").rename(root / "dicoms" / HOSTILE)
+    with open(root / "link.csv", "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([
+            ["patient_id", "original_id"], [HOSTILE, "SC-HF-I-1"], ["SCD0000201", "SC-HF-I-2"],
+            ["SCD0000301", "SC-HF-I-4"], ["X\x1b[31mRED\x1b[0m", "Y\x9b"],
+        ])
+    (root / "dicoms" / "\x1b[2J\r").mkdir()
+    assert main(["qc", str(root), "--csv", str(tmp_path / "qc.csv")]) == 0
+    captured = capsys.readouterr()
+    printed = captured.out + captured.err
+    assert not _RAW_CONTROL.search(printed), printed
+    lines = captured.out.splitlines()
+    # Every slice of the patient on one line of the table, its id shown escaped.
+    assert sum(line.startswith(f"{HOSTILE_SHOWN} ") for line in lines) == 5
+    assert "X\\x1b[31mRED\\x1b[0m " + f"{root}/contourfiles/Y\\x9b: linked folder does not exist" in lines
+    assert f"-            {root}/dicoms/\\x1b[2J\\r: not listed in link.csv" in lines
+    assert "X\\x1b[31mRED\\x1b[0m " + f"{root}/dicoms/X\\x1b[31mRED\\x1b[0m: linked folder does not exist" in lines
+    # The CSV keeps the true id.
+    assert sum(row["patient_id"] == HOSTILE for row in read_csv(tmp_path / "qc.csv")) == 5
+
+
+def test_predict_prints_control_characters_of_file_names_escaped(tmp_path, make_dicom, monkeypatch, capsys):
+    import warnings
+
+    from skcardio.exceptions import SkcardioWarning
+
+    _names_ok()
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, **kw: _Pools()))
+    (tmp_path / "in").mkdir()
+    _disc(make_dicom, tmp_path / "in" / f"{HOSTILE}.dcm")
+    _disc(make_dicom, tmp_path / "in" / "dark\x1b[8m.dcm")
+    (tmp_path / "in" / "junk\x1b[1A\x1b[2K.dcm").write_bytes(b"not a DICOM file")  # would erase the line above
+    make_dicom(tmp_path / "in" / "empty\r.dcm", np.full((40, 40), 100, np.int16))  # no blood pool: a warning
+
+    def warn_too(*args, **kwargs):  # a warning quoting a name, as skcardio's about a file's values
+        warnings.warn(f"{tmp_path}/in/{HOSTILE}.dcm: odd value", SkcardioWarning, stacklevel=2)
+        return original(*args, **kwargs)
+
+    import skcardio.cli._predict as predict
+
+    original = predict._read
+    monkeypatch.setattr(predict, "_read", warn_too)
+    # Log lines as outside pytest (which installs its own handler): the command's own handler prints them.
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    monkeypatch.setattr(warnings, "showwarning", lambda message, category, filename, lineno, file=None, line=None:
+                        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line)))
+    level = logging.getLogger("skcardio").level
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            assert main(["predict", str(tmp_path / "in"), "--model", "m.pt", "--out", str(tmp_path / "out"),
+                         "--no-progress"]) == 1
+    finally:
+        logging.getLogger("skcardio").setLevel(level)  # setLevel: it also clears the loggers' caches
+    captured = capsys.readouterr()
+    assert not _RAW_CONTROL.search(captured.out + captured.err), captured.err
+    err = captured.err.splitlines()
+    assert f"skcardio predict: warning: {tmp_path}/in/{HOSTILE_SHOWN}.dcm: odd value" in err
+    assert any(line.startswith(f"  {tmp_path}/in/junk\\x1b[1A\\x1b[2K.dcm: not a DICOM file") for line in err)
+    assert f"skcardio predict: warning: {tmp_path}/in/empty\\r.dcm: no blood pool found, no contour written" in err
+    # predictions.csv keeps the true names.
+    paths = [row["dicom_path"] for row in read_csv(tmp_path / "out" / "predictions.csv")]
+    assert f"{tmp_path}/in/{HOSTILE}.dcm" in paths and f"{tmp_path}/in/dark\x1b[8m.dcm" in paths

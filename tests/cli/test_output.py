@@ -337,21 +337,104 @@ def test_log_lines_read_like_the_commands_warnings(monkeypatch, capsys):
         return 0
 
     monkeypatch.setattr(_qc, "run", log)
-    root = logging.getLogger()
+    root, skcardio = logging.getLogger(), logging.getLogger("skcardio")
     monkeypatch.setattr(root, "handlers", [])  # outside pytest, which installs its own
-    level = root.level
+    levels = root.level, skcardio.level
     try:
         root.setLevel(logging.WARNING)
         assert main(["qc"]) == 0
         assert len(root.handlers) == 1
         assert capsys.readouterr().err == "skcardio qc: 3 slices read\nskcardio qc: warning: a.dcm: unreadable\n"
         # Set up once, as logging.basicConfig; the next command names itself.
-        root.setLevel(logging.DEBUG)
-        assert main(["qc"]) == 0 and len(root.handlers) == 1
+        assert main(["-v", "qc"]) == 0 and len(root.handlers) == 1
         assert capsys.readouterr().err.splitlines()[-1] == "skcardio qc: debug: skcardio.cli.qc: detail"
         logging.getLogger("skcardio.cli.qc").warning("after")  # between commands
         assert capsys.readouterr().err == "skcardio: warning: after\n"
         logging.getLogger("pydicom").warning("odd tag")  # another library's line names it
         assert capsys.readouterr().err == "skcardio: warning: pydicom: odd tag\n"
     finally:
-        root.setLevel(level)  # setLevel, not an attribute: it also clears the loggers' caches
+        # setLevel, not an attribute: it also clears the loggers' caches
+        root.setLevel(levels[0])
+        skcardio.setLevel(levels[1])
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_other_libraries_info_lines_stay_hidden(monkeypatch, capsys, verbose):
+    """Only skcardio's logger is set to INFO (DEBUG with -v): the root logger's level is left alone,
+    so torch's "FakeTensor cache stats" (INFO, at exit, after a SIGTERM during train) and other
+    libraries' INFO and DEBUG lines do not show, even under a root level set lower elsewhere;
+    their warnings do."""
+    import logging
+
+    from skcardio.cli import _qc, main
+
+    def log(args):
+        logging.getLogger("torch._subclasses.fake_tensor").info("FakeTensor cache stats:")
+        logging.getLogger("matplotlib").debug("findfont")
+        logging.getLogger("skcardio.cli.qc").info("3 slices read")
+        logging.getLogger("skcardio.cli.qc").debug("detail")
+        logging.getLogger("pydicom").warning("odd tag")
+        return 0
+
+    monkeypatch.setattr(_qc, "run", log)
+    root, skcardio = logging.getLogger(), logging.getLogger("skcardio")
+    monkeypatch.setattr(root, "handlers", [])  # outside pytest, which installs its own
+    levels = root.level, skcardio.level
+    try:
+        root.setLevel(logging.WARNING)
+        assert main(["-v", "qc"] if verbose else ["qc"]) == 0
+        assert root.level == logging.WARNING  # not set to INFO by the command
+        expected = ["skcardio qc: 3 slices read"]
+        expected += ["skcardio qc: debug: skcardio.cli.qc: detail"] if verbose else []
+        assert capsys.readouterr().err.splitlines() == expected + ["skcardio qc: warning: pydicom: odd tag"]
+        root.setLevel(logging.DEBUG)  # a caller's root level (the handler is skcardio's)
+        assert main(["-v", "qc"] if verbose else ["qc"]) == 0
+        assert capsys.readouterr().err.splitlines() == expected + ["skcardio qc: warning: pydicom: odd tag"]
+    finally:
+        root.setLevel(levels[0])
+        skcardio.setLevel(levels[1])
+
+
+def test_warnings_log_lines_and_errors_show_control_characters_escaped(monkeypatch, capsys):
+    """What a command prints of a name or value (an id with ESC, a newline, \\r, the C1 CSI) is escaped:
+    a warning, a log line's values and an error stay one line each and cannot recolour or overwrite the
+    terminal; a log message's own lines (a summary) are kept."""
+    import logging
+    import sys
+    import warnings
+
+    from skcardio.cli import _qc, main
+    from skcardio.exceptions import DatasetError, SkcardioWarning
+
+    name = "P\x1b[31m\r\n\x9b2J.dcm"
+    shown = "P\\x1b[31m\\r\\n\\x9b2J.dcm"
+
+    def run(args):
+        warnings.warn(f"{name}: odd value", SkcardioWarning, stacklevel=2)
+        logging.getLogger("skcardio.datasets").warning("skipped %s: %s", name, f"{name}: unreadable")
+        logging.getLogger("skcardio.datasets").info("%d slice(s) in %s", 3, name)
+        logging.getLogger("skcardio.datasets").info("3 patient(s)\n1 item(s) skipped:\n     1 x unreadable DICOM")
+        print(f"a line quoting {name} unescaped")  # missed by a command: ESC, \r and C1 are still escaped
+        raise DatasetError(f"{name}: not a dataset\nsecond line")
+
+    monkeypatch.setattr(_qc, "run", run)
+    monkeypatch.setattr(warnings, "showwarning", lambda message, category, filename, lineno, file=None, line=None:
+                        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line)))
+    root, skcardio = logging.getLogger(), logging.getLogger("skcardio")
+    monkeypatch.setattr(root, "handlers", [])  # outside pytest, which installs its own
+    level = skcardio.level
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            assert main(["qc"]) == 2
+    finally:
+        skcardio.setLevel(level)
+    captured = capsys.readouterr()
+    assert captured.out == "a line quoting P\\x1b[31m\\r\n\\x9b2J.dcm unescaped\n"
+    assert captured.err.splitlines() == [
+        f"skcardio qc: warning: {shown}: odd value",
+        f"skcardio qc: warning: skipped {shown}: {shown}: unreadable",
+        f"skcardio qc: 3 slice(s) in {shown}",
+        "skcardio qc: 3 patient(s)", "1 item(s) skipped:", "     1 x unreadable DICOM",
+        f"skcardio qc: error: {shown}: not a dataset\\nsecond line",
+    ]

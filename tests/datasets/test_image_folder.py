@@ -336,3 +336,21 @@ def test_one_root_holding_images_and_labels(tmp_path):
 
     with pytest.raises(DatasetError, match=re.escape(str(tmp_path / "images"))):
         load_image_folder(tmp_path)  # no images/ under it: named
+
+
+def test_summary_shows_control_characters_of_names_escaped(tmp_path):
+    """The summary is text to print (the command line logs it, its lines kept): the folder's name and a
+    pathology read from file names have their control characters escaped; the frame keeps the true values."""
+    if os.name == "nt":
+        pytest.skip("such names are refused by Windows")
+    root = tmp_path / "im\x1b[2J\ng"
+    for name in ("SC-HF\x1b[8m-2-IM-0001-0001.png", "SC-N-3-IM-0001-0001.png"):
+        (root / "images").mkdir(parents=True, exist_ok=True)
+        (root / "labels").mkdir(exist_ok=True)
+        iio.imwrite(root / "images" / name, _image())
+        iio.imwrite(root / "labels" / name, _label())
+    data = _load(root, groups=r"SC-(?P<patient>.+)-IM")
+    first, second = data.summary.splitlines()
+    assert first.startswith("2 patient(s) (")
+    assert f"from {tmp_path}/im\\x1b[2J\\ng/images; " in first and "\x1b" not in data.summary
+    assert "\x1b" in "".join(data.frame.patient_id)

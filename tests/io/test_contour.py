@@ -179,3 +179,22 @@ def test_written_file_follows_the_umask(tmp_path, mask):
     assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == 0o666 & ~mask
     assert (tmp_path / "out.txt").stat().st_mode == (tmp_path / "plain.txt").stat().st_mode
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt", "plain.txt"]
+
+
+@pytest.mark.parametrize(
+    "data, line, byte, position",
+    [
+        (b"1 1\n5 1\n5 \xff5\n", 3, 0xFF, 10),
+        (b"1 1\r\n5 1\r\n5 5\r\n# caf\xe9\n", 4, 0xE9, 20),  # a latin-1 comment
+        (b"\xef\xbb\xbf1 1\n\x80 1\n5 5\n", 2, 0x80, 7),  # the position counts the byte-order mark
+        (b"\xc3", 1, 0xC3, 0),  # cut in the middle of a character
+    ],
+)
+def test_not_utf8_names_the_line_and_the_byte(tmp_path, data, line, byte, position):
+    path = _write_bytes(tmp_path, data)
+    with pytest.raises(ContourReadError) as info:
+        read_contour(path)
+    assert str(info.value).startswith(
+        f"{path}, line {line}: is not UTF-8 text: byte 0x{byte:02x} at position {position} ("
+    )
+    assert str(info.value).endswith("; expected a UTF-8 text file of 'x y' points")

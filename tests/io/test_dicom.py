@@ -274,3 +274,26 @@ def test_an_image_with_its_sop_class_is_read(tmp_path, make_dicom):
     path = make_dicom(tmp_path / "mr.dcm", np.arange(16, dtype=np.uint16).reshape(4, 4),
                       SOPClassUID="1.2.840.10008.5.1.4.1.1.4", Modality="MR")
     np.testing.assert_array_equal(read_dicom(path).image, np.arange(16).reshape(4, 4))
+
+
+def test_non_conformant_uid_neither_warned_nor_logged(tmp_path, make_dicom, caplog):
+    """A UID component with a leading zero (anonymised data) still identifies a series: pydicom's
+    remark is neither a warning nor a log line (it both warns and logs; the log line went through)."""
+    import logging
+    import warnings
+
+    from skcardio.io._dicom import _read_pydicom
+
+    uid = "2.16.124.113543.6006.99.08975550791105350405"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom's remark on writing it
+        path = make_dicom(tmp_path / "a.dcm", np.zeros((4, 4), np.int16), SeriesInstanceUID=uid)
+    caplog.clear()  # and its log line
+    pydicom_logger = logging.getLogger("pydicom")
+    with caplog.at_level(logging.DEBUG), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert _read_pydicom(str(path), True).series_uid == uid  # the pydicom path, where values are validated
+        pydicom_logger.warning("another remark")  # pydicom's other lines still show
+    assert [r.getMessage() for r in caplog.records if r.name == "pydicom"] == ["another remark"]
+    assert [str(w.message) for w in caught] == []
+    assert pydicom_logger.filters == []  # the filter is removed after the read

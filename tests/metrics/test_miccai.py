@@ -353,3 +353,56 @@ def test_agreement_with_the_challenge_code():
     rest = np.ones(len(rows), bool)
     rest[list(explained)] = False
     assert rest.sum() > 1600 and difference[rest].max() <= 1e-6
+
+
+def _circles(n_auto, n_expert):
+    """An automatic circle of radius 28 inside an expert one of radius 30 (APD 2 px)."""
+    t = np.linspace(0, 2 * np.pi, n_expert, endpoint=False)
+    ta = np.linspace(0, 2 * np.pi, n_auto, endpoint=False)
+    return np.c_[64 + 28 * np.cos(ta), 64 + 28 * np.sin(ta)], np.c_[64 + 30 * np.cos(t), 64 + 30 * np.sin(t)]
+
+
+def test_memory_follows_the_contours_lengths_not_their_product():
+    """Vertices are compared with the expert points in blocks of bounded size.
+
+    Arrays of (vertices x expert points) held 195 MiB here, and 4 GB for 800
+    vertices against a 100,000-point expert contour (max_contour_points).
+    """
+    import tracemalloc
+
+    auto, expert = _circles(200, 20_000)
+    tracemalloc.start()
+    try:
+        distances, counted = miccai_distances(auto, expert)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20  # measured: 5 MiB
+    assert counted.all()
+    np.testing.assert_allclose(distances, 2.0, atol=1e-4)
+
+
+def test_blocks_and_batches_do_not_change_the_result(monkeypatch):
+    """The same distances, bit for bit, whatever the block of vertices and the batch of traced edges."""
+    import skcardio.metrics._miccai as miccai
+
+    rows = _reference()[::8]
+    pairs = [(r["auto"], r["expert"]) for r in rows] + [_circles(50, 3000), _circles(7, 5)]
+    expected = [miccai_distances(auto, expert) for auto, expert in pairs]
+    centroids = [polygon_centroid(expert) for _, expert in pairs]
+    monkeypatch.setattr(miccai, "CHUNK_PAIRS", 97)  # one vertex per block for most pairs, 2-19 for others
+    monkeypatch.setattr(miccai, "TRACE_POINTS", 3)  # about one edge per batch
+    for (auto, expert), (distances, counted), centroid in zip(pairs, expected, centroids):
+        got, got_counted = miccai_distances(auto, expert)
+        np.testing.assert_array_equal(got, distances)
+        np.testing.assert_array_equal(got_counted, counted)
+        np.testing.assert_array_equal(polygon_centroid(expert), centroid)
+
+
+def test_repeated_expert_points_are_taken_at_their_first_occurrence():
+    """Rule 5: the chosen point's first occurrence decides its neighbours (and so the expert line)."""
+    from skcardio.metrics._miccai import _first_occurrences
+
+    points = np.array([[1, 2], [3, 4], [1, 2], [-0.0, 5], [3, 4], [0.0, 5], [np.nan, 1], [1, 2]])
+    np.testing.assert_array_equal(_first_occurrences(points), [0, 1, 0, 3, 1, 3, 0, 0])
+    assert _first_occurrences(np.empty((0, 2))).shape == (0,)
