@@ -35,6 +35,9 @@ GAP_TOLERANCE = 0.1
 LOCALISER_TYPES = frozenset({"LOCALIZER", "LOCALISER", "SCOUT"})
 #: How the reason of a file set aside as unreadable starts (:attr:`SetAside.unreadable`).
 UNREADABLE = "unreadable"
+#: Extensions of DICOM images as scanners and exports name them ("" for none): a file so named that is
+#: not DICOM may be an image cut short or overwritten (unreadable, with a warning).
+IMAGE_SUFFIXES = frozenset({"", ".dcm", ".dicom", ".dic", ".ima"})
 #: How the reason of a file set aside as not DICOM at all (or a DICOMDIR) starts.
 NOT_AN_IMAGE = "not a DICOM image"
 #: Files set aside as unreadable that the warning of :func:`read_cine` names; the others are counted.
@@ -304,8 +307,9 @@ def read_cine(
 
     Set aside (and listed in ``set_aside``): unreadable files (with a
     warning: they may have been images of the study), files that are not
-    DICOM at all (no 'DICM' at byte 128: a ``notes.txt``) and a DICOMDIR
-    (reason starting ``"not a DICOM image"``, no warning), localisers
+    DICOM and not named as images (no 'DICM' at byte 128 and an extension
+    such as ``.txt``: a ``notes.txt``) and a DICOMDIR (reason starting
+    ``"not a DICOM image"``, no warning), localisers
     (``ImageType`` containing LOCALIZER or SCOUT), images of another
     orientation than the largest series, and other series that repeat the
     slice positions of the largest one. A series of the same orientation at
@@ -400,13 +404,17 @@ def _read_all(paths: list[Path], n_jobs, memory) -> tuple[list[DicomSlice], list
 def _unread_reason(path: Path, error: DicomReadError) -> str:
     """Why ``path`` was set aside: ``unreadable: ...`` only where it may have been an image of the study.
 
-    A file that is not DICOM at all (no 'DICM' at byte 128: a ``notes.txt``,
-    a picture) and a DICOMDIR (the index of a DICOM medium, never an image)
-    are set aside as not part of the study, like a localiser.
+    A file that is not DICOM (no 'DICM' at byte 128) and is named as no
+    image would be (an extension other than those of :data:`IMAGE_SUFFIXES`:
+    a ``notes.txt``, a picture), and a DICOMDIR (the index of a DICOM medium),
+    are set aside as not part of the study, like a localiser. The same bytes
+    named ``*.dcm`` or without an extension may be an image cut short or
+    overwritten: unreadable.
     """
     if path.name.upper() == "DICOMDIR":
         return f"{NOT_AN_IMAGE}: a DICOMDIR (the index of a DICOM medium, no image)"
-    if str(error).startswith(f"{os.fspath(path)}: not a DICOM file"):
+    not_dicom = str(error).startswith(f"{os.fspath(path)}: not a DICOM file")
+    if not_dicom and path.suffix.lower() not in IMAGE_SUFFIXES:
         return f"{NOT_AN_IMAGE}: {error}"
     return f"{UNREADABLE}: {error}"
 
