@@ -16,6 +16,7 @@ from .._folders import walk_folder
 from ..exceptions import DicomReadError, SkcardioWarning, StudyError
 from ._dicom import DicomSlice
 from ._limits import HEART_RATE_BPM, SLICE_SPACING_MM, PhysicalRange
+from ._non_images import UNREADABLE, set_aside_reason
 from ._parallel import read_dicoms_or_errors
 
 __all__ = ["CineGeometry", "CineStudy", "SetAside", "find_dicom_files", "read_cine"]
@@ -33,13 +34,6 @@ ORIENTATION_TOLERANCE = 0.01
 GAP_TOLERANCE = 0.1
 #: ImageType values that mark a localiser (scout) image.
 LOCALISER_TYPES = frozenset({"LOCALIZER", "LOCALISER", "SCOUT"})
-#: How the reason of a file set aside as unreadable starts (:attr:`SetAside.unreadable`).
-UNREADABLE = "unreadable"
-#: Extensions of DICOM images as scanners and exports name them ("" for none): a file so named that is
-#: not DICOM may be an image cut short or overwritten (unreadable, with a warning).
-IMAGE_SUFFIXES = frozenset({"", ".dcm", ".dicom", ".dic", ".ima"})
-#: How the reason of a file set aside as not DICOM at all (or a DICOMDIR) starts.
-NOT_AN_IMAGE = "not a DICOM image"
 #: Files set aside as unreadable that the warning of :func:`read_cine` names; the others are counted.
 _LISTED_UNREADABLE = 3
 
@@ -306,10 +300,10 @@ def read_cine(
     position: phase ``p`` is the ``p``-th image in time of every slice.
 
     Set aside (and listed in ``set_aside``): unreadable files (with a
-    warning: they may have been images of the study), files that are not
-    DICOM and not named as images (no 'DICM' at byte 128 and an extension
-    such as ``.txt``: a ``notes.txt``) and a DICOMDIR (reason starting
-    ``"not a DICOM image"``, no warning), localisers
+    warning: they may have been images of the study), files that never
+    were an image of the stack (a ``notes.txt``, a DICOMDIR, a structured
+    report, a SEG, a colour screenshot; reason starting ``"not a DICOM
+    image"``, no warning), localisers
     (``ImageType`` containing LOCALIZER or SCOUT), images of another
     orientation than the largest series, and other series that repeat the
     slice positions of the largest one. A series of the same orientation at
@@ -395,28 +389,10 @@ def _read_all(paths: list[Path], n_jobs, memory) -> tuple[list[DicomSlice], list
     slices, set_aside = [], []
     for path, item in zip(paths, read_dicoms_or_errors(paths, n_jobs=n_jobs, memory=memory)):
         if isinstance(item, DicomReadError):
-            set_aside.append(SetAside(os.fspath(path), _unread_reason(Path(path), item)))
+            set_aside.append(SetAside(os.fspath(path), set_aside_reason(path, item)))
         else:
             slices.append(item)
     return slices, set_aside
-
-
-def _unread_reason(path: Path, error: DicomReadError) -> str:
-    """Why ``path`` was set aside: ``unreadable: ...`` only where it may have been an image of the study.
-
-    A file that is not DICOM (no 'DICM' at byte 128) and is named as no
-    image would be (an extension other than those of :data:`IMAGE_SUFFIXES`:
-    a ``notes.txt``, a picture), and a DICOMDIR (the index of a DICOM medium),
-    are set aside as not part of the study, like a localiser. The same bytes
-    named ``*.dcm`` or without an extension may be an image cut short or
-    overwritten: unreadable.
-    """
-    if path.name.upper() == "DICOMDIR":
-        return f"{NOT_AN_IMAGE}: a DICOMDIR (the index of a DICOM medium, no image)"
-    not_dicom = str(error).startswith(f"{os.fspath(path)}: not a DICOM file")
-    if not_dicom and path.suffix.lower() not in IMAGE_SUFFIXES:
-        return f"{NOT_AN_IMAGE}: {error}"
-    return f"{UNREADABLE}: {error}"
 
 
 def _unreadable_note(unreadable: list[SetAside], n_files: int) -> str:

@@ -74,26 +74,26 @@ def test_files_of_any_name_are_measured(tmp_path, make_dicom, capsys):
     assert _rows(out)["A"]["n_slices"] == "4"
 
 
-@pytest.mark.parametrize("name", ["extra.dcm", "notes.txt"])
-def test_a_stray_file_is_said(tmp_path, make_dicom, capsys, name):
+@pytest.mark.parametrize("cut", [False, True])
+def test_a_stray_file_is_said(tmp_path, make_dicom, capsys, cut):
     """Files without an extension beside one stray *.dcm: only the stray one was read (and the others never named).
 
-    A stray *.dcm that is not DICOM may be an image overwritten: named among the unreadable, exit status 1;
-    a notes.txt cannot have been an image: named, exit status 0.
+    A stray file that is not DICOM cannot have been an image: named, exit status 0; an image cut short may
+    have been one of the study: named among the unreadable, exit status 1.
     """
     files = write_study(make_dicom, tmp_path / "A", n_phases=4, n_slices=4, shape=(64, 64))
     for path in files.values():
         path.rename(path.with_suffix(""))
-    (tmp_path / "A" / name).write_text("not an image\n")
+    first = next(iter(files.values())).with_suffix("")
+    (tmp_path / "A" / "extra.dcm").write_bytes(first.read_bytes()[:300] if cut else b"not an image\n")
     out = tmp_path / "out"
-    image_named = name.endswith(".dcm")
-    assert _run(tmp_path / "A", out=out) == (1 if image_named else 0)
+    assert _run(tmp_path / "A", out=out) == (1 if cut else 0)
     err = capsys.readouterr().err
-    if image_named:
-        assert f"{tmp_path / 'A'}: 1 of 17 file(s) cannot be read as DICOM images, set aside: extra.dcm (not a DICOM" in err
+    if cut:
+        assert f"{tmp_path / 'A'}: 1 of 17 file(s) cannot be read as DICOM images, set aside: extra.dcm (" in err
     else:
-        assert (f"{tmp_path / 'A'}: 1 file(s) set aside, not images of the stack measured: notes.txt (not a DICOM "
-                "image: ") in err
+        assert (f"{tmp_path / 'A'}: 1 file(s) set aside, not images of the stack measured: extra.dcm (not a DICOM "
+                "image (not DICOM, no 'DICM' at byte 128): ") in err
         assert "cannot be read as DICOM images" not in err
     assert _rows(out)["A"]["n_slices"] == "4"
 
