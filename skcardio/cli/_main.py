@@ -202,18 +202,25 @@ def _printable_message(record: logging.LogRecord) -> str:
 
 
 def _warning_format(command: str):
-    """``warnings.formatwarning`` for the command line: one line naming the command, as its errors do.
+    """``warnings.formatwarning`` for the command line: a line naming the command, as its errors do.
 
     Python's own format adds the warning's source file, line and code, which
     speak to a developer, not to the user of ``skcardio COMMAND``; a warning
-    that is not skcardio's keeps its category's name, so it is not taken for one.
+    that is not skcardio's keeps its category's name, so it is not taken for one,
+    and its own lines (a traceback under scikit-learn's ``FitFailedWarning``).
+    skcardio's warnings are one line each: the newlines of the names they quote
+    are escaped.
     Advice in the Python API's terms is given in the command line's
     (:func:`~skcardio.cli._unet_options.warning_text`: ``--epochs``, not ``max_epochs``).
     """
 
     def format_warning(message, category, filename, lineno, line=None) -> str:
-        origin = "" if issubclass(category, SkcardioWarning) else f"{category.__name__}: "
-        return f"skcardio {command}: warning: {origin}{printable(warning_text(message))}\n"
+        if issubclass(category, SkcardioWarning):
+            # skcardio's own: one line, quoting ids and file names whose newlines and tabs are escaped.
+            return f"skcardio {command}: warning: {printable(warning_text(message))}\n"
+        # Another library's keeps its lines (scikit-learn's FitFailedWarning and its tracebacks);
+        # ESC, \r and the other controls are escaped all the same.
+        return f"skcardio {command}: warning: {category.__name__}: {printable(warning_text(message), newlines=True)}\n"
 
     return format_warning
 

@@ -323,6 +323,43 @@ def test_warnings_are_one_line_naming_the_command(monkeypatch, capsys):
         assert main(["qc"]) == 0
 
 
+def test_other_libraries_multi_line_warnings_and_tabs_keep_their_layout(monkeypatch, capsys):
+    """Another library's multi-line warning (scikit-learn's FitFailedWarning and its tracebacks) keeps its
+    lines, and printed tabs stay tabs: they were flattened into one line of literal "\\n" and "\\t".
+    ESC and \\r are escaped all the same; skcardio's own warnings, quoting names, stay one line."""
+    import sys
+    import warnings
+
+    from sklearn.exceptions import FitFailedWarning
+
+    from skcardio.cli import _qc, main
+    from skcardio.exceptions import SkcardioWarning
+
+    details = ("5 fits failed out of a total of 25.\nBelow are more details about the failures:\n"
+               "----\nTraceback (most recent call last):\n\tValueError: x\x1b[2J\r")
+
+    def run(args):
+        warnings.warn(details, FitFailedWarning, stacklevel=2)
+        warnings.warn("P\n\t1.dcm: odd value", SkcardioWarning, stacklevel=2)
+        print("col1\tcol2")
+        return 0
+
+    monkeypatch.setattr(_qc, "run", run)
+    monkeypatch.setattr(warnings, "showwarning", lambda message, category, filename, lineno, file=None, line=None:
+                        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["qc"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "col1\tcol2\n"
+    assert captured.err.splitlines() == [
+        "skcardio qc: warning: FitFailedWarning: 5 fits failed out of a total of 25.",
+        "Below are more details about the failures:", "----", "Traceback (most recent call last):",
+        "\tValueError: x\\x1b[2J\\r",
+        "skcardio qc: warning: P\\n\\t1.dcm: odd value",
+    ]
+
+
 def test_log_lines_read_like_the_commands_warnings(monkeypatch, capsys):
     """Log lines are 'skcardio COMMAND: ...' (warnings 'skcardio COMMAND: warning: ...'), as the
     command's warnings and errors, not 'WARNING skcardio.cli...:'; a caller's logging set-up is left alone."""
