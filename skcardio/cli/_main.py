@@ -137,7 +137,10 @@ def _set_up_logging(*, verbose: bool) -> None:
     """Show skcardio's progress (INFO; DEBUG with ``--verbose``) and every library's warnings.
 
     One handler on the root logger, as ``logging.basicConfig`` (a caller's
-    own set-up, any handler there, is left alone), installed once. Only the
+    own set-up, any handler there, is left alone), installed once and pointed
+    at each command's ``sys.stderr`` (the one :func:`main` wraps): a later
+    command in the same process (a notebook, tests) logs where its warnings
+    and errors go, not to the first command's stream. Only the
     ``skcardio`` logger's level is set, never the root's: another library's
     INFO lines (torch's "FakeTensor cache stats" at exit) stay hidden, even
     under a root level set lower elsewhere (:class:`_SkcardioOrWarning`).
@@ -151,6 +154,11 @@ def _set_up_logging(*, verbose: bool) -> None:
         handler.setFormatter(_CommandFormatter())
         handler.addFilter(_SkcardioOrWarning())
         root.addHandler(handler)
+        ours = [handler]
+    for handler in ours:
+        # Not setStream: it flushes the previous command's stream, which may be closed by now.
+        with handler.lock:
+            handler.stream = sys.stderr
     logging.getLogger("skcardio").setLevel(logging.DEBUG if verbose else logging.INFO)
 
 

@@ -395,6 +395,38 @@ def test_log_lines_read_like_the_commands_warnings(monkeypatch, capsys):
         skcardio.setLevel(levels[1])
 
 
+def test_each_command_logs_to_its_own_stderr(monkeypatch):
+    """The handler, installed by the first command in the process, kept that command's stderr: a later
+    command (a notebook cell, a test) logged to the first one's stream, not its own."""
+    import io
+    import logging
+    import sys
+
+    from skcardio.cli import _qc, main
+
+    def log(args):
+        logging.getLogger("skcardio.cli.qc").warning("%s: unreadable", args.root)
+        return 0
+
+    monkeypatch.setattr(_qc, "run", log)
+    root, skcardio = logging.getLogger(), logging.getLogger("skcardio")
+    monkeypatch.setattr(root, "handlers", [])  # outside pytest, which installs its own
+    level = skcardio.level
+    first, second = io.StringIO(), io.StringIO()
+    try:
+        monkeypatch.setattr(sys, "stderr", first)
+        assert main(["qc", "a"]) == 0
+        monkeypatch.setattr(sys, "stderr", second)
+        first.close()  # gone with its notebook cell: not written to, nor flushed
+        assert main(["qc", "b"]) == 0
+        assert len(root.handlers) == 1
+        assert second.getvalue() == "skcardio qc: warning: b: unreadable\n"
+        logging.getLogger("skcardio.cli.qc").warning("after\x1b")  # between commands: the last one's stream
+        assert second.getvalue().splitlines()[-1] == "skcardio: warning: after\\x1b"
+    finally:
+        skcardio.setLevel(level)
+
+
 @pytest.mark.parametrize("verbose", [False, True])
 def test_other_libraries_info_lines_stay_hidden(monkeypatch, capsys, verbose):
     """Only skcardio's logger is set to INFO (DEBUG with -v): the root logger's level is left alone,
