@@ -13,9 +13,10 @@ Ids, file names and values read from files may hold control characters
 (ESC starts a terminal's colour and cursor sequences, ``\\r`` returns to the
 start of the line, a newline starts a line of its own). The console shows
 them escaped (:func:`printable`): :func:`printable_streams` escapes every
-control character but the newline in what the command line prints, and
-tables, lists, errors, warnings and log lines escape the newlines of the
-values they quote. CSV and JSON outputs keep the true values.
+control character but the newline and the tab in what the command line
+prints (a traceback's or another library's lines are kept), and tables,
+lists, errors, skcardio's warnings and log lines escape the newlines and tabs
+of the values they quote. CSV and JSON outputs keep the true values.
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ def readable_streams() -> Iterator[None]:
 #: bidirectional embedding, override and isolate controls (which reorder the text after them).
 _CONTROLS = "\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 _CONTROL = re.compile(f"[{_CONTROLS}]")
-_CONTROL_BUT_NEWLINE = re.compile(f"(?!\n)[{_CONTROLS}]")
+#: The same but the newline and the tab, the layout of text written in lines (a traceback, a table).
+_CONTROL_BUT_LAYOUT = re.compile(f"(?![\n\t])[{_CONTROLS}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -154,8 +156,9 @@ def printable(value: object, *, newlines: bool = False) -> str:
     value : object
         Text, a path, or anything :class:`str` takes (an exception).
     newlines : bool, default=False
-        Keep newlines (text that skcardio laid out in lines, as a whole);
-        a value quoted in a line (an id, a path) has them escaped too.
+        Keep newlines and tabs (text laid out in lines, as a whole: what
+        reaches the console, a multi-line message); a value quoted in a
+        line (an id, a path) has them escaped too.
 
     Returns
     -------
@@ -168,18 +171,17 @@ def printable(value: object, *, newlines: bool = False) -> str:
     >>> from skcardio._text import printable
     >>> print(printable("X\\x1b[31mRED\\x1b[0m"), printable("A\\nB\\r"), printable("Zoë_01"))
     X\\x1b[31mRED\\x1b[0m A\\nB\\r Zoë_01
-    >>> print(printable("line 1\\nline\\t2", newlines=True))
-    line 1
-    line\\t2
+    >>> printable("line 1\\nline\\t2\\r", newlines=True)  # newlines and tabs kept, \\r escaped
+    'line 1\\nline\\t2\\\\r'
     """
     text = os.fspath(value) if isinstance(value, os.PathLike) else value
     if not isinstance(text, str):
         text = os.fsdecode(text) if isinstance(text, bytes) else str(text)
-    return (_CONTROL_BUT_NEWLINE if newlines else _CONTROL).sub(_escape_control, text)
+    return (_CONTROL_BUT_LAYOUT if newlines else _CONTROL).sub(_escape_control, text)
 
 
 class _PrintableStream:
-    """A text stream whose writes have their control characters, newlines apart, escaped."""
+    """A text stream whose writes have their control characters, newlines and tabs apart, escaped."""
 
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
@@ -203,13 +205,15 @@ def console_stream(stream: IO[str]) -> IO[str]:
 
 @contextmanager
 def printable_streams() -> Iterator[None]:
-    """Inside the block, ``sys.stdout`` and ``sys.stderr`` write control characters escaped, newlines apart.
+    """Inside the block, ``sys.stdout`` and ``sys.stderr`` escape control characters, newlines and tabs apart.
 
     Whatever prints (a table, a warning, a log line, a traceback, another
     library), an ESC, ``\\r`` or C1 control from a file's contents or name
     reaches the terminal as ``\\x1b``, ``\\r``, ``\\x9b`` (:func:`printable`).
-    Newlines pass: those of values quoted in a line are escaped where the line
-    is made. The streams are put back after the block.
+    Newlines and tabs pass, so that a traceback, another library's multi-line
+    warning or tab-separated columns print as written: those of values quoted
+    in a line are escaped where the line is made. The streams are put back
+    after the block.
     """
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = (s if s is None or isinstance(s, _PrintableStream) else _PrintableStream(s) for s in saved)

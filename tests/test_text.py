@@ -49,7 +49,9 @@ def test_printable_escapes_control_characters_as_repr_does():
     # Letters of every script, symbols, backslashes and the escapes of undecodable bytes are kept.
     for text in ("Zoë Ångström", "患者-01", "Ω≈ç √ 🫀", "C:\\data\\P1", NAME):
         assert printable(text) == text
-    assert printable("one\ntwo\r\x1b", newlines=True) == "one\ntwo\\r\\x1b"
+    # Text laid out in lines keeps its newlines and tabs (a traceback, columns), not the other controls.
+    assert printable("one\ntwo\r\x1b\tcol", newlines=True) == "one\ntwo\\r\\x1b\tcol"
+    assert printable("a\x0bb\x0cc\x85d\u2028e", newlines=True) == "a\\x0bb\\x0cc\\x85d\\u2028e"
     assert printable(ValueError("P\n1.dcm: bad")) == "P\\n1.dcm: bad"
     from pathlib import PurePosixPath
 
@@ -73,7 +75,7 @@ def test_printable_streams_escape_what_is_printed_and_are_put_back(monkeypatch):
             assert console_stream(sys.stdout) is out
     assert sys.stdout is out and sys.stderr is err
     assert out.getvalue() == "P\\x1b[2J1\\r\\x9bX\n"
-    assert err.getvalue() == "a\\tb\nc\n\\x07\n"
+    assert err.getvalue() == "a\tb\nc\n\\x07\n"  # tabs pass, as newlines do (columns, tracebacks)
     monkeypatch.setattr(sys, "stdout", None)  # pythonw: no console
     with printable_streams():
         assert sys.stdout is None

@@ -137,7 +137,10 @@ def _set_up_logging(*, verbose: bool) -> None:
     """Show skcardio's progress (INFO; DEBUG with ``--verbose``) and every library's warnings.
 
     One handler on the root logger, as ``logging.basicConfig`` (a caller's
-    own set-up, any handler there, is left alone), installed once. Only the
+    own set-up, any handler there, is left alone), installed once and pointed
+    at each command's ``sys.stderr`` (the one :func:`main` wraps): a later
+    command in the same process (a notebook, tests) logs where its warnings
+    and errors go, not to the first command's stream. Only the
     ``skcardio`` logger's level is set, never the root's: another library's
     INFO lines (torch's "FakeTensor cache stats" at exit) stay hidden, even
     under a root level set lower elsewhere (:class:`_SkcardioOrWarning`).
@@ -151,6 +154,11 @@ def _set_up_logging(*, verbose: bool) -> None:
         handler.setFormatter(_CommandFormatter())
         handler.addFilter(_SkcardioOrWarning())
         root.addHandler(handler)
+        ours = [handler]
+    for handler in ours:
+        # Not setStream: it flushes the previous command's stream, which may be closed by now.
+        with handler.lock:
+            handler.stream = sys.stderr
     logging.getLogger("skcardio").setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
@@ -202,18 +210,25 @@ def _printable_message(record: logging.LogRecord) -> str:
 
 
 def _warning_format(command: str):
-    """``warnings.formatwarning`` for the command line: one line naming the command, as its errors do.
+    """``warnings.formatwarning`` for the command line: a line naming the command, as its errors do.
 
     Python's own format adds the warning's source file, line and code, which
     speak to a developer, not to the user of ``skcardio COMMAND``; a warning
-    that is not skcardio's keeps its category's name, so it is not taken for one.
+    that is not skcardio's keeps its category's name, so it is not taken for one,
+    and its own lines (a traceback under scikit-learn's ``FitFailedWarning``).
+    skcardio's warnings are one line each: the newlines of the names they quote
+    are escaped.
     Advice in the Python API's terms is given in the command line's
     (:func:`~skcardio.cli._unet_options.warning_text`: ``--epochs``, not ``max_epochs``).
     """
 
     def format_warning(message, category, filename, lineno, line=None) -> str:
-        origin = "" if issubclass(category, SkcardioWarning) else f"{category.__name__}: "
-        return f"skcardio {command}: warning: {origin}{printable(warning_text(message))}\n"
+        if issubclass(category, SkcardioWarning):
+            # skcardio's own: one line, quoting ids and file names whose newlines and tabs are escaped.
+            return f"skcardio {command}: warning: {printable(warning_text(message))}\n"
+        # Another library's keeps its lines (scikit-learn's FitFailedWarning and its tracebacks);
+        # ESC, \r and the other controls are escaped all the same.
+        return f"skcardio {command}: warning: {category.__name__}: {printable(warning_text(message), newlines=True)}\n"
 
     return format_warning
 

@@ -299,7 +299,8 @@ def _warn_same_patient(results: list[_Result]) -> None:
         note = (f"patient ID {patient_id or '(none)'} in {len(same)} studies: {folders}; the table shows the same "
                 "ID on their rows, report.csv's folder column tells them apart (the same patient twice, or a "
                 "PatientID that is not unique?)")
-        print(f"skcardio report: warning: {note}", file=sys.stderr)
+        # Printed as one line, the folders' names and the ID escaped (a newline, an ESC); report.json keeps them.
+        print(f"skcardio report: warning: {printable(note)}", file=sys.stderr)
         for result in same:
             result.notes.append(note)
 

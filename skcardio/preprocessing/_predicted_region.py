@@ -49,11 +49,13 @@ class PredictedRegion(StatelessMixin, ImageOutputMixin, TransformerMixin, BaseEs
         ``UNetSegmenter.load(path)``), or such a model wrapped in
         :class:`sklearn.frozen.FrozenEstimator` (needed under
         cross-validation). Any fitted estimator whose ``predict`` returns
-        epicardium masks ``(n, H, W)`` works too, and so do a fitted
-        ``Pipeline`` or search (``GridSearchCV``...) whose final or best
-        estimator is such a model: the ``target`` checked is the innermost
-        estimator's; one without a ``target`` is taken to predict the
-        epicardium.
+        epicardium masks ``(n, H, W)`` works too if it says so with a
+        ``target`` (or ``target_``) attribute of ``"epicardium"``, and so do
+        a fitted ``Pipeline`` or search (``GridSearchCV``...) whose final or
+        best estimator is such a model: the ``target`` checked is the
+        innermost estimator's. An estimator without a ``target`` is refused:
+        the blood-pool segmenters (``ThresholdSegmenter``,
+        ``KMeansSegmenter``...) have none, and their masks are no epicardium.
 
     Attributes
     ----------
@@ -142,7 +144,17 @@ class PredictedRegion(StatelessMixin, ImageOutputMixin, TransformerMixin, BaseEs
         except NotFittedError as error:
             raise NotFittedError(self._not_fitted_message(error)) from None
         final = _final_estimator(self.model)
-        target = getattr(final, "target_", getattr(final, "target", "epicardium"))
+        target = getattr(final, "target_", getattr(final, "target", None))
+        if target is None:
+            # A blood-pool segmenter (ThresholdSegmenter, KMeansSegmenter) has no target: its masks
+            # are no epicardium, and taken as one they would make the blood pool the region.
+            raise ValueError(
+                f"PredictedRegion needs a model that predicts the epicardium "
+                f"(target='epicardium' or 'both'), got a {_described(self.model, final)} without a target, "
+                "which is not known to predict it (the classical segmenters predict the blood pool); "
+                "a custom estimator whose predict returns epicardium masks (n, H, W) says so with a "
+                "target attribute: target = 'epicardium'"
+            )
         if target not in _EPICARDIUM_CHANNEL:
             raise ValueError(
                 f"PredictedRegion needs a model that predicts the epicardium "

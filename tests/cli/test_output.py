@@ -323,6 +323,43 @@ def test_warnings_are_one_line_naming_the_command(monkeypatch, capsys):
         assert main(["qc"]) == 0
 
 
+def test_other_libraries_multi_line_warnings_and_tabs_keep_their_layout(monkeypatch, capsys):
+    """Another library's multi-line warning (scikit-learn's FitFailedWarning and its tracebacks) keeps its
+    lines, and printed tabs stay tabs: they were flattened into one line of literal "\\n" and "\\t".
+    ESC and \\r are escaped all the same; skcardio's own warnings, quoting names, stay one line."""
+    import sys
+    import warnings
+
+    from sklearn.exceptions import FitFailedWarning
+
+    from skcardio.cli import _qc, main
+    from skcardio.exceptions import SkcardioWarning
+
+    details = ("5 fits failed out of a total of 25.\nBelow are more details about the failures:\n"
+               "----\nTraceback (most recent call last):\n\tValueError: x\x1b[2J\r")
+
+    def run(args):
+        warnings.warn(details, FitFailedWarning, stacklevel=2)
+        warnings.warn("P\n\t1.dcm: odd value", SkcardioWarning, stacklevel=2)
+        print("col1\tcol2")
+        return 0
+
+    monkeypatch.setattr(_qc, "run", run)
+    monkeypatch.setattr(warnings, "showwarning", lambda message, category, filename, lineno, file=None, line=None:
+                        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["qc"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "col1\tcol2\n"
+    assert captured.err.splitlines() == [
+        "skcardio qc: warning: FitFailedWarning: 5 fits failed out of a total of 25.",
+        "Below are more details about the failures:", "----", "Traceback (most recent call last):",
+        "\tValueError: x\\x1b[2J\\r",
+        "skcardio qc: warning: P\\n\\t1.dcm: odd value",
+    ]
+
+
 def test_log_lines_read_like_the_commands_warnings(monkeypatch, capsys):
     """Log lines are 'skcardio COMMAND: ...' (warnings 'skcardio COMMAND: warning: ...'), as the
     command's warnings and errors, not 'WARNING skcardio.cli...:'; a caller's logging set-up is left alone."""
@@ -356,6 +393,38 @@ def test_log_lines_read_like_the_commands_warnings(monkeypatch, capsys):
         # setLevel, not an attribute: it also clears the loggers' caches
         root.setLevel(levels[0])
         skcardio.setLevel(levels[1])
+
+
+def test_each_command_logs_to_its_own_stderr(monkeypatch):
+    """The handler, installed by the first command in the process, kept that command's stderr: a later
+    command (a notebook cell, a test) logged to the first one's stream, not its own."""
+    import io
+    import logging
+    import sys
+
+    from skcardio.cli import _qc, main
+
+    def log(args):
+        logging.getLogger("skcardio.cli.qc").warning("%s: unreadable", args.root)
+        return 0
+
+    monkeypatch.setattr(_qc, "run", log)
+    root, skcardio = logging.getLogger(), logging.getLogger("skcardio")
+    monkeypatch.setattr(root, "handlers", [])  # outside pytest, which installs its own
+    level = skcardio.level
+    first, second = io.StringIO(), io.StringIO()
+    try:
+        monkeypatch.setattr(sys, "stderr", first)
+        assert main(["qc", "a"]) == 0
+        monkeypatch.setattr(sys, "stderr", second)
+        first.close()  # gone with its notebook cell: not written to, nor flushed
+        assert main(["qc", "b"]) == 0
+        assert len(root.handlers) == 1
+        assert second.getvalue() == "skcardio qc: warning: b: unreadable\n"
+        logging.getLogger("skcardio.cli.qc").warning("after\x1b")  # between commands: the last one's stream
+        assert second.getvalue().splitlines()[-1] == "skcardio: warning: after\\x1b"
+    finally:
+        skcardio.setLevel(level)
 
 
 @pytest.mark.parametrize("verbose", [False, True])

@@ -128,3 +128,30 @@ def test_two_studies_of_one_patient_id_are_said(tmp_path, make_dicom, capsys):
     assert table == ["SYN001", "SYN001", "SYN003"]  # the table as it was
     report = json.loads((out / "report.json").read_text())
     assert [note in entry["notes"] for entry in report["patients"]] == [True, True, False]
+
+
+def test_two_studies_of_one_patient_id_are_said_on_one_line_whatever_their_names(tmp_path, make_dicom, capsys):
+    """The note quoted the folders and the PatientID unescaped: a newline in a folder's name or the PatientID
+    split the warning into lines (one that read as another message). Printed escaped, one line; report.json
+    keeps the true values."""
+    import sys
+
+    if sys.platform == "win32":
+        pytest.skip("such names are refused by Windows")
+    first, second = tmp_path / "in" / "A\nskcardio report: done", tmp_path / "in" / "B\x1b[2J\r"
+    write_study(make_dicom, first, n_phases=4, n_slices=4, shape=(64, 64), patient_id="SYN\n01")
+    write_study(make_dicom, second, n_phases=4, n_slices=4, shape=(64, 64), patient_id="SYN\n01")
+    out = tmp_path / "out"
+    assert _run(tmp_path / "in", out=out) == 0
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\r" not in err
+    warning = [line for line in err.splitlines() if "in 2 studies" in line]
+    assert warning == [
+        f"skcardio report: warning: patient ID SYN\\n01 in 2 studies: {tmp_path / 'in'}/A\\nskcardio report: done "
+        f"(folder A_skcardio_report__done), {tmp_path / 'in'}/B\\x1b[2J\\r (folder B__2J_); the table "
+        "shows the same ID on their rows, report.csv's folder column tells them apart (the same patient twice, "
+        "or a PatientID that is not unique?)"
+    ]
+    notes = [entry["notes"] for entry in json.loads((out / "report.json").read_text())["patients"]]
+    assert all(any(f"patient ID SYN\n01 in 2 studies: {first} (folder A_skcardio_report__done), {second} (folder "
+                   "B__2J_)" in note for note in entry) for entry in notes)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import make_pipeline
 
 from skcardio.preprocessing import PredictedRegion, RegionSelector
@@ -139,7 +140,7 @@ def test_nan_images_are_refused_naming_predicted_region(sample):
 
 
 class _Untargeted(BaseEstimator):
-    """An estimator with no ``target``: its predictions are taken as the epicardium."""
+    """An estimator with no ``target``: not known to predict the epicardium, so refused."""
 
     def __init__(self, regions=None):
         self.regions = regions
@@ -152,6 +153,12 @@ class _Untargeted(BaseEstimator):
         return self.regions
 
 
+class _Custom(_Untargeted):
+    """A custom epicardium model: it says what it predicts with a class attribute ``target``."""
+
+    target = "epicardium"
+
+
 @pytest.mark.parametrize("target", ["epicardium", "both"])
 def test_pipelines_and_searches_around_the_model(sample, target):
     from sklearn.model_selection import GridSearchCV
@@ -161,7 +168,7 @@ def test_pipelines_and_searches_around_the_model(sample, target):
     pipeline = make_pipeline(_Oracle(sample.regions, target)).fit(images)
     search = GridSearchCV(_Oracle(sample.regions, target), {"target": [target]}, cv=2,
                           scoring=lambda *args: 0.0).fit(images)
-    for model in (pipeline, search, make_pipeline(_Untargeted(sample.regions)).fit(images)):
+    for model in (pipeline, search, make_pipeline(_Custom(sample.regions)).fit(images)):
         np.testing.assert_array_equal(PredictedRegion(model).fit_transform(images), expected)
 
 
@@ -170,7 +177,27 @@ def test_wrapped_blood_pool_models_and_wrong_shapes_are_refused(sample):
     wrapped = make_pipeline(_Oracle(sample.regions, "endocardium")).fit(images)
     with pytest.raises(ValueError, match="a Pipeline whose final estimator is a _Oracle with target='endocardium'"):
         PredictedRegion(wrapped).fit(images)
-    # An estimator without a target that does not predict (n, H, W) masks.
-    stacked = _Untargeted(np.stack([sample.regions] * 2, axis=1)).fit(images)
+    # An epicardium model that does not predict (n, H, W) masks.
+    stacked = _Custom(np.stack([sample.regions] * 2, axis=1)).fit(images)
     with pytest.raises(ValueError, match=rf"epicardium masks of shape \({len(images)}, 256, 256\).*got shape"):
         PredictedRegion(stacked).fit_transform(images)
+
+
+def test_models_without_a_target_are_refused(sample):
+    # A blood-pool segmenter has no target: taken for an epicardium model, its blood pool silently
+    # became the region (the review's ThresholdSegmenter and KMeansSegmenter were accepted).
+    from sklearn.model_selection import GridSearchCV
+
+    images = sample.images
+    advice = r"without a target.*target attribute: target = 'epicardium'"
+    with pytest.raises(ValueError, match=r"got a ThresholdSegmenter " + advice):
+        PredictedRegion(ThresholdSegmenter().fit(images, sample.y)).fit(images)
+    with pytest.raises(ValueError, match=r"got a _Untargeted " + advice):
+        PredictedRegion(_Untargeted(sample.regions).fit(images)).fit_transform(images)
+    wrapped = make_pipeline(_Untargeted(sample.regions)).fit(images)
+    with pytest.raises(ValueError, match=r"a Pipeline whose final estimator is a _Untargeted " + advice):
+        PredictedRegion(wrapped).fit(images)
+    search = GridSearchCV(_Untargeted(sample.regions), {"regions": [sample.regions]}, cv=2,
+                          scoring=lambda *args: 0.0).fit(images)
+    with pytest.raises(ValueError, match=advice):
+        PredictedRegion(FrozenEstimator(search)).transform(images)
