@@ -77,7 +77,7 @@ def write_dicom(path, pixels, *, slope=None, intercept=None, spacing=(0.7, 0.8),
     for key, value in tags.items():
         setattr(ds, key, value)
     if "HighBit" not in tags and isinstance(ds.BitsStored, int):
-        ds.HighBit = ds.BitsStored - 1  # as the standard requires (read_dicom refuses another)
+        ds.HighBit = ds.BitsStored - 1  # as the standard now requires
     if pixel_data:
         ds.PixelData = pixels.astype(pixels.dtype.newbyteorder("<")).tobytes()
     ds.save_as(str(path), enforce_file_format=True)

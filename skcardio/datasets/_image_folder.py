@@ -87,8 +87,10 @@ def load_image_folder(
     An image and its label have the same file name up to the extension
     (``a.png`` pairs with ``a.png`` or ``a.tif``). PNG, TIFF and JPEG are read
     with imageio; RGB(A) files whose colour channels are equal (and whose
-    alpha, if any, is opaque; no pixel made transparent by a PNG's ``tRNS``
-    chunk either) become one channel. Intensities are kept as
+    alpha, if any, is opaque; in an image, no pixel made transparent by a
+    PNG's ``tRNS`` chunk either: a label's is ignored, as annotation tools
+    make the background of palette labels transparent) become one channel.
+    Intensities are kept as
     stored (8-bit exports are not scanner units). Such files carry no pixel
     spacing: it is NaN, and distances computed from it are NaN too.
 
@@ -165,7 +167,7 @@ def load_image_folder(
         extension; a file that cannot be read as one 2-D image, or whose
         header claims more than ``max_image_pixels``; colour channels that
         differ, a CMYK (or other non-RGB) colour model, transparent pixels
-        (an alpha channel, or a PNG's tRNS chunk); infinite pixel values; an image and its label
+        (an alpha channel, or an image PNG's tRNS chunk); infinite pixel values; an image and its label
         of different sizes; a label that is not binary (or holds NaN); a
         name that ``groups`` does not match.
 
@@ -343,7 +345,7 @@ def _read_pair(pair: _Pair) -> tuple[np.ndarray, np.ndarray]:
             f"{pair.image_path}: {infinite} infinite pixel value(s); expected finite intensities "
             "(NaN marks pixels without data)"
         )
-    label = _read_gray(pair.label_path)
+    label = _read_gray(pair.label_path, label=True)
     if label.dtype.kind == "f" and not np.isfinite(label).all():
         raise DatasetError(
             f"{pair.label_path}: label holds {int((~np.isfinite(label)).sum())} non-finite value(s) (NaN or inf); "
@@ -357,8 +359,15 @@ def _read_pair(pair: _Pair) -> tuple[np.ndarray, np.ndarray]:
     return image.astype(np.float32), _binary(label, pair.label_path)
 
 
-def _read_gray(path: str) -> np.ndarray:
-    """One 2-D array from an image file; equal colour channels are merged."""
+def _read_gray(path: str, *, label: bool = False) -> np.ndarray:
+    """One 2-D array from an image file; equal colour channels are merged.
+
+    ``label``: a label mask, whose PNG ``tRNS`` chunk is ignored. Annotation
+    tools save palette labels with the background index transparent: only
+    the values (palette colours) say what is labelled, as imageio decodes them.
+    """
+    import warnings
+
     import imageio.v3 as iio
 
     # The plugin is chosen by the extension: left to itself imageio also tries
@@ -374,13 +383,17 @@ def _read_gray(path: str) -> np.ndarray:
             "grayscale (one channel, or three equal R, G, B channels): convert it to grayscale first"
         )
     try:
-        array = np.asarray(iio.imread(data, plugin=plugin))
+        with warnings.catch_warnings():
+            # Pillow's advice on decoding a palette with an alpha table (a label's transparent
+            # background; an image's transparency is refused below): nothing for the user to do.
+            warnings.filterwarnings("ignore", "Palette images with Transparency expressed in bytes", UserWarning)
+            array = np.asarray(iio.imread(data, plugin=plugin))
     except Exception as exc:  # OSError, ValueError, decoder-specific errors
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DatasetError(
             f"{path}: unreadable image ({plugin}: {detail}); expected a valid, complete {kind} file"
         ) from exc
-    if header is not None and header.transparency is not None:
+    if not label and header is not None and header.transparency is not None:
         _check_colour_key(path, data)
     if array.ndim == 3 and array.shape[-1] in (2, 3, 4):
         array = _merge_channels(array, path)

@@ -152,9 +152,10 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     pixels : bool, default=True
         If False, return ``image=None`` without decoding the pixels (fast
         header-only read). The file is checked as for a full read (required
-        elements present, uncompressed pixel data of exactly one frame), so a
-        file that passes here fails a full read only if its compressed pixel
-        data cannot be decoded into one ``(Rows, Columns)`` frame.
+        elements present, uncompressed pixel data of one frame, with less
+        than a frame of padding at most), with the same warnings, so a file
+        that passes here fails a full read only if its compressed pixel data
+        cannot be decoded into one ``(Rows, Columns)`` frame.
 
     Returns
     -------
@@ -168,10 +169,10 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     ------
     DicomReadError
         If the file is missing, not DICOM, truncated, lacks Rows, Columns,
-        BitsAllocated or PixelData, has uncompressed pixel data longer than
-        one frame of the header's size (beyond the one padding byte to even
-        length), a PixelRepresentation other than 0 or 1 or a HighBit other
-        than BitsStored - 1, is not a single-frame grayscale image
+        BitsAllocated or PixelData, has uncompressed pixel data that hold
+        at least one whole frame of the header's size beyond the first, a
+        PixelRepresentation other than 0 or 1 or a HighBit outside
+        BitsStored - 1 to BitsAllocated - 1, is not a single-frame grayscale image
         (PhotometricInterpretation other than MONOCHROME1/2, e.g. RGB or
         PALETTE COLOR; float pixel data; a DICOM SEG, by its SOPClassUID or
         its Modality ``SEG``),
@@ -183,6 +184,16 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
         that no installed decoder handles, or pixel data that decode to
         other than one ``(Rows, Columns)`` frame. The message names the file
         and the cause.
+
+    Warns
+    -----
+    SkcardioWarning
+        For uncompressed pixel data longer than one frame by less than a
+        frame (excess padding, which DICOM PS3.5 8.1.1 tells readers to
+        accept): the first frame's bytes are read; the warning names the file
+        and the extra bytes. The one padding byte of an odd-length frame is
+        no excess. Also for an ImagePositionPatient or ImageOrientationPatient
+        read as absent (see :class:`DicomSlice`).
 
     Examples
     --------
@@ -311,11 +322,13 @@ def _read_fast(data: bytes, path: str, pixels: bool) -> DicomSlice | None:
     stored = bits if header.get("BitsStored") is None else header["BitsStored"]
     single = header.get("SamplesPerPixel") in (None, 1) and header.get("NumberOfFrames") in (None, "", "1")
     # Anything unusual (missing or odd values, pixel data short or longer than
-    # one frame, a non-standard PixelRepresentation or HighBit) is left to the
-    # pydicom path, which checks it and names what is wrong.
+    # one frame and its padding byte, an impossible PixelRepresentation or
+    # HighBit) is left to the pydicom path, which checks it, names what is
+    # wrong, and warns about excess padding.
     usual = rows and cols and bits in (8, 16, 32) and 0 < stored <= bits and single
-    standard = header.get("PixelRepresentation") in (None, 0, 1) and header.get("HighBit") in (None, stored - 1)
-    if not (usual and standard and _frame_bytes(rows, cols, bits) <= length <= _padded(rows, cols, bits)):
+    high = header.get("HighBit")
+    possible = usual and header.get("PixelRepresentation") in (None, 0, 1) and (high is None or stored - 1 <= high < bits)
+    if not (possible and _frame_bytes(rows, cols, bits) <= length <= _padded(rows, cols, bits)):
         return None
     _check_pixels(path, rows, cols)  # before float32 decoding quadruples 8-bit data
     try:
@@ -664,7 +677,7 @@ def _check_image(ds: pydicom.Dataset, path: str) -> None:
             f"{path}: expected Rows, Columns, BitsAllocated >= 1 and 1 <= BitsStored <= BitsAllocated, "
             f"got Rows={rows}, Columns={cols}, BitsAllocated={bits}, BitsStored={stored}"
         )
-    _check_bit_layout(ds, stored, path)
+    _check_bit_layout(ds, stored, bits, path)
     expected = _frame_bytes(rows, cols, bits)
     syntax = _syntax(ds, path)
     if syntax in _NATIVE and ds["PixelData"].is_undefined_length:
@@ -675,22 +688,48 @@ def _check_image(ds: pydicom.Dataset, path: str) -> None:
             f"{syntax} ({syntax.name}): expected {expected} bytes of defined length for {rows}x{cols} "
             f"at {bits} bits (was the transfer syntax UID of a compressed file rewritten?)"
         )
-    if syntax in _NATIVE and len(ds.PixelData) < expected:
+    if syntax in _NATIVE:
+        _check_native_length(ds, path, rows, cols, bits)
+
+
+def _check_native_length(ds: pydicom.Dataset, path: str, rows: int, cols: int, bits: int) -> None:
+    """Check the length of uncompressed pixel data against one frame of the header's size.
+
+    Shorter is truncated. A whole frame more, or beyond, means a header that
+    does not describe the data (128 rows of 256-row data, 8 bits of 16-bit
+    data would give part of the image, or its bytes interleaved, as an
+    image): refused. Less than a frame more is excess padding, which PS3.5
+    8.1.1 tells receivers to accept (pydicom does, with a warning): the first
+    frame's bytes are decoded, with a warning naming the extra bytes (none for
+    the one padding byte of an odd-length frame). The excess is cut off here,
+    so that pydicom's decoder (1-bit data) sees one frame and says nothing more.
+    """
+    expected, actual = _frame_bytes(rows, cols, bits), len(ds.PixelData)
+    padded = _padded(rows, cols, bits)
+    if actual < expected:
         raise DicomReadError(
-            f"{path}: truncated pixel data: {len(ds.PixelData)} bytes, expected "
-            f"{expected} for {rows}x{cols} at {bits} bits"
+            f"{path}: truncated pixel data: {actual} bytes, expected {expected} for {rows}x{cols} at {bits} bits"
         )
-    if syntax in _NATIVE and len(ds.PixelData) > _padded(rows, cols, bits):
-        # Never decoded as its first frame's bytes: a header whose Rows or
-        # BitsAllocated was changed (128 rows of 256-row data, 8 bits of 16-bit
-        # data) would give part of the image, or its bytes interleaved, as an image.
-        padding = " (and the one padding byte to even length)" if expected % 2 else ""
+    if actual <= padded:
+        return
+    extra = actual - expected
+    padding = " (and the one padding byte to even length)" if expected % 2 else ""
+    longer = (
+        f"{path}: pixel data longer than the header declares: {actual} bytes, expected {expected}{padding} for "
+        f"one frame of Rows={rows}, Columns={cols}, BitsAllocated={bits}, SamplesPerPixel=1, NumberOfFrames=1"
+    )
+    if extra >= expected:
         raise DicomReadError(
-            f"{path}: pixel data longer than the header declares: {len(ds.PixelData)} bytes, expected "
-            f"{expected}{padding} for one frame of Rows={rows}, Columns={cols}, BitsAllocated={bits}, "
-            f"SamplesPerPixel={samples}, NumberOfFrames={frames}; the header does not describe these "
-            "pixel data (were Rows, Columns or BitsAllocated changed?)"
+            f"{longer}; the {extra} bytes beyond it hold a whole frame or more: the header does not describe "
+            "these pixel data (were Rows, Columns or BitsAllocated changed?)"
         )
+    # 5: the caller of read_dicom (this check, _check_image, _read_pydicom, read_dicom).
+    warnings.warn(
+        f"{longer}; the {extra} extra byte(s), less than a frame, are taken for padding and ignored",
+        SkcardioWarning,
+        stacklevel=5,
+    )
+    ds.PixelData = ds.PixelData[:padded]
 
 
 def _frame_bytes(rows: int, cols: int, bits: int) -> int:
@@ -704,13 +743,17 @@ def _padded(rows: int, cols: int, bits: int) -> int:
     return expected + expected % 2
 
 
-def _check_bit_layout(ds, stored: int, path: str) -> None:
-    """Refuse a PixelRepresentation or HighBit outside the standard: the pixels would be misread.
+def _check_bit_layout(ds, stored: int, bits: int, path: str) -> None:
+    """Refuse a PixelRepresentation or HighBit no sample can have: the pixels would be misread.
 
     The decoders (skcardio's and pydicom's) take the stored bits as the lowest
-    ``BitsStored`` bits, signed only for PixelRepresentation 1, as the
-    standard requires (HighBit = BitsStored - 1); a file saying otherwise
-    would be decoded as something other than what it claims.
+    ``BitsStored`` bits, signed only for PixelRepresentation 1, and ignore
+    HighBit. The standard now requires HighBit = BitsStored - 1, but older
+    editions allowed the stored bits higher in the sample ("12 bits stored,
+    high bit 15"), which older scanners wrote with the values in the low
+    bits: such a HighBit is read as pydicom reads it. Only a HighBit that
+    leaves no room for the stored bits (below BitsStored - 1) or lies outside
+    the sample (BitsAllocated or more) is refused.
     """
     representation = _int(ds, "PixelRepresentation", 0, path)
     if representation not in (0, 1):
@@ -718,10 +761,11 @@ def _check_bit_layout(ds, stored: int, path: str) -> None:
             f"{path}: PixelRepresentation (0028,0103) {representation}: expected 0 (unsigned) or 1 (two's complement)"
         )
     high = _int(ds, "HighBit", stored - 1, path)
-    if high != stored - 1:
+    if not stored - 1 <= high < bits:
         raise DicomReadError(
-            f"{path}: HighBit (0028,0102) {high} with BitsStored {stored}: expected HighBit = BitsStored - 1 = "
-            f"{stored - 1} (the stored bits are the lowest bits of each sample, as the DICOM standard requires)"
+            f"{path}: HighBit (0028,0102) {high} with BitsStored {stored} and BitsAllocated {bits}: expected "
+            f"BitsStored - 1 <= HighBit < BitsAllocated ({stored - 1} to {bits - 1}; the {stored} stored bits "
+            "must fit below the high bit, within the sample)"
         )
 
 

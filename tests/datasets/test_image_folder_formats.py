@@ -5,9 +5,13 @@ decompression-bomb guard) gave "unreadable image (pillow: An unknown error
 occurred while initializing plugin `pillow`.)" instead of the limit; a CMYK
 JPEG was refused as "transparent pixels" (its black ink taken for alpha); a
 palette or grayscale PNG whose tRNS chunk makes pixels transparent was
-accepted, though transparency is refused.
+accepted, though transparency is refused. That check then refused label
+PNGs too, though transparency means nothing for a label: a palette label whose
+background index is transparent (as annotation tools save them) was refused
+as "transparent pixels"; its labels are read again.
 """
 import struct
+import warnings
 import zlib
 
 import imageio.v3 as iio
@@ -118,6 +122,46 @@ def test_an_rgb_colour_key_is_refused(root):
     _save_png(root, Image.fromarray(rgb), transparency=key)
     with pytest.raises(DatasetError, match=r"made transparent by the PNG's tRNS chunk: colour \(\d+, \d+, \d+\)\)"):
         _load(root)
+
+
+def _mask():
+    mask = np.zeros(SHAPE, bool)
+    mask[3:7, 2:6] = True
+    return mask
+
+
+@pytest.mark.parametrize("transparency", [0, b"\x00\xff", b"\x80\xff"])
+def test_a_palette_label_with_a_transparent_background_is_read(root, transparency):
+    # Was "transparent pixels (... made transparent by the PNG's tRNS chunk: alpha values
+    # of palette entries); expected an opaque image" for the label.
+    Image.fromarray(_image()).save(root / "images" / f"{NAME}.png")
+    label = Image.fromarray(_mask().astype(np.uint8)).convert("P")
+    label.putpalette([0, 0, 0, 255, 255, 255] + [0] * 762)
+    label.save(root / "labels" / f"{NAME}.png", transparency=transparency)
+    with Image.open(root / "labels" / f"{NAME}.png") as saved:
+        assert saved.mode == "P" and "transparency" in saved.info
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nor does Pillow's advice to convert the palette to RGBA leak
+        bunch = _load(root)
+    np.testing.assert_array_equal(bunch.y[0], _mask())
+    np.testing.assert_array_equal(bunch.images[0], _image())
+    # As an image, the same picture is still refused: its transparent pixels hide intensities.
+    (root / "images" / f"{NAME}.png").write_bytes((root / "labels" / f"{NAME}.png").read_bytes())
+    with pytest.raises(DatasetError, match=rf"images/{NAME}\.png: transparent pixels \({SHAPE[0] * SHAPE[1] - 16} "
+                                           r"pixel\(s\) made transparent by the PNG's tRNS chunk"):
+        _load(root)
+
+
+@pytest.mark.parametrize("mode", ["gray", "rgb"])
+def test_a_label_colour_key_is_ignored(root, mode):
+    Image.fromarray(_image()).save(root / "images" / f"{NAME}.png")
+    values = _mask().astype(np.uint8) * 255
+    if mode == "rgb":
+        Image.fromarray(np.repeat(values[..., None], 3, axis=-1)).save(root / "labels" / f"{NAME}.png",
+                                                                       transparency=(0, 0, 0))
+    else:
+        Image.fromarray(values).save(root / "labels" / f"{NAME}.png", transparency=0)
+    np.testing.assert_array_equal(_load(root).y[0], _mask())
 
 
 def test_plain_gray_and_rgb_pictures_still_read(root):
