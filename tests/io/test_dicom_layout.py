@@ -57,7 +57,7 @@ def _all_read(path, expected, extra=None):
         assert len(caught) == 1, [str(w.message) for w in caught]
         assert caught[0].category is SkcardioWarning
         assert re.search(rf"{name}: pixel data longer than the header declares: .*; the {extra} extra byte\(s\), "
-                        r"less than a frame, are taken for padding and ignored$", str(caught[0].message))
+                        r"(less than a row|zeros, less than a frame), are taken for padding and ignored$", str(caught[0].message))
     if extra is not None:  # stacklevel: the caller of read_dicom
         with pytest.warns(SkcardioWarning, match=f"the {extra} extra byte") as caught:
             read_dicom(path)
@@ -117,10 +117,23 @@ def test_excess_padding_below_a_frame_read_with_a_warning(tmp_path, make_dicom, 
         pixels = pixels.byteswap()
     ds = pydicom.dcmread(path)
     np.testing.assert_array_equal(ds.pixel_array, pixels)
-    ds.PixelData += b"\x7f" * extra
+    # Less than a row (8 bytes) of anything, or zeros up to a frame.
+    ds.PixelData += (b"\x7f" if extra < 8 else b"\0") * extra
     ds.save_as(path)
     assert len(pydicom.dcmread(path).PixelData) == 32 + extra
     _all_read(path, pixels, extra)
+
+
+def test_a_row_or_more_of_data_beyond_the_frame_is_refused(tmp_path, make_dicom):
+    # Columns=60 on 64-column data: read as a sheared (64, 60) image with a warning before.
+    pixels = np.zeros((64, 64), np.int16)
+    pixels[:, 30] = 500  # a vertical bar
+    path = make_dicom(tmp_path / "shear.dcm", pixels)
+    ds = pydicom.dcmread(path)
+    ds.Columns = 60
+    ds.save_as(path)
+    _all_refuse(path, r"pixel data longer than the header declares: 8192 bytes, expected 7680 .*the 512 "
+                      r"bytes beyond it hold a whole row \(120 bytes\) or more, not all 0")
 
 
 def test_real_file_with_excess_padding_reads_as_pydicom_does(shared_data_root, tmp_path):
@@ -169,7 +182,7 @@ def test_one_bit_data_with_excess_padding_read_as_one_frame(tmp_path, make_dicom
     bits = np.random.default_rng(0).random((16, 16)) > 0.5
     path = make_dicom(tmp_path / "b1.dcm", np.zeros((16, 16), np.int16), BitsAllocated=1, BitsStored=1)
     ds = pydicom.dcmread(path)
-    ds.PixelData = np.packbits(bits.ravel(), bitorder="little").tobytes() + b"\xff" * 6
+    ds.PixelData = np.packbits(bits.ravel(), bitorder="little").tobytes() + b"\0" * 6
     ds.save_as(path)
     _all_read(path, bits, 6)
 
