@@ -302,7 +302,7 @@ def read_cine(
     Set aside (and listed in ``set_aside``): unreadable files (with a
     warning: they may have been images of the study), files that never
     were an image of the stack (a ``notes.txt``, a DICOMDIR, a structured
-    report, a SEG, a colour screenshot; reason starting ``"not a DICOM
+    report, a SEG; reason starting ``"not a DICOM
     image"``, no warning), localisers
     (``ImageType`` containing LOCALIZER or SCOUT), images of another
     orientation than the largest series, and other series that repeat the

@@ -4,18 +4,23 @@
 cannot read as a grayscale image is either an image lost (cut short, not
 decodable: the study may lack it, which ``skcardio report`` must say and fail
 on) or something that was never an image of the stack (a ``notes.txt``, a
-DICOMDIR, a structured report, a DICOM SEG, a colour screenshot), which is set
-aside like a localiser. The difference is read from the file's content, not
+DICOMDIR, a structured report, a DICOM SEG), which is set aside like a
+localiser. When in doubt, a file counts as an image lost: saying so wrongly
+costs a warning, keeping silent a slice. The difference is read from the file's content, not
 its name: scanners name images ``*.dcm``, ``*.IMA``, by UID or not at all.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
+from io import BytesIO
 from pathlib import Path
 
 import pydicom
 from pydicom.uid import UID
+
+from ._dicom import _check_inflated, _quiet_invalid_uids
 
 __all__ = ["NOT_AN_IMAGE", "UNREADABLE", "non_image_reason", "set_aside_reason"]
 
@@ -24,10 +29,12 @@ UNREADABLE = "unreadable"
 #: How the reason of a file set aside as never an image of the stack starts.
 NOT_AN_IMAGE = "not a DICOM image"
 
-#: Bytes read to find the Part 10 preamble and its 'DICM' marker.
-_PREAMBLE = 132
-#: Photometric interpretations of the grayscale images a cine stack is made of.
-_GRAYSCALE = frozenset({"MONOCHROME1", "MONOCHROME2"})
+#: Bytes read of a file set aside: the preamble, the 'DICM' marker and the header up to the SOP class.
+_HEAD = 16384
+#: First bytes of a raw (non-Part 10) data set: an element of group 0002 or 0008, little-endian.
+_RAW_GROUPS = (b"\x02\x00", b"\x08\x00")
+#: SOPClassUID (0008,0016).
+_SOP_CLASS = 0x00080016
 
 
 def set_aside_reason(path: str | os.PathLike, error: Exception) -> str:
@@ -41,57 +48,65 @@ def set_aside_reason(path: str | os.PathLike, error: Exception) -> str:
 def non_image_reason(path: str | os.PathLike) -> str | None:
     """Why ``path``, which could not be read as a slice, was never an image of the stack; None if it may have been.
 
-    Not an image: an entry that is no regular file nor a link to one (a pipe,
-    a device, a link to a folder), a file without 'DICM' at byte 128 (not
-    DICOM: a ``notes.txt``, a picture, an archive; also an image overwritten
-    or cut within its first 132 bytes, which its name cannot tell apart), a
-    DICOMDIR, a DICOM object whose SOP class is no image storage class
-    (structured reports, presentation states, SEG), a DICOM header without
-    ``Rows`` and ``Columns`` and of no stated class, and a colour image.
-    Everything else, an image of the study that could not be decoded (cut
-    short, a broken link, an unsupported compression), may have been one.
+    Never an image: an existing entry that is no regular file (a pipe, a
+    device, a link to a folder), a DICOMDIR, a file without 'DICM' at byte
+    128 that holds something (a ``notes.txt``, a picture, an archive), and a
+    Part 10 file whose SOP class pydicom knows as no image storage class (a
+    structured report, a presentation state, a SEG, a DICOMDIR). Everything
+    else may have been an image of the study: a broken link, a file gone,
+    empty or all zeros (an interrupted copy), a raw data set without its Part
+    10 header, a header cut short, an image that cannot be decoded, a colour
+    or private-class file, and any file this check itself cannot judge. Only
+    the first :data:`_HEAD` bytes are read, within the inflation limit.
 
     Examples
     --------
     >>> import tempfile
     >>> from pathlib import Path
     >>> from skcardio.io._non_images import non_image_reason
-    >>> notes = Path(tempfile.mkdtemp()) / "notes.txt"
-    >>> _ = notes.write_text("acquired on the old scanner")
-    >>> non_image_reason(notes)
-    "not DICOM, no 'DICM' at byte 128"
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "notes.txt").write_text("acquired on the old scanner")
+    >>> _ = (folder / "1.dcm").write_bytes(b"")   # an interrupted copy
+    >>> non_image_reason(folder / "notes.txt"), non_image_reason(folder / "1.dcm")
+    ("not DICOM, no 'DICM' at byte 128", None)
     """
-    path = Path(path)
+    try:
+        return _reason(Path(path))
+    except Exception:  # noqa: BLE001 - what cannot be judged may have been an image: say so
+        return None
+
+
+def _reason(path: Path) -> str | None:
     if not path.exists():
         return None  # a broken link, or a file gone since the folder was listed: an image missing
     if not path.is_file():
         return "not a regular file"
     if path.name.upper() == "DICOMDIR":
         return "a DICOMDIR, the index of a DICOM medium"
-    try:
-        with open(path, "rb") as handle:
-            preamble = handle.read(_PREAMBLE)
-    except OSError:
-        return None
-    if preamble[128:132] != b"DICM":
-        return "not DICOM, no 'DICM' at byte 128"
-    return _dicom_non_image(path)
+    with open(path, "rb") as handle:
+        head = handle.read(_HEAD)
+    if head[128:132] != b"DICM":
+        return _not_part10(head)
+    return _image_class(path, head)
 
 
-def _dicom_non_image(path: Path) -> str | None:
-    """The reason a Part 10 file holds no grayscale image, from its header; None if it should hold one."""
-    try:
-        header = pydicom.dcmread(path, stop_before_pixels=True)
-    except Exception:  # noqa: BLE001 - a header cut short: an image lost, not a non-image
-        return None
-    sop_class = header.get("SOPClassUID") or header.get("file_meta", {}).get("MediaStorageSOPClassUID")
-    name = UID(str(sop_class)).name if sop_class else ""
-    if name and name != str(sop_class):  # a class pydicom knows (a private one is judged by its header)
-        if "Image" not in name:  # every image storage class says so: "MR Image Storage", ...
-            return f"no image class: {name}"
-    elif "Rows" not in header or "Columns" not in header:
-        return "no image: no SOP class, no Rows and Columns"
-    photometric = str(header.get("PhotometricInterpretation", "")).strip()
-    if photometric and photometric not in _GRAYSCALE:
-        return f"a colour image, {photometric}"
+def _not_part10(head: bytes) -> str | None:
+    """A file without the Part 10 marker: never an image, unless empty, zeros or a raw data set."""
+    if not head.strip(b"\0"):
+        return None  # empty or all zeros: an image never written, or overwritten
+    if head[:2] in _RAW_GROUPS:
+        return None  # starts with a DICOM element of group 0002 or 0008: a data set without its header
+    return "not DICOM, no 'DICM' at byte 128"
+
+
+def _image_class(path: Path, head: bytes) -> str | None:
+    """``'no image class: ...'`` for a Part 10 file of a known non-image SOP class; None otherwise."""
+    _check_inflated(os.fspath(path), head)  # a deflated header inflates within the limits, or not at all
+    with _quiet_invalid_uids(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a header cut at _HEAD bytes: pydicom remarks on it
+        header = pydicom.dcmread(BytesIO(head), stop_before_pixels=True, specific_tags=[_SOP_CLASS])
+        sop_class = header.get("SOPClassUID") or header.file_meta.get("MediaStorageSOPClassUID")
+        name = UID(str(sop_class)).name if sop_class else ""
+    if name and name != str(sop_class) and "Image" not in name:  # "MR Image Storage", ...
+        return f"no image class: {name}"
     return None

@@ -306,6 +306,18 @@ def test_files_that_are_not_dicom_are_set_aside_without_a_warning(tmp_path, make
     assert [str(w.message).split(": ", 1)[1][:45] for w in caught] == ["1 of 7 file(s) cannot be read as DICOM images"]
 
 
+def test_emptied_files_of_a_slice_are_images_lost(tmp_path, make_dicom):
+    """An interrupted copy leaves empty files: the apex slice's were set aside as 'not DICOM' without a word."""
+    files = write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=3)
+    for (_, slice_), path in files.items():
+        if slice_ == 2:
+            path.write_bytes(b"")
+    with pytest.warns(SkcardioWarning, match=r"2 of 6 file\(s\) cannot be read as DICOM images"):
+        study = read_cine(tmp_path / "p")
+    assert study.images.shape[:2] == (2, 2)
+    assert len(study.set_aside) == 2 and all(a.unreadable for a in study.set_aside)
+
+
 @pytest.mark.parametrize("junk", [False, True])
 def test_study_byte_limit_is_kept(tmp_path, make_dicom, junk):
     """The limit error made read_cine re-read every file one by one with no running total: a 63 MB study was read

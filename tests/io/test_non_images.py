@@ -16,19 +16,17 @@ def test_files_that_never_were_images(tmp_path, make_dicom):
     (tmp_path / "study.zip").write_bytes(b"PK\x03\x04" + bytes(400))
     make_dicom(tmp_path / "report.dcm", PIXELS, SOPClassUID="1.2.840.10008.5.1.4.1.1.88.11", pixel_data=False)
     make_dicom(tmp_path / "seg.dcm", PIXELS, SOPClassUID="1.2.840.10008.5.1.4.1.1.66.4")
-    make_dicom(tmp_path / "screen.dcm", PIXELS, PhotometricInterpretation="RGB")
     make_dicom(tmp_path / "DICOMDIR", PIXELS, pixel_data=False)
     os.mkfifo(tmp_path / "pipe")
     (tmp_path / "folder").mkdir()
     (tmp_path / "to_folder").symlink_to(tmp_path / "folder")
     reasons = {name: non_image_reason(tmp_path / name) for name in (
-        "notes.txt", "study.zip", "report.dcm", "seg.dcm", "screen.dcm", "DICOMDIR", "pipe", "to_folder")}
+        "notes.txt", "study.zip", "report.dcm", "seg.dcm", "DICOMDIR", "pipe", "to_folder")}
     assert reasons == {
         "notes.txt": "not DICOM, no 'DICM' at byte 128",
         "study.zip": "not DICOM, no 'DICM' at byte 128",
         "report.dcm": "no image class: Basic Text SR Storage",
         "seg.dcm": "no image class: Segmentation Storage",
-        "screen.dcm": "a colour image, RGB",
         "DICOMDIR": "a DICOMDIR, the index of a DICOM medium",
         "pipe": "not a regular file",
         "to_folder": "not a regular file",
@@ -42,8 +40,33 @@ def test_files_that_may_have_been_images(tmp_path, make_dicom):
         (tmp_path / name).write_bytes(image.read_bytes()[:300])
     make_dicom(tmp_path / "private.dcm", PIXELS, SOPClassUID="1.2.3.4.5")  # a private class with an image
     (tmp_path / "gone.dcm").symlink_to(tmp_path / "nowhere.dcm")  # the image it pointed at is missing
-    for name in ("cut.dcm", "1.3.12.2.1107.5.2.30", "IM0001", "private.dcm", "gone.dcm", "image.dcm"):
+    (tmp_path / "empty.dcm").write_bytes(b"")  # an interrupted copy
+    (tmp_path / "zeros").write_bytes(bytes(5000))
+    (tmp_path / "raw.dcm").write_bytes(image.read_bytes()[132:])  # no preamble: the meta group's elements first
+    make_dicom(tmp_path / "screen.dcm", PIXELS, PhotometricInterpretation="RGB")  # when in doubt: an image lost
+    names = ("cut.dcm", "1.3.12.2.1107.5.2.30", "IM0001", "private.dcm", "gone.dcm", "image.dcm", "empty.dcm",
+             "zeros", "raw.dcm", "screen.dcm")
+    for name in names:
         assert non_image_reason(tmp_path / name) is None, name
+
+
+def test_what_cannot_be_judged_is_an_image_lost_and_nothing_leaks(tmp_path, make_dicom):
+    """A corrupt SOP class value crashed read_cine (and a whole report); a deflate bomb was inflated whole."""
+    import warnings
+
+    from _hostile import deflate_bomb
+
+    path = make_dicom(tmp_path / "bad_vr.dcm", PIXELS)
+    data = path.read_bytes()
+    at = data.index(b"\x08\x00\x16\x00UI")  # SOPClassUID's tag and VR
+    path.write_bytes(data[:at + 4] + b"UL" + data[at + 6:])
+    bomb = deflate_bomb(tmp_path / "bomb.dcm", 1 << 28)
+    invalid = make_dicom(tmp_path / "sr.dcm", PIXELS, SOPClassUID="1.2.840.10008.5.1.4.1.1.88.011", pixel_data=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no remark from pydicom reaches the caller
+        assert non_image_reason(path) is None
+        assert non_image_reason(bomb) is None
+        assert non_image_reason(invalid) is None  # an invalid UID pydicom does not know: judged as an image
 
 
 def test_set_aside_reason_keeps_the_readers_error(tmp_path):
