@@ -153,7 +153,7 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
         If False, return ``image=None`` without decoding the pixels (fast
         header-only read). The file is checked as for a full read (required
         elements present, uncompressed pixel data of one frame, with less
-        than a row of padding, or zeros short of a frame, at most), with the same warnings, so a file
+        than a row of padding at most), with the same warnings, so a file
         that passes here fails a full read only if its compressed pixel data
         cannot be decoded into one ``(Rows, Columns)`` frame.
 
@@ -189,9 +189,8 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     -----
     SkcardioWarning
         For uncompressed pixel data longer than one frame by less than a
-        row, or by zeros short of a frame (excess padding, which DICOM PS3.5
-        8.1.1 tells readers to accept; a row or more of other bytes is an
-        error): the first frame's bytes are read; the warning names the file
+        row (excess padding, which DICOM PS3.5 8.1.1 tells readers to
+        accept; a row or more is an error): the first frame's bytes are read; the warning names the file
         and the extra bytes. The one padding byte of an odd-length frame is
         no excess. Also for an ImagePositionPatient or ImageOrientationPatient
         read as absent (see :class:`DicomSlice`).
@@ -699,12 +698,12 @@ def _check_native_length(ds: pydicom.Dataset, path: str, rows: int, cols: int, b
     Shorter is truncated. A whole frame more, or beyond, means a header that
     does not describe the data (128 rows of 256-row data, 8 bits of 16-bit
     data would give part of the image, or its bytes interleaved, as an
-    image): refused, and so is a whole row more unless every extra byte is
-    0 (a Columns of 60 on 64-column data would give a sheared image). Less
-    than a row more, or zeros short of a frame, is excess padding, which PS3.5
-    8.1.1 tells receivers to accept (pydicom does, with a warning): the first
-    frame's bytes are decoded, with a warning naming the extra bytes (none for
-    the one padding byte of an odd-length frame). The excess is cut off here,
+    image): refused, and so is a whole row more, zeros or not (a Columns of
+    60 on 64-column data would give a sheared image). Less than a row more is
+    excess padding, which PS3.5 8.1.1 tells receivers to accept (pydicom
+    does, with a warning): the first frame's bytes are decoded, with a
+    warning naming the extra bytes (none for the one padding byte of an
+    odd-length frame). The excess is cut off here,
     so that pydicom's decoder (1-bit data) sees one frame and says nothing more.
     """
     expected, actual = _frame_bytes(rows, cols, bits), len(ds.PixelData)
@@ -722,17 +721,17 @@ def _check_native_length(ds: pydicom.Dataset, path: str, rows: int, cols: int, b
         f"one frame of Rows={rows}, Columns={cols}, BitsAllocated={bits}, SamplesPerPixel=1, NumberOfFrames=1"
     )
     row = max(_frame_bytes(1, cols, bits), 1)
-    zeros = not any(ds.PixelData[expected:])
-    if extra >= expected or (extra >= row and not zeros):
-        whole = "a whole frame or more" if extra >= expected else f"a whole row ({row} bytes) or more, not all 0"
+    if extra >= row:
+        # Zeros cannot be told from padding: MR images often end in zero rows, and Columns - 1 on such
+        # data gives the same bytes as a row of zeros appended.
+        whole = "a whole frame or more" if extra >= expected else f"a whole row ({row} bytes) or more"
         raise DicomReadError(
             f"{longer}; the {extra} bytes beyond it hold {whole}: the header does not describe "
             "these pixel data (were Rows, Columns or BitsAllocated changed?)"
         )
-    kind = "less than a row" if extra < row else "zeros, less than a frame"
     # 5: the caller of read_dicom (this check, _check_image, _read_pydicom, read_dicom).
     warnings.warn(
-        f"{longer}; the {extra} extra byte(s), {kind}, are taken for padding and ignored",
+        f"{longer}; the {extra} extra byte(s), less than a row, are taken for padding and ignored",
         SkcardioWarning,
         stacklevel=5,
     )

@@ -13,6 +13,7 @@ its name: scanners name images ``*.dcm``, ``*.IMA``, by UID or not at all.
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from io import BytesIO
 from pathlib import Path
@@ -33,6 +34,8 @@ NOT_AN_IMAGE = "not a DICOM image"
 _HEAD = 16384
 #: First bytes of a raw (non-Part 10) data set: an element of group 0002 or 0008, little-endian.
 _RAW_GROUPS = (b"\x02\x00", b"\x08\x00")
+#: Bytes that only DICOM holds: the Part 10 marker, the root of the standard's UIDs, the PixelData tag.
+_SIGNATURES = (b"DICM", b"1.2.840.10008.", b"\xe0\x7f\x10\x00")
 #: SOPClassUID (0008,0016).
 _SOP_CLASS = 0x00080016
 
@@ -50,12 +53,13 @@ def non_image_reason(path: str | os.PathLike) -> str | None:
 
     Never an image: an existing entry that is no regular file (a pipe, a
     device, a link to a folder), a DICOMDIR, a file without 'DICM' at byte
-    128 that holds something (a ``notes.txt``, a picture, an archive), and a
+    128 and no DICOM inside (a ``notes.txt``, a picture, an archive), and a
     Part 10 file whose SOP class pydicom knows as no image storage class (a
     structured report, a presentation state, a SEG, a DICOMDIR). Everything
     else may have been an image of the study: a broken link, a file gone,
-    empty or all zeros (an interrupted copy), a raw data set without its Part
-    10 header, a header cut short, an image that cannot be decoded, a colour
+    empty or all zeros (an interrupted copy), a file with DICOM inside but
+    its start overwritten, one too short for the marker that is no text, a
+    raw data set without its Part 10 header, a header cut short, an image that cannot be decoded, a colour
     or private-class file, and any file this check itself cannot judge. Only
     the first :data:`_HEAD` bytes are read, within the inflation limit.
 
@@ -83,30 +87,55 @@ def _reason(path: Path) -> str | None:
         return "not a regular file"
     if path.name.upper() == "DICOMDIR":
         return "a DICOMDIR, the index of a DICOM medium"
-    with open(path, "rb") as handle:
-        head = handle.read(_HEAD)
+    head = _head(path)
+    if head is None:
+        return "not a regular file"
     if head[128:132] != b"DICM":
         return _not_part10(head)
     return _image_class(path, head)
 
 
+def _head(path: Path) -> bytes | None:
+    """The first :data:`_HEAD` bytes of a regular file; None if it is no longer one (replaced by a pipe...)."""
+    # O_NONBLOCK and fstat, as read_regular does: a file swapped for a pipe since is_file() must not block.
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        return os.read(descriptor, _HEAD)
+    finally:
+        os.close(descriptor)
+
+
 def _not_part10(head: bytes) -> str | None:
-    """A file without the Part 10 marker: never an image, unless empty, zeros or a raw data set."""
+    """A file without the Part 10 marker: never an image, unless it may be one damaged."""
     if not head.strip(b"\0"):
         return None  # empty or all zeros: an image never written, or overwritten
     if head[:2] in _RAW_GROUPS:
         return None  # starts with a DICOM element of group 0002 or 0008: a data set without its header
+    if any(signature in head for signature in _SIGNATURES):
+        return None  # DICOM inside: an image whose start was overwritten
+    if len(head) < 132 and not _is_text(head):
+        return None  # too short to hold the marker: an image cut within its preamble
     return "not DICOM, no 'DICM' at byte 128"
+
+
+def _is_text(data: bytes) -> bool:
+    """UTF-8 without NUL: a note, not the start of a binary file."""
+    try:
+        return "\0" not in data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
 
 
 def _image_class(path: Path, head: bytes) -> str | None:
     """``'no image class: ...'`` for a Part 10 file of a known non-image SOP class; None otherwise."""
-    _check_inflated(os.fspath(path), head)  # a deflated header inflates within the limits, or not at all
     with _quiet_invalid_uids(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a header cut at _HEAD bytes: pydicom remarks on it
+        _check_inflated(os.fspath(path), head)  # a deflated header inflates within the limits, or not at all
         header = pydicom.dcmread(BytesIO(head), stop_before_pixels=True, specific_tags=[_SOP_CLASS])
-        sop_class = header.get("SOPClassUID") or header.file_meta.get("MediaStorageSOPClassUID")
-        name = UID(str(sop_class)).name if sop_class else ""
-    if name and name != str(sop_class) and "Image" not in name:  # "MR Image Storage", ...
-        return f"no image class: {name}"
+        sop_class = UID(str(header.get("SOPClassUID") or header.file_meta.get("MediaStorageSOPClassUID", "")))
+        known = sop_class.is_valid and sop_class.type == "SOP Class" and sop_class.name != str(sop_class)
+    if known and "Image" not in sop_class.name:  # "MR Image Storage", ...
+        return f"no image class: {sop_class.name}"
     return None
