@@ -268,10 +268,19 @@ def _measure_one(patient: PatientInput, model, batch_size: int, boundary_level: 
 _LISTED_SET_ASIDE = 3
 
 
+def _listed(items) -> tuple[list, str]:
+    """The items to name and ``' and N more'``: all of them when one more than the limit would be counted."""
+    if len(items) <= _LISTED_SET_ASIDE + 1:
+        return list(items), ""
+    return list(items[:_LISTED_SET_ASIDE]), f" and {len(items) - _LISTED_SET_ASIDE} more"
+
+
 def _set_aside_note(items) -> str:
-    """Files read and left out by :func:`~skcardio.io.read_cine`'s grouping rules, a few named, the rest counted."""
-    named = ", ".join(f"{Path(a.path).name} ({a.reason})" for a in items[:_LISTED_SET_ASIDE])
-    more = f" and {len(items) - _LISTED_SET_ASIDE} more" if len(items) > _LISTED_SET_ASIDE else ""
+    """Files left out by :func:`~skcardio.io.read_cine` as never images of the stack, a few named, the rest counted."""
+    shown, more = _listed(items)
+    # "not a DICOM image: PATH: why" -> "why": the name is given just before.
+    named = ", ".join(f"{Path(a.path).name} ({a.reason.removeprefix(f'not a DICOM image: {a.path}: ')})"
+                      for a in shown)
     return (f"{len(items)} file(s) set aside, not images of the stack measured: {named}{more} (report.json's "
             "set_aside lists each with its reason)")
 
@@ -279,8 +288,8 @@ def _set_aside_note(items) -> str:
 def _unreadable_files(study) -> str:
     """The files of ``study`` set aside as unreadable, for the list at the end: counted, the first named."""
     unreadable = [a for a in study.set_aside if a.unreadable]
-    named = ", ".join(Path(a.path).name for a in unreadable[:_LISTED_SET_ASIDE])
-    more = f" and {len(unreadable) - _LISTED_SET_ASIDE} more" if len(unreadable) > _LISTED_SET_ASIDE else ""
+    shown, more = _listed(unreadable)
+    named = ", ".join(Path(a.path).name for a in shown)
     used = study.geometry.n_phases * study.geometry.n_slices
     return (f"{len(unreadable)} file(s) cannot be read as DICOM images ({named}{more}); measured on the {used} "
             "images read; report.json's set_aside lists each with its reason")

@@ -395,11 +395,15 @@ def _read_all(paths: list[Path], n_jobs, memory) -> tuple[list[DicomSlice], list
     return slices, set_aside
 
 
+def _why(item: SetAside) -> str:
+    """The reason ``item`` was set aside, without its prefix and its path."""
+    return item.reason.removeprefix(f"{UNREADABLE}: ").removeprefix(f"{item.path}: ")
+
+
 def _unreadable_note(unreadable: list[SetAside], n_files: int) -> str:
     """``'2 of 240 file(s) cannot be read as DICOM images, set aside: 1.dcm (...), 7.dcm; ...'``."""
     first = unreadable[0]
-    why = first.reason.removeprefix(f"{UNREADABLE}: ").removeprefix(f"{first.path}: ")
-    names = [f"{Path(first.path).name} ({why})"]
+    names = [f"{Path(first.path).name} ({_why(first)})"]
     names += [Path(a.path).name for a in unreadable[1:_LISTED_UNREADABLE]]
     more = f" and {len(unreadable) - _LISTED_UNREADABLE} more" if len(unreadable) > _LISTED_UNREADABLE else ""
     return (
@@ -602,7 +606,8 @@ def _grid(slices, set_aside, use_positions, where) -> list[list[DicomSlice]]:
         raise StudyError(
             f"{where}: {len(odd)} slice position(s) do not have the {n_phases} phase(s) of the other "
             f"{len(columns) - len(odd)}: {details}; a phase is missing or extra"
-            + (f" (unreadable file(s) in the folder: {_names(unreadable)})" if unreadable else "")
+            + (f" (unreadable file(s) in the folder: {_names(unreadable)}; the first: {_why(unreadable[0])})"
+               if unreadable else "")
             + (_SELECTED_SLICES if n_phases == 1 else "")
         )
     return [[column[p] for column in columns] for p in range(n_phases)]

@@ -629,9 +629,20 @@ def _check_part10(path: str, data: bytes) -> None:
                 f"file), got {found}; pictures with label masks are read with skcardio.datasets.load_image_folder"
             )
         raise DicomReadError(
-            f"{path}: not a DICOM file: expected 'DICM' at byte 128 (DICOM Part 10 file), "
-            f"got {found}; a raw data set without that header must be re-saved as a Part 10 file"
+            f"{path}: not a DICOM file: expected 'DICM' at byte 128 (DICOM Part 10 file), got {found}; "
+            + _no_marker_hint(data)
         )
+
+
+def _no_marker_hint(data: bytes) -> str:
+    """What a file without the Part 10 marker may be: empty, cut short, overwritten, or a raw data set."""
+    if not data:
+        return "the file is empty (an interrupted copy?)"
+    if not data.strip(b"\0"):
+        return "every byte is 0 (an interrupted copy?)"
+    if len(data) < 132:
+        return "the file is shorter than a Part 10 header: cut short, or not DICOM"
+    return "an image whose start was overwritten, or a raw data set without that header (re-save it as a Part 10 file)"
 
 
 def _check_not_segmentation(header, path: str) -> None:

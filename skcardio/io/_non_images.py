@@ -41,11 +41,11 @@ _SOP_CLASS = 0x00080016
 
 
 def set_aside_reason(path: str | os.PathLike, error: Exception) -> str:
-    """Why a file that could not be read as a slice is set aside: ``unreadable: ...`` or ``not a DICOM image (...): ...``."""
+    """Why a file that could not be read as a slice is set aside: ``unreadable: ...`` or ``not a DICOM image: PATH: ...``."""
     why = non_image_reason(path)
     if why is None:
         return f"{UNREADABLE}: {error}"
-    return f"{NOT_AN_IMAGE} ({why}): {error}"
+    return f"{NOT_AN_IMAGE}: {os.fspath(path)}: {why}"  # the reader's error is about images: beside the point
 
 
 def non_image_reason(path: str | os.PathLike) -> str | None:

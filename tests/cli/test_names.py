@@ -129,8 +129,8 @@ def test_report_of_a_study_whose_files_have_such_names(tmp_path, make_dicom, mon
     out = tmp_path / "out"
     # The file that is not DICOM is named on the console (exit status 0: it was no image), its name readable.
     assert main(["report", study, "--out", str(out), "--no-progress", "--no-plots"]) == 0
-    assert (f"{tmp_path}/P\\xff: 1 file(s) set aside, not images of the stack measured: junk\\xfe.dcm (not a DICOM "
-            "image (not DICOM, no 'DICM' at byte 128): ") in capsys.readouterr().err
+    assert (f"{tmp_path}/P\\xff: 1 file(s) set aside, not images of the stack measured: junk\\xfe.dcm (not DICOM, no "
+            "'DICM' at byte 128) (report.json's") in capsys.readouterr().err
     (row,) = read_csv(out / "report.csv")
     assert row["folder"] == "P_" and row["status"] == "ok"
     assert (out / "P_" / "slices.csv").is_file()

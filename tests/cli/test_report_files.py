@@ -51,7 +51,7 @@ def test_unreadable_files_are_listed_and_the_exit_status_is_1(tmp_path, make_dic
     # At the end, with the patients skipped: the exit status is 1, as predict's for files skipped.
     assert captured.err.endswith(
         "1 patient(s) measured without some of their files:\n"
-        f"  {root / 'A'}: 4 file(s) cannot be read as DICOM images (1.dcm, 2.dcm, 3.dcm and 1 more); measured on the "
+        f"  {root / 'A'}: 4 file(s) cannot be read as DICOM images (1.dcm, 2.dcm, 3.dcm, 4.dcm); measured on the "
         "12 images read; report.json's set_aside lists each with its reason\n"
     )
     rows = _rows(out)
@@ -92,8 +92,8 @@ def test_a_stray_file_is_said(tmp_path, make_dicom, capsys, cut):
     if cut:
         assert f"{tmp_path / 'A'}: 1 of 17 file(s) cannot be read as DICOM images, set aside: extra.dcm (" in err
     else:
-        assert (f"{tmp_path / 'A'}: 1 file(s) set aside, not images of the stack measured: extra.dcm (not a DICOM "
-                "image (not DICOM, no 'DICM' at byte 128): ") in err
+        assert (f"{tmp_path / 'A'}: 1 file(s) set aside, not images of the stack measured: extra.dcm (not DICOM, "
+                "no 'DICM' at byte 128) (report.json's") in err
         assert "cannot be read as DICOM images" not in err
     assert _rows(out)["A"]["n_slices"] == "4"
 

@@ -297,3 +297,17 @@ def test_non_conformant_uid_neither_warned_nor_logged(tmp_path, make_dicom, capl
     assert [r.getMessage() for r in caplog.records if r.name == "pydicom"] == ["another remark"]
     assert [str(w.message) for w in caught] == []
     assert pydicom_logger.filters == []  # the filter is removed after the read
+
+
+@pytest.mark.parametrize("content, hint", [
+    (b"", "the file is empty"),
+    (bytes(300), "every byte is 0"),
+    (b"\x01" * 100, "the file is shorter than a Part 10 header: cut short, or not DICOM"),
+    (b"\x01" * 300, "an image whose start was overwritten, or a raw data set"),
+])
+def test_files_without_the_marker_say_what_they_may_be(tmp_path, content, hint):
+    # Every one was told "a raw data set without that header must be re-saved": wrong for an emptied copy.
+    path = tmp_path / "1.dcm"
+    path.write_bytes(content)
+    with pytest.raises(DicomReadError, match=rf"1\.dcm: not a DICOM file: expected 'DICM' at byte 128 .*; {hint}"):
+        read_dicom(path)

@@ -83,5 +83,5 @@ def test_set_aside_reason_keeps_the_readers_error(tmp_path):
     (tmp_path / "notes.txt").write_text("x\n")
     error = ValueError(f"{tmp_path / 'notes.txt'}: not a DICOM file: expected 'DICM' at byte 128")
     assert set_aside_reason(tmp_path / "notes.txt", error) == (
-        f"not a DICOM image (not DICOM, no 'DICM' at byte 128): {error}")
+        f"not a DICOM image: {tmp_path / 'notes.txt'}: not DICOM, no 'DICM' at byte 128")
     assert set_aside_reason(tmp_path / "missing.dcm", error) == f"unreadable: {error}"
