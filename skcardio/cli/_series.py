@@ -15,6 +15,8 @@ import argparse
 import csv
 import logging
 import os
+import re
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -310,17 +312,37 @@ def _write_segs(stage: Path, base: Path, masks: np.ndarray, geometry: list, algo
     phases = group_by_phase(geometry)
     entries = []
     try:
-        # Counted from 0, as report.csv's ed_phase / es_phase and the volume curve count them.
-        for k, phase in enumerate(phases):
-            name = f"{base}_seg.dcm" if len(phases) == 1 else f"{base}_phase{k:02d}_seg.dcm"
-            (stage / name).parent.mkdir(parents=True, exist_ok=True)
-            write_dicom_seg(
-                masks[phase], [geometry[i].path for i in phase], stage / name,
-                algorithm=algorithm,
-            )
-            entries.append({"format": "dicom-seg", "phase": k if len(phases) > 1 else "", "slices": len(phase), "file": name})
+        # One SEG per phase: a remark about the series (anonymised FrameOfReferenceUIDs...) would come
+        # once per phase, 20 near-identical lines for a cine series; said once, with the count.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            # Counted from 0, as report.csv's ed_phase / es_phase and the volume curve count them.
+            for k, phase in enumerate(phases):
+                name = f"{base}_seg.dcm" if len(phases) == 1 else f"{base}_phase{k:02d}_seg.dcm"
+                (stage / name).parent.mkdir(parents=True, exist_ok=True)
+                write_dicom_seg(
+                    masks[phase], [geometry[i].path for i in phase], stage / name,
+                    algorithm=algorithm,
+                )
+                entries.append(
+                    {"format": "dicom-seg", "phase": k if len(phases) > 1 else "", "slices": len(phase), "file": name}
+                )
     except Exception:
         for entry in entries:  # all phases of the series or none
             (stage / entry["file"]).unlink(missing_ok=True)
         raise
+    finally:
+        _say_once(caught)
     return entries
+
+
+def _say_once(caught: list) -> None:
+    """Warn each remark of the phases' SEGs once; one made for several phases says how many."""
+    alike: dict[tuple, list] = {}
+    for remark in caught:
+        # The images and UIDs named in parentheses differ from phase to phase; the remark does not.
+        key = (remark.category, re.sub(r"\([^)]*\)", "", str(remark.message)))
+        alike.setdefault(key, []).append(remark)
+    for (category, _), remarks in alike.items():
+        count = f" (said of {len(remarks)} phases' SEGs alike)" if len(remarks) > 1 else ""
+        warnings.warn(f"{remarks[0].message}{count}", category, stacklevel=3)

@@ -1,0 +1,46 @@
+"""``skcardio predict --dicom-seg``: a remark about a series is said once, not once per phase's SEG."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.uid import generate_uid
+
+from _cine_studies import write_study
+
+from skcardio.cli import main
+from skcardio.exceptions import SkcardioWarning
+from skcardio.segment import UNetSegmenter
+
+pytest.importorskip("highdicom")
+
+
+class _Bright:
+    """A stand-in for the pretrained U-Net (no model is trained): the phantom's bright disc."""
+
+    def predict_with_proba(self, images):
+        masks = np.asarray(images) > 500
+        return masks, masks.astype("float32")
+
+
+def test_anonymised_frames_of_reference_are_said_once(tmp_path, make_dicom, monkeypatch):
+    # Anonymisers give each image its own FrameOfReferenceUID: predict printed the remark once per phase's
+    # SEG, 20 near-identical lines for a cine series.
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _Bright()))
+    files = write_study(make_dicom, tmp_path / "a", n_phases=3, n_slices=2, StudyInstanceUID=generate_uid())
+    for path in files.values():
+        ds = pydicom.dcmread(path)
+        ds.FrameOfReferenceUID = generate_uid()
+        ds.save_as(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["predict", str(tmp_path / "a"), "--out", str(tmp_path / "out"), "--no-progress",
+                     "--dicom-seg"]) == 0
+    remarks = [str(w.message) for w in caught
+               if w.category is SkcardioWarning and "different FrameOfReferenceUIDs" in str(w.message)]
+    assert len(remarks) == 1, remarks
+    assert remarks[0].endswith("(said of 3 phases' SEGs alike)")
+    assert len(list((tmp_path / "out").rglob("*_seg.dcm"))) == 3
