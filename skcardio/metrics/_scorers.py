@@ -30,10 +30,10 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import make_scorer
 from sklearn.pipeline import Pipeline
 
+from .._estimators import predicting_estimator
 from ..exceptions import SkcardioWarning
 from ..io import contour_to_mask, mask_to_contour, read_contour
 from ..utils._validation import check_mask, is_records, record_names, spacing_array
@@ -72,23 +72,12 @@ def _predict(estimator, X) -> tuple[object, np.ndarray]:
     are descended into, so that the images are those the innermost final step
     sees, as in the flat pipeline doing the same.
     """
-    estimator = _inner(estimator)
+    estimator = predicting_estimator(estimator)
     while isinstance(estimator, Pipeline):
         if len(estimator) > 1:
             X = estimator[:-1].transform(X)
-        estimator = _inner(estimator[-1])
+        estimator = predicting_estimator(estimator[-1])
     return X, estimator.predict(X)
-
-
-def _inner(estimator):
-    """The fitted estimator that predicts: a search's ``best_estimator_``, a FrozenEstimator's ``estimator``."""
-    while True:
-        if hasattr(estimator, "best_estimator_"):
-            estimator = estimator.best_estimator_
-        elif isinstance(estimator, FrozenEstimator):
-            estimator = estimator.estimator
-        else:
-            return estimator
 
 
 def _images_of(Xt) -> np.ndarray:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
-from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from .._estimators import predicting_estimator
 from .._stateless import StatelessMixin
 from ..utils._validation import check_finite_images
 from ._image_output import ImageOutputMixin
@@ -215,15 +215,10 @@ def _is_fitted(model) -> bool:
 
 def _final_estimator(model):
     """The estimator that predicts inside searches, ``FrozenEstimator`` and pipelines."""
-    while True:
-        if hasattr(model, "best_estimator_"):
-            model = model.best_estimator_
-        elif isinstance(model, FrozenEstimator):
-            model = model.estimator
-        elif isinstance(model, Pipeline):
-            model = model[-1]
-        else:
-            return model
+    model = predicting_estimator(model)
+    while isinstance(model, Pipeline):
+        model = predicting_estimator(model[-1])
+    return model
 
 
 def _described(model, final) -> str:
