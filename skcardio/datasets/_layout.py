@@ -17,7 +17,6 @@ as a :class:`Skipped` entry with the reason, hidden files such as
 
 from __future__ import annotations
 
-import codecs
 import csv
 import errno
 import io
@@ -31,7 +30,7 @@ from pathlib import Path
 from .._folders import folder_problem, list_folder
 from ..exceptions import DatasetError
 from ..io import get_limits
-from ..io._limits import quote, read_regular, shorten, special_file
+from ..io._limits import NotUtf8, quote, read_regular, shorten, special_file, utf8_text
 
 __all__ = ["Skipped", "SliceFiles", "scan_layout"]
 
@@ -237,17 +236,11 @@ def _already_linked(ids: dict[str, str], linked: dict[str, dict[str, int]]) -> s
 def _link_rows(link: Path) -> list[tuple[int, list[str]]]:
     """``(line, cells)`` of each CSV row, ``line`` being where the row starts."""
     data = read_regular(os.fspath(link), DatasetError, "link.csv", "max_text_bytes")
-    # A UTF-8 byte-order mark (Excel writes one) is not data.
-    bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
     try:
-        # Decoded whole, not through open(): a stream decodes in chunks, so
-        # the error's position would be within a chunk, not within the file.
-        text = data[len(bom):].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        position = len(bom) + exc.start
-        line = data.count(b"\n", 0, position) + 1
+        text = utf8_text(data)  # a UTF-8 byte-order mark (Excel writes one) left out
+    except NotUtf8 as exc:
         raise DatasetError(
-            f"{link}: is not UTF-8 text: byte 0x{data[position]:02x} at position {position} (line {line}); "
+            f"{link}: is not UTF-8 text: byte 0x{exc.byte:02x} at position {exc.position} (line {exc.line}); "
             f"expected a UTF-8 CSV file 'patient_id,original_id'"
         ) from exc
     limits = get_limits()

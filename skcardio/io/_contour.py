@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import math
 import os
 import re
@@ -11,7 +10,7 @@ import numpy as np
 
 from .._files import replacing
 from ..exceptions import ContourReadError
-from ._limits import get_limits, quote, read_regular
+from ._limits import NotUtf8, get_limits, quote, read_regular, utf8_text
 
 __all__ = ["read_contour", "write_contour", "check_polygon"]
 
@@ -69,16 +68,12 @@ def read_contour(path: PathLike) -> np.ndarray:
     path = os.fspath(path)
     # Bytes, not read_text(): universal newlines would also end a line at a lone "\r".
     data = read_regular(path, ContourReadError, "contour", "max_text_bytes")
-    # A byte-order mark written by some editors is not data.
-    bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
     try:
-        text = data[len(bom):].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # As link.csv's: the line, and the byte's position in the file (the BOM counted).
-        position = len(bom) + exc.start
-        line = data.count(b"\n", 0, position) + 1
+        text = utf8_text(data)
+    except NotUtf8 as exc:
+        # As link.csv's: the line, and the byte's position in the file (a byte-order mark counted).
         raise ContourReadError(
-            f"{path}, line {line}: is not UTF-8 text: byte 0x{data[position]:02x} at position {position} "
+            f"{path}, line {exc.line}: is not UTF-8 text: byte 0x{exc.byte:02x} at position {exc.position} "
             f"({exc.reason}); expected a UTF-8 text file of 'x y' points"
         ) from exc
     # Split on "\n" only: str.splitlines() also breaks at \x0b, \x0c and

@@ -17,6 +17,7 @@ volumes of 0 or of 10^300 mL, or a cardiac output of millions of L/min.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import errno
 import os
@@ -25,7 +26,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-__all__ = ["Limits", "get_limits", "set_limits", "limits_context", "read_regular", "quote", "shorten", "PhysicalRange"]
+__all__ = [
+    "Limits", "get_limits", "set_limits", "limits_context", "read_regular", "utf8_text", "NotUtf8", "quote", "shorten",
+    "PhysicalRange",
+]
 
 _MiB = 1 << 20
 
@@ -336,6 +340,29 @@ def read_regular(path: str, error: type[Exception], what: str, limit: str) -> by
         raise error(f"{path}: cannot read file ({exc.strerror or exc})") from None
     finally:
         os.close(fd)
+
+
+class NotUtf8(ValueError):
+    """Bytes that are not UTF-8: the first bad ``byte``, its ``position`` in the file and its ``line``."""
+
+    def __init__(self, byte: int, position: int, line: int, reason: str) -> None:
+        super().__init__(f"byte 0x{byte:02x} at position {position} (line {line}): {reason}")
+        self.byte, self.position, self.line, self.reason = byte, position, line, reason
+
+
+def utf8_text(data: bytes) -> str:
+    """``data`` decoded as UTF-8, a leading byte-order mark (some editors, Excel) left out.
+
+    Decoded whole, not through a stream, which decodes in chunks: the
+    position :class:`NotUtf8` gives is within the file (the mark counted),
+    and so is its line, for the message of each text file read.
+    """
+    bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
+    try:
+        return data[len(bom):].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        position = len(bom) + exc.start
+        raise NotUtf8(data[position], position, data.count(b"\n", 0, position) + 1, exc.reason) from exc
 
 
 def open_problem(exc: OSError) -> str:
