@@ -14,29 +14,17 @@ import re
 import shutil
 import warnings
 
-import numpy as np
 import pydicom
 import pytest
 from pydicom.uid import generate_uid
 
-from _cine_studies import write_study
+from _cine_studies import BrightDisc, write_study
 
 from skcardio.cli import main
 from skcardio.segment import UNetSegmenter
 
 pytest.importorskip("highdicom")
 pytest.importorskip("nibabel")
-
-
-class _Threshold:
-    """A stand-in for the pretrained U-Net: the phantom's bright disc, found in no time (no model is trained)."""
-
-    def predict(self, images):
-        return np.asarray(images) > 500
-
-    def predict_with_proba(self, images):
-        masks = self.predict(images)
-        return masks, masks.astype("float32")
 
 
 def _predict(folder, out):
@@ -47,7 +35,7 @@ def _predict(folder, out):
 
 @pytest.fixture
 def study(tmp_path, make_dicom, monkeypatch):
-    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _Threshold()))
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: BrightDisc()))
     return write_study(make_dicom, tmp_path / "a", n_phases=3, n_slices=1,
                        StudyInstanceUID=generate_uid(), FrameOfReferenceUID=generate_uid())
 

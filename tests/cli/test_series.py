@@ -12,7 +12,7 @@ import pydicom
 import pytest
 from pydicom.uid import generate_uid
 
-from _cine_studies import write_study
+from _cine_studies import BrightDisc, write_study
 
 from skcardio.cli import main
 from skcardio.cli._series import SeriesFailure, not_written
@@ -121,17 +121,6 @@ def test_trimmed_masks_are_said_so_in_the_series_files(model_path, tmp_path):
     assert names[("--trim-boundary=0.3",)] == (["0.3", "0.3"], trimmed, trimmed)
 
 
-class _Threshold:
-    """A stand-in for the pretrained U-Net: the phantom's bright disc, found in no time."""
-
-    def predict(self, images):
-        return np.asarray(images) > 500
-
-    def predict_with_proba(self, images):
-        masks = self.predict(images)
-        return masks, masks.astype("float32")
-
-
 def _run(command, folder, out, *flags):
     argv = [command, str(folder), "--out", str(out), "--no-progress", *flags]
     if command == "report":
@@ -151,7 +140,7 @@ def test_orientations_rounded_apart_give_every_phase_its_seg(tmp_path, make_dico
         ds.ImageOrientationPatient = [float(ds.ImageOrientationPatient[0]) + 1e-6, *ds.ImageOrientationPatient[1:]]
         ds.save_as(files[key], enforce_file_format=True)
     before = {path: path.read_bytes() for path in files.values()}
-    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _Threshold()))
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: BrightDisc()))
     assert _run(command, tmp_path / "a", tmp_path / "out", "--dicom-seg") == 0
     assert "not written" not in capsys.readouterr().out
     segs = sorted(p.name for p in (tmp_path / "out" / "a").glob("*_seg.dcm"))
@@ -168,7 +157,7 @@ def test_orientations_rounded_apart_give_every_phase_its_seg(tmp_path, make_dico
 def test_summary_counts_the_seg_files_not_written(tmp_path, make_dicom, monkeypatch, capsys, command):
     """It said '1 series file(s) not written' where a SEG per phase, 4 files, was not written."""
     write_study(make_dicom, tmp_path / "a", n_phases=4, n_slices=3)  # no StudyInstanceUID: no SEG
-    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _Threshold()))
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: BrightDisc()))
     assert _run(command, tmp_path / "a", tmp_path / "out", "--dicom-seg", "--nifti") == 1
     summary = capsys.readouterr().out.splitlines()[-1]
     assert summary.endswith("; 4 DICOM SEG file(s) of 1 series not written (see the errors above)")

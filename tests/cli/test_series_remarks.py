@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pydicom
 import pytest
 from pydicom.uid import generate_uid
 
-from _cine_studies import write_study
+from _cine_studies import BrightDisc, write_study
 
 from skcardio.cli import main
 from skcardio.exceptions import SkcardioWarning
@@ -18,18 +17,10 @@ from skcardio.segment import UNetSegmenter
 pytest.importorskip("highdicom")
 
 
-class _Bright:
-    """A stand-in for the pretrained U-Net (no model is trained): the phantom's bright disc."""
-
-    def predict_with_proba(self, images):
-        masks = np.asarray(images) > 500
-        return masks, masks.astype("float32")
-
-
 def test_anonymised_frames_of_reference_are_said_once(tmp_path, make_dicom, monkeypatch):
     # Anonymisers give each image its own FrameOfReferenceUID: predict printed the remark once per phase's
     # SEG, 20 near-identical lines for a cine series.
-    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: _Bright()))
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: BrightDisc()))
     files = write_study(make_dicom, tmp_path / "a", n_phases=3, n_slices=2, StudyInstanceUID=generate_uid())
     for path in files.values():
         ds = pydicom.dcmread(path)
