@@ -616,3 +616,19 @@ def test_unet_groupnorm_benchmark_swaps_every_batch_norm_and_keeps_the_weight_co
 def test_unet_benchmark_set_reads_numbers_tuples_booleans_and_plain_strings(bench_unet):
     params = bench_unet.parse_set(["max_epochs=3", "zoom_range=1,1", "flip=False", "precision=bfloat16", "loss=\"dice\""])
     assert params == {"max_epochs": 3, "zoom_range": (1.0, 1.0), "flip": False, "precision": "bfloat16", "loss": "dice"}
+
+
+def test_clinical_benchmark_smoothed_ef_keeps_a_smooth_curve_and_removes_a_spike():
+    """--curve-harmonics: a curve of one harmonic keeps its EF; a one-phase dip is mostly smoothed away."""
+    module = load_script("bench_clinical")
+    phases = np.arange(20)
+    curve = 150 + 50 * np.cos(2 * np.pi * phases / 20)  # EDV 200, ESV 100: EF 50 %
+    row = module.smoothed_ef(curve, 3, 45.0)
+    assert row["ef_pct_harmonics_3"] == pytest.approx(50.0)
+    assert row["auto_ef_diff_points_harmonics_3"] == pytest.approx(5.0)
+    spiked = np.full(20, 200.0)
+    spiked[7] = 100.0  # one phase's segmentation lost half the pool: EF 50 % raw
+    assert module.smoothed_ef(spiked, 3, 0.0)["ef_pct_harmonics_3"] < 25
+    gap = curve.copy()
+    gap[3] = np.nan
+    assert np.isnan(module.smoothed_ef(gap, 3, 45.0)["ef_pct_harmonics_3"])
