@@ -93,9 +93,11 @@ def load_dataset(
         ``require="o-contour"`` with the default target keeps slices with
         both contours.
     n_jobs : int, default=None
-        Processes used to read DICOMs.
+        Processes used to read DICOMs (as in :func:`skcardio.io.read_dicoms`:
+        their warnings reach the caller all the same).
     memory : str, path-like or joblib.Memory, default=None
-        Cache for decoded DICOMs.
+        Cache for decoded DICOMs (a DICOM it serves warns as its first
+        reading did).
     as_frame : bool, default=False
         If True, ``frame`` is a pandas DataFrame (pandas is optional:
         ``pip install "skcardio[pandas]"``), as with scikit-learn's loaders;
@@ -142,6 +144,14 @@ def load_dataset(
         an id would leave ``root``, or no slice is left.
     ImportError
         If ``as_frame=True`` and pandas is not installed.
+
+    Warns
+    -----
+    SkcardioWarning
+        What :func:`skcardio.io.read_dicom` says of a DICOM it reads (excess
+        padding, a position read as absent...), whatever ``n_jobs``, and
+        again when ``memory`` serves the file. Items skipped are logged, not
+        warned about.
 
     Examples
     --------
@@ -229,7 +239,10 @@ def _read(files_list, needed, n_jobs, memory, skipped) -> list[_Slice]:
     """Read DICOMs and contours; keep slices whose needed contours all read."""
     # One pass: a bad file is skipped, not fatal; the images together stay within max_study_bytes.
     try:
-        read = read_dicoms_or_errors([f.dicom_path for f in files_list], n_jobs=n_jobs, memory=memory)
+        # stacklevel 4: the caller of load_dataset (read_dicoms_or_errors, this function, load_dataset).
+        read = read_dicoms_or_errors(
+            [f.dicom_path for f in files_list], n_jobs=n_jobs, memory=memory, stacklevel=4
+        )
     except DicomReadError as exc:  # the limit: no more files read
         raise DatasetError(str(exc)) from None
     slices = []

@@ -315,7 +315,8 @@ def read_cine(
         A folder of one patient's DICOM files (see :func:`find_dicom_files`)
         or the files themselves.
     n_jobs : int, default=None
-        Processes reading the files, as for :func:`read_dicoms`.
+        Processes reading the files, as for :func:`read_dicoms` (their
+        warnings reach the caller all the same).
     memory : str, path-like or joblib.Memory, default=None
         Cache of the files read, as for :func:`read_dicoms`.
 
@@ -349,7 +350,10 @@ def read_cine(
         disagrees with the positions (the positions are used), or header
         values outside their physical range, ignored (``SpacingBetweenSlices``
         and ``SliceThickness`` beside several positions, ``HeartRate``,
-        ``NominalInterval``; ``docs/security.md``).
+        ``NominalInterval``; ``docs/security.md``). Also what
+        :func:`read_dicom` says of a file it reads (excess padding, a
+        position read as absent...), whatever ``n_jobs``, and again when
+        ``memory`` serves the file (see :func:`read_dicoms`).
 
     Examples
     --------
@@ -387,7 +391,8 @@ def read_cine(
 def _read_all(paths: list[Path], n_jobs, memory) -> tuple[list[DicomSlice], list[SetAside]]:
     """The slices of ``paths``; a file that cannot be read is set aside, the images together within ``max_study_bytes``."""
     slices, set_aside = [], []
-    for path, item in zip(paths, read_dicoms_or_errors(paths, n_jobs=n_jobs, memory=memory)):
+    # stacklevel 4: the caller of read_cine (read_dicoms_or_errors, this function, read_cine).
+    for path, item in zip(paths, read_dicoms_or_errors(paths, n_jobs=n_jobs, memory=memory, stacklevel=4)):
         if isinstance(item, DicomReadError):
             set_aside.append(SetAside(os.fspath(path), set_aside_reason(path, item)))
         else:
