@@ -3,44 +3,39 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import logging
 import math
 import re
+import shutil
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._text import console_stream, printable, readable, text_file
+from .._text import console_stream, printable
 from ._arguments import add_device_argument, add_threads_argument, apply_threads, device_option, positive_int
 from ._output import check_destinations, check_outside_inputs, out_dir
 from ._problems import report_problems
 from ._records import REPORT_WRITTEN_BY, record_files
+from ._report_outputs import (
+    CSV_FIELDS,
+    PATIENT_FILES,
+    PatientResult,
+    StagedPatient,
+    _finite,
+    stage_patient,
+    write_summary,
+)
 from ._report_patients import SUMMARY_FILES, PatientInput, find_patients, hidden_note
-from ._series import SERIES_CSV, SeriesFailure, check_extras, check_series_index, not_written
+from ._series import SERIES_CSV, check_extras, check_series_index, not_written
 from ._series import add_arguments as add_series_arguments
 from ._staging import publish, staging
-from ._trim_option import add_trim_argument, level_text, trim_level
+from ._trim_option import add_trim_argument, trim_level
 
 __all__ = ["register", "PatientInput", "find_patients", "CSV_FIELDS"]
 
 logger = logging.getLogger("skcardio.cli.report")
 
-#: Columns of ``report.csv`` (and of each patient's ``row`` in ``report.json``).
-CSV_FIELDS = (
-    "patient_id", "folder", "status", "n_phases", "n_slices", "slices_kept", "slice_spacing_mm", "spacing_source",
-    "ed_phase", "es_phase", "edv_ml", "esv_ml", "sv_ml", "ef_pct", "heart_rate_bpm", "cardiac_output_l_min",
-    "expert_images", "expert_ed_phase", "expert_es_phase", "expert_edv_ml", "expert_esv_ml", "expert_sv_ml",
-    "expert_ef_pct", "model_on_expert_ed_phase", "model_on_expert_es_phase", "model_on_expert_edv_ml",
-    "model_on_expert_esv_ml", "model_on_expert_sv_ml", "model_on_expert_ef_pct",
-    "model_on_expert_edv_diff_pct", "model_on_expert_esv_diff_pct", "model_on_expert_ef_diff_points",
-    "auto_edv_diff_pct", "auto_esv_diff_pct", "auto_ef_diff_points", "lv_mass_g", "boundary_level", "seconds",
-)
-#: Files written for each patient, in ``<folder>/``.
-PATIENT_FILES = ("volume_curve.png", "ed_es_overlay.png", "slices.csv")
 #: The series files report writes in a patient's folder (``_series.write_series_files``): ``series5_mask.nii.gz``,
 #: ``series5-2_seg.dcm``, ``series5_phase03_seg.dcm``, ``series_seg.dcm`` (no SeriesNumber).
 _SERIES_FILE = re.compile(r"series(-?\d+)?(-\d+)?(_mask\.nii\.gz|_seg\.dcm|_phase\d+_seg\.dcm)")
@@ -64,7 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "is read with its subfolders, is refused). "
             "Writes report.csv, report.json, "
             "bland_altman.png (when expert values exist) and per patient FOLDER/volume_curve.png, "
-            "FOLDER/ed_es_overlay.png and FOLDER/slices.csv to --out, all at the end; the files that an earlier "
+            "FOLDER/ed_es_overlay.png and FOLDER/slices.csv to --out, all at once at the end (each patient's "
+            "files are staged as soon as it is measured: memory holds one study at a time, whatever the number of "
+            "patients); the files that an earlier "
             "report's report.json there lists and this run does not write are removed, no other file. In a folder "
             "of patient folders, an entry whose name starts with '.' is not a patient: the summary names those "
             "left out. With "
@@ -74,7 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "the patient folder's name, made unique with _2, _3... A dataset's dicoms/ entry that is a link "
             "out of the dataset or a loop is skipped, as qc does. A "
             "patient that cannot be read, or of whom no slice is kept as holding the left ventricle (no "
-            "volume), is reported and skipped; the exit status is then 1. Every file of a study's folder is "
+            "volume), or that meets an unexpected error (a defect in skcardio, whose traceback -v logs), is "
+            "reported and skipped; the exit status is then 1. Every file of a study's folder is "
             "read whatever its name; one that cannot be read as a DICOM image is set aside, the study measured "
             "without it and listed at the end (the count and the first names; report.json lists each): the "
             "exit status is then 1 too. When no "
@@ -143,20 +141,24 @@ def run(args: argparse.Namespace) -> int:
     if args.no_tta:
         model.set_params(tta=False)
     apply_threads(args.threads)
-    results = _measure_all(patients, model, args, level)
-    _warn_same_patient(results)
-    incomplete = [(str(r.patient.folder), _unreadable_files(r.study)) for r in results
-                  if r.measurement is not None and any(a.unreadable for a in r.study.set_aside)]
-    if all(result.measurement is None for result in results):  # nothing to show: the earlier run's outputs stay
-        print(f"reported 0 of {len(results)} patient(s) (see the errors above): {printable(out)} left unchanged"
+    writes_series = args.dicom_seg or args.nifti
+    with staging(out, "report") as stage:
+        # Each patient's files are staged as soon as it is measured and its images and masks dropped:
+        # memory holds one study, not the cohort. --out changes only at publish, all at once.
+        reported = _report_all(stage, patients, model, args, level, out)
+        _warn_same_patient(reported)
+        measured = any(patient.measured for patient in reported)
+        if measured:  # else nothing to show: the stage is discarded, the earlier run's outputs stay
+            entries = write_summary(stage, reported, plots=not args.no_plots, series=writes_series,
+                                    boundary_level=level, skipped=skipped)
+            publish(stage, out, owned=lambda: _owned_now(out, writes_series=writes_series))
+    if not measured:
+        print(f"reported 0 of {len(reported)} patient(s) (see the errors above): {printable(out)} left unchanged"
               + (f"; {hidden_note(hidden)}" if hidden else ""))
         report_problems("skipped", skipped)
         return 1
-    series_failed: list[SeriesFailure] = []
-    with staging(out, "report") as stage:
-        entries = _write_outputs(stage, results, plots=not args.no_plots, dicom_seg=args.dicom_seg, nifti=args.nifti,
-                                 boundary_level=level, skipped=skipped, out=out, series_failed=series_failed)
-        publish(stage, out, owned=lambda: _owned_now(out, writes_series=args.dicom_seg or args.nifti))
+    series_failed = [failure for p in reported for failure in p.series_failed]
+    incomplete = [(str(p.patient.folder), p.unreadable) for p in reported if p.unreadable]
     _print_table(entries)
     failed = [e for e in entries if e["row"]["status"] != "ok"]
     print(
@@ -185,39 +187,56 @@ def _load_model(path: str | None, device: str = "auto"):
     return model
 
 
-@dataclass
-class _Result:
-    patient: PatientInput
-    measurement: object = None  # StudyMeasurement
-    study: object = None  # CineStudy
-    error: str = ""
-    expert_error: str = ""
-    notes: list[str] = field(default_factory=list)
-    seconds: float = math.nan
-    mass_g: float = math.nan
-
-
-def _measure_all(patients: list[PatientInput], model, args, level: float | None = None) -> list[_Result]:
+def _report_all(stage: Path, patients: list[PatientInput], model, args, level: float | None,
+                out: Path) -> list[StagedPatient]:
+    """Measure each patient and stage its files in turn; return what the summary needs of each."""
     from tqdm.auto import tqdm
 
-    results = []
+    reported = []
     # The bar writes "\r" itself: to the stream under printable_streams(), the patient's name made printable.
     progress = tqdm(total=len(patients), unit="patient", desc="report", disable=True if args.no_progress else None,
                     file=console_stream(sys.stderr))
     for patient in patients:
         progress.set_postfix_str(printable(patient.name))
-        results.append(_measure_one(patient, model, args.batch_size, level))
+        reported.append(_report_one(stage, patient, model, args, level, out))
         progress.update()
     progress.close()
-    return results
+    return reported
 
 
-def _measure_one(patient: PatientInput, model, batch_size: int, boundary_level: float | None = None) -> _Result:
+def _report_one(stage: Path, patient: PatientInput, model, args, level: float | None, out: Path) -> StagedPatient:
+    """Measure ``patient`` and stage its files; its study and masks are dropped on return.
+
+    A defect met while writing its files fails this patient alone, as one
+    met while measuring it, and its files are removed from ``stage``; an
+    ``OSError`` (a full disk) still fails the whole run, ``--out`` unchanged.
+    """
+    from ..exceptions import SkcardioError
+
+    result = _measure_one(patient, model, args.batch_size, level)
+    options = {"plots": not args.no_plots, "dicom_seg": args.dicom_seg, "nifti": args.nifti,
+               "boundary_level": level, "out": out}
+    notes = list(result.notes)  # before the series files' remarks, which a failed patient does not keep
+    try:
+        staged = stage_patient(stage, result, **options)
+    except (OSError, SkcardioError):
+        raise  # a full disk, --out gone: the whole run fails, --out unchanged (staging's OutputError)
+    except Exception as exc:  # a plot of a pathological study, say: the other patients are still reported
+        shutil.rmtree(stage / patient.name, ignore_errors=True)
+        result.measurement, result.error, result.notes = None, _unexpected(patient, exc), notes
+        _print_error(patient, result.error)
+        staged = stage_patient(stage, result, **options)  # its entry, no file
+    if staged.measured and any(a.unreadable for a in result.study.set_aside):
+        staged.unreadable = _unreadable_files(result.study)
+    return staged
+
+
+def _measure_one(patient: PatientInput, model, batch_size: int, boundary_level: float | None = None) -> PatientResult:
     from ..clinical import measure_study, segment_study
     from ..exceptions import SkcardioError
     from ..io import read_cine
 
-    result = _Result(patient)
+    result = PatientResult(patient)
     start = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -257,7 +276,11 @@ def _measure_one(patient: PatientInput, model, batch_size: int, boundary_level: 
     except SkcardioError as exc:
         result.measurement = None  # no volume: a failed patient, as one that cannot be read
         result.error = str(exc)
-        print(f"skcardio report: error: {printable(patient.name)}: {printable(exc)}", file=sys.stderr)
+        _print_error(patient, result.error)
+    except Exception as exc:  # a defect met on this study (a numpy error), out of memory: not the others' loss
+        result.measurement = None
+        result.error = _unexpected(patient, exc)
+        _print_error(patient, result.error)
     for note in result.notes:
         print(f"skcardio report: warning: {printable(note)}", file=sys.stderr)
     result.seconds = time.perf_counter() - start
@@ -295,12 +318,15 @@ def _unreadable_files(study) -> str:
             "images read; report.json's set_aside lists each with its reason")
 
 
-def _warn_same_patient(results: list[_Result]) -> None:
-    """Warn when two measured studies have one PatientID: the table shows it on both rows, which look alike."""
-    by_id: dict[str, list[_Result]] = {}
-    for result in results:
-        if result.measurement is not None:
-            by_id.setdefault(result.study.patient_id, []).append(result)
+def _warn_same_patient(reported: list[StagedPatient]) -> None:
+    """Warn when two measured studies have one PatientID: the table shows it on both rows, which look alike.
+
+    The warning is also one of each such patient's notes in ``report.json``.
+    """
+    by_id: dict[str, list[StagedPatient]] = {}
+    for patient in reported:
+        if patient.measured:
+            by_id.setdefault(patient.patient_id, []).append(patient)
     for patient_id, same in by_id.items():
         if len(same) < 2:
             continue
@@ -310,8 +336,35 @@ def _warn_same_patient(results: list[_Result]) -> None:
                 "PatientID that is not unique?)")
         # Printed as one line, the folders' names and the ID escaped (a newline, an ESC); report.json keeps them.
         print(f"skcardio report: warning: {printable(note)}", file=sys.stderr)
-        for result in same:
-            result.notes.append(note)
+        for patient in same:
+            patient.entry["notes"].append(note)
+
+
+def _print_error(patient: PatientInput, message: str) -> None:
+    """Print a patient's error led by its name, unless the message already is (a relative input: ``c5: ...``)."""
+    if not message.startswith(f"{patient.name}: "):
+        message = f"{patient.name}: {message}"
+    print(f"skcardio report: error: {printable(message)}", file=sys.stderr)
+
+
+def _unexpected(patient: PatientInput, exc: Exception) -> str:
+    """The status of a patient stopped by an exception that is no ``SkcardioError``; the traceback is logged (-v).
+
+    Out of memory (``MemoryError``, torch's ``OutOfMemoryError``) is said as
+    such; anything else is a defect in skcardio (a numpy error on a
+    pathological study...), which the traceback helps to fix.
+    """
+    from ..io._limits import shorten
+
+    logger.debug("%s: traceback of the unexpected error", patient.folder, exc_info=exc)
+    line = shorten(str(exc).strip().split("\n")[0])
+    what = f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+    torch = sys.modules.get("torch")  # imported by the model, if at all
+    out_of_memory = (MemoryError,) + ((torch.OutOfMemoryError,) if hasattr(torch, "OutOfMemoryError") else ())
+    if isinstance(exc, out_of_memory):
+        return f"{patient.folder}: cannot be measured: out of memory ({what})"
+    return (f"{patient.folder}: unexpected {what} (a defect in skcardio; please report it with the traceback "
+            "that skcardio -v logs)")
 
 
 def _check_volumes(patient: PatientInput, measurement) -> None:
@@ -351,221 +404,6 @@ def _ed_mass(measurement, epicardium) -> float:
     keep, geometry = measurement.selection.keep, measurement.geometry
     myocardium = myocardium_mask(measurement.masks[ed][keep], epicardium[ed][keep])
     return lv_mass(myocardium, geometry.pixel_spacing, geometry.slice_spacing)
-
-
-def _write_outputs(stage: Path, results: list[_Result], *, plots: bool, dicom_seg: bool = False, nifti: bool = False,
-                   boundary_level: float | None = None, skipped: list[tuple[str, str]] = (),
-                   out: Path | None = None, series_failed: list[SeriesFailure] | None = None) -> list[dict]:
-    """Write every file of the run under ``stage``; return the patients' entries of ``report.json``.
-
-    The series files that could not be written are appended to ``series_failed``.
-    """
-    from ._series import write_series_index
-
-    entries, series_index = [], []
-    for result in results:
-        entry = _entry(result)
-        # The level asked for (--trim-boundary), on a failed patient's row too.
-        entry["row"]["boundary_level"] = math.nan if boundary_level is None else boundary_level
-        entry["files"] = _files_of(result, plots)
-        if result.measurement is not None:
-            folder = stage / result.patient.name
-            folder.mkdir(parents=True, exist_ok=True)
-            _write_slices_csv(folder / "slices.csv", entry["slices"])
-            if plots:
-                _patient_plots(folder, result)
-            if dicom_seg or nifti:
-                index = _series_files(stage, result, entry, dicom_seg=dicom_seg, nifti=nifti,
-                                      boundary_level=boundary_level, out=out, failures=series_failed)
-                series_index += index
-                entry["series_files"] = index
-                entry["files"] += [row["file"] for row in index]
-        entries.append(entry)
-    _write_csv(stage / "report.csv", [e["row"] for e in entries])
-    experts = [e["row"] for e in entries if _finite(e["row"].get("expert_ef_pct"))]
-    if plots and experts:
-        _bland_altman(stage / "bland_altman.png", experts)
-    files = {f for e in entries for f in e["files"]} | {"report.csv", "report.json"}
-    if plots and experts:
-        files.add("bland_altman.png")
-    if dicom_seg or nifti:
-        write_series_index(stage, series_index)
-        files.add(SERIES_CSV)
-    summary = {"written_by": REPORT_WRITTEN_BY, "patients": entries, "files": sorted(files), "boundary_level": boundary_level,
-               "skipped": [{"path": path, "reason": reason} for path, reason in skipped]}
-    with text_file(stage / "report.json") as handle:
-        json.dump(_jsonable(summary), handle, indent=1, allow_nan=False)
-    return entries
-
-
-def _series_files(stage: Path, result: _Result, entry: dict, *, dicom_seg: bool, nifti: bool,
-                  boundary_level: float | None = None, out: Path | None = None,
-                  failures: list[SeriesFailure] | None = None) -> list[dict]:
-    """Write the masks the automatic volumes count as NIfTI / DICOM SEG per series; the ``series.csv`` rows.
-
-    Slices that the selection left out are written empty, so that the files
-    give the reported volumes. Errors and warnings are printed once per
-    patient and kept in ``entry``; they name the files in ``out``, where ``stage`` is published.
-    The files not written are appended to ``failures``.
-    """
-    from ..exceptions import SkcardioError
-    from ..io import read_dicom
-    from ._series import series_of, write_series_files
-
-    m, name = result.measurement, result.patient.name
-    masks = m.masks & m.selection.keep[None, :, None, None]
-    index, failed, caught = [], [], []
-    try:  # the files were read moments ago; one may have gone since
-        headers = [read_dicom(path, pixels=False) for path in m.geometry.paths.ravel()]  # phase by phase, as masks
-    except SkcardioError as exc:
-        failed.append(SeriesFailure(f"no series file written: {exc}", "series", None, scope="patient(s)"))
-    else:
-        groups = series_of(Path(name), masks.reshape(-1, *masks.shape[2:]), headers)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            index, failed = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti,
-                                               boundary_level=boundary_level, out=out)
-    if failures is not None:
-        failures += failed
-    errors = [failure.message for failure in failed]
-    # A remark on the sources comes once per SEG file (one per phase): said once, counted.
-    remarks: dict[str, list[str]] = {}
-    for w in caught:
-        remarks.setdefault(re.sub(r"\d+", "#", str(w.message)), []).append(str(w.message))
-    for same in remarks.values():
-        note = same[0] + (f" (and {len(same) - 1} more like it)" if len(same) > 1 else "")
-        print(f"skcardio report: warning: {printable(name)}: {printable(note)}", file=sys.stderr)
-        entry["notes"].append(note)
-    for error in errors:
-        print(f"skcardio report: error: {printable(name)}: {printable(error)}", file=sys.stderr)
-    if errors:
-        entry["series_errors"] = errors
-    return index
-
-
-def _files_of(result: _Result, plots: bool) -> list[str]:
-    if result.measurement is None:
-        return []
-    names = PATIENT_FILES if plots else ("slices.csv",)
-    return [f"{result.patient.name}/{name}" for name in names]
-
-
-def _entry(result: _Result) -> dict:
-    row = dict.fromkeys(CSV_FIELDS, math.nan)
-    row.update(folder=result.patient.name, patient_id=result.patient.name, seconds=round(result.seconds, 2))
-    entry: dict = {"source": str(result.patient.folder), "notes": result.notes}
-    if result.study is not None:
-        entry["set_aside"] = [{"path": a.path, "reason": a.reason} for a in result.study.set_aside]
-    if result.measurement is None:
-        row["status"] = f"error: {result.error}"
-        entry["row"] = row
-        return entry
-    m = result.measurement
-    row.update(m.row())
-    row["folder"], row["status"] = result.patient.name, "ok"
-    row["lv_mass_g"] = result.mass_g
-    if result.expert_error:
-        entry["expert_error"] = result.expert_error
-    g = m.geometry
-    entry.update(
-        row=row,
-        geometry={
-            "pixel_spacing_mm": list(g.pixel_spacing), "slice_positions_mm": g.slice_positions.round(3).tolist(),
-            "slice_spacing_mm": g.slice_spacing, "spacing_source": g.spacing_source, "spacing_check": g.spacing_check,
-            "slice_thickness_mm": g.slice_thickness, "series": list(g.series),
-            "heart_rate_bpm": g.heart_rate, "heart_rate_source": g.heart_rate_source,
-        },
-        volumes_ml={
-            "automatic": m.volumes.round(2).tolist(),
-            "expert": None if m.expert_volumes is None else m.expert_volumes.round(2).tolist(),
-            "model_on_expert": None if m.model_on_expert_volumes is None else m.model_on_expert_volumes.round(2).tolist(),
-        },
-        trigger_times_ms=g.trigger_times.round(2).tolist(),
-        slices=m.selection.table(g),
-    )
-    if m.expert_observed is not None:
-        # Which slices the expert contoured (at how many phases): tells a difference in the slices
-        # counted from a difference in segmentation when the automatic volumes differ from the expert's.
-        for slice_row, count in zip(entry["slices"], m.expert_observed.sum(axis=0)):
-            slice_row["expert_contours"] = int(count)
-    return entry
-
-
-def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
-
-
-def _jsonable(value):
-    """NaN -> None (JSON has no NaN), numpy scalars -> Python, text -> :func:`readable` (a file name not UTF-8)."""
-    if isinstance(value, dict):
-        return {readable(k) if isinstance(k, str) else k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, str):
-        return readable(value)
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _format(value, field: str = "") -> str:
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return ""
-        # The level as given (0.145, 0.1234); volumes, EF and the rest to two decimals.
-        return level_text(value) if field == "boundary_level" else f"{value:.2f}"
-    return str(value)
-
-
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    with text_file(path) as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _format(row.get(k, ""), k) for k in CSV_FIELDS})
-
-
-def _write_slices_csv(path: Path, slices: list[dict]) -> None:
-    with text_file(path) as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(slices[0]) if slices else ["slice"])
-        writer.writeheader()
-        writer.writerows(slices)
-
-
-def _patient_plots(folder: Path, result: _Result) -> None:
-    from ..analysis import plot_ed_es_sheet, plot_volume_curve
-
-    m, name = result.measurement, result.patient.name
-    others = {}
-    if m.expert_volumes is not None:
-        others = {"expert contours": m.expert_volumes, "model on the expert's images": m.model_on_expert_volumes}
-    f = m.function
-    title = f"{name}: EDV {f.edv:.0f} mL, ESV {f.esv:.0f} mL, EF {f.ef:.0f} %"
-    ed, es = (f.ed_phase, f.es_phase) if f.ed_phase >= 0 else (None, None)
-    plot_volume_curve(m.volumes, ed_phase=ed, es_phase=es, others=others, title=title, path=folder / "volume_curve.png")
-    kept = [int(s) for s in m.selection.keep.nonzero()[0]]
-    if ed is None or not kept:
-        kept, ed, es = list(range(m.geometry.n_slices)), 0, 0
-    labels = [f"{m.geometry.slice_positions[s]:.0f} mm" for s in kept]
-    plot_ed_es_sheet(
-        result.study.images, m.masks, ed_phase=ed, es_phase=es, slices=kept, slice_labels=labels,
-        title=f"{name}: kept slices at ED and ES (automatic masks)", path=folder / "ed_es_overlay.png",
-    )
-
-
-def _bland_altman(path: Path, rows: list[dict]) -> None:
-    from ..analysis import plot_bland_altman
-
-    measured = {
-        "automatic (every image)": [r["ef_pct"] for r in rows],
-        "model on the expert's images": [r["model_on_expert_ef_pct"] for r in rows],
-    }
-    plot_bland_altman(
-        [r["expert_ef_pct"] for r in rows], measured, labels=[r["patient_id"] for r in rows],
-        title="Ejection fraction against the expert's contours", path=path,
-    )
 
 
 def _owned_now(out: Path, *, writes_series: bool) -> list[str]:
