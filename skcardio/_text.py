@@ -30,7 +30,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
 
-__all__ = ["READABLE", "console_stream", "printable", "printable_streams", "readable", "readable_streams", "text_file"]
+__all__ = [
+    "READABLE", "console_stream", "printable", "printable_streams", "readable", "readable_streams", "some_named", "text_file",
+]
 
 #: The codec error handler that writes a byte kept by ``surrogateescape`` as ``\xNN``, any other
 #: character the encoding lacks as ``\uNNNN`` (as ``backslashreplace`` does).
@@ -221,3 +223,21 @@ def printable_streams() -> Iterator[None]:
         yield
     finally:
         sys.stdout, sys.stderr = saved
+
+
+def some_named(names: list[str], limit: int) -> str:
+    """``names`` joined, the first ``limit`` named and the rest counted: ``"a, b, c and 2 more"``.
+
+    All are named when only one would be counted: ``"and 1 more"`` says
+    less than the name itself, and the list at the end of a run names it.
+
+    Examples
+    --------
+    >>> some_named(["1.dcm", "2.dcm", "3.dcm", "4.dcm"], 3)
+    '1.dcm, 2.dcm, 3.dcm, 4.dcm'
+    >>> some_named(["1.dcm", "2.dcm", "3.dcm", "4.dcm", "5.dcm"], 3)
+    '1.dcm, 2.dcm, 3.dcm and 2 more'
+    """
+    if len(names) <= limit + 1:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f" and {len(names) - limit} more"

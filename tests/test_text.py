@@ -79,3 +79,13 @@ def test_printable_streams_escape_what_is_printed_and_are_put_back(monkeypatch):
     monkeypatch.setattr(sys, "stdout", None)  # pythonw: no console
     with printable_streams():
         assert sys.stdout is None
+
+
+def test_some_named_names_all_when_only_one_would_be_counted():
+    """'and 1 more' says less than the name: up to limit + 1 names are all given, more are counted."""
+    from skcardio._text import some_named
+
+    assert some_named([], 3) == ""
+    assert some_named(["a", "b", "c", "d"], 3) == "a, b, c, d"
+    assert some_named(["a", "b", "c", "d", "e"], 3) == "a, b, c and 2 more"
+    assert some_named(["a"], 0) == "a"

@@ -12,7 +12,7 @@ import time
 import warnings
 from pathlib import Path
 
-from .._text import console_stream, printable
+from .._text import console_stream, printable, some_named
 from ._arguments import add_device_argument, add_threads_argument, apply_threads, device_option, positive_int
 from ._output import check_destinations, check_outside_inputs, out_dir
 from ._problems import report_problems
@@ -291,30 +291,21 @@ def _measure_one(patient: PatientInput, model, batch_size: int, boundary_level: 
 _LISTED_SET_ASIDE = 3
 
 
-def _listed(items) -> tuple[list, str]:
-    """The items to name and ``' and N more'``: all of them when one more than the limit would be counted."""
-    if len(items) <= _LISTED_SET_ASIDE + 1:
-        return list(items), ""
-    return list(items[:_LISTED_SET_ASIDE]), f" and {len(items) - _LISTED_SET_ASIDE} more"
-
-
 def _set_aside_note(items) -> str:
     """Files left out by :func:`~skcardio.io.read_cine` as never images of the stack, a few named, the rest counted."""
-    shown, more = _listed(items)
     # "not a DICOM image: PATH: why" -> "why": the name is given just before.
-    named = ", ".join(f"{Path(a.path).name} ({a.reason.removeprefix(f'not a DICOM image: {a.path}: ')})"
-                      for a in shown)
-    return (f"{len(items)} file(s) set aside, not images of the stack measured: {named}{more} (report.json's "
+    named = some_named([f"{Path(a.path).name} ({a.reason.removeprefix(f'not a DICOM image: {a.path}: ')})"
+                        for a in items], _LISTED_SET_ASIDE)
+    return (f"{len(items)} file(s) set aside, not images of the stack measured: {named} (report.json's "
             "set_aside lists each with its reason)")
 
 
 def _unreadable_files(study) -> str:
     """The files of ``study`` set aside as unreadable, for the list at the end: counted, the first named."""
     unreadable = [a for a in study.set_aside if a.unreadable]
-    shown, more = _listed(unreadable)
-    named = ", ".join(Path(a.path).name for a in shown)
+    named = some_named([Path(a.path).name for a in unreadable], _LISTED_SET_ASIDE)
     used = study.geometry.n_phases * study.geometry.n_slices
-    return (f"{len(unreadable)} file(s) cannot be read as DICOM images ({named}{more}); measured on the {used} "
+    return (f"{len(unreadable)} file(s) cannot be read as DICOM images ({named}); measured on the {used} "
             "images read; report.json's set_aside lists each with its reason")
 
 

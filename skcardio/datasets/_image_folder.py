@@ -15,7 +15,7 @@ from sklearn.utils import Bunch
 
 from .._folders import folder_problem, list_folder
 from .._optional import import_optional
-from .._text import printable
+from .._text import printable, some_named
 from ..exceptions import DatasetError
 from ..io import get_limits
 from ..io._limits import read_regular
@@ -314,7 +314,7 @@ def _pair(images: dict, labels: dict, images_dir, labels_dir, name_of, skip: lis
     for mine, theirs, folder, what in ((images, labels, labels_dir, "label"), (labels, images, images_dir, "image")):
         alone = sorted(stem for stem in set(mine) - set(theirs) if mine[stem] is not None)
         if alone and skip is None:
-            listed = ", ".join(mine[stem] for stem in alone[:3]) + (f" and {len(alone) - 3} more" if len(alone) > 3 else "")
+            listed = some_named([mine[stem] for stem in alone], 3)
             raise DatasetError(f"{listed}: no {what} with the same name in {os.fspath(folder)}")
         for stem in alone:
             _fault(skip, mine[stem], f"no {what} with the same name in {os.fspath(folder)}")

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .._folders import walk_folder
+from .._text import some_named
 from ..exceptions import DicomReadError, SkcardioWarning, StudyError
 from ._dicom import DicomSlice
 from ._limits import HEART_RATE_BPM, SLICE_SPACING_MM, PhysicalRange
@@ -409,10 +410,10 @@ def _unreadable_note(unreadable: list[SetAside], n_files: int) -> str:
     """``'2 of 240 file(s) cannot be read as DICOM images, set aside: 1.dcm (...), 7.dcm; ...'``."""
     first = unreadable[0]
     names = [f"{Path(first.path).name} ({_why(first)})"]
-    names += [Path(a.path).name for a in unreadable[1:_LISTED_UNREADABLE]]
-    more = f" and {len(unreadable) - _LISTED_UNREADABLE} more" if len(unreadable) > _LISTED_UNREADABLE else ""
+    names += [Path(a.path).name for a in unreadable[1:]]
     return (
-        f"{len(unreadable)} of {n_files} file(s) cannot be read as DICOM images, set aside: {', '.join(names)}{more} "
+        f"{len(unreadable)} of {n_files} file(s) cannot be read as DICOM images, set aside: "
+        f"{some_named(names, _LISTED_UNREADABLE)} "
         "(set_aside lists each with its reason); the study is read without them, and may lack images"
     )
 
@@ -566,9 +567,7 @@ def _check_uniform(slices, where) -> None:
 
 
 def _files(slices, describe=None, limit: int = 4) -> str:
-    names = [Path(s.path).name + (f" ({describe(s)})" if describe else "") for s in slices[:limit]]
-    more = f" and {len(slices) - limit} more" if len(slices) > limit else ""
-    return ", ".join(names) + more
+    return some_named([Path(s.path).name + (f" ({describe(s)})" if describe else "") for s in slices], limit)
 
 
 # Most positions holding one image: selected slices (e.g. the contoured ones of the embedded

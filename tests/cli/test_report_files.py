@@ -46,7 +46,8 @@ def test_unreadable_files_are_listed_and_the_exit_status_is_1(tmp_path, make_dic
     (line,) = [line for line in captured.err.splitlines() if "cannot be read" in line and "warning" in line]
     assert line.startswith(f"skcardio report: warning: {root / 'A'}: 4 of 16 file(s) cannot be read as DICOM "
                            "images, set aside: 1.dcm (")
-    assert line.endswith("2.dcm, 3.dcm and 1 more (set_aside lists each with its reason); the study is read without "
+    # All four named, as the list at the end names them: "and 1 more" would say less than the name.
+    assert line.endswith("2.dcm, 3.dcm, 4.dcm (set_aside lists each with its reason); the study is read without "
                          "them, and may lack images")
     # At the end, with the patients skipped: the exit status is 1, as predict's for files skipped.
     assert captured.err.endswith(

@@ -158,14 +158,14 @@ def test_truncated_extra_file_is_set_aside(tmp_path, make_dicom):
 
 def test_many_unreadable_files_are_counted_in_one_warning(tmp_path, make_dicom):
     files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=3)
-    for n in range(1, 5):
+    for n in range(1, 6):
         (tmp_path / "p" / f"junk{n}.dcm").write_bytes(files[0, 0].read_bytes()[:300])  # images cut short
     with pytest.warns(SkcardioWarning) as caught:
         study = read_cine(tmp_path / "p")
     assert study.images.shape[:2] == (3, 3) and len(files) == 9
     (warning,) = caught
-    assert re.search(r"4 of 13 file\(s\) cannot be read as DICOM images, set aside: junk1\.dcm \(.*\), junk2\.dcm, "
-                     r"junk3\.dcm and 1 more \(set_aside lists", str(warning.message))
+    assert re.search(r"5 of 14 file\(s\) cannot be read as DICOM images, set aside: junk1\.dcm \(.*\), junk2\.dcm, "
+                     r"junk3\.dcm and 2 more \(set_aside lists", str(warning.message))
 
 
 def test_duplicate_image_is_an_error(tmp_path, make_dicom):
