@@ -12,10 +12,12 @@ import time
 import warnings
 from pathlib import Path
 
-from .._text import console_stream, printable, some_named
+from .._text import printable, some_named
 from ._arguments import add_device_argument, add_threads_argument, apply_threads, device_option, positive_int
 from ._output import check_destinations, check_outside_inputs, out_dir
 from ._problems import report_problems
+from ._progress import PROGRESS_HELP
+from ._progress import progress as progress_bar
 from ._records import REPORT_WRITTEN_BY, record_files
 from ._report_outputs import (
     CSV_FIELDS,
@@ -105,7 +107,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-plots", action="store_true", help="write no plot (no PNG file)")
     add_series_arguments(parser, masks="the masks the volumes count (kept slices; the others empty)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
+    parser.add_argument("--no-progress", action="store_true", help=PROGRESS_HELP)
     parser.set_defaults(func=run)
 
 
@@ -190,12 +192,9 @@ def _load_model(path: str | None, device: str = "auto"):
 def _report_all(stage: Path, patients: list[PatientInput], model, args, level: float | None,
                 out: Path) -> list[StagedPatient]:
     """Measure each patient and stage its files in turn; return what the summary needs of each."""
-    from tqdm.auto import tqdm
-
     reported = []
-    # The bar writes "\r" itself: to the stream under printable_streams(), the patient's name made printable.
-    progress = tqdm(total=len(patients), unit="patient", desc="report", disable=True if args.no_progress else None,
-                    file=console_stream(sys.stderr))
+    # A bar on a terminal, a line a minute in a batch job's log; the patient's name made printable.
+    progress = progress_bar(total=len(patients), unit="patient", desc="report", hidden=args.no_progress)
     for patient in patients:
         progress.set_postfix_str(printable(patient.name))
         reported.append(_report_one(stage, patient, model, args, level, out))

@@ -170,3 +170,18 @@ def test_the_error_line_names_a_relative_folder_once(tmp_path, make_dicom, monke
                       "not a complete cine study; volumes over the cycle and EF need every cardiac phase at every "
                       "slice position"]
     assert _rows(tmp_path / "out")["c5"]["status"] == f"error: {errors[0].removeprefix('skcardio report: error: ')}"
+
+
+def test_a_batch_jobs_log_gets_progress_lines(tmp_path, make_dicom, monkeypatch, capsys, bright_disc):
+    """stderr not a terminal (a scheduler's log): tqdm showed nothing for hours; now a line per interval."""
+    from skcardio.cli import _progress
+
+    for name in ("A", "B"):
+        write_study(make_dicom, tmp_path / "in" / name, n_phases=4, n_slices=2, patient_id=name)
+    monkeypatch.setattr(_progress, "LOG_INTERVAL", 0.0)  # a line after every patient
+    assert main(["report", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--no-plots"]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("report: ")]
+    assert [line.split(" in ")[0] for line in lines] == ["report: 1/2 patient(s) (50 %)", "report: 2/2 patient(s) (100 %)"]
+    assert lines[0].endswith("left (last: A)")
+    assert main(["report", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--no-plots", "--no-progress"]) == 0
+    assert "report: 1/2" not in capsys.readouterr().err
