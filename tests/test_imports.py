@@ -31,6 +31,7 @@ SHARED_INTERNAL = {
     "skcardio.datasets._layout": {"folder_refusal", "layout_kind"},
     "skcardio.metrics._distance": {"square_pixels"},
     "skcardio.segment._unet_runtime": {"import_skorch", "resolve_device", "degenerate_message"},
+    "skcardio.segment._unet_file": {"PRETRAINED"},
 }
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from .._methods import THRESHOLD_METHODS
 from .._text import console_stream, printable, readable, text_file
 from ..exceptions import SkcardioError
+from . import _evaluate_unet as scored
 from ._arguments import add_device_argument, add_threads_argument, apply_threads, device_option, seed
 from ._output import OutputError, check_destinations, check_outside_inputs, out_dir
 from ._problems import report_problems, skipped_files
@@ -35,11 +36,14 @@ METHODS = THRESHOLD_METHODS + ("kmeans", "region-growing", "classical", "unet")
 #: Methods that segment the whole image, needing no o-contour region.
 WHOLE_IMAGE_METHODS = ("unet",)
 
-#: Columns of ``per_slice.csv``.
+#: Columns of ``per_slice.csv``: the slice, its scores, the U-Net's confidence and flags (blank for the
+#: other methods), the slice's file.
 CSV_FIELDS = (
     "method", "patient_id", "instance", "fold", "qc_flags", "iou", "dice",
-    "ks_pvalue", "ks_statistic", "apd_mm", "hausdorff_mm", "good_contour",
+    "ks_pvalue", "ks_statistic", "apd_mm", "hausdorff_mm", "good_contour", *scored.LAST_FIELDS,
 )
+#: The scores among them, from :func:`_slice_metrics`.
+_METRIC_FIELDS = CSV_FIELDS[5 : -len(scored.LAST_FIELDS)]
 
 _GOOD_APD_MM = 5.0
 #: What measuring one slice's distances can raise (SkcardioError: its contour file, read again).
@@ -66,8 +70,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "the slices that have both contours (DICOM layouts only); --method unet alone segments "
             "whole images and uses every slice with an i-contour or label, image folders included. "
             "The U-Net is trained on each fold's training patients (the U-Net options), or, with "
-            "--model, a trained model file is scored on every slice without training. Prints a "
-            "per-method summary (mean ± sd over slices) and writes per_slice.csv, summary.csv, "
+            "--model or --pretrained, a trained model file or the shipped pretrained U-Net is scored on "
+            "every slice without training (a warning counts the slices it was trained on). Prints a "
+            "per-method summary (mean ± sd over slices) and writes per_slice.csv (the scores of each "
+            "slice, its file, and the confidence and flags of each U-Net mask), summary.csv, "
             "plots and evaluate.json (the list of the files written) to --out. Without ROOT, runs on the "
             "embedded Sunnybrook sample."
         ),
@@ -77,15 +83,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--method", action="append", choices=METHODS, metavar="METHOD",
         help=f"segmentation method, repeatable (default: otsu); one of {', '.join(METHODS)}",
     )
-    parser.add_argument(
-        "--model", metavar="FILE",
-        help="with --method unet alone: score this model file (from 'skcardio train') on every slice, "
-        "no training, no folds",
-    )
+    scored.add_model_arguments(parser)
     parser.add_argument(
         "--cv", type=_n_splits, metavar="N",
         help="patient-grouped folds (GroupKFold; default 5, fewer when there are fewer patients); "
-        "0 fits and scores on all slices (in-sample); not with --model",
+        "0 fits and scores on all slices (in-sample); not with --model or --pretrained",
     )
     parser.add_argument(
         "--out", required=True, type=out_dir, metavar="DIR",
@@ -98,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--random-state", type=seed, metavar="SEED",
-        help="seed of k-means and of the U-Net, 0 <= SEED < 2**32 (default 0); not with --model"
+        help="seed of k-means and of the U-Net, 0 <= SEED < 2**32 (default 0); not with --model or --pretrained"
     )
     parser.add_argument(
         "--region", choices=("o-contour", "predicted"), default="o-contour",
@@ -112,12 +114,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-plots", action="store_true", help="write the CSV files only")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar (shown only when stderr is a terminal)")
-    # Outside the training group: --threads and --device serve the predictions of --model and --region-model too.
-    runtime_note = "; with --method unet (training, or scoring --model) or --region-model only"
+    # Outside the training group: --threads and --device serve the predictions of --model, --pretrained and
+    # --region-model too.
+    runtime_note = "; with --method unet (training, or scoring --model or --pretrained) or --region-model only"
     add_threads_argument(parser, note=runtime_note)
     add_device_argument(parser, note=runtime_note)
     add_unet_arguments(parser.add_argument_group(
-        "U-Net training, with --method unet and no --model (options left out keep the estimator's defaults)"
+        "U-Net training, with --method unet and no --model or --pretrained (options left out keep the "
+        "estimator's defaults)"
     ))
     parser.set_defaults(func=run)
 
@@ -159,7 +163,7 @@ def _fill_fold_defaults(args: argparse.Namespace) -> list[str]:
     """Give ``--cv`` and ``--random-state`` their defaults where left out; return the ones given.
 
     The one place the defaults are set. The names are taken first because
-    ``--model`` refuses these options when the user gave them (:func:`_unet`),
+    ``--model`` and ``--pretrained`` refuse these options when the user gave them (:func:`_unet`),
     not when a default fills them in.
     """
     given = [f"--{name.replace('_', '-')}" for name in ("cv", "random_state") if getattr(args, name) is not None]
@@ -169,10 +173,10 @@ def _fill_fold_defaults(args: argparse.Namespace) -> list[str]:
 
 
 def _unet(args: argparse.Namespace, fold_options: list[str]):
-    """The U-Net to evaluate: a loaded --model, an unfitted template, or None without --method unet.
+    """The U-Net to evaluate: a loaded --model or --pretrained, an unfitted template, or None without --method unet.
 
     ``fold_options`` are the fold options the user gave (``--cv``,
-    ``--random-state``: :func:`_fill_fold_defaults`), which ``--model`` refuses.
+    ``--random-state``: :func:`_fill_fold_defaults`), which ``--model`` and ``--pretrained`` refuse.
     Raises OptionError for options that do not go together.
     """
     methods = args.method or ["otsu"]
@@ -181,31 +185,25 @@ def _unet(args: argparse.Namespace, fold_options: list[str]):
         for option in (*UNET_PARAMS, "threads", "device")
         if getattr(args, option) is not None
     ]
+    trained = scored.scored_option(args)  # --model or --pretrained: a trained model, no folds
     if "unet" not in methods:
-        if args.model:
-            raise OptionError("argument --model: needs --method unet")
+        if trained:
+            raise OptionError(f"argument {trained}: needs --method unet")
         refused = [option for option in given if not (option in _RUNTIME_OPTIONS and args.region_model)]
         if refused:
             serves = " or --region-model" if refused[0] in _RUNTIME_OPTIONS else ""
             raise OptionError(f"argument {refused[0]}: needs --method unet{serves}")
         return None
-    if args.model:
+    if trained:
         if set(methods) != {"unet"}:
-            raise OptionError("argument --model: scores a U-Net file alone; expected --method unet and no other method")
-        # Given with --model, these would be silently ignored: no folds, no training (--threads and
-        # --device serve prediction).
+            raise OptionError(f"argument {trained}: scores a U-Net file alone; expected --method unet and no other method")
+        # Given with --model or --pretrained, these would be silently ignored: no folds, no training
+        # (--threads and --device serve prediction).
         given = [option for option in given if option not in _RUNTIME_OPTIONS]
         given += fold_options
         if given:
-            raise OptionError(f"argument {given[0]}: trains a U-Net per fold; it does not apply to --model")
-        from ..segment import UNetSegmenter
-
-        model = UNetSegmenter.load(args.model, device=_device(args))
-        if model.target_ != "endocardium":
-            raise OptionError(
-                f"argument --model: {args.model}: a model of target {model.target_!r}; evaluate scores the "
-                "blood pool against the i-contour: expected a model of target 'endocardium'"
-            )
+            raise OptionError(f"argument {given[0]}: trains a U-Net per fold; it does not apply to {trained}")
+        model = scored.load_scored_model(args, _device(args))
         apply_threads(args.threads)
         return model
     return make_unet(args, random_state=args.random_state, verbose=0)
@@ -272,15 +270,17 @@ def _evaluate(args: argparse.Namespace, unet, region_model=None) -> int:
     if not keep.any():
         raise SkcardioError("no DICOM slice has a PixelSpacing (0028,0030): nothing to evaluate in mm")
     subset = _Subset(data, keep, flags, regions=regions)
-    if args.model:
+    if scored.scored_option(args):
         folds = [(np.arange(0), np.arange(len(subset.y)))]
-        cv_label = f"no training: model {args.model} scored on every slice"
+        cv_label = scored.scored_label(args)
     else:
         folds, cv_label = _folds(subset.groups, args.cv)
         if unet is not None:
             _check_holdouts(unet, folds, subset.groups)
 
-    predictions, fold_of, messages = _predict_all(methods, subset, folds, args, unet)
+    predictions, fold_of, messages, quality = _predict_all(methods, subset, folds, args, unet)
+    # A model trained on some of these slices (the pretrained one on the shared data) scores them in-sample.
+    messages = scored.in_sample_warnings(args, subset.frame) + messages
     results = {m: _slice_metrics(subset, predictions[m], m, problems) for m in methods}
 
     print(_header(source, subset, flags, keep, cv_label, exclude_qc=args.exclude_qc))
@@ -292,7 +292,7 @@ def _evaluate(args: argparse.Namespace, unet, region_model=None) -> int:
         print(f"warning: {printable(message)}", file=sys.stderr)
 
     with staging(out, "evaluate") as stage:
-        _write_per_slice(stage / "per_slice.csv", methods, subset, fold_of, results)
+        _write_per_slice(stage / "per_slice.csv", methods, subset, fold_of, results, quality)
         _write_summary(stage / "summary.csv", results, subset.flagged)
         not_drawn = [] if args.no_plots else _plots(stage, methods, subset, predictions, results)
         written = [n for n in _output_names(methods, plots=not args.no_plots, regions=regions) if n not in not_drawn]
@@ -475,10 +475,12 @@ def _make_estimator(method: str, random_state: int):
 
 
 def _predict_all(methods, subset: _Subset, folds, args, unet=None):
-    """Out-of-fold masks per method, the fold of each slice, and warning texts.
+    """Out-of-fold masks per method, the fold of each slice, warning texts, and the U-Net's confidence and flags.
 
-    ``unet``: the U-Net template, or a fitted model (``--model``) that is
-    only asked to predict (its single fold has no training slice).
+    ``unet``: the U-Net template, or a fitted model (``--model``,
+    ``--pretrained``) that is only asked to predict (its single fold has no
+    training slice). The confidence and flags (None without ``unet``) come
+    from the probabilities of the U-Net's masks (:func:`~skcardio.cli._evaluate_unet.predict_unet`).
     """
     from sklearn.base import clone
     from tqdm import tqdm
@@ -486,6 +488,7 @@ def _predict_all(methods, subset: _Subset, folds, args, unet=None):
     predictions = {m: np.zeros(subset.y.shape, bool) for m in methods}
     fold_of = np.zeros(len(subset.y), int)
     messages = []
+    quality = scored.unet_quality(len(subset.y)) if "unet" in methods else None
     # The bar writes "\r" itself: to the stream under printable_streams().
     with tqdm(total=len(methods) * len(folds), desc="evaluate", unit="fold", file=console_stream(sys.stderr),
               disable=True if args.no_progress else None) as bar:  # None: no bar when not a terminal
@@ -503,11 +506,15 @@ def _predict_all(methods, subset: _Subset, folds, args, unet=None):
                         estimator = clone(template).fit(X[train], subset.y[train], groups=subset.groups[train])
                     else:
                         estimator = clone(template).fit(X[train], subset.y[train])
-                    predictions[method][test] = estimator.predict(X[test])
+                    if method == "unet":  # its masks, confidence and flags from one pass
+                        predictions[method][test] = scored.predict_unet(estimator, X[test], subset.spacing[test],
+                                                                        quality, test)
+                    else:
+                        predictions[method][test] = estimator.predict(X[test])
                 messages += [_fold_message(method, k, w.message, subset, test) for w in caught]
                 fold_of[test] = k
                 bar.update()
-    return predictions, fold_of, messages
+    return predictions, fold_of, messages, quality
 
 
 def _fold_message(method: str, fold: int, message: Warning, subset: _Subset, test: np.ndarray) -> str:
@@ -699,7 +706,8 @@ def _format(value) -> object:
     return value
 
 
-def _write_per_slice(path: Path, methods, subset: _Subset, fold_of, results) -> None:
+def _write_per_slice(path: Path, methods, subset: _Subset, fold_of, results, quality=None) -> None:
+    """One row per method and slice; ``quality``: the U-Net's confidence and flags (:func:`_predict_all`)."""
     with text_file(path) as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_FIELDS)
@@ -709,7 +717,8 @@ def _write_per_slice(path: Path, methods, subset: _Subset, fold_of, results) -> 
                 writer.writerow(
                     [method, subset.frame.patient_id[i], int(subset.frame.instance[i]), int(fold_of[i]),
                      subset.flags[i]]
-                    + [_format(metrics[name][i]) for name in CSV_FIELDS[5:]]
+                    + [_format(metrics[name][i]) for name in _METRIC_FIELDS]
+                    + scored.last_cells(subset.frame, quality if method == "unet" else None, i)
                 )
 
 

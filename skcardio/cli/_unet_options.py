@@ -113,5 +113,5 @@ def warning_text(message: Warning | str) -> str:
     if isinstance(message, DegenerateModelWarning) and message.problem and message.max_epochs is not None:
         from ..segment._unet_runtime import degenerate_message
 
-        return degenerate_message(message.problem, f"--epochs {message.max_epochs}")
+        return degenerate_message(message.problem, message.max_epochs, "--epochs")
     return str(message)

@@ -418,7 +418,7 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
         with precision_context(self.precision, device):
             problem = degenerate_predictions(net.module_, images[train], y[train], multiple, threshold=self.threshold)
         if problem:
-            warning = DegenerateModelWarning(degenerate_message(problem, f"max_epochs={self.max_epochs}"))
+            warning = DegenerateModelWarning(degenerate_message(problem, int(self.max_epochs)))
             # For callers that word the advice their own way (skcardio train: --epochs).
             warning.problem, warning.max_epochs = problem, int(self.max_epochs)
             warnings.warn(warning, stacklevel=2)

@@ -81,15 +81,18 @@ def loaded_device(device: str) -> str:
     return resolve_device(device)
 
 
-def degenerate_message(problem: str, epochs: str) -> str:
+def degenerate_message(problem: str, max_epochs: int, setting: str = "max_epochs") -> str:
     """The text of a :class:`~skcardio.exceptions.DegenerateModelWarning`.
 
-    ``epochs`` names the setting to raise as the caller knows it:
-    ``"max_epochs=2"`` for the Python API, ``"--epochs 2"`` on the command line.
+    ``max_epochs`` is the fit's, which the advice says to raise; ``setting``
+    names it as the caller knows it: ``"max_epochs"`` for the Python API,
+    ``"--epochs"`` on the command line. The advice asks for more epochs than
+    that (``train longer (--epochs 2)`` read as "use 2"): more than the fit
+    allowed, not than it ran, which early stopping may have cut short.
     """
     return (
         f"the trained model {problem} on its own training images: it is useless as it is; "
-        f"train longer ({epochs}) or on more data, or check the masks"
+        f"train longer ({setting} above {max_epochs}) or on more data, or check the masks"
     )
 
 

@@ -98,11 +98,11 @@ def test_a_useless_model_is_told_to_train_longer_with_epochs_not_max_epochs(comm
         assert main([*command, "--out", str(tmp_path / "out"), *_TINY]) == 0
     err = capsys.readouterr().err
     advice = ("the trained model finds no blood pool in 8 of the 8 slices that have one on its own training "
-              "images: it is useless as it is; train longer (--epochs 1) or on more data, or check the masks")
+              "images: it is useless as it is; train longer (--epochs above 1) or on more data, or check the masks")
     assert (f"skcardio train: warning: {advice}\n" if command == ["train"] else f"unet, fold 0: {advice}\n") in err
     assert "max_epochs" not in err
-    # The Python API's words are unchanged, and a caller recording the warning gets them.
-    with pytest.warns(DegenerateModelWarning, match=r"train longer \(max_epochs=1\)") as caught:
+    # The Python API words it with max_epochs, and a caller recording the warning gets them.
+    with pytest.warns(DegenerateModelWarning, match=r"train longer \(max_epochs above 1\)") as caught:
         assert main(["train", "--out", str(tmp_path / "again"), *_TINY, "--quiet"]) == 0
     assert (caught[0].message.problem, caught[0].message.max_epochs) == (
         "finds no blood pool in 8 of the 8 slices that have one", 1

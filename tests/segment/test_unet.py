@@ -763,7 +763,8 @@ def test_fit_warns_when_the_model_is_degenerate(discs, monkeypatch):
         return "finds no blood pool in 8 of the 8 slices that have one"
 
     monkeypatch.setattr(_unet, "degenerate_predictions", fake)
-    with pytest.warns(DegenerateModelWarning, match=r"trained model finds no blood pool.*max_epochs=1") as caught:
+    advice = r"trained model finds no blood pool.*train longer \(max_epochs above 1\)"
+    with pytest.warns(DegenerateModelWarning, match=advice) as caught:
         UNetSegmenter(**TINIEST, threshold=0.3).fit(X[:8], y[:8])
     assert seen == [("UNet", 8, 0.3)]  # the trained network itself, judged at the model's threshold
     assert issubclass(DegenerateModelWarning, SkcardioWarning)
