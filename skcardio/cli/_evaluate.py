@@ -15,12 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from .._methods import THRESHOLD_METHODS
-from .._text import console_stream, printable, readable, text_file
+from .._text import printable, readable, text_file
 from ..exceptions import SkcardioError
 from . import _evaluate_unet as scored
 from ._arguments import add_device_argument, add_threads_argument, apply_threads, device_option, seed
 from ._output import OutputError, check_destinations, check_outside_inputs, out_dir
 from ._problems import report_problems, skipped_files
+from ._progress import PROGRESS_HELP
+from ._progress import progress as progress_bar
 from ._records import record_files
 from ._sources import add_source_arguments, load_sources, source_paths
 from ._staging import publish, staging
@@ -113,7 +115,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "patients; needed by --region predicted",
     )
     parser.add_argument("--no-plots", action="store_true", help="write the CSV files only")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar (shown only when stderr is a terminal)")
+    parser.add_argument("--no-progress", action="store_true", help=PROGRESS_HELP)
     # Outside the training group: --threads and --device serve the predictions of --model, --pretrained and
     # --region-model too.
     runtime_note = "; with --method unet (training, or scoring --model or --pretrained) or --region-model only"
@@ -483,15 +485,13 @@ def _predict_all(methods, subset: _Subset, folds, args, unet=None):
     from the probabilities of the U-Net's masks (:func:`~skcardio.cli._evaluate_unet.predict_unet`).
     """
     from sklearn.base import clone
-    from tqdm import tqdm
 
     predictions = {m: np.zeros(subset.y.shape, bool) for m in methods}
     fold_of = np.zeros(len(subset.y), int)
     messages = []
     quality = scored.unet_quality(len(subset.y)) if "unet" in methods else None
-    # The bar writes "\r" itself: to the stream under printable_streams().
-    with tqdm(total=len(methods) * len(folds), desc="evaluate", unit="fold", file=console_stream(sys.stderr),
-              disable=True if args.no_progress else None) as bar:  # None: no bar when not a terminal
+    # A bar on a terminal, a line a minute in a batch job's log.
+    with progress_bar(total=len(methods) * len(folds), desc="evaluate", unit="fold", hidden=args.no_progress) as bar:
         for method in methods:
             template = unet if method == "unet" else _make_estimator(method, args.random_state)
             # The U-Net sees the image only; the others [image, region].
