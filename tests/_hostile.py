@@ -107,6 +107,20 @@ def deflated_slice(path: Path, pixels) -> Path:
     return write_dicom(path, pixels, syntax=DeflatedExplicitVRLittleEndian)
 
 
+def garbled_vr(path: Path, tag: bytes = b"\x02\x00\x02\x00", vr: bytes = b"UI") -> Path:
+    """Change one byte of an element's VR in place: ``UI`` becomes ``U\\xf6``, an unknown VR, as one corrupt byte makes it.
+
+    ``tag``: the element's tag as written (little endian), by default the file
+    meta's MediaStorageSOPClassUID (0002,0002), which pydicom decodes only at
+    first use: any explicit VR file, real or written by ``write_dicom``.
+    """
+    data = bytearray(Path(path).read_bytes())
+    at = data.index(tag + vr)
+    data[at + 5] = 0xF6
+    Path(path).write_bytes(bytes(data))
+    return Path(path)
+
+
 def large_slice(path: Path, side: int = 4096) -> Path:
     """A valid ``side`` x ``side`` 16-bit slice (32 MB at 4096)."""
     rows, cols = np.mgrid[:side, :side]

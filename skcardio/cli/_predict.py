@@ -449,14 +449,22 @@ def _predict_into(
 
 
 def _read(file: Path):
-    """``(DicomSlice, "")``, or ``(None, reason)`` for a file predict cannot segment (a DICOM SEG among them)."""
+    """``(DicomSlice, "")``, or ``(None, reason)`` for a file predict cannot segment (a DICOM SEG among them).
+
+    A damaged file is a ``DicomReadError``; any other exception met reading
+    one file (a defect in skcardio, out of memory) skips that file too, its
+    traceback logged (``-v``), rather than end the run.
+    """
     from ..exceptions import SkcardioError
     from ..io import get_limits, read_dicom
+    from ._problems import unexpected
 
     try:
         dicom = read_dicom(file)
     except SkcardioError as exc:
         return None, str(exc).removeprefix(f"{file}: ")
+    except Exception as exc:  # a defect met on this file, out of memory: skipped, not the run's end
+        return None, unexpected(exc, file, logger, cannot="read")
     limits = get_limits()
     if dicom.image.size > limits.max_predict_pixels:
         rows, cols = dicom.image.shape

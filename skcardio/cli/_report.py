@@ -15,7 +15,7 @@ from pathlib import Path
 from .._text import printable, some_named
 from ._arguments import add_device_argument, add_threads_argument, apply_threads, device_option, positive_int
 from ._output import check_destinations, check_outside_inputs, out_dir
-from ._problems import report_problems
+from ._problems import report_problems, unexpected
 from ._progress import PROGRESS_HELP
 from ._progress import progress as progress_bar
 from ._records import REPORT_WRITTEN_BY, record_files
@@ -338,23 +338,8 @@ def _print_error(patient: PatientInput, message: str) -> None:
 
 
 def _unexpected(patient: PatientInput, exc: Exception) -> str:
-    """The status of a patient stopped by an exception that is no ``SkcardioError``; the traceback is logged (-v).
-
-    Out of memory (``MemoryError``, torch's ``OutOfMemoryError``) is said as
-    such; anything else is a defect in skcardio (a numpy error on a
-    pathological study...), which the traceback helps to fix.
-    """
-    from ..io._limits import shorten
-
-    logger.debug("%s: traceback of the unexpected error", patient.folder, exc_info=exc)
-    line = shorten(str(exc).strip().split("\n")[0])
-    what = f"{type(exc).__name__}: {line}" if line else type(exc).__name__
-    torch = sys.modules.get("torch")  # imported by the model, if at all
-    out_of_memory = (MemoryError,) + ((torch.OutOfMemoryError,) if hasattr(torch, "OutOfMemoryError") else ())
-    if isinstance(exc, out_of_memory):
-        return f"{patient.folder}: cannot be measured: out of memory ({what})"
-    return (f"{patient.folder}: unexpected {what} (a defect in skcardio; please report it with the traceback "
-            "that skcardio -v logs)")
+    """The status of a patient stopped by an exception that is no ``SkcardioError``; the traceback is logged (-v)."""
+    return f"{patient.folder}: {unexpected(exc, patient.folder, logger, cannot='measured')}"
 
 
 def _check_volumes(patient: PatientInput, measurement) -> None:

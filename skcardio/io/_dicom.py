@@ -28,7 +28,7 @@ from pydicom.uid import (
 )
 
 from .._files import picture_format
-from ..exceptions import DicomReadError, SkcardioWarning
+from ..exceptions import DicomReadError, SkcardioError, SkcardioWarning
 from ._fastdicom import scan_header, split_text
 from ._limits import PATIENT_COORDINATE_MM, PIXEL_SPACING_MM, get_limits, read_regular
 from ._values import (
@@ -168,8 +168,10 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     Raises
     ------
     DicomReadError
-        If the file is missing, not DICOM, truncated, lacks Rows, Columns,
-        BitsAllocated or PixelData, has uncompressed pixel data that hold
+        If the file is missing, not DICOM, truncated or corrupt (an element
+        it reads, the file meta's included, whose value cannot be decoded,
+        e.g. a garbled VR: whatever pydicom raises reading the file), lacks
+        Rows, Columns, BitsAllocated or PixelData, has uncompressed pixel data that hold
         at least one whole frame of the header's size beyond the first, a
         PixelRepresentation other than 0 or 1 or a HighBit outside
         BitsStored - 1 to BitsAllocated - 1, is not a single-frame grayscale image
@@ -207,10 +209,11 @@ def read_dicom(path: PathLike, *, pixels: bool = True) -> DicomSlice:
     """
     path = os.fspath(path)
     data = _read_bytes(path)  # once: the pydicom fallback parses these bytes too
-    fast = _read_fast(data, path, pixels)
-    if fast is not None:
-        return fast
-    return _read_pydicom(path, pixels, data)
+    with _damaged_file(path):
+        fast = _read_fast(data, path, pixels)
+        if fast is not None:
+            return fast
+        return _read_pydicom(path, pixels, data)
 
 
 def read_header(path: PathLike) -> pydicom.Dataset:
@@ -234,7 +237,9 @@ def read_header(path: PathLike) -> pydicom.Dataset:
     ------
     DicomReadError
         If the file is missing, not a DICOM Part 10 file, or truncated or
-        corrupt before the pixel data; the message names the file.
+        corrupt before the pixel data, an element whose value cannot be
+        decoded included (every value is decoded here, not at first use);
+        the message names the file (and the element).
 
     Examples
     --------
@@ -247,12 +252,16 @@ def read_header(path: PathLike) -> pydicom.Dataset:
     path = os.fspath(path)
     data = _read_bytes(path)
     _check_part10(path, data)
-    try:
-        return pydicom.dcmread(BytesIO(data), stop_before_pixels=True)
-    except InvalidDicomError as exc:
-        raise DicomReadError(f"{path}: not a DICOM file ({exc})") from exc
-    except _PARSE_ERRORS as exc:
-        raise _corrupt(path, exc) from exc
+    with _damaged_file(path):
+        try:
+            ds = pydicom.dcmread(BytesIO(data), stop_before_pixels=True)
+        except InvalidDicomError as exc:
+            raise DicomReadError(f"{path}: not a DICOM file ({exc})") from exc
+        except _PARSE_ERRORS as exc:
+            raise _corrupt(path, exc) from exc
+        with _quiet_invalid_uids():
+            _convert_values(ds, path, whole_meta=True)  # now: a value that cannot be decoded is this file's error
+    return ds
 
 
 def _read_bytes(path: str) -> bytes:
@@ -288,9 +297,10 @@ def _check_inflated(path: str, data: bytes) -> None:
     try:
         stream.seek(132)
         meta = _read_file_meta_info(stream)
+        deflated = meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian  # decoded here: may fail
     except _PARSE_ERRORS + (InvalidDicomError,):
         return  # pydicom reads the meta the same way and reports it
-    if meta.get("TransferSyntaxUID") != DeflatedExplicitVRLittleEndian:
+    if not deflated:
         return
     most = get_limits().max_file_bytes
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
@@ -483,6 +493,9 @@ _TAGS = [
     "FloatPixelData", "DoubleFloatPixelData", "ImageType", "SeriesInstanceUID", "SeriesNumber",
     "SpacingBetweenSlices", "HeartRate", "NominalInterval", "SOPClassUID", "Modality", "SOPInstanceUID",
 ]
+#: The file meta elements read_dicom reads: MediaStorageSOPClassUID (a SEG without a SOPClassUID is told by it)
+#: and TransferSyntaxUID.
+_META_TAGS = (0x00020002, 0x00020010)
 #: SOP classes of files that hold a segmentation, not an image: Segmentation
 #: Storage (a DICOM SEG, as ``--dicom-seg`` writes) and its label-map form.
 _SEGMENTATIONS = {
@@ -545,20 +558,42 @@ def _quiet_invalid_uids():
         logger.removeFilter(drop)
 
 
-def _convert_values(ds: pydicom.Dataset, path: str) -> None:
+def _convert_values(ds: pydicom.Dataset, path: str, *, whole_meta: bool = False) -> None:
     """Convert every value now, naming the element whose value is corrupt.
 
     pydicom converts values lazily: without this a corrupt value would fail
-    later, at first use, with a bare pydicom exception.
+    later, at first use (a garbled VR of MediaStorageSOPClassUID when the SOP
+    class is looked up), with a bare pydicom exception. The items of a
+    sequence are converted too. Of the file meta, only the elements that
+    read_dicom reads (:data:`_META_TAGS`), unless ``whole_meta``
+    (:func:`read_header`, whose callers copy the whole header): a damaged
+    ImplementationClassUID, say, does not make the image unreadable, as an
+    element of the data set that read_dicom does not parse does not.
     """
-    for tag in sorted(ds.keys()):  # in tag order: BitsAllocated before PixelData
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        _convert_dataset(meta, path, "", None if whole_meta else _META_TAGS)
+    _convert_dataset(ds, path, "")
+
+
+def _convert_dataset(ds: pydicom.Dataset, path: str, within: str, tags=None) -> None:
+    """:func:`_convert_values` for one data set: its ``tags`` (all when None).
+
+    ``within``: the item it is, e.g. `` in ModalityLUTSequence (0028,3000) item 1``.
+    """
+    chosen = sorted(ds.keys()) if tags is None else [tag for tag in tags if tag in ds]
+    for tag in chosen:  # in tag order: BitsAllocated before PixelData
         try:
-            ds[tag]
+            element = ds[tag]
         except AttributeError as exc:
-            raise _unresolved_vr(ds, tag, path, exc) from exc
+            raise _unresolved_vr(ds, tag, path, exc, within) from exc
         except _PARSE_ERRORS as exc:
             if not (isinstance(exc, OverflowError) and _keep_as_text(ds, tag)):
-                raise _corrupt(path, exc, f"cannot convert {_tag_name(tag)}") from exc
+                raise _corrupt(path, exc, f"cannot convert {_tag_name(tag)}{within}") from exc
+            continue
+        if element.VR == "SQ":
+            for number, item in enumerate(element.value, 1):
+                _convert_dataset(item, path, f" in {_tag_name(tag)} item {number}{within}")
 
 
 def _keep_as_text(ds: pydicom.Dataset, tag) -> bool:
@@ -578,18 +613,60 @@ def _keep_as_text(ds: pydicom.Dataset, tag) -> bool:
     return True
 
 
-def _unresolved_vr(ds: pydicom.Dataset, tag, path: str, exc: AttributeError) -> DicomReadError:
+def _unresolved_vr(ds: pydicom.Dataset, tag, path: str, exc: AttributeError, within: str = "") -> DicomReadError:
     """The error for pydicom's failure to resolve an ambiguous VR.
 
     PixelData read with implicit VR in a file whose meta says explicit VR is
     'OB or OW' until pydicom looks up BitsAllocated, which fails when that is
     absent: report the missing element, as for any other file.
     """
-    if tag == 0x7FE00010:  # everything before it is converted: checking those is safe
+    if tag == 0x7FE00010 and not within:  # everything before it is converted: checking those is safe
         missing = [_name(k) for k in _REQUIRED[:-1] if k not in ds or ds[k].is_empty]
         if missing:
             return _missing_error(path, missing)
-    return _corrupt(path, exc, f"cannot resolve the VR of {_tag_name(tag)}")
+    return _corrupt(path, exc, f"cannot resolve the VR of {_tag_name(tag)}{within}")
+
+
+#: What pydicom may raise on a damaged file, beyond :data:`_PARSE_ERRORS`, while decoding a value or the pixel
+#: data on first use (AttributeError: a value of the wrong kind, IndexError: a LUT shorter than its descriptor,
+#: BytesLengthException: a binary value cut to a partial number; ArithmeticError: ZeroDivisionError...).
+#: MemoryError is not among them: what a file claims is bounded by the limits before it is allocated, so
+#: running out of memory is the machine's state, not the file's damage.
+_DAMAGE_ERRORS = _PARSE_ERRORS + (AttributeError, LookupError, ArithmeticError, RuntimeError, EOFError)
+_PYDICOM = os.path.dirname(pydicom.__file__) + os.sep
+
+
+@contextmanager
+def _damaged_file(path: str):
+    """Turn an exception that pydicom raises while reading ``path`` into a :class:`DicomReadError` naming it.
+
+    pydicom parses lazily: an element is decoded on first access, wherever
+    that is (a garbled VR raises NotImplementedError there), and a file's
+    damage can surface in any reading step. The steps name what they know
+    (:func:`_convert_values`, :func:`_pixels`); this guard, around the whole
+    reading of a file, catches what they do not. Only an exception raised in
+    pydicom (its traceback passes through pydicom's code) is the file's: one
+    raised by skcardio's own code is a defect, and leaves unchanged, with its
+    traceback. ``SkcardioError`` (a ``ValueError``) passes through as it is.
+    """
+    try:
+        yield
+    except SkcardioError:
+        raise
+    except _DAMAGE_ERRORS as exc:
+        if not _raised_in_pydicom(exc):
+            raise
+        raise _corrupt(path, exc) from exc
+
+
+def _raised_in_pydicom(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised in pydicom's code (or in what pydicom called), by its traceback."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith(_PYDICOM):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _corrupt(path: str, exc: BaseException, where: str = "") -> DicomReadError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import logging
 import os
 import shutil
 import signal
@@ -11,7 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _hostile import deflate_bomb, deny_folders, large_slice, planted_fifo, rle_bomb
+from _hostile import deflate_bomb, deny_folders, garbled_vr, large_slice, planted_fifo, rle_bomb
 
 from skcardio.cli import _interruptions, main
 from skcardio.cli import _predict as predict_module
@@ -153,6 +154,52 @@ def test_a_folder_mixing_good_and_hostile_files(tmp_path, make_dicom, capsys, _p
     assert "Traceback" not in err
 
 
+def test_a_file_with_a_garbled_header_is_skipped_the_others_predicted(tmp_path, capsys, _predict):
+    """One corrupt byte in (0002,0002)'s VR: pydicom's NotImplementedError ended predict, every slice's outputs lost."""
+    folder = tmp_path / "P"
+    folder.mkdir()
+    good = [shutil.copy(file, folder / file.name) for file in SAMPLE[:2]]
+    bad = garbled_vr(shutil.copy(SAMPLE[2], folder / "bad_vr.dcm"))
+    out = tmp_path / "out"
+    assert _predict(folder, "--out", out) == 1
+    err = capsys.readouterr().err
+    assert (f"1 file(s) skipped:\n  {bad}: truncated or corrupt DICOM: cannot convert MediaStorageSOPClassUID "
+            "(0002,0002) (NotImplementedError: Unknown Value Representation '0x55 0xf6' in tag (0002,0002))\n") in err
+    assert "Traceback" not in err
+    assert sorted(row["dicom_path"] for row in csv.DictReader((out / "predictions.csv").open())) == sorted(map(str, good))
+
+
+@pytest.mark.parametrize("error, reason", [
+    (TypeError("unsupported operand\nsecond line"),
+     "unexpected TypeError: unsupported operand (a defect in skcardio; please report it with the traceback that "
+     "skcardio -v logs)"),
+    (MemoryError(), "cannot be read: out of memory (MemoryError)"),
+])
+def test_an_unexpected_error_reading_one_file_skips_that_file(tmp_path, capsys, caplog, monkeypatch, _predict,
+                                                               error, reason):
+    """Any exception but a SkcardioError met reading one file ended the run with a traceback, the others lost."""
+    import skcardio.io
+
+    read_dicom = skcardio.io.read_dicom
+
+    def reading(path, *args, **kwargs):
+        if os.fspath(path) == str(SAMPLE[1]):
+            raise error
+        return read_dicom(path, *args, **kwargs)
+
+    monkeypatch.setattr(skcardio.io, "read_dicom", reading)
+    caplog.set_level(logging.DEBUG, logger="skcardio.cli.predict")
+    out = tmp_path / "out"
+    assert _predict(*SAMPLE[:3], "--out", out) == 1
+    err = capsys.readouterr().err
+    assert f"1 file(s) skipped:\n  {SAMPLE[1]}: {reason}\n" in err and "Traceback" not in err
+    rows = csv.DictReader((out / "predictions.csv").open())
+    assert sorted(row["dicom_path"] for row in rows) == [str(SAMPLE[0]), str(SAMPLE[2])]
+    # The traceback is logged at debug level (skcardio -v), on predict's logger.
+    [logged] = [r for r in caplog.records if r.name == "skcardio.cli.predict" and r.exc_info]
+    assert logged.getMessage() == f"{SAMPLE[1]}: traceback of the unexpected error" and logged.exc_info[1] is error
+
+
 def test_an_unreadable_subfolder_is_reported_and_the_rest_predicted(tmp_path, capsys, monkeypatch, _predict):
     folder = tmp_path / "P1"
     (folder / "extra").mkdir(parents=True)
@@ -277,6 +324,21 @@ def test_qc_and_evaluate_list_unreadable_files_and_exit_1(make_layout, capsys):
     # to the geometric definition for those slices, said once, instead of failing the run.
     assert "non-square pixels" in err and "geometric definition" in err
     assert (root.parent / "ev" / "per_slice.csv").is_file()
+
+
+def test_qc_lists_a_dicom_with_a_garbled_header_and_checks_the_others(make_layout, capsys):
+    """One corrupt byte in (0002,0002)'s VR: pydicom's NotImplementedError ended qc."""
+    from _contour_shapes import SQUARE_I, SQUARE_O
+
+    root = make_layout({"P1": ("O1", {n: {"i": SQUARE_I, "o": SQUARE_O} for n in (5, 6, 7)})})
+    bad = garbled_vr(root / "dicoms" / "P1" / "6.dcm")
+    assert main(["qc", str(root)]) == 1
+    captured = capsys.readouterr()
+    assert (f"1 file(s) skipped:\n  {bad}: unreadable_dicom: {bad}: truncated or corrupt DICOM: cannot convert "
+            "MediaStorageSOPClassUID (0002,0002)") in captured.err
+    assert "Traceback" not in captured.err
+    rows = [line.split()[:2] for line in captured.out.splitlines() if line.startswith("P1 ")]
+    assert rows == [["P1", "5"], ["P1", "6"], ["P1", "7"]], captured.out  # the others checked, the bad one flagged
 
 
 def test_a_run_that_segments_nothing_leaves_out_as_it_was(tmp_path, capsys, _predict):

@@ -190,6 +190,19 @@ def test_truncated_dicom_skipped_rest_kept(make_layout, cut):
     assert entry.reason.startswith(f"unreadable DICOM: {path}: ")
 
 
+def test_a_dicom_with_a_garbled_header_is_skipped_rest_kept(make_layout):
+    """One corrupt byte in (0002,0002)'s VR: pydicom's NotImplementedError ended load_dataset (train, evaluate)."""
+    from _hostile import garbled_vr
+
+    root = make_layout({"P1": ("O1", {1: {"i": SQUARE_I}, 2: {"i": SQUARE_I}, 3: {"i": SQUARE_I}})})
+    path = garbled_vr(root / "dicoms" / "P1" / "2.dcm")
+    data = load_dataset(root)
+    assert data.frame.instance.tolist() == [1, 3]
+    [entry] = [s for s in data.skipped if s.path == str(path)]
+    assert entry.error and entry.reason.startswith(
+        f"unreadable DICOM: {path}: truncated or corrupt DICOM: cannot convert MediaStorageSOPClassUID (0002,0002)")
+
+
 def test_link_csv_itself_as_root_is_named(make_layout):
     root = make_layout({"P1": ("O1", {5: {"i": SQUARE_I}})})
     with pytest.raises(DatasetError) as info:

@@ -156,6 +156,23 @@ def test_truncated_extra_file_is_set_aside(tmp_path, make_dicom):
     assert study.notes == (str(warning.message).split(": ", 1)[1],)
 
 
+def test_a_file_with_a_garbled_header_is_set_aside_and_the_study_read(tmp_path, make_dicom):
+    """One corrupt byte in (0002,0002)'s VR: pydicom's NotImplementedError ended read_cine (and report's patient)."""
+    from _hostile import garbled_vr
+
+    files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=2)
+    bad = tmp_path / "p" / "bad_vr.dcm"
+    bad.write_bytes(files[0, 0].read_bytes())
+    garbled_vr(bad)
+    with pytest.warns(SkcardioWarning, match=r"1 of 7 file\(s\) cannot be read as DICOM images, set aside: bad_vr\.dcm"):
+        study = read_cine(tmp_path / "p")
+    assert study.images.shape[:2] == (3, 2)
+    (item,) = study.set_aside
+    assert item.unreadable and item.path == str(bad)
+    assert item.reason == (f"unreadable: {bad}: truncated or corrupt DICOM: cannot convert MediaStorageSOPClassUID "
+                           "(0002,0002) (NotImplementedError: Unknown Value Representation '0x55 0xf6' in tag (0002,0002))")
+
+
 def test_many_unreadable_files_are_counted_in_one_warning(tmp_path, make_dicom):
     files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=3)
     for n in range(1, 6):

@@ -311,3 +311,77 @@ def test_files_without_the_marker_say_what_they_may_be(tmp_path, content, hint):
     path.write_bytes(content)
     with pytest.raises(DicomReadError, match=rf"1\.dcm: not a DICOM file: expected 'DICM' at byte 128 .*; {hint}"):
         read_dicom(path)
+
+
+@pytest.mark.parametrize("pixels", [True, False, "header"])
+def test_a_garbled_vr_in_the_file_meta_is_a_read_error(tmp_path, make_dicom, pixels):
+    """One corrupt byte in (0002,0002)'s VR: pydicom decodes it at first use, where NotImplementedError escaped."""
+    from _hostile import garbled_vr
+
+    from skcardio.io import read_header
+
+    path = garbled_vr(make_dicom(tmp_path / "bad_vr.dcm", np.zeros((8, 8), np.int16)))
+    message = (f"{path}: truncated or corrupt DICOM: cannot convert MediaStorageSOPClassUID (0002,0002) "
+               "(NotImplementedError: Unknown Value Representation '0x55 0xf6' in tag (0002,0002))")
+    with pytest.raises(DicomReadError) as info:
+        read_header(path) if pixels == "header" else read_dicom(path, pixels=pixels)
+    assert str(info.value) == message
+
+
+def test_a_damaged_meta_element_that_read_dicom_does_not_read_leaves_the_image_readable(tmp_path, make_dicom):
+    """As an element of the data set that read_dicom does not parse; read_header, whose callers copy every
+    element (the SEG export), decodes them all and refuses it."""
+    from _hostile import garbled_vr
+
+    from skcardio.io import read_header
+
+    path = garbled_vr(make_dicom(tmp_path / "bad_vr.dcm", np.arange(64, dtype=np.int16).reshape(8, 8)),
+                      b"\x02\x00\x12\x00")  # ImplementationClassUID (0002,0012)
+    np.testing.assert_array_equal(read_dicom(path).image, np.arange(64).reshape(8, 8))
+    with pytest.raises(DicomReadError, match=re.escape(f"{path}: truncated or corrupt DICOM: cannot convert "
+                                                       "ImplementationClassUID (0002,0012) (NotImplementedError")):
+        read_header(path)
+
+
+def test_a_garbled_vr_in_a_sequence_item_is_a_read_error(tmp_path, make_dicom):
+    """An element of a Modality LUT Sequence item is decoded when the LUT is applied: it escaped there."""
+    from _hostile import garbled_vr
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    item = Dataset()
+    item.LUTDescriptor = [16, 0, 16]
+    item.ModalityLUTType = "US"
+    item.add_new("LUTData", "US", list(range(16)))
+    path = make_dicom(tmp_path / "lut.dcm", np.zeros((4, 4), np.uint16), BitsStored=4, HighBit=3,
+                      ModalityLUTSequence=Sequence([item]))
+    garbled_vr(path, b"\x28\x00\x06\x30", b"US")
+    for pixels in (True, False):
+        with pytest.raises(DicomReadError, match=re.escape(
+                f"{path}: truncated or corrupt DICOM: cannot convert LUTData (0028,3006) in ModalityLUTSequence "
+                "(0028,3000) item 1 (NotImplementedError: Unknown Value Representation '0x55 0xf6'")):
+            read_dicom(path, pixels=pixels)
+
+
+def test_what_pydicom_raises_is_the_files_error_what_skcardio_raises_is_not(tmp_path, make_dicom, monkeypatch):
+    """The guard around reading a file: an exception met in pydicom (a value decoded at first use, wherever that is)
+    becomes a DicomReadError naming the file; one raised by skcardio's own code (a defect) leaves as it is."""
+    from _hostile import garbled_vr
+
+    from skcardio.io import _dicom
+
+    path = garbled_vr(make_dicom(tmp_path / "bad_vr.dcm", np.zeros((8, 8), np.int16)))
+    monkeypatch.setattr(_dicom, "_convert_values", lambda ds, path: None)  # the value now decoded on first use
+    with pytest.raises(DicomReadError, match=re.escape(
+            f"{path}: truncated or corrupt DICOM (NotImplementedError: Unknown Value Representation '0x55 0xf6' "
+            "in tag (0002,0002))")):
+        read_dicom(path)
+
+    def defect(ds, path):
+        raise TypeError("a defect in skcardio")
+
+    good = make_dicom(tmp_path / "good.dcm", np.zeros((8, 8), np.int16))
+    monkeypatch.setattr(_dicom, "_read_fast", lambda data, path, pixels: None)  # read by pydicom
+    monkeypatch.setattr(_dicom, "_check_image", defect)
+    with pytest.raises(TypeError, match="a defect in skcardio"):
+        read_dicom(good)
