@@ -307,9 +307,12 @@ def _write_nifti(stage: Path, base: Path, masks: np.ndarray, geometry: list, alg
 
 
 def _write_segs(stage: Path, base: Path, masks: np.ndarray, geometry: list, algorithm: str) -> list[dict]:
+    from pydicom.uid import generate_uid
+
     from ..io import group_by_phase, write_dicom_seg
 
     phases = group_by_phase(geometry)
+    series_uid = generate_uid()  # the phases' files: one SEG series of several instances, as their source is
     entries = []
     try:
         # One SEG per phase: a remark about the series (anonymised FrameOfReferenceUIDs...) would come
@@ -322,7 +325,8 @@ def _write_segs(stage: Path, base: Path, masks: np.ndarray, geometry: list, algo
                 (stage / name).parent.mkdir(parents=True, exist_ok=True)
                 write_dicom_seg(
                     masks[phase], [geometry[i].path for i in phase], stage / name,
-                    algorithm=algorithm,
+                    algorithm=algorithm, series_instance_uid=series_uid, instance_number=k + 1,
+                    content_description=_phase_description(k, len(phases), [geometry[i] for i in phase]),
                 )
                 entries.append(
                     {"format": "dicom-seg", "phase": k if len(phases) > 1 else "", "slices": len(phase), "file": name}
@@ -334,6 +338,16 @@ def _write_segs(stage: Path, base: Path, masks: np.ndarray, geometry: list, algo
     finally:
         _say_once(caught)
     return entries
+
+
+def _phase_description(k: int, n_phases: int, slices: list) -> str | None:
+    """``ContentDescription`` of phase ``k``'s SEG: ``"LV blood pool, phase 7 of 20 (312 ms)"`` (the median
+    trigger time); None (write_dicom_seg's own) for a series of one phase."""
+    if n_phases == 1:
+        return None
+    times = [s.trigger_time for s in slices if np.isfinite(s.trigger_time)]
+    when = f" ({np.median(times):.0f} ms)" if times else ""
+    return f"LV blood pool, phase {k} of {n_phases}{when}"  # counted from 0, as report.csv's ed_phase
 
 
 def _say_once(caught: list) -> None:

@@ -14,6 +14,7 @@ import gzip
 import logging
 import math
 import os
+import re
 import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -63,6 +64,16 @@ def _check_text(path, name: str, value, limit: int, where: str, forbidden: str =
         raise ValueError(f"{path}: {name} must be printable ASCII text {size}{banned} ({where}), got {value!r}")
 
 
+#: A DICOM UID (PS3.5 §9.1): dot-separated numbers without leading zeros, at most 64 characters.
+_UID = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
+
+
+def _check_uid(path, name: str, value) -> None:
+    if not (isinstance(value, str) and len(value) <= 64 and _UID.fullmatch(value)):
+        raise ValueError(f"{path}: {name} must be a DICOM UID (numbers joined by dots, no leading zeros, at most 64 "
+                         f"characters, e.g. from pydicom.uid.generate_uid()), got {value!r}")
+
+
 def write_dicom_seg(
     masks: ArrayLike,
     source_paths: Sequence[str | os.PathLike],
@@ -71,6 +82,9 @@ def write_dicom_seg(
     label: str = SEGMENT_LABEL,
     algorithm: str = "skcardio",
     algorithm_family: str = "ArtificialIntelligence",
+    series_instance_uid: str | None = None,
+    instance_number: int = 1,
+    content_description: str | None = None,
 ) -> Path:
     """Write the masks of slices of one series as one binary DICOM SEG file.
 
@@ -103,6 +117,20 @@ def write_dicom_seg(
     algorithm_family : str, default="ArtificialIntelligence"
         Its family, a name of DICOM CID 7162 in pydicom's ``codes.cid7162``
         (e.g. ``"HistogramAnalysis"`` for a threshold).
+    series_instance_uid : str, default=None
+        The SEG's series; a new UID when None. Give the SEG files of one
+        source series' phases one UID (and each its ``instance_number``) so
+        that viewers and archives list them as one series of several
+        instances, not as one series per phase. The SEG series' number is
+        the sources' ``SeriesNumber`` + 1000 (1000 without one), as derived
+        series are often numbered, and its ``SeriesDescription`` says the
+        label and the algorithm.
+    instance_number : int, default=1
+        The file's ``InstanceNumber`` within that series (1 to 2**31 - 1).
+    content_description : str, default=None
+        ``ContentDescription`` (a DICOM LO value, at most 64 characters),
+        e.g. which cardiac phase the file holds; when None, the label and the
+        algorithm.
 
     Returns
     -------
@@ -172,16 +200,39 @@ def write_dicom_seg(
     for name, value in (("label", label), ("algorithm", algorithm)):
         # Both are required (Type 1) values of the segment: not empty.
         _check_text(path, name, value, _LO_MAX, "a DICOM LO value (SegmentLabel, SegmentAlgorithmName)", "\\", 1)
+    if content_description is not None:
+        _check_text(path, "content_description", content_description, _LO_MAX, "a DICOM LO value (ContentDescription)",
+                    "\\", 1)
+    if isinstance(instance_number, bool) or not isinstance(instance_number, (int, np.integer)) or not (
+            1 <= instance_number < 2**31):
+        raise ValueError(f"{path}: instance_number must be an integer from 1 to 2**31 - 1 (a DICOM IS value), "
+                         f"got {instance_number!r}")
+    if series_instance_uid is not None:
+        _check_uid(path, "series_instance_uid", series_instance_uid)
     if not hasattr(codes.cid7162, algorithm_family):
         raise ValueError(
             f"{path}: algorithm_family must be a name of DICOM CID 7162 (e.g. 'ArtificialIntelligence', "
             f"'HistogramAnalysis'), got {algorithm_family!r}"
         )
     with _quiet_source_warnings():
-        seg = _build_seg(hd, codes, masks, source_paths, path, label, algorithm, algorithm_family)
+        seg = _build_seg(hd, codes, masks, source_paths, path, label, algorithm, algorithm_family,
+                         series=(series_instance_uid, int(instance_number), content_description))
     with replacing(path, "wb") as handle:
         seg.save_as(handle, enforce_file_format=True)
     return Path(path)
+
+
+#: Added to the sources' SeriesNumber for the SEG series' number (a derived series' convention).
+_SEG_SERIES_OFFSET = 1000
+
+
+def _seg_series_number(source) -> int:
+    """The sources' ``SeriesNumber`` + 1000, or 1000: not the number of a series of the study itself (often 1)."""
+    try:
+        number = int(source.get("SeriesNumber"))
+    except (TypeError, ValueError):
+        return _SEG_SERIES_OFFSET
+    return number + _SEG_SERIES_OFFSET if 0 <= number < 2**31 - _SEG_SERIES_OFFSET else _SEG_SERIES_OFFSET
 
 
 def _long_string(*candidates: str) -> str:
@@ -189,7 +240,8 @@ def _long_string(*candidates: str) -> str:
     return next(text for text in candidates if len(text) <= _LO_MAX)
 
 
-def _build_seg(hd, codes, masks, source_paths, path, label, algorithm, algorithm_family):
+def _build_seg(hd, codes, masks, source_paths, path, label, algorithm, algorithm_family, series=(None, 1, None)):
+    series_uid, instance_number, content = series
     # read_header gives fresh datasets: what is changed below is highdicom's copy, never the source files.
     sources = [_conformed(read_header(p)) for p in source_paths]
     _check_seg_sources(sources, source_paths, masks.shape[1:])
@@ -223,16 +275,17 @@ def _build_seg(hd, codes, masks, source_paths, path, label, algorithm, algorithm
             pixel_array=masks,
             segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
             segment_descriptions=[description],
-            series_instance_uid=hd.UID(),
-            series_number=1,
+            series_instance_uid=series_uid or hd.UID(),
+            series_number=_seg_series_number(sources[0]),
+            series_description=_long_string(f"{label} by {algorithm}", label),
             sop_instance_uid=hd.UID(),
-            instance_number=1,
+            instance_number=instance_number,
             manufacturer="skcardio",
             manufacturer_model_name=algorithm,
             software_versions=__version__,
             device_serial_number="none",
             content_label="LVBLOODPOOL",
-            content_description=_long_string(f"{label} masks by {algorithm}", f"{label} masks", label),
+            content_description=content or _long_string(f"{label} masks by {algorithm}", f"{label} masks", label),
             # A frame per source image, empty or not: readers get every slice back.
             omit_empty_frames=False,
         )

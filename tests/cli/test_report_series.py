@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 from _stand_ins import PoolsOfEighty
@@ -85,6 +86,14 @@ def test_dicom_seg_and_nifti_read_back(tmp_path, make_dicom, monkeypatch, capsys
             source = frame.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID
             s = uids.index(source)
             np.testing.assert_allclose(frame.PlanePositionSequence[0].ImagePositionPatient, sources[s].image_position)
+
+    # The phases' SEGs are one series of four instances, each saying its phase (they were four series "1").
+    segs = [pydicom.dcmread(out / "a" / f"series5_phase{p:02d}_seg.dcm", stop_before_pixels=True) for p in range(4)]
+    assert len({seg.SeriesInstanceUID for seg in segs}) == 1
+    assert segs[0].SeriesInstanceUID != pydicom.dcmread(files[0, 0]).SeriesInstanceUID
+    assert [seg.InstanceNumber for seg in segs] == [1, 2, 3, 4] and {seg.SeriesNumber for seg in segs} == {1005}
+    for p, seg in enumerate(segs):
+        assert re.fullmatch(rf"LV blood pool, phase {p} of 4 \(\d+ ms\)", seg.ContentDescription)
 
     # A later run without the options removes this run's series files.
     assert main(["report", str(tmp_path / "a"), "--out", str(out), "--no-progress", "--no-plots"]) == 0

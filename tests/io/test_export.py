@@ -424,3 +424,31 @@ def test_seg_names_a_long_algorithm_and_refuses_one_over_64_characters(tmp_path,
         with pytest.raises(ValueError, match=re.escape(message)):
             write_dicom_seg(_masks(len(paths)), paths, tmp_path / "long.dcm", **kwargs)
     assert not (tmp_path / "long.dcm").exists()
+
+
+def test_seg_series_metadata_defaults_and_given(tmp_path, make_dicom):
+    """A SEG was series 1 (often the localiser's), instance 1, no SeriesDescription, a new series per file."""
+    paths = _stack(tmp_path / "in", make_dicom, phases=1)
+    seg = pydicom.dcmread(write_dicom_seg(_masks(len(paths)), paths, tmp_path / "a.dcm"))
+    assert seg.SeriesNumber == 1007 and seg.InstanceNumber == 1  # the sources' series 7 + 1000
+    assert seg.SeriesDescription == "LV blood pool by skcardio"
+    assert seg.ContentDescription == "LV blood pool masks by skcardio"
+    uid = pydicom.uid.generate_uid()
+    given = pydicom.dcmread(write_dicom_seg(_masks(len(paths)), paths, tmp_path / "b.dcm", series_instance_uid=uid,
+                                            instance_number=3, content_description="LV blood pool, phase 2 of 20"))
+    assert given.SeriesInstanceUID == uid and given.InstanceNumber == 3
+    assert given.ContentDescription == "LV blood pool, phase 2 of 20"
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("series_instance_uid", "1.02.3", "must be a DICOM UID"),
+    ("series_instance_uid", "1." * 40 + "1", "must be a DICOM UID"),
+    ("instance_number", 0, "instance_number must be an integer from 1"),
+    ("instance_number", True, "instance_number must be an integer from 1"),
+    ("content_description", "x" * 65, "content_description must be printable ASCII text of 1 to 64 characters"),
+])
+def test_seg_series_metadata_refused_naming_the_option(tmp_path, make_dicom, option, value, message):
+    paths = _stack(tmp_path / "in", make_dicom, phases=1)
+    with pytest.raises(ValueError, match=message):
+        write_dicom_seg(_masks(len(paths)), paths, tmp_path / "seg.dcm", **{option: value})
+    assert not (tmp_path / "seg.dcm").exists()
