@@ -24,7 +24,7 @@ from ._problems import report_problems, skipped_files
 from ._progress import PROGRESS_HELP
 from ._progress import progress as progress_bar
 from ._records import record_files
-from ._sources import add_source_arguments, load_sources, source_paths
+from ._sources import add_source_arguments, load_sources, source_options, source_paths
 from ._staging import publish, staging
 from ._unet_options import UNET_PARAMS, OptionError, add_unet_arguments, make_unet, warning_text
 
@@ -259,7 +259,7 @@ def _evaluate(args: argparse.Namespace, unet, region_model=None) -> int:
     check_outside_inputs(out, source_paths(args.roots))
     check_destinations(out, _output_names(methods, plots=not args.no_plots, regions=regions))
     expert_regions = regions and not predicted
-    data, source = load_sources(args.roots, require="o-contour" if expert_regions else None, groups=args.groups)
+    data, source = load_sources(args.roots, require="o-contour" if expert_regions else None, **source_options(args))
     # Without the expert region, its absence is no fault of the slice.
     flags = _qc_flags(data.frame, regions=expert_regions)
     if predicted and regions:
@@ -644,16 +644,17 @@ def _summary_table(results, selection: np.ndarray, title: str) -> str:
     )
     lines = [f"{title}: mean ± sd over slices", header, "-" * len(header)]
     for row in _summary_rows(results, selection):
-        def cell(name, spec=".3f", row=row):  # bound now (ruff B023)
-            return f"{row[f'{name}_mean']:{spec}} ± {row[f'{name}_sd']:{spec}}"
+        def cell(name, spec=".3f", row=row):  # bound now (ruff B023); "-": nothing measured, as report prints
+            mean, sd = row[f"{name}_mean"], row[f"{name}_sd"]
+            return "-" if np.isnan(mean) else f"{mean:{spec}} ± {sd:{spec}}"
 
-        apd = f"{row['apd_mm_mean']:.2f} ± {row['apd_mm_sd']:.2f}"
+        apd = cell("apd_mm", ".2f")
         if row["n_empty_predictions"]:
             apd += f" ({row['n_empty_predictions']} empty)"
+        good = "-" if np.isnan(row["good_contour_rate"]) else f"{row['good_contour_rate']:.1%}"
         lines.append(
             f"{row['method']:<15}{row['n_slices']:>4}  {cell('iou'):>13}  {cell('dice'):>13}  "
-            f"{cell('ks_pvalue', '.2g'):>17}  {row['fraction_iou_above_0.75']:>8.1%}  {apd:>13}  "
-            f"{row['good_contour_rate']:>8.1%}"
+            f"{cell('ks_pvalue', '.2g'):>17}  {row['fraction_iou_above_0.75']:>8.1%}  {apd:>13}  {good:>8}"
         )
     return "\n".join(lines)
 
@@ -676,7 +677,7 @@ def _header(
     unknown = int((~subset.known_spacing).sum())
     no_mm = (
         f" {unknown} slice(s) without pixel spacing (image folders): no APD, Hausdorff distance or "
-        "good-contour verdict for them." if unknown else ""
+        "good-contour verdict for them (--pixel-spacing MM gives theirs)." if unknown else ""
     )
     return (
         f"{len(subset.y)} slice(s) {slices} from {len(set(subset.groups))} patient(s) "

@@ -8,7 +8,7 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["add_source_arguments", "load_sources", "source_paths", "ROOT_HELP"]
+__all__ = ["add_source_arguments", "load_sources", "source_options", "source_paths", "ROOT_HELP"]
 
 ROOT_HELP = (
     "dataset folder, repeatable: a DICOM layout (link.csv, dicoms/, contourfiles/) or an image folder "
@@ -18,7 +18,7 @@ ROOT_HELP = (
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``ROOT ...`` positionals and ``--groups``."""
+    """Add the ``ROOT ...`` positionals, ``--groups`` and ``--pixel-spacing`` (:func:`source_options` reads them)."""
     parser.add_argument("roots", nargs="*", metavar="ROOT", help=ROOT_HELP)
     parser.add_argument(
         "--groups", type=_pattern, metavar="REGEX",
@@ -26,6 +26,36 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         "'patient' (else its first group, else the whole match) is the id (default: Sunnybrook names "
         "SC-<pathology>-<n>-IM-0001-<nnnn>...)",
     )
+    parser.add_argument(
+        "--pixel-spacing", type=_pixel_spacing, metavar="MM",
+        help="pixel size of the image folders' pictures in mm, which PNG, TIFF and JPEG do not carry: one "
+        "number (square pixels) or ROW,COL, each within 0.001-50 (e.g. 1.3672, that of most Sunnybrook DICOMs); "
+        "evaluate measures their APD, Hausdorff distance and mask areas with it (train only logs it: the U-Net "
+        "learns from pixels). Image folders only, refused without one: DICOMs carry their own (default: "
+        "unknown, no distances in mm for image folders)",
+    )
+
+
+def source_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments of :func:`load_sources` from the options of :func:`add_source_arguments`."""
+    return {"groups": args.groups, "pixel_spacing": args.pixel_spacing}
+
+
+def _pixel_spacing(text: str) -> tuple[float, float]:
+    """``--pixel-spacing`` value: ``MM`` or ``ROW,COL``, in the range a DICOM's PixelSpacing is held to."""
+    from ..datasets._image_folder import check_pixel_spacing
+
+    parts = text.split(",")
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2):
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected one number of mm (square pixels) or ROW,COL")
+    try:
+        return check_pixel_spacing(values[0] if len(values) == 1 else tuple(values), "--pixel-spacing")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--pixel-spacing ")) from None
 
 
 def _pattern(text: str) -> re.Pattern:
@@ -48,32 +78,45 @@ def source_paths(roots: list[str]) -> list[str]:
     return list(roots) or [str(get_sample_path())]
 
 
-def load_sources(roots: list[str], *, require: str | None = None, groups: re.Pattern | None = None):
+def load_sources(
+    roots: list[str],
+    *,
+    require: str | None = None,
+    groups: re.Pattern | None = None,
+    pixel_spacing: tuple[float, float] | None = None,
+):
     """Load every ROOT and concatenate them: ``(bunch, description)``.
 
     Without ROOT, the embedded sample. ``require`` is passed to
     :func:`~skcardio.datasets.load_dataset`; image folders have no
     o-contour, so ``require="o-contour"`` refuses them (``DatasetError``);
     their bad files are skipped (``on_error="skip"``), as a layout's.
+    ``groups`` and ``pixel_spacing`` are passed to
+    :func:`~skcardio.datasets.load_image_folder` for the image folders.
     Every ROOT's kind is checked before any is loaded: a folder given twice
     (its patients would count twice), one that is neither kind, an image
-    folder where ``require`` asks for contours, and ``groups`` without an
-    image folder (it would be silently ignored) are refused first.
+    folder where ``require`` asks for contours, and ``groups`` or
+    ``pixel_spacing`` without an image folder (they would be silently
+    ignored) are refused first.
     """
     from ..datasets import concat_datasets, get_sample_path, load_dataset, load_image_folder
 
     if not roots:
         _check_groups(roots, [], groups)
+        _check_pixel_spacing(roots, [], pixel_spacing)
         return load_dataset(get_sample_path(), require=require), "embedded sample"
     _check_distinct(roots)
     images = {root: _is_images(root, require) for root in roots}
     _check_groups(roots, [root for root in roots if images[root]], groups)
+    _check_pixel_spacing(roots, [root for root in roots if images[root]], pixel_spacing)
     loaded = {}
     for root in roots:
         if images[root]:
             kwargs = {} if groups is None else {"groups": groups}
             # A bad file is an error item (listed at the end, exit 1), as a bad DICOM of a layout.
-            loaded[root] = load_image_folder(Path(root) / "images", Path(root) / "labels", on_error="skip", **kwargs)
+            loaded[root] = load_image_folder(
+                Path(root) / "images", Path(root) / "labels", on_error="skip", pixel_spacing=pixel_spacing, **kwargs
+            )
         else:
             loaded[root] = load_dataset(root, require=require)
     if len(loaded) == 1:
@@ -92,6 +135,19 @@ def _check_groups(roots: list[str], image_folders: list[str], groups: re.Pattern
         raise DatasetError(
             f"--groups '{groups.pattern}': finds the patient in image-folder file names, but no ROOT is an "
             f"image folder ({given}); DICOM layouts take the patient from link.csv: leave --groups out"
+        )
+
+
+def _check_pixel_spacing(roots: list[str], image_folders: list[str], spacing: tuple[float, float] | None) -> None:
+    """Refuse ``--pixel-spacing`` when no ROOT is an image folder: DICOMs carry their own (PixelSpacing)."""
+    from ..exceptions import DatasetError
+
+    if spacing is not None and not image_folders:
+        given = ", ".join(map(os.fspath, roots)) or "the embedded sample"
+        shown = f"{spacing[0]:g}" if spacing[0] == spacing[1] else f"{spacing[0]:g},{spacing[1]:g}"
+        raise DatasetError(
+            f"--pixel-spacing {shown}: gives the pixel size of image-folder pictures, but no ROOT is an image "
+            f"folder ({given}); DICOMs carry their own spacing (PixelSpacing (0028,0030)): leave --pixel-spacing out"
         )
 
 

@@ -12,7 +12,7 @@ from .._text import printable
 from ._arguments import add_device_argument, add_threads_argument, seed
 from ._output import check_outside_inputs, out_file
 from ._problems import report_problems, skipped_files
-from ._sources import add_source_arguments, load_sources, source_paths
+from ._sources import add_source_arguments, load_sources, source_options, source_paths
 from ._staging import atomic_file
 from ._unet_options import OptionError, add_unet_arguments, make_unet
 
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"skcardio train: error: {printable(exc)}", file=sys.stderr)
         return 2
     check_outside_inputs(args.out, source_paths(args.roots))  # a model written over an input image: exit 2
-    data, source = load_sources(args.roots, groups=args.groups)
+    data, source = load_sources(args.roots, **source_options(args))
     patients = len(set(data.groups))
     try:
         model._check_split(len(data.y), data.groups)  # needs the number of patients

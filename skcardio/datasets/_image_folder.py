@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from collections import Counter
@@ -18,7 +19,7 @@ from .._optional import import_optional
 from .._text import printable, some_named
 from ..exceptions import DatasetError
 from ..io import get_limits
-from ..io._limits import read_regular
+from ..io._limits import PIXEL_SPACING_MM, read_regular
 from ._dataset import (
     _TARGETS,
     CITATION,
@@ -80,6 +81,7 @@ def load_image_folder(
     groups: str | re.Pattern | Callable[[str], str] = SUNNYBROOK_NAME,
     target: str = "i-contour",
     on_error: str = "raise",
+    pixel_spacing: float | tuple[float, float] | None = None,
     as_frame: bool = False,
 ) -> Bunch:
     """Load a folder of 2-D images and a folder of their binary label masks.
@@ -92,7 +94,8 @@ def load_image_folder(
     make the background of palette labels transparent) become one channel.
     Intensities are kept as
     stored (8-bit exports are not scanner units). Such files carry no pixel
-    spacing: it is NaN, and distances computed from it are NaN too.
+    spacing: it is NaN, and distances computed from it are NaN too, unless
+    ``pixel_spacing`` gives it.
 
     Parameters
     ----------
@@ -121,6 +124,19 @@ def load_image_folder(
         (``Skipped.error``), as :func:`load_dataset` does with a bad DICOM
         (``skcardio train`` and ``evaluate`` skip, list these items at the
         end and exit with status 1).
+    pixel_spacing : float, (float, float) or None, default=None
+        The pixel size in mm, which PNG, TIFF and JPEG files do not carry:
+        one number for square pixels, or a ``(row, column)`` pair (the
+        distance between rows, then between columns, as DICOM's
+        ``PixelSpacing``). It is stored in ``frame.pixel_spacing`` of every
+        image, as :func:`load_dataset` stores each DICOM's, so that the
+        distance scorers, ``skcardio evaluate``'s APD and Hausdorff distance
+        and the quality flags in mm² use it. None: unknown (NaN), no
+        distances in mm. Each value must lie within 0.001-50 mm, as a
+        DICOM's ``PixelSpacing`` must. The Sunnybrook PNG export does not
+        record its DICOMs' spacing: 1.3672 mm, that of most Sunnybrook
+        DICOMs (the shared ones have 1.3672 or 1.2891 mm), is the stand-in
+        the project's benchmarks use for it.
     as_frame : bool, default=False
         If True, ``frame`` is a pandas DataFrame, as in :func:`load_dataset`.
 
@@ -133,7 +149,8 @@ def load_image_folder(
             One record per image, fields in :data:`IMAGE_FRAME_DTYPE`
             (``patient_id``, ``pathology`` (``""`` when unknown),
             ``instance`` (-1 when the name has none), ``image_path``,
-            ``label_path``, ``pixel_spacing`` (NaN), ``slice_location``
+            ``label_path``, ``pixel_spacing`` ((row, column) mm: the
+            ``pixel_spacing`` argument, NaN without it), ``slice_location``
             and ``trigger_time`` (NaN), ``rows``, ``columns``). Sorted by
             patient, instance and name.
         images : ndarray (n, H, W) float32
@@ -151,7 +168,9 @@ def load_image_folder(
             images whose size differs from the most common one, and with
             ``on_error="skip"`` the bad files (``error`` True).
         summary : str
-            Counts of patients, images and skipped files.
+            Counts of patients, images and skipped files, and the pixel
+            spacing (``pixel spacing given: 1.3672 mm`` or ``pixel spacing
+            unknown``).
         target : str
             The ``target`` argument (what the labels are taken to be).
         DESCR : str
@@ -159,6 +178,11 @@ def load_image_folder(
 
     Raises
     ------
+    ValueError
+        If ``target``, ``on_error`` or ``pixel_spacing`` is not one of
+        the values above (a ``pixel_spacing`` of text, of more than two
+        values, or not finite, not positive or beyond 0.001-50 mm), before
+        any file is read.
     DatasetError
         Naming the folder: a folder is missing, cannot be read or holds no
         image; with ``on_error="skip"``, no pair is left. Naming the file
@@ -187,6 +211,13 @@ def load_image_folder(
     ((1, 8, 8), 9, ['SC-N-2'], ['N'])
     >>> load_image_folder(root).summary == data.summary  # root/images and root/labels
     True
+    >>> bool(np.isnan(data.frame.pixel_spacing).all())  # PNG carries no pixel spacing
+    True
+    >>> given = load_image_folder(root, pixel_spacing=1.3672)  # most Sunnybrook DICOMs' pixel size
+    >>> given.frame.pixel_spacing.tolist()
+    [[1.3672, 1.3672]]
+    >>> given.summary.splitlines()[0].split("; ")[-1]
+    'pixel spacing given: 1.3672 mm'
     """
     if target not in _TARGETS:
         raise ValueError(f"target must be one of {_TARGETS}, got {target!r}")
@@ -194,6 +225,7 @@ def load_image_folder(
         images_dir, labels_dir = Path(images_dir) / "images", Path(images_dir) / "labels"
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+    spacing = check_pixel_spacing(pixel_spacing)
     pandas = import_optional("pandas", "pandas", "as_frame=True") if as_frame else None
     name_of = _group_function(groups)
     skipped: list[Skipped] = []
@@ -217,7 +249,7 @@ def load_image_folder(
             f"{_reason_counts(skipped)}"
         )
     read = _common_shape(read, skipped)
-    bunch = _bunch(read, target, skipped, images_dir)
+    bunch = _bunch(read, target, skipped, images_dir, spacing)
     _log(bunch)
     if pandas is not None:
         bunch.frame = _as_dataframe(bunch.frame, pandas)
@@ -229,6 +261,45 @@ def _fault(skip: list[Skipped] | None, path: str, reason: str, patient_id: str =
     if skip is None:
         raise DatasetError(f"{path}: {reason}")
     skip.append(Skipped(path, reason, patient_id, True))
+
+
+def check_pixel_spacing(pixel_spacing, name: str = "pixel_spacing") -> tuple[float, float] | None:
+    """``(row, column)`` spacing in mm from ``load_image_folder``'s ``pixel_spacing`` (None stays None).
+
+    One number is a square pixel. Each value must lie within
+    :data:`~skcardio.io._limits.PIXEL_SPACING_MM`, the range a DICOM's
+    ``PixelSpacing`` is held to. ``name`` is what the messages call the
+    value (``--pixel-spacing`` on the command line). Raises ValueError,
+    saying what was received and what is expected.
+
+    Examples
+    --------
+    >>> check_pixel_spacing(1.3672), check_pixel_spacing((1.5, 1.25)), check_pixel_spacing(None)
+    ((1.3672, 1.3672), (1.5, 1.25), None)
+    """
+    from ..utils._validation import _real_numbers
+
+    if pixel_spacing is None:
+        return None
+    array = _real_numbers(pixel_spacing)
+    if array is None or array.shape not in ((), (2,)):
+        shape = "" if array is None else f" of shape {array.shape}"
+        raise ValueError(
+            f"{name}: got {pixel_spacing!r:.80}{shape}; expected one number of mm (square pixels) or a "
+            "(row, column) pair of them"
+        )
+    values = (float(array), float(array)) if array.ndim == 0 else (float(array[0]), float(array[1]))
+    for value in values:
+        if value in PIXEL_SPACING_MM:
+            continue
+        if not math.isfinite(value):
+            problem = "not a finite number"
+        else:
+            problem = "not positive" if value <= 0 else "not physical"
+        # A pair names the bad value; one number is the value.
+        shown = f"{value:g}: " if array.ndim == 0 else f"({values[0]:g}, {values[1]:g}): {value:g} "
+        raise ValueError(f"{name} {shown}{'' if array.ndim == 0 else 'is '}{problem}; {PIXEL_SPACING_MM.expected()}")
+    return values
 
 
 def _group_function(groups) -> Callable[[str], tuple[str, str, int]]:
@@ -569,10 +640,10 @@ def _common_shape(read: list, skipped: list[Skipped]) -> list:
     return [item for item in read if item[1].shape == shape]
 
 
-def _bunch(read: list, target: str, skipped: list[Skipped], images_dir) -> Bunch:
+def _bunch(read: list, target: str, skipped: list[Skipped], images_dir, spacing) -> Bunch:
     frame = np.rec.array(
         [
-            (p.patient_id, p.pathology, p.instance, p.image_path, p.label_path, (np.nan, np.nan),
+            (p.patient_id, p.pathology, p.instance, p.image_path, p.label_path, spacing or (np.nan, np.nan),
              np.nan, np.nan, *image.shape)
             for p, image, _ in read
         ],
@@ -591,25 +662,35 @@ def _bunch(read: list, target: str, skipped: list[Skipped], images_dir) -> Bunch
         target=target,
         DESCR=_descr(),
     )
-    bunch.summary = _summary(bunch, images_dir)
+    bunch.summary = _summary(bunch, images_dir, spacing)
     return bunch
 
 
-def _summary(bunch: Bunch, images_dir) -> str:
+def _summary(bunch: Bunch, images_dir, spacing: tuple[float, float] | None) -> str:
     pathologies = Counter(printable(p) or "unknown" for p in dict(zip(bunch.groups, bunch.frame.pathology)).values())
     lines = [
         f"{len(set(bunch.groups))} patient(s) ({', '.join(f'{n} {p}' for p, n in sorted(pathologies.items()))}), "
         f"{len(bunch.frame)} labelled image(s) ({bunch.target}) from {printable(images_dir)}; "
-        "pixel spacing unknown (NaN): no distances in mm",
+        + _spacing_text(spacing),
         f"{len(bunch.skipped)} item(s) skipped" + (f": {_reason_counts(bunch.skipped)}" if bunch.skipped else ""),
     ]
     return "\n".join(lines)
 
 
+def _spacing_text(spacing: tuple[float, float] | None) -> str:
+    """The summary's words on the pixel spacing."""
+    if spacing is None:
+        return "pixel spacing unknown (NaN): no distances in mm"
+    row, column = spacing
+    if row == column:
+        return f"pixel spacing given: {row:g} mm"
+    return f"pixel spacing given: {row:g} x {column:g} mm (row x column)"
+
+
 def _descr() -> str:
     return (
         "2-D images with binary label masks read from two folders (PNG, TIFF or JPEG). "
-        "No pixel spacing, slice position or trigger time (NaN).\n"
+        "No slice position or trigger time (NaN); the pixel spacing is NaN unless given (pixel_spacing=).\n"
         "Pixel arrays are [row, col].\n"
         f"Data source, if the Sunnybrook Cardiac Data (CC0), e.g. the SegNetCMR PNG export: {CITATION}"
     )

@@ -10,7 +10,9 @@ Every subpackage validates its inputs here (scikit-learn keeps its own in
   :func:`check_network_images` (the U-Net: ``(n, H, W)`` or ``(n, C, H, W)``),
   :func:`check_finite_images` (``PredictedRegion``, ``BoundaryTrimmer``: finite
   ``(n, H, W)``); slice records, DICOM paths and text are refused by each with
-  a message that points at ``DicomLoader``;
+  a message that points at ``DicomLoader``, and a stack of RGB(A) pictures
+  ``(n, H, W, 3)`` (imageio's reading of a grayscale PNG saved as RGB) with
+  how to convert it;
 * masks: :func:`as_stack`, :func:`check_mask`, :func:`check_masks`, and masks
   or contours: :func:`check_contours_or_masks`; U-Net targets:
   :func:`check_network_masks`, :func:`check_network_labels` (two channels,
@@ -149,6 +151,8 @@ def check_image_stack(X: ArrayLike) -> np.ndarray:
             hint = "; [image, region] arrays go through RegionSelector() first"
         elif X.ndim == 2:
             hint = "; pass one slice as X[np.newaxis]"
+        else:
+            _refuse_rgb(X.shape, "X")
         raise ValueError(f"expected images of shape (n, H, W), got shape {X.shape}{hint}")
     if X.dtype == bool or not (
         np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)
@@ -213,10 +217,29 @@ def check_network_images(X, channels: int | None = None) -> np.ndarray:
             f"X must be non-empty images of shape (n, H, W) or (n, C, H, W), got shape {given}"
         )
     if channels is not None and X.shape[1] != channels:
+        if channels == 1 and len(given) == 4:
+            _refuse_rgb(given, "X")  # (n, H, W, 3) pictures, whose rows would be taken for channels
         raise ValueError(f"X has {X.shape[1]} channel(s), the model was fitted with {channels}")
     if np.isinf(X).any():
         raise ValueError("X contains infinite values; use NaN for pixels outside a region")
     return X
+
+
+def _refuse_rgb(shape: tuple[int, ...], name: str) -> None:
+    """Refuse a stack of RGB(A) pictures, ``(n, H, W, 3 or 4)``, where grayscale ``(n, H, W)`` was expected.
+
+    imageio reads a grayscale PNG saved as RGB (the Sunnybrook export) as
+    ``(H, W, 3)``; stacked, the rows would be taken for channels or the
+    colours for columns. Taken for pictures: a last axis of 3 or 4 after
+    rows and columns of more than 4 pixels each; ``(n, 2, 4, 4)`` is
+    channels first, and any other stack is left to the caller's message.
+    """
+    if len(shape) == 4 and shape[-1] in (3, 4) and min(shape[1:3]) > 4:
+        raise ValueError(
+            f"{name} of shape {shape} looks like RGB(A) pictures (last axis {shape[-1]}); expected (n, H, W) "
+            f"grayscale images: convert them, e.g. {name}[..., 0] when the channels are equal, or "
+            "skimage.color.rgb2gray"
+        )
 
 
 def check_finite_images(X, owner: str, reason: str, *, channels: bool = False) -> np.ndarray:
@@ -314,6 +337,8 @@ def check_network_masks(y, X: np.ndarray) -> np.ndarray:
     y = np.asarray(y)
     expected = (X.shape[0], *X.shape[2:])
     if y.shape != expected:
+        if y.shape[:3] == X.shape[:3]:  # X (n, H, W, 3) taken for (n, C, H, W): y (n, H, W) shows what it is
+            _refuse_rgb(X.shape, "X")
         raise ValueError(f"y must be masks of shape {expected} matching X, got shape {y.shape}")
     if y.dtype != bool:
         other = ~np.isin(y, (0, 1))

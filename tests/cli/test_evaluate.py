@@ -687,6 +687,39 @@ def test_a_validation_fraction_no_fold_can_train_with_is_refused_before_training
     assert not out.exists()
 
 
+def _classical_on_an_image_folder(tmp_path, monkeypatch, capsys, *flags):
+    """otsu on an image folder, inside a predicted region (the whole image): (stdout, per_slice.csv rows)."""
+    _load_epicardium_model(monkeypatch, lambda images: np.ones(np.shape(images), bool))
+    pngs = write_image_folder(tmp_path / "png", PNG_NAMES)
+    out = tmp_path / "out"
+    argv = ["evaluate", str(pngs), "--method", "otsu", "--region", "predicted", "--region-model", "m.pt",
+            *flags, "--out", str(out), "--no-plots", *QUIET]
+    assert main(argv) == 0
+    return capsys.readouterr().out, _rows(out / "per_slice.csv")
+
+
+def test_pixel_spacing_gives_an_image_folder_distances_in_mm(tmp_path, capsys, monkeypatch):
+    printed, rows = _classical_on_an_image_folder(tmp_path, monkeypatch, capsys, "--pixel-spacing", "1.3672")
+    assert len(rows) == 3 and "without pixel spacing" not in printed and "nan" not in printed
+    for row in rows:
+        assert np.isfinite(float(row["apd_mm"])) and np.isfinite(float(row["hausdorff_mm"]))
+        assert row["good_contour"] in ("0", "1")
+    # Twice the spacing, twice the distances: measured in mm with the spacing given.
+    _, doubled = _classical_on_an_image_folder(tmp_path / "2", monkeypatch, capsys, "--pixel-spacing", "2.7344")
+    np.testing.assert_allclose([float(r["hausdorff_mm"]) for r in doubled],
+                               [2 * float(r["hausdorff_mm"]) for r in rows], rtol=1e-5)
+
+
+def test_nothing_measured_is_printed_as_a_dash_not_nan(tmp_path, capsys, monkeypatch):
+    """Without a pixel spacing no APD is measured: the table said 'nan ± nan' and 'nan%'."""
+    printed, rows = _classical_on_an_image_folder(tmp_path, monkeypatch, capsys)
+    assert all(r["apd_mm"] == "nan" for r in rows)  # the CSV keeps nan
+    (line,) = [line for line in printed.splitlines() if line.startswith("otsu")]
+    assert "nan" not in printed and re.search(r"%\s+-\s+-$", line), line  # APD mm, good<5mm
+    # The header says why, and what gives them.
+    assert "3 slice(s) without pixel spacing (image folders)" in printed and "--pixel-spacing MM" in printed
+
+
 def test_empty_predicted_regions_are_no_traceback(tmp_path, capsys, monkeypatch, caplog):
     """A region model that finds no epicardium: the region plots are not drawn (said), the rest is written."""
     _load_epicardium_model(monkeypatch, lambda images: np.zeros(np.shape(images), bool))

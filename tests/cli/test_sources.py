@@ -154,3 +154,56 @@ def test_the_sunnybrook_download_layout_is_a_root(tmp_path):
     (root / "scd_patientdata.csv").write_text("PatientID,OriginalID\n" + rows)
     data, source = load_sources([str(root)], require="o-contour")
     assert source == str(root) and len(data.frame) == 12  # as the sample's link.csv layout
+
+
+def test_pixel_spacing_reaches_the_image_folders_only(tmp_path):
+    pngs = write_image_folder(tmp_path / "png", ["SC-N-2-IM-0001-0001.png", "SC-N-2-IM-0001-0002.png"])
+    args = _parse([str(get_sample_path()), str(pngs), "--pixel-spacing", "1.3672"])
+    assert args.pixel_spacing == (1.3672, 1.3672)
+    data, _ = load_sources(args.roots, groups=args.groups, pixel_spacing=args.pixel_spacing)
+    png = data.frame.source == str(pngs)
+    np.testing.assert_array_equal(data.frame.pixel_spacing[png], [[1.3672, 1.3672]] * 2)
+    sample = load_sources([str(get_sample_path())])[0].frame.pixel_spacing  # the DICOMs keep their own
+    np.testing.assert_array_equal(data.frame.pixel_spacing[~png], sample)
+    assert "pixel spacing given: 1.3672 mm" in data.summary
+    assert _parse(["--pixel-spacing", "1.5,1.25"]).pixel_spacing == (1.5, 1.25)  # ROW,COL
+    assert _parse([]).pixel_spacing is None
+
+
+@pytest.mark.parametrize("value, message", [
+    ("0", "argument --pixel-spacing: 0: not positive; expected pixel spacings within [0.001, 50] mm ("),
+    ("-1", "argument --pixel-spacing: -1: not positive; expected"),
+    ("nan", "argument --pixel-spacing: nan: not a finite number; expected"),
+    ("51", "argument --pixel-spacing: 51: not physical; expected pixel spacings within [0.001, 50] mm"),
+    ("1.4,0", "argument --pixel-spacing: (1.4, 0): 0 is not positive; expected"),
+    ("1.4mm", "argument --pixel-spacing: got '1.4mm'; expected one number of mm (square pixels) or ROW,COL"),
+    ("1,2,3", "argument --pixel-spacing: got '1,2,3'; expected one number"),
+])
+def test_bad_pixel_spacing_is_a_usage_error(value, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        _parse([f"--pixel-spacing={value}"])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_pixel_spacing_without_an_image_folder_is_refused():
+    """DICOMs carry their own spacing: --pixel-spacing with DICOM layouts alone would be silently ignored."""
+    with pytest.raises(DatasetError, match=r"^--pixel-spacing 1\.3672: gives the pixel size of image-folder "
+                                           r"pictures, but no ROOT is an image folder \(.*sunnybrook_sample\); "
+                                           r"DICOMs carry their own spacing \(PixelSpacing \(0028,0030\)\): "
+                                           r"leave --pixel-spacing out$"):
+        load_sources([str(get_sample_path())], pixel_spacing=(1.3672, 1.3672))
+    with pytest.raises(DatasetError, match=r"^--pixel-spacing 1\.5,1\.25: .*\(the embedded sample\); DICOMs carry"):
+        load_sources([], pixel_spacing=(1.5, 1.25))
+
+
+@pytest.mark.parametrize("command", ["evaluate", "train"])
+def test_pixel_spacing_with_dicoms_only_exits_2_before_anything_is_done(command, tmp_path, capsys):
+    from skcardio.cli import main
+
+    out = tmp_path / ("out" if command == "evaluate" else "m.pt")
+    assert main([command, str(get_sample_path()), "--pixel-spacing", "1.3672", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"skcardio {command}: error: --pixel-spacing 1.3672: ") and err.count("\n") == 1
+    assert "DICOMs carry their own spacing (PixelSpacing (0028,0030)): leave --pixel-spacing out" in err
+    assert not out.exists()

@@ -354,3 +354,43 @@ def test_summary_shows_control_characters_of_names_escaped(tmp_path):
     assert first.startswith("2 patient(s) (")
     assert f"from {tmp_path}/im\\x1b[2J\\ng/images; " in first and "\x1b" not in data.summary
     assert "\x1b" in "".join(data.frame.patient_id)
+
+
+def test_pixel_spacing_given_is_stored_where_dicoms_keep_theirs(folder):
+    folder("SC-N-2-IM-0001-0001.png", _image(1), _label())
+    root = folder("SC-N-2-IM-0001-0002.png", _image(2), _label())
+    square = _load(root, pixel_spacing=1.3672)
+    # frame.pixel_spacing, (row, column) mm per image, as load_dataset's frame holds each DICOM's
+    np.testing.assert_array_equal(square.frame.pixel_spacing, [[1.3672, 1.3672]] * 2)
+    first = square.summary.splitlines()[0]
+    assert first.endswith("; pixel spacing given: 1.3672 mm") and "unknown" not in square.summary
+    pair = _load(root, pixel_spacing=(1.5, 1.25), as_frame=True)
+    np.testing.assert_array_equal(np.stack(pair.frame.pixel_spacing), [[1.5, 1.25]] * 2)
+    assert "pixel spacing given: 1.5 x 1.25 mm (row x column)" in pair.summary
+    # What a consumer measures with it: a mask one row lower is 1.5 mm off, not NaN.
+    from skcardio.metrics import hausdorff_distance
+
+    shifted = np.roll(square.y, 1, axis=1)
+    np.testing.assert_allclose(hausdorff_distance(square.y, shifted, spacing=pair.frame.pixel_spacing,
+                                                  per_slice=True), [1.5, 1.5])
+    unknown = _load(root, pixel_spacing=None)
+    assert np.isnan(unknown.frame.pixel_spacing).all() and "pixel spacing unknown (NaN)" in unknown.summary
+
+
+@pytest.mark.parametrize("spacing, message", [
+    (0, "pixel_spacing 0: not positive; expected pixel spacings within [0.001, 50] mm ("),
+    (-1.3672, "pixel_spacing -1.3672: not positive; expected pixel spacings within [0.001, 50] mm"),
+    (float("nan"), "pixel_spacing nan: not a finite number; expected pixel spacings within"),
+    (float("inf"), "pixel_spacing inf: not a finite number; expected"),
+    (100, "pixel_spacing 100: not physical; expected pixel spacings within [0.001, 50] mm"),
+    (1e-5, "pixel_spacing 1e-05: not physical"),
+    ((1.3672, 0), "pixel_spacing (1.3672, 0): 0 is not positive; expected"),
+    ([1.0, 60.0], "pixel_spacing (1, 60): 60 is not physical; expected"),
+    ("1.3672", "pixel_spacing: got '1.3672'; expected one number of mm (square pixels) or a (row, column) pair"),
+    (True, "pixel_spacing: got True; expected one number"),
+    ((1.0, 1.0, 1.0), "pixel_spacing: got (1.0, 1.0, 1.0) of shape (3,); expected one number"),
+])
+def test_bad_pixel_spacing_refused_before_reading(tmp_path, spacing, message):
+    # The folders do not exist: the argument is checked first.
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_image_folder(tmp_path / "missing", tmp_path / "missing", pixel_spacing=spacing)

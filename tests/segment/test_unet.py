@@ -457,6 +457,20 @@ def test_invalid_inputs(fitted, discs):
         fitted.predict(np.stack([X[:2], X[:2]], axis=1))
 
 
+def test_rgb_pictures_get_advice_not_a_channel_count(discs):
+    """Grayscale pictures read by imageio as RGB, (n, H, W, 3): their 64 rows were taken for channels."""
+    X, y = discs
+    fitted = UNetSegmenter(**TINIEST).fit(X[:4], y[:4])
+    rgb = np.repeat(X[:2, ..., np.newaxis], 3, axis=-1)
+    advice = (r"X of shape \(2, 64, 64, 3\) looks like RGB\(A\) pictures \(last axis 3\); expected \(n, H, W\) "
+              r"grayscale images: convert them, e.g. X\[\.\.\., 0\] when the channels are equal")
+    with pytest.raises(ValueError, match=advice):
+        fitted.predict(rgb)
+    with pytest.raises(ValueError, match=advice):
+        UNetSegmenter(**TINY).fit(rgb, y[:2])
+    np.testing.assert_array_equal(fitted.predict(rgb[..., 0]), fitted.predict(X[:2]))  # the advice works
+
+
 def test_multichannel_input(discs):
     X, y = discs
     two = np.stack([X, y.astype(np.float32)], axis=1)

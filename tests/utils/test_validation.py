@@ -394,3 +394,26 @@ def test_spacing_from_a_table_column_of_pairs():
     np.testing.assert_array_equal(check_spacing(column, 2), [[1.25, 1.25], [1.5, 1.4]])
     with pytest.raises(ValueError, match="spacing must be numbers .*got 0 +abc"):
         check_spacing(pd.Series(["abc", "de"]), 2)
+
+
+RGB_HINT = (r"X of shape \(2, 8, 6, {0}\) looks like RGB\(A\) pictures \(last axis {0}\); expected \(n, H, W\) "
+            r"grayscale images: convert them, e.g. X\[\.\.\., 0\] when the channels are equal, or "
+            r"skimage\.color\.rgb2gray$")
+
+
+@pytest.mark.parametrize("last", [3, 4])
+def test_rgb_picture_stacks_are_named_as_such(last):
+    # imageio reads a grayscale PNG saved as RGB (the Sunnybrook export) as (H, W, 3): stacked, its rows
+    # were taken for 8 channels ("X has 8 channel(s), the model was fitted with 1").
+    pictures = np.zeros((2, 8, 6, last), np.uint8)
+    with pytest.raises(ValueError, match=RGB_HINT.format(last)):
+        check_network_images(pictures, channels=1)
+    with pytest.raises(ValueError, match=RGB_HINT.format(last)):  # the classical segmenters' check
+        check_image_stack(pictures)
+    with pytest.raises(ValueError, match=RGB_HINT.format(last)):  # fitting: the masks show the image size
+        check_network_masks(np.zeros((2, 8, 6), bool), check_network_images(pictures))
+    # Not pictures: a channel count that differs, images of 5 columns, keep the other messages.
+    with pytest.raises(ValueError, match=r"^X has 8 channel\(s\), the model was fitted with 1$"):
+        check_network_images(np.zeros((2, 8, 6, 5)), channels=1)
+    with pytest.raises(ValueError, match=r"^expected images of shape \(n, H, W\), got shape \(2, 8, 6, 5\)$"):
+        check_image_stack(np.zeros((2, 8, 6, 5)))
