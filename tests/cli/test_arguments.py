@@ -61,7 +61,7 @@ def test_evaluate_threads_help_is_not_under_the_training_options(capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
-    assert ("(default: PyTorch's choice); with --method unet (training, or scoring --model) or --region-model only"
+    assert ("(default: PyTorch's choice); with --method unet (training, or scoring --model or --pretrained) or --region-model only"
             in help_text)
     assert help_text.index("--threads N PyTorch") < help_text.index("U-Net training, with --method unet and no --model")
 
