@@ -154,6 +154,7 @@ def check_image_stack(X: ArrayLike) -> np.ndarray:
         else:
             _refuse_rgb(X.shape, "X")
         raise ValueError(f"expected images of shape (n, H, W), got shape {X.shape}{hint}")
+    _refuse_rgb(X.shape, "X")  # one (H, W, 3) picture would pass as H images 3 pixels wide
     if X.dtype == bool or not (
         np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)
     ):
@@ -211,6 +212,7 @@ def check_network_images(X, channels: int | None = None) -> np.ndarray:
     X = X.astype(np.float32, copy=False)
     given = X.shape  # the error names what was passed, not the channel axis added here
     if X.ndim == 3:
+        _refuse_rgb(given, "X")
         X = X[:, np.newaxis]
     if X.ndim != 4 or 0 in X.shape:
         raise ValueError(
@@ -225,6 +227,10 @@ def check_network_images(X, channels: int | None = None) -> np.ndarray:
     return X
 
 
+#: Rows and columns from which ``(H, W, 3 or 4)`` is taken for one picture, not H images 3 or 4 pixels wide.
+_ONE_PICTURE_MIN = 16
+
+
 def _refuse_rgb(shape: tuple[int, ...], name: str) -> None:
     """Refuse a stack of RGB(A) pictures, ``(n, H, W, 3 or 4)``, where grayscale ``(n, H, W)`` was expected.
 
@@ -234,6 +240,13 @@ def _refuse_rgb(shape: tuple[int, ...], name: str) -> None:
     rows and columns of more than 4 pixels each; ``(n, 2, 4, 4)`` is
     channels first, and any other stack is left to the caller's message.
     """
+    if len(shape) == 3 and shape[-1] in (3, 4) and min(shape[:2]) >= _ONE_PICTURE_MIN:
+        # (H, W, 3): one picture, which would be taken for H images of W x 3 pixels without a word.
+        raise ValueError(
+            f"{name} of shape {shape} looks like one RGB(A) picture (last axis {shape[-1]}); expected (n, H, W) "
+            f"grayscale images: convert it and add the image axis, e.g. {name}[np.newaxis, ..., 0] when the "
+            "channels are equal, or skimage.color.rgb2gray"
+        )
     if len(shape) == 4 and shape[-1] in (3, 4) and min(shape[1:3]) > 4:
         raise ValueError(
             f"{name} of shape {shape} looks like RGB(A) pictures (last axis {shape[-1]}); expected (n, H, W) "

@@ -417,3 +417,15 @@ def test_rgb_picture_stacks_are_named_as_such(last):
         check_network_images(np.zeros((2, 8, 6, 5)), channels=1)
     with pytest.raises(ValueError, match=r"^expected images of shape \(n, H, W\), got shape \(2, 8, 6, 5\)$"):
         check_image_stack(np.zeros((2, 8, 6, 5)))
+
+
+def test_one_rgb_picture_is_not_taken_for_a_stack_of_narrow_images():
+    """imageio's (H, W, 3) of one picture passed as H images 3 pixels wide: masks (H, W, 3) without a word."""
+    from skcardio.utils._validation import check_image_stack, check_network_images
+
+    picture = np.zeros((32, 40, 3), dtype=np.uint8)
+    for check in (check_image_stack, check_network_images):
+        with pytest.raises(ValueError, match=r"shape \(32, 40, 3\) looks like one RGB\(A\) picture .*"
+                                             r"X\[np.newaxis, \.\.\., 0\]"):
+            check(picture)
+    assert check_image_stack(np.zeros((3, 8, 3))).shape == (3, 8, 3)  # a small stack of tiny images still passes
