@@ -56,6 +56,23 @@ SETUP = {
     "read": "from skcardio.io import read_dicom, read_contour",
     "load": "from skcardio.segment import UNetSegmenter",
     "cli": "from skcardio.cli import main\nimport skcardio.cli._predict, skcardio.segment, skcardio.qc",
+    "record": """
+import logging
+from pathlib import Path
+import skcardio.io
+from skcardio.cli._records import record_column, record_files
+class _Last(logging.Handler):
+    last = ""
+    def emit(self, record):
+        self.last = record.getMessage()
+warned = _Last()
+logging.getLogger("skcardio.cli").addHandler(warned)
+def read(path, what):
+    names = record_files(Path(path), written_by="skcardio report") if what == "JSON" else record_column(Path(path), "output_stem")
+    if names is not None:
+        return f"{len(names)} names read"
+    return "not read, files kept: " + warned.last.split(" (", 1)[1].rsplit("); the files", 1)[0]
+""",
     "apd": f"""
 import numpy as np
 from skcardio.metrics import average_perpendicular_distance as apd
@@ -120,11 +137,43 @@ def _write_files(h, work: Path, model: Path) -> None:
         shutil.copy(work / name, mixed / name)
     os.mkfifo(mixed / "fifo.dcm")
     os.symlink("/dev/zero", mixed / "zero.dcm")
+    _write_records(work / "records")
     (work / ".ready").touch()
 
 
+def _write_records(folder: Path) -> None:
+    """Records of an earlier run: predict's of a cohort and report's of one, and planted ones."""
+    import json
+
+    for name in ("honest", "big", "names", "line"):
+        (folder / name).mkdir(parents=True)
+    columns = ("dicom_path,output_stem,area_px,area_mm2,contour_points,confidence,empty,several_components,"
+               "touches_border,implausible_area,flagged,boundary_level\r\n")
+    with open(folder / "honest" / "predictions.csv", "w", newline="") as handle:  # 5,000 studies of 240 slices
+        handle.write(columns)
+        for i in range(1_200_000):
+            handle.write(f"cohort/P{i // 240:04d}/DICOM/{i % 240}.dcm,P{i // 240:04d}/DICOM/{i % 240},1234,2345.6,57,"
+                         "0.987,0,0,0,0,0,\r\n")
+    patients = [f"P{i:05d}" for i in range(20_000)]  # entries of about 3.5 KB
+    files = [f"{p}/{f}" for p in patients for f in ("slices.csv", "volume_curve.png", "ed_es_overlay.png")]
+    entries = [{"folder": p, "row": {f"column_{j}": 12.345 for j in range(60)}, "notes": ["x" * 80] * 20,
+                "files": [f"{p}/slices.csv", f"{p}/volume_curve.png", f"{p}/ed_es_overlay.png"]} for p in patients]
+    (folder / "honest" / "report.json").write_text(json.dumps(
+        {"written_by": "skcardio report", "patients": entries, "files": sorted(files)}, indent=1))
+    with open(folder / "big" / "predictions.csv", "wb") as handle:  # 3 GiB, sparse
+        handle.truncate(3 << 30)
+    with open(folder / "names" / "predictions.csv", "wb") as handle:  # 9 million names, within 1 GiB (sparse after)
+        handle.write(b"output_stem\n")
+        for start in range(0, 9_000_000, 1_000_000):
+            handle.write(b"".join(b"%07d\n" % i for i in range(start, start + 1_000_000)))
+        handle.truncate((1 << 30) - 1)
+    with open(folder / "line" / "predictions.csv", "wb") as handle:  # a 100 MB line
+        handle.write(b"output_stem\n" + b"x" * (100 << 20))
+
+
 def _case_code(work: Path, model: Path) -> dict[str, tuple[str, str]]:
-    link_root, mixed = work / "link", work / "mixed"
+    link_root, mixed, records = work / "link", work / "mixed", work / "records"
+    record = ("record", "outcome = read({!r}, {!r})")
     read = ("read", "{}")
     load = ("load", "UNetSegmenter.load({!r})")
     cli = ("cli", "sys.exit(main({!r}))")
@@ -147,6 +196,11 @@ def _case_code(work: Path, model: Path) -> dict[str, tuple[str, str]]:
         "predict, RescaleSlope 1e36": _fmt(cli, predict + [str(work / "o1"), str(work / "slope.dcm")]),
         "predict, valid 4096 x 4096 DICOM": _fmt(cli, predict + [str(work / "o2"), str(work / "large.dcm")]),
         "predict, 3 good + 7 hostile files in one folder": _fmt(cli, predict + [str(work / "o3"), str(mixed)]),
+        "record: predictions.csv of 1.2 M slices (90 MB)": _fmt(record, str(records / "honest" / "predictions.csv"), "CSV"),
+        "record: report.json of 20,000 patients (70 MB)": _fmt(record, str(records / "honest" / "report.json"), "JSON"),
+        "record: planted 3 GiB predictions.csv": _fmt(record, str(records / "big" / "predictions.csv"), "CSV"),
+        "record: planted 9 M names in 1 GiB": _fmt(record, str(records / "names" / "predictions.csv"), "CSV"),
+        "record: planted 100 MB line": _fmt(record, str(records / "line" / "predictions.csv"), "CSV"),
     }
 
 

@@ -174,6 +174,7 @@ def check_destinations(out: Path, names: Iterable[str | os.PathLike]) -> None:
     """
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a directory")
+    checked: set[Path] = set()  # folders found fine: a cohort's million outputs share a few thousand
     for name in names:
         parts = Path(name).parts
         if Path(name).is_absolute() or not parts or any(part in (".", "..") for part in parts):
@@ -186,7 +187,11 @@ def check_destinations(out: Path, names: Iterable[str | os.PathLike]) -> None:
             raise OutputError(
                 f"{dest} is a directory, expected a file that can be replaced; {out} left unchanged"
             )
-        for parent in list(dest.parents)[: len(parts) - 1]:
+        parent = dest
+        for _ in parts[1:]:
+            parent = parent.parent
+            if parent in checked:
+                break  # and so were the folders above it
             if parent.is_symlink():
                 raise OutputError(
                     f"{parent} is a symbolic link (to {os.readlink(parent)}): outputs are never written "
@@ -196,6 +201,7 @@ def check_destinations(out: Path, names: Iterable[str | os.PathLike]) -> None:
                 raise OutputError(
                     f"{parent} is a file, expected a directory to hold {dest}; {out} left unchanged"
                 )
+            checked.add(parent)
 
 
 def check_outside_inputs(
@@ -216,8 +222,23 @@ def check_outside_inputs(
     for text in inputs:
         given.setdefault(Path(os.path.realpath(text)), os.fspath(text))
 
+    holders: dict[Path, Path | None] = {}  # of the folders seen: a cohort's million outputs share a few thousand
+
     def holder(path: Path) -> Path | None:
-        return next((p for p in (path, *path.parents) if p in given), None)
+        passed, found, folder = [], None, path
+        while True:
+            if folder in given:
+                found = folder
+                break
+            if folder in holders:
+                found = holders[folder]
+                break
+            passed.append(folder)
+            if folder.parent == folder:
+                break
+            folder = folder.parent
+        holders.update(dict.fromkeys(passed[1:], found))
+        return found
 
     found = holder(real_out)
     if found is not None:

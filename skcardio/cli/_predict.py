@@ -9,13 +9,14 @@ import logging
 import os
 import re
 import sys
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from .._files import picture_format
 from .._folders import walk_folder
-from .._text import console_stream, printable, readable, text_file
+from .._text import console_stream, printable, readable, some_named, text_file
 from ._arguments import (
     add_device_argument,
     add_threads_argument,
@@ -78,9 +79,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "several_components, touches_border, implausible_area, flagged) of every mask. "
             "With --dicom-seg and --nifti, also the masks of each series in these standard "
             "formats, placed by the DICOM geometry and listed in series.csv. Files inside a folder argument "
-            "keep the folder's name and their path inside it (e.g. SCD0000101/48_mask.png); a file whose "
-            "name another's outputs already take (compared ignoring case) gets _2, _3..., a name too long "
-            "for a file name is shortened with a hash, each said in a warning. A DICOM SEG is skipped (not an "
+            "keep the folder's name and their path inside it (e.g. SCD0000101/48_mask.png); folder arguments "
+            "of one name (compared ignoring case) keep as many of their parent folders' names as tell them apart, "
+            "the same number for each (cohort/P001/DICOM and cohort/P002/DICOM: P001/DICOM/48_mask.png, "
+            "P002/DICOM/48_mask.png), and so do files of one name given directly (a/P1/1.dcm and b/P1/1.dcm: "
+            "a/P1/1_mask.png, b/P1/1_mask.png). A file whose "
+            "name another's outputs still take (compared ignoring case: X.dcm and X.DCM) gets _2, _3..., a name "
+            "too long for a file name is shortened with a hash, said in a warning (several: one line, "
+            "counting them). A DICOM SEG is skipped (not an "
             "image). --out must lie outside the input folders; a folder where an output file goes is refused "
             "before any slice is segmented. --out is written only once every slice "
             "is done; the slice files listed by an earlier predictions.csv there and not "
@@ -122,15 +128,18 @@ def collect_dicoms(
     A file ``a/b/48.dcm`` given directly has the stem ``48``; inside a folder
     argument ``d``, ``d/x/48.dcm`` has the stem ``d/x/48`` (``d`` being the
     folder's name), so slices of different patients never share an output.
+    Folder arguments of one name (``cohort/P001/DICOM``, ``cohort/P002/DICOM``),
+    and files of one name given directly, keep as many of their parent
+    folders' names as tell them apart (``P001/DICOM/48``, ``P002/DICOM/48``;
+    :func:`_input_tails`).
     Each part of a stem goes through :func:`~skcardio.cli._output_names.safe_name`
     (``..dcm`` gives ``_``, control characters become ``_``, a byte of a name that is
     not UTF-8 ``_xNN``), so no output
     lands outside ``--out``. Stems are then made distinct, ignoring case, and
     short enough for a file name by :func:`~skcardio.cli._output_names.unique_names`:
-    a later file whose stem is taken (``k/a/P1/1.dcm`` and ``k/b/P1/1.dcm``
-    both give ``P1/1``; ``X.dcm`` and ``X.DCM`` both ``X``) gets ``P1/1_2``,
-    and a name too long gets its start and a hash; each such change is
-    appended to ``notes`` as ``(file, what)``. A folder that cannot be read
+    a later file whose stem is still taken (``X.dcm`` and ``X.DCM`` of one
+    folder both give ``X``) gets ``X_2``, and a name too long gets its start
+    and a hash; each such change is appended to ``notes`` as ``(file, what)``. A folder that cannot be read
     (permission denied, at any depth) is appended to ``unreadable`` as
     ``(folder, reason)``; the files of the others are listed.
 
@@ -152,11 +161,9 @@ def collect_dicoms(
         If a folder cannot be read and ``unreadable`` is None.
     """
     _check_distinct_inputs(inputs)
-    pairs: list[tuple[Path, Path]] = []
-    origins: list[str] = []  # the input each file comes from
+    listed: list[tuple[Path, list[Path] | None]] = []  # each input, and the files of a folder
     for text in inputs:
         path = Path(text)
-        before = len(pairs)
         if path.is_dir():
             # *.dcm in any case; a folder named so is listed too, to be reported, not passed over.
             entries, problems = walk_folder(path)
@@ -176,17 +183,23 @@ def collect_dicoms(
                     f"{path}: folder has no *.dcm file; name DICOM files without that extension one by one, "
                     "or use skcardio report, which reads every file of a study's folder"
                 )
-            name = path.resolve().name
-            # relative_to the path given, not resolved: a linked file may lead anywhere.
-            pairs += [(f, _stem(name, *f.relative_to(path).parent.parts, _without_dcm(f.name))) for f in files]
+            listed.append((path, files))
         elif path.exists():
             picture = _picture(path)
             if picture:
                 raise ValueError(f"{path}: a {picture} image, not a DICOM file: {_PICTURES}")
-            pairs.append((path, _stem(_without_dcm(path.name))))
+            listed.append((path, None))
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
-        origins += [text] * (len(pairs) - before)
+    pairs: list[tuple[Path, Path]] = []
+    origins: list[str] = []  # the input each file comes from
+    for text, (path, files), tail in zip(inputs, listed, _input_tails(listed)):
+        if files is None:
+            pairs.append((path, _stem(*tail)))
+        else:
+            # relative_to the path given, not resolved: a linked file may lead anywhere.
+            pairs += [(f, _stem(*tail, *f.relative_to(path).parent.parts, _without_dcm(f.name))) for f in files]
+        origins += [text] * (1 if files is None else len(files))
     _check_distinct_files([file for file, _ in pairs], origins)
     room = max(len(suffix) for suffix in _SUFFIXES)
     holders = {}  # the first file of each stem, named when a later one is renamed
@@ -255,6 +268,81 @@ def _check_distinct_files(files: list[Path], origins: list[str]) -> None:
         else:
             where, fix = f"from the inputs {origins[j]} and {origins[i]}", "leave one of the inputs out"
         raise ValueError(f"{file}: the same file as {files[j]} ({where}); expected each DICOM file once: {_TWICE}; {fix}")
+
+
+def _input_tails(listed: list[tuple[Path, list[Path] | None]]) -> list[tuple[str, ...]]:
+    """The first parts of the stems of each input: a folder's name, a file's name without ``.dcm``.
+
+    Inputs whose stems would start alike (folders of one name, ignoring
+    case: ``cohort/P001/DICOM`` and ``cohort/P002/DICOM``; files of one
+    name given directly: ``a/P1/1.dcm`` and ``b/P1/1.dcm``) keep as many of
+    their last folders' names (of the resolved path) as tell them apart,
+    the same number for all of them: ``P001/DICOM`` and ``P002/DICOM``,
+    ``a/P1/1`` and ``b/P1/1``. Folders and files are apart anyway (a
+    folder's outputs lie inside a folder, a file's beside it). Paths that
+    no number of names tells apart (``X.dcm`` and ``X.DCM`` in one folder)
+    keep as few as tell apart the others, and are left to
+    :func:`~skcardio.cli._output_names.unique_names`.
+    """
+    folders = {i: path.resolve() for i, (path, files) in enumerate(listed) if files is not None}
+    lasts = [(files is not None, _key(folders[i].name if files is not None else _without_dcm(path.name)))
+             for i, (path, files) in enumerate(listed)]
+    counts = Counter(lasts)
+    resolved_parents: dict[Path, tuple[str, ...]] = {}  # many files of one folder given directly
+    paths = []
+    for i, ((path, files), last) in enumerate(zip(listed, lasts)):
+        if files is not None:
+            paths.append(_parts(folders[i]) if counts[last] > 1 else (folders[i].name,))
+        elif counts[last] > 1:
+            if path.parent not in resolved_parents:
+                resolved_parents[path.parent] = _parts(path.parent.resolve())
+            paths.append((*resolved_parents[path.parent], _without_dcm(path.name)))
+        else:
+            paths.append((_without_dcm(path.name),))
+    # Folders and files in separate groups: the last part of a file's path is its stem, not a folder.
+    return _distinct_tails(paths, kinds=[folder for folder, _ in lasts])
+
+
+def _distinct_tails(paths: list[tuple[str, ...]], kinds: list | None = None) -> list[tuple[str, ...]]:
+    """The last part of each of ``paths``, or, for paths of one last part (and kind), as many as tell them apart.
+
+    Parts are compared as the output names they give, ignoring case. A group
+    of paths takes the fewest last parts that tell apart as many of them as
+    their whole paths do (see :func:`_input_tails`).
+    Examples
+    --------
+    >>> _distinct_tails([("c", "P1", "DICOM"), ("c", "P2", "DICOM"), ("c", "P1", "other")])
+    [('P1', 'DICOM'), ('P2', 'DICOM'), ('other',)]
+    >>> _distinct_tails([("a", "x", "P1", "D"), ("b", "x", "P1", "D"), ("P2", "D")])
+    [('a', 'x', 'P1', 'D'), ('b', 'x', 'P1', 'D'), ('P2', 'D')]
+    """
+
+    keys = [tuple(_key(part) for part in parts) for parts in paths]
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, key in enumerate(keys):
+        groups[(None if kinds is None else kinds[i], key[-1:])].append(i)
+    tails = [parts[-1:] for parts in paths]
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        apart = len({keys[i] for i in members})  # as far apart as they get
+        depth = 1
+        while len({keys[i][-depth:] for i in members}) < apart:
+            depth += 1
+        for i in members:
+            tails[i] = paths[i][-depth:]
+    return tails
+
+
+def _parts(resolved: Path) -> tuple[str, ...]:
+    """The names of ``resolved``'s folders, the root (``/``, ``C:\\``) left out; ``("",)`` for the root itself."""
+    parts = resolved.parts[1:] if resolved.anchor else resolved.parts
+    return parts or ("",)
+
+
+def _key(part: str) -> str:
+    """``part`` as an output name compares with others: made safe (see :func:`_stem`), ignoring case."""
+    return safe_name(readable(part)).lower()
 
 
 def _stem(*parts: str) -> Path:
@@ -372,8 +460,39 @@ def run(args: argparse.Namespace) -> int:
         + (f"; {not_written(series_failed)}" if series_failed else "")
     )
     report_problems("skipped", failed)
-    report_problems("warning", renamed + notes)
+    report_problems("warning", _renames(renamed) + notes)
     return 1 if failed or series_failed or not rows else 0
+
+
+#: Renamed outputs that the warning summing them up names; the others are counted.
+_RENAMES_NAMED = 3
+
+
+def _renames(renamed: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The warnings of outputs renamed by :func:`collect_dicoms`: itself for one, else one line summing them up.
+
+    Examples
+    --------
+    >>> _renames([("a/X.DCM", "outputs named a/X_2: a/X is already the name of another output (a/X.dcm)")])
+    [('a/X.DCM', 'outputs named a/X_2: a/X is already the name of another output (a/X.dcm)')]
+    >>> _renames([(f"{k}/1.dcm", f"outputs named 1_{k}: 1 is already the name of another output (0/1.dcm)")
+    ...           for k in range(2, 7)])[0][1]  # doctest: +NORMALIZE_WHITESPACE
+    "outputs renamed (5 as their name was another's, ignoring case; 0 as too long for a file system);
+    predictions.csv maps each file to its output_stem: 2/1.dcm as 1_2, 3/1.dcm as 1_3, 4/1.dcm as 1_4 and 2 more"
+    """
+    if len(renamed) < 2:
+        return renamed
+    too_long = sum("too long for a file system" in what for _, what in renamed)
+    shown = [f"{file} as {what.removeprefix('outputs named ').split(': ', 1)[0]}"
+             for file, what in renamed[:_RENAMES_NAMED + 1]]
+    if len(renamed) <= _RENAMES_NAMED + 1:
+        listed = some_named(shown, _RENAMES_NAMED)
+    else:
+        listed = ", ".join(shown[:_RENAMES_NAMED]) + f" and {len(renamed) - _RENAMES_NAMED} more"
+    return [(f"{len(renamed)} files", (
+        f"outputs renamed ({len(renamed) - too_long} as their name was another's, ignoring case; {too_long} as too "
+        f"long for a file system); predictions.csv maps each file to its output_stem: {listed}"
+    ))]
 
 
 def _output_names(pairs: list[tuple[Path, Path]], args: argparse.Namespace) -> list[str]:

@@ -6,12 +6,23 @@ those that the command's own record lists: ``predictions.csv`` and
 ``series.csv`` for ``predict``, ``report.json`` for ``report``,
 ``evaluate.json`` for ``evaluate``. A file that no record lists is never
 removed, whatever its name. A record is read as the other inputs are
-(:func:`~skcardio.io._limits.read_regular`): a bounded regular file, never
+(:func:`~skcardio.io._limits.open_regular`): a bounded regular file, never
 through a symbolic link, never blocking on a pipe planted in its place.
 One that cannot be trusted is a warning, and the earlier run's files are kept;
 so is a ``report.json`` that another program wrote (without ``report``'s
 ``"written_by"`` mark). The commands read them with ``--out`` locked
 (:func:`~skcardio.cli._staging.publish`'s callable ``owned``).
+
+A record grows with the run (``predictions.csv`` a row per slice, about 82
+bytes; ``report.json`` an entry per patient, about 7.5 KB), so it is read as
+a stream, keeping only the names of the files it lists: at most the
+``max_record_bytes`` limit (1 GiB) in all, ``max_text_bytes`` (16 MiB) for one
+entry (a CSV row, one item of a JSON list such as a patient of
+``report.json``, any other JSON value), and one name per
+:data:`RECORD_BYTES_PER_NAME` bytes of ``max_record_bytes``. Memory follows
+the names kept and one entry, not the file: a planted multi-gigabyte record
+is refused by its size before it is read, one within the limit that lists
+names by the million (``a\nb\n...``) when the count passes the bound.
 """
 
 from __future__ import annotations
@@ -21,18 +32,27 @@ import io
 import json
 import logging
 import os
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ..exceptions import SkcardioError
 
 __all__ = [
-    "RecordError", "read_record", "inside_out", "record_files", "record_column", "kept_warning", "REPORT_WRITTEN_BY",
+    "RecordError", "open_record", "inside_out", "record_files", "record_column", "kept_warning", "REPORT_WRITTEN_BY",
+    "RECORD_BYTES_PER_NAME",
 ]
 
 #: ``report.json``'s ``"written_by"``: a ``report.json`` of another program, without it, removes nothing
 #: and owns no ``series.csv``.
 REPORT_WRITTEN_BY = "skcardio report"
+
+#: A record names at most one file per this many bytes of ``max_record_bytes`` (8.4 million at 1 GiB):
+#: a row of ``predictions.csv`` takes at least 34 bytes and about 82, a file listed by ``report.json``
+#: about 500 (its patient's entry included); a name kept takes about 60 bytes of memory and its length.
+RECORD_BYTES_PER_NAME = 128
 
 logger = logging.getLogger("skcardio.cli")
 
@@ -41,8 +61,9 @@ class RecordError(SkcardioError):
     """A record of an earlier run is there but cannot be trusted (a link, a pipe, too large, not UTF-8...)."""
 
 
-def read_record(path: Path, what: str) -> str | None:
-    """The text of the record ``path`` of an earlier run; None when there is none.
+@contextmanager
+def open_record(path: Path, what: str) -> Iterator[io.TextIOBase | None]:
+    """The record ``path`` of an earlier run, opened as text to be read as a stream; None when there is none.
 
     Parameters
     ----------
@@ -51,35 +72,43 @@ def read_record(path: Path, what: str) -> str | None:
     what : str
         Its format, for the messages (``"CSV"``, ``"JSON"``).
 
-    Returns
-    -------
-    str or None
-        The text; undecodable bytes are kept as surrogates (as Python
-        represents such file names), so names written from them match.
+    Yields
+    ------
+    text stream or None
+        Undecodable bytes are kept as surrogates (as Python represents such
+        file names), so names written from them match. Reading past the
+        ``max_record_bytes`` limit raises :class:`RecordError`.
 
     Raises
     ------
     RecordError
         If ``path`` is a symbolic link (never followed: a planted link must
         not decide what is deleted), not a regular file (a FIFO would block),
-        or larger than the ``max_text_bytes`` limit.
+        or larger than the ``max_record_bytes`` limit.
     """
-    from ..io._limits import read_regular
+    from ..io._limits import open_regular
 
     if not os.path.lexists(path):
-        return None
+        yield None
+        return
     if path.is_symlink():
         raise RecordError(f"{path}: a symbolic link to {os.readlink(path)}, never followed")
-    data = read_regular(str(path), RecordError, what, "max_text_bytes")
-    return data.decode("utf-8", "surrogateescape")
+    with open_regular(str(path), RecordError, what, "max_record_bytes") as handle:
+        with io.TextIOWrapper(handle, encoding="utf-8", errors="surrogateescape", newline="") as text:
+            yield text
 
 
 def inside_out(names: Iterable[object]) -> list[str]:
     """The ``names`` that are relative paths inside ``--out`` (a hand-edited record must not reach elsewhere)."""
-    return [
-        name for name in names
-        if isinstance(name, str) and name and not Path(name).is_absolute() and ".." not in Path(name).parts
-    ]
+    return [name for name in names if isinstance(name, str) and name and _relative_inside(name)]
+
+
+def _relative_inside(name: str) -> bool:
+    """Whether ``name`` is a relative path without ``..`` (as :class:`~pathlib.Path` tells, faster on POSIX)."""
+    if os.sep == "/" and os.altsep is None:  # a million names of a large record: string tests, not Paths
+        return not name.startswith("/") and ".." not in name.split("/")
+    path = Path(name)
+    return not path.is_absolute() and ".." not in path.parts
 
 
 def record_files(path: Path, *, written_by: str | None = None, legacy_key: str | None = None) -> list[str] | None:
@@ -104,8 +133,8 @@ def record_files(path: Path, *, written_by: str | None = None, legacy_key: str |
         the caller keeps every file).
     """
     try:
-        text = read_record(path, "JSON")
-        record = {"files": [], "written_by": written_by} if text is None else json.loads(text)
+        with open_record(path, "JSON") as text:
+            record = {"files": [], "written_by": written_by} if text is None else _JsonRecord(text).read()
         names = record.get("files") if isinstance(record, dict) else None
         if not isinstance(names, list):
             raise ValueError("no list under 'files'")
@@ -119,6 +148,10 @@ def record_files(path: Path, *, written_by: str | None = None, legacy_key: str |
 
 def record_column(path: Path, column: str) -> list[str] | None:
     """The values of ``column`` in a CSV record (``predictions.csv``, ``series.csv``) that lie inside ``--out``.
+
+    Read row by row (each at most ``max_text_bytes`` characters, a quoted
+    value spanning lines included), as :class:`csv.DictReader` reads it:
+    blank lines are passed over, a row too short for ``column`` has none.
 
     Parameters
     ----------
@@ -134,12 +167,193 @@ def record_column(path: Path, column: str) -> list[str] | None:
         be trusted (a warning says so: the caller keeps every file).
     """
     try:
-        text = read_record(path, "CSV")
-        values = [] if text is None else [row.get(column) for row in csv.DictReader(io.StringIO(text, newline=""))]
+        with open_record(path, "CSV") as text:
+            values = [] if text is None else _csv_column(path, text, column)
     except (RecordError, csv.Error) as exc:
         kept_warning(path, exc)
         return None
     return inside_out(values)
+
+
+def _csv_column(path: Path, text: io.TextIOBase, column: str) -> list[str | None]:
+    """The values of ``column`` in the CSV ``text``, one per row that is not blank."""
+    from ..io import get_limits
+
+    row_start = [0]  # where the row being read starts, in characters
+    rows = csv.reader(_csv_lines(path, text, get_limits().max_text_bytes, row_start))
+    header = next(rows, None)
+    if header is None:
+        return []
+    row_start[0] = -1
+    index = len(header) - 1 - header[::-1].index(column) if column in header else None  # the last, as DictReader
+    most = _most_names()
+    values: list[str | None] = []
+    for row in rows:
+        row_start[0] = -1  # read: the next row starts with the next line
+        if not row:
+            continue
+        if len(values) == most:
+            raise RecordError(f"{path}: {_too_many('CSV', most)}")
+        values.append(row[index] if index is not None and index < len(row) else None)
+    return values
+
+
+def _csv_lines(path: Path, text: io.TextIOBase, most: int, row_start: list[int]) -> Iterator[str]:
+    """The lines of ``text`` (each with its ``\\n``) for :func:`csv.reader`, a row of at most ``most`` characters.
+
+    ``row_start[0]`` is set to -1 by the caller once a row is read; a row
+    spans lines when a quoted value holds a line break.
+    """
+    read, rest = 0, ""  # characters read, and the line not over yet
+    while True:
+        chunk = text.read(_CSV_CHUNK)
+        if not chunk:
+            if rest:
+                yield rest
+            return
+        lines = (rest + chunk).split("\n")
+        rest = lines.pop()
+        for line in lines:
+            if row_start[0] < 0:
+                row_start[0] = read
+            read += len(line) + 1
+            if read - row_start[0] > most:
+                raise RecordError(f"{path}: {_entry_refusal('a CSV row')}")
+            yield line + "\n"
+        if read + len(rest) - max(row_start[0], read) > most:
+            raise RecordError(f"{path}: {_entry_refusal('a CSV row')}")
+
+
+#: Characters of a CSV record read at once.
+_CSV_CHUNK = 1 << 20
+
+
+class _JsonRecord:
+    """A JSON record read as a stream: its top-level values, each list item by item.
+
+    :meth:`read` gives what :func:`json.loads` would, but for the lists of
+    the top-level object: ``"files"`` is kept (at most :func:`_most_names`
+    items), any other list is read and dropped (``[]`` in its place), as
+    ``report.json``'s ``"patients"``. Each item, and each other value, is
+    at most ``max_text_bytes`` characters; only one is held at a time.
+    """
+
+    _CHUNK = 1 << 20
+    _SPACE = re.compile(r"[ \t\n\r]*")
+
+    def __init__(self, text: io.TextIOBase) -> None:
+        from ..io import get_limits
+
+        self.text, self.most = text, get_limits().max_text_bytes
+        self.buffer, self.at, self.offset, self.ended = "", 0, 0, False
+        self.decoder = json.JSONDecoder()
+
+    def read(self) -> Any:
+        if self._peek() != "{":
+            record = self._value()
+        else:
+            self.at += 1
+            record = {}
+            if self._peek() == "}":
+                self.at += 1
+            else:
+                while True:
+                    if self._peek() != '"':
+                        raise self._error("Expecting property name enclosed in double quotes")
+                    key = self._value()
+                    self._expect(":", "Expecting ':' delimiter")
+                    record[key] = self._list(keep=key == "files") if self._peek() == "[" else self._value()
+                    if self._next_of(",}", "Expecting ',' delimiter") == "}":
+                        break
+        if self._peek() != "":
+            raise self._error("Extra data")
+        return record
+
+    def _list(self, *, keep: bool) -> list:
+        self.at += 1
+        items: list = []
+        if self._peek() == "]":
+            self.at += 1
+            return items
+        most = _most_names()
+        while True:
+            item = self._value()
+            if keep:
+                if len(items) == most:
+                    raise RecordError(_too_many("JSON", most))
+                items.append(item)
+            if self._next_of(",]", "Expecting ',' delimiter") == "]":
+                return items
+
+    def _value(self) -> Any:
+        """The JSON value at the current position (spaces skipped)."""
+        self._peek()
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.buffer, self.at)
+                if end - self.at > self.most:
+                    raise RecordError(_entry_refusal("a JSON value"))
+                # A number at the very end of the buffer may go on in the next chunk.
+                if end < len(self.buffer) or self.ended:
+                    self.at = end
+                    return value
+            except json.JSONDecodeError as exc:
+                if self.ended:
+                    raise self._error(exc.msg, exc.pos) from None
+            except RecursionError:  # [[[[...: json.loads raised it, a traceback
+                raise self._error("Nested too deeply") from None
+            if len(self.buffer) - self.at > self.most:  # the value is not over yet
+                raise RecordError(_entry_refusal("a JSON value"))
+            self._more()
+
+    def _expect(self, char: str, message: str) -> None:
+        self._next_of(char, message)
+
+    def _next_of(self, chars: str, message: str) -> str:
+        char = self._peek()
+        if char == "" or char not in chars:
+            raise self._error(message)
+        self.at += 1
+        return char
+
+    def _peek(self) -> str:
+        """The next character that is not a space, ``""`` at the end."""
+        while True:
+            self.at = self._SPACE.match(self.buffer, self.at).end()
+            if self.at < len(self.buffer) or self.ended:
+                return self.buffer[self.at: self.at + 1]
+            self._more()
+
+    def _more(self) -> None:
+        """Read on: the characters already read are dropped, the pending ones kept (at least doubled)."""
+        self.offset += self.at
+        self.buffer, self.at = self.buffer[self.at:], 0
+        chunk = self.text.read(max(self._CHUNK, len(self.buffer)))
+        self.ended = not chunk
+        self.buffer += chunk
+
+    def _error(self, message: str, at: int | None = None) -> ValueError:
+        return ValueError(f"{message}: character {self.offset + (self.at if at is None else at)}")
+
+
+def _most_names() -> int:
+    from ..io import get_limits
+
+    return max(get_limits().max_record_bytes // RECORD_BYTES_PER_NAME, 1)
+
+
+def _too_many(what: str, most: int) -> str:
+    from ..io import get_limits
+
+    return get_limits().refusal(
+        "max_record_bytes", f"a {what} record naming more than {most} files (one per {RECORD_BYTES_PER_NAME} bytes)"
+    )
+
+
+def _entry_refusal(what: str) -> str:
+    from ..io import get_limits
+
+    return get_limits().refusal("max_text_bytes", f"{what} of more than {get_limits().max_text_bytes} characters")
 
 
 def _marked(record: dict, written_by: str, legacy_key: str | None) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import errno
+import io
 import os
 import stat
 from collections.abc import Iterator
@@ -27,8 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 __all__ = [
-    "Limits", "get_limits", "set_limits", "limits_context", "read_regular", "utf8_text", "NotUtf8", "quote", "shorten",
-    "PhysicalRange",
+    "Limits", "get_limits", "set_limits", "limits_context", "read_regular", "open_regular", "utf8_text", "NotUtf8",
+    "quote", "shorten", "PhysicalRange",
 ]
 
 _MiB = 1 << 20
@@ -58,7 +59,18 @@ class Limits:
         :func:`~skcardio.datasets.load_dataset` holds at once (a file set
         aside as unreadable is not counted, the others are).
     max_text_bytes : int, default 16 MiB
-        Size of a contour file or a ``link.csv``.
+        Size of a contour file or a ``link.csv``; and of one entry of a
+        command's record of an earlier run (below): a row of
+        ``predictions.csv`` or ``series.csv``, a patient of ``report.json``.
+    max_record_bytes : int, default 1 GiB
+        Size of a command's record of an earlier run in ``--out``
+        (``predictions.csv``, ``series.csv``, ``report.json``,
+        ``evaluate.json``), read as a stream to know which files of that run
+        a re-run removes; the record names at most one file per 128 bytes
+        of it (8.4 million). ``predictions.csv`` takes about 82 bytes a
+        slice, one name each (8.4 million slices: 35,000 studies of 240),
+        ``report.json`` about 7.5 KB a patient (140,000 patients); a larger
+        one is not read, and the earlier run's files are kept.
     max_line_chars : int, default 4096
         Characters in one line of a contour file or ``link.csv``.
     max_contour_points : int, default 100000
@@ -94,6 +106,7 @@ class Limits:
     max_image_pixels: int = 2**25
     max_study_bytes: int = 4096 * _MiB
     max_text_bytes: int = 16 * _MiB
+    max_record_bytes: int = 1024 * _MiB
     max_line_chars: int = 4096
     max_contour_points: int = 100_000
     max_contour_coordinate: int = 100_000
@@ -315,6 +328,41 @@ def read_regular(path: str, error: type[Exception], what: str, limit: str) -> by
     loop is reported as such. The file is read at most one byte past the
     limit, so a file growing meanwhile cannot exhaust memory either.
     """
+    fd, size, most = _open_regular(path, error, what, limit)
+    try:
+        with open(fd, "rb", buffering=0, closefd=False) as handle:
+            # One read of the size stat gave (+1 to see growth); then at most up to the limit.
+            data = handle.read(size + 1)
+            if len(data) > size:
+                data += handle.read(most + 1 - len(data)) or b""
+        if len(data) > most:
+            raise error(f"{path}: {_current.refusal(limit, f'{_article(what)} {what} file of more than {most} bytes')}")
+        return data
+    except OSError as exc:
+        raise error(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def open_regular(path: str, error: type[Exception], what: str, limit: str) -> Iterator[io.BufferedReader]:
+    """The regular file ``path`` opened to be read as a stream of at most the limit named ``limit``; else ``error``.
+
+    The checks of :func:`read_regular` (no pipe, device or folder; the size
+    stat gives within the limit), then reading raises ``error`` as soon as
+    the file (growing meanwhile) passes the limit: memory is the reader's,
+    whatever the file's size.
+    """
+    fd, _, most = _open_regular(path, error, what, limit)
+    try:
+        excess = f"{path}: {_current.refusal(limit, f'{_article(what)} {what} file of more than {most} bytes')}"
+        yield io.BufferedReader(_Bounded(fd, most, error, excess, path))
+    finally:
+        os.close(fd)
+
+
+def _open_regular(path: str, error: type[Exception], what: str, limit: str) -> tuple[int, int, int]:
+    """``(descriptor, size, limit)`` of the regular file ``path`` opened for reading, its size within the limit."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
@@ -325,21 +373,41 @@ def read_regular(path: str, error: type[Exception], what: str, limit: str) -> by
         if not stat.S_ISREG(info.st_mode):
             raise error(f"{path}: {special_file(info.st_mode)}, expected a regular {what} file")
         most = getattr(_current, limit)
-        article = "an" if what[0].lower() in "aeiou" else "a"
         if info.st_size > most:
-            raise error(f"{path}: {_current.refusal(limit, f'{article} {what} file of {info.st_size} bytes')}")
-        with open(fd, "rb", buffering=0, closefd=False) as handle:
-            # One read of the size stat gave (+1 to see growth); then at most up to the limit.
-            data = handle.read(info.st_size + 1)
-            if len(data) > info.st_size:
-                data += handle.read(most + 1 - len(data)) or b""
-        if len(data) > most:
-            raise error(f"{path}: {_current.refusal(limit, f'{article} {what} file of more than {most} bytes')}")
-        return data
+            raise error(f"{path}: {_current.refusal(limit, f'{_article(what)} {what} file of {info.st_size} bytes')}")
     except OSError as exc:
-        raise error(f"{path}: cannot read file ({exc.strerror or exc})") from None
-    finally:
         os.close(fd)
+        raise error(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info.st_size, most
+
+
+def _article(what: str) -> str:
+    return "an" if what[0].lower() in "aeiou" else "a"
+
+
+class _Bounded(io.RawIOBase):
+    """The bytes of the descriptor ``fd``, ``error(excess)`` once more than ``most`` are read (it is not closed)."""
+
+    def __init__(self, fd: int, most: int, error: type[Exception], excess: str, path: str) -> None:
+        super().__init__()
+        self._fd, self._left, self._error, self._excess, self._path = fd, most, error, excess, path
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        try:
+            data = os.read(self._fd, min(len(buffer), self._left + 1))
+        except OSError as exc:
+            raise self._error(f"{self._path}: cannot read file ({exc.strerror or exc})") from None
+        if len(data) > self._left:
+            raise self._error(self._excess)
+        self._left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)
 
 
 class NotUtf8(ValueError):

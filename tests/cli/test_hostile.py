@@ -398,7 +398,10 @@ def test_a_path_too_long_skips_that_slice_only(tmp_path, capsys, monkeypatch, _p
 
 
 def test_inputs_with_the_same_output_name_are_all_predicted(tmp_path, capsys, _predict):
-    """k/a/P1/1.dcm and k/b/P1/1.dcm, X.dcm and X.DCM: the later one gets _2 (the whole batch was refused)."""
+    """k/a/P1/1.dcm and k/b/P1/1.dcm: a/P1/1 and b/P1/1; X.dcm and X.DCM: the later one gets _2.
+
+    The whole batch was refused; then k/b/P1/1.dcm got P1/1_2.
+    """
     for folder, source in (("a", SAMPLE[0]), ("b", SAMPLE[1])):
         (tmp_path / "k" / folder / "P1").mkdir(parents=True)
         shutil.copy(source, tmp_path / "k" / folder / "P1" / "1.dcm")
@@ -409,11 +412,12 @@ def test_inputs_with_the_same_output_name_are_all_predicted(tmp_path, capsys, _p
     first, second = tmp_path / "k" / "a" / "P1", tmp_path / "k" / "b" / "P1"
     assert _predict(first, second, tmp_path / "xx", "--out", out) == 0
     rows = {row["dicom_path"]: row["output_stem"] for row in csv.DictReader((out / "predictions.csv").open())}
-    assert rows == {str(first / "1.dcm"): "P1/1", str(second / "1.dcm"): "P1/1_2",
+    assert rows == {str(first / "1.dcm"): "a/P1/1", str(second / "1.dcm"): "b/P1/1",
                     str(tmp_path / "xx" / "X.DCM"): "xx/X", str(tmp_path / "xx" / "X.dcm"): "xx/X_2"}
-    assert np.load(out / "P1" / "1_2_mask.npy").shape == (256, 256)
+    assert np.load(out / "b" / "P1" / "1_mask.npy").shape == (256, 256)
     err = capsys.readouterr().err
-    assert f"  {second / '1.dcm'}: outputs named P1/1_2: P1/1 is already the name of another output ({first / '1.dcm'})" in err
+    xx = tmp_path / "xx"
+    assert f"1 warning(s):\n  {xx / 'X.dcm'}: outputs named xx/X_2: xx/X is already the name of another output ({xx / 'X.DCM'})" in err
 
 
 def test_out_inside_an_input_folder_is_refused(tmp_path, capsys, _predict):

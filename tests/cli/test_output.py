@@ -47,6 +47,29 @@ def test_every_command_refuses_an_empty_out(command, capsys):
     assert exit_info.value.code == 2 and "an empty path" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_each_folder_of_many_outputs_is_checked_once_and_every_one_is_checked(tmp_path, monkeypatch):
+    """A cohort's million outputs lie in a few thousand folders: each folder is looked at once, none skipped."""
+    from skcardio.cli._output import check_destinations
+
+    out = tmp_path / "out"
+    (out / "P1" / "DICOM").mkdir(parents=True)
+    (out / "P2").mkdir()
+    (out / "P2" / "DICOM").symlink_to(tmp_path)
+    names = [f"P1/DICOM/{k}_mask.png" for k in range(100)]
+    looked = []
+    real = Path.is_symlink
+    monkeypatch.setattr(Path, "is_symlink", lambda self: looked.append(self) or real(self))
+    check_destinations(out, names)
+    assert looked.count(out / "P1" / "DICOM") == 1 and looked.count(out / "P1") == 1
+    with pytest.raises(OutputError, match=r"P2/DICOM is a symbolic link \(to "):
+        check_destinations(out, names + ["P2/DICOM/1_mask.png"])
+    # An output landing in an input folder, after many that do not: refused all the same.
+    with pytest.raises(OutputError, match="would be written inside the input folder"):
+        check_outside_inputs(tmp_path / "o", [tmp_path / "o" / "P2"], names + ["P2/1_mask.png"])
+    check_outside_inputs(tmp_path / "o", [tmp_path / "o" / "P2"], names + ["P3/1_mask.png"])
+
+
 def test_check_outside_inputs(tmp_path):
     data = tmp_path / "data"
     (data / "images").mkdir(parents=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 
 import pytest
@@ -13,6 +14,7 @@ from _stand_ins import PoolsOfEighty
 from _cine_studies import write_study
 
 from skcardio.cli import main
+from skcardio.io import limits_context
 from skcardio.segment import UNetSegmenter
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -170,3 +172,54 @@ def test_another_programs_report_json_does_not_give_report_predicts_series_index
     err = capsys.readouterr().err
     assert "series.csv" in err and "report" in err
     assert _files(out) == before
+
+
+def test_a_report_json_larger_than_a_text_file_is_read_and_stale_patients_removed(tmp_path, make_dicom, monkeypatch,
+                                                                                  caplog):
+    """report.json beyond max_text_bytes (16 MiB: about 2,200 patients; 4,000 bytes here) kept every stale patient.
+
+    It is read entry by entry now: max_text_bytes bounds one patient's entry, max_record_bytes the whole.
+    """
+    for patient in "ABC":
+        write_study(make_dicom, tmp_path / "cohort" / patient, n_phases=3, n_slices=2)
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: PoolsOfEighty()))
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path / "cohort"), "--out", str(out), "--no-progress", "--no-plots"]) == 0
+    assert (out / "report.json").stat().st_size > 6000 and {"A", "B", "C"} <= {p.name for p in out.iterdir()}
+    with limits_context(max_text_bytes=4000), caplog.at_level(logging.WARNING):
+        assert main(["report", str(tmp_path / "cohort" / "A"), "--out", str(out), "--no-progress", "--no-plots"]) == 0
+    assert "not read as the record" not in caplog.text
+    assert sorted(_files(out)) == ["A/slices.csv", "report.csv", "report.json"]
+
+
+@pytest.mark.parametrize("limits, reason", [
+    ({"max_record_bytes": 6000}, "exceeds the limit max_record_bytes=6000"),  # the whole record
+    ({"max_text_bytes": 1000}, "a JSON value of more than 1000 characters exceeds the limit max_text_bytes=1000"),
+])
+def test_a_report_json_over_its_bounds_removes_nothing(tmp_path, make_dicom, monkeypatch, caplog, limits, reason):
+    for patient in "AB":
+        write_study(make_dicom, tmp_path / "cohort" / patient, n_phases=3, n_slices=2)
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: PoolsOfEighty()))
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path / "cohort"), "--out", str(out), "--no-progress", "--no-plots"]) == 0
+    record = json.loads((out / "report.json").read_text())
+    (out / "report.json").write_text(json.dumps(record, indent=1) + " " * 6000)  # its own, padded
+    with limits_context(**limits), caplog.at_level(logging.WARNING):
+        assert main(["report", str(tmp_path / "cohort" / "A"), "--out", str(out), "--no-progress", "--no-plots"]) == 0
+    assert f"{out / 'report.json'}: not read as the record of an earlier run (" in caplog.text
+    assert reason in caplog.text and "the files of that run are kept" in caplog.text
+    assert (out / "B" / "slices.csv").is_file()
+
+
+def test_a_malformed_report_json_removes_nothing(tmp_path, make_dicom, monkeypatch, caplog):
+    for patient in "AB":
+        write_study(make_dicom, tmp_path / "cohort" / patient, n_phases=3, n_slices=2)
+    monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: PoolsOfEighty()))
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path / "cohort"), "--out", str(out), "--no-progress", "--no-plots"]) == 0
+    text = (out / "report.json").read_text()
+    (out / "report.json").write_text(text[: len(text) // 2])  # cut short: the list of files never reached
+    with caplog.at_level(logging.WARNING):
+        assert main(["report", str(tmp_path / "cohort" / "A"), "--out", str(out), "--no-progress", "--no-plots"]) == 0
+    assert f"{out / 'report.json'}: not read as the record of an earlier run (" in caplog.text
+    assert (out / "B" / "slices.csv").is_file()

@@ -139,11 +139,16 @@ def test_collect_dicoms_keeps_patients_apart(tmp_path):
     stems = [str(stem) for _, stem in pairs]
     name = tmp_path.name
     assert stems == [f"{name}/p1/2", f"{name}/p1/10", f"{name}/p2/2", f"{name}/p2/10"]
-    # Two files of the same name given directly: the second gets the first free suffix, said in a note.
+    # Two files of the same name given directly: each keeps its folder's name (it got 2_2, said in a note).
     notes = []
     pairs = collect_dicoms([str(tmp_path / "p1" / "2.dcm"), str(tmp_path / "p2" / "2.dcm")], notes)
+    assert [str(stem) for _, stem in pairs] == ["p1/2", "p2/2"]
+    assert notes == []
+    # A name still taken (compared ignoring case: one file on macOS and Windows): the first free suffix, a note.
+    (tmp_path / "p1" / "2.DCM").write_bytes(b"")
+    pairs = collect_dicoms([str(tmp_path / "p1" / "2.dcm"), str(tmp_path / "p1" / "2.DCM")], notes)
     assert [str(stem) for _, stem in pairs] == ["2", "2_2"]
-    assert notes == [(str(tmp_path / "p2" / "2.dcm"),
+    assert notes == [(str(tmp_path / "p1" / "2.DCM"),
                       f"outputs named 2_2: 2 is already the name of another output ({tmp_path / 'p1' / '2.dcm'})")]
 
 
