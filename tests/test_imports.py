@@ -23,7 +23,9 @@ DESIGN = ROOT / "docs" / "design.md"
 #: Internal helpers other subpackages import from the private module that defines them:
 #: module -> names. Each is one definition every subpackage uses alike (see docs/design.md).
 SHARED_INTERNAL = {
-    "skcardio.io._limits": {"read_regular", "open_regular", "utf8_text", "NotUtf8", "quote", "shorten", "special_file"},
+    "skcardio.io._limits": {
+        "read_regular", "open_regular", "utf8_text", "NotUtf8", "quote", "shorten", "special_file", "PIXEL_SPACING_MM",
+    },
     "skcardio.io._parallel": {"read_dicoms_or_errors", "is_cache"},
     "skcardio.io._mask": {"polygon_area", "largest_component", "outside_image"},
     "skcardio.io._contour": {"check_polygon"},

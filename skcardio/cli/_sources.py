@@ -43,7 +43,7 @@ def source_options(args: argparse.Namespace) -> dict:
 
 def _pixel_spacing(text: str) -> tuple[float, float]:
     """``--pixel-spacing`` value: ``MM`` or ``ROW,COL``, in the range a DICOM's PixelSpacing is held to."""
-    from ..datasets._image_folder import check_pixel_spacing
+    from ..utils._validation import check_pixel_spacing
 
     parts = text.split(",")
     try:

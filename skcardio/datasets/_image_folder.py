@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 from collections import Counter
@@ -19,7 +18,8 @@ from .._optional import import_optional
 from .._text import printable, some_named
 from ..exceptions import DatasetError
 from ..io import get_limits
-from ..io._limits import PIXEL_SPACING_MM, read_regular
+from ..io._limits import read_regular
+from ..utils._validation import check_pixel_spacing
 from ._dataset import (
     _TARGETS,
     CITATION,
@@ -261,45 +261,6 @@ def _fault(skip: list[Skipped] | None, path: str, reason: str, patient_id: str =
     if skip is None:
         raise DatasetError(f"{path}: {reason}")
     skip.append(Skipped(path, reason, patient_id, True))
-
-
-def check_pixel_spacing(pixel_spacing, name: str = "pixel_spacing") -> tuple[float, float] | None:
-    """``(row, column)`` spacing in mm from ``load_image_folder``'s ``pixel_spacing`` (None stays None).
-
-    One number is a square pixel. Each value must lie within
-    :data:`~skcardio.io._limits.PIXEL_SPACING_MM`, the range a DICOM's
-    ``PixelSpacing`` is held to. ``name`` is what the messages call the
-    value (``--pixel-spacing`` on the command line). Raises ValueError,
-    saying what was received and what is expected.
-
-    Examples
-    --------
-    >>> check_pixel_spacing(1.3672), check_pixel_spacing((1.5, 1.25)), check_pixel_spacing(None)
-    ((1.3672, 1.3672), (1.5, 1.25), None)
-    """
-    from ..utils._validation import _real_numbers
-
-    if pixel_spacing is None:
-        return None
-    array = _real_numbers(pixel_spacing)
-    if array is None or array.shape not in ((), (2,)):
-        shape = "" if array is None else f" of shape {array.shape}"
-        raise ValueError(
-            f"{name}: got {pixel_spacing!r:.80}{shape}; expected one number of mm (square pixels) or a "
-            "(row, column) pair of them"
-        )
-    values = (float(array), float(array)) if array.ndim == 0 else (float(array[0]), float(array[1]))
-    for value in values:
-        if value in PIXEL_SPACING_MM:
-            continue
-        if not math.isfinite(value):
-            problem = "not a finite number"
-        else:
-            problem = "not positive" if value <= 0 else "not physical"
-        # A pair names the bad value; one number is the value.
-        shown = f"{value:g}: " if array.ndim == 0 else f"({values[0]:g}, {values[1]:g}): {value:g} "
-        raise ValueError(f"{name} {shown}{'' if array.ndim == 0 else 'is '}{problem}; {PIXEL_SPACING_MM.expected()}")
-    return values
 
 
 def _group_function(groups) -> Callable[[str], tuple[str, str, int]]:

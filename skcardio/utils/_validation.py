@@ -69,6 +69,7 @@ __all__ = [
     "check_slice_image",
     "check_slice_mask",
     "check_slice_masks",
+    "check_pixel_spacing",
     "check_spacing",
     "mean_over_slices",
     "spacing_array",
@@ -724,6 +725,45 @@ def check_spacing(spacing: ArrayLike, n_slices: int) -> np.ndarray:
             f"in {int(bad.any(axis=1).sum())} slice(s)."
         )
     return spacing
+
+
+def check_pixel_spacing(pixel_spacing, name: str = "pixel_spacing") -> tuple[float, float] | None:
+    """``(row, column)`` spacing in mm of images without a header (``load_image_folder``'s ``pixel_spacing``); None stays None.
+
+    One number is a square pixel. Each value must lie within
+    :data:`~skcardio.io._limits.PIXEL_SPACING_MM`, the range a DICOM's
+    ``PixelSpacing`` is held to. ``name`` is what the messages call the
+    value (``--pixel-spacing`` on the command line). Raises ValueError,
+    saying what was received and what is expected.
+
+    Examples
+    --------
+    >>> check_pixel_spacing(1.3672), check_pixel_spacing((1.5, 1.25)), check_pixel_spacing(None)
+    ((1.3672, 1.3672), (1.5, 1.25), None)
+    """
+    from ..io._limits import PIXEL_SPACING_MM
+
+    if pixel_spacing is None:
+        return None
+    array = _real_numbers(pixel_spacing)
+    if array is None or array.shape not in ((), (2,)):
+        shape = "" if array is None else f" of shape {array.shape}"
+        raise ValueError(
+            f"{name}: got {pixel_spacing!r:.80}{shape}; expected one number of mm (square pixels) or a "
+            "(row, column) pair of them"
+        )
+    values = (float(array), float(array)) if array.ndim == 0 else (float(array[0]), float(array[1]))
+    for value in values:
+        if value in PIXEL_SPACING_MM:
+            continue
+        if not math.isfinite(value):
+            problem = "not a finite number"
+        else:
+            problem = "not positive" if value <= 0 else "not physical"
+        # A pair names the bad value; one number is the value.
+        shown = f"{value:g}: " if array.ndim == 0 else f"({values[0]:g}, {values[1]:g}): {value:g} "
+        raise ValueError(f"{name} {shown}{'' if array.ndim == 0 else 'is '}{problem}; {PIXEL_SPACING_MM.expected()}")
+    return values
 
 
 # Slice records -------------------------------------------------------------
