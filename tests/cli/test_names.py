@@ -152,6 +152,10 @@ def test_evaluate_writes_a_patient_named_by_such_a_file(tmp_path, monkeypatch, c
             X = np.asarray(X)
             return X > 0.5 * X.max(axis=(1, 2), keepdims=True)
 
+        def predict_with_proba(self, X):  # what evaluate scores a U-Net with: masks and their probabilities
+            masks = self.predict(X)
+            return masks, masks.astype(np.float32)
+
     monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, device="cpu": Bright()))
     name = b"SC-\xff-IM-0001-0002.png".decode("utf-8", "surrogateescape")
     undecodable(tmp_path, b"probe\xff")  # skips where such names are refused
