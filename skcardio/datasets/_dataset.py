@@ -6,7 +6,7 @@ import logging
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.utils import Bunch
@@ -254,7 +254,9 @@ def _read(files_list, needed, n_jobs, memory, skipped) -> list[_Slice]:
         # An unreadable target or required contour makes the slice unusable
         # (its contour file is in `skipped` with the error).
         if all(name in masks for name in needed):
-            slices.append(_Slice(files, meta.image, meta, masks))
+            # The header without the pixels: the image is held once, by the
+            # _Slice, so that _bunch can let it go once copied.
+            slices.append(_Slice(files, meta.image, replace(meta, image=None), masks))
     return slices
 
 
@@ -288,25 +290,41 @@ def _common_shape(slices: list[_Slice], skipped) -> list[_Slice]:
 
 
 def _bunch(slices: list[_Slice], target: str, skipped, n_linked: int) -> Bunch:
-    empty = np.zeros(slices[0].image.shape, bool)
+    """The arrays and records of the slices; the slices' own pixels and masks are released."""
+    shape = slices[0].image.shape
     frame = np.rec.array(
         [
             (
                 s.files.patient_id, s.files.original_id, sunnybrook_pathology(s.files.original_id),
                 s.files.instance, s.files.dicom_path,
                 s.files.icontour_path, s.files.ocontour_path, s.meta.pixel_spacing,
-                s.meta.slice_location, s.meta.trigger_time, *s.image.shape,
+                s.meta.slice_location, s.meta.trigger_time, *shape,
             )
             for s in slices
         ],
         dtype=FRAME_DTYPE,
     )
+    has_region = np.array(["o-contour" in s.masks for s in slices])
+    # Filled slice by slice, not np.stack(...).astype(np.float32): that made a
+    # stacked copy and then a float32 copy of it (the images are float32
+    # already), 2.3 times the result at the peak on a cohort. Each slice's
+    # image and masks are dropped once copied: nothing else holds them, and
+    # the allocator can reuse them while the rest is filled.
+    images = np.empty((len(slices), *shape), np.float32)
+    y = np.empty((len(slices), *shape), bool)
+    regions = np.zeros((len(slices), *shape), bool)  # all False where a slice has no o-contour
+    for i, s in enumerate(slices):
+        images[i] = s.image
+        y[i] = s.masks[target]
+        if "o-contour" in s.masks:
+            regions[i] = s.masks["o-contour"]
+        s.image, s.masks = None, {}
     bunch = Bunch(
         frame=frame,
-        images=np.stack([s.image for s in slices]).astype(np.float32),
-        y=np.stack([s.masks[target] for s in slices]),
-        regions=np.stack([s.masks.get("o-contour", empty) for s in slices]),
-        has_region=np.array(["o-contour" in s.masks for s in slices]),
+        images=images,
+        y=y,
+        regions=regions,
+        has_region=has_region,
         groups=np.asarray(frame.patient_id, dtype=object),
         skipped=skipped,
         target=target,
