@@ -27,7 +27,7 @@ from ..utils._validation import (
 from ._base import DiceScoreMixin
 from ._unet_data import AugmentedSlices, pad_to_multiple, robust_scale
 from ._unet_file import cpu_fallback, load_model, load_pretrained, save_model
-from ._unet_inference import network_proba
+from ._unet_inference import batch_length, network_proba
 from ._unet_net import TARGETS, precision_context
 from ._unet_offset import measure_label_offset, shift_proba
 from ._unet_params import check_network_size, validate_params
@@ -547,23 +547,40 @@ class UNetSegmenter(DiceScoreMixin, BaseEstimator):
 
     def _proba(self, X: np.ndarray) -> np.ndarray:
         """:meth:`predict_proba` of checked images ``(n, C, H, W)``."""
-        scaled = robust_scale(X)
-        proba = self._network_proba(scaled)
+        # Scaled batch by batch as the network takes them, not robust_scale(X)
+        # at once: that was a float32 copy of X plus float64 temporaries twice
+        # its size (3 times the input on top of it).
+        proba = self._network_proba(X, scale=True)
         if self.refine:
-            proba = refine_small(self, scaled, proba)
+            proba = refine_small(self, X, proba)
         proba = shift_proba(proba, self.label_offset_)
         outside = np.isnan(X).any(axis=1)
         proba[outside if proba.ndim == 3 else np.broadcast_to(outside[:, None], proba.shape)] = 0.0
         return proba
 
-    def _network_proba(self, scaled: np.ndarray) -> np.ndarray:
-        """One pass of the network (with flip TTA) over scaled images ``(n, C, H, W)``."""
-        padded, (height, width) = pad_to_multiple(scaled, self._multiple)
+    def _network_proba(self, images: np.ndarray, *, scale: bool = False) -> np.ndarray:
+        """One pass of the network (with flip TTA) over images ``(n, C, H, W)``, scaled first if ``scale``.
+
+        Without ``scale`` the images are already scaled (:func:`robust_scale`).
+        One batch of :func:`network_proba` at a time is scaled, padded,
+        flipped and predicted, so no copy of the whole input is made: every
+        image is scaled on its own, and a batch of flipped images is the
+        flip of the batch, so the probabilities are those of the whole at once.
+        """
+        height, width = images.shape[-2:]
+        per_batch = batch_length(height + -height % self._multiple, width + -width % self._multiple)
         # Test-time augmentation: the mean over the four flips of the image.
         flips = [(), (-2,), (-1,), (-2, -1)] if self.tta else [()]
+        proba = None
         with precision_context(self.precision, self.device_):
-            proba = self._flipped_proba(padded, flips)
-        return proba[..., :height, :width] / len(flips)
+            for start in range(0, len(images), per_batch):
+                batch = images[start : start + per_batch]
+                padded, _ = pad_to_multiple(robust_scale(batch) if scale else batch, self._multiple)
+                part = self._flipped_proba(padded, flips)[..., :height, :width] / len(flips)
+                if proba is None:
+                    proba = np.empty((len(images), *part.shape[1:]), part.dtype)
+                proba[start : start + len(part)] = part
+        return proba
 
     def _flipped_proba(self, padded: np.ndarray, flips: list[tuple]) -> np.ndarray:
         """Sum of the network's probabilities over ``flips`` of ``padded``, each flipped back."""

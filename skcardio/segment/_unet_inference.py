@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-__all__ = ["fold_batch_norm", "folded", "network_proba", "BATCH_PIXELS"]
+__all__ = ["fold_batch_norm", "folded", "network_proba", "batch_length", "BATCH_PIXELS"]
 
 #: Pixels per inference batch: 2 images of 256 x 256 (smaller images go more
 #: per batch). Measured on 2 cores (docs/unet.md): 120 images took 4.1-5.1 s
@@ -92,13 +92,38 @@ def network_proba(module: nn.Module, images: np.ndarray) -> np.ndarray:
     """
     net = folded(module)
     device = next(module.parameters()).device
-    per_batch = max(1, BATCH_PIXELS // (images.shape[-2] * images.shape[-1]))
+    per_batch = batch_length(*images.shape[-2:])
     parts = []
     with torch.inference_mode():
         for start in range(0, len(images), per_batch):
             batch = torch.from_numpy(np.ascontiguousarray(images[start : start + per_batch])).to(device)
             parts.append(torch.sigmoid(net(batch)).cpu().numpy())
     return np.concatenate(parts)
+
+
+def batch_length(height: int, width: int) -> int:
+    """Images of ``height`` x ``width`` per batch of :func:`network_proba` (about :data:`BATCH_PIXELS` pixels).
+
+    A caller that feeds :func:`network_proba` one batch of this length at a
+    time gets the batches it would have made of the whole.
+
+    Parameters
+    ----------
+    height, width : int
+        Size of the (padded) images the network takes.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Examples
+    --------
+    >>> from skcardio.segment._unet_inference import batch_length
+    >>> batch_length(256, 256), batch_length(128, 128), batch_length(1024, 1024)
+    (2, 8, 1)
+    """
+    return max(1, BATCH_PIXELS // (height * width))
 
 
 #: Trained module -> (its tensors when folded, the folded copy); an entry goes with its module.

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._unet_data import unzoom_window, zoom_crop
+from ._unet_data import robust_scale, unzoom_window, zoom_crop
 from ._unet_postprocess import keep_main_component
 from ._unet_targets import _channels
 
@@ -21,8 +21,11 @@ _MIN_REFINE_ZOOM = 1.25
 _MAX_REFINE_ZOOM = 3.0
 
 
-def refine_small(model: UNetSegmenter, scaled: np.ndarray, proba: np.ndarray) -> np.ndarray:
+def refine_small(model: UNetSegmenter, images: np.ndarray, proba: np.ndarray) -> np.ndarray:
     """Predict small blood pools again on a crop zoomed to the typical training size (``refine=True``).
+
+    ``images`` are the checked images ``(n, C, H, W)`` before scaling; only
+    those refined are scaled (:func:`robust_scale`, each image on its own).
 
     The network is most accurate at the scale it saw most in training; a
     blood pool much smaller than the median training one (apical slices,
@@ -41,7 +44,7 @@ def refine_small(model: UNetSegmenter, scaled: np.ndarray, proba: np.ndarray) ->
             plans.append((index, np.argwhere(pool).mean(axis=0), zoom))
     if not plans:
         return proba
-    crops = np.stack([zoom_crop(scaled[i], centre, zoom, model.crop_size_) for i, centre, zoom in plans])
+    crops = np.stack([zoom_crop(robust_scale(images[i : i + 1])[0], centre, zoom, model.crop_size_) for i, centre, zoom in plans])
     for (index, centre, zoom), crop_proba in zip(plans, model._network_proba(crops)):
         for target, window in zip(_channels(proba[index]), _channels(crop_proba)):
             back = unzoom_window(window, centre, zoom, target.shape)

@@ -150,3 +150,89 @@ def test_the_folded_copy_is_reused_until_a_weight_changes():
             module.running_var.fill_(4.0)  # a buffer counts too
             break
     assert folded(net) is not second
+
+
+def _whole_input_proba(model: UNetSegmenter, X: np.ndarray, monkeypatch) -> np.ndarray:
+    """Probabilities as prediction computed them before it scaled batch by batch (no refine, no offset).
+
+    The whole input scaled at once (one chunk), padded, and each flip of the
+    whole through :func:`network_proba`, which makes the same batches.
+    """
+    from skcardio.segment import _unet_data
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_unet_data, "SCALE_CHUNK_PIXELS", 2**62, raising=False)
+        scaled = robust_scale(model._check_images(X))
+    padded, (height, width) = pad_to_multiple(scaled, model._multiple)
+    flips = [(), (-2,), (-1,), (-2, -1)] if model.tta else [()]
+    proba = np.float32(0.0)
+    for axes in flips:
+        view = network_proba(model.net_.module_, np.flip(padded, axes) if axes else padded)
+        proba += np.flip(view, axes) if axes else view
+    proba = proba[..., :height, :width] / len(flips)
+    proba[np.isnan(X.reshape(proba.shape)) if np.ndim(X) == 3 else np.isnan(X).any(axis=1)] = 0.0
+    return proba
+
+
+def _pretrained_inputs():
+    """The embedded sample, some with NaN outside a box, and a cut that needs padding and a last batch of 1."""
+    from skcardio.datasets import load_sample
+
+    images = load_sample().images
+    nan = images[:4].copy()
+    nan[:, :40] = np.nan
+    return {"sample": images[:8], "nan": nan, "padded": images[:5, 3:250, 5:201].astype(np.float64) * 1.7}
+
+
+@pytest.mark.parametrize("tta", [False, True])
+def test_pretrained_predictions_are_bit_identical_to_scaling_the_whole_input(tta, monkeypatch):
+    """Scaling batch by batch (no float64 copy of the whole input) changes no probability nor mask."""
+    model = copy.deepcopy(UNetSegmenter.pretrained()).set_params(tta=tta)
+    assert not np.any(model.label_offset_)  # the reference applies no offset
+    for name, images in _pretrained_inputs().items():
+        if tta:
+            images = images[:3]  # four passes per image
+        expected = _whole_input_proba(model, images, monkeypatch)
+        masks, proba = model.predict_with_proba(images)
+        np.testing.assert_array_equal(proba, expected, err_msg=name)
+        if not tta:
+            np.testing.assert_array_equal(model.predict_proba(images), expected, err_msg=name)
+            np.testing.assert_array_equal(model.predict(images), masks, err_msg=name)
+            raw = copy.deepcopy(model).set_params(postprocess=False)
+            inside = ~np.isnan(images)
+            np.testing.assert_array_equal(raw.predict(images), (expected > model.threshold) & inside, err_msg=name)
+
+
+def test_shared_slices_are_predicted_bit_identically_to_scaling_the_whole_input(shared_data_root, monkeypatch):
+    from skcardio.datasets import load_dataset
+
+    model = UNetSegmenter.pretrained()
+    images = load_dataset(shared_data_root).images[::8]  # 12 slices of 5 patients
+    np.testing.assert_array_equal(model.predict_proba(images), _whole_input_proba(model, images, monkeypatch))
+
+
+def test_prediction_makes_no_scaled_copy_of_the_whole_input(monkeypatch):
+    """predict_proba holds its result and a few masks of the input, not 3 times the input more.
+
+    The input was scaled all at once in float64 (a 262 MB input cost 786 MB more).
+    """
+    import tracemalloc
+
+    from skcardio.datasets import load_sample
+
+    model = UNetSegmenter.pretrained()
+    images = load_sample().images
+    images = np.concatenate([images, images[:9, ::-1]])  # 24 images, one per batch: a batch's
+    monkeypatch.setattr(_unet_inference, "BATCH_PIXELS", 256 * 256)  # temporaries are small beside them
+    size = images.nbytes
+    model.predict_proba(images[:1])  # the folded network is built once, not in the measure
+    peaks = {}
+    for method in ("predict_proba", "predict"):
+        tracemalloc.start()
+        try:
+            getattr(model, method)(images)
+            peaks[method] = tracemalloc.get_traced_memory()[1] / size
+        finally:
+            tracemalloc.stop()
+    # The result (1x for probabilities, 0.25x for masks), NaN masks of the input and a batch's temporaries.
+    assert peaks["predict_proba"] < 2.0 and peaks["predict"] < 2.5, peaks
