@@ -47,10 +47,29 @@ def ejection_fractions(masks: ArrayLike, *, groups: ArrayLike, phases: ArrayLike
         if values.shape != (n,):
             raise ValueError(f"{name} must have one value per mask ({n}), got shape {values.shape}")
     volumes = masks.reshape(n, -1).sum(axis=1) * voxel_ml.astype(float)
+    # The images are grouped by patient and phase once (a stable sort), not
+    # found by comparing every image with each patient and phase, which grew
+    # as patients x images (2.1 s for 1,000 patients). Each group's volumes
+    # are summed as before (the same values in the same order, one .sum()),
+    # so the EFs are the same to the last bit.
+    labels = groups.tolist()  # once: a NaN id is found again only as the same object
+    patients = list(dict.fromkeys(labels))
+    index = {patient: i for i, patient in enumerate(patients)}
+    phase_values, phase_code = np.unique(phases, return_inverse=True)
+    key = np.fromiter((index[g] for g in labels), np.intp, n) * len(phase_values) + phase_code.reshape(n)
+    order = np.argsort(key, kind="stable")  # stable: a group's images stay in their order
+    sorted_key = key[order]
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    # A NaN phase equals no phase (phases == NaN found no image): a volume of 0.
+    matches_nothing = [value != value for value in phase_values.tolist()]
+    phases_of = [[] for _ in patients]  # each patient's phase volumes, in increasing phase
+    for run, group in zip(np.split(order, starts[1:]), sorted_key[starts].tolist()):
+        patient, phase = divmod(group, len(phase_values))
+        phases_of[patient].append(volumes[run[:0] if matches_nothing[phase] else run].sum())
     result = {}
-    for patient in dict.fromkeys(groups.tolist()):
-        mine = groups == patient
-        per_phase = [volumes[mine & (phases == p)].sum() for p in np.unique(phases[mine])]
+    for patient, per_phase in zip(patients, phases_of):
+        if patient != patient:  # a NaN patient id: groups == patient found no image
+            per_phase = []
         if len(per_phase) < 2:
             raise ValueError(f"patient {patient!r} has images of {len(per_phase)} phase(s); an EF needs at least 2")
         largest = max(per_phase)
