@@ -10,6 +10,7 @@ import os
 import re
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +29,11 @@ from ._arguments import (
 )
 from ._output import check_destinations, check_outside_inputs, out_dir
 from ._output_names import safe_name, unique_names
-from ._problems import report_problems
+from ._problems import _LISTED, report_problems
 from ._records import record_column
 from ._series import (
     SERIES_CSV,
+    SeriesSlices,
     check_extras,
     check_series_index,
     earlier_series_outputs,
@@ -426,7 +428,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     # --out inside an input folder: the next run would segment this one's outputs (OutputError: exit 2).
     out = Path(args.out)
-    check_outside_inputs(out, inputs, [f"{stem}{suffix}" for _, stem in pairs for suffix in _SUFFIXES])
+    # Names generated, not listed: a list of them all would take ~400 bytes a slice.
+    check_outside_inputs(out, inputs, (f"{stem}{suffix}" for _, stem in pairs for suffix in _SUFFIXES))
     # Before the slow part, as report and evaluate: a folder squatting on an output name fails now.
     check_destinations(out, _output_names(pairs, args))
     missing = check_extras(args)
@@ -446,21 +449,25 @@ def run(args: argparse.Namespace) -> int:
     apply_threads(args.threads)
     level = trim_level(args)
     series_failed = []
+    # Listed at the end, at most _LISTED of each: the others are counted (a cohort's files may all be skipped).
+    failed, notes = _FirstOnes(unreadable), _FirstOnes(_renames(renamed))  # renamed outputs said in one line
     with staging(out, "predict") as stage:
-        rows, failed, notes = _predict_into(stage, pairs, model, args, level)
-        failed = unreadable + failed
-        if rows:  # nothing segmented: --out keeps the earlier run's outputs
-            series_failed = write_series_outputs(stage, rows, dicom_seg=args.dicom_seg, nifti=args.nifti,
-                                                 boundary_level=level, out=out)
-            _write_csv(stage / "predictions.csv", rows)
+        with _Staged(stage, series=args.dicom_seg or args.nifti) as staged:
+            _predict_into(staged, pairs, model, args, level, failed=failed, notes=notes)
+            staged.close_rows()
+            if staged.rows:  # nothing segmented: --out keeps the earlier run's outputs
+                series_failed = write_series_outputs(stage, staged.series, dicom_seg=args.dicom_seg, nifti=args.nifti,
+                                                     boundary_level=level, out=out)
+        if staged.rows:
             publish(stage, out, owned=lambda: _owned_now(out, writes_series=args.dicom_seg or args.nifti))
+    rows = staged.rows
     print(
-        (f"segmented {len(rows)} slice(s) into {printable(out)}" if rows else f"segmented no slice: {printable(out)} left unchanged")
+        (f"segmented {rows} slice(s) into {printable(out)}" if rows else f"segmented no slice: {printable(out)} left unchanged")
         + (f"; {len(failed)} skipped" if failed else "")
         + (f"; {not_written(series_failed)}" if series_failed else "")
     )
     report_problems("skipped", failed)
-    report_problems("warning", _renames(renamed) + notes)
+    report_problems("warning", notes)
     return 1 if failed or series_failed or not rows else 0
 
 
@@ -495,30 +502,110 @@ def _renames(renamed: list[tuple[str, str]]) -> list[tuple[str, str]]:
     ))]
 
 
-def _output_names(pairs: list[tuple[Path, Path]], args: argparse.Namespace) -> list[str]:
-    """The files predict may write in ``--out`` (not the series files, named once their headers are read)."""
+def _output_names(pairs: list[tuple[Path, Path]], args: argparse.Namespace) -> Iterator[str]:
+    """The files predict may write in ``--out`` (not the series files, named once their headers are read).
+
+    Given one by one, not listed: a list of them all would take ~400 bytes a slice.
+    """
     suffixes = [suffix for suffix in _SUFFIXES if not (args.no_overlay and suffix == "_overlay.png")]
-    names = ["predictions.csv"] + [f"{stem}{suffix}" for _, stem in pairs for suffix in suffixes]
-    return names + [SERIES_CSV] * (args.dicom_seg or args.nifti)
+    yield "predictions.csv"
+    yield from (f"{stem}{suffix}" for _, stem in pairs for suffix in suffixes)
+    if args.dicom_seg or args.nifti:
+        yield SERIES_CSV
+
+
+class _FirstOnes:
+    """``(file, reason)`` pairs as :func:`report_problems` lists them: the first :data:`_LISTED` kept, all counted.
+
+    ``len`` is the count of all appended; indexing and iterating see the
+    ones kept. One pair a slice at most, but as many as the slices.
+    """
+
+    def __init__(self, first: Iterable[tuple[str, str]] = ()) -> None:
+        self._kept: list[tuple[str, str]] = []
+        self._count = 0
+        for item in first:
+            self.append(item)
+
+    def append(self, item: tuple[str, str]) -> None:
+        if len(self._kept) < _LISTED:
+            self._kept.append(item)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._kept)
+
+    def __getitem__(self, index):
+        return self._kept[index]
+
+
+class _Staged:
+    """What predict has staged, as it goes: ``predictions.csv`` and the slices of the series files.
+
+    Each row of ``predictions.csv`` is written to the staged file as it
+    comes, and the file flushed after every batch (:meth:`flush`); with
+    ``series`` (``--dicom-seg``, ``--nifti``) each slice is noted in a
+    :class:`~skcardio.cli._series.SeriesSlices` (on disk). In memory stays
+    the count of rows, ``rows``. Use it in a ``with`` block.
+    """
+
+    def __init__(self, stage: Path, *, series: bool) -> None:
+        self.stage, self.rows = stage, 0
+        self._handle = text_file(stage / "predictions.csv")
+        self._writer = csv.DictWriter(self._handle, fieldnames=CSV_FIELDS)
+        self._writer.writeheader()
+        self.series = None
+        try:
+            self.series = SeriesSlices(stage) if series else None
+        except BaseException:
+            self._handle.close()
+            raise
+
+    def add(self, row: dict, dicom, stem: Path) -> None:
+        """Write ``row``, the slice of the ``DicomSlice`` ``dicom`` staged as ``stem``."""
+        self._writer.writerow(row)
+        self.rows += 1
+        if self.series is not None:
+            self.series.add(dicom, stem)
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+    def close_rows(self) -> None:
+        """Close ``predictions.csv``: it is complete (the series slices stay)."""
+        self._handle.close()
+
+    def __enter__(self) -> _Staged:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._handle.close()
+        if self.series is not None:
+            self.series.close()
 
 
 def _predict_into(
-    stage: Path, pairs: list[tuple[Path, Path]], model, args: argparse.Namespace, level: float | None = None
-) -> tuple[list[dict], list[tuple[str, str]], list[tuple[str, str]]]:
-    """Write the outputs of every usable slice under ``stage``: CSV rows, skipped files and warnings.
+    staged: _Staged, pairs: list[tuple[Path, Path]], model, args: argparse.Namespace, level: float | None = None,
+    *, failed: list[tuple[str, str]] | _FirstOnes, notes: list[tuple[str, str]] | _FirstOnes,
+) -> None:
+    """Write the outputs of every usable slice under ``staged.stage``, and its row of ``predictions.csv``.
 
+    Batch by batch, nothing of a slice kept once it is written: its files,
+    its row (``staged.add``) and, for the series files, where its mask is.
     A file that cannot be read, is larger than ``max_predict_pixels`` or
-    cannot be segmented (out of memory...) is skipped with its reason; the
-    others are all written. ``level``: the masks' dark rim is trimmed there
+    cannot be segmented (out of memory...) is skipped, its reason appended
+    to ``failed``; the others are all written. Warnings are appended to
+    ``notes``. ``level``: the masks' dark rim is trimmed there
     (``--trim-boundary``, resolved by :func:`trim_level`), or not at all.
     """
     from tqdm.auto import tqdm
 
     from ..qc import assess_predictions, prediction_confidence
 
-    failed: list[tuple[str, str]] = []
-    notes: list[tuple[str, str]] = []
-    rows = []
+    stage = staged.stage
     # disable=None: tqdm shows no bar when stderr is not a terminal (redirected logs).
     # The bar writes "\r" itself: to the stream under printable_streams().
     progress = tqdm(total=len(pairs), unit="slice", disable=True if args.no_progress else None, desc="predict",
@@ -561,10 +648,10 @@ def _predict_into(
                     continue
                 row.update({name: _csv_value(values[index]) for name, values in quality.items()})
                 row["boundary_level"] = level_text(level)
-                rows.append(row)
+                staged.add(row, dicom, stem)
             progress.update(len(same))
+        staged.flush()  # a batch's rows are on disk before the next is segmented
     progress.close()
-    return rows, failed, notes
 
 
 def _read(file: Path):
@@ -697,10 +784,3 @@ def _overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     rgb = np.repeat((grey * 255).astype(np.uint8)[..., None], 3, axis=-1)
     rgb[find_boundaries(mask, mode="inner")] = (255, 0, 0)
     return rgb
-
-
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    with text_file(path) as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)

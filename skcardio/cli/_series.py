@@ -1,10 +1,12 @@
 """``--dicom-seg/--nifti`` of ``skcardio predict`` and ``report``: the masks of each series as DICOM SEG and NIfTI.
 
-``predict`` calls :func:`write_series_outputs` after the slice outputs are
-staged: the masks are read back from the staged ``STEM_mask.npy`` files,
-grouped by ``SeriesInstanceUID``, and written next to the slice files of the
-series. ``report`` splits each study's masks with :func:`series_of` and calls
-:func:`write_series_files`, writing into the patient's folder. Both list the
+``predict`` notes each slice it stages in a :class:`SeriesSlices` (on disk,
+grouped by ``SeriesInstanceUID``) and calls :func:`write_series_outputs` once
+every slice is staged: series by series, the masks are read back from the
+staged ``STEM_mask.npy`` files and written next to the slice files of the
+series, each series freed before the next is read. ``report`` splits each
+study's masks with :func:`series_of` and calls :func:`write_series_files`,
+writing into the patient's folder. Both list the
 files in ``series.csv``; which command's it is decides who may remove or
 replace it (:func:`series_index_owner`, :func:`check_series_index`).
 """
@@ -16,8 +18,12 @@ import csv
 import logging
 import os
 import re
+import struct
+import tempfile
 import warnings
+from array import array
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +35,7 @@ from ._records import REPORT_WRITTEN_BY, record_column, record_files
 from ._trim_option import algorithm_name, level_text
 
 __all__ = [
-    "SERIES_CSV", "SeriesFailure", "SeriesMasks", "add_arguments", "check_extras", "check_series_index",
+    "SERIES_CSV", "SeriesFailure", "SeriesMasks", "SeriesSlices", "add_arguments", "check_extras", "check_series_index",
     "earlier_series_outputs", "not_written", "series_index_owner", "series_of", "write_series_files",
     "write_series_index", "write_series_outputs",
 ]
@@ -76,27 +82,95 @@ def check_extras(args: argparse.Namespace) -> str | None:
 
 
 def write_series_outputs(
-    stage: Path, rows: list[dict], *, dicom_seg: bool, nifti: bool, boundary_level: float | None = None,
+    stage: Path, slices: SeriesSlices | None, *, dicom_seg: bool, nifti: bool, boundary_level: float | None = None,
     out: Path | None = None,
 ) -> list[SeriesFailure]:
-    """Write the series files of the slices in ``rows`` under ``stage``; return those not written (logged).
+    """Write the series files of the staged ``slices`` under ``stage``; return those not written (logged).
 
-    ``boundary_level``: the level the masks were trimmed at (``--trim-boundary``), or None. ``out``:
-    where ``stage`` will be published, named in the errors (see :func:`write_series_files`).
+    One series at a time: its headers and staged masks are read, its files
+    written, and it is freed before the next is read, so that the memory
+    does not grow with the number of slices; ``series.csv`` is written as
+    the files are. ``boundary_level``: the level the masks were trimmed at
+    (``--trim-boundary``), or None. ``out``: where ``stage`` will be
+    published, named in the errors (see :func:`write_series_files`).
     """
-    if not (dicom_seg or nifti):
+    if not (dicom_seg or nifti) or slices is None:
         return []
-    groups = []
-    for (uid, number), members in _by_series(rows).items():
-        stems = [Path(row["output_stem"]) for row, _ in members]
-        masks = np.stack([np.load(stage / f"{stem}_mask.npy") for stem in stems])
-        groups.append(SeriesMasks(uid, number, stems[0].parent, masks, [header for _, header in members]))
-    index, failures = write_series_files(stage, groups, dicom_seg=dicom_seg, nifti=nifti, boundary_level=boundary_level,
-                                         out=out)
+    failures: list[SeriesFailure] = []
+    groups = (_staged_series(stage, uid, number, members) for uid, number, members in slices.series())
+    write_series_index(stage, _series_files(stage, groups, failures, dicom_seg=dicom_seg, nifti=nifti,
+                                            boundary_level=boundary_level, out=out))
     for failure in failures:
         logger.error("%s", failure.message)
-    write_series_index(stage, index)
     return failures
+
+
+class SeriesSlices:
+    """The slices ``predict`` staged, by series, for :func:`write_series_outputs`: little of them in memory.
+
+    Each slice's DICOM file and output stem are appended to an unnamed
+    temporary file in ``folder`` (the staging folder: the file is never
+    published, and goes with it); in memory stay an offset into that file
+    per slice (8 bytes) and the series met, in order of appearance, keyed
+    ``(SeriesInstanceUID, SeriesNumber)`` as the slice's header gives them.
+    Use it in a ``with`` block, or :meth:`close` it.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self._file = tempfile.TemporaryFile(dir=folder)
+        self._offsets: dict[tuple[str, str], array] = {}
+        self._end = 0
+
+    def add(self, header, stem: Path) -> None:
+        """Note a staged slice: ``header`` its ``DicomSlice`` (pixels or not), ``stem`` its output stem."""
+        key = (header.series_uid, "" if header.series_number is None else str(header.series_number))
+        offsets = self._offsets.get(key)
+        if offsets is None:
+            offsets = self._offsets[key] = array("q")
+        # Any name, a byte that is not UTF-8 among it (a surrogate): written as it is, read back the same.
+        path, name = (os.fspath(text).encode("utf-8", "surrogatepass") for text in (header.path, str(stem)))
+        record = struct.pack("<II", len(path), len(name)) + path + name
+        self._file.write(record)
+        offsets.append(self._end)
+        self._end += len(record)
+
+    def __len__(self) -> int:
+        """How many slices were added."""
+        return sum(len(offsets) for offsets in self._offsets.values())
+
+    def series(self) -> Iterator[tuple[str, str, list[tuple[str, str]]]]:
+        """``(uid, number, [(DICOM file, output stem)...])`` of each series, in order of appearance, slices in order."""
+        self._file.flush()
+        for (uid, number), offsets in self._offsets.items():
+            members = []
+            for offset in offsets:
+                self._file.seek(offset)
+                lengths = struct.unpack("<II", self._file.read(8))
+                path, stem = (self._file.read(n).decode("utf-8", "surrogatepass") for n in lengths)
+                members.append((path, stem))
+            yield uid, number, members
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> SeriesSlices:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def _staged_series(stage: Path, uid: str, number: str, members: list[tuple[str, str]]) -> SeriesMasks:
+    """The masks of one series, read back from their staged ``STEM_mask.npy``, with its headers read again.
+
+    Written next to the slice files of its first slice.
+    """
+    from ..io import read_dicom
+
+    headers = [read_dicom(path, pixels=False) for path, _ in members]
+    stems = [Path(stem) for _, stem in members]
+    masks = np.stack([np.load(stage / f"{stem}_mask.npy") for stem in stems])
+    return SeriesMasks(uid, number, stems[0].parent, masks, headers)
 
 
 @dataclass(frozen=True)
@@ -154,9 +228,9 @@ def series_of(folder: Path, masks: np.ndarray, geometry: list) -> list[SeriesMas
 
 
 def write_series_files(
-    stage: Path, groups: list[SeriesMasks], *, dicom_seg: bool, nifti: bool, boundary_level: float | None = None,
+    stage: Path, groups: Iterable[SeriesMasks], *, dicom_seg: bool, nifti: bool, boundary_level: float | None = None,
     out: Path | None = None,
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[dict], list[SeriesFailure]]:
     """Write each series' NIfTI and/or DICOM SEG files under ``stage``.
 
     The files name the algorithm, and say whether the masks were trimmed at
@@ -168,23 +242,39 @@ def write_series_files(
     output by its path in ``out``, where ``stage`` is published (relative to
     ``out`` when None), not in ``stage``, which is gone when the message is read.
     """
+    failures: list[SeriesFailure] = []
+    index = list(_series_files(stage, groups, failures, dicom_seg=dicom_seg, nifti=nifti,
+                               boundary_level=boundary_level, out=out))
+    return index, failures
+
+
+def _series_files(
+    stage: Path, groups: Iterable[SeriesMasks], failures: list[SeriesFailure], *, dicom_seg: bool, nifti: bool,
+    boundary_level: float | None = None, out: Path | None = None,
+) -> Iterator[dict]:
+    """:func:`write_series_files`, the rows of ``series.csv`` given as each series is written.
+
+    A series of ``groups`` is let go before the next is taken: given one at
+    a time (predict's), at most one series' masks are in memory.
+    """
     from ..exceptions import DicomReadError, ExportError
 
-    index, failures, taken = [], [], set()
+    taken: set[Path] = set()
     writers = ([_write_nifti] if nifti else []) + ([_write_segs] if dicom_seg else [])
     algorithm = algorithm_name(boundary_level)
     for group in groups:
         base = _unique_base(group.folder / (f"series{group.number}" if group.number else "series"), taken)
         for writer in writers:
             try:
-                for entry in writer(stage, base, group.masks, group.geometry, algorithm):
-                    index.append({"series_uid": group.uid, "series_number": group.number, **entry,
-                                  "boundary_level": boundary_level})
+                entries = writer(stage, base, group.masks, group.geometry, algorithm)
             except (ExportError, DicomReadError) as exc:
                 message = (f"series {group.uid or '?'} ({len(group.geometry)} slice(s), e.g. {group.geometry[0].path}): "
                            + _as_published(str(exc), stage, out))
                 failures.append(SeriesFailure(message, *_planned(writer, group.geometry)))
-    return index, failures
+                continue
+            for entry in entries:
+                yield {"series_uid": group.uid, "series_number": group.number, **entry, "boundary_level": boundary_level}
+        del group  # before the next series is read
 
 
 def _planned(writer, geometry: list) -> tuple[str, int | None]:
@@ -205,8 +295,11 @@ def _as_published(text: str, stage: Path, out: Path | None) -> str:
     return text.replace(f"{stage}{os.sep}", "" if out is None else f"{out}{os.sep}")
 
 
-def write_series_index(stage: Path, index: list[dict]) -> None:
-    """Write ``series.csv``, the list of the series files, in ``stage`` (the level as text, empty for None)."""
+def write_series_index(stage: Path, index: Iterable[dict]) -> None:
+    """Write ``series.csv``, the list of the series files, in ``stage`` (the level as text, empty for None).
+
+    ``index`` is read as the file is written: it may be an iterator.
+    """
     with text_file(stage / SERIES_CSV) as handle:
         writer = csv.DictWriter(handle, fieldnames=SERIES_FIELDS)
         writer.writeheader()
@@ -273,18 +366,6 @@ def earlier_series_outputs(out: Path) -> list[str]:
         return []
     files = record_column(out / SERIES_CSV, "file")
     return [] if files is None else [SERIES_CSV, *files]
-
-
-def _by_series(rows: list[dict]) -> dict[tuple[str, str], list]:
-    """``(SeriesInstanceUID, SeriesNumber)`` -> ``[(row, DicomSlice without pixels)]``, in row order."""
-    from ..io import read_dicom
-
-    groups = defaultdict(list)
-    for row in rows:
-        header = read_dicom(row["dicom_path"], pixels=False)
-        number = "" if header.series_number is None else str(header.series_number)
-        groups[(header.series_uid, number)].append((row, header))
-    return groups
 
 
 def _unique_base(base: Path, taken: set) -> Path:

@@ -60,7 +60,7 @@ def test_predict_checks_only_the_files_it_writes(tmp_path, make_dicom):
     _disc(make_dicom, tmp_path / "in" / "1.dcm")
     pairs = collect_dicoms([str(tmp_path / "in")])
     args = argparse.Namespace(no_overlay=True, dicom_seg=False, nifti=False)  # a folder may be named 1_overlay.png
-    assert _output_names(pairs, args) == ["predictions.csv", "in/1_mask.npy", "in/1_mask.png", "in/1_contour.txt"]
+    assert list(_output_names(pairs, args)) == ["predictions.csv", "in/1_mask.npy", "in/1_mask.png", "in/1_contour.txt"]
 
 
 def test_report_out_that_is_the_input_is_told_first(tmp_path, make_dicom, monkeypatch, capsys):
