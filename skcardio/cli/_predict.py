@@ -17,7 +17,7 @@ import numpy as np
 
 from .._files import picture_format
 from .._folders import walk_folder
-from .._text import console_stream, printable, readable, some_named, text_file
+from .._text import printable, readable, some_named, text_file
 from ._arguments import (
     add_device_argument,
     add_threads_argument,
@@ -30,6 +30,8 @@ from ._arguments import (
 from ._output import check_destinations, check_outside_inputs, out_dir
 from ._output_names import safe_name, unique_names
 from ._problems import _LISTED, report_problems
+from ._progress import PROGRESS_HELP
+from ._progress import progress as progress_bar
 from ._records import record_column
 from ._series import (
     SERIES_CSV,
@@ -116,7 +118,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parser, note="Masks, contours, areas and flags are the trimmed ones; the confidence is the untrimmed mask's "
         "(the one its ranking of bad slices was measured on). ",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
+    parser.add_argument("--no-progress", action="store_true", help=PROGRESS_HELP)
     add_device_argument(parser)
     add_threads_argument(parser)
     parser.set_defaults(func=run)
@@ -601,15 +603,11 @@ def _predict_into(
     ``notes``. ``level``: the masks' dark rim is trimmed there
     (``--trim-boundary``, resolved by :func:`trim_level`), or not at all.
     """
-    from tqdm.auto import tqdm
-
     from ..qc import assess_predictions, prediction_confidence
 
     stage = staged.stage
-    # disable=None: tqdm shows no bar when stderr is not a terminal (redirected logs).
-    # The bar writes "\r" itself: to the stream under printable_streams().
-    progress = tqdm(total=len(pairs), unit="slice", disable=True if args.no_progress else None, desc="predict",
-                    file=console_stream(sys.stderr))
+    # A bar on a terminal, a line a minute in a batch job's log.
+    progress = progress_bar(total=len(pairs), unit="slice", desc="predict", hidden=args.no_progress)
     for begin in range(0, len(pairs), args.batch_size):
         batch = []
         for file, stem in pairs[begin : begin + args.batch_size]:

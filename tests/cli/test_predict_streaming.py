@@ -162,3 +162,17 @@ def test_many_skipped_files_are_counted_all_and_fifty_listed(tmp_path, make_dico
     assert "60 file(s) skipped:" in err
     assert sum(line.startswith(f"  {tmp_path / 'in' / 'a' / 'junk'}") for line in err) == 50
     assert "  ... and 10 more" in err
+
+
+def test_a_batch_jobs_log_gets_progress_lines(tmp_path, make_dicom, monkeypatch, capsys):
+    """stderr not a terminal: tqdm showed nothing for a whole cohort; now a line per interval (here each batch)."""
+    from skcardio.cli import _progress
+
+    _studies(make_dicom, tmp_path / "in", names=("a",))  # 6 slices
+    _use(monkeypatch, BrightDisc())
+    monkeypatch.setattr(_progress, "LOG_INTERVAL", 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["predict", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--batch-size", "3"]) == 0
+    lines = [line.split(" in ")[0] for line in capsys.readouterr().err.splitlines() if line.startswith("predict: ")]
+    assert lines == ["predict: 3/6 slice(s) (50 %)", "predict: 6/6 slice(s) (100 %)"]
