@@ -28,6 +28,7 @@ from pydicom.uid import (
 )
 
 from .._files import picture_format
+from .._text import some_named
 from ..exceptions import DicomReadError, SkcardioError, SkcardioWarning
 from ._fastdicom import scan_header, split_text
 from ._limits import PATIENT_COORDINATE_MM, PIXEL_SPACING_MM, get_limits, read_regular
@@ -237,9 +238,17 @@ def read_header(path: PathLike) -> pydicom.Dataset:
     ------
     DicomReadError
         If the file is missing, not a DICOM Part 10 file, or truncated or
-        corrupt before the pixel data, an element whose value cannot be
-        decoded included (every value is decoded here, not at first use);
-        the message names the file (and the element).
+        corrupt before the pixel data (a damaged transfer syntax or SOP
+        class in the file meta included); the message names the file (and
+        the element).
+
+    Warns
+    -----
+    SkcardioWarning
+        If elements' values cannot be decoded (every value is decoded here,
+        not at first use): they are left out of the returned header, named
+        in the warning; a damaged ``Manufacturer`` does not stop a DICOM SEG
+        of the series, whose images :func:`read_dicom` reads.
 
     Examples
     --------
@@ -259,8 +268,16 @@ def read_header(path: PathLike) -> pydicom.Dataset:
             raise DicomReadError(f"{path}: not a DICOM file ({exc})") from exc
         except _PARSE_ERRORS as exc:
             raise _corrupt(path, exc) from exc
+        dropped: list[str] = []
         with _quiet_invalid_uids():
-            _convert_values(ds, path, whole_meta=True)  # now: a value that cannot be decoded is this file's error
+            _convert_values(ds, path, whole_meta=True, dropped=dropped)  # now, not at first use in a writer
+    if dropped:
+        warnings.warn(
+            f"{path}: {len(dropped)} header element(s) left out, their values damaged: {some_named(dropped, 3)}; "
+            "the header is read without them (a DICOM SEG made from it lacks them)",
+            SkcardioWarning,
+            stacklevel=2,
+        )
     return ds
 
 
@@ -558,7 +575,7 @@ def _quiet_invalid_uids():
         logger.removeFilter(drop)
 
 
-def _convert_values(ds: pydicom.Dataset, path: str, *, whole_meta: bool = False) -> None:
+def _convert_values(ds: pydicom.Dataset, path: str, *, whole_meta: bool = False, dropped: list | None = None) -> None:
     """Convert every value now, naming the element whose value is corrupt.
 
     pydicom converts values lazily: without this a corrupt value would fail
@@ -568,15 +585,17 @@ def _convert_values(ds: pydicom.Dataset, path: str, *, whole_meta: bool = False)
     read_dicom reads (:data:`_META_TAGS`), unless ``whole_meta``
     (:func:`read_header`, whose callers copy the whole header): a damaged
     ImplementationClassUID, say, does not make the image unreadable, as an
-    element of the data set that read_dicom does not parse does not.
+    element of the data set that read_dicom does not parse does not. With
+    ``dropped`` (a list), an element other than those of :data:`_META_TAGS`
+    whose value cannot be decoded is deleted and named there instead.
     """
     meta = getattr(ds, "file_meta", None)
     if meta is not None:
-        _convert_dataset(meta, path, "", None if whole_meta else _META_TAGS)
-    _convert_dataset(ds, path, "")
+        _convert_dataset(meta, path, "", None if whole_meta else _META_TAGS, dropped)
+    _convert_dataset(ds, path, "", None, dropped)
 
 
-def _convert_dataset(ds: pydicom.Dataset, path: str, within: str, tags=None) -> None:
+def _convert_dataset(ds: pydicom.Dataset, path: str, within: str, tags=None, dropped: list | None = None) -> None:
     """:func:`_convert_values` for one data set: its ``tags`` (all when None).
 
     ``within``: the item it is, e.g. `` in ModalityLUTSequence (0028,3000) item 1``.
@@ -585,15 +604,19 @@ def _convert_dataset(ds: pydicom.Dataset, path: str, within: str, tags=None) -> 
     for tag in chosen:  # in tag order: BitsAllocated before PixelData
         try:
             element = ds[tag]
-        except AttributeError as exc:
-            raise _unresolved_vr(ds, tag, path, exc, within) from exc
-        except _PARSE_ERRORS as exc:
-            if not (isinstance(exc, OverflowError) and _keep_as_text(ds, tag)):
-                raise _corrupt(path, exc, f"cannot convert {_tag_name(tag)}{within}") from exc
-            continue
+        except (AttributeError, *_PARSE_ERRORS) as exc:
+            if isinstance(exc, OverflowError) and _keep_as_text(ds, tag):
+                continue
+            if dropped is not None and tag not in _META_TAGS:
+                del ds[tag]  # read_header's copy without it: a SEG need not fail for a damaged Manufacturer
+                dropped.append(f"{_tag_name(tag)}{within}")
+                continue
+            if isinstance(exc, AttributeError):
+                raise _unresolved_vr(ds, tag, path, exc, within) from exc
+            raise _corrupt(path, exc, f"cannot convert {_tag_name(tag)}{within}") from exc
         if element.VR == "SQ":
             for number, item in enumerate(element.value, 1):
-                _convert_dataset(item, path, f" in {_tag_name(tag)} item {number}{within}")
+                _convert_dataset(item, path, f" in {_tag_name(tag)} item {number}{within}", None, dropped)
 
 
 def _keep_as_text(ds: pydicom.Dataset, tag) -> bool:

@@ -452,3 +452,19 @@ def test_seg_series_metadata_refused_naming_the_option(tmp_path, make_dicom, opt
     with pytest.raises(ValueError, match=message):
         write_dicom_seg(_masks(len(paths)), paths, tmp_path / "seg.dcm", **{option: value})
     assert not (tmp_path / "seg.dcm").exists()
+
+
+def test_seg_of_a_source_with_a_damaged_element_it_need_not_copy(tmp_path, make_dicom):
+    """read_header refused a source for a damaged Manufacturer: the whole series' SEGs were not written."""
+    from _hostile import garbled_vr
+
+    paths = _stack(tmp_path / "in", make_dicom, phases=1)
+    ds = pydicom.dcmread(paths[0])
+    ds.Manufacturer = "ACME"
+    ds.save_as(paths[0], enforce_file_format=True)
+    garbled_vr(paths[0], b"\x08\x00\x70\x00", b"LO")  # Manufacturer (0008,0070)
+    masks = _masks(len(paths))
+    with pytest.warns(SkcardioWarning, match=r"1 header element\(s\) left out, their values damaged: Manufacturer "
+                                             r"\(0008,0070\)"):
+        seg, _, back = _read_seg(write_dicom_seg(masks, paths, tmp_path / "seg.dcm"), paths)
+    np.testing.assert_array_equal(back, masks)
