@@ -228,6 +228,10 @@ def _csv_lines(path: Path, text: io.TextIOBase, most: int, row_start: list[int])
 _CSV_CHUNK = 1 << 20
 
 
+#: The characters a JSON number is made of (its remainder when a chunk ends inside it).
+_NUMBER_CHARS = set("0123456789.eE+-")
+
+
 class _JsonRecord:
     """A JSON record read as a stream: its top-level values, each list item by item.
 
@@ -293,8 +297,11 @@ class _JsonRecord:
                 value, end = self.decoder.raw_decode(self.buffer, self.at)
                 if end - self.at > self.most:
                     raise RecordError(_entry_refusal("a JSON value"))
-                # A number at the very end of the buffer may go on in the next chunk.
-                if end < len(self.buffer) or self.ended:
+                # A number at the very end of the buffer may go on in the next chunk; so may one cut after
+                # its "." or "e" ("0." decodes as 0, the "." left over).
+                cut = (isinstance(value, (int, float)) and not isinstance(value, bool)
+                       and set(self.buffer[end:]) <= _NUMBER_CHARS)
+                if (end < len(self.buffer) and not cut) or self.ended:
                     self.at = end
                     return value
             except json.JSONDecodeError as exc:

@@ -157,6 +157,18 @@ def test_a_json_record_reads_as_json_loads_reads_it_whatever_the_chunks(tmp_path
     assert record == {**expected, "patients": [], "skipped": []}  # lists other than "files" are read, not kept
 
 
+@pytest.mark.parametrize("chunk", range(1, 13))
+def test_a_json_number_cut_by_a_chunk_after_its_point_or_exponent_reads_whole(tmp_path, monkeypatch, chunk):
+    """A chunk ending just after "0." decoded 0 and left the "." over: the record was refused, its files kept."""
+    from skcardio.cli import _records
+
+    monkeypatch.setattr(_records._JsonRecord, "_CHUNK", chunk)
+    text = '{"a": 0.5, "b": 1e5, "c": -0.5e-3, "d": 2E+7, "e": 10, "files": ["x.csv"], "f": 3.25}'
+    (tmp_path / "report.json").write_text(text)
+    with open_record(tmp_path / "report.json", "JSON") as stream:
+        assert _records._JsonRecord(stream).read() == json.loads(text)
+
+
 @pytest.mark.parametrize("text, reason", [
     ("{not json", "Expecting property name"),
     ("[]", "no list under 'files'"),
