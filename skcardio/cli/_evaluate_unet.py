@@ -138,8 +138,10 @@ def _training_hashes(weights: Path) -> frozenset[str]:
         provenance = json.loads(read_regular(str(record), SkcardioError, "JSON", "max_text_bytes"))
         files = provenance["data"]["files_sha256"]
         if provenance["weights_sha256"] != _sha256(weights):
-            # Another model's (the file was replaced since): it says nothing of this one.
-            logger.info("%s: not the provenance of %s (another SHA-256): its training data are unknown", record, weights)
+            # Another model's (the file was replaced since): it says nothing of this one. Said, not logged at
+            # INFO: a stale record would silently drop the in-sample warning.
+            logger.warning("%s: not the provenance of %s (another SHA-256): its training data are unknown, "
+                           "so no slice is counted as in-sample", record, weights)
             return frozenset()
         return frozenset(value for value in files.values() if isinstance(value, str))
     except (SkcardioError, ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -237,9 +237,11 @@ def _refuse_rgb(shape: tuple[int, ...], name: str) -> None:
 
     imageio reads a grayscale PNG saved as RGB (the Sunnybrook export) as
     ``(H, W, 3)``; stacked, the rows would be taken for channels or the
-    colours for columns. Taken for pictures: a last axis of 3 or 4 after
-    rows and columns of more than 4 pixels each; ``(n, 2, 4, 4)`` is
-    channels first, and any other stack is left to the caller's message.
+    colours for columns. Taken for pictures: a stack ``(n, H, W, 3 or 4)``
+    of rows and columns of more than 4 pixels each (``(n, 2, 4, 4)`` is
+    channels first), and one picture ``(H, W, 3 or 4)`` of at least
+    :data:`_ONE_PICTURE_MIN` rows and columns; any other shape is left to
+    the caller's message.
     """
     if len(shape) == 3 and shape[-1] in (3, 4) and min(shape[:2]) >= _ONE_PICTURE_MIN:
         # (H, W, 3): one picture, which would be taken for H images of W x 3 pixels without a word.

@@ -116,7 +116,7 @@ def test_the_warning_counts_only_the_slices_of_training_files(tmp_path, capsys):
     assert all(bool(r["dicom_path"]) != bool(r["image_path"]) for r in rows)
 
 
-def test_a_model_file_with_the_provenance_of_its_training_warns_too(tmp_path, capsys):
+def test_a_model_file_with_the_provenance_of_its_training_warns_too(tmp_path, capsys, caplog):
     from skcardio.segment._unet_file import PRETRAINED
 
     shutil.copyfile(PRETRAINED, tmp_path / "copy.pt")
@@ -135,6 +135,9 @@ def test_a_model_file_with_the_provenance_of_its_training_warns_too(tmp_path, ca
                     "not an estimate on unseen patients\n")
         assert (expected in err) is warned, name
         assert err.count("training data") == warned
+    # A stale record (another model's) is said: it silently dropped the in-sample warning.
+    stale = [r for r in caplog.records if "not the provenance of" in r.getMessage()]
+    assert [(r.levelname, str(tmp_path / "other.pt") in r.getMessage()) for r in stale] == [("WARNING", True)]
 
 
 def test_unet_cv_writes_confidence_and_flags_from_one_pass(tmp_path, capsys, monkeypatch):
