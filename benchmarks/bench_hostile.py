@@ -197,7 +197,8 @@ def _case_code(work: Path, model: Path) -> dict[str, tuple[str, str]]:
         "predict, valid 4096 x 4096 DICOM": _fmt(cli, predict + [str(work / "o2"), str(work / "large.dcm")]),
         "predict, 3 good + 7 hostile files in one folder": _fmt(cli, predict + [str(work / "o3"), str(mixed)]),
         "record: predictions.csv of 1.2 M slices (90 MB)": _fmt(record, str(records / "honest" / "predictions.csv"), "CSV"),
-        "record: report.json of 20,000 patients (70 MB)": _fmt(record, str(records / "honest" / "report.json"), "JSON"),
+        # 3.5 KB a synthetic patient; a shared study's entry is 7-9 KB.
+        "record: report.json of 20,000 synthetic patients (70 MB)": _fmt(record, str(records / "honest" / "report.json"), "JSON"),
         "record: planted 3 GiB predictions.csv": _fmt(record, str(records / "big" / "predictions.csv"), "CSV"),
         "record: planted 9 M names in 1 GiB": _fmt(record, str(records / "names" / "predictions.csv"), "CSV"),
         "record: planted 100 MB line": _fmt(record, str(records / "line" / "predictions.csv"), "CSV"),

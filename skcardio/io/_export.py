@@ -150,8 +150,10 @@ def write_dicom_seg(
         size differs from the masks', or highdicom refuses them (the message
         names the files).
     ValueError
-        If ``label`` or ``algorithm`` is not a valid LO value (above), or
-        ``algorithm_family`` is not a name of CID 7162.
+        If ``label``, ``algorithm`` or ``content_description`` is not a
+        valid LO value (above), ``algorithm_family`` is not a name of CID
+        7162, ``series_instance_uid`` is not a DICOM UID or
+        ``instance_number`` not an integer from 1 to 2**31 - 1.
 
     Warns
     -----
