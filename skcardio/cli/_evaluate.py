@@ -69,7 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Segment the blood pool of every slice with each --method and compare with the expert "
             "i-contour. The classical methods segment inside the expert o-contour, so they use "
-            "the slices that have both contours (DICOM layouts only); --method unet alone segments "
+            "the slices that have both contours (DICOM layouts only), or with --region predicted inside the "
+            "epicardium a --region-model predicts, on every slice (image folders included); --method unet alone segments "
             "whole images and uses every slice with an i-contour or label, image folders included. "
             "The U-Net is trained on each fold's training patients (the U-Net options), or, with "
             "--model or --pretrained, a trained model file or the shipped pretrained U-Net is scored on "
@@ -287,7 +288,7 @@ def _evaluate(args: argparse.Namespace, unet, region_model=None) -> int:
     messages = scored.in_sample_warnings(args, subset.frame) + messages
     results = {m: _slice_metrics(subset, predictions[m], m, problems) for m in methods}
 
-    print(_header(source, subset, flags, keep, cv_label, exclude_qc=args.exclude_qc))
+    print(_header(source, subset, flags, keep, cv_label, exclude_qc=args.exclude_qc, predicted=bool(predicted)))
     if predicted:
         print(f"Regions: the epicardium predicted by {printable(args.region_model)}, not the expert o-contour.\n")
     _print_tables(results, subset.flagged)
@@ -619,7 +620,8 @@ def _summary_table(results, selection: np.ndarray, title: str) -> str:
 
 
 def _header(
-    source: str, subset: _Subset, flags: list[str], keep: np.ndarray, cv_label: str, *, exclude_qc: bool
+    source: str, subset: _Subset, flags: list[str], keep: np.ndarray, cv_label: str, *, exclude_qc: bool,
+    predicted: bool = False,
 ) -> str:
     n_flagged = sum(bool(f) for f in flags)
     if not keep.all():
@@ -629,7 +631,10 @@ def _header(
     else:
         state = "to exclude"
     qc = f"{n_flagged} QC-flagged slice(s) {state}"
-    if subset.uses_regions:
+    if predicted:  # --region predicted: every slice with an i-contour, image folders included
+        slices, how = ("with an i-contour or label",
+                       "Segmentation inside the predicted epicardium, scored against the i-contour or label.")
+    elif subset.uses_regions:
         slices, how = "with both contours", "Segmentation inside the expert o-contour, scored against the i-contour."
     else:
         slices, how = "with an i-contour or label", "Segmentation of the whole image, scored against the i-contour or label."

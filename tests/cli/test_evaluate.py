@@ -599,10 +599,15 @@ def test_predicted_region(tmp_path, capsys, monkeypatch):
     _load_epicardium_model(monkeypatch, lambda images: np.array([regions[image.tobytes()] for image in images]))
     expert, predicted = tmp_path / "expert", tmp_path / "predicted"
     assert main(["evaluate", "--out", str(expert), "--no-plots"]) == 0
+    capsys.readouterr()
     assert main(["evaluate", "--region", "predicted", "--region-model", "m.pt", "--out", str(predicted),
                  "--no-plots"]) == 0
     out = capsys.readouterr().out
     assert "Regions: the epicardium predicted by m.pt" in out
+    # The header said "with both contours ... inside the expert o-contour" for these slices too.
+    assert f"{len(data.images)} slice(s) with an i-contour or label from" in out
+    assert "Segmentation inside the predicted epicardium, scored against the i-contour or label." in out
+    assert "inside the expert o-contour" not in out
     by_slice = {(r["patient_id"], r["instance"]): r for r in _rows(predicted / "per_slice.csv")}
     assert len(by_slice) == len(data.images) > 12
     for row in _rows(expert / "per_slice.csv"):
