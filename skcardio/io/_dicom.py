@@ -264,17 +264,9 @@ def read_header(path: PathLike) -> pydicom.Dataset:
     """
     path = os.fspath(path)
     data = _read_bytes(path)
-    _check_part10(path, data)
+    dropped: list[str] = []
     with _damaged_file(path):
-        try:
-            ds = pydicom.dcmread(BytesIO(data), stop_before_pixels=True)
-        except InvalidDicomError as exc:
-            raise DicomReadError(f"{path}: not a DICOM file ({exc})") from exc
-        except _PARSE_ERRORS as exc:
-            raise _corrupt(path, exc) from exc
-        dropped: list[str] = []
-        with _quiet_invalid_uids():
-            _convert_values(ds, path, whole_meta=True, dropped=dropped)  # now, not at first use in a writer
+        ds = _parse(path, data, dropped=dropped, stop_before_pixels=True)  # every value: a writer copies them
     if dropped:
         warnings.warn(
             f"{path}: {len(dropped)} header element(s) left out, their values damaged: {some_named(dropped, 3)}; "
@@ -522,19 +514,32 @@ _SEGMENTATIONS = {
 }
 #: Uncompressed transfer syntaxes: PixelData holds rows * columns samples as is.
 _NATIVE = {ImplicitVRLittleEndian, ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian}
+
+
 def _dcmread(path: str, data: bytes) -> pydicom.Dataset:
+    # specific_tags: parse only what DicomSlice needs, about 3x faster
+    # than a full parse of these headers.
+    return _parse(path, data, specific_tags=_TAGS)
+
+
+def _parse(path: str, data: bytes, *, dropped: list | None = None, **options) -> pydicom.Dataset:
+    """``pydicom.dcmread`` of ``data`` (the file at ``path``, with ``options``), every value decoded now.
+
+    The checks pydicom lacks come first (the Part 10 marker, a deflated data
+    set's inflated size); its errors are the file's :class:`DicomReadError`.
+    With ``dropped``, the whole file meta is decoded and an element whose
+    value cannot be is left out, named there (:func:`read_header`).
+    """
     _check_part10(path, data)
     _check_inflated(path, data)
     try:
-        # specific_tags: parse only what DicomSlice needs, about 3x faster
-        # than a full parse of these headers.
-        ds = pydicom.dcmread(BytesIO(data), specific_tags=_TAGS)
+        ds = pydicom.dcmread(BytesIO(data), **options)
     except InvalidDicomError as exc:
         raise DicomReadError(f"{path}: not a DICOM file ({exc})") from exc
     except _PARSE_ERRORS as exc:
         raise _corrupt(path, exc) from exc
     with _quiet_invalid_uids():
-        _convert_values(ds, path)
+        _convert_values(ds, path, whole_meta=dropped is not None, dropped=dropped)
     return ds
 
 

@@ -373,7 +373,7 @@ def test_what_pydicom_raises_is_the_files_error_what_skcardio_raises_is_not(tmp_
     from skcardio.io import _dicom
 
     path = garbled_vr(make_dicom(tmp_path / "bad_vr.dcm", np.zeros((8, 8), np.int16)))
-    monkeypatch.setattr(_dicom, "_convert_values", lambda ds, path: None)  # the value now decoded on first use
+    monkeypatch.setattr(_dicom, "_convert_values", lambda ds, path, **options: None)  # the value now decoded on first use
     with pytest.raises(DicomReadError, match=re.escape(
             f"{path}: truncated or corrupt DICOM (NotImplementedError: Unknown Value Representation '0x55 0xf6' "
             "in tag (0002,0002))")):
@@ -387,3 +387,16 @@ def test_what_pydicom_raises_is_the_files_error_what_skcardio_raises_is_not(tmp_
     monkeypatch.setattr(_dicom, "_check_image", defect)
     with pytest.raises(TypeError, match="a defect in skcardio"):
         read_dicom(good)
+
+
+def test_read_header_refuses_a_deflate_bomb_as_read_dicom_does(tmp_path):
+    """read_header parsed a deflated data set without read_dicom's bound on its inflated size."""
+    from _hostile import deflate_bomb
+
+    from skcardio.io import limits_context, read_header
+
+    path = deflate_bomb(tmp_path / "bomb.dcm", 4 << 20)
+    with limits_context(max_file_bytes=1 << 20):
+        for read in (read_dicom, read_header):
+            with pytest.raises(DicomReadError, match="a decompression bomb"):
+                read(path)
