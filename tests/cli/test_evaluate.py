@@ -780,19 +780,14 @@ def test_subset_builds_what_the_methods_saw_before(every):
 @pytest.mark.parametrize("every", [True, False])
 def test_subset_holds_the_kept_slices_once(every):
     """No float32 stack of the images and regions, no second copy of the images: 3.5 times the images before."""
-    import tracemalloc
+    from _memory import traced_peak
 
     from skcardio.cli._evaluate import _Subset
 
     data = load_sample(require="o-contour")
     keep = np.ones(len(data.y), bool) if every else np.arange(len(data.y)) % 3 != 1
     kept = data.images[keep].nbytes
-    tracemalloc.start()
-    try:
-        subset = _Subset(data, keep, [""] * len(keep))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    subset, peak = traced_peak(lambda: _Subset(data, keep, [""] * len(keep)))
     # Every slice: the data's arrays; some: the kept images (1x) and masks (2 x 0.25x), copied once.
     assert peak < (0.05 if every else 1.6) * kept, peak / kept
     assert subset.images.nbytes == kept
@@ -804,16 +799,12 @@ def test_evaluate_peak_is_well_below_six_times_the_data(tmp_path, cv):
 
     Measured on a second run, once the modules and caches of the first are in place.
     """
-    import tracemalloc
+    from _memory import traced_peak
 
     data = load_sample(require="o-contour")
     size = data.images.nbytes + data.y.nbytes + data.regions.nbytes
     argv = ["evaluate", "--method", "otsu", "--cv", cv, "--out", str(tmp_path / "o"), "--no-plots", "--no-progress"]
     assert main(argv) == 0
-    tracemalloc.start()
-    try:
-        assert main(argv) == 0
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    status, peak = traced_peak(lambda: main(argv))
+    assert status == 0
     assert peak < 4.3 * size, peak / size

@@ -8,12 +8,12 @@ import signal
 import stat
 import tempfile
 import threading
-import tracemalloc
 from pathlib import Path
 
 import pytest
 from _file_systems import make_fifo, no_file_system
 from _locks import locked_by_another, needs_flock
+from _memory import traced_peak
 
 from skcardio.cli import _output, _staging, main
 from skcardio.cli._interruptions import Interrupted, catching_signals
@@ -39,12 +39,7 @@ def test_publish_holds_little_per_file(tmp_path):
             (stage / f"P{k}" / f"{i}_mask.npy").touch()
     (tmp_path / "out" / "P0").mkdir(parents=True)
     (tmp_path / "out" / "P0" / "0_mask.npy").write_text("earlier")  # replaced: moved aside, then dropped
-    tracemalloc.start()
-    try:
-        names = publish(stage, tmp_path / "out", owned=["P0/0_mask.npy", "gone.csv"])
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    names, peak = traced_peak(lambda: publish(stage, tmp_path / "out", owned=["P0/0_mask.npy", "gone.csv"]))
     assert len(names) == 2000 and (tmp_path / "out" / "P0" / "0_mask.npy").read_text() == ""
     assert peak / len(names) < 400
 

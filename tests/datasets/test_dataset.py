@@ -307,16 +307,11 @@ def test_no_copy_of_the_images_beyond_the_result(make_layout):
     ``np.stack(...).astype(np.float32)`` made a second full copy of the float32
     images: 2.3 times the result at the peak on a cohort.
     """
-    import tracemalloc
+    from _memory import traced_peak
 
     n, shape = 24, (256, 256)
     root = make_layout(_both_contours(n), shape=shape)
-    tracemalloc.start()
-    try:
-        data = load_dataset(root)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    data, peak = traced_peak(lambda: load_dataset(root))
     result = data.images.nbytes + data.y.nbytes + data.regions.nbytes
     read = n * np.prod(shape) * (4 + 1 + 1)  # each slice's float32 image and two bool masks
     assert peak - read < 1.1 * result, (peak - read) / result

@@ -413,18 +413,13 @@ def test_geometric_apd_memory_follows_the_contours_lengths_not_their_product():
     A fixed 1024 vertices per block held (vertices x segments) arrays: 375 MiB
     here, 7.6 GB for 800 vertices against a 100,000-point expert contour.
     """
-    import tracemalloc
+    from _memory import traced_peak
 
     t = np.linspace(0, 2 * np.pi, 20_000, endpoint=False)
     expert = np.c_[64 + 30 * np.cos(t), 64 + 30 * np.sin(t)]
     ta = np.linspace(0, 2 * np.pi, 200, endpoint=False)
     auto = np.c_[64 + 28 * np.cos(ta), 64 + 28 * np.sin(ta)]
-    tracemalloc.start()
-    try:
-        value = _geometric_apd([expert], [auto])
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    value, peak = traced_peak(lambda: _geometric_apd([expert], [auto]))
     assert peak < 32 * 2**20
     assert value == pytest.approx(2.0, abs=1e-4)
 

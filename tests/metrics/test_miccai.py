@@ -368,15 +368,10 @@ def test_memory_follows_the_contours_lengths_not_their_product():
     Arrays of (vertices x expert points) held 195 MiB here, and 4 GB for 800
     vertices against a 100,000-point expert contour (max_contour_points).
     """
-    import tracemalloc
+    from _memory import traced_peak
 
     auto, expert = _circles(200, 20_000)
-    tracemalloc.start()
-    try:
-        distances, counted = miccai_distances(auto, expert)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    (distances, counted), peak = traced_peak(lambda: miccai_distances(auto, expert))
     assert peak < 16 * 2**20  # measured: 5 MiB
     assert counted.all()
     np.testing.assert_allclose(distances, 2.0, atol=1e-4)

@@ -89,18 +89,13 @@ def test_robust_scale_makes_no_float64_copy_of_the_input(monkeypatch):
 
     robust_scale worked on the whole input in float64: a 262 MB input cost 786 MB more.
     """
-    import tracemalloc
+    from _memory import traced_peak
 
     from skcardio.segment import _unet_data
 
     monkeypatch.setattr(_unet_data, "SCALE_CHUNK_PIXELS", 2 * 128 * 128, raising=False)  # 2 images of 32 at a time
     images = np.random.default_rng(0).gamma(2.0, 150.0, size=(32, 1, 128, 128)).astype(np.float32)
     size = images.nbytes
-    tracemalloc.start()
-    try:
-        scaled = robust_scale(images)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    scaled, peak = traced_peak(lambda: robust_scale(images))
     assert scaled.nbytes == size
     assert peak < 1.3 * size, peak / size

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from functools import partial
 
 import numpy as np
 import pytest
@@ -216,7 +217,7 @@ def test_prediction_makes_no_scaled_copy_of_the_whole_input(monkeypatch):
 
     The input was scaled all at once in float64 (a 262 MB input cost 786 MB more).
     """
-    import tracemalloc
+    from _memory import traced_peak
 
     from skcardio.datasets import load_sample
 
@@ -228,11 +229,6 @@ def test_prediction_makes_no_scaled_copy_of_the_whole_input(monkeypatch):
     model.predict_proba(images[:1])  # the folded network is built once, not in the measure
     peaks = {}
     for method in ("predict_proba", "predict"):
-        tracemalloc.start()
-        try:
-            getattr(model, method)(images)
-            peaks[method] = tracemalloc.get_traced_memory()[1] / size
-        finally:
-            tracemalloc.stop()
+        peaks[method] = traced_peak(partial(getattr(model, method), images))[1] / size
     # The result (1x for probabilities, 0.25x for masks), NaN masks of the input and a batch's temporaries.
     assert peaks["predict_proba"] < 2.0 and peaks["predict"] < 2.5, peaks
