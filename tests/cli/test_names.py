@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import os
 import re
 import shutil
@@ -26,6 +25,7 @@ import sys
 
 import numpy as np
 import pytest
+from _logging import command_logging
 
 from _cine_studies import write_study
 from _image_folders import write_image_folder
@@ -290,18 +290,13 @@ def test_predict_prints_control_characters_of_file_names_escaped(tmp_path, make_
 
     original = predict._read
     monkeypatch.setattr(predict, "_read", warn_too)
-    # Log lines as outside pytest (which installs its own handler): the command's own handler prints them.
-    monkeypatch.setattr(logging.getLogger(), "handlers", [])
     monkeypatch.setattr(warnings, "showwarning", lambda message, category, filename, lineno, file=None, line=None:
                         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line)))
-    level = logging.getLogger("skcardio").level
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("always")
-            assert main(["predict", str(tmp_path / "in"), "--model", "m.pt", "--out", str(tmp_path / "out"),
-                         "--no-progress"]) == 1
-    finally:
-        logging.getLogger("skcardio").setLevel(level)  # setLevel: it also clears the loggers' caches
+    # Log lines as outside pytest (which installs its own handler): the command's own handler prints them.
+    with command_logging(monkeypatch), warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["predict", str(tmp_path / "in"), "--model", "m.pt", "--out", str(tmp_path / "out"),
+                     "--no-progress"]) == 1
     captured = capsys.readouterr()
     assert not _RAW_CONTROL.search(captured.out + captured.err), captured.err
     err = captured.err.splitlines()

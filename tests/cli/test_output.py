@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from _file_systems import make_fifo, no_file_system
+from _logging import command_logging
 
 from skcardio.cli import _output, _staging, main
 from skcardio.cli._output import OutputError, check_outside_inputs, out_dir, out_file
@@ -397,10 +398,7 @@ def test_log_lines_read_like_the_commands_warnings(monkeypatch, capsys):
         return 0
 
     monkeypatch.setattr(_qc, "run", log)
-    root, skcardio = logging.getLogger(), logging.getLogger("skcardio")
-    monkeypatch.setattr(root, "handlers", [])  # outside pytest, which installs its own
-    levels = root.level, skcardio.level
-    try:
+    with command_logging(monkeypatch) as root:
         root.setLevel(logging.WARNING)
         assert main(["qc"]) == 0
         assert len(root.handlers) == 1
@@ -412,10 +410,6 @@ def test_log_lines_read_like_the_commands_warnings(monkeypatch, capsys):
         assert capsys.readouterr().err == "skcardio: warning: after\n"
         logging.getLogger("pydicom").warning("odd tag")  # another library's line names it
         assert capsys.readouterr().err == "skcardio: warning: pydicom: odd tag\n"
-    finally:
-        # setLevel, not an attribute: it also clears the loggers' caches
-        root.setLevel(levels[0])
-        skcardio.setLevel(levels[1])
 
 
 def test_each_command_logs_to_its_own_stderr(monkeypatch):
@@ -432,11 +426,8 @@ def test_each_command_logs_to_its_own_stderr(monkeypatch):
         return 0
 
     monkeypatch.setattr(_qc, "run", log)
-    root, skcardio = logging.getLogger(), logging.getLogger("skcardio")
-    monkeypatch.setattr(root, "handlers", [])  # outside pytest, which installs its own
-    level = skcardio.level
     first, second = io.StringIO(), io.StringIO()
-    try:
+    with command_logging(monkeypatch) as root:
         monkeypatch.setattr(sys, "stderr", first)
         assert main(["qc", "a"]) == 0
         monkeypatch.setattr(sys, "stderr", second)
@@ -446,8 +437,6 @@ def test_each_command_logs_to_its_own_stderr(monkeypatch):
         assert second.getvalue() == "skcardio qc: warning: b: unreadable\n"
         logging.getLogger("skcardio.cli.qc").warning("after\x1b")  # between commands: the last one's stream
         assert second.getvalue().splitlines()[-1] == "skcardio: warning: after\\x1b"
-    finally:
-        skcardio.setLevel(level)
 
 
 @pytest.mark.parametrize("verbose", [False, True])
@@ -469,10 +458,7 @@ def test_other_libraries_info_lines_stay_hidden(monkeypatch, capsys, verbose):
         return 0
 
     monkeypatch.setattr(_qc, "run", log)
-    root, skcardio = logging.getLogger(), logging.getLogger("skcardio")
-    monkeypatch.setattr(root, "handlers", [])  # outside pytest, which installs its own
-    levels = root.level, skcardio.level
-    try:
+    with command_logging(monkeypatch) as root:
         root.setLevel(logging.WARNING)
         assert main(["-v", "qc"] if verbose else ["qc"]) == 0
         assert root.level == logging.WARNING  # not set to INFO by the command
@@ -482,9 +468,6 @@ def test_other_libraries_info_lines_stay_hidden(monkeypatch, capsys, verbose):
         root.setLevel(logging.DEBUG)  # a caller's root level (the handler is skcardio's)
         assert main(["-v", "qc"] if verbose else ["qc"]) == 0
         assert capsys.readouterr().err.splitlines() == expected + ["skcardio qc: warning: pydicom: odd tag"]
-    finally:
-        root.setLevel(levels[0])
-        skcardio.setLevel(levels[1])
 
 
 def test_warnings_log_lines_and_errors_show_control_characters_escaped(monkeypatch, capsys):
@@ -512,15 +495,9 @@ def test_warnings_log_lines_and_errors_show_control_characters_escaped(monkeypat
     monkeypatch.setattr(_qc, "run", run)
     monkeypatch.setattr(warnings, "showwarning", lambda message, category, filename, lineno, file=None, line=None:
                         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line)))
-    root, skcardio = logging.getLogger(), logging.getLogger("skcardio")
-    monkeypatch.setattr(root, "handlers", [])  # outside pytest, which installs its own
-    level = skcardio.level
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("always")
-            assert main(["qc"]) == 2
-    finally:
-        skcardio.setLevel(level)
+    with command_logging(monkeypatch), warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["qc"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "a line quoting P\\x1b[31m\\r\n\\x9b2J.dcm unescaped\n"
     assert captured.err.splitlines() == [

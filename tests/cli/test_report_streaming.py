@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 import gc
 import json
-import logging
 import weakref
-from contextlib import contextmanager
 
 import pytest
+from _logging import command_logging
 
 from _cine_studies import BrightDisc, write_study
 
@@ -23,18 +22,6 @@ from skcardio.segment import UNetSegmenter
 def bright_disc(monkeypatch):
     """The phantom's bright disc as the pretrained model: no network to train or run."""
     monkeypatch.setattr(UNetSegmenter, "pretrained", classmethod(lambda cls, **kw: BrightDisc()))
-
-
-@contextmanager
-def _command_logging(monkeypatch):
-    """skcardio's own log handler, on stderr, as outside pytest (whose handlers are installed for the test's call)."""
-    root, ours = logging.getLogger(), logging.getLogger("skcardio")
-    monkeypatch.setattr(root, "handlers", [])
-    level = ours.level
-    try:
-        yield
-    finally:
-        ours.setLevel(level)  # setLevel, not an attribute: it also clears the loggers' caches
 
 
 def _rows(out):
@@ -98,7 +85,7 @@ def test_an_unexpected_error_fails_that_patient_not_the_run(tmp_path, make_dicom
 
     monkeypatch.setattr(skcardio.clinical, "measure_study", measuring)
     out = tmp_path / "out"
-    with _command_logging(monkeypatch):
+    with command_logging(monkeypatch):
         assert main(["report", str(tmp_path / "in"), "--out", str(out), "--no-progress", "--no-plots"]) == 1
         captured = capsys.readouterr()
         # -v logs the traceback (skcardio.cli.report's logger, at debug level).
