@@ -225,11 +225,13 @@ def printable_streams() -> Iterator[None]:
         sys.stdout, sys.stderr = saved
 
 
-def some_named(names: list[str], limit: int) -> str:
+def some_named(names: list[str], limit: int, total: int | None = None) -> str:
     """``names`` joined, the first ``limit`` named and the rest counted: ``"a, b, c and 2 more"``.
 
     All are named when only one would be counted: ``"and 1 more"`` says
     less than the name itself, and the list at the end of a run names it.
+    ``total``: how many there are when ``names`` holds only the first
+    ``limit + 1`` of them (the rest not worth making into text).
 
     Examples
     --------
@@ -238,6 +240,7 @@ def some_named(names: list[str], limit: int) -> str:
     >>> some_named(["1.dcm", "2.dcm", "3.dcm", "4.dcm", "5.dcm"], 3)
     '1.dcm, 2.dcm, 3.dcm and 2 more'
     """
-    if len(names) <= limit + 1:
-        return ", ".join(names)
-    return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+    total = len(names) if total is None else total
+    if total <= limit + 1:
+        return ", ".join(names[:total])
+    return ", ".join(names[:limit]) + f" and {total - limit} more"

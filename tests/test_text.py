@@ -89,3 +89,5 @@ def test_some_named_names_all_when_only_one_would_be_counted():
     assert some_named(["a", "b", "c", "d"], 3) == "a, b, c, d"
     assert some_named(["a", "b", "c", "d", "e"], 3) == "a, b, c and 2 more"
     assert some_named(["a"], 0) == "a"
+    assert some_named(["a", "b", "c", "d"], 3, total=9) == "a, b, c and 6 more"  # only the first few made
+    assert some_named(["a", "b", "c", "d"], 3, total=4) == "a, b, c, d"

@@ -494,10 +494,7 @@ def _renames(renamed: list[tuple[str, str]]) -> list[tuple[str, str]]:
     too_long = sum("too long for a file system" in what for _, what in renamed)
     shown = [f"{file} as {what.removeprefix('outputs named ').split(': ', 1)[0]}"
              for file, what in renamed[:_RENAMES_NAMED + 1]]
-    if len(renamed) <= _RENAMES_NAMED + 1:
-        listed = some_named(shown, _RENAMES_NAMED)
-    else:
-        listed = ", ".join(shown[:_RENAMES_NAMED]) + f" and {len(renamed) - _RENAMES_NAMED} more"
+    listed = some_named(shown, _RENAMES_NAMED, total=len(renamed))
     return [(f"{len(renamed)} files", (
         f"outputs renamed ({len(renamed) - too_long} as their name was another's, ignoring case; {too_long} as too "
         f"long for a file system); predictions.csv maps each file to its output_stem: {listed}"
