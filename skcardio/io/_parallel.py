@@ -10,8 +10,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 
+import pydicom
 from joblib import Memory, Parallel, delayed
 
+from .. import __version__ as skcardio_version
 from ..exceptions import DicomReadError
 from ._dicom import DicomSlice, read_dicom
 from ._limits import Limits, get_limits, limits_context
@@ -39,8 +41,9 @@ def read_dicoms(
     memory : str, path-like or joblib.Memory, default=None
         Cache folder (or :class:`joblib.Memory`, or an object with its
         ``cache`` method, as scikit-learn's ``Pipeline`` takes). Entries are keyed on each
-        file's path, size and modification time, so an edited file is read
-        again. ``None`` disables caching.
+        file's path, size and modification time and on the versions of
+        skcardio and pydicom, so an edited file, or any file after an
+        upgrade, is read again. ``None`` disables caching.
     pixels : bool, default=True
         If False, read headers only (``image=None``).
 
@@ -218,7 +221,7 @@ def _read_here(cached, path: str, *args) -> _Read:
 
 
 def _read_warned(
-    path: str, size: int, mtime_ns: int, pixels: bool, limits: Limits
+    path: str, size: int, mtime_ns: int, versions: tuple[str, str], pixels: bool, limits: Limits
 ) -> tuple[DicomSlice, tuple[_Said, ...]]:
     """The function the cache keeps: :func:`_read`'s slice and the warnings it gave, said again on a hit.
 
@@ -230,7 +233,7 @@ def _read_warned(
     """
     with _recording() as caught:
         try:
-            dicom = _read(path, size, mtime_ns, pixels, limits)
+            dicom = _read(path, size, mtime_ns, versions, pixels, limits)
         except DicomReadError as exc:
             raise _Unreadable(exc, _said(caught)) from None
     return dicom, _said(caught)
@@ -281,19 +284,27 @@ def check_study_bytes(total: int, path: str) -> None:
         )
 
 
-def _read(path: str, size: int, mtime_ns: int, pixels: bool, limits: Limits) -> DicomSlice:
-    # size and mtime_ns are unused here: they are the cache key that makes an
-    # edited file miss the cache.
+def _read(
+    path: str, size: int, mtime_ns: int, versions: tuple[str, str], pixels: bool, limits: Limits
+) -> DicomSlice:
+    # size, mtime_ns and versions are unused here: they are the cache key that
+    # makes an edited file, or a slice read by another skcardio or pydicom
+    # (whose DicomSlice or reading may differ), miss the cache.
     with limits_context(**vars(limits)):
         return read_dicom(path, pixels=pixels)
 
 
-def _signature(path: str) -> tuple[int, int]:
+def _signature(path: str) -> tuple[int, int, tuple[str, str]]:
+    """The cache key of ``path`` beside its name: its size, its modification time and :data:`_VERSIONS`."""
     try:
         stat = os.stat(path)
     except OSError:
-        return (-1, -1)  # read_dicom reports the missing file
-    return (stat.st_size, stat.st_mtime_ns)
+        return (-1, -1, _VERSIONS)  # read_dicom reports the missing file
+    return (stat.st_size, stat.st_mtime_ns, _VERSIONS)
+
+
+#: The versions of the code that makes a cached slice: an upgrade reads every file again.
+_VERSIONS = (skcardio_version, pydicom.__version__)
 
 
 def _cached_reader(memory):
@@ -314,4 +325,6 @@ def is_cache(memory) -> bool:
     """Whether ``memory`` is a ``memory`` argument :func:`read_dicoms` takes: None, a cache folder (str or
     path-like), or an object with a ``cache`` method (:class:`joblib.Memory`, as scikit-learn's ``Pipeline``
     takes). Nothing is created: :class:`~skcardio.preprocessing.DicomLoader` checks its parameter in ``fit``."""
-    return memory is None or isinstance(memory, (str, os.PathLike)) or callable(getattr(memory, "cache", None))
+    return (
+        memory is None or isinstance(memory, (str, os.PathLike)) or callable(getattr(memory, "cache", None))
+    )

@@ -83,6 +83,27 @@ def test_a_cache_hit_says_the_warnings_of_the_first_reading_again(tmp_path, make
     assert [float(s.image[0, 0]) for s in slices] == [0.0, 1.0, 2.0, 3.0, 4.0]
 
 
+def test_another_skcardio_or_pydicom_misses_the_cache(tmp_path, make_dicom, monkeypatch):
+    # A slice cached by one version is not served to another, whose DicomSlice or reading may differ.
+    paths = _files(tmp_path, make_dicom)
+    cache = tmp_path / "cache"
+    read_dicoms(paths, memory=cache)
+    read = []
+    real = _parallel.read_dicom
+
+    def counted(path, **kwargs):
+        read.append(path)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(_parallel, "read_dicom", counted)
+    read_dicoms(paths, memory=cache)
+    assert read == []  # the same versions: every slice from the cache
+    monkeypatch.setattr(_parallel, "_VERSIONS", ("0.0.0-other", _parallel._VERSIONS[1]))
+    _, said, _ = _record(lambda: read_dicoms(paths, memory=cache))
+    assert read == list(map(os.fspath, paths))
+    _check(said, paths, 1, 3)
+
+
 @pytest.mark.parametrize(("n_jobs", "cached"), [(1, False), (1, True), (2, False), (2, True)],
                          ids=["one-process", "one-process-cached", "two-processes", "two-processes-cached"])
 def test_each_warning_is_said_once(tmp_path, make_dicom, n_jobs, cached):
