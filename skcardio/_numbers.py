@@ -7,7 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["check_bool", "check_real", "is_int", "is_nonnegative_int", "is_number"]
+__all__ = ["check_bool", "check_real", "is_int", "is_nonnegative_int", "is_number", "is_number_pair"]
 
 
 def is_int(value) -> bool:
@@ -24,6 +24,17 @@ def is_nonnegative_int(value) -> bool:
 def is_number(value) -> bool:
     """True for real numbers, NumPy's included (bools excluded)."""
     return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def is_number_pair(value) -> bool:
+    """True for two finite real numbers in a tuple, list, 1-D array or other sized sequence (text excluded).
+
+    Not only tuples and lists: a grid of ``GridSearchCV`` or a computed value
+    may give a NumPy array (``np.array([2, 98])``).
+    """
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or np.ndim(value) != 1:
+        return False
+    return len(value) == 2 and all(is_number(v) and _fits_a_float(v) for v in value)
 
 
 def check_real(name: str, value, expected: str, accept) -> None:

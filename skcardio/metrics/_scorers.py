@@ -34,9 +34,10 @@ from sklearn.metrics import make_scorer
 from sklearn.pipeline import Pipeline
 
 from .._estimators import predicting_estimator
+from .._numbers import check_real
 from ..exceptions import SkcardioWarning
 from ..io import contour_to_mask, mask_to_contour, read_contour
-from ..utils._validation import check_mask, is_records, record_names, spacing_array
+from ..utils._validation import check_mask, check_spacing, is_records, record_names, spacing_array
 from ._distance import (
     average_perpendicular_distance,
     check_definition,
@@ -186,10 +187,17 @@ class _SegmentationScorer:
         self._spacing = spacing
         self._threshold = threshold
         self._definition = check_definition(definition)
-        # Fail now, not inside a cross-validation loop.
+        # Fail now, not inside a cross-validation loop (where every fold's
+        # score would become NaN with a generic warning).
         unknown = set(self._metrics) - set(_METRICS)
         if unknown:
             raise ValueError(f"unknown metric(s) {sorted(unknown)}; expected some of {_METRICS}.")
+        if not self._metrics:
+            raise ValueError(f"metrics must name at least one of {_METRICS}, got none.")
+        if spacing is not None:
+            array = spacing_array(spacing)
+            check_spacing(array, len(array) if array.ndim == 2 else 1)
+        check_real("threshold", threshold, "a distance > 0 (mm)", lambda v: v > 0)
 
     def __call__(self, estimator, X, y_true) -> float | dict[str, float]:
         Xt, y_pred = _predict(estimator, X)
@@ -230,7 +238,7 @@ def make_distance_scorer(
         The APD and Hausdorff scorers return the *negated* mean distance in mm
         (greater is better, as sklearn's ``neg_*`` scorers); ``good_contour``
         returns the fraction of slices with APD < ``threshold`` mm.
-    spacing : float or array-like of shape (2,), default=None
+    spacing : float or array-like of shape (2,) or (n, 2), default=None
         Pixel spacing (row, col) in mm used when ``X`` carries none. ``None``
         means 1 with a warning.
     threshold : float, default=5.0
@@ -242,6 +250,13 @@ def make_distance_scorer(
     -------
     callable
         ``scorer(estimator, X, y) -> float``.
+
+    Raises
+    ------
+    ValueError
+        If ``metric``, ``spacing`` (numbers > 0: a scalar, a pair or one
+        pair per slice), ``threshold`` (> 0) or ``definition`` is invalid:
+        here, not in every fold of a cross-validation.
 
     Examples
     --------
@@ -288,6 +303,13 @@ def make_multimetric_scorer(
     -------
     callable
         ``scorer(estimator, X, y) -> dict[str, float]``.
+
+    Raises
+    ------
+    ValueError
+        If ``metrics`` is empty or names an unknown metric, or ``spacing``,
+        ``threshold`` or ``definition`` is invalid (as in
+        :func:`make_distance_scorer`).
 
     Examples
     --------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._numbers import is_number
+from .._numbers import is_number, is_number_pair
 
 __all__ = [
     "region_of",
@@ -51,12 +51,7 @@ def region_of(image: np.ndarray) -> tuple[tuple[slice, slice] | None, np.ndarray
 def validate_preprocess_params(contrast, normalize, sigma) -> None:
     """Raise ``ValueError`` for invalid pre-processing parameters."""
     if contrast is not None:
-        ok = (
-            isinstance(contrast, (tuple, list))
-            and len(contrast) == 2
-            and all(is_number(p) for p in contrast)
-            and 0 <= contrast[0] < contrast[1] <= 100
-        )
+        ok = is_number_pair(contrast) and 0 <= contrast[0] < contrast[1] <= 100
         if not ok:
             raise ValueError(
                 f"contrast must be None or a (low, high) percentile pair with "

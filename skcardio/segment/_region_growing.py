@@ -8,7 +8,7 @@ from skimage.feature import canny
 from skimage.filters import threshold_otsu
 from skimage.segmentation import flood
 
-from .._numbers import check_bool, is_nonnegative_int, is_number
+from .._numbers import check_bool, is_nonnegative_int, is_number, is_number_pair
 from ._base import BaseSegmenter, DegenerateSliceError, StatelessMixin, fill_doc
 from ._preprocess import smooth_in_region
 
@@ -123,14 +123,9 @@ class RegionGrowingSegmenter(StatelessMixin, BaseSegmenter):
         if not is_number(self.canny_sigma) or not 0 < self.canny_sigma < np.inf:
             raise ValueError(f"canny_sigma must be a finite number > 0, got {self.canny_sigma!r}")
         thresholds = self.canny_thresholds
-        if thresholds is not None and not (
-            isinstance(thresholds, (tuple, list))
-            and len(thresholds) == 2
-            and all(is_number(t) for t in thresholds)
-            and 0 <= thresholds[0] <= thresholds[1]
-        ):
+        if thresholds is not None and not (is_number_pair(thresholds) and 0 <= thresholds[0] <= thresholds[1]):
             raise ValueError(
-                f"canny_thresholds must be None or (low, high) with 0 <= low <= high, "
+                f"canny_thresholds must be None or two finite numbers (low, high) with 0 <= low <= high, "
                 f"got {thresholds!r}"
             )
         if not is_nonnegative_int(self.seed_radius):
@@ -140,7 +135,8 @@ class RegionGrowingSegmenter(StatelessMixin, BaseSegmenter):
         seed = find_seed(image, region, self.seed_radius)
         edges = np.zeros_like(region)
         if self.edges:
-            low, high = self.canny_thresholds or (None, None)
+            # "is None", not "or": an array pair has no truth value.
+            low, high = (None, None) if self.canny_thresholds is None else self.canny_thresholds
             edges = canny(
                 image, sigma=self.canny_sigma, low_threshold=low, high_threshold=high, mask=region
             )

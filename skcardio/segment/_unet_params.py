@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 
 from .._numbers import check_real as _check_real
-from .._numbers import check_bool, is_int, is_number
+from .._numbers import check_bool, is_int, is_number_pair
 from .._methods import DEVICES, PRECISIONS
 from ..io import get_limits
 from ._unet_net import MAX_DEPTH, TARGETS, SegmentationLoss, n_parameters
@@ -93,13 +92,7 @@ def _check_training(model: UNetSegmenter) -> None:
     if model.loss not in SegmentationLoss.KINDS:
         raise ValueError(f"loss must be one of {SegmentationLoss.KINDS}, got {model.loss!r}")
     zoom = model.zoom_range
-    if (
-        isinstance(zoom, (str, bytes))
-        or not hasattr(zoom, "__len__")
-        or len(zoom) != 2
-        or not all(is_number(v) and np.isfinite(v) for v in zoom)
-        or not 0 < zoom[0] <= zoom[1]
-    ):
+    if not is_number_pair(zoom) or not 0 < zoom[0] <= zoom[1]:
         raise ValueError(
             f"zoom_range must be two numbers (low, high) with 0 < low <= high, got {zoom!r}"
         )

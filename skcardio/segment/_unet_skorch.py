@@ -84,7 +84,7 @@ def build_net(
                 (
                     "early_stopping",
                     EarlyStopping(
-                        patience=model.patience,
+                        patience=int(model.patience),
                         sink=print if model.verbose else _silent,
                     ),
                 )
@@ -94,8 +94,8 @@ def build_net(
     return (_LoadedNet if loaded else _InterruptibleNet)(
         module=UNet,
         module__in_channels=n_channels,
-        module__base_channels=model.base_channels,
-        module__depth=model.depth,
+        module__base_channels=int(model.base_channels),
+        module__depth=int(model.depth),
         module__out_channels=len(TARGETS[model.target]),
         criterion=SegmentationLoss,
         criterion__kind=model.loss,
@@ -103,8 +103,10 @@ def build_net(
         # A loaded net builds no optimizer, and skorch refuses arguments of one it never built.
         **({} if loaded else {"optimizer__weight_decay": model.weight_decay}),
         lr=model.learning_rate,
-        max_epochs=model.max_epochs,
-        batch_size=model.batch_size,
+        max_epochs=int(model.max_epochs),
+        # Python ints: torch's BatchSampler refuses a NumPy integer (e.g. from a grid
+        # given as an array), which validate_params accepts.
+        batch_size=int(model.batch_size),
         **_train_order(weights, n_train),
         train_split=predefined_split(valid_data) if valid_data is not None else None,
         callbacks=callbacks,

@@ -420,3 +420,27 @@ def test_ks_images_through_nested_pipelines(data):
         assert ks_scorer(pipe, X, y) == expected
         assert make_multimetric_scorer(["ks", "dice"])(pipe, X, y)["ks"] == expected
 
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: make_distance_scorer(spacing=(1.37, -1.37)), r"spacing must be finite and positive \(mm\); got \[-1.37\]"),
+        (lambda: make_distance_scorer(spacing="1"), r"spacing must be numbers .*got '1'"),
+        (lambda: make_distance_scorer(spacing=np.ones((3, 3))), r"got shape \(3, 3\)"),
+        (lambda: make_distance_scorer("good_contour", threshold=-5), r"threshold must be a distance > 0 \(mm\), got -5"),
+        (lambda: make_multimetric_scorer(["good_contour"], threshold=np.nan), r"threshold must be .*got nan"),
+        (lambda: make_multimetric_scorer([]), r"metrics must name at least one of \('iou', .*got none"),
+    ],
+    ids=["negative-spacing", "text-spacing", "spacing-shape", "negative-threshold", "nan-threshold", "no-metric"],
+)
+def test_scorers_refuse_bad_settings_when_made(make, match):
+    # Accepted, they made every fold of a cross-validation NaN (or, with no metric, gave no score at all).
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_scorers_take_every_valid_spacing_when_made(data, pipe):
+    X, y, _ = data
+    for spacing in (1.0, np.float32(1.0), (1.0, 1.0), np.ones(2), np.ones((len(X), 2))):
+        assert -5.0 < make_distance_scorer("apd", spacing=spacing)(pipe, X, y) <= 0.0

@@ -32,6 +32,9 @@ def test_region_of_crops_to_the_region_and_rejects_inf():
         (dict(contrast=(2, 101)), "contrast"),
         (dict(contrast=5), "contrast"),
         (dict(contrast=(True, 98)), "contrast"),  # a bool is not a percentile
+        (dict(contrast=np.array([98, 2])), "contrast"),
+        (dict(contrast=np.array([[2, 98]])), "contrast"),
+        (dict(contrast="29"), "contrast"),
         (dict(normalize="robust"), "normalize"),
         (dict(sigma=-1), "sigma"),
         (dict(sigma="1"), "sigma"),
@@ -42,6 +45,12 @@ def test_invalid_preprocess_params(params, match):
     full = dict(contrast=None, normalize=None, sigma=0) | params
     with pytest.raises(ValueError, match=match):
         validate_preprocess_params(**full)
+
+
+@pytest.mark.parametrize("contrast", [(2, 98), [2, 98], np.array([2, 98]), (np.int64(2), np.float32(98))])
+def test_contrast_takes_any_pair_of_numbers(contrast):
+    # A NumPy pair (a grid given as an array) was refused with a message naming a valid pair.
+    validate_preprocess_params(contrast=contrast, normalize=None, sigma=0)
 
 
 def test_stretch_contrast_uses_region_percentiles(slice_factory):

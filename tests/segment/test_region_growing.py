@@ -126,11 +126,20 @@ def test_find_seed_rejects_empty_region():
         (dict(edges=True, canny_sigma=np.inf), "canny_sigma"),
         (dict(seed_radius=2.5), "seed_radius"),
         (dict(edges="yes"), "edges"),
+        (dict(edges=True, canny_thresholds=np.array([0.2, 0.1])), "canny_thresholds"),
+        (dict(edges=True, canny_thresholds=(0.1, np.inf)), r"canny_thresholds must be None or two finite numbers"),
     ],
 )
 def test_invalid_params(params, match, synthetic):
     with pytest.raises(ValueError, match=match):
         RegionGrowingSegmenter(**params).fit(synthetic[0])
+
+
+def test_canny_thresholds_may_be_a_numpy_pair(synthetic):
+    images, _, truth = synthetic
+    as_tuple = RegionGrowingSegmenter(None, edges=True, canny_thresholds=(0.05, 0.2)).fit(images).predict(images)
+    as_array = RegionGrowingSegmenter(None, edges=True, canny_thresholds=np.array([0.05, 0.2])).fit(images).predict(images)
+    np.testing.assert_array_equal(as_array, as_tuple)
 
 
 @pytest.mark.parametrize("edges", [True, np.True_])

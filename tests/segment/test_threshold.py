@@ -109,6 +109,8 @@ def test_smoothing_and_contrast_change_the_result(region_images):
     smoothed = ThresholdSegmenter(sigma=1.5).predict(region_images)
     stretched = ThresholdSegmenter(contrast=(10, 90)).predict(region_images)
     assert (base != smoothed).any() and (base != stretched).any()
+    # A NumPy pair (a grid given as an array) stretches as the tuple does; it was refused.
+    np.testing.assert_array_equal(ThresholdSegmenter(contrast=np.array([10, 90])).predict(region_images), stretched)
 
 
 @pytest.mark.parametrize("method", THRESHOLD_METHODS)

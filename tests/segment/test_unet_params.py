@@ -127,3 +127,15 @@ def test_bounds_for_training_only_leave_a_fitted_model_usable(fitted, discs):
     model = copy.deepcopy(fitted).set_params(batch_size=10**20)
     with limits_context(max_model_parameters=1):
         assert model.predict(X[:1]).shape == X[:1].shape
+
+
+def test_numpy_integers_train(discs):
+    # validate_params accepts NumPy integers (a grid given as an array, best_params_ of one), but
+    # torch's BatchSampler refused batch_size=np.int64(2): "should be a positive integer value, but got
+    # batch_size=2".
+    X, y = discs
+    params = dict(depth=np.int64(2), base_channels=np.int32(4), crop_size=np.int64(32), max_epochs=np.int64(1),
+                  batch_size=np.int64(4), patience=np.int64(3), validation_fraction=0.25, random_state=0)
+    model = UNetSegmenter(**params).fit(X[:8], y[:8])
+    same = UNetSegmenter(**{k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}).fit(X[:8], y[:8])
+    np.testing.assert_array_equal(model.predict_proba(X[8:10]), same.predict_proba(X[8:10]))
