@@ -238,7 +238,7 @@ def make_distance_scorer(
         The APD and Hausdorff scorers return the *negated* mean distance in mm
         (greater is better, as sklearn's ``neg_*`` scorers); ``good_contour``
         returns the fraction of slices with APD < ``threshold`` mm.
-    spacing : float or array-like of shape (2,) or (n, 2), default=None
+    spacing : float or array-like of shape (2,), default=None
         Pixel spacing (row, col) in mm used when ``X`` carries none. ``None``
         means 1 with a warning.
     threshold : float, default=5.0
@@ -254,8 +254,8 @@ def make_distance_scorer(
     Raises
     ------
     ValueError
-        If ``metric``, ``spacing`` (numbers > 0: a scalar, a pair or one
-        pair per slice), ``threshold`` (> 0) or ``definition`` is invalid:
+        If ``metric``, ``spacing`` (numbers > 0: a scalar or a pair; one
+        pair per slice is taken too), ``threshold`` (> 0) or ``definition`` is invalid:
         here, not in every fold of a cross-validation.
 
     Examples
