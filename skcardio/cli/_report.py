@@ -378,7 +378,9 @@ def _ed_mass(measurement, epicardium) -> float:
         return math.nan
     keep, geometry = measurement.selection.keep, measurement.geometry
     myocardium = myocardium_mask(measurement.masks[ed][keep], epicardium[ed][keep])
-    return lv_mass(myocardium, geometry.pixel_spacing, geometry.slice_spacing)
+    # The discs of the volumes (lv_volumes), not the median gap: with a gap that differs (a slice
+    # missing from the stack), the volumes and the mass would otherwise count the stack differently.
+    return lv_mass(myocardium, geometry.pixel_spacing, geometry.disc_thickness[keep])
 
 
 def _owned_now(out: Path, *, writes_series: bool) -> list[str]:

@@ -368,6 +368,39 @@ def test_lv_mass_from_a_model_of_both_targets(dataset, tmp_path, monkeypatch):
     assert float(rows["P1"]["lv_mass_g"]) == pytest.approx(expected, abs=0.006)
 
 
+def test_lv_mass_on_uneven_gaps_counts_the_discs_of_the_volumes(tmp_path, make_dicom, monkeypatch):
+    """Slices at 0, 10, 20, 40, 50 mm: the mass took the median gap (10 mm) for every slice, the volumes each
+    slice's disc (10, 10, 15, 15, 10 mm): 46.31 g here instead of 55.57 g."""
+
+    class Both:
+        target_ = "both"
+
+        def predict(self, images):
+            rows, cols = np.mgrid[: images.shape[1], : images.shape[2]]
+            radius = np.hypot(rows - 32, cols - 32)
+            masks = np.zeros((len(images), 2, *images.shape[1:]), bool)
+            masks[:, 0] = radius <= 10  # blood pool
+            masks[:, 1] = radius <= 15  # epicardium
+            return masks
+
+    monkeypatch.setattr(UNetSegmenter, "load", classmethod(lambda cls, path, device="cpu": Both()))
+    write_study(make_dicom, tmp_path / "a", n_phases=3, n_slices=5, shape=(64, 64), gaps=[10.0, 10.0, 20.0, 10.0],
+                spacing=10.0)
+    out = tmp_path / "out"
+    assert main(["report", str(tmp_path / "a"), "--model", "both.pt", "--out", str(out), "--no-progress",
+                 "--no-plots", "--no-trim-boundary"]) == 0
+    (row,) = read_rows(out)
+    assert int(row["slices_kept"]) == 5
+    rows, cols = np.mgrid[:64, :64]
+    radius = np.hypot(rows - 32, cols - 32)
+    myocardium = int(((radius <= 15) & (radius > 10)).sum())  # pixels of the ring in every slice
+    expected = myocardium * 1.5 * 1.5 * (10 + 10 + 15 + 15 + 10) / 1000 * 1.05
+    assert float(row["lv_mass_g"]) == pytest.approx(expected, abs=0.006)
+    # The volumes count the same discs: the pool's pixels x the same 60 mm.
+    pool = int((radius <= 10).sum())
+    assert float(row["edv_ml"]) == pytest.approx(pool * 1.5 * 1.5 * 60 / 1000, abs=0.006)
+
+
 def test_no_lv_mass_from_a_blood_pool_model(model_path, dataset, tmp_path):
     out = tmp_path / "out"
     assert main(["report", str(dataset), "--model", str(model_path), "--out", str(out), "--no-progress",
