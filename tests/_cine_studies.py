@@ -86,6 +86,20 @@ def write_study(
     return files
 
 
+def set_tags(files, **tags) -> None:
+    """Set (None: delete) header elements in every file of ``files`` (a list or write_study's dict)."""
+    import pydicom
+
+    for path in files.values() if isinstance(files, dict) else files:
+        ds = pydicom.dcmread(path)
+        for keyword, value in tags.items():
+            if value is None:
+                ds.pop(keyword, None)
+            else:
+                setattr(ds, keyword, value)
+        ds.save_as(path)
+
+
 def expected_volumes(n_phases: int, n_slices: int, spacing: float = 8.0, shape=(48, 48)) -> np.ndarray:
     """Volumes (mL) of the phantom by pixel counting, per phase."""
     areas = np.array([[(phantom(p, s, n_phases, n_slices, shape) == 1000).sum() for s in range(n_slices)] for p in range(n_phases)])

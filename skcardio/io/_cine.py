@@ -15,24 +15,27 @@ import numpy as np
 from .._folders import walk_folder
 from .._text import some_named
 from ..exceptions import DicomReadError, SkcardioWarning, StudyError
+from ._cine_order import (
+    POSITION_TOLERANCE_MM,
+    _files,
+    _instance,
+    _normal,
+    _position,
+    check_phase_order,
+    duplicate_images,
+    in_phase_order,
+    slice_columns,
+    untimed_note,
+)
+from ._cine_spacing import _check_gaps, _header_distance, _heart_rate, _spacing
 from ._dicom import DicomSlice
-from ._limits import HEART_RATE_BPM, SLICE_SPACING_MM, PhysicalRange
 from ._non_images import UNREADABLE, set_aside_reason
 from ._parallel import read_dicoms_or_errors
 
 __all__ = ["CineGeometry", "CineStudy", "SetAside", "find_dicom_files", "read_cine"]
 
-#: Images closer than this along the stack normal to a slice's lowest image share its position (mm). Loose on purpose:
-#: it decides which images are one slice of a study, whose slices lie 5-10 mm apart, and
-#: scanners round or recompute positions (one series per slice). Writing masks on a voxel
-#: grid asks another question, with 0.01 mm (``_export.GRID_TOLERANCE_MM``; docs/data.md).
-POSITION_TOLERANCE_MM = 0.5
 #: Largest difference between direction cosines of one stack (about 0.6 degree).
 ORIENTATION_TOLERANCE = 0.01
-#: A gap between neighbouring slices differing from the median gap by more
-#: than this fraction (and 0.5 mm) is irregular; so is a SpacingBetweenSlices
-#: differing from the measured spacing by more than this fraction.
-GAP_TOLERANCE = 0.1
 #: ImageType values that mark a localiser (scout) image.
 LOCALISER_TYPES = frozenset({"LOCALIZER", "LOCALISER", "SCOUT"})
 #: Files set aside as unreadable that the warning of :func:`read_cine` names; the others are counted.
@@ -102,8 +105,8 @@ class CineGeometry:
         Position of each slice along the stack normal in mm,
         ``dot(ImagePositionPatient, normal)`` with ``normal`` the cross
         product of the row and column directions of
-        ``ImageOrientationPatient``; ascending. ``SliceLocation`` only when
-        no image has position and orientation (see ``position_source``).
+        ``ImageOrientationPatient``; ascending. ``SliceLocation`` only when no image has position and
+        orientation (see ``position_source``).
     slice_spacing : float
         Distance between neighbouring slices in mm used for volumes: the
         median gap between ``slice_positions``; with a single slice position,
@@ -296,9 +299,13 @@ def read_cine(
     """Group one patient's DICOM files into a cine study.
 
     Images are grouped by slice position along the stack normal (from
-    ``ImagePositionPatient`` and ``ImageOrientationPatient``, within
-    :data:`POSITION_TOLERANCE_MM`) and ordered by trigger time at each
-    position: phase ``p`` is the ``p``-th image in time of every slice.
+    ``ImagePositionPatient`` and ``ImageOrientationPatient``; an image
+    within :data:`POSITION_TOLERANCE_MM` of a slice's lowest image joins
+    it) and ordered by trigger time at each
+    position: phase ``p`` is the ``p``-th image in time of every slice. A
+    position where only some images have a ``TriggerTime`` is ordered by
+    ``InstanceNumber`` instead, with a warning (ranked by time, an image
+    without one would be put last, moving every later phase).
 
     Set aside (and listed in ``set_aside``): unreadable files (with a
     warning: they may have been images of the study), files that never
@@ -335,7 +342,10 @@ def read_cine(
         no more files are read then.
     StudyError
         If the files hold several patients, no usable image, slice positions
-        with different numbers of phases (a missing or extra phase),
+        with different numbers of phases (a missing or extra phase), images without a
+        ``TriggerTime`` beside timed ones that cannot be placed (without an
+        ``InstanceNumber``, or where the others' instance numbers do not
+        follow their trigger times),
         duplicate images (same position and trigger time), mixed image sizes
         or pixel spacings, files without ``PixelSpacing``, neighbouring
         slice positions more than 100 mm apart, or (one slice position) a
@@ -348,7 +358,8 @@ def read_cine(
     SkcardioWarning
         Files that cannot be read (set aside: counted, the first named with
         the reason), irregular gaps between slices, a ``SpacingBetweenSlices`` that
-        disagrees with the positions (the positions are used), or header
+        disagrees with the positions (the positions are used), images without a ``TriggerTime`` beside
+        timed ones (their positions ordered by ``InstanceNumber``), or header
         values outside their physical range, ignored (``SpacingBetweenSlices``
         and ``SliceThickness`` beside several positions, ``HeartRate``,
         ``NominalInterval``; ``docs/security.md``). Also what
@@ -381,7 +392,7 @@ def read_cine(
     slices, use_positions = _drop_unplaced(slices, set_aside)
     slices = _main_stack(slices, set_aside, use_positions, where)
     _check_uniform(slices, where)
-    grid = _grid(slices, set_aside, use_positions, where)
+    grid = _grid(slices, set_aside, use_positions, where, notes)
     geometry = _geometry(grid, use_positions, notes, where)
     images = np.stack([np.stack([s.image for s in row]) for row in grid]).astype(np.float32, copy=False)
     for note in notes:
@@ -461,16 +472,6 @@ def _series_key(s: DicomSlice) -> str:
     return f"#{s.series_number}" if s.series_number is not None else ""
 
 
-def _normal(s: DicomSlice) -> np.ndarray:
-    row, col = np.array(s.image_orientation[:3]), np.array(s.image_orientation[3:])
-    normal = np.cross(row, col)
-    return normal / np.linalg.norm(normal)
-
-
-def _position(s: DicomSlice, normal: np.ndarray | None) -> float:
-    return float(np.dot(s.image_position, normal)) if normal is not None else s.slice_location
-
-
 def _main_stack(slices, set_aside, use_positions, where) -> list[DicomSlice]:
     """The largest series, with other series of the same orientation at other positions."""
     by_series: dict[str, list[DicomSlice]] = {}
@@ -529,10 +530,6 @@ def _names(items: list[SetAside]) -> str:
     return ", ".join(Path(a.path).name for a in items)
 
 
-def _instance(s: DicomSlice) -> int:
-    return -1 if s.instance_number is None else s.instance_number
-
-
 def _series_name(s: DicomSlice) -> str:
     if s.series_number is not None:
         return f"SeriesNumber {s.series_number}"
@@ -566,10 +563,6 @@ def _check_uniform(slices, where) -> None:
             )
 
 
-def _files(slices, describe=None, limit: int = 4) -> str:
-    return some_named([Path(s.path).name + (f" ({describe(s)})" if describe else "") for s in slices], limit)
-
-
 # Most positions holding one image: selected slices (e.g. the contoured ones of the embedded
 # sample), not a cine study; say so, as "a phase is missing" alone sends the user looking for one.
 _SELECTED_SLICES = (
@@ -578,8 +571,8 @@ _SELECTED_SLICES = (
 )
 
 
-def _grid(slices, set_aside, use_positions, where) -> list[list[DicomSlice]]:
-    """``grid[phase][slice]``: positions clustered and ascending, phases by trigger time."""
+def _grid(slices, set_aside, use_positions, where, notes: list[str]) -> list[list[DicomSlice]]:
+    """``grid[phase][slice]``: positions clustered and ascending, phases by trigger time (see ``_cine_order``)."""
     normal = _normal(slices[0]) if use_positions else None
     if not use_positions and not all(math.isfinite(s.slice_location) for s in slices):
         missing = [s for s in slices if not math.isfinite(s.slice_location)]
@@ -587,18 +580,19 @@ def _grid(slices, set_aside, use_positions, where) -> list[list[DicomSlice]]:
             f"{where}: cannot place the images: no ImagePositionPatient/ImageOrientationPatient, and no "
             f"SliceLocation in {_files(missing)}"
         )
-    ranked = sorted(slices, key=lambda s: _position(s, normal))
-    columns: list[list[DicomSlice]] = []
-    for s in ranked:
-        # Measured from the slice's first (lowest) image, not its last: images 0.4 mm apart would
-        # otherwise chain into one "slice" that spans millimetres.
-        if columns and _position(s, normal) - _position(columns[-1][0], normal) <= POSITION_TOLERANCE_MM:
-            columns[-1].append(s)
-        else:
-            columns.append([s])
+    columns = slice_columns(slices, normal)
+    timed = any(math.isfinite(s.trigger_time) for s in slices)
+    untimed, untimed_at = [], []
     for column in columns:
-        column.sort(key=_time_key)
-        _check_duplicates(column, normal, where)
+        position = _position(column[0], normal)
+        _check_duplicates(column, position, where)
+        missing = check_phase_order(column, position, where, timed)
+        column[:] = in_phase_order(column)
+        if missing:
+            untimed += missing
+            untimed_at.append(position)
+    if untimed and timed:  # none with a TriggerTime: InstanceNumber is the order, as ever, without a word
+        notes.append(untimed_note(untimed, len(slices), untimed_at))
     counts = Counter(len(c) for c in columns)
     n_phases = counts.most_common(1)[0][0]
     odd = [c for c in columns if len(c) != n_phases]
@@ -617,38 +611,11 @@ def _grid(slices, set_aside, use_positions, where) -> list[list[DicomSlice]]:
     return [[column[p] for column in columns] for p in range(n_phases)]
 
 
-def _time_key(s: DicomSlice) -> tuple:
-    time = s.trigger_time if math.isfinite(s.trigger_time) else math.inf
-    return (time, s.instance_number if s.instance_number is not None else -1, s.path)
-
-
-def _check_duplicates(column, normal, where) -> None:
+def _check_duplicates(column, position, where) -> None:
     """Refuse two images of one phase at one position (see :func:`duplicate_images`)."""
-    found = duplicate_images(column, _position(column[0], normal), lambda s: Path(s.path).name)
+    found = duplicate_images(column, position, lambda s: Path(s.path).name)
     if found:
         raise StudyError(f"{where}: {found}")
-
-
-def duplicate_images(images: Sequence[DicomSlice], position: float, name=lambda s: s.path) -> str:
-    """Why two of ``images`` (all at one slice position) are one image twice, or "" when none are.
-
-    Two images at one position with one trigger time (or, without trigger
-    times, one instance number) are one phase twice: a copy. The one test
-    of duplicates, for :func:`read_cine` and the DICOM SEG and NIfTI exports
-    (``skcardio.io._export``); the reason names the two files by ``name``
-    and the ``position`` (mm).
-    """
-    ordered = sorted(images, key=_time_key)
-    for a, b in zip(ordered, ordered[1:]):
-        timed = math.isfinite(a.trigger_time) and math.isfinite(b.trigger_time)
-        if (a.trigger_time == b.trigger_time) if timed else (a.instance_number == b.instance_number):
-            shared = (f"trigger time {a.trigger_time:g} ms" if timed
-                      else f"InstanceNumber {a.instance_number} (no trigger time tells them apart)")
-            return (
-                f"duplicate images: {name(a)} and {name(b)} share slice position {position:.2f} mm and {shared}; "
-                "expected one image per position and phase (remove the copy)"
-            )
-    return ""
 
 
 def _geometry(grid, use_positions, notes: list[str], where: str) -> CineGeometry:
@@ -683,111 +650,3 @@ def _geometry(grid, use_positions, notes: list[str], where: str) -> CineGeometry
         heart_rate_source=hr_source,
         position_source="ImagePositionPatient" if use_positions else "SliceLocation",
     )
-
-
-def _check_gaps(positions: np.ndarray, first: list[DicomSlice], use_positions: bool, where: str) -> None:
-    """Refuse neighbouring slices further apart than any heart (positions of 1e300 mm, two stacks)."""
-    gaps = np.diff(positions)
-    far = [i for i, gap in enumerate(gaps) if gap not in SLICE_SPACING_MM]
-    if far:
-        i, source = far[0], "ImagePositionPatient" if use_positions else "SliceLocation"
-        raise StudyError(
-            f"{where}: neighbouring slice positions {positions[i]:.6g} mm ({Path(first[i].path).name}) and "
-            f"{positions[i + 1]:.6g} mm ({Path(first[i + 1].path).name}) lie {gaps[i]:.6g} mm apart along "
-            f"the stack normal ({source}): {SLICE_SPACING_MM.expected()}"
-        )
-
-
-def _screened(flat, attribute: str, plausible: PhysicalRange, to_range=None) -> tuple[list[float], list[DicomSlice]]:
-    """The present values of an optional element within ``plausible`` (through ``to_range``), and the files out of it."""
-    present = [s for s in flat if math.isfinite(getattr(s, attribute))]
-    convert = to_range or (lambda value: value)
-    inside = [convert(getattr(s, attribute)) in plausible for s in present]
-    kept = [getattr(s, attribute) for s, ok in zip(present, inside) if ok]
-    return kept, [s for s, ok in zip(present, inside) if not ok]
-
-
-def _found(element: str, odd: list[DicomSlice], attribute: str, unit: str, n_files: int) -> str:
-    """``'HeartRate 1e+09 bpm in 3 of 20 file(s) (1.dcm, ...)'``: the values out of range and their files."""
-    values = sorted({getattr(s, attribute) for s in odd})
-    listed = ", ".join(f"{v:g}" for v in values[:3]) + (" ..." if len(values) > 3 else "")
-    return f"{element} {listed} {unit} in {len(odd)} of {n_files} file(s) ({_files(odd)})"
-
-
-def _header_distance(
-    flat, attribute: str, element: str, used: bool, where: str, notes: list[str], size=None
-) -> float:
-    """Median SpacingBetweenSlices or SliceThickness in mm (NaN if absent), within ``SLICE_SPACING_MM``.
-
-    Values out of range are an error when ``used`` (they would be the slice
-    spacing), else left out with a note. ``size`` (e.g. ``abs``) maps a
-    value to the distance it stands for before both.
-    """
-    values, odd = _screened(flat, attribute, SLICE_SPACING_MM, size)
-    values = [size(v) for v in values] if size else values
-    if odd:
-        found = _found(element, odd, attribute, "mm", len(flat))
-        if used:
-            raise StudyError(
-                f"{where}: one slice position, whose slice spacing would be {found}: {SLICE_SPACING_MM.expected()}"
-            )
-        notes.append(f"{found} ignored: {SLICE_SPACING_MM.expected()}")
-    return _median(values)
-
-
-def _median(values) -> float:
-    finite = [v for v in values if math.isfinite(v)]
-    return float(np.median(finite)) if finite else math.nan
-
-
-def _spacing(positions, header_gap, thickness, first, use_positions, notes) -> tuple[float, str, str]:
-    """The slice spacing used, its source, and how the header agrees (irregular gaps noted)."""
-    if len(positions) < 2:
-        if math.isfinite(header_gap):
-            return header_gap, "SpacingBetweenSlices", "one slice position: SpacingBetweenSlices used"
-        return thickness, "SliceThickness", "one slice position and no SpacingBetweenSlices: SliceThickness used"
-    gaps = np.diff(positions)
-    spacing = float(np.median(gaps))
-    irregular = np.flatnonzero(np.abs(gaps - spacing) > max(GAP_TOLERANCE * spacing, 0.5))
-    for i in irregular[:3]:
-        notes.append(
-            f"irregular slice gap: {gaps[i]:.2f} mm between positions {positions[i]:.2f} mm "
-            f"({Path(first[i].path).name}) and {positions[i + 1]:.2f} mm ({Path(first[i + 1].path).name}), "
-            f"median gap {spacing:.2f} mm; each slice's disc spans half the gaps to its neighbours"
-        )
-    source = "ImagePositionPatient" if use_positions else "SliceLocation"
-    if math.isfinite(header_gap):
-        if abs(header_gap - spacing) > GAP_TOLERANCE * spacing:
-            check = (
-                f"SpacingBetweenSlices {header_gap:g} mm disagrees with the {spacing:.2f} mm between positions; "
-                "positions used"
-            )
-            notes.append(check)
-        else:
-            check = f"SpacingBetweenSlices {header_gap:g} mm agrees with the {spacing:.2f} mm between positions"
-    elif math.isfinite(thickness):
-        check = f"no SpacingBetweenSlices; SliceThickness {thickness:g} mm, {spacing:.2f} mm between positions"
-    else:
-        check = "no SpacingBetweenSlices or SliceThickness to compare with"
-    return spacing, source, check
-
-
-def _heart_rate(flat, notes: list[str]) -> tuple[float, str]:
-    """Median HeartRate, else 60000 / median NominalInterval; values beyond ``HEART_RATE_BPM`` left out with a note.
-
-    0 (written by scanners without ECG) means unknown, as an absent element.
-    """
-    rates, odd = _screened([s for s in flat if s.heart_rate != 0], "heart_rate", HEART_RATE_BPM)
-    if odd:
-        notes.append(f"{_found('HeartRate', odd, 'heart_rate', 'bpm', len(flat))} ignored: {HEART_RATE_BPM.expected()}")
-    if rates:
-        return _median(rates), "HeartRate"
-    known = [s for s in flat if s.nominal_interval != 0]
-    intervals, odd = _screened(known, "nominal_interval", HEART_RATE_BPM, lambda interval: 60000.0 / interval)
-    if odd:
-        found = _found("NominalInterval", odd, "nominal_interval", "ms (R-R interval)", len(flat))
-        shortest, longest = 60000.0 / HEART_RATE_BPM.high, 60000.0 / HEART_RATE_BPM.low
-        notes.append(f"{found} ignored: {HEART_RATE_BPM.expected()}, an interval of {shortest:g}-{longest:g} ms")
-    if intervals:
-        return 60000.0 / _median(intervals), "NominalInterval"
-    return math.nan, ""

@@ -29,7 +29,7 @@ from .._files import replacing
 from .._optional import import_optional
 from ..exceptions import ExportError, SkcardioWarning
 from ..utils._validation import check_slice_masks
-from ._cine import POSITION_TOLERANCE_MM, duplicate_images
+from ._cine_order import POSITION_TOLERANCE_MM, duplicate_images, phase_key
 from ._dicom import DicomSlice, read_header
 from ._limits import SLICE_SPACING_MM
 
@@ -39,7 +39,7 @@ __all__ = ["SEGMENT_LABEL", "group_by_phase", "write_dicom_seg", "write_nifti"]
 SEGMENT_LABEL = "LV blood pool"
 #: Slices closer than this along the normal (mm) are at one position of the exported grid;
 #: also the largest in-plane offset at one position and the floor of the gap tolerance.
-#: Far below read_cine's ``_cine.POSITION_TOLERANCE_MM`` (0.5 mm, which images are one slice
+#: Far below read_cine's ``_cine_order.POSITION_TOLERANCE_MM`` (0.5 mm, which images are one slice
 #: of a study) on purpose: the affine written places every voxel, so an image must lie
 #: where the grid puts it; images 0.01-0.5 mm apart are refused here, not moved.
 GRID_TOLERANCE_MM = 0.01
@@ -311,7 +311,9 @@ def write_nifti(
     holds as many images (cardiac phases) as the others. The volume is
     ``(columns, rows, positions)``, or ``(columns, rows, positions, phases)``
     when positions hold several images (phases ordered by ``TriggerTime``,
-    then ``InstanceNumber``), with positions in increasing order along the
+    then ``InstanceNumber``; by ``InstanceNumber`` at a position where only
+    some images have a ``TriggerTime``, as :func:`~skcardio.io.read_cine`
+    ranks them), with positions in increasing order along the
     normal (row direction x column direction) and voxel ``(i, j, k)`` the
     pixel ``[row=j, col=i]`` of position ``k``. The affine (qform and sform,
     code 1 *scanner*) maps voxels to RAS millimetres; DICOM gives LPS, so x
@@ -398,7 +400,8 @@ def group_by_phase(geometry: Sequence[DicomSlice]) -> list[list[int]]:
     lie within 0.01 mm along the normal of the first slice's orientation
     (stricter than :func:`~skcardio.io.read_cine`'s 0.5 mm: see ``docs/data.md``).
     At each position, images are ranked by ``TriggerTime`` (then
-    ``InstanceNumber``); set ``k`` holds the ``k``-th image of every position
+    ``InstanceNumber``; by ``InstanceNumber`` where only some have a
+    ``TriggerTime``, as :func:`~skcardio.io.read_cine` ranks them); set ``k`` holds the ``k``-th image of every position
     that has one. A stack without repeated positions is one set.
 
     Parameters
@@ -608,14 +611,15 @@ def _positions(slices: list[DicomSlice], normal: np.ndarray, *, check: bool = Tr
 
 
 def _phases(slices: list[DicomSlice], group: list[int]) -> list[int]:
-    """The images of one position in phase order: TriggerTime, then InstanceNumber."""
+    """The images of one position in phase order: TriggerTime, then InstanceNumber, as read_cine ranks them.
 
-    def key(i: int) -> tuple:
-        s = slices[i]
-        time = s.trigger_time if math.isfinite(s.trigger_time) else math.inf
-        return (time, s.instance_number if s.instance_number is not None else 0, i)
-
-    return sorted(group, key=key)
+    By InstanceNumber where only some images of the position have a
+    TriggerTime (``_cine_order.phase_key``): ranked by time, one without
+    would be put last and the phases of the SEG files would not be
+    report's.
+    """
+    key = phase_key([slices[i] for i in group])
+    return sorted(group, key=lambda i: (*key(slices[i]), i))
 
 
 def _slice_step(slices: list[DicomSlice], positions: list[list[int]], depths: np.ndarray) -> float:

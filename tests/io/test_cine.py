@@ -11,7 +11,7 @@ import pytest
 from _hostile import deny_folders
 from pydicom.uid import generate_uid
 
-from _cine_studies import NORMAL, phantom, write_study
+from _cine_studies import NORMAL, phantom, set_tags, write_study
 
 from skcardio.exceptions import SkcardioWarning, StudyError
 from skcardio.io import find_dicom_files, read_cine
@@ -404,32 +404,18 @@ def test_selected_slices_are_said_not_to_be_a_cine_study():
         read_cine(get_sample_path() / "dicoms" / "SCD0000101")
 
 
-def _set(files, **tags):
-    """Set (None: delete) header elements in every file of ``files`` (a list or write_study's dict)."""
-    import pydicom
-
-    for path in files.values() if isinstance(files, dict) else files:
-        ds = pydicom.dcmread(path)
-        for keyword, value in tags.items():
-            if value is None:
-                ds.pop(keyword, None)
-            else:
-                setattr(ds, keyword, value)
-        ds.save_as(path)
-
-
 @pytest.mark.parametrize("value", [0, 1e300])
 def test_one_position_with_a_non_physical_spacing_is_an_error(tmp_path, make_dicom, value):
     """The header gives a single position's spacing: 0 gave volumes of 0. A bad SpacingBetweenSlices is
     noted and SliceThickness used; when that is bad too, the study is refused."""
     files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=1)
-    _set(files, SpacingBetweenSlices=value, SliceThickness=value)
+    set_tags(files, SpacingBetweenSlices=value, SliceThickness=value)
     said = re.escape(f"{value:g}")
     with pytest.raises(StudyError, match=rf"p: one slice position, whose slice spacing would be SliceThickness "
                                          rf"{said} mm in 3 of 3 file\(s\) \(1\.dcm, 2\.dcm, 3\.dcm\): expected slice "
                                          r"distances within \[0\.001, 100\] mm"):
         read_cine(tmp_path / "p")
-    _set(files, SliceThickness=8.0)  # a good thickness beside the bad spacing: used
+    set_tags(files, SliceThickness=8.0)  # a good thickness beside the bad spacing: used
     with pytest.warns(SkcardioWarning, match=rf"SpacingBetweenSlices {said} mm .* ignored"):
         g = read_cine(tmp_path / "p").geometry
     assert (g.slice_spacing, g.spacing_source) == (8.0, "SliceThickness")
@@ -438,14 +424,14 @@ def test_one_position_with_a_non_physical_spacing_is_an_error(tmp_path, make_dic
 def test_negative_spacing_between_slices_is_its_size(tmp_path, make_dicom):
     """Some vendors write SpacingBetweenSlices negative: -10 gave negative volumes (ED and ES swapped)."""
     files = write_study(make_dicom, tmp_path / "p", n_phases=3, n_slices=1)
-    _set(files, SpacingBetweenSlices=-10, SliceThickness=8)
+    set_tags(files, SpacingBetweenSlices=-10, SliceThickness=8)
     g = read_cine(tmp_path / "p").geometry
     assert (g.slice_spacing, g.spacing_source) == (10.0, "SpacingBetweenSlices")
 
 
 def test_non_physical_header_spacing_beside_positions_is_ignored_with_a_warning(tmp_path, make_dicom):
     files = write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=3)
-    _set(files, SpacingBetweenSlices=1e300, SliceThickness=0)
+    set_tags(files, SpacingBetweenSlices=1e300, SliceThickness=0)
     with pytest.warns(SkcardioWarning) as caught:
         g = read_cine(tmp_path / "p").geometry
     said = [str(w.message) for w in caught]
@@ -489,7 +475,7 @@ def test_non_physical_heart_rate_is_ignored_with_a_warning(tmp_path, make_dicom,
     import warnings
 
     files = write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=2, heart_rate=None)
-    _set(files, **tags)
+    set_tags(files, **tags)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         g = read_cine(tmp_path / "p").geometry
@@ -501,10 +487,10 @@ def test_non_physical_heart_rate_is_ignored_with_a_warning(tmp_path, make_dicom,
 def test_missing_pixel_spacing_is_named(tmp_path, make_dicom):
     """NaN != NaN: the error spoke of 'mixed pixel spacings: (nan, nan) in 1 file(s), other values in 6'."""
     files = write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=2)
-    _set([files[1, 1]], PixelSpacing=None)
+    set_tags([files[1, 1]], PixelSpacing=None)
     with pytest.raises(StudyError, match=r"no PixelSpacing \(0028,0030\) in 1 of 4 files: 4\.dcm; areas and volumes "
                                          r"in mm need the pixel spacing of every image"):
         read_cine(tmp_path / "p")
-    _set(files, PixelSpacing=None)
+    set_tags(files, PixelSpacing=None)
     with pytest.raises(StudyError, match=r"p: no PixelSpacing \(0028,0030\) in any file; areas"):
         read_cine(tmp_path / "p")
