@@ -25,6 +25,7 @@ from ._cine_order import (
     duplicate_images,
     in_phase_order,
     slice_columns,
+    slice_position,
     untimed_note,
 )
 from ._cine_spacing import _check_gaps, _header_distance, _heart_rate, _spacing
@@ -105,7 +106,8 @@ class CineGeometry:
         Position of each slice along the stack normal in mm,
         ``dot(ImagePositionPatient, normal)`` with ``normal`` the cross
         product of the row and column directions of
-        ``ImageOrientationPatient``; ascending. ``SliceLocation`` only when no image has position and
+        ``ImageOrientationPatient`` (the median of the slice's images);
+        ascending. ``SliceLocation`` only when no image has position and
         orientation (see ``position_source``).
     slice_spacing : float
         Distance between neighbouring slices in mm used for volumes: the
@@ -300,8 +302,9 @@ def read_cine(
 
     Images are grouped by slice position along the stack normal (from
     ``ImagePositionPatient`` and ``ImageOrientationPatient``; an image
-    within :data:`POSITION_TOLERANCE_MM` of a slice's lowest image joins
-    it) and ordered by trigger time at each
+    within :data:`POSITION_TOLERANCE_MM` of the previous one, ranked by
+    position, joins its slice, whose images may spread over at most
+    ``POSITION_SPREAD_MM``, 2 mm) and ordered by trigger time at each
     position: phase ``p`` is the ``p``-th image in time of every slice. A
     position where only some images have a ``TriggerTime`` is ordered by
     ``InstanceNumber`` instead, with a warning (ranked by time, an image
@@ -342,7 +345,8 @@ def read_cine(
         no more files are read then.
     StudyError
         If the files hold several patients, no usable image, slice positions
-        with different numbers of phases (a missing or extra phase), images without a
+        with different numbers of phases (a missing or extra phase), a slice
+        position whose images spread over more than 2 mm, images without a
         ``TriggerTime`` beside timed ones that cannot be placed (without an
         ``InstanceNumber``, or where the others' instance numbers do not
         follow their trigger times),
@@ -580,11 +584,11 @@ def _grid(slices, set_aside, use_positions, where, notes: list[str]) -> list[lis
             f"{where}: cannot place the images: no ImagePositionPatient/ImageOrientationPatient, and no "
             f"SliceLocation in {_files(missing)}"
         )
-    columns = slice_columns(slices, normal)
+    columns = slice_columns(slices, normal, where)
     timed = any(math.isfinite(s.trigger_time) for s in slices)
     untimed, untimed_at = [], []
     for column in columns:
-        position = _position(column[0], normal)
+        position = slice_position(column, normal)
         _check_duplicates(column, position, where)
         missing = check_phase_order(column, position, where, timed)
         column[:] = in_phase_order(column)
@@ -599,7 +603,7 @@ def _grid(slices, set_aside, use_positions, where, notes: list[str]) -> list[lis
     if odd:
         unreadable = [a for a in set_aside if a.unreadable]
         details = "; ".join(
-            f"position {_position(c[0], normal):.2f} mm has {len(c)} ({_files(c)})" for c in odd[:3]
+            f"position {slice_position(c, normal):.2f} mm has {len(c)} ({_files(c)})" for c in odd[:3]
         )
         raise StudyError(
             f"{where}: {len(odd)} slice position(s) do not have the {n_phases} phase(s) of the other "
@@ -621,7 +625,9 @@ def _check_duplicates(column, position, where) -> None:
 def _geometry(grid, use_positions, notes: list[str], where: str) -> CineGeometry:
     first = grid[0]
     normal = _normal(first[0]) if use_positions else None
-    positions = np.array([_position(s, normal) for s in first])
+    # Each slice's images lie at one position but for jitter (within POSITION_SPREAD_MM): the median,
+    # so that one jittered image does not move its slice (and the gaps, the discs) by its jitter.
+    positions = np.array([slice_position([row[i] for row in grid], normal) for i in range(len(first))])
     _check_gaps(positions, first, use_positions, where)
     flat = [s for row in grid for s in row]
     # One slice position: the header's distance (SpacingBetweenSlices, else SliceThickness) is the

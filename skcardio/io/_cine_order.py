@@ -16,11 +16,16 @@ from .._text import some_named
 from ..exceptions import StudyError
 from ._dicom import DicomSlice
 
-#: Images closer than this along the stack normal to a slice's lowest image share its position (mm). Loose on purpose:
-#: it decides which images are one slice of a study, whose slices lie 5-10 mm apart, and
-#: scanners round or recompute positions (one series per slice). Writing masks on a voxel
+#: Neighbouring images (ranked by position along the stack normal) closer than this share a slice
+#: position (mm). Loose on purpose: it decides which images are one slice of a study, whose slices
+#: lie 5-10 mm apart, and scanners round or recompute positions (one series per slice), so the
+#: images of one slice may be jittered by a few tenths of a millimetre. Writing masks on a voxel
 #: grid asks another question, with 0.01 mm (``_export.GRID_TOLERANCE_MM``; docs/data.md).
 POSITION_TOLERANCE_MM = 0.5
+#: Largest spread along the normal of the images of one slice position (mm). Neighbours within
+#: ``POSITION_TOLERANCE_MM`` chain; past this spread the chain is no slice but a stack of thin
+#: ones (images 0.4 mm apart), which is refused rather than read as one slice of many phases.
+POSITION_SPREAD_MM = 2.0
 
 
 def _normal(s: DicomSlice) -> np.ndarray:
@@ -45,18 +50,43 @@ def _instance(s: DicomSlice) -> int:
     return -1 if s.instance_number is None else s.instance_number
 
 
-def slice_columns(slices: Sequence[DicomSlice], normal: np.ndarray | None) -> list[list[DicomSlice]]:
-    """The images of each slice position, positions ascending (phases not yet ordered)."""
+def slice_columns(slices: Sequence[DicomSlice], normal: np.ndarray | None, where: str) -> list[list[DicomSlice]]:
+    """The images of each slice position, positions ascending (phases not yet ordered).
+
+    Images are ranked by position; a gap of more than :data:`POSITION_TOLERANCE_MM`
+    to the previous image starts a new position. Measured from the previous image,
+    not the position's first: images jittered by ±0.3 mm (scanners round or recompute
+    positions) would otherwise fall apart into positions of a few phases each
+    ("a phase is missing") though none is. A position whose images spread over more
+    than :data:`POSITION_SPREAD_MM` is a ``StudyError`` naming its first and last file.
+    """
     ranked = sorted(slices, key=lambda s: _position(s, normal))
     columns: list[list[DicomSlice]] = []
+    previous = math.nan
     for s in ranked:
-        # Measured from the slice's first (lowest) image, not its last: images 0.4 mm apart would
-        # otherwise chain into one "slice" that spans millimetres.
-        if columns and _position(s, normal) - _position(columns[-1][0], normal) <= POSITION_TOLERANCE_MM:
+        here = _position(s, normal)
+        if columns and here - previous <= POSITION_TOLERANCE_MM:
             columns[-1].append(s)
         else:
             columns.append([s])
+        previous = here
+    for column in columns:
+        low, high = _position(column[0], normal), _position(column[-1], normal)
+        if high - low > POSITION_SPREAD_MM:
+            source = "ImagePositionPatient" if normal is not None else "SliceLocation"
+            raise StudyError(
+                f"{where}: {len(column)} images from {low:.2f} mm ({Path(column[0].path).name}) to {high:.2f} mm "
+                f"({Path(column[-1].path).name}) along the stack normal ({source}), each within "
+                f"{POSITION_TOLERANCE_MM} mm of the next, spread over {high - low:.2f} mm: more than the "
+                f"{POSITION_SPREAD_MM} mm of one slice position; expected slices millimetres apart, the images of "
+                "each at one position (within a few tenths of a millimetre)"
+            )
     return columns
+
+
+def slice_position(column: Sequence[DicomSlice], normal: np.ndarray | None) -> float:
+    """The position of a slice: the median of its images' (equal but for jitter)."""
+    return float(np.median([_position(s, normal) for s in column]))
 
 
 def _by_instance(images: Sequence[DicomSlice]) -> bool:

@@ -1,6 +1,7 @@
 """read_cine's slice positions and phase order (``skcardio.io._cine_order``) on synthetic studies.
 
-Images without a TriggerTime among timed ones; the exports rank the phases of a position by the same rule.
+Images without a TriggerTime among timed ones, positions jittered within a slice; the exports rank
+the phases of a position by the same rule.
 """
 
 from __future__ import annotations
@@ -9,15 +10,23 @@ import shutil
 import warnings
 
 import numpy as np
+import pydicom
 import pytest
 
-from _cine_studies import phantom, set_tags, write_study
+from _cine_studies import NORMAL, phantom, set_tags, write_study
 
 from skcardio.exceptions import SkcardioWarning, StudyError
 from skcardio.io import group_by_phase, read_cine, read_dicom
 
 #: ``write_study``'s instance numbers, ``[phase][slice]``, for 6 phases of 3 slices.
 INSTANCES = [[s * 6 + p + 1 for s in range(3)] for p in range(6)]
+
+
+def _move(path, mm: float) -> None:
+    """Move an image ``mm`` along the stack normal."""
+    ds = pydicom.dcmread(path)
+    ds.ImagePositionPatient = [float(v) for v in np.array(ds.ImagePositionPatient, dtype=float) + mm * NORMAL]
+    ds.save_as(path)
 
 
 def test_an_image_without_trigger_time_keeps_its_phase(tmp_path, make_dicom):
@@ -116,3 +125,35 @@ def test_exports_rank_the_phases_as_read_cine(tmp_path, make_dicom):
     keys = list(files)
     phases = group_by_phase([read_dicom(files[k], pixels=False) for k in keys])
     assert [sorted(keys[i] for i in phase) for phase in phases] == [[(p, s) for s in range(3)] for p in range(6)]
+
+
+def test_jittered_positions_are_one_slice(tmp_path, make_dicom):
+    """Images of a slice ±0.3 mm apart fell apart into positions of a few phases ("a phase is missing")."""
+    files = write_study(make_dicom, tmp_path / "p", n_phases=6, n_slices=3)
+    jitter = np.linspace(-0.3, 0.3, 6)
+    for (p, s), path in files.items():
+        _move(path, jitter[(p + 2 * s) % 6])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        study = read_cine(tmp_path / "p")
+    g = study.geometry
+    np.testing.assert_array_equal(g.instance_numbers, INSTANCES)
+    # Each slice at the median of its images: the jitter moves no slice, nor the discs.
+    origin = np.array([10.0, -20.0, 30.0]) @ NORMAL
+    np.testing.assert_allclose(g.slice_positions, origin + np.array([0.0, 8.0, 16.0]), atol=1e-9)
+    np.testing.assert_allclose(g.disc_thickness, 8.0)
+    assert g.slice_spacing == pytest.approx(8.0) and study.notes == ()
+
+
+def test_images_spread_over_millimetres_are_refused(tmp_path, make_dicom):
+    """Each within 0.5 mm of the next, together 2.25 mm deep: no slice, but a stack of thin ones."""
+    from skcardio.io._cine_order import POSITION_SPREAD_MM, POSITION_TOLERANCE_MM
+
+    assert (POSITION_TOLERANCE_MM, POSITION_SPREAD_MM) == (0.5, 2.0)  # as docs/clinical.md states
+    files = write_study(make_dicom, tmp_path / "p", n_phases=6, n_slices=3)
+    for p in range(6):
+        _move(files[p, 1], 0.45 * p)
+    with pytest.raises(StudyError, match=r"p: 6 images from \S+ mm \(7\.dcm\) to \S+ mm \(12\.dcm\) along the "
+                                         r"stack normal \(ImagePositionPatient\), each within 0\.5 mm of the next, "
+                                         r"spread over 2\.25 mm: more than the 2\.0 mm of one slice position"):
+        read_cine(tmp_path / "p")
