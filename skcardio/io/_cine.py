@@ -112,7 +112,12 @@ class CineGeometry:
     slice_spacing : float
         Distance between neighbouring slices in mm used for volumes: the
         median gap between ``slice_positions``; with a single slice position,
-        ``SpacingBetweenSlices`` or else ``SliceThickness``.
+        ``SpacingBetweenSlices`` or else ``SliceThickness``. With positions
+        from ``SliceLocation`` (a scanner coordinate, which need not step by
+        the distance between slices: it orders them), a
+        ``SpacingBetweenSlices`` that differs from its median gap by more
+        than 10 %, or without one a ``SliceThickness`` over 10 % larger (the
+        slices would overlap), with a warning.
     spacing_source : str
         Which of ``"ImagePositionPatient"``, ``"SliceLocation"``,
         ``"SpacingBetweenSlices"``, ``"SliceThickness"`` gave ``slice_spacing``.
@@ -192,12 +197,19 @@ class CineGeometry:
         """Thickness in mm of the disc each slice stands for, ``(n_slices,)``.
 
         The mean of the gaps to its two neighbours (the one gap for the end
-        slices): ``slice_spacing`` everywhere on a regular stack.
+        slices): ``slice_spacing`` everywhere on a regular stack. Where a
+        header distance overruled ``SliceLocation`` (``position_source`` and
+        ``spacing_source`` differ), the gaps are scaled so that their median
+        is ``slice_spacing``.
         """
         positions = np.asarray(self.slice_positions, float)
         if len(positions) < 2:
             return np.full(len(positions), self.slice_spacing)
         gaps = np.diff(positions)
+        if self.position_source == "SliceLocation" and self.spacing_source != "SliceLocation":
+            # SliceLocation ordered the slices but its steps were not their distance (the header's
+            # slice_spacing was used): the gaps keep their proportions, scaled to that spacing.
+            gaps = gaps * (self.slice_spacing / np.median(gaps))
         return (np.concatenate([gaps[:1], gaps]) + np.concatenate([gaps, gaps[-1:]])) / 2
 
 
@@ -362,7 +374,9 @@ def read_cine(
     SkcardioWarning
         Files that cannot be read (set aside: counted, the first named with
         the reason), irregular gaps between slices, a ``SpacingBetweenSlices`` that
-        disagrees with the positions (the positions are used), images without a ``TriggerTime`` beside
+        disagrees with the positions (the positions are used; with positions
+        from ``SliceLocation``, the header's distance is used: see
+        :class:`CineGeometry`), images without a ``TriggerTime`` beside
         timed ones (their positions ordered by ``InstanceNumber``), or header
         values outside their physical range, ignored (``SpacingBetweenSlices``
         and ``SliceThickness`` beside several positions, ``HeartRate``,

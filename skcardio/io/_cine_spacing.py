@@ -92,6 +92,10 @@ def _spacing(positions, header_gap, thickness, first, use_positions, notes) -> t
             f"({Path(first[i].path).name}) and {positions[i + 1]:.2f} mm ({Path(first[i + 1].path).name}), "
             f"median gap {spacing:.2f} mm; each slice's disc spans half the gaps to its neighbours"
         )
+    if not use_positions:
+        header = _over_slice_location(spacing, header_gap, thickness, notes)
+        if header is not None:
+            return header
     source = "ImagePositionPatient" if use_positions else "SliceLocation"
     if math.isfinite(header_gap):
         if abs(header_gap - spacing) > GAP_TOLERANCE * spacing:
@@ -107,6 +111,39 @@ def _spacing(positions, header_gap, thickness, first, use_positions, notes) -> t
     else:
         check = "no SpacingBetweenSlices or SliceThickness to compare with"
     return spacing, source, check
+
+
+#: Why a header distance wins over the steps of SliceLocation (docs/clinical.md).
+_SLICE_LOCATION_STEPS = (
+    "without ImagePositionPatient/ImageOrientationPatient, SliceLocation, a scanner coordinate that need not "
+    "step by the distance between slices (on the shared studies it is the spacing times one component of the "
+    "slice normal: 6.72 mm for 10 mm), only orders the slices"
+)
+
+
+def _over_slice_location(spacing, header_gap, thickness, notes) -> tuple[float, str, str] | None:
+    """The header's slice spacing where the steps of SliceLocation disagree with it, else None.
+
+    ``SpacingBetweenSlices`` when it differs by more than ``GAP_TOLERANCE``;
+    without it, a ``SliceThickness`` larger by as much (slices that thick
+    would overlap at SliceLocation's steps). A note says which and why.
+    """
+    if math.isfinite(header_gap):
+        if abs(header_gap - spacing) <= GAP_TOLERANCE * spacing:
+            return None
+        used, source = header_gap, "SpacingBetweenSlices"
+        said = f"SpacingBetweenSlices {header_gap:g} mm disagrees with the {spacing:.2f} mm steps of SliceLocation"
+    elif math.isfinite(thickness) and thickness > (1 + GAP_TOLERANCE) * spacing:
+        used, source = thickness, "SliceThickness"
+        said = (
+            f"no SpacingBetweenSlices, and the {spacing:.2f} mm steps of SliceLocation are less than the "
+            f"SliceThickness {thickness:g} mm (the slices would overlap)"
+        )
+    else:
+        return None
+    check = f"{said}: {source} used ({_SLICE_LOCATION_STEPS})"
+    notes.append(check)
+    return used, source, check
 
 
 def _heart_rate(flat, notes: list[str]) -> tuple[float, str]:
