@@ -90,7 +90,10 @@ class Limits:
         train a larger one, whose file could not be loaded.
     max_predict_pixels : int, default 2**22 (e.g. 2048 x 2048)
         Pixels of one image that ``skcardio predict`` segments (the U-Net's
-        memory grows with the image: a larger slice is reported and skipped).
+        memory grows with the image: a larger slice is reported and skipped),
+        and of the crops of a U-Net's ``refine`` pass: ``UNetSegmenter.load``
+        refuses a model file whose ``crop_size`` squared exceeds it, and
+        ``fit`` such a ``crop_size``.
 
     Examples
     --------

@@ -6,6 +6,7 @@ from . import _unet_env  # noqa: F401, I001  (must precede "import torch")
 import hashlib
 import io
 import json
+import math
 import os
 import pickle
 import zipfile
@@ -22,7 +23,7 @@ from ..io import get_limits
 from ..io._limits import read_regular
 from ._unet_net import TARGETS
 from ._unet_offset import MAX_OFFSET, check_label_offset
-from ._unet_params import network_size_refusal
+from ._unet_params import crop_size_refusal, network_size_refusal
 from ._unet_runtime import _forked_rng, build_loaded_net, loaded_device, resolve_device
 
 if TYPE_CHECKING:
@@ -132,6 +133,11 @@ def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str | 
         model._validate_params_values(training=False)
     except ValueError as exc:
         raise SkcardioError(f"{path}: invalid parameter in the model file: {exc}") from exc
+    # The refine pass predicts crops of crop_size x crop_size pixels: bounded as fit bounds it.
+    refusal = crop_size_refusal(model.crop_size)
+    if refusal:
+        raise SkcardioError(f"{path}: the model file's {refusal}")
+    typical_area = _typical_area(path, payload["typical_area"])
     # Validated above: a damaged file's device is refused before it is resolved.
     device_ = loaded_device(model.device) if device is None else resolve_device(model.device)
     n_channels = payload["n_channels"]
@@ -143,6 +149,7 @@ def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str | 
     with _forked_rng(0, device_):
         net = build_loaded_net(model, n_channels=n_channels, device=device_)
     _check_state_dict(path, payload["state_dict"], net.module_.state_dict(), model, n_channels)
+    _check_dtypes(path, payload["state_dict"], net.module_.state_dict())
     _check_finite(path, payload["state_dict"])
     net.module_.load_state_dict(payload["state_dict"])
     net.history.extend(history)
@@ -151,7 +158,7 @@ def load_model(cls: type[UNetSegmenter], path: str | os.PathLike, device: str | 
         device_,
         n_channels,
         payload["best_epoch"],
-        float(payload["typical_area"]),
+        typical_area,
         _label_offset(path, payload, len(TARGETS[model.target])),
     )
     return model
@@ -203,6 +210,50 @@ def _check_size(path: str, n_channels: int, model: UNetSegmenter) -> None:
     refusal = network_size_refusal(n_channels, model.base_channels, model.depth, len(TARGETS[model.target]))
     if refusal:
         raise SkcardioError(f"{path}: the model file describes {refusal}")
+
+
+def _typical_area(path: str, value: int | float) -> float:
+    """The file's ``typical_area``: a finite number of pixels, from 0 to ``max_image_pixels``; else SkcardioError.
+
+    It is the median blood-pool area of the training masks (0 without any),
+    which the ``refine`` pass divides by a pool's area: NaN or a negative
+    value silently disabled the pass (with a RuntimeWarning from the square
+    root), 1e308 zoomed every pool, and an integer beyond a float raised
+    OverflowError. No mask holds more pixels than an image that skcardio reads.
+    """
+    try:
+        area, shown = float(value), repr(float(value))
+    except OverflowError:  # str() of an integer of 5000 digits raises ValueError: not quoted
+        area, shown = math.inf, f"an integer of {value.bit_length()} bits"
+    if not (math.isfinite(area) and area >= 0):
+        raise SkcardioError(
+            f"{path}: damaged model file: typical_area is {shown}, expected the median blood-pool area of the "
+            "training masks: a finite number of pixels >= 0"
+        )
+    limits = get_limits()
+    if area > limits.max_image_pixels:
+        raise SkcardioError(
+            f"{path}: damaged model file: typical_area, the median blood-pool area of the training masks, of "
+            + limits.refusal("max_image_pixels", f"{area:g} pixels")
+        )
+    return area
+
+
+def _check_dtypes(path: str, state: dict, expected: dict) -> None:
+    """Refuse weights of another kind than the network's (its shapes already checked).
+
+    ``load_state_dict`` casts silently: complex weights lost their imaginary
+    part, integer or boolean ones loaded as floats. A real floating-point
+    tensor of another precision (float64, float16) is the same weights.
+    """
+    for name, tensor in expected.items():
+        given = state[name]
+        if given.layout != torch.strided:
+            raise SkcardioError(f"{path}: damaged model file: {name} is a {given.layout} tensor, expected a dense one")
+        same = given.is_floating_point() if tensor.is_floating_point() else given.dtype == tensor.dtype
+        if not same:
+            kind = "real floating-point values" if tensor.is_floating_point() else f"{tensor.dtype} values"
+            raise SkcardioError(f"{path}: damaged model file: {name} holds {given.dtype} values, expected {kind}")
 
 
 def _check_finite(path: str, state: dict) -> None:

@@ -14,7 +14,7 @@ from ._unet_net import MAX_DEPTH, TARGETS, SegmentationLoss, n_parameters
 if TYPE_CHECKING:
     from ._unet import UNetSegmenter
 
-__all__ = ["validate_params", "check_network_size", "network_size_refusal", "MAX_BATCH_SIZE"]
+__all__ = ["validate_params", "check_network_size", "network_size_refusal", "crop_size_refusal", "MAX_BATCH_SIZE"]
 
 #: Largest ``batch_size`` that ``fit`` accepts. A batch never holds more
 #: crops than the training slices (a larger value trains on one batch per
@@ -33,13 +33,15 @@ def validate_params(model: UNetSegmenter, *, training: bool = True) -> None:
         The estimator whose parameters are checked.
     training : bool, default=True
         ``True`` (``fit``) also refuses a crop size below ``2 ** depth``, a
-        ``batch_size`` above :data:`MAX_BATCH_SIZE` and a network that
-        ``load`` would refuse (:func:`check_network_size`, for one input
-        channel; ``fit`` checks again with its images' channels).
-        ``False`` (``load``, and ``predict`` or ``save`` after
-        ``set_params``) skips them: the first two protect training only,
-        files saved before the minimum crop size may break it, and ``load``
-        counts the weights of the file's own network.
+        ``batch_size`` above :data:`MAX_BATCH_SIZE`, and a network or a crop
+        size that ``load`` would refuse (:func:`check_network_size`, for one
+        input channel; ``fit`` checks again with its images' channels;
+        :func:`crop_size_refusal`). ``False`` (``load``, and ``predict`` or
+        ``save`` after ``set_params``) skips them: the first two protect
+        training only, files saved before the minimum crop size may break
+        it, ``load`` counts the weights of the file's own network and bounds
+        its crop size itself, and after ``fit`` the crop size of the fit
+        (``crop_size_``) is the one used.
 
     Raises
     ------
@@ -83,6 +85,9 @@ def _check_architecture(model: UNetSegmenter, training: bool) -> None:
             f"crop_size must be at least 2 ** depth = {2 * multiple} (depth={model.depth}) so that "
             f"the bottleneck of a crop is at least 2 x 2 pixels, got {model.crop_size}"
         )
+    refusal = crop_size_refusal(model.crop_size) if training else None
+    if refusal:
+        raise ValueError(f"{refusal}; UNetSegmenter.load would refuse the model file")
 
 
 def _check_training(model: UNetSegmenter) -> None:
@@ -149,6 +154,38 @@ def network_size_refusal(n_channels: int, base_channels: int, depth: int, n_outp
     return (
         f"a U-Net (n_channels={n_channels}, base_channels={base_channels}, depth={depth}) of {count} weights: "
         + limits.refusal("max_model_parameters", f"{count} weights")
+    )
+
+
+def crop_size_refusal(crop_size: int) -> str | None:
+    """Why a crop size is refused (``max_predict_pixels``), or None when it is not.
+
+    The ``refine`` pass of a fitted model predicts crops of
+    ``crop_size_ x crop_size_`` pixels, whatever the size of the slices: a
+    model file's crop size is bounded as a slice that ``skcardio predict``
+    segments is (a crop size of 4096 made one 256 x 256 slice take 5 GB
+    and 21 s; 10**6, 3.6 TiB). ``fit`` refuses the same crop sizes with
+    this rule, so that every model it trains loads under the same limits.
+
+    Parameters
+    ----------
+    crop_size : int
+        A positive integer.
+
+    Returns
+    -------
+    str or None
+        ``"crop_size 4096 gives crops of 4096 x 4096 = 16777216 pixels:
+        16777216 pixels exceeds the limit max_predict_pixels=4194304"`` and
+        how to raise the limit; None within the limit.
+    """
+    limits = get_limits()
+    pixels = int(crop_size) ** 2
+    if pixels <= limits.max_predict_pixels:
+        return None
+    return (
+        f"crop_size {crop_size} gives crops of {crop_size} x {crop_size} = {pixels} pixels: "
+        + limits.refusal("max_predict_pixels", f"{pixels} pixels")
     )
 
 

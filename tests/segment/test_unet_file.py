@@ -190,6 +190,11 @@ def _edit_params(payload, **changes):
     return {**payload, "params": json.dumps({k: v for k, v in params.items() if v is not _DROP})}
 
 
+def _edit_state(payload, name, dtype):
+    """``payload`` with the tensor ``name`` of its weights converted to ``dtype``."""
+    return {**payload, "state_dict": {**payload["state_dict"], name: payload["state_dict"][name].to(dtype)}}
+
+
 @pytest.mark.parametrize(
     "damage, message",
     [
@@ -213,6 +218,21 @@ def _edit_params(payload, **changes):
         (lambda p: {**p, "label_offset": [[1e9, 0.0]]}, r"label_offset must be 1 \(row, col\) pairs .*within \+-8"),
         (lambda p: {**p, "label_offset": [[0.5, 0.5], [0.0, 0.0]]}, "label_offset must be 1 "),
         (lambda p: {**p, "label_offset": "up"}, "label_offset must be .*got up"),
+        # The refine pass divides by typical_area: NaN or a negative value silently disabled it, 1e308 zoomed
+        # every pool, an integer beyond a float raised OverflowError.
+        *((lambda p, v=value: {**p, "typical_area": v}, "damaged model file: typical_area is " + shown +
+           ", expected the median blood-pool area of the training masks: a finite number of pixels >= 0")
+          for value, shown in ((float("nan"), "nan"), (-1.0, "-1.0"), (-3, "-3.0"), (float("inf"), "inf"),
+                               (10**400, "an integer of 1329 bits"))),
+        (lambda p: {**p, "typical_area": 1e308}, "typical_area, the median blood-pool area of the training masks, "
+         "of 1e\\+308 pixels exceeds the limit max_image_pixels=33554432"),
+        # load_state_dict cast them silently: complex weights lost their imaginary part.
+        (lambda p: _edit_state(p, "encoders.0.0.weight", torch.complex64),
+         "damaged model file: encoders.0.0.weight holds torch.complex64 values, expected real floating-point values"),
+        (lambda p: _edit_state(p, "encoders.0.0.weight", torch.int64), "encoders.0.0.weight holds torch.int64 values"),
+        (lambda p: _edit_state(p, "encoders.0.0.weight", torch.bool), "encoders.0.0.weight holds torch.bool values"),
+        (lambda p: _edit_state(p, "encoders.0.1.num_batches_tracked", torch.float32),
+         "encoders.0.1.num_batches_tracked holds torch.float32 values, expected torch.int64 values"),
     ],
 )
 def test_load_reports_damaged_or_mismatched_files(damage, message, saved_payload, tmp_path):
@@ -326,6 +346,40 @@ def test_fit_and_load_refuse_the_same_networks_in_the_same_words(fitted, discs, 
     assert str(fitting.value).startswith(f"base_channels and depth give {described}")
     with limits_context(max_model_parameters=count):
         UNetSegmenter.load(tmp_path / "m.pt")
+
+
+def test_weights_of_another_real_precision_load_as_the_same_weights(saved_payload, fitted, discs, tmp_path):
+    X, _ = discs
+    path = tmp_path / "double.pt"
+    state = {k: v.double() if v.is_floating_point() else v for k, v in saved_payload["state_dict"].items()}
+    torch.save({**saved_payload, "state_dict": state}, path)
+    np.testing.assert_array_equal(UNetSegmenter.load(path).predict(X[:2]), fitted.predict(X[:2]))
+
+
+def test_the_crop_size_of_the_refine_pass_is_bounded_as_fit_bounds_it(saved_payload, fitted, discs, tmp_path):
+    """A file's crop_size sets the refine pass's crops: 4096 made one 256 x 256 slice take 5.2 GB and 21 s."""
+    from skcardio.io import limits_context
+
+    X, y = discs
+    path = tmp_path / "refine.pt"
+    torch.save(_edit_params(dict(saved_payload), refine=True, crop_size=4096), path)
+    described = ("crop_size 4096 gives crops of 4096 x 4096 = 16777216 pixels: 16777216 pixels exceeds the limit "
+                 "max_predict_pixels=4194304 (raise it with ")
+    with pytest.raises(SkcardioError) as loading:
+        UNetSegmenter.load(path)
+    assert str(loading.value).startswith(f"{path}: the model file's {described}")
+    # fit refuses it in the same words, before any training: every model it trains loads.
+    with pytest.raises(ValueError) as fitting:
+        copy.deepcopy(fitted).set_params(crop_size=4096).fit(X[:2], y[:2])
+    assert str(fitting.value).startswith(described)
+    assert str(fitting.value).endswith("; UNetSegmenter.load would refuse the model file")
+    torch.save(_edit_params(dict(saved_payload), refine=True, crop_size=2048), path)
+    assert UNetSegmenter.load(path).crop_size_ == 2048  # 2048 x 2048: max_predict_pixels exactly
+    torch.save(_edit_params(dict(saved_payload), refine=True, crop_size=10**6), path)
+    with limits_context(max_predict_pixels=10**12):
+        assert UNetSegmenter.load(path).crop_size_ == 10**6  # raised, the limit lets it load
+    with pytest.raises(SkcardioError, match="crop_size 1000000 gives crops of 1000000 x 1000000 = 1000000000000 "):
+        UNetSegmenter.load(path)
 
 
 def test_non_finite_weights_are_refused(fitted, tmp_path):

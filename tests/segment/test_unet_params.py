@@ -117,14 +117,19 @@ def test_the_network_size_counts_the_targets_and_the_channels_of_x(discs):
 
 def test_depth_and_batch_size_at_their_bounds_are_accepted():
     model = UNetSegmenter(depth=MAX_DEPTH, base_channels=1, crop_size=2**MAX_DEPTH, batch_size=2**16)
-    with limits_context(max_model_parameters=n_parameters(1, 1, MAX_DEPTH)):  # 31.9 billion weights
+    # 31.9 billion weights, crops of 2**16 x 2**16 pixels (max_predict_pixels bounds the crops of refine).
+    with limits_context(max_model_parameters=n_parameters(1, 1, MAX_DEPTH), max_predict_pixels=2**32):
         model._validate_params_values()
+    with limits_context(max_model_parameters=n_parameters(1, 1, MAX_DEPTH), max_predict_pixels=2**32 - 1):
+        with pytest.raises(ValueError, match="^crop_size 65536 gives crops of 65536 x 65536 = 4294967296 pixels"):
+            model._validate_params_values()
 
 
 def test_bounds_for_training_only_leave_a_fitted_model_usable(fitted, discs):
     # A saved file's batch_size or size is not training: predict and save check the rest.
     X, _ = discs
-    model = copy.deepcopy(fitted).set_params(batch_size=10**20)
+    # Nor is the crop size: predict's refine pass uses the fit's (crop_size_), bounded when it was fitted or loaded.
+    model = copy.deepcopy(fitted).set_params(batch_size=10**20, crop_size=4096)
     with limits_context(max_model_parameters=1):
         assert model.predict(X[:1]).shape == X[:1].shape
 
