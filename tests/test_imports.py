@@ -26,6 +26,7 @@ SHARED_INTERNAL = {
     "skcardio.io._limits": {
         "read_regular", "open_regular", "utf8_text", "NotUtf8", "quote", "shorten", "special_file", "PIXEL_SPACING_MM",
     },
+    "skcardio.io._json_stream": {"JsonStream", "read_json"},
     "skcardio.io._parallel": {"read_dicoms_or_errors", "is_cache"},
     "skcardio.io._mask": {"polygon_area", "largest_component", "outside_image"},
     "skcardio.io._contour": {"check_polygon"},

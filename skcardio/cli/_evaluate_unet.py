@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import logging
 from pathlib import Path
 
@@ -129,13 +128,14 @@ def in_sample_warnings(args: argparse.Namespace, frame) -> list[str]:
 def _training_hashes(weights: Path) -> frozenset[str]:
     """SHA-256 of the training files that the provenance record of the model file ``weights`` lists (none: empty)."""
     from ..exceptions import SkcardioError
-    from ..io._limits import read_regular
+    from ..io._json_stream import read_json
 
     record = weights.with_suffix(".json")
     if record == weights or not record.exists():
         return frozenset()
     try:
-        provenance = json.loads(read_regular(str(record), SkcardioError, "JSON", "max_text_bytes"))
+        # Streamed, as the records of an earlier run: json.loads raised RecursionError on [[[[... (a traceback).
+        provenance = read_json(record, SkcardioError)
         files = provenance["data"]["files_sha256"]
         if provenance["weights_sha256"] != _sha256(weights):
             # Another model's (the file was replaced since): it says nothing of this one. Said, not logged at
@@ -145,7 +145,10 @@ def _training_hashes(weights: Path) -> frozenset[str]:
             return frozenset()
         return frozenset(value for value in files.values() if isinstance(value, str))
     except (SkcardioError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        logger.info("%s: not a provenance record (%s): the model's training data are unknown", record, exc)
+        # Said, as a stale record is: a record there but unusable silently dropped the in-sample warning.
+        reason = f"no {exc} entry" if isinstance(exc, KeyError) else str(exc).removeprefix(f"{record}: ")
+        logger.warning("%s: not read as the provenance record of %s (%s): its training data are unknown, so no "
+                       "slice is counted as in-sample", record, weights, reason)
         return frozenset()
 
 

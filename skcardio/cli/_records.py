@@ -29,16 +29,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import os
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..exceptions import SkcardioError
+from ..io._json_stream import JsonStream
 
 __all__ = [
     "RecordError", "open_record", "inside_out", "record_files", "record_column", "kept_warning", "REPORT_WRITTEN_BY",
@@ -228,12 +227,8 @@ def _csv_lines(path: Path, text: io.TextIOBase, most: int, row_start: list[int])
 _CSV_CHUNK = 1 << 20
 
 
-#: The characters a JSON number is made of (its remainder when a chunk ends inside it).
-_NUMBER_CHARS = set("0123456789.eE+-")
-
-
-class _JsonRecord:
-    """A JSON record read as a stream: its top-level values, each list item by item.
+class _JsonRecord(JsonStream):
+    """A JSON record read as a stream (:class:`~skcardio.io._json_stream.JsonStream`): ``"files"`` kept.
 
     :meth:`read` gives what :func:`json.loads` would, but for the lists of
     the top-level object: ``"files"`` is kept (at most :func:`_most_names`
@@ -242,105 +237,17 @@ class _JsonRecord:
     at most ``max_text_bytes`` characters; only one is held at a time.
     """
 
-    _CHUNK = 1 << 20
-    _SPACE = re.compile(r"[ \t\n\r]*")
-
     def __init__(self, text: io.TextIOBase) -> None:
-        from ..io import get_limits
+        super().__init__(text, RecordError)
+        self.most_names = _most_names()
 
-        self.text, self.most = text, get_limits().max_text_bytes
-        self.buffer, self.at, self.offset, self.ended = "", 0, 0, False
-        self.decoder = json.JSONDecoder()
+    def keeps(self, key: str) -> bool:
+        return key == "files"
 
-    def read(self) -> Any:
-        if self._peek() != "{":
-            record = self._value()
-        else:
-            self.at += 1
-            record = {}
-            if self._peek() == "}":
-                self.at += 1
-            else:
-                while True:
-                    if self._peek() != '"':
-                        raise self._error("Expecting property name enclosed in double quotes")
-                    key = self._value()
-                    self._expect(":", "Expecting ':' delimiter")
-                    record[key] = self._list(keep=key == "files") if self._peek() == "[" else self._value()
-                    if self._next_of(",}", "Expecting ',' delimiter") == "}":
-                        break
-        if self._peek() != "":
-            raise self._error("Extra data")
-        return record
-
-    def _list(self, *, keep: bool) -> list:
-        self.at += 1
-        items: list = []
-        if self._peek() == "]":
-            self.at += 1
-            return items
-        most = _most_names()
-        while True:
-            item = self._value()
-            if keep:
-                if len(items) == most:
-                    raise RecordError(_too_many("JSON", most))
-                items.append(item)
-            if self._next_of(",]", "Expecting ',' delimiter") == "]":
-                return items
-
-    def _value(self) -> Any:
-        """The JSON value at the current position (spaces skipped)."""
-        self._peek()
-        while True:
-            try:
-                value, end = self.decoder.raw_decode(self.buffer, self.at)
-                if end - self.at > self.most:
-                    raise RecordError(_entry_refusal("a JSON value"))
-                # A number at the very end of the buffer may go on in the next chunk; so may one cut after
-                # its "." or "e" ("0." decodes as 0, the "." left over).
-                cut = (isinstance(value, (int, float)) and not isinstance(value, bool)
-                       and set(self.buffer[end:]) <= _NUMBER_CHARS)
-                if (end < len(self.buffer) and not cut) or self.ended:
-                    self.at = end
-                    return value
-            except json.JSONDecodeError as exc:
-                if self.ended:
-                    raise self._error(exc.msg, exc.pos) from None
-            except RecursionError:  # [[[[...: json.loads raised it, a traceback
-                raise self._error("Nested too deeply") from None
-            if len(self.buffer) - self.at > self.most:  # the value is not over yet
-                raise RecordError(_entry_refusal("a JSON value"))
-            self._more()
-
-    def _expect(self, char: str, message: str) -> None:
-        self._next_of(char, message)
-
-    def _next_of(self, chars: str, message: str) -> str:
-        char = self._peek()
-        if char == "" or char not in chars:
-            raise self._error(message)
-        self.at += 1
-        return char
-
-    def _peek(self) -> str:
-        """The next character that is not a space, ``""`` at the end."""
-        while True:
-            self.at = self._SPACE.match(self.buffer, self.at).end()
-            if self.at < len(self.buffer) or self.ended:
-                return self.buffer[self.at: self.at + 1]
-            self._more()
-
-    def _more(self) -> None:
-        """Read on: the characters already read are dropped, the pending ones kept (at least doubled)."""
-        self.offset += self.at
-        self.buffer, self.at = self.buffer[self.at:], 0
-        chunk = self.text.read(max(self._CHUNK, len(self.buffer)))
-        self.ended = not chunk
-        self.buffer += chunk
-
-    def _error(self, message: str, at: int | None = None) -> ValueError:
-        return ValueError(f"{message}: character {self.offset + (self.at if at is None else at)}")
+    def add(self, items: list, item: Any) -> None:
+        if len(items) == self.most_names:
+            raise RecordError(_too_many("JSON", self.most_names))
+        items.append(item)
 
 
 def _most_names() -> int:

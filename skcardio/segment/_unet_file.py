@@ -20,6 +20,7 @@ from .._files import replacing
 from .._methods import DEVICES
 from ..exceptions import SkcardioError
 from ..io import get_limits
+from ..io._json_stream import read_json
 from ..io._limits import read_regular
 from ._unet_net import TARGETS
 from ._unet_offset import MAX_OFFSET, check_label_offset
@@ -384,11 +385,13 @@ def load_pretrained(cls: type[UNetSegmenter], device: str | None) -> UNetSegment
     check_device_argument(device)
     record = PRETRAINED.with_suffix(".json")
     try:
-        expected = json.loads(record.read_text(encoding="utf-8"))["weights_sha256"]
-        digest = hashlib.sha256(PRETRAINED.read_bytes()).hexdigest()
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        # Bounded and streamed as any provenance record: json.loads raised RecursionError on [[[[...
+        expected = read_json(record, SkcardioError)["weights_sha256"]
+        digest = hashlib.sha256(read_regular(str(PRETRAINED), SkcardioError, "model", "max_model_bytes")).hexdigest()
+    except (ValueError, KeyError, TypeError) as exc:  # SkcardioError (a ValueError) names the file
+        reason = str(exc) if isinstance(exc, SkcardioError) else f"{type(exc).__name__}: {exc}"
         raise SkcardioError(
-            f"the pretrained model is not usable: {type(exc).__name__}: {exc} "
+            f"the pretrained model is not usable: {reason} "
             f"(expected {PRETRAINED} and {record.name} beside it; reinstall skcardio)"
         ) from None
     if digest != expected:

@@ -140,6 +140,42 @@ def test_a_model_file_with_the_provenance_of_its_training_warns_too(tmp_path, ca
     assert [(r.levelname, str(tmp_path / "other.pt") in r.getMessage()) for r in stale] == [("WARNING", True)]
 
 
+def test_a_provenance_record_nested_too_deeply_is_said_and_ignored(tmp_path, capsys, caplog):
+    """json.loads raised RecursionError on it, which evaluate did not catch: a traceback instead of the scores."""
+    from skcardio.segment._unet_file import PRETRAINED
+
+    shutil.copyfile(PRETRAINED, tmp_path / "m.pt")
+    (tmp_path / "m.json").write_text("[" * 100_000 + "]" * 100_000)
+    argv = ["evaluate", "--method", "unet", "--model", str(tmp_path / "m.pt"), "--out", str(tmp_path / "out"), *FAST]
+    assert main(argv) == 0
+    assert "training data:" not in capsys.readouterr().err and (tmp_path / "out" / "per_slice.csv").is_file()
+    said = [r for r in caplog.records if "provenance record" in r.getMessage()]
+    assert [(r.levelname, r.getMessage()) for r in said] == [(
+        "WARNING", f"{tmp_path / 'm.json'}: not read as the provenance record of {tmp_path / 'm.pt'} (not JSON: "
+        "Nested too deeply: character 0): its training data are unknown, so no slice is counted as in-sample")]
+
+
+@pytest.mark.parametrize("data, reason", [
+    (b"{not json", "not JSON: Expecting property name enclosed in double quotes: character 1"),
+    (b'{"weights_sha256": "0"}', "no 'data' entry"),
+    (b'{"data": [1]}', "list indices must be integers or slices, not str"),
+    (b'\xff{"data": {}}', "not UTF-8 text: invalid start byte, expected JSON"),
+    (b'{"data": "' + b"x" * 200 + b'"}', "a JSON file of 212 bytes exceeds the limit max_text_bytes=100"),
+])
+def test_a_provenance_record_that_cannot_be_read_is_said_and_ignored(tmp_path, caplog, data, reason):
+    from skcardio.cli._evaluate_unet import _training_hashes
+    from skcardio.io import limits_context
+
+    (tmp_path / "m.pt").write_bytes(b"weights")
+    (tmp_path / "m.json").write_bytes(data)
+    with limits_context(max_text_bytes=100):
+        assert _training_hashes(tmp_path / "m.pt") == frozenset()
+    [record] = [r for r in caplog.records if "provenance record" in r.getMessage()]
+    assert record.levelname == "WARNING"
+    assert f"{tmp_path / 'm.json'}: not read as the provenance record of {tmp_path / 'm.pt'} ({reason}" in (
+        record.getMessage())
+
+
 def test_unet_cv_writes_confidence_and_flags_from_one_pass(tmp_path, capsys, monkeypatch):
     """Grouped CV with a classical method beside the U-Net: the U-Net's rows have the confidence and flags, the
     others blank cells; the masks and the flags come from one pass of the network per fold."""

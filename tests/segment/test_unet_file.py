@@ -301,8 +301,18 @@ def test_pretrained_refuses_a_file_whose_hash_differs(tmp_path, monkeypatch):
     monkeypatch.setattr(_unet_file, "PRETRAINED", copy)
     with pytest.raises(SkcardioError, match=r"unet_lv_pretrained.pt: SHA-256 [0-9a-f]{64} differs from [0-9a-f]{64} recorded"):
         UNetSegmenter.pretrained()
+    # Bounded and streamed as any provenance record: json.loads raised RecursionError on [[[[..., a traceback.
+    copy.with_suffix(".json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(SkcardioError, match=r"pretrained model is not usable: .*unet_lv_pretrained.json: not JSON: "
+                       r"Nested too deeply: character 0 "
+                       r"\(expected .*unet_lv_pretrained.pt and unet_lv_pretrained.json beside it; reinstall"):
+        UNetSegmenter.pretrained()
+    copy.with_suffix(".json").write_text('{"weights": "x"}')
+    with pytest.raises(SkcardioError, match=r"pretrained model is not usable: KeyError: 'weights_sha256' "):
+        UNetSegmenter.pretrained()
     copy.with_suffix(".json").unlink()
-    with pytest.raises(SkcardioError, match=r"pretrained model is not usable: FileNotFoundError"):
+    with pytest.raises(SkcardioError, match=rf"pretrained model is not usable: {re.escape(str(copy.with_suffix('.json')))}: "
+                       "no such file \\(expected "):
         UNetSegmenter.pretrained()
 
 
