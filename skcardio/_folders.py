@@ -5,6 +5,8 @@ read (``rglob`` swallows the ``PermissionError``: a study silently loses
 slices) or stop with a traceback. Every folder listing of skcardio goes
 through :func:`list_folder` (one folder) or :func:`walk_folder` (a folder and
 its subfolders), and says what it could not read with :func:`folder_problem`.
+:func:`walk_folder` keeps its own stack (no recursion, whatever the depth)
+and enters no folder deeper than :data:`MAX_FOLDER_DEPTH`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["folder_problem", "list_folder", "walk_folder"]
+__all__ = ["folder_problem", "list_folder", "walk_folder", "MAX_FOLDER_DEPTH"]
+
+#: Deepest folder :func:`walk_folder` enters, in levels below the folder walked (a DICOM export nests a
+#: few). A deeper one is a folder that could not be read: ``predict`` names its outputs after the
+#: folders, and Python's own tree helpers (``Path.mkdir(parents=True)``, ``os.walk`` and
+#: ``shutil.rmtree`` before Python 3.12) recurse once per level: 1000 levels raised RecursionError.
+MAX_FOLDER_DEPTH = 100
 
 
 def folder_problem(exc: OSError) -> str:
@@ -67,7 +75,9 @@ def walk_folder(folder: str | os.PathLike, *, hidden: bool = True) -> tuple[list
 
     Like ``Path(folder).rglob("*")``, but a folder that cannot be listed
     (permission denied...) is returned with the reason instead of being
-    passed over in silence. Links to folders are listed, not entered.
+    passed over in silence. Links to folders are listed, not entered, and
+    so are folders deeper than :data:`MAX_FOLDER_DEPTH` levels below
+    ``folder``, each returned as a folder that could not be read.
 
     Parameters
     ----------
@@ -84,7 +94,8 @@ def walk_folder(folder: str | os.PathLike, *, hidden: bool = True) -> tuple[list
         joined with their relative path), sorted.
     problems : list of (str, str)
         ``(folder, reason)`` for each folder that could not be listed,
-        ``folder`` itself included, the reason from :func:`folder_problem`.
+        ``folder`` itself included, the reason from :func:`folder_problem`,
+        or ``"folder nested more than 100 levels deep: not read"``.
 
     Examples
     --------
@@ -96,13 +107,46 @@ def walk_folder(folder: str | os.PathLike, *, hidden: bool = True) -> tuple[list
     """
     entries: list[Path] = []
     problems: list[tuple[str, str]] = []
-
-    def unreadable(exc: OSError) -> None:
-        problems.append((exc.filename if exc.filename is not None else os.fspath(folder), folder_problem(exc)))
-
-    for top, folders, files in os.walk(folder, onerror=unreadable):
+    # An explicit stack, not os.walk: before Python 3.12, os.walk recurses once per level, and 1100
+    # nested folders (a 2 KB path) raised RecursionError through predict and report. Popped last-in,
+    # first-out with each folder's subfolders pushed in reverse, it visits them in os.walk's order.
+    pending = [(os.fspath(folder), 0)]
+    while pending:
+        top, depth = pending.pop()
+        if depth > MAX_FOLDER_DEPTH:
+            problems.append((top, f"folder nested more than {MAX_FOLDER_DEPTH} levels deep: not read"))
+            continue
+        listed = _listing(top, folder, problems)
+        if listed is None:
+            continue
+        folders, files = listed
         if not hidden:
-            folders[:] = [name for name in folders if not name.startswith(".")]
+            folders = [name for name in folders if not name.startswith(".")]
             files = [name for name in files if not name.startswith(".")]
         entries += [Path(top, name) for name in folders + files]
+        # Links to folders are listed, not entered (a link loop is never followed).
+        paths = (os.path.join(top, name) for name in reversed(folders))
+        pending += [(path, depth + 1) for path in paths if not os.path.islink(path)]
     return sorted(entries), sorted(problems)
+
+
+def _listing(top: str, folder, problems: list[tuple[str, str]]) -> tuple[list[str], list[str]] | None:
+    """``(folders, other entries)`` of ``top`` in the order listed, as ``os.walk`` splits them.
+
+    None when it cannot be listed, the reason added to ``problems``; a
+    listing that fails midway gives no entry, as in ``os.walk``.
+    """
+    folders: list[str] = []
+    files: list[str] = []
+    try:
+        with os.scandir(top) as scanner:
+            for entry in scanner:
+                try:
+                    is_folder = entry.is_dir()  # a link to a folder counts as one, as in os.walk
+                except OSError:
+                    is_folder = False
+                (folders if is_folder else files).append(entry.name)
+    except OSError as exc:
+        problems.append((exc.filename if exc.filename is not None else os.fspath(folder), folder_problem(exc)))
+        return None
+    return folders, files

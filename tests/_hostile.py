@@ -202,6 +202,36 @@ def png_bomb(path: Path, side: int = 8000) -> Path:
     return path
 
 
+@contextmanager
+def nested_folders(root: Path, depth: int = 1100) -> Iterator[Path]:
+    """``depth`` folders, each in the one before, below ``root`` (``d/d/d/...``, 2 bytes a level): the deepest.
+
+    1100 levels: beyond Python's recursion limit (1000), well within a path's (4096 bytes). Made one
+    level at a time (``os.makedirs`` recurses once per missing folder), and removed so on leaving,
+    whatever the test put in them: pytest removes old temporary folders with ``shutil.rmtree``,
+    recursive before Python 3.12, whose RecursionError on such a tree stopped later test sessions.
+    """
+    import os
+
+    folders = []
+    try:
+        folder = root
+        for _ in range(depth):
+            folder = folder / "d"
+            folder.mkdir()
+            folders.append(folder)
+        yield folder
+    finally:
+        for folder in reversed(folders):  # the deepest first: each is empty of folders when reached
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        os.rmdir(entry.path)  # a folder the test made in the deepest one, empty
+                    else:
+                        os.unlink(entry.path)
+            folder.rmdir()
+
+
 def deny_folders(monkeypatch, *folders) -> None:
     """Make each of ``folders`` behave as a folder of mode 000 does for a user other than root.
 

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from _hostile import deny_folders
+from _hostile import deny_folders, nested_folders
 
-from skcardio._folders import list_folder, walk_folder
+from skcardio._folders import MAX_FOLDER_DEPTH, list_folder, walk_folder
 
 
 def _tree(root: Path) -> Path:
@@ -47,3 +47,49 @@ def test_list_folder_sorts_and_raises(tmp_path, monkeypatch):
     deny_folders(monkeypatch, root / "a")
     with pytest.raises(PermissionError):
         list_folder(root / "a")
+
+
+def _os_walk_folder(folder, *, hidden=True):
+    """walk_folder as it was, on os.walk (recursive before Python 3.12): what the stack must give."""
+    entries, problems = [], []
+
+    def unreadable(exc):
+        problems.append((exc.filename if exc.filename is not None else os.fspath(folder), str(exc.strerror)))
+
+    for top, folders, files in os.walk(folder, onerror=unreadable):
+        if not hidden:
+            folders[:] = [name for name in folders if not name.startswith(".")]
+            files = [name for name in files if not name.startswith(".")]
+        entries += [Path(top, name) for name in folders + files]
+    return sorted(entries), sorted(problems)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_walk_gives_what_os_walk_gave_links_and_loops_included(tmp_path, monkeypatch):
+    root = _tree(tmp_path / "root")
+    (root / "a" / "b" / "up").symlink_to(root / "a")  # a loop: listed, not entered
+    (root / "a" / "self").symlink_to(root / "a" / "self")  # a link to itself
+    (root / "a" / "gone").symlink_to(root / "missing")  # broken
+    (root / "c" / "file").symlink_to(root / "5.dcm")
+    (root / "c" / ".hidden_link").symlink_to(root / "a")
+    (root / "e" / "f" / "g").mkdir(parents=True)
+    for hidden in (True, False):
+        assert walk_folder(root, hidden=hidden)[0] == _os_walk_folder(root, hidden=hidden)[0]
+    deny_folders(monkeypatch, root / "a" / "b", root / "e" / "f")
+    entries, problems = walk_folder(root)
+    assert entries == _os_walk_folder(root)[0]
+    assert [folder for folder, _ in problems] == [folder for folder, _ in _os_walk_folder(root)[1]]
+
+
+def test_walk_enters_folders_down_to_its_depth_bound_and_names_a_deeper_one(tmp_path):
+    """os.walk recurses once per level before Python 3.12: 1100 nested folders raised RecursionError."""
+    root = tmp_path / "root"
+    root.mkdir()
+    with nested_folders(root) as deepest:
+        at_bound = root.joinpath(*["d"] * MAX_FOLDER_DEPTH)
+        (at_bound / "1.dcm").write_bytes(b"")
+        (deepest / "2.dcm").write_bytes(b"")
+        entries, problems = walk_folder(root)
+        assert problems == [(str(at_bound / "d"), "folder nested more than 100 levels deep: not read")]
+        # Every folder down to the bound is listed and entered, the next one listed alone.
+        assert entries == sorted([*(root.joinpath(*["d"] * n) for n in range(1, MAX_FOLDER_DEPTH + 2)), at_bound / "1.dcm"])

@@ -214,6 +214,24 @@ def test_an_unreadable_subfolder_is_reported_and_the_rest_predicted(tmp_path, ca
     assert [row["output_stem"] for row in rows] == ["P1/1"]
 
 
+def test_folders_nested_too_deeply_are_reported_and_the_rest_predicted(tmp_path, capsys, _predict):
+    """1100 nested folders raised RecursionError: listing them (os.walk), then making their outputs' folders."""
+    from _hostile import nested_folders
+
+    folder = tmp_path / "P1"
+    folder.mkdir()
+    shutil.copy(SAMPLE[0], folder / "1.dcm")
+    with nested_folders(folder) as deepest:
+        shutil.copy(SAMPLE[1], deepest / "2.dcm")
+        shutil.copy(SAMPLE[2], folder.joinpath(*["d"] * 100, "3.dcm"))  # at the bound: read
+        out = tmp_path / "out"
+        assert _predict(folder, "--out", out) == 1
+        err = capsys.readouterr().err
+        assert f"1 file(s) skipped:\n  {folder.joinpath(*['d'] * 101)}: folder nested more than 100 levels deep" in err
+        rows = list(csv.DictReader((out / "predictions.csv").open()))
+        assert [row["output_stem"] for row in rows] == ["P1/1", "P1/" + "d/" * 100 + "3"]
+
+
 def test_a_link_or_a_pipe_planted_as_series_csv_is_not_read(tmp_path, caplog, _predict):
     """series.csv was read through a link (deciding what was deleted) and a FIFO hung predict after all the work."""
     out = tmp_path / "out"

@@ -275,6 +275,20 @@ def test_collect_dicoms_reports_unreadable_folders(tmp_path, monkeypatch):
         collect_dicoms([str(tmp_path / "p")])
 
 
+def test_collect_dicoms_reports_folders_nested_too_deeply(tmp_path):
+    """1100 nested folders raised RecursionError through predict (os.walk recurses before Python 3.12)."""
+    from _hostile import nested_folders
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "1.dcm").write_bytes(b"")
+    with nested_folders(tmp_path / "in") as deepest:
+        (deepest / "2.dcm").write_bytes(b"")
+        unreadable = []
+        pairs = collect_dicoms([str(tmp_path / "in")], unreadable=unreadable)
+        assert [file for file, _ in pairs] == [tmp_path / "in" / "1.dcm"]
+        assert unreadable == [(str(tmp_path.joinpath("in", *["d"] * 101)), "folder nested more than 100 levels deep: not read")]
+
+
 def test_collect_dicoms_keeps_uid_names_apart(tmp_path):
     """Only a .dcm is taken off a name: UID-named files (1.2.840...1 and ...10) keep distinct outputs."""
     for name in ("1.2.840.10008.1", "1.2.840.10008.10", "1.2.840.10008.2", "X.DCM"):

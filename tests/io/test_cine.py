@@ -346,6 +346,20 @@ def test_hidden_folders_are_not_read(tmp_path, make_dicom):
     assert [p.name for p in find_dicom_files(tmp_path / "p")] == ["1.dcm", "2.dcm", "3.dcm", "4.dcm"]
 
 
+def test_folders_nested_too_deeply_are_an_error_naming_them(tmp_path):
+    """1100 nested folders raised RecursionError through read_cine and report (os.walk before Python 3.12)."""
+    from _hostile import nested_folders
+
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "1.dcm").write_bytes(b"x")
+    with nested_folders(tmp_path / "p") as deepest:
+        (deepest / "2.dcm").write_bytes(b"x")
+        deeper = tmp_path.joinpath("p", *["d"] * 101)
+        with pytest.raises(StudyError, match=re.escape(f"{deeper}: folder nested more than 100 levels deep: not read; "
+                                                       f"expected every folder of the study {tmp_path / 'p'} to be")):
+            find_dicom_files(tmp_path / "p")
+
+
 def test_unreadable_subfolder_is_an_error_naming_it(tmp_path, make_dicom, monkeypatch):
     # Path.rglob passed over a folder it could not list: the study lost a slice without a word.
     files = write_study(make_dicom, tmp_path / "p", n_phases=2, n_slices=3)
