@@ -118,6 +118,7 @@ def _write_files(h, work: Path, model: Path) -> None:
     with open(work / "line.txt", "wb") as handle:  # a 1 GB line of NULs (sparse file)
         handle.truncate(1 << 30)
     h.long_line_contour(work / "line15.txt", 15 << 20)
+    (work / "blank.txt").write_bytes(b"  \n" * ((16 << 20) // 3))  # 5.6 million blank lines, within max_text_bytes
     link_root = work / "link"
     shutil.copytree(ROOT / "skcardio" / "datasets" / "data" / "sunnybrook_sample", link_root)
     h.many_rows_link(link_root / "link.csv", 1_000_000)
@@ -187,6 +188,7 @@ def _case_code(work: Path, model: Path) -> dict[str, tuple[str, str]]:
         "10-million-point contour (134 MB), read_contour": _fmt(read, f"read_contour({str(work / 'points.txt')!r})"),
         "1 GB line of NULs as contour, read_contour": _fmt(read, f"read_contour({str(work / 'line.txt')!r})"),
         "15 MB line in a contour, read_contour": _fmt(read, f"read_contour({str(work / 'line15.txt')!r})"),
+        "16 MiB of blank lines as contour, read_contour": _fmt(read, f"read_contour({str(work / 'blank.txt')!r})"),
         "link.csv of 1M rows, skcardio qc": _fmt(cli, ["qc", str(link_root)]),
         "model: base_channels 1e8, load": _fmt(load, str(work / "wide.pt")),
         "model: depth 40, load": _fmt(load, str(work / "deep.pt")),

@@ -198,3 +198,12 @@ def test_not_utf8_names_the_line_and_the_byte(tmp_path, data, line, byte, positi
         f"{path}, line {line}: is not UTF-8 text: byte 0x{byte:02x} at position {position} ("
     )
     assert str(info.value).endswith("; expected a UTF-8 text file of 'x y' points")
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1 << 16])
+def test_lines_are_split_a_chunk_at_a_time_as_split_splits_them(monkeypatch, chunk):
+    from skcardio.io import _contour
+
+    monkeypatch.setattr(_contour, "_SPLIT_CHUNK", chunk)
+    for text in ("", "\n", "\n\n", "a", "a\n", "ab\ncd", "1 2\r\n\n 3 4\n\n\n5 6", "x" * 7 + "\n" + "y" * 3 + "\n"):
+        assert list(_contour._lines(text)) == text.split("\n"), text

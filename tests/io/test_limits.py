@@ -239,6 +239,25 @@ def test_contour_point_limit_and_long_lines(tmp_path):
     assert "expected 2 numbers 'x y'" in str(info.value) and len(str(info.value)) < 500
 
 
+def test_a_contour_of_blank_lines_is_scanned_in_memory_that_follows_the_file(tmp_path):
+    """Its lines were split into one list before any limit was checked: 16 MiB of "  " lines took 370 MB."""
+    from _memory import traced_peak
+
+    n_lines = (4 << 20) // 3
+    path = tmp_path / "blank.txt"
+    path.write_bytes(b"  \n" * n_lines)
+
+    def read():
+        with pytest.raises(ContourReadError) as info:
+            read_contour(path)
+        return str(info.value)
+
+    message, peak = traced_peak(read)
+    assert message == f"{path}: empty contour file (lines 1-{n_lines} are blank), expected lines of 'x y'"
+    # The bytes and the text (4 MiB each, one after the other) and one chunk of lines: 92 MB before.
+    assert peak < 3 * path.stat().st_size
+
+
 def test_contour_size_limit(tmp_path):
     path = many_points_contour(tmp_path / "c.txt", 100)
     with limits_context(max_text_bytes=100):
