@@ -187,8 +187,9 @@ def load_image_folder(
         image; with ``on_error="skip"``, no pair is left. Naming the file
         (with ``on_error="raise"``): an image without a label or a label
         without an image; two files with the same name but for the
-        extension; a file that cannot be read as one 2-D image, or whose
-        header claims more than ``max_image_pixels``; colour channels that
+        extension; a file that cannot be read as one 2-D image (a TIFF of
+        more than one page among them), or whose header claims more than
+        ``max_image_pixels``; colour channels that
         differ, a CMYK (or other non-RGB) colour model, transparent pixels
         (an alpha channel, or an image PNG's tRNS chunk); infinite pixel values; an image and its label
         of different sizes; a label that is not binary (or holds NaN); a

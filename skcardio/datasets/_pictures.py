@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import io
+import logging
+import math
 import re
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..exceptions import DatasetError
 from ..io import get_limits
-from ..io._limits import read_regular
+from ..io._limits import read_regular, shorten
 
 __all__ = ["read_gray"]
+
+logger = logging.getLogger("skcardio.datasets")
 
 
 def read_gray(path: str, *, label: bool = False) -> np.ndarray:
@@ -31,39 +39,126 @@ def read_gray(path: str, *, label: bool = False) -> np.ndarray:
     plugin, kind = ("tifffile", "TIFF") if tiff else ("pillow", "PNG or JPEG")
     # A regular file of at most max_file_bytes, its claimed size checked before decoding.
     data = read_regular(path, DatasetError, "image", "max_file_bytes")
-    header = _check_pixels(path, data, tiff)
-    if header is not None and header.colour_model:
-        raise DatasetError(
-            f"{path}: {header.colour_model} colour image ({_COLOUR_MODELS[header.colour_model]}); expected "
-            "grayscale (one channel, or three equal R, G, B channels): convert it to grayscale first"
-        )
+    if tiff:
+        _check_one_page(path, data)
+    with _tifffile_log(path) if tiff else nullcontext():
+        header = _check_pixels(path, data, tiff)
+        if header is not None and header.colour_model:
+            raise DatasetError(
+                f"{path}: {header.colour_model} colour image ({_COLOUR_MODELS[header.colour_model]}); expected "
+                "grayscale (one channel, or three equal R, G, B channels): convert it to grayscale first"
+            )
+        try:
+            if tiff:
+                array = _first_page(data)
+            else:
+                with warnings.catch_warnings():
+                    # Pillow's advice on decoding a palette with an alpha table (a label's transparent
+                    # background; an image's transparency is refused below): nothing for the user to do.
+                    warnings.filterwarnings(
+                        "ignore", "Palette images with Transparency expressed in bytes", UserWarning
+                    )
+                    array = np.asarray(iio.imread(data, plugin=plugin))
+        except Exception as exc:  # OSError, ValueError, decoder-specific errors
+            raise DatasetError(
+                f"{path}: unreadable image ({plugin}: {_problem(exc)}); expected a valid, complete {kind} file"
+            ) from exc
+        if not label and header is not None and header.transparency is not None:
+            _check_colour_key(path, data)
+        if array.ndim == 3 and array.shape[-1] in (2, 3, 4):
+            array = _merge_channels(array, path)
+        if array.ndim != 2 or 0 in array.shape:
+            raise DatasetError(f"{path}: array of shape {array.shape}; expected one 2-D grayscale or RGB image")
+        if array.dtype.kind not in "buif":
+            raise DatasetError(f"{path}: pixels of type {array.dtype}; expected integer or real intensities")
+        return array
+
+
+def _problem(exc: Exception) -> str:
+    """A decoder's error in a few words: its first line, after its type where the text is a bare key or index."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    if not text or isinstance(exc, (LookupError, TypeError, AttributeError)):  # KeyError('0') says "0"
+        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text
+
+
+def _check_one_page(path: str, data: bytes) -> None:
+    """Refuse a TIFF of more than one page, from the link of its first page to the next.
+
+    No chain of pages is walked: tifffile's walk (``len(handle.pages)``,
+    iterating them) runs without end, its memory growing, on pages that link
+    to each other (a 236-byte file), and finding the series of 40,000 pages
+    takes minutes. One 2-D image is one page; a stack is not an image.
+    A header or first page cut short is left to tifffile, which reports it.
+    """
+    order = "<" if data[:2] == b"II" else ">"
+    big = data[2:4] in (b"+\x00", b"\x00+")  # BigTIFF: 8-byte offsets and counts, 20-byte entries
+    offset, count, entry, start = ("Q", "Q", 20, 8) if big else ("I", "H", 12, 4)
     try:
-        with warnings.catch_warnings():
-            # Pillow's advice on decoding a palette with an alpha table (a label's transparent
-            # background; an image's transparency is refused below): nothing for the user to do.
-            warnings.filterwarnings("ignore", "Palette images with Transparency expressed in bytes", UserWarning)
-            array = np.asarray(iio.imread(data, plugin=plugin))
-    except Exception as exc:  # OSError, ValueError, decoder-specific errors
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        (first,) = struct.unpack_from(order + offset, data, start)
+        if first < start + struct.calcsize(offset):
+            return  # no page after the header: tifffile reports it
+        (entries,) = struct.unpack_from(order + count, data, first)
+        (following,) = struct.unpack_from(order + offset, data, first + struct.calcsize(count) + entries * entry)
+    except (struct.error, OverflowError):  # an offset beyond the file, or any size
+        return
+    if 0 < following < len(data):  # tifffile ignores a link beyond the file (a broken last page)
         raise DatasetError(
-            f"{path}: unreadable image ({plugin}: {detail}); expected a valid, complete {kind} file"
-        ) from exc
-    if not label and header is not None and header.transparency is not None:
-        _check_colour_key(path, data)
-    if array.ndim == 3 and array.shape[-1] in (2, 3, 4):
-        array = _merge_channels(array, path)
-    if array.ndim != 2 or 0 in array.shape:
-        raise DatasetError(f"{path}: array of shape {array.shape}; expected one 2-D grayscale or RGB image")
-    if array.dtype.kind not in "buif":
-        raise DatasetError(f"{path}: pixels of type {array.dtype}; expected integer or real intensities")
-    return array
+            f"{path}: TIFF of more than one page (its first page links to a next one at byte {following}); "
+            "expected a single-page TIFF (one 2-D image): save each image to its own file"
+        )
+
+
+def _first_page(data: bytes) -> np.ndarray:
+    """The pixels of a TIFF's first page, as tifffile stores them (no series, no pyramid level)."""
+    import tifffile
+
+    with tifffile.TiffFile(io.BytesIO(data)) as handle:
+        return handle.pages.first.asarray()
+
+
+class _Heard(logging.Filter):
+    """Keeps tifffile's log records (their text, once each: the file is opened twice) instead of letting them through."""
+
+    #: Texts kept at most: a hostile file may make tifffile say many.
+    most = 100
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.said: dict[str, None] = {}  # in the order said
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if len(self.said) < self.most:
+            self.said.setdefault(shorten(record.getMessage(), 200))
+        return False
+
+
+@contextmanager
+def _tifffile_log(path: str) -> Iterator[None]:
+    """tifffile's log records of a TIFF's reading, said as one warning naming the file if it is read.
+
+    tifffile logs each damaged structure it meets as an error of its own,
+    without the file's name: a hostile file made it print a line per page
+    it walked. A file it cannot read raises a DatasetError, which says why.
+    """
+    heard = _Heard()
+    tiff_logger = logging.getLogger("tifffile")
+    tiff_logger.addFilter(heard)
+    try:
+        yield
+    finally:
+        tiff_logger.removeFilter(heard)
+    if heard.said:
+        count = f"{len(heard.said)}{'+' if len(heard.said) == heard.most else ''}"
+        logger.warning("%s: tifffile reported %s problem(s) in this TIFF, read anyway; the first: %s",
+                       path, count, next(iter(heard.said)))
 
 
 @dataclass(frozen=True)
 class _Header:
     """What an image file's header claims, read before decoding it."""
 
-    #: Values (pixels x bands x pages), at least.
+    #: Values (pixels x bands x frames), at least.
     values: int
     #: How to say the size in a message.
     claimed: str
@@ -117,15 +212,16 @@ def _check_pixels(path: str, data: bytes, tiff: bool) -> _Header | None:
 
 def _claimed_size(data: bytes, tiff: bool) -> _Header:
     """What an image file's header claims (see :class:`_Header`)."""
-    import io
-
     if tiff:
         import tifffile
 
+        # The first page only (the others are refused by _check_one_page): tifffile's walk of the
+        # pages, as handle.pages, follows their links without end when two point at each other.
         with tifffile.TiffFile(io.BytesIO(data)) as handle:
-            pixels = sum(int(np.prod(page.shape)) for page in handle.pages)
-            cmyk = handle.pages[0].photometric == tifffile.PHOTOMETRIC.SEPARATED
-            return _Header(pixels, f"{len(handle.pages)} page(s) of {handle.pages[0].shape}", "CMYK" if cmyk else "")
+            page = handle.pages.first
+            cmyk = page.photometric == tifffile.PHOTOMETRIC.SEPARATED
+            # math.prod: a hostile shape's product overflows int64 in numpy, and would pass the limit.
+            return _Header(math.prod(page.shape), f"a page of {page.shape}", "CMYK" if cmyk else "")
     from PIL import Image
 
     try:
@@ -159,8 +255,6 @@ def _check_colour_key(path: str, data: bytes) -> None:
     a transparent pixel: transparency as an alpha channel is (see
     :func:`_merge_channels`). A key that no pixel has changes nothing.
     """
-    import io
-
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as image:

@@ -1,0 +1,161 @@
+"""Image folders: hostile pictures are refused in bounded time and memory, naming the file.
+
+A 236-byte TIFF whose two pages link to each other made ``load_image_folder``
+(and ``skcardio train``) run forever, its memory growing, tifffile printing
+an error line per lap; a TIFF of 40,000 one-pixel pages, each its own series,
+took 153 s to be read as its first page.
+"""
+import base64
+import json
+import logging
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import tifffile
+
+import skcardio
+from skcardio.datasets import load_image_folder
+from skcardio.exceptions import DatasetError
+
+NAME = "SC-N-2-IM-0001-0001"
+SHAPE = (1, 1)
+
+#: The reviewer's 236-byte TIFF: two pages, each linking to the other.
+CYCLE_TIF = base64.b64decode(
+    "SUkqAAgAAAAJAAABBAABAAAAAQAAAAEBBAABAAAAAQAAAAIBAwABAAAACAAAAAMBAwABAAAAAQAAAAYBAwABAAAAAQAAABEBBAABAAAA"
+    "AAAAABUBAwABAAAAAQAAABYBBAABAAAAAQAAABcBBAABAAAAAQAAAHoAAAAJAAABBAABAAAAAQAAAAEBBAABAAAAAQAAAAIBAwABAAAA"
+    "CAAAAAMBAwABAAAAAQAAAAYBAwABAAAAAQAAABEBBAABAAAAAAAAABUBAwABAAAAAQAAABYBBAABAAAAAQAAABcBBAABAAAAAQAAAAgA"
+    "AAA="
+)
+
+
+def _tiff_pages(pages=1, *, link_last_to=None, tags=None):
+    """A little-endian TIFF of ``pages`` 1 x 1 gray pages (value 7), written byte by byte (40,000 in 0.1 s).
+
+    ``link_last_to``: the page the last one links to (a loop) instead of none;
+    ``tags``: ``{tag: (type, count, value)}`` added to every page, or replacing its own.
+    """
+    entries = {256: (3, 1, 1), 257: (3, 1, 1), 258: (3, 1, 8), 259: (3, 1, 1), 262: (3, 1, 1), 273: (4, 1, None),
+               277: (3, 1, 1), 278: (3, 1, 1), 279: (4, 1, 1), **(tags or {})}
+    size = 2 + 12 * len(entries) + 4 + 2  # the page's directory, its pixel and a pad byte
+    offsets = [8 + size * k for k in range(pages)]
+    out = bytearray(b"II*\x00" + struct.pack("<I", offsets[0]))
+    for k, offset in enumerate(offsets):
+        following = offsets[k + 1] if k + 1 < pages else (0 if link_last_to is None else offsets[link_last_to])
+        out += struct.pack("<H", len(entries))
+        for tag, (kind, count, value) in sorted(entries.items()):
+            value = offset + size - 2 if value is None else value  # StripOffsets: the pixel after the directory
+            out += struct.pack("<HHI", tag, kind, count)
+            out += struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)
+        out += struct.pack("<I", following) + b"\x07\x00"
+    return bytes(out)
+
+
+def _folder(root, image: bytes, suffix=".tif"):
+    """``root`` holding images/NAME+suffix (``image``, the bytes) and its 1 x 1 label."""
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir()
+    (root / "images" / f"{NAME}{suffix}").write_bytes(image)
+    iio.imwrite(root / "labels" / f"{NAME}.png", np.full(SHAPE, 255, np.uint8))
+    return root
+
+
+def _load_each_in_a_child(roots, timeout=120):
+    """``load_image_folder`` of each root in a child process killed after ``timeout`` s: a hang fails the test.
+
+    Returns ``({root: error message or "loaded"}, the child's stderr)``.
+    """
+    code = (
+        "import json, sys\n"
+        "from skcardio.datasets import load_image_folder\n"
+        "found = {}\n"
+        "for root in sys.argv[1:]:\n"
+        "    try:\n"
+        "        load_image_folder(root)\n"
+        "        found[root] = 'loaded'\n"
+        "    except Exception as exc:\n"
+        "        found[root] = f'{type(exc).__name__}: {exc}'\n"
+        "print(json.dumps(found))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(skcardio.__file__).parents[1])}
+    try:
+        done = subprocess.run([sys.executable, "-c", code, *map(str, roots)], capture_output=True, text=True,
+                              timeout=timeout, env=env, check=False)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"load_image_folder ran for more than {timeout} s (stderr: {str(exc.stderr)[-500:]})")
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout), done.stderr
+
+
+def test_tiff_pages_linking_to_each_other_are_refused_at_once(tmp_path):
+    # Each of these ran without end: tifffile's walk of the pages (iterating
+    # handle.pages) follows the links around the loop, its list of pages
+    # growing; its own check for a loop looks once, at the 100th page, and
+    # misses one that starts later (the third file).
+    roots = [
+        _folder(tmp_path / "reviewer", CYCLE_TIF),
+        _folder(tmp_path / "self", _tiff_pages(1, link_last_to=0)),
+        _folder(tmp_path / "late", _tiff_pages(150, link_last_to=120)),
+    ]
+    found, stderr = _load_each_in_a_child(roots)
+    for root in roots:
+        path = root / "images" / f"{NAME}.tif"
+        assert found[str(root)].startswith(f"DatasetError: {path}: TIFF of more than one page (its first page links "
+                                           "to a next one at byte "), found[str(root)]
+        assert found[str(root)].endswith("expected a single-page TIFF (one 2-D image): save each image to its own file")
+    assert "tifffile" not in stderr and len(stderr) < 1000  # tifffile printed a line per lap
+
+
+def test_a_tiff_of_many_pages_is_refused_not_read_as_its_first(tmp_path):
+    # Pages written as separate series (contiguous=False) were read as the
+    # first page, the series found in time quadratic in the pages: 153 s for
+    # 40,000 pages of one pixel. One image is one page.
+    series = tmp_path / "series"
+    series.mkdir()
+    with tifffile.TiffWriter(series / "three.tif") as writer:
+        for value in (7, 8, 9):
+            writer.write(np.full(SHAPE, value, np.uint8), contiguous=False)
+    roots = [_folder(tmp_path / "three", (series / "three.tif").read_bytes()),
+             _folder(tmp_path / "many", _tiff_pages(40_000))]
+    found, _ = _load_each_in_a_child(roots, timeout=60)
+    for root in roots:
+        assert "TIFF of more than one page" in found[str(root)], found[str(root)]
+    with pytest.raises(DatasetError, match=r"images/SC-N-2-IM-0001-0001\.tif: TIFF of more than one page"):
+        load_image_folder(roots[0], on_error="raise")
+
+
+def test_a_single_page_tiff_reads_as_before(tmp_path):
+    data = load_image_folder(_folder(tmp_path, _tiff_pages(1)))
+    assert data.images.tolist() == [[[7.0]]]
+
+
+def test_tifffiles_complaints_are_one_warning_naming_the_file(tmp_path, caplog):
+    # tifffile logs each damaged structure as its own error, without the
+    # file's name (a hostile file: a line per page it walked). A file still
+    # read gets one warning naming it; one that is not is a DatasetError.
+    root = _folder(tmp_path, _tiff_pages(1, tags={305: (94, 1, 0), 306: (94, 1, 0)}))  # invalid data types
+    with caplog.at_level(logging.WARNING):
+        data = load_image_folder(root)
+    assert data.images.tolist() == [[[7.0]]]
+    assert [(r.name, r.levelname) for r in caplog.records] == [("skcardio.datasets", "WARNING")]
+    assert caplog.records[0].getMessage().startswith(
+        f"{root / 'images' / NAME}.tif: tifffile reported 2 problem(s) in this TIFF, read anyway; the first: "
+    )
+    assert "invalid data type 94" in caplog.records[0].getMessage()
+
+
+def test_a_tiff_header_claiming_more_values_than_int64_holds_is_refused_by_the_limit(tmp_path):
+    # 4294967295 x 4294967295 x 3000 values: their product in numpy's int64
+    # was negative, under max_image_pixels, and the page went to the decoder.
+    side = 2**32 - 1
+    root = _folder(tmp_path, _tiff_pages(1, tags={256: (4, 1, side), 257: (4, 1, side), 277: (3, 1, 3000)}))
+    values = side * side * 3000
+    with pytest.raises(DatasetError, match=rf"{NAME}\.tif: the header claims a page of \({side}, {side}, 3000\): "
+                                           rf"{values} values exceeds the limit max_image_pixels="):
+        load_image_folder(root)
