@@ -1,5 +1,6 @@
 """Atomic writes: ``new_file`` (a fresh, uniquely named file that follows the umask) and ``replacing``;
-``picture_format``, which tells a picture file (PNG, JPEG, TIFF) given where DICOM is read."""
+``picture_format``, which tells a picture file (PNG, JPEG, TIFF) given where DICOM is read, and
+``picture_signature``, the format its first bytes say."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["NAME_MAX", "PICTURE_SUFFIXES", "new_file", "picture_format", "replacing"]
+__all__ = ["NAME_MAX", "PICTURE_SUFFIXES", "new_file", "picture_format", "picture_signature", "replacing"]
 
 #: The longest file name, in bytes, that common file systems accept (ext4, APFS, NTFS: 255).
 NAME_MAX = 255
@@ -106,5 +107,19 @@ def picture_format(head: bytes, name: str | os.PathLike = "") -> str | None:
     """
     if head[128:132] == b"DICM":
         return None
-    found = next((kind for signature, kind in _PICTURE_SIGNATURES if head.startswith(signature)), None)
-    return found or PICTURE_SUFFIXES.get(os.path.splitext(os.fspath(name))[1].lower())
+    return picture_signature(head) or PICTURE_SUFFIXES.get(os.path.splitext(os.fspath(name))[1].lower())
+
+
+def picture_signature(head: bytes) -> str | None:
+    """``"PNG"``, ``"JPEG"`` or ``"TIFF"`` when ``head`` starts with that format's signature; else None.
+
+    The bytes alone, unlike :func:`picture_format`: what a file named ``.png``
+    holds, whatever its name says.
+
+    Examples
+    --------
+    >>> from skcardio._files import picture_signature
+    >>> picture_signature(b"II*\\x00\\x08\\x00\\x00\\x00"), picture_signature(b"%!PS-Adobe-3.0 EPSF-3.0")
+    ('TIFF', None)
+    """
+    return next((kind for signature, kind in _PICTURE_SIGNATURES if head.startswith(signature)), None)

@@ -87,11 +87,12 @@ def load_image_folder(
 
     An image and its label have the same file name up to the extension
     (``a.png`` pairs with ``a.png`` or ``a.tif``). PNG, TIFF and JPEG are read
-    with imageio; RGB(A) files whose colour channels are equal (and whose
-    alpha, if any, is opaque; in an image, no pixel made transparent by a
-    PNG's ``tRNS`` chunk either: a label's is ignored, as annotation tools
-    make the background of palette labels transparent) become one channel.
-    Intensities are kept as
+    by the decoder of their extension only (Pillow's PNG or JPEG plugin,
+    tifffile), once their first bytes are that format's signature. RGB(A)
+    files whose colour channels are equal (and whose alpha, if any, is
+    opaque; in an image, no pixel made transparent by a PNG's ``tRNS`` chunk
+    either: a label's is ignored, as annotation tools make the background of
+    palette labels transparent) become one channel. Intensities are kept as
     stored (8-bit exports are not scanner units). Such files carry no pixel
     spacing: it is NaN, and distances computed from it are NaN too, unless
     ``pixel_spacing`` gives it.
@@ -187,8 +188,9 @@ def load_image_folder(
         image; with ``on_error="skip"``, no pair is left. Naming the file
         (with ``on_error="raise"``): an image without a label or a label
         without an image; two files with the same name but for the
-        extension; a file that cannot be read as one 2-D image (a TIFF of
-        more than one page among them), or whose header claims more than
+        extension; a file whose first bytes are not its extension's format;
+        a file that cannot be read as one 2-D image (a TIFF of more than one
+        page, an animated PNG among them), or whose header claims more than
         ``max_image_pixels``; colour channels that
         differ, a CMYK (or other non-RGB) colour model, transparent pixels
         (an alpha channel, or an image PNG's tRNS chunk); infinite pixel values; an image and its label

@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 import logging
 import math
+import os
 import re
 import struct
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._files import PICTURE_SUFFIXES, picture_signature
 from ..exceptions import DatasetError
 from ..io import get_limits
 from ..io._limits import read_regular, shorten
@@ -23,45 +26,44 @@ logger = logging.getLogger("skcardio.datasets")
 
 
 def read_gray(path: str, *, label: bool = False) -> np.ndarray:
-    """One 2-D array from an image file; equal colour channels are merged.
+    """One 2-D array from a PNG, JPEG or TIFF file; equal colour channels are merged.
 
-    ``label``: a label mask, whose PNG ``tRNS`` chunk is ignored. Annotation
-    tools save palette labels with the background index transparent: only
-    the values (palette colours) say what is labelled, as imageio decodes them.
+    Only the decoder of the file's extension reads it (Pillow's PNG or JPEG
+    plugin, tifffile), once its first bytes are that format's signature;
+    its header is checked against the limits before any pixel is decoded.
+
+    Parameters
+    ----------
+    path : str
+        The file; its extension (``.png``, ``.jpg``, ``.jpeg``, ``.tif``,
+        ``.tiff``, any case) says its format.
+    label : bool, default=False
+        A label mask, whose PNG ``tRNS`` chunk is ignored: annotation tools
+        save palette labels with the background index transparent, and only
+        the values (palette colours) say what is labelled.
+
+    Returns
+    -------
+    ndarray of shape (H, W)
+        The pixels as stored (boolean, integer or real).
+
+    Raises
+    ------
+    DatasetError
+        Naming the file, if it is not one 2-D grayscale image of its
+        extension's format within the limits.
     """
-    import warnings
-
-    import imageio.v3 as iio
-
-    # The plugin is chosen by the extension: left to itself imageio also tries
-    # its other backends (DICOM, video) on a broken file and reports theirs.
-    tiff = path.lower().endswith((".tif", ".tiff"))
-    plugin, kind = ("tifffile", "TIFF") if tiff else ("pillow", "PNG or JPEG")
     # A regular file of at most max_file_bytes, its claimed size checked before decoding.
     data = read_regular(path, DatasetError, "image", "max_file_bytes")
-    if tiff:
-        _check_one_page(path, data)
-    with _tifffile_log(path) if tiff else nullcontext():
-        header = _check_pixels(path, data, tiff)
-        if header is not None and header.colour_model:
-            raise DatasetError(
-                f"{path}: {header.colour_model} colour image ({_COLOUR_MODELS[header.colour_model]}); expected "
-                "grayscale (one channel, or three equal R, G, B channels): convert it to grayscale first"
-            )
+    kind = _check_format(path, data)
+    decoder = "tifffile" if kind == "TIFF" else "pillow"
+    with _tifffile_log(path) if kind == "TIFF" else nullcontext():
+        header = _check_pixels(path, data, kind)
         try:
-            if tiff:
-                array = _first_page(data)
-            else:
-                with warnings.catch_warnings():
-                    # Pillow's advice on decoding a palette with an alpha table (a label's transparent
-                    # background; an image's transparency is refused below): nothing for the user to do.
-                    warnings.filterwarnings(
-                        "ignore", "Palette images with Transparency expressed in bytes", UserWarning
-                    )
-                    array = np.asarray(iio.imread(data, plugin=plugin))
+            array = _first_page(data) if kind == "TIFF" else _decode_pillow(data, kind)
         except Exception as exc:  # OSError, ValueError, decoder-specific errors
             raise DatasetError(
-                f"{path}: unreadable image ({plugin}: {_problem(exc)}); expected a valid, complete {kind} file"
+                f"{path}: unreadable image ({decoder}: {_problem(exc)}); expected a valid, complete {kind} file"
             ) from exc
         if not label and header is not None and header.transparency is not None:
             _check_colour_key(path, data)
@@ -72,6 +74,57 @@ def read_gray(path: str, *, label: bool = False) -> np.ndarray:
         if array.dtype.kind not in "buif":
             raise DatasetError(f"{path}: pixels of type {array.dtype}; expected integer or real intensities")
         return array
+
+
+def _check_format(path: str, data: bytes) -> str:
+    """The format of ``path``'s extension (``"PNG"``, ``"JPEG"`` or ``"TIFF"``), which its first bytes must be.
+
+    Left to choose, Pillow tries each of its plugins that takes the bytes:
+    a ``.png`` holding PostScript ran Ghostscript, and BMP, GIF, PPM or TIFF
+    bytes named ``.png`` or ``.jpg`` were read without a word. A TIFF must
+    hold one page (:func:`_check_one_page`).
+    """
+    suffix = os.path.splitext(path)[1].lower()
+    kind = PICTURE_SUFFIXES[suffix]
+    found = picture_signature(data)
+    if found != kind:
+        what = ("it is empty" if not data else f"its first bytes are those of a {found} file" if found
+                else f"its first bytes {data[:16]!r} are not the {kind} signature")
+        raise DatasetError(
+            f"{path}: not a {kind} file: {what}; expected a {kind} file, as its extension {suffix} says "
+            f"(only the {kind} decoder reads it)"
+        )
+    if kind == "TIFF":
+        _check_one_page(path, data)
+    return kind
+
+
+def _decode_pillow(data: bytes, kind: str) -> np.ndarray:
+    """The first frame of a PNG or JPEG, by Pillow's plugin of ``kind`` only, as imageio's Pillow plugin gives it.
+
+    imageio cannot be told which plugin Pillow uses: given a file that its
+    format's plugin refuses, Pillow tries the others (some read any bytes).
+    """
+    import warnings
+
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        # Pillow's advice on decoding a palette with an alpha table (a label's transparent
+        # background; an image's transparency is refused by _check_colour_key): nothing to do.
+        warnings.filterwarnings("ignore", "Palette images with Transparency expressed in bytes", UserWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=[kind])
+        except Image.UnidentifiedImageError:  # its text names the BytesIO object
+            raise ValueError(f"cannot read it as a {kind} image: its header is damaged or cut short") from None
+        with image:
+            # imageio's conversions (PillowPlugin._apply_transforms): a palette's colours, not its
+            # indices; a 16-bit gray PNG opened as 32-bit integers back to 16 bits.
+            if image.mode == "P":
+                return np.array(image.convert(image.palette.mode))
+            if image.format == "PNG" and image.mode == "I":
+                return np.array(image.convert("I;16" if sys.byteorder == "little" else "I;16B"))
+            return np.array(image)
 
 
 def _problem(exc: Exception) -> str:
@@ -168,6 +221,8 @@ class _Header:
     transparency: object = None
     #: Whether Pillow refuses to open it (a decompression bomb by its guard).
     beyond_pillow: bool = False
+    #: Frames (of an animated PNG, or a JPEG's MPO pictures, of which the first is read).
+    frames: int = 1
 
 
 #: Colour models refused (decoded as 3 or 4 channels, the 4th no alpha), and what they are.
@@ -179,18 +234,20 @@ _COLOUR_MODELS = {
 }
 
 
-def _check_pixels(path: str, data: bytes, tiff: bool) -> _Header | None:
-    """Refuse an image whose header claims more than ``max_image_pixels`` (all pages), before decoding.
+def _check_pixels(path: str, data: bytes, kind: str) -> _Header | None:
+    """Refuse an image whose header claims more than ``max_image_pixels``, or what cannot be read, before decoding.
 
-    A PNG of a few KB can claim 65535 x 65535 pixels of zeros. A header that
-    cannot be read is left to the decoder, which reports it (None).
+    A PNG of a few KB can claim 65535 x 65535 pixels of zeros. Refused too:
+    a colour model other than gray or RGB (CMYK...), an animated PNG (the
+    first frame only would be read). A header that cannot be read is left to
+    the decoder, which reports it (None).
     """
     import warnings
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a damaged header's warnings: the decoder reports the damage
-            header = _claimed_size(data, tiff)
+            header = _claimed_size(data, kind)
     except Exception:  # noqa: BLE001 (any header the decoder will refuse in its own words)
         return None
     limits = get_limits()
@@ -207,12 +264,21 @@ def _check_pixels(path: str, data: bytes, tiff: bool) -> _Header | None:
             f"{2 * Image.MAX_IMAGE_PIXELS} pixels, its decompression-bomb guard); expected at most that many "
             "(raise PIL.Image.MAX_IMAGE_PIXELS too)"
         )
+    if header.colour_model:
+        raise DatasetError(
+            f"{path}: {header.colour_model} colour image ({_COLOUR_MODELS[header.colour_model]}); expected "
+            "grayscale (one channel, or three equal R, G, B channels): convert it to grayscale first"
+        )
+    if kind == "PNG" and header.frames > 1:
+        raise DatasetError(
+            f"{path}: animated PNG of {header.frames} frames; expected one image: save each frame to its own file"
+        )
     return header
 
 
-def _claimed_size(data: bytes, tiff: bool) -> _Header:
+def _claimed_size(data: bytes, kind: str) -> _Header:
     """What an image file's header claims (see :class:`_Header`)."""
-    if tiff:
+    if kind == "TIFF":
         import tifffile
 
         # The first page only (the others are refused by _check_one_page): tifffile's walk of the
@@ -225,7 +291,7 @@ def _claimed_size(data: bytes, tiff: bool) -> _Header:
     from PIL import Image
 
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data), formats=[kind])
     except Image.DecompressionBombError as exc:
         # Above 2 x MAX_IMAGE_PIXELS Pillow opens no header: the size is in its message (and a PNG's IHDR).
         found = re.search(r"\((\d+) pixels\)", str(exc))
@@ -238,7 +304,7 @@ def _claimed_size(data: bytes, tiff: bool) -> _Header:
         claimed = f"{image.width} x {image.height} x {bands} band(s) x {frames} frame(s)"
         colour_model = image.mode if image.mode in _COLOUR_MODELS else ""
         return _Header(image.width * image.height * bands * frames, claimed, colour_model,
-                       image.info.get("transparency"))
+                       image.info.get("transparency"), frames=frames)
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -249,7 +315,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 def _check_colour_key(path: str, data: bytes) -> None:
-    """Refuse pixels that a PNG's tRNS chunk makes transparent (imageio decodes them as opaque).
+    """Refuse pixels that a PNG's tRNS chunk makes transparent (decoded as opaque: see :func:`_decode_pillow`).
 
     A palette's alpha table, or the gray value or RGB triple that stands for
     a transparent pixel: transparency as an alpha channel is (see
@@ -257,7 +323,7 @@ def _check_colour_key(path: str, data: bytes) -> None:
     """
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as image:
+    with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
         key, values = image.info.get("transparency"), np.asarray(image)
         mode = image.mode
     if key is None:

@@ -83,7 +83,7 @@ def test_bad_files_of_an_image_folder_are_skipped_not_fatal(tmp_path):
     assert len(data.frame) == 1
     errors = {item.path: item.reason for item in data.skipped if item.error}
     assert sorted(errors) == [str(pngs / "images" / "SC-N-2-IM-0001-0002.png"), str(pngs / "images" / "whatever.png")]
-    assert errors[str(pngs / "images" / "SC-N-2-IM-0001-0002.png")].startswith("unreadable image (pillow: ")
+    assert errors[str(pngs / "images" / "SC-N-2-IM-0001-0002.png")].startswith("not a PNG file: ")
     assert errors[str(pngs / "images" / "whatever.png")].startswith("name does not match the groups pattern")
 
 

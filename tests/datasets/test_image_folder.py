@@ -133,7 +133,8 @@ def test_colour_and_transparency_refused(folder):
 def test_unreadable_and_multipage(folder):
     root = folder("SC-N-2-IM-0001-0001.png", label=_label())
     (root / "images" / "SC-N-2-IM-0001-0001.png").write_bytes(b"not a png")
-    expected = r"images/SC-N-2-IM-0001-0001\.png: unreadable image \(pillow: .*\); expected a valid, complete PNG or JPEG file"
+    expected = (r"images/SC-N-2-IM-0001-0001\.png: not a PNG file: its first bytes b'not a png' are not the PNG "
+                r"signature; expected a PNG file, as its extension \.png says \(only the PNG decoder reads it\)")
     with pytest.raises(DatasetError, match=expected):
         _load(root)
     iio.imwrite(root / "images" / "SC-N-2-IM-0001-0001.png", _image())
@@ -319,7 +320,7 @@ def test_on_error_skip_leaves_out_each_bad_file_and_loads_the_rest(folder):
         f"but for the extension in {root / 'labels'})",
         "images/whatever.png": errors.get("images/whatever.png", "missing"),
     }
-    assert errors["images/SC-N-3-IM-0001-0003.png"].startswith("unreadable image (pillow: ")
+    assert errors["images/SC-N-3-IM-0001-0003.png"].startswith("not a PNG file: ")
     assert errors["images/whatever.png"].startswith("name does not match the groups pattern")
     [other_size] = [s for s in data.skipped if "SC-N-4" in s.path]
     assert not other_size.error and "differs from the dataset's (12, 10)" in other_size.reason

@@ -6,9 +6,11 @@ an error line per lap; a TIFF of 40,000 one-pixel pages, each its own series,
 took 153 s to be read as its first page.
 """
 import base64
+import io
 import json
 import logging
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -158,4 +160,96 @@ def test_a_tiff_header_claiming_more_values_than_int64_holds_is_refused_by_the_l
     values = side * side * 3000
     with pytest.raises(DatasetError, match=rf"{NAME}\.tif: the header claims a page of \({side}, {side}, 3000\): "
                                            rf"{values} values exceeds the limit max_image_pixels="):
+        load_image_folder(root)
+
+
+#: A minimal Encapsulated PostScript file: Pillow's EPS plugin takes it, and runs Ghostscript to decode it.
+EPS = (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 1 1\n%%EndComments\n"
+       b"newpath 0 0 moveto 1 0 lineto 1 1 lineto closepath fill\nshowpage\n%%EOF\n")
+
+
+def _picture(kind):
+    """A 1 x 1 gray picture (value 7) in Pillow's format ``kind``, as bytes."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.full(SHAPE, 7, np.uint8)).save(buffer, kind)
+    return buffer.getvalue()
+
+
+def test_postscript_named_png_is_refused_before_any_decoder_sees_it(tmp_path, monkeypatch):
+    # Pillow chose its plugin by the bytes: a .png holding PostScript went to
+    # its EPS plugin, which runs Ghostscript on the file's program.
+    import PIL.EpsImagePlugin
+    from PIL import Image
+
+    def no_decoder(*args, **kwargs):
+        pytest.fail(f"a decoder was given the file ({args}, {kwargs})")  # not an Exception: not caught
+
+    monkeypatch.setattr(Image, "open", no_decoder)
+    monkeypatch.setattr(PIL.EpsImagePlugin, "Ghostscript", no_decoder)
+    monkeypatch.setattr(tifffile, "TiffFile", no_decoder)
+    root = _folder(tmp_path, EPS, ".png")
+    with pytest.raises(DatasetError, match=re.escape(
+        f"{root / 'images' / NAME}.png: not a PNG file: its first bytes b'%!PS-Adobe-3.0 E' are not the PNG "
+        "signature; expected a PNG file, as its extension .png says (only the PNG decoder reads it)"
+    )):
+        load_image_folder(root)
+
+
+@pytest.mark.parametrize("kind, suffix, found", [
+    ("BMP", ".png", None), ("PPM", ".png", None), ("GIF", ".png", None), ("TIFF", ".png", "TIFF"),
+    ("PPM", ".jpg", None), ("PNG", ".jpeg", "PNG"), ("TIFF", ".JPG", "TIFF"), ("PNG", ".tif", "PNG"),
+    ("JPEG", ".tiff", "JPEG"),
+])
+def test_a_picture_of_another_format_than_its_extension_is_refused(tmp_path, kind, suffix, found):
+    # BMP, PPM and TIFF bytes named .png or .jpg were decoded without a word.
+    root = _folder(tmp_path, _picture(kind), suffix)
+    expected = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}[suffix.lower()]
+    what = f"its first bytes are those of a {found} file" if found else "its first bytes b'.*' are not the "
+    with pytest.raises(DatasetError, match=rf"{NAME}{re.escape(suffix)}: not a {expected} file: {what}"):
+        load_image_folder(root)
+    with pytest.raises(DatasetError, match=rf"no usable image with its label; 1 item\(s\) skipped: 1 x not a {expected}"):
+        load_image_folder(root, on_error="skip")  # a bad file, skipped
+
+
+def test_an_empty_picture_is_said_to_be_empty(tmp_path):
+    root = _folder(tmp_path, b"", ".png")
+    with pytest.raises(DatasetError, match=rf"{NAME}\.png: not a PNG file: it is empty; expected a PNG file"):
+        load_image_folder(root)
+
+
+@pytest.mark.parametrize("kind, suffix", [("PNG", ".png"), ("JPEG", ".jpg")])
+def test_pillow_opens_a_picture_with_its_extensions_plugin_only(tmp_path, monkeypatch, kind, suffix):
+    # Given a file its format's plugin refuses, Pillow tries the others, some of
+    # which take any bytes: it is told the one format to use.
+    from PIL import Image
+
+    formats, open_image = [], Image.open
+
+    def spy(*args, **kwargs):
+        formats.append(kwargs.get("formats"))
+        return open_image(*args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", spy)
+    data = load_image_folder(_folder(tmp_path, _picture(kind), suffix))
+    assert data.images.tolist() == [[[7.0]]]
+    assert formats == [[kind]] * 2 + [["PNG"]] * 2  # the image's header and pixels, then its PNG label's
+
+
+def test_a_png_pillow_cannot_identify_is_said_so_without_a_python_object(tmp_path):
+    root = _folder(tmp_path, b"\x89PNG\r\n\x1a\n", ".png")  # the signature alone
+    with pytest.raises(DatasetError, match=rf"{NAME}\.png: unreadable image \(pillow: cannot read it as a PNG image: "
+                                           r"its header is damaged or cut short\); expected a valid, complete PNG file$"):
+        load_image_folder(root)
+
+
+def test_an_animated_png_is_refused_before_decoding(tmp_path):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    frames = [Image.fromarray(np.full(SHAPE, value, np.uint8)) for value in (7, 8, 9)]
+    frames[0].save(buffer, "PNG", save_all=True, append_images=frames[1:])
+    root = _folder(tmp_path, buffer.getvalue(), ".png")
+    with pytest.raises(DatasetError, match=rf"{NAME}\.png: animated PNG of 3 frames; expected one image"):
         load_image_folder(root)
