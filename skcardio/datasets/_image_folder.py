@@ -192,7 +192,8 @@ def load_image_folder(
         a file that cannot be read as one 2-D image (a TIFF of more than one
         page, an animated PNG among them), or whose header claims more than
         ``max_image_pixels``; colour channels that
-        differ, a CMYK (or other non-RGB) colour model, transparent pixels
+        differ, a CMYK (or other non-RGB) colour model, a 16-bit RGB, RGBA or
+        gray + alpha PNG (Pillow reads its samples cut to 8 bits), transparent pixels
         (an alpha channel, or an image PNG's tRNS chunk); infinite pixel values; an image and its label
         of different sizes; a label that is not binary (or holds NaN); a
         name that ``groups`` does not match.

@@ -96,7 +96,31 @@ def _check_format(path: str, data: bytes) -> str:
         )
     if kind == "TIFF":
         _check_one_page(path, data)
+    if kind == "PNG":
+        _check_png_depth(path, data)
     return kind
+
+
+#: PNG colour types (IHDR) whose 16-bit samples Pillow cuts to their high 8 bits.
+_PNG_CUT_TO_8_BITS = {2: "RGB", 4: "gray + alpha", 6: "RGBA"}
+
+
+def _check_png_depth(path: str, data: bytes) -> None:
+    """Refuse a 16-bit colour or alpha PNG, which Pillow (and so imageio) reads as 8 bits without a word.
+
+    A 16-bit RGB image of 1000-4000 was read as 3-15. Only 16-bit gray
+    (colour type 0) is kept whole; no decoder among the dependencies reads
+    the others at full depth. An IHDR cut short is left to the decoder.
+    """
+    if len(data) < 26 or data[12:16] != b"IHDR":
+        return
+    depth, colour_type = data[24], data[25]
+    if depth == 16 and colour_type in _PNG_CUT_TO_8_BITS:
+        raise DatasetError(
+            f"{path}: 16-bit {_PNG_CUT_TO_8_BITS[colour_type]} PNG (bit depth 16, colour type {colour_type}), "
+            "whose values Pillow reads cut to their high 8 bits; expected 8-bit samples, or 16-bit grayscale "
+            "without alpha (colour type 0): save it as 16-bit grayscale"
+        )
 
 
 def _decode_pillow(data: bytes, kind: str) -> np.ndarray:

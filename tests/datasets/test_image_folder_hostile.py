@@ -14,6 +14,7 @@ import re
 import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -253,3 +254,44 @@ def test_an_animated_png_is_refused_before_decoding(tmp_path):
     root = _folder(tmp_path, buffer.getvalue(), ".png")
     with pytest.raises(DatasetError, match=rf"{NAME}\.png: animated PNG of 3 frames; expected one image"):
         load_image_folder(root)
+
+
+def _png(samples: np.ndarray, colour_type: int) -> bytes:
+    """A PNG of ``samples`` (H, W[, channels]) uint8 or big-endian 16-bit, colour type ``colour_type``, built by hand.
+
+    Pillow writes no 16-bit colour PNG.
+    """
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    height, width = samples.shape[:2]
+    depth = samples.dtype.itemsize * 8
+    rows = samples.astype(samples.dtype.newbyteorder(">")).reshape(height, -1)
+    raw = b"".join(b"\x00" + row.tobytes() for row in rows)  # filter type 0 on every row
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("colour_type, colours, alpha, what", [
+    (2, 3, False, "RGB"), (4, 1, True, "gray \\+ alpha"), (6, 3, True, "RGBA"),
+])
+def test_a_16_bit_colour_or_alpha_png_is_refused_not_cut_to_8_bits(tmp_path, colour_type, colours, alpha, what):
+    # Pillow reads these samples' high 8 bits: an RGB image of 1000-4000 was read as 3-15.
+    gray = np.array([[1000, 4000]], np.uint16)
+    samples = np.dstack([gray] * colours + [np.full_like(gray, 65535)] * alpha)  # equal channels, opaque
+    root = _folder(tmp_path, _png(samples, colour_type), ".png")
+    iio.imwrite(root / "labels" / f"{NAME}.png", np.array([[0, 255]], np.uint8))
+    with pytest.raises(DatasetError, match=rf"{NAME}\.png: 16-bit {what} PNG \(bit depth 16, colour type {colour_type}\), "
+                                           r"whose values Pillow reads cut to their high 8 bits; expected 8-bit"):
+        load_image_folder(root)
+
+
+def test_a_16_bit_gray_png_and_8_bit_colour_ones_are_read_whole(tmp_path):
+    gray = np.array([[1000, 4000]], np.uint16)
+    root = _folder(tmp_path, _png(gray, 0), ".png")
+    iio.imwrite(root / "labels" / f"{NAME}.png", np.array([[0, 255]], np.uint8))
+    assert load_image_folder(root).images.tolist() == [[[1000.0, 4000.0]]]
+    rgba = np.dstack([np.array([[10, 200]], np.uint8)] * 3 + [np.full((1, 2), 255, np.uint8)])
+    (root / "images" / f"{NAME}.png").write_bytes(_png(rgba, 6))
+    assert load_image_folder(root).images.tolist() == [[[10.0, 200.0]]]
