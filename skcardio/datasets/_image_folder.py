@@ -47,6 +47,9 @@ SUNNYBROOK_NAME = re.compile(
     rf"(?P<patient>SC-(?P<pathology>{'|'.join(PATHOLOGY_GROUPS)})-[0-9]+)-IM-[0-9]+-(?P<instance>[0-9]+)"
 )
 
+#: The largest float32: images are held as float32, larger stored values would become inf.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 #: dtype of ``Bunch.frame`` returned by :func:`load_image_folder`.
 IMAGE_FRAME_DTYPE = np.dtype(
     [
@@ -194,7 +197,8 @@ def load_image_folder(
         ``max_image_pixels``; colour channels that
         differ, a CMYK (or other non-RGB) colour model, a 16-bit RGB, RGBA or
         gray + alpha PNG (Pillow reads its samples cut to 8 bits), transparent pixels
-        (an alpha channel, or an image PNG's tRNS chunk); infinite pixel values; an image and its label
+        (an alpha channel, or an image PNG's tRNS chunk); infinite pixel values, or
+        values beyond float32's range (they would become infinite); an image and its label
         of different sizes; a label that is not binary (or holds NaN); a
         name that ``groups`` does not match.
 
@@ -373,13 +377,22 @@ def _pair(images: dict, labels: dict, images_dir, labels_dir, name_of, skip: lis
 
 def _read_pair(pair: _Pair) -> tuple[np.ndarray, np.ndarray]:
     """The image (float32) and label mask of a pair; a ``DatasetError`` starting with the file at fault."""
-    image = read_gray(pair.image_path)
-    infinite = int(np.isinf(image).sum()) if image.dtype.kind == "f" else 0
-    if infinite:
-        raise DatasetError(
-            f"{pair.image_path}: {infinite} infinite pixel value(s); expected finite intensities "
-            "(NaN marks pixels without data)"
-        )
+    stored = read_gray(pair.image_path)
+    with np.errstate(over="ignore"):  # a value beyond float32's range becomes inf: refused below
+        image = stored.astype(np.float32)
+    if stored.dtype.kind == "f":
+        # Checked after the cast: float64 values of 1e300 are finite, and were inf once held as float32.
+        infinite = int(np.isinf(stored).sum())
+        beyond = int(np.isinf(image).sum()) - infinite
+        if infinite or beyond:
+            found = [f"{infinite} infinite pixel value(s)"] * bool(infinite) + [
+                f"{beyond} pixel value(s) beyond {_FLOAT32_MAX:.4g} in size, the range of the float32 images"
+            ] * bool(beyond)
+            raise DatasetError(
+                f"{pair.image_path}: {' and '.join(found)}; expected finite intensities"
+                + (" within that range" if beyond else "") + " (NaN marks pixels without data)"
+            )
+    del stored
     label = read_gray(pair.label_path, label=True)
     if label.dtype.kind == "f" and not np.isfinite(label).all():
         raise DatasetError(
@@ -391,7 +404,7 @@ def _read_pair(pair: _Pair) -> tuple[np.ndarray, np.ndarray]:
             f"{pair.label_path}: label of {label.shape[0]}x{label.shape[1]} pixels, its image {pair.image_path} "
             f"has {image.shape[0]}x{image.shape[1]}; expected the same size"
         )
-    return image.astype(np.float32), _binary(label, pair.label_path)
+    return image, _binary(label, pair.label_path)
 
 
 def _binary(label: np.ndarray, path: str) -> np.ndarray:

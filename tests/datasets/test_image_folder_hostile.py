@@ -14,6 +14,7 @@ import re
 import struct
 import subprocess
 import sys
+import warnings
 import zlib
 from pathlib import Path
 
@@ -295,3 +296,35 @@ def test_a_16_bit_gray_png_and_8_bit_colour_ones_are_read_whole(tmp_path):
     rgba = np.dstack([np.array([[10, 200]], np.uint8)] * 3 + [np.full((1, 2), 255, np.uint8)])
     (root / "images" / f"{NAME}.png").write_bytes(_png(rgba, 6))
     assert load_image_folder(root).images.tolist() == [[[10.0, 200.0]]]
+
+
+def _float_tiff(values) -> bytes:
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, np.asarray(values, np.float64))
+    return buffer.getvalue()
+
+
+def test_float_values_beyond_float32_are_refused_not_made_infinite(tmp_path):
+    # np.full((16, 16), 1e300) passed the check for infinite values, made on
+    # the float64 pixels, and became inf once cast to float32 (a RuntimeWarning).
+    root = _folder(tmp_path, _float_tiff(np.full((16, 16), 1e300)))
+    iio.imwrite(root / "labels" / f"{NAME}.png", np.zeros((16, 16), np.uint8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning either
+        with pytest.raises(DatasetError, match=re.escape(
+            f"{NAME}.tif: 256 pixel value(s) beyond 3.403e+38 in size, the range of the float32 images; expected "
+            "finite intensities within that range (NaN marks pixels without data)"
+        )):
+            load_image_folder(root)
+    big = np.finfo(np.float32).max
+    (root / "images" / f"{NAME}.tif").write_bytes(_float_tiff([[-np.inf, -1e39, big, -float(big)]]))
+    iio.imwrite(root / "labels" / f"{NAME}.png", np.zeros((1, 4), np.uint8))
+    with pytest.raises(DatasetError, match=re.escape(
+        f"{NAME}.tif: 1 infinite pixel value(s) and 1 pixel value(s) beyond 3.403e+38 in size"
+    )):
+        load_image_folder(root)
+    (root / "images" / f"{NAME}.tif").write_bytes(_float_tiff([[np.nan, -1e38, big, -float(big)]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        images = load_image_folder(root).images
+    assert np.isnan(images[0, 0, 0]) and images[0, 0, 1:].tolist() == [np.float32(-1e38), big, -big]
