@@ -17,6 +17,7 @@ from .._folders import folder_problem, list_folder
 from .._optional import import_optional
 from .._text import printable, some_named
 from ..exceptions import DatasetError
+from ..io._limits import quote
 from ..utils._validation import check_pixel_spacing
 from ._dataset import (
     _TARGETS,
@@ -200,7 +201,8 @@ def load_image_folder(
         (an alpha channel, or an image PNG's tRNS chunk); infinite pixel values, or
         values beyond float32's range (they would become infinite); an image and its label
         of different sizes; a label that is not binary (or holds NaN); a
-        name that ``groups`` does not match.
+        name that ``groups`` does not match, or whose ``instance`` it finds
+        is not a whole number of digits from 0 to 2**63 - 1.
 
     Examples
     --------
@@ -303,10 +305,33 @@ def _group_function(groups) -> Callable[[str], tuple[str, str, int]]:
         if not patient:
             raise DatasetError(f"the groups pattern {pattern.pattern!r} matched an empty patient id")
         pathology = found.get("pathology") or sunnybrook_pathology(patient)
-        instance = int(found["instance"]) if found.get("instance") else -1
-        return patient, pathology, instance
+        return patient, pathology, _instance(found.get("instance"), pattern)
 
     return from_pattern
+
+
+#: The largest instance number: the frame's ``instance`` field is an int64.
+_MAX_INSTANCE = int(np.iinfo(np.int64).max)
+
+
+def _instance(text: str | None, pattern: re.Pattern) -> int:
+    """The ``instance`` group's digits as a number (-1 without one); a ``DatasetError`` (the reason only) if not one.
+
+    A name's digit run of 20 or more overflowed the frame's int64 field
+    (OverflowError, even with ``on_error="skip"``), and a pattern whose group
+    matches other characters failed at ``int()`` (ValueError).
+    """
+    if not text:
+        return -1
+    # isdecimal: digits only, of any script (as int() reads them), no sign, space or "_"; a bound on
+    # their count first, as int() of thousands of digits is refused (and slow).
+    value = int(text) if text.isdecimal() and len(text) <= 100 else None
+    if value is None or value > _MAX_INSTANCE:
+        raise DatasetError(
+            f"the groups pattern {pattern.pattern!r} found the instance {quote(text)}; expected a whole number "
+            f"of digits from 0 to {_MAX_INSTANCE}"
+        )
+    return value
 
 
 def _index(folder, what: str, skipped: list[Skipped], skip: list[Skipped] | None) -> dict[str, str | None]:

@@ -24,7 +24,7 @@ import pytest
 import tifffile
 
 import skcardio
-from skcardio.datasets import load_image_folder
+from skcardio.datasets import SUNNYBROOK_NAME, load_image_folder
 from skcardio.exceptions import DatasetError
 
 NAME = "SC-N-2-IM-0001-0001"
@@ -328,3 +328,41 @@ def test_float_values_beyond_float32_are_refused_not_made_infinite(tmp_path):
         warnings.simplefilter("error")
         images = load_image_folder(root).images
     assert np.isnan(images[0, 0, 0]) and images[0, 0, 1:].tolist() == [np.float32(-1e38), big, -big]
+
+
+def _pairs(root, names):
+    """``root`` with a 1 x 1 image (7) and label per name."""
+    for sub in ("images", "labels"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for name in names:
+        iio.imwrite(root / "images" / name, np.full(SHAPE, 7, np.uint8))
+        iio.imwrite(root / "labels" / name, np.full(SHAPE, 255, np.uint8))
+    return root
+
+
+def test_an_instance_number_beyond_int64_is_a_bad_file_not_a_crash(tmp_path):
+    # A digit run too long for the frame's int64 field was an OverflowError,
+    # with on_error="skip" too: the whole folder failed.
+    huge = "99999999999999999999999"
+    root = _pairs(tmp_path, [f"SC-N-2-IM-0001-{huge}.png", "SC-N-2-IM-0001-0001.png",
+                             f"SC-N-2-IM-0001-{2**63 - 1}.png"])
+    reason = (f"the groups pattern {SUNNYBROOK_NAME.pattern!r} found the instance "
+              f"'{huge}'; expected a whole number of digits from 0 to {2**63 - 1}")
+    with pytest.raises(DatasetError, match=re.escape(f"{root / 'images'}/SC-N-2-IM-0001-{huge}.png: {reason}")):
+        load_image_folder(root)
+    data = load_image_folder(root, on_error="skip")
+    assert data.frame.instance.tolist() == [1, 2**63 - 1]  # the largest int64 is a number still
+    assert [(s.path, s.reason, s.error) for s in data.skipped] == [
+        (str(root / "images" / f"SC-N-2-IM-0001-{huge}.png"), reason, True)
+    ]
+
+
+def test_an_instance_group_matching_other_than_digits_is_a_bad_file(tmp_path):
+    # A custom pattern whose group instance matched letters failed at int() (ValueError).
+    root = _pairs(tmp_path, ["P1_abc.png", "P1_12.png", "P2_\u0663.png"])  # an Arabic-Indic 3: a digit
+    groups = r"(?P<patient>P\d+)_(?P<instance>\w+)"
+    with pytest.raises(DatasetError, match=re.escape(f"P1_abc.png: the groups pattern {groups!r} found the instance "
+                                                     "'abc'; expected a whole number of digits")):
+        load_image_folder(root, groups=groups)
+    data = load_image_folder(root, groups=groups, on_error="skip")
+    assert data.frame.instance.tolist() == [12, 3] and len(data.skipped) == 1
