@@ -29,7 +29,7 @@ from ._dataset import (
     sunnybrook_pathology,
 )
 from ._layout import Skipped
-from ._pictures import read_gray
+from ._pictures import StudyBytes, StudyTooLarge, read_gray
 
 __all__ = ["load_image_folder", "IMAGE_FRAME_DTYPE", "IMAGE_SUFFIXES", "SUNNYBROOK_NAME"]
 
@@ -203,6 +203,9 @@ def load_image_folder(
         of different sizes; a label that is not binary (or holds NaN); a
         name that ``groups`` does not match, or whose ``instance`` it finds
         is not a whole number of digits from 0 to 2**63 - 1.
+        Whatever ``on_error``, naming the file: the images together (as
+        float32) would exceed ``max_study_bytes``, checked from each header
+        before decoding.
 
     Examples
     --------
@@ -242,16 +245,21 @@ def load_image_folder(
     images = _index(images_dir, "images", skipped, skip)
     labels = _index(labels_dir, "labels", skipped, skip)
     pairs = _pair(images, labels, images_dir, labels_dir, name_of, skip)
-    read = []
+    read, study = [], StudyBytes()
     for pair in pairs:
         try:
-            read.append((pair, *_read_pair(pair)))
+            image, label = _read_pair(pair, study)
+        except StudyTooLarge as exc:  # the limit, whatever on_error: no more files are read
+            raise DatasetError(str(exc)) from None
         except DatasetError as exc:
             if skip is None:
                 raise
             # Every error of _read_pair starts with the file at fault.
             path = pair.label_path if str(exc).startswith(f"{pair.label_path}: ") else pair.image_path
             _fault(skip, path, str(exc).removeprefix(f"{path}: "), pair.patient_id)
+            continue
+        study.add(image)
+        read.append((pair, image, label))
     if not read:
         raise DatasetError(
             f"{os.fspath(images_dir)}: no usable image with its label; {len(skipped)} item(s) skipped: "
@@ -400,9 +408,12 @@ def _pair(images: dict, labels: dict, images_dir, labels_dir, name_of, skip: lis
     return pairs
 
 
-def _read_pair(pair: _Pair) -> tuple[np.ndarray, np.ndarray]:
-    """The image (float32) and label mask of a pair; a ``DatasetError`` starting with the file at fault."""
-    stored = read_gray(pair.image_path)
+def _read_pair(pair: _Pair, study: StudyBytes) -> tuple[np.ndarray, np.ndarray]:
+    """The image (float32) and label mask of a pair; a ``DatasetError`` starting with the file at fault.
+
+    The image must not bring the images of ``study`` beyond ``max_study_bytes`` (:class:`StudyTooLarge`).
+    """
+    stored = read_gray(pair.image_path, study=study)
     with np.errstate(over="ignore"):  # a value beyond float32's range becomes inf: refused below
         image = stored.astype(np.float32)
     if stored.dtype.kind == "f":

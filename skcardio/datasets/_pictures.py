@@ -18,14 +18,44 @@ import numpy as np
 from .._files import PICTURE_SUFFIXES, picture_signature
 from ..exceptions import DatasetError
 from ..io import get_limits
-from ..io._limits import read_regular, shorten
+from ..io._limits import check_study_bytes, read_regular, shorten
 
-__all__ = ["read_gray"]
+__all__ = ["StudyBytes", "StudyTooLarge", "read_gray"]
 
 logger = logging.getLogger("skcardio.datasets")
 
 
-def read_gray(path: str, *, label: bool = False) -> np.ndarray:
+class StudyTooLarge(DatasetError):
+    """The images of a folder together exceed ``max_study_bytes``: no more files are read, bad or not."""
+
+
+class StudyBytes:
+    """The float32 bytes of the images kept so far, held against ``max_study_bytes`` before each is decoded.
+
+    As :func:`~skcardio.io.read_dicoms` holds a study's DICOM images: 45
+    pairs of 5000 x 5000 PNGs of zeros (2.2 MB on disk) ended in a
+    MemoryError instead of an error naming a file and the limit.
+    """
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def check(self, path: str, rows: int, columns: int) -> None:
+        """Refuse ``path``, whose image of ``rows`` x ``columns`` would bring the total beyond the limit.
+
+        Raises
+        ------
+        StudyTooLarge
+            Naming ``path``, the total and the limit.
+        """
+        check_study_bytes(self.total + 4 * rows * columns, path, StudyTooLarge)
+
+    def add(self, image: np.ndarray) -> None:
+        """Count ``image`` (float32), kept: a file found bad is not counted."""
+        self.total += image.nbytes
+
+
+def read_gray(path: str, *, label: bool = False, study: StudyBytes | None = None) -> np.ndarray:
     """One 2-D array from a PNG, JPEG or TIFF file; equal colour channels are merged.
 
     Only the decoder of the file's extension reads it (Pillow's PNG or JPEG
@@ -41,6 +71,10 @@ def read_gray(path: str, *, label: bool = False) -> np.ndarray:
         A label mask, whose PNG ``tRNS`` chunk is ignored: annotation tools
         save palette labels with the background index transparent, and only
         the values (palette colours) say what is labelled.
+    study : StudyBytes or None, default=None
+        The images read so far, which this one (held as float32) must not
+        bring beyond ``max_study_bytes``: checked from the header, before
+        decoding (from the array, where the header cannot be read).
 
     Returns
     -------
@@ -51,7 +85,8 @@ def read_gray(path: str, *, label: bool = False) -> np.ndarray:
     ------
     DatasetError
         Naming the file, if it is not one 2-D grayscale image of its
-        extension's format within the limits.
+        extension's format within the limits; :class:`StudyTooLarge` if it
+        would bring ``study`` beyond ``max_study_bytes``.
     """
     # A regular file of at most max_file_bytes, its claimed size checked before decoding.
     data = read_regular(path, DatasetError, "image", "max_file_bytes")
@@ -59,6 +94,8 @@ def read_gray(path: str, *, label: bool = False) -> np.ndarray:
     decoder = "tifffile" if kind == "TIFF" else "pillow"
     with _tifffile_log(path) if kind == "TIFF" else nullcontext():
         header = _check_pixels(path, data, kind)
+        if study is not None and header is not None:
+            study.check(path, header.rows, header.columns)
         try:
             array = _first_page(data) if kind == "TIFF" else _decode_pillow(data, kind)
         except Exception as exc:  # OSError, ValueError, decoder-specific errors
@@ -73,6 +110,8 @@ def read_gray(path: str, *, label: bool = False) -> np.ndarray:
             raise DatasetError(f"{path}: array of shape {array.shape}; expected one 2-D grayscale or RGB image")
         if array.dtype.kind not in "buif":
             raise DatasetError(f"{path}: pixels of type {array.dtype}; expected integer or real intensities")
+        if study is not None and header is None:
+            study.check(path, *array.shape)
         return array
 
 
@@ -247,6 +286,9 @@ class _Header:
     beyond_pillow: bool = False
     #: Frames (of an animated PNG, or a JPEG's MPO pictures, of which the first is read).
     frames: int = 1
+    #: Rows and columns of the image (of its first page or frame).
+    rows: int = 0
+    columns: int = 0
 
 
 #: Colour models refused (decoded as 3 or 4 channels, the 4th no alpha), and what they are.
@@ -311,7 +353,8 @@ def _claimed_size(data: bytes, kind: str) -> _Header:
             page = handle.pages.first
             cmyk = page.photometric == tifffile.PHOTOMETRIC.SEPARATED
             # math.prod: a hostile shape's product overflows int64 in numpy, and would pass the limit.
-            return _Header(math.prod(page.shape), f"a page of {page.shape}", "CMYK" if cmyk else "")
+            return _Header(math.prod(page.shape), f"a page of {page.shape}", "CMYK" if cmyk else "",
+                           rows=page.imagelength, columns=page.imagewidth)
     from PIL import Image
 
     try:
@@ -328,7 +371,7 @@ def _claimed_size(data: bytes, kind: str) -> _Header:
         claimed = f"{image.width} x {image.height} x {bands} band(s) x {frames} frame(s)"
         colour_model = image.mode if image.mode in _COLOUR_MODELS else ""
         return _Header(image.width * image.height * bands * frames, claimed, colour_model,
-                       image.info.get("transparency"), frames=frames)
+                       image.info.get("transparency"), frames=frames, rows=image.height, columns=image.width)
 
 
 def _png_size(data: bytes) -> tuple[int, int]:

@@ -28,8 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 __all__ = [
-    "Limits", "get_limits", "set_limits", "limits_context", "read_regular", "open_regular", "utf8_text", "NotUtf8",
-    "quote", "shorten", "PhysicalRange",
+    "Limits", "get_limits", "set_limits", "limits_context", "check_study_bytes", "read_regular", "open_regular",
+    "utf8_text", "NotUtf8", "quote", "shorten", "PhysicalRange",
 ]
 
 _MiB = 1 << 20
@@ -55,9 +55,11 @@ class Limits:
         65535 x 65535 is refused, a 4096 x 4096 image is read.
     max_study_bytes : int, default 4 GiB
         Decoded float32 bytes of all the images that one call to
-        :func:`~skcardio.io.read_dicoms`, :func:`~skcardio.io.read_cine` or
-        :func:`~skcardio.datasets.load_dataset` holds at once (a file set
-        aside as unreadable is not counted, the others are).
+        :func:`~skcardio.io.read_dicoms`, :func:`~skcardio.io.read_cine`,
+        :func:`~skcardio.datasets.load_dataset` or
+        :func:`~skcardio.datasets.load_image_folder` holds at once (a file
+        set aside as unreadable is not counted, the others are; a picture is
+        counted from its header, before it is decoded).
     max_text_bytes : int, default 16 MiB
         Size of a contour file or a ``link.csv``; and of one entry of a
         command's record of an earlier run (below): a row of
@@ -307,6 +309,31 @@ def limits_context(**changes: int) -> Iterator[Limits]:
         yield _current
     finally:
         set_limits(**vars(previous))
+
+
+def check_study_bytes(total: int, path: str, error: type[Exception]) -> None:
+    """Refuse a set of images whose decoded size, ``path``'s included, exceeds ``max_study_bytes``.
+
+    Parameters
+    ----------
+    total : int
+        Decoded float32 bytes of the images read so far, ``path``'s included.
+    path : str
+        The file whose image brings the total to ``total``, named in the error.
+    error : type of Exception
+        What to raise: the reader's own error (``DicomReadError``, ``DatasetError``).
+
+    Raises
+    ------
+    error
+        If ``total`` exceeds ``max_study_bytes``.
+    """
+    limits = get_limits()
+    if total > limits.max_study_bytes:
+        raise error(
+            f"{path}: with this image, the images read take {total} bytes: "
+            + limits.refusal("max_study_bytes", "their size")
+        )
 
 
 def quote(text: str, limit: int = 80) -> str:

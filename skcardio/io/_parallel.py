@@ -16,7 +16,7 @@ from joblib import Memory, Parallel, delayed
 from .. import __version__ as skcardio_version
 from ..exceptions import DicomReadError
 from ._dicom import DicomSlice, read_dicom
-from ._limits import Limits, get_limits, limits_context
+from ._limits import Limits, check_study_bytes, get_limits, limits_context
 
 __all__ = ["read_dicoms", "read_dicoms_or_errors"]
 
@@ -163,7 +163,7 @@ def _read_each(
                     raise dicom
             else:
                 total += 0 if dicom.image is None else dicom.image.nbytes
-                check_study_bytes(total, dicom.path)
+                check_study_bytes(total, dicom.path, DicomReadError)
             yield dicom
     except BaseException as exc:
         _stop(results, exc)
@@ -272,16 +272,6 @@ _PROCESS_TOKEN = uuid.uuid4().hex
 
 def _this_process() -> tuple[int, str]:
     return os.getpid(), _PROCESS_TOKEN
-
-
-def check_study_bytes(total: int, path: str) -> None:
-    """Refuse a set of images whose decoded size, ``path``'s included, exceeds ``max_study_bytes``."""
-    limits = get_limits()
-    if total > limits.max_study_bytes:
-        raise DicomReadError(
-            f"{path}: with this image, the images read take {total} bytes: "
-            + limits.refusal("max_study_bytes", "their size")
-        )
 
 
 def _read(

@@ -366,3 +366,45 @@ def test_an_instance_group_matching_other_than_digits_is_a_bad_file(tmp_path):
         load_image_folder(root, groups=groups)
     data = load_image_folder(root, groups=groups, on_error="skip")
     assert data.frame.instance.tolist() == [12, 3] and len(data.skipped) == 1
+
+
+def test_images_together_beyond_max_study_bytes_are_refused_before_decoding(tmp_path, monkeypatch):
+    # 45 pairs of 5000 x 5000 PNGs of zeros (2.2 MB on disk) ended in a
+    # MemoryError: the images together were not held against max_study_bytes.
+    from skcardio.datasets import _pictures
+    from skcardio.io import limits_context
+
+    names = [f"SC-N-2-IM-0001-000{k}.png" for k in (1, 2, 3)]
+    root = _pairs(tmp_path, [])
+    for name in names:
+        iio.imwrite(root / "images" / name, np.zeros((10, 10), np.uint8))
+        iio.imwrite(root / "labels" / name, np.zeros((10, 10), np.uint8))
+    decoded, decode = [], _pictures._decode_pillow
+    monkeypatch.setattr(_pictures, "_decode_pillow", lambda data, kind: decoded.append(kind) or decode(data, kind))
+    expected = re.escape(
+        f"{root / 'images' / names[2]}: with this image, the images read take 1200 bytes: their size exceeds the "
+        "limit max_study_bytes=1000 (raise it with skcardio.io.set_limits(max_study_bytes=...) or the environment "
+        "variable SKCARDIO_MAX_STUDY_BYTES)"
+    )
+    for on_error in ("raise", "skip"):  # the limit: no more files read, whatever on_error
+        decoded.clear()
+        with limits_context(max_study_bytes=1000), pytest.raises(DatasetError, match=f"^{expected}$"):
+            load_image_folder(root, on_error=on_error)
+        assert len(decoded) == 4  # two images and their labels: the third image was not decoded
+    with limits_context(max_study_bytes=1200):
+        assert load_image_folder(root).images.shape == (3, 10, 10)  # float32: 400 bytes an image
+
+
+def test_a_pair_found_bad_does_not_count_towards_max_study_bytes(tmp_path):
+    from skcardio.io import limits_context
+
+    names = [f"SC-N-2-IM-0001-000{k}.png" for k in (1, 2, 3)]
+    root = _pairs(tmp_path, [])
+    for name in names:
+        iio.imwrite(root / "images" / name, np.zeros((10, 10), np.uint8))
+        iio.imwrite(root / "labels" / name, np.zeros((10, 10), np.uint8))
+    iio.imwrite(root / "labels" / names[1], np.arange(100, dtype=np.uint8).reshape(10, 10))  # not binary
+    with limits_context(max_study_bytes=800):
+        data = load_image_folder(root, on_error="skip")
+    assert data.frame.image_path.tolist() == [str(root / "images" / names[k]) for k in (0, 2)]
+    assert [s.reason.split(":")[0] for s in data.skipped] == ["label is not binary"]
