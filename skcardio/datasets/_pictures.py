@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import operator
 import os
 import re
 import struct
@@ -351,10 +352,13 @@ def _claimed_size(data: bytes, kind: str) -> _Header:
         # pages, as handle.pages, follows their links without end when two point at each other.
         with tifffile.TiffFile(io.BytesIO(data)) as handle:
             page = handle.pages.first
+            # Whole numbers only: a size tag of several values makes a tuple of a dimension (a header the
+            # decoder refuses: TypeError), which math.prod would repeat instead of multiplying.
+            shape = tuple(operator.index(n) for n in page.shape)
+            rows, columns = operator.index(page.imagelength), operator.index(page.imagewidth)
             cmyk = page.photometric == tifffile.PHOTOMETRIC.SEPARATED
             # math.prod: a hostile shape's product overflows int64 in numpy, and would pass the limit.
-            return _Header(math.prod(page.shape), f"a page of {page.shape}", "CMYK" if cmyk else "",
-                           rows=page.imagelength, columns=page.imagewidth)
+            return _Header(math.prod(shape), f"a page of {shape}", "CMYK" if cmyk else "", rows=rows, columns=columns)
     from PIL import Image
 
     try:

@@ -408,3 +408,12 @@ def test_a_pair_found_bad_does_not_count_towards_max_study_bytes(tmp_path):
         data = load_image_folder(root, on_error="skip")
     assert data.frame.image_path.tolist() == [str(root / "images" / names[k]) for k in (0, 2)]
     assert [s.reason.split(":")[0] for s in data.skipped] == ["label is not binary"]
+
+
+def test_a_tiff_size_tag_of_several_values_is_an_unreadable_file(tmp_path):
+    # tifffile makes a tuple of a dimension whose tag holds several values: its
+    # product with the others was a repeated tuple (a TypeError against the
+    # limit; with a large dimension, memory without end), not a number.
+    root = _folder(tmp_path, _tiff_pages(1, tags={256: (3, 2, 1), 257: (3, 1, 3)}))  # ImageWidth (1, 0)
+    with pytest.raises(DatasetError, match=rf"{NAME}\.tif: unreadable image \(tifffile: TypeError: "):
+        load_image_folder(root)
