@@ -25,6 +25,7 @@ DESIGN = ROOT / "docs" / "design.md"
 SHARED_INTERNAL = {
     "skcardio.io._limits": {
         "read_regular", "open_regular", "utf8_text", "NotUtf8", "quote", "shorten", "special_file", "PIXEL_SPACING_MM",
+        "check_study_bytes",
     },
     "skcardio.io._json_stream": {"JsonStream", "read_json"},
     "skcardio.io._parallel": {"read_dicoms_or_errors", "is_cache"},
