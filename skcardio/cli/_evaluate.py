@@ -287,6 +287,9 @@ def _evaluate(args: argparse.Namespace, unet, region_model=None) -> int:
     # A model trained on some of these slices (the pretrained one on the shared data) scores them in-sample.
     messages = scored.in_sample_warnings(args, subset.frame) + messages
     results = {m: _slice_metrics(subset, predictions[m], m, problems) for m in methods}
+    known = np.flatnonzero(subset.known_spacing)
+    if non_square := _non_square_message(subset.spacing[known], lambda i: subset.label(known[i])):
+        print(f"warning: {non_square}", file=sys.stderr)
 
     print(_header(source, subset, flags, keep, cv_label, exclude_qc=args.exclude_qc, predicted=bool(predicted)))
     if predicted:
@@ -493,7 +496,7 @@ def _slice_metrics(
     from ..metrics import dice_score, iou_score, ks_score
 
     y = subset.y
-    pvalue, statistic = ks_score(y, y_pred, images=subset.region_images(), per_slice=True, return_statistic=True)
+    pvalue, statistic = ks_score(y, y_pred, images=subset.region_images(method), per_slice=True, return_statistic=True)
     # Distances in mm only where the pixel spacing is known (not for image folders): NaN elsewhere.
     known = np.flatnonzero(subset.known_spacing)
     apd, hausdorff = np.full(len(y), np.nan), np.full(len(y), np.nan)
@@ -505,7 +508,7 @@ def _slice_metrics(
             # loaded) must not sink the others' distances: slice by slice, naming the one that fails.
             for i in known:
                 try:
-                    (apd[i],), (hausdorff[i],) = _distances(subset, y_pred, np.array([i]), quiet=True)
+                    (apd[i],), (hausdorff[i],) = _distances(subset, y_pred, np.array([i]))
                 except _SLICE_ERRORS as exc:
                     where = subset.frame["icontour_path"][i] if "icontour_path" in subset.frame.dtype.names else ""
                     reason = f"{method}: APD and Hausdorff distance of {subset.label(i)} not measured"
@@ -522,7 +525,7 @@ def _slice_metrics(
     }
 
 
-def _distances(subset: _Subset, y_pred: np.ndarray, index: np.ndarray, *, quiet: bool = False):
+def _distances(subset: _Subset, y_pred: np.ndarray, index: np.ndarray):
     """APD and Hausdorff distance (mm) of the slices ``index``, against the expert's points.
 
     The i-contour files y was drawn from, as the challenge; the mask's outline
@@ -534,16 +537,16 @@ def _distances(subset: _Subset, y_pred: np.ndarray, index: np.ndarray, *, quiet:
     paths = subset.frame["icontour_path"] if "icontour_path" in subset.frame.dtype.names else [""] * len(subset.y)
     experts = [read_contour(paths[i]) if paths[i] else mask_to_contour(subset.y[i]) for i in index]
     spacing = subset.spacing[index]
-    apd = _apd(experts, y_pred[index], spacing, [subset.label(i) for i in index], quiet=quiet)
+    apd = _apd(experts, y_pred[index], spacing)
     return apd, hausdorff_distance(experts, y_pred[index], spacing=spacing, per_slice=True)
 
 
-def _apd(experts: list, y_pred: np.ndarray, spacing: np.ndarray, labels: list[str], *, quiet: bool = False) -> np.ndarray:
+def _apd(experts: list, y_pred: np.ndarray, spacing: np.ndarray) -> np.ndarray:
     """Per-slice MICCAI 2009 APD; the exact geometric APD where pixels are not square.
 
     The challenge's rules measure in pixels, so they need square pixels: one
-    anisotropic slice must not sink the whole evaluation, and is named
-    (unless ``quiet``: a slice measured alone after another failed).
+    anisotropic slice must not sink the whole evaluation (the run names such
+    slices once: :func:`_non_square_message`).
     """
     from ..metrics import average_perpendicular_distance
     from ..metrics._distance import square_pixels
@@ -559,15 +562,25 @@ def _apd(experts: list, y_pred: np.ndarray, spacing: np.ndarray, labels: list[st
                 per_slice=True,
                 definition=definition,
             )
-    if not square.all() and not quiet:
-        names = ", ".join([printable(labels[i]) for i in np.flatnonzero(~square)][:5])
-        print(
-            f"warning: {int((~square).sum())} slice(s) with non-square pixels ({names}"
-            f"{', ...' if (~square).sum() > 5 else ''}): APD by the geometric definition, "
-            "as the MICCAI 2009 rules measure in square pixels",
-            file=sys.stderr,
-        )
     return apd
+
+
+def _non_square_message(spacing: np.ndarray, label) -> str | None:
+    """The warning naming the slices whose APD :func:`_apd` measures by the geometric definition, or None.
+
+    Said once for the run, not once per method: the slices are the same for every method.
+    ``label(i)`` names slice ``i`` of ``spacing``.
+    """
+    from ..metrics._distance import square_pixels
+
+    odd = np.flatnonzero(~square_pixels(spacing)) if len(spacing) else np.array([], int)
+    if not odd.size:
+        return None
+    names = ", ".join(printable(label(i)) for i in odd[:5])
+    return (
+        f"{odd.size} slice(s) with non-square pixels ({names}{', ...' if odd.size > 5 else ''}): APD by the "
+        "geometric definition, as the MICCAI 2009 rules measure in square pixels"
+    )
 
 
 def _mean_sd(values: np.ndarray) -> tuple[float, float, int]:

@@ -60,13 +60,17 @@ class Subset:
             pairs[row, 1] = self.regions[i]  # True -> 1.0, as .astype(np.float32)
         return pairs
 
-    def region_images(self) -> np.ndarray:
-        """Intensities the segmenters see: NaN outside the region (whole images for the U-Net alone).
+    def region_images(self, method: str) -> np.ndarray:
+        """The intensities ``method`` sees (its KS compares them): NaN outside the region, whole images for the U-Net.
 
-        A new array at each call (the metrics of one method use it), not one
-        kept beside the images for the whole run.
+        Each method's own, so that its KS does not depend on the other methods
+        of the run (the U-Net's was measured inside the regions whenever a
+        classical method ran beside it). A new array at each call (the metrics
+        of one method use it), not one kept beside the images for the whole run.
         """
-        return np.where(self.regions, self.images, np.nan) if self.uses_regions else self.images
+        if method in WHOLE_IMAGE_METHODS or not self.uses_regions:
+            return self.images
+        return np.where(self.regions, self.images, np.nan)
 
     def label(self, i: int) -> str:
         """``patient/instance`` of slice ``i``, readable (plots cannot draw a file name that is not UTF-8)."""

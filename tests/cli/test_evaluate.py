@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from _hostile import planted_fifo
 from _locks import locked_by_another, needs_flock
+from scipy import ndimage
 
 from _image_folders import write_image_folder
 
@@ -97,7 +98,7 @@ def test_scores_match_the_library(tmp_path):
 
 
 def test_apd_falls_back_to_geometric_exactly_where_the_metric_refuses_miccai2009(capsys):
-    from skcardio.cli._evaluate import _apd
+    from skcardio.cli._evaluate import _apd, _non_square_message
     from skcardio.io import mask_to_contour
     from skcardio.metrics import average_perpendicular_distance
 
@@ -108,7 +109,7 @@ def test_apd_falls_back_to_geometric_exactly_where_the_metric_refuses_miccai2009
     experts = [mask_to_contour(expert)] * 3
     # Columns 0.09 % and 0.11 % wider than rows: inside and outside the metric's 0.1 % for square pixels.
     spacing = np.array([[1.0, 1.0], [1.0, 1.0009], [1.0, 1.0011]])
-    apd = _apd(experts, y_pred, spacing, ["a", "b", "c"])
+    apd = _apd(experts, y_pred, spacing)
     for i, definition in enumerate(["miccai2009", "miccai2009", "geometric"]):
         alone = average_perpendicular_distance([experts[i]], y_pred[i : i + 1], spacing=spacing[i], definition=definition)
         assert apd[i] == alone
@@ -116,13 +117,13 @@ def test_apd_falls_back_to_geometric_exactly_where_the_metric_refuses_miccai2009
     assert abs(apd[1] - geometric) > 0.01  # the definitions differ on these shapes: the choice shows
     with pytest.raises(ValueError, match="needs square pixels"):
         average_perpendicular_distance(experts[2:], y_pred[2:], spacing=spacing[2], definition="miccai2009")
-    err = capsys.readouterr().err
-    assert err.strip() == (
-        "warning: 1 slice(s) with non-square pixels (c): APD by the geometric definition, "
+    assert capsys.readouterr().err == ""  # said once for the run, by run itself
+    labels = ["a", "b", "c"]
+    assert _non_square_message(spacing, labels.__getitem__) == (
+        "1 slice(s) with non-square pixels (c): APD by the geometric definition, "
         "as the MICCAI 2009 rules measure in square pixels"
     )
-    _apd(experts[:2], y_pred[:2], spacing[:2], ["a", "b"])
-    assert capsys.readouterr().err == ""
+    assert _non_square_message(spacing[:2], labels.__getitem__) is None
 
 
 def test_qc_flagged_slices_reported_and_excluded(tmp_path, capsys):
@@ -770,7 +771,9 @@ def test_subset_builds_what_the_methods_saw_before(every):
         assert pairs.dtype == X.dtype and pairs.flags.c_contiguous
         np.testing.assert_array_equal(pairs, X[index])
         np.testing.assert_array_equal(subset.inputs(index, "unet"), X[index, 0])
-    np.testing.assert_array_equal(subset.region_images(), images)
+    np.testing.assert_array_equal(subset.region_images("otsu"), images)
+    # The U-Net sees whole images, whichever methods run beside it: its KS compares their intensities.
+    np.testing.assert_array_equal(subset.region_images("unet"), data.images[keep])
     np.testing.assert_array_equal(subset.y, data.y[keep])
     np.testing.assert_array_equal(subset.regions, data.regions[keep])
     if every:  # nothing left out: the data's own arrays, no copy
@@ -808,3 +811,36 @@ def test_evaluate_peak_is_well_below_six_times_the_data(tmp_path, cv):
     status, peak = traced_peak(lambda: main(argv))
     assert status == 0
     assert peak < 4.3 * size, peak / size
+
+
+def test_non_square_pixels_are_said_once_for_the_run(make_layout, tmp_path, capsys):
+    # The slices are the same for every method: the warning was printed once per method.
+    from _contour_shapes import SQUARE_I, SQUARE_O
+
+    slices = {n: {"i": SQUARE_I, "o": SQUARE_O} for n in (5, 6)}
+    root = make_layout({"P1": ("O1", dict(slices)), "P2": ("O2", dict(slices))})  # 0.7 x 0.8 mm pixels
+    args = ["evaluate", str(root), "--method", "otsu", "--method", "li", "--method", "mean"]
+    assert main([*args, "--out", str(tmp_path / "ev"), "--no-plots", "--cv", "0", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("non-square pixels") == 1, err
+    assert "4 slice(s) with non-square pixels (P1/5, P1/6, P2/5, P2/6)" in err
+
+
+def test_each_methods_ks_compares_the_intensities_it_saw():
+    # The U-Net's KS was measured inside the expert regions whenever a classical method ran beside it,
+    # so the same masks scored differently with and without --method otsu.
+    from skcardio.cli._evaluate import _slice_metrics, _Subset
+    from skcardio.metrics import ks_score
+
+    data = load_sample(require="o-contour")
+    keep = np.ones(len(data.y), bool)
+    # Predicted pools reaching beyond the expert's o-contour (which the U-Net is not held to).
+    masks = np.array([ndimage.binary_dilation(m, iterations=8) for m in data.y])
+    beside = _Subset(data, keep, [""] * len(keep), regions=True)
+    alone = _Subset(data, keep, [""] * len(keep), regions=False)
+    unet = _slice_metrics(beside, masks, "unet")["ks_pvalue"]
+    np.testing.assert_array_equal(unet, _slice_metrics(alone, masks, "unet")["ks_pvalue"])
+    np.testing.assert_array_equal(unet, ks_score(data.y, masks, images=data.images, per_slice=True))
+    inside = ks_score(data.y, masks, images=np.where(data.regions, data.images, np.nan), per_slice=True)
+    np.testing.assert_array_equal(_slice_metrics(beside, masks, "otsu")["ks_pvalue"], inside)
+    assert not np.array_equal(unet, inside, equal_nan=True)  # the two differ on these masks: the choice shows
