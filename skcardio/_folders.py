@@ -119,25 +119,27 @@ def walk_folder(folder: str | os.PathLike, *, hidden: bool = True) -> tuple[list
         listed = _listing(top, folder, problems)
         if listed is None:
             continue
-        folders, files = listed
+        folders, files, links = listed
         if not hidden:
             folders = [name for name in folders if not name.startswith(".")]
             files = [name for name in files if not name.startswith(".")]
         entries += [Path(top, name) for name in folders + files]
         # Links to folders are listed, not entered (a link loop is never followed).
-        paths = (os.path.join(top, name) for name in reversed(folders))
-        pending += [(path, depth + 1) for path in paths if not os.path.islink(path)]
+        pending += [(os.path.join(top, name), depth + 1) for name in reversed(folders) if name not in links]
     return sorted(entries), sorted(problems)
 
 
-def _listing(top: str, folder, problems: list[tuple[str, str]]) -> tuple[list[str], list[str]] | None:
-    """``(folders, other entries)`` of ``top`` in the order listed, as ``os.walk`` splits them.
+def _listing(top: str, folder, problems: list[tuple[str, str]]) -> tuple[list[str], list[str], set[str]] | None:
+    """``(folders, other entries, the folders that are links)`` of ``top`` in the order listed, as ``os.walk`` splits them.
 
     None when it cannot be listed, the reason added to ``problems``; a
-    listing that fails midway gives no entry, as in ``os.walk``.
+    listing that fails midway gives no entry, as in ``os.walk``. Whether a
+    folder is a link comes from the listing (``DirEntry.is_symlink``, as
+    ``os.walk`` asks it), not from another ``lstat`` of each folder.
     """
     folders: list[str] = []
     files: list[str] = []
+    links: set[str] = set()
     try:
         with os.scandir(top) as scanner:
             for entry in scanner:
@@ -146,7 +148,17 @@ def _listing(top: str, folder, problems: list[tuple[str, str]]) -> tuple[list[st
                 except OSError:
                     is_folder = False
                 (folders if is_folder else files).append(entry.name)
+                if is_folder and _is_link(entry):
+                    links.add(entry.name)
     except OSError as exc:
         problems.append((exc.filename if exc.filename is not None else os.fspath(folder), folder_problem(exc)))
         return None
-    return folders, files
+    return folders, files, links
+
+
+def _is_link(entry: os.DirEntry) -> bool:
+    """Whether ``entry`` is a link; False where that cannot be told (os.path.islink's answer then)."""
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return False

@@ -7,7 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["check_bool", "check_real", "is_int", "is_nonnegative_int", "is_number", "is_number_pair"]
+__all__ = ["check_bool", "check_real", "is_finite_number", "is_int", "is_nonnegative_int", "is_number", "is_number_pair"]
 
 
 def is_int(value) -> bool:
@@ -26,6 +26,11 @@ def is_number(value) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool)
 
 
+def is_finite_number(value) -> bool:
+    """True for real numbers finite as a float (bools excluded; an int beyond 1.8e308 is not)."""
+    return is_number(value) and _fits_a_float(value)
+
+
 def is_number_pair(value) -> bool:
     """True for two finite real numbers in a tuple, list, 1-D array or other sized sequence (text excluded).
 
@@ -34,12 +39,12 @@ def is_number_pair(value) -> bool:
     """
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or np.ndim(value) != 1:
         return False
-    return len(value) == 2 and all(is_number(v) and _fits_a_float(v) for v in value)
+    return len(value) == 2 and all(map(is_finite_number, value))
 
 
 def check_real(name: str, value, expected: str, accept) -> None:
     """Raise ValueError unless ``value`` is a finite real number for which ``accept`` holds."""
-    if not (is_number(value) and _fits_a_float(value) and accept(value)):
+    if not (is_finite_number(value) and accept(value)):
         raise ValueError(f"{name} must be {expected}, got {value!r}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._numbers import check_real, is_finite_number
 from ..utils._validation import check_mask, check_spacing
 
 __all__ = ["MYOCARDIUM_DENSITY", "lv_mass"]
@@ -70,18 +71,10 @@ def lv_mass(
     masks = check_mask(myocardium, "myocardium")
     spacing = check_spacing(pixel_spacing, len(masks))
     thickness = _disc_heights(slice_thickness, len(masks))
-    if not _positive(density):
-        raise ValueError(f"density must be a positive finite number, got {density!r}")
+    check_real("density", density, "a positive finite number", lambda v: v > 0)
     areas_mm2 = masks.sum(axis=(1, 2)) * spacing[:, 0] * spacing[:, 1]
     volume_ml = float(areas_mm2 @ thickness) / 1000.0
     return volume_ml * float(density)
-
-
-def _positive(value) -> bool:
-    """A positive finite real number (not a bool, not text)."""
-    return not isinstance(value, bool) and isinstance(value, (int, float, np.number)) and bool(
-        np.isfinite(value) and value > 0
-    )
 
 
 def _disc_heights(slice_thickness, n_slices: int) -> np.ndarray:
@@ -89,15 +82,14 @@ def _disc_heights(slice_thickness, n_slices: int) -> np.ndarray:
     if isinstance(slice_thickness, np.ndarray) and slice_thickness.ndim == 0:
         slice_thickness = slice_thickness[()]
     if not isinstance(slice_thickness, (list, tuple, np.ndarray)):
-        if not _positive(slice_thickness):
-            raise ValueError(f"slice_thickness must be a positive finite number, got {slice_thickness!r}")
+        check_real("slice_thickness", slice_thickness, "a positive finite number", lambda v: v > 0)
         return np.full(n_slices, float(slice_thickness))
     heights = np.asarray(slice_thickness)
     if heights.shape != (n_slices,):
         raise ValueError(
             f"slice_thickness must be a number or one per slice, shape ({n_slices},), got shape {heights.shape}"
         )
-    bad = [(i, v) for i, v in enumerate(heights.tolist()) if not _positive(v)]
+    bad = [(i, v) for i, v in enumerate(heights.tolist()) if not (is_finite_number(v) and v > 0)]
     if bad:
         listed = ", ".join(f"{v!r} at slice {i}" for i, v in bad[:3]) + (" ..." if len(bad) > 3 else "")
         raise ValueError(f"slice_thickness must be positive finite numbers, one per slice, got {listed}")

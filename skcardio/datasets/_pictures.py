@@ -152,9 +152,10 @@ def _check_png_depth(path: str, data: bytes) -> None:
     (colour type 0) is kept whole; no decoder among the dependencies reads
     the others at full depth. An IHDR cut short is left to the decoder.
     """
-    if len(data) < 26 or data[12:16] != b"IHDR":
+    ihdr = _png_ihdr(data)
+    if ihdr is None:
         return
-    depth, colour_type = data[24], data[25]
+    _, _, depth, colour_type = ihdr
     if depth == 16 and colour_type in _PNG_CUT_TO_8_BITS:
         raise DatasetError(
             f"{path}: 16-bit {_PNG_CUT_TO_8_BITS[colour_type]} PNG (bit depth 16, colour type {colour_type}), "
@@ -367,7 +368,7 @@ def _claimed_size(data: bytes, kind: str) -> _Header:
         # Above 2 x MAX_IMAGE_PIXELS Pillow opens no header: the size is in its message (and a PNG's IHDR).
         found = re.search(r"\((\d+) pixels\)", str(exc))
         pixels = int(found.group(1)) if found else 2 * Image.MAX_IMAGE_PIXELS + 1
-        width, height = _png_size(data)
+        width, height = (_png_ihdr(data) or (0, 0))[:2]
         claimed = f"{width} x {height} pixels" if width * height == pixels else f"{pixels} pixels"
         return _Header(pixels, claimed, beyond_pillow=True)
     with image:
@@ -378,11 +379,11 @@ def _claimed_size(data: bytes, kind: str) -> _Header:
                        image.info.get("transparency"), frames=frames, rows=image.height, columns=image.width)
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
-    """Width and height of a PNG's IHDR chunk; (0, 0) if ``data`` does not start as a PNG."""
-    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR" or len(data) < 24:
-        return 0, 0
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+def _png_ihdr(data: bytes) -> tuple[int, int, int, int] | None:
+    """Width, height, bit depth and colour type of a PNG's IHDR chunk; None if ``data`` does not start as one."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR" or len(data) < 26:
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"), data[24], data[25]
 
 
 def _check_colour_key(path: str, data: bytes) -> None:

@@ -315,6 +315,4 @@ def is_cache(memory) -> bool:
     """Whether ``memory`` is a ``memory`` argument :func:`read_dicoms` takes: None, a cache folder (str or
     path-like), or an object with a ``cache`` method (:class:`joblib.Memory`, as scikit-learn's ``Pipeline``
     takes). Nothing is created: :class:`~skcardio.preprocessing.DicomLoader` checks its parameter in ``fit``."""
-    return (
-        memory is None or isinstance(memory, (str, os.PathLike)) or callable(getattr(memory, "cache", None))
-    )
+    return memory is None or isinstance(memory, (str, os.PathLike)) or callable(getattr(memory, "cache", None))

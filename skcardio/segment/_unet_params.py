@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-
 from .._numbers import check_real as _check_real
 from .._numbers import check_bool, is_int, is_number_pair
 from .._methods import DEVICES, PRECISIONS
